@@ -1,0 +1,15 @@
+"""Model zoo: ``gexnb.models.build(name, **hparams)``.
+
+Zoo modules (imported lazily):
+
+- :mod:`gexnb.models.layers`: custom Keras layers (context attention, TAAF units).
+- :mod:`gexnb.models.promoter`: ``metformin_bigru`` (DREAM 2022, team Metformin-121).
+- :mod:`gexnb.models.landmark`: ``dgex``, ``taaf_dgex``, ``egex`` (D-GEX, TAAF, E-GEX).
+- :mod:`gexnb.models.gene_sequence`: ``dnn``, ``lstm``, ``gru``, ``attention_lstm``,
+  ``attention_gru`` over genes read as a sequence.
+- :mod:`gexnb.models.baselines`: scikit-learn baselines behind one fit/predict interface.
+"""
+
+from gexnb.models.registry import available, build, get_factory, register_model
+
+__all__ = ["build", "available", "get_factory", "register_model"]
