@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_SUBMODULES = ("sequences", "expression", "splits", "synthetic")
+_SUBMODULES = ("sequences", "expression", "splits", "synthetic", "summary")
 
 
 def _exports() -> dict[str, str]:

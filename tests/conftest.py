@@ -1,0 +1,32 @@
+"""Shared fixtures: the real public data in ``../shared/data`` (or ``$GEXNB_DATA``)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+
+
+def shared_data_dir() -> Path:
+    """Folder of the real public data sets used by tests and benchmarks."""
+    return Path(os.environ.get("GEXNB_DATA", PROJECT_DIR.parent / "shared" / "data")).resolve()
+
+
+@pytest.fixture(scope="session")
+def project_dir() -> Path:
+    return PROJECT_DIR
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """Path of ``../shared/data``; the test is skipped when the folder is absent."""
+    path = shared_data_dir()
+    if not path.is_dir():
+        pytest.skip(f"real data folder {path} not found (set GEXNB_DATA)")
+    return path
