@@ -47,7 +47,9 @@ def ensure_output_dir(path: str | os.PathLike) -> Path:
         with tempfile.NamedTemporaryFile(dir=out, prefix=".gexnb-write-test-"):
             pass
     except OSError as exc:
-        raise InputError(f"output folder is not writable ({exc.strerror or exc})", path=str(out)) from exc
+        raise InputError(
+            f"output folder is not writable ({exc.strerror or exc})", path=str(out)
+        ) from exc
     return out
 
 
@@ -112,7 +114,9 @@ def write_table_atomic(path: str | os.PathLike, frame: Any, **kwargs: Any) -> Pa
         elif name.endswith((".tsv", ".txt", ".tsv.gz")):
             frame.to_csv(tmp, sep="\t", **kwargs)
         else:
-            raise InputError("unsupported table extension (use .tsv, .csv or .parquet)", path=str(target))
+            raise InputError(
+                "unsupported table extension (use .tsv, .csv or .parquet)", path=str(target)
+            )
     return target
 
 

@@ -1,0 +1,87 @@
+"""ContextAttention (Metformin-121 attention pooling) and the model registry."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from gexnb.errors import ParameterError
+from gexnb.models import available, build
+from gexnb.models.layers import ContextAttention
+
+
+def _tiny_model(return_attention: bool = False) -> keras.Model:
+    inputs = keras.Input((7, 3))
+    out = ContextAttention(return_attention=return_attention, name="attention")(inputs)
+    return keras.Model(inputs, out)
+
+
+def test_weights_shape_and_count():
+    layer = ContextAttention()
+    layer.build((None, 142, 128))
+    assert [tuple(w.shape) for w in layer.weights] == [(128, 128), (128,), (128,)]
+    assert sum(int(np.prod(w.shape)) for w in layer.weights) == 16_640
+
+
+def test_matches_hand_computation():
+    rng = np.random.default_rng(0)
+    hidden = rng.normal(size=(2, 5, 3)).astype("float32")
+    layer = ContextAttention(return_attention=True)
+    context, weights = layer(hidden)
+    w, b, u = (np.asarray(v) for v in layer.weights)
+    logits = np.tanh(hidden @ w + b) @ u
+    expected = np.exp(logits - logits.max(1, keepdims=True))
+    expected /= expected.sum(1, keepdims=True)
+    np.testing.assert_allclose(np.asarray(weights), expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(context), (hidden * expected[..., None]).sum(1), rtol=1e-5, atol=1e-6
+    )
+    np.testing.assert_allclose(np.asarray(weights).sum(1), 1.0, rtol=1e-6)
+
+
+def test_softmax_stable_for_huge_scores():
+    layer = ContextAttention()
+    layer.build((None, 4, 2))
+    layer.u.assign(np.array([1e4, 1e4], dtype="float32"))
+    layer.W.assign(np.eye(2, dtype="float32"))
+    weights = np.asarray(layer.attention_weights(np.full((1, 4, 2), 50.0, "float32")))
+    assert np.all(np.isfinite(weights))
+    np.testing.assert_allclose(weights.sum(), 1.0, rtol=1e-6)
+
+
+def test_masked_steps_get_zero_weight():
+    layer = ContextAttention()
+    hidden = np.ones((1, 4, 2), "float32")
+    mask = np.array([[False, True, True, False]])
+    layer.build(hidden.shape)
+    weights = np.asarray(layer.attention_weights(hidden, mask=mask))
+    np.testing.assert_allclose(weights, [[0.0, 0.5, 0.5, 0.0]], atol=1e-6)
+
+
+def test_float32_under_mixed_precision():
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        layer = ContextAttention()
+        out = layer(np.ones((1, 3, 2), "float16"))
+        assert layer.compute_dtype == "float32"
+        assert keras.backend.standardize_dtype(out.dtype) == "float32"
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
+def test_keras_save_load_round_trip(tmp_path):
+    model = _tiny_model(return_attention=True)
+    x = np.random.default_rng(1).normal(size=(4, 7, 3)).astype("float32")
+    path = tmp_path / "m.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    for a, b in zip(model.predict(x, verbose=0), loaded.predict(x, verbose=0), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+    assert loaded.get_layer("attention").get_config()["return_attention"] is True
+
+
+def test_registry_rejects_unknown_names_and_lists_valid_ones():
+    with pytest.raises(ParameterError, match="available models"):
+        build("no_such_model")
+    assert isinstance(available(), list)
