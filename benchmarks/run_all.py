@@ -1,7 +1,7 @@
 """Run every benchmark script in this folder, one after the other, and stop on the first failure.
 
 Usage: ``python benchmarks/run_all.py [--quick]`` (``--quick`` passes ``--quick`` to the scripts
-that accept it, for a smoke run in minutes).
+whose ``--help`` lists it, for a smoke run in minutes).
 """
 
 from __future__ import annotations
@@ -21,7 +21,11 @@ def main() -> int:
     for script in sorted(HERE.glob("bench_*.py")):
         command = [sys.executable, str(script)]
         if args.quick:
-            command.append("--quick")
+            helptext = subprocess.run(
+                [*command, "--help"], capture_output=True, text=True, check=False
+            ).stdout
+            if "--quick" in helptext:
+                command.append("--quick")
         print(f"=== {script.name}: {' '.join(command[1:])}", flush=True)
         result = subprocess.run(command, check=False)
         if result.returncode != 0:
