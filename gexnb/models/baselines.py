@@ -1,0 +1,417 @@
+"""Classical baselines behind one ``fit(X, Y) -> self`` / ``predict(X) -> ndarray`` interface.
+
+Every baseline takes a samples x features matrix ``X`` and either a 1-D target ``y`` or a
+samples x targets matrix ``Y``; :meth:`predict` returns the same dimensionality it was fitted
+on (1-D for 1-D ``y``). Registered names (``gexnb.models.build(name, **hparams)``):
+
+``linear``
+    Ordinary least squares with an intercept, one model per target on all landmarks: the
+    LINCS inference method used as the reference in D-GEX (Chen et al., *Bioinformatics* 2016,
+    "Gene expression inference with deep learning").
+``knn_ge``
+    KNN-GE, the D-GEX paper's second baseline: a target profile is predicted as the mean of the
+    target profiles of the ``k`` training samples nearest in (Euclidean) landmark space.
+``ridge``
+    Ridge regression with the penalty chosen by efficient leave-one-out CV (``RidgeCV``);
+    the linear baseline of the review in seed 002.
+``svr``, ``random_forest``, ``gradient_boosting``
+    Support-vector regression (RBF), random forest and histogram gradient boosting, the other
+    classical baselines of the review (seed 002). SVR and gradient boosting fit one model per
+    target (``MultiOutputRegressor``); they, and the random forest, accept ``max_targets`` to fit
+    only a subset of the targets when there are thousands of them.
+
+With ``max_targets`` set and fewer than the given targets, the model is fitted on
+``max_targets`` targets drawn without replacement with ``random_state`` (sorted), recorded in
+:attr:`target_indices_`; :meth:`predict` then returns only those columns, and results must be
+reported as computed on that subset. Without ``max_targets``, ``target_indices_`` lists all.
+
+This module does not import TensorFlow.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
+from sklearn.linear_model import LinearRegression, RidgeCV
+from sklearn.multioutput import MultiOutputRegressor
+from sklearn.neighbors import KNeighborsRegressor
+from sklearn.svm import SVR
+
+from gexnb.errors import InputError, ParameterError
+from gexnb.models.registry import register_model
+
+__all__ = [
+    "Baseline",
+    "LinearBaseline",
+    "KNNGEBaseline",
+    "RidgeBaseline",
+    "SVRBaseline",
+    "RandomForestBaseline",
+    "GradientBoostingBaseline",
+    "BASELINE_NAMES",
+    "build_linear",
+    "build_knn_ge",
+    "build_ridge",
+    "build_svr",
+    "build_random_forest",
+    "build_gradient_boosting",
+    "clone_baseline",
+]
+
+#: Registered names of the classical baselines.
+BASELINE_NAMES = ("linear", "knn_ge", "ridge", "svr", "random_forest", "gradient_boosting")
+
+
+def _as_matrix(x: Any, what: str) -> np.ndarray:
+    arr = np.asarray(x, dtype=np.float64)
+    if arr.ndim != 2:
+        raise InputError(f"{what} must be a 2-D samples x genes matrix, got shape {arr.shape}")
+    if arr.shape[0] == 0:
+        raise InputError(f"{what} has no samples")
+    if not np.isfinite(arr).all():
+        rows, cols = np.nonzero(~np.isfinite(arr))
+        raise InputError(
+            f"{what} holds {rows.size} NaN/infinite value(s), first at sample {int(rows[0])}, "
+            f"column {int(cols[0])}; impute or drop them first"
+        )
+    return arr
+
+
+class Baseline(BaseEstimator, RegressorMixin):
+    """Common base: input checks, 1-D/2-D targets and the optional target subset.
+
+    Subclasses implement :meth:`_make_estimator` (a scikit-learn regressor that accepts a
+    2-D ``Y``) and set :attr:`multioutput_wrap` when the estimator handles one target only.
+    """
+
+    name = "baseline"
+    multioutput_wrap = False
+
+    def _make_estimator(self) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _max_targets(self) -> int | None:
+        return getattr(self, "max_targets", None)
+
+    def fit(self, X: Any, Y: Any) -> Baseline:
+        """Fit on ``X`` (samples x landmarks) and ``Y`` (samples, or samples x targets).
+
+        Raises
+        ------
+        InputError
+            On NaN/infinite values, non-matching sample counts or wrong dimensionality.
+        """
+        x = _as_matrix(X, "X (landmark matrix)")
+        y = np.asarray(Y, dtype=np.float64)
+        self.y_1d_ = y.ndim == 1
+        if self.y_1d_:
+            y = y[:, None]
+        y = _as_matrix(y, "Y (target matrix)")
+        if y.shape[0] != x.shape[0]:
+            raise InputError(
+                f"X has {x.shape[0]} samples but Y has {y.shape[0]}; they must be paired row by row"
+            )
+        n_targets = y.shape[1]
+        limit = self._max_targets()
+        if limit is not None and int(limit) < 1:
+            raise ParameterError(f"max_targets must be a positive integer or None, got {limit!r}")
+        if limit is not None and int(limit) < n_targets:
+            rng = np.random.default_rng(getattr(self, "random_state", 0))
+            idx = np.sort(rng.choice(n_targets, size=int(limit), replace=False))
+        else:
+            idx = np.arange(n_targets)
+        self.target_indices_ = idx
+        self.n_targets_total_ = n_targets
+        self.n_features_in_ = x.shape[1]
+        estimator = self._make_estimator()
+        if self.multioutput_wrap and idx.size > 1:
+            estimator = MultiOutputRegressor(estimator, n_jobs=getattr(self, "n_jobs", None))
+        y_fit = y[:, idx]
+        if y_fit.shape[1] == 1:
+            y_fit = y_fit[:, 0]
+        self.estimator_ = estimator.fit(x, y_fit)
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predict the fitted targets for ``X``.
+
+        Returns
+        -------
+        ndarray
+            ``(n_samples,)`` when fitted on a 1-D ``y``, else ``(n_samples, len(target_indices_))``.
+        """
+        if not hasattr(self, "estimator_"):
+            raise ParameterError(f"{type(self).__name__} is not fitted yet; call fit(X, Y) first")
+        x = _as_matrix(X, "X (landmark matrix)")
+        if x.shape[1] != self.n_features_in_:
+            raise InputError(
+                f"X has {x.shape[1]} landmark columns but the model was fitted on "
+                f"{self.n_features_in_}"
+            )
+        pred = np.asarray(self.estimator_.predict(x), dtype=np.float64)
+        if pred.ndim == 1:
+            pred = pred[:, None]
+        if self.y_1d_:
+            return pred[:, 0]
+        return pred
+
+    @property
+    def is_subset(self) -> bool:
+        """Whether the model was fitted on fewer targets than it was given (``max_targets``)."""
+        return bool(self.target_indices_.size < self.n_targets_total_)
+
+
+class LinearBaseline(Baseline):
+    """Ordinary least squares per target with an intercept (the LINCS method, as in D-GEX).
+
+    Parameters
+    ----------
+    n_jobs
+        Passed to :class:`sklearn.linear_model.LinearRegression`.
+    """
+
+    name = "linear"
+
+    def __init__(self, *, n_jobs: int | None = None):
+        self.n_jobs = n_jobs
+
+    def _make_estimator(self) -> Any:
+        return LinearRegression(fit_intercept=True, n_jobs=self.n_jobs)
+
+
+class KNNGEBaseline(Baseline):
+    """KNN-GE (D-GEX, Chen et al. 2016): the mean target profile of the ``k`` nearest samples.
+
+    Distances are Euclidean in landmark space; the ``k`` neighbours weigh equally.
+
+    Parameters
+    ----------
+    k
+        Number of neighbours (D-GEX tuned ``k`` on the validation set; 10 is the default here).
+    n_jobs
+        Passed to :class:`sklearn.neighbors.KNeighborsRegressor`.
+    """
+
+    name = "knn_ge"
+
+    def __init__(self, *, k: int = 10, n_jobs: int | None = None):
+        self.k = k
+        self.n_jobs = n_jobs
+
+    def _make_estimator(self) -> Any:
+        if int(self.k) < 1:
+            raise ParameterError(f"knn_ge: k must be >= 1, got {self.k!r}")
+        return KNeighborsRegressor(
+            n_neighbors=int(self.k), weights="uniform", metric="euclidean", n_jobs=self.n_jobs
+        )
+
+    def fit(self, X: Any, Y: Any) -> KNNGEBaseline:
+        n = np.asarray(X).shape[0] if np.ndim(X) == 2 else 0
+        if n and int(self.k) > n:
+            raise ParameterError(f"knn_ge: k={self.k} exceeds the {n} training samples")
+        return super().fit(X, Y)
+
+
+class RidgeBaseline(Baseline):
+    """Ridge regression with the penalty chosen by leave-one-out CV (``RidgeCV``).
+
+    Parameters
+    ----------
+    alphas
+        Candidate penalties.
+    alpha_per_target
+        Choose a penalty per target (scikit-learn ``alpha_per_target``).
+    """
+
+    name = "ridge"
+
+    def __init__(
+        self,
+        *,
+        alphas: tuple[float, ...] = (0.1, 1.0, 10.0, 100.0, 1000.0),
+        alpha_per_target: bool = False,
+    ):
+        self.alphas = alphas
+        self.alpha_per_target = alpha_per_target
+
+    def _make_estimator(self) -> Any:
+        return RidgeCV(alphas=tuple(self.alphas), alpha_per_target=self.alpha_per_target)
+
+
+class SVRBaseline(Baseline):
+    """Support-vector regression (RBF kernel), one model per target (review, seed 002).
+
+    Parameters
+    ----------
+    C, epsilon, kernel, gamma
+        Passed to :class:`sklearn.svm.SVR`.
+    max_targets
+        Fit only this many targets (random subset, ``random_state``); None fits all.
+    random_state
+        Seed of the target subset.
+    n_jobs
+        Parallel targets in :class:`sklearn.multioutput.MultiOutputRegressor`.
+    """
+
+    name = "svr"
+    multioutput_wrap = True
+
+    def __init__(
+        self,
+        *,
+        C: float = 1.0,
+        epsilon: float = 0.1,
+        kernel: str = "rbf",
+        gamma: str | float = "scale",
+        max_targets: int | None = None,
+        random_state: int = 0,
+        n_jobs: int | None = None,
+    ):
+        self.C = C
+        self.epsilon = epsilon
+        self.kernel = kernel
+        self.gamma = gamma
+        self.max_targets = max_targets
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def _make_estimator(self) -> Any:
+        return SVR(C=self.C, epsilon=self.epsilon, kernel=self.kernel, gamma=self.gamma)
+
+
+class RandomForestBaseline(Baseline):
+    """Random forest regression (native multi-output trees; review, seed 002).
+
+    Parameters
+    ----------
+    n_estimators, max_depth, min_samples_leaf, max_features
+        Passed to :class:`sklearn.ensemble.RandomForestRegressor`.
+    max_targets
+        Fit only this many targets (random subset, ``random_state``); None fits all.
+    random_state
+        Seed of the forest and of the target subset.
+    n_jobs
+        Parallel trees.
+    """
+
+    name = "random_forest"
+
+    def __init__(
+        self,
+        *,
+        n_estimators: int = 100,
+        max_depth: int | None = None,
+        min_samples_leaf: int = 1,
+        max_features: float | str | None = 1.0,
+        max_targets: int | None = None,
+        random_state: int = 0,
+        n_jobs: int | None = None,
+    ):
+        self.n_estimators = n_estimators
+        self.max_depth = max_depth
+        self.min_samples_leaf = min_samples_leaf
+        self.max_features = max_features
+        self.max_targets = max_targets
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def _make_estimator(self) -> Any:
+        return RandomForestRegressor(
+            n_estimators=self.n_estimators,
+            max_depth=self.max_depth,
+            min_samples_leaf=self.min_samples_leaf,
+            max_features=self.max_features,
+            random_state=self.random_state,
+            n_jobs=self.n_jobs,
+        )
+
+
+class GradientBoostingBaseline(Baseline):
+    """Histogram gradient boosting, one model per target (review, seed 002).
+
+    Parameters
+    ----------
+    max_iter, learning_rate, max_leaf_nodes, early_stopping
+        Passed to :class:`sklearn.ensemble.HistGradientBoostingRegressor`.
+    max_targets
+        Fit only this many targets (random subset, ``random_state``); None fits all.
+    random_state
+        Seed of the boosting and of the target subset.
+    n_jobs
+        Parallel targets in :class:`sklearn.multioutput.MultiOutputRegressor`.
+    """
+
+    name = "gradient_boosting"
+    multioutput_wrap = True
+
+    def __init__(
+        self,
+        *,
+        max_iter: int = 100,
+        learning_rate: float = 0.1,
+        max_leaf_nodes: int = 31,
+        early_stopping: bool | str = "auto",
+        max_targets: int | None = None,
+        random_state: int = 0,
+        n_jobs: int | None = None,
+    ):
+        self.max_iter = max_iter
+        self.learning_rate = learning_rate
+        self.max_leaf_nodes = max_leaf_nodes
+        self.early_stopping = early_stopping
+        self.max_targets = max_targets
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def _make_estimator(self) -> Any:
+        return HistGradientBoostingRegressor(
+            max_iter=self.max_iter,
+            learning_rate=self.learning_rate,
+            max_leaf_nodes=self.max_leaf_nodes,
+            early_stopping=self.early_stopping,
+            random_state=self.random_state,
+        )
+
+
+@register_model("linear")
+def build_linear(**hparams: Any) -> LinearBaseline:
+    """Ordinary least squares per target, the LINCS/D-GEX linear baseline."""
+    return LinearBaseline(**hparams)
+
+
+@register_model("knn_ge")
+def build_knn_ge(**hparams: Any) -> KNNGEBaseline:
+    """KNN-GE of D-GEX: mean target profile of the ``k`` nearest training samples."""
+    return KNNGEBaseline(**hparams)
+
+
+@register_model("ridge")
+def build_ridge(**hparams: Any) -> RidgeBaseline:
+    """Ridge regression with leave-one-out choice of the penalty (``RidgeCV``)."""
+    return RidgeBaseline(**hparams)
+
+
+@register_model("svr")
+def build_svr(**hparams: Any) -> SVRBaseline:
+    """RBF support-vector regression, one model per target (``max_targets`` to subsample)."""
+    return SVRBaseline(**hparams)
+
+
+@register_model("random_forest")
+def build_random_forest(**hparams: Any) -> RandomForestBaseline:
+    """Random forest regression (``max_targets`` to subsample the targets)."""
+    return RandomForestBaseline(**hparams)
+
+
+@register_model("gradient_boosting")
+def build_gradient_boosting(**hparams: Any) -> GradientBoostingBaseline:
+    """Histogram gradient boosting, one model per target (``max_targets`` to subsample)."""
+    return GradientBoostingBaseline(**hparams)
+
+
+def clone_baseline(model: Baseline) -> Baseline:
+    """Return an unfitted copy of ``model`` with the same parameters (``sklearn.clone``)."""
+    return clone(model)

@@ -1,0 +1,101 @@
+"""Tests of the classical baselines (gexnb.models.baselines): known answers, shapes, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gexnb.errors import InputError, ParameterError
+from gexnb.models import available, build
+from gexnb.models.baselines import BASELINE_NAMES
+
+
+def _data(n=60, p=5, q=3, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, p))
+    w = rng.normal(size=(p, q))
+    y = x @ w + 0.5 + 0.1 * rng.normal(size=(n, q))
+    return x, y
+
+
+def test_all_registered():
+    assert set(BASELINE_NAMES) <= set(available())
+
+
+def test_linear_equals_closed_form_lstsq():
+    x, y = _data()
+    model = build("linear").fit(x, y)
+    design = np.hstack([np.ones((x.shape[0], 1)), x])
+    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+    x_new = np.random.default_rng(1).normal(size=(7, x.shape[1]))
+    expected = np.hstack([np.ones((7, 1)), x_new]) @ coef
+    np.testing.assert_allclose(model.predict(x_new), expected, rtol=1e-9, atol=1e-9)
+
+
+def test_knn_ge_hand_checked():
+    # 1-D landmark space: training points at 0, 1, 2, 10; targets chosen by hand.
+    x = np.array([[0.0], [1.0], [2.0], [10.0]])
+    y = np.array([[1.0, 10.0], [3.0, 20.0], [5.0, 30.0], [100.0, 0.0]])
+    model = build("knn_ge", k=2).fit(x, y)
+    # query 0.4: nearest are 0 (d=0.4) and 1 (d=0.6) -> mean of rows 0 and 1
+    # query 9: nearest are 10 (d=1) and 2 (d=7) -> mean of rows 3 and 2
+    pred = model.predict(np.array([[0.4], [9.0]]))
+    np.testing.assert_allclose(pred, [[2.0, 15.0], [52.5, 15.0]])
+
+
+def test_knn_ge_k_larger_than_samples():
+    x, y = _data(n=5)
+    with pytest.raises(ParameterError, match="k=10"):
+        build("knn_ge", k=10).fit(x, y)
+
+
+@pytest.mark.parametrize("name", BASELINE_NAMES)
+def test_one_and_many_targets(name):
+    hp = {"n_estimators": 5} if name == "random_forest" else {}
+    if name == "gradient_boosting":
+        hp = {"max_iter": 5}
+    x, y = _data(n=40)
+    many = build(name, **hp).fit(x, y)
+    assert many.predict(x[:4]).shape == (4, 3)
+    one = build(name, **hp).fit(x, y[:, 0])
+    assert one.predict(x[:4]).shape == (4,)
+
+
+@pytest.mark.parametrize("name", ["ridge", "svr", "random_forest", "gradient_boosting"])
+def test_baselines_fit_linear_signal(name):
+    hp = {"n_estimators": 30} if name == "random_forest" else {}
+    x, y = _data(n=200, q=1)
+    model = build(name, **hp).fit(x[:150], y[:150, 0])
+    err = np.mean(np.abs(model.predict(x[150:]) - y[150:, 0]))
+    mean_err = np.mean(np.abs(y[150:, 0] - y[:150, 0].mean()))
+    assert err < 0.6 * mean_err
+
+
+def test_max_targets_subset():
+    x, y = _data(n=40, q=6)
+    model = build("svr", max_targets=2, random_state=3).fit(x, y)
+    assert model.is_subset
+    assert model.target_indices_.shape == (2,)
+    assert np.all(np.diff(model.target_indices_) > 0)
+    assert model.predict(x).shape == (40, 2)
+    full = build("svr").fit(x, y)
+    np.testing.assert_allclose(
+        model.predict(x), full.predict(x)[:, model.target_indices_], rtol=1e-8
+    )
+    with pytest.raises(ParameterError, match="max_targets"):
+        build("svr", max_targets=0).fit(x, y)
+
+
+def test_bad_inputs():
+    x, y = _data()
+    x_nan = x.copy()
+    x_nan[3, 2] = np.nan
+    with pytest.raises(InputError, match="sample 3, column 2"):
+        build("linear").fit(x_nan, y)
+    with pytest.raises(InputError, match="paired"):
+        build("linear").fit(x, y[:-1])
+    model = build("linear").fit(x, y)
+    with pytest.raises(InputError, match="landmark columns"):
+        model.predict(x[:, :2])
+    with pytest.raises(ParameterError, match="not fitted"):
+        build("ridge").predict(x)
