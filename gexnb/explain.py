@@ -1,0 +1,304 @@
+"""Model explanations: attention weights, in-silico mutagenesis, gradient x input.
+
+- :func:`attention_weights` reads the softmax weights of the
+  :class:`~gexnb.models.layers.ContextAttention` layer of any gexnb model (the promoter BiGRU
+  of DREAM 2022 team Metformin-121, whose input is uint8 sequence codes, and the
+  attention-LSTM/GRU of seed 004, whose input is a gene-expression matrix).
+- :func:`in_silico_mutagenesis` predicts every single-base substitution of each sequence
+  (Alipanahi et al. 2015, DeepBind "mutation maps"; Zhou & Troyanskaya 2015, DeepSEA).
+- :func:`gradient_x_input` is the gradient of the prediction times the input
+  (Shrikumar et al. 2016, "Not just a black box"), with TensorFlow, JAX and PyTorch paths.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+
+from gexnb.errors import InputError, ParameterError
+from gexnb.models.layers import ContextAttention
+
+__all__ = [
+    "find_attention_layer",
+    "has_attention",
+    "attention_weights",
+    "in_silico_mutagenesis",
+    "gradient_x_input",
+]
+
+#: Codes of the four bases (T, C, G, A) and of padding, as in :mod:`gexnb.data.sequences`.
+_N_BASES = 4
+_PAD_CODE = 5
+
+
+def _iter_layers(model: Any) -> Any:
+    for layer in getattr(model, "layers", ()):
+        yield layer
+        if isinstance(layer, keras.Model):
+            yield from _iter_layers(layer)
+
+
+def find_attention_layer(model: Any) -> ContextAttention:
+    """Return the (first) :class:`ContextAttention` layer of ``model``.
+
+    Raises
+    ------
+    ParameterError
+        If ``model`` is not a Keras model or holds no attention layer.
+    """
+    if not isinstance(model, keras.Model):
+        raise ParameterError(
+            f"expected a keras.Model with a ContextAttention layer, got {type(model).__name__}"
+        )
+    for layer in _iter_layers(model):
+        if isinstance(layer, ContextAttention):
+            return layer
+    raise ParameterError(
+        f"model {model.name!r} has no attention layer (ContextAttention); attention weights "
+        "exist only for attention models such as 'attention_lstm', 'attention_gru' or "
+        "'metformin_bigru'"
+    )
+
+
+def has_attention(model: Any) -> bool:
+    """True if ``model`` is a Keras model holding a :class:`ContextAttention` layer."""
+    try:
+        find_attention_layer(model)
+    except ParameterError:
+        return False
+    return True
+
+
+def _check_batch_size(batch_size: int) -> int:
+    if int(batch_size) < 1:
+        raise ParameterError(f"batch_size must be >= 1, got {batch_size}")
+    return int(batch_size)
+
+
+def attention_weights(model: Any, inputs: Any, *, batch_size: int = 1024) -> np.ndarray:
+    """Per-sample attention weights of a model's :class:`ContextAttention` layer.
+
+    Builds ``keras.Model(model.inputs, layer.input)`` to get the hidden states that enter the
+    attention layer, then applies :meth:`ContextAttention.attention_weights` batch by batch
+    (Yang et al. 2016 attention, as used by DREAM 2022 team Metformin-121 and seed 004).
+
+    Parameters
+    ----------
+    model
+        A functional gexnb model with an attention layer.
+    inputs
+        What the model takes: uint8 sequence codes ``(n, length)`` for the promoter BiGRU,
+        a float matrix ``(n, n_genes)`` for the gene-sequence models.
+    batch_size
+        Samples per forward pass.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n, steps)`` float32 weights; each row sums to one.
+
+    Raises
+    ------
+    ParameterError
+        If the model has no attention layer or ``batch_size`` < 1.
+    """
+    layer = find_attention_layer(model)
+    batch_size = _check_batch_size(batch_size)
+    inputs = np.asarray(inputs)
+    if inputs.ndim < 2 or len(inputs) == 0:
+        raise InputError(f"inputs must be a non-empty (samples, ...) array, got {inputs.shape}")
+    model_inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
+    hidden_model = keras.Model(model_inputs, layer.input)
+    out = []
+    for start in range(0, len(inputs), batch_size):
+        hidden = hidden_model(inputs[start : start + batch_size], training=False)
+        out.append(keras.ops.convert_to_numpy(layer.attention_weights(hidden)))
+    return np.concatenate(out, axis=0).astype(np.float32)
+
+
+def _predict(model: Any, x: np.ndarray, batch_size: int, output: int) -> np.ndarray:
+    preds = []
+    for start in range(0, len(x), batch_size):
+        y = keras.ops.convert_to_numpy(model(x[start : start + batch_size], training=False))
+        preds.append(np.asarray(y, dtype=np.float64).reshape(len(y), -1)[:, output])
+    return np.concatenate(preds) if preds else np.zeros(0)
+
+
+def in_silico_mutagenesis(
+    model: Any, codes: Any, *, batch_size: int = 1024, output: int = 0
+) -> np.ndarray:
+    """Predicted effect of every single-base substitution (in-silico saturation mutagenesis).
+
+    For each sequence and each non-padding position, each of the four bases (codes T=0, C=1,
+    G=2, A=3) is put in turn at that position and the model's prediction compared with the
+    prediction for the unmodified sequence (DeepBind mutation maps, Alipanahi et al. 2015).
+    All mutants are predicted in batches of ``batch_size``.
+
+    Parameters
+    ----------
+    model
+        A Keras model taking uint8 codes ``(n, length)`` (e.g. ``metformin_bigru``).
+    codes
+        uint8 codes ``(n, length)``; padding (code 5) positions are skipped.
+    batch_size
+        Mutant sequences per forward pass.
+    output
+        Which model output column to explain (multi-target models).
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 ``(n, length, 4)``: ``delta[i, p, b] = f(seq_i with base b at p) - f(seq_i)``;
+        the reference base of each position gets 0, padding positions 0.
+
+    Raises
+    ------
+    InputError
+        If ``codes`` is not a 2-D integer array of codes 0..5.
+    """
+    batch_size = _check_batch_size(batch_size)
+    codes = np.asarray(codes)
+    if codes.ndim != 2 or not np.issubdtype(codes.dtype, np.integer):
+        raise InputError(
+            f"codes must be a 2-D integer array (n, length), got {codes.dtype} {codes.shape}"
+        )
+    if codes.size and (codes.min() < 0 or codes.max() > _PAD_CODE):
+        raise InputError("codes must lie in 0..5 (T, C, G, A, N, padding)")
+    codes = codes.astype(np.uint8)
+    n, length = codes.shape
+    deltas = np.zeros((n, length, _N_BASES), dtype=np.float32)
+    if n == 0:
+        return deltas
+    reference = _predict(model, codes, batch_size, output)
+    # Sequences per chunk so that one chunk holds about 8 batches of mutants.
+    per_chunk = max(1, (8 * batch_size) // max(1, length * _N_BASES))
+    bases = np.arange(_N_BASES, dtype=np.uint8)
+    for start in range(0, n, per_chunk):
+        block = codes[start : start + per_chunk]
+        seq_idx, pos = np.nonzero(block != _PAD_CODE)
+        if len(seq_idx) == 0:
+            continue
+        mutants = np.repeat(block[seq_idx], _N_BASES, axis=0)
+        rows = np.arange(len(mutants))
+        mutants[rows, np.repeat(pos, _N_BASES)] = np.tile(bases, len(seq_idx))
+        pred = _predict(model, mutants, batch_size, output).reshape(len(seq_idx), _N_BASES)
+        delta = pred - reference[start + seq_idx][:, None]
+        ref_base = block[seq_idx, pos]
+        is_base = ref_base < _N_BASES
+        delta[np.nonzero(is_base)[0], ref_base[is_base]] = 0.0
+        deltas[start + seq_idx, pos] = delta
+    return deltas
+
+
+def _gradient(model: Any, x: np.ndarray, output: int) -> np.ndarray:
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        xt = tf.convert_to_tensor(x)
+        with tf.GradientTape() as tape:
+            tape.watch(xt)
+            y = model(xt, training=False)
+            target = tf.reduce_sum(tf.reshape(y, (tf.shape(y)[0], -1))[:, output])
+        return tape.gradient(target, xt).numpy()
+    if backend == "jax":
+        import jax
+        import jax.numpy as jnp
+
+        def total(xj: Any) -> Any:
+            y = model(xj, training=False)
+            return jnp.sum(jnp.reshape(y, (y.shape[0], -1))[:, output])
+
+        return np.asarray(jax.grad(total)(jnp.asarray(x)))
+    if backend == "torch":
+        import torch
+
+        xt = torch.tensor(x, requires_grad=True, device=keras.backend.get_device() or None)
+        y = model(xt, training=False)
+        y.reshape(y.shape[0], -1)[:, output].sum().backward()
+        return xt.grad.detach().cpu().numpy()
+    raise ParameterError(
+        f"gradient_x_input supports the tensorflow, jax and torch backends, not {backend}"
+    )
+
+
+def _one_hot_split(model: Any, length: int) -> tuple[Any, Any]:
+    """Split a code-input model into (codes -> one-hot, one-hot -> output) parts."""
+    for layer in model.layers[1:]:
+        shape = tuple(layer.output.shape) if hasattr(layer, "output") else ()
+        if len(shape) == 3 and shape[1] == length and shape[2] == _N_BASES:
+            try:
+                head = keras.Model(model.inputs[0], layer.output)
+                tail_in = keras.Input(shape=shape[1:])
+                tail = _rebuild_from(model, layer, tail_in)
+                return head, tail
+            except Exception as exc:  # pragma: no cover - depends on model topology
+                raise ParameterError(
+                    f"cannot split model {model.name!r} after its one-hot layer {layer.name!r}: {exc}"
+                ) from exc
+    raise ParameterError(
+        f"model {model.name!r} takes integer codes but has no (length, 4) one-hot layer to "
+        "take gradients against"
+    )
+
+
+def _rebuild_from(model: Any, start_layer: Any, new_input: Any) -> Any:
+    """Re-apply the layers after ``start_layer`` of a linear (chain) model to ``new_input``."""
+    layers = model.layers
+    index = layers.index(start_layer)
+    x = new_input
+    for layer in layers[index + 1 :]:
+        x = layer(x)
+    return keras.Model(new_input, x)
+
+
+def gradient_x_input(
+    model: Any, inputs: Any, *, batch_size: int = 256, output: int = 0
+) -> np.ndarray:
+    """Gradient of the prediction with respect to the input, times the input.
+
+    Shrikumar et al. (2016), "Not just a black box: learning important features through
+    propagating activation differences". For float inputs (gene-expression matrices) the
+    result has the shape of ``inputs``. For models taking uint8 sequence codes the gradient is
+    taken with respect to the model's one-hot layer (the first layer with output
+    ``(length, 4)``; the model must be a simple chain after it, as ``metformin_bigru`` is) and
+    the result is ``(n, length, 4)`` (zero except at each position's base).
+
+    The gradient uses the backend's own autodiff: ``tf.GradientTape`` on TensorFlow,
+    ``jax.grad`` on JAX, ``torch.autograd`` on PyTorch.
+
+    Parameters
+    ----------
+    model
+        A Keras model.
+    inputs
+        Float matrix or uint8 codes.
+    batch_size
+        Samples per gradient evaluation.
+    output
+        Model output column to explain.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 gradient x input.
+    """
+    batch_size = _check_batch_size(batch_size)
+    x = np.asarray(inputs)
+    if x.ndim < 2 or len(x) == 0:
+        raise InputError(f"inputs must be a non-empty (samples, ...) array, got {x.shape}")
+    head = None
+    model_for_grad = model
+    if np.issubdtype(x.dtype, np.integer):
+        head, model_for_grad = _one_hot_split(model, x.shape[1])
+    out = []
+    for start in range(0, len(x), batch_size):
+        chunk = x[start : start + batch_size]
+        if head is not None:
+            chunk = keras.ops.convert_to_numpy(head(chunk, training=False))
+        chunk = np.asarray(chunk, dtype=np.float32)
+        grad = _gradient(model_for_grad, chunk, output)
+        out.append(grad * chunk)
+    return np.concatenate(out, axis=0).astype(np.float32)

@@ -1,0 +1,285 @@
+"""Models over genes read as a sequence: ``dnn``, ``lstm``, ``gru``, ``attention_lstm``, ``attention_gru``.
+
+These are the five architectures compared in seed 004 ("Gene expression prediction using deep
+learning", M. Zannat, University of Hull): from the expression of the top-50 most variable genes
+predict one or several target genes. The recurrent models read the input genes as a sequence,
+one step per gene (the data are not temporal; the order is the column order of the input
+matrix), optionally with a learned per-gene embedding concatenated to each step so that the
+network knows which gene it is reading. The attention variants pool the hidden states with
+:class:`gexnb.models.layers.ContextAttention` (Yang et al. 2016, "Hierarchical attention
+networks"), whose softmax weights give one attention weight per input gene and sample
+(:func:`gexnb.explain.attention_weights`).
+
+Every factory returns an uncompiled ``keras.Model`` taking a float matrix ``(batch, n_genes)``
+and returning ``(batch, n_targets)``; only ``keras.layers`` / ``keras.ops`` are used, so the
+models run on the TensorFlow, JAX and PyTorch backends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+from keras import ops
+
+from gexnb.errors import ParameterError
+from gexnb.models.layers import ContextAttention
+from gexnb.models.registry import register_model
+
+__all__ = [
+    "GeneEmbedding",
+    "build_dnn",
+    "build_lstm",
+    "build_gru",
+    "build_attention_lstm",
+    "build_attention_gru",
+    "GENE_SEQUENCE_MODELS",
+    "ATTENTION_LAYER_NAME",
+]
+
+#: Names of the five models of seed 004, in the order of its results table.
+GENE_SEQUENCE_MODELS = ("dnn", "lstm", "gru", "attention_lstm", "attention_gru")
+#: Name given to the :class:`ContextAttention` layer of the attention variants.
+ATTENTION_LAYER_NAME = "attention"
+
+
+@keras.saving.register_keras_serializable(package="gexnb")
+class GeneEmbedding(keras.layers.Layer):
+    """Concatenate a learned embedding of each gene (step) to the per-step input.
+
+    Input ``(batch, n_genes, channels)``; output ``(batch, n_genes, channels + embedding_dim)``.
+    The embedding table ``(n_genes, embedding_dim)`` is shared by all samples: it tells a
+    recurrent network which gene it is reading at each step (a positional/identity encoding).
+
+    Parameters
+    ----------
+    n_genes
+        Number of steps (genes).
+    embedding_dim
+        Size of each gene's embedding vector.
+    """
+
+    def __init__(self, n_genes: int, embedding_dim: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.n_genes = int(n_genes)
+        self.embedding_dim = int(embedding_dim)
+
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        self.table = self.add_weight(
+            name="table",
+            shape=(self.n_genes, self.embedding_dim),
+            initializer="glorot_uniform",
+        )
+        super().build(input_shape)
+
+    def call(self, inputs: Any) -> Any:
+        batch = ops.shape(inputs)[0]
+        table = ops.cast(self.table, inputs.dtype)
+        tiled = ops.broadcast_to(
+            ops.expand_dims(table, 0), (batch, self.n_genes, self.embedding_dim)
+        )
+        return ops.concatenate([inputs, tiled], axis=-1)
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        return (input_shape[0], input_shape[1], input_shape[2] + self.embedding_dim)
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update({"n_genes": self.n_genes, "embedding_dim": self.embedding_dim})
+        return config
+
+
+def _check_common(n_genes: int, n_targets: int, dropout: float, embedding_dim: int) -> None:
+    if int(n_genes) < 1:
+        raise ParameterError(f"n_genes must be >= 1, got {n_genes}")
+    if int(n_targets) < 1:
+        raise ParameterError(f"n_targets must be >= 1, got {n_targets}")
+    if not 0.0 <= float(dropout) < 1.0:
+        raise ParameterError(f"dropout must be in [0, 1), got {dropout}")
+    if int(embedding_dim) < 0:
+        raise ParameterError(f"embedding_dim must be >= 0, got {embedding_dim}")
+
+
+def _units_list(units: int | Sequence[int], name: str) -> list[int]:
+    values = [int(units)] if isinstance(units, (int, float)) else [int(u) for u in units]
+    if not values or any(u < 1 for u in values):
+        raise ParameterError(f"{name}: units must be positive integers, got {units!r}")
+    return values
+
+
+@register_model("dnn")
+def build_dnn(
+    n_genes: int = 50,
+    n_targets: int = 1,
+    *,
+    units: int | Sequence[int] = (128, 64),
+    dropout: float = 0.1,
+    embedding_dim: int = 0,
+    activation: str = "relu",
+) -> keras.Model:
+    """Dense network of seed 004 ("multiple dense layers with ReLU activations").
+
+    Parameters
+    ----------
+    n_genes, n_targets
+        Input genes and predicted genes.
+    units
+        Hidden layer sizes (an int means one hidden layer).
+    dropout
+        Dropout rate after each hidden layer.
+    embedding_dim
+        Accepted for a uniform interface with the recurrent models; must be 0 (a dense
+        network already knows each gene by its input position).
+    activation
+        Hidden activation.
+    """
+    _check_common(n_genes, n_targets, dropout, embedding_dim)
+    if embedding_dim:
+        raise ParameterError("dnn: embedding_dim must be 0 (genes are input columns)")
+    inputs = keras.Input(shape=(int(n_genes),), name="genes")
+    x = inputs
+    for i, width in enumerate(_units_list(units, "dnn")):
+        x = keras.layers.Dense(width, activation=activation, name=f"dense_{i}")(x)
+        if dropout:
+            x = keras.layers.Dropout(dropout, name=f"dropout_{i}")(x)
+    outputs = keras.layers.Dense(int(n_targets), name="output")(x)
+    return keras.Model(inputs, outputs, name="dnn")
+
+
+def _recurrent(
+    kind: str,
+    *,
+    attention: bool,
+    n_genes: int,
+    n_targets: int,
+    units: int | Sequence[int],
+    dropout: float,
+    embedding_dim: int,
+) -> keras.Model:
+    name = f"attention_{kind}" if attention else kind
+    _check_common(n_genes, n_targets, dropout, embedding_dim)
+    widths = _units_list(units, name)
+    layer_cls = keras.layers.LSTM if kind == "lstm" else keras.layers.GRU
+    inputs = keras.Input(shape=(int(n_genes),), name="genes")
+    x = keras.layers.Reshape((int(n_genes), 1), name="genes_as_steps")(inputs)
+    if embedding_dim:
+        x = GeneEmbedding(int(n_genes), int(embedding_dim), name="gene_embedding")(x)
+    for i, width in enumerate(widths):
+        last = i == len(widths) - 1
+        x = layer_cls(
+            width, return_sequences=attention or not last, dropout=dropout, name=f"{kind}_{i}"
+        )(x)
+    if attention:
+        x = ContextAttention(name=ATTENTION_LAYER_NAME)(x)
+    if dropout:
+        x = keras.layers.Dropout(dropout, name="dropout")(x)
+    outputs = keras.layers.Dense(int(n_targets), name="output")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+@register_model("lstm")
+def build_lstm(
+    n_genes: int = 50,
+    n_targets: int = 1,
+    *,
+    units: int | Sequence[int] = 32,
+    dropout: float = 0.1,
+    embedding_dim: int = 0,
+) -> keras.Model:
+    """LSTM over the genes as steps, prediction from the last hidden state (seed 004).
+
+    Parameters
+    ----------
+    n_genes, n_targets
+        Input genes (steps) and predicted genes.
+    units
+        LSTM width; a sequence stacks several LSTM layers.
+    dropout
+        Input dropout of the recurrent layers and dropout before the output layer.
+    embedding_dim
+        Size of the learned per-gene embedding concatenated to each step (0: none).
+    """
+    return _recurrent(
+        "lstm",
+        attention=False,
+        n_genes=n_genes,
+        n_targets=n_targets,
+        units=units,
+        dropout=dropout,
+        embedding_dim=embedding_dim,
+    )
+
+
+@register_model("gru")
+def build_gru(
+    n_genes: int = 50,
+    n_targets: int = 1,
+    *,
+    units: int | Sequence[int] = 32,
+    dropout: float = 0.1,
+    embedding_dim: int = 0,
+) -> keras.Model:
+    """GRU over the genes as steps, prediction from the last hidden state (seed 004).
+
+    Parameters are those of :func:`build_lstm`.
+    """
+    return _recurrent(
+        "gru",
+        attention=False,
+        n_genes=n_genes,
+        n_targets=n_targets,
+        units=units,
+        dropout=dropout,
+        embedding_dim=embedding_dim,
+    )
+
+
+@register_model("attention_lstm")
+def build_attention_lstm(
+    n_genes: int = 50,
+    n_targets: int = 1,
+    *,
+    units: int | Sequence[int] = 32,
+    dropout: float = 0.1,
+    embedding_dim: int = 0,
+) -> keras.Model:
+    """Attention-LSTM of seed 004: LSTM states of every gene pooled by context attention.
+
+    The :class:`~gexnb.models.layers.ContextAttention` layer is named ``"attention"``; its
+    softmax weights (one per input gene, summing to one per sample) are read with
+    :func:`gexnb.explain.attention_weights`. Parameters are those of :func:`build_lstm`.
+    """
+    return _recurrent(
+        "lstm",
+        attention=True,
+        n_genes=n_genes,
+        n_targets=n_targets,
+        units=units,
+        dropout=dropout,
+        embedding_dim=embedding_dim,
+    )
+
+
+@register_model("attention_gru")
+def build_attention_gru(
+    n_genes: int = 50,
+    n_targets: int = 1,
+    *,
+    units: int | Sequence[int] = 32,
+    dropout: float = 0.1,
+    embedding_dim: int = 0,
+) -> keras.Model:
+    """Attention-GRU of seed 004 (GRU states pooled by context attention).
+
+    Parameters are those of :func:`build_lstm`.
+    """
+    return _recurrent(
+        "gru",
+        attention=True,
+        n_genes=n_genes,
+        n_targets=n_targets,
+        units=units,
+        dropout=dropout,
+        embedding_dim=embedding_dim,
+    )
