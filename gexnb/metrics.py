@@ -1,0 +1,427 @@
+"""Regression metrics, per-gene errors and the DREAM Challenge 2022 scores.
+
+Conventions
+-----------
+- ``y_true`` / ``y_pred`` are 1-D (one target) or 2-D (samples x genes) array-likes
+  (numpy arrays or pandas objects). Missing values are bad input: a NaN or infinite value
+  raises :class:`gexnb.errors.InputError` naming how many there are and where the first one is.
+- For 2-D inputs, :func:`regression_report` computes MAE, MSE and RMSE over all entries,
+  R^2 as scikit-learn's ``r2_score(..., multioutput="uniform_average")`` (the mean of the
+  per-gene R^2 values) and Pearson/Spearman correlations on the flattened arrays.
+- The D-GEX papers (Chen et al. 2016, Bioinformatics 32:1832) report the mean absolute error
+  per target gene, averaged over genes, the relative improvement over linear regression and the
+  share of genes where a model beats linear regression: :func:`per_gene_mae`,
+  :func:`relative_improvement` and :func:`share_improved`.
+- :func:`dream_score` implements the Random Promoter DREAM Challenge 2022 scores
+  (Rafi et al. 2024, Nat Biotechnol): weighted Pearson r^2 and Spearman rho over test subsets,
+  with paired subsets (SNV, motif perturbation, motif tiling) scored on alt - ref differences.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from sklearn.metrics import r2_score
+
+from gexnb.errors import InputError, ParameterError
+
+__all__ = [
+    "DREAM_WEIGHTS",
+    "DREAM_WEIGHT_TOTAL",
+    "DREAM_PAIRED_SUBSETS",
+    "regression_report",
+    "per_gene_mae",
+    "relative_improvement",
+    "share_improved",
+    "prefixed",
+    "dream_score",
+    "parse_dream_subsets",
+]
+
+#: Subset weights of the DREAM Challenge 2022 organisers (Rafi et al. 2024). The weighted sum is
+#: divided by :data:`DREAM_WEIGHT_TOTAL` (4.65).
+DREAM_WEIGHTS: dict[str, float] = {
+    "all": 1.0,
+    "high_exp": 0.3,
+    "low_exp": 0.3,
+    "yeast": 0.3,
+    "all_random": 0.3,
+    "challenging": 0.5,
+    "SNV": 1.25,
+    "motif_perturbation": 0.3,
+    "motif_tiling": 0.4,
+}
+
+#: Sum of :data:`DREAM_WEIGHTS`, the organisers' normaliser.
+DREAM_WEIGHT_TOTAL: float = 4.65
+
+#: Subsets the organisers score on differences between paired (alt, ref) sequences.
+DREAM_PAIRED_SUBSETS: tuple[str, ...] = ("SNV", "motif_perturbation", "motif_tiling")
+
+
+def _as_float_array(values: Any, name: str) -> np.ndarray:
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{name} is not numeric ({exc})") from exc
+    if arr.ndim == 0 or arr.ndim > 2:
+        raise InputError(f"{name} must be 1-D or 2-D, got shape {arr.shape}")
+    if arr.size == 0:
+        raise InputError(f"{name} is empty")
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        where = f"index {first[0]}" if arr.ndim == 1 else f"row {first[0]}, column {first[1]}"
+        raise InputError(
+            f"{name} holds {int(bad.sum())} NaN or infinite value(s), first at {where}"
+        )
+    return arr
+
+
+def _pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
+    t = _as_float_array(y_true, "y_true")
+    p = _as_float_array(y_pred, "y_pred")
+    if t.ndim == 2 and t.shape[1] == 1 and p.ndim == 1:
+        t = t[:, 0]
+    if p.ndim == 2 and p.shape[1] == 1 and t.ndim == 1:
+        p = p[:, 0]
+    if t.shape != p.shape:
+        raise InputError(f"y_true has shape {t.shape} but y_pred has shape {p.shape}")
+    return t, p
+
+
+def _corr(func: Any, a: np.ndarray, b: np.ndarray) -> float:
+    """Correlation that is NaN (without a warning) for constant input or fewer than 2 points."""
+    if a.size < 2 or np.all(a == a[0]) or np.all(b == b[0]):
+        return math.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return float(func(a, b)[0])
+
+
+def regression_report(y_true: Any, y_pred: Any) -> dict[str, float]:
+    """Standard regression metrics of predictions against measured values.
+
+    Parameters
+    ----------
+    y_true, y_pred
+        1-D (one target) or 2-D (samples x genes) arrays of the same shape.
+
+    Returns
+    -------
+    dict
+        ``mae``, ``mse``, ``rmse`` (over all entries), ``r2`` (coefficient of determination;
+        for 2-D inputs scikit-learn's uniform average of the per-gene R^2, the convention of the
+        D-GEX and attention-LSTM papers), ``pearson`` and ``spearman`` (on the flattened arrays;
+        NaN when either side is constant) and ``n`` (number of samples, i.e. rows).
+
+    Raises
+    ------
+    InputError
+        On shape mismatch, empty input, or NaN/infinite values.
+    """
+    t, p = _pair(y_true, y_pred)
+    err = p - t
+    mse = float(np.mean(err**2))
+    if t.shape[0] < 2:
+        r2 = math.nan
+    else:
+        r2 = float(r2_score(t, p, multioutput="uniform_average"))
+    flat_t, flat_p = t.ravel(), p.ravel()
+    return {
+        "mae": float(np.mean(np.abs(err))),
+        "mse": mse,
+        "rmse": math.sqrt(mse),
+        "r2": r2,
+        "pearson": _corr(stats.pearsonr, flat_t, flat_p),
+        "spearman": _corr(stats.spearmanr, flat_t, flat_p),
+        "n": int(t.shape[0]),
+    }
+
+
+def per_gene_mae(y_true: Any, y_pred: Any) -> np.ndarray:
+    """Mean absolute error of each target gene (column), as reported by D-GEX (Chen et al. 2016).
+
+    Parameters
+    ----------
+    y_true, y_pred
+        2-D (samples x genes) arrays of the same shape; a 1-D input counts as one gene.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 array with one MAE per gene (length 1 for 1-D input).
+    """
+    t, p = _pair(y_true, y_pred)
+    if t.ndim == 1:
+        t, p = t[:, None], p[:, None]
+    return np.mean(np.abs(p - t), axis=0)
+
+
+def _scalar_error(value: Any, name: str) -> float:
+    return float(np.mean(_as_float_array(np.atleast_1d(value), name)))
+
+
+def relative_improvement(model_error: Any, baseline_error: Any) -> float:
+    """Relative improvement of a model over a baseline: ``(baseline - model) / baseline``.
+
+    D-GEX (Chen et al. 2016) reports its improvement over linear regression this way
+    (e.g. 15.33% lower overall MAE). Array inputs (per-gene errors) are averaged first.
+
+    Parameters
+    ----------
+    model_error, baseline_error
+        Error of the model and of the baseline (scalars, or per-gene arrays that are averaged).
+
+    Returns
+    -------
+    float
+        Positive when the model's error is lower; 0.2 means 20% lower error.
+
+    Raises
+    ------
+    InputError
+        If the baseline error is zero or an input is NaN.
+    """
+    model = _scalar_error(model_error, "model_error")
+    base = _scalar_error(baseline_error, "baseline_error")
+    if base == 0.0:
+        raise InputError("baseline error is 0: relative improvement is undefined")
+    return (base - model) / base
+
+
+def share_improved(model_per_gene: Any, baseline_per_gene: Any) -> float:
+    """Share of genes whose error under the model is strictly lower than under the baseline.
+
+    The D-GEX paper reports that D-GEX beats linear regression on 99.97% of target genes;
+    ties count as not improved.
+
+    Parameters
+    ----------
+    model_per_gene, baseline_per_gene
+        1-D arrays of per-gene errors (e.g. from :func:`per_gene_mae`), same length.
+
+    Returns
+    -------
+    float
+        Fraction in [0, 1].
+    """
+    m = _as_float_array(model_per_gene, "model_per_gene").ravel()
+    b = _as_float_array(baseline_per_gene, "baseline_per_gene").ravel()
+    if m.shape != b.shape:
+        raise InputError(f"model has {m.size} per-gene errors but the baseline has {b.size}")
+    return float(np.mean(m < b))
+
+
+def prefixed(report: Mapping[str, Any], model: str, split: str) -> dict[str, float]:
+    """Flatten a report into ``metrics.json`` keys ``<model>/<split>/<metric>``.
+
+    Numeric values are kept (booleans, strings and lists are skipped). A nested ``subsets``
+    mapping, as returned by :func:`dream_score`, becomes keys ``<model>/<split>_<subset>/<metric>``
+    with ``r`` written as ``pearson`` and ``rho`` as ``spearman``, following the architecture's
+    named-subset splits (``test_all_random``).
+
+    Parameters
+    ----------
+    report
+        Flat mapping of metric name -> number (or a :func:`dream_score` result).
+    model, split
+        Model name and split name (``train``, ``val``, ``test``, ...); no ``/`` allowed.
+    """
+    for label, value in (("model", model), ("split", split)):
+        if not value or "/" in str(value):
+            raise ParameterError(f"{label} name {value!r} must be non-empty and contain no '/'")
+    out: dict[str, float] = {}
+    rename = {"r": "pearson", "rho": "spearman"}
+    for key, value in report.items():
+        if key == "subsets" and isinstance(value, Mapping):
+            for subset, sub in value.items():
+                for metric, v in sub.items():
+                    if _is_number(v):
+                        out[f"{model}/{split}_{subset}/{rename.get(metric, metric)}"] = _num(v)
+        elif _is_number(value):
+            out[f"{model}/{split}/{key}"] = _num(value)
+    return out
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_)
+    )
+
+
+def _num(value: Any) -> float:
+    return int(value) if isinstance(value, (int, np.integer)) else float(value)
+
+
+def _index_array(idx: Any, n: int, name: str) -> np.ndarray:
+    arr = np.asarray(idx)
+    if arr.dtype == bool:
+        if arr.shape != (n,):
+            raise InputError(f"boolean mask of subset {name!r} has length {arr.size}, expected {n}")
+        return np.flatnonzero(arr)
+    if arr.size == 0:
+        return arr.astype(np.int64)
+    if not np.issubdtype(arr.dtype, np.integer):
+        raise InputError(f"indices of subset {name!r} must be integers or a boolean mask")
+    arr = arr.astype(np.int64).ravel()
+    if arr.min() < 0 or arr.max() >= n:
+        raise InputError(f"subset {name!r} has indices outside 0..{n - 1}")
+    return arr
+
+
+def dream_score(
+    y_true: Any,
+    y_pred: Any,
+    *,
+    subsets: Mapping[str, Any],
+    pairs: Mapping[str, tuple[Any, Any]] | None = None,
+    weights: Mapping[str, float] = DREAM_WEIGHTS,
+) -> dict[str, Any]:
+    """Weighted Pearson and Spearman scores of the Random Promoter DREAM Challenge 2022.
+
+    The organisers' scores (Rafi et al. 2024) are ``sum_s w_s r_s^2 / 4.65`` (Pearson score)
+    and ``sum_s w_s rho_s / 4.65`` (Spearman score) over the subsets of :data:`DREAM_WEIGHTS`;
+    the SNV, motif-perturbation and motif-tiling subsets are scored on the differences
+    ``y[alt] - y[ref]`` of paired sequences (measured and predicted alike).
+
+    Parameters
+    ----------
+    y_true, y_pred
+        1-D measured and predicted expression of the test sequences.
+    subsets
+        Subset name -> integer indices (or boolean mask) into ``y_true``, scored directly.
+        ``"all"`` must be given explicitly (e.g. ``np.arange(n)``) to be scored.
+    pairs
+        Subset name -> ``(ref_idx, alt_idx)`` of equal length, scored on ``alt - ref``.
+    weights
+        Subset weights; the official normaliser is their sum (4.65 for the default).
+
+    Returns
+    -------
+    dict
+        ``subsets``: name -> ``{"r", "rho", "n", "weight", "paired"}``;
+        ``pearson_score``/``spearman_score``: the official scores, computed only when every
+        weighted subset is present and every paired subset is paired (NaN otherwise, so that a
+        partial score is never passed off as the official one);
+        ``pearson_score_available``/``spearman_score_available``: the same sums renormalised over
+        the weights of the subsets that are present; ``missing``: weighted subsets not given;
+        ``unpaired``: subsets the organisers pair but that were scored unpaired here;
+        ``complete``: whether the official scores could be computed.
+        Subsets not in ``weights`` are reported with weight 0 and do not enter the scores.
+
+    Raises
+    ------
+    InputError
+        On NaN values, bad indices, or a subset given both paired and unpaired.
+    """
+    t = _as_float_array(y_true, "y_true").ravel()
+    p = _as_float_array(y_pred, "y_pred").ravel()
+    if t.shape != p.shape:
+        raise InputError(f"y_true has {t.size} values but y_pred has {p.size}")
+    n = t.size
+    pairs = dict(pairs or {})
+    both = sorted(set(subsets) & set(pairs))
+    if both:
+        raise InputError(f"subsets given both paired and unpaired: {both}")
+    results: dict[str, dict[str, Any]] = {}
+    for name, idx in subsets.items():
+        ix = _index_array(idx, n, name)
+        results[name] = _subset_entry(t[ix], p[ix], weights.get(name, 0.0), paired=False)
+    for name, (ref, alt) in pairs.items():
+        r_ix, a_ix = _index_array(ref, n, name), _index_array(alt, n, name)
+        if r_ix.shape != a_ix.shape:
+            raise InputError(f"subset {name!r} has {r_ix.size} ref but {a_ix.size} alt indices")
+        dt, dp = t[a_ix] - t[r_ix], p[a_ix] - p[r_ix]
+        results[name] = _subset_entry(dt, dp, weights.get(name, 0.0), paired=True)
+
+    total = float(sum(weights.values()))
+    missing = [s for s, w in weights.items() if w > 0 and s not in results]
+    unpaired = [s for s in DREAM_PAIRED_SUBSETS if s in results and not results[s]["paired"]]
+    scored = [s for s in results if weights.get(s, 0.0) > 0]
+    nan_subsets = [
+        s for s in scored if math.isnan(results[s]["r"]) or math.isnan(results[s]["rho"])
+    ]
+    avail_w = sum(weights[s] for s in scored)
+    pearson_sum = sum(weights[s] * results[s]["r"] ** 2 for s in scored)
+    spearman_sum = sum(weights[s] * results[s]["rho"] for s in scored)
+    complete = not missing and not unpaired and not nan_subsets
+    return {
+        "subsets": results,
+        "pearson_score": pearson_sum / total if complete else math.nan,
+        "spearman_score": spearman_sum / total if complete else math.nan,
+        "pearson_score_available": pearson_sum / avail_w if avail_w else math.nan,
+        "spearman_score_available": spearman_sum / avail_w if avail_w else math.nan,
+        "weight_available": avail_w,
+        "weight_total": total,
+        "missing": missing,
+        "unpaired": unpaired,
+        "complete": complete,
+    }
+
+
+def _subset_entry(t: np.ndarray, p: np.ndarray, weight: float, *, paired: bool) -> dict[str, Any]:
+    return {
+        "r": _corr(stats.pearsonr, t, p),
+        "rho": _corr(stats.spearmanr, t, p),
+        "n": int(t.size),
+        "weight": float(weight),
+        "paired": paired,
+    }
+
+
+def parse_dream_subsets(
+    frame: pd.DataFrame | Iterable[str] | Sequence[str], *, column: str = "subsets"
+) -> dict[str, Any]:
+    """Subset indices from the ``subsets`` column of ``test_measured.tsv``.
+
+    Each cell holds ``;``-joined subset names (empty or missing: in no subset). Names ending in
+    ``_alt`` / ``_ref`` are halves of a paired subset (``motif_perturbation_alt``). The file holds
+    no pairing between alt and ref rows (no ``alt_pos``/``ref_pos`` columns; see its README), and
+    most ref rows are absent, so the two halves are merged into one subset (``motif_perturbation``)
+    that :func:`dream_score` scores unpaired and reports under ``unpaired``.
+
+    Parameters
+    ----------
+    frame
+        DataFrame with a ``subsets`` column, or the column itself.
+    column
+        Name of the column.
+
+    Returns
+    -------
+    dict
+        ``subsets``: name -> sorted positional indices (``"all"`` = every row);
+        ``halves``: half name (``motif_tiling_alt``) -> indices; ``unpaired``: merged subset names;
+        ``pairs``: always empty here (kept for the :func:`dream_score` signature).
+    """
+    if isinstance(frame, pd.DataFrame):
+        if column not in frame.columns:
+            raise InputError(f"no column {column!r} (columns: {list(frame.columns)})")
+        cells = frame[column]
+    else:
+        cells = pd.Series(list(frame), dtype=object)
+    members: dict[str, list[int]] = {}
+    for i, cell in enumerate(cells.tolist()):
+        if cell is None or (isinstance(cell, float) and math.isnan(cell)):
+            continue
+        for name in str(cell).split(";"):
+            name = name.strip()
+            if name:
+                members.setdefault(name, []).append(i)
+    halves = {k: np.asarray(v) for k, v in members.items() if k.endswith(("_alt", "_ref"))}
+    out: dict[str, np.ndarray] = {"all": np.arange(len(cells))}
+    for name, idx in members.items():
+        if name in halves:
+            base = name.rsplit("_", 1)[0]
+            out[base] = np.union1d(out.get(base, np.array([], dtype=np.int64)), idx)
+        else:
+            out[name] = np.asarray(idx)
+    unpaired = sorted({k.rsplit("_", 1)[0] for k in halves})
+    return {"subsets": out, "halves": halves, "unpaired": unpaired, "pairs": {}}

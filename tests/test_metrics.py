@@ -1,0 +1,226 @@
+"""Metrics against hand-computed values (gexnb.metrics)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gexnb.errors import InputError, ParameterError
+from gexnb.metrics import (
+    DREAM_WEIGHT_TOTAL,
+    DREAM_WEIGHTS,
+    dream_score,
+    parse_dream_subsets,
+    per_gene_mae,
+    prefixed,
+    regression_report,
+    relative_improvement,
+    share_improved,
+)
+
+
+def test_regression_report_1d_hand_computed():
+    # errors 0, 1, -1, 1 -> MAE 3/4, MSE 3/4; SS_res 3, SS_tot 5 -> R2 0.4;
+    # Pearson: cov 5.5 / sqrt(5 * 8.75); Spearman: ranks (1,2,3,4) vs (1,3,2,4) -> 1 - 6*2/60.
+    rep = regression_report([1, 2, 3, 4], [1, 3, 2, 5])
+    assert rep["mae"] == pytest.approx(0.75)
+    assert rep["mse"] == pytest.approx(0.75)
+    assert rep["rmse"] == pytest.approx(math.sqrt(0.75))
+    assert rep["r2"] == pytest.approx(0.4)
+    assert rep["pearson"] == pytest.approx(5.5 / math.sqrt(5 * 8.75))
+    assert rep["spearman"] == pytest.approx(0.8)
+    assert rep["n"] == 4
+    assert set(rep) == {"mae", "mse", "rmse", "r2", "pearson", "spearman", "n"}
+
+
+def test_regression_report_2d_hand_computed():
+    t = np.array([[1, 10], [2, 20], [3, 30]], dtype=float)
+    p = np.array([[1, 12], [3, 20], [3, 28]], dtype=float)
+    rep = regression_report(t, p)
+    # entries' errors: 0, 1, 0 and 2, 0, -2
+    assert rep["mae"] == pytest.approx(5 / 6)
+    assert rep["mse"] == pytest.approx(1.5)
+    # per-gene R2: 1 - 1/2 and 1 - 8/200, uniform average
+    assert rep["r2"] == pytest.approx((0.5 + 0.96) / 2)
+    flat_r = np.corrcoef(t.ravel(), p.ravel())[0, 1]
+    assert rep["pearson"] == pytest.approx(flat_r)
+    assert rep["n"] == 3
+    np.testing.assert_allclose(per_gene_mae(t, p), [1 / 3, 4 / 3])
+
+
+def test_regression_report_accepts_pandas_and_column_vectors():
+    t = pd.Series([1.0, 2.0, 3.0])
+    p = np.array([[1.0], [3.0], [2.0]])
+    rep = regression_report(t, p)
+    assert rep["pearson"] == pytest.approx(0.5)
+    assert rep["spearman"] == pytest.approx(0.5)
+
+
+def test_constant_prediction_gives_nan_correlation():
+    rep = regression_report([1.0, 2.0, 3.0], [2.0, 2.0, 2.0])
+    assert math.isnan(rep["pearson"]) and math.isnan(rep["spearman"])
+    assert rep["r2"] == pytest.approx(0.0)
+
+
+@pytest.mark.parametrize(
+    ("t", "p", "match"),
+    [
+        ([1.0, np.nan, 3.0], [1.0, 2.0, 3.0], "y_true holds 1 NaN.*index 1"),
+        ([1.0, 2.0, 3.0], [[1.0, 2.0], [np.inf, 1.0]], "y_pred"),
+        ([1.0, 2.0, 3.0], [1.0, 2.0], "shape"),
+        ([], [], "empty"),
+        (["a", "b"], [1.0, 2.0], "not numeric"),
+    ],
+)
+def test_bad_inputs_raise(t, p, match):
+    with pytest.raises(InputError, match=match):
+        regression_report(t, p)
+
+
+def test_nan_in_2d_names_row_and_column():
+    t = np.ones((3, 2))
+    t[2, 1] = np.nan
+    with pytest.raises(InputError, match="row 2, column 1"):
+        per_gene_mae(t, np.ones((3, 2)))
+
+
+def test_relative_improvement_and_share_improved():
+    assert relative_improvement(0.8, 1.0) == pytest.approx(0.2)
+    assert relative_improvement(1.2, 1.0) == pytest.approx(-0.2)
+    # arrays are averaged: mean 0.3 vs 0.4
+    assert relative_improvement([0.2, 0.4], [0.4, 0.4]) == pytest.approx(0.25)
+    with pytest.raises(InputError, match="baseline error is 0"):
+        relative_improvement(0.1, 0.0)
+    # strictly lower only: tie at index 1 is not an improvement
+    assert share_improved([0.1, 0.5, 0.9, 0.2], [0.2, 0.5, 0.8, 0.3]) == pytest.approx(0.5)
+    with pytest.raises(InputError, match="per-gene errors"):
+        share_improved([0.1, 0.2], [0.1])
+
+
+def test_prefixed_keys_follow_contract():
+    rep = regression_report([1, 2, 3, 4], [1, 3, 2, 5])
+    flat = prefixed(rep, "linear", "test")
+    assert flat["linear/test/mae"] == pytest.approx(0.75)
+    assert flat["linear/test/n"] == 4 and isinstance(flat["linear/test/n"], int)
+    assert len(flat) == 7
+    with pytest.raises(ParameterError):
+        prefixed(rep, "a/b", "test")
+
+
+def test_dream_weights_are_the_organisers():
+    assert DREAM_WEIGHTS["SNV"] == 1.25 and DREAM_WEIGHTS["challenging"] == 0.5
+    assert sum(DREAM_WEIGHTS.values()) == pytest.approx(DREAM_WEIGHT_TOTAL)
+
+
+def _full_subsets(n: int) -> tuple[dict, dict]:
+    idx = np.arange(n)
+    subsets = {
+        name: idx
+        for name in DREAM_WEIGHTS
+        if name not in ("SNV", "motif_perturbation", "motif_tiling")
+    }
+    half = n // 2
+    pairs = {
+        name: (idx[:half], idx[half : 2 * half])
+        for name in ("SNV", "motif_perturbation", "motif_tiling")
+    }
+    return subsets, pairs
+
+
+def test_dream_score_perfect_prediction_is_one():
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=20)
+    subsets, pairs = _full_subsets(20)
+    res = dream_score(y, y, subsets=subsets, pairs=pairs)
+    assert res["complete"] and res["missing"] == [] and res["unpaired"] == []
+    assert res["pearson_score"] == pytest.approx(1.0)
+    assert res["spearman_score"] == pytest.approx(1.0)
+
+
+def test_dream_score_weighted_formula_by_hand():
+    # subset a: r = rho = 1; subset b: predictions reversed, r = rho = -1 (r^2 = 1)
+    y = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    pred = np.array([1.0, 2.0, 3.0, 6.0, 5.0, 4.0])
+    res = dream_score(
+        y, pred, subsets={"a": [0, 1, 2], "b": [3, 4, 5]}, weights={"a": 1.0, "b": 3.0}
+    )
+    assert res["subsets"]["b"]["r"] == pytest.approx(-1.0)
+    assert res["pearson_score"] == pytest.approx((1 + 3 * 1) / 4)
+    assert res["spearman_score"] == pytest.approx((1 - 3) / 4)
+    # 3-point hand case: t = (1,2,3), p = (1,3,2) -> r = rho = 0.5, r^2 = 0.25
+    res = dream_score([1, 2, 3], [1, 3, 2], subsets={"a": [0, 1, 2]}, weights={"a": 2.0})
+    assert res["pearson_score"] == pytest.approx(0.25)
+    assert res["spearman_score"] == pytest.approx(0.5)
+
+
+def test_dream_paired_subsets_use_differences():
+    ref, alt = [0, 1, 2], [3, 4, 5]
+    y = np.array([0.0, 0.0, 0.0, 1.0, 2.0, 3.0])  # alt - ref = 1, 2, 3
+    pred = np.array([0.0, 5.0, 10.0, 1.0, 7.0, 13.0])  # alt - ref = 1, 2, 3 as well
+    paired = dream_score(y, pred, subsets={}, pairs={"SNV": (ref, alt)})
+    assert paired["subsets"]["SNV"]["r"] == pytest.approx(1.0)
+    assert paired["subsets"]["SNV"]["n"] == 3 and paired["subsets"]["SNV"]["paired"]
+    unpaired = dream_score(y, pred, subsets={"SNV": ref + alt})
+    assert unpaired["subsets"]["SNV"]["r"] < 0.9
+    assert unpaired["unpaired"] == ["SNV"]
+    assert math.isnan(unpaired["pearson_score"])
+
+
+def test_dream_partial_subsets_renormalised_not_official():
+    y = np.arange(10, dtype=float)
+    res = dream_score(y, y**2, subsets={"all": np.arange(10), "high_exp": [5, 6, 7, 8, 9]})
+    assert not res["complete"]
+    assert math.isnan(res["pearson_score"]) and math.isnan(res["spearman_score"])
+    assert set(res["missing"]) == set(DREAM_WEIGHTS) - {"all", "high_exp"}
+    assert res["weight_available"] == pytest.approx(1.3)
+    r_all = np.corrcoef(y, y**2)[0, 1]
+    r_high = np.corrcoef(y[5:], y[5:] ** 2)[0, 1]
+    expected = (r_all**2 + 0.3 * r_high**2) / 1.3
+    assert res["pearson_score_available"] == pytest.approx(expected)
+    assert res["spearman_score_available"] == pytest.approx(1.0)  # monotone on 0..9
+    flat = prefixed(res, "kmer_ridge", "test")
+    assert flat["kmer_ridge/test_high_exp/pearson"] == pytest.approx(r_high)
+    assert flat["kmer_ridge/test_all/n"] == 10
+    assert "kmer_ridge/test/pearson_score_available" in flat
+
+
+def test_dream_bad_indices():
+    with pytest.raises(InputError, match="outside"):
+        dream_score([1.0, 2.0], [1.0, 2.0], subsets={"all": [0, 5]})
+    with pytest.raises(InputError, match="ref but"):
+        dream_score([1.0, 2.0, 3.0], [1.0, 2.0, 3.0], subsets={}, pairs={"SNV": ([0], [1, 2])})
+
+
+def test_parse_dream_subsets_hand_case():
+    frame = pd.DataFrame(
+        {"subsets": ["all_random;high_exp", None, "motif_tiling_alt", "motif_tiling_ref", ""]}
+    )
+    parsed = parse_dream_subsets(frame)
+    assert parsed["subsets"]["all"].tolist() == [0, 1, 2, 3, 4]
+    assert parsed["subsets"]["high_exp"].tolist() == [0]
+    assert parsed["subsets"]["motif_tiling"].tolist() == [2, 3]
+    assert parsed["unpaired"] == ["motif_tiling"]
+    assert parsed["pairs"] == {}
+
+
+def test_parse_dream_subsets_real_file(shared_data):
+    path = shared_data / "dream2022_yeast_promoters" / "test_measured.tsv"
+    frame = pd.read_csv(path, sep="\t")
+    parsed = parse_dream_subsets(frame)
+    sizes = {k: len(v) for k, v in parsed["subsets"].items()}
+    # counts of the `subsets` column of the real file (4,871 rows; no SNV subset, no pairing)
+    assert sizes["all"] == 4871
+    assert sizes["all_random"] == 864 and sizes["high_exp"] == 99 and sizes["low_exp"] == 145
+    assert (
+        sizes["motif_perturbation"] == 338 and sizes["motif_tiling"] == 271
+    )  # 269 alt + 3 ref, one row in both
+    assert "alt_pos" not in frame.columns and "ref_pos" not in frame.columns
+    y = frame["expression"].to_numpy()
+    res = dream_score(y, y, subsets=parsed["subsets"])
+    assert res["missing"] == ["SNV"]
+    assert res["unpaired"] == ["motif_perturbation", "motif_tiling"]
+    assert math.isnan(res["pearson_score"])
+    assert res["pearson_score_available"] == pytest.approx(1.0)
