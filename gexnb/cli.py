@@ -1,0 +1,235 @@
+"""The ``gexnb`` command: run notebooks with parameter profiles, list them, predict from a model.
+
+Examples
+--------
+::
+
+    gexnb list
+    gexnb run 01 --profile quick -p n_synthetic_sequences=500
+    gexnb run-all --profile quick
+    gexnb models
+    gexnb predict --model runs/real/02_bigru_training/model.keras \\
+        --input my_sequences.txt --output predictions.tsv
+
+Errors raised on purpose by gexnb (:class:`~gexnb.errors.GexnbError`) print one line
+``gexnb: error: ...`` and exit with status 2; a notebook that fails exits with status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from gexnb.errors import GexnbError
+
+__all__ = ["main", "build_parser"]
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--profile",
+        default="quick",
+        help="parameter profile: parameters/<notebook>/<profile>.yaml (quick, real, paper; "
+        "default quick)",
+    )
+    parser.add_argument(
+        "-p",
+        "--param",
+        dest="params",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one parameter (value parsed as YAML); repeatable",
+    )
+    parser.add_argument(
+        "--project-dir",
+        default=None,
+        help="project folder with notebooks/ and parameters/ (default: found from the cwd)",
+    )
+    parser.add_argument(
+        "--kernel", default=None, help="Jupyter kernel (default: $GEXNB_KERNEL or gexnb)"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``gexnb`` command."""
+    parser = argparse.ArgumentParser(
+        prog="gexnb",
+        description="Parameterized gene-expression notebooks: run, list, predict.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="execute one notebook with a parameter profile")
+    run.add_argument("notebook", help="notebook path, stem (01_data_prep) or number (01)")
+    _add_run_options(run)
+    run.add_argument(
+        "-o",
+        "--output-dir",
+        default=None,
+        help="run folder (default runs/<profile>/<notebook>/)",
+    )
+
+    run_all = sub.add_parser("run-all", help="execute every notebook and print the summary")
+    _add_run_options(run_all)
+
+    listing = sub.add_parser("list", help="notebooks, their profiles and parameters")
+    listing.add_argument("--project-dir", default=None)
+
+    sub.add_parser("models", help="model names accepted by gexnb.models.build")
+
+    predict = sub.add_parser("predict", help="predict expression for a sequence file")
+    predict.add_argument("--model", required=True, help="trained model (.keras)")
+    predict.add_argument("--input", required=True, help="sequences (one per line or TSV)")
+    predict.add_argument("--output", required=True, help="predictions (.tsv)")
+    predict.add_argument("--batch-size", type=int, default=2048)
+    predict.add_argument(
+        "--too-long",
+        choices=("error", "trim"),
+        default="error",
+        help="sequences longer than the model input: fail (default) or trim",
+    )
+    return parser
+
+
+def _overrides(items: Sequence[str]) -> dict[str, Any]:
+    from gexnb.runner import parse_override
+
+    return dict(parse_override(item) for item in items)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from gexnb import runner
+
+    result = runner.run_notebook(
+        args.notebook,
+        profile=args.profile,
+        overrides=_overrides(args.params),
+        output_dir=args.output_dir,
+        project_dir=args.project_dir,
+        kernel=args.kernel,
+    )
+    print(f"{result.notebook}: ok in {result.seconds:.1f} s; outputs in {result.output_dir}")
+    metrics = result.output_dir / "metrics.json"
+    if args.output_dir is None:
+        runner.write_summary(result.output_dir.parent)
+    if metrics.is_file():
+        import pandas as pd
+
+        from gexnb.io import read_metrics
+
+        rows = [
+            (result.notebook, *str(k).split("/", 2), v) for k, v in read_metrics(metrics).items()
+        ]
+        frame = pd.DataFrame(rows, columns=runner.SUMMARY_COLUMNS)
+        print(runner.format_summary(frame.dropna(subset=["metric"])))
+    return 0
+
+
+def _cmd_run_all(args: argparse.Namespace) -> int:
+    from gexnb import runner
+
+    results = runner.run_all(
+        profile=args.profile,
+        overrides=_overrides(args.params),
+        project_dir=args.project_dir,
+        kernel=args.kernel,
+    )
+    if results:
+        root = results[0].output_dir.parent
+        print(runner.format_summary(runner.collect_summary(root)))
+        print(f"\nsummary: {root / 'summary.csv'}")
+    failed = [r for r in results if not r.ok]
+    for result in results:
+        status = "ok" if result.ok else "FAILED"
+        print(f"  {result.notebook:<28} {status:<7} {result.seconds:7.1f} s")
+    for result in failed:
+        print(f"gexnb: error: {result.error}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    from gexnb import runner
+
+    project = runner.find_project_dir(args.project_dir)
+    notebooks = runner.list_notebooks(project)
+    if not notebooks:
+        print(f"no notebooks in {project / 'notebooks'}")
+    for path in notebooks:
+        profiles = ", ".join(runner.list_profiles(project, path.stem)) or "none"
+        print(f"{path.stem}  (profiles: {profiles})")
+        try:
+            params = runner.notebook_parameters(path)
+        except GexnbError as exc:
+            print(f"    {exc}")
+            continue
+        for p in params.values():
+            comment = f"  # {p.comment}" if p.comment else ""
+            print(f"    {p.name}: {p.type or '?'} = {p.default!r}{comment}")
+    return 0
+
+
+def _cmd_models(args: argparse.Namespace) -> int:
+    from gexnb.models import available
+
+    for name in available():
+        print(name)
+    return 0
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    from gexnb.train import predict_file
+
+    out = predict_file(
+        args.model,
+        args.input,
+        args.output,
+        batch_size=args.batch_size,
+        too_long=args.too_long,
+    )
+    print(f"predictions written to {out if out is not None else Path(args.output)}")
+    return 0
+
+
+_COMMANDS = {
+    "run": _cmd_run,
+    "run-all": _cmd_run_all,
+    "list": _cmd_list,
+    "models": _cmd_models,
+    "predict": _cmd_predict,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``gexnb`` command; returns the exit status.
+
+    Parameters
+    ----------
+    argv
+        Arguments without the program name (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success, 1 if a notebook failed, 2 for a usage or input error.
+    """
+    from gexnb.runner import NotebookExecutionError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return _COMMANDS[args.command](args)
+    except NotebookExecutionError as exc:
+        print(f"gexnb: error: {exc}", file=sys.stderr)
+        return 1
+    except GexnbError as exc:
+        print(f"gexnb: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("gexnb: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
