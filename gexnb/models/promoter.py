@@ -1,0 +1,163 @@
+"""Promoter sequence -> expression: the DREAM 2022 Metformin-121 BiGRU (``metformin_bigru``).
+
+The network of team Metformin-121 in the Random Promoter DREAM Challenge 2022 (Rafi et al.,
+Nat Biotechnol 2024; the team's notebook in ``../shared/seeds/000_*``): one-hot encoded
+promoters (channels T, C, G, A, left-padded to 142 nt) -> 8 stacked
+``Bidirectional(GRU(64, return_sequences=True))`` -> context attention -> BatchNormalization ->
+LeakyReLU(0.3) -> Dropout(0.2) -> Dense(1, sigmoid), 565,633 parameters.
+
+Here the model takes the uint8 sequence codes of :mod:`gexnb.data.sequences` (one byte per
+base) and one-hots them inside the graph (:class:`OneHotCodes`), so millions of training
+sequences never exist as float32 one-hot arrays.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+from keras import ops
+
+from gexnb.errors import ParameterError
+from gexnb.models.layers import ContextAttention
+from gexnb.models.registry import register_model
+
+__all__ = ["OneHotCodes", "build_metformin_bigru", "cudnn_eligible", "PAPER_PARAMETERS"]
+
+#: Parameter count of the team's network with the default hyperparameters.
+PAPER_PARAMETERS = 565_633
+
+
+def _one_hot_table() -> np.ndarray:
+    try:
+        from gexnb.data.sequences import ONE_HOT_TABLE
+
+        return np.asarray(ONE_HOT_TABLE, dtype="float32")
+    except ImportError:  # documented constants (docs/architecture.md, "Sequence codes")
+        table = np.zeros((6, 4), dtype="float32")
+        table[:4] = np.eye(4, dtype="float32")  # T, C, G, A
+        table[4] = 1.0  # N
+        return table  # PAD (code 5) stays all zero
+
+
+@keras.saving.register_keras_serializable(package="gexnb")
+class OneHotCodes(keras.layers.Layer):
+    """One-hot encode uint8 sequence codes with ``gexnb.data.sequences.ONE_HOT_TABLE``.
+
+    Codes ``T=0, C=1, G=2, A=3, N=4, PAD=5`` map to rows of the (6, 4) table (channel order
+    T, C, G, A as in the Metformin-121 notebook; ``N`` = all ones, padding = all zeros) with
+    ``keras.ops.take``. Codes above 5 are clipped to the padding row.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._table = _one_hot_table()
+
+    def call(self, inputs: Any) -> Any:
+        codes = ops.clip(ops.cast(inputs, "int32"), 0, self._table.shape[0] - 1)
+        table = ops.convert_to_tensor(self._table, dtype=self.compute_dtype)
+        return ops.take(table, codes, axis=0)
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        return (*input_shape, self._table.shape[1])
+
+    def get_config(self) -> dict[str, Any]:
+        return super().get_config()
+
+
+def _check_positive(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ParameterError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+@register_model("metformin_bigru")
+def build_metformin_bigru(
+    *,
+    length: int = 142,
+    n_layers: int = 8,
+    units: int = 64,
+    dropout: float = 0.2,
+    leaky_slope: float = 0.3,
+    batch_norm: bool = True,
+    output_activation: str = "sigmoid",
+    name: str = "metformin_bigru",
+) -> keras.Model:
+    """Build the Metformin-121 BiGRU (DREAM Challenge 2022) on uint8 sequence codes.
+
+    Input ``(batch, length)`` uint8 codes -> one-hot (:class:`OneHotCodes`) -> ``n_layers`` x
+    ``Bidirectional(GRU(units, return_sequences=True))`` -> :class:`ContextAttention`
+    (``u . tanh(W h + b)``, softmax over positions, weighted sum) -> BatchNormalization ->
+    LeakyReLU(``leaky_slope``) -> Dropout(``dropout``) -> Dense(1, ``output_activation``).
+    With the defaults the model has 565,633 parameters, the team's count. The GRUs keep the
+    settings for which Keras uses the fused cuDNN kernel (see :func:`cudnn_eligible`); the
+    attention and the output layer compute in float32 under mixed precision. The sigmoid
+    output matches the team's target ``y / (2 * median(y_train))`` in (0, 1).
+
+    Parameters
+    ----------
+    length
+        Sequence length after padding (the team used 142).
+    n_layers, units
+        Number of stacked bidirectional GRU layers and units per direction.
+    dropout
+        Dropout rate before the output layer.
+    leaky_slope
+        Negative slope of the LeakyReLU.
+    batch_norm
+        Keep the BatchNormalization layer.
+    output_activation
+        Activation of the output unit (``"sigmoid"`` as the team; ``"linear"`` for raw targets).
+    name
+        Model name (the registry name by default; :func:`gexnb.train.load_model` uses it).
+
+    Returns
+    -------
+    keras.Model
+        Uncompiled model; output shape ``(batch, 1)``.
+    """
+    length = _check_positive("length", length)
+    n_layers = _check_positive("n_layers", n_layers)
+    units = _check_positive("units", units)
+    if not 0.0 <= float(dropout) < 1.0:
+        raise ParameterError(f"dropout must be in [0, 1), got {dropout!r}")
+    inputs = keras.Input(shape=(length,), dtype="uint8", name="codes")
+    x = OneHotCodes(name="one_hot")(inputs)
+    for i in range(n_layers):
+        gru = keras.layers.GRU(
+            units,
+            return_sequences=True,
+            activation="tanh",
+            recurrent_activation="sigmoid",
+            recurrent_dropout=0.0,
+            unroll=False,
+            use_bias=True,
+            reset_after=True,
+            name=f"gru_{i + 1}",
+        )
+        x = keras.layers.Bidirectional(gru, name=f"bigru_{i + 1}")(x)
+    x = ContextAttention(name="attention")(x)
+    if batch_norm:
+        x = keras.layers.BatchNormalization(name="batch_norm")(x)
+    x = keras.layers.LeakyReLU(negative_slope=float(leaky_slope), name="leaky_relu")(x)
+    x = keras.layers.Dropout(float(dropout), name="dropout")(x)
+    outputs = keras.layers.Dense(1, activation=output_activation, dtype="float32", name="output")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def cudnn_eligible(layer: Any) -> bool:
+    """True if a Keras GRU layer meets the conditions for the fused cuDNN kernel.
+
+    Keras uses cuDNN for ``GRU`` only with ``activation="tanh"``,
+    ``recurrent_activation="sigmoid"``, ``recurrent_dropout=0``, ``unroll=False``,
+    ``use_bias=True`` and ``reset_after=True`` (Keras GRU documentation).
+    """
+    return (
+        getattr(layer.activation, "__name__", "") == "tanh"
+        and getattr(layer.recurrent_activation, "__name__", "") == "sigmoid"
+        and float(layer.recurrent_dropout) == 0.0
+        and not layer.unroll
+        and bool(layer.use_bias)
+        and bool(layer.reset_after)
+    )

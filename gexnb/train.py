@@ -1,0 +1,623 @@
+"""Training engine: ``fit``, ``predict``, ``predict_file``, ``load_model``.
+
+Keras ``Model.fit`` underneath, with what a long run needs: a best-validation checkpoint
+(``best.keras``), a full per-epoch checkpoint with the optimizer state (``last.keras`` and
+``last.json``) so that ``resume=True`` continues a killed run from the next epoch, the history
+written as JSON and CSV after every epoch (atomically), a progress bar, early stopping, seeds,
+mixed precision on GPUs and data-parallel distribution (``tf.distribute.MirroredStrategy``,
+``MultiWorkerMirroredStrategy`` from ``TF_CONFIG``, or ``keras.distribution.DataParallel`` on
+JAX). The training recipe is the one of DREAM 2022 team Metformin-121 (Rafi et al. 2024):
+MSE loss, Adam with learning rate 1e-3, keep the weights with the best validation loss.
+
+Sequence inputs stay uint8 codes (one byte per base) all the way into the model, which
+one-hots them in the graph (see :mod:`gexnb.models.promoter`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import warnings
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from gexnb.errors import InputError, ParameterError
+from gexnb.io import atomic_path, ensure_output_dir, write_json_atomic, write_text_atomic
+
+__all__ = ["TrainResult", "fit", "predict", "predict_file", "load_model", "resolve_precision"]
+
+BEST_NAME = "best.keras"
+LAST_NAME = "last.keras"
+LAST_STATE_NAME = "last.json"
+HISTORY_JSON = "history.json"
+HISTORY_CSV = "history.csv"
+
+_PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
+_DISTRIBUTIONS = ("auto", "none", "mirrored", "multiworker", "data_parallel")
+
+
+@dataclass
+class TrainResult:
+    """Outcome of :func:`fit`.
+
+    Attributes
+    ----------
+    model
+        The trained model, holding the weights of the best epoch (lowest monitored loss).
+    history
+        Metric name -> list of per-epoch values (all epochs, resumed runs included).
+    best_epoch
+        1-based epoch with the lowest monitored loss (``val_loss``, else ``loss``).
+    output_dir
+        Folder with ``best.keras``, ``last.keras``, ``last.json``, ``history.json/.csv``.
+    """
+
+    model: Any
+    history: dict[str, list[float]] = field(default_factory=dict)
+    best_epoch: int | None = None
+    output_dir: Path | None = None
+
+
+# --------------------------------------------------------------------------- devices
+
+
+def _gpus() -> list[Any]:
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        return tf.config.list_physical_devices("GPU")
+    if keras.backend.backend() == "jax":
+        import jax
+
+        return [d for d in jax.devices() if d.platform == "gpu"]
+    if keras.backend.backend() == "torch":
+        import torch
+
+        return list(range(torch.cuda.device_count()))
+    return []
+
+
+def _memory_growth() -> None:
+    """Let TensorFlow allocate GPU memory as needed instead of all of it at start."""
+    if keras.backend.backend() != "tensorflow":
+        return
+    import tensorflow as tf
+
+    for gpu in tf.config.list_physical_devices("GPU"):
+        try:
+            tf.config.experimental.set_memory_growth(gpu, True)
+        except RuntimeError:  # devices already initialised: keep the current setting
+            pass
+
+
+def resolve_precision(precision: str = "auto") -> str:
+    """Keras dtype policy for ``precision``.
+
+    ``"auto"`` gives ``"mixed_float16"`` when a GPU is visible and ``"float32"`` otherwise
+    (mixed precision: Micikevicius et al. 2018); ``"float32"``, ``"mixed_float16"`` and
+    ``"mixed_bfloat16"`` are returned as given.
+
+    Raises
+    ------
+    ParameterError
+        For any other value.
+    """
+    if precision not in _PRECISIONS:
+        raise ParameterError(f"precision must be one of {_PRECISIONS}, got {precision!r}")
+    if precision == "auto":
+        return "mixed_float16" if _gpus() else "float32"
+    return precision
+
+
+def _strategy(distribution: Any) -> Any:
+    """A ``tf.distribute`` strategy (TF backend), or None; sets DataParallel on JAX."""
+    if distribution is None:
+        distribution = "none"
+    if not isinstance(distribution, str):
+        return distribution  # a tf.distribute.Strategy given by the caller
+    if distribution not in _DISTRIBUTIONS:
+        raise ParameterError(f"distribution must be one of {_DISTRIBUTIONS}, got {distribution!r}")
+    backend = keras.backend.backend()
+    if distribution == "none":
+        return None
+    if backend == "jax":
+        import jax
+
+        if distribution == "auto" and len(jax.devices()) < 2:
+            return None
+        keras.distribution.set_distribution(keras.distribution.DataParallel())
+        return None
+    if backend != "tensorflow":
+        if distribution == "auto":
+            return None
+        raise ParameterError(
+            f"distribution={distribution!r} needs the TensorFlow or JAX backend, not {backend}"
+        )
+    import tensorflow as tf
+
+    if distribution == "auto":
+        gpus = tf.config.list_logical_devices("GPU")
+        return tf.distribute.MirroredStrategy() if len(gpus) > 1 else None
+    if distribution == "mirrored":
+        if tf.config.list_logical_devices("GPU"):
+            return tf.distribute.MirroredStrategy()
+        cpus = [d.name for d in tf.config.list_logical_devices("CPU")]
+        return tf.distribute.MirroredStrategy(devices=cpus)
+    if distribution == "multiworker":
+        if not os.environ.get("TF_CONFIG"):
+            raise ParameterError("distribution='multiworker' needs the TF_CONFIG variable")
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    raise ParameterError("distribution='data_parallel' needs the JAX backend")
+
+
+def _is_chief() -> bool:
+    """True unless TF_CONFIG names this process as a non-chief worker."""
+    raw = os.environ.get("TF_CONFIG")
+    if not raw:
+        return True
+    config = json.loads(raw)
+    task = config.get("task", {})
+    kind, index = task.get("type", "worker"), int(task.get("index", 0))
+    if kind == "chief":
+        return True
+    has_chief = bool(config.get("cluster", {}).get("chief"))
+    return kind == "worker" and index == 0 and not has_chief
+
+
+# --------------------------------------------------------------------------- callbacks
+
+
+class _Checkpoints(keras.callbacks.Callback):
+    """Atomic best-so-far and per-epoch checkpoints plus the history as JSON and CSV."""
+
+    def __init__(
+        self,
+        output_dir: Path,
+        monitor: str,
+        history: dict[str, list[float]],
+        best: float,
+        write: bool,
+    ) -> None:
+        super().__init__()
+        self.output_dir = output_dir
+        self.monitor = monitor
+        self.history = history
+        self.best = best
+        self.write = write
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        logs = dict(logs or {})
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(float(value))
+        if not self.write:
+            return
+        value = logs.get(self.monitor)
+        if value is not None and np.isfinite(value) and value < self.best:
+            self.best = float(value)
+            with atomic_path(self.output_dir / BEST_NAME) as tmp:
+                self.model.save(tmp)
+        with atomic_path(self.output_dir / LAST_NAME) as tmp:
+            self.model.save(tmp)  # with the optimizer state
+        write_json_atomic(
+            self.output_dir / LAST_STATE_NAME,
+            {"epoch": epoch + 1, "monitor": self.monitor, "best": self.best},
+        )
+        _write_history(self.output_dir, self.history)
+
+
+def _write_history(output_dir: Path, history: dict[str, list[float]]) -> None:
+    write_json_atomic(output_dir / HISTORY_JSON, history)
+    keys = list(history)
+    n = max((len(v) for v in history.values()), default=0)
+    lines = [",".join(["epoch", *keys])]
+    for i in range(n):
+        row = [str(i + 1)] + [repr(history[k][i]) if i < len(history[k]) else "" for k in keys]
+        lines.append(",".join(row))
+    write_text_atomic(output_dir / HISTORY_CSV, "\n".join(lines) + "\n")
+
+
+# --------------------------------------------------------------------------- data
+
+
+def _model_length(model: Any) -> int | None:
+    try:
+        shape = model.inputs[0].shape
+    except (AttributeError, IndexError, TypeError):
+        return None
+    if len(shape) == 2 and shape[1] is not None:
+        return int(shape[1])
+    return None
+
+
+def _check_xy(data: Any, what: str, model: Any) -> Any:
+    if not isinstance(data, (tuple, list)):
+        return data  # a keras PyDataset or another iterable: handed to Keras as is
+    if len(data) != 2:
+        raise InputError(f"{what} must be an (x, y) pair, got {len(data)} items")
+    x, y = data
+    x = np.asarray(x) if not isinstance(x, np.ndarray) else x
+    y = np.asarray(y, dtype="float32")
+    if len(x) == 0:
+        raise InputError(f"{what} split is empty (0 rows)")
+    if len(x) != len(y):
+        raise InputError(f"{what}: x has {len(x)} rows but y has {len(y)}")
+    if not np.all(np.isfinite(y)):
+        bad = int(np.flatnonzero(~np.isfinite(y.reshape(len(y), -1)).any(axis=1))[0])
+        raise InputError(f"{what}: target is NaN or infinite at row {bad}")
+    length = _model_length(model)
+    if length is not None and x.ndim == 2 and x.shape[1] != length:
+        problem = "longer" if x.shape[1] > length else "shorter"
+        raise InputError(
+            f"{what}: sequences have length {x.shape[1]}, {problem} than the model length "
+            f"{length}; encode with length={length} (too_long='trim' to cut longer ones)"
+        )
+    return x, y
+
+
+def _split_validation(train: Any, validation: Any) -> tuple[Any, Any]:
+    if isinstance(validation, float):
+        if not 0.0 < validation < 1.0:
+            raise ParameterError(f"validation fraction must be in (0, 1), got {validation}")
+        if not isinstance(train, (tuple, list)):
+            raise ParameterError("a validation fraction needs train as an (x, y) pair")
+        x, y = train
+        n_val = int(round(len(x) * validation))
+        if n_val == 0 or n_val == len(x):
+            raise InputError(
+                f"validation fraction {validation} of {len(x)} rows gives an empty split"
+            )
+        cut = len(x) - n_val  # row order, as the Metformin-121 split (last rows validate)
+        return (x[:cut], y[:cut]), (x[cut:], y[cut:])
+    return train, validation
+
+
+def _optimizer(optimizer: Any, learning_rate: float) -> Any:
+    if not isinstance(optimizer, str):
+        return optimizer
+    name = optimizer.lower()
+    if name == "adam":
+        return keras.optimizers.Adam(learning_rate=learning_rate)
+    if name == "nadam":
+        return keras.optimizers.Nadam(learning_rate=learning_rate)
+    if name == "sgd":
+        return keras.optimizers.SGD(learning_rate=learning_rate, momentum=0.9)
+    raise ParameterError(
+        f"optimizer must be 'adam', 'nadam', 'sgd' or a keras optimizer: {optimizer!r}"
+    )
+
+
+def _verbose(verbose: Any) -> int:
+    if verbose == "auto":
+        interactive = sys.stdout.isatty() or "ipykernel" in sys.modules
+        return 1 if interactive else 2
+    return int(verbose)
+
+
+# --------------------------------------------------------------------------- fit
+
+
+def fit(
+    model: Any,
+    train: Any,
+    validation: Any = None,
+    *,
+    epochs: int,
+    batch_size: int,
+    learning_rate: float = 1e-3,
+    loss: Any = "mse",
+    optimizer: Any = "adam",
+    output_dir: str | os.PathLike,
+    resume: bool = False,
+    precision: str = "auto",
+    distribution: Any = "auto",
+    seed: int | None = None,
+    early_stopping: int | None = None,
+    verbose: Any = "auto",
+) -> TrainResult:
+    """Train a Keras model with checkpoints, resume, history files and distribution.
+
+    Implements the training recipe of DREAM 2022 team Metformin-121 (Rafi et al., Nat
+    Biotechnol 2024): MSE loss, Adam (lr 1e-3), batch 2048, keep the best-validation weights,
+    with the machinery for long multi-GPU runs.
+
+    Parameters
+    ----------
+    model
+        A ``keras.Model`` or a zero-argument callable that builds one. Pass a callable when
+        a distribution strategy is used: the model must be built inside its scope.
+    train
+        ``(x, y)`` numpy arrays (``x`` uint8 sequence codes or a float matrix) or an iterable
+        Keras accepts (e.g. a ``keras.utils.PyDataset``).
+    validation
+        ``(x, y)``, a fraction in (0, 1) of the last training rows (row-order split), or None.
+    epochs, batch_size, learning_rate
+        Total epochs (a resumed run trains up to the same total), global batch size, rate.
+    loss, optimizer
+        Keras loss; ``"adam"``, ``"nadam"``, ``"sgd"`` (momentum 0.9) or an optimizer object.
+    output_dir
+        Folder for ``best.keras`` (best monitored loss), ``last.keras`` + ``last.json`` (full
+        state after every epoch), ``history.json`` and ``history.csv``.
+    resume
+        Continue from ``last.keras`` in ``output_dir`` (from the epoch after the last completed
+        one). Without a checkpoint there, training starts from scratch (with a warning).
+    precision
+        ``"auto"`` (mixed_float16 on GPU, else float32), ``"float32"``, ``"mixed_float16"``,
+        ``"mixed_bfloat16"``. Applies to models built by a callable ``model``.
+    distribution
+        ``"auto"`` (MirroredStrategy if more than one GPU on TensorFlow, DataParallel on JAX with
+        several devices), ``"none"``, ``"mirrored"`` (all GPUs, else all logical CPUs),
+        ``"multiworker"`` (MultiWorkerMirroredStrategy from ``TF_CONFIG``), ``"data_parallel"``
+        (JAX), or a ``tf.distribute.Strategy``.
+    seed
+        Seed for Python, NumPy and the backend (``keras.utils.set_random_seed``).
+    early_stopping
+        Patience in epochs on the monitored loss, or None.
+    verbose
+        ``"auto"`` (progress bar when interactive, one line per epoch otherwise), 0, 1 or 2.
+
+    Returns
+    -------
+    TrainResult
+
+    Raises
+    ------
+    InputError
+        Empty or mismatched splits, NaN targets, sequences longer than the model length.
+    ParameterError
+        Unknown precision, distribution or optimizer; epochs or batch size below 1.
+    """
+    if int(epochs) < 1 or int(batch_size) < 1:
+        raise ParameterError(f"epochs and batch_size must be >= 1, got {epochs}, {batch_size}")
+    out = ensure_output_dir(output_dir)
+    if seed is not None:
+        keras.utils.set_random_seed(int(seed))
+    _memory_growth()
+    policy = resolve_precision(precision)
+    strategy = _strategy(distribution)
+    train, validation = _split_validation(train, validation)
+    monitor = "val_loss" if validation is not None else "loss"
+
+    state_path, last_path = out / LAST_STATE_NAME, out / LAST_NAME
+    initial_epoch, history, best = 0, {}, float("inf")
+    resuming = resume and state_path.exists() and last_path.exists()
+    if resume and not resuming:
+        warnings.warn(
+            f"resume=True but no checkpoint in {out}: training from scratch", stacklevel=2
+        )
+    if not resuming:  # a fresh run: files of an earlier run in this folder would mislead
+        for name in (BEST_NAME, LAST_NAME, LAST_STATE_NAME, HISTORY_JSON, HISTORY_CSV):
+            (out / name).unlink(missing_ok=True)
+    else:
+        state = json.loads(state_path.read_text(encoding="utf-8"))
+        initial_epoch = int(state["epoch"])
+        best = float(state.get("best") or float("inf"))
+        if (out / HISTORY_JSON).exists():
+            history = json.loads((out / HISTORY_JSON).read_text(encoding="utf-8"))
+            history = {k: list(v)[:initial_epoch] for k, v in history.items()}
+
+    previous_policy = keras.mixed_precision.dtype_policy()
+    keras.mixed_precision.set_dtype_policy(policy)
+    try:
+        scope = strategy.scope() if strategy is not None else _null_scope()
+        with scope:
+            if resuming:
+                net = _load(last_path, compile=True)
+            else:
+                net = model() if callable(model) and not isinstance(model, keras.Model) else model
+                if not isinstance(net, keras.Model):
+                    raise ParameterError("model must be a keras.Model or a callable returning one")
+                net.compile(optimizer=_optimizer(optimizer, learning_rate), loss=loss)
+        train = _check_xy(train, "train", net)
+        if validation is not None:
+            validation = _check_xy(validation, "validation", net)
+        checkpoints = _Checkpoints(out, monitor, history, best, write=_is_chief())
+        callbacks: list[Any] = [checkpoints, keras.callbacks.TerminateOnNaN()]
+        if early_stopping is not None:
+            callbacks.append(
+                keras.callbacks.EarlyStopping(monitor=monitor, patience=int(early_stopping))
+            )
+        if initial_epoch < int(epochs):
+            kwargs: dict[str, Any] = {}
+            if isinstance(train, tuple):
+                x, y = train
+                kwargs.update(x=x, y=y, batch_size=int(batch_size), shuffle=True)
+            else:
+                kwargs.update(x=train)
+            net.fit(
+                **kwargs,
+                validation_data=validation,
+                epochs=int(epochs),
+                initial_epoch=initial_epoch,
+                callbacks=callbacks,
+                verbose=_verbose(verbose),
+            )
+        if (out / BEST_NAME).exists():
+            net.load_weights(str(out / BEST_NAME))
+    finally:
+        keras.mixed_precision.set_dtype_policy(previous_policy)
+    losses = history.get(monitor, [])
+    best_epoch = int(np.nanargmin(losses)) + 1 if losses else None
+    return TrainResult(model=net, history=history, best_epoch=best_epoch, output_dir=out)
+
+
+class _null_scope:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+
+# --------------------------------------------------------------------------- load / predict
+
+
+def _is_gexnb_model(model: Any) -> bool:
+    from gexnb.models.registry import available
+
+    if getattr(model, "name", None) in available():
+        return True
+    for layer in getattr(model, "_flatten_layers", lambda: [])():
+        registered = keras.saving.get_registered_name(type(layer))
+        if registered.startswith("gexnb>"):
+            return True
+    return False
+
+
+def _load(p: Path, *, compile: bool) -> Any:
+    import gexnb.models.registry as registry
+
+    registry.available()  # import the zoo so that every custom layer is registered
+    if not p.is_file():
+        raise InputError("model file not found", path=str(p))
+    try:
+        return keras.saving.load_model(p, compile=compile)
+    except Exception as exc:  # any failure means "not a model file we can read"
+        raise InputError(
+            f"not a readable Keras model file ({type(exc).__name__}: {exc})", path=str(p)
+        ) from exc
+
+
+def load_model(path: str | os.PathLike, *, compile: bool = True) -> Any:
+    """Load a ``.keras`` model saved by gexnb (custom layers registered).
+
+    Raises
+    ------
+    InputError
+        If the file does not exist, cannot be read as a Keras model, or holds a model without
+        gexnb layers or a gexnb model name (not a gexnb model).
+    """
+    p = Path(path)
+    model = _load(p, compile=compile)
+    if not isinstance(model, keras.Model) or not _is_gexnb_model(model):
+        raise InputError("the file holds a Keras model that is not a gexnb model", path=str(p))
+    return model
+
+
+def predict(model: Any, x: Any, *, batch_size: int = 2048) -> np.ndarray:
+    """Predict in batches of ``batch_size`` (only one batch of inputs is converted at a time).
+
+    Parameters
+    ----------
+    model
+        A Keras model (or a path to a ``.keras`` file, loaded with :func:`load_model`).
+    x
+        An array (e.g. uint8 codes ``(n, length)``) or an iterable of such arrays (chunks).
+
+    Returns
+    -------
+    numpy.ndarray
+        Float32 predictions, shape ``(n,)`` for a single output, else ``(n, outputs)``.
+    """
+    if isinstance(model, (str, os.PathLike)):
+        model = load_model(model, compile=False)
+    if int(batch_size) < 1:
+        raise ParameterError(f"batch_size must be >= 1, got {batch_size}")
+    chunks = [x] if isinstance(x, np.ndarray) else x
+    parts = [p for p in _predict_chunks(model, chunks, int(batch_size))]
+    if not parts:
+        return np.zeros((0,), dtype="float32")
+    return np.concatenate(parts)
+
+
+def _predict_chunks(model: Any, chunks: Iterable[Any], batch_size: int) -> Iterator[np.ndarray]:
+    length = _model_length(model)
+    for chunk in chunks:
+        arr = np.asarray(chunk)
+        if length is not None and arr.ndim == 2 and arr.shape[1] != length:
+            raise InputError(f"sequences have length {arr.shape[1]} but the model expects {length}")
+        for start in range(0, len(arr), batch_size):
+            out = np.asarray(model.predict_on_batch(arr[start : start + batch_size]), "float32")
+            yield out[:, 0] if out.ndim == 2 and out.shape[1] == 1 else out
+
+
+def predict_file(
+    model_path: str | os.PathLike,
+    input_path: str | os.PathLike,
+    output_path: str | os.PathLike,
+    *,
+    batch_size: int = 2048,
+    too_long: str = "error",
+    chunk_size: int = 100_000,
+) -> int:
+    """Predict every sequence of a file and write ``sequence<TAB>prediction`` TSV.
+
+    Streams: the input is read ``chunk_size`` lines at a time
+    (:func:`gexnb.data.sequences.iter_sequence_chunks`), encoded to uint8 codes at the model
+    length and predicted in batches, so memory does not grow with the file. The output is
+    written to a temporary file and renamed when complete. Predictions are on the model's
+    output scale (for ``metformin_bigru``, the training target ``y / (2 median y)``).
+
+    Parameters
+    ----------
+    model_path
+        A ``.keras`` file saved by gexnb.
+    input_path
+        Sequences, one per line (``sequence`` or ``sequence<TAB>expression``; see
+        :func:`gexnb.data.sequences.read_sequences`).
+    output_path
+        TSV to write (header ``sequence<TAB>prediction``).
+    too_long
+        ``"error"`` or ``"trim"`` for sequences longer than the model length.
+
+    Returns
+    -------
+    int
+        Number of sequences predicted.
+
+    Raises
+    ------
+    InputError
+        A bad line (invalid base, too long): the message names the file and line number.
+    """
+    from gexnb.data.sequences import encode_sequences, iter_sequence_chunks
+
+    if too_long not in ("error", "trim"):
+        raise ParameterError(f"too_long must be 'error' or 'trim', got {too_long!r}")
+    model = load_model(model_path, compile=False)
+    length = _model_length(model)
+    if length is None:
+        raise InputError("the model has no fixed sequence length", path=str(model_path))
+    n = 0
+    with atomic_path(output_path) as tmp, open(tmp, "w", encoding="utf-8") as handle:
+        handle.write("sequence\tprediction\n")
+        for first_line, frame in iter_sequence_chunks(input_path, chunk_size=chunk_size):
+            seqs = frame["sequence"].astype(str).tolist()
+            try:
+                codes = encode_sequences(seqs, length=length, too_long=too_long)
+            except InputError as exc:
+                raise _locate(exc, seqs, first_line, length, too_long, input_path) from None
+            preds = predict(model, codes, batch_size=batch_size)
+            handle.writelines(f"{s}\t{p:.6g}\n" for s, p in zip(seqs, preds, strict=True))
+            n += len(seqs)
+    return n
+
+
+def _locate(
+    exc: InputError, seqs: list[str], first_line: int, length: int, too_long: str, path: Any
+) -> InputError:
+    """Turn an encoding error of a chunk into one naming the file and line."""
+    if exc.line is not None and exc.path is not None:
+        return exc
+    valid = set("ACGTNacgtn")
+    for i, s in enumerate(seqs):
+        if len(s) > length and too_long == "error":
+            return InputError(
+                f"sequence of length {len(s)} is longer than the model length {length} "
+                "(use too_long='trim')",
+                path=str(path),
+                line=first_line + i,
+            )
+        bad = set(s) - valid
+        if bad:
+            return InputError(
+                f"invalid base(s) {''.join(sorted(bad))!r} in sequence",
+                path=str(path),
+                line=first_line + i,
+            )
+    return InputError(str(exc), path=str(path), line=first_line)

@@ -1,0 +1,159 @@
+"""Tests of gexnb.train: fit, checkpoints, resume, history files, clear errors, predict."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras")
+
+from gexnb import train  # noqa: E402
+from gexnb.errors import InputError, ParameterError  # noqa: E402
+from gexnb.models import build  # noqa: E402
+
+LENGTH = 24
+
+
+def _data(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Random codes; the target is the share of A (code 3) in the sequence: learnable."""
+    rng = np.random.default_rng(seed)
+    codes = rng.integers(0, 4, size=(n, LENGTH), dtype=np.uint8)
+    y = (codes == 3).mean(axis=1).astype("float32")
+    return codes, y
+
+
+def _tiny() -> keras.Model:
+    return build("metformin_bigru", length=LENGTH, n_layers=1, units=8, dropout=0.0)
+
+
+def test_fit_writes_checkpoints_and_history(tmp_path):
+    x, y = _data(256)
+    result = train.fit(
+        _tiny, (x, y), validation=0.25, epochs=3, batch_size=32, learning_rate=1e-2,
+        output_dir=tmp_path, seed=1, verbose=0,
+    )  # fmt: skip
+    assert set(result.history) >= {"loss", "val_loss"}
+    assert len(result.history["loss"]) == 3
+    assert result.best_epoch == int(np.argmin(result.history["val_loss"])) + 1
+    for name in ("best.keras", "last.keras", "last.json", "history.json", "history.csv"):
+        assert (tmp_path / name).is_file(), name
+    assert json.loads((tmp_path / "last.json").read_text())["epoch"] == 3
+    saved = json.loads((tmp_path / "history.json").read_text())
+    assert saved["val_loss"] == pytest.approx(result.history["val_loss"])
+    csv = (tmp_path / "history.csv").read_text().splitlines()
+    assert csv[0].startswith("epoch,") and len(csv) == 4
+    # The returned model holds the best-epoch weights.
+    best = train.load_model(tmp_path / "best.keras")
+    np.testing.assert_allclose(
+        train.predict(result.model, x[:50]), train.predict(best, x[:50]), rtol=1e-5, atol=1e-6
+    )
+    # Training reduced the validation loss below the loss of predicting the mean.
+    yv = y[192:]
+    mse_mean = float(np.mean((yv - y[:192].mean()) ** 2))
+    assert min(result.history["val_loss"]) < mse_mean
+
+
+def test_resume_continues_from_next_epoch(tmp_path):
+    x, y = _data(128, seed=2)
+    steps = 128 // 32
+    first = train.fit(
+        _tiny,
+        (x, y),
+        validation=(x[:32], y[:32]),
+        epochs=1,
+        batch_size=32,
+        output_dir=tmp_path,
+        seed=3,
+        verbose=0,
+    )  # fmt: skip  (the "killed" run: stopped after epoch 1)
+    assert int(first.model.optimizer.iterations.numpy()) == steps
+    resumed = train.fit(
+        _tiny, (x, y), validation=(x[:32], y[:32]), epochs=2, batch_size=32,
+        output_dir=tmp_path, seed=3, verbose=0, resume=True,
+    )  # fmt: skip
+    assert len(resumed.history["loss"]) == 2
+    assert resumed.history["loss"][0] == pytest.approx(first.history["loss"][0])
+    assert json.loads((tmp_path / "last.json").read_text())["epoch"] == 2
+    last = train.load_model(tmp_path / "last.keras")
+    # The optimizer state travelled with the checkpoint: two epochs of steps in total.
+    assert int(last.optimizer.iterations.numpy()) == 2 * steps
+    # Resuming a finished run trains nothing more.
+    again = train.fit(
+        _tiny, (x, y), validation=(x[:32], y[:32]), epochs=2, batch_size=32,
+        output_dir=tmp_path, verbose=0, resume=True,
+    )  # fmt: skip
+    assert len(again.history["loss"]) == 2
+
+
+def test_fresh_run_clears_old_checkpoints(tmp_path):
+    (tmp_path / "last.json").write_text('{"epoch": 7}')
+    x, y = _data(64)
+    result = train.fit(_tiny(), (x, y), epochs=1, batch_size=32, output_dir=tmp_path, verbose=0)
+    assert json.loads((tmp_path / "last.json").read_text())["epoch"] == 1
+    assert list(result.history) == ["loss"] and result.best_epoch == 1
+
+
+def test_early_stopping_and_optimizers(tmp_path):
+    x, y = _data(64)
+    result = train.fit(
+        _tiny, (x, y), validation=(x, np.zeros_like(y) + 5.0), epochs=20, batch_size=64,
+        learning_rate=0.0, optimizer="sgd", output_dir=tmp_path, early_stopping=1, verbose=0,
+    )  # fmt: skip
+    assert len(result.history["loss"]) < 20
+    with pytest.raises(ParameterError, match="optimizer"):
+        train.fit(_tiny, (x, y), epochs=1, batch_size=8, optimizer="bogus", output_dir=tmp_path)
+
+
+def test_clear_errors(tmp_path):
+    x, y = _data(40)
+    with pytest.raises(InputError, match="empty"):
+        train.fit(_tiny, (x, y), validation=(x[:0], y[:0]), epochs=1, batch_size=8,
+                  output_dir=tmp_path)  # fmt: skip
+    with pytest.raises(InputError, match="empty"):
+        train.fit(_tiny, (x, y), validation=0.001, epochs=1, batch_size=8, output_dir=tmp_path)
+    long_x = np.zeros((40, LENGTH + 3), dtype=np.uint8)
+    with pytest.raises(InputError, match="longer than the model length"):
+        train.fit(_tiny, (long_x, y), epochs=1, batch_size=8, output_dir=tmp_path)
+    with pytest.raises(InputError, match="39"):
+        train.fit(_tiny, (x, y[:39]), epochs=1, batch_size=8, output_dir=tmp_path)
+    bad_y = y.copy()
+    bad_y[5] = np.nan
+    with pytest.raises(InputError, match="row 5"):
+        train.fit(_tiny, (x, bad_y), epochs=1, batch_size=8, output_dir=tmp_path)
+    with pytest.raises(ParameterError, match="precision"):
+        train.fit(_tiny, (x, y), epochs=1, batch_size=8, output_dir=tmp_path, precision="fp8")
+    with pytest.raises(ParameterError, match="distribution"):
+        train.fit(_tiny, (x, y), epochs=1, batch_size=8, output_dir=tmp_path, distribution="x")
+    with pytest.raises(InputError, match="expects"):
+        train.predict(_tiny(), long_x)
+
+
+def test_load_model_rejects_foreign_files(tmp_path):
+    junk = tmp_path / "junk.keras"
+    junk.write_bytes(b"not a zip file")
+    with pytest.raises(InputError, match="junk.keras"):
+        train.load_model(junk)
+    with pytest.raises(InputError, match="not found"):
+        train.load_model(tmp_path / "missing.keras")
+    inputs = keras.Input(shape=(3,))
+    plain = keras.Model(inputs, keras.layers.Dense(1)(inputs), name="someone_elses")
+    plain.save(tmp_path / "plain.keras")
+    with pytest.raises(InputError, match="not a gexnb model"):
+        train.load_model(tmp_path / "plain.keras")
+
+
+def test_precision_resolution():
+    assert train.resolve_precision("auto") in ("float32", "mixed_float16")
+    assert train.resolve_precision("mixed_bfloat16") == "mixed_bfloat16"
+
+
+def test_predict_streams_chunks():
+    model = _tiny()
+    x, _ = _data(70)
+    whole = train.predict(model, x, batch_size=16)
+    assert whole.shape == (70,) and whole.dtype == np.float32
+    chunked = train.predict(model, (x[i : i + 25] for i in range(0, 70, 25)), batch_size=16)
+    np.testing.assert_allclose(whole, chunked, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(whole, model.predict(x, verbose=0)[:, 0], rtol=1e-4, atol=1e-5)
