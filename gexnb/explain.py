@@ -236,7 +236,8 @@ def _one_hot_split(model: Any, length: int) -> tuple[Any, Any]:
                 return head, tail
             except Exception as exc:  # pragma: no cover - depends on model topology
                 raise ParameterError(
-                    f"cannot split model {model.name!r} after its one-hot layer {layer.name!r}: {exc}"
+                    f"cannot split model {model.name!r} after its one-hot layer "
+                    f"{layer.name!r}: {exc}"
                 ) from exc
     raise ParameterError(
         f"model {model.name!r} takes integer codes but has no (length, 4) one-hot layer to "

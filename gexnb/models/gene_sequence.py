@@ -1,4 +1,4 @@
-"""Models over genes read as a sequence: ``dnn``, ``lstm``, ``gru``, ``attention_lstm``, ``attention_gru``.
+"""Gene-sequence models: ``dnn``, ``lstm``, ``gru``, ``attention_lstm``, ``attention_gru``.
 
 These are the five architectures compared in seed 004 ("Gene expression prediction using deep
 learning", M. Zannat, University of Hull): from the expression of the top-50 most variable genes

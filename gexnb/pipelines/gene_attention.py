@@ -1,0 +1,491 @@
+"""Notebook 04: attention-LSTM analysis of seed 004 with k-fold cross-validation.
+
+Seed 004 (M. Zannat, "Gene expression prediction using deep learning") predicts target genes
+from the 50 most variable genes and compares a DNN, an LSTM, a GRU, an attention-LSTM and an
+attention-GRU on MAE, RMSE, MSE and R^2 under cross-validation. This module does that, adds the
+classical baselines of the review in seed 002 (linear, ridge, random forest, SVR, gradient
+boosting) on the same folds, and reads the attention weights per gene.
+
+Leakage: in every fold the top-k most variable genes, the input z-scoring and the target
+scaling are computed on the training samples of that fold only; the held-out samples are
+never seen before they are predicted. Targets are excluded from the candidate inputs. The
+metrics are reported on the original scale of the targets (log2 expression for real data).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gexnb.errors import InputError, ParameterError
+
+__all__ = [
+    "DEEP_MODELS",
+    "BASELINE_MODELS",
+    "METRICS",
+    "FoldResult",
+    "GeneAttentionResult",
+    "load_expression",
+    "map_probes_to_genes",
+    "check_targets",
+    "cross_validate",
+    "summary_table",
+    "cv_metrics",
+    "attention_by_gene",
+    "write_outputs",
+]
+
+#: The five deep models of seed 004.
+DEEP_MODELS = ("dnn", "lstm", "gru", "attention_lstm", "attention_gru")
+#: Classical baselines (seed 002) run on the same folds.
+BASELINE_MODELS = ("linear", "ridge", "random_forest", "svr", "gradient_boosting")
+#: Metrics of the seed's table.
+METRICS = ("mae", "rmse", "mse", "r2")
+
+
+@dataclass
+class FoldResult:
+    """Everything one cross-validation fold produced (used by the viewers)."""
+
+    fold: int
+    train_idx: np.ndarray
+    test_idx: np.ndarray
+    genes: list[str]
+    x_test: np.ndarray
+    y_test: np.ndarray
+    predictions: dict[str, np.ndarray] = field(default_factory=dict)
+    models: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class GeneAttentionResult:
+    """Cross-validation result: per-fold metrics, predictions, attention and fold details."""
+
+    targets: list[str]
+    fold_metrics: pd.DataFrame
+    predictions: pd.DataFrame
+    attention: pd.DataFrame
+    folds: list[FoldResult]
+    sample_ids: list[str]
+
+
+def map_probes_to_genes(
+    frame: pd.DataFrame, probes_path: str | os.PathLike, *, column: str = "HUGO.gene.symbol"
+) -> pd.DataFrame:
+    """Rename probe columns to gene symbols with a probe table; average probes of one gene.
+
+    Parameters
+    ----------
+    frame
+        Samples x probes.
+    probes_path
+        TSV with a ``probe`` column and ``column`` (e.g. genefu's ``probes.tsv``).
+    column
+        Symbol column; probes without a symbol keep their probe ID.
+
+    Raises
+    ------
+    InputError
+        If the table lacks the columns or maps none of the probes.
+    """
+    table = pd.read_csv(probes_path, sep="\t", dtype=str)
+    for needed in ("probe", column):
+        if needed not in table.columns:
+            raise InputError(f"probe table has no column {needed!r}", path=str(probes_path))
+    mapping = dict(zip(table["probe"], table[column], strict=False))
+    mapped = [mapping.get(str(c)) for c in frame.columns]
+    if not any(isinstance(m, str) and m for m in mapped):
+        raise InputError("no expression column matches a probe of the table", path=str(probes_path))
+    names = [
+        m if isinstance(m, str) and m else str(c)
+        for m, c in zip(mapped, frame.columns, strict=True)
+    ]
+    renamed = frame.set_axis(names, axis=1)
+    return renamed.T.groupby(level=0, sort=False).mean().T
+
+
+def load_expression(
+    path: str = "",
+    *,
+    probes: str = "",
+    n_samples: int = 300,
+    n_genes: int = 60,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Samples x genes expression for notebook 04.
+
+    Parameters
+    ----------
+    path
+        Expression matrix readable by :func:`gexnb.data.expression.read_expression`; ``""``
+        gives the synthetic embedded default (:func:`gexnb.data.synthetic.synthetic_expression`
+        with ``n_genes - 4`` landmark genes and 4 non-linear target genes "TG00001"...).
+    probes
+        Optional probe table mapping the matrix's probe columns to gene symbols.
+    n_samples, n_genes, seed
+        Size and seed of the synthetic default.
+    """
+    if not path:
+        from gexnb.data.synthetic import synthetic_expression
+
+        if n_genes < 6:
+            raise ParameterError(f"n_genes must be >= 6 for the synthetic default, got {n_genes}")
+        return synthetic_expression(
+            n_samples=int(n_samples), n_landmarks=int(n_genes) - 4, n_targets=4, seed=int(seed)
+        )
+    from gexnb.data.expression import read_expression
+
+    frame = read_expression(path)
+    if probes:
+        frame = map_probes_to_genes(frame, probes)
+    return frame
+
+
+def check_targets(
+    frame: pd.DataFrame,
+    targets: str | Sequence[str],
+    *,
+    k_genes: int,
+    folds: int,
+    input_genes: Sequence[str] | None = None,
+) -> list[str]:
+    """Validate the targets and the cross-validation sizes; return the target list.
+
+    Raises
+    ------
+    InputError
+        If a target is not a column of ``frame`` or is among ``input_genes``, or an input
+        gene is missing.
+    ParameterError
+        If ``k_genes`` exceeds the candidate genes or there are fewer samples than folds.
+    """
+    names = [targets] if isinstance(targets, str) else list(targets)
+    names = [t.strip() for t in names if t and t.strip()]
+    if not names:
+        raise ParameterError("give at least one target gene")
+    columns = set(map(str, frame.columns))
+    missing = [t for t in names if t not in columns]
+    if missing:
+        raise InputError(f"target gene(s) {', '.join(missing)} not in the expression matrix")
+    if input_genes:
+        overlap = [t for t in names if t in set(input_genes)]
+        if overlap:
+            raise InputError(f"target gene(s) {', '.join(overlap)} are among the input genes")
+        absent = [g for g in input_genes if g not in columns]
+        if absent:
+            raise InputError(f"input gene(s) {', '.join(absent[:5])} not in the expression matrix")
+        n_candidates = len(input_genes)
+    else:
+        n_candidates = frame.shape[1] - len(names)
+    if int(k_genes) < 1 or int(k_genes) > n_candidates:
+        raise ParameterError(
+            f"k_genes={k_genes} but only {n_candidates} candidate input genes (targets excluded)"
+        )
+    if int(folds) < 2:
+        raise ParameterError(f"folds must be >= 2, got {folds}")
+    if len(frame) < int(folds):
+        raise ParameterError(f"{len(frame)} samples are fewer than folds={folds}")
+    if frame[names].isna().any().any():
+        raise InputError(f"target gene(s) {', '.join(names)} contain missing values")
+    return names
+
+
+def _build_deep(name: str, n_genes: int, n_targets: int, hp: dict[str, Any]) -> Any:
+    from gexnb.models import build
+
+    if name == "dnn":
+        return build(
+            name,
+            n_genes=n_genes,
+            n_targets=n_targets,
+            units=hp["dense_units"],
+            dropout=hp["dropout"],
+        )
+    return build(
+        name,
+        n_genes=n_genes,
+        n_targets=n_targets,
+        units=hp["units"],
+        dropout=hp["dropout"],
+        embedding_dim=hp["embedding_dim"],
+    )
+
+
+def _report(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
+    from gexnb.metrics import regression_report
+
+    reports = [regression_report(y_true[:, j], y_pred[:, j]) for j in range(y_true.shape[1])]
+    return {m: float(np.mean([r[m] for r in reports])) for m in METRICS}
+
+
+def cross_validate(
+    frame: pd.DataFrame,
+    targets: str | Sequence[str],
+    *,
+    k_genes: int = 50,
+    folds: int = 5,
+    models: Sequence[str] = DEEP_MODELS,
+    baselines: Sequence[str] = BASELINE_MODELS,
+    input_genes: Sequence[str] | None = None,
+    epochs: int = 100,
+    batch_size: int = 32,
+    learning_rate: float = 1e-3,
+    units: int = 32,
+    dense_units: Sequence[int] = (128, 64),
+    embedding_dim: int = 0,
+    dropout: float = 0.1,
+    seed: int = 0,
+    output_dir: str | os.PathLike | None = None,
+    keep_models: bool = True,
+) -> GeneAttentionResult:
+    """k-fold cross-validation of the seed-004 models and the classical baselines.
+
+    In each fold (:func:`gexnb.data.splits.kfold_splits`): the ``k_genes`` most variable genes
+    of the training samples (:func:`gexnb.data.expression.top_variable_genes`, targets
+    excluded) or ``input_genes`` are the inputs; inputs and targets are z-scored with training
+    statistics; deep models are trained with :func:`gexnb.train.fit` (MSE, Adam) for
+    ``epochs``; baselines with their ``fit``; predictions are returned to the target scale and
+    scored with :func:`gexnb.metrics.regression_report` (averaged over targets).
+
+    Parameters
+    ----------
+    frame
+        Samples x genes expression.
+    targets
+        Target gene name(s).
+    k_genes, folds
+        Inputs per fold and number of folds (seed 004: 50 genes; 5 folds).
+    models, baselines
+        Deep models (:data:`DEEP_MODELS`) and baselines (:data:`BASELINE_MODELS`) to run.
+    input_genes
+        Fixed input genes instead of the per-fold top-k (must not contain a target).
+    epochs, batch_size, learning_rate
+        Training of the deep models.
+    units, dense_units, embedding_dim, dropout
+        Model sizes (recurrent width; DNN hidden layers; gene embedding; dropout).
+    seed
+        Seed of the fold split and of the training.
+    output_dir
+        Training checkpoints go under ``output_dir/training``; a temporary folder if None.
+    keep_models
+        Keep the trained deep models in the result (needed by the viewers).
+
+    Returns
+    -------
+    GeneAttentionResult
+    """
+    import tempfile
+
+    import keras
+    from sklearn.preprocessing import StandardScaler
+
+    from gexnb.data.expression import top_variable_genes
+    from gexnb.data.splits import kfold_splits
+    from gexnb.explain import attention_weights, has_attention
+    from gexnb.models import build
+    from gexnb.train import fit, predict
+
+    names = check_targets(frame, targets, k_genes=k_genes, folds=folds, input_genes=input_genes)
+    unknown = [m for m in models if m not in DEEP_MODELS]
+    unknown += [b for b in baselines if b not in BASELINE_MODELS]
+    if unknown:
+        raise ParameterError(
+            f"unknown model(s) {', '.join(unknown)}; deep: {', '.join(DEEP_MODELS)}; "
+            f"baselines: {', '.join(BASELINE_MODELS)}"
+        )
+    hp = {
+        "units": int(units),
+        "dense_units": tuple(int(u) for u in dense_units),
+        "embedding_dim": int(embedding_dim),
+        "dropout": float(dropout),
+    }
+    root = Path(output_dir) if output_dir else Path(tempfile.mkdtemp(prefix="gexnb-cv-"))
+    sample_ids = [str(s) for s in frame.index]
+    rows, pred_rows, att_rows, fold_results = [], [], [], []
+    for fold, (train_idx, test_idx) in enumerate(kfold_splits(len(frame), k=folds, seed=seed)):
+        train = frame.iloc[train_idx]
+        if input_genes:
+            genes = list(input_genes)
+        else:
+            genes = list(top_variable_genes(train.drop(columns=names), int(k_genes)))
+        x_scaler = StandardScaler().fit(train[genes].to_numpy(np.float64))
+        y_scaler = StandardScaler().fit(train[names].to_numpy(np.float64))
+        x_tr = x_scaler.transform(train[genes].to_numpy(np.float64)).astype(np.float32)
+        y_tr = y_scaler.transform(train[names].to_numpy(np.float64)).astype(np.float32)
+        test = frame.iloc[test_idx]
+        x_te = x_scaler.transform(test[genes].to_numpy(np.float64)).astype(np.float32)
+        y_te = test[names].to_numpy(np.float64)
+        result = FoldResult(fold, np.asarray(train_idx), np.asarray(test_idx), genes, x_te, y_te)
+        for name in (*models, *baselines):
+            start = time.perf_counter()
+            if name in DEEP_MODELS:
+                keras.utils.set_random_seed(int(seed) + fold)
+                trained = fit(
+                    functools.partial(_build_deep, name, len(genes), len(names), hp),
+                    (x_tr, y_tr),
+                    epochs=int(epochs),
+                    batch_size=int(batch_size),
+                    learning_rate=float(learning_rate),
+                    output_dir=root / "training" / f"{name}_fold{fold}",
+                    seed=int(seed) + fold,
+                    verbose=0,
+                ).model
+                raw = np.asarray(predict(trained, x_te, batch_size=4096)).reshape(len(x_te), -1)
+                if keep_models:
+                    result.models[name] = trained
+                if has_attention(trained):
+                    weights = attention_weights(trained, x_te)
+                    for gene_pos, gene in enumerate(genes):
+                        att_rows.append(
+                            pd.DataFrame(
+                                {
+                                    "model": name,
+                                    "fold": fold,
+                                    "sample": [sample_ids[i] for i in test_idx],
+                                    "gene": gene,
+                                    "weight": weights[:, gene_pos],
+                                }
+                            )
+                        )
+            else:
+                baseline = build(name)
+                baseline.fit(x_tr, y_tr)
+                raw = np.asarray(baseline.predict(x_te)).reshape(len(x_te), -1)
+            seconds = time.perf_counter() - start
+            y_hat = y_scaler.inverse_transform(raw.astype(np.float64))
+            result.predictions[name] = y_hat
+            rows.append(
+                {"model": name, "fold": fold, **_report(y_te, y_hat), "fit_seconds": seconds}
+            )
+            for j, target in enumerate(names):
+                pred_rows.append(
+                    pd.DataFrame(
+                        {
+                            "model": name,
+                            "fold": fold,
+                            "sample": [sample_ids[i] for i in test_idx],
+                            "target": target,
+                            "y_true": y_te[:, j],
+                            "y_pred": y_hat[:, j],
+                        }
+                    )
+                )
+        fold_results.append(result)
+    attention = (
+        pd.concat(att_rows, ignore_index=True)
+        if att_rows
+        else pd.DataFrame(columns=["model", "fold", "sample", "gene", "weight"])
+    )
+    return GeneAttentionResult(
+        targets=names,
+        fold_metrics=pd.DataFrame(rows),
+        predictions=pd.concat(pred_rows, ignore_index=True),
+        attention=attention,
+        folds=fold_results,
+        sample_ids=sample_ids,
+    )
+
+
+def summary_table(fold_metrics: pd.DataFrame) -> pd.DataFrame:
+    """Mean and sample standard deviation over folds of MAE, RMSE, MSE and R^2 per model.
+
+    Returns a frame indexed by model (in first-seen order) with columns ``<metric>_mean`` and
+    ``<metric>_sd``, sorted by mean RMSE.
+    """
+    grouped = fold_metrics.groupby("model", sort=False)[list(METRICS)]
+    mean = grouped.mean().add_suffix("_mean")
+    sd = grouped.std(ddof=1).fillna(0.0).add_suffix("_sd")
+    table = pd.concat([mean, sd], axis=1)
+    order = [c for m in METRICS for c in (f"{m}_mean", f"{m}_sd")]
+    return table[order].sort_values("rmse_mean")
+
+
+def cv_metrics(fold_metrics: pd.DataFrame) -> dict[str, float]:
+    """Flat ``<model>/cv_mean/<metric>`` and ``<model>/cv_sd/<metric>`` mapping for metrics.json."""
+    table = summary_table(fold_metrics)
+    out: dict[str, float] = {}
+    for model, row in table.iterrows():
+        for metric in METRICS:
+            out[f"{model}/cv_mean/{metric}"] = float(row[f"{metric}_mean"])
+            out[f"{model}/cv_sd/{metric}"] = float(row[f"{metric}_sd"])
+    seconds = fold_metrics.groupby("model")["fit_seconds"].mean()
+    for model, value in seconds.items():
+        out[f"{model}/cv_mean/fit_seconds"] = float(value)
+    return out
+
+
+def attention_by_gene(
+    result: GeneAttentionResult, frame: pd.DataFrame, *, model: str | None = None
+) -> pd.DataFrame:
+    """Mean attention per input gene against its absolute Pearson correlation with the target.
+
+    Attention is averaged over held-out samples and folds (a gene that is an input in only
+    some folds is averaged over those); ``abs_corr`` is the absolute correlation with the
+    first target over all samples (descriptive, not used for training). ``n_folds`` counts
+    the folds where the gene was an input.
+
+    Parameters
+    ----------
+    result
+        Output of :func:`cross_validate`.
+    frame
+        The expression matrix given to :func:`cross_validate`.
+    model
+        Attention model to read; the first attention model of the result by default.
+    """
+    att = result.attention
+    if att.empty:
+        raise ParameterError("the result holds no attention model (run attention_lstm/_gru)")
+    model = model or str(att["model"].iloc[0])
+    if model not in set(att["model"]):
+        raise ParameterError(f"no attention weights for model {model!r}")
+    sub = att[att["model"] == model]
+    per_gene = sub.groupby("gene").agg(
+        mean_attention=("weight", "mean"), n_folds=("fold", "nunique")
+    )
+    target = frame[result.targets[0]]
+    per_gene["abs_corr"] = [abs(float(frame[g].corr(target))) for g in per_gene.index]
+    per_gene.insert(0, "model", model)
+    return per_gene.sort_values("mean_attention", ascending=False)
+
+
+def write_outputs(
+    result: GeneAttentionResult, frame: pd.DataFrame, output_dir: str | os.PathLike
+) -> dict[str, Path]:
+    """Write metrics.json, the tables and the figures of notebook 04 into ``output_dir``.
+
+    Files: ``metrics.json`` (``<model>/cv_mean|cv_sd/<metric>``), ``cv_folds.tsv``,
+    ``cv_summary.tsv``, ``predictions.parquet``, ``attention_by_gene.tsv``,
+    ``cv_boxplots.png``, ``attention_vs_correlation.png``.
+    """
+    from gexnb.io import ensure_output_dir, write_metrics, write_table_atomic
+    from gexnb.plot.attention import attention_vs_correlation, cv_boxplots
+    from gexnb.plot.common import save_figure
+
+    out = ensure_output_dir(output_dir)
+    paths = {
+        "metrics": write_metrics(out, cv_metrics(result.fold_metrics)),
+        "folds": write_table_atomic(out / "cv_folds.tsv", result.fold_metrics, index=False),
+        "summary": write_table_atomic(out / "cv_summary.tsv", summary_table(result.fold_metrics)),
+        "predictions": write_table_atomic(out / "predictions.parquet", result.predictions),
+    }
+    import matplotlib.pyplot as plt
+
+    fig = cv_boxplots(result.fold_metrics)
+    paths["boxplots"] = save_figure(fig, out / "cv_boxplots.png")
+    plt.close(fig)
+    if not result.attention.empty:
+        table = attention_by_gene(result, frame)
+        paths["attention_table"] = write_table_atomic(out / "attention_by_gene.tsv", table)
+        fig = attention_vs_correlation(table)
+        paths["attention_figure"] = save_figure(fig, out / "attention_vs_correlation.png")
+        plt.close(fig)
+    return paths

@@ -1,0 +1,414 @@
+"""ipywidgets viewers of attention: genes (seed 004) and promoter positions (DREAM 2022 BiGRU).
+
+- :class:`GeneAttentionViewer`: choose a fold (Dropdown) and a held-out sample (IntSlider);
+  shows the attention weight of every input gene as bars and predicted against true values.
+- :class:`SequenceAttentionViewer`: choose a sequence by index or by error rank; shows the
+  bases coloured by attention, the attention track, the in-silico mutagenesis heatmap and
+  predicted against measured.
+
+Both render matplotlib figures to PNG inside an ``ipywidgets.Image`` (no bqplot, no
+interactive matplotlib backend needed), so they are live in JupyterLab; an ``HTML`` label
+states the selection in words. In non-interactive runs (papermill) the viewers also save a
+static PNG: :meth:`save_static` writes the current view, and with ``output_dir`` given it is
+written on construction. Their ``_repr_mimebundle_`` carries the PNG next to the widget view,
+so an executed notebook is readable without a kernel.
+
+Viewer state is plain Python: set ``viewer.slider.value`` (or ``viewer.fold_dropdown.value``,
+``viewer.order.value``) and :meth:`current` and the label change immediately.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gexnb.errors import InputError, ParameterError
+
+__all__ = ["GeneAttentionViewer", "SequenceAttentionViewer", "GeneFold"]
+
+_DECODE = np.array(list("TCGAN"))
+_PAD_CODE = 5
+
+
+def _figure_png(fig: Any) -> bytes:
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def _require_attention(model: Any) -> None:
+    from gexnb.explain import find_attention_layer
+
+    find_attention_layer(model)  # raises ParameterError with a clear message
+
+
+def _predict(model: Any, x: np.ndarray, batch_size: int) -> np.ndarray:
+    import keras
+
+    out = []
+    for start in range(0, len(x), batch_size):
+        y = keras.ops.convert_to_numpy(model(x[start : start + batch_size], training=False))
+        out.append(np.asarray(y, dtype=np.float64).reshape(len(y), -1)[:, 0])
+    return np.concatenate(out)
+
+
+@dataclass
+class GeneFold:
+    """Data of one fold shown by :class:`GeneAttentionViewer`."""
+
+    label: str
+    weights: np.ndarray  # (n, n_genes)
+    genes: list[str]
+    y_true: np.ndarray  # (n,)
+    y_pred: np.ndarray  # (n,)
+    sample_ids: list[str]
+
+
+class _Viewer:
+    """Shared widget plumbing: an Image, an HTML label and static PNG output."""
+
+    filename = "viewer.png"
+
+    def _init_widgets(self, controls: list[Any]) -> None:
+        import ipywidgets as widgets
+
+        self.label = widgets.HTML(value="")
+        self.image = widgets.Image(format="png")
+        self.widget = widgets.VBox([widgets.HBox(controls), self.label, self.image])
+
+    def _figure(self) -> Any:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _describe(self) -> str:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def refresh(self, *_: Any) -> None:
+        """Redraw the label and the figure for the current selection."""
+        self.label.value = self._describe()
+        self._png = _figure_png(self._figure())
+        self.image.value = self._png
+
+    def save_static(self, path: str | os.PathLike) -> Path:
+        """Save the current view as PNG (atomically) and return the path."""
+        from gexnb.plot.common import save_figure
+
+        fig = self._figure()
+        try:
+            return save_figure(fig, path)
+        finally:
+            import matplotlib.pyplot as plt
+
+            plt.close(fig)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        bundle = dict(self.widget._repr_mimebundle_(**kwargs) or {})
+        bundle["image/png"] = base64.b64encode(self._png).decode("ascii")
+        bundle["text/plain"] = self._describe()
+        return bundle
+
+
+class GeneAttentionViewer(_Viewer):
+    """Attention per gene for one held-out sample, fold by fold (seed 004 attention-LSTM).
+
+    Parameters
+    ----------
+    folds
+        One :class:`GeneFold` per fold (see :meth:`from_model` and :meth:`from_cv`).
+    output_dir
+        If given, the first view is saved there as ``gene_attention_viewer.png``.
+
+    Attributes
+    ----------
+    fold_dropdown, slider, label, image, widget
+        The ipywidgets (Dropdown of folds, IntSlider of samples, HTML label, PNG Image, VBox).
+    """
+
+    filename = "gene_attention_viewer.png"
+
+    def __init__(self, folds: list[GeneFold], *, output_dir: str | os.PathLike | None = None):
+        import ipywidgets as widgets
+
+        if not folds:
+            raise ParameterError("GeneAttentionViewer needs at least one fold")
+        for fold in folds:
+            if fold.weights.shape != (len(fold.y_true), len(fold.genes)) or len(fold.y_true) == 0:
+                raise InputError(
+                    f"fold {fold.label}: weights {fold.weights.shape} do not match "
+                    f"{len(fold.y_true)} samples x {len(fold.genes)} genes"
+                )
+        self.folds = folds
+        self.fold_dropdown = widgets.Dropdown(
+            options=[(f.label, i) for i, f in enumerate(folds)], value=0, description="fold"
+        )
+        self.slider = widgets.IntSlider(
+            value=0,
+            min=0,
+            max=len(folds[0].y_true) - 1,
+            description="sample",
+            continuous_update=False,
+        )
+        self._init_widgets([self.fold_dropdown, self.slider])
+        self.fold_dropdown.observe(self._on_fold, names="value")
+        self.slider.observe(self.refresh, names="value")
+        self.refresh()
+        if output_dir:
+            self.save_static(Path(output_dir) / self.filename)
+
+    @classmethod
+    def from_model(
+        cls,
+        model: Any,
+        x: np.ndarray,
+        y_true: np.ndarray,
+        *,
+        genes: list[str] | None = None,
+        sample_ids: list[str] | None = None,
+        y_pred: np.ndarray | None = None,
+        label: str = "all",
+        batch_size: int = 1024,
+        output_dir: str | os.PathLike | None = None,
+    ) -> GeneAttentionViewer:
+        """Viewer of one attention model on one data set (a single "fold").
+
+        Raises
+        ------
+        ParameterError
+            If ``model`` has no attention layer.
+        """
+        from gexnb.explain import attention_weights
+
+        _require_attention(model)
+        x = np.asarray(x, dtype=np.float32)
+        y_true = np.asarray(y_true, dtype=np.float64).reshape(len(x), -1)[:, 0]
+        if y_pred is None:
+            y_pred = _predict(model, x, batch_size)
+        genes = list(genes) if genes is not None else [f"gene{i}" for i in range(x.shape[1])]
+        ids = list(sample_ids) if sample_ids is not None else [str(i) for i in range(len(x))]
+        fold = GeneFold(
+            label,
+            attention_weights(model, x, batch_size=batch_size),
+            genes,
+            y_true,
+            np.asarray(y_pred, dtype=np.float64).reshape(len(x), -1)[:, 0],
+            ids,
+        )
+        return cls([fold], output_dir=output_dir)
+
+    @classmethod
+    def from_cv(
+        cls,
+        result: Any,
+        *,
+        model: str = "attention_lstm",
+        output_dir: str | os.PathLike | None = None,
+    ) -> GeneAttentionViewer:
+        """Viewer of a :func:`gexnb.pipelines.gene_attention.cross_validate` result.
+
+        Raises
+        ------
+        ParameterError
+            If ``model`` was not trained (kept) in the result or has no attention layer.
+        """
+        from gexnb.explain import attention_weights
+
+        folds = []
+        for fold in result.folds:
+            if model not in fold.models:
+                raise ParameterError(
+                    f"model {model!r} is not in the cross-validation result "
+                    f"(kept: {', '.join(fold.models) or 'none'})"
+                )
+            trained = fold.models[model]
+            _require_attention(trained)
+            folds.append(
+                GeneFold(
+                    f"fold {fold.fold}",
+                    attention_weights(trained, fold.x_test),
+                    list(fold.genes),
+                    fold.y_test[:, 0],
+                    fold.predictions[model][:, 0],
+                    [result.sample_ids[i] for i in fold.test_idx],
+                )
+            )
+        return cls(folds, output_dir=output_dir)
+
+    def _on_fold(self, change: Any) -> None:
+        fold = self.folds[self.fold_dropdown.value]
+        with self.slider.hold_trait_notifications():
+            self.slider.value = min(self.slider.value, len(fold.y_true) - 1)
+            self.slider.max = len(fold.y_true) - 1
+        self.refresh()
+
+    def current(self) -> dict[str, Any]:
+        """The data on display: fold label, sample id, weights, genes, truth and prediction."""
+        fold = self.folds[self.fold_dropdown.value]
+        i = int(self.slider.value)
+        return {
+            "fold": fold.label,
+            "index": i,
+            "sample": fold.sample_ids[i],
+            "weights": fold.weights[i],
+            "genes": fold.genes,
+            "y_true": float(fold.y_true[i]),
+            "y_pred": float(fold.y_pred[i]),
+            "top_gene": fold.genes[int(np.argmax(fold.weights[i]))],
+        }
+
+    def _describe(self) -> str:
+        c = self.current()
+        return (
+            f"{c['fold']}, sample {c['sample']} (#{c['index']}): true {c['y_true']:.4f}, "
+            f"predicted {c['y_pred']:.4f}, top gene {c['top_gene']} "
+            f"({float(np.max(c['weights'])):.3f})"
+        )
+
+    def _figure(self) -> Any:
+        from gexnb.plot.attention import gene_attention_figure
+
+        fold = self.folds[self.fold_dropdown.value]
+        return gene_attention_figure(
+            fold.weights[self.slider.value],
+            fold.genes,
+            y_true=fold.y_true,
+            y_pred=fold.y_pred,
+            selected=int(self.slider.value),
+            title=self._describe(),
+        )
+
+
+class SequenceAttentionViewer(_Viewer):
+    """Attention and in-silico mutagenesis of one promoter sequence (DREAM 2022 BiGRU).
+
+    Parameters
+    ----------
+    model
+        A model taking uint8 codes with a ContextAttention layer (``metformin_bigru``).
+    codes
+        uint8 codes ``(n, length)`` (left padding = code 5).
+    measured
+        ``(n,)`` measured expression (on the model's output scale).
+    predicted
+        ``(n,)`` predictions; computed with ``model`` if None.
+    batch_size
+        Batch size of predictions, attention and mutagenesis.
+    output_dir
+        If given, the first view is saved there as ``sequence_attention_viewer.png``.
+
+    Attributes
+    ----------
+    order, slider, label, image, widget
+        ToggleButtons ("index" / "error rank"), IntSlider, HTML label, PNG Image, VBox. With
+        "error rank", slider value 0 is the sequence with the largest absolute error.
+
+    Raises
+    ------
+    ParameterError
+        If ``model`` has no attention layer.
+    """
+
+    filename = "sequence_attention_viewer.png"
+
+    def __init__(
+        self,
+        model: Any,
+        codes: np.ndarray,
+        measured: np.ndarray,
+        *,
+        predicted: np.ndarray | None = None,
+        batch_size: int = 256,
+        output_dir: str | os.PathLike | None = None,
+    ) -> None:
+        import ipywidgets as widgets
+
+        from gexnb.explain import attention_weights
+
+        _require_attention(model)
+        codes = np.asarray(codes)
+        if codes.ndim != 2 or len(codes) == 0 or not np.issubdtype(codes.dtype, np.integer):
+            raise InputError(f"codes must be a non-empty 2-D integer array, got {codes.shape}")
+        measured = np.asarray(measured, dtype=np.float64).reshape(-1)
+        if len(measured) != len(codes):
+            raise InputError(f"{len(measured)} measured values for {len(codes)} sequences")
+        self.model = model
+        self.codes = codes.astype(np.uint8)
+        self.measured = measured
+        self.batch_size = int(batch_size)
+        if predicted is None:
+            predicted = _predict(model, self.codes, self.batch_size)
+        self.predicted = np.asarray(predicted, dtype=np.float64).reshape(-1)
+        self.attention = attention_weights(model, self.codes, batch_size=self.batch_size)
+        self.error_rank = np.argsort(-np.abs(self.predicted - self.measured), kind="stable")
+        self._ism: dict[int, np.ndarray] = {}
+        self.order = widgets.ToggleButtons(
+            options=["index", "error rank"], value="index", description="order"
+        )
+        self.slider = widgets.IntSlider(
+            value=0, min=0, max=len(codes) - 1, description="sequence", continuous_update=False
+        )
+        self._init_widgets([self.order, self.slider])
+        self.order.observe(self.refresh, names="value")
+        self.slider.observe(self.refresh, names="value")
+        self.refresh()
+        if output_dir:
+            self.save_static(Path(output_dir) / self.filename)
+
+    @property
+    def index(self) -> int:
+        """Index (row of ``codes``) of the sequence on display."""
+        value = int(self.slider.value)
+        return int(self.error_rank[value]) if self.order.value == "error rank" else value
+
+    def mutagenesis(self, index: int) -> np.ndarray:
+        """In-silico mutagenesis ``(length, 4)`` of sequence ``index`` (cached)."""
+        from gexnb.explain import in_silico_mutagenesis
+
+        if index not in self._ism:
+            self._ism[index] = in_silico_mutagenesis(
+                self.model, self.codes[index : index + 1], batch_size=self.batch_size
+            )[0]
+        return self._ism[index]
+
+    def current(self) -> dict[str, Any]:
+        """The data on display: index, sequence, attention, mutagenesis, measured, predicted."""
+        i = self.index
+        row = self.codes[i]
+        return {
+            "index": i,
+            "sequence": "".join(_DECODE[row[row != _PAD_CODE]]),
+            "attention": self.attention[i],
+            "mutagenesis": self.mutagenesis(i),
+            "measured": float(self.measured[i]),
+            "predicted": float(self.predicted[i]),
+        }
+
+    def _describe(self) -> str:
+        i = self.index
+        rank = int(np.nonzero(self.error_rank == i)[0][0])
+        return (
+            f"sequence #{i} (error rank {rank}): measured {self.measured[i]:.4f}, "
+            f"predicted {self.predicted[i]:.4f}, peak attention at position "
+            f"{int(np.argmax(self.attention[i]))}"
+        )
+
+    def _figure(self) -> Any:
+        from gexnb.plot.attention import sequence_attention_figure
+
+        c = self.current()
+        return sequence_attention_figure(
+            c["sequence"],
+            c["attention"],
+            c["mutagenesis"],
+            y_true=self.measured,
+            y_pred=self.predicted,
+            selected=c["index"],
+            title=self._describe(),
+        )
