@@ -1,0 +1,214 @@
+"""Descriptive summaries of promoter sequences and expression matrices (notebook 01).
+
+Sequence summaries work on the uint8 codes of :mod:`gexnb.data.sequences` (``T=0, C=1, G=2,
+A=3, N=4, PAD=5``; sequences left-padded), so they scale to the 6.7 M-row DREAM 2022 training
+file (Rafi et al., Nat Biotechnol 2024) without holding strings: lengths are the number of
+non-padding codes and base composition is counted per aligned position (the 3' ends line up
+because of the left padding, as in the Metformin-121 encoding). Expression summaries follow the
+D-GEX set-up (Chen et al., Bioinformatics 2016): samples x genes, landmark/target coverage of
+the gene lists, per-gene variance and the most variable genes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gexnb.errors import InputError
+
+__all__ = [
+    "BASE_ORDER",
+    "sequence_lengths",
+    "length_distribution",
+    "base_composition",
+    "base_composition_by_position",
+    "expression_distribution",
+    "sequence_summary",
+    "gene_variance",
+    "expression_summary",
+    "summary_metrics",
+]
+
+#: Columns of the composition tables, in the seed's channel order plus N.
+BASE_ORDER = ("T", "C", "G", "A", "N")
+_PAD = 5  # gexnb.data.sequences.PAD_CODE (contract in docs/architecture.md)
+
+
+def _codes(codes: Any) -> np.ndarray:
+    arr = np.asarray(codes)
+    if arr.ndim != 2:
+        raise InputError(f"sequence codes must be a 2-D (n, length) array, got shape {arr.shape}")
+    if arr.size and int(arr.max()) > _PAD:
+        raise InputError(f"sequence codes must lie in 0..{_PAD}, found {int(arr.max())}")
+    return arr
+
+
+def sequence_lengths(codes: Any) -> np.ndarray:
+    """Length of each encoded sequence: the number of non-padding codes per row."""
+    return (_codes(codes) != _PAD).sum(axis=1)
+
+
+def length_distribution(codes: Any) -> pd.Series:
+    """Number of sequences per length (index: length, sorted)."""
+    lengths = sequence_lengths(codes)
+    values, counts = np.unique(lengths, return_counts=True)
+    return pd.Series(counts, index=pd.Index(values, name="length"), name="n_sequences")
+
+
+def _counts(arr: np.ndarray, axis: int | None) -> np.ndarray:
+    return np.stack([(arr == code).sum(axis=axis) for code in range(len(BASE_ORDER))], axis=-1)
+
+
+def base_composition(codes: Any) -> pd.Series:
+    """Overall fraction of T, C, G, A and N among the non-padding positions."""
+    arr = _codes(codes)
+    counts = _counts(arr, axis=None).astype(float)
+    total = counts.sum()
+    fractions = counts / total if total else np.full(len(BASE_ORDER), np.nan)
+    return pd.Series(fractions, index=list(BASE_ORDER), name="fraction")
+
+
+def base_composition_by_position(codes: Any) -> pd.DataFrame:
+    """Fraction of each base at each aligned position (rows: positions, columns T C G A N).
+
+    Padding is excluded; a position where every sequence is padded gets NaN.
+    """
+    arr = _codes(codes)
+    counts = _counts(arr, axis=0).astype(float)  # (length, 5)
+    total = counts.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fractions = np.where(total > 0, counts / np.where(total > 0, total, 1), np.nan)
+    return pd.DataFrame(
+        fractions, index=pd.RangeIndex(arr.shape[1], name="position"), columns=list(BASE_ORDER)
+    )
+
+
+def expression_distribution(values: Any) -> dict[str, float]:
+    """Count, NaN count, mean, standard deviation (ddof=1), min, quartiles and max of values."""
+    arr = np.asarray(values, dtype=float).ravel()
+    finite = arr[np.isfinite(arr)]
+    out: dict[str, float] = {"n": int(arr.size), "n_nan": int(arr.size - finite.size)}
+    if finite.size:
+        q25, median, q75 = np.percentile(finite, [25, 50, 75])
+        out.update(
+            mean=float(finite.mean()),
+            sd=float(finite.std(ddof=1)) if finite.size > 1 else float("nan"),
+            min=float(finite.min()),
+            q25=float(q25),
+            median=float(median),
+            q75=float(q75),
+            max=float(finite.max()),
+        )
+    return out
+
+
+def sequence_summary(codes: Any, expression: Any = None) -> dict[str, float]:
+    """Counts, lengths, base content and (optionally) the expression distribution.
+
+    Parameters
+    ----------
+    codes
+        uint8 codes (n, length), left-padded.
+    expression
+        Measured expression per sequence, or ``None``.
+
+    Returns
+    -------
+    dict
+        ``n_sequences``, ``min_length``, ``max_length``, ``mean_length``, ``median_length``,
+        ``gc_fraction``, ``n_fraction``, ``n_with_n`` (sequences holding an N), ``n_bases_n``
+        and, with ``expression``, ``expression_<stat>`` from :func:`expression_distribution`.
+    """
+    arr = _codes(codes)
+    lengths = sequence_lengths(arr)
+    composition = base_composition(arr)
+    has_n = (arr == 4).any(axis=1)
+    out: dict[str, float] = {
+        "n_sequences": int(arr.shape[0]),
+        "min_length": int(lengths.min()) if lengths.size else 0,
+        "max_length": int(lengths.max()) if lengths.size else 0,
+        "mean_length": float(lengths.mean()) if lengths.size else float("nan"),
+        "median_length": float(np.median(lengths)) if lengths.size else float("nan"),
+        "gc_fraction": float(composition["G"] + composition["C"]),
+        "n_fraction": float(composition["N"]),
+        "n_with_n": int(has_n.sum()),
+        "n_bases_n": int((arr == 4).sum()),
+    }
+    if expression is not None:
+        expr = np.asarray(expression, dtype=float).ravel()
+        if expr.size != arr.shape[0]:
+            raise InputError(f"{expr.size} expression values for {arr.shape[0]} sequences")
+        out.update({f"expression_{k}": v for k, v in expression_distribution(expr).items()})
+    return out
+
+
+def gene_variance(frame: pd.DataFrame) -> pd.Series:
+    """Per-gene variance over samples (ddof=1, NaN ignored), highest first."""
+    return frame.var(axis=0, ddof=1).sort_values(ascending=False, kind="stable").rename("variance")
+
+
+def expression_summary(
+    frame: pd.DataFrame,
+    *,
+    landmarks: Sequence[str] = (),
+    targets: Sequence[str] = (),
+    requested_landmarks: int | None = None,
+    requested_targets: int | None = None,
+    top_k: int = 10,
+) -> dict[str, Any]:
+    """Shape, gene-list coverage and variance of a samples x genes matrix.
+
+    Parameters
+    ----------
+    frame
+        Samples x genes expression.
+    landmarks, targets
+        Landmark and target genes found in ``frame``.
+    requested_landmarks, requested_targets
+        Sizes of the gene lists asked for (default: as many as found); coverage is
+        found / requested, as in the D-GEX gene maps (943 landmarks, 9,520 targets).
+    top_k
+        Number of most variable genes listed under ``top_variable_genes``.
+
+    Returns
+    -------
+    dict
+        ``n_samples``, ``n_genes``, ``n_landmarks``, ``n_targets``, ``landmark_coverage``,
+        ``target_coverage``, ``n_nan``, ``mean_gene_variance``, ``median_gene_variance``,
+        ``n_zero_variance_genes``, ``value_<stat>`` and ``top_variable_genes`` (a list).
+    """
+    variance = gene_variance(frame)
+    missing_columns = [g for g in [*landmarks, *targets] if g not in frame.columns]
+    if missing_columns:
+        raise InputError(f"genes not in the expression matrix: {', '.join(missing_columns[:5])}")
+    req_lm = len(landmarks) if requested_landmarks is None else requested_landmarks
+    req_tg = len(targets) if requested_targets is None else requested_targets
+    values = frame.to_numpy(dtype=float)
+    out: dict[str, Any] = {
+        "n_samples": int(frame.shape[0]),
+        "n_genes": int(frame.shape[1]),
+        "n_landmarks": len(landmarks),
+        "n_targets": len(targets),
+        "landmark_coverage": len(landmarks) / req_lm if req_lm else float("nan"),
+        "target_coverage": len(targets) / req_tg if req_tg else float("nan"),
+        "n_nan": int(np.isnan(values).sum()),
+        "mean_gene_variance": float(variance.mean()),
+        "median_gene_variance": float(variance.median()),
+        "n_zero_variance_genes": int((variance.fillna(0.0) <= 1e-12).sum()),
+    }
+    dist = expression_distribution(values)
+    out.update({f"value_{k}": v for k, v in dist.items() if k not in ("n", "n_nan")})
+    out["top_variable_genes"] = list(variance.index[:top_k])
+    return out
+
+
+def summary_metrics(summary: Mapping[str, Any], *, split: str = "all") -> dict[str, float]:
+    """Numeric entries of a summary as metrics keys ``data/<split>/<name>``."""
+    return {
+        f"data/{split}/{key}": value
+        for key, value in summary.items()
+        if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    }

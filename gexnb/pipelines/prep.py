@@ -1,0 +1,396 @@
+"""Notebook 01 workflow: load, validate, summarise and save promoters and expression data.
+
+Two kinds of data are prepared, each either from a file or from the synthetic embedded default
+(:mod:`gexnb.data.synthetic`, fixed seed, known ground truth):
+
+- **promoter sequences** (DREAM Challenge 2022, Rafi et al., Nat Biotechnol 2024):
+  ``sequence<TAB>expression`` files read and encoded in streaming blocks by
+  :func:`gexnb.data.sequences.read_encoded` (uint8 codes, left padding to 142 as the
+  Metformin-121 seed), split at random (80/10/10) or by row order (the seed's first-rows split);
+- **expression matrices** (D-GEX, Chen et al., Bioinformatics 2016): samples x genes from
+  :func:`gexnb.data.expression.read_expression`, optionally ``log2(max(x, 1))``, landmark and
+  target genes selected from gene lists (the D-GEX maps ``map_lm.txt`` / ``map_tg.txt``) with
+  :func:`gexnb.data.expression.select_landmarks_targets`, samples split at random (80/10/10).
+
+Processed outputs (written atomically under ``<output_dir>/processed/``; read them back with
+:func:`load_processed`):
+
+``promoters.npz``
+    ``codes`` uint8 ``(n, length)`` (``T=0, C=1, G=2, A=3, N=4, PAD=5``), ``expression``
+    float32 ``(n,)`` (raw scale), ``train``, ``val``, ``test`` int64 row indices.
+``expression.parquet``
+    samples x genes float32: the landmark columns, then the target columns found.
+``expression_splits.npz``
+    ``train``, ``val``, ``test`` int64 sample (row) indices into ``expression.parquet``.
+``landmarks.txt``, ``targets.txt``
+    gene ids, one per line, in the column order of ``expression.parquet``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gexnb.data import summary
+from gexnb.errors import InputError, ParameterError
+from gexnb.io import atomic_path, write_table_atomic, write_text_atomic
+
+__all__ = [
+    "Promoters",
+    "ExpressionData",
+    "ProcessedData",
+    "load_promoters",
+    "split_rows",
+    "load_expression",
+    "data_metrics",
+    "write_processed",
+    "load_processed",
+]
+
+SPLITS = ("train", "val", "test")
+
+
+@dataclass
+class Promoters:
+    """Encoded promoter sequences with their expression and split indices."""
+
+    codes: np.ndarray
+    expression: np.ndarray
+    splits: dict[str, np.ndarray]
+    source: str
+    truth: pd.DataFrame | None = None  # synthetic only: planted motif positions
+
+
+@dataclass
+class ExpressionData:
+    """Samples x genes matrix restricted to landmarks then targets, with its summary inputs."""
+
+    frame: pd.DataFrame
+    landmarks: list[str]
+    targets: list[str]
+    splits: dict[str, np.ndarray]
+    source: str
+    requested_landmarks: int
+    requested_targets: int
+    full: pd.DataFrame | None = None  # the matrix before gene selection (for summaries)
+    report: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ProcessedData:
+    """Everything :func:`write_processed` wrote (``None`` for the parts that are absent)."""
+
+    codes: np.ndarray | None
+    expression: np.ndarray | None
+    splits: dict[str, np.ndarray]
+    frame: pd.DataFrame | None
+    landmarks: list[str]
+    targets: list[str]
+    expression_splits: dict[str, np.ndarray]
+
+
+def split_rows(
+    n: int, *, method: str = "random", n_train: int = 0, seed: int = 0
+) -> dict[str, np.ndarray]:
+    """Train/val/test row indices.
+
+    Parameters
+    ----------
+    n
+        Number of rows.
+    method
+        ``"random"``: seeded 80/10/10 (:func:`gexnb.data.splits.random_split`);
+        ``"row_order"``: the Metformin-121 seed's split, first ``n_train`` rows train, the rest
+        validation, no test (:func:`gexnb.data.splits.row_order_split`).
+    n_train
+        Training rows for ``row_order`` (0: 90 % of ``n``; the seed used 6,000,000).
+    seed
+        Seed of the random split.
+    """
+    from gexnb.data import splits
+
+    if method == "random":
+        parts = splits.random_split(n, fractions=(0.8, 0.1, 0.1), seed=seed)
+    elif method == "row_order":
+        count = int(n_train) if n_train else int(round(0.9 * n))
+        if not 0 < count < n:
+            raise ParameterError(f"n_train={n_train} must lie between 1 and {n - 1} for {n} rows")
+        train, val = splits.row_order_split(n, n_train=count)
+        parts = {"train": train, "val": val, "test": np.empty(0, dtype=np.int64)}
+    else:
+        raise ParameterError(f"split method {method!r}: use 'random' or 'row_order'")
+    return {k: np.asarray(parts[k], dtype=np.int64) for k in SPLITS}
+
+
+def load_promoters(
+    sequence_path: str | os.PathLike = "",
+    *,
+    n_synthetic: int = 2000,
+    length: int = 142,
+    too_long: str = "error",
+    split: str = "random",
+    n_train: int = 0,
+    seed: int = 0,
+) -> Promoters:
+    """Read and encode a DREAM-style sequence file, or generate synthetic promoters.
+
+    Parameters
+    ----------
+    sequence_path
+        ``sequence<TAB>expression`` file (``.gz`` too); ``""`` for ``n_synthetic`` synthetic
+        promoters (planted motifs, :func:`gexnb.data.synthetic.synthetic_promoters`).
+    n_synthetic
+        Number of synthetic sequences.
+    length, too_long
+        Encoding options of :func:`gexnb.data.sequences.encode_sequences`.
+    split, n_train, seed
+        See :func:`split_rows`.
+
+    Raises
+    ------
+    InputError
+        Bad file content (file and line named by the reader).
+    """
+    from gexnb.data import sequences
+
+    truth = None
+    if str(sequence_path):
+        path = Path(sequence_path)
+        if not path.is_file():
+            raise InputError("sequence file not found", path=str(path))
+        codes, expression = sequences.read_encoded(path, length=length, too_long=too_long)
+        source = str(path)
+    else:
+        from gexnb.data import synthetic
+
+        if n_synthetic < 10:
+            raise ParameterError(f"n_synthetic_sequences={n_synthetic}: use at least 10")
+        frame = synthetic.synthetic_promoters(int(n_synthetic), seed=seed)
+        codes = sequences.encode_sequences(
+            frame["sequence"].tolist(), length=length, too_long=too_long
+        )
+        expression = frame["expression"].to_numpy(dtype=np.float32)
+        truth = frame.drop(columns=["sequence", "expression"])
+        source = f"synthetic promoters (n={n_synthetic}, seed={seed})"
+    parts = split_rows(len(codes), method=split, n_train=n_train, seed=seed)
+    return Promoters(codes, np.asarray(expression, dtype=np.float32), parts, source, truth)
+
+
+def _gene_list(path: str) -> pd.DataFrame:
+    from gexnb.data import expression as expr
+
+    if not Path(path).is_file():
+        raise InputError("gene list not found", path=str(path))
+    return expr.read_gene_list(path)
+
+
+def load_expression(
+    expression_path: str | os.PathLike = "",
+    *,
+    landmark_list: str | os.PathLike = "",
+    target_list: str | os.PathLike = "",
+    n_synthetic_samples: int = 500,
+    n_synthetic_landmarks: int = 100,
+    n_synthetic_targets: int = 300,
+    log2: bool = False,
+    max_missing_landmarks: float = 0.0,
+    seed: int = 0,
+) -> ExpressionData:
+    """Read an expression matrix (or make a synthetic one) and select landmarks and targets.
+
+    Parameters
+    ----------
+    expression_path
+        Samples x genes file (TSV/CSV/parquet/HDF5/GCT/GCTX/h5ad); ``""`` for the synthetic
+        latent-factor data of :func:`gexnb.data.synthetic.synthetic_expression`.
+    landmark_list, target_list
+        Gene lists (D-GEX ``map_lm.txt``/``map_tg.txt``, or one id per line); ``""`` uses the
+        synthetic names (``LM*`` landmarks, ``TG*`` targets).
+    n_synthetic_samples, n_synthetic_landmarks, n_synthetic_targets
+        Shape of the synthetic data.
+    log2
+        Apply ``log2(max(x, 1))`` (for linear-scale MAS5 signal, as in D-GEX's preprocessing).
+    max_missing_landmarks
+        Fraction of listed landmarks allowed to be absent (D-GEX needs all of them: 0).
+    seed
+        Seed of the synthetic data and of the 80/10/10 sample split.
+
+    Raises
+    ------
+    InputError
+        Missing file, or too many landmark genes missing (named by the selection).
+    """
+    from gexnb.data import expression as expr
+
+    if str(expression_path):
+        path = Path(expression_path)
+        if not path.is_file():
+            raise InputError("expression file not found", path=str(path))
+        frame = expr.read_expression(path)
+        source = str(path)
+    else:
+        from gexnb.data import synthetic
+
+        frame = synthetic.synthetic_expression(
+            int(n_synthetic_samples),
+            int(n_synthetic_landmarks),
+            int(n_synthetic_targets),
+            seed=seed,
+        )
+        source = (
+            f"synthetic expression ({n_synthetic_samples} samples, {n_synthetic_landmarks} "
+            f"landmarks, {n_synthetic_targets} targets, seed={seed})"
+        )
+    if log2:
+        frame = expr.log2_transform(frame, floor=1.0)
+    attrs = dict(frame.attrs)
+    columns = [str(c) for c in frame.columns]
+    if str(landmark_list):
+        landmarks: Any = _gene_list(str(landmark_list))
+    else:
+        landmarks = list(attrs.get("landmarks") or [c for c in columns if c.startswith("LM")])
+    if str(target_list):
+        targets: Any = _gene_list(str(target_list))
+    else:
+        targets = list(attrs.get("targets") or [c for c in columns if c.startswith("TG")])
+    if len(landmarks) == 0 or len(targets) == 0:
+        raise ParameterError(
+            "no landmark or target genes: give landmark_list and target_list for a matrix "
+            "whose genes are not named LM*/TG*"
+        )
+    x, y, report = expr.select_landmarks_targets(
+        frame, landmarks, targets, max_missing_landmarks=max_missing_landmarks
+    )
+    selected = pd.concat([x, y], axis=1).astype(np.float32)
+    from gexnb.data import splits
+
+    parts = splits.random_split(len(selected), fractions=(0.8, 0.1, 0.1), seed=seed)
+    return ExpressionData(
+        frame=selected,
+        landmarks=[str(c) for c in x.columns],
+        targets=[str(c) for c in y.columns],
+        splits={k: np.asarray(parts[k], dtype=np.int64) for k in SPLITS},
+        source=source,
+        requested_landmarks=len(landmarks),
+        requested_targets=len(targets),
+        full=frame,
+        report=dict(report) if isinstance(report, Mapping) else {},
+    )
+
+
+def data_metrics(
+    promoters: Promoters | None = None, expression: ExpressionData | None = None
+) -> dict[str, float]:
+    """Metrics for ``metrics.json``: ``data/<split>/<name>`` from the data summaries.
+
+    Sequence metrics (``n_sequences``, lengths, GC and N content, expression statistics) are
+    given for ``all`` and for each split; expression metrics (``n_samples``, ``n_genes``,
+    ``landmark_coverage``, ``target_coverage``, variances) for ``all`` plus the sample counts
+    per split.
+    """
+    metrics: dict[str, float] = {}
+    if promoters is not None:
+        metrics.update(
+            summary.summary_metrics(
+                summary.sequence_summary(promoters.codes, promoters.expression), split="all"
+            )
+        )
+        for name, idx in promoters.splits.items():
+            metrics[f"data/{name}/n_sequences"] = int(len(idx))
+            if len(idx):
+                metrics[f"data/{name}/expression_mean"] = float(np.mean(promoters.expression[idx]))
+    if expression is not None:
+        full = expression.full if expression.full is not None else expression.frame
+        info = summary.expression_summary(
+            full,
+            landmarks=expression.landmarks,
+            targets=expression.targets,
+            requested_landmarks=expression.requested_landmarks,
+            requested_targets=expression.requested_targets,
+        )
+        metrics.update(summary.summary_metrics(info, split="all"))
+        for name, idx in expression.splits.items():
+            metrics[f"data/{name}/n_samples"] = int(len(idx))
+    return metrics
+
+
+def write_processed(
+    output_dir: str | os.PathLike,
+    promoters: Promoters | None = None,
+    expression: ExpressionData | None = None,
+) -> dict[str, Path]:
+    """Write the processed data under ``<output_dir>/processed/`` (atomically; see module doc).
+
+    Returns
+    -------
+    dict
+        File kind -> path written.
+    """
+    folder = Path(output_dir) / "processed"
+    folder.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    if promoters is not None:
+        target = folder / "promoters.npz"
+        with atomic_path(target) as tmp:
+            np.savez(
+                tmp,
+                codes=promoters.codes.astype(np.uint8, copy=False),
+                expression=promoters.expression.astype(np.float32, copy=False),
+                **promoters.splits,
+            )
+        written["promoters"] = target
+    if expression is not None:
+        written["expression"] = write_table_atomic(folder / "expression.parquet", expression.frame)
+        target = folder / "expression_splits.npz"
+        with atomic_path(target) as tmp:
+            np.savez(tmp, **expression.splits)
+        written["expression_splits"] = target
+        for name, genes in (("landmarks", expression.landmarks), ("targets", expression.targets)):
+            written[name] = write_text_atomic(
+                folder / f"{name}.txt", "".join(f"{g}\n" for g in genes)
+            )
+    return written
+
+
+def load_processed(directory: str | os.PathLike) -> ProcessedData:
+    """Read what :func:`write_processed` wrote.
+
+    Parameters
+    ----------
+    directory
+        The run folder of notebook 01, or its ``processed/`` sub-folder.
+
+    Raises
+    ------
+    InputError
+        If the folder holds neither ``promoters.npz`` nor ``expression.parquet``.
+    """
+    folder = Path(directory)
+    if (folder / "processed").is_dir():
+        folder = folder / "processed"
+    prom, expr_file = folder / "promoters.npz", folder / "expression.parquet"
+    if not prom.is_file() and not expr_file.is_file():
+        raise InputError(
+            "no processed data (promoters.npz or expression.parquet); run notebook 01 first",
+            path=str(folder),
+        )
+    codes = expression = None
+    splits: dict[str, np.ndarray] = {}
+    if prom.is_file():
+        with np.load(prom) as data:
+            codes, expression = data["codes"], data["expression"]
+            splits = {k: data[k] for k in SPLITS if k in data}
+    frame, landmarks, targets, expr_splits = None, [], [], {}
+    if expr_file.is_file():
+        frame = pd.read_parquet(expr_file)
+        landmarks = (folder / "landmarks.txt").read_text(encoding="utf-8").splitlines()
+        targets = (folder / "targets.txt").read_text(encoding="utf-8").splitlines()
+        with np.load(folder / "expression_splits.npz") as data:
+            expr_splits = {k: data[k] for k in SPLITS if k in data}
+    return ProcessedData(codes, expression, splits, frame, landmarks, targets, expr_splits)

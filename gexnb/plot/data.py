@@ -1,0 +1,108 @@
+"""Data-preparation figures for notebook 01 (seaborn; each function returns a Figure).
+
+Sequence figures follow the DREAM 2022 promoter data (Rafi et al., Nat Biotechnol 2024):
+length distribution, base composition along the left-padded (3'-aligned) positions and the
+expression distribution. Expression figures follow the D-GEX set-up (Chen et al.,
+Bioinformatics 2016): per-gene variance and the sample-by-sample correlation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from gexnb.plot.common import new_figure
+
+__all__ = [
+    "plot_length_histogram",
+    "plot_base_composition",
+    "plot_expression_histogram",
+    "plot_gene_variance",
+    "plot_sample_correlation",
+]
+
+
+def plot_length_histogram(lengths: Any, *, title: str = "Sequence length") -> Any:
+    """Histogram of sequence lengths (one bar per length)."""
+    fig, axes = new_figure()
+    ax = axes[0, 0]
+    lengths = np.asarray(lengths)
+    sns.histplot(x=lengths, discrete=True, ax=ax, color="tab:blue")
+    ax.set(xlabel="length (nt)", ylabel="sequences", title=title)
+    return fig
+
+
+def plot_base_composition(by_position: pd.DataFrame, *, title: str = "Base composition") -> Any:
+    """Fraction of each base along the aligned positions (lines, one per base)."""
+    fig, axes = new_figure(width=9.0)
+    ax = axes[0, 0]
+    long = by_position.reset_index().melt(
+        id_vars=by_position.index.name or "index", var_name="base", value_name="fraction"
+    )
+    x = by_position.index.name or "index"
+    sns.lineplot(data=long, x=x, y="fraction", hue="base", ax=ax)
+    ax.set(xlabel="position (left-padded, 3' aligned)", ylabel="fraction", title=title)
+    ax.set_ylim(0, 1)
+    return fig
+
+
+def plot_expression_histogram(
+    values: Any, *, title: str = "Expression", xlabel: str = "expression"
+) -> Any:
+    """Histogram (with a kernel density estimate) of expression values, NaN dropped."""
+    fig, axes = new_figure()
+    ax = axes[0, 0]
+    arr = np.asarray(values, dtype=float).ravel()
+    sns.histplot(x=arr[np.isfinite(arr)], bins=50, kde=True, ax=ax, color="tab:green")
+    ax.set(xlabel=xlabel, ylabel="count", title=title)
+    return fig
+
+
+def plot_gene_variance(
+    variance: pd.Series,
+    *,
+    landmarks: Any = (),
+    title: str = "Per-gene variance",
+) -> Any:
+    """Distribution of per-gene variance (log10 scale), landmark genes drawn separately."""
+    fig, axes = new_figure()
+    ax = axes[0, 0]
+    frame = pd.DataFrame({"variance": variance.to_numpy(dtype=float)}, index=variance.index)
+    frame = frame[frame["variance"] > 0]
+    frame["log10 variance"] = np.log10(frame["variance"])
+    marked = set(landmarks)
+    frame["genes"] = ["landmark" if g in marked else "other" for g in frame.index]
+    hue = "genes" if marked else None
+    sns.histplot(data=frame, x="log10 variance", hue=hue, bins=50, ax=ax, element="step")
+    ax.set(ylabel="genes", title=title)
+    return fig
+
+
+def plot_sample_correlation(
+    frame: pd.DataFrame,
+    *,
+    max_samples: int = 200,
+    max_genes: int = 1000,
+    seed: int = 0,
+    title: str = "Sample correlation (Pearson)",
+) -> Any:
+    """Heat map of the Pearson correlation between samples, on the most variable genes.
+
+    At most ``max_samples`` samples (a seeded random subset, original order kept) and the
+    ``max_genes`` most variable genes are used so the figure stays readable and fast.
+    """
+    data = frame
+    if data.shape[0] > max_samples:
+        rng = np.random.default_rng(seed)
+        keep = np.sort(rng.choice(data.shape[0], size=max_samples, replace=False))
+        data = data.iloc[keep]
+    genes = data.var(axis=0).sort_values(ascending=False).index[:max_genes]
+    corr = np.corrcoef(data[genes].to_numpy(dtype=float))
+    fig, axes = new_figure(width=6.0, height=5.0)
+    ax = axes[0, 0]
+    sns.heatmap(corr, ax=ax, cmap="vlag", center=0, xticklabels=False, yticklabels=False)
+    ax.set(xlabel="samples", ylabel="samples", title=title)
+    return fig
