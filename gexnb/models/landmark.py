@@ -1,0 +1,616 @@
+"""Landmark -> target gene models: D-GEX, D-GEX with TAAF units, and E-GEX.
+
+- ``dgex``: the multilayer perceptron of D-GEX (Chen, Li, Narayan, Subramanian and Xie,
+  "Gene expression inference with deep learning", *Bioinformatics* 32(12), 2016): 943 landmark
+  genes -> 1-3 hidden layers of 3,000/6,000/9,000 ``tanh`` units with dropout -> a linear output
+  per target gene (9,520 in the paper). Because of GPU memory the paper trained two networks of
+  4,760 targets each; ``target_chunks=k`` does the same inside one Keras model.
+- ``taaf_dgex``: D-GEX whose layers, output layer included, use transformative adaptive
+  activation functions (Kunc and Klema, seed 003; see :mod:`gexnb.models.taaf`).
+- ``egex``: E-GEX (Bhukya and Ashok, IAJIT, seed 001): a deep autoencoder of the target profile,
+  an MLP from the landmarks to its code, and the decoder back to all targets in one model,
+  trained in three phases by :func:`train_egex`.
+
+Every factory returns an uncompiled ``keras.Model`` built from ``keras.layers``/``keras.ops``
+only (TensorFlow, JAX and PyTorch backends). The output layers run in float32 so that a mixed
+precision policy keeps the regression outputs exact enough.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from gexnb.errors import ParameterError
+from gexnb.models.registry import register_model
+from gexnb.models.taaf import TAAFUnit, taaf_dense
+
+__all__ = [
+    "build_dgex",
+    "build_taaf_dgex",
+    "build_egex",
+    "EGEX",
+    "EGEXResult",
+    "train_egex",
+    "chunk_sizes",
+    "dgex_param_count",
+    "estimate_training_memory",
+    "landmark_optimizer",
+    "TAAFUnit",
+]
+
+_ACTIVATIONS = ("tanh", "sigmoid", "relu", "elu", "linear", "softplus", "selu", "gelu")
+
+
+def _check_sizes(n_landmarks: int, n_targets: int, hidden: Sequence[int], dropout: float) -> None:
+    if int(n_landmarks) < 1 or int(n_targets) < 1:
+        raise ParameterError(
+            f"n_landmarks and n_targets must be positive, got {n_landmarks} and {n_targets}"
+        )
+    if any(int(h) < 1 for h in hidden):
+        raise ParameterError(f"hidden layer sizes must be positive, got {tuple(hidden)}")
+    if not 0.0 <= float(dropout) < 1.0:
+        raise ParameterError(f"dropout must be in [0, 1), got {dropout}")
+
+
+def _check_activation(activation: str) -> None:
+    if activation not in _ACTIVATIONS:
+        raise ParameterError(f"unknown activation {activation!r}; use one of {_ACTIVATIONS}")
+
+
+def chunk_sizes(n_targets: int, target_chunks: int) -> list[int]:
+    """Sizes of ``target_chunks`` contiguous target chunks (``numpy.array_split`` rule).
+
+    D-GEX split its 9,520 targets into two sets of 4,760; ``chunk_sizes(9520, 2)`` gives
+    ``[4760, 4760]``. The first ``n_targets % target_chunks`` chunks hold one target more.
+
+    Raises
+    ------
+    ParameterError
+        If ``target_chunks`` is not between 1 and ``n_targets``.
+    """
+    k = int(target_chunks)
+    if k < 1 or k > int(n_targets):
+        raise ParameterError(f"target_chunks must be in [1, n_targets={n_targets}], got {k}")
+    base, extra = divmod(int(n_targets), k)
+    return [base + (1 if i < extra else 0) for i in range(k)]
+
+
+def dgex_param_count(
+    n_landmarks: int, n_targets: int, hidden: Sequence[int], *, target_chunks: int = 1
+) -> int:
+    """Number of weights of :func:`build_dgex` computed without building the model.
+
+    Each chunk's sub-network has ``sum(fan_in * fan_out + fan_out)`` weights over its layers.
+    For the paper's 943 -> 3 x 9,000 -> 9,520 network this is 256,203,520 weights.
+    """
+    total = 0
+    for size in chunk_sizes(n_targets, target_chunks):
+        widths = [int(n_landmarks), *[int(h) for h in hidden], size]
+        total += sum(a * b + b for a, b in zip(widths[:-1], widths[1:], strict=False))
+    return total
+
+
+def estimate_training_memory(
+    n_params: int,
+    *,
+    batch_size: int,
+    layer_widths: Sequence[int],
+    optimizer: str = "sgd",
+    bytes_per_value: int = 4,
+) -> dict[str, float]:
+    """Rough memory need (bytes) of training a dense network.
+
+    weights + gradients + optimizer slots (SGD with momentum: 1 per weight; Adam/Nadam: 2)
+    + activations (about 3 values per unit and sample: pre-activation, activation and dropout
+    mask). Framework workspace and fragmentation come on top.
+
+    Returns
+    -------
+    dict
+        ``weights``, ``gradients``, ``optimizer``, ``activations`` and ``total`` in bytes.
+    """
+    slots = {"sgd": 1, "adam": 2, "nadam": 2, "adamw": 2, "rmsprop": 1}.get(optimizer.lower(), 2)
+    weights = float(n_params) * bytes_per_value
+    activations = 3.0 * float(batch_size) * float(sum(layer_widths)) * bytes_per_value
+    out = {
+        "weights": weights,
+        "gradients": weights,
+        "optimizer": slots * weights,
+        "activations": activations,
+    }
+    out["total"] = sum(out.values())
+    return out
+
+
+def _mlp_head(
+    inputs: Any,
+    widths: Sequence[int],
+    out_units: int,
+    *,
+    activation: str,
+    dropout: float,
+    prefix: str,
+    output_activation: str,
+) -> Any:
+    x = inputs
+    for j, units in enumerate(widths):
+        x = keras.layers.Dense(int(units), activation=activation, name=f"{prefix}H{j}")(x)
+        if dropout > 0:
+            x = keras.layers.Dropout(float(dropout), name=f"{prefix}dropout_{j}")(x)
+    return keras.layers.Dense(
+        int(out_units), activation=output_activation, name=f"{prefix}outputs", dtype="float32"
+    )(x)
+
+
+@register_model("dgex")
+def build_dgex(
+    n_landmarks: int = 943,
+    n_targets: int = 9520,
+    *,
+    hidden: Sequence[int] = (9000, 9000, 9000),
+    activation: str = "tanh",
+    dropout: float = 0.1,
+    target_chunks: int = 1,
+    output_activation: str = "linear",
+) -> keras.Model:
+    """D-GEX multilayer perceptron (Chen et al., *Bioinformatics* 2016).
+
+    ``Input(n_landmarks) -> [Dense(h, activation) -> Dropout(dropout)] x len(hidden) ->
+    Dense(n_targets, linear)``. The paper's best network has three hidden layers of 9,000 tanh
+    units and 10 % dropout (256,203,520 weights for 943 -> 9,520 in one network).
+
+    With ``target_chunks=k`` the model holds ``k`` independent sub-networks with the same
+    hidden sizes, all reading the same landmarks; sub-network ``i`` predicts the ``i``-th
+    contiguous chunk of targets (:func:`chunk_sizes`) and the outputs are concatenated in
+    target order, so the model still maps landmarks to all ``n_targets`` targets. This is the
+    paper's two-networks-of-4,760-targets setting (``target_chunks=2``); note that it has
+    more weights than the single network (each chunk repeats the hidden layers).
+
+    Parameters
+    ----------
+    n_landmarks, n_targets
+        Input and output widths.
+    hidden
+        Hidden layer sizes (1-3 layers in the paper; any number allowed).
+    activation
+        Hidden activation (``tanh`` in D-GEX).
+    dropout
+        Dropout rate after each hidden layer (0, 0.1 or 0.25 in the paper).
+    target_chunks
+        Number of target chunks / sub-networks (1: one network for all targets).
+    output_activation
+        Output activation (``linear`` in D-GEX; ``sigmoid`` reproduces the TAAF demonstrator's
+        classical network, whose count does not depend on it).
+
+    Returns
+    -------
+    keras.Model
+        Named ``dgex``, input ``landmarks`` and output of shape ``(batch, n_targets)``.
+    """
+    _check_sizes(n_landmarks, n_targets, hidden, dropout)
+    _check_activation(activation)
+    _check_activation(output_activation)
+    sizes = chunk_sizes(n_targets, target_chunks)
+    inputs = keras.Input(shape=(int(n_landmarks),), name="landmarks")
+    if len(sizes) == 1:
+        outputs = _mlp_head(
+            inputs,
+            hidden,
+            sizes[0],
+            activation=activation,
+            dropout=dropout,
+            prefix="",
+            output_activation=output_activation,
+        )
+    else:
+        heads = [
+            _mlp_head(
+                inputs,
+                hidden,
+                size,
+                activation=activation,
+                dropout=dropout,
+                prefix=f"chunk{i}_",
+                output_activation=output_activation,
+            )
+            for i, size in enumerate(sizes)
+        ]
+        outputs = keras.layers.Concatenate(axis=-1, name="targets", dtype="float32")(heads)
+    return keras.Model(inputs, outputs, name="dgex")
+
+
+@register_model("taaf_dgex")
+def build_taaf_dgex(
+    n_landmarks: int = 943,
+    n_targets: int = 9520,
+    *,
+    hidden: Sequence[int] = (300, 300),
+    activation: str = "sigmoid",
+    dropout: float = 0.25,
+    target_chunks: int = 1,
+) -> keras.Model:
+    """D-GEX with transformative adaptive activation functions (Kunc and Klema, seed 003).
+
+    Every layer, the output layer included, is ``Dense(no bias) -> bottom ATU
+    (beta * x + gamma) -> activation -> top ATU (alpha * x + delta)``
+    (:func:`gexnb.models.taaf.taaf_dense`); hidden layers are followed by dropout. The
+    defaults are the authors' demonstrator (2 x 300 sigmoid units, dropout 0.25); with
+    ``n_landmarks=942, n_targets=952`` it has 664,408 weights, as in their model summary.
+    ``target_chunks`` works as in :func:`build_dgex`.
+
+    Parameters
+    ----------
+    n_landmarks, n_targets, hidden, dropout, target_chunks
+        As in :func:`build_dgex`.
+    activation
+        Inner activation ``g`` of every TAAF (``sigmoid`` beat ``tanh`` in the paper).
+
+    Returns
+    -------
+    keras.Model
+        Named ``taaf_dgex``.
+    """
+    _check_sizes(n_landmarks, n_targets, hidden, dropout)
+    _check_activation(activation)
+    sizes = chunk_sizes(n_targets, target_chunks)
+    inputs = keras.Input(shape=(int(n_landmarks),), name="landmarks")
+    heads = []
+    for i, size in enumerate(sizes):
+        prefix = "" if len(sizes) == 1 else f"chunk{i}_"
+        x = inputs
+        for j, units in enumerate(hidden):
+            x = taaf_dense(x, int(units), activation=activation, name=f"{prefix}H{j}")
+            if dropout > 0:
+                x = keras.layers.Dropout(float(dropout), name=f"{prefix}dropout_{j}")(x)
+        heads.append(
+            taaf_dense(x, size, activation=activation, name=f"{prefix}outputs", dtype="float32")
+        )
+    if len(heads) == 1:
+        outputs = heads[0]
+    else:
+        outputs = keras.layers.Concatenate(axis=-1, name="targets", dtype="float32")(heads)
+    return keras.Model(inputs, outputs, name="taaf_dgex")
+
+
+def _dense_stack(
+    in_dim: int,
+    widths: Sequence[int],
+    out_dim: int,
+    *,
+    activation: str,
+    dropout: float,
+    out_activation: str,
+    name: str,
+) -> keras.Model:
+    inputs = keras.Input(shape=(int(in_dim),), name=f"{name}_in")
+    x = inputs
+    for j, units in enumerate(widths):
+        x = keras.layers.Dense(int(units), activation=activation, name=f"{name}_H{j}")(x)
+        if dropout > 0:
+            x = keras.layers.Dropout(float(dropout), name=f"{name}_dropout_{j}")(x)
+    outputs = keras.layers.Dense(
+        int(out_dim), activation=out_activation, name=f"{name}_out", dtype="float32"
+    )(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+@keras.saving.register_keras_serializable(package="gexnb")
+class EGEX(keras.Model):
+    """E-GEX: autoencoder of the targets + landmark-to-code MLP + shared decoder.
+
+    Bhukya and Ashok, "Gene expression prediction using deep neural networks", IAJIT (seed
+    001) describe E-GEX only in their abstract: "a combination of deep autoencoder and MLP",
+    predicting all targets in one model instead of D-GEX's separate target sets, 16.64 % better
+    than D-GEX on GEO. Everything else here is an assumption of gexnb, documented so it can be
+    changed:
+
+    - **Autoencoder.** A symmetric dense autoencoder on the (z-scored) target profile:
+      ``encoder``: ``n_targets -> encoder_hidden... -> code_size`` (linear code), ``decoder``:
+      ``code_size -> reversed(encoder_hidden)... -> n_targets`` (linear output). Hidden layers
+      use ``activation`` (default ``tanh``, as D-GEX) and ``dropout``. The code size and
+      hidden sizes are parameters; the defaults (code 1,000, one hidden layer of 3,000) are
+      our choice, of the same order as the ~1,000 landmarks.
+    - **Mapper.** An MLP ``n_landmarks -> mapper_hidden... -> code_size`` (linear output),
+      with D-GEX-like hidden layers.
+    - **Prediction.** ``decoder(mapper(landmarks))``; the encoder is used only in training.
+    - **Training** (:func:`train_egex`): (1) the autoencoder on the target profiles
+      (input = label = targets), (2) the mapper on ``(landmarks, encoder(targets))`` with the
+      encoder frozen (its codes are the labels), (3) fine-tuning of mapper + decoder end to end
+      on ``(landmarks, targets)``, by default with a tenth of the learning rate. The loss is
+      the same in every phase (MAE or MSE, a parameter).
+
+    The three sub-models are attributes (``encoder``, ``decoder``, ``mapper``), saved with the
+    model in ``.keras`` files.
+
+    Parameters
+    ----------
+    n_landmarks, n_targets
+        Input and output widths.
+    code_size
+        Width of the autoencoder's code.
+    encoder_hidden
+        Hidden widths of the encoder (the decoder mirrors them).
+    mapper_hidden
+        Hidden widths of the landmark -> code MLP.
+    activation, dropout
+        Hidden activation and dropout rate of all three parts.
+    **kwargs
+        Passed to :class:`keras.Model` (``name``...).
+    """
+
+    def __init__(
+        self,
+        n_landmarks: int = 943,
+        n_targets: int = 9520,
+        code_size: int = 1000,
+        encoder_hidden: Sequence[int] = (3000,),
+        mapper_hidden: Sequence[int] = (3000,),
+        activation: str = "tanh",
+        dropout: float = 0.1,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("name", "egex")
+        super().__init__(**kwargs)
+        _check_sizes(n_landmarks, n_targets, [*encoder_hidden, *mapper_hidden], dropout)
+        _check_activation(activation)
+        if int(code_size) < 1:
+            raise ParameterError(f"code_size must be positive, got {code_size}")
+        self.n_landmarks = int(n_landmarks)
+        self.n_targets = int(n_targets)
+        self.code_size = int(code_size)
+        self.encoder_hidden = tuple(int(h) for h in encoder_hidden)
+        self.mapper_hidden = tuple(int(h) for h in mapper_hidden)
+        self.activation = activation
+        self.dropout = float(dropout)
+        common = {"activation": activation, "dropout": self.dropout, "out_activation": "linear"}
+        self.encoder = _dense_stack(
+            self.n_targets, self.encoder_hidden, self.code_size, name="egex_encoder", **common
+        )
+        self.decoder = _dense_stack(
+            self.code_size,
+            tuple(reversed(self.encoder_hidden)),
+            self.n_targets,
+            name="egex_decoder",
+            **common,
+        )
+        self.mapper = _dense_stack(
+            self.n_landmarks, self.mapper_hidden, self.code_size, name="egex_mapper", **common
+        )
+
+    def build(self, input_shape: Any = None) -> None:
+        # The three sub-models are functional models, built when created.
+        self.built = True
+
+    def call(self, inputs: Any, training: bool | None = None) -> Any:
+        return self.decoder(self.mapper(inputs, training=training), training=training)
+
+    def compute_output_shape(self, input_shape: Any) -> tuple[int | None, ...]:
+        return (input_shape[0], self.n_targets)
+
+    def autoencoder(self) -> keras.Model:
+        """A functional ``targets -> decoder(encoder(targets))`` model sharing the weights."""
+        inputs = keras.Input(shape=(self.n_targets,), name="targets_in")
+        return keras.Model(inputs, self.decoder(self.encoder(inputs)), name="egex_autoencoder")
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update(
+            {
+                "n_landmarks": self.n_landmarks,
+                "n_targets": self.n_targets,
+                "code_size": self.code_size,
+                "encoder_hidden": list(self.encoder_hidden),
+                "mapper_hidden": list(self.mapper_hidden),
+                "activation": self.activation,
+                "dropout": self.dropout,
+            }
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> EGEX:
+        config = dict(config)
+        config.pop("trainable", None)
+        config.pop("dtype", None)
+        return cls(**config)
+
+
+@register_model("egex")
+def build_egex(
+    n_landmarks: int = 943,
+    n_targets: int = 9520,
+    *,
+    code_size: int = 1000,
+    encoder_hidden: Sequence[int] = (3000,),
+    mapper_hidden: Sequence[int] = (3000,),
+    activation: str = "tanh",
+    dropout: float = 0.1,
+) -> EGEX:
+    """Build an :class:`EGEX` model (E-GEX, seed 001; see its docstring for the assumptions)."""
+    model = EGEX(
+        n_landmarks,
+        n_targets,
+        code_size=code_size,
+        encoder_hidden=encoder_hidden,
+        mapper_hidden=mapper_hidden,
+        activation=activation,
+        dropout=dropout,
+    )
+    model(np.zeros((1, int(n_landmarks)), dtype="float32"))
+    return model
+
+
+def landmark_optimizer(
+    name: str = "sgd",
+    *,
+    learning_rate: float = 5e-4,
+    momentum: float = 0.9,
+    decay_rate: float | None = None,
+    decay_steps: int | None = None,
+) -> keras.optimizers.Optimizer:
+    """Optimizer of the landmark papers, with an optional step decay of the learning rate.
+
+    ``"sgd"``: SGD with momentum (D-GEX); ``"nadam"``: Nadam (the TAAF demonstrator, learning
+    rate 5e-4); ``"adam"``. With ``decay_rate`` and ``decay_steps`` the learning rate is
+    multiplied by ``decay_rate`` every ``decay_steps`` optimizer steps
+    (``keras.optimizers.schedules.ExponentialDecay(staircase=True)``, a step decay).
+
+    Raises
+    ------
+    ParameterError
+        On an unknown name or an incomplete/invalid decay.
+    """
+    lr: Any = float(learning_rate)
+    if (decay_rate is None) != (decay_steps is None):
+        raise ParameterError("step decay needs both decay_rate and decay_steps (or neither)")
+    if decay_rate is not None:
+        if not 0 < float(decay_rate) <= 1 or int(decay_steps) < 1:
+            raise ParameterError(
+                f"decay_rate must be in (0, 1] and decay_steps >= 1, got {decay_rate}, "
+                f"{decay_steps}"
+            )
+        lr = keras.optimizers.schedules.ExponentialDecay(
+            float(learning_rate), int(decay_steps), float(decay_rate), staircase=True
+        )
+    name = name.lower()
+    if name == "sgd":
+        return keras.optimizers.SGD(learning_rate=lr, momentum=float(momentum))
+    if name == "nadam":
+        return keras.optimizers.Nadam(learning_rate=lr)
+    if name == "adam":
+        return keras.optimizers.Adam(learning_rate=lr)
+    raise ParameterError(f"unknown optimizer {name!r}; use 'sgd', 'nadam' or 'adam'")
+
+
+@dataclass
+class EGEXResult:
+    """Outcome of :func:`train_egex`: the end-to-end model and one history per phase."""
+
+    model: EGEX
+    histories: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    output_dir: Path | None = None
+
+
+def _fit_phase(
+    model: keras.Model,
+    train: tuple[np.ndarray, np.ndarray],
+    validation: tuple[np.ndarray, np.ndarray] | None,
+    *,
+    output_dir: Path,
+    optimizer: Any,
+    fit_kwargs: dict[str, Any],
+) -> dict[str, list[float]]:
+    from gexnb import train as gtrain
+
+    opt = optimizer() if callable(optimizer) else optimizer
+    result = gtrain.fit(
+        model, train, validation, optimizer=opt, output_dir=str(output_dir), **fit_kwargs
+    )
+    if result.model is not model:  # fit may hand back a restored copy: keep our shared layers
+        model.set_weights(result.model.get_weights())
+    return {k: [float(v) for v in vals] for k, vals in dict(result.history).items()}
+
+
+def train_egex(
+    model: EGEX,
+    train: tuple[Any, Any],
+    validation: tuple[Any, Any] | None = None,
+    *,
+    epochs: int | Sequence[int] = 10,
+    batch_size: int = 64,
+    learning_rate: float = 1e-3,
+    finetune_lr_factor: float = 0.1,
+    optimizer: str = "adam",
+    loss: str = "mae",
+    output_dir: str | os.PathLike,
+    seed: int | None = None,
+    verbose: Any = "auto",
+) -> EGEXResult:
+    """Train E-GEX in its three phases with :func:`gexnb.train.fit`.
+
+    1. ``autoencoder``: ``targets -> decoder(encoder(targets))`` on ``(Y, Y)``.
+    2. ``mapper``: ``landmarks -> code`` on ``(X, encoder(Y))``; the encoder is frozen (it only
+       produces the labels) and the decoder is not involved.
+    3. ``end_to_end``: ``decoder(mapper(X))`` on ``(X, Y)``, mapper and decoder trainable,
+       learning rate ``learning_rate * finetune_lr_factor``.
+
+    Parameters
+    ----------
+    model
+        An :class:`EGEX` (``gexnb.models.build("egex", ...)``).
+    train, validation
+        ``(X, Y)`` float arrays (landmarks, targets).
+    epochs
+        Epochs of every phase, or a triple (autoencoder, mapper, end-to-end).
+    batch_size, loss, seed, verbose
+        Passed to :func:`gexnb.train.fit`.
+    learning_rate, finetune_lr_factor, optimizer
+        Optimizer name (``"adam"``, ``"nadam"``, ``"sgd"``) and learning rate of phases 1-2;
+        phase 3 uses ``learning_rate * finetune_lr_factor``.
+    output_dir
+        Each phase writes into ``<output_dir>/<phase>``.
+
+    Returns
+    -------
+    EGEXResult
+        The trained model (the same object) and the histories keyed ``autoencoder``,
+        ``mapper``, ``end_to_end``.
+    """
+    if not isinstance(model, EGEX):
+        raise ParameterError("train_egex needs an EGEX model (gexnb.models.build('egex', ...))")
+    phases = [int(epochs)] * 3 if np.isscalar(epochs) else [int(e) for e in epochs]
+    if len(phases) != 3 or min(phases) < 0:
+        raise ParameterError(f"epochs must be an int or three non-negative ints, got {epochs!r}")
+    x, y = (np.asarray(a, dtype="float32") for a in train)
+    val = None if validation is None else tuple(np.asarray(a, dtype="float32") for a in validation)
+    out = Path(output_dir)
+    common = {"batch_size": int(batch_size), "loss": loss, "seed": seed, "verbose": verbose}
+    histories: dict[str, dict[str, list[float]]] = {}
+
+    def opt(lr: float) -> Any:
+        return lambda: landmark_optimizer(optimizer, learning_rate=lr)
+
+    if phases[0]:
+        ae = model.autoencoder()
+        histories["autoencoder"] = _fit_phase(
+            ae,
+            (y, y),
+            None if val is None else (val[1], val[1]),
+            output_dir=out / "autoencoder",
+            optimizer=opt(learning_rate),
+            fit_kwargs={**common, "epochs": phases[0]},
+        )
+    if phases[1]:
+        model.encoder.trainable = False
+        codes = np.asarray(model.encoder.predict(y, batch_size=2048, verbose=0))
+        val_codes = (
+            None
+            if val is None
+            else (val[0], np.asarray(model.encoder.predict(val[1], batch_size=2048, verbose=0)))
+        )
+        histories["mapper"] = _fit_phase(
+            model.mapper,
+            (x, codes),
+            val_codes,
+            output_dir=out / "mapper",
+            optimizer=opt(learning_rate),
+            fit_kwargs={**common, "epochs": phases[1]},
+        )
+    if phases[2]:
+        model.encoder.trainable = False
+        histories["end_to_end"] = _fit_phase(
+            model,
+            (x, y),
+            val,
+            output_dir=out / "end_to_end",
+            optimizer=opt(learning_rate * float(finetune_lr_factor)),
+            fit_kwargs={**common, "epochs": phases[2]},
+        )
+    return EGEXResult(model=model, histories=histories, output_dir=out)
