@@ -387,6 +387,16 @@ def parse_override(text: str) -> tuple[str, Any]:
     return key, value
 
 
+def _number_from_text(value: Any, kind: type) -> Any:
+    """``"1e-3"`` -> 0.001 (YAML 1.1 reads exponents without a dot as strings)."""
+    if isinstance(value, str):
+        try:
+            return kind(value)
+        except ValueError:
+            return value
+    return value
+
+
 def _check_type(param: NotebookParameter, value: Any) -> Any:
     """Return ``value`` converted to the declared type where lossless; raise if it cannot be."""
     declared = (param.type or "").replace(" ", "")
@@ -399,10 +409,12 @@ def _check_type(param: NotebookParameter, value: Any) -> Any:
             value = str(value)
         ok = isinstance(value, str)
     elif base == "int":
+        value = _number_from_text(value, int)
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         ok = isinstance(value, int) and not isinstance(value, bool)
     elif base == "float":
+        value = _number_from_text(value, float)
         if isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         ok = isinstance(value, float)

@@ -1,0 +1,280 @@
+"""Runner: parameters cell parsing, profiles, validation, papermill runs, failures, summary."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+from gexnb import runner
+from gexnb.errors import GexnbError, InputError, ParameterError
+
+PARAMS = (
+    'output_dir: str = "."  # run folder\n'
+    "seed: int = 0  # random seed\n"
+    "scale: float = 1.0  # multiplies the metric\n"
+    'label: str = "x"\n'
+)
+WRITE_METRICS = (
+    "import os\n"
+    "from gexnb.io import write_metrics\n"
+    'write_metrics(output_dir, {"m/test/mae": 0.5 * scale, "m/test/r2": 0.25, '
+    '"base/test/mae": 1.0})\n'
+    'open("cwd.txt", "w").write(os.getcwd() + "\\n" + label)\n'
+)
+
+
+def _notebook(path: Path, params: str, *cells: str) -> None:
+    nb = nbformat.v4.new_notebook()
+    first = nbformat.v4.new_code_cell(params)
+    first.metadata["tags"] = ["parameters"]
+    nb.cells = [nbformat.v4.new_markdown_cell("# test"), first]
+    nb.cells += [nbformat.v4.new_code_cell(c) for c in cells]
+    nb.metadata["kernelspec"] = {"name": "gexnb", "display_name": "gexnb", "language": "python"}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+
+
+def make_project(root: Path, *, failing: bool = False) -> Path:
+    """A project with 01_ok (writes metrics) and, optionally, 02_fail (raises in cell 4)."""
+    _notebook(root / "notebooks" / "01_ok.ipynb", PARAMS, WRITE_METRICS)
+    (root / "parameters" / "01_ok").mkdir(parents=True)
+    (root / "parameters" / "01_ok" / "quick.yaml").write_text("scale: 2\nlabel: ${GEXNB_DATA}\n")
+    if failing:
+        _notebook(
+            root / "notebooks" / "02_fail.ipynb",
+            'output_dir: str = "."\nseed: int = 0\n',
+            "x = 1",
+            'raise ValueError("boom at purpose")',
+        )
+        (root / "parameters" / "02_fail").mkdir(parents=True)
+        (root / "parameters" / "02_fail" / "quick.yaml").write_text("{}\n")
+    return root
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return make_project(tmp_path / "proj")
+
+
+# ------------------------------------------------------------------ parsing and validation
+
+
+def test_parse_parameters_source_types_defaults_comments():
+    params = runner.parse_parameters_source(
+        PARAMS + "sizes: list[int] = [1, 2]  # a list\nflag: bool = True\nplain = 3\n"
+    )
+    assert list(params) == ["output_dir", "seed", "scale", "label", "sizes", "flag", "plain"]
+    assert params["seed"] == runner.NotebookParameter("seed", "int", 0, "random seed")
+    assert params["scale"].default == 1.0 and params["scale"].type == "float"
+    assert params["sizes"].default == [1, 2] and params["sizes"].type == "list[int]"
+    assert params["label"].comment == ""
+    assert params["plain"].type is None and params["plain"].default == 3
+
+
+def test_parse_parameters_source_rejects_bad_cells():
+    with pytest.raises(ParameterError, match="line 2"):
+        runner.parse_parameters_source("a: int = 1\nb: int = = 2\n")
+    with pytest.raises(ParameterError, match="'b'.*not a literal"):
+        runner.parse_parameters_source("a: int = 1\nb: int = a + 1\n")
+
+
+def test_notebook_without_parameters_cell(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 1")]
+    nbformat.write(nb, tmp_path / "01_x.ipynb")
+    with pytest.raises(InputError, match="tagged 'parameters'"):
+        runner.notebook_parameters(tmp_path / "01_x.ipynb")
+
+
+def test_find_project_and_resolve_notebook(project):
+    sub = project / "notebooks"
+    assert runner.find_project_dir(sub) == project.resolve()
+    path = project / "notebooks" / "01_ok.ipynb"
+    assert runner.resolve_notebook("01", project) == path
+    assert runner.resolve_notebook("01_ok", project) == path
+    assert runner.resolve_notebook(str(path), project) == path.resolve()
+    with pytest.raises(InputError, match="not a notebook; notebooks: 01_ok"):
+        runner.resolve_notebook("07", project)
+    with pytest.raises(InputError, match="no gexnb project"):
+        runner.find_project_dir(project.parent)
+
+
+def test_profile_must_be_a_mapping(project):
+    folder = project / "parameters" / "01_ok"
+    (folder / "bad.yaml").write_text("- 1\n- 2\n")
+    with pytest.raises(ParameterError, match="must be a mapping.*got list"):
+        runner.load_profile(project, "01_ok", "bad")
+    (folder / "broken.yaml").write_text("a: [1, 2\n")
+    with pytest.raises(ParameterError, match="not valid YAML"):
+        runner.load_profile(project, "01_ok", "broken")
+    with pytest.raises(ParameterError, match=r"no profile 'paper'.*profiles: bad, broken, quick"):
+        runner.load_profile(project, "01_ok", "paper")
+    (folder / "empty.yaml").write_text("")
+    assert runner.load_profile(project, "01_ok", "empty") == {}
+
+
+def test_env_expansion_default_and_explicit(project, monkeypatch):
+    monkeypatch.delenv("GEXNB_DATA", raising=False)
+    expected = str((project.parent / "shared" / "data").resolve())
+    assert runner.load_profile(project, "01_ok", "quick") == {"scale": 2, "label": expected}
+    monkeypatch.setenv("GEXNB_DATA", "/data/here")
+    assert runner.load_profile(project, "01_ok", "quick")["label"] == "/data/here"
+    env = {"A": "1", "B": "two"}
+    assert runner.expand_env({"k": ["${A}/x", "${B}"], "n": 3}, env) == {
+        "k": ["1/x", "two"],
+        "n": 3,
+    }
+    with pytest.raises(ParameterError, match="NOPE is not set"):
+        runner.expand_env("${NOPE}/file", env)
+
+
+def test_parse_override_yaml_values():
+    assert runner.parse_override("n=3") == ("n", 3)
+    assert runner.parse_override("lr=0.001") == ("lr", 0.001)
+    assert runner.parse_override("flag=true") == ("flag", True)
+    assert runner.parse_override("units=[8, 4]") == ("units", [8, 4])
+    assert runner.parse_override("path=/a/b.txt") == ("path", "/a/b.txt")
+    assert runner.parse_override("empty=") == ("empty", "")
+    with pytest.raises(ParameterError, match="key=value"):
+        runner.parse_override("novalue")
+
+
+def test_unknown_parameter_refused_with_valid_names(project, tmp_path):
+    with pytest.raises(ParameterError) as info:
+        runner.resolve_parameters("01", overrides={"sclae": 3}, project_dir=project)
+    message = str(info.value)
+    assert "'sclae'" in message and "valid names: output_dir, seed, scale, label" in message
+    (project / "parameters" / "01_ok" / "typo.yaml").write_text("seeds: 1\n")
+    with pytest.raises(ParameterError, match="typo.yaml: unknown parameter.*seeds.*valid names"):
+        runner.resolve_parameters("01", profile="typo", project_dir=project)
+
+
+def test_parameter_types_checked_and_coerced(project, tmp_path):
+    _, params, out = runner.resolve_parameters(
+        "01",
+        overrides={"seed": 3, "scale": 2, "label": 5},
+        output_dir=tmp_path / "o",
+        project_dir=project,
+    )
+    assert params == {"scale": 2.0, "label": "5", "seed": 3, "output_dir": str(out)}
+    assert isinstance(params["scale"], float)
+    _, params, _ = runner.resolve_parameters(
+        "01", overrides=dict([runner.parse_override("scale=1e-3")]), project_dir=project
+    )
+    assert params["scale"] == 0.001  # YAML 1.1 reads 1e-3 as text; the float type converts it
+    with pytest.raises(ParameterError, match="'seed' expects int, got 'abc'"):
+        runner.resolve_parameters("01", overrides={"seed": "abc"}, project_dir=project)
+    with pytest.raises(ParameterError, match="'scale' expects float"):
+        runner.resolve_parameters("01", overrides={"scale": True}, project_dir=project)
+
+
+def test_unwritable_output_folder(project, tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    with pytest.raises(InputError, match="a_file/run: output folder is not writable"):
+        runner.resolve_parameters("01", output_dir=blocker / "run", project_dir=project)
+    with pytest.raises(InputError, match="not writable"):
+        runner.run_notebook("01", output_dir=blocker / "run", project_dir=project)
+
+
+def test_missing_kernel_says_make_install(project, tmp_path):
+    with pytest.raises(GexnbError, match="not installed: run `make install`"):
+        runner.run_notebook(
+            "01", project_dir=project, kernel="no-such-kernel-xyz", output_dir=tmp_path / "o"
+        )
+
+
+# ------------------------------------------------------------------ execution
+
+
+@pytest.mark.notebooks
+def test_run_notebook_end_to_end(project, monkeypatch):
+    monkeypatch.setenv("GEXNB_DATA", "/some/data")
+    result = runner.run_notebook("01_ok", profile="quick", project_dir=project, progress_bar=False)
+    run_dir = project.resolve() / "runs" / "quick" / "01_ok"
+    assert result.ok and result.output_dir == run_dir
+    assert result.executed_path == run_dir / "01_ok.ipynb"
+    executed = nbformat.read(result.executed_path, as_version=4)
+    assert any("injected-parameters" in c.metadata.get("tags", []) for c in executed.cells)
+    assert json.loads((run_dir / "metrics.json").read_text()) == {
+        "base/test/mae": 1.0,
+        "m/test/mae": 1.0,
+        "m/test/r2": 0.25,
+    }
+    cwd, label = (run_dir / "cwd.txt").read_text().splitlines()
+    assert Path(cwd).resolve() == run_dir and label == "/some/data"
+
+
+@pytest.mark.notebooks
+def test_run_all_reports_failure_and_goes_on(tmp_path):
+    project = make_project(tmp_path / "proj", failing=True)
+    log: list[str] = []
+
+    class Log:
+        def write(self, text: str) -> None:
+            log.append(text)
+
+        def flush(self) -> None:
+            pass
+
+    results = runner.run_all(
+        profile="quick",
+        overrides={"scale": 4.0},
+        project_dir=project,
+        progress_bar=False,
+        log=Log(),
+    )
+    assert [r.notebook for r in results] == ["01_ok", "02_fail"]
+    ok, failed = results
+    assert ok.ok and ok.parameters["scale"] == 4.0
+    assert not failed.ok
+    error = failed.error
+    assert isinstance(error, runner.NotebookExecutionError)
+    # markdown, parameters, injected parameters, "x = 1", then the failing cell (index 4)
+    assert error.cell_index == 4 and error.ename == "ValueError"
+    assert error.evalue == "boom at purpose"
+    assert error.executed_path.is_file()
+    assert "02_fail failed at cell 5" in str(error) and "ValueError: boom at purpose" in str(error)
+    assert any("02_fail: FAILED" in line for line in log)
+    summary = pd.read_csv(project / "runs" / "quick" / "summary.csv")
+    assert list(summary.columns) == ["notebook", "model", "split", "metric", "value"]
+    assert summary.values.tolist() == [
+        ["01_ok", "base", "test", "mae", 1.0],
+        ["01_ok", "m", "test", "mae", 2.0],
+        ["01_ok", "m", "test", "r2", 0.25],
+    ]
+    text = runner.format_summary(summary)
+    assert "== 01_ok / test ==" in text and "r2" in text
+
+
+def test_run_all_refuses_override_no_notebook_declares(tmp_path):
+    project = make_project(tmp_path / "proj", failing=True)
+    with pytest.raises(ParameterError, match="'nope': no notebook declares it; valid names: label"):
+        runner.run_all(overrides={"nope": 1}, project_dir=project)
+
+
+def test_collect_summary_and_bad_keys(tmp_path):
+    (tmp_path / "01_a").mkdir()
+    (tmp_path / "01_a" / "metrics.json").write_text(
+        json.dumps({"lin/val/mae": 0.5, "data/all/n_samples": 10, "x/test/r2": None})
+    )
+    (tmp_path / "02_b").mkdir()
+    (tmp_path / "02_b" / "metrics.json").write_text(json.dumps({"dgex/test/mae": 0.25}))
+    frame = runner.collect_summary(tmp_path)
+    assert frame[["notebook", "model", "split", "metric"]].values.tolist() == [
+        ["01_a", "data", "all", "n_samples"],
+        ["01_a", "lin", "val", "mae"],
+        ["01_a", "x", "test", "r2"],
+        ["02_b", "dgex", "test", "mae"],
+    ]
+    assert frame["value"].tolist()[:2] == [10.0, 0.5] and pd.isna(frame["value"][2])
+    path = runner.write_summary(tmp_path)
+    assert pd.read_csv(path).shape == (4, 5)
+    assert not list(tmp_path.glob(".summary.csv*"))  # no temporary left behind
+    (tmp_path / "02_b" / "metrics.json").write_text(json.dumps({"bad_key": 1}))
+    with pytest.raises(InputError, match="'bad_key' does not read model/split/metric"):
+        runner.collect_summary(tmp_path)
