@@ -570,6 +570,7 @@ def run_notebook(
             str(executed),
             parameters=params,
             kernel_name=kernel,
+            language="python",
             cwd=str(out),
             progress_bar=progress_bar,
             log_output=False,
@@ -642,7 +643,9 @@ def run_all(
                 ignore_unknown_overrides=True,
             )
             print(f"[gexnb] {path.stem}: ok in {result.seconds:.1f} s", file=log, flush=True)
-        except GexnbError as exc:
+        except Exception as exc:  # report every failure, then go on with the next notebook
+            if not isinstance(exc, GexnbError):
+                exc = GexnbError(f"notebook {path.stem} could not run: {type(exc).__name__}: {exc}")
             result = RunResult(
                 path.stem,
                 out,

@@ -1,0 +1,144 @@
+"""The ``gexnb`` command: argument wiring, clean one-line errors, exit codes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from gexnb import cli
+
+
+def _project(root: Path, *, failing: bool = False) -> Path:
+    def notebook(name: str, params: str, *cells: str) -> None:
+        nb = nbformat.v4.new_notebook()
+        first = nbformat.v4.new_code_cell(params)
+        first.metadata["tags"] = ["parameters"]
+        nb.cells = [first, *(nbformat.v4.new_code_cell(c) for c in cells)]
+        (root / "notebooks").mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, root / "notebooks" / f"{name}.ipynb")
+        (root / "parameters" / name).mkdir(parents=True, exist_ok=True)
+        (root / "parameters" / name / "quick.yaml").write_text("seed: 1\n")
+
+    notebook(
+        "01_ok",
+        'output_dir: str = "."  # run folder\nseed: int = 0  # random seed\n',
+        "from gexnb.io import write_metrics\n"
+        'write_metrics(output_dir, {"lin/test/mae": 0.5 + seed})',
+    )
+    if failing:
+        notebook("02_bad", 'output_dir: str = "."\nseed: int = 0\n', "1 / 0")
+    return root
+
+
+def test_list_shows_notebooks_profiles_parameters(tmp_path, capsys):
+    project = _project(tmp_path / "p")
+    assert cli.main(["list", "--project-dir", str(project)]) == 0
+    out = capsys.readouterr().out
+    assert "01_ok  (profiles: quick)" in out
+    assert "    seed: int = 0  # random seed" in out
+
+
+def test_unknown_parameter_is_one_clean_line(tmp_path, capsys):
+    project = _project(tmp_path / "p")
+    code = cli.main(["run", "01", "--project-dir", str(project), "-p", "sede=3"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.strip().splitlines() == [
+        "gexnb: error: unknown parameter 'sede' for 01_ok; valid names: output_dir, seed"
+    ]
+
+
+def test_unwritable_output_is_one_clean_line(tmp_path, capsys):
+    project = _project(tmp_path / "p")
+    (tmp_path / "file").write_text("x")
+    code = cli.main(["run", "01", "--project-dir", str(project), "-o", str(tmp_path / "file/o")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("gexnb: error: ") and "not writable" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.notebooks
+def test_run_all_exit_code_and_summary(tmp_path, capsys):
+    project = _project(tmp_path / "p", failing=True)
+    code = cli.main(["run-all", "--profile", "quick", "--project-dir", str(project)])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "== 01_ok / test ==" in captured.out and "1.5" in captured.out  # 0.5 + seed 1
+    assert "02_bad" in captured.out and "FAILED" in captured.out
+    assert "gexnb: error: notebook 02_bad failed at cell 3 (In [3]): ZeroDivisionError" in (
+        captured.err
+    )
+    assert (project / "runs" / "quick" / "summary.csv").read_text().splitlines() == [
+        "notebook,model,split,metric,value",
+        "01_ok,lin,test,mae,1.5",
+    ]
+
+
+def test_models_lists_registry(monkeypatch, capsys):
+    import gexnb.models
+
+    monkeypatch.setattr(gexnb.models, "available", lambda: ["dgex", "linear"])
+    assert cli.main(["models"]) == 0
+    assert capsys.readouterr().out.split() == ["dgex", "linear"]
+
+
+def test_predict_wires_arguments(monkeypatch, tmp_path, capsys):
+    calls = []
+
+    def predict_file(model_path, input_path, output_path, *, batch_size, too_long):
+        calls.append((model_path, input_path, output_path, batch_size, too_long))
+        return Path(output_path)
+
+    fake = types.ModuleType("gexnb.train")
+    fake.predict_file = predict_file
+    monkeypatch.setitem(sys.modules, "gexnb.train", fake)
+    args = ["predict", "--model", "m.keras", "--input", "in.txt", "--output", "o.tsv"]
+    assert cli.main([*args, "--batch-size", "64", "--too-long", "trim"]) == 0
+    assert cli.main(args) == 0
+    assert calls == [
+        ("m.keras", "in.txt", "o.tsv", 64, "trim"),
+        ("m.keras", "in.txt", "o.tsv", 2048, "error"),
+    ]
+    assert "predictions written to o.tsv" in capsys.readouterr().out
+
+
+def test_predict_error_is_clean(monkeypatch, capsys):
+    from gexnb.errors import InputError
+
+    def predict_file(*args, **kwargs):
+        raise InputError("invalid base 'X' at column 3", path="in.txt", line=7)
+
+    fake = types.ModuleType("gexnb.train")
+    fake.predict_file = predict_file
+    monkeypatch.setitem(sys.modules, "gexnb.train", fake)
+    code = cli.main(["predict", "--model", "m", "--input", "in.txt", "--output", "o.tsv"])
+    assert code == 2
+    assert capsys.readouterr().err == "gexnb: error: in.txt, line 7: invalid base 'X' at column 3\n"
+
+
+def test_usage_errors_from_argparse(capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["predict", "--model", "m", "--input", "i", "--output", "o", "--too-long", "x"])
+    assert info.value.code == 2
+    with pytest.raises(SystemExit):
+        cli.main([])
+
+
+def test_console_entry_point_runs(tmp_path):
+    project = _project(tmp_path / "p")
+    proc = subprocess.run(
+        [sys.executable, "-m", "gexnb.cli", "run", "01", "-p", "x=1"],
+        cwd=project / "notebooks",  # the project is found from a sub-folder
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        "gexnb: error: unknown parameter 'x' for 01_ok; valid names: output_dir, seed"
+    )
