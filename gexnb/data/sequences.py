@@ -357,10 +357,14 @@ def _open_binary(path: Path) -> IO[bytes]:
 
 
 def _iter_line_blocks(
-    handle: IO[bytes], *, max_lines: int | None, block_bytes: int = _BLOCK_BYTES
+    handle: IO[bytes],
+    *,
+    max_lines: int | None,
+    block_bytes: int = _BLOCK_BYTES,
+    first_line: int = 1,
 ) -> Iterator[tuple[int, bytes]]:
     """Yield ``(first_line_number, block)``; a block holds complete lines (1-based numbers)."""
-    line_no = 1
+    line_no = first_line
     carry = b""
     eof = False
     while not eof or carry:
@@ -474,6 +478,9 @@ class _Layout:
         self.n_fields = len(fields)
         lowered = [f.strip().lower() for f in fields]
         self.header = "sequence" in lowered or (len(fields) >= 2 and not _is_number(fields[1]))
+        if self.header and len(fields) == 2 and "sequence" not in lowered:
+            # a two-column file with its own header names: (sequence, expression) by position
+            lowered = ["sequence", "expression"]
         if self.header:
             if "sequence" not in lowered:
                 raise InputError(
@@ -508,20 +515,12 @@ class _Layout:
         self, *, max_lines: int | None, block_bytes: int = _BLOCK_BYTES
     ) -> Iterator[_Parsed]:
         with _open_binary(self.path) as handle:
-            skip_to = self.first_line_number + (1 if self.header else 0)
+            first_data_line = self.first_line_number + (1 if self.header else 0)
+            for _ in range(first_data_line - 1):  # blank lines before the header, the header
+                handle.readline()
             for first_line, block in _iter_line_blocks(
-                handle, max_lines=max_lines, block_bytes=block_bytes
+                handle, max_lines=max_lines, block_bytes=block_bytes, first_line=first_data_line
             ):
-                if first_line < skip_to:
-                    # the block starts before the data: cut the leading (header/blank) lines
-                    lines_to_skip = skip_to - first_line
-                    pos = 0
-                    for _ in range(lines_to_skip):
-                        nxt = block.find(b"\n", pos)
-                        pos = len(block) if nxt < 0 else nxt + 1
-                    block, first_line = block[pos:], skip_to
-                    if not block:
-                        continue
                 parsed = _parse_block(block, first_line, self.n_fields, str(self.path))
                 if len(parsed):
                     yield parsed
