@@ -349,3 +349,28 @@ def test_real_genefu_relabel_and_missing_landmarks(shared_data):
     maps = shared_data / "dgex_gene_maps"
     with pytest.raises(InputError, match=r"846 of 943 landmark genes .* missing"):
         select_landmarks_targets(frame, maps / "map_lm.txt", maps / "map_tg.txt")
+
+
+def test_read_quoted_csv_falls_back_to_pandas(tmp_path):
+    path = tmp_path / "m.csv"
+    path.write_text('"id","g1","g2"\n"s1",1,2\n"s2",3,4\n')
+    frame = read_expression(path)
+    assert list(frame.index) == ["s1", "s2"] and list(frame.columns) == ["g1", "g2"]
+    assert frame.to_numpy().tolist() == [[1.0, 2.0], [3.0, 4.0]]
+
+
+def test_read_gct_13_with_metadata(tmp_path):
+    # GCT 1.3: 1 row-metadata column (pr_symbol), 1 column-metadata row (cell_id)
+    lines = [
+        "#1.3",
+        "2\t3\t1\t1",
+        "id\tpr_symbol\ts1\ts2\ts3",
+        "cell_id\t-666\tA375\tA375\tPC3",
+        "g1\tTP53\t1\t2\t3",
+        "g2\tESR1\t4\t5\t6",
+    ]
+    path = tmp_path / "m.gct"
+    path.write_text("\n".join(lines) + "\n")
+    frame = read_expression(path)
+    assert list(frame.index) == ["s1", "s2", "s3"] and list(frame.columns) == ["g1", "g2"]
+    assert frame["g2"].tolist() == [4.0, 5.0, 6.0]

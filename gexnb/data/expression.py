@@ -238,7 +238,37 @@ def _parse_rows(path: Path, sep: str, skip: int, n_fields: int) -> pd.DataFrame:
     return frame
 
 
+def _fast_table(path: Path, sep: str) -> pd.DataFrame | None:
+    """Plain numeric tables parsed line by line with numpy (about twice as fast as pandas on
+    wide matrices such as 240 x 22,283); None at the first irregularity (quotes, ragged rows,
+    non-numeric or empty cells), so that the pandas path reports the problem precisely."""
+    with _open_text(path) as handle:
+        first = handle.readline().rstrip("\r\n")
+        if not first.strip() or '"' in first:
+            return None
+        header = first.split(sep)
+        ids: list[str] = []
+        rows: list[np.ndarray] = []
+        for line in handle:
+            fields = line.rstrip("\r\n").split(sep)
+            if len(fields) != len(header) or '"' in line:
+                return None
+            try:
+                rows.append(np.array(fields[1:], dtype=np.float64))
+            except ValueError:
+                return None
+            ids.append(fields[0])
+    if not rows:
+        return None
+    frame = pd.DataFrame(np.vstack(rows), index=pd.Index(ids, name=header[0] or None))
+    frame.columns = header[1:]
+    return frame
+
+
 def _read_table(path: Path, sep: str) -> tuple[pd.DataFrame, bool]:
+    fast = _fast_table(path, sep)
+    if fast is not None:
+        return fast, False
     header = _header(path, sep)
     rows = _parse_rows(path, sep, 1, len(header))
     frame = rows.iloc[:, 1:]
@@ -818,7 +848,9 @@ def quantile_normalize(frame: pd.DataFrame, *, reference: np.ndarray | None = No
         raise InputError(f"reference has shape {ref.shape}, expected ({values.shape[1]},)")
     ranks = rankdata(values, method="average", axis=1) - 1.0
     out = np.interp(ranks.ravel(), np.arange(ref.size), np.sort(ref)).reshape(values.shape)
-    return pd.DataFrame(out, index=frame.index, columns=frame.columns)
+    result = pd.DataFrame(out, index=frame.index, columns=frame.columns)
+    result.attrs = dict(frame.attrs)
+    return result
 
 
 class GeneScaler:
@@ -983,4 +1015,6 @@ def log2_transform(frame: pd.DataFrame, *, floor: float = 1.0) -> pd.DataFrame:
     if not floor > 0:
         raise ParameterError(f"floor={floor} must be > 0")
     values = np.log2(np.maximum(_values(frame), floor))
-    return pd.DataFrame(values, index=frame.index, columns=frame.columns)
+    result = pd.DataFrame(values, index=frame.index, columns=frame.columns)
+    result.attrs = dict(frame.attrs)
+    return result
