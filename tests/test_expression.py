@@ -145,6 +145,11 @@ def test_unknown_extension(tmp_path):
         read_expression(path)
 
 
+def test_missing_file(tmp_path):
+    with pytest.raises(InputError, match="nope.tsv: file not found"):
+        read_expression(tmp_path / "nope.tsv")
+
+
 def test_empty_and_header_only(tmp_path):
     empty = tmp_path / "e.tsv"
     empty.write_text("")
@@ -182,7 +187,10 @@ def test_nan_policies(tmp_path, caplog):
         dropped = read_expression(path, nan="drop_genes")
     assert list(dropped.columns) == ["g1"]
     assert "dropping genes with NaN" in caplog.text
-    imputed = read_expression(path, nan="mean")
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        imputed = read_expression(path, nan="mean")
+    assert "imputing per-gene means" in caplog.text
     assert imputed.loc["s1", "g2"] == pytest.approx(5.0)  # mean of 4 and 6
     assert imputed.loc["s2", "g3"] == pytest.approx(6.0)  # mean of 5 and 7
     with pytest.raises(ParameterError):
