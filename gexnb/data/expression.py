@@ -3,22 +3,18 @@
 Every reader returns a **samples x genes** ``float64`` DataFrame (index: sample ids, columns:
 gene ids, both ``str``). Supported formats (chosen from the extension, ``.gz`` allowed for text):
 
-========== ============================ ================================================
-format     extensions                   layout read (``orientation="auto"``)
-========== ============================ ================================================
-``tsv``    ``.tsv .txt .tab``           first column = sample ids, header = gene ids
-``csv``    ``.csv``                     same, comma separated
-``parquet````.parquet .pq``             index (or a first non-numeric column) = sample ids
-``hdf5``   ``.h5 .hdf5 .hdf``           datasets ``matrix`` (samples x genes), ``samples``,
-                                        ``genes`` (read with h5py; no PyTables needed)
-``gct``    ``.gct``                     GCT 1.2/1.3 text: genes x samples, ``Name``,
-                                        ``Description`` columns
-``gctx``   ``.gctx``                    HDF5: ``/0/DATA/0/matrix``, ``/0/META/ROW/id`` (genes),
-                                        ``/0/META/COL/id`` (samples). As in cmapPy, the HDF5
-                                        matrix is stored transposed relative to the row/col
-                                        metadata, i.e. with shape (n samples, n genes)
-``h5ad``   ``.h5ad``                    AnnData: ``obs`` = samples, ``var`` = genes
-========== ============================ ================================================
+- ``tsv`` (``.tsv .txt .tab``) and ``csv`` (``.csv``): first column = sample ids, header =
+  gene ids.
+- ``parquet`` (``.parquet .pq``): the index, or a first non-numeric column, = sample ids.
+- ``hdf5`` (``.h5 .hdf5 .hdf``): the gexnb layout, read with h5py alone (no PyTables):
+  datasets ``matrix`` (float, samples x genes), ``samples`` and ``genes`` (strings or bytes).
+  :func:`write_expression` writes it.
+- ``gct`` (``.gct``): GCT 1.2 text (``#1.2``, dimensions line, header ``Name  Description
+  <samples>``, one row per gene) or GCT 1.3 (row/column metadata skipped).
+- ``gctx`` (``.gctx``): HDF5 with ``/0/DATA/0/matrix``, ``/0/META/ROW/id`` (genes) and
+  ``/0/META/COL/id`` (samples). As in cmapPy's ``parse_gctx``, the HDF5 matrix is stored
+  transposed relative to the row/col metadata, i.e. with shape (n samples, n genes).
+- ``h5ad`` (``.h5ad``): AnnData (needs ``anndata``): ``obs`` = samples, ``var`` = genes.
 
 ``orientation="genes_x_samples"`` says the file's rows are genes (transposed relative to the
 tables' convention); ``"samples_x_genes"`` says its rows are samples.
