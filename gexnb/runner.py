@@ -729,5 +729,8 @@ def format_summary(frame: Any, *, notebooks: Iterable[str] | None = None) -> str
                 index="model", columns="metric", values="value", aggfunc="first"
             )
             table.columns.name = None
+            if table.shape[1] > 8 and table.shape[1] > table.shape[0]:
+                table = table.T  # many metrics, few models: metrics as rows
+                table.index.name = "metric"
             blocks.append(f"== {notebook} / {split} ==\n{table.to_string()}")
     return "\n\n".join(blocks) if blocks else "(no metrics)"

@@ -54,6 +54,10 @@ __all__ = [
 ]
 
 SPLITS = ("train", "val", "test")
+#: Summary entries left out of metrics.json (redundant or only useful in the notebook tables).
+_NOT_METRICS = frozenset(
+    {"expression_n", "expression_n_nan", "value_min", "value_q25", "value_q75", "value_max"}
+)
 
 
 @dataclass
@@ -247,9 +251,9 @@ def load_expression(
             f"synthetic expression ({n_synthetic_samples} samples, {n_synthetic_landmarks} "
             f"landmarks, {n_synthetic_targets} targets, seed={seed})"
         )
+    attrs = dict(frame.attrs)
     if log2:
         frame = expr.log2_transform(frame, floor=1.0)
-    attrs = dict(frame.attrs)
     columns = [str(c) for c in frame.columns]
     if str(landmark_list):
         landmarks: Any = _gene_list(str(landmark_list))
@@ -277,11 +281,15 @@ def load_expression(
         targets=[str(c) for c in y.columns],
         splits={k: np.asarray(parts[k], dtype=np.int64) for k in SPLITS},
         source=source,
-        requested_landmarks=len(landmarks),
-        requested_targets=len(targets),
+        requested_landmarks=int(report.get("landmarks_total", len(landmarks))),
+        requested_targets=int(report.get("targets_total", len(targets))),
         full=frame,
         report=dict(report) if isinstance(report, Mapping) else {},
     )
+
+
+def _keep(table: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in table.items() if k not in _NOT_METRICS}
 
 
 def data_metrics(
@@ -298,7 +306,7 @@ def data_metrics(
     if promoters is not None:
         metrics.update(
             summary.summary_metrics(
-                summary.sequence_summary(promoters.codes, promoters.expression), split="all"
+                _keep(summary.sequence_summary(promoters.codes, promoters.expression)), split="all"
             )
         )
         for name, idx in promoters.splits.items():
@@ -314,7 +322,7 @@ def data_metrics(
             requested_landmarks=expression.requested_landmarks,
             requested_targets=expression.requested_targets,
         )
-        metrics.update(summary.summary_metrics(info, split="all"))
+        metrics.update(summary.summary_metrics(_keep(info), split="all"))
         for name, idx in expression.splits.items():
             metrics[f"data/{name}/n_samples"] = int(len(idx))
     return metrics
