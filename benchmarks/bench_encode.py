@@ -84,7 +84,7 @@ def bench_throughput(n: int, repeats: int = 3) -> dict[str, float]:
     }
 
 
-def write_dream_like(path: Path, n_lines: int, *, seed: int = 0, chunk: int = 500_000) -> None:
+def write_dream_like(path: Path, n_lines: int, *, seed: int = 0, chunk: int = 100_000) -> None:
     """Write ``n_lines`` DREAM-shaped lines (vectorised, chunk by chunk) to ``path``."""
     rng = np.random.default_rng(seed)
     letters = np.frombuffer(b"ACGT", dtype=np.uint8)

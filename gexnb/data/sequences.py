@@ -69,6 +69,7 @@ for _base, _code in BASE_CODES.items():
     _LUT[ord(_base)] = _code
     _LUT[ord(_base.lower())] = _code
 _LUT.setflags(write=False)
+_LUT_BYTES = _LUT.tobytes()  # the same table for bytes.translate (a C loop, no index array)
 #: code -> complementary code (T<->A, C<->G, N and padding unchanged).
 _COMPLEMENT = np.array([3, 2, 1, 0, N_CODE, PAD_CODE], dtype=np.uint8)
 #: code -> letter, with padding as "." (stripped by decode_sequences).
@@ -83,30 +84,10 @@ _BLOCK_BYTES = 8 << 20
 # --------------------------------------------------------------------------------------------
 
 
-def _interval_mask(size: int, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """Boolean mask of length ``size`` that is True inside the half-open ``[starts, ends)``."""
-    delta = np.zeros(size + 1, dtype=np.int8)
-    np.add.at(delta, starts, 1)
-    np.add.at(delta, ends, -1)
-    return np.cumsum(delta[:-1], dtype=np.int8).astype(bool)
-
-
-def _scatter_right_aligned(
-    values: np.ndarray, lengths: np.ndarray, length: int, *, pad: str
-) -> np.ndarray:
-    """Place the concatenated rows ``values`` (row lengths ``lengths`` <= length) in an array.
-
-    Boolean-mask assignment fills in C order, i.e. row by row and left to right, which is
-    exactly the order of the concatenated bytes; no per-base index array is needed.
-    """
-    out = np.full((len(lengths), length), PAD_CODE, dtype=np.uint8)
-    columns = np.arange(length, dtype=np.int32)[None, :]
-    if pad == "left":
-        mask = columns >= (length - lengths)[:, None]
-    else:
-        mask = columns < lengths[:, None]
-    out[mask] = values
-    return out
+def _gather_spans(buf: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
+    """Index grid ``starts[:, None] + arange(width)`` (int32 when the buffer allows)."""
+    dtype = np.int32 if len(buf) < 2**31 - width else np.int64
+    return starts.astype(dtype)[:, None] + np.arange(width, dtype=dtype)[None, :]
 
 
 class _BadBase(Exception):
@@ -123,39 +104,58 @@ class _TooLong(Exception):
         self.row, self.size = row, size
 
 
-def _encode_joined(
-    joined: np.ndarray,
-    lengths: np.ndarray,
+def _encode_spans(
+    buf: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
     *,
     length: int,
     pad: str,
     too_long: str,
 ) -> np.ndarray:
-    """Encode the concatenation ``joined`` (uint8 bytes) of rows with ``lengths``.
+    """Encode the byte spans ``buf[starts[i]:ends[i]]`` into a ``(n, length)`` uint8 array.
 
+    Vectorised gather: the whole buffer goes once through the 256-entry lookup table, then each
+    output row takes the ``length`` codes that end at its span's end (left padding; the start
+    for right padding) and positions outside the span become padding. With left padding a
+    span longer than ``length`` therefore keeps its last ``length`` bytes (``too_long="trim"``).
     Raises :class:`_BadBase` or :class:`_TooLong` (converted to InputError by the callers, which
     know the file/line or index).
     """
-    lengths = np.asarray(lengths, dtype=np.int64)
-    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    codes = _LUT[joined]
-    bad = np.flatnonzero(codes == _INVALID)
-    if bad.size:
-        pos = int(bad[0])
-        row = int(np.searchsorted(offsets, pos, side="right") - 1)
-        raise _BadBase(row, pos - int(offsets[row]), chr(int(joined[pos])))
-    over = lengths > length
-    if over.any():
-        if too_long == "error":
-            row = int(np.flatnonzero(over)[0])
-            raise _TooLong(row, int(lengths[row]))
-        # keep the last `length` bases of each long row (its 3' end, next to the left padding)
-        starts = offsets[:-1] + np.maximum(lengths - length, 0)
-        keep = _interval_mask(len(codes), starts, offsets[1:])
-        codes = codes[keep]
-        lengths = np.minimum(lengths, length)
-    return _scatter_right_aligned(codes, lengths, length, pad=pad)
+    starts = np.asarray(starts, dtype=np.int64)
+    ends = np.asarray(ends, dtype=np.int64)
+    lengths = ends - starts
+    if too_long == "error" and len(lengths):
+        over = np.flatnonzero(lengths > length)
+        if over.size:
+            raise _TooLong(int(over[0]), int(lengths[over[0]]))
+    # codes of the whole buffer, with `length` padding codes on both sides so every window
+    # of `length` codes ending at a span's end (or starting at its start) exists
+    ext = np.full(len(buf) + 2 * length, PAD_CODE, dtype=np.uint8)
+    ext[length : length + len(buf)] = np.frombuffer(
+        buf.tobytes().translate(_LUT_BYTES), dtype=np.uint8
+    )
+    windows = np.lib.stride_tricks.sliding_window_view(ext, length)
+    # left padding: the window ending at the span's end; right: the one starting at its start
+    out = windows[ends] if pad == "left" else windows[starts + length]
+    kept = np.minimum(lengths, length)
+    # positions outside the span become padding: one slice assignment per distinct length
+    order = np.argsort(kept, kind="stable")
+    sorted_kept = kept[order]
+    bounds = np.flatnonzero(np.diff(sorted_kept)) + 1
+    for group in np.split(order, bounds):
+        size = int(kept[group[0]])
+        if size < length:
+            if pad == "left":
+                out[group, : length - size] = PAD_CODE
+            else:
+                out[group, size:] = PAD_CODE
+    bad = out == _INVALID
+    if bad.any():
+        row, col = divmod(int(np.argmax(bad)), length)
+        pos = int(ends[row]) - length + col if pad == "left" else int(starts[row]) + col
+        raise _BadBase(row, pos - int(starts[row]), chr(int(buf[pos])))
+    return out
 
 
 def _check_encode_options(length: int, pad: str, too_long: str) -> None:
@@ -230,8 +230,11 @@ def encode_sequences(
         bad = next(i for i, s in enumerate(items) if not isinstance(s, str))
         raise InputError(f"sequence {bad} is {type(items[bad]).__name__}, not a string") from None
     lengths = np.fromiter(map(len, items), dtype=np.int64, count=len(items))
+    ends = np.cumsum(lengths)
     try:
-        return _encode_joined(joined, lengths, length=int(length), pad=pad, too_long=too_long)
+        return _encode_spans(
+            joined, ends - lengths, ends, length=int(length), pad=pad, too_long=too_long
+        )
     except _BadBase as err:
         raise InputError(
             f"sequence {err.row}: invalid character {err.char!r} at position {err.column + 1} "
@@ -377,8 +380,11 @@ def _iter_line_blocks(
             block = carry
         if not block:
             break
-        arr = np.frombuffer(block, dtype=np.uint8)
-        newlines = np.flatnonzero(arr == _NL)
+        if max_lines is None:
+            last = block.rfind(b"\n")
+            newlines = np.array([last] if last >= 0 else [], dtype=np.int64)
+        else:
+            newlines = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == _NL)
         if max_lines is not None and len(newlines) >= max_lines:
             cut = int(newlines[max_lines - 1]) + 1
         elif len(newlines) and not eof:
@@ -416,9 +422,9 @@ class _Parsed:
         starts, ends = self.starts[:, k], self.ends[:, k]
         widths = ends - starts
         width = max(int(widths.max()) if len(widths) else 1, 1)
-        joined = self.buf[_interval_mask(len(self.buf), starts, ends)]
-        grid = np.zeros((len(widths), width), dtype=np.uint8)
-        grid[np.arange(width)[None, :] < widths[:, None]] = joined
+        index = _gather_spans(self.buf, starts, width)
+        grid = np.take(self.buf, index, mode="clip")
+        grid[index >= ends[:, None]] = 0
         return grid.view(f"S{width}").ravel()
 
 
@@ -557,22 +563,25 @@ def _parse_expression(parsed: _Parsed, col: int, path: str) -> np.ndarray:
     return values
 
 
-def _sequence_bytes(parsed: _Parsed, col: int, path: str) -> tuple[np.ndarray, np.ndarray]:
-    starts, ends = parsed.starts[:, col], parsed.ends[:, col]
-    lengths = ends - starts
-    empty = np.flatnonzero(lengths == 0)
+def _check_empty_sequences(parsed: _Parsed, col: int, path: str) -> None:
+    empty = np.flatnonzero(parsed.ends[:, col] == parsed.starts[:, col])
     if empty.size:
         raise InputError("empty sequence", path=path, line=int(parsed.line_numbers[empty[0]]))
-    joined = parsed.buf[_interval_mask(len(parsed.buf), starts, ends)]
-    return joined, lengths
 
 
 def _encode_parsed(
-    parsed: _Parsed, col: int, path: str, *, length: int, too_long: str
+    parsed: _Parsed, col: int, path: str, *, length: int, too_long: str, pad: str = "left"
 ) -> np.ndarray:
-    joined, lengths = _sequence_bytes(parsed, col, path)
+    _check_empty_sequences(parsed, col, path)
     try:
-        return _encode_joined(joined, lengths, length=length, pad="left", too_long=too_long)
+        return _encode_spans(
+            parsed.buf,
+            parsed.starts[:, col],
+            parsed.ends[:, col],
+            length=length,
+            pad=pad,
+            too_long=too_long,
+        )
     except _BadBase as err:
         raise InputError(
             f"invalid character {err.char!r} in the sequence at column {err.column + 1} "
@@ -589,29 +598,16 @@ def _encode_parsed(
         ) from None
 
 
-def _validate_alphabet(joined: np.ndarray, lengths: np.ndarray, parsed: _Parsed, path: str) -> None:
-    bad = np.flatnonzero(_LUT[joined] == _INVALID)
-    if bad.size:
-        pos = int(bad[0])
-        offsets = np.concatenate(([0], np.cumsum(lengths)))
-        row = int(np.searchsorted(offsets, pos, side="right") - 1)
-        char = bytes(joined[pos : pos + 1]).decode("latin-1")
-        raise InputError(
-            f"invalid character {char!r} in the sequence at column {pos - int(offsets[row]) + 1} "
-            "(allowed: A, C, G, T, N in any case)",
-            path=path,
-            line=int(parsed.line_numbers[row]),
-        )
-
-
 def _frame_from_parsed(parsed: _Parsed, layout: _Layout) -> pd.DataFrame:
     path = str(layout.path)
-    joined, lengths = _sequence_bytes(parsed, layout.seq_col, path)
-    _validate_alphabet(joined, lengths, parsed, path)
-    text = joined.tobytes().upper().decode("ascii")
-    offsets = np.concatenate(([0], np.cumsum(lengths))).tolist()
+    col = layout.seq_col
+    lengths = parsed.ends[:, col] - parsed.starts[:, col]
+    width = max(int(lengths.max()), 1)
+    # validates (empty sequence, alphabet with line and column) and gives the upper-case text
+    codes = _encode_parsed(parsed, col, path, length=width, too_long="error", pad="right")
+    text = _LETTERS[codes].tobytes().decode("ascii")
     data: dict[str, Any] = {
-        "sequence": [text[a:b] for a, b in zip(offsets[:-1], offsets[1:], strict=True)]
+        "sequence": [text[i * width : i * width + n] for i, n in enumerate(lengths.tolist())]
     }
     if layout.expr_col is not None:
         data["expression"] = _parse_expression(parsed, layout.expr_col, path)
