@@ -179,7 +179,9 @@ def encode_sequences(
     Implements the seed's encoding (DREAM 2022, Metformin-121): each sequence, adapters
     included, becomes a row of ``length`` (142) positions, shorter sequences padded at the
     front (``pad="left"``). Vectorised: the strings are joined into one bytes buffer, mapped
-    through a 256-entry lookup table and scattered into their right-aligned rows.
+    through a 256-entry lookup table (``bytes.translate``), and each row is one
+    ``length``-wide window of that code buffer (a strided view indexed by the sequence ends),
+    its positions before the sequence start set to padding; no loop per base or per sequence.
 
     Parameters
     ----------
@@ -193,7 +195,7 @@ def encode_sequences(
         ``"error"``: a sequence longer than ``length`` raises :class:`InputError` naming its
         index and length. ``"trim"``: keep its **last** ``length`` bases (the 3' end, which
         sits next to the promoter's transcription start; consistent with left padding, which
-        aligns all sequences at their 3' end).
+        aligns all sequences at their 3' end). Only the kept bases are validated.
 
     Returns
     -------
