@@ -69,7 +69,7 @@ def synthetic_promoters(
 
     where ``p_m`` in [0, 1] is the motif's relative position in the core and the noise is
     Gaussian with sd ``noise``; it is clipped to the challenge's 0-17 range. With the default
-    noise the planted effects explain about 90 % of the variance. A fraction of the sequences
+    noise the planted effects explain about 96 % of the variance. A fraction of the sequences
     (``variable_length_fraction``) get a core of 70-85 nt (100-115 nt in all) to exercise
     padding, as the real training file has variable lengths.
 
