@@ -1,0 +1,890 @@
+"""Notebook 03: landmark -> target gene inference, D-GEX / TAAF / E-GEX against the baselines.
+
+The LINCS setting of D-GEX (Chen et al., *Bioinformatics* 2016): ~1,000 landmark genes are
+measured, the other (target) genes are inferred. This module loads the data (a matrix plus
+landmark/target gene lists, or the synthetic embedded default), normalises it (quantile
+normalisation + per-gene z-scores, statistics from the training split or, as in the paper,
+from all samples), splits it (random fractions, fixed counts, or leave-one-study-out), trains
+every requested model on the same splits, and tabulates the errors: MAE, relative improvement
+over linear regression and the share of genes improved (the paper's two headline numbers).
+
+Notebook use::
+
+    data = load_landmark_data(expression_path, landmark_list=..., target_list=...)
+    result = run_landmark_comparison(data, models=[...], output_dir=...)
+    result.table
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gexnb.errors import InputError, ParameterError
+from gexnb.io import ensure_output_dir, write_json_atomic, write_metrics, write_table_atomic
+
+__all__ = [
+    "LandmarkData",
+    "PreparedSplit",
+    "ModelRun",
+    "ComparisonResult",
+    "DEEP_MODELS",
+    "TRAINING_KEYS",
+    "load_landmark_data",
+    "make_splits",
+    "prepare_split",
+    "prepare_cross_dataset",
+    "fit_model",
+    "evaluate_runs",
+    "run_landmark_comparison",
+    "describe_paper_models",
+]
+
+log = logging.getLogger(__name__)
+
+#: Keras models trained through :func:`gexnb.train.fit`.
+DEEP_MODELS = ("dgex", "taaf_dgex", "egex")
+#: Keys of a model's parameter mapping that configure its training, not its architecture.
+TRAINING_KEYS = (
+    "epochs",
+    "batch_size",
+    "loss",
+    "optimizer",
+    "learning_rate",
+    "momentum",
+    "decay_rate",
+    "decay_steps",
+    "early_stopping",
+    "finetune_lr_factor",
+)
+
+
+@dataclass
+class LandmarkData:
+    """Raw (not yet normalised) landmark and target matrices of one data set.
+
+    Attributes
+    ----------
+    X, Y
+        Samples x landmark genes and samples x target genes (same sample order).
+    groups
+        Study (or other group) label of each sample, or None.
+    report
+        What was found/missing/transformed, for the notebook and ``data_report.json``.
+    name
+        Short label of the data set.
+    """
+
+    X: pd.DataFrame
+    Y: pd.DataFrame
+    groups: np.ndarray | None = None
+    report: dict[str, Any] = field(default_factory=dict)
+    name: str = "data"
+
+
+@dataclass
+class PreparedSplit:
+    """Normalised float32 arrays of one split, with the gene names kept."""
+
+    name: str
+    x: dict[str, np.ndarray]
+    y: dict[str, np.ndarray]
+    landmarks: list[str]
+    targets: list[str]
+    description: str
+    y_scale: np.ndarray | None = None
+
+
+@dataclass
+class ModelRun:
+    """One fitted model: predictions per split, training history and timing."""
+
+    name: str
+    predictions: dict[str, np.ndarray]
+    target_indices: np.ndarray
+    history: dict[str, list[float]] = field(default_factory=dict)
+    fit_seconds: float = 0.0
+    n_params: int | None = None
+    model: Any = None
+
+
+@dataclass
+class ComparisonResult:
+    """Outcome of :func:`run_landmark_comparison`."""
+
+    table: pd.DataFrame
+    metrics: dict[str, float]
+    per_gene: dict[str, dict[str, pd.Series]]
+    histories: dict[str, dict[str, dict[str, list[float]]]]
+    output_dir: Path
+
+
+# --------------------------------------------------------------------------------------- data
+
+
+def _read_groups(path: str | os.PathLike, column: str, samples: Sequence[str]) -> np.ndarray:
+    p = Path(path)
+    if not p.is_file():
+        raise InputError("sample annotation file not found", path=str(p))
+    table = pd.read_csv(p, sep="\t" if p.suffix != ".csv" else ",", index_col=0, dtype=str)
+    if column not in table.columns:
+        raise InputError(
+            f"column {column!r} not in the sample annotation (columns: {list(table.columns)})",
+            path=str(p),
+        )
+    table.index = table.index.map(str)
+    missing = [s for s in samples if s not in table.index]
+    if missing:
+        raise InputError(
+            f"{len(missing)} sample(s) of the matrix are not annotated, e.g. {missing[:5]}",
+            path=str(p),
+        )
+    labels = table.loc[list(samples), column]
+    if labels.isna().any():
+        bad = list(labels.index[labels.isna()][:5])
+        raise InputError(f"empty {column!r} for sample(s) {bad}", path=str(p))
+    return labels.to_numpy(dtype=object)
+
+
+def load_landmark_data(
+    expression: str | os.PathLike | pd.DataFrame = "",
+    *,
+    landmark_list: Any = "",
+    target_list: Any = "",
+    transform: str = "auto",
+    sample_annotation: str = "",
+    group_column: str = "study",
+    nan: str = "error",
+    duplicates: str = "mean",
+    max_missing_landmarks: float = 0.0,
+    max_missing_targets: float = 1.0,
+    synthetic: Mapping[str, Any] | None = None,
+    name: str = "data",
+) -> LandmarkData:
+    """Load the landmark/target matrices (D-GEX setting), or the synthetic embedded default.
+
+    Parameters
+    ----------
+    expression
+        ``""``: :func:`gexnb.data.synthetic.synthetic_expression` with ``synthetic`` as its
+        keyword arguments (landmarks/targets/studies from its ``attrs``). Otherwise a matrix
+        file read by :func:`gexnb.data.expression.read_expression`, or a samples x genes
+        DataFrame.
+    landmark_list, target_list
+        Gene lists (D-GEX ``map_lm.txt`` / ``map_tg.txt``: symbol, Ensembl id, probe id; or one
+        id per line), matched on whichever identifier matches most
+        (:func:`gexnb.data.expression.select_landmarks_targets`). Required for real data.
+    transform
+        ``"log2"`` (``log2(max(x, 1))`` for linear-scale signal such as MAS5), ``"none"``, or
+        ``"auto"``: log2 when the largest value exceeds 100 (clearly not a log scale).
+    sample_annotation, group_column
+        Optional TSV with sample ids in the first column and a ``group_column`` (e.g.
+        ``study``) for leave-one-group-out evaluation.
+    nan, duplicates
+        Passed to ``read_expression``: NaN handling (``error``, ``drop_genes``, ``mean``) and
+        duplicated gene ids (``mean``, ``first``, ``error``).
+    max_missing_landmarks, max_missing_targets
+        Largest tolerated fraction of listed genes absent from the matrix (missing ones are
+        reported in ``report`` and logged).
+    synthetic
+        Keyword arguments of ``synthetic_expression`` (``n_samples``, ``n_landmarks``, ...).
+    name
+        Label of the data set.
+
+    Returns
+    -------
+    LandmarkData
+
+    Raises
+    ------
+    InputError
+        Missing files, too many missing genes, NaN values, duplicated ids (by policy), groups
+        not annotated.
+    """
+    from gexnb.data import expression as ex
+
+    report: dict[str, Any] = {"name": name}
+    groups = None
+    if isinstance(expression, str) and expression == "":
+        from gexnb.data.synthetic import synthetic_expression
+
+        kwargs = dict(synthetic or {})
+        frame = synthetic_expression(**kwargs)
+        lm, tg = list(frame.attrs["landmarks"]), list(frame.attrs["targets"])
+        x, y = frame.loc[:, lm].astype("float64"), frame.loc[:, tg].astype("float64")
+        groups = np.asarray(frame.attrs.get("study", ["s0"] * len(frame)), dtype=object)
+        report.update(
+            source="synthetic_expression",
+            synthetic=kwargs,
+            landmarks_found=len(lm),
+            targets_found=len(tg),
+            transform="none (synthetic values are log2-like)",
+        )
+        return LandmarkData(x, y, groups, report, name)
+    if isinstance(expression, pd.DataFrame):
+        frame = expression.copy()
+        frame.columns = frame.columns.map(str)
+        frame.index = frame.index.map(str)
+        report["source"] = "DataFrame"
+        if frame.columns.duplicated().any():
+            dups = list(frame.columns[frame.columns.duplicated()][:5])
+            if duplicates == "error":
+                raise InputError(f"duplicated gene ids in the matrix: {dups}")
+            log.warning("duplicated gene ids %s: handled with duplicates=%r", dups, duplicates)
+            if duplicates == "first":
+                frame = frame.loc[:, ~frame.columns.duplicated()]
+            else:
+                frame = ex.collapse_duplicates(frame)
+        if frame.isna().any().any():
+            bad = list(frame.columns[frame.isna().any()][:5])
+            if nan == "error":
+                raise InputError(f"NaN values in genes {bad} (use nan='drop_genes' or 'mean')")
+            log.warning("NaN values in genes %s: handled with nan=%r", bad, nan)
+            frame = (
+                frame.loc[:, ~frame.isna().any()]
+                if nan == "drop_genes"
+                else frame.fillna(frame.mean())
+            )
+    else:
+        path = Path(expression)
+        frame = ex.read_expression(path, nan=nan, duplicates=duplicates)
+        report["source"] = str(path)
+    if transform not in ("auto", "log2", "none"):
+        raise ParameterError(f"transform must be 'auto', 'log2' or 'none', got {transform!r}")
+    do_log = transform == "log2" or (transform == "auto" and float(np.nanmax(frame.values)) > 100)
+    if do_log:
+        frame = ex.log2_transform(frame)
+    report["transform"] = "log2(max(x, 1))" if do_log else "none"
+    if not landmark_list or not target_list:
+        raise ParameterError("real data needs landmark_list and target_list (gene list files)")
+    x, y, sel = ex.select_landmarks_targets(
+        frame,
+        landmark_list,
+        target_list,
+        max_missing_landmarks=max_missing_landmarks,
+        max_missing_targets=max_missing_targets,
+    )
+    if sel["landmarks_missing"]:
+        log.warning(
+            "%d of %d landmark genes missing (allowed by max_missing_landmarks)",
+            sel["landmarks_missing"],
+            sel["landmarks_total"],
+        )
+    if sel["targets_missing"]:
+        log.warning(
+            "%d of %d target genes missing from the matrix: evaluating the %d present",
+            sel["targets_missing"],
+            sel["targets_total"],
+            sel["targets_found"],
+        )
+    report.update({k: v for k, v in sel.items() if not k.startswith("missing_")})
+    report["n_samples"] = int(frame.shape[0])
+    if sample_annotation:
+        groups = _read_groups(sample_annotation, group_column, list(frame.index))
+        report["groups"] = {str(k): int(v) for k, v in pd.Series(groups).value_counts().items()}
+    return LandmarkData(x, y, groups, report, name)
+
+
+def make_splits(
+    n: int,
+    *,
+    split: str = "random",
+    fractions: Sequence[float] = (0.8, 0.1, 0.1),
+    counts: Sequence[int] = (88807, 11101, 11101),
+    groups: Sequence[Any] | None = None,
+    seed: int = 0,
+) -> list[tuple[str, dict[str, np.ndarray]]]:
+    """Train/val/test index splits, each named.
+
+    Parameters
+    ----------
+    n
+        Number of samples.
+    split
+        ``"random"`` (``fractions``), ``"counts"`` (D-GEX's 88,807 / 11,101 / 11,101, or
+        ``counts``), or ``"loso"``: leave one group (study) out: for each group, its samples are
+        the test set and the others are split randomly into train/val in the ratio
+        ``fractions[0] : fractions[1]``.
+    groups
+        Group label per sample (``"loso"`` only).
+
+    Returns
+    -------
+    list of (name, {"train", "val", "test"})
+        One entry named ``"random"``/``"counts"``, or one ``"loso_<group>"`` per group.
+    """
+    from gexnb.data import splits as sp
+
+    if split == "random":
+        return [("random", sp.random_split(n, fractions=tuple(fractions), seed=seed))]
+    if split == "counts":
+        if sum(int(c) for c in counts) > n:
+            raise ParameterError(
+                f"split counts {tuple(counts)} need {sum(counts)} samples but the data has {n}"
+            )
+        return [("counts", sp.count_split(n, counts=tuple(int(c) for c in counts), seed=seed))]
+    if split == "loso":
+        if groups is None:
+            raise ParameterError("split='loso' needs sample groups (sample_annotation + column)")
+        labels = np.asarray(groups, dtype=object)
+        if len(labels) != n:
+            raise InputError(f"{len(labels)} group labels for {n} samples")
+        if len(set(labels)) < 2:
+            raise ParameterError("leave-one-study-out needs at least two groups")
+        out = []
+        val_share = float(fractions[1]) / float(fractions[0] + fractions[1])
+        rng = np.random.default_rng(seed)
+        for group, train_idx, test_idx in sp.group_splits(labels):
+            perm = rng.permutation(train_idx)
+            n_val = max(1, int(round(val_share * len(perm))))
+            parts = {
+                "train": np.sort(perm[n_val:]),
+                "val": np.sort(perm[:n_val]),
+                "test": np.sort(np.asarray(test_idx)),
+            }
+            out.append((f"loso_{group}", parts))
+        return out
+    raise ParameterError(f"split must be 'random', 'counts' or 'loso', got {split!r}")
+
+
+def prepare_split(
+    data: LandmarkData,
+    parts: Mapping[str, np.ndarray],
+    *,
+    name: str = "split",
+    normalization: str = "train",
+    quantile: bool = True,
+    zero_variance: str = "error",
+) -> PreparedSplit:
+    """Normalise one split: quantile normalisation and per-gene z-scores (D-GEX).
+
+    Parameters
+    ----------
+    data
+        Raw matrices.
+    parts
+        ``train``/``val``/``test`` index arrays.
+    normalization
+        ``"train"``: the quantile reference and the gene means/sds come from the training
+        samples only (no test leakage; the default). ``"all"``: from all samples, the D-GEX
+        paper's mode, labelled as such. ``"none"``: raw values.
+    quantile
+        Quantile-normalise each sample (over landmarks + targets) before z-scoring.
+    zero_variance
+        Constant genes in the statistics' samples: ``"error"`` or ``"drop"`` (logged).
+
+    Returns
+    -------
+    PreparedSplit
+        float32 arrays per split; ``y_scale`` holds the targets' sds (to express errors on
+        the (log2) expression scale).
+    """
+    from gexnb.data import expression as ex
+
+    if normalization not in ("train", "all", "none"):
+        raise ParameterError(
+            f"normalization must be 'train', 'all' or 'none', got {normalization!r}"
+        )
+    full = pd.concat([data.X, data.Y], axis=1)
+    lm, tg = list(data.X.columns), list(data.Y.columns)
+    train_idx = np.asarray(parts["train"])
+    y_scale = None
+    if normalization == "none":
+        description = "no normalisation"
+    else:
+        fit_rows = train_idx if normalization == "train" else np.arange(len(full))
+        if quantile:
+            reference = ex.quantile_reference(full.iloc[fit_rows])
+            full = ex.quantile_normalize(full, reference=reference)
+        scaler = ex.GeneScaler(mode=normalization, zero_variance=zero_variance)
+        full = scaler.fit_transform(full, rows=train_idx)
+        if scaler.dropped_:
+            dropped = set(scaler.dropped_)
+            lm = [g for g in lm if g not in dropped]
+            tg = [g for g in tg if g not in dropped]
+            if not lm or not tg:
+                raise InputError("every landmark or every target gene is constant")
+        y_scale = scaler.scale_.loc[tg].to_numpy(dtype="float64")
+        description = ("quantile normalisation + " if quantile else "") + scaler.description
+    xs = full.loc[:, lm].to_numpy(dtype="float32")
+    ys = full.loc[:, tg].to_numpy(dtype="float32")
+    x = {k: xs[np.asarray(v)] for k, v in parts.items()}
+    y = {k: ys[np.asarray(v)] for k, v in parts.items()}
+    for key in ("train", "val", "test"):
+        if key in x and len(x[key]) == 0:
+            raise InputError(f"split {name!r}: the {key} set is empty")
+    return PreparedSplit(name, x, y, lm, tg, description, y_scale)
+
+
+def prepare_cross_dataset(
+    primary: LandmarkData,
+    second: LandmarkData,
+    *,
+    gene_mismatch: str = "error",
+) -> tuple[LandmarkData, LandmarkData]:
+    """Align a second data set (cross-platform evaluation) with the primary one.
+
+    Parameters
+    ----------
+    gene_mismatch
+        ``"error"``: raise if the second set lacks any landmark or target gene of the primary
+        set. ``"intersect"``: keep only the genes both sets have (both sets are restricted,
+        so the models are trained on the common genes; logged).
+
+    Raises
+    ------
+    InputError
+        Genes missing under ``"error"``, or no common landmark/target genes.
+    """
+    if gene_mismatch not in ("error", "intersect"):
+        raise ParameterError(f"gene_mismatch must be 'error' or 'intersect': {gene_mismatch!r}")
+    out = []
+    for label, a, b in (
+        ("landmark", primary.X, second.X),
+        ("target", primary.Y, second.Y),
+    ):
+        missing = [g for g in a.columns if g not in set(b.columns)]
+        if missing and gene_mismatch == "error":
+            raise InputError(
+                f"the second data set {second.name!r} lacks {len(missing)} of the "
+                f"{a.shape[1]} {label} genes of {primary.name!r} (e.g. {missing[:5]}); use "
+                "cross_gene_mismatch='intersect' to evaluate on the common genes"
+            )
+        common = [g for g in a.columns if g in set(b.columns)]
+        if not common:
+            raise InputError(
+                f"no {label} genes in common between {primary.name!r} and {second.name!r}"
+            )
+        if missing:
+            log.warning(
+                "cross-platform: keeping %d common %s genes of %d", len(common), label, a.shape[1]
+            )
+        out.append(common)
+    lm, tg = out
+    p = LandmarkData(
+        primary.X[lm], primary.Y[tg], primary.groups, dict(primary.report), primary.name
+    )
+    s = LandmarkData(second.X[lm], second.Y[tg], second.groups, dict(second.report), second.name)
+    p.report["cross_common_landmarks"], p.report["cross_common_targets"] = len(lm), len(tg)
+    return p, s
+
+
+# ------------------------------------------------------------------------------------- models
+
+
+def _split_params(params: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    arch = {k: v for k, v in params.items() if k not in TRAINING_KEYS}
+    train = {k: v for k, v in params.items() if k in TRAINING_KEYS}
+    for key in ("hidden", "encoder_hidden", "mapper_hidden"):
+        if key in arch:
+            arch[key] = tuple(int(h) for h in arch[key])
+    return arch, train
+
+
+def fit_model(
+    name: str,
+    data: PreparedSplit,
+    *,
+    params: Mapping[str, Any] | None = None,
+    defaults: Mapping[str, Any] | None = None,
+    output_dir: str | os.PathLike,
+    seed: int = 0,
+    verbose: Any = 0,
+    extra_inputs: Mapping[str, np.ndarray] | None = None,
+) -> ModelRun:
+    """Fit one model on ``data.x/y["train"]`` and predict every split.
+
+    Deep models (:data:`DEEP_MODELS`) are built with ``gexnb.models.build(name,
+    n_landmarks=..., n_targets=..., **architecture)`` and trained with
+    :func:`gexnb.train.fit` (E-GEX with :func:`gexnb.models.landmark.train_egex`), on the
+    validation split, keeping the best-validation weights. Baselines use ``fit(X, Y)``.
+
+    Parameters
+    ----------
+    params
+        The model's own parameters: architecture keys plus training keys
+        (:data:`TRAINING_KEYS`: ``epochs``, ``batch_size``, ``loss`` (``mae``/``mse``),
+        ``optimizer`` (``sgd`` with momentum as D-GEX, ``nadam`` as the TAAF demonstrator,
+        ``adam``), ``learning_rate``, ``momentum``, ``decay_rate`` + ``decay_steps`` (step
+        decay), ``early_stopping``, ``finetune_lr_factor`` (E-GEX phase 3)).
+    defaults
+        Training keys used where ``params`` has none.
+    output_dir
+        Checkpoints and histories of deep models go to ``<output_dir>/<name>``.
+    extra_inputs
+        Further landmark matrices to predict (e.g. ``{"cross": X2}``).
+    """
+    from gexnb.models import build
+    from gexnb.models.baselines import BASELINE_NAMES
+
+    arch, train_kw = _split_params(dict(params or {}))
+    train_kw = {**dict(defaults or {}), **train_kw}
+    inputs = {**data.x, **dict(extra_inputs or {})}
+    start = time.perf_counter()
+    history: dict[str, list[float]] = {}
+    n_params = None
+    if name in BASELINE_NAMES:
+        model = build(name, **arch).fit(data.x["train"], data.y["train"])
+        target_idx = np.asarray(model.target_indices_)
+        predict = model.predict
+    elif name in DEEP_MODELS:
+        import keras
+
+        from gexnb import train as gtrain
+        from gexnb.models.landmark import landmark_optimizer, train_egex
+
+        keras.utils.set_random_seed(int(seed))
+        n_lm, n_tg = data.x["train"].shape[1], data.y["train"].shape[1]
+        model = build(name, n_landmarks=n_lm, n_targets=n_tg, **arch)
+        n_params = int(model.count_params())
+        epochs = int(train_kw.get("epochs", 10))
+        batch = int(train_kw.get("batch_size", 64))
+        loss = train_kw.get("loss", "mae")
+        lr = float(train_kw.get("learning_rate", 1e-3))
+        opt_name = str(train_kw.get("optimizer", "adam"))
+        val = (data.x["val"], data.y["val"]) if "val" in data.x else None
+        out = Path(output_dir) / name
+        if name == "egex":
+            res = train_egex(
+                model,
+                (data.x["train"], data.y["train"]),
+                val,
+                epochs=epochs,
+                batch_size=batch,
+                learning_rate=lr,
+                optimizer=opt_name,
+                loss=loss,
+                finetune_lr_factor=float(train_kw.get("finetune_lr_factor", 0.1)),
+                output_dir=out,
+                seed=seed,
+                verbose=verbose,
+            )
+            history = res.histories.get("end_to_end", {})
+            history = {
+                **history,
+                **{f"{phase}_{k}": v for phase, h in res.histories.items() for k, v in h.items()},
+            }
+        else:
+            optimizer = landmark_optimizer(
+                opt_name,
+                learning_rate=lr,
+                momentum=float(train_kw.get("momentum", 0.9)),
+                decay_rate=train_kw.get("decay_rate"),
+                decay_steps=train_kw.get("decay_steps"),
+            )
+            res = gtrain.fit(
+                model,
+                (data.x["train"], data.y["train"]),
+                val,
+                epochs=epochs,
+                batch_size=batch,
+                loss=loss,
+                optimizer=optimizer,
+                output_dir=out,
+                seed=seed,
+                early_stopping=train_kw.get("early_stopping"),
+                verbose=verbose,
+            )
+            model, history = res.model, res.history
+        target_idx = np.arange(n_tg)
+
+        def predict(x: np.ndarray) -> np.ndarray:
+            return np.asarray(gtrain.predict(model, x, batch_size=4096), dtype="float64")
+    else:
+        raise ParameterError(
+            f"unknown model {name!r} for notebook 03; use {DEEP_MODELS + BASELINE_NAMES}"
+        )
+    seconds = time.perf_counter() - start
+    preds = {k: predict(v) for k, v in inputs.items()}
+    return ModelRun(name, preds, target_idx, history, seconds, n_params, model)
+
+
+def evaluate_runs(
+    runs: Mapping[str, ModelRun],
+    truth: Mapping[str, np.ndarray],
+    *,
+    targets: Sequence[str],
+    split_names: Sequence[str] = ("val", "test"),
+    baseline: str = "linear",
+    y_scale: np.ndarray | None = None,
+) -> tuple[pd.DataFrame, dict[str, dict[str, pd.Series]]]:
+    """Tabulate the errors of every run on every split, against ``baseline``.
+
+    For each model and split: ``mae``, ``rmse``, ``r2``, ``pearson`` (flattened), the MAE on the
+    expression scale before z-scoring (``mae_expr``, when ``y_scale`` is given),
+    ``rel_improvement_vs_linear`` ((MAE_linear - MAE_model) / MAE_linear, the D-GEX headline)
+    and ``share_genes_improved_vs_linear`` (share of target genes with a lower per-gene MAE),
+    both on the genes the model predicts (all, unless ``max_targets`` subsampled them,
+    reported in ``n_genes``).
+
+    Returns
+    -------
+    table, per_gene
+        Table indexed by (model, split); per-gene MAE Series by model and split.
+    """
+    from gexnb.metrics import per_gene_mae, regression_report, relative_improvement, share_improved
+
+    rows, per_gene = [], {}
+    targets = list(targets)
+    for name, run in runs.items():
+        per_gene[name] = {}
+        idx = run.target_indices
+        for split in split_names:
+            if split not in run.predictions or split not in truth:
+                continue
+            y_true = truth[split][:, idx]
+            y_pred = run.predictions[split]
+            rep = regression_report(y_true, y_pred)
+            genes = per_gene_mae(y_true, y_pred)
+            per_gene[name][split] = pd.Series(genes, index=[targets[i] for i in idx])
+            row = {
+                "model": name,
+                "split": split,
+                "mae": rep["mae"],
+                "rmse": rep["rmse"],
+                "r2": rep["r2"],
+                "pearson": rep["pearson"],
+                "n": rep["n"],
+                "n_genes": int(len(idx)),
+                "fit_seconds": run.fit_seconds,
+            }
+            if y_scale is not None:
+                row["mae_expr"] = float(np.mean(genes * y_scale[idx]))
+            if baseline in runs and split in runs[baseline].predictions:
+                base_genes = per_gene_mae(truth[split], runs[baseline].predictions[split])[idx]
+                row["rel_improvement_vs_linear"] = relative_improvement(
+                    genes.mean(), base_genes.mean()
+                )
+                row["share_genes_improved_vs_linear"] = share_improved(genes, base_genes)
+            rows.append(row)
+    table = pd.DataFrame(rows).set_index(["model", "split"]) if rows else pd.DataFrame()
+    return table, per_gene
+
+
+def _table_metrics(table: pd.DataFrame, split_label: Mapping[str, str]) -> dict[str, float]:
+    keys = (
+        "mae",
+        "rmse",
+        "r2",
+        "pearson",
+        "mae_expr",
+        "rel_improvement_vs_linear",
+        "share_genes_improved_vs_linear",
+        "n_genes",
+        "fit_seconds",
+    )
+    out: dict[str, float] = {}
+    for (model, split), row in table.iterrows():
+        for key in keys:
+            if key in row and pd.notna(row[key]):
+                out[f"{model}/{split_label.get(split, split)}/{key}"] = float(row[key])
+    return out
+
+
+def run_landmark_comparison(
+    data: LandmarkData,
+    *,
+    models: Sequence[str] = ("linear", "knn_ge", "dgex"),
+    model_params: Mapping[str, Mapping[str, Any]] | None = None,
+    training: Mapping[str, Any] | None = None,
+    split: str = "random",
+    fractions: Sequence[float] = (0.8, 0.1, 0.1),
+    counts: Sequence[int] = (88807, 11101, 11101),
+    normalization: str = "train",
+    quantile: bool = True,
+    zero_variance: str = "error",
+    cross_data: LandmarkData | None = None,
+    output_dir: str | os.PathLike,
+    seed: int = 0,
+    verbose: Any = 0,
+) -> ComparisonResult:
+    """Train every model on the same split(s) and compare them (notebook 03).
+
+    For ``split="random"``/``"counts"`` the metrics are written as ``<model>/val/<metric>``
+    and ``<model>/test/<metric>``; for ``split="loso"`` as ``<model>/loso_<study>/<metric>``
+    (test set = the left-out study) plus ``<model>/loso_mean/<metric>`` and
+    ``<model>/loso_sd/<metric>`` across studies. With ``cross_data`` (already aligned by
+    :func:`prepare_cross_dataset`), the models trained on ``data`` also predict the whole
+    second data set, normalised with its own statistics: ``<model>/cross/<metric>``.
+
+    Writes ``metrics.json``, ``comparison.tsv``, ``per_gene_mae.tsv`` and
+    ``histories.json`` to ``output_dir``.
+
+    Returns
+    -------
+    ComparisonResult
+    """
+    models = list(models)
+    if not models:
+        raise ParameterError("models is empty")
+    unknown_params = set(model_params or {}) - set(models)
+    if unknown_params:
+        log.warning("model_params for models not in the run ignored: %s", sorted(unknown_params))
+    if "linear" not in models:
+        log.warning("'linear' not in models: no improvement over linear regression is computed")
+    out = ensure_output_dir(output_dir)
+    splits = make_splits(
+        len(data.X),
+        split=split,
+        fractions=fractions,
+        counts=counts,
+        groups=data.groups,
+        seed=seed,
+    )
+    tables, per_gene_all, histories = [], {}, {}
+    cross_prepared = None
+    if cross_data is not None:
+        n2 = len(cross_data.X)
+        cross_prepared = prepare_split(
+            cross_data,
+            {"train": np.arange(n2), "test": np.arange(n2)},
+            name="cross",
+            normalization="all" if normalization != "none" else "none",
+            quantile=quantile,
+            zero_variance=zero_variance,
+        )
+    for split_name, parts in splits:
+        prepared = prepare_split(
+            data,
+            parts,
+            name=split_name,
+            normalization=normalization,
+            quantile=quantile,
+            zero_variance=zero_variance,
+        )
+        extra, truth = {}, dict(prepared.y)
+        if cross_prepared is not None:
+            if cross_prepared.landmarks != prepared.landmarks or (
+                cross_prepared.targets != prepared.targets
+            ):
+                raise InputError("cross data genes differ after normalisation (constant genes?)")
+            extra["cross"] = cross_prepared.x["test"]
+            truth["cross"] = cross_prepared.y["test"]
+        runs = {}
+        for name in models:
+            log.info("split %s: fitting %s", split_name, name)
+            runs[name] = fit_model(
+                name,
+                prepared,
+                params=(model_params or {}).get(name, {}),
+                defaults=training,
+                output_dir=out / "models" / split_name,
+                seed=seed,
+                verbose=verbose,
+                extra_inputs=extra,
+            )
+            histories.setdefault(name, {})[split_name] = runs[name].history
+        split_names = ["val", "test", "cross"] if split != "loso" else ["test", "cross"]
+        table, per_gene = evaluate_runs(
+            runs,
+            truth,
+            targets=prepared.targets,
+            split_names=split_names,
+            y_scale=prepared.y_scale,
+        )
+        table = table.reset_index()
+        if split == "loso":
+            table["split"] = table["split"].map(
+                lambda s, n=split_name: n if s == "test" else f"{s}_{n}"
+            )
+        tables.append(table)
+        for name, by_split in per_gene.items():
+            for s, series in by_split.items():
+                label = split_name if (split == "loso" and s == "test") else s
+                per_gene_all.setdefault(name, {})[label] = series
+    table = pd.concat(tables, ignore_index=True)
+    if split == "loso":
+        folds = table[table["split"].str.startswith("loso_")]
+        num = folds.drop(columns=["split"]).groupby("model").agg(["mean", "std"])
+        for stat, label in (("mean", "loso_mean"), ("std", "loso_sd")):
+            summary = num.xs(stat, axis=1, level=1).reset_index()
+            summary["split"] = label
+            table = pd.concat([table, summary], ignore_index=True)
+    table = table.set_index(["model", "split"])
+    metrics = _table_metrics(table, {})
+    write_metrics(out, metrics)
+    write_table_atomic(out / "comparison.tsv", table)
+    gene_frame = pd.DataFrame(
+        {f"{m}/{s}": series for m, by in per_gene_all.items() for s, series in by.items()}
+    )
+    write_table_atomic(out / "per_gene_mae.tsv", gene_frame)
+    write_json_atomic(out / "histories.json", histories)
+    write_json_atomic(out / "data_report.json", data.report)
+    return ComparisonResult(table, metrics, per_gene_all, histories, out)
+
+
+def describe_paper_models(
+    n_landmarks: int,
+    n_targets: int,
+    *,
+    models: Sequence[str] = ("dgex",),
+    model_params: Mapping[str, Mapping[str, Any]] | None = None,
+    batch_size: int = 200,
+    build_models: bool = True,
+    output_dir: str | os.PathLike | None = None,
+) -> pd.DataFrame:
+    """Parameter counts and training-memory estimates of the deep models, without training.
+
+    Used by the ``paper`` profile when the D-GEX GEO data (111,009 profiles) are absent: the
+    943 -> 9,520 network with 3 x 9,000 units is built (``build_models``) and its parameter
+    count and memory need are reported (:func:`gexnb.models.landmark.estimate_training_memory`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per model: ``n_params``, ``n_params_built`` (when built), memory in GiB.
+    """
+    from gexnb.models import build
+    from gexnb.models.landmark import chunk_sizes, dgex_param_count, estimate_training_memory
+
+    rows = []
+    metrics: dict[str, float] = {}
+    for name in models:
+        if name not in DEEP_MODELS:
+            continue
+        arch, train_kw = _split_params(dict((model_params or {}).get(name, {})))
+        row: dict[str, Any] = {"model": name}
+        hidden = tuple(arch.get("hidden", (9000, 9000, 9000)))
+        chunks = int(arch.get("target_chunks", 1))
+        if name == "dgex":
+            row["n_params"] = dgex_param_count(n_landmarks, n_targets, hidden, target_chunks=chunks)
+        widths = [n_landmarks, *hidden] * chunks + [n_targets]
+        if name == "egex":
+            enc = tuple(arch.get("encoder_hidden", (3000,)))
+            widths = [n_landmarks, *arch.get("mapper_hidden", (3000,)), *enc[::-1], n_targets]
+        if build_models:
+            start = time.perf_counter()
+            model = build(name, n_landmarks=n_landmarks, n_targets=n_targets, **arch)
+            row["n_params_built"] = int(model.count_params())
+            row["build_seconds"] = time.perf_counter() - start
+            row.setdefault("n_params", row["n_params_built"])
+            del model
+        mem = estimate_training_memory(
+            int(row["n_params"]),
+            batch_size=batch_size,
+            layer_widths=widths,
+            optimizer=str(train_kw.get("optimizer", "sgd")),
+        )
+        row.update({f"memory_{k}_gib": v / 2**30 for k, v in mem.items()})
+        row["target_chunks"] = chunks
+        row["chunk_sizes"] = (
+            ",".join(map(str, chunk_sizes(n_targets, chunks))) if name != "egex" else ""
+        )
+        rows.append(row)
+        for key in ("n_params", "n_params_built", "memory_total_gib", "memory_weights_gib"):
+            if key in row:
+                metrics[f"{name}/paper/{key}"] = float(row[key])
+    table = pd.DataFrame(rows).set_index("model") if rows else pd.DataFrame()
+    if output_dir is not None:
+        out = ensure_output_dir(output_dir)
+        write_metrics(out, metrics)
+        write_table_atomic(out / "paper_models.tsv", table)
+    return table
