@@ -181,6 +181,7 @@ def test_header_without_expression_column_is_refused(tmp_path):
         ("ACGT\t1\nACXT\t2\n", r"bad\.txt, line 2: invalid character 'X' .* column 3"),
         ("sequence\texpression\nACGT\t1\nAC-T\t2\n", r"line 3: invalid character '-' .* column 3"),
         ("ACGT\t1\nACGT\t2\t3\n", r"line 2: expected 2 tab-separated fields, found 3"),
+        ("ACGT\t1\nAAéT\t2\n", r"line 2: invalid character 'é' .* column 3"),
         ("ACGT\t1\nACGT\n", r"line 2: expected 2 tab-separated fields, found 1"),
         ("ACGT\t1\nACGT\tabc\n", r"line 2: non-numeric expression 'abc'"),
         ("ACGT\t1\n\nACGT\tNaN\n", r"line 3: expression is 'NaN'"),

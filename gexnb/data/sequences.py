@@ -154,7 +154,8 @@ def _encode_spans(
     if bad.any():
         row, col = divmod(int(np.argmax(bad)), length)
         pos = int(ends[row]) - length + col if pad == "left" else int(starts[row]) + col
-        raise _BadBase(row, pos - int(starts[row]), chr(int(buf[pos])))
+        char = bytes(buf[pos : pos + 4]).decode("utf-8", errors="ignore")[:1]
+        raise _BadBase(row, pos - int(starts[row]), char or chr(int(buf[pos])))
     return out
 
 
