@@ -127,7 +127,8 @@ def load_expression(
     path
         Expression matrix readable by :func:`gexnb.data.expression.read_expression`; ``""``
         gives the synthetic embedded default (:func:`gexnb.data.synthetic.synthetic_expression`
-        with ``n_genes - 4`` landmark genes and 4 non-linear target genes "TG00001"...).
+        with 3 latent factors, noise 0.2, ``n_genes - 4`` landmark genes and 4 target genes
+        "TG00001"... that are non-linear functions of the factors).
     probes
         Optional probe table mapping the matrix's probe columns to gene symbols.
     n_samples, n_genes, seed
@@ -139,7 +140,12 @@ def load_expression(
         if n_genes < 6:
             raise ParameterError(f"n_genes must be >= 6 for the synthetic default, got {n_genes}")
         return synthetic_expression(
-            n_samples=int(n_samples), n_landmarks=int(n_genes) - 4, n_targets=4, seed=int(seed)
+            n_samples=int(n_samples),
+            n_landmarks=int(n_genes) - 4,
+            n_targets=4,
+            seed=int(seed),
+            n_factors=3,
+            noise=0.2,
         )
     from gexnb.data.expression import read_expression
 
@@ -242,9 +248,13 @@ def cross_validate(
     dense_units: Sequence[int] = (128, 64),
     embedding_dim: int = 0,
     dropout: float = 0.1,
+    validation_fraction: float = 0.0,
+    early_stopping: int | None = None,
     seed: int = 0,
     output_dir: str | os.PathLike | None = None,
     keep_models: bool = True,
+    baseline_params: dict[str, dict[str, Any]] | None = None,
+    baseline_threads: int | None = 1,
 ) -> GeneAttentionResult:
     """k-fold cross-validation of the seed-004 models and the classical baselines.
 
@@ -271,12 +281,24 @@ def cross_validate(
         Training of the deep models.
     units, dense_units, embedding_dim, dropout
         Model sizes (recurrent width; DNN hidden layers; gene embedding; dropout).
+    validation_fraction
+        If > 0, the last rows of each training fold validate the deep models: the weights of
+        the best validation epoch are kept (:func:`gexnb.train.fit`); the held-out fold is
+        never used for this.
+    early_stopping
+        Patience in epochs on the monitored loss (validation loss when validating), or None.
     seed
         Seed of the fold split and of the training.
     output_dir
         Training checkpoints go under ``output_dir/training``; a temporary folder if None.
     keep_models
         Keep the trained deep models in the result (needed by the viewers).
+    baseline_params
+        Hyperparameters per baseline name, passed to :func:`gexnb.models.build`.
+    baseline_threads
+        OpenMP/BLAS threads of the baselines (``threadpoolctl``); 1 by default because the
+        data are small and OpenMP spin-waiting on a busy machine made a 100-sample
+        gradient-boosting fit 100x slower; None leaves the libraries' default.
 
     Returns
     -------
@@ -286,6 +308,7 @@ def cross_validate(
 
     import keras
     from sklearn.preprocessing import StandardScaler
+    from threadpoolctl import threadpool_limits
 
     from gexnb.data.expression import top_variable_genes
     from gexnb.data.splits import kfold_splits
@@ -331,11 +354,13 @@ def cross_validate(
                 trained = fit(
                     functools.partial(_build_deep, name, len(genes), len(names), hp),
                     (x_tr, y_tr),
+                    float(validation_fraction) if validation_fraction else None,
                     epochs=int(epochs),
                     batch_size=int(batch_size),
                     learning_rate=float(learning_rate),
                     output_dir=root / "training" / f"{name}_fold{fold}",
                     seed=int(seed) + fold,
+                    early_stopping=early_stopping,
                     verbose=0,
                 ).model
                 raw = np.asarray(predict(trained, x_te, batch_size=4096)).reshape(len(x_te), -1)
@@ -356,9 +381,10 @@ def cross_validate(
                             )
                         )
             else:
-                baseline = build(name)
-                baseline.fit(x_tr, y_tr)
-                raw = np.asarray(baseline.predict(x_te)).reshape(len(x_te), -1)
+                baseline = build(name, **(baseline_params or {}).get(name, {}))
+                with threadpool_limits(limits=baseline_threads):
+                    baseline.fit(x_tr, y_tr)
+                    raw = np.asarray(baseline.predict(x_te)).reshape(len(x_te), -1)
             seconds = time.perf_counter() - start
             y_hat = y_scaler.inverse_transform(raw.astype(np.float64))
             result.predictions[name] = y_hat
