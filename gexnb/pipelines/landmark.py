@@ -46,6 +46,8 @@ __all__ = [
     "evaluate_runs",
     "run_landmark_comparison",
     "describe_paper_models",
+    "data_is_missing",
+    "paper_dry_run",
 ]
 
 log = logging.getLogger(__name__)
@@ -715,8 +717,9 @@ def run_landmark_comparison(
     :func:`prepare_cross_dataset`), the models trained on ``data`` also predict the whole
     second data set, normalised with its own statistics: ``<model>/cross/<metric>``.
 
-    Writes ``metrics.json``, ``comparison.tsv``, ``per_gene_mae.tsv`` and
-    ``histories.json`` to ``output_dir``.
+    Writes (merges) ``metrics.json`` and writes ``comparison_<split>.tsv``,
+    ``per_gene_mae_<split>.tsv``, ``histories_<split>.json`` and ``data_report.json`` to
+    ``output_dir``.
 
     Returns
     -------
@@ -811,12 +814,12 @@ def run_landmark_comparison(
     table = table.set_index(["model", "split"])
     metrics = _table_metrics(table, {})
     write_metrics(out, metrics)
-    write_table_atomic(out / "comparison.tsv", table)
+    write_table_atomic(out / f"comparison_{split}.tsv", table)
     gene_frame = pd.DataFrame(
         {f"{m}/{s}": series for m, by in per_gene_all.items() for s, series in by.items()}
     )
-    write_table_atomic(out / "per_gene_mae.tsv", gene_frame)
-    write_json_atomic(out / "histories.json", histories)
+    write_table_atomic(out / f"per_gene_mae_{split}.tsv", gene_frame)
+    write_json_atomic(out / f"histories_{split}.json", histories)
     write_json_atomic(out / "data_report.json", data.report)
     return ComparisonResult(table, metrics, per_gene_all, histories, out)
 
@@ -856,7 +859,7 @@ def describe_paper_models(
         chunks = int(arch.get("target_chunks", 1))
         if name == "dgex":
             row["n_params"] = dgex_param_count(n_landmarks, n_targets, hidden, target_chunks=chunks)
-        widths = [n_landmarks, *hidden] * chunks + [n_targets]
+        widths = [n_landmarks, *(list(hidden) * chunks), n_targets]
         if name == "egex":
             enc = tuple(arch.get("encoder_hidden", (3000,)))
             widths = [n_landmarks, *arch.get("mapper_hidden", (3000,)), *enc[::-1], n_targets]
@@ -887,4 +890,70 @@ def describe_paper_models(
         out = ensure_output_dir(output_dir)
         write_metrics(out, metrics)
         write_table_atomic(out / "paper_models.tsv", table)
+    return table
+
+
+def data_is_missing(expression_path: str, *, if_data_missing: str = "error") -> bool:
+    """Whether to skip training because the data file is absent (``paper`` profile).
+
+    Parameters
+    ----------
+    expression_path
+        The matrix path (``""`` = synthetic, never missing).
+    if_data_missing
+        ``"error"``: raise when the file is absent; ``"build_only"``: return True so the
+        notebook only builds the models and reports their size (:func:`paper_dry_run`).
+
+    Raises
+    ------
+    InputError
+        The file is absent and ``if_data_missing="error"``.
+    """
+    if if_data_missing not in ("error", "build_only"):
+        raise ParameterError(
+            f"if_data_missing must be 'error' or 'build_only', got {if_data_missing!r}"
+        )
+    if not expression_path or Path(expression_path).is_file():
+        return False
+    if if_data_missing == "error":
+        raise InputError("expression matrix not found", path=str(expression_path))
+    log.warning("%s is absent: building the models and reporting sizes only", expression_path)
+    return True
+
+
+def paper_dry_run(
+    landmark_list: str,
+    target_list: str,
+    *,
+    models: Sequence[str],
+    model_params: Mapping[str, Mapping[str, Any]] | None = None,
+    batch_size: int = 200,
+    counts: Sequence[int] = (88807, 11101, 11101),
+    output_dir: str | os.PathLike,
+    build_models: bool = True,
+) -> pd.DataFrame:
+    """Size the paper-scale models from the gene lists alone (no expression data needed).
+
+    Counts the genes of the landmark and target lists (D-GEX: 943 and 9,520), builds the
+    deep models at that size, and writes their parameter counts and memory need
+    (``<model>/paper/n_params``, ``<model>/paper/memory_total_gib``) plus
+    ``data/paper/n_train`` etc. for the split ``counts`` to ``metrics.json``.
+    """
+    from gexnb.data.expression import read_gene_list
+
+    n_lm = len(read_gene_list(landmark_list))
+    n_tg = len(read_gene_list(target_list))
+    table = describe_paper_models(
+        n_lm,
+        n_tg,
+        models=models,
+        model_params=model_params,
+        batch_size=batch_size,
+        build_models=build_models,
+        output_dir=output_dir,
+    )
+    names = ("n_train", "n_val", "n_test")
+    extra = {f"data/paper/{k}": float(v) for k, v in zip(names, counts, strict=True)}
+    extra.update({"data/paper/n_landmarks": float(n_lm), "data/paper/n_targets": float(n_tg)})
+    write_metrics(output_dir, extra)
     return table
