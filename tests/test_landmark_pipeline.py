@@ -1,0 +1,207 @@
+"""Tests of notebook 03's pipeline (gexnb.pipelines.landmark) and figures."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gexnb.errors import InputError, ParameterError
+from gexnb.io import read_metrics
+from gexnb.pipelines import landmark as pl
+
+SYN = {"n_samples": 300, "n_landmarks": 12, "n_targets": 16, "n_factors": 4, "noise": 0.1}
+
+
+@pytest.fixture(scope="module")
+def synthetic_data():
+    return pl.load_landmark_data("", synthetic={**SYN, "n_studies": 3, "seed": 0})
+
+
+def _frame(n=40, seed=0):
+    rng = np.random.default_rng(seed)
+    genes = [f"g{i}" for i in range(8)]
+    return pd.DataFrame(
+        rng.normal(8, 1, size=(n, 8)), index=[f"s{i}" for i in range(n)], columns=genes
+    )
+
+
+def test_deep_model_beats_linear_on_nonlinear_synthetic(tmp_path):
+    """The synthetic targets hold products/|.| of factors: D-GEX must beat least squares."""
+    data = pl.load_landmark_data("", synthetic={**SYN, "n_samples": 600, "seed": 0})
+    parts = pl.make_splits(len(data.X), seed=0)[0][1]
+    prep = pl.prepare_split(data, parts)
+    params = {
+        "hidden": [64, 64],
+        "dropout": 0.0,
+        "epochs": 25,
+        "batch_size": 32,
+        "learning_rate": 3e-3,
+        "loss": "mae",
+    }
+    dgex = pl.fit_model("dgex", prep, params=params, output_dir=tmp_path, seed=0)
+    linear = pl.fit_model("linear", prep, output_dir=tmp_path)
+    table, per_gene = pl.evaluate_runs(
+        {"linear": linear, "dgex": dgex}, prep.y, targets=prep.targets
+    )
+    assert table.loc[("dgex", "test"), "rel_improvement_vs_linear"] > 0.05
+    assert table.loc[("dgex", "test"), "share_genes_improved_vs_linear"] > 0.6
+    assert table.loc[("linear", "test"), "rel_improvement_vs_linear"] == 0.0
+    assert list(per_gene["dgex"]["test"].index) == prep.targets
+
+
+def test_comparison_writes_metrics_and_loso(synthetic_data, tmp_path):
+    res = pl.run_landmark_comparison(
+        synthetic_data,
+        models=["linear", "knn_ge", "svr"],
+        split="loso",
+        model_params={"svr": {"max_targets": 5}},
+        output_dir=tmp_path,
+    )
+    metrics = read_metrics(tmp_path)
+    studies = sorted(set(synthetic_data.groups))
+    for study in studies:
+        assert f"knn_ge/loso_{study}/mae" in metrics
+    maes = [metrics[f"knn_ge/loso_{s}/mae"] for s in studies]
+    assert metrics["knn_ge/loso_mean/mae"] == pytest.approx(np.mean(maes))
+    assert metrics["knn_ge/loso_sd/mae"] == pytest.approx(np.std(maes, ddof=1))
+    assert metrics["svr/loso_mean/n_genes"] == 5
+    assert (tmp_path / "comparison_loso.tsv").exists()
+    # the left-out study is the test set and is never trained on
+    splits = pl.make_splits(300, split="loso", groups=synthetic_data.groups)
+    for name, parts in splits:
+        test_groups = set(synthetic_data.groups[parts["test"]])
+        assert test_groups == {name.removeprefix("loso_")}
+        assert not test_groups & set(synthetic_data.groups[parts["train"]])
+    assert res.table.loc[("linear", "loso_mean"), "rel_improvement_vs_linear"] == 0.0
+
+
+def test_random_split_metric_keys_and_figures(synthetic_data, tmp_path):
+    from gexnb.plot import landmark as plots
+
+    res = pl.run_landmark_comparison(
+        synthetic_data,
+        models=["linear", "ridge", "dgex"],
+        model_params={"dgex": {"hidden": [8], "epochs": 2}},
+        training={"batch_size": 64},
+        output_dir=tmp_path,
+    )
+    metrics = read_metrics(tmp_path)
+    for key in (
+        "dgex/test/mae",
+        "dgex/test/rel_improvement_vs_linear",
+        "dgex/test/share_genes_improved_vs_linear",
+        "ridge/val/mae",
+        "linear/test/mae_expr",
+    ):
+        assert key in metrics
+    assert len(res.histories["dgex"]["random"]["loss"]) == 2
+    for fig in (
+        plots.per_gene_mae_distribution(res.per_gene),
+        plots.per_gene_scatter(res.per_gene),
+        plots.landmark_learning_curves(res.histories),
+    ):
+        assert fig.axes
+
+
+def test_normalisation_modes(synthetic_data):
+    parts = pl.make_splits(300, seed=1)[0][1]
+    train = pl.prepare_split(synthetic_data, parts, normalization="train")
+    assert np.allclose(train.y["train"].mean(axis=0), 0, atol=1e-4)
+    assert not np.allclose(train.y["test"].mean(axis=0), 0, atol=1e-3)
+    both = pl.prepare_split(synthetic_data, parts, normalization="all")
+    assert "all-samples" in both.description
+    all_y = np.concatenate([both.y[k] for k in ("train", "val", "test")])
+    assert np.allclose(all_y.mean(axis=0), 0, atol=1e-4)
+    with pytest.raises(ParameterError):
+        pl.prepare_split(synthetic_data, parts, normalization="bogus")
+
+
+def test_real_style_loading_and_bad_inputs(tmp_path):
+    frame = _frame()
+    lm = tmp_path / "lm.txt"
+    tg = tmp_path / "tg.txt"
+    lm.write_text("A\tENSG1\tg0\nB\tENSG2\tg1\nC\tENSG3\tg2\n")
+    tg.write_text("D\tENSG4\tg3\nE\tENSG5\tg4\nF\tENSG6\tmissing_at\n")
+    data = pl.load_landmark_data(frame, landmark_list=lm, target_list=tg, transform="none")
+    assert list(data.X.columns) == ["g0", "g1", "g2"]
+    assert list(data.Y.columns) == ["g3", "g4"]
+    assert data.report["targets_missing"] == 1
+    # missing landmark genes: clear error naming them
+    lm2 = tmp_path / "lm2.txt"
+    lm2.write_text("A\tENSG1\tg0\nZ\tENSG9\tnot_there_at\n")
+    with pytest.raises(InputError, match="not_there_at"):
+        pl.load_landmark_data(frame, landmark_list=lm2, target_list=tg, transform="none")
+    # NaN values
+    bad = frame.copy()
+    bad.iloc[2, 1] = np.nan
+    with pytest.raises(InputError, match="NaN"):
+        pl.load_landmark_data(bad, landmark_list=lm, target_list=tg, transform="none")
+    fixed = pl.load_landmark_data(bad, landmark_list=lm, target_list=tg, nan="mean")
+    assert np.isfinite(fixed.X.to_numpy()).all()
+    # duplicated gene ids
+    dup = frame.rename(columns={"g5": "g0"})
+    with pytest.raises(InputError, match="duplicated"):
+        pl.load_landmark_data(dup, landmark_list=lm, target_list=tg, duplicates="error")
+    merged = pl.load_landmark_data(dup, landmark_list=lm, target_list=tg, duplicates="mean")
+    np.testing.assert_allclose(merged.X["g0"], (frame["g0"] + frame["g5"]) / 2)
+    # constant genes: error by default, dropped on request
+    const = frame.copy()
+    const["g4"] = 5.0
+    cdata = pl.load_landmark_data(const, landmark_list=lm, target_list=tg, transform="none")
+    parts = pl.make_splits(40, seed=0)[0][1]
+    with pytest.raises(InputError, match="g4"):
+        pl.prepare_split(cdata, parts)
+    dropped = pl.prepare_split(cdata, parts, zero_variance="drop")
+    assert dropped.targets == ["g3"]
+    # lists are required for real data; unknown transform
+    with pytest.raises(ParameterError, match="landmark_list"):
+        pl.load_landmark_data(frame)
+    with pytest.raises(ParameterError, match="transform"):
+        pl.load_landmark_data(frame, landmark_list=lm, target_list=tg, transform="sqrt")
+
+
+def test_cross_dataset_gene_mismatch(tmp_path):
+    a = pl.LandmarkData(_frame()[["g0", "g1"]], _frame()[["g2", "g3"]], name="a")
+    b = pl.LandmarkData(_frame(seed=1)[["g0"]], _frame(seed=1)[["g2", "g3"]], name="b")
+    with pytest.raises(InputError, match="lacks 1 of the 2 landmark genes"):
+        pl.prepare_cross_dataset(a, b)
+    a2, b2 = pl.prepare_cross_dataset(a, b, gene_mismatch="intersect")
+    assert list(a2.X.columns) == list(b2.X.columns) == ["g0"]
+    res = pl.run_landmark_comparison(
+        a2,
+        models=["linear", "knn_ge"],
+        model_params={"knn_ge": {"k": 3}},
+        cross_data=b2,
+        output_dir=tmp_path,
+    )
+    assert "knn_ge/cross/mae" in res.metrics
+    assert res.metrics["knn_ge/cross/n_genes"] == 2
+
+
+def test_split_and_dry_run_parameters(tmp_path):
+    with pytest.raises(ParameterError, match="88807"):
+        pl.make_splits(100, split="counts")
+    with pytest.raises(ParameterError, match="groups"):
+        pl.make_splits(100, split="loso")
+    with pytest.raises(ParameterError, match="split"):
+        pl.make_splits(100, split="kfold")
+    assert pl.data_is_missing("") is False
+    with pytest.raises(InputError, match="not found"):
+        pl.data_is_missing(str(tmp_path / "absent.gctx"))
+    assert pl.data_is_missing(str(tmp_path / "absent.gctx"), if_data_missing="build_only")
+    lm, tg = tmp_path / "lm.txt", tmp_path / "tg.txt"
+    lm.write_text("".join(f"S{i}\tENSG{i}\tp{i}_at\n" for i in range(9)))
+    tg.write_text("".join(f"T{i}\tENSGT{i}\tq{i}_at\n" for i in range(7)))
+    table = pl.paper_dry_run(
+        lm,
+        tg,
+        models=["linear", "dgex"],
+        model_params={"dgex": {"hidden": [5], "target_chunks": 2}},
+        output_dir=tmp_path,
+    )
+    metrics = read_metrics(tmp_path)
+    assert metrics["dgex/paper/n_params"] == (9 * 5 + 5 + 5 * 4 + 4) + (9 * 5 + 5 + 5 * 3 + 3)
+    assert metrics["dgex/paper/n_params_built"] == metrics["dgex/paper/n_params"]
+    assert metrics["data/paper/n_train"] == 88807
+    assert table.loc["dgex", "chunk_sizes"] == "4,3"
