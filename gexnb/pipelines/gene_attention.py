@@ -304,6 +304,14 @@ def cross_validate(
     -------
     GeneAttentionResult
     """
+    names = check_targets(frame, targets, k_genes=k_genes, folds=folds, input_genes=input_genes)
+    unknown = [m for m in models if m not in DEEP_MODELS]
+    unknown += [b for b in baselines if b not in BASELINE_MODELS]
+    if unknown:
+        raise ParameterError(
+            f"unknown model(s) {', '.join(unknown)}; deep: {', '.join(DEEP_MODELS)}; "
+            f"baselines: {', '.join(BASELINE_MODELS)}"
+        )
     import tempfile
 
     import keras
@@ -316,14 +324,6 @@ def cross_validate(
     from gexnb.models import build
     from gexnb.train import fit, predict
 
-    names = check_targets(frame, targets, k_genes=k_genes, folds=folds, input_genes=input_genes)
-    unknown = [m for m in models if m not in DEEP_MODELS]
-    unknown += [b for b in baselines if b not in BASELINE_MODELS]
-    if unknown:
-        raise ParameterError(
-            f"unknown model(s) {', '.join(unknown)}; deep: {', '.join(DEEP_MODELS)}; "
-            f"baselines: {', '.join(BASELINE_MODELS)}"
-        )
     hp = {
         "units": int(units),
         "dense_units": tuple(int(u) for u in dense_units),

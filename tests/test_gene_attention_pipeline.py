@@ -1,0 +1,160 @@
+"""gexnb.pipelines.gene_attention: parameter checks, leakage-free folds, CV tables, outputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gexnb.errors import InputError, ParameterError
+from gexnb.io import read_metrics
+from gexnb.pipelines import gene_attention as ga
+
+
+@pytest.fixture(scope="module")
+def frame():
+    return ga.load_expression("", n_samples=60, n_genes=10, seed=0)
+
+
+def test_synthetic_default(frame):
+    assert frame.shape == (60, 10)
+    assert "TG00001" in frame.columns and "LM0001" in frame.columns
+
+
+@pytest.mark.parametrize(
+    ("targets", "kwargs", "error", "match"),
+    [
+        ("NOPE", {}, InputError, "NOPE not in the expression matrix"),
+        ("TG00001", {"input_genes": ["LM0001", "TG00001"]}, InputError, "among the input genes"),
+        ("TG00001", {"input_genes": ["LM0001", "XYZ"]}, InputError, "XYZ"),
+        ("TG00001", {"k_genes": 10}, ParameterError, "k_genes=10 but only 9"),
+        ("TG00001", {"k_genes": 0}, ParameterError, "k_genes"),
+        ("TG00001", {"folds": 61}, ParameterError, "60 samples are fewer than folds=61"),
+        ("TG00001", {"folds": 1}, ParameterError, "folds must be >= 2"),
+        ("", {}, ParameterError, "at least one target"),
+    ],
+)
+def test_bad_parameters(frame, targets, kwargs, error, match):
+    options = {"k_genes": 5, "folds": 3, **kwargs}
+    with pytest.raises(error, match=match):
+        ga.check_targets(frame, targets, **options)
+
+
+def test_unknown_model_rejected(frame):
+    with pytest.raises(ParameterError, match="unknown model"):
+        ga.cross_validate(frame, "TG00001", k_genes=4, folds=2, models=["transformer"])
+
+
+def test_summary_table_and_metric_keys_by_hand():
+    folds = pd.DataFrame(
+        {
+            "model": ["a", "a", "a", "b", "b", "b"],
+            "fold": [0, 1, 2, 0, 1, 2],
+            "mae": [1.0, 2.0, 3.0, 0.5, 0.5, 0.5],
+            "rmse": [1.0, 2.0, 3.0, 1.0, 1.0, 1.0],
+            "mse": [1.0, 4.0, 9.0, 1.0, 1.0, 1.0],
+            "r2": [0.1, 0.2, 0.3, 0.5, 0.5, 0.5],
+            "fit_seconds": [1.0] * 6,
+        }
+    )
+    table = ga.summary_table(folds)
+    assert list(table.index) == ["b", "a"]  # sorted by mean RMSE
+    assert table.loc["a", "mae_mean"] == pytest.approx(2.0)
+    assert table.loc["a", "mae_sd"] == pytest.approx(1.0)  # sample sd of 1, 2, 3
+    assert table.loc["a", "mse_sd"] == pytest.approx(np.std([1, 4, 9], ddof=1))
+    metrics = ga.cv_metrics(folds)
+    assert metrics["a/cv_mean/r2"] == pytest.approx(0.2)
+    assert metrics["b/cv_sd/mae"] == 0.0
+    assert {"a/cv_mean/mae", "a/cv_sd/rmse", "b/cv_mean/mse", "b/cv_mean/fit_seconds"} <= set(
+        metrics
+    )
+
+
+def test_top_genes_chosen_on_training_folds_only(monkeypatch):
+    """Spy on top_variable_genes: it must only ever see training rows, never a target."""
+    import gexnb.data.expression as expression
+
+    frame = ga.load_expression("", n_samples=40, n_genes=10, seed=1)
+    seen = []
+    original = expression.top_variable_genes
+
+    def spy(sub, k, **kw):
+        seen.append((list(sub.index), list(sub.columns)))
+        return original(sub, k, **kw)
+
+    monkeypatch.setattr(expression, "top_variable_genes", spy)
+    result = ga.cross_validate(
+        frame, ["TG00001", "TG00002"], k_genes=4, folds=4, models=[], baselines=["ridge"]
+    )
+    assert len(seen) == 4
+    for (rows, columns), fold in zip(seen, result.folds, strict=True):
+        assert rows == [frame.index[i] for i in fold.train_idx]
+        assert not set(rows) & {frame.index[i] for i in fold.test_idx}
+        assert "TG00001" not in columns and "TG00002" not in columns
+        assert len(fold.genes) == 4
+    assert set(result.predictions["target"]) == {"TG00001", "TG00002"}
+    # every sample predicted exactly once per model and target
+    assert result.predictions.groupby("target")["sample"].nunique().eq(40).all()
+
+
+def test_cross_validation_end_to_end(tmp_path):
+    """Tiny run: ridge must beat predicting the mean; outputs and attention are complete."""
+    frame = ga.load_expression("", n_samples=80, n_genes=10, seed=0)
+    result = ga.cross_validate(
+        frame,
+        "TG00001",
+        k_genes=6,
+        folds=2,
+        models=["dnn", "attention_gru"],
+        baselines=["linear", "ridge"],
+        epochs=2,
+        units=4,
+        dense_units=(8,),
+        embedding_dim=2,
+        output_dir=tmp_path,
+    )
+    fm = result.fold_metrics
+    assert len(fm) == 2 * 4 and set(fm["fold"]) == {0, 1}
+    assert (fm.loc[fm["model"] == "ridge", "r2"] > 0.1).all()
+    np.testing.assert_allclose(fm["rmse"] ** 2, fm["mse"], rtol=0.2)  # per-target averaged
+    att = result.attention
+    assert set(att["model"]) == {"attention_gru"}
+    sums = att.groupby(["fold", "sample"])["weight"].sum()
+    np.testing.assert_allclose(sums.to_numpy(), 1.0, atol=1e-5)
+    assert len(sums) == 80
+    paths = ga.write_outputs(result, frame, tmp_path)
+    metrics = read_metrics(tmp_path)
+    for model in ("dnn", "attention_gru", "linear", "ridge"):
+        for metric in ga.METRICS:
+            assert f"{model}/cv_mean/{metric}" in metrics and f"{model}/cv_sd/{metric}" in metrics
+    for key in ("boxplots", "attention_figure", "summary", "predictions"):
+        assert paths[key].exists() and paths[key].stat().st_size > 0
+    table = ga.attention_by_gene(result, frame)
+    assert table["abs_corr"].between(0, 1).all()
+    assert table["mean_attention"].sum() > 0
+
+
+def test_probe_mapping_averages_probes(tmp_path):
+    probes = tmp_path / "probes.tsv"
+    probes.write_text("probe\tHUGO.gene.symbol\np1\tESR1\np2\tESR1\np3\tMKI67\n")
+    frame = pd.DataFrame({"p1": [1.0, 3.0], "p2": [3.0, 5.0], "p3": [7.0, 8.0], "p9": [0.0, 1.0]})
+    mapped = ga.map_probes_to_genes(frame, probes)
+    assert list(mapped.columns) == ["ESR1", "MKI67", "p9"]
+    np.testing.assert_allclose(mapped["ESR1"], [2.0, 4.0])
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("id\tsymbol\n")
+    with pytest.raises(InputError, match="no column 'probe'"):
+        ga.map_probes_to_genes(frame, bad)
+
+
+def test_real_expo_target_outside_top50(shared_data):
+    folder = shared_data / "genefu_expos_breast"
+    frame = ga.load_expression(
+        str(folder / "expression_log2.tsv.gz"), probes=str(folder / "probes.tsv")
+    )
+    assert frame.shape[0] == 353
+    from gexnb.data.expression import top_variable_genes
+
+    top = top_variable_genes(frame, 50)
+    assert "MKI67" in frame.columns and "MKI67" not in top
+    assert ga.check_targets(frame, "MKI67", k_genes=50, folds=5) == ["MKI67"]
