@@ -586,7 +586,9 @@ def predict_file(
     n = 0
     with atomic_path(output_path) as tmp, open(tmp, "w", encoding="utf-8") as handle:
         handle.write("sequence\tprediction\n")
-        for first_line, frame in iter_sequence_chunks(input_path, chunk_size=chunk_size):
+        for first_line, frame in iter_sequence_chunks(
+            input_path, chunk_size=chunk_size, require_expression=False
+        ):
             seqs = frame["sequence"].astype(str).tolist()
             try:
                 codes = encode_sequences(seqs, length=length, too_long=too_long)

@@ -1,0 +1,54 @@
+"""Tests of the k-mer count ridge baseline."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gexnb.data.sequences import encode_sequences
+from gexnb.data.synthetic import synthetic_promoters
+from gexnb.errors import InputError, ParameterError
+from gexnb.models import build
+from gexnb.models.kmer import KmerRidge, kmer_counts, n_kmer_features
+
+
+def test_feature_count():
+    assert n_kmer_features(range(1, 7)) == 5_460
+    assert kmer_counts(np.zeros((2, 10), dtype=np.uint8)).shape == (2, 5_460)
+
+
+def test_counts_by_hand_ignore_padding_and_n():
+    # "TTCA" left-padded to 7, then "TNT": codes T=0 C=1 G=2 A=3 N=4 PAD=5.
+    codes = encode_sequences(["TTCA", "TNT"], length=7)
+    counts = kmer_counts(codes, ks=(1, 2)).toarray()
+    mono, di = counts[:, :4], counts[:, 4:]
+    np.testing.assert_array_equal(mono[0], [2, 1, 0, 1])
+    np.testing.assert_array_equal(mono[1], [2, 0, 0, 0])  # N is no base
+    expected = np.zeros(16)
+    expected[0 * 4 + 0] = 1  # TT
+    expected[0 * 4 + 1] = 1  # TC
+    expected[1 * 4 + 3] = 1  # CA
+    np.testing.assert_array_equal(di[0], expected)
+    np.testing.assert_array_equal(di[1], np.zeros(16))  # TN, NT skipped
+    assert kmer_counts(codes, ks=(3,)).toarray()[0].sum() == 2  # TTC, TCA
+
+
+def test_ridge_recovers_planted_signal():
+    frame = synthetic_promoters(1500, seed=1)
+    codes = encode_sequences(frame["sequence"], length=142)
+    y = frame["expression"].to_numpy()
+    model = build("kmer_ridge", k_max=4).fit(codes[:1200], y[:1200])
+    r = np.corrcoef(model.predict(codes[1200:]), y[1200:])[0, 1]
+    assert r > 0.5
+    assert model.alpha_ > 0
+
+
+def test_errors():
+    with pytest.raises(ParameterError):
+        build("kmer_ridge", k_min=3, k_max=2)
+    with pytest.raises(ParameterError, match="before fit"):
+        KmerRidge().predict(np.zeros((1, 5), dtype=np.uint8))
+    with pytest.raises(InputError, match="rows"):
+        KmerRidge(ks=(1,)).fit(np.zeros((3, 5), dtype=np.uint8), np.zeros(2))
+    with pytest.raises(InputError, match="2-D"):
+        kmer_counts(np.zeros(5, dtype=np.uint8))
