@@ -155,3 +155,26 @@ def test_planted_motif_found_by_attention_and_mutagenesis():
     for k, row in enumerate(rows):
         window[k, act[row] : act[row] + widths["activator"]] = True
     assert ism[window].mean() > 3.0 * ism[~window].mean()
+
+
+def test_promoter_bigru_explained():
+    """The promoter BiGRU (uint8 codes in) works with every explanation."""
+    from gexnb.models import build
+
+    model = build("metformin_bigru", length=20, n_layers=1, units=4)
+    codes = encode_sequences(["ACGTACGTACGTAC", "GATTACAGATTACAGATTAC"], length=20)
+    att = attention_weights(model, codes)
+    assert att.shape == (2, 20)
+    np.testing.assert_allclose(att.sum(axis=1), 1.0, atol=1e-5)
+    ism = in_silico_mutagenesis(model, codes, batch_size=16)
+    assert ism.shape == (2, 20, 4)
+    np.testing.assert_array_equal(ism[0, :6], 0.0)  # left padding
+    assert np.abs(ism[1]).sum() > 0
+    # ISM of one position equals the explicit prediction difference
+    mutant = codes[1:2].copy()
+    mutant[0, 7] = 1
+    delta = float(model(mutant)[0, 0] - model(codes[1:2])[0, 0])
+    assert ism[1, 7, 1] == pytest.approx(delta, abs=1e-6)
+    gxi = gradient_x_input(model, codes)
+    assert gxi.shape == (2, 20, 4) and np.isfinite(gxi).all()
+    np.testing.assert_array_equal(gxi[0, :6], 0.0)
