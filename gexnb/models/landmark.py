@@ -531,6 +531,7 @@ def train_egex(
     loss: str = "mae",
     output_dir: str | os.PathLike,
     seed: int | None = None,
+    early_stopping: int | None = None,
     verbose: Any = "auto",
 ) -> EGEXResult:
     """Train E-GEX in its three phases with :func:`gexnb.train.fit`.
@@ -549,8 +550,9 @@ def train_egex(
         ``(X, Y)`` float arrays (landmarks, targets).
     epochs
         Epochs of every phase, or a triple (autoencoder, mapper, end-to-end).
-    batch_size, loss, seed, verbose
-        Passed to :func:`gexnb.train.fit`.
+    batch_size, loss, seed, early_stopping, verbose
+        Passed to :func:`gexnb.train.fit` (``early_stopping``: patience in epochs, per phase;
+        each phase keeps its best-validation weights).
     learning_rate, finetune_lr_factor, optimizer
         Optimizer name (``"adam"``, ``"nadam"``, ``"sgd"``) and learning rate of phases 1-2;
         phase 3 uses ``learning_rate * finetune_lr_factor``.
@@ -571,7 +573,13 @@ def train_egex(
     x, y = (np.asarray(a, dtype="float32") for a in train)
     val = None if validation is None else tuple(np.asarray(a, dtype="float32") for a in validation)
     out = Path(output_dir)
-    common = {"batch_size": int(batch_size), "loss": loss, "seed": seed, "verbose": verbose}
+    common = {
+        "batch_size": int(batch_size),
+        "loss": loss,
+        "seed": seed,
+        "verbose": verbose,
+        "early_stopping": early_stopping,
+    }
     histories: dict[str, dict[str, list[float]]] = {}
 
     def opt(lr: float) -> Any:

@@ -567,6 +567,7 @@ def fit_model(
                 finetune_lr_factor=float(train_kw.get("finetune_lr_factor", 0.1)),
                 output_dir=out,
                 seed=seed,
+                early_stopping=train_kw.get("early_stopping"),
                 verbose=verbose,
             )
             history = res.histories.get("end_to_end", {})
