@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -56,12 +57,15 @@ class TrainResult:
         1-based epoch with the lowest monitored loss (``val_loss``, else ``loss``).
     output_dir
         Folder with ``best.keras``, ``last.keras``, ``last.json``, ``history.json/.csv``.
+    replicas
+        Number of replicas that trained in sync (devices times workers).
     """
 
     model: Any
     history: dict[str, list[float]] = field(default_factory=dict)
     best_epoch: int | None = None
     output_dir: Path | None = None
+    replicas: int = 1
 
 
 # --------------------------------------------------------------------------- devices
@@ -195,11 +199,18 @@ class _Checkpoints(keras.callbacks.Callback):
         logs = dict(logs or {})
         for key, value in logs.items():
             self.history.setdefault(key, []).append(float(value))
-        if not self.write:
-            return
         value = logs.get(self.monitor)
-        if value is not None and np.isfinite(value) and value < self.best:
+        improved = value is not None and np.isfinite(value) and value < self.best
+        if improved:
             self.best = float(value)
+        if not self.write:
+            # Non-chief workers of a multi-worker run take part in the collective reads of
+            # ``save`` too (TensorFlow's multi-worker checkpoint rule), into a scratch folder.
+            with tempfile.TemporaryDirectory() as scratch:
+                for _ in range(2 if improved else 1):
+                    self.model.save(Path(scratch) / LAST_NAME)
+            return
+        if improved:
             with atomic_path(self.output_dir / BEST_NAME) as tmp:
                 self.model.save(tmp)
         with atomic_path(self.output_dir / LAST_NAME) as tmp:
@@ -424,26 +435,103 @@ def fit(
             )
         if initial_epoch < int(epochs):
             kwargs: dict[str, Any] = {}
+            if _collective(strategy):
+                train = _collective_dataset(train, int(batch_size), shuffle=True, seed=seed)
+                validation = _collective_dataset(validation, int(batch_size))
             if isinstance(train, tuple):
                 x, y = train
                 kwargs.update(x=x, y=y, batch_size=int(batch_size), shuffle=True)
             else:
                 kwargs.update(x=train)
-            net.fit(
-                **kwargs,
-                validation_data=validation,
-                epochs=int(epochs),
-                initial_epoch=initial_epoch,
-                callbacks=callbacks,
-                verbose=_verbose(verbose),
-            )
+            if _collective(strategy):
+                _prebuild_for_collective(net, strategy, train)
+            fit_scope = strategy.scope() if _collective(strategy) else _null_scope()
+            with fit_scope:
+                net.fit(
+                    **kwargs,
+                    validation_data=validation,
+                    epochs=int(epochs),
+                    initial_epoch=initial_epoch,
+                    callbacks=callbacks,
+                    verbose=_verbose(verbose),
+                )
         if (out / BEST_NAME).exists():
             net.load_weights(str(out / BEST_NAME))
     finally:
         keras.mixed_precision.set_dtype_policy(previous_policy)
     losses = history.get(monitor, [])
     best_epoch = int(np.nanargmin(losses)) + 1 if losses else None
-    return TrainResult(model=net, history=history, best_epoch=best_epoch, output_dir=out)
+    replicas = int(strategy.num_replicas_in_sync) if strategy is not None else 1
+    return TrainResult(
+        model=net, history=history, best_epoch=best_epoch, output_dir=out, replicas=replicas
+    )
+
+
+def _collective(strategy: Any) -> bool:
+    if strategy is None:
+        return False
+    import tensorflow as tf
+
+    return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+
+
+def _collective_dataset(data: Any, batch_size: int, *, shuffle: bool = False, seed: Any = None):
+    """tf.data input for MultiWorkerMirroredStrategy, codes widened to int32 per batch.
+
+    Keras 3 all-reduces one input batch across workers to build the model, and collective
+    ops have no uint8 kernel (keras-team/keras#20585), so each batch is cast after batching:
+    the arrays in memory stay one byte per base.
+    """
+    if not isinstance(data, tuple):
+        return data
+    import tensorflow as tf
+
+    x, y = data
+    dataset = tf.data.Dataset.from_tensor_slices((x, y))
+    if shuffle:
+        dataset = dataset.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    widen = x.dtype.kind in "ui" and x.dtype.itemsize < 4
+    dataset = dataset.batch(batch_size)
+    if widen:
+        dataset = dataset.map(lambda a, b: (tf.cast(a, tf.int32), b))
+    return dataset.prefetch(2)
+
+
+def _prebuild_for_collective(net: Any, strategy: Any, dataset: Any) -> None:
+    """Build model, optimizer and loss before ``fit`` under MultiWorkerMirroredStrategy.
+
+    Keras 3 builds the model in ``fit`` from a batch obtained with an eager
+    ``strategy.reduce`` that fails for ``MultiWorkerMirroredStrategy`` (keras-team/keras#20585).
+    We build from one local batch inside the strategy scope instead and let ``fit`` find the
+    strategy from the enclosing scope (``tf.distribute.get_strategy()``).
+    """
+    batch = next(iter(dataset))
+    with strategy.scope():
+        net._symbolic_build(data_batch=(batch[0], batch[1], None))
+    net._distribute_strategy = None
+    _patch_multiworker_reduce()
+
+
+def _patch_multiworker_reduce() -> None:
+    """Keras 3 reduces scalar metrics over workers with ``axis=0``, which fails on rank-0
+    values under MultiWorkerMirroredStrategy; reduce those with ``axis=None`` instead."""
+    from keras.src.backend.tensorflow import trainer as tf_trainer
+
+    if getattr(tf_trainer.reduce_per_replica, "_gexnb_patched", False):
+        return
+    original = tf_trainer.reduce_per_replica
+
+    def reduce_per_replica(values: Any, strategy: Any, reduction: str) -> Any:
+        import tensorflow as tf
+
+        if reduction in ("auto", "mean") and isinstance(
+            strategy, tf.distribute.MultiWorkerMirroredStrategy
+        ):
+            return tf.nest.map_structure(lambda v: strategy.reduce("MEAN", v, axis=None), values)
+        return original(values, strategy, reduction)
+
+    reduce_per_replica._gexnb_patched = True  # type: ignore[attr-defined]
+    tf_trainer.reduce_per_replica = reduce_per_replica
 
 
 class _null_scope:
