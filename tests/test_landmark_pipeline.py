@@ -205,3 +205,21 @@ def test_split_and_dry_run_parameters(tmp_path):
     assert metrics["dgex/paper/n_params_built"] == metrics["dgex/paper/n_params"]
     assert metrics["data/paper/n_train"] == 88807
     assert table.loc["dgex", "chunk_sizes"] == "4,3"
+
+
+def test_gpl96_real_data_selection(shared_data):
+    """The D-GEX maps on the GPL96 matrix: all 943 landmarks, 5,765 of 9,520 targets."""
+    folder = shared_data / "gpl96_microarray_3studies"
+    maps = shared_data / "dgex_gene_maps"
+    data = pl.load_landmark_data(
+        folder / "expression_mas5_signal.tsv.gz",
+        landmark_list=maps / "map_lm.txt",
+        target_list=maps / "map_tg.txt",
+        sample_annotation=str(folder / "samples.tsv"),
+    )
+    assert data.X.shape == (240, 943)
+    assert data.Y.shape == (240, 5765)
+    assert data.report["transform"] == "log2(max(x, 1))"
+    assert data.report["landmark_id_type"] == "probe"
+    assert data.report["groups"] == {"nakayama": 105, "chowdary": 104, "borovecki": 31}
+    assert float(data.X.to_numpy().max()) < 17  # log2 of the largest MAS5 signal (85,552)
