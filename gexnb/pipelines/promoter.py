@@ -1,0 +1,355 @@
+"""Notebook 02 workflow: promoter sequence -> expression with the Metformin-121 BiGRU.
+
+The DREAM Challenge 2022 analysis of team Metformin-121 (Rafi et al., Nat Biotechnol 2024;
+seed ``000``): read (or synthesise) sequences, encode them as uint8 codes, normalise the target
+as ``y / (2 median(y_train))``, split, train the BiGRU with :func:`gexnb.train.fit`, fit the
+k-mer ridge baseline on the same split, and score both on validation and on an optional test
+file (Pearson/Spearman per DREAM test subset, weighted DREAM scores).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gexnb import metrics as gm
+from gexnb.data import sequences as seqs
+from gexnb.data import splits as sp
+from gexnb.errors import InputError, ParameterError
+from gexnb.io import ensure_output_dir, write_metrics, write_table_atomic
+
+__all__ = [
+    "PromoterData",
+    "load_promoters",
+    "train_bigru",
+    "fit_kmer",
+    "evaluate",
+    "load_test",
+    "score_test",
+    "attention_by_position",
+]
+
+BIGRU = "metformin_bigru"
+KMER = "kmer_ridge"
+
+
+@dataclass
+class PromoterData:
+    """Encoded promoters, normalised targets and the train/validation split.
+
+    Attributes
+    ----------
+    frame
+        The sequences as read (``sequence``, ``expression``, extra columns).
+    codes
+        uint8 codes ``(n, length)``.
+    y
+        Normalised float32 targets (``y / (2 median(y_train))`` by default).
+    stats
+        Normalisation statistics (from the training rows) for :func:`denormalize`.
+    train_idx, val_idx
+        Row indices of the split.
+    synthetic
+        Whether the data are the embedded synthetic default (planted motifs known).
+    """
+
+    frame: pd.DataFrame
+    codes: np.ndarray
+    y: np.ndarray
+    stats: dict[str, Any]
+    train_idx: np.ndarray
+    val_idx: np.ndarray
+    synthetic: bool = False
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def split(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """``(codes, y)`` of the ``"train"`` or ``"val"`` rows."""
+        idx = {"train": self.train_idx, "val": self.val_idx}[name]
+        return self.codes[idx], self.y[idx]
+
+    def denormalize(self, y_norm: np.ndarray) -> np.ndarray:
+        """Back to the expression scale of the input file."""
+        return seqs.denormalize_target(y_norm, self.stats)
+
+
+def load_promoters(
+    data_path: str = "",
+    *,
+    n_synthetic: int = 2000,
+    length: int = 142,
+    too_long: str = "error",
+    split: str = "random",
+    val_fraction: float = 0.1,
+    n_train: int = 0,
+    max_rows: int = 0,
+    target: str = "half_median",
+    seed: int = 0,
+) -> PromoterData:
+    """Read or synthesise promoters, encode, split and normalise (Metformin-121 recipe).
+
+    Parameters
+    ----------
+    data_path
+        DREAM-style ``sequence<TAB>expression`` file; ``""`` gives synthetic promoters with
+        planted motifs (:func:`gexnb.data.synthetic.synthetic_promoters`).
+    n_synthetic
+        Number of synthetic sequences.
+    length, too_long
+        Encoding length (142 in the seed) and what to do with longer sequences.
+    split
+        ``"random"`` (``val_fraction`` of rows at random) or ``"row_order"`` (the seed: the
+        first ``n_train`` rows train, the rest validate; 6,000,000 / 739,258 on the full file).
+    max_rows
+        Keep only the first ``max_rows`` rows (0: all).
+    target
+        Target normalisation (:func:`gexnb.data.sequences.normalize_target`); its statistics
+        come from the training rows only.
+    seed
+        Seed of the synthetic data and the random split.
+    """
+    synthetic = not data_path
+    if synthetic:
+        from gexnb.data.synthetic import synthetic_promoters
+
+        frame = synthetic_promoters(int(n_synthetic), seed=int(seed))
+    else:
+        frame = seqs.read_sequences(data_path)
+    if max_rows:
+        frame = frame.iloc[: int(max_rows)].reset_index(drop=True)
+    n = len(frame)
+    if split == "random":
+        parts = sp.random_split(n, fractions=(1 - val_fraction, val_fraction, 0.0), seed=seed)
+        train_idx, val_idx = parts["train"], parts["val"]
+    elif split == "row_order":
+        train_idx, val_idx = sp.row_order_split(n, n_train=int(n_train))
+    else:
+        raise ParameterError(f"split must be 'random' or 'row_order', got {split!r}")
+    if len(val_idx) == 0:
+        raise InputError(f"the validation split is empty ({n} rows, split={split!r})")
+    codes = seqs.encode_sequences(frame["sequence"], length=length, too_long=too_long)
+    raw = frame["expression"].to_numpy(dtype="float64")
+    _, stats = seqs.normalize_target(raw[train_idx], method=target)
+    y, _ = seqs.normalize_target(raw, stats=stats)
+    return PromoterData(frame, codes, y, stats, train_idx, val_idx, synthetic=synthetic)
+
+
+def train_bigru(
+    data: PromoterData,
+    *,
+    output_dir: str | os.PathLike,
+    n_layers: int = 8,
+    units: int = 64,
+    dropout: float = 0.2,
+    epochs: int = 30,
+    batch_size: int = 2048,
+    learning_rate: float = 1e-3,
+    precision: str = "auto",
+    distribution: str = "auto",
+    resume: bool = False,
+    seed: int = 0,
+    verbose: Any = "auto",
+) -> Any:
+    """Train the Metformin-121 BiGRU on ``data`` (MSE, Adam, best validation weights).
+
+    Checkpoints and history go to ``output_dir/bigru``; the final model (best validation
+    weights) is saved as ``output_dir/metformin_bigru.keras``. Returns the
+    :class:`gexnb.train.TrainResult` with ``fit_seconds`` added.
+    """
+    from gexnb import train
+    from gexnb.models import build
+
+    length = data.codes.shape[1]
+
+    def factory() -> Any:
+        return build(BIGRU, length=length, n_layers=n_layers, units=units, dropout=dropout)
+
+    start = time.perf_counter()
+    result = train.fit(
+        factory,
+        data.split("train"),
+        data.split("val"),
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        output_dir=Path(output_dir) / "bigru",
+        resume=resume,
+        precision=precision,
+        distribution=distribution,
+        seed=seed,
+        verbose=verbose,
+    )
+    result.fit_seconds = time.perf_counter() - start
+    from gexnb.io import atomic_path
+
+    with atomic_path(Path(output_dir) / f"{BIGRU}.keras") as tmp:
+        result.model.save(tmp)
+    return result
+
+
+def fit_kmer(data: PromoterData, *, k_max: int = 6) -> Any:
+    """Fit the k-mer ridge baseline on the training rows (same split as the BiGRU)."""
+    from gexnb.models import build
+
+    start = time.perf_counter()
+    model = build(KMER, k_max=k_max).fit(*data.split("train"))
+    model.fit_seconds = time.perf_counter() - start
+    return model
+
+
+def _predict(model: Any, codes: np.ndarray, batch_size: int) -> np.ndarray:
+    if hasattr(model, "pipeline_"):
+        return model.predict(codes)
+    from gexnb import train
+
+    return train.predict(model, codes, batch_size=batch_size)
+
+
+def evaluate(
+    data: PromoterData,
+    models: dict[str, Any],
+    *,
+    output_dir: str | os.PathLike,
+    batch_size: int = 2048,
+) -> pd.DataFrame:
+    """Score each model on train and validation; write predictions and ``metrics.json``.
+
+    Metrics (:func:`gexnb.metrics.regression_report`) are on the input expression scale;
+    keys read ``<model>/<split>/<metric>`` (``metformin_bigru/val/r2``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per model and split, the metrics as columns.
+    """
+    out = ensure_output_dir(output_dir)
+    rows, flat = [], {}
+    val_pred = {}
+    for name, model in models.items():
+        for split, idx in (("train", data.train_idx), ("val", data.val_idx)):
+            pred = data.denormalize(_predict(model, data.codes[idx], batch_size))
+            true = data.frame["expression"].to_numpy()[idx]
+            report = gm.regression_report(true, pred)
+            rows.append({"model": name, "split": split, **report})
+            flat.update(gm.prefixed(report, name, split))
+            if split == "val":
+                val_pred[name] = pred
+        if getattr(model, "fit_seconds", None) is not None:
+            flat[f"{name}/train/fit_seconds"] = float(model.fit_seconds)
+    table = pd.DataFrame({"sequence": data.frame["sequence"].to_numpy()[data.val_idx]})
+    table["expression"] = data.frame["expression"].to_numpy()[data.val_idx]
+    for name, pred in val_pred.items():
+        table[name] = pred
+    write_table_atomic(out / "predictions_val.tsv", table, index=False)
+    write_metrics(out, flat)
+    return pd.DataFrame(rows)
+
+
+def load_test(
+    test_path: str, *, length: int = 142, too_long: str = "error"
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Read a test file (``test_measured.tsv``: sequence, expression, subsets) and encode it."""
+    frame = seqs.read_sequences(test_path)
+    codes = seqs.encode_sequences(frame["sequence"], length=length, too_long=too_long)
+    return frame, codes
+
+
+def score_test(
+    frame: pd.DataFrame,
+    codes: np.ndarray,
+    models: dict[str, Any],
+    *,
+    output_dir: str | os.PathLike,
+    batch_size: int = 2048,
+) -> pd.DataFrame:
+    """Pearson and Spearman of every model on the test set, overall and per DREAM subset.
+
+    The test expression may be on another scale than the training data (the DREAM 2022 test
+    set was measured in a separate experiment), so only correlations are reported: keys
+    ``<model>/test/pearson`` and ``<model>/test_<subset>/pearson`` (and spearman, n), plus the
+    weighted DREAM scores over the subsets present (``pearson_score_available``; Rafi et al.
+    2024). Predictions go to ``predictions_test.tsv``.
+    """
+    out = ensure_output_dir(output_dir)
+    true = frame["expression"].to_numpy(dtype="float64")
+    subsets: dict[str, Any] = {"all": np.arange(len(frame))}
+    if "subsets" in frame.columns:
+        subsets = gm.parse_dream_subsets(frame)["subsets"]
+    rows, flat = [], {}
+    table = frame[["sequence", "expression"]].copy()
+    for name, model in models.items():
+        pred = _predict(model, codes, batch_size).astype("float64")
+        table[name] = pred
+        score = gm.dream_score(true, pred, subsets=subsets)
+        for subset, entry in score["subsets"].items():
+            split = "test" if subset == "all" else f"test_{subset}"
+            rows.append({"model": name, "subset": subset, "n": entry["n"],
+                         "pearson": entry["r"], "spearman": entry["rho"]})  # fmt: skip
+            flat[f"{name}/{split}/pearson"] = entry["r"]
+            flat[f"{name}/{split}/spearman"] = entry["rho"]
+            flat[f"{name}/{split}/n"] = entry["n"]
+        for key in ("pearson_score", "spearman_score"):
+            flat[f"{name}/test/{key}"] = score[key]
+            flat[f"{name}/test/{key}_available"] = score[f"{key}_available"]
+    write_table_atomic(out / "predictions_test.tsv", table, index=False)
+    write_metrics(out, flat)
+    return pd.DataFrame(rows)
+
+
+def attention_by_position(model: Any, codes: np.ndarray, *, batch_size: int = 512) -> np.ndarray:
+    """Attention weights ``(n, length)`` of the model's ContextAttention layer.
+
+    Built as the sub-model from the input to the attention layer's input (the hidden states),
+    then :meth:`gexnb.models.layers.ContextAttention.attention_weights`.
+    """
+    import keras
+
+    from gexnb.models.layers import ContextAttention
+
+    layer = next((x for x in model.layers if isinstance(x, ContextAttention)), None)
+    if layer is None:
+        raise ParameterError("the model has no ContextAttention layer")
+    hidden_model = keras.Model(model.inputs, layer.input)
+    parts = []
+    for start in range(0, len(codes), batch_size):
+        hidden = hidden_model(codes[start : start + batch_size], training=False)
+        parts.append(keras.ops.convert_to_numpy(layer.attention_weights(hidden)))
+    return np.concatenate(parts) if parts else np.zeros((0, codes.shape[1]), "float32")
+
+
+def planted_attention(data: PromoterData, weights: np.ndarray, rows: np.ndarray) -> pd.DataFrame:
+    """Mean attention at planted motif positions against elsewhere (synthetic data only).
+
+    Parameters
+    ----------
+    weights
+        Attention ``(len(rows), length)`` for the sequences ``rows`` of ``data``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per motif: mean weight inside the motif, mean elsewhere, their ratio.
+    """
+    from gexnb.data.synthetic import planted_positions
+
+    length = data.codes.shape[1]
+    positions = planted_positions(data.frame.iloc[rows], length=length)
+    motifs = data.frame.attrs.get("motifs", {})
+    out = []
+    for name, starts in positions.items():
+        width = len(motifs.get(name, {}).get("motif", "x" * 6))
+        mask = np.zeros_like(weights, dtype=bool)
+        have = np.flatnonzero(starts >= 0)
+        for offset in range(width):
+            cols = np.clip(starts[have] + offset, 0, length - 1)
+            mask[have, cols] = True
+        inside = float(weights[mask].mean()) if mask.any() else float("nan")
+        outside = float(weights[~mask].mean())
+        out.append({"motif": name, "n_sequences": int(have.size), "attention_in_motif": inside,
+                    "attention_elsewhere": outside, "ratio": inside / outside})  # fmt: skip
+    return pd.DataFrame(out)

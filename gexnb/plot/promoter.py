@@ -1,0 +1,112 @@
+"""Figures of notebook 02 (DREAM 2022 promoter -> expression, Metformin-121 BiGRU)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gexnb.plot.common import new_figure
+
+__all__ = [
+    "learning_curves",
+    "predicted_vs_measured",
+    "error_by_expression",
+    "attention_profile",
+]
+
+
+def learning_curves(history: Mapping[str, Sequence[float]], *, title: str = "") -> Any:
+    """Training and validation loss per epoch (``history`` from :func:`gexnb.train.fit`)."""
+    fig, axes = new_figure()
+    ax = axes[0, 0]
+    for key in ("loss", "val_loss"):
+        if key in history and len(history[key]):
+            epochs = np.arange(1, len(history[key]) + 1)
+            ax.plot(epochs, history[key], marker="o", label=key.replace("val_", "validation "))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss (MSE, normalised target)")
+    ax.set_title(title or "Learning curves")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def predicted_vs_measured(
+    y_true: np.ndarray, y_pred: np.ndarray, *, title: str = "", gridsize: int = 40
+) -> Any:
+    """Hexbin of predicted against measured expression with the Pearson r in the title."""
+    y_true, y_pred = np.asarray(y_true, float), np.asarray(y_pred, float)
+    fig, axes = new_figure()
+    ax = axes[0, 0]
+    hb = ax.hexbin(y_true, y_pred, gridsize=gridsize, mincnt=1, cmap="viridis")
+    fig.colorbar(hb, ax=ax, label="sequences")
+    r = np.corrcoef(y_true, y_pred)[0, 1] if len(y_true) > 1 else float("nan")
+    ax.set_xlabel("measured expression")
+    ax.set_ylabel("predicted expression")
+    ax.set_title(f"{title} (Pearson r = {r:.3f})".strip())
+    fig.tight_layout()
+    return fig
+
+
+def error_by_expression(
+    y_true: np.ndarray, predictions: Mapping[str, np.ndarray], *, bins: int = 8
+) -> Any:
+    """Mean absolute error per bin of measured expression (quantile bins), one line per model."""
+    y_true = np.asarray(y_true, float)
+    edges = np.unique(np.quantile(y_true, np.linspace(0, 1, bins + 1)))
+    which = np.clip(np.searchsorted(edges, y_true, side="right") - 1, 0, len(edges) - 2)
+    centres = [(edges[i] + edges[i + 1]) / 2 for i in range(len(edges) - 1)]
+    fig, axes = new_figure()
+    ax = axes[0, 0]
+    for name, pred in predictions.items():
+        err = np.abs(np.asarray(pred, float) - y_true)
+        mae = pd.Series(err).groupby(which).mean().reindex(range(len(centres)))
+        ax.plot(centres, mae.to_numpy(), marker="o", label=name)
+    ax.set_xlabel("measured expression (bin centre)")
+    ax.set_ylabel("mean absolute error")
+    ax.set_title("Error by expression level")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def attention_profile(
+    weights: np.ndarray,
+    *,
+    planted: Mapping[str, np.ndarray] | None = None,
+    title: str = "Mean attention by position",
+) -> Any:
+    """Mean attention weight per sequence position; planted motif starts as a histogram.
+
+    Parameters
+    ----------
+    weights
+        ``(n, length)`` attention weights.
+    planted
+        Motif name -> start position per sequence (-1 absent), e.g. from
+        :func:`gexnb.data.synthetic.planted_positions`; drawn as motif-start densities.
+    """
+    weights = np.asarray(weights, float)
+    fig, axes = new_figure(width=8.0)
+    ax = axes[0, 0]
+    ax.plot(np.arange(weights.shape[1]), weights.mean(axis=0), color="black", label="attention")
+    ax.axhline(1.0 / weights.shape[1], color="grey", ls=":", label="uniform")
+    ax.set_xlabel("position (left-padded)")
+    ax.set_ylabel("mean attention weight")
+    if planted:
+        twin = ax.twinx()
+        for name, starts in planted.items():
+            starts = np.asarray(starts)
+            starts = starts[starts >= 0]
+            if starts.size:
+                twin.hist(starts, bins=np.arange(0, weights.shape[1] + 1, 2), alpha=0.3,
+                          label=f"{name} start")  # fmt: skip
+        twin.set_ylabel("planted motif starts")
+        twin.legend(loc="upper right")
+    ax.legend(loc="upper left")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
