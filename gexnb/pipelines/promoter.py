@@ -290,12 +290,15 @@ def score_test(
             split = "test" if subset == "all" else f"test_{subset}"
             rows.append({"model": name, "subset": subset, "n": entry["n"],
                          "pearson": entry["r"], "spearman": entry["rho"]})  # fmt: skip
-            flat[f"{name}/{split}/pearson"] = entry["r"]
-            flat[f"{name}/{split}/spearman"] = entry["rho"]
+            for metric, value in (("pearson", entry["r"]), ("spearman", entry["rho"])):
+                if np.isfinite(value):
+                    flat[f"{name}/{split}/{metric}"] = value
             flat[f"{name}/{split}/n"] = entry["n"]
-        for key in ("pearson_score", "spearman_score"):
-            flat[f"{name}/test/{key}"] = score[key]
-            flat[f"{name}/test/{key}_available"] = score[f"{key}_available"]
+        for key in ("pearson_score", "spearman_score"):  # NaN when subsets are missing
+            for suffix in ("", "_available"):
+                value = score[f"{key}{suffix}"]
+                if np.isfinite(value):
+                    flat[f"{name}/test/{key}{suffix}"] = value
     write_table_atomic(out / "predictions_test.tsv", table, index=False)
     write_metrics(out, flat)
     return pd.DataFrame(rows)

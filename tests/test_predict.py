@@ -1,0 +1,70 @@
+"""Tests of gexnb.train.predict_file: streaming TSV output, bad lines, atomic output."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("keras")
+
+from gexnb import train  # noqa: E402
+from gexnb.data.sequences import encode_sequences  # noqa: E402
+from gexnb.errors import InputError  # noqa: E402
+from gexnb.models import build  # noqa: E402
+
+LENGTH = 20
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("model") / "m.keras"
+    build("metformin_bigru", length=LENGTH, n_layers=1, units=4).save(path)
+    return path
+
+
+def _write(path, seqs):
+    path.write_text("".join(f"{s}\t1.0\n" for s in seqs))
+    return path
+
+
+def test_predict_file_streams_in_chunks(tmp_path, model_path):
+    rng = np.random.default_rng(0)
+    seqs = ["".join(rng.choice(list("ACGT"), size=rng.integers(10, LENGTH + 1))) for _ in range(53)]
+    src = _write(tmp_path / "in.txt", seqs)
+    out = tmp_path / "pred.tsv"
+    n = train.predict_file(model_path, src, out, batch_size=8, chunk_size=10)
+    assert n == 53
+    table = pd.read_csv(out, sep="\t")
+    assert list(table.columns) == ["sequence", "prediction"]
+    assert table["sequence"].tolist() == seqs
+    model = train.load_model(model_path)
+    expected = train.predict(model, encode_sequences(seqs, length=LENGTH))
+    np.testing.assert_allclose(table["prediction"], expected, rtol=1e-5, atol=1e-6)
+
+
+def test_sequence_only_file(tmp_path, model_path):
+    src = tmp_path / "only.txt"
+    src.write_text("ACGT\nTTTT\n")
+    assert train.predict_file(model_path, src, tmp_path / "o.tsv") == 2
+
+
+def test_bad_lines_named_and_no_partial_output(tmp_path, model_path):
+    seqs = ["ACGT"] * 12 + ["ACXT"] + ["ACGT"]
+    out = tmp_path / "pred.tsv"
+    with pytest.raises(InputError, match="line 13"):
+        train.predict_file(model_path, _write(tmp_path / "bad.txt", seqs), out, chunk_size=5)
+    assert not out.exists()
+    assert not list(tmp_path.glob(".pred.tsv*"))  # no temporary file left behind
+    long = ["ACGT"] * 3 + ["A" * (LENGTH + 5)]
+    with pytest.raises(InputError, match="line 4.*longer"):
+        train.predict_file(model_path, _write(tmp_path / "long.txt", long), out, chunk_size=2)
+    n = train.predict_file(model_path, tmp_path / "long.txt", out, too_long="trim")
+    assert n == 4 and out.exists()
+
+
+def test_not_a_gexnb_model(tmp_path):
+    bogus = tmp_path / "bogus.keras"
+    bogus.write_text("hello")
+    with pytest.raises(InputError, match="bogus.keras"):
+        train.predict_file(bogus, _write(tmp_path / "in.txt", ["ACGT"]), tmp_path / "o.tsv")

@@ -1,0 +1,89 @@
+"""Tests of the notebook-02 pipeline (gexnb.pipelines.promoter) on small synthetic data."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("keras")
+
+from gexnb.errors import InputError, ParameterError  # noqa: E402
+from gexnb.pipelines import promoter as pp  # noqa: E402
+from gexnb.plot import promoter as pl  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    data = pp.load_promoters("", n_synthetic=300, length=120, seed=3, val_fraction=0.2)
+    result = pp.train_bigru(data, output_dir=out, n_layers=1, units=4, epochs=1, batch_size=64,
+                            precision="float32", verbose=0)  # fmt: skip
+    kmer = pp.fit_kmer(data, k_max=3)
+    return out, data, result, kmer
+
+
+def test_load_and_split():
+    data = pp.load_promoters("", n_synthetic=100, val_fraction=0.1, seed=1)
+    assert data.synthetic and data.codes.dtype == np.uint8 and data.codes.shape == (100, 142)
+    assert len(data.train_idx) == 90 and len(data.val_idx) == 10
+    assert not set(data.train_idx) & set(data.val_idx)
+    raw = data.frame["expression"].to_numpy()
+    median = np.median(raw[data.train_idx])
+    np.testing.assert_allclose(data.y, raw / (2 * median), rtol=1e-5)
+    np.testing.assert_allclose(data.denormalize(data.y), raw, rtol=1e-5)
+    ordered = pp.load_promoters("", n_synthetic=50, split="row_order", n_train=40)
+    np.testing.assert_array_equal(ordered.val_idx, np.arange(40, 50))
+    with pytest.raises(InputError, match="empty"):
+        pp.load_promoters("", n_synthetic=50, split="row_order", n_train=50)
+    with pytest.raises(ParameterError, match="split"):
+        pp.load_promoters("", n_synthetic=50, split="kfold")
+
+
+def test_evaluate_writes_metrics_and_predictions(trained):
+    out, data, result, kmer = trained
+    table = pp.evaluate(data, {"metformin_bigru": result.model, "kmer_ridge": kmer}, output_dir=out)
+    assert set(table["model"]) == {"metformin_bigru", "kmer_ridge"}
+    metrics = json.loads((out / "metrics.json").read_text())
+    for key in ("metformin_bigru/val/r2", "kmer_ridge/val/pearson", "kmer_ridge/train/fit_seconds"):
+        assert key in metrics
+    assert metrics["kmer_ridge/val/n"] == len(data.val_idx)
+    preds = pd.read_csv(out / "predictions_val.tsv", sep="\t")
+    assert len(preds) == len(data.val_idx) and "kmer_ridge" in preds
+    assert (out / "metformin_bigru.keras").is_file()
+
+
+def test_score_test_per_subset(trained, tmp_path):
+    out, data, result, kmer = trained
+    frame = data.frame.iloc[data.val_idx][["sequence", "expression"]].reset_index(drop=True)
+    frame["subsets"] = ["all_random;high_exp" if i % 2 else "all_random" for i in range(len(frame))]
+    codes = data.codes[data.val_idx]
+    table = pp.score_test(frame, codes, {"kmer_ridge": kmer}, output_dir=tmp_path)
+    assert set(table["subset"]) >= {"all", "all_random", "high_exp"}
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    expected = np.corrcoef(kmer.predict(codes), frame["expression"])[0, 1]
+    assert metrics["kmer_ridge/test/pearson"] == pytest.approx(expected, rel=1e-6)
+    assert metrics["kmer_ridge/test_all_random/pearson"] == pytest.approx(expected, rel=1e-6)
+    assert metrics["kmer_ridge/test_high_exp/n"] == len(frame) // 2
+
+
+def test_attention_and_figures(trained):
+    out, data, result, _ = trained
+    rows = data.val_idx[:20]
+    weights = pp.attention_by_position(result.model, data.codes[rows], batch_size=8)
+    assert weights.shape == (20, 120)
+    np.testing.assert_allclose(weights.sum(axis=1), 1.0, rtol=1e-5)
+    planted = pp.planted_attention(data, weights, rows)
+    assert set(planted["motif"]) == {"activator", "repressor", "tata"}
+    # A uniform attention map gives a ratio of exactly 1 at every motif.
+    uniform = pp.planted_attention(data, np.full_like(weights, 1 / 120), rows)
+    np.testing.assert_allclose(uniform["ratio"].dropna(), 1.0)
+    for fig in (
+        pl.learning_curves(result.history),
+        pl.predicted_vs_measured(np.arange(10.0), np.arange(10.0) + 1),
+        pl.error_by_expression(np.arange(50.0), {"a": np.arange(50.0)}, bins=5),
+        pl.attention_profile(weights, planted={"tata": np.array([3, -1, 50])}),
+    ):
+        assert fig.axes
