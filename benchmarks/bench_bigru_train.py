@@ -1,0 +1,134 @@
+"""Training throughput of the Metformin-121 BiGRU: gexnb's uint8 pipeline vs float32 one-hot.
+
+Two arms, each in its own child process (so peak memory, ``ru_maxrss``, is per arm):
+
+- ``uint8``: the gexnb model (``build("metformin_bigru")``) fed uint8 codes (one byte per
+  base); the one-hot happens inside the model. Both arms call ``model.fit`` so that the
+  checkpoint writing of ``gexnb.train.fit`` does not enter the timing.
+- ``onehot``: the same network without the one-hot layer, fed a float32 one-hot array
+  (``(n, 142, 4)``, 16 bytes per base) with plain ``model.fit``, as in the team's notebook.
+
+Throughput is sequences per second over the timed epochs (the first epoch, with tracing and
+compilation, is excluded), also given as microseconds per sequence per epoch (the team
+measured about 303 us on a P100). Usage::
+
+    python benchmarks/bench_bigru_train.py                       # 8 x 64, n=2048, batch 256
+    python benchmarks/bench_bigru_train.py --quick               # tiny, seconds
+    KERAS_BACKEND=torch python benchmarks/bench_bigru_train.py --backend torch \\
+        --precision mixed_float16 --n 65536 --batch 2048 --epochs 3   # on a GPU
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+
+def _child(args: argparse.Namespace) -> dict:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+    import numpy as np
+
+    from gexnb.data.sequences import ONE_HOT_TABLE
+    from gexnb.models import build
+
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    codes = rng.integers(0, 4, size=(args.n, args.length), dtype=np.uint8)
+    y = rng.random(args.n, dtype=np.float32)
+    keras.mixed_precision.set_dtype_policy(args.precision)
+    model = build("metformin_bigru", length=args.length, n_layers=args.layers, units=args.units)
+    if args.arm == "onehot":
+        x = ONE_HOT_TABLE[codes]  # float32 (n, length, 4), as plain Keras code would hold it
+        inputs = keras.Input(shape=(args.length, 4), dtype="float32")
+        h = inputs
+        for layer in model.layers[2:]:  # skip the input and one-hot layers
+            h = layer(h)
+        model = keras.Model(inputs, h)
+    else:
+        x = codes
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
+
+    class Timer(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.times: list[float] = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.times.append(time.perf_counter() - self.start)
+
+    timer = Timer()
+    model.fit(x, y, batch_size=args.batch, epochs=args.epochs, verbose=0, callbacks=[timer],
+              shuffle=True)  # fmt: skip
+    timed = timer.times[1:] or timer.times
+    seconds = sum(timed) / len(timed)
+    return {
+        "arm": args.arm,
+        "backend": keras.backend.backend(),
+        "precision": args.precision,
+        "params": int(model.count_params()),
+        "input_bytes": int(x.nbytes),
+        "epoch_seconds": seconds,
+        "sequences_per_s": args.n / seconds,
+        "us_per_sequence": 1e6 * seconds / args.n,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--layers", type=int, default=8)
+    parser.add_argument("--units", type=int, default=64)
+    parser.add_argument("--n", type=int, default=2048)
+    parser.add_argument("--batch", type=int, default=256)
+    parser.add_argument("--epochs", type=int, default=2, help="first epoch is not timed")
+    parser.add_argument("--length", type=int, default=142)
+    parser.add_argument("--backend", default=os.environ.get("KERAS_BACKEND", "tensorflow"),
+                        choices=["tensorflow", "jax", "torch"])  # fmt: skip
+    parser.add_argument("--precision", default="float32",
+                        choices=["float32", "mixed_float16", "mixed_bfloat16"])  # fmt: skip
+    parser.add_argument("--quick", action="store_true", help="tiny settings (seconds)")
+    parser.add_argument("--arm", choices=["uint8", "onehot"], help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.layers, args.units, args.n, args.batch = 1, 8, 256, 64
+    if args.arm:
+        print(json.dumps(_child(args)))
+        return 0
+    results = {}
+    env = dict(os.environ, KERAS_BACKEND=args.backend, TF_CPP_MIN_LOG_LEVEL="2")
+    for arm in ("uint8", "onehot"):
+        cmd = [sys.executable, __file__, "--arm", arm, *_forward(args)]
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+        results[arm] = json.loads(done.stdout.strip().splitlines()[-1])
+    params = results["uint8"]["params"]
+    print(f"Metformin-121 BiGRU {args.layers}x{args.units}, n={args.n}, batch={args.batch}, "
+          f"backend={args.backend}, precision={args.precision}, params={params:,}")  # fmt: skip
+    print(f"{'arm':8} {'seq/s':>10} {'us/seq':>9} {'input MB':>9} {'peak RSS MB':>12}")
+    for arm, r in results.items():
+        print(f"{arm:8} {r['sequences_per_s']:10.1f} {r['us_per_sequence']:9.1f} "
+              f"{r['input_bytes'] / 2**20:9.2f} {r['peak_rss_mb']:12.1f}")  # fmt: skip
+    ratio = results["uint8"]["sequences_per_s"] / results["onehot"]["sequences_per_s"]
+    print(f"throughput ratio uint8/onehot: {ratio:.2f}; input bytes ratio onehot/uint8: "
+          f"{results['onehot']['input_bytes'] / results['uint8']['input_bytes']:.0f}")  # fmt: skip
+    return 0
+
+
+def _forward(args: argparse.Namespace) -> list[str]:
+    return [
+        "--layers", str(args.layers), "--units", str(args.units), "--n", str(args.n),
+        "--batch", str(args.batch), "--epochs", str(args.epochs), "--length", str(args.length),
+        "--backend", args.backend, "--precision", args.precision,
+    ]  # fmt: skip
+
+
+if __name__ == "__main__":
+    sys.exit(main())
