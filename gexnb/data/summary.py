@@ -71,16 +71,18 @@ def base_composition(codes: Any) -> pd.Series:
     return pd.Series(fractions, index=list(BASE_ORDER), name="fraction")
 
 
-def base_composition_by_position(codes: Any) -> pd.DataFrame:
+def base_composition_by_position(codes: Any, *, min_coverage: float = 0.0) -> pd.DataFrame:
     """Fraction of each base at each aligned position (rows: positions, columns T C G A N).
 
-    Padding is excluded; a position where every sequence is padded gets NaN.
+    Padding is excluded. A position covered (not padded) in no sequence, or in a fraction of
+    the sequences below ``min_coverage``, gets NaN (few long sequences make noisy fractions).
     """
     arr = _codes(codes)
     counts = _counts(arr, axis=0).astype(float)  # (length, 5)
     total = counts.sum(axis=1, keepdims=True)
+    enough = (total > 0) & (total >= min_coverage * max(arr.shape[0], 1))
     with np.errstate(invalid="ignore", divide="ignore"):
-        fractions = np.where(total > 0, counts / np.where(total > 0, total, 1), np.nan)
+        fractions = np.where(enough, counts / np.where(total > 0, total, 1), np.nan)
     return pd.DataFrame(
         fractions, index=pd.RangeIndex(arr.shape[1], name="position"), columns=list(BASE_ORDER)
     )

@@ -79,7 +79,8 @@ def plot_gene_variance(
     landmarks: Any = (),
     title: str = "Per-gene variance",
 ) -> Any:
-    """Distribution of per-gene variance (log10 scale), landmark genes drawn separately."""
+    """Distribution of per-gene variance (log10 scale); landmark genes drawn separately, each
+    group normalised to its own density."""
     fig, axes = new_figure()
     ax = axes[0, 0]
     frame = pd.DataFrame({"variance": variance.to_numpy(dtype=float)}, index=variance.index)
@@ -88,8 +89,17 @@ def plot_gene_variance(
     marked = set(landmarks)
     frame["genes"] = ["landmark" if g in marked else "other" for g in frame.index]
     hue = "genes" if marked else None
-    sns.histplot(data=frame, x="log10 variance", hue=hue, bins=50, ax=ax, element="step")
-    ax.set(ylabel="genes", title=title)
+    sns.histplot(
+        data=frame,
+        x="log10 variance",
+        hue=hue,
+        bins=50,
+        ax=ax,
+        element="step",
+        stat="density",
+        common_norm=False,
+    )
+    ax.set(ylabel="density of genes", title=title)
     return fig
 
 
