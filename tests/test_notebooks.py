@@ -1,0 +1,37 @@
+"""Integration: every notebook in notebooks/ runs with the quick profile through the runner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from gexnb import runner
+from gexnb.io import METRIC_KEY_PATTERN
+
+PROJECT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = [p.stem for p in runner.list_notebooks(PROJECT)]
+
+
+@pytest.mark.parametrize("stem", NOTEBOOKS)
+def test_profiles_validate(stem, tmp_path):
+    for profile in runner.list_profiles(PROJECT, stem):
+        _, params, _ = runner.resolve_parameters(
+            stem, profile=profile, output_dir=tmp_path / profile, project_dir=PROJECT
+        )
+        assert "output_dir" in params
+    declared = runner.notebook_parameters(PROJECT / "notebooks" / f"{stem}.ipynb")
+    assert {"output_dir", "seed"} <= set(declared)
+
+
+@pytest.mark.notebooks
+@pytest.mark.parametrize("stem", NOTEBOOKS)
+def test_notebook_quick_profile(stem, tmp_path):
+    result = runner.run_notebook(
+        stem, profile="quick", output_dir=tmp_path / stem, project_dir=PROJECT, progress_bar=False
+    )
+    assert result.ok and result.executed_path.is_file()
+    metrics = json.loads((result.output_dir / "metrics.json").read_text())
+    assert metrics and all(METRIC_KEY_PATTERN.match(k) for k in metrics)
+    assert list(result.output_dir.rglob("*.png"))

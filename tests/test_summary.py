@@ -1,0 +1,62 @@
+"""Data summaries against hand-made codes and matrices."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gexnb.data import summary
+from gexnb.errors import InputError
+
+# codes T=0 C=1 G=2 A=3 N=4 PAD=5; rows: "TCGA", "GGN" (left-padded), "AA"
+CODES = np.array([[0, 1, 2, 3], [5, 2, 2, 4], [5, 5, 3, 3]], dtype=np.uint8)
+
+
+def test_lengths_and_distribution():
+    assert summary.sequence_lengths(CODES).tolist() == [4, 3, 2]
+    dist = summary.length_distribution(CODES)
+    assert dist.to_dict() == {2: 1, 3: 1, 4: 1}
+
+
+def test_base_composition_overall_and_by_position():
+    comp = summary.base_composition(CODES)  # 9 bases: T1 C1 G3 A3 N1
+    assert comp.to_dict() == pytest.approx(
+        {"T": 1 / 9, "C": 1 / 9, "G": 3 / 9, "A": 3 / 9, "N": 1 / 9}
+    )
+    pos = summary.base_composition_by_position(CODES)
+    assert pos.loc[0].tolist() == [1.0, 0, 0, 0, 0]
+    assert pos.loc[2].tolist() == pytest.approx([0, 0, 2 / 3, 1 / 3, 0])
+    masked = summary.base_composition_by_position(CODES, min_coverage=0.5)
+    assert masked.loc[0].isna().all() and not masked.loc[1].isna().any()
+
+
+def test_sequence_summary_known_values():
+    out = summary.sequence_summary(CODES, [1.0, 2.0, 6.0])
+    assert out["n_sequences"] == 3 and out["min_length"] == 2 and out["max_length"] == 4
+    assert out["mean_length"] == 3.0 and out["n_with_n"] == 1 and out["n_bases_n"] == 1
+    assert out["gc_fraction"] == pytest.approx(4 / 9)
+    assert out["expression_mean"] == 3.0 and out["expression_median"] == 2.0
+    assert out["expression_sd"] == pytest.approx(np.std([1, 2, 6], ddof=1))
+    with pytest.raises(InputError, match="2 expression values for 3 sequences"):
+        summary.sequence_summary(CODES, [1.0, 2.0])
+    with pytest.raises(InputError, match="0..5"):
+        summary.sequence_summary(np.array([[7]]))
+
+
+def test_expression_summary_and_metrics():
+    frame = pd.DataFrame(
+        {"LM1": [1.0, 3.0, 5.0], "LM2": [2.0, 2.0, 2.0], "TG1": [0.0, 1.0, 2.0]},
+    )
+    var = summary.gene_variance(frame)
+    assert var.index.tolist() == ["LM1", "TG1", "LM2"] and var["LM1"] == 4.0
+    out = summary.expression_summary(
+        frame, landmarks=["LM1", "LM2"], targets=["TG1"], requested_landmarks=4, top_k=1
+    )
+    assert out["n_samples"] == 3 and out["n_genes"] == 3
+    assert out["landmark_coverage"] == 0.5 and out["target_coverage"] == 1.0
+    assert out["n_zero_variance_genes"] == 1 and out["top_variable_genes"] == ["LM1"]
+    assert out["median_gene_variance"] == 1.0
+    metrics = summary.summary_metrics(out, split="all")
+    assert metrics["data/all/landmark_coverage"] == 0.5
+    assert "data/all/top_variable_genes" not in metrics
