@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from gexnb.errors import GexnbError
@@ -189,7 +188,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         too_long=args.too_long,
     )
-    print(f"predictions written to {out if out is not None else Path(args.output)}")
+    print(f"{out} predictions written to {args.output}")
     return 0
 
 

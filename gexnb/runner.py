@@ -23,13 +23,14 @@ and the executed notebook to open; :func:`run_all` reports it and goes on with t
 from __future__ import annotations
 
 import ast
+import contextlib
 import io
 import os
 import re
 import sys
 import time
 import tokenize
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -561,20 +562,20 @@ def run_notebook(
     _check_kernel(kernel)
     if progress_bar is None:
         progress_bar = sys.stderr.isatty()
-    os.environ.setdefault("GEXNB_DATA", str(data_dir(project)))
     executed = out / f"{path.stem}.ipynb"
     start = time.perf_counter()
     try:
-        papermill.execute_notebook(
-            str(path),
-            str(executed),
-            parameters=params,
-            kernel_name=kernel,
-            language="python",
-            cwd=str(out),
-            progress_bar=progress_bar,
-            log_output=False,
-        )
+        with _kernel_environment(GEXNB_DATA=str(data_dir(project))):
+            papermill.execute_notebook(
+                str(path),
+                str(executed),
+                parameters=params,
+                kernel_name=kernel,
+                language="python",
+                cwd=str(out),
+                progress_bar=progress_bar,
+                log_output=False,
+            )
     except PapermillExecutionError as exc:
         raise NotebookExecutionError(
             path.stem,
@@ -585,6 +586,23 @@ def run_notebook(
             executed_path=executed,
         ) from None
     return RunResult(path.stem, out, executed, params, time.perf_counter() - start)
+
+
+@contextlib.contextmanager
+def _kernel_environment(**defaults: str) -> Iterator[None]:
+    """Set environment defaults for the kernel a run starts, restoring ``os.environ`` after.
+
+    The kernel inherits the environment; setting ``GEXNB_DATA`` only for the duration of the
+    run keeps the calling process (a test session, a notebook) unchanged.
+    """
+    added = [name for name in defaults if name not in os.environ]
+    for name in added:
+        os.environ[name] = defaults[name]
+    try:
+        yield
+    finally:
+        for name in added:
+            os.environ.pop(name, None)
 
 
 def run_all(
