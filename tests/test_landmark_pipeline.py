@@ -223,3 +223,11 @@ def test_gpl96_real_data_selection(shared_data):
     assert data.report["landmark_id_type"] == "probe"
     assert data.report["groups"] == {"nakayama": 105, "chowdary": 104, "borovecki": 31}
     assert float(data.X.to_numpy().max()) < 17  # log2 of the largest MAS5 signal (85,552)
+
+
+def test_option_groups_fill_defaults_and_refuse_unknown_keys():
+    checks = pl.with_defaults({"zero_variance": "drop"}, pl.DATA_CHECK_DEFAULTS)
+    assert checks["zero_variance"] == "drop"
+    assert checks["nan"] == "error"
+    with pytest.raises(ParameterError, match="valid: nan"):
+        pl.with_defaults({"nans": "mean"}, pl.DATA_CHECK_DEFAULTS)

@@ -48,9 +48,53 @@ __all__ = [
     "describe_paper_models",
     "data_is_missing",
     "paper_dry_run",
+    "DATA_CHECK_DEFAULTS",
+    "CROSS_DEFAULTS",
+    "with_defaults",
 ]
 
 log = logging.getLogger(__name__)
+
+#: Input-check policies of notebook 03's ``data_checks`` parameter (see
+#: :func:`load_landmark_data` and :func:`prepare_split`).
+DATA_CHECK_DEFAULTS: dict[str, Any] = {
+    "nan": "error",
+    "duplicates": "mean",
+    "zero_variance": "error",
+    "max_missing_landmarks": 0.0,
+    "max_missing_targets": 1.0,
+}
+#: Options of notebook 03's ``cross`` parameter (the cross-platform test set).
+CROSS_DEFAULTS: dict[str, Any] = {
+    "expression_path": "",
+    "transform": "auto",
+    "gene_mismatch": "error",
+}
+
+
+def with_defaults(options: Mapping[str, Any] | None, defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """Fill a partial option mapping from ``defaults``, refusing unknown keys.
+
+    Parameters
+    ----------
+    options
+        What the user gave (a notebook parameter or a YAML profile may name only some keys).
+    defaults
+        The complete mapping of valid keys and their default values.
+
+    Raises
+    ------
+    ParameterError
+        If ``options`` holds a key that ``defaults`` does not, naming the valid ones.
+    """
+    options = dict(options or {})
+    unknown = sorted(set(options) - set(defaults))
+    if unknown:
+        raise ParameterError(
+            f"unknown option(s) {', '.join(unknown)}; valid: {', '.join(defaults)}"
+        )
+    return {**defaults, **options}
+
 
 #: Keras models trained through :func:`gexnb.train.fit`.
 DEEP_MODELS = ("dgex", "taaf_dgex", "egex")
