@@ -52,3 +52,63 @@ def test_errors():
         KmerRidge(ks=(1,)).fit(np.zeros((3, 5), dtype=np.uint8), np.zeros(2))
     with pytest.raises(InputError, match="2-D"):
         kmer_counts(np.zeros(5, dtype=np.uint8))
+
+
+def _standardized_ridge(codes: np.ndarray, y: np.ndarray, alpha: float, ks=(1, 2, 3)):
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    features = kmer_counts(codes, ks=ks).toarray().astype(np.float64)
+    return make_pipeline(StandardScaler(), Ridge(alpha=alpha)).fit(features, y), features
+
+
+@pytest.fixture(scope="module")
+def small_promoters():
+    frame = synthetic_promoters(600, seed=3)
+    return encode_sequences(frame["sequence"], length=142), frame["expression"].to_numpy()
+
+
+def test_loo_solver_matches_scaled_ridge(small_promoters):
+    codes, y = small_promoters
+    model = KmerRidge(ks=(1, 2, 3), alphas=(1.0, 30.0, 1000.0)).fit(codes, y)
+    assert model.solver_ == "loo" and model.n_fit_ == 600
+    reference, features = _standardized_ridge(codes, y, model.alpha_)
+    np.testing.assert_allclose(model.predict(codes), reference.predict(features), rtol=1e-4)
+
+
+def test_streamed_gram_solver_matches_scaled_ridge(small_promoters):
+    """The large-data solver (forced by dense_limit=0) fits the same model as sklearn."""
+    codes, y = small_promoters
+    alphas = (1.0, 30.0, 1000.0)
+    model = KmerRidge(ks=(1, 2, 3), alphas=alphas, dense_limit=0, chunk_rows=97).fit(codes, y)
+    assert model.solver_ == "holdout" and model.alpha_ in alphas
+    reference, features = _standardized_ridge(codes, y, model.alpha_)
+    np.testing.assert_allclose(model.predict(codes), reference.predict(features), rtol=1e-3)
+    # the penalty is the one with the smallest hold-out error: refit by hand to check
+    rng = np.random.default_rng(0)
+    order = rng.permutation(len(y))
+    hold, rest = np.sort(order[:60]), np.sort(order[60:])
+    errors = []
+    for alpha in alphas:
+        fitted, _ = _standardized_ridge(codes[rest], y[rest], alpha)
+        hold_features = kmer_counts(codes[hold], ks=(1, 2, 3)).toarray()
+        errors.append(np.mean((fitted.predict(hold_features) - y[hold]) ** 2))
+    assert model.alpha_ == alphas[int(np.argmin(errors))]
+
+
+def test_subsample_above_max_train(small_promoters):
+    codes, y = small_promoters
+    model = KmerRidge(ks=(1, 2), max_train=100, seed=5).fit(codes, y)
+    assert model.n_fit_ == 100
+    again = KmerRidge(ks=(1, 2), max_train=100, seed=5).fit(codes, y)
+    np.testing.assert_array_equal(model.predict(codes), again.predict(codes))
+
+
+def test_bad_settings_and_targets():
+    with pytest.raises(ParameterError, match="alphas"):
+        KmerRidge(alphas=(0.0,))
+    with pytest.raises(ParameterError, match="holdout"):
+        KmerRidge(holdout=1.5)
+    with pytest.raises(InputError, match="NaN"):
+        KmerRidge(ks=(1,)).fit(np.zeros((3, 5), dtype=np.uint8), np.array([1.0, np.nan, 2.0]))

@@ -29,6 +29,7 @@ __all__ = [
     "load_promoters",
     "train_bigru",
     "fit_kmer",
+    "predict_model",
     "evaluate",
     "load_test",
     "score_test",
@@ -192,18 +193,32 @@ def train_bigru(
     return result
 
 
-def fit_kmer(data: PromoterData, *, k_max: int = 6) -> Any:
-    """Fit the k-mer ridge baseline on the training rows (same split as the BiGRU)."""
+def fit_kmer(
+    data: PromoterData, *, k_max: int = 6, max_train: int = 200_000, seed: int = 0
+) -> Any:
+    """Fit the k-mer ridge baseline on the training rows (same split as the BiGRU).
+
+    At most ``max_train`` training rows are used (seeded subsample; the number is kept in
+    ``n_fit_`` and reported as ``kmer_ridge/train/n_fit``), see
+    :class:`~gexnb.models.kmer.KmerRidge`.
+    """
     from gexnb.models import build
 
     start = time.perf_counter()
-    model = build(KMER, k_max=k_max).fit(*data.split("train"))
+    model = build(KMER, k_max=k_max, max_train=max_train, seed=seed).fit(*data.split("train"))
     model.fit_seconds = time.perf_counter() - start
     return model
 
 
-def _predict(model: Any, codes: np.ndarray, batch_size: int) -> np.ndarray:
-    if hasattr(model, "pipeline_"):
+def predict_model(model: Any, codes: np.ndarray, batch_size: int = 2048) -> np.ndarray:
+    """Predict ``(n,)`` normalized targets for uint8 codes with a Keras model or the k-mer ridge.
+
+    Keras models stream through :func:`gexnb.train.predict` in batches of ``batch_size``;
+    the :class:`~gexnb.models.kmer.KmerRidge` baseline predicts in its own row chunks.
+    """
+    from gexnb.models.kmer import KmerRidge
+
+    if isinstance(model, KmerRidge):
         return model.predict(codes)
     from gexnb import train
 
@@ -232,7 +247,7 @@ def evaluate(
     val_pred = {}
     for name, model in models.items():
         for split, idx in (("train", data.train_idx), ("val", data.val_idx)):
-            pred = data.denormalize(_predict(model, data.codes[idx], batch_size))
+            pred = data.denormalize(predict_model(model, data.codes[idx], batch_size))
             true = data.frame["expression"].to_numpy()[idx]
             report = gm.regression_report(true, pred)
             rows.append({"model": name, "split": split, **report})
@@ -241,6 +256,8 @@ def evaluate(
                 val_pred[name] = pred
         if getattr(model, "fit_seconds", None) is not None:
             flat[f"{name}/train/fit_seconds"] = float(model.fit_seconds)
+        if getattr(model, "n_fit_", None) is not None:
+            flat[f"{name}/train/n_fit"] = int(model.n_fit_)
     table = pd.DataFrame({"sequence": data.frame["sequence"].to_numpy()[data.val_idx]})
     table["expression"] = data.frame["expression"].to_numpy()[data.val_idx]
     for name, pred in val_pred.items():
@@ -283,7 +300,7 @@ def score_test(
     rows, flat = [], {}
     table = frame[["sequence", "expression"]].copy()
     for name, model in models.items():
-        pred = _predict(model, codes, batch_size).astype("float64")
+        pred = predict_model(model, codes, batch_size).astype("float64")
         table[name] = pred
         score = gm.dream_score(true, pred, subsets=subsets)
         for subset, entry in score["subsets"].items():
