@@ -193,9 +193,7 @@ def train_bigru(
     return result
 
 
-def fit_kmer(
-    data: PromoterData, *, k_max: int = 6, max_train: int = 200_000, seed: int = 0
-) -> Any:
+def fit_kmer(data: PromoterData, *, k_max: int = 6, max_train: int = 200_000, seed: int = 0) -> Any:
     """Fit the k-mer ridge baseline on the training rows (same split as the BiGRU).
 
     At most ``max_train`` training rows are used (seeded subsample; the number is kept in
