@@ -78,7 +78,7 @@ def test_mixed_precision_keeps_attention_and_output_float32():
 def test_attention_weights_are_a_distribution():
     model = build("metformin_bigru", length=30, n_layers=1, units=4)
     layer = model.get_layer("attention")
-    hidden = keras.Model(model.inputs, layer.input)(np.zeros((3, 30), dtype=np.uint8))
+    hidden = keras.Model(model.inputs[0], layer.input)(np.zeros((3, 30), dtype=np.uint8))
     weights = keras.ops.convert_to_numpy(layer.attention_weights(hidden))
     assert weights.shape == (3, 30)
     np.testing.assert_allclose(weights.sum(axis=1), 1.0, rtol=1e-5)

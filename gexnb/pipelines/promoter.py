@@ -322,22 +322,14 @@ def score_test(
 def attention_by_position(model: Any, codes: np.ndarray, *, batch_size: int = 512) -> np.ndarray:
     """Attention weights ``(n, length)`` of the model's ContextAttention layer.
 
-    Built as the sub-model from the input to the attention layer's input (the hidden states),
-    then :meth:`gexnb.models.layers.ContextAttention.attention_weights`.
+    A thin alias of :func:`gexnb.explain.attention_weights` (empty ``codes`` give an empty
+    ``(0, length)`` array).
     """
-    import keras
+    from gexnb.explain import attention_weights
 
-    from gexnb.models.layers import ContextAttention
-
-    layer = next((x for x in model.layers if isinstance(x, ContextAttention)), None)
-    if layer is None:
-        raise ParameterError("the model has no ContextAttention layer")
-    hidden_model = keras.Model(model.inputs, layer.input)
-    parts = []
-    for start in range(0, len(codes), batch_size):
-        hidden = hidden_model(codes[start : start + batch_size], training=False)
-        parts.append(keras.ops.convert_to_numpy(layer.attention_weights(hidden)))
-    return np.concatenate(parts) if parts else np.zeros((0, codes.shape[1]), "float32")
+    if len(codes) == 0:
+        return np.zeros((0, np.shape(codes)[1]), "float32")
+    return attention_weights(model, codes, batch_size=batch_size)
 
 
 def planted_attention(data: PromoterData, weights: np.ndarray, rows: np.ndarray) -> pd.DataFrame:
