@@ -514,10 +514,23 @@ def _prebuild_for_collective(net: Any, strategy: Any, dataset: Any) -> None:
 
 def _patch_multiworker_reduce() -> None:
     """Keras 3 reduces scalar metrics over workers with ``axis=0``, which fails on rank-0
-    values under MultiWorkerMirroredStrategy; reduce those with ``axis=None`` instead."""
-    from keras.src.backend.tensorflow import trainer as tf_trainer
+    values under MultiWorkerMirroredStrategy; reduce those with ``axis=None`` instead.
 
-    if getattr(tf_trainer.reduce_per_replica, "_gexnb_patched", False):
+    This replaces a private Keras function (pinned Keras 3.5-3.x); if a Keras release
+    renames it, a warning says the workaround was not applied instead of failing.
+    """
+    try:
+        from keras.src.backend.tensorflow import trainer as tf_trainer
+
+        if getattr(tf_trainer.reduce_per_replica, "_gexnb_patched", False):
+            return
+    except (ImportError, AttributeError) as exc:
+        warnings.warn(
+            f"gexnb: Keras {keras.__version__} has no trainer.reduce_per_replica ({exc}); the "
+            "MultiWorkerMirroredStrategy metric-reduction workaround was not applied",
+            RuntimeWarning,
+            stacklevel=2,
+        )
         return
     original = tf_trainer.reduce_per_replica
 

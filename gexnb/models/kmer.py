@@ -6,10 +6,11 @@ padding or ``N`` are skipped), and fits a ridge regression on standardized count
 solvers give the same model (``StandardScaler`` then ``Ridge(alpha)``) and differ only in how
 the penalty is chosen and how much memory they need:
 
-* ``"loo"``, up to ``dense_limit`` matrix entries (about 11,700 sequences of 5,460 features):
+* ``"loo"``, up to ``dense_limit`` matrix entries (about 2,900 sequences of 5,460 features):
   the dense standardized matrix goes to scikit-learn's ``RidgeCV``, whose efficient
-  leave-one-out choice of the penalty costs one SVD (seconds to a minute; the sparse
-  ``RidgeCV`` path was ~5x slower on the 6,370-sequence DREAM demonstrator file).
+  leave-one-out choice of the penalty costs one SVD (seconds). Its cost grows as
+  ``n * features**2`` (151 s for the 6,370-sequence DREAM demonstrator file; scikit-learn's
+  sparse path took 427 s there).
 * ``"holdout"``, above it: the counts are streamed in chunks into the Gram matrix
   ``X^T X`` (features x features, float64), so memory stays at a few hundred MB whatever
   the number of sequences; the penalty is chosen on a seeded hold-out share of the rows
@@ -40,9 +41,10 @@ __all__ = ["kmer_counts", "n_kmer_features", "KmerRidge", "build_kmer_ridge"]
 
 #: Default penalty grid of the ridge regression.
 DEFAULT_ALPHAS = tuple(float(a) for a in np.logspace(-1, 6, 15))
-#: Largest ``n * features`` fitted with the dense leave-one-out solver (~11,700 sequences
-#: for k = 1..6, 0.5 GB of float64); above it the streamed Gram solver is used.
-DENSE_LIMIT = 64_000_000
+#: Largest ``n * features`` fitted with the dense leave-one-out solver (~2,900 sequences
+#: for k = 1..6); above it the streamed Gram solver is used, which is faster from there on
+#: (6,370 DREAM sequences: 151 s for ``RidgeCV``'s SVD, under 60 s for the Gram solver).
+DENSE_LIMIT = 16_000_000
 #: Largest number of training sequences used by default (larger sets are subsampled).
 DEFAULT_MAX_TRAIN = 200_000
 
