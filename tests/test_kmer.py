@@ -71,17 +71,17 @@ def small_promoters():
 
 def test_loo_solver_matches_scaled_ridge(small_promoters):
     codes, y = small_promoters
-    model = KmerRidge(ks=(1, 2, 3), alphas=(1.0, 30.0, 1000.0)).fit(codes, y)
+    model = KmerRidge(ks=(1, 2, 3), alphas=(1.0, 30.0, 1000.0), loo_max_rows=600).fit(codes, y)
     assert model.solver_ == "loo" and model.n_fit_ == 600
     reference, features = _standardized_ridge(codes, y, model.alpha_)
     np.testing.assert_allclose(model.predict(codes), reference.predict(features), rtol=1e-4)
 
 
 def test_streamed_gram_solver_matches_scaled_ridge(small_promoters):
-    """The large-data solver (forced by dense_limit=0) fits the same model as sklearn."""
+    """The large-data solver (forced by loo_max_rows=0) fits the same model as sklearn."""
     codes, y = small_promoters
     alphas = (1.0, 30.0, 1000.0)
-    model = KmerRidge(ks=(1, 2, 3), alphas=alphas, dense_limit=0, chunk_rows=97).fit(codes, y)
+    model = KmerRidge(ks=(1, 2, 3), alphas=alphas, loo_max_rows=0, chunk_rows=97).fit(codes, y)
     assert model.solver_ == "holdout" and model.alpha_ in alphas
     reference, features = _standardized_ridge(codes, y, model.alpha_)
     np.testing.assert_allclose(model.predict(codes), reference.predict(features), rtol=1e-3)

@@ -6,15 +6,17 @@ padding or ``N`` are skipped), and fits a ridge regression on standardized count
 solvers give the same model (``StandardScaler`` then ``Ridge(alpha)``) and differ only in how
 the penalty is chosen and how much memory they need:
 
-* ``"loo"``, up to ``dense_limit`` matrix entries (about 2,900 sequences of 5,460 features):
-  the dense standardized matrix goes to scikit-learn's ``RidgeCV``, whose efficient
-  leave-one-out choice of the penalty costs one SVD (seconds). Its cost grows as
-  ``n * features**2`` (151 s for the 6,370-sequence DREAM demonstrator file; scikit-learn's
-  sparse path took 427 s there).
+* ``"loo"``, up to ``loo_max_rows`` sequences (by default as many as there are features,
+  5,460 for k = 1..6): the sparse count matrix, scaled to unit variance, goes to
+  scikit-learn's ``RidgeCV``, whose efficient leave-one-out choice of the penalty costs one
+  eigendecomposition of the ``n x n`` kernel matrix. Above the number of features that path
+  switches to the covariance form with a cost of ``n * features**2`` *per penalty* (427 s on
+  the 6,370-sequence DREAM demonstrator file), so gexnb uses the next solver there.
 * ``"holdout"``, above it: the counts are streamed in chunks into the Gram matrix
-  ``X^T X`` (features x features, float64), so memory stays at a few hundred MB whatever
-  the number of sequences; the penalty is chosen on a seeded hold-out share of the rows
-  (``holdout``) from one eigendecomposition, then the model is refitted on all rows.
+  ``X^T X`` (features x features, float64), so memory stays near 2 GB whatever the number
+  of sequences; the penalty is chosen on a seeded hold-out share of the rows (``holdout``)
+  from one eigendecomposition, then the model is refitted on all rows (under a minute on
+  the same file).
 
 Training sets larger than ``max_train`` sequences are subsampled (seeded) before fitting:
 5,460 coefficients do not need 6 million sequences, and the number used is kept in
@@ -41,10 +43,6 @@ __all__ = ["kmer_counts", "n_kmer_features", "KmerRidge", "build_kmer_ridge"]
 
 #: Default penalty grid of the ridge regression.
 DEFAULT_ALPHAS = tuple(float(a) for a in np.logspace(-1, 6, 15))
-#: Largest ``n * features`` fitted with the dense leave-one-out solver (~2,900 sequences
-#: for k = 1..6); above it the streamed Gram solver is used, which is faster from there on
-#: (6,370 DREAM sequences: 151 s for ``RidgeCV``'s SVD, under 60 s for the Gram solver).
-DENSE_LIMIT = 16_000_000
 #: Largest number of training sequences used by default (larger sets are subsampled).
 DEFAULT_MAX_TRAIN = 200_000
 
@@ -116,8 +114,9 @@ class KmerRidge:
         Penalty grid.
     max_train
         Largest number of training sequences used; larger sets are subsampled (seeded).
-    dense_limit
-        Largest ``sequences x features`` fitted with the dense leave-one-out solver.
+    loo_max_rows
+        Largest number of sequences fitted with the leave-one-out solver (``None``: the
+        number of features).
     holdout
         Share of the rows held out to choose the penalty in the large-data solver.
     chunk_rows
@@ -132,7 +131,7 @@ class KmerRidge:
         ks: Sequence[int] = (1, 2, 3, 4, 5, 6),
         alphas: Sequence[float] = DEFAULT_ALPHAS,
         max_train: int = DEFAULT_MAX_TRAIN,
-        dense_limit: int = DENSE_LIMIT,
+        loo_max_rows: int | None = None,
         holdout: float = 0.1,
         chunk_rows: int = 8192,
         seed: int = 0,
@@ -146,7 +145,7 @@ class KmerRidge:
         if not 0 < float(holdout) < 1:
             raise ParameterError(f"holdout must be in (0, 1), got {holdout}")
         self.max_train = int(max_train)
-        self.dense_limit = int(dense_limit)
+        self.loo_max_rows = loo_max_rows
         self.holdout = float(holdout)
         self.chunk_rows = max(1, int(chunk_rows))
         self.seed = int(seed)
@@ -173,18 +172,21 @@ class KmerRidge:
             keep = np.sort(rng.choice(len(y), self.max_train, replace=False))
             codes, y = codes[keep], y[keep]
         self.n_fit_ = len(y)
-        if len(y) * n_kmer_features(self.ks) <= self.dense_limit:
+        loo_max_rows = n_kmer_features(self.ks) if self.loo_max_rows is None else self.loo_max_rows
+        if len(y) <= loo_max_rows:
             self._fit_loo(codes, y)
         else:
             self._fit_holdout(codes, y, rng)
         return self
 
     def _fit_loo(self, codes: np.ndarray, y: np.ndarray) -> None:
-        features = kmer_counts(codes, ks=self.ks).toarray().astype(np.float64)
-        scaler = StandardScaler().fit(features)
-        ridge = RidgeCV(alphas=self.alphas).fit(scaler.transform(features), y)
+        counts = kmer_counts(codes, ks=self.ks)
+        # unit variance without centering keeps the matrix sparse; the unpenalized
+        # intercept absorbs the centering, so this is the same model as full standardizing
+        scaler = StandardScaler(with_mean=False).fit(counts)
+        ridge = RidgeCV(alphas=self.alphas).fit(scaler.transform(counts), y)
         self.coef_ = ridge.coef_ / scaler.scale_
-        self.intercept_ = float(ridge.intercept_ - scaler.mean_ @ self.coef_)
+        self.intercept_ = float(ridge.intercept_)
         self.alpha_ = float(ridge.alpha_)
         self.solver_ = "loo"
 
@@ -266,13 +268,15 @@ class _GramStats:
         as in :class:`sklearn.preprocessing.StandardScaler`.
         """
         mean = self.sums / self.n
-        centered = self.gram - self.n * np.outer(mean, mean)
-        variance = np.maximum(np.diag(centered) / self.n, 0.0)
-        scale = np.sqrt(variance)
+        gram = self.gram.copy()
+        gram -= self.n * np.outer(mean, mean)
+        scale = np.sqrt(np.maximum(np.diag(gram) / self.n, 0.0))
         scale[scale < 10 * np.finfo(np.float64).eps] = 1.0
+        gram /= scale[:, None]
+        gram /= scale[None, :]
         y_mean = self.y_sum / self.n
         rhs = (self.xty - mean * self.y_sum) / scale
-        return centered / np.outer(scale, scale), rhs, mean, scale, y_mean
+        return gram, rhs, mean, scale, y_mean
 
 
 @register_model("kmer_ridge")
