@@ -69,32 +69,29 @@ def small_promoters():
     return encode_sequences(frame["sequence"], length=142), frame["expression"].to_numpy()
 
 
-def test_loo_solver_matches_scaled_ridge(small_promoters):
+def test_kernel_solver_matches_scaled_ridge(small_promoters):
     codes, y = small_promoters
     model = KmerRidge(ks=(1, 2, 3), alphas=(1.0, 30.0, 1000.0), loo_max_rows=600).fit(codes, y)
-    assert model.solver_ == "loo" and model.n_fit_ == 600
+    assert model.solver_ == "loo-kernel" and model.n_fit_ == 600
     reference, features = _standardized_ridge(codes, y, model.alpha_)
     np.testing.assert_allclose(model.predict(codes), reference.predict(features), rtol=1e-4)
 
 
-def test_streamed_gram_solver_matches_scaled_ridge(small_promoters):
-    """The large-data solver (forced by loo_max_rows=0) fits the same model as sklearn."""
+def test_streamed_gram_solver_matches_sklearn_leave_one_out(small_promoters):
+    """The large-data solver (forced by loo_max_rows=0): same LOO errors, penalty and model."""
+    from sklearn.linear_model import RidgeCV
+    from sklearn.preprocessing import StandardScaler
+
     codes, y = small_promoters
-    alphas = (1.0, 30.0, 1000.0)
+    alphas = (0.3, 30.0, 3000.0)
     model = KmerRidge(ks=(1, 2, 3), alphas=alphas, loo_max_rows=0, chunk_rows=97).fit(codes, y)
-    assert model.solver_ == "holdout" and model.alpha_ in alphas
-    reference, features = _standardized_ridge(codes, y, model.alpha_)
-    np.testing.assert_allclose(model.predict(codes), reference.predict(features), rtol=1e-3)
-    # the penalty is the one with the smallest hold-out error: refit by hand to check
-    rng = np.random.default_rng(0)
-    order = rng.permutation(len(y))
-    hold, rest = np.sort(order[:60]), np.sort(order[60:])
-    errors = []
-    for alpha in alphas:
-        fitted, _ = _standardized_ridge(codes[rest], y[rest], alpha)
-        hold_features = kmer_counts(codes[hold], ks=(1, 2, 3)).toarray()
-        errors.append(np.mean((fitted.predict(hold_features) - y[hold]) ** 2))
-    assert model.alpha_ == alphas[int(np.argmin(errors))]
+    assert model.solver_ == "loo-gram"
+    features = StandardScaler().fit_transform(kmer_counts(codes, ks=(1, 2, 3)).toarray())
+    reference = RidgeCV(alphas=alphas, store_cv_results=True).fit(features, y)
+    np.testing.assert_allclose(model.loo_mse_, reference.cv_results_.mean(axis=0), rtol=1e-5)
+    assert model.alpha_ == reference.alpha_
+    fitted, features = _standardized_ridge(codes, y, model.alpha_)
+    np.testing.assert_allclose(model.predict(codes), fitted.predict(features), rtol=1e-4)
 
 
 def test_subsample_above_max_train(small_promoters):
@@ -108,7 +105,5 @@ def test_subsample_above_max_train(small_promoters):
 def test_bad_settings_and_targets():
     with pytest.raises(ParameterError, match="alphas"):
         KmerRidge(alphas=(0.0,))
-    with pytest.raises(ParameterError, match="holdout"):
-        KmerRidge(holdout=1.5)
     with pytest.raises(InputError, match="NaN"):
         KmerRidge(ks=(1,)).fit(np.zeros((3, 5), dtype=np.uint8), np.array([1.0, np.nan, 2.0]))

@@ -6,17 +6,17 @@ padding or ``N`` are skipped), and fits a ridge regression on standardized count
 solvers give the same model (``StandardScaler`` then ``Ridge(alpha)``) and differ only in how
 the penalty is chosen and how much memory they need:
 
-* ``"loo"``, up to ``loo_max_rows`` sequences (by default as many as there are features,
-  5,460 for k = 1..6): the sparse count matrix, scaled to unit variance, goes to
+* ``"loo-kernel"``, up to ``loo_max_rows`` sequences (by default as many as there are
+  features, 5,460 for k = 1..6): the sparse count matrix, scaled to unit variance, goes to
   scikit-learn's ``RidgeCV``, whose efficient leave-one-out choice of the penalty costs one
-  eigendecomposition of the ``n x n`` kernel matrix. Above the number of features that path
-  switches to the covariance form with a cost of ``n * features**2`` *per penalty* (427 s on
-  the 6,370-sequence DREAM demonstrator file), so gexnb uses the next solver there.
-* ``"holdout"``, above it: the counts are streamed in chunks into the Gram matrix
-  ``X^T X`` (features x features, float64), so memory stays near 2 GB whatever the number
-  of sequences; the penalty is chosen on a seeded hold-out share of the rows (``holdout``)
-  from one eigendecomposition, then the model is refitted on all rows (under a minute on
-  the same file).
+  eigendecomposition of the ``n x n`` kernel matrix. Above the number of features that
+  path switches to the covariance form with a cost of ``n * features**2`` *per penalty*
+  (427 s on the 6,370-sequence DREAM demonstrator file), so gexnb uses the next solver.
+* ``"loo-gram"``, above it: the counts are streamed in chunks into the Gram matrix
+  ``X^T X`` (features x features, float64), eigendecomposed once, and a second streamed
+  pass computes the exact leave-one-out errors of every penalty (``(y_i - fitted_i) /
+  (1 - h_ii)``, with the unpenalized intercept in ``h_ii``), the same criterion as
+  ``RidgeCV``. Memory stays near 2 GB whatever the number of sequences.
 
 Training sets larger than ``max_train`` sequences are subsampled (seeded) before fitting:
 5,460 coefficients do not need 6 million sequences, and the number used is kept in
@@ -31,7 +31,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg
 import scipy.sparse as sp
 from sklearn.linear_model import RidgeCV
 from sklearn.preprocessing import StandardScaler
@@ -101,10 +100,11 @@ class KmerRidge:
     """Ridge regression on standardized k-mer counts, fit/predict on uint8 codes.
 
     Equivalent to ``make_pipeline(StandardScaler(), Ridge(alpha_))`` on
-    :func:`kmer_counts`; the penalty is chosen from ``alphas`` by leave-one-out
-    cross-validation (small data) or on a hold-out share of the rows (large data), see the
-    module docstring. After fitting, the model is kept as coefficients on the raw counts
-    (``coef_``, ``intercept_``), so prediction streams sparse count chunks.
+    :func:`kmer_counts`; the penalty is chosen from ``alphas`` by exact leave-one-out
+    cross-validation, through scikit-learn's ``RidgeCV`` (up to ``loo_max_rows`` sequences)
+    or a streamed Gram solver (above), see the module docstring. After fitting, the model is
+    kept as coefficients on the raw counts (``coef_``, ``intercept_``), so prediction streams
+    sparse count chunks.
 
     Parameters
     ----------
@@ -117,12 +117,10 @@ class KmerRidge:
     loo_max_rows
         Largest number of sequences fitted with the leave-one-out solver (``None``: the
         number of features).
-    holdout
-        Share of the rows held out to choose the penalty in the large-data solver.
     chunk_rows
         Rows per chunk when streaming counts (Gram accumulation and prediction).
     seed
-        Seed of the subsample and of the hold-out rows.
+        Seed of the subsample.
     """
 
     def __init__(
@@ -132,7 +130,6 @@ class KmerRidge:
         alphas: Sequence[float] = DEFAULT_ALPHAS,
         max_train: int = DEFAULT_MAX_TRAIN,
         loo_max_rows: int | None = None,
-        holdout: float = 0.1,
         chunk_rows: int = 8192,
         seed: int = 0,
     ) -> None:
@@ -142,11 +139,8 @@ class KmerRidge:
             raise ParameterError(f"alphas must be positive, got {self.alphas}")
         if int(max_train) < 2:
             raise ParameterError(f"max_train must be >= 2, got {max_train}")
-        if not 0 < float(holdout) < 1:
-            raise ParameterError(f"holdout must be in (0, 1), got {holdout}")
         self.max_train = int(max_train)
         self.loo_max_rows = loo_max_rows
-        self.holdout = float(holdout)
         self.chunk_rows = max(1, int(chunk_rows))
         self.seed = int(seed)
         self.coef_: np.ndarray | None = None
@@ -176,7 +170,7 @@ class KmerRidge:
         if len(y) <= loo_max_rows:
             self._fit_loo(codes, y)
         else:
-            self._fit_holdout(codes, y, rng)
+            self._fit_gram(codes, y)
         return self
 
     def _fit_loo(self, codes: np.ndarray, y: np.ndarray) -> None:
@@ -188,7 +182,7 @@ class KmerRidge:
         self.coef_ = ridge.coef_ / scaler.scale_
         self.intercept_ = float(ridge.intercept_)
         self.alpha_ = float(ridge.alpha_)
-        self.solver_ = "loo"
+        self.solver_ = "loo-kernel"
 
     def _gram(self, codes: np.ndarray, y: np.ndarray) -> _GramStats:
         n_features = n_kmer_features(self.ks)
@@ -207,27 +201,34 @@ class KmerRidge:
             stats.xty += counts.T @ y[start : start + self.chunk_rows]
         return stats
 
-    def _fit_holdout(self, codes: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> None:
-        order = rng.permutation(len(y))
-        n_hold = min(len(y) - 1, max(1, round(self.holdout * len(y))))
-        hold, rest = np.sort(order[:n_hold]), np.sort(order[n_hold:])
-        fit_stats = self._gram(codes[rest], y[rest])
-        hold_stats = self._gram(codes[hold], y[hold])
-        hold_counts = kmer_counts(codes[hold], ks=self.ks)
-        gram, rhs, mean, scale, y_mean = fit_stats.standardized()
+    def _fit_gram(self, codes: np.ndarray, y: np.ndarray) -> None:
+        stats = self._gram(codes, y)
+        gram, rhs, mean, scale, y_mean = stats.standardized()
         values, vectors = np.linalg.eigh(gram)
+        del gram
+        values = np.maximum(values, 0.0)
         projected = vectors.T @ rhs
-        errors = []
-        for alpha in self.alphas:
-            coef = (vectors @ (projected / (np.maximum(values, 0.0) + alpha))) / scale
-            pred = hold_counts @ coef + (y_mean - mean @ coef)
-            errors.append(float(np.mean((pred - y[hold]) ** 2)))
-        self.alpha_ = self.alphas[int(np.argmin(errors))]
-        gram, rhs, mean, scale, y_mean = (fit_stats + hold_stats).standardized()
-        gram[np.diag_indices_from(gram)] += self.alpha_
-        self.coef_ = scipy.linalg.solve(gram, rhs, assume_a="pos") / scale
+        alphas = np.asarray(self.alphas)
+        inverse = 1.0 / (values[:, None] + alphas[None, :])  # (features, penalties)
+        weights = projected[:, None] * inverse
+        # exact leave-one-out errors of ridge with an unpenalized intercept:
+        # (y_i - fitted_i) / (1 - h_ii), h_ii = 1/n + sum_j z_ij^2 / (value_j + alpha),
+        # z = standardized centered counts projected on the eigenvectors (a second pass)
+        squared_errors = np.zeros(len(alphas))
+        step = max(1, self.chunk_rows // 2)
+        for start in range(0, len(y), step):
+            counts = kmer_counts(codes[start : start + step], ks=self.ks).toarray()
+            projected_rows = ((counts - mean) / scale) @ vectors
+            fitted = y_mean + projected_rows @ weights
+            hat = 1.0 / stats.n + (projected_rows**2) @ inverse
+            residual = (y[start : start + step, None] - fitted) / (1.0 - hat)
+            squared_errors += np.sum(residual**2, axis=0)
+        best = int(np.argmin(squared_errors))
+        self.alpha_ = self.alphas[best]
+        self.loo_mse_ = squared_errors / stats.n
+        self.coef_ = (vectors @ weights[:, best]) / scale
         self.intercept_ = float(y_mean - mean @ self.coef_)
-        self.solver_ = "holdout"
+        self.solver_ = "loo-gram"
 
     def predict(self, codes: np.ndarray) -> np.ndarray:
         """Predict float32 targets ``(n,)`` for ``(n, length)`` codes, in row chunks."""
@@ -251,15 +252,6 @@ class _GramStats:
     xty: np.ndarray
     y_sum: float
     n: int
-
-    def __add__(self, other: _GramStats) -> _GramStats:
-        return _GramStats(
-            self.gram + other.gram,
-            self.sums + other.sums,
-            self.xty + other.xty,
-            self.y_sum + other.y_sum,
-            self.n + other.n,
-        )
 
     def standardized(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
         """Gram matrix and ``X^T y`` of the centered, unit-variance counts.
