@@ -31,7 +31,16 @@ import numpy as np
 from gexnb.errors import InputError, ParameterError
 from gexnb.io import atomic_path, ensure_output_dir, write_json_atomic, write_text_atomic
 
-__all__ = ["TrainResult", "fit", "predict", "predict_file", "load_model", "resolve_precision"]
+__all__ = [
+    "TrainResult",
+    "fit",
+    "predict",
+    "predict_file",
+    "load_model",
+    "resolve_precision",
+    "recalibrate_batchnorm",
+    "BatchNormRecalibration",
+]
 
 BEST_NAME = "best.keras"
 LAST_NAME = "last.keras"
@@ -175,6 +184,103 @@ def _is_chief() -> bool:
 
 
 # --------------------------------------------------------------------------- callbacks
+
+
+def _batchnorm_moments(values: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray, int]:
+    moved = np.moveaxis(np.asarray(values, dtype=np.float64), axis, -1)
+    flat = moved.reshape(-1, moved.shape[-1])
+    return flat.sum(axis=0), np.square(flat).sum(axis=0), len(flat)
+
+
+def recalibrate_batchnorm(
+    model: Any, x: Any, *, batch_size: int = 2048, max_samples: int | None = 20_000
+) -> int:
+    """Set the moving statistics of every BatchNormalization layer to those of ``x``.
+
+    "Precise BatchNorm" (Wu and Johnson, *Rethinking "Batch" in BatchNorm*, arXiv:2105.07576,
+    2021): the moving mean and variance that a BatchNormalization layer uses at inference
+    are an exponential average (momentum 0.99 in Keras) that needs several hundred training
+    steps to forget its initial values (mean 0, variance 1). After a short run (the real
+    profile of notebook 02 trains 45 steps per epoch) they are far from the statistics of
+    the layer's inputs, which compresses or shifts every prediction (in the DREAM 2022
+    BiGRU: validation R^2 0.02 at Pearson 0.50; 0.27 after recalibration). This replaces
+    them by the population mean and (biased) variance of the layer inputs over ``x``, layer
+    after layer in model order, with the weights unchanged. The team's full-scale run
+    (2,930 steps per epoch) is essentially unaffected.
+
+    Parameters
+    ----------
+    model
+        A functional ``keras.Model``; its top-level BatchNormalization layers are updated.
+    x
+        Model inputs (for example training rows), an array or a list of arrays.
+    batch_size
+        Rows per forward pass.
+    max_samples
+        Use at most this many leading rows of ``x`` (None: all).
+
+    Returns
+    -------
+    int
+        The number of BatchNormalization layers updated.
+    """
+    layers = [
+        layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)
+    ]
+    if not layers:
+        return 0
+    inputs = x if isinstance(x, (list, tuple)) else [x]
+    n_rows = len(inputs[0]) if max_samples is None else min(len(inputs[0]), int(max_samples))
+    if n_rows < 1:
+        raise InputError("recalibrate_batchnorm needs at least one input row")
+    step = max(1, int(batch_size))
+    model_inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
+    for layer in layers:
+        hidden_model = keras.Model(model_inputs, layer.input)
+        total = squares = None
+        count = 0
+        for start in range(0, n_rows, step):
+            batch = [np.asarray(a[start : min(start + step, n_rows)]) for a in inputs]
+            hidden = hidden_model(batch[0] if len(batch) == 1 else batch, training=False)
+            part_sum, part_squares, part_count = _batchnorm_moments(
+                keras.ops.convert_to_numpy(hidden), layer.axis
+            )
+            total = part_sum if total is None else total + part_sum
+            squares = part_squares if squares is None else squares + part_squares
+            count += part_count
+        mean = total / count
+        variance = np.maximum(squares / count - np.square(mean), 0.0)
+        layer.moving_mean.assign(mean.astype(layer.moving_mean.dtype))
+        layer.moving_variance.assign(variance.astype(layer.moving_variance.dtype))
+    return len(layers)
+
+
+class BatchNormRecalibration(keras.callbacks.Callback):
+    """Recalibrate BatchNorm statistics on training rows before every validation pass.
+
+    Runs :func:`recalibrate_batchnorm` in ``on_test_begin``, so that the validation loss
+    (and the best-epoch choice and checkpoints that follow it) use the statistics of the
+    inputs, not a moving average still close to its initial values.
+
+    Parameters
+    ----------
+    x
+        Training inputs (only the first ``max_samples`` rows are used).
+    batch_size, max_samples
+        As in :func:`recalibrate_batchnorm`.
+    """
+
+    def __init__(self, x: Any, *, batch_size: int = 2048, max_samples: int = 20_000) -> None:
+        super().__init__()
+        self.x = x
+        self.batch_size = int(batch_size)
+        self.max_samples = int(max_samples)
+
+    def on_test_begin(self, logs: dict[str, Any] | None = None) -> None:
+        recalibrate_batchnorm(
+            self.model, self.x, batch_size=self.batch_size, max_samples=self.max_samples
+        )
+
 
 
 class _Checkpoints(keras.callbacks.Callback):
@@ -330,6 +436,7 @@ def fit(
     seed: int | None = None,
     early_stopping: int | None = None,
     verbose: Any = "auto",
+    callbacks: Iterable[Any] = (),
 ) -> TrainResult:
     """Train a Keras model with checkpoints, resume, history files and distribution.
 
@@ -371,6 +478,10 @@ def fit(
         Patience in epochs on the monitored loss, or None.
     verbose
         ``"auto"`` (progress bar when interactive, one line per epoch otherwise), 0, 1 or 2.
+    callbacks
+        Extra Keras callbacks, run before the checkpoints (e.g.
+        :class:`BatchNormRecalibration`, so that validation and checkpoints see
+        recalibrated statistics).
 
     Returns
     -------
@@ -428,7 +539,7 @@ def fit(
         if validation is not None:
             validation = _check_xy(validation, "validation", net)
         checkpoints = _Checkpoints(out, monitor, history, best, write=_is_chief())
-        callbacks: list[Any] = [checkpoints, keras.callbacks.TerminateOnNaN()]
+        callbacks = [*callbacks, checkpoints, keras.callbacks.TerminateOnNaN()]
         if early_stopping is not None:
             callbacks.append(
                 keras.callbacks.EarlyStopping(monitor=monitor, patience=int(early_stopping))
