@@ -239,12 +239,13 @@ def recalibrate_batchnorm(
         hidden_model = keras.Model(model_inputs, layer.input)
         total = squares = None
         count = 0
-        for start in range(0, n_rows, step):
-            batch = [np.asarray(a[start : min(start + step, n_rows)]) for a in inputs]
-            hidden = hidden_model(batch[0] if len(batch) == 1 else batch, training=False)
-            part_sum, part_squares, part_count = _batchnorm_moments(
-                keras.ops.convert_to_numpy(hidden), layer.axis
+        chunk = 16 * step  # compiled predict over chunks bounds the memory of the hidden states
+        for start in range(0, n_rows, chunk):
+            batch = [np.asarray(a[start : min(start + chunk, n_rows)]) for a in inputs]
+            hidden = hidden_model.predict(
+                batch[0] if len(batch) == 1 else batch, batch_size=step, verbose=0
             )
+            part_sum, part_squares, part_count = _batchnorm_moments(hidden, layer.axis)
             total = part_sum if total is None else total + part_sum
             squares = part_squares if squares is None else squares + part_squares
             count += part_count
