@@ -224,9 +224,7 @@ def recalibrate_batchnorm(
     int
         The number of BatchNormalization layers updated.
     """
-    layers = [
-        layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)
-    ]
+    layers = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
     if not layers:
         return 0
     inputs = x if isinstance(x, (list, tuple)) else [x]
@@ -281,7 +279,6 @@ class BatchNormRecalibration(keras.callbacks.Callback):
         recalibrate_batchnorm(
             self.model, self.x, batch_size=self.batch_size, max_samples=self.max_samples
         )
-
 
 
 class _Checkpoints(keras.callbacks.Callback):
