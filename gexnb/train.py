@@ -19,6 +19,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -282,7 +283,12 @@ class BatchNormRecalibration(keras.callbacks.Callback):
 
 
 class _Checkpoints(keras.callbacks.Callback):
-    """Atomic best-so-far and per-epoch checkpoints plus the history as JSON and CSV."""
+    """Atomic best-so-far and full-state checkpoints plus the history as JSON and CSV.
+
+    With ``every_seconds`` 0 both are written after every epoch. Otherwise they are written
+    when at least ``every_seconds`` have passed since the last write, and at the end of
+    training; in between, the weights of a new best epoch are kept in memory.
+    """
 
     def __init__(
         self,
@@ -291,6 +297,7 @@ class _Checkpoints(keras.callbacks.Callback):
         history: dict[str, list[float]],
         best: float,
         write: bool,
+        every_seconds: float = 0.0,
     ) -> None:
         super().__init__()
         self.output_dir = output_dir
@@ -298,6 +305,10 @@ class _Checkpoints(keras.callbacks.Callback):
         self.history = history
         self.best = best
         self.write = write
+        self.every_seconds = float(every_seconds)
+        self._last_write = time.monotonic()
+        self._best_weights: list[np.ndarray] | None = None
+        self._unsaved_epoch: int | None = None
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         logs = dict(logs or {})
@@ -307,14 +318,37 @@ class _Checkpoints(keras.callbacks.Callback):
         improved = value is not None and np.isfinite(value) and value < self.best
         if improved:
             self.best = float(value)
+        self._unsaved_epoch = epoch
+        if self.every_seconds > 0:
+            if improved:
+                self._best_weights = [np.array(w) for w in self.model.get_weights()]
+            if time.monotonic() - self._last_write < self.every_seconds:
+                return
+        self._save(epoch, improved)
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        if self._unsaved_epoch is not None:
+            self._save(self._unsaved_epoch, improved=False)
+
+    def _save(self, epoch: int, improved: bool) -> None:
+        self._unsaved_epoch = None
+        self._last_write = time.monotonic()
+        best_weights, self._best_weights = self._best_weights, None
+        save_best = improved or best_weights is not None
         if not self.write:
             # Non-chief workers of a multi-worker run take part in the collective reads of
             # ``save`` too (TensorFlow's multi-worker checkpoint rule), into a scratch folder.
             with tempfile.TemporaryDirectory() as scratch:
-                for _ in range(2 if improved else 1):
+                for _ in range(2 if save_best else 1):
                     self.model.save(Path(scratch) / LAST_NAME)
             return
-        if improved:
+        if best_weights is not None:
+            current = self.model.get_weights()
+            self.model.set_weights(best_weights)
+            with atomic_path(self.output_dir / BEST_NAME) as tmp:
+                self.model.save(tmp)
+            self.model.set_weights(current)
+        elif improved:
             with atomic_path(self.output_dir / BEST_NAME) as tmp:
                 self.model.save(tmp)
         with atomic_path(self.output_dir / LAST_NAME) as tmp:
@@ -435,6 +469,7 @@ def fit(
     early_stopping: int | None = None,
     verbose: Any = "auto",
     callbacks: Iterable[Any] = (),
+    checkpoint_seconds: float = 0.0,
 ) -> TrainResult:
     """Train a Keras model with checkpoints, resume, history files and distribution.
 
@@ -480,6 +515,12 @@ def fit(
         Extra Keras callbacks, run before the checkpoints (e.g.
         :class:`BatchNormRecalibration`, so that validation and checkpoints see
         recalibrated statistics).
+    checkpoint_seconds
+        0 (default): write ``best.keras`` and ``last.keras`` after every epoch. Above 0:
+        write them at most this often and at the end of training, keeping a new best
+        epoch's weights in memory in between; for short epochs, where writing the files
+        costs as much as the epoch. An interrupted run then resumes from the last write.
+        Ignored (every epoch) under MultiWorkerMirroredStrategy.
 
     Returns
     -------
@@ -536,7 +577,10 @@ def fit(
         train = _check_xy(train, "train", net)
         if validation is not None:
             validation = _check_xy(validation, "validation", net)
-        checkpoints = _Checkpoints(out, monitor, history, best, write=_is_chief())
+        every_seconds = 0.0 if _collective(strategy) else max(0.0, float(checkpoint_seconds))
+        checkpoints = _Checkpoints(
+            out, monitor, history, best, write=_is_chief(), every_seconds=every_seconds
+        )
         callbacks = [*callbacks, checkpoints, keras.callbacks.TerminateOnNaN()]
         if early_stopping is not None:
             callbacks.append(

@@ -157,3 +157,51 @@ def test_predict_streams_chunks():
     chunked = train.predict(model, (x[i : i + 25] for i in range(0, 70, 25)), batch_size=16)
     np.testing.assert_allclose(whole, chunked, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(whole, model.predict(x, verbose=0)[:, 0], rtol=1e-4, atol=1e-5)
+
+
+class _Recorder(keras.callbacks.Callback):
+    """Keeps each epoch's weights, and whether a checkpoint was on disk before that epoch's."""
+
+    def __init__(self, folder, diverge_after: int) -> None:
+        super().__init__()
+        self.folder = folder
+        self.diverge_after = diverge_after
+        self.weights: list[list[np.ndarray]] = []
+        self.on_disk: list[bool] = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.weights.append([np.array(w) for w in self.model.get_weights()])
+        self.on_disk.append((self.folder / "last.json").exists())
+        if epoch + 1 == self.diverge_after:  # make later epochs worse: best != last
+            self.model.optimizer.learning_rate.assign(5.0)
+
+
+def _linear_data(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(scale=3.0, size=(256, 4)).astype("float32")
+    return x, (x @ np.array([1.0, -2.0, 0.5, 3.0], dtype="float32"))[:, None]
+
+
+def _linear() -> keras.Model:
+    return keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+
+
+@pytest.mark.parametrize("checkpoint_seconds", [0.0, 3600.0])
+def test_checkpoint_seconds_keeps_the_best_weights(tmp_path, checkpoint_seconds):
+    x, y = _linear_data()
+    recorder = _Recorder(tmp_path, diverge_after=3)
+    result = train.fit(
+        _linear, (x, y), (x[:64], y[:64]), epochs=6, batch_size=64, learning_rate=0.01,
+        optimizer="sgd", output_dir=tmp_path, seed=0, verbose=0, callbacks=[recorder],
+        checkpoint_seconds=checkpoint_seconds,
+    )  # fmt: skip
+    losses = result.history["val_loss"]
+    assert len(losses) == 6 and result.best_epoch < 6  # the test needs best != last
+    best_weights = recorder.weights[result.best_epoch - 1]
+    for got, want in zip(result.model.get_weights(), best_weights, strict=True):
+        np.testing.assert_array_equal(got, want)
+    state = json.loads((tmp_path / "last.json").read_text())
+    assert state["epoch"] == 6 and state["best"] == pytest.approx(min(losses))
+    assert len(json.loads((tmp_path / "history.json").read_text())["loss"]) == 6
+    # every epoch: a checkpoint exists from the second epoch on; an hour apart: none mid-run
+    assert recorder.on_disk == ([False] + [True] * 5 if checkpoint_seconds == 0 else [False] * 6)

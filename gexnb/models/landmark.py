@@ -533,6 +533,7 @@ def train_egex(
     seed: int | None = None,
     early_stopping: int | None = None,
     verbose: Any = "auto",
+    checkpoint_seconds: float = 0.0,
 ) -> EGEXResult:
     """Train E-GEX in its three phases with :func:`gexnb.train.fit`.
 
@@ -550,7 +551,7 @@ def train_egex(
         ``(X, Y)`` float arrays (landmarks, targets).
     epochs
         Epochs of every phase, or a triple (autoencoder, mapper, end-to-end).
-    batch_size, loss, seed, early_stopping, verbose
+    batch_size, loss, seed, early_stopping, verbose, checkpoint_seconds
         Passed to :func:`gexnb.train.fit` (``early_stopping``: patience in epochs, per phase;
         each phase keeps its best-validation weights).
     learning_rate, finetune_lr_factor, optimizer
@@ -579,6 +580,7 @@ def train_egex(
         "seed": seed,
         "verbose": verbose,
         "early_stopping": early_stopping,
+        "checkpoint_seconds": float(checkpoint_seconds),
     }
     histories: dict[str, dict[str, list[float]]] = {}
 

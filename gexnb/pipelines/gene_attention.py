@@ -45,6 +45,9 @@ __all__ = [
 
 #: The five deep models of seed 004.
 DEEP_MODELS = ("dnn", "lstm", "gru", "attention_lstm", "attention_gru")
+#: Checkpoint files are written at most this often (and at the end of training): epochs on a
+#: few hundred samples take a fraction of a second, about what writing a checkpoint costs.
+CHECKPOINT_SECONDS = 60.0
 #: Classical baselines (seed 002) run on the same folds.
 BASELINE_MODELS = ("linear", "ridge", "random_forest", "svr", "gradient_boosting")
 #: Metrics of the seed's table.
@@ -362,6 +365,7 @@ def cross_validate(
                     seed=int(seed) + fold,
                     early_stopping=early_stopping,
                     verbose=0,
+                    checkpoint_seconds=CHECKPOINT_SECONDS,
                 ).model
                 raw = np.asarray(predict(trained, x_te, batch_size=4096)).reshape(len(x_te), -1)
                 if keep_models:

@@ -98,6 +98,9 @@ def with_defaults(options: Mapping[str, Any] | None, defaults: Mapping[str, Any]
 
 #: Keras models trained through :func:`gexnb.train.fit`.
 DEEP_MODELS = ("dgex", "taaf_dgex", "egex")
+#: Checkpoint files are written at most this often (and at the end of training): the
+#: notebook's epochs take a fraction of a second, about what writing a checkpoint costs.
+CHECKPOINT_SECONDS = 60.0
 #: Keys of a model's parameter mapping that configure its training, not its architecture.
 TRAINING_KEYS = (
     "epochs",
@@ -613,6 +616,7 @@ def fit_model(
                 seed=seed,
                 early_stopping=train_kw.get("early_stopping"),
                 verbose=verbose,
+                checkpoint_seconds=CHECKPOINT_SECONDS,
             )
             history = res.histories.get("end_to_end", {})
             history = {
@@ -639,6 +643,7 @@ def fit_model(
                 seed=seed,
                 early_stopping=train_kw.get("early_stopping"),
                 verbose=verbose,
+                checkpoint_seconds=CHECKPOINT_SECONDS,
             )
             model, history = res.model, res.history
         target_idx = np.arange(n_tg)
