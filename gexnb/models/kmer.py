@@ -11,7 +11,8 @@ the penalty is chosen and how much memory they need:
   scikit-learn's ``RidgeCV``, whose efficient leave-one-out choice of the penalty costs one
   eigendecomposition of the ``n x n`` kernel matrix. Above the number of features that
   path switches to the covariance form with a cost of ``n * features**2`` *per penalty*
-  (427 s on the 6,370-sequence DREAM demonstrator file), so gexnb uses the next solver.
+  (245 s on the 6,370-sequence DREAM demonstrator file, against 28 s for the next solver;
+  ``benchmarks/bench_kmer.py``), so gexnb uses the next solver there.
 * ``"loo-gram"``, above it: the counts are streamed in chunks into the Gram matrix
   ``X^T X`` (features x features, float64), eigendecomposed once, and a second streamed
   pass computes the exact leave-one-out errors of every penalty (``(y_i - fitted_i) /
