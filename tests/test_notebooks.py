@@ -25,6 +25,17 @@ def test_profiles_validate(stem, tmp_path):
     assert {"output_dir", "seed"} <= set(declared)
 
 
+@pytest.mark.parametrize("stem", NOTEBOOKS)
+def test_papermill_parses_every_parameter_line(stem):
+    """papermill's own parser reads every declared parameter (else it warns 'unknown parameter'
+    on every run and JupyterLab's parameter inspection misses it)."""
+    import papermill
+
+    path = PROJECT / "notebooks" / f"{stem}.ipynb"
+    inspected = papermill.inspect_notebook(str(path))
+    assert set(inspected) == set(runner.notebook_parameters(path))
+
+
 @pytest.mark.notebooks
 @pytest.mark.parametrize("stem", NOTEBOOKS)
 def test_notebook_quick_profile(stem, tmp_path):
