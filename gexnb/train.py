@@ -225,34 +225,45 @@ def recalibrate_batchnorm(
     int
         The number of BatchNormalization layers updated.
     """
-    layers = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
-    if not layers:
+    return _recalibrate(_batchnorm_probes(model), x, batch_size, max_samples)
+
+
+def _batchnorm_probes(model: Any) -> list[tuple[Any, Any]]:
+    """``(layer, sub-model from the inputs to the layer's input)`` per top-level BatchNorm."""
+    model_inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
+    return [
+        (layer, keras.Model(model_inputs, layer.input))
+        for layer in model.layers
+        if isinstance(layer, keras.layers.BatchNormalization)
+    ]
+
+
+def _recalibrate(
+    probes: list[tuple[Any, Any]], x: Any, batch_size: int, max_samples: int | None
+) -> int:
+    if not probes:
         return 0
     inputs = x if isinstance(x, (list, tuple)) else [x]
     n_rows = len(inputs[0]) if max_samples is None else min(len(inputs[0]), int(max_samples))
     if n_rows < 1:
         raise InputError("recalibrate_batchnorm needs at least one input row")
     step = max(1, int(batch_size))
-    model_inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
-    for layer in layers:
-        hidden_model = keras.Model(model_inputs, layer.input)
-        total = squares = None
+    chunk = 16 * step  # compiled predict over chunks bounds the memory of the hidden states
+    for layer, hidden_model in probes:  # in model order: later inputs see earlier updates
+        total = squares = 0.0
         count = 0
-        chunk = 16 * step  # compiled predict over chunks bounds the memory of the hidden states
         for start in range(0, n_rows, chunk):
             batch = [np.asarray(a[start : min(start + chunk, n_rows)]) for a in inputs]
             hidden = hidden_model.predict(
                 batch[0] if len(batch) == 1 else batch, batch_size=step, verbose=0
             )
             part_sum, part_squares, part_count = _batchnorm_moments(hidden, layer.axis)
-            total = part_sum if total is None else total + part_sum
-            squares = part_squares if squares is None else squares + part_squares
-            count += part_count
+            total, squares, count = total + part_sum, squares + part_squares, count + part_count
         mean = total / count
         variance = np.maximum(squares / count - np.square(mean), 0.0)
         layer.moving_mean.assign(mean.astype(layer.moving_mean.dtype))
         layer.moving_variance.assign(variance.astype(layer.moving_variance.dtype))
-    return len(layers)
+    return len(probes)
 
 
 class BatchNormRecalibration(keras.callbacks.Callback):
@@ -275,11 +286,15 @@ class BatchNormRecalibration(keras.callbacks.Callback):
         self.x = x
         self.batch_size = int(batch_size)
         self.max_samples = int(max_samples)
+        self._probes: list[tuple[Any, Any]] | None = None
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self._probes = _batchnorm_probes(self.model)  # built once: predict compiles once
 
     def on_test_begin(self, logs: dict[str, Any] | None = None) -> None:
-        recalibrate_batchnorm(
-            self.model, self.x, batch_size=self.batch_size, max_samples=self.max_samples
-        )
+        if self._probes is None:
+            self._probes = _batchnorm_probes(self.model)
+        _recalibrate(self._probes, self.x, self.batch_size, self.max_samples)
 
 
 class _Checkpoints(keras.callbacks.Callback):
