@@ -111,19 +111,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         kernel=args.kernel,
     )
     print(f"{result.notebook}: ok in {result.seconds:.1f} s; outputs in {result.output_dir}")
-    metrics = result.output_dir / "metrics.json"
     if args.output_dir is None:
         runner.write_summary(result.output_dir.parent)
-    if metrics.is_file():
-        import pandas as pd
-
-        from gexnb.io import read_metrics
-
-        rows = [
-            (result.notebook, *str(k).split("/", 2), v) for k, v in read_metrics(metrics).items()
-        ]
-        frame = pd.DataFrame(rows, columns=runner.SUMMARY_COLUMNS)
-        print(runner.format_summary(frame.dropna(subset=["metric"])))
+    frame = runner.collect_summary(result.output_dir.parent, notebooks=[result.output_dir.name])
+    if len(frame):
+        print(runner.format_summary(frame))
     return 0
 
 
@@ -212,13 +204,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        0 on success, 1 if a notebook failed, 2 for a usage or input error.
+        0 on success, 1 if a notebook failed, 2 for a usage or input error, 130 after
+        Ctrl-C (SIGINT) and 143 after SIGTERM.
     """
-    from gexnb.runner import NotebookExecutionError
+    from gexnb.runner import NotebookExecutionError, RunInterrupted
 
     args = build_parser().parse_args(argv)
     try:
         return _COMMANDS[args.command](args)
+    except RunInterrupted as exc:
+        print(f"gexnb: {exc}", file=sys.stderr)
+        return exc.exit_code
     except NotebookExecutionError as exc:
         print(f"gexnb: error: {exc}", file=sys.stderr)
         return 1

@@ -7,19 +7,26 @@ so an interrupted run never leaves a half-written result behind.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import math
 import os
 import re
+import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from gexnb.errors import InputError
+from gexnb.errors import GexnbError, InputError
 
 __all__ = [
     "atomic_path",
+    "OutOfSpaceError",
+    "is_out_of_space",
+    "out_of_space",
+    "is_temporary_name",
     "write_text_atomic",
     "write_json_atomic",
     "write_table_atomic",
@@ -53,27 +60,105 @@ def ensure_output_dir(path: str | os.PathLike) -> Path:
     return out
 
 
+class OutOfSpaceError(GexnbError, OSError):
+    """The disk (or quota) holding an output file is full; the message names the file."""
+
+
+_NO_SPACE = {errno.ENOSPC, errno.EDQUOT} if hasattr(errno, "EDQUOT") else {errno.ENOSPC}
+
+
+def is_out_of_space(exc: BaseException) -> bool:
+    """Whether ``exc`` (or an exception it was raised from) reports a full disk or quota."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in _NO_SPACE:
+            return True
+        if "no space left on device" in str(current).lower():
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def out_of_space(path: str | os.PathLike) -> OutOfSpaceError:
+    """The one-line error for a full disk while writing ``path`` (free space included)."""
+    target = Path(path)
+    try:
+        free = shutil.disk_usage(target.parent if target.parent.exists() else ".").free
+        tail = f" ({free:,} bytes free)"
+    except OSError:
+        tail = ""
+    return OutOfSpaceError(errno.ENOSPC, f"{target}: no space left on device{tail}")
+
+
+def _temporary_name(target: Path, suffix: str | None) -> Path:
+    """A unique, not yet existing name next to ``target`` (hidden, with ``.tmp`` in it)."""
+    ending = suffix if suffix is not None else "".join(target.suffixes)
+    token = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
+    return target.with_name(f".{target.name}.{token}.tmp{ending}")
+
+
+def is_temporary_name(name: str) -> bool:
+    """Whether ``name`` is a temporary file of :func:`atomic_path` (left by a killed writer)."""
+    return _TEMPORARY_PATTERN.match(name) is not None
+
+
+_TEMPORARY_PATTERN = re.compile(r"^\..+\.\d+-[0-9a-f]{12}\.tmp(\..*)?$")
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it onto ``path`` on success.
 
-    The temporary file keeps the suffix of ``path`` (or ``suffix``) so that writers that
-    dispatch on the extension (``.keras``, ``.parquet``, ``.png``) still work. On an exception
-    the temporary file is removed and ``path`` is left untouched.
+    The temporary path is not created in advance (writers create it, with the permissions
+    of the user's umask, so colleagues sharing the folder can read the result) and keeps
+    the suffix of ``path`` (or ``suffix``) so that writers that dispatch on the extension
+    (``.keras``, ``.parquet``, ``.png``) still work. Its contents are flushed to disk before
+    the rename. On an exception the temporary file is removed and ``path`` is left
+    untouched; a full disk becomes :class:`OutOfSpaceError` naming ``path``.
+
+    Raises
+    ------
+    OutOfSpaceError
+        If the disk or quota is full.
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.name}.", suffix=suffix or "".join(target.suffixes)
-    )
-    os.close(fd)
-    tmp = Path(tmp_name)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        if is_out_of_space(exc):
+            raise out_of_space(target) from None
+        raise
+    tmp = _temporary_name(target, suffix)
     try:
         yield tmp
+        _fsync(tmp)
         os.replace(tmp, target)
+    except BaseException as exc:
+        if isinstance(exc, Exception) and is_out_of_space(exc):
+            raise out_of_space(target) from None
+        raise
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        with contextlib.suppress(OSError):
+            if tmp.is_dir() and not tmp.is_symlink():
+                shutil.rmtree(tmp)
+            else:
+                tmp.unlink(missing_ok=True)
+
+
+def _fsync(path: Path) -> None:
+    """Flush a written file to disk (a no-op for folders and where fsync is unsupported)."""
+    if not path.is_file():
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        if exc.errno in _NO_SPACE:
+            raise
+    finally:
+        os.close(fd)
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> Path:

@@ -27,7 +27,9 @@ import contextlib
 import io
 import os
 import re
+import signal
 import sys
+import threading
 import time
 import tokenize
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -38,13 +40,15 @@ from typing import Any
 import yaml
 
 from gexnb.errors import GexnbError, InputError, ParameterError
-from gexnb.io import ensure_output_dir, read_metrics, write_table_atomic
+from gexnb.io import ensure_output_dir, read_metrics, write_table_atomic, write_text_atomic
+from gexnb.rundir import OutputLock, RunRecord, read_manifest, remove_previous_outputs
 
 __all__ = [
     "PROFILES",
     "DEFAULT_KERNEL",
     "NotebookParameter",
     "NotebookExecutionError",
+    "RunInterrupted",
     "RunResult",
     "find_project_dir",
     "list_notebooks",
@@ -69,7 +73,9 @@ __all__ = [
 PROFILES = ("quick", "real", "paper")
 #: Name of the Jupyter kernel that ``make install`` registers.
 DEFAULT_KERNEL = "gexnb"
-SUMMARY_COLUMNS = ["notebook", "model", "split", "metric", "value"]
+SUMMARY_COLUMNS = ["notebook", "model", "split", "metric", "value", "status", "run_started"]
+#: Seconds a kernel gets to stop after an interrupt before it is killed.
+INTERRUPT_GRACE_SECONDS = 10.0
 
 _NOTEBOOK_PATTERN = re.compile(r"^\d\d_.+\.ipynb$")
 _ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -114,6 +120,31 @@ class NotebookExecutionError(GexnbError):
         super().__init__(
             f"notebook {notebook} failed{where}: {ename}: {evalue} (see {self.executed_path})"
         )
+
+
+class RunInterrupted(GexnbError):
+    """A run was stopped by SIGINT (Ctrl-C) or SIGTERM; the kernel was stopped.
+
+    Attributes
+    ----------
+    signum
+        The signal received.
+    exit_code
+        The conventional exit status: 128 + the signal number (130 for Ctrl-C, 143 for
+        SIGTERM).
+    executed_path
+        The partial executed notebook (valid, up to the interrupted cell), if known.
+    """
+
+    def __init__(self, signum: int, *, notebook: str = "", executed_path: Path | None = None):
+        self.signum = int(signum)
+        self.exit_code = 128 + self.signum
+        self.notebook = notebook
+        self.executed_path = executed_path
+        name = signal.Signals(self.signum).name
+        where = f" {notebook}" if notebook else ""
+        partial = f"; partial notebook: {executed_path}" if executed_path else ""
+        super().__init__(f"interrupted ({name}): stopped{where}{partial}")
 
 
 @dataclass(frozen=True)
@@ -564,28 +595,155 @@ def run_notebook(
         progress_bar = sys.stderr.isatty()
     executed = out / f"{path.stem}.ipynb"
     start = time.perf_counter()
-    try:
-        with _kernel_environment(GEXNB_DATA=str(data_dir(project))):
-            papermill.execute_notebook(
-                str(path),
-                str(executed),
-                parameters=params,
-                kernel_name=kernel,
-                language="python",
-                cwd=str(out),
-                progress_bar=progress_bar,
-                log_output=False,
+    with OutputLock(out, what=f"gexnb run {path.stem} --profile {profile}"):
+        remove_previous_outputs(out)
+        record = RunRecord(out, path.stem, profile, dict(params))
+        record.write()
+        try:
+            with _kernel_environment(GEXNB_DATA=str(data_dir(project))):
+                _interruptible(
+                    lambda: papermill.execute_notebook(
+                        str(path),
+                        _ATOMIC_SCHEME + str(executed),
+                        parameters=params,
+                        kernel_name=kernel,
+                        language="python",
+                        cwd=str(out),
+                        progress_bar=progress_bar,
+                        log_output=False,
+                    ),
+                    notebook=path.stem,
+                    executed_path=executed,
+                )
+        except PapermillExecutionError as exc:
+            error = NotebookExecutionError(
+                path.stem,
+                cell_index=exc.cell_index,
+                exec_count=exc.exec_count,
+                ename=exc.ename,
+                evalue=exc.evalue,
+                executed_path=executed,
             )
-    except PapermillExecutionError as exc:
-        raise NotebookExecutionError(
-            path.stem,
-            cell_index=exc.cell_index,
-            exec_count=exc.exec_count,
-            ename=exc.ename,
-            evalue=exc.evalue,
-            executed_path=executed,
-        ) from None
+            record.finish("failed", error=str(error))
+            raise error from None
+        except RunInterrupted as exc:
+            record.finish("interrupted", error=str(exc))
+            raise
+        except BaseException as exc:
+            record.finish("failed", error=f"{type(exc).__name__}: {exc}")
+            raise
+        record.finish("ok")
     return RunResult(path.stem, out, executed, params, time.perf_counter() - start)
+
+
+# Papermill writes the executed notebook after every cell; through this I/O handler each
+# write goes to a temporary name and is renamed, so the file on disk is always a valid
+# notebook (also after Ctrl-C, a kill or a full disk).
+_ATOMIC_SCHEME = "gexnb-atomic://"
+
+
+class _AtomicNotebookIO:
+    """papermill I/O handler for ``gexnb-atomic://<path>``: atomic local writes."""
+
+    @staticmethod
+    def _local(path: str) -> str:
+        return path[len(_ATOMIC_SCHEME) :] if path.startswith(_ATOMIC_SCHEME) else path
+
+    @classmethod
+    def read(cls, path: str) -> str:
+        return Path(cls._local(path)).read_text(encoding="utf-8")
+
+    @classmethod
+    def write(cls, buf: str, path: str) -> None:
+        write_text_atomic(cls._local(path), buf)
+
+    @classmethod
+    def listdir(cls, path: str) -> list[str]:
+        local = cls._local(path)
+        return [os.path.join(local, name) for name in os.listdir(local)]
+
+    @classmethod
+    def pretty_path(cls, path: str) -> str:
+        return cls._local(path)
+
+
+def _register_atomic_io() -> None:
+    from papermill.iorw import papermill_io
+
+    if not any(scheme == _ATOMIC_SCHEME for scheme, _ in papermill_io._handlers):
+        papermill_io.register(_ATOMIC_SCHEME, _AtomicNotebookIO)
+
+
+def _kernel_processes() -> list[Any]:
+    """Jupyter kernels started by this process (children running ``ipykernel``)."""
+    import psutil
+
+    kernels = []
+    for child in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            if any("ipykernel" in part for part in child.cmdline()):
+                kernels.append(child)
+    return kernels
+
+
+def _signal_kernels(signum: int) -> None:
+    import psutil
+
+    for kernel in _kernel_processes():
+        with contextlib.suppress(psutil.Error):
+            kernel.send_signal(signum)
+
+
+def _interruptible(run: Any, *, notebook: str, executed_path: Path) -> Any:
+    """Call ``run()`` so that SIGINT/SIGTERM stop the kernel and raise :class:`RunInterrupted`.
+
+    Jupyter kernels run in their own session, so Ctrl-C in a terminal never reaches them, and
+    nbclient turns the signal into a kernel shutdown that a busy kernel may ignore (the run
+    then went on and exited 0). Here ``run`` executes in a worker thread while the main
+    thread takes the signals: the first one interrupts the kernel (like JupyterLab's stop
+    button: the cell raises ``KeyboardInterrupt`` and papermill saves the notebook up to
+    there); a kernel still running after :data:`INTERRUPT_GRACE_SECONDS`, or a second signal,
+    kills it.
+    """
+    _register_atomic_io()
+    if threading.current_thread() is not threading.main_thread():
+        return run()
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = run()
+        except BaseException as exc:  # handed to the main thread
+            outcome["error"] = exc
+
+    received: list[int] = []
+
+    def on_signal(signum: int, frame: Any) -> None:
+        received.append(signum)
+        _signal_kernels(signal.SIGINT if len(received) == 1 else signal.SIGKILL)
+
+    handled = (signal.SIGINT, signal.SIGTERM)
+    previous = {s: signal.signal(s, on_signal) for s in handled}
+    worker = threading.Thread(target=target, name=f"gexnb-{notebook}", daemon=True)
+    try:
+        worker.start()
+        deadline: float | None = None
+        while worker.is_alive():
+            worker.join(0.2)
+            if received and deadline is None:
+                deadline = time.monotonic() + INTERRUPT_GRACE_SECONDS
+            if deadline is not None and time.monotonic() > deadline:
+                _signal_kernels(signal.SIGKILL)
+                deadline = float("inf")
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    if received:
+        partial = executed_path if executed_path.is_file() else None
+        raise RunInterrupted(received[0], notebook=notebook, executed_path=partial)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
 
 
 @contextlib.contextmanager
@@ -645,48 +803,74 @@ def run_all(
     root = Path(runs_dir).resolve() if runs_dir is not None else project / "runs" / profile
     log = log if log is not None else sys.stderr
     results: list[RunResult] = []
-    for path in paths:
-        print(f"[gexnb] running {path.stem} (profile {profile}) ...", file=log, flush=True)
-        out = root / path.stem
-        start = time.perf_counter()
-        try:
-            result = run_notebook(
-                path,
-                profile=profile,
-                overrides=overrides,
-                output_dir=out,
-                project_dir=project,
-                kernel=kernel,
-                progress_bar=progress_bar,
-                ignore_unknown_overrides=True,
-            )
-            print(f"[gexnb] {path.stem}: ok in {result.seconds:.1f} s", file=log, flush=True)
-        except Exception as exc:  # report every failure, then go on with the next notebook
-            if not isinstance(exc, GexnbError):
-                exc = GexnbError(f"notebook {path.stem} could not run: {type(exc).__name__}: {exc}")
-            result = RunResult(
-                path.stem,
-                out,
-                out / f"{path.stem}.ipynb",
-                seconds=time.perf_counter() - start,
-                error=exc,
-            )
-            print(f"[gexnb] {path.stem}: FAILED: {exc}", file=log, flush=True)
-        results.append(result)
-    write_summary(root)
+    try:
+        for path in paths:
+            print(f"[gexnb] running {path.stem} (profile {profile}) ...", file=log, flush=True)
+            out = root / path.stem
+            start = time.perf_counter()
+            try:
+                result = run_notebook(
+                    path,
+                    profile=profile,
+                    overrides=overrides,
+                    output_dir=out,
+                    project_dir=project,
+                    kernel=kernel,
+                    progress_bar=progress_bar,
+                    ignore_unknown_overrides=True,
+                )
+                print(f"[gexnb] {path.stem}: ok in {result.seconds:.1f} s", file=log, flush=True)
+            except RunInterrupted as exc:
+                results.append(
+                    RunResult(
+                        path.stem,
+                        out,
+                        out / f"{path.stem}.ipynb",
+                        seconds=time.perf_counter() - start,
+                        error=exc,
+                    )
+                )
+                raise
+            except Exception as exc:  # report every failure, then go on with the next notebook
+                if not isinstance(exc, GexnbError):
+                    exc = GexnbError(
+                        f"notebook {path.stem} could not run: {type(exc).__name__}: {exc}"
+                    )
+                result = RunResult(
+                    path.stem,
+                    out,
+                    out / f"{path.stem}.ipynb",
+                    seconds=time.perf_counter() - start,
+                    error=exc,
+                )
+                print(f"[gexnb] {path.stem}: FAILED: {exc}", file=log, flush=True)
+            results.append(result)
+    finally:  # the summary of this invocation only, also after an interrupt
+        if results:
+            write_summary(root, notebooks=[r.notebook for r in results])
     return results
 
 
 # --------------------------------------------------------------------------- summary
 
 
-def collect_summary(runs_dir: str | os.PathLike) -> Any:
-    """Gather ``<runs_dir>/*/metrics.json`` into a long DataFrame.
+def collect_summary(runs_dir: str | os.PathLike, *, notebooks: Iterable[str] | None = None) -> Any:
+    """Gather ``<runs_dir>/<notebook>/metrics.json`` into a long DataFrame.
+
+    Parameters
+    ----------
+    runs_dir
+        Folder holding one run folder per notebook.
+    notebooks
+        Only these notebooks (default: every folder with a ``metrics.json`` or ``run.json``).
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``notebook, model, split, metric, value``, sorted.
+        Columns ``notebook, model, split, metric, value, status, run_started``, sorted;
+        ``status`` and ``run_started`` come from each folder's ``run.json``. A notebook that
+        failed or was interrupted before writing metrics gets one row with its status and
+        empty model/split/metric, so it is never mistaken for an earlier success.
 
     Raises
     ------
@@ -697,12 +881,26 @@ def collect_summary(runs_dir: str | os.PathLike) -> Any:
 
     import pandas as pd
 
+    root = Path(runs_dir)
+    if notebooks is None:
+        folders = sorted(
+            {p.parent for p in root.glob("*/metrics.json")}
+            | {p.parent for p in root.glob("*/run.json")}
+        )
+    else:
+        folders = [root / name for name in notebooks]
     rows: list[dict[str, Any]] = []
-    for path in sorted(Path(runs_dir).glob("*/metrics.json")):
-        try:
-            metrics = read_metrics(path)
-        except (OSError, json.JSONDecodeError) as exc:
-            raise InputError(f"cannot read metrics ({exc})", path=str(path)) from exc
+    for folder in folders:
+        manifest = read_manifest(folder) or {}
+        status = manifest.get("status") or "unknown"
+        started = manifest.get("started") or ""
+        path = folder / "metrics.json"
+        metrics: dict[str, Any] = {}
+        if path.is_file():
+            try:
+                metrics = read_metrics(path)
+            except (OSError, json.JSONDecodeError) as exc:
+                raise InputError(f"cannot read metrics ({exc})", path=str(path)) from exc
         for key, value in metrics.items():
             parts = str(key).split("/")
             if len(parts) != 3:
@@ -712,20 +910,28 @@ def collect_summary(runs_dir: str | os.PathLike) -> Any:
             model, split, metric = parts
             rows.append(
                 {
-                    "notebook": path.parent.name,
+                    "notebook": folder.name,
                     "model": model,
                     "split": split,
                     "metric": metric,
                     "value": float("nan") if value is None else float(value),
+                    "status": status,
+                    "run_started": started,
                 }
+            )
+        if not metrics and status != "ok":
+            rows.append(
+                dict.fromkeys(SUMMARY_COLUMNS, "")
+                | {"notebook": folder.name, "value": float("nan"), "status": status}
+                | {"run_started": started}
             )
     frame = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
     return frame.sort_values(SUMMARY_COLUMNS[:4], kind="stable").reset_index(drop=True)
 
 
-def write_summary(runs_dir: str | os.PathLike) -> Path:
-    """Write :func:`collect_summary` of ``runs_dir`` to ``<runs_dir>/summary.csv`` atomically."""
-    frame = collect_summary(runs_dir)
+def write_summary(runs_dir: str | os.PathLike, *, notebooks: Iterable[str] | None = None) -> Path:
+    """Write :func:`collect_summary` to ``<runs_dir>/summary.csv`` atomically."""
+    frame = collect_summary(runs_dir, notebooks=notebooks)
     return write_table_atomic(Path(runs_dir) / "summary.csv", frame, index=False)
 
 
@@ -737,6 +943,12 @@ def format_summary(frame: Any, *, notebooks: Iterable[str] | None = None) -> str
 
     wanted = set(notebooks) if notebooks is not None else None
     blocks: list[str] = []
+    if "status" in frame:
+        runs = frame.drop_duplicates("notebook").set_index("notebook")["status"]
+        for notebook, status in runs.items():
+            if status not in ("ok", "", "unknown") and (wanted is None or notebook in wanted):
+                blocks.append(f"== {notebook}: {str(status).upper()} (its metrics are partial) ==")
+        frame = frame[frame["metric"].astype(str) != ""]
     with pd.option_context(
         "display.width", 160, "display.max_columns", 30, "display.float_format", "{:.4g}".format
     ):

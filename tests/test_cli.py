@@ -73,9 +73,11 @@ def test_run_all_exit_code_and_summary(tmp_path, capsys):
     assert "gexnb: error: notebook 02_bad failed at cell 3 (In [3]): ZeroDivisionError" in (
         captured.err
     )
-    assert (project / "runs" / "quick" / "summary.csv").read_text().splitlines() == [
-        "notebook,model,split,metric,value",
-        "01_ok,lin,test,mae,1.5",
+    lines = (project / "runs" / "quick" / "summary.csv").read_text().splitlines()
+    assert lines[0] == "notebook,model,split,metric,value,status,run_started"
+    assert [line.rsplit(",", 1)[0] for line in lines[1:]] == [
+        "01_ok,lin,test,mae,1.5,ok",
+        "02_bad,,,,,failed",
     ]
 
 

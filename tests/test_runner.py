@@ -241,14 +241,24 @@ def test_run_all_reports_failure_and_goes_on(tmp_path):
     assert "02_fail failed at cell 5" in str(error) and "ValueError: boom at purpose" in str(error)
     assert any("02_fail: FAILED" in line for line in log)
     summary = pd.read_csv(project / "runs" / "quick" / "summary.csv")
-    assert list(summary.columns) == ["notebook", "model", "split", "metric", "value"]
-    assert summary.values.tolist() == [
-        ["01_ok", "base", "test", "mae", 1.0],
-        ["01_ok", "m", "test", "mae", 2.0],
-        ["01_ok", "m", "test", "r2", 0.25],
+    assert list(summary.columns) == [
+        "notebook",
+        "model",
+        "split",
+        "metric",
+        "value",
+        "status",
+        "run_started",
+    ]
+    rows = summary[["notebook", "model", "split", "metric", "value", "status"]]
+    assert rows.fillna("").values.tolist() == [
+        ["01_ok", "base", "test", "mae", 1.0, "ok"],
+        ["01_ok", "m", "test", "mae", 2.0, "ok"],
+        ["01_ok", "m", "test", "r2", 0.25, "ok"],
+        ["02_fail", "", "", "", "", "failed"],  # the failure is in the summary, not hidden
     ]
     text = runner.format_summary(summary)
-    assert "== 01_ok / test ==" in text and "r2" in text
+    assert "== 01_ok / test ==" in text and "r2" in text and "02_fail: FAILED" in text
 
 
 def test_run_all_refuses_override_no_notebook_declares(tmp_path):
@@ -273,7 +283,7 @@ def test_collect_summary_and_bad_keys(tmp_path):
     ]
     assert frame["value"].tolist()[:2] == [10.0, 0.5] and pd.isna(frame["value"][2])
     path = runner.write_summary(tmp_path)
-    assert pd.read_csv(path).shape == (4, 5)
+    assert pd.read_csv(path).shape == (4, 7)
     assert not list(tmp_path.glob(".summary.csv*"))  # no temporary left behind
     (tmp_path / "02_b" / "metrics.json").write_text(json.dumps({"bad_key": 1}))
     with pytest.raises(InputError, match="'bad_key' does not read model/split/metric"):

@@ -1,0 +1,340 @@
+"""A run owns its output folder: a lock, a manifest (``run.json``) and no stale results.
+
+Every notebook run (through :mod:`gexnb.runner`, or a notebook started in JupyterLab that
+calls :func:`begin_run`) goes through three steps:
+
+1. **Lock.** :class:`OutputLock` takes ``<output_dir>/.gexnb.lock`` (an exclusive
+   ``flock``, released by the operating system when the process dies). A second run into the
+   same folder is refused at once with a message naming the holder (pid, host, start time);
+   a lock file left by a process that is gone is taken over with a note.
+2. **Clean.** The results an earlier run listed in its ``run.json`` (and any
+   ``metrics.json``) are removed before the run starts, so nothing stale survives: a re-run
+   with fewer models reports only those models. Training checkpoints (``best.keras``,
+   ``last.keras``, ``last.json``, ``history.*``) are left to :func:`gexnb.train.fit`, which
+   deletes them on a fresh start and continues from them on ``resume=True``.
+3. **Manifest.** ``run.json`` records the notebook, profile, parameters, package versions,
+   host, pid, start and end time, status (``running``, ``ok``, ``failed``, ``interrupted``),
+   the error if any and the files the run wrote. It is written atomically at the start and
+   at the end.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import errno
+import importlib.metadata
+import json
+import os
+import platform
+import socket
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from gexnb.errors import GexnbError
+from gexnb.io import is_temporary_name, write_json_atomic
+
+try:  # POSIX advisory locks; elsewhere the pid in the lock file is checked instead
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = [
+    "LOCK_NAME",
+    "MANIFEST_NAME",
+    "CHECKPOINT_NAMES",
+    "RunLockedError",
+    "OutputLock",
+    "RunRecord",
+    "package_versions",
+    "previous_outputs",
+    "remove_previous_outputs",
+    "written_files",
+    "read_manifest",
+]
+
+#: Lock file inside a run's output folder.
+LOCK_NAME = ".gexnb.lock"
+#: Manifest of a run inside its output folder.
+MANIFEST_NAME = "run.json"
+#: Files :func:`gexnb.train.fit` owns (kept for ``resume=True``; it clears them itself).
+CHECKPOINT_NAMES = frozenset(
+    {"best.keras", "last.keras", "last.json", "history.json", "history.csv"}
+)
+#: Packages whose versions a manifest records.
+VERSION_PACKAGES = (
+    "gexnb",
+    "keras",
+    "tensorflow",
+    "jax",
+    "torch",
+    "numpy",
+    "pandas",
+    "scikit-learn",
+    "scipy",
+    "papermill",
+)
+
+
+class RunLockedError(GexnbError):
+    """Another live run holds the output folder."""
+
+
+def _now() -> str:
+    return _dt.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def _describe_holder(info: Mapping[str, Any]) -> str:
+    pid = info.get("pid", "?")
+    host = info.get("host", "?")
+    started = info.get("started", "?")
+    what = info.get("what") or "a gexnb run"
+    return f"{what} (pid {pid} on {host}, started {started})"
+
+
+class OutputLock:
+    """Exclusive lock on a run's output folder (``<output_dir>/.gexnb.lock``).
+
+    Parameters
+    ----------
+    output_dir
+        The run folder (must exist).
+    what
+        Short description of the holder written into the lock, e.g. ``"gexnb run 03"``.
+    log
+        Stream for the note printed when a stale lock is taken over (default stderr).
+
+    Raises
+    ------
+    RunLockedError
+        From :meth:`acquire` when a live process holds the folder.
+
+    Examples
+    --------
+    >>> with OutputLock(folder, what="gexnb run 03"):  # doctest: +SKIP
+    ...     run()
+    """
+
+    def __init__(
+        self, output_dir: str | os.PathLike, *, what: str = "", log: TextIO | None = None
+    ) -> None:
+        self.path = Path(output_dir) / LOCK_NAME
+        self.what = what
+        self.log = log
+        self._fd: int | None = None
+        self.taken_over: dict[str, Any] | None = None
+
+    def _read(self) -> dict[str, Any]:
+        try:
+            return json.loads(self.path.read_text(encoding="utf-8") or "{}")
+        except (OSError, ValueError):
+            return {}
+
+    def acquire(self) -> OutputLock:
+        """Take the lock, or raise :class:`RunLockedError` naming the live holder."""
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+        if fcntl is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                os.close(fd)
+                if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                    raise
+                raise RunLockedError(
+                    f"{self.path.parent}: output folder is in use by "
+                    f"{_describe_holder(self._read())}; wait for it, stop it, or choose "
+                    f"another output folder"
+                ) from None
+        previous = self._read()
+        if previous:
+            pid = int(previous.get("pid") or 0)
+            same_host = previous.get("host") == socket.gethostname()
+            if fcntl is None and same_host and pid != os.getpid() and _pid_alive(pid):
+                os.close(fd)
+                raise RunLockedError(
+                    f"{self.path.parent}: output folder is in use by {_describe_holder(previous)}"
+                )
+            self.taken_over = previous
+            print(
+                f"[gexnb] note: taking over a stale lock on {self.path.parent} left by "
+                f"{_describe_holder(previous)}, which is no longer running",
+                file=self.log if self.log is not None else sys.stderr,
+                flush=True,
+            )
+        info = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "started": _now(),
+            "what": self.what,
+        }
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(info).encode("utf-8"), 0)
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        """Remove the lock file and release the lock (idempotent)."""
+        if self._fd is None:
+            return
+        with contextlib.suppress(OSError):
+            self.path.unlink()
+        with contextlib.suppress(OSError):
+            os.close(self._fd)
+        self._fd = None
+
+    def __enter__(self) -> OutputLock:
+        return self.acquire()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.release()
+
+
+def package_versions(packages: Iterable[str] = VERSION_PACKAGES) -> dict[str, str]:
+    """Installed versions of ``packages`` (those not installed are left out) and Python's."""
+    versions = {"python": platform.python_version()}
+    for name in packages:
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+            versions[name] = importlib.metadata.version(name)
+    return versions
+
+
+def previous_outputs(output_dir: str | os.PathLike) -> list[Path]:
+    """Result files an earlier run left in ``output_dir`` (to remove before a new run).
+
+    These are the files listed in the earlier ``run.json``, every ``metrics.json`` and the
+    earlier manifest itself, plus temporary files of killed writers; never the training
+    checkpoints (:data:`CHECKPOINT_NAMES`), which :func:`gexnb.train.fit` manages.
+    """
+    out = Path(output_dir)
+    found: set[Path] = set()
+    manifest = out / MANIFEST_NAME
+    if manifest.is_file():
+        found.add(manifest)
+        try:
+            earlier = json.loads(manifest.read_text(encoding="utf-8"))
+            listed = list(earlier.get("files") or [])
+            if earlier.get("status") == "running" and earlier.get("start_epoch"):
+                # killed before it could list its files: what it touched since it started
+                listed += written_files(out, float(earlier["start_epoch"]))
+        except (OSError, ValueError, AttributeError, TypeError):
+            listed = []
+        for name in listed:
+            rel = Path(str(name))
+            if rel.is_absolute() or ".." in rel.parts:
+                continue  # a manifest never lists files outside its folder
+            found.add(out / rel)
+    found.add(out / "metrics.json")
+    for path in out.rglob("*"):
+        if is_temporary_name(path.name):
+            found.add(path)
+    return sorted(p for p in found if p.name not in CHECKPOINT_NAMES and p.is_file())
+
+
+def remove_previous_outputs(output_dir: str | os.PathLike) -> list[Path]:
+    """Delete :func:`previous_outputs` and return what was removed."""
+    removed = []
+    for path in previous_outputs(output_dir):
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+            removed.append(path)
+    return removed
+
+
+def written_files(output_dir: str | os.PathLike, since: float) -> list[str]:
+    """Files under ``output_dir`` modified at or after ``since`` (relative, sorted)."""
+    out = Path(output_dir)
+    files = []
+    for path in out.rglob("*"):
+        if not path.is_file() or path.name == LOCK_NAME or is_temporary_name(path.name):
+            continue
+        with contextlib.suppress(OSError):
+            if path.stat().st_mtime >= since - 1.0:
+                files.append(path.relative_to(out).as_posix())
+    return sorted(files)
+
+
+@dataclass
+class RunRecord:
+    """The manifest of one run, written to ``<output_dir>/run.json``.
+
+    Attributes
+    ----------
+    output_dir
+        The run folder.
+    notebook, profile
+        What ran (``profile`` is ``"interactive"`` for a JupyterLab session).
+    parameters
+        The parameter values the notebook ran with.
+    status
+        ``running``, ``ok``, ``failed`` or ``interrupted``.
+    """
+
+    output_dir: Path
+    notebook: str
+    profile: str
+    parameters: dict[str, Any]
+    status: str = "running"
+    error: str | None = None
+    started: str = field(default_factory=_now)
+    finished: str | None = None
+    seconds: float | None = None
+    files: list[str] = field(default_factory=list)
+    start_time: float = field(default_factory=lambda: _dt.datetime.now().timestamp())
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON document of the manifest."""
+        return {
+            "notebook": self.notebook,
+            "profile": self.profile,
+            "status": self.status,
+            "error": self.error,
+            "parameters": self.parameters,
+            "started": self.started,
+            "start_epoch": self.start_time,
+            "finished": self.finished,
+            "seconds": self.seconds,
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "versions": package_versions(),
+            "files": self.files,
+        }
+
+    def write(self) -> Path:
+        """Write ``run.json`` atomically."""
+        return write_json_atomic(Path(self.output_dir) / MANIFEST_NAME, self.as_dict())
+
+    def finish(self, status: str, *, error: str | None = None, write: bool = True) -> None:
+        """Record the end of the run (status, error, end time, files written)."""
+        self.status = status
+        self.error = error
+        self.finished = _now()
+        self.seconds = round(_dt.datetime.now().timestamp() - self.start_time, 3)
+        self.files = [
+            f for f in written_files(self.output_dir, self.start_time) if f != MANIFEST_NAME
+        ]
+        if write:
+            self.write()
+
+
+def read_manifest(output_dir: str | os.PathLike) -> dict[str, Any] | None:
+    """The ``run.json`` of a run folder, or None when there is none (or it is unreadable)."""
+    path = Path(output_dir) / MANIFEST_NAME
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
