@@ -1,0 +1,305 @@
+"""Fault tests of notebook runs: stale results, Ctrl-C, concurrent runs, full disk, file modes.
+
+Each test here failed on gexnb before runs owned their output folder (see docs/reliability.md).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from gexnb import runner
+from gexnb.io import OutOfSpaceError, write_json_atomic, write_text_atomic
+from gexnb.rundir import LOCK_NAME, OutputLock, RunLockedError
+
+pytestmark = pytest.mark.notebooks
+
+GEXNB = str(Path(sys.executable).with_name("gexnb"))
+
+METRICS_CELL = (
+    "from gexnb.io import write_metrics\n"
+    "write_metrics(output_dir, {f'{m}/test/mae': 0.5 for m in models.split(',')})\n"
+    "for m in models.split(','):\n"
+    "    open(f'{m}_predictions.tsv', 'w').write('x\\n')\n"
+)
+SLEEP_CELLS = (
+    "import os, time\nopen('kernel.pid', 'w').write(str(os.getpid()))",
+    "for _ in range(int(seconds * 10)):\n    time.sleep(0.1)",
+    "open('finished.txt', 'w').write('x')",
+)
+
+
+def _notebook(path: Path, params: str, *cells: str) -> None:
+    nb = nbformat.v4.new_notebook()
+    first = nbformat.v4.new_code_cell(params)
+    first.metadata["tags"] = ["parameters"]
+    nb.cells = [first, *(nbformat.v4.new_code_cell(c) for c in cells)]
+    nb.metadata["kernelspec"] = {"name": "gexnb", "display_name": "gexnb", "language": "python"}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    profile = path.parents[1] / "parameters" / path.stem / "quick.yaml"
+    profile.parent.mkdir(parents=True, exist_ok=True)
+    profile.write_text("{}\n")
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "proj"
+    _notebook(
+        root / "notebooks" / "01_models.ipynb",
+        'output_dir: str = "."\nmodels: str = "linear,ridge,dgex"\nfail: bool = False\n',
+        METRICS_CELL,
+        "if fail:\n    raise RuntimeError('failed on purpose')",
+    )
+    _notebook(
+        root / "notebooks" / "02_sleep.ipynb",
+        'output_dir: str = "."\nseconds: float = 60.0\n',
+        *SLEEP_CELLS,
+    )
+    return root
+
+
+def _wait_for(path: Path, timeout: float = 60.0) -> None:
+    end = time.monotonic() + timeout
+    while not path.exists():
+        if time.monotonic() > end:
+            raise AssertionError(f"{path} did not appear within {timeout} s")
+        time.sleep(0.1)
+
+
+def _start_run(project: Path, *args: str) -> subprocess.Popen:
+    """``gexnb run`` in its own session, as a terminal runs it (Ctrl-C goes to the group)."""
+    return subprocess.Popen(
+        [GEXNB, "run", *args, "--project-dir", str(project)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        env={**os.environ, "GEXNB_KERNEL": "gexnb"},
+    )
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+# ------------------------------------------------------------------ stale results
+
+
+def test_rerun_with_fewer_models_reports_only_those(project):
+    out = project / "runs" / "quick" / "01_models"
+    runner.run_notebook("01", project_dir=project, progress_bar=False)
+    assert set(json.loads((out / "metrics.json").read_text())) == {
+        "linear/test/mae",
+        "ridge/test/mae",
+        "dgex/test/mae",
+    }
+    runner.run_notebook("01", project_dir=project, overrides={"models": "ridge"})
+    assert json.loads((out / "metrics.json").read_text()) == {"ridge/test/mae": 0.5}
+    # the other models' result files went with their metrics
+    assert sorted(p.name for p in out.glob("*_predictions.tsv")) == ["ridge_predictions.tsv"]
+    manifest = json.loads((out / "run.json").read_text())
+    assert manifest["status"] == "ok" and manifest["parameters"]["models"] == "ridge"
+    assert manifest["notebook"] == "01_models" and manifest["profile"] == "quick"
+    assert {"gexnb", "keras", "numpy", "papermill", "python"} <= set(manifest["versions"])
+    assert manifest["started"] <= manifest["finished"] and manifest["seconds"] > 0
+    assert "metrics.json" in manifest["files"] and "01_models.ipynb" in manifest["files"]
+    assert not (out / LOCK_NAME).exists()
+
+
+def test_failed_rerun_leaves_no_earlier_success_behind(project):
+    out = project / "runs" / "quick" / "01_models"
+    runner.run_notebook("01", project_dir=project, progress_bar=False)
+    with pytest.raises(runner.NotebookExecutionError):
+        runner.run_notebook("01", project_dir=project, overrides={"models": "ridge", "fail": True})
+    manifest = json.loads((out / "run.json").read_text())
+    assert manifest["status"] == "failed" and "failed on purpose" in manifest["error"]
+    assert set(json.loads((out / "metrics.json").read_text())) == {"ridge/test/mae"}
+
+
+def test_run_all_summary_lists_this_invocation_only(project, tmp_path):
+    root = tmp_path / "runs"
+    runner.run_all(
+        project_dir=project,
+        notebooks=["01"],
+        runs_dir=root,
+        log=open(os.devnull, "w"),  # noqa: SIM115
+    )
+    # an old folder of another notebook must not leak into this invocation's summary
+    (root / "09_old").mkdir()
+    (root / "09_old" / "metrics.json").write_text(json.dumps({"old/test/mae": 9.0}))
+    runner.run_all(
+        project_dir=project,
+        notebooks=["01"],
+        overrides={"fail": True},
+        runs_dir=root,
+        log=open(os.devnull, "w"),  # noqa: SIM115
+    )
+    import pandas as pd
+
+    summary = pd.read_csv(root / "summary.csv")
+    assert set(summary["notebook"]) == {"01_models"}
+    assert set(summary["status"]) == {"failed"}  # marked failed, not its old rows as a success
+
+
+def test_killed_run_files_are_cleared_by_the_next_run(project):
+    out = project / "runs" / "quick" / "01_models"
+    out.mkdir(parents=True)
+    start = time.time()
+    write_json_atomic(out / "run.json", {"status": "running", "start_epoch": start, "files": []})
+    (out / "orphan_figure.png").write_bytes(b"x")
+    (out / ".metrics.json.123-0123456789ab.tmp.json").write_text("{")  # a killed writer's temp
+    runner.run_notebook("01", project_dir=project, progress_bar=False)
+    assert not (out / "orphan_figure.png").exists()
+    assert not list(out.glob(".*.tmp*"))
+
+
+# ------------------------------------------------------------------ signals
+
+
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_signal_stops_kernel_keeps_valid_partial_notebook(project, signum, code):
+    out = project / "runs" / "quick" / "02_sleep"
+    proc = _start_run(project, "02")
+    try:
+        _wait_for(out / "kernel.pid")
+        time.sleep(0.5)
+        kernel_pid = int((out / "kernel.pid").read_text())
+        os.killpg(proc.pid, signum)  # as Ctrl-C in a terminal: the whole foreground group
+        _, err = proc.communicate(timeout=60)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == code, err
+    lines = [line for line in err.splitlines() if line.startswith("gexnb")]
+    assert lines == [lines[0]] and "interrupted" in lines[0] and "Traceback" not in err
+    assert not (out / "finished.txt").exists()
+    nb = nbformat.read(out / "02_sleep.ipynb", as_version=4)
+    nbformat.validate(nb)
+    assert json.loads((out / "run.json").read_text())["status"] == "interrupted"
+    end = time.monotonic() + 15
+    while _pid_alive(kernel_pid) and time.monotonic() < end:
+        time.sleep(0.2)
+    assert not _pid_alive(kernel_pid), "the kernel survived the interrupt"
+    assert not (out / LOCK_NAME).exists()
+
+
+# ------------------------------------------------------------------ concurrent runs
+
+
+def test_second_run_into_same_folder_is_refused(project):
+    out = project / "runs" / "quick" / "02_sleep"
+    proc = _start_run(project, "02")
+    try:
+        _wait_for(out / "kernel.pid")
+        second = subprocess.run(
+            [GEXNB, "run", "02", "--project-dir", str(project), "-p", "seconds=0"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert second.returncode == 2
+        assert f"in use by gexnb run 02_sleep --profile quick (pid {proc.pid}" in second.stderr
+        assert "Traceback" not in second.stderr
+        assert (out / "kernel.pid").exists()  # the first run's files are untouched
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.communicate(timeout=60)
+
+
+def test_stale_lock_of_dead_process_is_taken_over(tmp_path, capsys):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    info = {"pid": dead.pid, "host": os.uname().nodename, "started": "yesterday", "what": "x"}
+    (tmp_path / LOCK_NAME).write_text(json.dumps(info))
+    with OutputLock(tmp_path, what="test") as lock:
+        assert lock.taken_over == info
+        with pytest.raises(RunLockedError, match="in use by test"):
+            OutputLock(tmp_path).acquire()
+    assert "taking over a stale lock" in capsys.readouterr().err
+    assert not (tmp_path / LOCK_NAME).exists()
+
+
+# ------------------------------------------------------------------ full disk
+
+
+@contextlib.contextmanager
+def _tiny_disk(path: Path, size: str = "256k"):
+    path.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)])
+    if done.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() != 0, reason="needs root for a tmpfs")
+def test_full_disk_atomic_write_names_the_file(tmp_path):
+    with _tiny_disk(tmp_path / "disk") as disk:
+        target = disk / "metrics.json"
+        write_text_atomic(target, "{}\n")
+        with pytest.raises(OutOfSpaceError, match=r"metrics\.json: no space left on device"):
+            write_text_atomic(target, "x" * 400_000)
+        assert target.read_text() == "{}\n"  # the earlier file is intact
+        assert [p.name for p in disk.iterdir()] == ["metrics.json"]  # no temporary left
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() != 0, reason="needs root for a tmpfs")
+def test_full_disk_during_run_is_one_line_and_notebook_stays_valid(project, tmp_path):
+    _notebook(
+        project / "notebooks" / "03_big.ipynb",
+        'output_dir: str = "."\n',
+        "from gexnb.io import write_text_atomic\nwrite_text_atomic('big.txt', 'x' * 600_000)",
+    )
+    with _tiny_disk(tmp_path / "disk", size="512k") as disk:
+        done = subprocess.run(
+            [GEXNB, "run", "03", "--project-dir", str(project), "-o", str(disk / "out")],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode in (1, 2)
+        lines = [line for line in done.stderr.splitlines() if line.startswith("gexnb")]
+        assert len(lines) == 1 and "no space left on device" in lines[0], done.stderr
+        assert "big.txt" in lines[0] and "Traceback" not in done.stderr
+        executed = disk / "out" / "03_big.ipynb"
+        if executed.exists():
+            nbformat.validate(nbformat.read(executed, as_version=4))
+        assert not list((disk / "out").glob(".*.tmp*"))
+
+
+# ------------------------------------------------------------------ file modes
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o002, 0o664)])
+def test_outputs_respect_umask(project, tmp_path, umask, mode):
+    old = os.umask(umask)
+    try:
+        write_json_atomic(tmp_path / "a.json", {"x": 1})
+        assert (tmp_path / "a.json").stat().st_mode & 0o777 == mode
+        out = tmp_path / f"run{umask}"
+        runner.run_notebook("01", project_dir=project, output_dir=out, progress_bar=False)
+    finally:
+        os.umask(old)
+    for name in ("metrics.json", "run.json", "01_models.ipynb"):
+        assert (out / name).stat().st_mode & 0o777 == mode, name
+
+
+def test_gexnb_on_path():
+    assert shutil.which(GEXNB) or Path(GEXNB).exists()
