@@ -18,6 +18,7 @@ Errors raised on purpose by gexnb (:class:`~gexnb.errors.GexnbError`) print one 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -204,7 +205,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        0 on success, 1 if a notebook failed, 2 for a usage or input error, 130 after
+        0 on success, 1 if a notebook failed, 2 for a usage or input error, 3 for an
+        unexpected internal error (one line; ``GEXNB_DEBUG=1`` shows the traceback), 130 after
         Ctrl-C (SIGINT) and 143 after SIGTERM.
     """
     from gexnb.runner import NotebookExecutionError, RunInterrupted
@@ -224,6 +226,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("gexnb: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:  # a file gexnb did not expect to fail: name it, no traceback
+        from gexnb.io import is_out_of_space, out_of_space
+
+        where = exc.filename or ""
+        if is_out_of_space(exc) and where:
+            print(f"gexnb: error: {out_of_space(where)}", file=sys.stderr)
+        else:
+            reason = exc.strerror or str(exc)
+            print(
+                f"gexnb: error: {where}: {reason}" if where else f"gexnb: error: {reason}",
+                file=sys.stderr,
+            )
+        return 2
+    except Exception as exc:
+        if os.environ.get("GEXNB_DEBUG"):
+            raise
+        print(
+            f"gexnb: internal error: {type(exc).__name__}: {exc} (a gexnb bug: please report "
+            f"it; GEXNB_DEBUG=1 shows the traceback)",
+            file=sys.stderr,
+        )
+        return 3
 
 
 if __name__ == "__main__":

@@ -303,3 +303,26 @@ def test_outputs_respect_umask(project, tmp_path, umask, mode):
 
 def test_gexnb_on_path():
     assert shutil.which(GEXNB) or Path(GEXNB).exists()
+
+
+# ------------------------------------------------------------------ the command line
+
+
+@pytest.mark.parametrize(
+    "error, code, text",
+    [
+        (RuntimeError("unexpected"), 3, "gexnb: internal error: RuntimeError: unexpected"),
+        (PermissionError(13, "Permission denied", "/x/y.tsv"), 2, "/x/y.tsv: Permission denied"),
+    ],
+)
+def test_cli_unexpected_errors_are_one_line(monkeypatch, capsys, error, code, text):
+    from gexnb import cli
+
+    def boom(args):
+        raise error
+
+    monkeypatch.delenv("GEXNB_DEBUG", raising=False)
+    monkeypatch.setitem(cli._COMMANDS, "list", boom)
+    assert cli.main(["list"]) == code
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and text in err and "Traceback" not in err
