@@ -13,13 +13,15 @@ calls :func:`begin_run`) goes through three steps:
    ``last.keras``, ``last.json``, ``history.*``) are left to :func:`gexnb.train.fit`, which
    deletes them on a fresh start and continues from them on ``resume=True``.
 3. **Manifest.** ``run.json`` records the notebook, profile, parameters, package versions,
-   host, pid, start and end time, status (``running``, ``ok``, ``failed``, ``interrupted``),
+   host, pid, start and end time, status (``running``, ``ok``, ``failed``, ``interrupted``;
+   ``ended`` for a JupyterLab session, see :func:`begin_run`),
    the error if any and the files the run wrote. It is written atomically at the start and
    at the end.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import datetime as _dt
 import errno
@@ -54,6 +56,8 @@ __all__ = [
     "remove_previous_outputs",
     "written_files",
     "read_manifest",
+    "begin_run",
+    "MANAGED_ENV",
 ]
 
 #: Lock file inside a run's output folder.
@@ -338,3 +342,88 @@ def read_manifest(output_dir: str | os.PathLike) -> dict[str, Any] | None:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+
+
+#: Environment variable the runner sets for the kernel: the folder it already owns.
+MANAGED_ENV = "GEXNB_RUN_DIR"
+
+_interactive: dict[Path, tuple[OutputLock, RunRecord]] = {}
+
+
+def begin_run(
+    output_dir: str | os.PathLike,
+    *,
+    notebook: str = "",
+    parameters: Mapping[str, Any] | None = None,
+) -> Path:
+    """Start a run in ``output_dir`` from a notebook; return the folder (created).
+
+    Called by each notebook right after its parameters cell. Under ``gexnb run`` (or
+    ``run-all``) the runner already owns the folder and this only creates it. In JupyterLab,
+    where no runner is involved, it does what the runner does: takes the folder's lock for the
+    kernel's lifetime, removes the results of the earlier run (an earlier Run All of the same
+    kernel included) and writes ``run.json`` with profile ``interactive`` and status
+    ``running``; the run is recorded as ended (status ``ended``, the files it wrote) at the
+    next :func:`begin_run` into the folder or when the kernel exits.
+
+    Parameters
+    ----------
+    output_dir
+        The notebook's ``output_dir`` parameter.
+    notebook
+        Notebook name, for the manifest and the lock.
+    parameters
+        The notebook's parameter values, for the manifest. Default: the values, in the
+        caller's namespace, of the names ``notebooks/<notebook>.ipynb`` declares in its
+        parameters cell (empty when the notebook file cannot be found).
+
+    Raises
+    ------
+    RunLockedError
+        If another process (a batch run, another kernel) holds the folder.
+
+    Examples
+    --------
+    >>> out = begin_run(output_dir, notebook="03_landmark_models")  # doctest: +SKIP
+    """
+    from gexnb.io import ensure_output_dir
+
+    out = ensure_output_dir(output_dir).resolve()
+    managed = os.environ.get(MANAGED_ENV)
+    if managed and Path(managed).resolve() == out:
+        return out
+    previous = _interactive.pop(out, None)
+    if previous is not None:
+        lock, record = previous
+        record.finish("ended")
+    else:
+        lock = OutputLock(out, what=f"JupyterLab kernel running {notebook or 'a notebook'}")
+        lock.acquire()
+        if not _interactive:
+            atexit.register(_end_interactive_runs)
+    remove_previous_outputs(out)
+    if parameters is None:
+        parameters = _caller_parameters(notebook, sys._getframe(1).f_globals)
+    record = RunRecord(out, notebook, "interactive", dict(parameters))
+    record.write()
+    _interactive[out] = (lock, record)
+    return out
+
+
+def _caller_parameters(notebook: str, namespace: Mapping[str, Any]) -> dict[str, Any]:
+    """Values in ``namespace`` of the parameters ``notebook`` declares ({} if not found)."""
+    from gexnb.runner import find_project_dir, notebook_parameters, resolve_notebook
+
+    try:
+        declared = notebook_parameters(resolve_notebook(notebook, find_project_dir()))
+    except Exception:  # a notebook outside a gexnb project: no parameters to record
+        return {}
+    return {name: namespace[name] for name in declared if name in namespace}
+
+
+def _end_interactive_runs() -> None:
+    for lock, record in list(_interactive.values()):
+        with contextlib.suppress(Exception):
+            record.finish("ended")
+        lock.release()
+    _interactive.clear()

@@ -41,7 +41,13 @@ import yaml
 
 from gexnb.errors import GexnbError, InputError, ParameterError
 from gexnb.io import ensure_output_dir, read_metrics, write_table_atomic, write_text_atomic
-from gexnb.rundir import OutputLock, RunRecord, read_manifest, remove_previous_outputs
+from gexnb.rundir import (
+    MANAGED_ENV,
+    OutputLock,
+    RunRecord,
+    read_manifest,
+    remove_previous_outputs,
+)
 
 __all__ = [
     "PROFILES",
@@ -600,7 +606,7 @@ def run_notebook(
         record = RunRecord(out, path.stem, profile, dict(params))
         record.write()
         try:
-            with _kernel_environment(GEXNB_DATA=str(data_dir(project))):
+            with _kernel_environment(GEXNB_DATA=str(data_dir(project))), _managed_folder(out):
                 _interruptible(
                     lambda: papermill.execute_notebook(
                         str(path),
@@ -744,6 +750,20 @@ def _interruptible(run: Any, *, notebook: str, executed_path: Path) -> Any:
     if "error" in outcome:
         raise outcome["error"]
     return outcome.get("value")
+
+
+@contextlib.contextmanager
+def _managed_folder(out: Path) -> Iterator[None]:
+    """Tell the kernel that this runner owns ``out`` (see :func:`gexnb.rundir.begin_run`)."""
+    previous = os.environ.get(MANAGED_ENV)
+    os.environ[MANAGED_ENV] = str(out)
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(MANAGED_ENV, None)
+        else:
+            os.environ[MANAGED_ENV] = previous
 
 
 @contextlib.contextmanager
@@ -946,7 +966,7 @@ def format_summary(frame: Any, *, notebooks: Iterable[str] | None = None) -> str
     if "status" in frame:
         runs = frame.drop_duplicates("notebook").set_index("notebook")["status"]
         for notebook, status in runs.items():
-            if status not in ("ok", "", "unknown") and (wanted is None or notebook in wanted):
+            if status not in ("ok", "ended", "", "unknown") and (wanted is None or notebook in wanted):
                 blocks.append(f"== {notebook}: {str(status).upper()} (its metrics are partial) ==")
         frame = frame[frame["metric"].astype(str) != ""]
     with pd.option_context(

@@ -326,3 +326,39 @@ def test_cli_unexpected_errors_are_one_line(monkeypatch, capsys, error, code, te
     assert cli.main(["list"]) == code
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and text in err and "Traceback" not in err
+
+
+# ------------------------------------------------------------------ JupyterLab runs
+
+
+def test_interactive_rerun_reports_only_its_models(tmp_path, monkeypatch):
+    from gexnb import rundir
+    from gexnb.io import write_metrics
+
+    monkeypatch.delenv(rundir.MANAGED_ENV, raising=False)
+    out = tmp_path / "interactive"
+    try:
+        rundir.begin_run(out, notebook="01_models", parameters={"models": "linear,ridge"})
+        write_metrics(out, {"linear/test/mae": 1.0, "ridge/test/mae": 0.5})
+        with pytest.raises(RunLockedError, match="in use by JupyterLab kernel running 01_models"):
+            OutputLock(out).acquire()  # another kernel or a batch run is refused
+        # Run All again in the same kernel, with one model
+        rundir.begin_run(out, notebook="01_models", parameters={"models": "ridge"})
+        write_metrics(out, {"ridge/test/mae": 0.5})
+        assert json.loads((out / "metrics.json").read_text()) == {"ridge/test/mae": 0.5}
+        manifest = json.loads((out / "run.json").read_text())
+        assert manifest["profile"] == "interactive" and manifest["status"] == "running"
+        assert manifest["parameters"] == {"models": "ridge"}
+    finally:
+        rundir._end_interactive_runs()
+    assert json.loads((out / "run.json").read_text())["status"] == "ended"
+    assert not (out / LOCK_NAME).exists()
+
+
+def test_begin_run_under_the_runner_leaves_the_folder_to_it(tmp_path, monkeypatch):
+    from gexnb import rundir
+
+    (tmp_path / "metrics.json").write_text('{"a/test/mae": 1}')
+    monkeypatch.setenv(rundir.MANAGED_ENV, str(tmp_path))
+    assert rundir.begin_run(tmp_path, notebook="x") == tmp_path.resolve()
+    assert (tmp_path / "metrics.json").exists() and not (tmp_path / "run.json").exists()
