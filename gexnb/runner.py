@@ -617,6 +617,8 @@ def run_notebook(
                         cwd=str(out),
                         progress_bar=progress_bar,
                         log_output=False,
+                        engine_name=_ENGINE,
+                        kernel_log=str(out / KERNEL_LOG),
                     ),
                     notebook=path.stem,
                     executed_path=executed,
@@ -646,6 +648,10 @@ def run_notebook(
 # write goes to a temporary name and is renamed, so the file on disk is always a valid
 # notebook (also after Ctrl-C, a kill or a full disk).
 _ATOMIC_SCHEME = "gexnb-atomic://"
+#: papermill engine that writes the kernel process's stderr to :data:`KERNEL_LOG`.
+_ENGINE = "gexnb"
+#: Log of the kernel process (start-up and library messages) inside the run folder.
+KERNEL_LOG = "kernel.log"
 
 
 class _AtomicNotebookIO:
@@ -674,10 +680,44 @@ class _AtomicNotebookIO:
 
 
 def _register_atomic_io() -> None:
+    from papermill.engines import NBClientEngine, papermill_engines
     from papermill.iorw import papermill_io
 
     if not any(scheme == _ATOMIC_SCHEME for scheme, _ in papermill_io._handlers):
         papermill_io.register(_ATOMIC_SCHEME, _AtomicNotebookIO)
+
+    class _QuietKernelEngine(NBClientEngine):
+        """papermill's nbclient engine with the kernel process's own stderr in a log file.
+
+        Cell output reaches the executed notebook through Jupyter messages either way; the
+        kernel *process* stderr only carries start-up and library logs (ipykernel's transport
+        warning, TensorFlow's CUDA/oneDNN lines), which went to the console on every run.
+        """
+
+        @classmethod
+        def execute_managed_notebook(  # type: ignore[override]
+            cls, nb_man: Any, kernel_name: str, kernel_log: str | None = None, **kwargs: Any
+        ) -> Any:
+            from papermill.clientwrap import PapermillNotebookClient
+
+            if kernel_log is None:
+                return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
+            kwargs.pop("input_path", None)
+            start_timeout = kwargs.pop("start_timeout", 60)
+            execution_timeout = kwargs.pop("execution_timeout", None)
+            kwargs.pop("timeout", None)
+            kwargs.pop("startup_timeout", None)
+            client = PapermillNotebookClient(
+                nb_man,
+                timeout=execution_timeout,
+                startup_timeout=start_timeout,
+                kernel_name=kernel_name,
+                **kwargs,
+            )
+            with open(kernel_log, "ab") as stderr:
+                return client.execute(stderr=stderr)
+
+    papermill_engines.register(_ENGINE, _QuietKernelEngine)
 
 
 def _kernel_processes() -> list[Any]:
@@ -966,7 +1006,8 @@ def format_summary(frame: Any, *, notebooks: Iterable[str] | None = None) -> str
     if "status" in frame:
         runs = frame.drop_duplicates("notebook").set_index("notebook")["status"]
         for notebook, status in runs.items():
-            if status not in ("ok", "ended", "", "unknown") and (wanted is None or notebook in wanted):
+            shown = wanted is None or notebook in wanted
+            if shown and status not in ("ok", "ended", "", "unknown"):
                 blocks.append(f"== {notebook}: {str(status).upper()} (its metrics are partial) ==")
         frame = frame[frame["metric"].astype(str) != ""]
     with pd.option_context(

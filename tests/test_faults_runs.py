@@ -187,6 +187,8 @@ def test_signal_stops_kernel_keeps_valid_partial_notebook(project, signum, code)
     assert proc.returncode == code, err
     lines = [line for line in err.splitlines() if line.startswith("gexnb")]
     assert lines == [lines[0]] and "interrupted" in lines[0] and "Traceback" not in err
+    assert "without encryption" not in err  # the kernel's own log goes to kernel.log
+    assert (out / runner.KERNEL_LOG).is_file()
     assert not (out / "finished.txt").exists()
     nb = nbformat.read(out / "02_sleep.ipynb", as_version=4)
     nbformat.validate(nb)
