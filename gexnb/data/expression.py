@@ -33,6 +33,7 @@ import io
 import logging
 import os
 import re
+import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -169,7 +170,7 @@ def read_expression(
         "gctx": lambda: _read_gctx(path),
         "h5ad": lambda: _read_h5ad(path),
     }
-    stored, native_rows_are_genes = readers[fmt]()
+    stored, native_rows_are_genes = _read_guarded(readers[fmt], path, fmt)
     # ``stored`` is as in the file (rows = file rows); transpose when the file's rows are genes.
     frame = _check_numeric(stored, path)
     rows_are_genes = (
@@ -182,8 +183,53 @@ def read_expression(
     frame.index.name, frame.columns.name = "sample", "gene"
     if frame.shape[0] == 0 or frame.shape[1] == 0:
         raise InputError(f"no data: {frame.shape[0]} samples x {frame.shape[1]} genes", path=path)
+    _check_not_sequences(frame, path)
+    dup_samples = frame.index.duplicated(keep=False)
+    if dup_samples.any():
+        names = list(dict.fromkeys(frame.index[dup_samples]))
+        raise InputError(
+            f"{len(names)} duplicated sample id(s): {_preview(names)} (each sample needs its "
+            "own id; a matrix given genes x samples? see orientation=)",
+            path=path,
+        )
     frame = _apply_nan_policy(frame, nan, path)
     return _apply_duplicates(frame, duplicates, path)
+
+
+_DNA = re.compile(r"^[ACGTNacgtn]{8,}$")
+
+
+def _check_not_sequences(frame: pd.DataFrame, path: Path) -> None:
+    """Refuse a promoter sequence file read as a matrix (its ids would be DNA sequences)."""
+    ids = [str(i) for i in frame.index[:20]]
+    if ids and all(_DNA.match(i) for i in ids):
+        raise InputError(
+            "this looks like a sequence file (sequence<TAB>expression), not an expression "
+            "matrix: its row ids are DNA sequences",
+            path=path,
+        )
+
+
+def _read_guarded(reader: Any, path: Path, fmt: str) -> tuple[pd.DataFrame, bool]:
+    """Run a format reader; damaged files become one InputError naming the file."""
+    try:
+        return reader()
+    except InputError:
+        raise
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"binary or non-UTF-8 bytes (byte 0x{exc.object[exc.start]:02x} at byte "
+            f"{exc.start} of a block): not a text {fmt} matrix",
+            path=path,
+        ) from None
+    except gzip.BadGzipFile:
+        raise InputError("not a valid gzip file (the name ends in .gz)", path=path) from None
+    except (EOFError, zlib.error) as exc:
+        raise InputError(f"truncated or corrupt gzip file ({exc})", path=path) from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InputError(
+            f"cannot read as a {fmt} matrix ({type(exc).__name__}: {str(exc)[:120]})", path=path
+        ) from None
 
 
 def _open_text(path: Path) -> io.TextIOBase:
@@ -403,6 +449,13 @@ def _check_numeric(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     first_line = frame.attrs.get("first_line")
     for pos in np.flatnonzero(~np.asarray(is_num)):
         values = frame.iloc[:, pos]
+        if pd.api.types.is_bool_dtype(values.dtype) or (
+            values.dtype == object and values.map(lambda v: isinstance(v, bool)).any()
+        ):
+            raise InputError(
+                f"column {frame.columns[pos]!r} holds True/False values, not expression values",
+                path=path,
+            )
         converted = pd.to_numeric(values, errors="coerce")
         bad = (converted.isna() & values.notna()).to_numpy()
         if bad.any():
@@ -765,10 +818,19 @@ def select_landmarks_targets(
             raise InputError(f"the {label} list is empty")
         frac = len(match.missing) / match.n_total
         if frac > allowed or not match.found:
+            in_rows = match_genes(
+                list(expression.index), landmarks if label == "landmark" else targets
+            )
+            hint = (
+                f"; transposed? {len(in_rows.found)} of them are in the row index (the matrix "
+                "must be samples x genes: read it with orientation='genes_x_samples')"
+                if len(in_rows.found) > len(match.found)
+                else ""
+            )
             raise InputError(
                 f"{len(match.missing)} of {match.n_total} {label} genes ({frac:.1%}) are missing "
                 f"from the matrix (matched by {match.id_type}; allowed {allowed:.1%}); first "
-                f"missing: {_preview(match.missing)}"
+                f"missing: {_preview(match.missing)}{hint}"
             )
     overlap = sorted(set(lm.found) & set(tg.found))
     if overlap:

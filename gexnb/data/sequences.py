@@ -13,8 +13,11 @@ no Python loop per base or per line on the :func:`read_encoded` path.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import os
+import re
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -160,6 +163,10 @@ def _encode_spans(
 
 
 def _check_encode_options(length: int, pad: str, too_long: str) -> None:
+    if isinstance(length, bool) or not isinstance(length, (int, np.integer)):
+        raise ParameterError(
+            f"length must be a positive integer, got {length!r} ({type(length).__name__})"
+        )
     if int(length) < 1:
         raise ParameterError(f"length must be a positive integer, got {length!r}")
     if pad not in ("left", "right"):
@@ -206,7 +213,10 @@ def encode_sequences(
     Raises
     ------
     InputError
-        Invalid character (index, 1-based position and character named) or too-long sequence.
+        Invalid character (index, 1-based position and character named), an empty, missing
+        (None/NaN) or non-string item, or a too-long sequence.
+    ParameterError
+        A ``length`` that is not a positive integer, an unknown ``pad`` or ``too_long``.
     """
     _check_encode_options(length, pad, too_long)
     if isinstance(seqs, str):
@@ -214,11 +224,8 @@ def encode_sequences(
     items = seqs.tolist() if isinstance(seqs, (np.ndarray, pd.Series)) else list(seqs)
     if not items:
         return np.empty((0, int(length)), dtype=np.uint8)
-    for i, item in enumerate(items[:1]):
-        if not isinstance(item, str):
-            raise InputError(f"sequence {i} is {type(item).__name__}, not a string")
-    text = "".join(items)
     try:
+        text = "".join(items)
         joined = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
     except UnicodeEncodeError as exc:
         lengths = np.fromiter(map(len, items), dtype=np.int64, count=len(items))
@@ -231,8 +238,13 @@ def encode_sequences(
         ) from None
     except TypeError:
         bad = next(i for i, s in enumerate(items) if not isinstance(s, str))
-        raise InputError(f"sequence {bad} is {type(items[bad]).__name__}, not a string") from None
+        missing = " (a missing value)" if items[bad] is None or items[bad] != items[bad] else ""
+        raise InputError(
+            f"sequence {bad} is {type(items[bad]).__name__}{missing}, not a string"
+        ) from None
     lengths = np.fromiter(map(len, items), dtype=np.int64, count=len(items))
+    if not lengths.all():
+        raise InputError(f"sequence {int(np.flatnonzero(lengths == 0)[0])} is empty")
     ends = np.cumsum(lengths)
     try:
         return _encode_spans(
@@ -362,6 +374,32 @@ def _open_binary(path: Path) -> IO[bytes]:
     return handle
 
 
+#: What a damaged gzip stream raises while it is read.
+_GZIP_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error)
+
+
+@contextlib.contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    """Turn a damaged gzip stream into an InputError naming the file."""
+    try:
+        yield
+    except _GZIP_ERRORS as exc:
+        raise InputError(
+            f"truncated or corrupt gzip file ({type(exc).__name__}: {exc})", path=str(path)
+        ) from None
+
+
+def _preview(text: str | bytes, limit: int = 40) -> str:
+    """A short, escaped quote of user content for an error message."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    shown = repr(text[:limit])
+    return shown + ("..." if len(text) > limit else "")
+
+
+_SEQUENCE_FIELD = re.compile(rb"^[ACGTNacgtn]+$")
+
+
 def _iter_line_blocks(
     handle: IO[bytes],
     *,
@@ -473,7 +511,7 @@ class _Layout:
 
     def __init__(self, path: Path, *, require_expression: bool):
         self.path = path
-        with _open_binary(path) as handle:
+        with _open_binary(path) as handle, _reading(path):
             first, line_no = b"", 0
             for raw in handle:
                 line_no += 1
@@ -482,25 +520,47 @@ class _Layout:
                     break
         if not first.strip():
             raise InputError("empty file: no sequence lines", path=str(path))
+        if b"\x00" in first:
+            raise InputError(
+                f"binary content, not a text sequence file (starts {_preview(first)})",
+                path=str(path),
+                line=line_no,
+            )
+        if b"\r" in first:
+            raise InputError(
+                "CR-only line ends (classic Mac text): convert them, e.g. "
+                f"tr '\\r' '\\n' < {path.name} > fixed.txt",
+                path=str(path),
+                line=line_no,
+            )
         self.first_line_number = line_no
         fields = first.decode("utf-8", errors="replace").split("\t")
         self.n_fields = len(fields)
         lowered = [f.strip().lower() for f in fields]
-        self.header = "sequence" in lowered or (len(fields) >= 2 and not _is_number(fields[1]))
+        # A header is a line whose sequence field is not a sequence; any other first line is
+        # data, checked like every other line (its expression may well be bad: an error).
+        self.header = "sequence" in lowered or not _SEQUENCE_FIELD.match(
+            first.split(b"\t")[0].strip()
+        )
         if self.header and len(fields) == 2 and "sequence" not in lowered:
             # a two-column file with its own header names: (sequence, expression) by position
             lowered = ["sequence", "expression"]
         if self.header:
             if "sequence" not in lowered:
                 raise InputError(
-                    f"header {fields!r} has no 'sequence' column", path=str(path), line=line_no
+                    f"first line {_preview(first)} is neither a header naming a 'sequence' "
+                    "column nor a sequence line",
+                    path=str(path),
+                    line=line_no,
                 )
             self.columns = [f.strip() for f in fields]
             self.seq_col = lowered.index("sequence")
             self.expr_col = lowered.index("expression") if "expression" in lowered else None
             if self.expr_col is None and require_expression:
                 raise InputError(
-                    f"header {fields!r} has no 'expression' column", path=str(path), line=line_no
+                    f"header {_preview(first)} has no 'expression' column",
+                    path=str(path),
+                    line=line_no,
                 )
         else:
             if len(fields) == 1 and require_expression:
@@ -523,7 +583,7 @@ class _Layout:
     def blocks(
         self, *, max_lines: int | None, block_bytes: int = _BLOCK_BYTES
     ) -> Iterator[_Parsed]:
-        with _open_binary(self.path) as handle:
+        with _open_binary(self.path) as handle, _reading(self.path):
             first_data_line = self.first_line_number + (1 if self.header else 0)
             for _ in range(first_data_line - 1):  # blank lines before the header, the header
                 handle.readline()
@@ -698,7 +758,7 @@ def read_sequences(
 
 def _count_lines(path: Path) -> int:
     count, last = 0, b"\n"
-    with _open_binary(path) as handle:
+    with _open_binary(path) as handle, _reading(path):
         while data := handle.read(_BLOCK_BYTES):
             count += data.count(b"\n")
             last = data[-1:]
@@ -740,6 +800,10 @@ def read_encoded(
         float32 ``(n,)`` (NaN where the file has no expression column).
     """
     _check_encode_options(length, "left", too_long)
+    if isinstance(block_bytes, bool) or not isinstance(block_bytes, (int, np.integer)):
+        raise ParameterError(f"block_bytes must be a positive integer, got {block_bytes!r}")
+    if block_bytes < 1:
+        raise ParameterError(f"block_bytes must be a positive integer, got {block_bytes!r}")
     path = Path(path)
     layout = _Layout(path, require_expression=True)
     capacity = _count_lines(path)
