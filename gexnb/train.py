@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 import warnings
+import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +31,13 @@ import keras
 import numpy as np
 
 from gexnb.errors import InputError, ParameterError
-from gexnb.io import atomic_path, ensure_output_dir, write_json_atomic, write_text_atomic
+from gexnb.io import (
+    atomic_path,
+    ensure_output_dir,
+    is_temporary_name,
+    write_json_atomic,
+    write_text_atomic,
+)
 
 __all__ = [
     "TrainResult",
@@ -38,6 +45,7 @@ __all__ = [
     "predict",
     "predict_file",
     "load_model",
+    "checkpoint_state",
     "resolve_precision",
     "recalibrate_batchnorm",
     "BatchNormRecalibration",
@@ -48,6 +56,10 @@ LAST_NAME = "last.keras"
 LAST_STATE_NAME = "last.json"
 HISTORY_JSON = "history.json"
 HISTORY_CSV = "history.csv"
+#: Files :func:`fit` owns in its output folder.
+CHECKPOINT_FILES = (BEST_NAME, LAST_NAME, LAST_STATE_NAME, HISTORY_JSON, HISTORY_CSV)
+#: Entry of a checkpoint's ``.keras`` zip archive holding the training state saved with it.
+STATE_ENTRY = "gexnb_checkpoint.json"
 
 _PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
 _DISTRIBUTIONS = ("auto", "none", "mirrored", "multiworker", "data_parallel")
@@ -313,6 +325,7 @@ class _Checkpoints(keras.callbacks.Callback):
         best: float,
         write: bool,
         every_seconds: float = 0.0,
+        best_epoch: int | None = None,
     ) -> None:
         super().__init__()
         self.output_dir = output_dir
@@ -322,6 +335,7 @@ class _Checkpoints(keras.callbacks.Callback):
         self.write = write
         self.every_seconds = float(every_seconds)
         self._last_write = time.monotonic()
+        self.best_epoch = best_epoch
         self._best_weights: list[np.ndarray] | None = None
         self._unsaved_epoch: int | None = None
 
@@ -333,6 +347,7 @@ class _Checkpoints(keras.callbacks.Callback):
         improved = value is not None and np.isfinite(value) and value < self.best
         if improved:
             self.best = float(value)
+            self.best_epoch = epoch + 1
         self._unsaved_epoch = epoch
         if self.every_seconds > 0:
             if improved:
@@ -357,22 +372,69 @@ class _Checkpoints(keras.callbacks.Callback):
                 for _ in range(2 if save_best else 1):
                     self.model.save(Path(scratch) / LAST_NAME)
             return
+        state = {"epoch": epoch + 1, "monitor": self.monitor, "best": self.best}
+        state["best_epoch"] = self.best_epoch
+        # last.keras carries its own training state and history (one atomic file), so a
+        # crash between two writes can never pair a model with another epoch's record. It
+        # is written before best.keras: after a crash in between, resume recovers the best
+        # weights from last.keras when the last epoch was the best (see _resume_state).
+        _save_checkpoint(
+            self.model, self.output_dir / LAST_NAME, {**state, "history": self.history}
+        )
         if best_weights is not None:
             current = self.model.get_weights()
             self.model.set_weights(best_weights)
-            with atomic_path(self.output_dir / BEST_NAME) as tmp:
-                self.model.save(tmp)
+            _save_best(self.model, self.output_dir, self.best_epoch, self.best, self.monitor)
             self.model.set_weights(current)
         elif improved:
-            with atomic_path(self.output_dir / BEST_NAME) as tmp:
-                self.model.save(tmp)
-        with atomic_path(self.output_dir / LAST_NAME) as tmp:
-            self.model.save(tmp)  # with the optimizer state
-        write_json_atomic(
-            self.output_dir / LAST_STATE_NAME,
-            {"epoch": epoch + 1, "monitor": self.monitor, "best": self.best},
-        )
+            _save_best(self.model, self.output_dir, self.best_epoch, self.best, self.monitor)
+        write_json_atomic(self.output_dir / LAST_STATE_NAME, state)  # for people to read
         _write_history(self.output_dir, self.history)
+
+
+def _save_checkpoint(model: Any, path: Path, state: dict[str, Any]) -> None:
+    """Save ``model`` (with its optimizer) and ``state`` into one ``.keras`` file, atomically."""
+    with atomic_path(path) as tmp:
+        model.save(tmp)
+        with zipfile.ZipFile(tmp, "a") as archive:
+            archive.writestr(STATE_ENTRY, json.dumps(state))
+
+
+def _save_best(model: Any, out: Path, epoch: int | None, value: float, monitor: str) -> None:
+    _save_checkpoint(model, out / BEST_NAME, {"epoch": epoch, "best": value, "monitor": monitor})
+
+
+def checkpoint_state(path: str | os.PathLike) -> dict[str, Any] | None:
+    """The training state saved inside a checkpoint written by :func:`fit`.
+
+    Parameters
+    ----------
+    path
+        ``best.keras`` or ``last.keras`` of a :func:`fit` output folder.
+
+    Returns
+    -------
+    dict or None
+        ``epoch`` (epochs completed when it was written), ``monitor``, ``best`` (best
+        monitored value so far), ``best_epoch`` and, for ``last.keras``, ``history``; None
+        for a ``.keras`` file without a gexnb training state (e.g. saved by hand).
+
+    Raises
+    ------
+    InputError
+        The file is not a readable ``.keras`` archive or its state is damaged.
+    """
+    p = Path(path)
+    try:
+        with zipfile.ZipFile(p) as archive:
+            if STATE_ENTRY not in archive.namelist():
+                return None
+            state = json.loads(archive.read(STATE_ENTRY).decode("utf-8"))
+    except (OSError, zipfile.BadZipFile, ValueError) as exc:
+        raise InputError(f"not a readable checkpoint ({exc})", path=str(p)) from exc
+    if not isinstance(state, dict) or not isinstance(state.get("epoch"), int):
+        raise InputError("checkpoint state has no epoch count", path=str(p))
+    return state
 
 
 def _write_history(output_dir: Path, history: dict[str, list[float]]) -> None:
@@ -511,7 +573,12 @@ def fit(
         state after every epoch), ``history.json`` and ``history.csv``.
     resume
         Continue from ``last.keras`` in ``output_dir`` (from the epoch after the last completed
-        one). Without a checkpoint there, training starts from scratch (with a warning).
+        one), with its optimizer state; the model given must have the same architecture.
+        ``last.keras`` carries its epoch count and history inside (one atomic file), so a
+        run killed at any moment resumes exactly after its last completed checkpoint.
+        Without any checkpoint there, training starts from scratch (with a warning); an
+        incomplete one (``last.json`` without ``last.keras``, a damaged file) is refused
+        with nothing deleted.
     precision
         ``"auto"`` (mixed_float16 on GPU, else float32), ``"float32"``, ``"mixed_float16"``,
         ``"mixed_bfloat16"``. Applies to models built by a callable ``model``.
@@ -544,9 +611,15 @@ def fit(
     Raises
     ------
     InputError
-        Empty or mismatched splits, NaN targets, sequences longer than the model length.
+        Empty or mismatched splits, NaN targets, sequences longer than the model length; on
+        resume, a checkpoint of another architecture or an incomplete or damaged one.
     ParameterError
         Unknown precision, distribution or optimizer; epochs or batch size below 1.
+
+    Warns
+    -----
+    UserWarning
+        ``resume=True`` without a checkpoint; a checkpoint with more epochs than ``epochs``.
     """
     if int(epochs) < 1 or int(batch_size) < 1:
         raise ParameterError(f"epochs and batch_size must be >= 1, got {epochs}, {batch_size}")
@@ -559,31 +632,34 @@ def fit(
     train, validation = _split_validation(train, validation)
     monitor = "val_loss" if validation is not None else "loss"
 
-    state_path, last_path = out / LAST_STATE_NAME, out / LAST_NAME
-    initial_epoch, history, best = 0, {}, float("inf")
-    resuming = resume and state_path.exists() and last_path.exists()
-    if resume and not resuming:
-        warnings.warn(
-            f"resume=True but no checkpoint in {out}: training from scratch", stacklevel=2
-        )
-    if not resuming:  # a fresh run: files of an earlier run in this folder would mislead
-        for name in (BEST_NAME, LAST_NAME, LAST_STATE_NAME, HISTORY_JSON, HISTORY_CSV):
+    _remove_temporary_files(out)
+    resumed = _resume_state(out) if resume else None
+    if resumed is None:
+        if resume:
+            warnings.warn(
+                f"resume=True but no checkpoint in {out}: training from scratch", stacklevel=2
+            )
+        # a fresh run: files of an earlier run in this folder would mislead
+        for name in CHECKPOINT_FILES:
             (out / name).unlink(missing_ok=True)
+        initial_epoch, history, best, best_epoch = 0, {}, float("inf"), None
     else:
-        state = json.loads(state_path.read_text(encoding="utf-8"))
-        initial_epoch = int(state["epoch"])
-        best = float(state.get("best") or float("inf"))
-        if (out / HISTORY_JSON).exists():
-            history = json.loads((out / HISTORY_JSON).read_text(encoding="utf-8"))
-            history = {k: list(v)[:initial_epoch] for k, v in history.items()}
+        initial_epoch, history, best, best_epoch = resumed
+        if initial_epoch > int(epochs):
+            warnings.warn(
+                f"{out / LAST_NAME} has already trained {initial_epoch} epochs, more than "
+                f"epochs={int(epochs)}: nothing is trained (raise epochs to continue)",
+                stacklevel=2,
+            )
 
     previous_policy = keras.mixed_precision.dtype_policy()
     keras.mixed_precision.set_dtype_policy(policy)
     try:
         scope = strategy.scope() if strategy is not None else _null_scope()
         with scope:
-            if resuming:
-                net = _load(last_path, compile=True)
+            if resumed is not None:
+                net = _load(out / LAST_NAME, compile=True)
+                _check_same_architecture(out / LAST_NAME, net, model)
             else:
                 net = model() if callable(model) and not isinstance(model, keras.Model) else model
                 if not isinstance(net, keras.Model):
@@ -594,7 +670,13 @@ def fit(
             validation = _check_xy(validation, "validation", net)
         every_seconds = 0.0 if _collective(strategy) else max(0.0, float(checkpoint_seconds))
         checkpoints = _Checkpoints(
-            out, monitor, history, best, write=_is_chief(), every_seconds=every_seconds
+            out,
+            monitor,
+            history,
+            best,
+            write=_is_chief(),
+            every_seconds=every_seconds,
+            best_epoch=best_epoch,
         )
         callbacks = [*callbacks, checkpoints, keras.callbacks.TerminateOnNaN()]
         if early_stopping is not None:
@@ -624,7 +706,9 @@ def fit(
                     verbose=_verbose(verbose),
                 )
         if (out / BEST_NAME).exists():
-            net.load_weights(str(out / BEST_NAME))
+            # The best epoch's weights only: its optimizer state would roll back a model
+            # that the caller goes on training.
+            net.set_weights(_load(out / BEST_NAME, compile=False).get_weights())
     finally:
         keras.mixed_precision.set_dtype_policy(previous_policy)
     losses = history.get(monitor, [])
@@ -633,6 +717,103 @@ def fit(
     return TrainResult(
         model=net, history=history, best_epoch=best_epoch, output_dir=out, replicas=replicas
     )
+
+
+def _remove_temporary_files(out: Path) -> None:
+    """Remove temporary checkpoint files left by a killed run (see :func:`gexnb.io.atomic_path`)."""
+    for path in out.iterdir():
+        if is_temporary_name(path.name) and any(
+            path.name.startswith(f".{name}.") for name in CHECKPOINT_FILES
+        ):
+            path.unlink(missing_ok=True)
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InputError(
+            f"damaged checkpoint record ({exc}); move the folder away, or resume=False to "
+            "start over",
+            path=str(path),
+        ) from exc
+
+
+def _resume_state(out: Path) -> tuple[int, dict[str, list[float]], float, int | None] | None:
+    """Epochs done, history, best value and best epoch of the checkpoint in ``out``.
+
+    None when ``out`` holds no checkpoint at all. Refuses (InputError, nothing deleted) when
+    the checkpoint is incomplete, so that a resume never silently starts over.
+    """
+    last, record = out / LAST_NAME, out / LAST_STATE_NAME
+    if not last.exists():
+        if record.exists():
+            state = _read_json(record)
+            done = state.get("epoch", "?") if isinstance(state, dict) else "?"
+            raise InputError(
+                f"records {done} epochs but {LAST_NAME} is missing: refusing to resume "
+                "(nothing was deleted); restore the file, or resume=False to start over",
+                path=str(record),
+            )
+        return None
+    state = checkpoint_state(last)
+    if state is not None:
+        history = state.get("history") or {}
+    else:  # written by gexnb before checkpoints carried their state
+        if not record.exists():
+            raise InputError(
+                f"has no training state and {LAST_STATE_NAME} is missing: cannot tell how "
+                "many epochs it holds; resume=False to start over",
+                path=str(last),
+            )
+        state = _read_json(record)
+        history = _read_json(out / HISTORY_JSON) if (out / HISTORY_JSON).exists() else {}
+    if not isinstance(state, dict) or not isinstance(state.get("epoch"), int):
+        raise InputError("checkpoint record has no epoch count", path=str(record))
+    done = int(state["epoch"])
+    history = {str(k): [float(v) for v in list(vals)[:done]] for k, vals in history.items()}
+    best, best_epoch = float(state.get("best") or float("inf")), state.get("best_epoch")
+    best_path = out / BEST_NAME
+    best_state = checkpoint_state(best_path) if best_path.exists() else None
+    on_disk = best_state["epoch"] if best_state is not None else None
+    legacy_best = best_path.exists() and best_state is None
+    if best_epoch is not None and not legacy_best and on_disk != best_epoch:
+        if best_epoch == done:  # killed between last.keras and best.keras: same weights
+            _save_best(_load(last, compile=False), out, best_epoch, best, str(state["monitor"]))
+        elif best_state is not None:  # the newer best weights were lost: go on from the
+            best, best_epoch = float(best_state["best"]), on_disk  # best that is on disk
+        else:
+            best, best_epoch = float("inf"), None
+    return done, history, best, best_epoch
+
+
+def _architecture(model: Any) -> tuple[str, list[tuple[int, ...]]]:
+    shapes = [tuple(int(d) for d in w.shape) for w in getattr(model, "weights", [])]
+    return type(model).__name__, shapes
+
+
+def _describe(model: Any) -> str:
+    kind, shapes = _architecture(model)
+    n = sum(int(np.prod(s)) for s in shapes)
+    return f"a {kind} '{getattr(model, 'name', '?')}' with {n:,} parameters"
+
+
+def _check_same_architecture(path: Path, saved: Any, given: Any) -> None:
+    """Refuse to resume a checkpoint into a model of another architecture."""
+    if given is None:
+        return
+    candidate = given() if callable(given) and not isinstance(given, keras.Model) else given
+    if not isinstance(candidate, keras.Model):
+        raise ParameterError("model must be a keras.Model or a callable returning one")
+    kind, shapes = _architecture(candidate)
+    saved_kind, saved_shapes = _architecture(saved)
+    if kind != saved_kind or (shapes and shapes != saved_shapes):
+        raise InputError(
+            f"holds {_describe(saved)}, but the model given to fit is {_describe(candidate)}: "
+            "refusing to resume another architecture; use another output_dir, or "
+            "resume=False to start over",
+            path=str(path),
+        )
 
 
 def _collective(strategy: Any) -> bool:
