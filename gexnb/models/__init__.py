@@ -1,6 +1,6 @@
 """Model zoo: ``gexnb.models.build(name, **hparams)``.
 
-Zoo modules (imported lazily):
+Zoo modules:
 
 - :mod:`gexnb.models.layers`: custom Keras layers (context attention, TAAF units).
 - :mod:`gexnb.models.promoter`: ``metformin_bigru`` (DREAM 2022, team Metformin-121).
@@ -8,8 +8,14 @@ Zoo modules (imported lazily):
 - :mod:`gexnb.models.gene_sequence`: ``dnn``, ``lstm``, ``gru``, ``attention_lstm``,
   ``attention_gru`` over genes read as a sequence.
 - :mod:`gexnb.models.baselines`: scikit-learn baselines behind one fit/predict interface.
+
+Importing :mod:`gexnb.models` imports the modules that define Keras classes, so that every
+gexnb layer and model is registered for ``.keras`` saving: a file written by gexnb loads
+with plain ``keras.saving.load_model`` after ``import gexnb.models``. The scikit-learn zoo
+modules are imported on the first :func:`build` or :func:`available` call.
 """
 
+from gexnb.models import gene_sequence, landmark, layers, promoter, taaf  # noqa: F401
 from gexnb.models.registry import available, build, get_factory, register_model
 
 __all__ = ["build", "available", "get_factory", "register_model"]

@@ -1,8 +1,8 @@
 """Registry of model factories: ``build(name, **hparams) -> keras.Model``.
 
 Each zoo module decorates its ``build_<name>`` factory with :func:`register_model`.
-The zoo modules are imported lazily on the first :func:`build` or :func:`available` call, so
-importing ``gexnb.models`` does not import TensorFlow.
+The zoo modules not yet imported (the scikit-learn ones; :mod:`gexnb.models` imports those
+defining Keras classes) are imported on the first :func:`build` or :func:`available` call.
 """
 
 from __future__ import annotations
