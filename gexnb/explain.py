@@ -17,8 +17,10 @@ from typing import Any
 import keras
 import numpy as np
 
+from gexnb.data.sequences import check_codes
 from gexnb.errors import InputError, ParameterError
 from gexnb.models.layers import ContextAttention
+from gexnb.train import check_model_input
 
 __all__ = [
     "find_attention_layer",
@@ -71,6 +73,17 @@ def has_attention(model: Any) -> bool:
     return True
 
 
+def _check_output(model: Any, output: int) -> None:
+    try:
+        n = int(np.prod(model.outputs[0].shape[1:]))
+    except (AttributeError, IndexError, TypeError):
+        return
+    if not 0 <= int(output) < n:
+        raise ParameterError(
+            f"output must be in 0..{n - 1} (the model has {n} outputs), got {output}"
+        )
+
+
 def _check_batch_size(batch_size: int) -> int:
     if int(batch_size) < 1:
         raise ParameterError(f"batch_size must be >= 1, got {batch_size}")
@@ -109,6 +122,7 @@ def attention_weights(model: Any, inputs: Any, *, batch_size: int = 1024) -> np.
     inputs = np.asarray(inputs)
     if inputs.ndim < 2 or len(inputs) == 0:
         raise InputError(f"inputs must be a non-empty (samples, ...) array, got {inputs.shape}")
+    check_model_input(model, inputs)
     model_inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
     hidden_model = keras.Model(model_inputs, layer.input)
     out = []
@@ -164,9 +178,9 @@ def in_silico_mutagenesis(
         raise InputError(
             f"codes must be a 2-D integer array (n, length), got {codes.dtype} {codes.shape}"
         )
-    if codes.size and (codes.min() < 0 or codes.max() > _PAD_CODE):
-        raise InputError("codes must lie in 0..5 (T, C, G, A, N, padding)")
-    codes = codes.astype(np.uint8)
+    check_model_input(model, codes, what="codes")
+    _check_output(model, output)
+    codes = check_codes(codes).astype(np.uint8)
     n, length = codes.shape
     deltas = np.zeros((n, length, _N_BASES), dtype=np.float32)
     if n == 0:
@@ -290,6 +304,8 @@ def gradient_x_input(
     x = np.asarray(inputs)
     if x.ndim < 2 or len(x) == 0:
         raise InputError(f"inputs must be a non-empty (samples, ...) array, got {x.shape}")
+    check_model_input(model, x)
+    _check_output(model, output)
     head = None
     model_for_grad = model
     if np.issubdtype(x.dtype, np.integer):

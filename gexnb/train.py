@@ -46,6 +46,8 @@ __all__ = [
     "predict_file",
     "load_model",
     "checkpoint_state",
+    "check_model_input",
+    "takes_sequence_codes",
     "resolve_precision",
     "recalibrate_batchnorm",
     "BatchNormRecalibration",
@@ -461,6 +463,69 @@ def _model_length(model: Any) -> int | None:
     return None
 
 
+def takes_sequence_codes(model: Any) -> bool:
+    """Whether ``model``'s (first) input is integer sequence codes (a sequence model)."""
+    try:
+        dtype = model.inputs[0].dtype
+    except (AttributeError, IndexError, TypeError):
+        return False
+    return np.dtype(keras.backend.standardize_dtype(dtype)).kind in "ui"
+
+
+def check_model_input(model: Any, x: Any, *, what: str = "inputs") -> np.ndarray:
+    """Check ``x`` against ``model``'s input: per-sample shape, and codes 0..5 for sequences.
+
+    Parameters
+    ----------
+    model
+        A Keras model (a subclassed model without symbolic inputs is not checked).
+    x
+        Inputs, samples along the first axis.
+    what
+        Name of ``x`` in the error message.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``x`` as an array.
+
+    Raises
+    ------
+    InputError
+        Wrong per-sample shape; float inputs or a code outside 0..5 for a sequence model.
+    """
+    arr = np.asarray(x)
+    try:
+        expected = tuple(model.inputs[0].shape[1:])
+    except (AttributeError, IndexError, TypeError):
+        return arr
+    given = arr.shape[1:]
+    if len(given) != len(expected) or any(
+        e is not None and int(e) != g for e, g in zip(expected, given, strict=True)
+    ):
+        if takes_sequence_codes(model) and arr.ndim == 2 and len(expected) == 1:
+            problem = "longer" if given[0] > expected[0] else "shorter"
+            raise InputError(
+                f"{what}: sequences have length {given[0]}, {problem} than the model length "
+                f"{expected[0]}; encode with length={expected[0]} (too_long='trim' to cut "
+                "longer ones)"
+            )
+        raise InputError(
+            f"{what}: each sample has shape {given}, but the model expects "
+            f"{tuple(None if e is None else int(e) for e in expected)}"
+        )
+    if takes_sequence_codes(model):
+        from gexnb.data.sequences import check_codes
+
+        if arr.dtype.kind not in "ui":
+            raise InputError(
+                f"{what}: the model takes uint8 sequence codes, got {arr.dtype} values "
+                "(encode with gexnb.data.sequences.encode_sequences)"
+            )
+        check_codes(arr, what=what)
+    return arr
+
+
 def _check_xy(data: Any, what: str, model: Any) -> Any:
     if not isinstance(data, (tuple, list)):
         return data  # a keras PyDataset or another iterable: handed to Keras as is
@@ -476,13 +541,7 @@ def _check_xy(data: Any, what: str, model: Any) -> Any:
     if not np.all(np.isfinite(y)):
         bad = int(np.flatnonzero(~np.isfinite(y.reshape(len(y), -1)).any(axis=1))[0])
         raise InputError(f"{what}: target is NaN or infinite at row {bad}")
-    length = _model_length(model)
-    if length is not None and x.ndim == 2 and x.shape[1] != length:
-        problem = "longer" if x.shape[1] > length else "shorter"
-        raise InputError(
-            f"{what}: sequences have length {x.shape[1]}, {problem} than the model length "
-            f"{length}; encode with length={length} (too_long='trim' to cut longer ones)"
-        )
+    check_model_input(model, x, what=what)
     return x, y
 
 
@@ -1029,10 +1088,30 @@ def predict_file(
 
     if too_long not in ("error", "trim"):
         raise ParameterError(f"too_long must be 'error' or 'trim', got {too_long!r}")
+    output = Path(output_path)
+    if output.is_dir():
+        raise InputError("is a folder; give the name of the TSV file to write", path=str(output))
+    if output.parent.exists() and not output.parent.is_dir():
+        raise InputError(f"{output.parent} is a file, not a folder", path=str(output))
+    if not output.parent.exists():
+        raise InputError(f"folder {output.parent} does not exist", path=str(output))
+    if output.exists() and Path(input_path).exists() and output.samefile(input_path):
+        raise InputError("is the input file; give another output name", path=str(output))
     model = load_model(model_path, compile=False)
     length = _model_length(model)
-    if length is None:
-        raise InputError("the model has no fixed sequence length", path=str(model_path))
+    if length is None or not takes_sequence_codes(model):
+        raise InputError(
+            f"holds {_describe(model)} that does not take DNA sequences "
+            "(gexnb predict is for sequence models such as metformin_bigru)",
+            path=str(model_path),
+        )
+    if len(model.outputs) != 1 or tuple(model.outputs[0].shape[1:]) not in ((), (1,)):
+        shapes = ", ".join(str(tuple(o.shape[1:])) for o in model.outputs)
+        raise InputError(
+            f"the model predicts {shapes} per sequence; gexnb predict writes one value per "
+            "sequence (use gexnb.train.predict for several outputs)",
+            path=str(model_path),
+        )
     n = 0
     with atomic_path(output_path) as tmp, open(tmp, "w", encoding="utf-8") as handle:
         handle.write("sequence\tprediction\n")

@@ -30,6 +30,7 @@ from gexnb.errors import InputError, ParameterError
 __all__ = [
     "BASE_CODES",
     "N_CODE",
+    "check_codes",
     "PAD_CODE",
     "ONE_HOT_TABLE",
     "DEFAULT_LENGTH",
@@ -262,12 +263,41 @@ def encode_sequences(
         ) from None
 
 
-def _check_codes(codes: Any) -> np.ndarray:
+def check_codes(codes: Any, *, what: str = "codes") -> np.ndarray:
+    """Check that ``codes`` is an integer array of base codes 0..5 (T, C, G, A, N, padding).
+
+    Models one-hot their codes in the graph and would clip an out-of-range code silently,
+    so every entry point that takes codes (training, prediction, explanations) checks them.
+
+    Parameters
+    ----------
+    codes
+        Array of codes (any shape).
+    what
+        Name of the array in the error message.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``codes`` as an array (not copied).
+
+    Raises
+    ------
+    ParameterError
+        ``codes`` is not an integer array.
+    InputError
+        A code outside 0..5; the message names the first one's row and position.
+    """
     arr = np.asarray(codes)
     if arr.dtype.kind not in "ui":
-        raise ParameterError(f"codes must be an integer array, got dtype {arr.dtype}")
+        raise ParameterError(f"{what} must be an integer array of codes, got dtype {arr.dtype}")
     if arr.size and (arr.min() < 0 or arr.max() > PAD_CODE):
-        raise InputError(f"codes must lie in 0..{PAD_CODE}; found {arr.min()}..{arr.max()}")
+        where = np.argwhere((arr < 0) | (arr > PAD_CODE))[0]
+        place = f"row {where[0]}" + (f", position {where[1] + 1}" if len(where) > 1 else "")
+        raise InputError(
+            f"{what}: code {arr[tuple(where)]} at {place}; codes must lie in 0..{PAD_CODE} "
+            "(T, C, G, A, N, padding)"
+        )
     return arr
 
 
@@ -285,7 +315,7 @@ def decode_sequences(codes: np.ndarray) -> list[str]:
     -------
     list of str
     """
-    arr = _check_codes(codes)
+    arr = check_codes(codes)
     if arr.ndim == 1:
         arr = arr[None, :]
     letters = _LETTERS[arr.astype(np.intp)]
@@ -310,7 +340,7 @@ def one_hot(codes: np.ndarray) -> np.ndarray:
     numpy.ndarray
         float32 array of shape ``codes.shape + (4,)``.
     """
-    arr = _check_codes(codes)
+    arr = check_codes(codes)
     return ONE_HOT_TABLE[arr.astype(np.intp)]
 
 
@@ -336,7 +366,7 @@ def reverse_complement(codes: np.ndarray, *, pad: str = "left") -> np.ndarray:
     """
     if pad not in ("left", "right"):
         raise ParameterError(f"pad must be 'left' or 'right', got {pad!r}")
-    arr = _check_codes(codes).astype(np.uint8, copy=False)
+    arr = check_codes(codes).astype(np.uint8, copy=False)
     single = arr.ndim == 1
     if single:
         arr = arr[None, :]
