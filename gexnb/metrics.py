@@ -222,7 +222,9 @@ def share_improved(model_per_gene: Any, baseline_per_gene: Any) -> float:
 def prefixed(report: Mapping[str, Any], model: str, split: str) -> dict[str, float]:
     """Flatten a report into ``metrics.json`` keys ``<model>/<split>/<metric>``.
 
-    Numeric values are kept (booleans, strings and lists are skipped). A nested ``subsets``
+    Finite numeric values are kept (booleans, strings and lists are skipped, and so are NaN
+    values: an undefined metric, such as the Pearson correlation of the constant predictions
+    of the predict-the-mean baseline, is left out rather than written). A nested ``subsets``
     mapping, as returned by :func:`dream_score`, becomes keys ``<model>/<split>_<subset>/<metric>``
     with ``r`` written as ``pearson`` and ``rho`` as ``spearman``, following the architecture's
     named-subset splits (``test_all_random``).
@@ -251,9 +253,11 @@ def prefixed(report: Mapping[str, Any], model: str, split: str) -> dict[str, flo
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
-        value, (bool, np.bool_)
-    )
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if isinstance(value, (int, np.integer)):
+        return True
+    return isinstance(value, (float, np.floating)) and bool(np.isfinite(value))
 
 
 def _num(value: Any) -> float:

@@ -114,8 +114,10 @@ def test_cross_validation_end_to_end(tmp_path):
         output_dir=tmp_path,
     )
     fm = result.fold_metrics
-    assert len(fm) == 2 * 4 and set(fm["fold"]) == {0, 1}
+    assert len(fm) == 2 * 5 and set(fm["fold"]) == {0, 1}  # 4 models + the mean baseline
     assert (fm.loc[fm["model"] == "ridge", "r2"] > 0.1).all()
+    # The predict-the-mean baseline is the training-fold mean: R^2 at most about 0.
+    assert (fm.loc[fm["model"] == "mean", "r2"] < 0.05).all()
     np.testing.assert_allclose(fm["rmse"] ** 2, fm["mse"], rtol=0.2)  # per-target averaged
     att = result.attention
     assert set(att["model"]) == {"attention_gru"}
@@ -124,7 +126,7 @@ def test_cross_validation_end_to_end(tmp_path):
     assert len(sums) == 80
     paths = ga.write_outputs(result, frame, tmp_path)
     metrics = read_metrics(tmp_path)
-    for model in ("dnn", "attention_gru", "linear", "ridge"):
+    for model in ("dnn", "attention_gru", "linear", "ridge", "mean"):
         for metric in ga.METRICS:
             assert f"{model}/cv_mean/{metric}" in metrics and f"{model}/cv_sd/{metric}" in metrics
     for key in ("boxplots", "attention_figure", "summary", "predictions"):

@@ -48,6 +48,7 @@ from gexnb.io import atomic_path
 
 __all__ = [
     "EXPRESSION_FORMATS",
+    "DEFAULT_MIN_RELATIVE_SD",
     "read_expression",
     "write_expression",
     "rename_genes",
@@ -78,6 +79,11 @@ _ORIENTATIONS = ("auto", "samples_x_genes", "genes_x_samples")
 _NAN_POLICIES = ("error", "drop_genes", "mean")
 _DUPLICATE_POLICIES = ("mean", "first", "error")
 ID_TYPES = ("symbol", "ensembl", "probe")
+#: Default low-variance filter of the notebooks (:class:`GeneScaler`'s ``min_relative_sd``):
+#: genes whose sd is below a tenth of the median gene sd are left out (gexnb's choice: a
+#: probe at the detection floor has near-constant values, and z-scoring turns them into
+#: noise that dominates mean errors; a tenth keeps every gene of ordinary spread).
+DEFAULT_MIN_RELATIVE_SD = 0.1
 
 
 def _choice(value: str, allowed: Sequence[str], name: str) -> str:
@@ -928,15 +934,42 @@ class GeneScaler:
         (left out of :meth:`transform`'s output, listed in :attr:`dropped_`, logged).
     ddof
         Delta degrees of freedom of the standard deviation (0 as scikit-learn's StandardScaler).
+    min_relative_sd
+        Low-variance filter: genes whose sd is below this fraction of the median gene sd
+        (of the fitting samples, zero-variance genes aside) are dropped too, listed in
+        :attr:`low_variance_` and logged. A near-constant gene (a probe at the detection
+        floor) has z-scores that are mostly noise and can dominate mean errors. 0 (the
+        default here) keeps every gene with non-zero variance; the notebooks' default is
+        :data:`DEFAULT_MIN_RELATIVE_SD`. Relative, so that it means the same on any scale.
+
+    Attributes
+    ----------
+    mean_, scale_
+        Per-gene mean and sd of the kept genes.
+    dropped_
+        Every gene left out (zero-variance and low-variance).
+    low_variance_
+        Genes left out by ``min_relative_sd``.
     """
 
-    def __init__(self, *, mode: str = "train", zero_variance: str = "error", ddof: int = 0):
+    def __init__(
+        self,
+        *,
+        mode: str = "train",
+        zero_variance: str = "error",
+        ddof: int = 0,
+        min_relative_sd: float = 0.0,
+    ):
         self.mode = _choice(mode, ("train", "all"), "mode")
         self.zero_variance = _choice(zero_variance, ("error", "drop"), "zero_variance")
         self.ddof = ddof
+        if isinstance(min_relative_sd, bool) or not 0.0 <= float(min_relative_sd) < 1.0:
+            raise ParameterError(f"min_relative_sd must be in [0, 1), got {min_relative_sd!r}")
+        self.min_relative_sd = float(min_relative_sd)
         self.mean_: pd.Series | None = None
         self.scale_: pd.Series | None = None
         self.dropped_: list[str] = []
+        self.low_variance_: list[str] = []
         self.n_samples_: int = 0
 
     @property
@@ -945,10 +978,17 @@ class GeneScaler:
         if self.mean_ is None:
             return "unfitted"
         if self.mode == "all":
-            return (
+            text = (
                 f"z-score per gene, all-samples statistics (D-GEX paper mode, n={self.n_samples_})"
             )
-        return f"z-score per gene, training-sample statistics (n={self.n_samples_})"
+        else:
+            text = f"z-score per gene, training-sample statistics (n={self.n_samples_})"
+        if self.min_relative_sd > 0:
+            text += (
+                f"; {len(self.low_variance_)} gene(s) with sd < {self.min_relative_sd:g} x the "
+                "median gene sd left out"
+            )
+        return text
 
     def fit(self, frame: pd.DataFrame, *, rows: Any = None) -> GeneScaler:
         """Compute per-gene mean and sd.
@@ -979,8 +1019,24 @@ class GeneScaler:
                     f"{_preview(names)} (use zero_variance='drop')"
                 )
             log.warning("dropping %d zero-variance gene(s): %s", len(names), _preview(names))
-        self.dropped_ = [g for g, z in zip(genes, zero, strict=True) if z]
-        keep = ~zero
+        low = np.zeros_like(zero)
+        if self.min_relative_sd > 0 and (~zero).any():
+            floor = self.min_relative_sd * float(np.median(sd[~zero]))
+            low = ~zero & (sd < floor)
+            if low.any():
+                names = [g for g, z in zip(genes, low, strict=True) if z]
+                log.warning(
+                    "dropping %d low-variance gene(s) (sd < %.3g = %g x the median gene sd): %s",
+                    len(names),
+                    floor,
+                    self.min_relative_sd,
+                    _preview(names),
+                )
+        self.low_variance_ = [g for g, z in zip(genes, low, strict=True) if z]
+        self.dropped_ = [g for g, z in zip(genes, zero | low, strict=True) if z]
+        keep = ~(zero | low)
+        if not keep.any():
+            raise InputError("every gene has zero or low variance in the fitting samples")
         self.mean_ = pd.Series(mean[keep], index=[g for g, k in zip(genes, keep, strict=True) if k])
         self.scale_ = pd.Series(sd[keep], index=self.mean_.index)
         self.n_samples_ = values.shape[0]

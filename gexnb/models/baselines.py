@@ -4,6 +4,11 @@ Every baseline takes a samples x features matrix ``X`` and either a 1-D target `
 samples x targets matrix ``Y``; :meth:`predict` returns the same dimensionality it was fitted
 on (1-D for 1-D ``y``). Registered names (``gexnb.models.build(name, **hparams)``):
 
+``mean``
+    Predict-the-mean: every sample gets the training mean of each target
+    (``sklearn.dummy.DummyRegressor``). The floor any model must beat; R^2 on the training
+    distribution is 0 by construction, and on another study it shows how far that study's
+    means lie from the training means.
 ``linear``
     Ordinary least squares with an intercept, one model per target on all landmarks: the
     LINCS inference method used as the reference in D-GEX (Chen et al., *Bioinformatics* 2016,
@@ -34,6 +39,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.dummy import DummyRegressor
 from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
 from sklearn.linear_model import LinearRegression, RidgeCV
 from sklearn.multioutput import MultiOutputRegressor
@@ -45,6 +51,7 @@ from gexnb.models.registry import register_model
 
 __all__ = [
     "Baseline",
+    "MeanBaseline",
     "LinearBaseline",
     "KNNGEBaseline",
     "RidgeBaseline",
@@ -52,6 +59,7 @@ __all__ = [
     "RandomForestBaseline",
     "GradientBoostingBaseline",
     "BASELINE_NAMES",
+    "build_mean",
     "build_linear",
     "build_knn_ge",
     "build_ridge",
@@ -62,7 +70,7 @@ __all__ = [
 ]
 
 #: Registered names of the classical baselines.
-BASELINE_NAMES = ("linear", "knn_ge", "ridge", "svr", "random_forest", "gradient_boosting")
+BASELINE_NAMES = ("mean", "linear", "knn_ge", "ridge", "svr", "random_forest", "gradient_boosting")
 
 
 def _as_matrix(x: Any, what: str) -> np.ndarray:
@@ -162,6 +170,18 @@ class Baseline(BaseEstimator, RegressorMixin):
     def is_subset(self) -> bool:
         """Whether the model was fitted on fewer targets than it was given (``max_targets``)."""
         return bool(self.target_indices_.size < self.n_targets_total_)
+
+
+class MeanBaseline(Baseline):
+    """Predict-the-mean baseline: the training mean of each target, whatever the input."""
+
+    name = "mean"
+
+    def __init__(self) -> None:
+        pass
+
+    def _make_estimator(self) -> Any:
+        return DummyRegressor(strategy="mean")
 
 
 class LinearBaseline(Baseline):
@@ -374,6 +394,12 @@ class GradientBoostingBaseline(Baseline):
             early_stopping=self.early_stopping,
             random_state=self.random_state,
         )
+
+
+@register_model("mean")
+def build_mean(**hparams: Any) -> MeanBaseline:
+    """Predict-the-mean baseline (training mean of each target; ``DummyRegressor``)."""
+    return MeanBaseline(**hparams)
 
 
 @register_model("linear")

@@ -48,8 +48,8 @@ DEEP_MODELS = ("dnn", "lstm", "gru", "attention_lstm", "attention_gru")
 #: Checkpoint files are written at most this often (and at the end of training): epochs on a
 #: few hundred samples take a fraction of a second, about what writing a checkpoint costs.
 CHECKPOINT_SECONDS = 60.0
-#: Classical baselines (seed 002) run on the same folds.
-BASELINE_MODELS = ("linear", "ridge", "random_forest", "svr", "gradient_boosting")
+#: Classical baselines (seed 002) run on the same folds, and the predict-the-mean floor.
+BASELINE_MODELS = ("mean", "linear", "ridge", "random_forest", "svr", "gradient_boosting")
 #: Metrics of the seed's table.
 METRICS = ("mae", "rmse", "mse", "r2")
 
@@ -278,6 +278,8 @@ def cross_validate(
         Inputs per fold and number of folds (seed 004: 50 genes; 5 folds).
     models, baselines
         Deep models (:data:`DEEP_MODELS`) and baselines (:data:`BASELINE_MODELS`) to run.
+        The predict-the-mean baseline ``mean`` (training-fold mean of each target) is
+        always run, added when not in ``baselines``: the floor every model must beat.
     input_genes
         Fixed input genes instead of the per-fold top-k (must not contain a target).
     epochs, batch_size, learning_rate
@@ -308,6 +310,9 @@ def cross_validate(
     GeneAttentionResult
     """
     names = check_targets(frame, targets, k_genes=k_genes, folds=folds, input_genes=input_genes)
+    baselines = list(baselines)
+    if "mean" not in baselines:
+        baselines = ["mean", *baselines]
     unknown = [m for m in models if m not in DEEP_MODELS]
     unknown += [b for b in baselines if b not in BASELINE_MODELS]
     if unknown:

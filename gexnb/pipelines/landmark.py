@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gexnb.data.expression import DEFAULT_MIN_RELATIVE_SD
 from gexnb.errors import InputError, ParameterError
 from gexnb.io import ensure_output_dir, write_json_atomic, write_metrics, write_table_atomic
 
@@ -42,6 +43,7 @@ __all__ = [
     "make_splits",
     "prepare_split",
     "prepare_cross_dataset",
+    "hold_out_study",
     "fit_model",
     "evaluate_runs",
     "run_landmark_comparison",
@@ -61,12 +63,14 @@ DATA_CHECK_DEFAULTS: dict[str, Any] = {
     "nan": "error",
     "duplicates": "mean",
     "zero_variance": "error",
+    "min_relative_sd": DEFAULT_MIN_RELATIVE_SD,
     "max_missing_landmarks": 0.0,
     "max_missing_targets": 1.0,
 }
 #: Options of notebook 03's ``cross`` parameter (the cross-platform test set).
 CROSS_DEFAULTS: dict[str, Any] = {
     "expression_path": "",
+    "study": "",
     "transform": "auto",
     "gene_mismatch": "error",
 }
@@ -150,6 +154,36 @@ class PreparedSplit:
     targets: list[str]
     description: str
     y_scale: np.ndarray | None = None
+    y_center: np.ndarray | None = None
+    dropped: dict[str, list[str]] = field(default_factory=dict)
+
+    def restrict(self, landmarks: Sequence[str], targets: Sequence[str]) -> PreparedSplit:
+        """The same split on a subset of its genes (in the order given)."""
+        li = [self.landmarks.index(g) for g in landmarks]
+        ti = [self.targets.index(g) for g in targets]
+        return PreparedSplit(
+            self.name,
+            {k: v[:, li] for k, v in self.x.items()},
+            {k: v[:, ti] for k, v in self.y.items()},
+            list(landmarks),
+            list(targets),
+            self.description,
+            None if self.y_scale is None else self.y_scale[ti],
+            None if self.y_center is None else self.y_center[ti],
+            dict(self.dropped),
+        )
+
+    def to_expression(self, y: np.ndarray) -> np.ndarray:
+        """Targets on this split's normalised scale back on the expression scale."""
+        if self.y_scale is None or self.y_center is None:
+            return np.asarray(y, dtype="float64")
+        return np.asarray(y, dtype="float64") * self.y_scale + self.y_center
+
+    def from_expression(self, y: np.ndarray) -> np.ndarray:
+        """Targets on the expression scale on this split's normalised scale."""
+        if self.y_scale is None or self.y_center is None:
+            return np.asarray(y, dtype="float64")
+        return (np.asarray(y, dtype="float64") - self.y_center) / self.y_scale
 
 
 @dataclass
@@ -412,6 +446,7 @@ def prepare_split(
     normalization: str = "train",
     quantile: bool = True,
     zero_variance: str = "error",
+    min_relative_sd: float = 0.0,
 ) -> PreparedSplit:
     """Normalise one split: quantile normalisation and per-gene z-scores (D-GEX).
 
@@ -429,12 +464,16 @@ def prepare_split(
         Quantile-normalise each sample (over landmarks + targets) before z-scoring.
     zero_variance
         Constant genes in the statistics' samples: ``"error"`` or ``"drop"`` (logged).
+    min_relative_sd
+        Low-variance filter (see :class:`gexnb.data.expression.GeneScaler`): genes whose sd
+        in the statistics' samples is below this fraction of the median gene sd are left out,
+        listed in ``dropped["low_variance"]``.
 
     Returns
     -------
     PreparedSplit
-        float32 arrays per split; ``y_scale`` holds the targets' sds (to express errors on
-        the (log2) expression scale).
+        float32 arrays per split; ``y_center`` and ``y_scale`` hold the targets' means and
+        sds (to express errors on the (log2) expression scale).
     """
     from gexnb.data import expression as ex
 
@@ -445,7 +484,8 @@ def prepare_split(
     full = pd.concat([data.X, data.Y], axis=1)
     lm, tg = list(data.X.columns), list(data.Y.columns)
     train_idx = np.asarray(parts["train"])
-    y_scale = None
+    y_scale = y_center = None
+    dropped: dict[str, list[str]] = {}
     if normalization == "none":
         description = "no normalisation"
     else:
@@ -453,15 +493,25 @@ def prepare_split(
         if quantile:
             reference = ex.quantile_reference(full.iloc[fit_rows])
             full = ex.quantile_normalize(full, reference=reference)
-        scaler = ex.GeneScaler(mode=normalization, zero_variance=zero_variance)
+        scaler = ex.GeneScaler(
+            mode=normalization, zero_variance=zero_variance, min_relative_sd=min_relative_sd
+        )
         full = scaler.fit_transform(full, rows=train_idx)
         if scaler.dropped_:
-            dropped = set(scaler.dropped_)
-            lm = [g for g in lm if g not in dropped]
-            tg = [g for g in tg if g not in dropped]
+            low = set(scaler.low_variance_)
+            dropped = {
+                "zero_variance": [g for g in scaler.dropped_ if g not in low],
+                "low_variance": list(scaler.low_variance_),
+            }
+            gone = set(scaler.dropped_)
+            lm = [g for g in lm if g not in gone]
+            tg = [g for g in tg if g not in gone]
             if not lm or not tg:
-                raise InputError("every landmark or every target gene is constant")
+                raise InputError(
+                    f"split {name!r}: every landmark or every target gene has zero or low variance"
+                )
         y_scale = scaler.scale_.loc[tg].to_numpy(dtype="float64")
+        y_center = scaler.mean_.loc[tg].to_numpy(dtype="float64")
         description = ("quantile normalisation + " if quantile else "") + scaler.description
     xs = full.loc[:, lm].to_numpy(dtype="float32")
     ys = full.loc[:, tg].to_numpy(dtype="float32")
@@ -470,7 +520,37 @@ def prepare_split(
     for key in ("train", "val", "test"):
         if key in x and len(x[key]) == 0:
             raise InputError(f"split {name!r}: the {key} set is empty")
-    return PreparedSplit(name, x, y, lm, tg, description, y_scale)
+    return PreparedSplit(name, x, y, lm, tg, description, y_scale, y_center, dropped)
+
+
+def hold_out_study(data: LandmarkData, study: str) -> tuple[LandmarkData, LandmarkData]:
+    """Split off the samples of one study as a second data set (a held-out study).
+
+    Unlike the ``loso`` split, which normalises the held-out study with the training
+    statistics, the held-out study is then evaluated as a second data set
+    (:func:`run_landmark_comparison`'s ``cross_data``): normalised with its own statistics,
+    as a study from another lab would be.
+
+    Raises
+    ------
+    InputError
+        No study labels (``sample_annotation``), or no sample or every sample in ``study``.
+    """
+    if data.groups is None:
+        raise InputError(
+            f"cross study {study!r} needs study labels: give sample_annotation and group_column"
+        )
+    held = np.asarray(data.groups).astype(str) == str(study)
+    if not held.any() or held.all():
+        labels = sorted({str(g) for g in data.groups})
+        problem = "no" if not held.any() else "every"
+        raise InputError(f"{problem} sample is in study {study!r}; studies: {labels}")
+    report = {**data.report, "cross_study": str(study), "cross_study_samples": int(held.sum())}
+    rest = LandmarkData(
+        data.X[~held], data.Y[~held], np.asarray(data.groups)[~held], report, data.name
+    )
+    second = LandmarkData(data.X[held], data.Y[held], None, {}, str(study))
+    return rest, second
 
 
 def prepare_cross_dataset(
@@ -666,12 +746,16 @@ def evaluate_runs(
     targets: Sequence[str],
     split_names: Sequence[str] = ("val", "test"),
     baseline: str = "linear",
-    y_scale: np.ndarray | None = None,
+    y_scale: np.ndarray | Mapping[str, np.ndarray | None] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, dict[str, pd.Series]]]:
     """Tabulate the errors of every run on every split, against ``baseline``.
 
-    For each model and split: ``mae``, ``rmse``, ``r2``, ``pearson`` (flattened), the MAE on the
-    expression scale before z-scoring (``mae_expr``, when ``y_scale`` is given),
+    For each model and split: ``mae``, ``rmse``, ``r2``, ``pearson`` (flattened),
+    ``mae_median`` (median over genes of the per-gene MAE, robust to a few badly predicted
+    genes), the MAE on the expression scale before z-scoring (``mae_expr`` and
+    ``mae_expr_median``, when ``y_scale`` is given: one array of target sds for every split,
+    or a mapping split -> sds, for splits normalised with their own statistics such as a
+    second study),
     ``rel_improvement_vs_linear`` ((MAE_linear - MAE_model) / MAE_linear, the D-GEX headline)
     and ``share_genes_improved_vs_linear`` (share of target genes with a lower per-gene MAE),
     both on the genes the model predicts (all, unless ``max_targets`` subsampled them,
@@ -701,6 +785,7 @@ def evaluate_runs(
                 "model": name,
                 "split": split,
                 "mae": rep["mae"],
+                "mae_median": float(np.median(genes)),
                 "rmse": rep["rmse"],
                 "r2": rep["r2"],
                 "pearson": rep["pearson"],
@@ -708,8 +793,11 @@ def evaluate_runs(
                 "n_genes": int(len(idx)),
                 "fit_seconds": run.fit_seconds,
             }
-            if y_scale is not None:
-                row["mae_expr"] = float(np.mean(genes * y_scale[idx]))
+            scale = y_scale.get(split) if isinstance(y_scale, Mapping) else y_scale
+            if scale is not None:
+                genes_expr = genes * np.asarray(scale)[idx]
+                row["mae_expr"] = float(np.mean(genes_expr))
+                row["mae_expr_median"] = float(np.median(genes_expr))
             if baseline in runs and split in runs[baseline].predictions:
                 base_genes = per_gene_mae(truth[split], runs[baseline].predictions[split])[idx]
                 row["rel_improvement_vs_linear"] = relative_improvement(
@@ -724,10 +812,12 @@ def evaluate_runs(
 def _table_metrics(table: pd.DataFrame, split_label: Mapping[str, str]) -> dict[str, float]:
     keys = (
         "mae",
+        "mae_median",
         "rmse",
         "r2",
         "pearson",
         "mae_expr",
+        "mae_expr_median",
         "rel_improvement_vs_linear",
         "share_genes_improved_vs_linear",
         "n_genes",
@@ -753,6 +843,7 @@ def run_landmark_comparison(
     normalization: str = "train",
     quantile: bool = True,
     zero_variance: str = "error",
+    min_relative_sd: float = DEFAULT_MIN_RELATIVE_SD,
     cross_data: LandmarkData | None = None,
     output_dir: str | os.PathLike,
     seed: int = 0,
@@ -765,7 +856,16 @@ def run_landmark_comparison(
     (test set = the left-out study) plus ``<model>/loso_mean/<metric>`` and
     ``<model>/loso_sd/<metric>`` across studies. With ``cross_data`` (already aligned by
     :func:`prepare_cross_dataset`), the models trained on ``data`` also predict the whole
-    second data set, normalised with its own statistics: ``<model>/cross/<metric>``.
+    second data set, normalised with its own statistics: ``<model>/cross/<metric>``, its
+    expression-scale errors back-transformed with its own sds.
+
+    Every comparison includes the predict-the-mean baseline ``mean`` (added when not in
+    ``models``): the training means. On the second data set they are carried over on the
+    expression scale, and ``mean_own`` is that set's own means (which uses its truth: a
+    reference, not a model). Genes of low variance (``min_relative_sd``, see
+    :func:`prepare_split`) are left out; genes left out of only one of the two data sets
+    (constant or low-variance there, e.g. after its quantile normalisation) are left out of
+    both, and every gene left out is listed in ``data_report.json``.
 
     Writes (merges) ``metrics.json`` and writes ``comparison_<split>.tsv``,
     ``per_gene_mae_<split>.tsv``, ``histories_<split>.json`` and ``data_report.json`` to
@@ -778,6 +878,8 @@ def run_landmark_comparison(
     models = list(models)
     if not models:
         raise ParameterError("models is empty")
+    if "mean" not in models:
+        models = ["mean", *models]
     unknown_params = set(model_params or {}) - set(models)
     if unknown_params:
         log.warning("model_params for models not in the run ignored: %s", sorted(unknown_params))
@@ -802,8 +904,10 @@ def run_landmark_comparison(
             name="cross",
             normalization="all" if normalization != "none" else "none",
             quantile=quantile,
-            zero_variance=zero_variance,
+            zero_variance="drop",
+            min_relative_sd=min_relative_sd,
         )
+        data.report["cross_left_out"] = cross_prepared.dropped
     for split_name, parts in splits:
         prepared = prepare_split(
             data,
@@ -812,15 +916,17 @@ def run_landmark_comparison(
             normalization=normalization,
             quantile=quantile,
             zero_variance=zero_variance,
+            min_relative_sd=min_relative_sd,
         )
-        extra, truth = {}, dict(prepared.y)
+        if prepared.dropped:
+            data.report.setdefault("left_out", {})[split_name] = prepared.dropped
+        cross_here = None
         if cross_prepared is not None:
-            if cross_prepared.landmarks != prepared.landmarks or (
-                cross_prepared.targets != prepared.targets
-            ):
-                raise InputError("cross data genes differ after normalisation (constant genes?)")
-            extra["cross"] = cross_prepared.x["test"]
-            truth["cross"] = cross_prepared.y["test"]
+            prepared, cross_here = _common_genes(prepared, cross_prepared, data.report)
+        extra, truth = {}, dict(prepared.y)
+        if cross_here is not None:
+            extra["cross"] = cross_here.x["test"]
+            truth["cross"] = cross_here.y["test"]
         runs = {}
         for name in models:
             log.info("split %s: fitting %s", split_name, name)
@@ -835,13 +941,17 @@ def run_landmark_comparison(
                 extra_inputs=extra,
             )
             histories.setdefault(name, {})[split_name] = runs[name].history
+        if cross_here is not None:
+            _cross_mean_baselines(runs, prepared, cross_here, truth["cross"])
         split_names = ["val", "test", "cross"] if split != "loso" else ["test", "cross"]
+        scales = {k: prepared.y_scale for k in ("train", "val", "test")}
+        scales["cross"] = None if cross_here is None else cross_here.y_scale
         table, per_gene = evaluate_runs(
             runs,
             truth,
             targets=prepared.targets,
             split_names=split_names,
-            y_scale=prepared.y_scale,
+            y_scale=scales,
         )
         table = table.reset_index()
         if split == "loso":
@@ -872,6 +982,56 @@ def run_landmark_comparison(
     write_json_atomic(out / f"histories_{split}.json", histories)
     write_json_atomic(out / "data_report.json", data.report)
     return ComparisonResult(table, metrics, per_gene_all, histories, out)
+
+
+def _common_genes(
+    prepared: PreparedSplit, cross: PreparedSplit, report: dict[str, Any]
+) -> tuple[PreparedSplit, PreparedSplit]:
+    """Restrict a split and the second data set to the genes both kept (reported)."""
+    both_lm, both_tg = set(cross.landmarks), set(cross.targets)
+    lm = [g for g in prepared.landmarks if g in both_lm]
+    tg = [g for g in prepared.targets if g in both_tg]
+    if not lm or not tg:
+        raise InputError(
+            f"split {prepared.name!r}: no landmark or no target gene is kept in both data sets "
+            "(constant or low-variance genes left out)"
+        )
+    gone = {
+        "landmarks_left_out_in_second_set": [g for g in prepared.landmarks if g not in both_lm],
+        "targets_left_out_in_second_set": [g for g in prepared.targets if g not in both_tg],
+        "landmarks_left_out_in_training_set": [
+            g for g in cross.landmarks if g not in set(prepared.landmarks)
+        ],
+        "targets_left_out_in_training_set": [
+            g for g in cross.targets if g not in set(prepared.targets)
+        ],
+    }
+    gone = {k: v for k, v in gone.items() if v}
+    if gone:
+        report.setdefault("cross_reconciled", {})[prepared.name] = gone
+        log.warning(
+            "split %s: %s left out of both data sets (kept in one only)",
+            prepared.name,
+            ", ".join(f"{len(v)} {k.split('_')[0]}" for k, v in gone.items()),
+        )
+    return prepared.restrict(lm, tg), cross.restrict(lm, tg)
+
+
+def _cross_mean_baselines(
+    runs: dict[str, ModelRun],
+    prepared: PreparedSplit,
+    cross: PreparedSplit,
+    cross_truth: np.ndarray,
+) -> None:
+    """Put the mean baselines of the second data set on its own scale (see the caller)."""
+    mean = runs.get("mean")
+    if mean is not None and "cross" in mean.predictions:
+        training_means = prepared.to_expression(mean.predictions["cross"])
+        mean.predictions["cross"] = cross.from_expression(training_means)
+    own = np.broadcast_to(cross_truth.mean(axis=0, dtype="float64"), cross_truth.shape)
+    runs["mean_own"] = ModelRun(
+        "mean_own", {"cross": np.array(own)}, np.arange(cross_truth.shape[1])
+    )
 
 
 def describe_paper_models(

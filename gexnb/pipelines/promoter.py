@@ -29,6 +29,7 @@ __all__ = [
     "load_promoters",
     "train_bigru",
     "fit_kmer",
+    "fit_mean",
     "predict_model",
     "evaluate",
     "load_test",
@@ -219,16 +220,31 @@ def fit_kmer(data: PromoterData, *, k_max: int = 6, max_train: int = 200_000, se
     return model
 
 
+def fit_mean(data: PromoterData) -> Any:
+    """The predict-the-mean baseline: the mean training target for every sequence.
+
+    The floor every sequence model must beat (R^2 near 0 on the validation rows; its
+    Pearson and Spearman correlations are undefined and left out of ``metrics.json``).
+    """
+    from gexnb.models import build
+
+    y = data.y[data.train_idx]
+    return build("mean").fit(np.zeros((len(y), 1), dtype="float32"), y)
+
+
 def predict_model(model: Any, codes: np.ndarray, batch_size: int = 2048) -> np.ndarray:
     """Predict ``(n,)`` normalized targets for uint8 codes with a Keras model or the k-mer ridge.
 
     Keras models stream through :func:`gexnb.train.predict` in batches of ``batch_size``;
     the :class:`~gexnb.models.kmer.KmerRidge` baseline predicts in its own row chunks.
     """
+    from gexnb.models.baselines import MeanBaseline
     from gexnb.models.kmer import KmerRidge
 
     if isinstance(model, KmerRidge):
         return model.predict(codes)
+    if isinstance(model, MeanBaseline):
+        return model.predict(np.zeros((len(codes), 1), dtype="float32"))
     from gexnb import train
 
     return train.predict(model, codes, batch_size=batch_size)
@@ -299,8 +315,12 @@ def score_test(
     set was measured in a separate experiment), so only correlations are reported: keys
     ``<model>/test/pearson`` and ``<model>/test_<subset>/pearson`` (and spearman, n), plus the
     weighted DREAM scores over the subsets present (``pearson_score_available``; Rafi et al.
-    2024). Predictions go to ``predictions_test.tsv``.
+    2024). Predictions go to ``predictions_test.tsv``. The predict-the-mean baseline is
+    skipped: a constant prediction has no correlation.
     """
+    from gexnb.models.baselines import MeanBaseline
+
+    models = {k: m for k, m in models.items() if not isinstance(m, MeanBaseline)}
     out = ensure_output_dir(output_dir)
     true = frame["expression"].to_numpy(dtype="float64")
     subsets: dict[str, Any] = {"all": np.arange(len(frame))}
