@@ -72,7 +72,8 @@ def main() -> int:
     import numpy as np
 
     from gexnb.models import build
-    from gexnb.models.landmark import dgex_param_count, landmark_optimizer
+    from gexnb.models.landmark import dgex_param_count
+    from gexnb.train import make_optimizer
 
     keras.mixed_precision.set_dtype_policy(args.precision)
     rng = np.random.default_rng(0)
@@ -100,7 +101,7 @@ def main() -> int:
         t0 = time.perf_counter()
         model = build("dgex", **hp)
         build_s = time.perf_counter() - t0
-        model.compile(optimizer=landmark_optimizer("sgd", learning_rate=5e-4), loss="mae")
+        model.compile(optimizer=make_optimizer("sgd", learning_rate=5e-4), loss="mae")
         x = rng.normal(size=(n, hp["n_landmarks"])).astype("float32")
         y = rng.normal(size=(n, hp["n_targets"])).astype("float32")
         steps = args.steps if label == "dgex_full" else max(30, 10 * args.steps)

@@ -24,6 +24,7 @@ keras = pytest.importorskip("keras")
 
 from gexnb import train  # noqa: E402
 from gexnb.errors import InputError  # noqa: E402
+from gexnb.train import callbacks  # noqa: E402
 
 N, BATCH = 128, 32
 STEPS = N // BATCH
@@ -81,7 +82,7 @@ def test_other_architecture_is_refused_naming_both(tmp_path):
 
 def test_crash_between_checkpoint_and_record_trains_no_epoch_twice(tmp_path, monkeypatch):
     calls = {"n": 0}
-    real = train.write_json_atomic
+    real = callbacks.write_json_atomic
 
     def crash_on_third(path, data):
         if Path(path).name == "last.json":
@@ -90,13 +91,13 @@ def test_crash_between_checkpoint_and_record_trains_no_epoch_twice(tmp_path, mon
                 raise _Crash("killed after last.keras, before last.json")
         return real(path, data)
 
-    monkeypatch.setattr(train, "write_json_atomic", crash_on_third)
+    monkeypatch.setattr(callbacks, "write_json_atomic", crash_on_third)
     with pytest.raises(_Crash):
         _fit(tmp_path, 5)
     # last.json still says 2 epochs; last.keras holds 3, and says so itself.
     assert json.loads((tmp_path / "last.json").read_text())["epoch"] == 2
     assert _committed(tmp_path) == 3 and _steps(tmp_path / "last.keras") == 3 * STEPS
-    monkeypatch.setattr(train, "write_json_atomic", real)
+    monkeypatch.setattr(callbacks, "write_json_atomic", real)
     result = _fit(tmp_path, 5, resume=True)
     assert len(result.history["loss"]) == 5
     assert _steps(tmp_path / "last.keras") == 5 * STEPS  # not 6: no epoch trained twice
@@ -104,7 +105,7 @@ def test_crash_between_checkpoint_and_record_trains_no_epoch_twice(tmp_path, mon
 
 
 def test_crash_between_last_and_best_recovers_the_best(tmp_path, monkeypatch):
-    real = train._save_best
+    real = callbacks._save_best
     calls = {"n": 0}
 
     def crash_on_second(*args, **kwargs):
@@ -113,12 +114,12 @@ def test_crash_between_last_and_best_recovers_the_best(tmp_path, monkeypatch):
             raise _Crash("killed after last.keras, before best.keras")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(train, "_save_best", crash_on_second)
+    monkeypatch.setattr(callbacks, "_save_best", crash_on_second)
     with pytest.raises(_Crash):
         _fit(tmp_path, 4)
     assert train.checkpoint_state(tmp_path / "best.keras")["epoch"] == 1
     assert train.checkpoint_state(tmp_path / "last.keras")["best_epoch"] == 2
-    monkeypatch.setattr(train, "_save_best", real)
+    monkeypatch.setattr(callbacks, "_save_best", real)
     result = _fit(tmp_path, 2, resume=True)  # nothing left to train: the best is restored
     best = keras.saving.load_model(tmp_path / "best.keras")
     last = keras.saving.load_model(tmp_path / "last.keras")

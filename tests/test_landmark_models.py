@@ -13,9 +13,8 @@ from gexnb.models.landmark import (
     chunk_sizes,
     dgex_param_count,
     estimate_training_memory,
-    landmark_optimizer,
-    train_egex,
 )
+from gexnb.train import make_optimizer, train_egex
 
 
 def test_demonstrator_parameter_counts():
@@ -94,15 +93,15 @@ def test_bad_hyperparameters():
 
 
 def test_optimizer_step_decay():
-    opt = landmark_optimizer("nadam", learning_rate=5e-4, decay_rate=0.5, decay_steps=10)
+    opt = make_optimizer("nadam", learning_rate=5e-4, decay_rate=0.5, decay_steps=10)
     schedule = opt.learning_rate if callable(opt.learning_rate) else opt._learning_rate
     assert float(schedule(9)) == pytest.approx(5e-4)
     assert float(schedule(10)) == pytest.approx(2.5e-4)
     assert float(schedule(25)) == pytest.approx(1.25e-4)
-    sgd = landmark_optimizer("sgd", learning_rate=0.1, momentum=0.5)
+    sgd = make_optimizer("sgd", learning_rate=0.1, momentum=0.5)
     assert float(sgd.momentum) == 0.5
     with pytest.raises(ParameterError, match="decay"):
-        landmark_optimizer("sgd", decay_rate=0.5)
+        make_optimizer("sgd", decay_rate=0.5)
 
 
 def test_memory_estimate():

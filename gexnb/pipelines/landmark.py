@@ -633,7 +633,7 @@ def fit_model(
 
     Deep models (:data:`DEEP_MODELS`) are built with ``gexnb.models.build(name,
     n_landmarks=..., n_targets=..., **architecture)`` and trained with
-    :func:`gexnb.train.fit` (E-GEX with :func:`gexnb.models.landmark.train_egex`), on the
+    :func:`gexnb.train.fit` (E-GEX with :func:`gexnb.train.train_egex`), on the
     validation split, keeping the best-validation weights. Baselines use ``fit(X, Y)``.
 
     Parameters
@@ -668,7 +668,7 @@ def fit_model(
         import keras
 
         from gexnb import train as gtrain
-        from gexnb.models.landmark import landmark_optimizer, train_egex
+        from gexnb.train import make_optimizer, train_egex
 
         keras.utils.set_random_seed(int(seed))
         n_lm, n_tg = data.x["train"].shape[1], data.y["train"].shape[1]
@@ -704,7 +704,7 @@ def fit_model(
                 **{f"{phase}_{k}": v for phase, h in res.histories.items() for k, v in h.items()},
             }
         else:
-            optimizer = landmark_optimizer(
+            optimizer = make_optimizer(
                 opt_name,
                 learning_rate=lr,
                 momentum=float(train_kw.get("momentum", 0.9)),

@@ -1,0 +1,67 @@
+"""Training engine: ``fit``, ``predict``, ``predict_file``, ``load_model``, recipes.
+
+Keras ``Model.fit`` underneath, with what a long run needs: a best-validation checkpoint
+(``best.keras``), a full per-epoch checkpoint with the optimizer state (``last.keras``,
+carrying its epoch count and history) so that ``resume=True`` continues a killed run exactly
+after its last checkpoint, the history written as JSON and CSV (atomically), a progress bar,
+early stopping, seeds, mixed precision on GPUs and data-parallel distribution
+(``tf.distribute.MirroredStrategy``, ``MultiWorkerMirroredStrategy`` from ``TF_CONFIG``, or
+``keras.distribution.DataParallel`` on JAX). The training recipe is the one of DREAM 2022 team
+Metformin-121 (Rafi et al. 2024): MSE loss, Adam with learning rate 1e-3, keep the weights
+with the best validation loss.
+
+Modules:
+
+- :mod:`gexnb.train.fit`: :func:`fit` and :class:`TrainResult`.
+- :mod:`gexnb.train.callbacks`: checkpoints (and their file names), BatchNorm recalibration.
+- :mod:`gexnb.train.distribute`: devices, precision, distribution strategies.
+- :mod:`gexnb.train.inputs`: checks of a model's inputs.
+- :mod:`gexnb.train.optimizers`: :func:`make_optimizer`.
+- :mod:`gexnb.train.predict`: :func:`load_model`, :func:`predict`, :func:`predict_file`.
+- :mod:`gexnb.train.recipes`: multi-phase recipes (:func:`train_egex`).
+
+Sequence inputs stay uint8 codes (one byte per base) all the way into the model, which
+one-hots them in the graph (see :mod:`gexnb.models.promoter`).
+"""
+
+from gexnb.train.callbacks import (
+    BEST_NAME,
+    CHECKPOINT_FILES,
+    HISTORY_CSV,
+    HISTORY_JSON,
+    LAST_NAME,
+    LAST_STATE_NAME,
+    BatchNormRecalibration,
+    checkpoint_state,
+    recalibrate_batchnorm,
+)
+from gexnb.train.distribute import resolve_precision
+from gexnb.train.fit import TrainResult, fit
+from gexnb.train.inputs import check_model_input, takes_sequence_codes
+from gexnb.train.optimizers import OPTIMIZERS, make_optimizer
+from gexnb.train.predict import load_model, predict, predict_file
+from gexnb.train.recipes import EGEXResult, train_egex
+
+__all__ = [
+    "TrainResult",
+    "fit",
+    "predict",
+    "predict_file",
+    "load_model",
+    "checkpoint_state",
+    "check_model_input",
+    "takes_sequence_codes",
+    "resolve_precision",
+    "recalibrate_batchnorm",
+    "BatchNormRecalibration",
+    "make_optimizer",
+    "OPTIMIZERS",
+    "train_egex",
+    "EGEXResult",
+    "BEST_NAME",
+    "LAST_NAME",
+    "LAST_STATE_NAME",
+    "HISTORY_JSON",
+    "HISTORY_CSV",
+    "CHECKPOINT_FILES",
+]

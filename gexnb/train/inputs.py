@@ -1,0 +1,130 @@
+"""Checks of what goes into a model: splits, sequence codes, lengths."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+
+from gexnb.errors import InputError, ParameterError
+
+
+def _model_length(model: Any) -> int | None:
+    try:
+        shape = model.inputs[0].shape
+    except (AttributeError, IndexError, TypeError):
+        return None
+    if len(shape) == 2 and shape[1] is not None:
+        return int(shape[1])
+    return None
+
+
+def takes_sequence_codes(model: Any) -> bool:
+    """Whether ``model``'s (first) input is integer sequence codes (a sequence model)."""
+    try:
+        dtype = model.inputs[0].dtype
+    except (AttributeError, IndexError, TypeError):
+        return False
+    return np.dtype(keras.backend.standardize_dtype(dtype)).kind in "ui"
+
+
+def check_model_input(model: Any, x: Any, *, what: str = "inputs") -> np.ndarray:
+    """Check ``x`` against ``model``'s input: per-sample shape, and codes 0..5 for sequences.
+
+    Parameters
+    ----------
+    model
+        A Keras model (a subclassed model without symbolic inputs is not checked).
+    x
+        Inputs, samples along the first axis.
+    what
+        Name of ``x`` in the error message.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``x`` as an array.
+
+    Raises
+    ------
+    InputError
+        Wrong per-sample shape; float inputs or a code outside 0..5 for a sequence model.
+    """
+    arr = np.asarray(x)
+    try:
+        expected = tuple(model.inputs[0].shape[1:])
+    except (AttributeError, IndexError, TypeError):
+        return arr
+    given = arr.shape[1:]
+    if len(given) != len(expected) or any(
+        e is not None and int(e) != g for e, g in zip(expected, given, strict=True)
+    ):
+        if takes_sequence_codes(model) and arr.ndim == 2 and len(expected) == 1:
+            problem = "longer" if given[0] > expected[0] else "shorter"
+            raise InputError(
+                f"{what}: sequences have length {given[0]}, {problem} than the model length "
+                f"{expected[0]}; encode with length={expected[0]} (too_long='trim' to cut "
+                "longer ones)"
+            )
+        raise InputError(
+            f"{what}: each sample has shape {given}, but the model expects "
+            f"{tuple(None if e is None else int(e) for e in expected)}"
+        )
+    if takes_sequence_codes(model):
+        from gexnb.data.sequences import check_codes
+
+        if arr.dtype.kind not in "ui":
+            raise InputError(
+                f"{what}: the model takes uint8 sequence codes, got {arr.dtype} values "
+                "(encode with gexnb.data.sequences.encode_sequences)"
+            )
+        check_codes(arr, what=what)
+    return arr
+
+
+def _check_xy(data: Any, what: str, model: Any) -> Any:
+    if not isinstance(data, (tuple, list)):
+        return data  # a keras PyDataset or another iterable: handed to Keras as is
+    if len(data) != 2:
+        raise InputError(f"{what} must be an (x, y) pair, got {len(data)} items")
+    x, y = data
+    x = np.asarray(x) if not isinstance(x, np.ndarray) else x
+    y = np.asarray(y, dtype="float32")
+    if len(x) == 0:
+        raise InputError(f"{what} split is empty (0 rows)")
+    if len(x) != len(y):
+        raise InputError(f"{what}: x has {len(x)} rows but y has {len(y)}")
+    if not np.all(np.isfinite(y)):
+        bad = int(np.flatnonzero(~np.isfinite(y.reshape(len(y), -1)).any(axis=1))[0])
+        raise InputError(f"{what}: target is NaN or infinite at row {bad}")
+    check_model_input(model, x, what=what)
+    return x, y
+
+
+def _split_validation(train: Any, validation: Any) -> tuple[Any, Any]:
+    if isinstance(validation, float):
+        if not 0.0 < validation < 1.0:
+            raise ParameterError(f"validation fraction must be in (0, 1), got {validation}")
+        if not isinstance(train, (tuple, list)):
+            raise ParameterError("a validation fraction needs train as an (x, y) pair")
+        x, y = train
+        n_val = int(round(len(x) * validation))
+        if n_val == 0 or n_val == len(x):
+            raise InputError(
+                f"validation fraction {validation} of {len(x)} rows gives an empty split"
+            )
+        cut = len(x) - n_val  # row order, as the Metformin-121 split (last rows validate)
+        return (x[:cut], y[:cut]), (x[cut:], y[cut:])
+    return train, validation
+
+
+def _architecture(model: Any) -> tuple[str, list[tuple[int, ...]]]:
+    shapes = [tuple(int(d) for d in w.shape) for w in getattr(model, "weights", [])]
+    return type(model).__name__, shapes
+
+
+def _describe(model: Any) -> str:
+    kind, shapes = _architecture(model)
+    n = sum(int(np.prod(s)) for s in shapes)
+    return f"a {kind} '{getattr(model, 'name', '?')}' with {n:,} parameters"

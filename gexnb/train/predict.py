@@ -1,0 +1,205 @@
+"""Loading gexnb models and predicting in batches, from arrays or files."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from gexnb.errors import InputError, ParameterError
+from gexnb.io import (
+    atomic_path,
+)
+from gexnb.train.inputs import _describe, _model_length, takes_sequence_codes
+
+
+def _is_gexnb_model(model: Any) -> bool:
+    from gexnb.models.registry import available
+
+    if getattr(model, "name", None) in available():
+        return True
+    for layer in getattr(model, "_flatten_layers", lambda: [])():
+        registered = keras.saving.get_registered_name(type(layer))
+        if registered.startswith("gexnb>"):
+            return True
+    return False
+
+
+def _load(p: Path, *, compile: bool) -> Any:
+    import gexnb.models.registry as registry
+
+    registry.available()  # import the zoo so that every custom layer is registered
+    if not p.is_file():
+        raise InputError("model file not found", path=str(p))
+    try:
+        return keras.saving.load_model(p, compile=compile)
+    except Exception as exc:  # any failure means "not a model file we can read"
+        raise InputError(
+            f"not a readable Keras model file ({type(exc).__name__}: {exc})", path=str(p)
+        ) from exc
+
+
+def load_model(path: str | os.PathLike, *, compile: bool = True) -> Any:
+    """Load a ``.keras`` model saved by gexnb (custom layers registered).
+
+    Raises
+    ------
+    InputError
+        If the file does not exist, cannot be read as a Keras model, or holds a model without
+        gexnb layers or a gexnb model name (not a gexnb model).
+    """
+    p = Path(path)
+    model = _load(p, compile=compile)
+    if not isinstance(model, keras.Model) or not _is_gexnb_model(model):
+        raise InputError("the file holds a Keras model that is not a gexnb model", path=str(p))
+    return model
+
+
+def predict(model: Any, x: Any, *, batch_size: int = 2048) -> np.ndarray:
+    """Predict in batches of ``batch_size`` (only one batch of inputs is converted at a time).
+
+    Parameters
+    ----------
+    model
+        A Keras model (or a path to a ``.keras`` file, loaded with :func:`load_model`).
+    x
+        An array (e.g. uint8 codes ``(n, length)``) or an iterable of such arrays (chunks).
+
+    Returns
+    -------
+    numpy.ndarray
+        Float32 predictions, shape ``(n,)`` for a single output, else ``(n, outputs)``.
+    """
+    if isinstance(model, (str, os.PathLike)):
+        model = load_model(model, compile=False)
+    if int(batch_size) < 1:
+        raise ParameterError(f"batch_size must be >= 1, got {batch_size}")
+    chunks = [x] if isinstance(x, np.ndarray) else x
+    parts = [p for p in _predict_chunks(model, chunks, int(batch_size))]
+    if not parts:
+        return np.zeros((0,), dtype="float32")
+    return np.concatenate(parts)
+
+
+def _predict_chunks(model: Any, chunks: Iterable[Any], batch_size: int) -> Iterator[np.ndarray]:
+    length = _model_length(model)
+    for chunk in chunks:
+        arr = np.asarray(chunk)
+        if length is not None and arr.ndim == 2 and arr.shape[1] != length:
+            raise InputError(f"sequences have length {arr.shape[1]} but the model expects {length}")
+        for start in range(0, len(arr), batch_size):
+            out = np.asarray(model.predict_on_batch(arr[start : start + batch_size]), "float32")
+            yield out[:, 0] if out.ndim == 2 and out.shape[1] == 1 else out
+
+
+def predict_file(
+    model_path: str | os.PathLike,
+    input_path: str | os.PathLike,
+    output_path: str | os.PathLike,
+    *,
+    batch_size: int = 2048,
+    too_long: str = "error",
+    chunk_size: int = 100_000,
+) -> int:
+    """Predict every sequence of a file and write ``sequence<TAB>prediction`` TSV.
+
+    Streams: the input is read ``chunk_size`` lines at a time
+    (:func:`gexnb.data.sequences.iter_sequence_chunks`), encoded to uint8 codes at the model
+    length and predicted in batches, so memory does not grow with the file. The output is
+    written to a temporary file and renamed when complete. Predictions are on the model's
+    output scale (for ``metformin_bigru``, the training target ``y / (2 median y)``).
+
+    Parameters
+    ----------
+    model_path
+        A ``.keras`` file saved by gexnb.
+    input_path
+        Sequences, one per line (``sequence`` or ``sequence<TAB>expression``; see
+        :func:`gexnb.data.sequences.read_sequences`).
+    output_path
+        TSV to write (header ``sequence<TAB>prediction``).
+    too_long
+        ``"error"`` or ``"trim"`` for sequences longer than the model length.
+
+    Returns
+    -------
+    int
+        Number of sequences predicted.
+
+    Raises
+    ------
+    InputError
+        A bad line (invalid base, too long): the message names the file and line number.
+    """
+    from gexnb.data.sequences import encode_sequences, iter_sequence_chunks
+
+    if too_long not in ("error", "trim"):
+        raise ParameterError(f"too_long must be 'error' or 'trim', got {too_long!r}")
+    output = Path(output_path)
+    if output.is_dir():
+        raise InputError("is a folder; give the name of the TSV file to write", path=str(output))
+    if output.parent.exists() and not output.parent.is_dir():
+        raise InputError(f"{output.parent} is a file, not a folder", path=str(output))
+    if not output.parent.exists():
+        raise InputError(f"folder {output.parent} does not exist", path=str(output))
+    if output.exists() and Path(input_path).exists() and output.samefile(input_path):
+        raise InputError("is the input file; give another output name", path=str(output))
+    model = load_model(model_path, compile=False)
+    length = _model_length(model)
+    if length is None or not takes_sequence_codes(model):
+        raise InputError(
+            f"holds {_describe(model)} that does not take DNA sequences "
+            "(gexnb predict is for sequence models such as metformin_bigru)",
+            path=str(model_path),
+        )
+    if len(model.outputs) != 1 or tuple(model.outputs[0].shape[1:]) not in ((), (1,)):
+        shapes = ", ".join(str(tuple(o.shape[1:])) for o in model.outputs)
+        raise InputError(
+            f"the model predicts {shapes} per sequence; gexnb predict writes one value per "
+            "sequence (use gexnb.train.predict for several outputs)",
+            path=str(model_path),
+        )
+    n = 0
+    with atomic_path(output_path) as tmp, open(tmp, "w", encoding="utf-8") as handle:
+        handle.write("sequence\tprediction\n")
+        for first_line, frame in iter_sequence_chunks(
+            input_path, chunk_size=chunk_size, require_expression=False
+        ):
+            seqs = frame["sequence"].astype(str).tolist()
+            try:
+                codes = encode_sequences(seqs, length=length, too_long=too_long)
+            except InputError as exc:
+                raise _locate(exc, seqs, first_line, length, too_long, input_path) from None
+            preds = predict(model, codes, batch_size=batch_size)
+            handle.writelines(f"{s}\t{p:.6g}\n" for s, p in zip(seqs, preds, strict=True))
+            n += len(seqs)
+    return n
+
+
+def _locate(
+    exc: InputError, seqs: list[str], first_line: int, length: int, too_long: str, path: Any
+) -> InputError:
+    """Turn an encoding error of a chunk into one naming the file and line."""
+    if exc.line is not None and exc.path is not None:
+        return exc
+    valid = set("ACGTNacgtn")
+    for i, s in enumerate(seqs):
+        if len(s) > length and too_long == "error":
+            return InputError(
+                f"sequence of length {len(s)} is longer than the model length {length} "
+                "(use too_long='trim')",
+                path=str(path),
+                line=first_line + i,
+            )
+        bad = set(s) - valid
+        if bad:
+            return InputError(
+                f"invalid base(s) {''.join(sorted(bad))!r} in sequence",
+                path=str(path),
+                line=first_line + i,
+            )
+    return InputError(str(exc), path=str(path), line=first_line)
