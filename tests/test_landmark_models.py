@@ -134,7 +134,7 @@ def test_egex_phases_change_the_right_weights(tmp_path):
         dropout=0.0,
     )
     assert isinstance(model, EGEX)
-    kw = {"batch_size": 16, "learning_rate": 1e-2, "verbose": 0, "seed": 0}
+    kw = {"batch_size": 16, "learning_rate": 1e-2, "loss": "mae", "verbose": 0, "seed": 0}
 
     snap = {k: _weights(getattr(model, k)) for k in ("encoder", "decoder", "mapper")}
     res = train_egex(

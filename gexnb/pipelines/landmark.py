@@ -105,7 +105,8 @@ DEEP_MODELS = ("dgex", "taaf_dgex", "egex")
 #: Checkpoint files are written at most this often (and at the end of training): the
 #: notebook's epochs take a fraction of a second, about what writing a checkpoint costs.
 CHECKPOINT_SECONDS = 60.0
-#: Keys of a model's parameter mapping that configure its training, not its architecture.
+#: Keys of a model's parameter mapping that configure its training, not its architecture:
+#: the fields of :class:`gexnb.train.TrainingConfig`.
 TRAINING_KEYS = (
     "epochs",
     "batch_size",
@@ -117,6 +118,9 @@ TRAINING_KEYS = (
     "decay_steps",
     "early_stopping",
     "finetune_lr_factor",
+    "precision",
+    "distribution",
+    "checkpoint_seconds",
 )
 
 
@@ -653,9 +657,18 @@ def fit_model(
     """
     from gexnb.models import build
     from gexnb.models.baselines import BASELINE_NAMES
+    from gexnb.train import TrainingConfig
 
     arch, train_kw = _split_params(dict(params or {}))
-    train_kw = {**dict(defaults or {}), **train_kw}
+    config = TrainingConfig.from_mapping(
+        {
+            "checkpoint_seconds": CHECKPOINT_SECONDS,
+            **dict(defaults or {}),
+            **train_kw,
+            "seed": seed,
+            "verbose": verbose,
+        }
+    )
     inputs = {**data.x, **dict(extra_inputs or {})}
     start = time.perf_counter()
     history: dict[str, list[float]] = {}
@@ -668,63 +681,23 @@ def fit_model(
         import keras
 
         from gexnb import train as gtrain
-        from gexnb.train import make_optimizer, train_egex
 
         keras.utils.set_random_seed(int(seed))
         n_lm, n_tg = data.x["train"].shape[1], data.y["train"].shape[1]
         model = build(name, n_landmarks=n_lm, n_targets=n_tg, **arch)
         n_params = int(model.count_params())
-        epochs = int(train_kw.get("epochs", 10))
-        batch = int(train_kw.get("batch_size", 64))
-        loss = train_kw.get("loss", "mae")
-        lr = float(train_kw.get("learning_rate", 1e-3))
-        opt_name = str(train_kw.get("optimizer", "adam"))
         val = (data.x["val"], data.y["val"]) if "val" in data.x else None
         out = Path(output_dir) / name
+        train_xy = (data.x["train"], data.y["train"])
         if name == "egex":
-            res = train_egex(
-                model,
-                (data.x["train"], data.y["train"]),
-                val,
-                epochs=epochs,
-                batch_size=batch,
-                learning_rate=lr,
-                optimizer=opt_name,
-                loss=loss,
-                finetune_lr_factor=float(train_kw.get("finetune_lr_factor", 0.1)),
-                output_dir=out,
-                seed=seed,
-                early_stopping=train_kw.get("early_stopping"),
-                verbose=verbose,
-                checkpoint_seconds=CHECKPOINT_SECONDS,
-            )
+            res = gtrain.train_egex(model, train_xy, val, output_dir=out, config=config)
             history = res.histories.get("end_to_end", {})
             history = {
                 **history,
                 **{f"{phase}_{k}": v for phase, h in res.histories.items() for k, v in h.items()},
             }
         else:
-            optimizer = make_optimizer(
-                opt_name,
-                learning_rate=lr,
-                momentum=float(train_kw.get("momentum", 0.9)),
-                decay_rate=train_kw.get("decay_rate"),
-                decay_steps=train_kw.get("decay_steps"),
-            )
-            res = gtrain.fit(
-                model,
-                (data.x["train"], data.y["train"]),
-                val,
-                epochs=epochs,
-                batch_size=batch,
-                loss=loss,
-                optimizer=optimizer,
-                output_dir=out,
-                seed=seed,
-                early_stopping=train_kw.get("early_stopping"),
-                verbose=verbose,
-                checkpoint_seconds=CHECKPOINT_SECONDS,
-            )
+            res = gtrain.fit(model, train_xy, val, output_dir=out, config=config)
             model, history = res.model, res.history
         target_idx = np.arange(n_tg)
 

@@ -12,6 +12,7 @@ with the best validation loss.
 
 Modules:
 
+- :mod:`gexnb.train.config`: :class:`TrainingConfig`, every training setting and its default.
 - :mod:`gexnb.train.fit`: :func:`fit` and :class:`TrainResult`.
 - :mod:`gexnb.train.callbacks`: checkpoints (and their file names), BatchNorm recalibration.
 - :mod:`gexnb.train.distribute`: devices, precision, distribution strategies.
@@ -35,6 +36,7 @@ from gexnb.train.callbacks import (
     checkpoint_state,
     recalibrate_batchnorm,
 )
+from gexnb.train.config import TrainingConfig
 from gexnb.train.distribute import resolve_precision
 from gexnb.train.fit import TrainResult, fit
 from gexnb.train.inputs import check_model_input, takes_sequence_codes
@@ -43,6 +45,7 @@ from gexnb.train.predict import load_model, predict, predict_file
 from gexnb.train.recipes import EGEXResult, train_egex
 
 __all__ = [
+    "TrainingConfig",
     "TrainResult",
     "fit",
     "predict",

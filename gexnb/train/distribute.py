@@ -14,11 +14,7 @@ from typing import Any
 import keras
 
 from gexnb.errors import ParameterError
-
-_PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
-
-
-_DISTRIBUTIONS = ("auto", "none", "mirrored", "multiworker", "data_parallel")
+from gexnb.train.config import DISTRIBUTIONS, PRECISIONS
 
 
 def _gpus() -> list[Any]:
@@ -62,8 +58,8 @@ def resolve_precision(precision: str = "auto") -> str:
     ParameterError
         For any other value.
     """
-    if precision not in _PRECISIONS:
-        raise ParameterError(f"precision must be one of {_PRECISIONS}, got {precision!r}")
+    if precision not in PRECISIONS:
+        raise ParameterError(f"precision must be one of {PRECISIONS}, got {precision!r}")
     if precision == "auto":
         return "mixed_float16" if _gpus() else "float32"
     return precision
@@ -75,8 +71,8 @@ def _strategy(distribution: Any) -> Any:
         distribution = "none"
     if not isinstance(distribution, str):
         return distribution  # a tf.distribute.Strategy given by the caller
-    if distribution not in _DISTRIBUTIONS:
-        raise ParameterError(f"distribution must be one of {_DISTRIBUTIONS}, got {distribution!r}")
+    if distribution not in DISTRIBUTIONS:
+        raise ParameterError(f"distribution must be one of {DISTRIBUTIONS}, got {distribution!r}")
     backend = keras.backend.backend()
     if distribution == "none":
         return None

@@ -30,6 +30,7 @@ from gexnb.train.callbacks import (
     _remove_temporary_files,
     _resume_state,
 )
+from gexnb.train.config import TrainingConfig
 from gexnb.train.distribute import (
     _collective,
     _collective_dataset,
@@ -41,7 +42,6 @@ from gexnb.train.distribute import (
     resolve_precision,
 )
 from gexnb.train.inputs import _check_xy, _split_validation
-from gexnb.train.optimizers import make_optimizer
 from gexnb.train.predict import _load
 
 
@@ -82,25 +82,16 @@ def fit(
     train: Any,
     validation: Any = None,
     *,
-    epochs: int,
-    batch_size: int,
-    learning_rate: float = 1e-3,
-    loss: Any = "mse",
-    optimizer: Any = "adam",
     output_dir: str | os.PathLike,
+    config: TrainingConfig | None = None,
     resume: bool = False,
-    precision: str = "auto",
-    distribution: Any = "auto",
-    seed: int | None = None,
-    early_stopping: int | None = None,
-    verbose: Any = "auto",
     callbacks: Iterable[Any] = (),
-    checkpoint_seconds: float = 0.0,
+    **settings: Any,
 ) -> TrainResult:
     """Train a Keras model with checkpoints, resume, history files and distribution.
 
     Implements the training recipe of DREAM 2022 team Metformin-121 (Rafi et al., Nat
-    Biotechnol 2024): MSE loss, Adam (lr 1e-3), batch 2048, keep the best-validation weights,
+    Biotechnol 2024) by default: MSE loss, Adam (lr 1e-3), keep the best-validation weights,
     with the machinery for long multi-GPU runs.
 
     Parameters
@@ -113,13 +104,14 @@ def fit(
         Keras accepts (e.g. a ``keras.utils.PyDataset``).
     validation
         ``(x, y)``, a fraction in (0, 1) of the last training rows (row-order split), or None.
-    epochs, batch_size, learning_rate
-        Total epochs (a resumed run trains up to the same total), global batch size, rate.
-    loss, optimizer
-        Keras loss; ``"adam"``, ``"nadam"``, ``"sgd"`` (momentum 0.9) or an optimizer object.
     output_dir
-        Folder for ``best.keras`` (best monitored loss), ``last.keras`` + ``last.json`` (full
-        state after every epoch), ``history.json`` and ``history.csv``.
+        Folder for ``best.keras`` (best monitored loss), ``last.keras`` (full state after
+        every epoch, with its epoch count and history inside), ``last.json`` (a readable
+        copy of that state), ``history.json`` and ``history.csv``.
+    config
+        The training settings (:class:`TrainingConfig`: epochs, batch size, learning rate,
+        loss, optimizer, precision, distribution, seed, early stopping, verbosity,
+        checkpoint interval); its defaults when None.
     resume
         Continue from ``last.keras`` in ``output_dir`` (from the epoch after the last completed
         one), with its optimizer state; the model given must have the same architecture.
@@ -128,30 +120,17 @@ def fit(
         Without any checkpoint there, training starts from scratch (with a warning); an
         incomplete one (``last.json`` without ``last.keras``, a damaged file) is refused
         with nothing deleted.
-    precision
-        ``"auto"`` (mixed_float16 on GPU, else float32), ``"float32"``, ``"mixed_float16"``,
-        ``"mixed_bfloat16"``. Applies to models built by a callable ``model``.
-    distribution
-        ``"auto"`` (MirroredStrategy if more than one GPU on TensorFlow, DataParallel on JAX with
-        several devices), ``"none"``, ``"mirrored"`` (all GPUs, else all logical CPUs),
-        ``"multiworker"`` (MultiWorkerMirroredStrategy from ``TF_CONFIG``), ``"data_parallel"``
-        (JAX), or a ``tf.distribute.Strategy``.
-    seed
-        Seed for Python, NumPy and the backend (``keras.utils.set_random_seed``).
-    early_stopping
-        Patience in epochs on the monitored loss, or None.
-    verbose
-        ``"auto"`` (progress bar when interactive, one line per epoch otherwise), 0, 1 or 2.
     callbacks
         Extra Keras callbacks, run before the checkpoints (e.g.
         :class:`BatchNormRecalibration`, so that validation and checkpoints see
         recalibrated statistics).
-    checkpoint_seconds
-        0 (default): write ``best.keras`` and ``last.keras`` after every epoch. Above 0:
-        write them at most this often and at the end of training, keeping a new best
-        epoch's weights in memory in between; for short epochs, where writing the files
-        costs as much as the epoch. An interrupted run then resumes from the last write.
-        Ignored (every epoch) under MultiWorkerMirroredStrategy.
+    **settings
+        Fields of :class:`TrainingConfig` overriding ``config`` (``epochs=30,
+        batch_size=2048``). ``precision`` applies to models built by a callable ``model``;
+        ``distribution="auto"`` is MirroredStrategy with more than one GPU on TensorFlow,
+        DataParallel on JAX with several devices; ``checkpoint_seconds`` above 0 writes the
+        checkpoints at most that often (and at the end), keeping a new best epoch's weights
+        in memory in between, ignored under MultiWorkerMirroredStrategy.
 
     Returns
     -------
@@ -170,56 +149,30 @@ def fit(
     UserWarning
         ``resume=True`` without a checkpoint; a checkpoint with more epochs than ``epochs``.
     """
-    if int(epochs) < 1 or int(batch_size) < 1:
-        raise ParameterError(f"epochs and batch_size must be >= 1, got {epochs}, {batch_size}")
+    cfg = TrainingConfig.from_mapping(settings, base=config)
+    if isinstance(cfg.epochs, bool) or not isinstance(cfg.epochs, (int, np.integer)):
+        raise ParameterError(f"epochs must be an integer >= 1, got {cfg.epochs!r}")
+    if int(cfg.epochs) < 1:
+        raise ParameterError(
+            f"epochs and batch_size must be >= 1, got {cfg.epochs}, {cfg.batch_size}"
+        )
     out = ensure_output_dir(output_dir)
-    if seed is not None:
-        keras.utils.set_random_seed(int(seed))
+    if cfg.seed is not None:
+        keras.utils.set_random_seed(int(cfg.seed))
     _memory_growth()
-    policy = resolve_precision(precision)
-    strategy = _strategy(distribution)
+    policy = resolve_precision(cfg.precision)
+    strategy = _strategy(cfg.distribution)
     train, validation = _split_validation(train, validation)
     monitor = "val_loss" if validation is not None else "loss"
-
-    _remove_temporary_files(out)
-    resumed = _resume_state(out) if resume else None
-    if resumed is None:
-        if resume:
-            warnings.warn(
-                f"resume=True but no checkpoint in {out}: training from scratch", stacklevel=2
-            )
-        # a fresh run: files of an earlier run in this folder would mislead
-        for name in CHECKPOINT_FILES:
-            (out / name).unlink(missing_ok=True)
-        initial_epoch, history, best, best_epoch = 0, {}, float("inf"), None
-    else:
-        initial_epoch, history, best, best_epoch = resumed
-        if initial_epoch > int(epochs):
-            warnings.warn(
-                f"{out / LAST_NAME} has already trained {initial_epoch} epochs, more than "
-                f"epochs={int(epochs)}: nothing is trained (raise epochs to continue)",
-                stacklevel=2,
-            )
-
+    initial_epoch, history, best, best_epoch, resumed = _start(out, resume, int(cfg.epochs))
     previous_policy = keras.mixed_precision.dtype_policy()
     keras.mixed_precision.set_dtype_policy(policy)
     try:
-        scope = strategy.scope() if strategy is not None else _null_scope()
-        with scope:
-            if resumed is not None:
-                net = _load(out / LAST_NAME, compile=True)
-                _check_same_architecture(out / LAST_NAME, net, model)
-            else:
-                net = model() if callable(model) and not isinstance(model, keras.Model) else model
-                if not isinstance(net, keras.Model):
-                    raise ParameterError("model must be a keras.Model or a callable returning one")
-                net.compile(
-                    optimizer=make_optimizer(optimizer, learning_rate=learning_rate), loss=loss
-                )
+        net = _model_to_train(model, cfg, strategy, out if resumed else None)
         train = _check_xy(train, "train", net)
         if validation is not None:
             validation = _check_xy(validation, "validation", net)
-        every_seconds = 0.0 if _collective(strategy) else max(0.0, float(checkpoint_seconds))
+        every_seconds = 0.0 if _collective(strategy) else max(0.0, float(cfg.checkpoint_seconds))
         checkpoints = _Checkpoints(
             out,
             monitor,
@@ -230,32 +183,12 @@ def fit(
             best_epoch=best_epoch,
         )
         callbacks = [*callbacks, checkpoints, keras.callbacks.TerminateOnNaN()]
-        if early_stopping is not None:
+        if cfg.early_stopping is not None:
             callbacks.append(
-                keras.callbacks.EarlyStopping(monitor=monitor, patience=int(early_stopping))
+                keras.callbacks.EarlyStopping(monitor=monitor, patience=int(cfg.early_stopping))
             )
-        if initial_epoch < int(epochs):
-            kwargs: dict[str, Any] = {}
-            if _collective(strategy):
-                train = _collective_dataset(train, int(batch_size), shuffle=True, seed=seed)
-                validation = _collective_dataset(validation, int(batch_size))
-            if isinstance(train, tuple):
-                x, y = train
-                kwargs.update(x=x, y=y, batch_size=int(batch_size), shuffle=True)
-            else:
-                kwargs.update(x=train)
-            if _collective(strategy):
-                _prebuild_for_collective(net, strategy, train)
-            fit_scope = strategy.scope() if _collective(strategy) else _null_scope()
-            with fit_scope:
-                net.fit(
-                    **kwargs,
-                    validation_data=validation,
-                    epochs=int(epochs),
-                    initial_epoch=initial_epoch,
-                    callbacks=callbacks,
-                    verbose=_verbose(verbose),
-                )
+        if initial_epoch < int(cfg.epochs):
+            _keras_fit(net, train, validation, cfg, strategy, callbacks, initial_epoch)
         if (out / BEST_NAME).exists():
             # The best epoch's weights only: its optimizer state would roll back a model
             # that the caller goes on training.
@@ -268,3 +201,79 @@ def fit(
     return TrainResult(
         model=net, history=history, best_epoch=best_epoch, output_dir=out, replicas=replicas
     )
+
+
+def _start(
+    out: Path, resume: bool, epochs: int
+) -> tuple[int, dict[str, list[float]], float, int | None, bool]:
+    """Epochs done, history, best value and epoch, and whether a checkpoint is resumed."""
+    _remove_temporary_files(out)
+    resumed = _resume_state(out) if resume else None
+    if resumed is None:
+        if resume:
+            warnings.warn(
+                f"resume=True but no checkpoint in {out}: training from scratch", stacklevel=3
+            )
+        # a fresh run: files of an earlier run in this folder would mislead
+        for name in CHECKPOINT_FILES:
+            (out / name).unlink(missing_ok=True)
+        return 0, {}, float("inf"), None, False
+    initial_epoch, history, best, best_epoch = resumed
+    if initial_epoch > epochs:
+        warnings.warn(
+            f"{out / LAST_NAME} has already trained {initial_epoch} epochs, more than "
+            f"epochs={epochs}: nothing is trained (raise epochs to continue)",
+            stacklevel=3,
+        )
+    return initial_epoch, history, best, best_epoch, True
+
+
+def _model_to_train(
+    model: Any, cfg: TrainingConfig, strategy: Any, resume_from: Path | None
+) -> Any:
+    """The checkpoint in ``resume_from``, or ``model`` (built if a callable) compiled."""
+    scope = strategy.scope() if strategy is not None else _null_scope()
+    with scope:
+        if resume_from is not None:
+            net = _load(resume_from / LAST_NAME, compile=True)
+            _check_same_architecture(resume_from / LAST_NAME, net, model)
+            return net
+        net = model() if callable(model) and not isinstance(model, keras.Model) else model
+        if not isinstance(net, keras.Model):
+            raise ParameterError("model must be a keras.Model or a callable returning one")
+        net.compile(optimizer=cfg.make_optimizer(), loss=cfg.loss)
+        return net
+
+
+def _keras_fit(
+    net: Any,
+    train: Any,
+    validation: Any,
+    cfg: TrainingConfig,
+    strategy: Any,
+    callbacks: list[Any],
+    initial_epoch: int,
+) -> None:
+    """``net.fit`` from ``initial_epoch`` to ``cfg.epochs`` (collective datasets if needed)."""
+    batch_size = int(cfg.batch_size)
+    kwargs: dict[str, Any] = {}
+    if _collective(strategy):
+        train = _collective_dataset(train, batch_size, shuffle=True, seed=cfg.seed)
+        validation = _collective_dataset(validation, batch_size)
+    if isinstance(train, tuple):
+        x, y = train
+        kwargs.update(x=x, y=y, batch_size=batch_size, shuffle=True)
+    else:
+        kwargs.update(x=train)
+    if _collective(strategy):
+        _prebuild_for_collective(net, strategy, train)
+    fit_scope = strategy.scope() if _collective(strategy) else _null_scope()
+    with fit_scope:
+        net.fit(
+            **kwargs,
+            validation_data=validation,
+            epochs=int(cfg.epochs),
+            initial_epoch=initial_epoch,
+            callbacks=callbacks,
+            verbose=_verbose(cfg.verbose),
+        )

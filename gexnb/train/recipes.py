@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,8 +16,8 @@ import numpy as np
 
 from gexnb.errors import ParameterError
 from gexnb.models.landmark import EGEX
+from gexnb.train.config import TrainingConfig
 from gexnb.train.fit import fit
-from gexnb.train.optimizers import make_optimizer
 
 __all__ = ["EGEXResult", "train_egex"]
 
@@ -38,11 +37,9 @@ def _fit_phase(
     validation: tuple[np.ndarray, np.ndarray] | None,
     *,
     output_dir: Path,
-    optimizer: Any,
-    fit_kwargs: dict[str, Any],
+    config: TrainingConfig,
 ) -> dict[str, list[float]]:
-    opt = optimizer() if callable(optimizer) else optimizer
-    result = fit(model, train, validation, optimizer=opt, output_dir=str(output_dir), **fit_kwargs)
+    result = fit(model, train, validation, output_dir=str(output_dir), config=config)
     if result.model is not model:  # fit may hand back a restored copy: keep our shared layers
         model.set_weights(result.model.get_weights())
     return {k: [float(v) for v in vals] for k, vals in dict(result.history).items()}
@@ -53,17 +50,9 @@ def train_egex(
     train: tuple[Any, Any],
     validation: tuple[Any, Any] | None = None,
     *,
-    epochs: int | Sequence[int] = 10,
-    batch_size: int = 64,
-    learning_rate: float = 1e-3,
-    finetune_lr_factor: float = 0.1,
-    optimizer: str = "adam",
-    loss: str = "mae",
     output_dir: str | os.PathLike,
-    seed: int | None = None,
-    early_stopping: int | None = None,
-    verbose: Any = "auto",
-    checkpoint_seconds: float = 0.0,
+    config: TrainingConfig | None = None,
+    **settings: Any,
 ) -> EGEXResult:
     """Train E-GEX in its three phases with :func:`gexnb.train.fit`.
 
@@ -76,19 +65,16 @@ def train_egex(
     Parameters
     ----------
     model
-        An :class:`EGEX` (``gexnb.models.build("egex", ...)``).
+        An :class:`~gexnb.models.landmark.EGEX` (``gexnb.models.build("egex", ...)``).
     train, validation
         ``(X, Y)`` float arrays (landmarks, targets).
-    epochs
-        Epochs of every phase, or a triple (autoencoder, mapper, end-to-end).
-    batch_size, loss, seed, early_stopping, verbose, checkpoint_seconds
-        Passed to :func:`gexnb.train.fit` (``early_stopping``: patience in epochs, per phase;
-        each phase keeps its best-validation weights).
-    learning_rate, finetune_lr_factor, optimizer
-        Optimizer name (``"adam"``, ``"nadam"``, ``"sgd"``) and learning rate of phases 1-2;
-        phase 3 uses ``learning_rate * finetune_lr_factor``.
     output_dir
         Each phase writes into ``<output_dir>/<phase>``.
+    config, **settings
+        Training settings (:class:`TrainingConfig` and overrides of its fields). ``epochs``
+        is the epochs of every phase, or a triple (autoencoder, mapper, end-to-end);
+        ``early_stopping`` applies per phase (each keeps its best-validation weights);
+        phase 3 trains at ``learning_rate * finetune_lr_factor``.
 
     Returns
     -------
@@ -98,24 +84,18 @@ def train_egex(
     """
     if not isinstance(model, EGEX):
         raise ParameterError("train_egex needs an EGEX model (gexnb.models.build('egex', ...))")
+    cfg = TrainingConfig.from_mapping(settings, base=config)
+    epochs = cfg.epochs
     phases = [int(epochs)] * 3 if np.isscalar(epochs) else [int(e) for e in epochs]
     if len(phases) != 3 or min(phases) < 0:
         raise ParameterError(f"epochs must be an int or three non-negative ints, got {epochs!r}")
     x, y = (np.asarray(a, dtype="float32") for a in train)
     val = None if validation is None else tuple(np.asarray(a, dtype="float32") for a in validation)
     out = Path(output_dir)
-    common = {
-        "batch_size": int(batch_size),
-        "loss": loss,
-        "seed": seed,
-        "verbose": verbose,
-        "early_stopping": early_stopping,
-        "checkpoint_seconds": float(checkpoint_seconds),
-    }
     histories: dict[str, dict[str, list[float]]] = {}
 
-    def opt(lr: float) -> Any:
-        return lambda: make_optimizer(optimizer, learning_rate=lr)
+    def phase(epochs: int, lr: float) -> TrainingConfig:
+        return cfg.replace(epochs=epochs, learning_rate=lr)
 
     if phases[0]:
         ae = model.autoencoder()
@@ -124,8 +104,7 @@ def train_egex(
             (y, y),
             None if val is None else (val[1], val[1]),
             output_dir=out / "autoencoder",
-            optimizer=opt(learning_rate),
-            fit_kwargs={**common, "epochs": phases[0]},
+            config=phase(phases[0], cfg.learning_rate),
         )
     if phases[1]:
         model.encoder.trainable = False
@@ -140,8 +119,7 @@ def train_egex(
             (x, codes),
             val_codes,
             output_dir=out / "mapper",
-            optimizer=opt(learning_rate),
-            fit_kwargs={**common, "epochs": phases[1]},
+            config=phase(phases[1], cfg.learning_rate),
         )
     if phases[2]:
         model.encoder.trainable = False
@@ -150,7 +128,6 @@ def train_egex(
             (x, y),
             val,
             output_dir=out / "end_to_end",
-            optimizer=opt(learning_rate * float(finetune_lr_factor)),
-            fit_kwargs={**common, "epochs": phases[2]},
+            config=phase(phases[2], cfg.learning_rate * float(cfg.finetune_lr_factor)),
         )
     return EGEXResult(model=model, histories=histories, output_dir=out)

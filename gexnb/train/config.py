@@ -1,0 +1,134 @@
+"""``TrainingConfig``: every training setting of gexnb, each with its one default."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from gexnb.errors import ParameterError
+
+__all__ = ["TrainingConfig", "PRECISIONS", "DISTRIBUTIONS"]
+
+#: Values of :attr:`TrainingConfig.precision`.
+PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
+#: Named values of :attr:`TrainingConfig.distribution` (a ``tf.distribute.Strategy`` works too).
+DISTRIBUTIONS = ("auto", "none", "mirrored", "multiworker", "data_parallel")
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """How a model is trained: the single place where every training default is stated.
+
+    :func:`gexnb.train.fit` and the recipes (:func:`gexnb.train.train_egex`) take a
+    ``config`` and keyword overrides of its fields; the notebooks build one from their
+    parameters. The defaults are gexnb's own general-purpose choices (Adam at 1e-3 with MSE,
+    as DREAM 2022 team Metformin-121, Rafi et al. 2024); the papers' recipes are named
+    configs in :mod:`gexnb.train.recipes` and the ``paper`` profiles.
+
+    Attributes
+    ----------
+    epochs
+        Training epochs (a resumed run trains up to the same total). :func:`train_egex`
+        also accepts three values, one per phase.
+    batch_size
+        Global batch size (all replicas together).
+    learning_rate
+        Initial learning rate.
+    loss
+        Keras loss (``"mse"``, ``"mae"``, or a loss object).
+    optimizer
+        ``"adam"``, ``"nadam"``, ``"sgd"`` or a Keras optimizer (see
+        :func:`gexnb.train.make_optimizer`).
+    momentum
+        Momentum of ``"sgd"``.
+    decay_rate, decay_steps
+        Optional step decay of the learning rate (both or neither).
+    early_stopping
+        Patience in epochs on the monitored loss, or None.
+    finetune_lr_factor
+        E-GEX's end-to-end phase trains at ``learning_rate * finetune_lr_factor``.
+    precision
+        One of :data:`PRECISIONS`; ``"auto"`` is mixed_float16 on a GPU, else float32.
+    distribution
+        One of :data:`DISTRIBUTIONS` or a ``tf.distribute.Strategy``.
+    seed
+        Seed of Python, NumPy and the backend, or None.
+    verbose
+        ``"auto"`` (progress bar when interactive, one line per epoch otherwise), 0, 1 or 2.
+    checkpoint_seconds
+        0: checkpoints after every epoch; above 0: at most this often, and at the end.
+    """
+
+    epochs: int | tuple[int, ...] = 10
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    loss: Any = "mse"
+    optimizer: Any = "adam"
+    momentum: float = 0.9
+    decay_rate: float | None = None
+    decay_steps: int | None = None
+    early_stopping: int | None = None
+    finetune_lr_factor: float = 0.1
+    precision: str = "auto"
+    distribution: Any = "auto"
+    seed: int | None = None
+    verbose: Any = "auto"
+    checkpoint_seconds: float = 0.0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.batch_size, bool) or int(self.batch_size) < 1:
+            raise ParameterError(f"batch_size must be >= 1, got {self.batch_size!r}")
+        if float(self.learning_rate) < 0:
+            raise ParameterError(f"learning_rate must be >= 0, got {self.learning_rate!r}")
+        if self.precision not in PRECISIONS:
+            raise ParameterError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
+        if isinstance(self.distribution, str) and self.distribution not in DISTRIBUTIONS:
+            raise ParameterError(
+                f"distribution must be one of {DISTRIBUTIONS} or a tf.distribute.Strategy, "
+                f"got {self.distribution!r}"
+            )
+        if self.early_stopping is not None and int(self.early_stopping) < 1:
+            raise ParameterError(f"early_stopping must be >= 1 or None: {self.early_stopping!r}")
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        """Names of the settings, in declaration order."""
+        return tuple(f.name for f in dataclasses.fields(cls))
+
+    @classmethod
+    def from_mapping(
+        cls, settings: Mapping[str, Any] | None, *, base: TrainingConfig | None = None
+    ) -> TrainingConfig:
+        """``base`` (the defaults when None) with the settings of a mapping.
+
+        Raises
+        ------
+        ParameterError
+            A key that is not a setting, naming the valid ones.
+        """
+        settings = dict(settings or {})
+        unknown = sorted(set(settings) - set(cls.field_names()))
+        if unknown:
+            raise ParameterError(
+                f"unknown training setting(s) {', '.join(unknown)}; valid: "
+                f"{', '.join(cls.field_names())}"
+            )
+        return dataclasses.replace(base or cls(), **settings)
+
+    def replace(self, **settings: Any) -> TrainingConfig:
+        """A copy with some settings changed (unknown names refused, see :meth:`from_mapping`)."""
+        return type(self).from_mapping(settings, base=self)
+
+    def make_optimizer(self, *, learning_rate: float | None = None) -> Any:
+        """The optimizer of this config (at ``learning_rate`` when given)."""
+        from gexnb.train.optimizers import make_optimizer
+
+        return make_optimizer(
+            self.optimizer,
+            learning_rate=self.learning_rate if learning_rate is None else learning_rate,
+            momentum=self.momentum,
+            decay_rate=self.decay_rate,
+            decay_steps=self.decay_steps,
+        )
