@@ -244,20 +244,18 @@ def cross_validate(
     models: Sequence[str] = DEEP_MODELS,
     baselines: Sequence[str] = BASELINE_MODELS,
     input_genes: Sequence[str] | None = None,
-    epochs: int = 100,
-    batch_size: int = 32,
-    learning_rate: float = 1e-3,
     units: int = 32,
     dense_units: Sequence[int] = (128, 64),
     embedding_dim: int = 0,
     dropout: float = 0.1,
     validation_fraction: float = 0.0,
-    early_stopping: int | None = None,
     seed: int = 0,
     output_dir: str | os.PathLike | None = None,
     keep_models: bool = True,
     baseline_params: dict[str, dict[str, Any]] | None = None,
     baseline_threads: int | None = 1,
+    training: Any = None,
+    **settings: Any,
 ) -> GeneAttentionResult:
     """k-fold cross-validation of the seed-004 models and the classical baselines.
 
@@ -282,18 +280,14 @@ def cross_validate(
         always run, added when not in ``baselines``: the floor every model must beat.
     input_genes
         Fixed input genes instead of the per-fold top-k (must not contain a target).
-    epochs, batch_size, learning_rate
-        Training of the deep models.
     units, dense_units, embedding_dim, dropout
         Model sizes (recurrent width; DNN hidden layers; gene embedding; dropout).
     validation_fraction
         If > 0, the last rows of each training fold validate the deep models: the weights of
         the best validation epoch are kept (:func:`gexnb.train.fit`); the held-out fold is
         never used for this.
-    early_stopping
-        Patience in epochs on the monitored loss (validation loss when validating), or None.
     seed
-        Seed of the fold split and of the training.
+        Seed of the fold split and of the training (fold ``i`` trains with ``seed + i``).
     output_dir
         Training checkpoints go under ``output_dir/training``; a temporary folder if None.
     keep_models
@@ -304,12 +298,21 @@ def cross_validate(
         OpenMP/BLAS threads of the baselines (``threadpoolctl``); 1 by default because the
         data are small and OpenMP spin-waiting on a busy machine made a 100-sample
         gradient-boosting fit 100x slower; None leaves the libraries' default.
+    training, **settings
+        Training of the deep models: a :class:`gexnb.train.TrainingConfig` (its defaults
+        when None) and overrides of its fields (``epochs=100, batch_size=32,
+        early_stopping=10``); the loss is MSE, the optimizer Adam unless set.
 
     Returns
     -------
     GeneAttentionResult
     """
+    from gexnb.train import TrainingConfig
+
     names = check_targets(frame, targets, k_genes=k_genes, folds=folds, input_genes=input_genes)
+    cfg = TrainingConfig.from_mapping(
+        {"verbose": 0, "checkpoint_seconds": CHECKPOINT_SECONDS, **settings}, base=training
+    )
     baselines = list(baselines)
     if "mean" not in baselines:
         baselines = ["mean", *baselines]
@@ -363,14 +366,8 @@ def cross_validate(
                     functools.partial(_build_deep, name, len(genes), len(names), hp),
                     (x_tr, y_tr),
                     float(validation_fraction) if validation_fraction else None,
-                    epochs=int(epochs),
-                    batch_size=int(batch_size),
-                    learning_rate=float(learning_rate),
                     output_dir=root / "training" / f"{name}_fold{fold}",
-                    seed=int(seed) + fold,
-                    early_stopping=early_stopping,
-                    verbose=0,
-                    checkpoint_seconds=CHECKPOINT_SECONDS,
+                    config=cfg.replace(seed=int(seed) + fold),
                 ).model
                 raw = np.asarray(predict(trained, x_te, batch_size=4096)).reshape(len(x_te), -1)
                 if keep_models:

@@ -148,29 +148,28 @@ def train_bigru(
     n_layers: int = 8,
     units: int = 64,
     dropout: float = 0.2,
-    epochs: int = 30,
-    batch_size: int = 2048,
-    learning_rate: float = 1e-3,
-    precision: str = "auto",
-    distribution: str = "auto",
+    config: Any = None,
     resume: bool = False,
-    seed: int = 0,
-    verbose: Any = "auto",
     recalibrate_batchnorm: bool = True,
+    **settings: Any,
 ) -> Any:
     """Train the Metformin-121 BiGRU on ``data`` (MSE, Adam, best validation weights).
 
-    Checkpoints and history go to ``output_dir/bigru``; the final model (best validation
-    weights) is saved as ``output_dir/metformin_bigru.keras``. With
-    ``recalibrate_batchnorm`` the BatchNorm statistics are recomputed on up to 20,000
-    training rows (seeded) before every validation pass
-    (:class:`gexnb.train.BatchNormRecalibration`), which short runs need; the team's recipe
-    did not (``False`` in the paper profile). Returns the :class:`gexnb.train.TrainResult`
-    with ``fit_seconds`` added.
+    ``config`` is a :class:`gexnb.train.TrainingConfig` (the team's recipe,
+    :data:`gexnb.train.METFORMIN_121`, when None) and ``settings`` override its fields
+    (``epochs=12, batch_size=128``). Checkpoints and history go to ``output_dir/bigru``;
+    the final model (best validation weights) is saved as
+    ``output_dir/metformin_bigru.keras``. With ``recalibrate_batchnorm`` the BatchNorm
+    statistics are recomputed on up to 20,000 training rows (seeded) before every
+    validation pass (:class:`gexnb.train.BatchNormRecalibration`), which short runs need;
+    the team's recipe did not (``False`` in the paper profile). Returns the
+    :class:`gexnb.train.TrainResult` with ``fit_seconds`` added.
     """
     from gexnb import train
+    from gexnb.io import atomic_path
     from gexnb.models import build
 
+    cfg = train.TrainingConfig.from_mapping(settings, base=config or train.METFORMIN_121)
     length = data.codes.shape[1]
 
     def factory() -> Any:
@@ -178,28 +177,22 @@ def train_bigru(
 
     callbacks = []
     if recalibrate_batchnorm:
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(cfg.seed)
         rows = np.sort(rng.permutation(data.train_idx)[:20_000])
-        callbacks.append(train.BatchNormRecalibration(data.codes[rows], batch_size=batch_size))
+        callbacks.append(
+            train.BatchNormRecalibration(data.codes[rows], batch_size=int(cfg.batch_size))
+        )
     start = time.perf_counter()
     result = train.fit(
         factory,
         data.split("train"),
         data.split("val"),
-        epochs=epochs,
-        batch_size=batch_size,
-        learning_rate=learning_rate,
         output_dir=Path(output_dir) / "bigru",
+        config=cfg,
         resume=resume,
-        precision=precision,
-        distribution=distribution,
-        seed=seed,
-        verbose=verbose,
         callbacks=callbacks,
     )
     result.fit_seconds = time.perf_counter() - start
-    from gexnb.io import atomic_path
-
     with atomic_path(Path(output_dir) / f"{BIGRU}.keras") as tmp:
         result.model.save(tmp)
     return result

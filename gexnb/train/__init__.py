@@ -42,7 +42,7 @@ from gexnb.train.fit import TrainResult, fit
 from gexnb.train.inputs import check_model_input, takes_sequence_codes
 from gexnb.train.optimizers import OPTIMIZERS, make_optimizer
 from gexnb.train.predict import load_model, predict, predict_file
-from gexnb.train.recipes import EGEXResult, train_egex
+from gexnb.train.recipes import METFORMIN_121, EGEXResult, train_egex
 
 __all__ = [
     "TrainingConfig",
@@ -61,6 +61,7 @@ __all__ = [
     "OPTIMIZERS",
     "train_egex",
     "EGEXResult",
+    "METFORMIN_121",
     "BEST_NAME",
     "LAST_NAME",
     "LAST_STATE_NAME",

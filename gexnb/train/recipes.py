@@ -1,5 +1,7 @@
 """Multi-phase training recipes built on :func:`gexnb.train.fit`.
 
+- :data:`METFORMIN_121`: the training recipe of DREAM 2022 team Metformin-121 (Rafi et
+  al., Nat Biotechnol 2024): MSE, Adam at 1e-3, batch 2048, 30 epochs.
 - :func:`train_egex`: the three phases of E-GEX (Bhukya and Ashok, IAJIT, seed 001):
   autoencoder of the targets, landmarks -> code mapper, end-to-end fine-tuning.
 """
@@ -19,7 +21,13 @@ from gexnb.models.landmark import EGEX
 from gexnb.train.config import TrainingConfig
 from gexnb.train.fit import fit
 
-__all__ = ["EGEXResult", "train_egex"]
+__all__ = ["EGEXResult", "train_egex", "METFORMIN_121"]
+
+#: Training recipe of DREAM 2022 team Metformin-121 (Rafi et al. 2024): MSE loss, Adam with
+#: learning rate 1e-3, batch 2048, 30 epochs (the best-validation weights are kept by fit).
+METFORMIN_121 = TrainingConfig(
+    epochs=30, batch_size=2048, learning_rate=1e-3, loss="mse", optimizer="adam"
+)
 
 
 @dataclass

@@ -1,0 +1,53 @@
+"""TrainingConfig: one default per training setting, unknown settings refused everywhere."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+keras = pytest.importorskip("keras")
+
+from gexnb.errors import ParameterError  # noqa: E402
+from gexnb.train import METFORMIN_121, TrainingConfig, fit  # noqa: E402
+
+
+def test_defaults_are_stated_once_and_overrides_refuse_unknown_names():
+    cfg = TrainingConfig()
+    assert (cfg.optimizer, cfg.learning_rate, cfg.loss) == ("adam", 1e-3, "mse")
+    changed = cfg.replace(epochs=3, loss="mae")
+    assert (changed.epochs, changed.loss, changed.batch_size) == (3, "mae", cfg.batch_size)
+    assert cfg.epochs == 10  # frozen: replace returns a copy
+    with pytest.raises(ParameterError, match=r"unknown training setting\(s\) epoch; valid: epochs"):
+        cfg.replace(epoch=3)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.epochs = 4  # type: ignore[misc]
+    assert TrainingConfig.from_mapping({"batch_size": 7}, base=METFORMIN_121).epochs == 30
+
+
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ({"batch_size": 0}, "batch_size"),
+        ({"precision": "fp8"}, "precision"),
+        ({"distribution": "everywhere"}, "distribution"),
+        ({"early_stopping": 0}, "early_stopping"),
+        ({"learning_rate": -1.0}, "learning_rate"),
+    ],
+)
+def test_invalid_settings(settings, message):
+    with pytest.raises(ParameterError, match=message):
+        TrainingConfig(**settings)
+
+
+def test_optimizer_of_the_config():
+    sgd = TrainingConfig(optimizer="sgd", learning_rate=0.5, momentum=0.25).make_optimizer()
+    assert isinstance(sgd, keras.optimizers.SGD) and float(sgd.momentum) == 0.25
+    assert float(keras.ops.convert_to_numpy(sgd.learning_rate)) == pytest.approx(0.5)
+    nadam = TrainingConfig(optimizer="nadam").make_optimizer(learning_rate=0.1)
+    assert isinstance(nadam, keras.optimizers.Nadam)
+
+
+def test_fit_refuses_an_unknown_setting(tmp_path):
+    with pytest.raises(ParameterError, match="unknown training setting"):
+        fit(lambda: None, ([[0.0]], [0.0]), output_dir=tmp_path, epohcs=2)
