@@ -18,13 +18,11 @@ models run on the TensorFlow, JAX and PyTorch backends.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import keras
-from keras import ops
 
 from gexnb.errors import ParameterError
-from gexnb.models.layers import ContextAttention
+from gexnb.models.layers import ContextAttention, GeneEmbedding
 from gexnb.models.registry import register_model
 
 __all__ = [
@@ -42,52 +40,6 @@ __all__ = [
 GENE_SEQUENCE_MODELS = ("dnn", "lstm", "gru", "attention_lstm", "attention_gru")
 #: Name given to the :class:`ContextAttention` layer of the attention variants.
 ATTENTION_LAYER_NAME = "attention"
-
-
-@keras.saving.register_keras_serializable(package="gexnb")
-class GeneEmbedding(keras.layers.Layer):
-    """Concatenate a learned embedding of each gene (step) to the per-step input.
-
-    Input ``(batch, n_genes, channels)``; output ``(batch, n_genes, channels + embedding_dim)``.
-    The embedding table ``(n_genes, embedding_dim)`` is shared by all samples: it tells a
-    recurrent network which gene it is reading at each step (a positional/identity encoding).
-
-    Parameters
-    ----------
-    n_genes
-        Number of steps (genes).
-    embedding_dim
-        Size of each gene's embedding vector.
-    """
-
-    def __init__(self, n_genes: int, embedding_dim: int, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.n_genes = int(n_genes)
-        self.embedding_dim = int(embedding_dim)
-
-    def build(self, input_shape: tuple[int | None, ...]) -> None:
-        self.table = self.add_weight(
-            name="table",
-            shape=(self.n_genes, self.embedding_dim),
-            initializer="glorot_uniform",
-        )
-        super().build(input_shape)
-
-    def call(self, inputs: Any) -> Any:
-        batch = ops.shape(inputs)[0]
-        table = ops.cast(self.table, inputs.dtype)
-        tiled = ops.broadcast_to(
-            ops.expand_dims(table, 0), (batch, self.n_genes, self.embedding_dim)
-        )
-        return ops.concatenate([inputs, tiled], axis=-1)
-
-    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
-        return (input_shape[0], input_shape[1], input_shape[2] + self.embedding_dim)
-
-    def get_config(self) -> dict[str, Any]:
-        config = super().get_config()
-        config.update({"n_genes": self.n_genes, "embedding_dim": self.embedding_dim})
-        return config
 
 
 def _check_common(n_genes: int, n_targets: int, dropout: float, embedding_dim: int) -> None:

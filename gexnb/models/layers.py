@@ -1,4 +1,11 @@
-"""Custom Keras layers shared by the gexnb models, registered for ``.keras`` saving.
+"""Every custom Keras layer of gexnb, registered for ``.keras`` saving.
+
+- :class:`ContextAttention`: attention pooling (Yang et al. 2016), used by the promoter BiGRU
+  of DREAM 2022 team Metformin-121 and the attention-LSTM/GRU of seed 004.
+- :class:`OneHotCodes`: uint8 sequence codes -> one-hot inside the graph.
+- :class:`TAAFUnit`: the adaptive unit of transformative adaptive activation functions
+  (Kunc and Klema, seed 003).
+- :class:`GeneEmbedding`: a learned per-gene embedding for the gene-sequence models.
 
 All layers use ``keras.ops`` only, so they run on the TensorFlow, JAX and PyTorch backends.
 """
@@ -8,9 +15,10 @@ from __future__ import annotations
 from typing import Any
 
 import keras
+import numpy as np
 from keras import ops
 
-__all__ = ["ContextAttention"]
+__all__ = ["ContextAttention", "OneHotCodes", "TAAFUnit", "GeneEmbedding"]
 
 
 @keras.saving.register_keras_serializable(package="gexnb")
@@ -86,4 +94,152 @@ class ContextAttention(keras.layers.Layer):
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update({"return_attention": self.return_attention})
+        return config
+
+
+def _one_hot_table() -> np.ndarray:
+    try:
+        from gexnb.data.sequences import ONE_HOT_TABLE
+
+        return np.asarray(ONE_HOT_TABLE, dtype="float32")
+    except ImportError:  # documented constants (docs/architecture.md, "Sequence codes")
+        table = np.zeros((6, 4), dtype="float32")
+        table[:4] = np.eye(4, dtype="float32")  # T, C, G, A
+        table[4] = 1.0  # N
+        return table  # PAD (code 5) stays all zero
+
+
+@keras.saving.register_keras_serializable(package="gexnb")
+class OneHotCodes(keras.layers.Layer):
+    """One-hot encode uint8 sequence codes with ``gexnb.data.sequences.ONE_HOT_TABLE``.
+
+    Codes ``T=0, C=1, G=2, A=3, N=4, PAD=5`` map to rows of the (6, 4) table (channel order
+    T, C, G, A as in the Metformin-121 notebook; ``N`` = all ones, padding = all zeros) with
+    ``keras.ops.take``. Codes above 5 are clipped to the padding row.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._table = _one_hot_table()
+
+    def call(self, inputs: Any) -> Any:
+        codes = ops.clip(ops.cast(inputs, "int32"), 0, self._table.shape[0] - 1)
+        table = ops.convert_to_tensor(self._table, dtype=self.compute_dtype)
+        return ops.take(table, codes, axis=0)
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        return (*input_shape, self._table.shape[1])
+
+    def get_config(self) -> dict[str, Any]:
+        return super().get_config()
+
+
+_WEIGHT_NAMES = {"bottom": ("beta", "gamma"), "top": ("alpha", "delta")}
+
+
+@keras.saving.register_keras_serializable(package="gexnb")
+class TAAFUnit(keras.layers.Layer):
+    """Per-neuron affine adaptive transformation unit (ATU) of a TAAF.
+
+    Computes ``scale * x + shift`` along the last axis with learned vectors ``scale`` and
+    ``shift`` of length ``units`` (the size of the last input axis): ``beta * x + gamma``
+    for the ``"bottom"`` unit (before the activation) and ``alpha * x + delta`` for the
+    ``"top"`` unit (after it). Kunc and Klema, TAAF for D-GEX (seed 003).
+
+    Parameters
+    ----------
+    position
+        ``"bottom"`` (weights ``beta``, ``gamma``) or ``"top"`` (weights ``alpha``, ``delta``).
+    scale_initializer, shift_initializer
+        Keras initializers of the scale (default ones) and shift (default zeros).
+    **kwargs
+        Passed to :class:`keras.layers.Layer`.
+    """
+
+    def __init__(
+        self,
+        position: str = "bottom",
+        scale_initializer: Any = "ones",
+        shift_initializer: Any = "zeros",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if position not in _WEIGHT_NAMES:
+            raise ValueError(f"TAAFUnit position must be 'bottom' or 'top', got {position!r}")
+        self.position = position
+        self.scale_initializer = keras.initializers.get(scale_initializer)
+        self.shift_initializer = keras.initializers.get(shift_initializer)
+
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        units = int(input_shape[-1])
+        scale_name, shift_name = _WEIGHT_NAMES[self.position]
+        self.scale = self.add_weight(
+            name=scale_name, shape=(units,), initializer=self.scale_initializer
+        )
+        self.shift = self.add_weight(
+            name=shift_name, shape=(units,), initializer=self.shift_initializer
+        )
+        super().build(input_shape)
+
+    def call(self, inputs: Any) -> Any:
+        return ops.add(ops.multiply(inputs, self.scale), self.shift)
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        return tuple(input_shape)
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update(
+            {
+                "position": self.position,
+                "scale_initializer": keras.initializers.serialize(self.scale_initializer),
+                "shift_initializer": keras.initializers.serialize(self.shift_initializer),
+            }
+        )
+        return config
+
+
+@keras.saving.register_keras_serializable(package="gexnb")
+class GeneEmbedding(keras.layers.Layer):
+    """Concatenate a learned embedding of each gene (step) to the per-step input.
+
+    Input ``(batch, n_genes, channels)``; output ``(batch, n_genes, channels + embedding_dim)``.
+    The embedding table ``(n_genes, embedding_dim)`` is shared by all samples: it tells a
+    recurrent network which gene it is reading at each step (a positional/identity encoding).
+
+    Parameters
+    ----------
+    n_genes
+        Number of steps (genes).
+    embedding_dim
+        Size of each gene's embedding vector.
+    """
+
+    def __init__(self, n_genes: int, embedding_dim: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.n_genes = int(n_genes)
+        self.embedding_dim = int(embedding_dim)
+
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        self.table = self.add_weight(
+            name="table",
+            shape=(self.n_genes, self.embedding_dim),
+            initializer="glorot_uniform",
+        )
+        super().build(input_shape)
+
+    def call(self, inputs: Any) -> Any:
+        batch = ops.shape(inputs)[0]
+        table = ops.cast(self.table, inputs.dtype)
+        tiled = ops.broadcast_to(
+            ops.expand_dims(table, 0), (batch, self.n_genes, self.embedding_dim)
+        )
+        return ops.concatenate([inputs, tiled], axis=-1)
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        return (input_shape[0], input_shape[1], input_shape[2] + self.embedding_dim)
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update({"n_genes": self.n_genes, "embedding_dim": self.embedding_dim})
         return config

@@ -17,53 +17,15 @@ from typing import Any
 
 import keras
 import numpy as np
-from keras import ops
 
 from gexnb.errors import ParameterError
-from gexnb.models.layers import ContextAttention
+from gexnb.models.layers import ContextAttention, OneHotCodes
 from gexnb.models.registry import register_model
 
 __all__ = ["OneHotCodes", "build_metformin_bigru", "cudnn_eligible", "PAPER_PARAMETERS"]
 
 #: Parameter count of the team's network with the default hyperparameters.
 PAPER_PARAMETERS = 565_633
-
-
-def _one_hot_table() -> np.ndarray:
-    try:
-        from gexnb.data.sequences import ONE_HOT_TABLE
-
-        return np.asarray(ONE_HOT_TABLE, dtype="float32")
-    except ImportError:  # documented constants (docs/architecture.md, "Sequence codes")
-        table = np.zeros((6, 4), dtype="float32")
-        table[:4] = np.eye(4, dtype="float32")  # T, C, G, A
-        table[4] = 1.0  # N
-        return table  # PAD (code 5) stays all zero
-
-
-@keras.saving.register_keras_serializable(package="gexnb")
-class OneHotCodes(keras.layers.Layer):
-    """One-hot encode uint8 sequence codes with ``gexnb.data.sequences.ONE_HOT_TABLE``.
-
-    Codes ``T=0, C=1, G=2, A=3, N=4, PAD=5`` map to rows of the (6, 4) table (channel order
-    T, C, G, A as in the Metformin-121 notebook; ``N`` = all ones, padding = all zeros) with
-    ``keras.ops.take``. Codes above 5 are clipped to the padding row.
-    """
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._table = _one_hot_table()
-
-    def call(self, inputs: Any) -> Any:
-        codes = ops.clip(ops.cast(inputs, "int32"), 0, self._table.shape[0] - 1)
-        table = ops.convert_to_tensor(self._table, dtype=self.compute_dtype)
-        return ops.take(table, codes, axis=0)
-
-    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
-        return (*input_shape, self._table.shape[1])
-
-    def get_config(self) -> dict[str, Any]:
-        return super().get_config()
 
 
 def _check_positive(name: str, value: Any) -> int:

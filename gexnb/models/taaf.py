@@ -21,73 +21,10 @@ from __future__ import annotations
 from typing import Any
 
 import keras
-from keras import ops
+
+from gexnb.models.layers import TAAFUnit
 
 __all__ = ["TAAFUnit", "taaf_dense"]
-
-_WEIGHT_NAMES = {"bottom": ("beta", "gamma"), "top": ("alpha", "delta")}
-
-
-@keras.saving.register_keras_serializable(package="gexnb")
-class TAAFUnit(keras.layers.Layer):
-    """Per-neuron affine adaptive transformation unit (ATU) of a TAAF.
-
-    Computes ``scale * x + shift`` along the last axis with learned vectors ``scale`` and
-    ``shift`` of length ``units`` (the size of the last input axis): ``beta * x + gamma``
-    for the ``"bottom"`` unit (before the activation) and ``alpha * x + delta`` for the
-    ``"top"`` unit (after it). Kunc and Klema, TAAF for D-GEX (seed 003).
-
-    Parameters
-    ----------
-    position
-        ``"bottom"`` (weights ``beta``, ``gamma``) or ``"top"`` (weights ``alpha``, ``delta``).
-    scale_initializer, shift_initializer
-        Keras initializers of the scale (default ones) and shift (default zeros).
-    **kwargs
-        Passed to :class:`keras.layers.Layer`.
-    """
-
-    def __init__(
-        self,
-        position: str = "bottom",
-        scale_initializer: Any = "ones",
-        shift_initializer: Any = "zeros",
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        if position not in _WEIGHT_NAMES:
-            raise ValueError(f"TAAFUnit position must be 'bottom' or 'top', got {position!r}")
-        self.position = position
-        self.scale_initializer = keras.initializers.get(scale_initializer)
-        self.shift_initializer = keras.initializers.get(shift_initializer)
-
-    def build(self, input_shape: tuple[int | None, ...]) -> None:
-        units = int(input_shape[-1])
-        scale_name, shift_name = _WEIGHT_NAMES[self.position]
-        self.scale = self.add_weight(
-            name=scale_name, shape=(units,), initializer=self.scale_initializer
-        )
-        self.shift = self.add_weight(
-            name=shift_name, shape=(units,), initializer=self.shift_initializer
-        )
-        super().build(input_shape)
-
-    def call(self, inputs: Any) -> Any:
-        return ops.add(ops.multiply(inputs, self.scale), self.shift)
-
-    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
-        return tuple(input_shape)
-
-    def get_config(self) -> dict[str, Any]:
-        config = super().get_config()
-        config.update(
-            {
-                "position": self.position,
-                "scale_initializer": keras.initializers.serialize(self.scale_initializer),
-                "shift_initializer": keras.initializers.serialize(self.shift_initializer),
-            }
-        )
-        return config
 
 
 def taaf_dense(
