@@ -26,8 +26,8 @@ from gexnb.io import (
     write_json_atomic,
     write_text_atomic,
 )
+from gexnb.models.saving import _load
 from gexnb.train.inputs import _architecture, _describe
-from gexnb.train.predict import _load
 
 BEST_NAME = "best.keras"
 

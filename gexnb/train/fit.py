@@ -21,6 +21,7 @@ from gexnb.errors import ParameterError
 from gexnb.io import (
     ensure_output_dir,
 )
+from gexnb.models.saving import _load
 from gexnb.train.callbacks import (
     BEST_NAME,
     CHECKPOINT_FILES,
@@ -42,7 +43,6 @@ from gexnb.train.distribute import (
     resolve_precision,
 )
 from gexnb.train.inputs import _check_xy, _split_validation
-from gexnb.train.predict import _load
 
 
 @dataclass

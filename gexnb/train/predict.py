@@ -7,56 +7,12 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-import keras
 import numpy as np
 
 from gexnb.errors import InputError, ParameterError
-from gexnb.io import (
-    atomic_path,
-)
+from gexnb.io import atomic_path
+from gexnb.models.saving import load_model
 from gexnb.train.inputs import _describe, _model_length, takes_sequence_codes
-
-
-def _is_gexnb_model(model: Any) -> bool:
-    from gexnb.models.registry import available
-
-    if getattr(model, "name", None) in available():
-        return True
-    for layer in getattr(model, "_flatten_layers", lambda: [])():
-        registered = keras.saving.get_registered_name(type(layer))
-        if registered.startswith("gexnb>"):
-            return True
-    return False
-
-
-def _load(p: Path, *, compile: bool) -> Any:
-    import gexnb.models.registry as registry
-
-    registry.available()  # import the zoo so that every custom layer is registered
-    if not p.is_file():
-        raise InputError("model file not found", path=str(p))
-    try:
-        return keras.saving.load_model(p, compile=compile)
-    except Exception as exc:  # any failure means "not a model file we can read"
-        raise InputError(
-            f"not a readable Keras model file ({type(exc).__name__}: {exc})", path=str(p)
-        ) from exc
-
-
-def load_model(path: str | os.PathLike, *, compile: bool = True) -> Any:
-    """Load a ``.keras`` model saved by gexnb (custom layers registered).
-
-    Raises
-    ------
-    InputError
-        If the file does not exist, cannot be read as a Keras model, or holds a model without
-        gexnb layers or a gexnb model name (not a gexnb model).
-    """
-    p = Path(path)
-    model = _load(p, compile=compile)
-    if not isinstance(model, keras.Model) or not _is_gexnb_model(model):
-        raise InputError("the file holds a Keras model that is not a gexnb model", path=str(p))
-    return model
 
 
 def predict(model: Any, x: Any, *, batch_size: int = 2048) -> np.ndarray:
