@@ -17,10 +17,11 @@ from typing import Any
 import keras
 import numpy as np
 
-from gexnb.data.sequences import check_codes
+from gexnb.data.sequences import PAD_CODE, check_codes
 from gexnb.errors import InputError, ParameterError
 from gexnb.models.layers import ContextAttention
 from gexnb.train import check_model_input
+from gexnb.train.predict import predict_output
 
 __all__ = [
     "find_attention_layer",
@@ -30,9 +31,8 @@ __all__ = [
     "gradient_x_input",
 ]
 
-#: Codes of the four bases (T, C, G, A) and of padding, as in :mod:`gexnb.data.sequences`.
+#: Number of bases (codes T=0, C=1, G=2, A=3 of :mod:`gexnb.data.sequences`).
 _N_BASES = 4
-_PAD_CODE = 5
 
 
 def _iter_layers(model: Any) -> Any:
@@ -132,14 +132,6 @@ def attention_weights(model: Any, inputs: Any, *, batch_size: int = 1024) -> np.
     return np.concatenate(out, axis=0).astype(np.float32)
 
 
-def _predict(model: Any, x: np.ndarray, batch_size: int, output: int) -> np.ndarray:
-    preds = []
-    for start in range(0, len(x), batch_size):
-        y = keras.ops.convert_to_numpy(model(x[start : start + batch_size], training=False))
-        preds.append(np.asarray(y, dtype=np.float64).reshape(len(y), -1)[:, output])
-    return np.concatenate(preds) if preds else np.zeros(0)
-
-
 def in_silico_mutagenesis(
     model: Any, codes: Any, *, batch_size: int = 1024, output: int = 0
 ) -> np.ndarray:
@@ -185,19 +177,20 @@ def in_silico_mutagenesis(
     deltas = np.zeros((n, length, _N_BASES), dtype=np.float32)
     if n == 0:
         return deltas
-    reference = _predict(model, codes, batch_size, output)
+    reference = predict_output(model, codes, batch_size=batch_size, output=output)
     # Sequences per chunk so that one chunk holds about 8 batches of mutants.
     per_chunk = max(1, (8 * batch_size) // max(1, length * _N_BASES))
     bases = np.arange(_N_BASES, dtype=np.uint8)
     for start in range(0, n, per_chunk):
         block = codes[start : start + per_chunk]
-        seq_idx, pos = np.nonzero(block != _PAD_CODE)
+        seq_idx, pos = np.nonzero(block != PAD_CODE)
         if len(seq_idx) == 0:
             continue
         mutants = np.repeat(block[seq_idx], _N_BASES, axis=0)
         rows = np.arange(len(mutants))
         mutants[rows, np.repeat(pos, _N_BASES)] = np.tile(bases, len(seq_idx))
-        pred = _predict(model, mutants, batch_size, output).reshape(len(seq_idx), _N_BASES)
+        pred = predict_output(model, mutants, batch_size=batch_size, output=output)
+        pred = pred.reshape(len(seq_idx), _N_BASES)
         delta = pred - reference[start + seq_idx][:, None]
         ref_base = block[seq_idx, pos]
         is_base = ref_base < _N_BASES

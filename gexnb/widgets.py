@@ -28,12 +28,12 @@ from typing import Any
 
 import numpy as np
 
+from gexnb.data.sequences import PAD_CODE
 from gexnb.errors import InputError, ParameterError
 
 __all__ = ["GeneAttentionViewer", "SequenceAttentionViewer", "GeneFold"]
 
 _DECODE = np.array(list("TCGAN"))
-_PAD_CODE = 5
 
 
 def _figure_png(fig: Any) -> bytes:
@@ -52,13 +52,9 @@ def _require_attention(model: Any) -> None:
 
 
 def _predict(model: Any, x: np.ndarray, batch_size: int) -> np.ndarray:
-    import keras
+    from gexnb.train.predict import predict_output
 
-    out = []
-    for start in range(0, len(x), batch_size):
-        y = keras.ops.convert_to_numpy(model(x[start : start + batch_size], training=False))
-        out.append(np.asarray(y, dtype=np.float64).reshape(len(y), -1)[:, 0])
-    return np.concatenate(out)
+    return predict_output(model, x, batch_size=batch_size)
 
 
 @dataclass
@@ -383,7 +379,7 @@ class SequenceAttentionViewer(_Viewer):
         row = self.codes[i]
         return {
             "index": i,
-            "sequence": "".join(_DECODE[row[row != _PAD_CODE]]),
+            "sequence": "".join(_DECODE[row[row != PAD_CODE]]),
             "attention": self.attention[i],
             "mutagenesis": self.mutagenesis(i),
             "measured": float(self.measured[i]),

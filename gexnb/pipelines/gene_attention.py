@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from gexnb.errors import InputError, ParameterError
+from gexnb.train.config import SHORT_EPOCH_CHECKPOINT_SECONDS
 
 __all__ = [
     "DEEP_MODELS",
@@ -45,9 +46,6 @@ __all__ = [
 
 #: The five deep models of seed 004.
 DEEP_MODELS = ("dnn", "lstm", "gru", "attention_lstm", "attention_gru")
-#: Checkpoint files are written at most this often (and at the end of training): epochs on a
-#: few hundred samples take a fraction of a second, about what writing a checkpoint costs.
-CHECKPOINT_SECONDS = 60.0
 #: Classical baselines (seed 002) run on the same folds, and the predict-the-mean floor.
 BASELINE_MODELS = ("mean", "linear", "ridge", "random_forest", "svr", "gradient_boosting")
 #: Metrics of the seed's table.
@@ -311,7 +309,8 @@ def cross_validate(
 
     names = check_targets(frame, targets, k_genes=k_genes, folds=folds, input_genes=input_genes)
     cfg = TrainingConfig.from_mapping(
-        {"verbose": 0, "checkpoint_seconds": CHECKPOINT_SECONDS, **settings}, base=training
+        {"verbose": 0, "checkpoint_seconds": SHORT_EPOCH_CHECKPOINT_SECONDS, **settings},
+        base=training,
     )
     baselines = list(baselines)
     if "mean" not in baselines:

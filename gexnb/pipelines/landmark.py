@@ -31,6 +31,7 @@ import pandas as pd
 from gexnb.data.expression import DEFAULT_MIN_RELATIVE_SD
 from gexnb.errors import InputError, ParameterError
 from gexnb.io import ensure_output_dir, write_json_atomic, write_metrics, write_table_atomic
+from gexnb.train.config import SHORT_EPOCH_CHECKPOINT_SECONDS
 
 __all__ = [
     "LandmarkData",
@@ -102,9 +103,6 @@ def with_defaults(options: Mapping[str, Any] | None, defaults: Mapping[str, Any]
 
 #: Keras models trained through :func:`gexnb.train.fit`.
 DEEP_MODELS = ("dgex", "taaf_dgex", "egex")
-#: Checkpoint files are written at most this often (and at the end of training): the
-#: notebook's epochs take a fraction of a second, about what writing a checkpoint costs.
-CHECKPOINT_SECONDS = 60.0
 #: Keys of a model's parameter mapping that configure its training, not its architecture:
 #: the fields of :class:`gexnb.train.TrainingConfig`.
 TRAINING_KEYS = (
@@ -662,7 +660,7 @@ def fit_model(
     arch, train_kw = _split_params(dict(params or {}))
     config = TrainingConfig.from_mapping(
         {
-            "checkpoint_seconds": CHECKPOINT_SECONDS,
+            "checkpoint_seconds": SHORT_EPOCH_CHECKPOINT_SECONDS,
             **dict(defaults or {}),
             **train_kw,
             "seed": seed,

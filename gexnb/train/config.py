@@ -9,7 +9,12 @@ from typing import Any
 
 from gexnb.errors import ParameterError
 
-__all__ = ["TrainingConfig", "PRECISIONS", "DISTRIBUTIONS"]
+__all__ = ["TrainingConfig", "PRECISIONS", "DISTRIBUTIONS", "SHORT_EPOCH_CHECKPOINT_SECONDS"]
+
+#: ``checkpoint_seconds`` of the notebooks whose epochs take a fraction of a second (the
+#: landmark and attention-LSTM comparisons), where writing a checkpoint after every epoch
+#: would cost as much as the training: at most once a minute, and at the end.
+SHORT_EPOCH_CHECKPOINT_SECONDS = 60.0
 
 #: Values of :attr:`TrainingConfig.precision`.
 PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")

@@ -41,6 +41,15 @@ def predict(model: Any, x: Any, *, batch_size: int = 2048) -> np.ndarray:
     return np.concatenate(parts)
 
 
+def predict_output(model: Any, x: Any, *, batch_size: int = 2048, output: int = 0) -> np.ndarray:
+    """One output column of :func:`predict`, as float64 ``(n,)`` (for explanations, viewers)."""
+    pred = predict(model, x, batch_size=batch_size)
+    if len(pred) == 0:
+        return np.zeros(0, dtype=np.float64)
+    pred = np.asarray(pred, dtype=np.float64).reshape(len(pred), -1)
+    return pred[:, int(output)]
+
+
 def _predict_chunks(model: Any, chunks: Iterable[Any], batch_size: int) -> Iterator[np.ndarray]:
     length = _model_length(model)
     for chunk in chunks:
