@@ -72,17 +72,15 @@ def test_summary_table_and_metric_keys_by_hand():
 
 def test_top_genes_chosen_on_training_folds_only(monkeypatch):
     """Spy on top_variable_genes: it must only ever see training rows, never a target."""
-    import gexnb.data.expression as expression
-
     frame = ga.load_expression("", n_samples=40, n_genes=10, seed=1)
     seen = []
-    original = expression.top_variable_genes
+    original = ga.top_variable_genes
 
     def spy(sub, k, **kw):
         seen.append((list(sub.index), list(sub.columns)))
         return original(sub, k, **kw)
 
-    monkeypatch.setattr(expression, "top_variable_genes", spy)
+    monkeypatch.setattr(ga, "top_variable_genes", spy)
     result = ga.cross_validate(
         frame, ["TG00001", "TG00002"], k_genes=4, folds=4, models=[], baselines=["ridge"]
     )

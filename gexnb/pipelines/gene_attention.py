@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gexnb.data.expression import top_variable_genes
 from gexnb.errors import InputError, ParameterError
 from gexnb.train.config import SHORT_EPOCH_CHECKPOINT_SECONDS
 
@@ -328,7 +329,6 @@ def cross_validate(
     from sklearn.preprocessing import StandardScaler
     from threadpoolctl import threadpool_limits
 
-    from gexnb.data.expression import top_variable_genes
     from gexnb.data.splits import kfold_splits
     from gexnb.explain import attention_weights, has_attention
     from gexnb.models import build

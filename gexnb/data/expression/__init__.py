@@ -1,0 +1,70 @@
+"""Expression matrices: readers, gene lists, landmark/target selection and normalisation.
+
+Modules: :mod:`~gexnb.data.expression.readers` (formats below),
+:mod:`~gexnb.data.expression.genes` (gene lists, id matching, landmark/target selection),
+:mod:`~gexnb.data.expression.normalize` (log2, quantile normalisation, z-scores).
+
+Every reader returns a **samples x genes** ``float64`` DataFrame (index: sample ids, columns:
+gene ids, both ``str``). Supported formats (chosen from the extension, ``.gz`` allowed for text):
+
+- ``tsv`` (``.tsv .txt .tab``) and ``csv`` (``.csv``): first column = sample ids, header =
+  gene ids.
+- ``parquet`` (``.parquet .pq``): the index, or a first non-numeric column, = sample ids.
+- ``hdf5`` (``.h5 .hdf5 .hdf``): the gexnb layout, read with h5py alone (no PyTables):
+  datasets ``matrix`` (float, samples x genes), ``samples`` and ``genes`` (strings or bytes).
+  :func:`write_expression` writes it.
+- ``gct`` (``.gct``): GCT 1.2 text (``#1.2``, dimensions line, header ``Name  Description
+  <samples>``, one row per gene) or GCT 1.3 (row/column metadata skipped).
+- ``gctx`` (``.gctx``): HDF5 with ``/0/DATA/0/matrix``, ``/0/META/ROW/id`` (genes) and
+  ``/0/META/COL/id`` (samples). As in cmapPy's ``parse_gctx``, the HDF5 matrix is stored
+  transposed relative to the row/col metadata, i.e. with shape (n samples, n genes).
+- ``h5ad`` (``.h5ad``): AnnData (needs ``anndata``): ``obs`` = samples, ``var`` = genes.
+
+``orientation="genes_x_samples"`` says the file's rows are genes (transposed relative to the
+tables' convention); ``"samples_x_genes"`` says its rows are samples.
+
+Normalisation follows the D-GEX paper (Chen et al. 2016, Bioinformatics 32:1832): quantile
+normalisation across samples, then per-gene z-scoring (:class:`GeneScaler`); duplicated probes of a
+gene are averaged. Missing genes, duplicated ids, NaN values and constant genes are bad input with
+explicit, logged handling chosen by parameter.
+"""
+
+from gexnb.data.expression.genes import (
+    GeneMatch,
+    match_genes,
+    read_gene_list,
+    select_landmarks_targets,
+)
+from gexnb.data.expression.normalize import (
+    DEFAULT_MIN_RELATIVE_SD,
+    GeneScaler,
+    log2_transform,
+    quantile_normalize,
+    quantile_reference,
+    top_variable_genes,
+)
+from gexnb.data.expression.readers import (
+    EXPRESSION_FORMATS,
+    collapse_duplicates,
+    read_expression,
+    rename_genes,
+    write_expression,
+)
+
+__all__ = [
+    "EXPRESSION_FORMATS",
+    "DEFAULT_MIN_RELATIVE_SD",
+    "read_expression",
+    "write_expression",
+    "rename_genes",
+    "collapse_duplicates",
+    "read_gene_list",
+    "GeneMatch",
+    "match_genes",
+    "select_landmarks_targets",
+    "quantile_reference",
+    "quantile_normalize",
+    "GeneScaler",
+    "top_variable_genes",
+    "log2_transform",
+]

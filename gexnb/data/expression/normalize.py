@@ -1,0 +1,288 @@
+"""Normalisation: log2, quantile normalisation, per-gene z-scores, variable genes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import rankdata
+
+from gexnb.data.expression._common import _choice, _preview
+from gexnb.errors import InputError, ParameterError
+
+log = logging.getLogger(__name__)
+
+
+#: Default low-variance filter of the notebooks (:class:`GeneScaler`'s ``min_relative_sd``):
+#: genes whose sd is below a tenth of the median gene sd are left out (gexnb's choice: a
+#: probe at the detection floor has near-constant values, and z-scoring turns them into
+#: noise that dominates mean errors; a tenth keeps every gene of ordinary spread).
+DEFAULT_MIN_RELATIVE_SD = 0.1
+
+
+def _values(frame: pd.DataFrame, name: str = "matrix") -> np.ndarray:
+    values = np.asarray(frame, dtype=np.float64)
+    if values.ndim != 2:
+        raise InputError(f"{name} must be 2-D (samples x genes), got shape {values.shape}")
+    if not np.isfinite(values).all():
+        raise InputError(f"{name} holds NaN or infinite values")
+    return values
+
+
+def quantile_reference(frame: pd.DataFrame) -> np.ndarray:
+    """Mean sorted profile across samples: the target distribution of quantile normalisation."""
+    return np.sort(_values(frame), axis=1).mean(axis=0)
+
+
+def quantile_normalize(frame: pd.DataFrame, *, reference: np.ndarray | None = None) -> pd.DataFrame:
+    """Quantile normalisation across samples (Bolstad et al. 2003), as used by D-GEX.
+
+    Each sample (row) is mapped onto the mean sorted profile: the value of rank ``k`` becomes
+    the ``k``-th value of the reference. Ties get their average rank
+    (``scipy.stats.rankdata(method="average")``) and the reference is linearly interpolated at
+    that (possibly fractional) rank.
+
+    Parameters
+    ----------
+    frame
+        Samples x genes matrix without NaN.
+    reference
+        Sorted target profile of length n genes (e.g. :func:`quantile_reference` of the
+        training samples); defaults to the mean sorted profile of ``frame``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same labels; every row has the reference's distribution.
+    """
+    values = _values(frame)
+    ref = (
+        quantile_reference(frame) if reference is None else np.asarray(reference, dtype=np.float64)
+    )
+    if ref.shape != (values.shape[1],):
+        raise InputError(f"reference has shape {ref.shape}, expected ({values.shape[1]},)")
+    ranks = rankdata(values, method="average", axis=1) - 1.0
+    out = np.interp(ranks.ravel(), np.arange(ref.size), np.sort(ref)).reshape(values.shape)
+    result = pd.DataFrame(out, index=frame.index, columns=frame.columns)
+    result.attrs = dict(frame.attrs)
+    return result
+
+
+class GeneScaler:
+    """Per-gene z-scoring, ``(x - mean) / sd``, with statistics from the training samples.
+
+    D-GEX (Chen et al. 2016) z-scored each gene with statistics over **all** samples
+    (``mode="all"``, kept for reproducing the paper and labelled as such in
+    :attr:`description`); the default ``mode="train"`` uses only the rows given for training,
+    which avoids leaking test statistics.
+
+    Parameters
+    ----------
+    mode
+        ``"train"`` or ``"all"``.
+    zero_variance
+        Genes with zero standard deviation: ``"error"`` (raise, naming them) or ``"drop"``
+        (left out of :meth:`transform`'s output, listed in :attr:`dropped_`, logged).
+    ddof
+        Delta degrees of freedom of the standard deviation (0 as scikit-learn's StandardScaler).
+    min_relative_sd
+        Low-variance filter: genes whose sd is below this fraction of the median gene sd
+        (of the fitting samples, zero-variance genes aside) are dropped too, listed in
+        :attr:`low_variance_` and logged. A near-constant gene (a probe at the detection
+        floor) has z-scores that are mostly noise and can dominate mean errors. 0 (the
+        default here) keeps every gene with non-zero variance; the notebooks' default is
+        :data:`DEFAULT_MIN_RELATIVE_SD`. Relative, so that it means the same on any scale.
+
+    Attributes
+    ----------
+    mean_, scale_
+        Per-gene mean and sd of the kept genes.
+    dropped_
+        Every gene left out (zero-variance and low-variance).
+    low_variance_
+        Genes left out by ``min_relative_sd``.
+    """
+
+    def __init__(
+        self,
+        *,
+        mode: str = "train",
+        zero_variance: str = "error",
+        ddof: int = 0,
+        min_relative_sd: float = 0.0,
+    ):
+        self.mode = _choice(mode, ("train", "all"), "mode")
+        self.zero_variance = _choice(zero_variance, ("error", "drop"), "zero_variance")
+        self.ddof = ddof
+        if isinstance(min_relative_sd, bool) or not 0.0 <= float(min_relative_sd) < 1.0:
+            raise ParameterError(f"min_relative_sd must be in [0, 1), got {min_relative_sd!r}")
+        self.min_relative_sd = float(min_relative_sd)
+        self.mean_: pd.Series | None = None
+        self.scale_: pd.Series | None = None
+        self.dropped_: list[str] = []
+        self.low_variance_: list[str] = []
+        self.n_samples_: int = 0
+
+    @property
+    def description(self) -> str:
+        """Human-readable label of where the statistics come from."""
+        if self.mean_ is None:
+            return "unfitted"
+        if self.mode == "all":
+            text = (
+                f"z-score per gene, all-samples statistics (D-GEX paper mode, n={self.n_samples_})"
+            )
+        else:
+            text = f"z-score per gene, training-sample statistics (n={self.n_samples_})"
+        if self.min_relative_sd > 0:
+            text += (
+                f"; {len(self.low_variance_)} gene(s) with sd < {self.min_relative_sd:g} x the "
+                "median gene sd left out"
+            )
+        return text
+
+    def fit(self, frame: pd.DataFrame, *, rows: Any = None) -> GeneScaler:
+        """Compute per-gene mean and sd.
+
+        Parameters
+        ----------
+        frame
+            Samples x genes matrix.
+        rows
+            Positional indices of the training rows (``mode="train"``); all rows when None.
+            Ignored in ``mode="all"``.
+        """
+        if not isinstance(frame, pd.DataFrame):
+            frame = pd.DataFrame(frame)
+        data = frame if rows is None or self.mode == "all" else frame.iloc[np.asarray(rows)]
+        values = _values(data)
+        if values.shape[0] < 2:
+            raise InputError(f"need at least 2 samples to fit a scaler, got {values.shape[0]}")
+        mean = values.mean(axis=0)
+        sd = values.std(axis=0, ddof=self.ddof)
+        zero = sd <= 1e-12 * np.maximum(1.0, np.abs(mean))
+        genes = [str(c) for c in frame.columns]
+        if zero.any():
+            names = [g for g, z in zip(genes, zero, strict=True) if z]
+            if self.zero_variance == "error":
+                raise InputError(
+                    f"{len(names)} gene(s) have zero variance in the fitting samples: "
+                    f"{_preview(names)} (use zero_variance='drop')"
+                )
+            log.warning("dropping %d zero-variance gene(s): %s", len(names), _preview(names))
+        low = np.zeros_like(zero)
+        if self.min_relative_sd > 0 and (~zero).any():
+            floor = self.min_relative_sd * float(np.median(sd[~zero]))
+            low = ~zero & (sd < floor)
+            if low.any():
+                names = [g for g, z in zip(genes, low, strict=True) if z]
+                log.warning(
+                    "dropping %d low-variance gene(s) (sd < %.3g = %g x the median gene sd): %s",
+                    len(names),
+                    floor,
+                    self.min_relative_sd,
+                    _preview(names),
+                )
+        self.low_variance_ = [g for g, z in zip(genes, low, strict=True) if z]
+        self.dropped_ = [g for g, z in zip(genes, zero | low, strict=True) if z]
+        keep = ~(zero | low)
+        if not keep.any():
+            raise InputError("every gene has zero or low variance in the fitting samples")
+        self.mean_ = pd.Series(mean[keep], index=[g for g, k in zip(genes, keep, strict=True) if k])
+        self.scale_ = pd.Series(sd[keep], index=self.mean_.index)
+        self.n_samples_ = values.shape[0]
+        return self
+
+    def _aligned(self, frame: Any) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+        if self.mean_ is None or self.scale_ is None:
+            raise ParameterError("GeneScaler is not fitted; call fit() first")
+        if not isinstance(frame, pd.DataFrame):
+            values = np.asarray(frame, dtype=np.float64)
+            if values.ndim != 2 or values.shape[1] != len(self.mean_):
+                raise InputError(
+                    f"array has shape {values.shape}; expected (n, {len(self.mean_)}) for the "
+                    "fitted genes"
+                )
+            return pd.DataFrame(values, columns=self.mean_.index), self.mean_, self.scale_
+        cols = [str(c) for c in frame.columns]
+        kept = [c for c in cols if c not in self.dropped_]
+        unknown = [c for c in kept if c not in self.mean_.index]
+        if unknown:
+            raise InputError(
+                f"{len(unknown)} gene(s) were not in the fitted data: {_preview(unknown)}"
+            )
+        sub = frame.loc[:, [c not in self.dropped_ for c in cols]]
+        return sub, self.mean_.loc[kept], self.scale_.loc[kept]
+
+    def transform(self, frame: Any) -> Any:
+        """Z-score ``frame`` (DataFrame: by gene name, any subset of the fitted genes; array:
+        all kept genes in fitted order). Returns the same type."""
+        sub, mean, scale = self._aligned(frame)
+        out = (sub.to_numpy(dtype=np.float64) - mean.to_numpy()) / scale.to_numpy()
+        if isinstance(frame, pd.DataFrame):
+            return pd.DataFrame(out, index=sub.index, columns=sub.columns)
+        return out
+
+    def fit_transform(self, frame: pd.DataFrame, *, rows: Any = None) -> pd.DataFrame:
+        """:meth:`fit`, then :meth:`transform` of the whole ``frame``."""
+        return self.fit(frame, rows=rows).transform(frame)
+
+    def inverse_transform(self, frame: Any) -> Any:
+        """Undo :meth:`transform`: ``z * sd + mean`` (same input conventions)."""
+        sub, mean, scale = self._aligned(frame)
+        out = sub.to_numpy(dtype=np.float64) * scale.to_numpy() + mean.to_numpy()
+        if isinstance(frame, pd.DataFrame):
+            return pd.DataFrame(out, index=sub.index, columns=sub.columns)
+        return out
+
+
+def top_variable_genes(frame: pd.DataFrame, k: int, *, exclude: Iterable[str] = ()) -> list[str]:
+    """The ``k`` genes with the largest sample variance, as in the attention-LSTM study's
+    top-50 most variable genes (seed 004). Ties keep column order.
+
+    Parameters
+    ----------
+    frame
+        Samples x genes matrix (use the training samples only to avoid leakage).
+    k
+        Number of genes.
+    exclude
+        Genes not eligible (e.g. the prediction target).
+
+    Raises
+    ------
+    ParameterError
+        If ``k < 1`` or ``k`` exceeds the eligible genes.
+    """
+    excluded = {str(e) for e in exclude}
+    cols = [c for c in frame.columns if str(c) not in excluded]
+    if k < 1 or k > len(cols):
+        raise ParameterError(f"k={k} genes requested but {len(cols)} are available")
+    var = (
+        np.var(_values(frame.loc[:, cols]), axis=0, ddof=1)
+        if frame.shape[0] > 1
+        else np.zeros(len(cols))
+    )
+    order = np.argsort(-var, kind="stable")[:k]
+    return [str(cols[i]) for i in order]
+
+
+def log2_transform(frame: pd.DataFrame, *, floor: float = 1.0) -> pd.DataFrame:
+    """``log2(max(x, floor))``, the usual transform of linear-scale MAS5 signal.
+
+    Parameters
+    ----------
+    frame
+        Samples x genes matrix (linear scale).
+    floor
+        Smallest value kept before the logarithm; must be positive.
+    """
+    if not floor > 0:
+        raise ParameterError(f"floor={floor} must be > 0")
+    values = np.log2(np.maximum(_values(frame), floor))
+    result = pd.DataFrame(values, index=frame.index, columns=frame.columns)
+    result.attrs = dict(frame.attrs)
+    return result

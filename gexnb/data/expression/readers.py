@@ -1,0 +1,559 @@
+"""Expression-matrix readers and writer (see :mod:`gexnb.data.expression` for the formats)."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import logging
+import os
+import re
+import zlib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gexnb.data.expression._common import _choice, _preview
+from gexnb.errors import InputError, ParameterError
+from gexnb.io import atomic_path
+
+log = logging.getLogger(__name__)
+
+
+EXPRESSION_FORMATS: dict[str, tuple[str, ...]] = {
+    "tsv": (".tsv", ".txt", ".tab"),
+    "csv": (".csv",),
+    "parquet": (".parquet", ".pq"),
+    "hdf5": (".h5", ".hdf5", ".hdf"),
+    "gct": (".gct",),
+    "gctx": (".gctx",),
+    "h5ad": (".h5ad",),
+}
+
+
+_ORIENTATIONS = ("auto", "samples_x_genes", "genes_x_samples")
+
+
+_NAN_POLICIES = ("error", "drop_genes", "mean")
+
+
+_DUPLICATE_POLICIES = ("mean", "first", "error")
+
+
+def _detect_format(path: Path) -> str:
+    name = path.name.lower()
+    if name.endswith(".gz"):
+        name = name[:-3]
+    for fmt, exts in EXPRESSION_FORMATS.items():
+        if name.endswith(exts):
+            return fmt
+    known = ", ".join(e for exts in EXPRESSION_FORMATS.values() for e in exts)
+    raise InputError(
+        f"unknown expression file extension (known: {known}, text also .gz)", path=path
+    )
+
+
+def read_expression(
+    path: str | os.PathLike,
+    *,
+    format: str = "auto",
+    orientation: str = "auto",
+    nan: str = "error",
+    duplicates: str = "mean",
+) -> pd.DataFrame:
+    """Read an expression matrix as a samples x genes float DataFrame.
+
+    Parameters
+    ----------
+    path
+        File in one of :data:`EXPRESSION_FORMATS` (see the module docstring for each layout).
+    format
+        ``"auto"`` (from the extension) or one of ``tsv, csv, parquet, hdf5, gct, gctx, h5ad``.
+    orientation
+        ``"auto"`` (the format's convention), ``"samples_x_genes"`` or ``"genes_x_samples"``
+        (the file's rows are genes; the result is transposed).
+    nan
+        Missing values: ``"error"`` (raise, naming the genes and the count), ``"drop_genes"``
+        (drop genes with any NaN, logged) or ``"mean"`` (impute the gene's mean, logged).
+    duplicates
+        Duplicated gene ids: ``"mean"`` (average them per sample, as D-GEX did for probes of the
+        same gene), ``"first"`` (keep the first) or ``"error"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Samples x genes, ``float64``, string index and columns.
+
+    Raises
+    ------
+    InputError
+        Unknown extension, empty file, ragged row, non-numeric cell (naming the file, line, row
+        id and column), NaN under ``nan="error"``, duplicated ids under ``duplicates="error"``.
+    ParameterError
+        Unknown option value.
+    """
+    path = Path(path)
+    _choice(orientation, _ORIENTATIONS, "orientation")
+    _choice(nan, _NAN_POLICIES, "nan")
+    _choice(duplicates, _DUPLICATE_POLICIES, "duplicates")
+    fmt = (
+        _detect_format(path)
+        if format == "auto"
+        else _choice(format, list(EXPRESSION_FORMATS), "format")
+    )
+    if not path.is_file():
+        raise InputError("file not found", path=path)
+    if path.stat().st_size == 0:
+        raise InputError("empty file", path=path)
+    readers = {
+        "tsv": lambda: _read_table(path, "\t"),
+        "csv": lambda: _read_table(path, ","),
+        "parquet": lambda: _read_parquet(path),
+        "hdf5": lambda: _read_hdf5(path),
+        "gct": lambda: _read_gct(path),
+        "gctx": lambda: _read_gctx(path),
+        "h5ad": lambda: _read_h5ad(path),
+    }
+    stored, native_rows_are_genes = _read_guarded(readers[fmt], path, fmt)
+    # ``stored`` is as in the file (rows = file rows); transpose when the file's rows are genes.
+    frame = _check_numeric(stored, path)
+    rows_are_genes = (
+        native_rows_are_genes if orientation == "auto" else orientation == "genes_x_samples"
+    )
+    if rows_are_genes:
+        frame = frame.T
+    frame.index = frame.index.map(str)
+    frame.columns = frame.columns.map(str)
+    frame.index.name, frame.columns.name = "sample", "gene"
+    if frame.shape[0] == 0 or frame.shape[1] == 0:
+        raise InputError(f"no data: {frame.shape[0]} samples x {frame.shape[1]} genes", path=path)
+    _check_not_sequences(frame, path)
+    dup_samples = frame.index.duplicated(keep=False)
+    if dup_samples.any():
+        names = list(dict.fromkeys(frame.index[dup_samples]))
+        raise InputError(
+            f"{len(names)} duplicated sample id(s): {_preview(names)} (each sample needs its "
+            "own id; a matrix given genes x samples? see orientation=)",
+            path=path,
+        )
+    frame = _apply_nan_policy(frame, nan, path)
+    return _apply_duplicates(frame, duplicates, path)
+
+
+_DNA = re.compile(r"^[ACGTNacgtn]{8,}$")
+
+
+def _check_not_sequences(frame: pd.DataFrame, path: Path) -> None:
+    """Refuse a promoter sequence file read as a matrix (its ids would be DNA sequences)."""
+    ids = [str(i) for i in frame.index[:20]]
+    if ids and all(_DNA.match(i) for i in ids):
+        raise InputError(
+            "this looks like a sequence file (sequence<TAB>expression), not an expression "
+            "matrix: its row ids are DNA sequences",
+            path=path,
+        )
+
+
+def _read_guarded(reader: Any, path: Path, fmt: str) -> tuple[pd.DataFrame, bool]:
+    """Run a format reader; damaged files become one InputError naming the file."""
+    try:
+        return reader()
+    except InputError:
+        raise
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"binary or non-UTF-8 bytes (byte 0x{exc.object[exc.start]:02x} at byte "
+            f"{exc.start} of a block): not a text {fmt} matrix",
+            path=path,
+        ) from None
+    except gzip.BadGzipFile:
+        raise InputError("not a valid gzip file (the name ends in .gz)", path=path) from None
+    except (EOFError, zlib.error) as exc:
+        raise InputError(f"truncated or corrupt gzip file ({exc})", path=path) from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InputError(
+            f"cannot read as a {fmt} matrix ({type(exc).__name__}: {str(exc)[:120]})", path=path
+        ) from None
+
+
+def _open_text(path: Path) -> io.TextIOBase:
+    if path.name.lower().endswith(".gz"):
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
+    return open(path, encoding="utf-8", newline="")  # noqa: SIM115
+
+
+def _header(path: Path, sep: str, skip: int = 0) -> list[str]:
+    with _open_text(path) as handle:
+        for _ in range(skip):
+            handle.readline()
+        line = handle.readline()
+    if not line.strip():
+        raise InputError("empty file (no header line)", path=path, line=skip + 1)
+    return next(csv.reader([line.rstrip("\r\n")], delimiter=sep))
+
+
+def _parse_rows(path: Path, sep: str, skip: int, n_fields: int) -> pd.DataFrame:
+    """Data rows as strings-or-floats with integer columns (the header is handled separately)."""
+    try:
+        frame = pd.read_csv(
+            path,
+            sep=sep,
+            header=None,
+            skiprows=skip,
+            index_col=None,
+            dtype={0: str},
+            low_memory=False,
+            compression="infer",
+        )
+    except pd.errors.EmptyDataError as exc:
+        raise InputError("no data rows after the header", path=path) from exc
+    except pd.errors.ParserError as exc:
+        match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        if match:
+            raise InputError(
+                f"ragged row: expected {match.group(1)} fields, saw {match.group(3)}",
+                path=path,
+                line=int(match.group(2)),
+            ) from exc
+        raise InputError(f"cannot parse ({exc})", path=path) from exc
+    if frame.shape[1] != n_fields:
+        raise InputError(
+            f"the header has {n_fields} fields but the data rows have {frame.shape[1]}", path=path
+        )
+    frame.attrs["first_line"] = skip + 1
+    return frame
+
+
+def _fast_table(path: Path, sep: str) -> pd.DataFrame | None:
+    """Plain numeric tables parsed line by line with numpy (about twice as fast as pandas on
+    wide matrices such as 240 x 22,283); None at the first irregularity (quotes, ragged rows,
+    non-numeric or empty cells), so that the pandas path reports the problem precisely."""
+    with _open_text(path) as handle:
+        first = handle.readline().rstrip("\r\n")
+        if not first.strip() or '"' in first:
+            return None
+        header = first.split(sep)
+        ids: list[str] = []
+        rows: list[np.ndarray] = []
+        for line in handle:
+            fields = line.rstrip("\r\n").split(sep)
+            if len(fields) != len(header) or '"' in line:
+                return None
+            try:
+                rows.append(np.array(fields[1:], dtype=np.float64))
+            except ValueError:
+                return None
+            ids.append(fields[0])
+    if not rows:
+        return None
+    frame = pd.DataFrame(np.vstack(rows), index=pd.Index(ids, name=header[0] or None))
+    frame.columns = header[1:]
+    return frame
+
+
+def _read_table(path: Path, sep: str) -> tuple[pd.DataFrame, bool]:
+    fast = _fast_table(path, sep)
+    if fast is not None:
+        return fast, False
+    header = _header(path, sep)
+    rows = _parse_rows(path, sep, 1, len(header))
+    frame = rows.iloc[:, 1:]
+    frame.index = pd.Index(rows.iloc[:, 0].astype(str), name=header[0] or None)
+    frame.columns = header[1:]
+    frame.attrs["first_line"] = 2
+    return frame, False
+
+
+def _read_gct(path: Path) -> tuple[pd.DataFrame, bool]:
+    with _open_text(path) as handle:
+        version = handle.readline().strip()
+        dims = handle.readline().strip().split("\t")
+    if version not in ("#1.2", "#1.3"):
+        raise InputError(f"not a GCT 1.2/1.3 file (first line {version!r})", path=path, line=1)
+    try:
+        n_rows, n_cols = int(dims[0]), int(dims[1])
+        n_rhd = int(dims[2]) if version == "#1.3" else 1
+        n_chd = int(dims[3]) if version == "#1.3" else 0
+    except (IndexError, ValueError) as exc:
+        raise InputError(f"bad GCT dimension line {dims!r}", path=path, line=2) from exc
+    header = _header(path, "\t", skip=2)
+    expected = 1 + n_rhd + n_cols
+    if len(header) != expected:
+        raise InputError(
+            f"GCT header has {len(header)} fields; dimensions say {expected}", path=path, line=3
+        )
+    rows = _parse_rows(path, "\t", 3 + n_chd, expected)
+    if rows.shape[0] != n_rows:
+        raise InputError(f"GCT says {n_rows} rows but holds {rows.shape[0]}", path=path)
+    frame = rows.iloc[:, 1 + n_rhd :]
+    frame.index = pd.Index(rows.iloc[:, 0].astype(str))
+    frame.columns = header[1 + n_rhd :]
+    frame.attrs["first_line"] = 4 + n_chd
+    return frame, True
+
+
+def _read_parquet(path: Path) -> tuple[pd.DataFrame, bool]:
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several types
+        raise InputError(f"cannot read parquet ({exc})", path=path) from exc
+    if isinstance(frame.index, pd.RangeIndex) and frame.shape[1] > 0:
+        first = frame.columns[0]
+        if not pd.api.types.is_numeric_dtype(frame[first]):
+            frame = frame.set_index(first)
+    return frame, False
+
+
+def _decode(values: np.ndarray) -> list[str]:
+    return [
+        v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in np.asarray(values).ravel()
+    ]
+
+
+def _read_hdf5(path: Path) -> tuple[pd.DataFrame, bool]:
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as h5:
+            missing = [k for k in ("matrix", "samples", "genes") if k not in h5]
+            if missing:
+                raise InputError(
+                    f"HDF5 layout needs datasets 'matrix' (samples x genes), 'samples' and "
+                    f"'genes'; missing {missing} (found {list(h5.keys())})",
+                    path=path,
+                )
+            matrix = np.asarray(h5["matrix"][()], dtype=np.float64)
+            samples, genes = _decode(h5["samples"][()]), _decode(h5["genes"][()])
+    except OSError as exc:
+        raise InputError(f"not a readable HDF5 file ({exc})", path=path) from exc
+    if matrix.shape != (len(samples), len(genes)):
+        raise InputError(
+            f"'matrix' has shape {matrix.shape} but there are {len(samples)} samples and "
+            f"{len(genes)} genes",
+            path=path,
+        )
+    return pd.DataFrame(matrix, index=samples, columns=genes), False
+
+
+def _read_gctx(path: Path) -> tuple[pd.DataFrame, bool]:
+    import h5py
+
+    nodes = ("/0/DATA/0/matrix", "/0/META/ROW/id", "/0/META/COL/id")
+    try:
+        with h5py.File(path, "r") as h5:
+            missing = [n for n in nodes if n not in h5]
+            if missing:
+                raise InputError(f"not a GCTX file: missing {missing}", path=path)
+            matrix = np.asarray(h5[nodes[0]][()], dtype=np.float64)
+            rid, cid = _decode(h5[nodes[1]][()]), _decode(h5[nodes[2]][()])
+    except OSError as exc:
+        raise InputError(f"not a readable HDF5 file ({exc})", path=path) from exc
+    # cmapPy convention: the HDF5 matrix has shape (n columns, n rows) = (samples, genes).
+    if matrix.shape == (len(cid), len(rid)):
+        stored = pd.DataFrame(matrix.T, index=rid, columns=cid)
+    elif matrix.shape == (len(rid), len(cid)):
+        log.warning("%s: GCTX matrix is stored rows x columns (not cmapPy's transpose)", path)
+        stored = pd.DataFrame(matrix, index=rid, columns=cid)
+    else:
+        raise InputError(
+            f"GCTX matrix shape {matrix.shape} matches neither {len(cid)} column ids x "
+            f"{len(rid)} row ids nor its transpose",
+            path=path,
+        )
+    return stored, True  # as in a GCT: rows are genes
+
+
+def _read_h5ad(path: Path) -> tuple[pd.DataFrame, bool]:
+    try:
+        import anndata
+    except ImportError as exc:
+        raise InputError("reading .h5ad needs the 'anndata' package", path=path) from exc
+    try:
+        adata = anndata.read_h5ad(path)
+    except Exception as exc:  # anndata/h5py raise several types
+        raise InputError(f"cannot read h5ad ({exc})", path=path) from exc
+    x = adata.X
+    x = x.toarray() if hasattr(x, "toarray") else np.asarray(x)
+    return pd.DataFrame(x, index=list(adata.obs_names), columns=list(adata.var_names)), False
+
+
+def _check_numeric(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Convert every column to float; name the first non-numeric cell (file, line, row, column).
+
+    ``frame`` is as stored in the file (rows = file rows), so ``attrs["first_line"]`` gives the
+    line number of a row.
+    """
+    is_num = [
+        pd.api.types.is_numeric_dtype(dt) and not pd.api.types.is_bool_dtype(dt)
+        for dt in frame.dtypes
+    ]
+    if all(is_num):
+        return frame.astype(np.float64)
+    frame = frame.copy()
+    first_line = frame.attrs.get("first_line")
+    for pos in np.flatnonzero(~np.asarray(is_num)):
+        values = frame.iloc[:, pos]
+        if pd.api.types.is_bool_dtype(values.dtype) or (
+            values.dtype == object and values.map(lambda v: isinstance(v, bool)).any()
+        ):
+            raise InputError(
+                f"column {frame.columns[pos]!r} holds True/False values, not expression values",
+                path=path,
+            )
+        converted = pd.to_numeric(values, errors="coerce")
+        bad = (converted.isna() & values.notna()).to_numpy()
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise InputError(
+                f"non-numeric value {values.iloc[i]!r} in row {frame.index[i]!r}, "
+                f"column {frame.columns[pos]!r}",
+                path=path,
+                line=None if first_line is None else first_line + i,
+            )
+        frame.isetitem(int(pos), converted.astype(np.float64))
+    return frame.astype(np.float64)
+
+
+def _apply_nan_policy(frame: pd.DataFrame, nan: str, path: Path | None) -> pd.DataFrame:
+    values = frame.to_numpy()
+    if np.isinf(values).any():
+        genes = frame.columns[np.isinf(values).any(axis=0)]
+        raise InputError(f"infinite values in {len(genes)} gene(s): {_preview(genes)}", path=path)
+    missing = np.isnan(values)
+    if not missing.any():
+        return frame
+    per_gene = missing.sum(axis=0)
+    genes = frame.columns[per_gene > 0]
+    what = f"{int(missing.sum())} NaN value(s) in {len(genes)} gene(s): {_preview(genes)}"
+    if nan == "error":
+        raise InputError(what + " (use nan='drop_genes' or nan='mean')", path=path)
+    if nan == "drop_genes":
+        log.warning("%s: dropping genes with NaN: %s", path or "matrix", what)
+        return frame.loc[:, per_gene == 0]
+    all_nan = frame.columns[per_gene == frame.shape[0]]
+    if len(all_nan):
+        raise InputError(
+            f"genes with no value to impute a mean from: {_preview(all_nan)}", path=path
+        )
+    log.warning("%s: imputing per-gene means for %s", path or "matrix", what)
+    return frame.fillna(frame.mean(axis=0))
+
+
+def _apply_duplicates(frame: pd.DataFrame, duplicates: str, path: Path | None) -> pd.DataFrame:
+    dup = frame.columns.duplicated(keep=False)
+    if not dup.any():
+        return frame
+    names = list(dict.fromkeys(frame.columns[dup]))
+    what = f"{len(names)} duplicated gene id(s): {_preview(names)}"
+    if duplicates == "error":
+        raise InputError(what + " (use duplicates='mean' or 'first')", path=path)
+    if duplicates == "first":
+        log.warning("%s: keeping the first column of %s", path or "matrix", what)
+        return frame.loc[:, ~frame.columns.duplicated(keep="first")]
+    log.info("%s: averaging %s", path or "matrix", what)
+    return collapse_duplicates(frame)
+
+
+def collapse_duplicates(frame: pd.DataFrame) -> pd.DataFrame:
+    """Average the columns that share a gene id, keeping the order of first appearance.
+
+    D-GEX (Chen et al. 2016) averaged the probes measuring the same gene; this is that step.
+
+    Parameters
+    ----------
+    frame
+        Samples x genes matrix whose column names may repeat.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One column per distinct gene id.
+    """
+    if not frame.columns.duplicated().any():
+        return frame
+    order = list(dict.fromkeys(frame.columns))
+    out = frame.T.groupby(level=0, sort=False).mean().T
+    out = out.loc[:, order]
+    out.columns.name = frame.columns.name
+    return out
+
+
+def rename_genes(
+    frame: pd.DataFrame,
+    mapping: Mapping[str, str] | pd.Series | pd.DataFrame,
+    *,
+    duplicates: str = "mean",
+    unmapped: str = "keep",
+) -> pd.DataFrame:
+    """Relabel gene columns with an annotation table (e.g. probe id -> gene symbol).
+
+    Parameters
+    ----------
+    frame
+        Samples x genes matrix.
+    mapping
+        dict or Series old id -> new id, or a two-column DataFrame (old, new) such as
+        ``probes.tsv[["probe", "NCBI.gene.symbol"]]``. Empty/NaN new ids count as unmapped.
+    duplicates
+        Columns that end up with the same id: ``"mean"`` (average, as D-GEX did for probes of
+        one gene), ``"first"`` or ``"error"``.
+    unmapped
+        Columns without a new id: ``"keep"`` their old id, ``"drop"`` them (logged), or
+        ``"error"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    _choice(duplicates, _DUPLICATE_POLICIES, "duplicates")
+    _choice(unmapped, ("keep", "drop", "error"), "unmapped")
+    if isinstance(mapping, pd.DataFrame):
+        if mapping.shape[1] != 2:
+            raise ParameterError("a mapping DataFrame needs exactly two columns (old id, new id)")
+        mapping = pd.Series(mapping.iloc[:, 1].to_numpy(), index=mapping.iloc[:, 0].astype(str))
+    series = pd.Series(mapping, dtype=object)
+    series = series[series.notna() & (series.astype(str).str.strip() != "")].astype(str)
+    series = series[~series.index.duplicated(keep="first")]
+    new = pd.Series(frame.columns, index=frame.columns).map(series)
+    lost = list(frame.columns[new.isna().to_numpy()])
+    if lost and unmapped == "error":
+        raise InputError(f"{len(lost)} gene id(s) have no new name: {_preview(lost)}")
+    out = frame
+    if lost and unmapped == "drop":
+        log.warning("dropping %d column(s) without a new name: %s", len(lost), _preview(lost))
+        keep = new.notna().to_numpy()
+        out, new = frame.loc[:, keep], new[keep]
+    labels = [
+        n if isinstance(n, str) else old for old, n in zip(out.columns, new.tolist(), strict=True)
+    ]
+    out = out.copy()
+    out.columns = pd.Index(labels, name=frame.columns.name)
+    return _apply_duplicates(out, duplicates, None)
+
+
+def write_expression(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
+    """Write a samples x genes matrix atomically, in a layout :func:`read_expression` reads back.
+
+    ``.tsv``/``.csv`` (``.gz`` too), ``.parquet`` or ``.h5``/``.hdf5`` (datasets ``matrix``,
+    ``samples``, ``genes``; h5py only).
+    """
+    target = Path(path)
+    fmt = _detect_format(target)
+    with atomic_path(target) as tmp:
+        if fmt in ("tsv", "csv"):
+            frame.to_csv(tmp, sep="\t" if fmt == "tsv" else ",", compression="infer")
+        elif fmt == "parquet":
+            frame.to_parquet(tmp)
+        elif fmt == "hdf5":
+            import h5py
+
+            with h5py.File(tmp, "w") as h5:
+                h5.create_dataset("matrix", data=frame.to_numpy(dtype=np.float64))
+                h5.create_dataset("samples", data=np.array(frame.index.map(str), dtype="S"))
+                h5.create_dataset("genes", data=np.array(frame.columns.map(str), dtype="S"))
+        else:
+            raise InputError(f"write_expression does not write {fmt!r}", path=target)
+    return target
