@@ -7,6 +7,7 @@ Examples
     gexnb list
     gexnb run 01 --profile quick -p n_synthetic_sequences=500
     gexnb run-all --profile quick
+    gexnb prepare 03 --profile real -p epochs=5 -o explore/03_real
     gexnb models
     gexnb predict --model runs/real/02_bigru_training/model.keras \\
         --input my_sequences.txt --output predictions.tsv
@@ -72,6 +73,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="run folder (default runs/<profile>/<notebook>/)",
     )
 
+    prepare = sub.add_parser(
+        "prepare",
+        help="write a copy of a notebook with a profile's parameters, to open in JupyterLab",
+    )
+    prepare.add_argument("notebook", help="notebook path, stem (01_data_prep) or number (01)")
+    _add_run_options(prepare)
+    prepare.add_argument(
+        "-o",
+        "--output-dir",
+        required=True,
+        help="folder for the copy <notebook>.ipynb and, when you run it, its results",
+    )
+    prepare.add_argument("--force", action="store_true", help="overwrite an existing copy")
+
     run_all = sub.add_parser("run-all", help="execute every notebook and print the summary")
     _add_run_options(run_all)
 
@@ -117,6 +132,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
     frame = runner.collect_summary(result.output_dir.parent, notebooks=[result.output_dir.name])
     if len(frame):
         print(runner.format_summary(frame))
+    return 0
+
+
+def _cmd_prepare(args: argparse.Namespace) -> int:
+    from gexnb import runner
+
+    path = runner.prepare_notebook(
+        args.notebook,
+        args.output_dir,
+        profile=args.profile,
+        overrides=_overrides(args.params),
+        project_dir=args.project_dir,
+        force=args.force,
+    )
+    print(f"{path}: parameters of profile {args.profile!r} injected; open it in JupyterLab")
     return 0
 
 
@@ -188,6 +218,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 _COMMANDS = {
     "run": _cmd_run,
     "run-all": _cmd_run_all,
+    "prepare": _cmd_prepare,
     "list": _cmd_list,
     "models": _cmd_models,
     "predict": _cmd_predict,

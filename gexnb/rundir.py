@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from gexnb.errors import GexnbError
+from gexnb.errors import GexnbError, InputError, ParameterError
 from gexnb.io import is_temporary_name, write_json_atomic
 
 try:  # POSIX advisory locks; elsewhere the pid in the lock file is checked instead
@@ -57,6 +57,8 @@ __all__ = [
     "written_files",
     "read_manifest",
     "begin_run",
+    "find_project_dir",
+    "interactive_output_dir",
     "MANAGED_ENV",
 ]
 
@@ -350,6 +352,40 @@ MANAGED_ENV = "GEXNB_RUN_DIR"
 _interactive: dict[Path, tuple[OutputLock, RunRecord]] = {}
 
 
+def find_project_dir(start: str | os.PathLike | None = None) -> Path:
+    """Return the project folder: ``start`` (default: cwd) or its nearest parent holding
+    both ``notebooks/`` and ``parameters/``.
+
+    Raises
+    ------
+    InputError
+        If no such folder is found.
+    """
+    here = Path(start if start is not None else os.getcwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / "notebooks").is_dir() and (candidate / "parameters").is_dir():
+            return candidate
+    raise InputError(
+        "no gexnb project here: no folder with notebooks/ and parameters/ in it or its parents "
+        "(use --project-dir)",
+        path=str(here),
+    )
+
+
+def interactive_output_dir(notebook: str, start: str | os.PathLike | None = None) -> Path:
+    """``<project>/runs/interactive/<notebook>``: where a notebook run from JupyterLab writes.
+
+    The project is found from ``start`` (default: the kernel's working folder, the
+    notebook's folder in JupyterLab) as in :func:`find_project_dir`; outside a project, the
+    folder is ``runs/interactive/<notebook>`` under ``start``.
+    """
+    try:
+        root = find_project_dir(start)
+    except InputError:
+        root = Path(start if start is not None else os.getcwd()).resolve()
+    return root / "runs" / "interactive" / notebook
+
+
 def begin_run(
     output_dir: str | os.PathLike,
     *,
@@ -369,9 +405,11 @@ def begin_run(
     Parameters
     ----------
     output_dir
-        The notebook's ``output_dir`` parameter.
+        The notebook's ``output_dir`` parameter; ``""`` means
+        :func:`interactive_output_dir` (``<project>/runs/interactive/<notebook>``, whatever
+        the kernel's working folder).
     notebook
-        Notebook name, for the manifest and the lock.
+        Notebook name, for the manifest, the lock and the default folder.
     parameters
         The notebook's parameter values, for the manifest. Default: the values, in the
         caller's namespace, of the names ``notebooks/<notebook>.ipynb`` declares in its
@@ -388,6 +426,10 @@ def begin_run(
     """
     from gexnb.io import ensure_output_dir
 
+    if not str(output_dir):
+        if not notebook:
+            raise ParameterError("begin_run needs the notebook name when output_dir is ''")
+        output_dir = interactive_output_dir(notebook)
     out = ensure_output_dir(output_dir).resolve()
     managed = os.environ.get(MANAGED_ENV)
     if managed and Path(managed).resolve() == out:

@@ -45,6 +45,7 @@ from gexnb.rundir import (
     MANAGED_ENV,
     OutputLock,
     RunRecord,
+    find_project_dir,
     read_manifest,
     remove_previous_outputs,
 )
@@ -68,6 +69,7 @@ __all__ = [
     "parse_override",
     "resolve_parameters",
     "run_notebook",
+    "prepare_notebook",
     "run_all",
     "collect_summary",
     "write_summary",
@@ -181,26 +183,6 @@ class RunResult:
 
 
 # --------------------------------------------------------------------------- project layout
-
-
-def find_project_dir(start: str | os.PathLike | None = None) -> Path:
-    """Return the project folder: ``start`` (default: cwd) or its nearest parent holding
-    both ``notebooks/`` and ``parameters/``.
-
-    Raises
-    ------
-    InputError
-        If no such folder is found.
-    """
-    here = Path(start if start is not None else os.getcwd()).resolve()
-    for candidate in (here, *here.parents):
-        if (candidate / "notebooks").is_dir() and (candidate / "parameters").is_dir():
-            return candidate
-    raise InputError(
-        "no gexnb project here: no folder with notebooks/ and parameters/ in it or its parents "
-        "(use --project-dir)",
-        path=str(here),
-    )
 
 
 def list_notebooks(project_dir: str | os.PathLike) -> list[Path]:
@@ -642,6 +624,71 @@ def run_notebook(
             raise
         record.finish("ok")
     return RunResult(path.stem, out, executed, params, time.perf_counter() - start)
+
+
+def prepare_notebook(
+    notebook: str | os.PathLike,
+    output_dir: str | os.PathLike,
+    *,
+    profile: str = "quick",
+    overrides: Mapping[str, Any] | None = None,
+    project_dir: str | os.PathLike | None = None,
+    force: bool = False,
+) -> Path:
+    """Write a copy of a notebook with a profile's parameters injected, nothing executed.
+
+    The copy, ``<output_dir>/<stem>.ipynb``, is for exploring in JupyterLab: papermill's
+    prepare-only mode adds an ``injected-parameters`` cell after the parameters cell, and the
+    copy's ``output_dir`` is ``output_dir``, so its results land next to it. The shipped
+    notebooks are never edited.
+
+    Parameters
+    ----------
+    notebook
+        Path, stem (``01_data_prep``) or number (``01``).
+    output_dir
+        Folder for the copy and, when it is run, its results (created).
+    profile, overrides
+        As for :func:`run_notebook`.
+    force
+        Overwrite an existing copy (which may hold the user's edits).
+
+    Returns
+    -------
+    pathlib.Path
+        The prepared notebook.
+
+    Raises
+    ------
+    InputError
+        The copy exists and ``force`` is False; or an unknown notebook or profile.
+    ParameterError
+        An unknown parameter.
+    """
+    import papermill
+
+    project = find_project_dir(project_dir)
+    path, params, out = resolve_parameters(
+        notebook, profile=profile, overrides=overrides, output_dir=output_dir, project_dir=project
+    )
+    target = out / f"{path.stem}.ipynb"
+    _register_atomic_io()
+    if target.exists() and not force:
+        raise InputError(
+            "exists (it may hold your edits); remove it or use --force to overwrite",
+            path=str(target),
+        )
+    papermill.execute_notebook(
+        str(path),
+        _ATOMIC_SCHEME + str(target),
+        parameters=params,
+        prepare_only=True,
+        kernel_name=DEFAULT_KERNEL,
+        language="python",
+        progress_bar=False,
+        log_output=False,
+    )
+    return target
 
 
 # Papermill writes the executed notebook after every cell; through this I/O handler each

@@ -144,3 +144,25 @@ def test_console_entry_point_runs(tmp_path):
     assert proc.stderr.strip() == (
         "gexnb: error: unknown parameter 'x' for 01_ok; valid names: output_dir, seed"
     )
+
+
+def test_prepare_writes_a_parameterized_copy_and_keeps_edits(tmp_path, capsys):
+    project = _project(tmp_path / "p")
+    shipped = (project / "notebooks" / "01_ok.ipynb").read_bytes()
+    out = tmp_path / "explore"
+    args = ["prepare", "01", "--project-dir", str(project), "-o", str(out)]
+    assert cli.main([*args, "-p", "seed=7"]) == 0
+    copy = out / "01_ok.ipynb"
+    assert str(copy) in capsys.readouterr().out
+    nb = nbformat.read(copy, as_version=4)
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1 and "seed = 7" in injected[0].source
+    assert f'output_dir = "{out.resolve()}"' in injected[0].source
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")  # not executed
+    assert not (out / "metrics.json").exists()
+    assert (project / "notebooks" / "01_ok.ipynb").read_bytes() == shipped
+    assert cli.main(args) == 2  # an existing copy (maybe edited) is kept
+    assert "exists (it may hold your edits)" in capsys.readouterr().err
+    assert cli.main([*args, "--force"]) == 0
+    assert "seed = 1" in nbformat.read(copy, as_version=4).cells[1].source
+    assert cli.main([*args, "--force", "-p", "sede=1"]) == 2

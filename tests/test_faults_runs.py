@@ -19,6 +19,7 @@ import nbformat
 import pytest
 
 from gexnb import runner
+from gexnb.errors import ParameterError
 from gexnb.io import OutOfSpaceError, write_json_atomic, write_text_atomic
 from gexnb.rundir import LOCK_NAME, OutputLock, RunLockedError
 
@@ -364,3 +365,24 @@ def test_begin_run_under_the_runner_leaves_the_folder_to_it(tmp_path, monkeypatc
     monkeypatch.setenv(rundir.MANAGED_ENV, str(tmp_path))
     assert rundir.begin_run(tmp_path, notebook="x") == tmp_path.resolve()
     assert (tmp_path / "metrics.json").exists() and not (tmp_path / "run.json").exists()
+
+
+def test_interactive_runs_write_under_the_project_whatever_the_kernel_folder(tmp_path, monkeypatch):
+    """One output convention: output_dir "" is <project>/runs/interactive/<notebook>."""
+    from gexnb import rundir
+
+    monkeypatch.delenv(rundir.MANAGED_ENV, raising=False)
+    project = tmp_path / "project"
+    for folder in ("notebooks", "parameters", "notebooks/sub"):
+        (project / folder).mkdir(parents=True, exist_ok=True)
+    expected = (project / "runs" / "interactive" / "02_x").resolve()
+    try:
+        for cwd in (project / "notebooks", project / "notebooks" / "sub", project):
+            monkeypatch.chdir(cwd)
+            assert rundir.begin_run("", notebook="02_x", parameters={}) == expected
+    finally:
+        rundir._end_interactive_runs()
+    monkeypatch.chdir(tmp_path)  # outside any project: under the kernel's folder
+    assert rundir.interactive_output_dir("02_x") == tmp_path.resolve() / "runs/interactive/02_x"
+    with pytest.raises(ParameterError, match="needs the notebook name"):
+        rundir.begin_run("", parameters={})

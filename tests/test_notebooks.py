@@ -46,3 +46,24 @@ def test_notebook_quick_profile(stem, tmp_path):
     metrics = json.loads((result.output_dir / "metrics.json").read_text())
     assert metrics and all(METRIC_KEY_PATTERN.match(k) for k in metrics)
     assert list(result.output_dir.rglob("*.png"))
+
+
+@pytest.mark.parametrize("stem", NOTEBOOKS)
+def test_shipped_defaults_are_the_quick_profile(stem):
+    """Run All in JupyterLab runs the quick profile: the parameters cell equals quick.yaml."""
+    declared = runner.notebook_parameters(PROJECT / "notebooks" / f"{stem}.ipynb")
+    quick = runner.load_profile(PROJECT, stem, "quick")
+    differ = {k: (declared[k].default, v) for k, v in quick.items() if declared[k].default != v}
+    assert not differ, f"notebook default != parameters/{stem}/quick.yaml: {differ}"
+    assert declared["output_dir"].default == ""  # runs/interactive/<notebook> (begin_run)
+
+
+@pytest.mark.parametrize("stem", NOTEBOOKS)
+def test_committed_notebooks_are_stripped(stem):
+    """No outputs, execution counts or kernel state are committed (they would go stale)."""
+    nb = json.loads((PROJECT / "notebooks" / f"{stem}.ipynb").read_text())
+    for i, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] == "code":
+            assert cell.get("outputs") == [], f"cell {i} has outputs"
+            assert cell.get("execution_count") is None, f"cell {i} has an execution count"
+    assert "widgets" not in nb.get("metadata", {})
