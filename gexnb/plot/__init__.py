@@ -4,6 +4,7 @@
 - :mod:`gexnb.plot.promoter`: learning curves, predicted vs measured, attention by position (02).
 - :mod:`gexnb.plot.landmark`: per-gene error distributions and scatter plots (03).
 - :mod:`gexnb.plot.attention`: cross-validation box plots, attention per gene (04).
+- :mod:`gexnb.plot.motifs`: sequence logos of discovered motifs (02).
 
 Every public function returns a ``matplotlib.figure.Figure``; :func:`save_figure` writes one
 atomically as PNG.
@@ -14,7 +15,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_SUBMODULES = ("common", "data", "promoter", "landmark", "attention")
+_SUBMODULES = ("common", "data", "promoter", "landmark", "attention", "motifs")
 
 
 def _exports() -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""Model explanations: attention weights, in-silico mutagenesis, gradient x input.
+"""Attributions: attention weights, in-silico mutagenesis, gradient x input, hypothetical
+contributions.
 
 - :func:`attention_weights` reads the softmax weights of the
   :class:`~gexnb.models.layers.ContextAttention` layer of any gexnb model (the promoter BiGRU
@@ -8,6 +9,9 @@
   (Alipanahi et al. 2015, DeepBind "mutation maps"; Zhou & Troyanskaya 2015, DeepSEA).
 - :func:`gradient_x_input` is the gradient of the prediction times the input
   (Shrikumar et al. 2016, "Not just a black box"), with TensorFlow, JAX and PyTorch paths.
+- :func:`hypothetical_contributions` gives the per-base scores TF-MoDISco needs (Shrikumar
+  et al. 2018): mean-centred ISM, or the input gradient mean-centred over the four bases
+  (Majdandzic et al. 2023), in base order A, C, G, T beside :func:`sequence_one_hot`.
 """
 
 from __future__ import annotations
@@ -29,7 +33,16 @@ __all__ = [
     "attention_weights",
     "in_silico_mutagenesis",
     "gradient_x_input",
+    "hypothetical_contributions",
+    "sequence_one_hot",
+    "ACGT",
 ]
+
+#: Base order of :func:`hypothetical_contributions`, :func:`sequence_one_hot` and the motifs
+#: (the order of TF-MoDISco, MEME files and logos).
+ACGT = ("A", "C", "G", "T")
+#: Channel of each of A, C, G, T in gexnb's code/one-hot order (T=0, C=1, G=2, A=3).
+_TO_ACGT = [3, 1, 2, 0]
 
 #: Number of bases (codes T=0, C=1, G=2, A=3 of :mod:`gexnb.data.sequences`).
 _N_BASES = 4
@@ -133,7 +146,7 @@ def attention_weights(model: Any, inputs: Any, *, batch_size: int = 1024) -> np.
 
 
 def in_silico_mutagenesis(
-    model: Any, codes: Any, *, batch_size: int = 1024, output: int = 0
+    model: Any, codes: Any, *, batch_size: int = 1024, output: int = 0, progress: bool = False
 ) -> np.ndarray:
     """Predicted effect of every single-base substitution (in-silico saturation mutagenesis).
 
@@ -152,6 +165,8 @@ def in_silico_mutagenesis(
         Mutant sequences per forward pass.
     output
         Which model output column to explain (multi-target models).
+    progress
+        Show a progress bar (``tqdm.auto``: a widget in JupyterLab) over the sequences.
 
     Returns
     -------
@@ -181,8 +196,12 @@ def in_silico_mutagenesis(
     # Sequences per chunk so that one chunk holds about 8 batches of mutants.
     per_chunk = max(1, (8 * batch_size) // max(1, length * _N_BASES))
     bases = np.arange(_N_BASES, dtype=np.uint8)
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=n, desc="in-silico mutagenesis", unit="seq", disable=not progress)
     for start in range(0, n, per_chunk):
         block = codes[start : start + per_chunk]
+        bar.update(len(block))
         seq_idx, pos = np.nonzero(block != PAD_CODE)
         if len(seq_idx) == 0:
             continue
@@ -196,6 +215,7 @@ def in_silico_mutagenesis(
         is_base = ref_base < _N_BASES
         delta[np.nonzero(is_base)[0], ref_base[is_base]] = 0.0
         deltas[start + seq_idx, pos] = delta
+    bar.close()
     return deltas
 
 
@@ -220,9 +240,8 @@ def _gradient(model: Any, x: np.ndarray, output: int) -> np.ndarray:
 
         return np.asarray(jax.grad(total)(jnp.asarray(x)))
     if backend == "torch":
-        import torch
-
-        xt = torch.tensor(x, requires_grad=True, device=keras.backend.get_device() or None)
+        # the backend's own placement (GPU when there is one); Keras 3 has no get_device
+        xt = keras.ops.convert_to_tensor(x).detach().clone().requires_grad_(True)
         y = model(xt, training=False)
         y.reshape(y.shape[0], -1)[:, output].sum().backward()
         return xt.grad.detach().cpu().numpy()
@@ -238,8 +257,11 @@ def _one_hot_split(model: Any, length: int) -> tuple[Any, Any]:
         if len(shape) == 3 and shape[1] == length and shape[2] == _N_BASES:
             try:
                 head = keras.Model(model.inputs[0], layer.output)
-                tail_in = keras.Input(shape=shape[1:])
-                tail = _rebuild_from(model, layer, tail_in)
+                try:  # any functional graph that depends on the input only through the one-hot
+                    outputs = model.outputs[0] if len(model.outputs) == 1 else model.outputs
+                    tail = keras.Model(layer.output, outputs)
+                except Exception:  # noqa: BLE001 - fall back to re-applying a chain of layers
+                    tail = _rebuild_from(model, layer, keras.Input(shape=shape[1:]))
                 return head, tail
             except Exception as exc:  # pragma: no cover - depends on model topology
                 raise ParameterError(
@@ -297,18 +319,99 @@ def gradient_x_input(
     x = np.asarray(inputs)
     if x.ndim < 2 or len(x) == 0:
         raise InputError(f"inputs must be a non-empty (samples, ...) array, got {x.shape}")
+    grads, inputs = _input_gradients(model, x, batch_size, output)
+    return (grads * inputs).astype(np.float32)
+
+
+def _input_gradients(
+    model: Any, x: np.ndarray, batch_size: int, output: int, progress: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Gradients with respect to the input (the one-hot for code inputs), and that input."""
+    from tqdm.auto import tqdm
+
     check_model_input(model, x)
     _check_output(model, output)
     head = None
     model_for_grad = model
     if np.issubdtype(x.dtype, np.integer):
         head, model_for_grad = _one_hot_split(model, x.shape[1])
-    out = []
-    for start in range(0, len(x), batch_size):
+    grads, inputs = [], []
+    for start in tqdm(
+        range(0, len(x), batch_size), desc="gradients", unit="batch", disable=not progress
+    ):
         chunk = x[start : start + batch_size]
         if head is not None:
             chunk = keras.ops.convert_to_numpy(head(chunk, training=False))
         chunk = np.asarray(chunk, dtype=np.float32)
-        grad = _gradient(model_for_grad, chunk, output)
-        out.append(grad * chunk)
-    return np.concatenate(out, axis=0).astype(np.float32)
+        grads.append(np.asarray(_gradient(model_for_grad, chunk, output), dtype=np.float32))
+        inputs.append(chunk)
+    return np.concatenate(grads, axis=0), np.concatenate(inputs, axis=0)
+
+
+def sequence_one_hot(codes: Any) -> np.ndarray:
+    """One-hot of uint8 codes in base order A, C, G, T; N and padding are all-zero rows.
+
+    The layout TF-MoDISco and logo tools expect (an N is no base, so it contributes nothing).
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 ``(n, length, 4)``.
+    """
+    codes = check_codes(np.asarray(codes))
+    table = np.zeros((PAD_CODE + 1, _N_BASES), dtype=np.float32)
+    table[:_N_BASES] = np.eye(_N_BASES, dtype=np.float32)[:, _TO_ACGT]
+    return table[codes]
+
+
+def hypothetical_contributions(
+    model: Any,
+    codes: Any,
+    *,
+    method: str = "ism",
+    batch_size: int = 1024,
+    output: int = 0,
+    progress: bool = False,
+) -> np.ndarray:
+    """Per-base hypothetical contributions of a sequence model, the input of TF-MoDISco.
+
+    For every position and each of the four bases, the contribution that base would make
+    there (Shrikumar et al. 2018, TF-MoDISco); the actual contribution is this times
+    :func:`sequence_one_hot`. ``method="ism"``: in-silico mutagenesis mean-centred over the
+    four bases at each position (a base scores how much better it does than the average
+    base there). ``method="gradient"``: the gradient of the prediction with respect to the
+    one-hot input, mean-centred over the four bases (the correction of Majdandzic et al.,
+    2023, which removes the off-simplex gradient component). ISM is exact and costs
+    ``3 x length`` predictions per sequence; gradients cost one backward pass.
+
+    Parameters
+    ----------
+    model
+        Any gexnb sequence model (uint8 codes in, one-hot inside).
+    codes
+        uint8 codes ``(n, length)``.
+    method
+        ``"ism"`` or ``"gradient"``.
+    batch_size, output, progress
+        Samples per pass, output column explained, progress bar (``tqdm.auto``).
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 ``(n, length, 4)`` in base order A, C, G, T (:data:`ACGT`); zero at padding
+        and at N.
+    """
+    codes = np.asarray(codes)
+    if method == "ism":
+        scores = in_silico_mutagenesis(
+            model, codes, batch_size=batch_size, output=output, progress=progress
+        )
+    elif method == "gradient":
+        if codes.ndim != 2 or not np.issubdtype(codes.dtype, np.integer):
+            raise InputError(f"codes must be a 2-D integer array, got {codes.dtype} {codes.shape}")
+        scores, _ = _input_gradients(model, codes, _check_batch_size(batch_size), output, progress)
+    else:
+        raise ParameterError(f"method must be 'ism' or 'gradient', got {method!r}")
+    scores = scores.astype(np.float32) - scores.mean(axis=2, keepdims=True, dtype=np.float64)
+    scores[codes >= _N_BASES] = 0.0  # N and padding: no base, no contribution
+    return np.ascontiguousarray(scores[..., _TO_ACGT], dtype=np.float32)

@@ -1,0 +1,364 @@
+"""From attributions to motifs: TF-MoDISco on a sequence model, and known-motif matching.
+
+:func:`discover_motifs` computes hypothetical contributions of a gexnb sequence model
+(:func:`gexnb.explain.hypothetical_contributions`), runs TF-MoDISco (Shrikumar et al. 2018,
+"Technical note on TF-MoDISco"; the maintained ``modisco-lite`` implementation) on them and
+returns the motifs it finds: position probability matrix, contribution and hypothetical
+contribution matrices, number of seqlets and sign (raises or lowers the prediction).
+:func:`match_motifs` compares them with known motifs (a MEME file, read with ``memelite``, or
+consensus strings) with :func:`motif_similarity`.
+
+All matrices are ``(width, 4)`` in base order A, C, G, T.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gexnb.errors import InputError, ParameterError
+from gexnb.explain.attributions import ACGT, hypothetical_contributions, sequence_one_hot
+
+__all__ = [
+    "Motif",
+    "MotifResult",
+    "discover_motifs",
+    "match_motifs",
+    "motif_similarity",
+    "read_meme_motifs",
+    "consensus_matrix",
+    "MODISCO_DEFAULTS",
+]
+
+log = logging.getLogger(__name__)
+
+#: TF-MoDISco settings of :func:`discover_motifs` (gexnb's choices for promoter-length
+#: sequences and a few hundred to a few thousand of them; modisco-lite's own defaults are
+#: sized for genome-wide ChIP data: 21-bp windows, 100 seqlets per metacluster, 500
+#: neighbours). Any key can be overridden through ``modisco_options``.
+MODISCO_DEFAULTS: dict[str, Any] = {
+    "sliding_window_size": 15,
+    "flank_size": 5,
+    "min_metacluster_size": 20,
+    "final_min_cluster_size": 20,
+    "max_seqlets_per_metacluster": 2000,
+    "target_seqlet_fdr": 0.05,
+    "nearest_neighbors_to_compute": 100,
+    "trim_to_window_size": 15,
+    "initial_flank_to_add": 5,
+    "min_num_to_trim_to": 20,
+    "n_leiden_runs": 10,
+}
+
+
+@dataclass
+class Motif:
+    """One motif found by TF-MoDISco.
+
+    Attributes
+    ----------
+    name
+        ``pos_<i>`` (raises the prediction) or ``neg_<i>`` (lowers it), in TF-MoDISco's
+        order (most seqlets first).
+    sign
+        +1 or -1.
+    ppm
+        Position probability matrix ``(width, 4)``, A, C, G, T.
+    contributions
+        Mean actual contribution per position and base (the contribution logo).
+    hypothetical
+        Mean hypothetical contribution per position and base.
+    n_seqlets
+        Number of seqlets (sequence windows) merged into the motif.
+    best_match, similarity
+        Best known motif and its :func:`motif_similarity` (after :func:`match_motifs`).
+    """
+
+    name: str
+    sign: int
+    ppm: np.ndarray
+    contributions: np.ndarray
+    hypothetical: np.ndarray
+    n_seqlets: int
+    best_match: str = ""
+    similarity: float = float("nan")
+
+    @property
+    def consensus(self) -> str:
+        """Most likely base per position of the trimmed motif."""
+        trimmed = self.trimmed()
+        return "".join(ACGT[i] for i in trimmed.ppm.argmax(axis=1))
+
+    def trimmed(self, fraction: float = 0.3) -> Motif:
+        """The motif cut to the span of positions whose contribution is at least
+        ``fraction`` of the largest (TF-MoDISco's patterns keep flanks around the core)."""
+        weight = np.abs(self.contributions).sum(axis=1)
+        keep = np.flatnonzero(weight >= fraction * weight.max()) if weight.max() > 0 else []
+        if len(keep) == 0:
+            return self
+        start, end = int(keep[0]), int(keep[-1]) + 1
+        return Motif(
+            self.name,
+            self.sign,
+            self.ppm[start:end],
+            self.contributions[start:end],
+            self.hypothetical[start:end],
+            self.n_seqlets,
+            self.best_match,
+            self.similarity,
+        )
+
+
+@dataclass
+class MotifResult:
+    """Outcome of :func:`discover_motifs`."""
+
+    motifs: list[Motif]
+    n_sequences: int
+    method: str
+    note: str = ""
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def table(self) -> pd.DataFrame:
+        """One row per motif: ``motif, sign, consensus, n_seqlets, best_match, similarity``."""
+        columns = ["motif", "sign", "consensus", "n_seqlets", "best_match", "similarity"]
+        rows = [
+            [m.name, m.sign, m.consensus, m.n_seqlets, m.best_match, m.similarity]
+            for m in self.motifs
+        ]
+        return pd.DataFrame(rows, columns=columns)
+
+
+def consensus_matrix(sequence: str) -> np.ndarray:
+    """One-hot ``(width, 4)`` matrix (A, C, G, T) of a consensus string (N: 0.25 each)."""
+    text = str(sequence).upper()
+    bad = set(text) - set("ACGTN")
+    if not text or bad:
+        raise InputError(f"motif {sequence!r}: only A, C, G, T, N are allowed")
+    out = np.zeros((len(text), 4), dtype=np.float64)
+    for i, base in enumerate(text):
+        if base == "N":
+            out[i] = 0.25
+        else:
+            out[i, ACGT.index(base)] = 1.0
+    return out
+
+
+def _column_correlations(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    a = a - a.mean(axis=1, keepdims=True)
+    b = b - b.mean(axis=1, keepdims=True)
+    denom = np.sqrt((a * a).sum(axis=1) * (b * b).sum(axis=1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = (a * b).sum(axis=1) / denom
+    return np.where(denom > 0, r, 0.0)
+
+
+def motif_similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """Similarity of two motifs: the best mean column-wise Pearson correlation.
+
+    The shorter matrix is slid along the longer one (fully inside it), on both strands
+    (the reverse complement of an A, C, G, T matrix is ``m[::-1, ::-1]``); for each
+    placement the Pearson correlation of each pair of aligned columns is averaged (a column
+    without variation, such as a uniform one, counts 0). 1 means identical base preferences
+    at every aligned position; a gexnb choice, simpler than TOMTOM's p-values and on a fixed
+    scale.
+
+    Parameters
+    ----------
+    a, b
+        ``(width, 4)`` matrices (probabilities or contributions), A, C, G, T.
+
+    Returns
+    -------
+    float
+        In [-1, 1].
+    """
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != 4 or b.shape[1] != 4:
+        raise ParameterError(f"motifs must be (width, 4) matrices, got {a.shape} and {b.shape}")
+    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    best = -1.0
+    for strand in (long_, long_[::-1, ::-1]):
+        for offset in range(len(strand) - len(short) + 1):
+            r = _column_correlations(short, strand[offset : offset + len(short)])
+            best = max(best, float(r.mean()))
+    return best
+
+
+def read_meme_motifs(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """Motifs of a MEME-format file as ``name -> (width, 4)`` probability matrices.
+
+    Read with ``memelite.io.read_meme`` (the motif I/O of modisco-lite's authors).
+
+    Raises
+    ------
+    InputError
+        Missing or unreadable file, or a file without motifs; the message names it.
+    """
+    from memelite.io import read_meme
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputError("motif file not found", path=str(p))
+    try:
+        raw = read_meme(str(p))
+    except Exception as exc:  # any parse failure: not a MEME file we can read
+        raise InputError(f"not a readable MEME motif file ({exc})", path=str(p)) from exc
+    motifs = {}
+    for name, matrix in raw.items():
+        m = np.asarray(matrix, dtype=np.float64)
+        motifs[str(name)] = m.T if m.shape[0] == 4 and m.shape[1] != 4 else m
+    if not motifs:
+        raise InputError("no MOTIF entries in the file", path=str(p))
+    return motifs
+
+
+def match_motifs(motifs: list[Motif], known: Mapping[str, Any] | str | os.PathLike) -> list[Motif]:
+    """Set each motif's ``best_match`` and ``similarity`` against known motifs.
+
+    Parameters
+    ----------
+    motifs
+        Found motifs; each is trimmed (:meth:`Motif.trimmed`) before comparing.
+    known
+        ``name -> (width, 4) matrix or consensus string``, or the path of a MEME file.
+
+    Returns
+    -------
+    list of Motif
+        The same objects.
+    """
+    if isinstance(known, (str, os.PathLike)):
+        known = read_meme_motifs(known)
+    targets = {
+        str(name): consensus_matrix(m) if isinstance(m, str) else np.asarray(m, float)
+        for name, m in known.items()
+    }
+    for motif in motifs:
+        core = motif.trimmed().ppm
+        scores = {name: motif_similarity(core, m) for name, m in targets.items()}
+        if scores:
+            name = max(scores, key=lambda k: scores[k])
+            motif.best_match, motif.similarity = name, scores[name]
+    return motifs
+
+
+def _patterns(patterns: Any, sign: int) -> list[Motif]:
+    out = []
+    for i, pattern in enumerate(patterns or []):
+        out.append(
+            Motif(
+                name=f"{'pos' if sign > 0 else 'neg'}_{i}",
+                sign=sign,
+                ppm=np.asarray(pattern.sequence, dtype=np.float64),
+                contributions=np.asarray(pattern.contrib_scores, dtype=np.float64),
+                hypothetical=np.asarray(pattern.hypothetical_contribs, dtype=np.float64),
+                n_seqlets=len(pattern.seqlets),
+            )
+        )
+    return out
+
+
+def discover_motifs(
+    model: Any,
+    codes: Any,
+    *,
+    method: str = "ism",
+    hypothetical: np.ndarray | None = None,
+    known: Mapping[str, Any] | str | os.PathLike | None = None,
+    batch_size: int = 1024,
+    output: int = 0,
+    progress: bool = False,
+    modisco_options: Mapping[str, Any] | None = None,
+) -> MotifResult:
+    """Motifs a sequence model has learned: attributions, then TF-MoDISco, then matching.
+
+    Parameters
+    ----------
+    model
+        Any gexnb sequence model (uint8 codes in).
+    codes
+        uint8 codes ``(n, length)`` of the sequences to explain (e.g. validation rows).
+    method
+        Attribution method of :func:`gexnb.explain.hypothetical_contributions` (``"ism"`` or
+        ``"gradient"``); ignored when ``hypothetical`` is given.
+    hypothetical
+        Precomputed hypothetical contributions ``(n, length, 4)`` (A, C, G, T).
+    known
+        Known motifs to match (see :func:`match_motifs`), or None.
+    batch_size, output, progress
+        As for :func:`gexnb.explain.hypothetical_contributions`.
+    modisco_options
+        Overrides of :data:`MODISCO_DEFAULTS` (any argument of modisco-lite's
+        ``TFMoDISco``).
+
+    Returns
+    -------
+    MotifResult
+        The motifs (positive ones first) and a ``note`` when TF-MoDISco found no cluster of
+        seqlets (too few sequences, or a model whose attributions carry no recurring
+        pattern): then ``motifs`` is empty and the note says why.
+
+    Examples
+    --------
+    >>> result = discover_motifs(model, codes[val_idx], known={"tata": "TATAAA"})  # doctest: +SKIP
+    >>> result.table()  # doctest: +SKIP
+    """
+    from modiscolite.tfmodisco import TFMoDISco
+
+    codes = np.asarray(codes)
+    one_hot = sequence_one_hot(codes)
+    source = method if hypothetical is None else "given"
+    if hypothetical is None:
+        hypothetical = hypothetical_contributions(
+            model, codes, method=method, batch_size=batch_size, output=output, progress=progress
+        )
+    hypothetical = np.asarray(hypothetical, dtype=np.float32)
+    if hypothetical.shape != one_hot.shape:
+        raise InputError(
+            f"hypothetical contributions have shape {hypothetical.shape}, the sequences "
+            f"{one_hot.shape}"
+        )
+    unknown = sorted(set(modisco_options or {}) - set(_modisco_arguments()))
+    if unknown:
+        raise ParameterError(f"unknown TF-MoDISco option(s): {', '.join(unknown)}")
+    options = {**MODISCO_DEFAULTS, **dict(modisco_options or {})}
+    note = ""
+    positive = negative = None
+    if not np.any(hypothetical * one_hot):
+        note = (
+            "TF-MoDISco found nothing to cluster: every contribution is zero (the prediction "
+            "does not depend on the sequence)"
+        )
+        log.warning("%s", note)
+    else:
+        try:
+            positive, negative = TFMoDISco(one_hot, hypothetical, **options)
+        except ValueError as exc:  # modisco-lite stops when no seqlets survive its filters
+            note = f"TF-MoDISco found no cluster of seqlets ({exc})"
+            log.warning("%s", note)
+    motifs = _patterns(positive, +1) + _patterns(negative, -1)
+    if not motifs and not note:
+        note = (
+            f"TF-MoDISco found no motif with at least {options['final_min_cluster_size']} "
+            f"seqlets in {len(codes)} sequences"
+        )
+    if known is not None and motifs:
+        match_motifs(motifs, known)
+    return MotifResult(motifs, len(codes), source, note, options)
+
+
+def _modisco_arguments() -> list[str]:
+    import inspect
+
+    from modiscolite.tfmodisco import TFMoDISco
+
+    params = inspect.signature(TFMoDISco).parameters
+    return [n for n in params if n not in ("one_hot", "hypothetical_contribs")]

@@ -1,0 +1,79 @@
+"""Sequence logos of the motifs of :func:`gexnb.explain.discover_motifs` (logomaker)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gexnb.plot.common import new_figure
+
+__all__ = ["motif_logos", "information_content"]
+
+_KINDS = ("contribution", "information")
+
+
+def information_content(ppm: np.ndarray, *, pseudocount: float = 1e-3) -> np.ndarray:
+    """Letter heights of an information-content logo: ``p * (2 - H)`` per column (bits)."""
+    p = np.asarray(ppm, dtype=np.float64) + pseudocount
+    p = p / p.sum(axis=1, keepdims=True)
+    entropy = -(p * np.log2(p)).sum(axis=1, keepdims=True)
+    return p * (2.0 - entropy)
+
+
+def motif_logos(
+    motifs: Sequence[Any],
+    *,
+    kinds: Sequence[str] = _KINDS,
+    max_motifs: int = 6,
+    trim: bool = True,
+) -> Any:
+    """One row per motif: its contribution logo and its information-content logo.
+
+    Parameters
+    ----------
+    motifs
+        :class:`gexnb.explain.Motif` objects (the first ``max_motifs`` are drawn).
+    kinds
+        ``"contribution"`` (mean contribution of each base; letters below the axis lower
+        the prediction) and/or ``"information"`` (bits, from the position probabilities).
+    trim
+        Draw the trimmed motif (:meth:`~gexnb.explain.Motif.trimmed`), without the flanks.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import logomaker
+
+    kinds = list(kinds)
+    bad = [k for k in kinds if k not in _KINDS]
+    if bad or not kinds:
+        raise ValueError(f"kinds must be among {_KINDS}, got {kinds}")
+    shown = list(motifs)[: int(max_motifs)]
+    fig, axes = new_figure(len(kinds), max(1, len(shown)), width=4.5, height=1.8)
+    if not shown:
+        axes[0, 0].text(0.5, 0.5, "no motif found", ha="center", va="center")
+        axes[0, 0].set_axis_off()
+        return fig
+    for row, motif in enumerate(shown):
+        m = motif.trimmed() if trim else motif
+        for col, kind in enumerate(kinds):
+            ax = axes[row, col]
+            values = m.contributions if kind == "contribution" else information_content(m.ppm)
+            frame = pd.DataFrame(values, columns=list("ACGT"))
+            logomaker.Logo(frame, ax=ax, color_scheme="classic")
+            ax.set_xticks([])
+            label = f"{m.name} ({m.n_seqlets} seqlets)"
+            if kind == "contribution":
+                match = f"; {m.best_match} {m.similarity:.2f}" if m.best_match else ""
+                ax.set_title(label + match, fontsize=9)
+                ax.set_ylabel("contribution", fontsize=8)
+            else:
+                ax.set_ylim(0, 2)
+                ax.set_title(f"{m.consensus}", fontsize=9)
+                ax.set_ylabel("bits", fontsize=8)
+    fig.tight_layout()
+    return fig
