@@ -36,6 +36,22 @@ def test_papermill_parses_every_parameter_line(stem):
     assert set(inspected) == set(runner.notebook_parameters(path))
 
 
+#: Keys each notebook's quick run must write: every model of its comparison (a notebook that
+#: silently dropped a model fails here), and the motifs of notebook 02.
+EXPECTED_KEYS = {
+    "01_data_prep": ["data/train/n_sequences"],
+    "02_bigru_training": [f"{m}/val/r2" for m in ("metformin_bigru", "kmer_ridge", "mean")]
+    + ["metformin_bigru/val/planted_motifs_recovered"],
+    "03_landmark_models": [
+        f"{m}/test/mae" for m in ("mean", "linear", "knn_ge", "ridge", "dgex", "taaf_dgex", "egex")
+    ],
+    "04_attention_lstm": [
+        f"{m}/cv_mean/r2"
+        for m in ("dnn", "lstm", "gru", "attention_lstm", "attention_gru", "mean", "ridge")
+    ],
+}
+
+
 @pytest.mark.notebooks
 @pytest.mark.parametrize("stem", NOTEBOOKS)
 def test_notebook_quick_profile(stem, tmp_path):
@@ -45,7 +61,12 @@ def test_notebook_quick_profile(stem, tmp_path):
     assert result.ok and result.executed_path.is_file()
     metrics = json.loads((result.output_dir / "metrics.json").read_text())
     assert metrics and all(METRIC_KEY_PATTERN.match(k) for k in metrics)
+    missing = [k for k in EXPECTED_KEYS.get(stem, []) if k not in metrics]
+    assert not missing, f"{stem} did not write {missing}"
     assert list(result.output_dir.rglob("*.png"))
+    if stem == "02_bigru_training":  # the quick model learns the planted motifs
+        assert metrics["metformin_bigru/val/planted_motifs_recovered"] >= 1
+        assert (result.output_dir / "motifs.tsv").is_file()
 
 
 @pytest.mark.parametrize("stem", NOTEBOOKS)

@@ -35,6 +35,8 @@ __all__ = [
     "load_test",
     "score_test",
     "attention_by_position",
+    "find_motifs",
+    "RECOVERED_SIMILARITY",
 ]
 
 BIGRU = "metformin_bigru"
@@ -341,6 +343,60 @@ def score_test(
     write_table_atomic(out / "predictions_test.tsv", table, index=False)
     write_metrics(out, flat)
     return pd.DataFrame(rows)
+
+
+#: Similarity (:func:`gexnb.explain.motif_similarity`) from which a discovered motif counts
+#: as a planted motif recovered (gexnb's threshold; 1 is an exact match).
+RECOVERED_SIMILARITY = 0.7
+
+
+def find_motifs(
+    model: Any,
+    data: PromoterData,
+    *,
+    output_dir: str | os.PathLike,
+    n_sequences: int = 1000,
+    motif_file: str = "",
+    method: str = "ism",
+    name: str = BIGRU,
+    progress: bool = True,
+) -> Any:
+    """What did the model learn? TF-MoDISco motifs of its attributions on validation rows.
+
+    Hypothetical contributions (:func:`gexnb.explain.hypothetical_contributions`) of the
+    first ``n_sequences`` validation sequences go through TF-MoDISco
+    (:func:`gexnb.explain.discover_motifs`). The motifs are matched against the planted
+    motifs on synthetic data (:data:`gexnb.data.synthetic.PROMOTER_MOTIFS`), else against
+    ``motif_file`` (MEME format) when given. Writes ``motifs.tsv`` (motif, sign, consensus,
+    n_seqlets, best_match, similarity) and the metrics ``<name>/val/motifs_found`` and, on
+    synthetic data, ``<name>/val/planted_motifs_recovered`` (similarity >=
+    :data:`RECOVERED_SIMILARITY`).
+
+    Returns
+    -------
+    gexnb.explain.MotifResult
+    """
+    from gexnb.explain import discover_motifs
+
+    if int(n_sequences) < 1:
+        raise ParameterError(f"n_sequences must be >= 1, got {n_sequences}")
+    out = ensure_output_dir(output_dir)
+    rows = data.val_idx[: int(n_sequences)]
+    known: Any = None
+    if data.synthetic:
+        from gexnb.data.synthetic import PROMOTER_MOTIFS
+
+        known = {k: motif for k, (motif, _) in PROMOTER_MOTIFS.items()}
+    elif motif_file:
+        known = motif_file
+    result = discover_motifs(model, data.codes[rows], method=method, known=known, progress=progress)
+    write_table_atomic(out / "motifs.tsv", result.table(), index=False)
+    metrics = {f"{name}/val/motifs_found": len(result.motifs)}
+    if data.synthetic:
+        recovered = {m.best_match for m in result.motifs if m.similarity >= RECOVERED_SIMILARITY}
+        metrics[f"{name}/val/planted_motifs_recovered"] = len(recovered)
+    write_metrics(out, metrics)
+    return result
 
 
 def attention_by_position(model: Any, codes: np.ndarray, *, batch_size: int = 512) -> np.ndarray:
