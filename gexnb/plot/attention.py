@@ -135,6 +135,24 @@ def gene_attention_figure(
     return fig
 
 
+def _contribution_logo(ax: Any, sequence: str, mutagenesis: np.ndarray, offset: int) -> None:
+    """Logo of the contribution of each base of ``sequence`` (mean-centred ISM)."""
+    import logomaker
+
+    ism = np.asarray(mutagenesis, dtype=np.float64)
+    centred = ism - ism.mean(axis=1, keepdims=True)  # columns T, C, G, A
+    order = {"A": 3, "C": 1, "G": 2, "T": 0}
+    values = np.zeros((len(ism), 4))
+    for i, base in enumerate(sequence.upper()):
+        if base in order:
+            values[offset + i, "ACGT".index(base)] = centred[offset + i, order[base]]
+    frame = pd.DataFrame(values, columns=list("ACGT"))
+    logomaker.Logo(frame, ax=ax, color_scheme="classic", flip_below=False)
+    ax.axhline(0.0, color="0.6", lw=0.5)
+    ax.set_ylabel("contribution")
+    ax.set_title("contribution of each base (mean-centred mutagenesis)")
+
+
 def sequence_attention_figure(
     sequence: str,
     attention: np.ndarray,
@@ -145,7 +163,13 @@ def sequence_attention_figure(
     selected: int,
     title: str = "",
 ) -> Any:
-    """One sequence: bases coloured by attention, attention track, ISM heatmap, pred vs measured.
+    """One sequence: bases coloured by attention, attention track, contribution logo, ISM
+    heatmap, predicted against measured.
+
+    The contribution logo draws each base at the height of its contribution: the mean-centred
+    in-silico mutagenesis at the base of the sequence (how much better the prediction is with
+    this base than with the average base here), as the hypothetical contributions that
+    TF-MoDISco reads (:func:`gexnb.explain.hypothetical_contributions`).
 
     Parameters
     ----------
@@ -167,11 +191,12 @@ def sequence_attention_figure(
 
     length = len(attention)
     offset = length - len(sequence)
-    fig = plt.figure(figsize=(14, 7))
-    grid = fig.add_gridspec(3, 4, height_ratios=[1.0, 1.4, 1.6])
+    fig = plt.figure(figsize=(14, 8.5))
+    grid = fig.add_gridspec(4, 4, height_ratios=[1.0, 1.4, 1.4, 1.6])
     ax_seq = fig.add_subplot(grid[0, :3])
     ax_att = fig.add_subplot(grid[1, :3], sharex=ax_seq)
-    ax_ism = fig.add_subplot(grid[2, :3], sharex=ax_seq)
+    ax_logo = fig.add_subplot(grid[2, :3], sharex=ax_seq)
+    ax_ism = fig.add_subplot(grid[3, :3], sharex=ax_seq)
     ax_sc = fig.add_subplot(grid[:, 3])
     positions = np.arange(length)
     scale = float(np.max(attention)) or 1.0
@@ -185,6 +210,7 @@ def sequence_attention_figure(
     ax_seq.set_title("bases (background: attention)")
     ax_att.plot(positions, attention, color="#1f77b4")
     ax_att.set_ylabel("attention")
+    _contribution_logo(ax_logo, sequence, mutagenesis, offset)
     bound = float(np.max(np.abs(mutagenesis))) or 1.0
     ax_ism.imshow(
         mutagenesis.T,
