@@ -315,6 +315,10 @@ def discover_motifs(
 
     codes = np.asarray(codes)
     one_hot = sequence_one_hot(codes)
+    # N and padding (variable-length promoters are left-padded) count as "any base": their
+    # contribution stays zero, and a seqlet reaching into them gets a uniform column
+    # instead of an all-zero one that TF-MoDISco would divide by.
+    one_hot[codes >= 4] = 0.25
     source = method if hypothetical is None else "given"
     if hypothetical is None:
         hypothetical = hypothetical_contributions(
@@ -332,7 +336,7 @@ def discover_motifs(
     options = {**MODISCO_DEFAULTS, **dict(modisco_options or {})}
     note = ""
     positive = negative = None
-    if not np.any(hypothetical * one_hot):
+    if not np.any(hypothetical[codes < 4]):
         note = (
             "TF-MoDISco found nothing to cluster: every contribution is zero (the prediction "
             "does not depend on the sequence)"
