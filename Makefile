@@ -7,7 +7,6 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.gexnb-installed
 KERNEL := $(VENV)/share/jupyter/kernels/gexnb/kernel.json
 PROFILE ?= quick
-export KERAS_BACKEND ?= tensorflow
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 .PHONY: install demo test test-browser lint bench clean
@@ -18,7 +17,7 @@ $(BIN)/python:
 
 # Reinstall only when pyproject.toml changes.
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test,tensorflow]"
 	touch $(STAMP)
 
 $(KERNEL): | $(STAMP)

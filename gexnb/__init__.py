@@ -13,7 +13,11 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from gexnb.backend import choose_backend
+
 __version__ = "0.1.0"
+
+choose_backend()  # KERAS_BACKEND, else the first installed of tensorflow, jax, torch
 
 _SUBMODULES = (
     "data",

@@ -8,7 +8,10 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+from gexnb.backend import choose_backend  # noqa: E402
+
+choose_backend()  # $KERAS_BACKEND, else the first installed of tensorflow, jax, torch
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 

@@ -121,8 +121,8 @@ def _is_chief() -> bool:
 
 
 def _collective(strategy: Any) -> bool:
-    if strategy is None:
-        return False
+    if strategy is None or keras.backend.backend() != "tensorflow":
+        return False  # tf.distribute strategies exist on TensorFlow only
     import tensorflow as tf
 
     return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)

@@ -126,11 +126,16 @@ def fit(
         recalibrated statistics).
     **settings
         Fields of :class:`TrainingConfig` overriding ``config`` (``epochs=30,
-        batch_size=2048``). ``precision`` applies to models built by a callable ``model``;
-        ``distribution="auto"`` is MirroredStrategy with more than one GPU on TensorFlow,
-        DataParallel on JAX with several devices; ``checkpoint_seconds`` above 0 writes the
-        checkpoints at most that often (and at the end), keeping a new best epoch's weights
-        in memory in between, ignored under MultiWorkerMirroredStrategy.
+        batch_size=2048``). ``precision`` applies to models built by a callable ``model``.
+        ``distribution`` by backend: TensorFlow: ``"mirrored"`` (all GPUs, else all CPUs),
+        ``"multiworker"`` (``TF_CONFIG``) or a ``tf.distribute.Strategy``; JAX:
+        ``"data_parallel"`` (``keras.distribution.DataParallel`` over all devices, reset
+        after training); PyTorch: single device only (a distributed option is refused with
+        a clear error). ``"auto"`` is MirroredStrategy with more than one GPU on TensorFlow,
+        DataParallel with several devices on JAX, and one device otherwise.
+        ``checkpoint_seconds`` above 0 writes the checkpoints at most that often (and at
+        the end), keeping a new best epoch's weights in memory in between, ignored under
+        MultiWorkerMirroredStrategy.
 
     Returns
     -------
@@ -161,7 +166,8 @@ def fit(
         keras.utils.set_random_seed(int(cfg.seed))
     _memory_growth()
     policy = resolve_precision(cfg.precision)
-    strategy = _strategy(cfg.distribution)
+    previous_distribution = keras.distribution.distribution()
+    strategy = _strategy(cfg.distribution)  # on JAX, may set a global DataParallel
     train, validation = _split_validation(train, validation)
     monitor = "val_loss" if validation is not None else "loss"
     initial_epoch, history, best, best_epoch, resumed = _start(out, resume, int(cfg.epochs))
@@ -195,6 +201,7 @@ def fit(
             net.set_weights(_load(out / BEST_NAME, compile=False).get_weights())
     finally:
         keras.mixed_precision.set_dtype_policy(previous_policy)
+        keras.distribution.set_distribution(previous_distribution)
     losses = history.get(monitor, [])
     best_epoch = int(np.nanargmin(losses)) + 1 if losses else None
     replicas = int(strategy.num_replicas_in_sync) if strategy is not None else 1
