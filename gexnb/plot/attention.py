@@ -29,10 +29,17 @@ _BASES = "TCGA"
 _BASE_COLOURS = {"T": "#d62728", "C": "#1f77b4", "G": "#ff7f0e", "A": "#2ca02c", "N": "#7f7f7f"}
 
 
+#: Colours of the model families in :func:`cv_boxplots`.
+FAMILY_COLOURS = {"deep": "#f4b183", "classical": "#cfe2f3", "baseline": "#d9d9d9"}
+_DEEP = ("dnn", "lstm", "gru", "attention_lstm", "attention_gru")
+
+
 def cv_boxplots(
     fold_metrics: pd.DataFrame, *, metrics: Sequence[str] = ("mae", "rmse", "mse", "r2")
 ) -> Any:
-    """Box plots (with the fold points) of each metric per model, models sorted by mean RMSE.
+    """Box plots (with the fold points) of each metric per model, models sorted by mean RMSE;
+    deep models, classical baselines and the predict-the-mean baseline in their own colours
+    (:data:`FAMILY_COLOURS`).
 
     Parameters
     ----------
@@ -45,16 +52,30 @@ def cv_boxplots(
     import seaborn as sns
 
     order = fold_metrics.groupby("model")["rmse"].mean().sort_values().index.tolist()
+
+    def family(model: str) -> str:
+        return "deep" if model in _DEEP else "baseline" if model == "mean" else "classical"
+
+    palette = {m: FAMILY_COLOURS[family(m)] for m in order}
     fig, axes = new_figure(len(metrics), width=4.0, height=0.35 * len(order) + 1.5)
     for ax, metric in zip(axes[0], metrics, strict=True):
-        sns.boxplot(data=fold_metrics, x=metric, y="model", order=order, ax=ax, color="#cfe2f3")
+        sns.boxplot(data=fold_metrics, x=metric, y="model", order=order, ax=ax, hue="model",
+                    palette=palette, legend=False)  # fmt: skip
         sns.stripplot(data=fold_metrics, x=metric, y="model", order=order, ax=ax, color="k", size=3)
         ax.set_title(metric.upper() if metric != "r2" else "R²")
         ax.set_xlabel("")
         if ax is not axes[0][0]:
             ax.set_ylabel("")
+    from matplotlib.patches import Patch
+
+    fig.legend(
+        handles=[Patch(color=c, label=k) for k, c in FAMILY_COLOURS.items()],
+        loc="lower center",
+        ncol=3,
+        frameon=False,
+    )
     fig.suptitle("Cross-validation (one point per fold)")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
     return fig
 
 

@@ -19,13 +19,22 @@ __all__ = [
 
 
 def learning_curves(history: Mapping[str, Sequence[float]], *, title: str = "") -> Any:
-    """Training and validation loss per epoch (``history`` from :func:`gexnb.train.fit`)."""
+    """Training and validation loss per epoch (``history`` from :func:`gexnb.train.fit`),
+    whole-number epoch ticks, and the best epoch (lowest validation loss, the weights kept)
+    marked."""
+    from matplotlib.ticker import MaxNLocator
+
     fig, axes = new_figure()
     ax = axes[0, 0]
     for key in ("loss", "val_loss"):
         if key in history and len(history[key]):
             epochs = np.arange(1, len(history[key]) + 1)
             ax.plot(epochs, history[key], marker="o", label=key.replace("val_", "validation "))
+    monitored = history.get("val_loss") or history.get("loss") or []
+    if len(monitored):
+        best = int(np.nanargmin(monitored)) + 1
+        ax.axvline(best, color="grey", ls="--", lw=1, label=f"best epoch ({best}, kept)")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss (MSE, normalised target)")
     ax.set_title(title or "Learning curves")
@@ -34,15 +43,23 @@ def learning_curves(history: Mapping[str, Sequence[float]], *, title: str = "") 
     return fig
 
 
+#: Below this many points, :func:`predicted_vs_measured` draws a scatter, not a hexbin.
+SCATTER_MAX_POINTS = 3000
+
+
 def predicted_vs_measured(
     y_true: np.ndarray, y_pred: np.ndarray, *, title: str = "", gridsize: int = 40
 ) -> Any:
-    """Hexbin of predicted against measured expression with the Pearson r in the title."""
+    """Predicted against measured expression with the Pearson r in the title: a scatter up
+    to :data:`SCATTER_MAX_POINTS` points, a hexbin of densities above."""
     y_true, y_pred = np.asarray(y_true, float), np.asarray(y_pred, float)
     fig, axes = new_figure()
     ax = axes[0, 0]
-    hb = ax.hexbin(y_true, y_pred, gridsize=gridsize, mincnt=1, cmap="viridis")
-    fig.colorbar(hb, ax=ax, label="sequences")
+    if len(y_true) <= SCATTER_MAX_POINTS:
+        ax.scatter(y_true, y_pred, s=10, alpha=0.6, color="#1f77b4", edgecolors="none")
+    else:
+        hb = ax.hexbin(y_true, y_pred, gridsize=gridsize, mincnt=1, cmap="viridis")
+        fig.colorbar(hb, ax=ax, label="sequences")
     r = np.corrcoef(y_true, y_pred)[0, 1] if len(y_true) > 1 else float("nan")
     ax.set_xlabel("measured expression")
     ax.set_ylabel("predicted expression")
@@ -105,8 +122,12 @@ def attention_profile(
                 twin.hist(starts, bins=np.arange(0, weights.shape[1] + 1, 2), alpha=0.3,
                           label=f"{name} start")  # fmt: skip
         twin.set_ylabel("planted motif starts")
-        twin.legend(loc="upper right")
-    ax.legend(loc="upper left")
+        handles = ax.get_legend_handles_labels()
+        extra = twin.get_legend_handles_labels()
+        ax.legend(handles[0] + extra[0], handles[1] + extra[1], loc="upper center",
+                  bbox_to_anchor=(0.5, -0.18), ncol=5, frameon=False)  # fmt: skip
+    else:
+        ax.legend(loc="upper left")
     ax.set_title(title)
     fig.tight_layout()
     return fig
