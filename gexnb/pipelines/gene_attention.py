@@ -254,6 +254,7 @@ def cross_validate(
     baseline_params: dict[str, dict[str, Any]] | None = None,
     baseline_threads: int | None = 1,
     training: Any = None,
+    progress: bool = True,
     **settings: Any,
 ) -> GeneAttentionResult:
     """k-fold cross-validation of the seed-004 models and the classical baselines.
@@ -297,6 +298,8 @@ def cross_validate(
         OpenMP/BLAS threads of the baselines (``threadpoolctl``); 1 by default because the
         data are small and OpenMP spin-waiting on a busy machine made a 100-sample
         gradient-boosting fit 100x slower; None leaves the libraries' default.
+    progress
+        Show a progress bar over folds x models (``tqdm.auto``: a widget in JupyterLab).
     training, **settings
         Training of the deep models: a :class:`gexnb.train.TrainingConfig` (its defaults
         when None) and overrides of its fields (``epochs=100, batch_size=32,
@@ -343,6 +346,11 @@ def cross_validate(
     root = Path(output_dir) if output_dir else Path(tempfile.mkdtemp(prefix="gexnb-cv-"))
     sample_ids = [str(s) for s in frame.index]
     rows, pred_rows, att_rows, fold_results = [], [], [], []
+    from tqdm.auto import tqdm
+
+    names_run = (*models, *baselines)
+    bar = tqdm(total=folds * len(names_run), desc="cross-validation", unit="model",
+               disable=not progress)  # fmt: skip
     for fold, (train_idx, test_idx) in enumerate(kfold_splits(len(frame), k=folds, seed=seed)):
         train = frame.iloc[train_idx]
         if input_genes:
@@ -357,7 +365,8 @@ def cross_validate(
         x_te = x_scaler.transform(test[genes].to_numpy(np.float64)).astype(np.float32)
         y_te = test[names].to_numpy(np.float64)
         result = FoldResult(fold, np.asarray(train_idx), np.asarray(test_idx), genes, x_te, y_te)
-        for name in (*models, *baselines):
+        for name in names_run:
+            bar.set_postfix_str(f"fold {fold + 1}/{folds}: {name}")
             start = time.perf_counter()
             if name in DEEP_MODELS:
                 keras.utils.set_random_seed(int(seed) + fold)
@@ -391,6 +400,7 @@ def cross_validate(
                     baseline.fit(x_tr, y_tr)
                     raw = np.asarray(baseline.predict(x_te)).reshape(len(x_te), -1)
             seconds = time.perf_counter() - start
+            bar.update()
             y_hat = y_scaler.inverse_transform(raw.astype(np.float64))
             result.predictions[name] = y_hat
             rows.append(
@@ -410,6 +420,7 @@ def cross_validate(
                     )
                 )
         fold_results.append(result)
+    bar.close()
     attention = (
         pd.concat(att_rows, ignore_index=True)
         if att_rows

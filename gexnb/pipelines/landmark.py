@@ -819,6 +819,7 @@ def run_landmark_comparison(
     output_dir: str | os.PathLike,
     seed: int = 0,
     verbose: Any = 0,
+    progress: bool = True,
 ) -> ComparisonResult:
     """Train every model on the same split(s) and compare them (notebook 03).
 
@@ -838,9 +839,10 @@ def run_landmark_comparison(
     (constant or low-variance there, e.g. after its quantile normalisation) are left out of
     both, and every gene left out is listed in ``data_report.json``.
 
-    Writes (merges) ``metrics.json`` and writes ``comparison_<split>.tsv``,
-    ``per_gene_mae_<split>.tsv``, ``histories_<split>.json`` and ``data_report.json`` to
-    ``output_dir``.
+    A progress bar (``tqdm.auto``: a widget in JupyterLab) counts the models fitted
+    (``progress=False`` to hide it). Writes (merges) ``metrics.json`` and writes
+    ``comparison_<split>.tsv``, ``per_gene_mae_<split>.tsv``, ``histories_<split>.json``
+    and ``data_report.json`` to ``output_dir``.
 
     Returns
     -------
@@ -865,6 +867,9 @@ def run_landmark_comparison(
         groups=data.groups,
         seed=seed,
     )
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=len(splits) * len(models), desc="models", unit="model", disable=not progress)
     tables, per_gene_all, histories = [], {}, {}
     cross_prepared = None
     if cross_data is not None:
@@ -900,6 +905,7 @@ def run_landmark_comparison(
             truth["cross"] = cross_here.y["test"]
         runs = {}
         for name in models:
+            bar.set_postfix_str(f"{split_name}: {name}")
             log.info("split %s: fitting %s", split_name, name)
             runs[name] = fit_model(
                 name,
@@ -912,6 +918,7 @@ def run_landmark_comparison(
                 extra_inputs=extra,
             )
             histories.setdefault(name, {})[split_name] = runs[name].history
+            bar.update()
         if cross_here is not None:
             _cross_mean_baselines(runs, prepared, cross_here, truth["cross"])
         split_names = ["val", "test", "cross"] if split != "loso" else ["test", "cross"]
@@ -934,6 +941,7 @@ def run_landmark_comparison(
             for s, series in by_split.items():
                 label = split_name if (split == "loso" and s == "test") else s
                 per_gene_all.setdefault(name, {})[label] = series
+    bar.close()
     table = pd.concat(tables, ignore_index=True)
     if split == "loso":
         folds = table[table["split"].str.startswith("loso_")]
