@@ -180,8 +180,8 @@ def build_dgex(
     target_chunks
         Number of target chunks / sub-networks (1: one network for all targets).
     output_activation
-        Output activation (``linear`` in D-GEX; ``sigmoid`` reproduces the TAAF demonstrator's
-        classical network, whose count does not depend on it).
+        Output activation (``linear`` in D-GEX and in the TAAF demonstrator's classical
+        network; the parameter count does not depend on it).
 
     Returns
     -------
