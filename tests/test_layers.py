@@ -85,3 +85,15 @@ def test_registry_rejects_unknown_names_and_lists_valid_ones():
     with pytest.raises(ParameterError, match="available models"):
         build("no_such_model")
     assert isinstance(available(), list)
+
+
+def test_attention_context_vector_starts_as_in_the_teams_keras2_code():
+    """u ~ U(+-sqrt(3 / sqrt(features))): Keras 2's glorot_uniform for a 1-D weight."""
+    keras.utils.set_random_seed(0)
+    layer = ContextAttention()
+    layer.build((None, 10, 128))
+    u = keras.ops.convert_to_numpy(layer.u)
+    limit = np.sqrt(3.0 / np.sqrt(128))
+    assert limit == pytest.approx(0.515, abs=1e-3)
+    assert np.abs(u).max() <= limit and np.abs(u).max() > 0.9 * limit
+    assert u.std() == pytest.approx(limit / np.sqrt(3), rel=0.2)

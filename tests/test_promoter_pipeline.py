@@ -87,3 +87,21 @@ def test_attention_and_figures(trained):
         pl.attention_profile(weights, planted={"tata": np.array([3, -1, 50])}),
     ):
         assert fig.axes
+
+
+def test_score_test_leaves_public_leaderboard_rows_out_like_the_official_scorer(trained, tmp_path):
+    out, data, result, kmer = trained
+    frame = data.frame.iloc[data.val_idx][["sequence", "expression"]].reset_index(drop=True)
+    frame["subsets"] = "all_random"
+    frame["in_public_leaderboard"] = [i % 3 == 0 for i in range(len(frame))]
+    codes = data.codes[data.val_idx]
+    table = pp.score_test(frame, codes, {"kmer_ridge": kmer}, output_dir=tmp_path)
+    assert set(table["rows"]) == {"all rows", "private (official)"}
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    private = ~frame["in_public_leaderboard"].to_numpy()
+    pred = kmer.predict(codes)
+    expected = np.corrcoef(pred[private], frame["expression"][private])[0, 1]
+    assert metrics["kmer_ridge/test_private/pearson"] == pytest.approx(expected, rel=1e-6)
+    assert metrics["kmer_ridge/test_private/n"] == int(private.sum())
+    everything = np.corrcoef(pred, frame["expression"])[0, 1]
+    assert metrics["kmer_ridge/test/pearson"] == pytest.approx(everything, rel=1e-6)

@@ -32,6 +32,11 @@ class ContextAttention(keras.layers.Layer):
     attention networks"), with ``W`` of shape ``(features, features)`` and ``b``, ``u`` of
     shape ``(features,)``: with 128 features it holds 16,640 weights.
 
+    Initialisation as in the team's Keras 2 code: ``W`` Glorot-uniform, ``b`` zeros, and ``u``
+    uniform in ``+-sqrt(3 / sqrt(features))`` (+-0.515 for 128 features), which is what Keras
+    2's ``glorot_uniform`` gives a 1-D weight (it takes ``sqrt(features)`` as both fans); Keras
+    3 takes ``features`` as both fans (+-0.153), a start three times narrower.
+
     The computation runs in float32 whatever the dtype policy of the surrounding model, so the
     softmax stays accurate under mixed precision; ``keras.ops.softmax`` subtracts the maximum
     before exponentiating (numerically stable).
@@ -57,8 +62,12 @@ class ContextAttention(keras.layers.Layer):
             name="W", shape=(features, features), initializer="glorot_uniform", dtype="float32"
         )
         self.b = self.add_weight(name="b", shape=(features,), initializer="zeros", dtype="float32")
+        limit = float(np.sqrt(3.0 / np.sqrt(features)))  # Keras 2 glorot_uniform of a 1-D weight
         self.u = self.add_weight(
-            name="u", shape=(features,), initializer="glorot_uniform", dtype="float32"
+            name="u",
+            shape=(features,),
+            initializer=keras.initializers.RandomUniform(-limit, limit),
+            dtype="float32",
         )
         super().build(input_shape)
 

@@ -296,6 +296,11 @@ def load_test(
     return frame, codes
 
 
+#: Column of ``test_measured.tsv`` marking the public-leaderboard rows, which the challenge's
+#: official scorer (Prix Fixe ``evaluation.py``) leaves out of the final scores.
+PUBLIC_LEADERBOARD_COLUMN = "in_public_leaderboard"
+
+
 def score_test(
     frame: pd.DataFrame,
     codes: np.ndarray,
@@ -310,36 +315,47 @@ def score_test(
     set was measured in a separate experiment), so only correlations are reported: keys
     ``<model>/test/pearson`` and ``<model>/test_<subset>/pearson`` (and spearman, n), plus the
     weighted DREAM scores over the subsets present (``pearson_score_available``; Rafi et al.
-    2024). Predictions go to ``predictions_test.tsv``. The predict-the-mean baseline is
-    skipped: a constant prediction has no correlation.
+    2024), on all rows. When the file has the :data:`PUBLIC_LEADERBOARD_COLUMN` column, the
+    same figures are computed as the official scorer does, without the public-leaderboard
+    rows, under the split ``test_private`` (``<model>/test_private/pearson``,
+    ``<model>/test_private_<subset>/pearson``, ...); the table's ``rows`` column says which
+    set a row is on. Predictions go to ``predictions_test.tsv``. The predict-the-mean
+    baseline is skipped: a constant prediction has no correlation.
     """
     from gexnb.models.baselines import MeanBaseline
 
     models = {k: m for k, m in models.items() if not isinstance(m, MeanBaseline)}
     out = ensure_output_dir(output_dir)
     true = frame["expression"].to_numpy(dtype="float64")
-    subsets: dict[str, Any] = {"all": np.arange(len(frame))}
-    if "subsets" in frame.columns:
-        subsets = gm.parse_dream_subsets(frame)["subsets"]
+    row_sets = {"test": np.arange(len(frame))}
+    if PUBLIC_LEADERBOARD_COLUMN in frame.columns:
+        public = pd.to_numeric(frame[PUBLIC_LEADERBOARD_COLUMN], errors="coerce").fillna(0)
+        row_sets["test_private"] = np.flatnonzero(public.to_numpy() == 0)
     rows, flat = [], {}
     table = frame[["sequence", "expression"]].copy()
     for name, model in models.items():
         pred = predict_model(model, codes, batch_size).astype("float64")
         table[name] = pred
-        score = gm.dream_score(true, pred, subsets=subsets)
-        for subset, entry in score["subsets"].items():
-            split = "test" if subset == "all" else f"test_{subset}"
-            rows.append({"model": name, "subset": subset, "n": entry["n"],
-                         "pearson": entry["r"], "spearman": entry["rho"]})  # fmt: skip
-            for metric, value in (("pearson", entry["r"]), ("spearman", entry["rho"])):
-                if np.isfinite(value):
-                    flat[f"{name}/{split}/{metric}"] = value
-            flat[f"{name}/{split}/n"] = entry["n"]
-        for key in ("pearson_score", "spearman_score"):  # NaN when subsets are missing
-            for suffix in ("", "_available"):
-                value = score[f"{key}{suffix}"]
-                if np.isfinite(value):
-                    flat[f"{name}/test/{key}{suffix}"] = value
+        for prefix, keep in row_sets.items():
+            part = frame.iloc[keep]
+            subsets: dict[str, Any] = {"all": np.arange(len(part))}
+            if "subsets" in part.columns:
+                subsets = gm.parse_dream_subsets(part)["subsets"]
+            score = gm.dream_score(true[keep], pred[keep], subsets=subsets)
+            label = "all rows" if prefix == "test" else "private (official)"
+            for subset, entry in score["subsets"].items():
+                split = prefix if subset == "all" else f"{prefix}_{subset}"
+                rows.append({"model": name, "rows": label, "subset": subset, "n": entry["n"],
+                             "pearson": entry["r"], "spearman": entry["rho"]})  # fmt: skip
+                for metric, value in (("pearson", entry["r"]), ("spearman", entry["rho"])):
+                    if np.isfinite(value):
+                        flat[f"{name}/{split}/{metric}"] = value
+                flat[f"{name}/{split}/n"] = entry["n"]
+            for key in ("pearson_score", "spearman_score"):  # NaN when subsets are missing
+                for suffix in ("", "_available"):
+                    value = score[f"{key}{suffix}"]
+                    if np.isfinite(value):
+                        flat[f"{name}/{prefix}/{key}{suffix}"] = value
     write_table_atomic(out / "predictions_test.tsv", table, index=False)
     write_metrics(out, flat)
     return pd.DataFrame(rows)
