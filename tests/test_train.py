@@ -205,3 +205,23 @@ def test_checkpoint_seconds_keeps_the_best_weights(tmp_path, checkpoint_seconds)
     assert len(json.loads((tmp_path / "history.json").read_text())["loss"]) == 6
     # every epoch: a checkpoint exists from the second epoch on; an hour apart: none mid-run
     assert recorder.on_disk == ([False] + [True] * 5 if checkpoint_seconds == 0 else [False] * 6)
+
+
+def test_cudnn_report_says_which_recurrent_layers_are_fused(monkeypatch):
+    from gexnb.train import cudnn
+    from gexnb.train.cudnn import cudnn_report
+
+    bigru = build("metformin_bigru", length=LENGTH, n_layers=2, units=4)
+    inputs = keras.Input((5, 3))
+    lstm = keras.Model(inputs, keras.layers.LSTM(4, recurrent_dropout=0.1)(inputs))
+    monkeypatch.setattr(cudnn, "_gpu_available", lambda: True)
+    report = cudnn_report(bigru)
+    assert list(report["kind"]) == ["GRU", "GRU"] and report["bidirectional"].all()
+    expected = keras.backend.backend() in ("tensorflow", "torch")
+    assert report["fused"].tolist() == [expected, expected]
+    slow = cudnn_report(lstm).iloc[0]
+    assert not slow["fused"] and "recurrent_dropout > 0" in slow["why_not"]
+    monkeypatch.setattr(cudnn.keras.backend, "backend", lambda: "jax")
+    assert "no fused GRU kernel" in cudnn_report(bigru).iloc[0]["why_not"]
+    monkeypatch.setattr(cudnn, "_gpu_available", lambda: False)
+    assert "no GPU" in cudnn_report(lstm).iloc[0]["why_not"]

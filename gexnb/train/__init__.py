@@ -16,6 +16,7 @@ Modules:
 - :mod:`gexnb.train.fit`: :func:`fit` and :class:`TrainResult`.
 - :mod:`gexnb.train.callbacks`: checkpoints (and their file names), BatchNorm recalibration.
 - :mod:`gexnb.train.distribute`: devices, precision, distribution strategies.
+- :mod:`gexnb.train.cudnn`: :func:`cudnn_report`, will each GRU/LSTM use the cuDNN kernel.
 - :mod:`gexnb.train.inputs`: checks of a model's inputs.
 - :mod:`gexnb.train.optimizers`: :func:`make_optimizer`.
 - :mod:`gexnb.train.predict`: :func:`load_model`, :func:`predict`, :func:`predict_file`.
@@ -37,6 +38,7 @@ from gexnb.train.callbacks import (
     recalibrate_batchnorm,
 )
 from gexnb.train.config import TrainingConfig
+from gexnb.train.cudnn import cudnn_report
 from gexnb.train.distribute import resolve_precision
 from gexnb.train.fit import TrainResult, fit
 from gexnb.train.inputs import check_model_input, takes_sequence_codes
@@ -46,6 +48,7 @@ from gexnb.train.recipes import METFORMIN_121, EGEXResult, train_egex
 
 __all__ = [
     "TrainingConfig",
+    "cudnn_report",
     "TrainResult",
     "fit",
     "predict",
