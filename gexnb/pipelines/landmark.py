@@ -119,6 +119,9 @@ TRAINING_KEYS = (
     "precision",
     "distribution",
     "checkpoint_seconds",
+    "lr_scales",
+    "decay_on_rise",
+    "min_learning_rate",
 )
 
 

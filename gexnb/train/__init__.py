@@ -34,6 +34,7 @@ from gexnb.train.callbacks import (
     LAST_NAME,
     LAST_STATE_NAME,
     BatchNormRecalibration,
+    DecayOnRise,
     checkpoint_state,
     recalibrate_batchnorm,
 )
@@ -42,9 +43,9 @@ from gexnb.train.cudnn import cudnn_report
 from gexnb.train.distribute import resolve_precision
 from gexnb.train.fit import TrainResult, fit
 from gexnb.train.inputs import check_model_input, takes_sequence_codes
-from gexnb.train.optimizers import OPTIMIZERS, make_optimizer
+from gexnb.train.optimizers import OPTIMIZERS, ScaledSGD, make_optimizer
 from gexnb.train.predict import load_model, predict, predict_file
-from gexnb.train.recipes import METFORMIN_121, EGEXResult, train_egex
+from gexnb.train.recipes import METFORMIN_121, EGEXResult, dgex_recipe, train_egex
 
 __all__ = [
     "TrainingConfig",
@@ -61,6 +62,9 @@ __all__ = [
     "recalibrate_batchnorm",
     "BatchNormRecalibration",
     "make_optimizer",
+    "ScaledSGD",
+    "DecayOnRise",
+    "dgex_recipe",
     "OPTIMIZERS",
     "train_egex",
     "EGEXResult",

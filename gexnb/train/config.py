@@ -64,6 +64,15 @@ class TrainingConfig:
         ``"auto"`` (progress bar when interactive, one line per epoch otherwise), 0, 1 or 2.
     checkpoint_seconds
         0: checkpoints after every epoch; above 0: at most this often, and at the end.
+    lr_scales
+        Per-variable learning-rate factors, ``{path pattern: factor}`` (SGD only; D-GEX's
+        ``W_lr_scale``, see :class:`gexnb.train.ScaledSGD`).
+    decay_on_rise
+        D-GEX's rule: after each epoch the MAE on a fixed sample of (up to 5,000) training
+        rows is measured, and when it rose the learning rate is multiplied by this factor
+        (:class:`gexnb.train.DecayOnRise`); None: off.
+    min_learning_rate
+        Floor of ``decay_on_rise``.
     """
 
     epochs: int | tuple[int, ...] = 10
@@ -81,6 +90,9 @@ class TrainingConfig:
     seed: int | None = None
     verbose: Any = "auto"
     checkpoint_seconds: float = 0.0
+    lr_scales: Any = None
+    decay_on_rise: float | None = None
+    min_learning_rate: float = 0.0
 
     def __post_init__(self) -> None:
         if isinstance(self.batch_size, bool) or int(self.batch_size) < 1:
@@ -94,6 +106,8 @@ class TrainingConfig:
                 f"distribution must be one of {DISTRIBUTIONS} or a tf.distribute.Strategy, "
                 f"got {self.distribution!r}"
             )
+        if self.decay_on_rise is not None and not 0 < float(self.decay_on_rise) <= 1:
+            raise ParameterError(f"decay_on_rise must be in (0, 1] or None: {self.decay_on_rise!r}")
         if self.early_stopping is not None and int(self.early_stopping) < 1:
             raise ParameterError(f"early_stopping must be >= 1 or None: {self.early_stopping!r}")
 
@@ -136,4 +150,5 @@ class TrainingConfig:
             momentum=self.momentum,
             decay_rate=self.decay_rate,
             decay_steps=self.decay_steps,
+            lr_scales=self.lr_scales,
         )

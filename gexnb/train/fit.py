@@ -26,6 +26,7 @@ from gexnb.train.callbacks import (
     BEST_NAME,
     CHECKPOINT_FILES,
     LAST_NAME,
+    DecayOnRise,
     _check_same_architecture,
     _Checkpoints,
     _remove_temporary_files,
@@ -188,6 +189,11 @@ def fit(
             every_seconds=every_seconds,
             best_epoch=best_epoch,
         )
+        if cfg.decay_on_rise is not None and isinstance(train, tuple):
+            decay = DecayOnRise(
+                *train, factor=cfg.decay_on_rise, min_learning_rate=cfg.min_learning_rate
+            )
+            callbacks = [*callbacks, decay]
         callbacks = [*callbacks, checkpoints, keras.callbacks.TerminateOnNaN()]
         if cfg.early_stopping is not None:
             callbacks.append(

@@ -1,14 +1,60 @@
-"""One factory for the optimizers of every gexnb recipe."""
+"""One factory for the optimizers of every gexnb recipe, and per-layer learning rates."""
 
 from __future__ import annotations
 
+import fnmatch
+from collections.abc import Mapping
 from typing import Any
 
 import keras
 
 from gexnb.errors import ParameterError
 
-__all__ = ["make_optimizer", "OPTIMIZERS"]
+__all__ = ["make_optimizer", "OPTIMIZERS", "ScaledSGD"]
+
+
+@keras.saving.register_keras_serializable(package="gexnb")
+class ScaledSGD(keras.optimizers.SGD):
+    """SGD (with momentum) whose learning rate is multiplied per variable.
+
+    pylearn2's ``W_lr_scale``, as used by D-GEX (Chen et al. 2016; the authors' ``H*_*.py``
+    scripts): the weights of the upper layers learn ``lr_scale`` times faster than the rest.
+    With momentum, scaling a variable's step is the same as scaling its learning rate.
+
+    Parameters
+    ----------
+    lr_scales
+        Variable path pattern (``fnmatch``, e.g. ``"H1/kernel"`` or ``"*outputs*/kernel"``)
+        -> factor; the first matching pattern wins, variables matching none keep factor 1.
+    **kwargs
+        Arguments of :class:`keras.optimizers.SGD`.
+    """
+
+    def __init__(self, lr_scales: Mapping[str, float] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.lr_scales = {str(k): float(v) for k, v in dict(lr_scales or {}).items()}
+        self._scales: list[float] = []
+
+    def build(self, variables: Any) -> None:
+        super().build(variables)
+        self._scales = [self.scale_of(v.path) for v in variables]
+
+    def scale_of(self, path: str) -> float:
+        """The factor of the variable at ``path``."""
+        for pattern, factor in self.lr_scales.items():
+            if fnmatch.fnmatch(path, pattern):
+                return factor
+        return 1.0
+
+    def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
+        scale = self._scales[self._get_variable_index(variable)] if self._scales else 1.0
+        if scale != 1.0:
+            learning_rate = keras.ops.multiply(learning_rate, scale)
+        super().update_step(gradient, variable, learning_rate)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "lr_scales": dict(self.lr_scales)}
+
 
 #: Optimizer names :func:`make_optimizer` accepts.
 OPTIMIZERS = ("adam", "nadam", "sgd")
@@ -21,6 +67,7 @@ def make_optimizer(
     momentum: float = 0.9,
     decay_rate: float | None = None,
     decay_steps: int | None = None,
+    lr_scales: Mapping[str, float] | None = None,
 ) -> Any:
     """A Keras optimizer by name, with an optional step decay of the learning rate.
 
@@ -38,6 +85,8 @@ def make_optimizer(
         Initial learning rate; momentum of ``"sgd"``.
     decay_rate, decay_steps
         Step decay (both or neither).
+    lr_scales
+        Per-variable learning-rate factors (``"sgd"`` only; see :class:`ScaledSGD`).
 
     Raises
     ------
@@ -59,6 +108,10 @@ def make_optimizer(
             float(learning_rate), int(decay_steps), float(decay_rate), staircase=True
         )
     name = optimizer.lower()
+    if lr_scales:
+        if name != "sgd":
+            raise ParameterError(f"lr_scales needs optimizer 'sgd', not {optimizer!r}")
+        return ScaledSGD(lr_scales, learning_rate=lr, momentum=float(momentum))
     if name == "adam":
         return keras.optimizers.Adam(learning_rate=lr)
     if name == "nadam":

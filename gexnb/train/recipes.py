@@ -2,6 +2,8 @@
 
 - :data:`METFORMIN_121`: the training recipe of DREAM 2022 team Metformin-121 (Rafi et
   al., Nat Biotechnol 2024): MSE, Adam at 1e-3, batch 2048, 30 epochs.
+- :func:`dgex_recipe`: the training recipe of D-GEX (Chen et al. 2016, the authors'
+  ``H1/H2/H3_*.py`` scripts).
 - :func:`train_egex`: the three phases of E-GEX (Bhukya and Ashok, IAJIT, seed 001):
   autoencoder of the targets, landmarks -> code mapper, end-to-end fine-tuning.
 """
@@ -21,13 +23,46 @@ from gexnb.models.landmark import EGEX
 from gexnb.train.config import TrainingConfig
 from gexnb.train.fit import fit
 
-__all__ = ["EGEXResult", "train_egex", "METFORMIN_121"]
+__all__ = ["EGEXResult", "train_egex", "METFORMIN_121", "dgex_recipe"]
 
 #: Training recipe of DREAM 2022 team Metformin-121 (Rafi et al. 2024): MSE loss, Adam with
 #: learning rate 1e-3, batch 2048, 30 epochs (the best-validation weights are kept by fit).
 METFORMIN_121 = TrainingConfig(
     epochs=30, batch_size=2048, learning_rate=1e-3, loss="mse", optimizer="adam"
 )
+
+
+def dgex_recipe(n_hidden_layers: int, *, epochs: int = 200) -> TrainingConfig:
+    """The training recipe of D-GEX (Chen et al. 2016), from the authors' pylearn2 scripts.
+
+    Squared error (pylearn2's ``Linear`` output cost), SGD with momentum 0.5, batch 200,
+    learning rate 5e-4 with one hidden layer and 3e-4 with two or three (``H1``/``H2``/``H3``
+    scripts), the weights of every layer above the first learning 3 times faster
+    (``W_lr_scale=3.0``; biases and the first layer at 1), and the learning rate times 0.9
+    after every epoch whose training MAE (5,000 fixed training rows) rose, never below 1e-5.
+    The scripts ran up to 1,000 epochs and kept the model of the best validation MAE;
+    ``gexnb.train.fit`` keeps the best validation loss (here MSE): a stated departure.
+
+    Parameters
+    ----------
+    n_hidden_layers
+        1, 2 or 3.
+    epochs
+        Training epochs.
+    """
+    if int(n_hidden_layers) not in (1, 2, 3):
+        raise ParameterError(f"D-GEX has 1, 2 or 3 hidden layers, got {n_hidden_layers}")
+    return TrainingConfig(
+        epochs=int(epochs),
+        batch_size=200,
+        learning_rate=5e-4 if int(n_hidden_layers) == 1 else 3e-4,
+        loss="mse",
+        optimizer="sgd",
+        momentum=0.5,
+        lr_scales={"*H[1-9]/kernel": 3.0, "*outputs/kernel": 3.0},
+        decay_on_rise=0.9,
+        min_learning_rate=1e-5,
+    )
 
 
 @dataclass
