@@ -24,14 +24,12 @@ from __future__ import annotations
 
 import ast
 import contextlib
-import io
 import os
 import re
 import signal
 import sys
 import threading
 import time
-import tokenize
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,7 +58,6 @@ __all__ = [
     "find_project_dir",
     "list_notebooks",
     "resolve_notebook",
-    "parse_parameters_source",
     "notebook_parameters",
     "list_profiles",
     "load_profile",
@@ -218,28 +215,13 @@ def resolve_notebook(name: str | os.PathLike, project_dir: str | os.PathLike) ->
 # --------------------------------------------------------------------------- parameters
 
 
-def _comments_by_line(source: str) -> dict[int, str]:
-    comments: dict[int, str] = {}
-    try:
-        for token in tokenize.generate_tokens(io.StringIO(source).readline):
-            if token.type == tokenize.COMMENT:
-                comments[token.start[0]] = token.string.lstrip("#").strip()
-    except (tokenize.TokenError, IndentationError):
-        pass
-    return comments
+def notebook_parameters(notebook: str | os.PathLike) -> dict[str, NotebookParameter]:
+    """Parameters declared in the cell tagged ``parameters`` of ``notebook``.
 
-
-def parse_parameters_source(
-    source: str, *, origin: str | None = None
-) -> dict[str, NotebookParameter]:
-    """Parse a parameters cell (``name: type = value  # comment`` lines) with :mod:`ast`.
-
-    Parameters
-    ----------
-    source
-        Source of the cell tagged ``parameters`` (papermill's convention).
-    origin
-        File the cell comes from, for error messages.
+    Read with papermill's own parser (its Python translator's ``inspect``, which
+    ``papermill.inspect_notebook`` uses: names, annotated types and the ``# comment`` of each
+    line), without needing a kernel name in the notebook; each default must be a Python
+    literal (``ast.literal_eval``).
 
     Returns
     -------
@@ -248,59 +230,43 @@ def parse_parameters_source(
 
     Raises
     ------
+    InputError
+        If the file is not a notebook or has no cell tagged ``parameters``.
     ParameterError
         If the cell is not valid Python or a default is not a literal.
     """
-    where = f"{origin}: " if origin else ""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError as exc:
-        raise ParameterError(f"{where}parameters cell line {exc.lineno}: {exc.msg}") from exc
-    comments = _comments_by_line(source)
-    found: dict[str, NotebookParameter] = {}
-    for node in tree.body:
-        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-            name, annotation, value = node.target.id, ast.unparse(node.annotation), node.value
-        elif (
-            isinstance(node, ast.Assign)
-            and len(node.targets) == 1
-            and isinstance(node.targets[0], ast.Name)
-        ):
-            name, annotation, value = node.targets[0].id, None, node.value
-        else:
-            continue
-        if value is None:
-            raise ParameterError(f"{where}parameter {name!r} (line {node.lineno}) has no default")
-        try:
-            default = ast.literal_eval(value)
-        except ValueError as exc:
-            raise ParameterError(
-                f"{where}default of parameter {name!r} (line {node.lineno}) is not a literal"
-            ) from exc
-        comment = comments.get(node.end_lineno or node.lineno, "")
-        found[name] = NotebookParameter(name, annotation, default, comment)
-    return found
-
-
-def notebook_parameters(notebook: str | os.PathLike) -> dict[str, NotebookParameter]:
-    """Parameters declared in the cell tagged ``parameters`` of ``notebook``.
-
-    Raises
-    ------
-    InputError
-        If the file is not a notebook or has no cell tagged ``parameters``.
-    """
     import nbformat
+    from papermill.translators import PythonTranslator
 
     path = Path(notebook)
     try:
         nb = nbformat.read(path, as_version=4)
     except (OSError, ValueError) as exc:
         raise InputError(f"cannot read notebook ({exc})", path=str(path)) from exc
-    for cell in nb.cells:
-        if cell.cell_type == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
-            return parse_parameters_source(cell.source, origin=str(path))
-    raise InputError("no code cell tagged 'parameters'", path=str(path))
+    cells = [
+        c
+        for c in nb.cells
+        if c.cell_type == "code" and "parameters" in c.get("metadata", {}).get("tags", [])
+    ]
+    if not cells:
+        raise InputError("no code cell tagged 'parameters'", path=str(path))
+    try:
+        ast.parse(cells[0].source)
+    except SyntaxError as exc:
+        raise ParameterError(f"{path}: parameters cell line {exc.lineno}: {exc.msg}") from exc
+    found: dict[str, NotebookParameter] = {}
+    for info in PythonTranslator.inspect(cells[0]):
+        try:
+            default = ast.literal_eval(info.default)
+        except (ValueError, SyntaxError) as exc:
+            raise ParameterError(
+                f"{path}: default of parameter {info.name!r} is not a literal: {info.default}"
+            ) from exc
+        kind = info.inferred_type_name
+        found[info.name] = NotebookParameter(
+            info.name, None if kind in (None, "None") else kind, default, info.help or ""
+        )
+    return found
 
 
 def list_profiles(project_dir: str | os.PathLike, notebook: str) -> list[str]:

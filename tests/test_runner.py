@@ -63,23 +63,37 @@ def project(tmp_path: Path) -> Path:
 # ------------------------------------------------------------------ parsing and validation
 
 
-def test_parse_parameters_source_types_defaults_comments():
-    params = runner.parse_parameters_source(
-        PARAMS + "sizes: list[int] = [1, 2]  # a list\nflag: bool = True\nplain = 3\n"
+def _params_notebook(path, source):
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell(source)
+    cell.metadata["tags"] = ["parameters"]
+    nb.cells = [cell, nbformat.v4.new_code_cell("x = 1")]
+    nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Py"}
+    nbformat.write(nb, path)
+    return path
+
+
+def test_parameters_types_defaults_comments_through_papermill(tmp_path):
+    path = _params_notebook(
+        tmp_path / "01_p.ipynb",
+        PARAMS + "sizes: list = [1, 2]  # a list\nflag: bool = True\nplain = 3\n",
     )
+    params = runner.notebook_parameters(path)
     assert list(params) == ["output_dir", "seed", "scale", "label", "sizes", "flag", "plain"]
     assert params["seed"] == runner.NotebookParameter("seed", "int", 0, "random seed")
     assert params["scale"].default == 1.0 and params["scale"].type == "float"
-    assert params["sizes"].default == [1, 2] and params["sizes"].type == "list[int]"
+    assert params["sizes"].default == [1, 2] and params["sizes"].type == "list"
     assert params["label"].comment == ""
     assert params["plain"].type is None and params["plain"].default == 3
 
 
-def test_parse_parameters_source_rejects_bad_cells():
+def test_parameters_cells_that_are_refused(tmp_path):
+    bad = _params_notebook(tmp_path / "01_a.ipynb", "a: int = 1\nb: int = = 2\n")
     with pytest.raises(ParameterError, match="line 2"):
-        runner.parse_parameters_source("a: int = 1\nb: int = = 2\n")
+        runner.notebook_parameters(bad)
+    expr = _params_notebook(tmp_path / "01_b.ipynb", "a: int = 1\nb: int = a + 1\n")
     with pytest.raises(ParameterError, match="'b'.*not a literal"):
-        runner.parse_parameters_source("a: int = 1\nb: int = a + 1\n")
+        runner.notebook_parameters(expr)
 
 
 def test_notebook_without_parameters_cell(tmp_path):
