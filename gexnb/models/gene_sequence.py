@@ -10,6 +10,10 @@ network knows which gene it is reading. The attention variants pool the hidden s
 networks"), whose softmax weights give one attention weight per input gene and sample
 (:func:`gexnb.explain.attention_weights`).
 
+The seed names the five models, the top-50 genes, a custom attention layer and
+cross-validation, and publishes no architecture: the reading of genes as a sequence, the
+attention pooling, the gene embedding and every size here are gexnb's own choices.
+
 Every factory returns an uncompiled ``keras.Model`` taking a float matrix ``(batch, n_genes)``
 and returning ``(batch, n_targets)``; only ``keras.layers`` / ``keras.ops`` are used, so the
 models run on the TensorFlow, JAX and PyTorch backends.
