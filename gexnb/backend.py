@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
+import tempfile
 
-__all__ = ["BACKENDS", "choose_backend"]
+__all__ = ["BACKENDS", "choose_backend", "import_backend_quietly"]
 
 #: Backends in order of preference when ``KERAS_BACKEND`` is not set.
 BACKENDS = ("tensorflow", "jax", "torch")
@@ -35,3 +37,39 @@ def choose_backend() -> str | None:
             os.environ["KERAS_BACKEND"] = name
             return name
     return None
+
+
+def import_backend_quietly() -> None:
+    """Import Keras and start its backend with the C++ start-up lines kept out of sight.
+
+    TensorFlow writes a dozen lines to the process's stderr when it loads and first looks for
+    devices (oneDNN, CPU features, "failed call to cuInit" on machines without a GPU), past
+    ``TF_CPP_MIN_LOG_LEVEL``; in JupyterLab they show as red output under the first cell.
+    Here file descriptor 2 goes to a temporary file while Keras is imported and the devices
+    are listed, and comes back afterwards; if the import fails, what was written is replayed
+    before the exception. Nothing happens when Keras is already imported. :mod:`gexnb` calls
+    this when imported inside a Jupyter kernel (unless ``GEXNB_QUIET_IMPORT=0``).
+    """
+    if "keras" in sys.modules:
+        return
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr descriptor: nothing to hide
+        return
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            import keras
+
+            if keras.backend.backend() == "tensorflow":
+                import tensorflow as tf
+
+                tf.config.list_logical_devices()
+        except BaseException:
+            os.dup2(saved, 2)
+            captured.seek(0)
+            sys.stderr.write(captured.read().decode("utf-8", errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)

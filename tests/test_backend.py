@@ -36,3 +36,26 @@ def test_import_gexnb_sets_the_backend_before_keras():
     assert out.returncode == 0, out.stderr[-2000:]
     chosen, used = out.stdout.split()
     assert chosen == used and chosen in backend.BACKENDS
+
+
+def test_backend_start_up_lines_are_hidden_and_failures_replayed(tmp_path):
+    code = (
+        "import sys; sys.modules['ipykernel'] = type(sys)('ipykernel')\n"
+        "import gexnb, keras\n"
+        "keras.layers.Dense(1)(keras.ops.ones((1, 2)))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         timeout=120)  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stderr.strip() == ""
+    broken = tmp_path / "keras.py"
+    broken.write_text(
+        "import sys\nprint('keras start-up line', file=sys.stderr)\n"
+        "raise ImportError('broken keras')\n"
+    )
+    env["PYTHONPATH"] = str(tmp_path)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         timeout=120)  # fmt: skip
+    assert out.returncode != 0
+    assert "keras start-up line" in out.stderr and "broken keras" in out.stderr
