@@ -109,6 +109,10 @@ def attention_vs_correlation(table: pd.DataFrame, *, annotate: int = 8) -> Any:
     return fig
 
 
+#: Genes drawn (highest attention first) by :func:`gene_attention_figure`.
+GENES_SHOWN = 30
+
+
 def gene_attention_figure(
     weights: np.ndarray,
     genes: Sequence[str],
@@ -133,14 +137,19 @@ def gene_attention_figure(
     title
         Figure title.
     """
-    fig, axes = new_figure(2, width=5.5, height=4.0)
+    weights = np.asarray(weights, dtype=float)
+    order = np.argsort(-weights, kind="stable")[:GENES_SHOWN]
+    fig, axes = new_figure(2, width=5.5, height=max(4.0, 0.22 * len(order) + 1.2))
     ax = axes[0][0]
-    ax.bar(np.arange(len(genes)), weights, color="#1f77b4")
-    ax.axhline(1.0 / max(len(genes), 1), color="grey", lw=0.8, ls="--")
-    ax.set_xticks(np.arange(len(genes)))
-    ax.set_xticklabels(list(genes), rotation=90, fontsize=6)
-    ax.set_ylabel("attention weight")
-    ax.set_title("attention per gene")
+    ax.barh(np.arange(len(order)), weights[order], color="#1f77b4")
+    ax.axvline(1.0 / max(len(genes), 1), color="grey", lw=0.8, ls="--", label="uniform")
+    ax.set_yticks(np.arange(len(order)))
+    ax.set_yticklabels([str(genes[i]) for i in order], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("attention weight")
+    shown = f"top {len(order)} of {len(genes)} genes" if len(order) < len(genes) else "genes"
+    ax.set_title(f"attention per gene ({shown})")
+    ax.legend(loc="lower right", fontsize=8)
     ax = axes[0][1]
     ax.scatter(y_true, y_pred, s=10, color="#9ecae1")
     ax.scatter([y_true[selected]], [y_pred[selected]], s=60, color="#d62728", zorder=3)
@@ -233,7 +242,7 @@ def sequence_attention_figure(
     ax_att.set_ylabel("attention")
     _contribution_logo(ax_logo, sequence, mutagenesis, offset)
     bound = float(np.max(np.abs(mutagenesis))) or 1.0
-    ax_ism.imshow(
+    image = ax_ism.imshow(
         mutagenesis.T,
         aspect="auto",
         cmap="RdBu_r",
@@ -246,6 +255,7 @@ def sequence_attention_figure(
     ax_ism.set_yticklabels(list(_BASES))
     ax_ism.set_xlabel("position")
     ax_ism.set_title("in-silico mutagenesis (prediction change)")
+    fig.colorbar(image, ax=ax_ism, fraction=0.02, pad=0.01, label="prediction change")
     ax_sc.scatter(y_true, y_pred, s=8, color="#9ecae1")
     ax_sc.scatter([y_true[selected]], [y_pred[selected]], s=60, color="#d62728", zorder=3)
     ax_sc.set_xlabel("measured")
