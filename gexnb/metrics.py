@@ -117,9 +117,12 @@ def regression_report(y_true: Any, y_pred: Any) -> dict[str, float]:
     -------
     dict
         ``mae``, ``mse``, ``rmse`` (over all entries), ``r2`` (coefficient of determination;
-        for 2-D inputs scikit-learn's uniform average of the per-gene R^2, the convention of the
-        D-GEX and attention-LSTM papers), ``pearson`` and ``spearman`` (on the flattened arrays;
-        NaN when either side is constant) and ``n`` (number of samples, i.e. rows).
+        for 2-D inputs the uniform average of the per-gene R^2, the convention of the D-GEX
+        and attention-LSTM papers; a gene whose measured values are constant has no R^2 (no
+        variance to explain) and is left out of the average, and R^2 is NaN when every gene
+        is constant, not scikit-learn's silent 0.0), ``pearson`` and ``spearman`` (on the
+        flattened arrays; NaN when either side is constant) and ``n`` (number of samples,
+        i.e. rows).
 
     Raises
     ------
@@ -132,7 +135,12 @@ def regression_report(y_true: Any, y_pred: Any) -> dict[str, float]:
     if t.shape[0] < 2:
         r2 = math.nan
     else:
-        r2 = float(r2_score(t, p, multioutput="uniform_average"))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            per_gene = np.atleast_1d(
+                r2_score(t, p, multioutput="raw_values", force_finite=False)
+            ).astype(float)
+        finite = per_gene[np.isfinite(per_gene)]
+        r2 = float(finite.mean()) if finite.size else math.nan
     flat_t, flat_p = t.ravel(), p.ravel()
     return {
         "mae": float(np.mean(np.abs(err))),

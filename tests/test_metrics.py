@@ -224,3 +224,17 @@ def test_parse_dream_subsets_real_file(shared_data):
     assert res["unpaired"] == ["motif_perturbation", "motif_tiling"]
     assert math.isnan(res["pearson_score"])
     assert res["pearson_score_available"] == pytest.approx(1.0)
+
+
+def test_r2_of_a_constant_target_is_undefined_not_zero():
+    import warnings
+
+    from gexnb.metrics import regression_report
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isnan(regression_report(np.ones(5), np.arange(5.0))["r2"])
+        mixed = regression_report(
+            np.c_[np.ones(5), np.arange(5.0)], np.c_[np.zeros(5), np.arange(5.0) + 0.1]
+        )
+    assert mixed["r2"] == pytest.approx(1 - 5 * 0.01 / 10)  # the constant gene is left out
