@@ -83,7 +83,7 @@ class PromoterData:
 
 
 def load_promoters(
-    data_path: str = "",
+    sequence_path: str = "",
     *,
     n_synthetic: int = 2000,
     length: int = 142,
@@ -99,7 +99,7 @@ def load_promoters(
 
     Parameters
     ----------
-    data_path
+    sequence_path
         DREAM-style ``sequence<TAB>expression`` file; ``""`` gives synthetic promoters with
         planted motifs (:func:`gexnb.data.synthetic.synthetic_promoters`).
     n_synthetic
@@ -117,13 +117,13 @@ def load_promoters(
     seed
         Seed of the synthetic data and the random split.
     """
-    synthetic = not data_path
+    synthetic = not sequence_path
     if synthetic:
         from gexnb.data.synthetic import synthetic_promoters
 
         frame = synthetic_promoters(int(n_synthetic), seed=int(seed))
     else:
-        frame = seqs.read_sequences(data_path)
+        frame = seqs.read_sequences(sequence_path)
     if max_rows:
         frame = frame.iloc[: int(max_rows)].reset_index(drop=True)
     n = len(frame)
