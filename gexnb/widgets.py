@@ -79,7 +79,6 @@ class _Viewer:
 
         self.label = widgets.HTML(value="")
         self.image = widgets.Image(format="png")
-        self._controls = list(controls)
         self.widget = widgets.VBox([widgets.HBox(controls), self.label, self.image])
 
     def _figure(self) -> Any:  # pragma: no cover - overridden
@@ -91,22 +90,15 @@ class _Viewer:
     def refresh(self, *_: Any) -> None:
         """Redraw the figure and the label for the current selection.
 
-        While the figure is computed (in-silico mutagenesis takes seconds), the controls are
-        disabled and the label says so; the new label comes with the new figure, never over
-        the old one.
+        While the figure is computed (in-silico mutagenesis takes seconds) the label says so;
+        the new label comes with the new figure, never over the old one. The controls stay
+        live, so that arrow keys can step several sequences at once.
         """
-        controls = getattr(self, "_controls", [])
-        for control in controls:
-            control.disabled = True
         self.label.value = "<i>computing the new view...</i>"
-        try:
-            png = _figure_png(self._figure())
-            self._png = png
-            self.image.value = png
-            self.label.value = self._describe()
-        finally:
-            for control in controls:
-                control.disabled = False
+        png = _figure_png(self._figure())
+        self._png = png
+        self.image.value = png
+        self.label.value = self._describe()
 
     def save_static(self, path: str | os.PathLike) -> Path:
         """Save the current view as PNG (atomically) and return the path."""
