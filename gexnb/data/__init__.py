@@ -6,6 +6,7 @@ Names are resolved lazily from the submodules:
 - :mod:`gexnb.data.expression`: expression-matrix readers, gene lists, normalisation.
 - :mod:`gexnb.data.splits`: row-order, random, count-based, k-fold and grouped splits.
 - :mod:`gexnb.data.synthetic`: synthetic promoters and expression with a known ground truth.
+- :mod:`gexnb.data.landmark`: landmark/target data sets, their splits and normalisation.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_SUBMODULES = ("sequences", "expression", "splits", "synthetic", "summary")
+_SUBMODULES = ("sequences", "expression", "splits", "synthetic", "summary", "landmark")
 
 
 def _exports() -> dict[str, str]:

@@ -1,0 +1,527 @@
+"""Landmark/target data sets: loading, splits, normalisation, a second data set.
+
+The data half of notebook 03 (the LINCS inference setting of D-GEX, Chen et al. 2016):
+:func:`load_landmark_data` reads a matrix and the landmark/target gene lists with the
+readers' checks (:mod:`gexnb.data.expression`), :func:`make_splits` gives random,
+fixed-count or leave-one-study-out splits, :func:`prepare_split` quantile-normalises and
+z-scores with training statistics, and :func:`prepare_cross_dataset` /
+:func:`hold_out_study` set up a second data set evaluated with its own statistics.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gexnb.errors import InputError, ParameterError
+
+__all__ = [
+    "LandmarkData",
+    "PreparedSplit",
+    "load_landmark_data",
+    "make_splits",
+    "prepare_split",
+    "hold_out_study",
+    "prepare_cross_dataset",
+]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LandmarkData:
+    """Raw (not yet normalised) landmark and target matrices of one data set.
+
+    Attributes
+    ----------
+    X, Y
+        Samples x landmark genes and samples x target genes (same sample order).
+    groups
+        Study (or other group) label of each sample, or None.
+    report
+        What was found/missing/transformed, for the notebook and ``data_report.json``.
+    name
+        Short label of the data set.
+    """
+
+    X: pd.DataFrame
+    Y: pd.DataFrame
+    groups: np.ndarray | None = None
+    report: dict[str, Any] = field(default_factory=dict)
+    name: str = "data"
+
+
+@dataclass
+class PreparedSplit:
+    """Normalised float32 arrays of one split, with the gene names kept."""
+
+    name: str
+    x: dict[str, np.ndarray]
+    y: dict[str, np.ndarray]
+    landmarks: list[str]
+    targets: list[str]
+    description: str
+    y_scale: np.ndarray | None = None
+    y_center: np.ndarray | None = None
+    dropped: dict[str, list[str]] = field(default_factory=dict)
+
+    def restrict(self, landmarks: Sequence[str], targets: Sequence[str]) -> PreparedSplit:
+        """The same split on a subset of its genes (in the order given)."""
+        li = [self.landmarks.index(g) for g in landmarks]
+        ti = [self.targets.index(g) for g in targets]
+        return PreparedSplit(
+            self.name,
+            {k: v[:, li] for k, v in self.x.items()},
+            {k: v[:, ti] for k, v in self.y.items()},
+            list(landmarks),
+            list(targets),
+            self.description,
+            None if self.y_scale is None else self.y_scale[ti],
+            None if self.y_center is None else self.y_center[ti],
+            dict(self.dropped),
+        )
+
+    def to_expression(self, y: np.ndarray) -> np.ndarray:
+        """Targets on this split's normalised scale back on the expression scale."""
+        if self.y_scale is None or self.y_center is None:
+            return np.asarray(y, dtype="float64")
+        return np.asarray(y, dtype="float64") * self.y_scale + self.y_center
+
+    def from_expression(self, y: np.ndarray) -> np.ndarray:
+        """Targets on the expression scale on this split's normalised scale."""
+        if self.y_scale is None or self.y_center is None:
+            return np.asarray(y, dtype="float64")
+        return (np.asarray(y, dtype="float64") - self.y_center) / self.y_scale
+
+
+def _read_groups(path: str | os.PathLike, column: str, samples: Sequence[str]) -> np.ndarray:
+    p = Path(path)
+    if not p.is_file():
+        raise InputError("sample annotation file not found", path=str(p))
+    table = pd.read_csv(p, sep="\t" if p.suffix != ".csv" else ",", index_col=0, dtype=str)
+    if column not in table.columns:
+        raise InputError(
+            f"column {column!r} not in the sample annotation (columns: {list(table.columns)})",
+            path=str(p),
+        )
+    table.index = table.index.map(str)
+    missing = [s for s in samples if s not in table.index]
+    if missing:
+        raise InputError(
+            f"{len(missing)} sample(s) of the matrix are not annotated, e.g. {missing[:5]}",
+            path=str(p),
+        )
+    labels = table.loc[list(samples), column]
+    if labels.isna().any():
+        bad = list(labels.index[labels.isna()][:5])
+        raise InputError(f"empty {column!r} for sample(s) {bad}", path=str(p))
+    return labels.to_numpy(dtype=object)
+
+
+def load_landmark_data(
+    expression: str | os.PathLike | pd.DataFrame = "",
+    *,
+    landmark_list: Any = "",
+    target_list: Any = "",
+    transform: str = "auto",
+    sample_annotation: str = "",
+    group_column: str = "study",
+    nan: str = "error",
+    duplicates: str = "mean",
+    max_missing_landmarks: float = 0.0,
+    max_missing_targets: float = 1.0,
+    synthetic: Mapping[str, Any] | None = None,
+    name: str = "data",
+) -> LandmarkData:
+    """Load the landmark/target matrices (D-GEX setting), or the synthetic embedded default.
+
+    Parameters
+    ----------
+    expression
+        ``""``: :func:`gexnb.data.synthetic.synthetic_expression` with ``synthetic`` as its
+        keyword arguments (landmarks/targets/studies from its ``attrs``). Otherwise a matrix
+        file read by :func:`gexnb.data.expression.read_expression`, or a samples x genes
+        DataFrame.
+    landmark_list, target_list
+        Gene lists (D-GEX ``map_lm.txt`` / ``map_tg.txt``: symbol, Ensembl id, probe id; or one
+        id per line), matched on whichever identifier matches most
+        (:func:`gexnb.data.expression.select_landmarks_targets`). Required for real data.
+    transform
+        ``"log2"`` (``log2(max(x, 1))`` for linear-scale signal such as MAS5), ``"none"``, or
+        ``"auto"``: log2 when the largest value exceeds 100 (clearly not a log scale).
+    sample_annotation, group_column
+        Optional TSV with sample ids in the first column and a ``group_column`` (e.g.
+        ``study``) for leave-one-group-out evaluation.
+    nan, duplicates
+        Passed to ``read_expression``: NaN handling (``error``, ``drop_genes``, ``mean``) and
+        duplicated gene ids (``mean``, ``first``, ``error``).
+    max_missing_landmarks, max_missing_targets
+        Largest tolerated fraction of listed genes absent from the matrix (missing ones are
+        reported in ``report`` and logged).
+    synthetic
+        Keyword arguments of ``synthetic_expression`` (``n_samples``, ``n_landmarks``, ...).
+    name
+        Label of the data set.
+
+    Returns
+    -------
+    LandmarkData
+
+    Raises
+    ------
+    InputError
+        Missing files, too many missing genes, NaN values, duplicated ids (by policy), groups
+        not annotated.
+    """
+    from gexnb.data import expression as ex
+
+    report: dict[str, Any] = {"name": name}
+    groups = None
+    if isinstance(expression, str) and expression == "":
+        from gexnb.data.synthetic import synthetic_expression
+
+        kwargs = dict(synthetic or {})
+        frame = synthetic_expression(**kwargs)
+        lm, tg = list(frame.attrs["landmarks"]), list(frame.attrs["targets"])
+        x, y = frame.loc[:, lm].astype("float64"), frame.loc[:, tg].astype("float64")
+        groups = np.asarray(frame.attrs.get("study", ["s0"] * len(frame)), dtype=object)
+        report.update(
+            source="synthetic_expression",
+            synthetic=kwargs,
+            landmarks_found=len(lm),
+            targets_found=len(tg),
+            transform="none (synthetic values are log2-like)",
+        )
+        return LandmarkData(x, y, groups, report, name)
+    if isinstance(expression, pd.DataFrame):
+        frame = expression.copy()
+        frame.columns = frame.columns.map(str)
+        frame.index = frame.index.map(str)
+        report["source"] = "DataFrame"
+        if frame.columns.duplicated().any():
+            dups = list(frame.columns[frame.columns.duplicated()][:5])
+            if duplicates == "error":
+                raise InputError(f"duplicated gene ids in the matrix: {dups}")
+            log.warning("duplicated gene ids %s: handled with duplicates=%r", dups, duplicates)
+            if duplicates == "first":
+                frame = frame.loc[:, ~frame.columns.duplicated()]
+            else:
+                frame = ex.collapse_duplicates(frame)
+        if frame.isna().any().any():
+            bad = list(frame.columns[frame.isna().any()][:5])
+            if nan == "error":
+                raise InputError(f"NaN values in genes {bad} (use nan='drop_genes' or 'mean')")
+            log.warning("NaN values in genes %s: handled with nan=%r", bad, nan)
+            frame = (
+                frame.loc[:, ~frame.isna().any()]
+                if nan == "drop_genes"
+                else frame.fillna(frame.mean())
+            )
+    else:
+        path = Path(expression)
+        frame = ex.read_expression(path, nan=nan, duplicates=duplicates)
+        report["source"] = str(path)
+    if transform not in ("auto", "log2", "none"):
+        raise ParameterError(f"transform must be 'auto', 'log2' or 'none', got {transform!r}")
+    do_log = transform == "log2" or (transform == "auto" and float(np.nanmax(frame.values)) > 100)
+    if do_log:
+        frame = ex.log2_transform(frame)
+    report["transform"] = "log2(max(x, 1))" if do_log else "none"
+    if not landmark_list or not target_list:
+        raise ParameterError("real data needs landmark_list and target_list (gene list files)")
+    x, y, sel = ex.select_landmarks_targets(
+        frame,
+        landmark_list,
+        target_list,
+        max_missing_landmarks=max_missing_landmarks,
+        max_missing_targets=max_missing_targets,
+    )
+    if sel["landmarks_missing"]:
+        log.warning(
+            "%d of %d landmark genes missing (allowed by max_missing_landmarks)",
+            sel["landmarks_missing"],
+            sel["landmarks_total"],
+        )
+    if sel["targets_missing"]:
+        log.warning(
+            "%d of %d target genes missing from the matrix: evaluating the %d present",
+            sel["targets_missing"],
+            sel["targets_total"],
+            sel["targets_found"],
+        )
+    report.update({k: v for k, v in sel.items() if not k.startswith("missing_")})
+    report["n_samples"] = int(frame.shape[0])
+    if sample_annotation:
+        groups = _read_groups(sample_annotation, group_column, list(frame.index))
+        report["groups"] = {str(k): int(v) for k, v in pd.Series(groups).value_counts().items()}
+    return LandmarkData(x, y, groups, report, name)
+
+
+def make_splits(
+    n: int,
+    *,
+    split: str = "random",
+    fractions: Sequence[float] = (0.8, 0.1, 0.1),
+    counts: Sequence[int] = (88807, 11101, 11101),
+    groups: Sequence[Any] | None = None,
+    seed: int = 0,
+) -> list[tuple[str, dict[str, np.ndarray]]]:
+    """Train/val/test index splits, each named.
+
+    Parameters
+    ----------
+    n
+        Number of samples.
+    split
+        ``"random"`` (``fractions``), ``"counts"`` (D-GEX's 88,807 / 11,101 / 11,101, or
+        ``counts``), or ``"loso"``: leave one group (study) out: for each group, its samples are
+        the test set and the others are split randomly into train/val in the ratio
+        ``fractions[0] : fractions[1]``.
+    groups
+        Group label per sample (``"loso"`` only).
+
+    Returns
+    -------
+    list of (name, {"train", "val", "test"})
+        One entry named ``"random"``/``"counts"``, or one ``"loso_<group>"`` per group.
+    """
+    from gexnb.data import splits as sp
+
+    if split == "random":
+        return [("random", sp.random_split(n, fractions=tuple(fractions), seed=seed))]
+    if split == "counts":
+        if sum(int(c) for c in counts) > n:
+            raise ParameterError(
+                f"split counts {tuple(counts)} need {sum(counts)} samples but the data has {n}"
+            )
+        return [("counts", sp.count_split(n, counts=tuple(int(c) for c in counts), seed=seed))]
+    if split == "loso":
+        if groups is None:
+            raise ParameterError("split='loso' needs sample groups (sample_annotation + column)")
+        labels = np.asarray(groups, dtype=object)
+        if len(labels) != n:
+            raise InputError(f"{len(labels)} group labels for {n} samples")
+        if len(set(labels)) < 2:
+            raise ParameterError("leave-one-study-out needs at least two groups")
+        out = []
+        val_share = float(fractions[1]) / float(fractions[0] + fractions[1])
+        rng = np.random.default_rng(seed)
+        for group, train_idx, test_idx in sp.group_splits(labels):
+            perm = rng.permutation(train_idx)
+            n_val = max(1, int(round(val_share * len(perm))))
+            parts = {
+                "train": np.sort(perm[n_val:]),
+                "val": np.sort(perm[:n_val]),
+                "test": np.sort(np.asarray(test_idx)),
+            }
+            out.append((f"loso_{group}", parts))
+        return out
+    raise ParameterError(f"split must be 'random', 'counts' or 'loso', got {split!r}")
+
+
+def prepare_split(
+    data: LandmarkData,
+    parts: Mapping[str, np.ndarray],
+    *,
+    name: str = "split",
+    normalization: str = "train",
+    quantile: bool = True,
+    zero_variance: str = "error",
+    min_relative_sd: float = 0.0,
+) -> PreparedSplit:
+    """Normalise one split: quantile normalisation and per-gene z-scores (D-GEX).
+
+    Parameters
+    ----------
+    data
+        Raw matrices.
+    parts
+        ``train``/``val``/``test`` index arrays.
+    normalization
+        ``"train"``: the quantile reference and the gene means/sds come from the training
+        samples only (no test leakage; the default). ``"all"``: from all samples, the D-GEX
+        paper's mode, labelled as such. ``"none"``: raw values.
+    quantile
+        Quantile-normalise each sample (over landmarks + targets) before z-scoring.
+    zero_variance
+        Constant genes in the statistics' samples: ``"error"`` or ``"drop"`` (logged).
+    min_relative_sd
+        Low-variance filter (see :class:`gexnb.data.expression.GeneScaler`): genes whose sd
+        in the statistics' samples is below this fraction of the median gene sd are left out,
+        listed in ``dropped["low_variance"]``.
+
+    Returns
+    -------
+    PreparedSplit
+        float32 arrays per split; ``y_center`` and ``y_scale`` hold the targets' means and
+        sds (to express errors on the (log2) expression scale).
+    """
+    from gexnb.data import expression as ex
+
+    if normalization not in ("train", "all", "none"):
+        raise ParameterError(
+            f"normalization must be 'train', 'all' or 'none', got {normalization!r}"
+        )
+    full = pd.concat([data.X, data.Y], axis=1)
+    lm, tg = list(data.X.columns), list(data.Y.columns)
+    train_idx = np.asarray(parts["train"])
+    y_scale = y_center = None
+    dropped: dict[str, list[str]] = {}
+    if normalization == "none":
+        description = "no normalisation"
+    else:
+        fit_rows = train_idx if normalization == "train" else np.arange(len(full))
+        if quantile:
+            reference = ex.quantile_reference(full.iloc[fit_rows])
+            full = ex.quantile_normalize(full, reference=reference)
+        scaler = ex.GeneScaler(
+            mode=normalization, zero_variance=zero_variance, min_relative_sd=min_relative_sd
+        )
+        full = scaler.fit_transform(full, rows=train_idx)
+        if scaler.dropped_:
+            low = set(scaler.low_variance_)
+            dropped = {
+                "zero_variance": [g for g in scaler.dropped_ if g not in low],
+                "low_variance": list(scaler.low_variance_),
+            }
+            gone = set(scaler.dropped_)
+            lm = [g for g in lm if g not in gone]
+            tg = [g for g in tg if g not in gone]
+            if not lm or not tg:
+                raise InputError(
+                    f"split {name!r}: every landmark or every target gene has zero or low variance"
+                )
+        y_scale = scaler.scale_.loc[tg].to_numpy(dtype="float64")
+        y_center = scaler.mean_.loc[tg].to_numpy(dtype="float64")
+        description = ("quantile normalisation + " if quantile else "") + scaler.description
+    xs = full.loc[:, lm].to_numpy(dtype="float32")
+    ys = full.loc[:, tg].to_numpy(dtype="float32")
+    x = {k: xs[np.asarray(v)] for k, v in parts.items()}
+    y = {k: ys[np.asarray(v)] for k, v in parts.items()}
+    for key in ("train", "val", "test"):
+        if key in x and len(x[key]) == 0:
+            raise InputError(f"split {name!r}: the {key} set is empty")
+    return PreparedSplit(name, x, y, lm, tg, description, y_scale, y_center, dropped)
+
+
+def hold_out_study(data: LandmarkData, study: str) -> tuple[LandmarkData, LandmarkData]:
+    """Split off the samples of one study as a second data set (a held-out study).
+
+    Unlike the ``loso`` split, which normalises the held-out study with the training
+    statistics, the held-out study is then evaluated as a second data set
+    (:func:`run_landmark_comparison`'s ``cross_data``): normalised with its own statistics,
+    as a study from another lab would be.
+
+    Raises
+    ------
+    InputError
+        No study labels (``sample_annotation``), or no sample or every sample in ``study``.
+    """
+    if data.groups is None:
+        raise InputError(
+            f"cross study {study!r} needs study labels: give sample_annotation and group_column"
+        )
+    held = np.asarray(data.groups).astype(str) == str(study)
+    if not held.any() or held.all():
+        labels = sorted({str(g) for g in data.groups})
+        problem = "no" if not held.any() else "every"
+        raise InputError(f"{problem} sample is in study {study!r}; studies: {labels}")
+    report = {**data.report, "cross_study": str(study), "cross_study_samples": int(held.sum())}
+    rest = LandmarkData(
+        data.X[~held], data.Y[~held], np.asarray(data.groups)[~held], report, data.name
+    )
+    second = LandmarkData(data.X[held], data.Y[held], None, {}, str(study))
+    return rest, second
+
+
+def prepare_cross_dataset(
+    primary: LandmarkData,
+    second: LandmarkData,
+    *,
+    gene_mismatch: str = "error",
+) -> tuple[LandmarkData, LandmarkData]:
+    """Align a second data set (cross-platform evaluation) with the primary one.
+
+    Parameters
+    ----------
+    gene_mismatch
+        ``"error"``: raise if the second set lacks any landmark or target gene of the primary
+        set. ``"intersect"``: keep only the genes both sets have (both sets are restricted,
+        so the models are trained on the common genes; logged).
+
+    Raises
+    ------
+    InputError
+        Genes missing under ``"error"``, or no common landmark/target genes.
+    """
+    if gene_mismatch not in ("error", "intersect"):
+        raise ParameterError(f"gene_mismatch must be 'error' or 'intersect': {gene_mismatch!r}")
+    out = []
+    for label, a, b in (
+        ("landmark", primary.X, second.X),
+        ("target", primary.Y, second.Y),
+    ):
+        missing = [g for g in a.columns if g not in set(b.columns)]
+        if missing and gene_mismatch == "error":
+            raise InputError(
+                f"the second data set {second.name!r} lacks {len(missing)} of the "
+                f"{a.shape[1]} {label} genes of {primary.name!r} (e.g. {missing[:5]}); use "
+                "cross_gene_mismatch='intersect' to evaluate on the common genes"
+            )
+        common = [g for g in a.columns if g in set(b.columns)]
+        if not common:
+            raise InputError(
+                f"no {label} genes in common between {primary.name!r} and {second.name!r}"
+            )
+        if missing:
+            log.warning(
+                "cross-platform: keeping %d common %s genes of %d", len(common), label, a.shape[1]
+            )
+        out.append(common)
+    lm, tg = out
+    p = LandmarkData(
+        primary.X[lm], primary.Y[tg], primary.groups, dict(primary.report), primary.name
+    )
+    s = LandmarkData(second.X[lm], second.Y[tg], second.groups, dict(second.report), second.name)
+    p.report["cross_common_landmarks"], p.report["cross_common_targets"] = len(lm), len(tg)
+    return p, s
+
+
+def _common_genes(
+    prepared: PreparedSplit, cross: PreparedSplit, report: dict[str, Any]
+) -> tuple[PreparedSplit, PreparedSplit]:
+    """Restrict a split and the second data set to the genes both kept (reported)."""
+    both_lm, both_tg = set(cross.landmarks), set(cross.targets)
+    lm = [g for g in prepared.landmarks if g in both_lm]
+    tg = [g for g in prepared.targets if g in both_tg]
+    if not lm or not tg:
+        raise InputError(
+            f"split {prepared.name!r}: no landmark or no target gene is kept in both data sets "
+            "(constant or low-variance genes left out)"
+        )
+    gone = {
+        "landmarks_left_out_in_second_set": [g for g in prepared.landmarks if g not in both_lm],
+        "targets_left_out_in_second_set": [g for g in prepared.targets if g not in both_tg],
+        "landmarks_left_out_in_training_set": [
+            g for g in cross.landmarks if g not in set(prepared.landmarks)
+        ],
+        "targets_left_out_in_training_set": [
+            g for g in cross.targets if g not in set(prepared.targets)
+        ],
+    }
+    gone = {k: v for k, v in gone.items() if v}
+    if gone:
+        report.setdefault("cross_reconciled", {})[prepared.name] = gone
+        log.warning(
+            "split %s: %s left out of both data sets (kept in one only)",
+            prepared.name,
+            ", ".join(f"{len(v)} {k.split('_')[0]}" for k, v in gone.items()),
+        )
+    return prepared.restrict(lm, tg), cross.restrict(lm, tg)
