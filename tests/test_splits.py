@@ -73,3 +73,18 @@ def test_group_splits_leave_one_group_out():
     assert test.tolist() == [1, 4] and train.tolist() == [0, 2, 3]
     with pytest.raises(ParameterError, match="2 distinct groups"):
         group_splits(["a", "a"])
+
+
+def test_leave_one_group_out_splits():
+    from gexnb.data.splits import leave_one_group_out
+
+    groups = np.array(["a"] * 10 + ["b"] * 6 + ["c"] * 4)
+    splits = leave_one_group_out(groups, val_fraction=0.25, seed=0)
+    assert [g for g, _ in splits] == ["a", "b", "c"]
+    for group, parts in splits:
+        assert set(groups[parts["test"]]) == {group}
+        rest = np.concatenate([parts["train"], parts["val"]])
+        assert sorted(rest.tolist()) == np.flatnonzero(groups != group).tolist()
+        assert len(parts["val"]) == max(1, round(0.25 * len(rest)))
+    with pytest.raises(ParameterError, match="at least two groups"):
+        leave_one_group_out(["a", "a"], val_fraction=0.2)

@@ -308,21 +308,11 @@ def make_splits(
         labels = np.asarray(groups, dtype=object)
         if len(labels) != n:
             raise InputError(f"{len(labels)} group labels for {n} samples")
-        if len(set(labels)) < 2:
-            raise ParameterError("leave-one-study-out needs at least two groups")
-        out = []
         val_share = float(fractions[1]) / float(fractions[0] + fractions[1])
-        rng = np.random.default_rng(seed)
-        for group, train_idx, test_idx in sp.group_splits(labels):
-            perm = rng.permutation(train_idx)
-            n_val = max(1, int(round(val_share * len(perm))))
-            parts = {
-                "train": np.sort(perm[n_val:]),
-                "val": np.sort(perm[:n_val]),
-                "test": np.sort(np.asarray(test_idx)),
-            }
-            out.append((f"loso_{group}", parts))
-        return out
+        return [
+            (f"loso_{group}", parts)
+            for group, parts in sp.leave_one_group_out(labels, val_fraction=val_share, seed=seed)
+        ]
     raise ParameterError(f"split must be 'random', 'counts' or 'loso', got {split!r}")
 
 

@@ -19,7 +19,14 @@ from sklearn.model_selection import KFold, LeaveOneGroupOut
 
 from gexnb.errors import ParameterError
 
-__all__ = ["row_order_split", "random_split", "count_split", "kfold_splits", "group_splits"]
+__all__ = [
+    "row_order_split",
+    "random_split",
+    "count_split",
+    "kfold_splits",
+    "group_splits",
+    "leave_one_group_out",
+]
 
 _SPLIT_NAMES = ("train", "val", "test")
 
@@ -182,4 +189,40 @@ def group_splits(groups: Sequence[Any] | np.ndarray) -> list[tuple[Any, np.ndarr
                 te.astype(np.int64),
             )
         )
+    return out
+
+
+def leave_one_group_out(
+    groups: Sequence[Any] | np.ndarray, *, val_fraction: float, seed: int = 0
+) -> list[tuple[Any, dict[str, np.ndarray]]]:
+    """Leave-one-group-out (e.g. leave-one-study-out) train/val/test splits.
+
+    For each group (:func:`group_splits` order), its samples are the test set and the other
+    samples are split at random into train and validation (``val_fraction`` of them, at
+    least one, validate), one seeded generator for all groups.
+
+    Returns
+    -------
+    list of (group, {"train", "val", "test"})
+        Sorted index arrays.
+
+    Raises
+    ------
+    ParameterError
+        Fewer than two groups.
+    """
+    labels = np.asarray(groups, dtype=object)
+    if len(set(labels.tolist())) < 2:
+        raise ParameterError("leave-one-study-out needs at least two groups")
+    rng = np.random.default_rng(seed)
+    out = []
+    for group, train_idx, test_idx in group_splits(labels):
+        perm = rng.permutation(train_idx)
+        n_val = max(1, int(round(float(val_fraction) * len(perm))))
+        parts = {
+            "train": np.sort(perm[n_val:]),
+            "val": np.sort(perm[:n_val]),
+            "test": np.sort(np.asarray(test_idx)),
+        }
+        out.append((group, parts))
     return out
