@@ -126,3 +126,22 @@ def test_held_out_study_is_a_second_data_set(tmp_path):
     data.groups = None
     with pytest.raises(InputError, match="needs study labels"):
         pl.hold_out_study(data, labels[0])
+
+
+def test_a_dataframe_gets_the_readers_checks():
+    """A matrix given as a DataFrame: infinite values and all-NaN genes are refused as for
+    a file (the pipeline used to keep its own, weaker copy of the checks)."""
+    genes = [*LM, *TG]
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(8, 1, (30, len(genes))), columns=genes)
+    bad = frame.copy()
+    bad.loc[3, "T1"] = np.inf
+    with pytest.raises(InputError, match=r"infinite values in 1 gene\(s\): T1"):
+        pl.load_landmark_data(bad, landmark_list=LM, target_list=TG, max_missing_landmarks=0)
+    empty = frame.copy()
+    empty["T2"] = np.nan
+    with pytest.raises(InputError, match="no value to impute a mean from: T2"):
+        pl.load_landmark_data(empty, landmark_list=LM, target_list=TG, nan="mean")
+    twice = pd.concat([frame, frame[["T0"]]], axis=1)
+    data = pl.load_landmark_data(twice, landmark_list=LM, target_list=TG)
+    assert list(data.Y.columns) == TG

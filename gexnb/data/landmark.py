@@ -205,25 +205,7 @@ def load_landmark_data(
         frame.columns = frame.columns.map(str)
         frame.index = frame.index.map(str)
         report["source"] = "DataFrame"
-        if frame.columns.duplicated().any():
-            dups = list(frame.columns[frame.columns.duplicated()][:5])
-            if duplicates == "error":
-                raise InputError(f"duplicated gene ids in the matrix: {dups}")
-            log.warning("duplicated gene ids %s: handled with duplicates=%r", dups, duplicates)
-            if duplicates == "first":
-                frame = frame.loc[:, ~frame.columns.duplicated()]
-            else:
-                frame = ex.collapse_duplicates(frame)
-        if frame.isna().any().any():
-            bad = list(frame.columns[frame.isna().any()][:5])
-            if nan == "error":
-                raise InputError(f"NaN values in genes {bad} (use nan='drop_genes' or 'mean')")
-            log.warning("NaN values in genes %s: handled with nan=%r", bad, nan)
-            frame = (
-                frame.loc[:, ~frame.isna().any()]
-                if nan == "drop_genes"
-                else frame.fillna(frame.mean())
-            )
+        frame = ex.apply_policies(frame, nan=nan, duplicates=duplicates)
     else:
         path = Path(expression)
         frame = ex.read_expression(path, nan=nan, duplicates=duplicates)

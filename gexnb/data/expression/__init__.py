@@ -45,6 +45,7 @@ from gexnb.data.expression.normalize import (
 )
 from gexnb.data.expression.readers import (
     EXPRESSION_FORMATS,
+    apply_policies,
     collapse_duplicates,
     read_expression,
     rename_genes,
@@ -52,6 +53,7 @@ from gexnb.data.expression.readers import (
 )
 
 __all__ = [
+    "apply_policies",
     "EXPRESSION_FORMATS",
     "DEFAULT_MIN_RELATIVE_SD",
     "read_expression",

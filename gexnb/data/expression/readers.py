@@ -417,6 +417,30 @@ def _check_numeric(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     return frame.astype(np.float64)
 
 
+def apply_policies(
+    frame: pd.DataFrame,
+    *,
+    nan: str = "error",
+    duplicates: str = "mean",
+    path: str | os.PathLike | None = None,
+) -> pd.DataFrame:
+    """The readers' checks on a matrix that did not come from a file (a DataFrame).
+
+    Duplicated gene ids by ``duplicates`` (``"mean"``, ``"first"``, ``"error"``), then
+    infinite values (always an error) and NaN values by ``nan`` (``"error"``,
+    ``"drop_genes"``, ``"mean"``; a gene with no value at all cannot be mean-imputed), as
+    :func:`read_expression` applies them.
+
+    Raises
+    ------
+    InputError
+        Names the genes (and ``path`` when given).
+    """
+    where = None if path is None else Path(path)
+    frame = _apply_duplicates(frame, _choice(duplicates, _DUPLICATE_POLICIES, "duplicates"), where)
+    return _apply_nan_policy(frame, _choice(nan, _NAN_POLICIES, "nan"), where)
+
+
 def _apply_nan_policy(frame: pd.DataFrame, nan: str, path: Path | None) -> pd.DataFrame:
     values = frame.to_numpy()
     if np.isinf(values).any():
