@@ -137,14 +137,19 @@ def test_cross_validation_end_to_end(tmp_path):
 def test_probe_mapping_averages_probes(tmp_path):
     probes = tmp_path / "probes.tsv"
     probes.write_text("probe\tHUGO.gene.symbol\np1\tESR1\np2\tESR1\np3\tMKI67\n")
-    frame = pd.DataFrame({"p1": [1.0, 3.0], "p2": [3.0, 5.0], "p3": [7.0, 8.0], "p9": [0.0, 1.0]})
-    mapped = ga.map_probes_to_genes(frame, probes)
+    frame = pd.DataFrame(
+        {"p1": [1.0, 3.0], "p2": [3.0, 5.0], "p3": [7.0, 8.0], "p9": [0.0, 1.0]},
+        index=["S1", "S2"],
+    )
+    matrix = tmp_path / "m.tsv"
+    frame.to_csv(matrix, sep="\t", index_label="sample")
+    mapped = ga.load_expression(str(matrix), probes=str(probes))
     assert list(mapped.columns) == ["ESR1", "MKI67", "p9"]
     np.testing.assert_allclose(mapped["ESR1"], [2.0, 4.0])
     bad = tmp_path / "bad.tsv"
     bad.write_text("id\tsymbol\n")
     with pytest.raises(InputError, match="no column 'probe'"):
-        ga.map_probes_to_genes(frame, bad)
+        ga.load_expression(str(matrix), probes=str(bad))
 
 
 def test_real_expo_target_outside_top50(shared_data):

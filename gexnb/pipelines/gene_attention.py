@@ -36,7 +36,6 @@ __all__ = [
     "FoldResult",
     "GeneAttentionResult",
     "load_expression",
-    "map_probes_to_genes",
     "check_targets",
     "cross_validate",
     "summary_table",
@@ -79,39 +78,16 @@ class GeneAttentionResult:
     sample_ids: list[str]
 
 
-def map_probes_to_genes(
-    frame: pd.DataFrame, probes_path: str | os.PathLike, *, column: str = "HUGO.gene.symbol"
-) -> pd.DataFrame:
-    """Rename probe columns to gene symbols with a probe table; average probes of one gene.
+#: Gene-symbol column of a probe table (genefu's ``probes.tsv``).
+PROBE_SYMBOL_COLUMN = "HUGO.gene.symbol"
 
-    Parameters
-    ----------
-    frame
-        Samples x probes.
-    probes_path
-        TSV with a ``probe`` column and ``column`` (e.g. genefu's ``probes.tsv``).
-    column
-        Symbol column; probes without a symbol keep their probe ID.
 
-    Raises
-    ------
-    InputError
-        If the table lacks the columns or maps none of the probes.
-    """
-    table = pd.read_csv(probes_path, sep="\t", dtype=str)
+def _probe_table(path: str | os.PathLike, column: str = PROBE_SYMBOL_COLUMN) -> pd.DataFrame:
+    table = pd.read_csv(path, sep="\t", dtype=str)
     for needed in ("probe", column):
         if needed not in table.columns:
-            raise InputError(f"probe table has no column {needed!r}", path=str(probes_path))
-    mapping = dict(zip(table["probe"], table[column], strict=False))
-    mapped = [mapping.get(str(c)) for c in frame.columns]
-    if not any(isinstance(m, str) and m for m in mapped):
-        raise InputError("no expression column matches a probe of the table", path=str(probes_path))
-    names = [
-        m if isinstance(m, str) and m else str(c)
-        for m, c in zip(mapped, frame.columns, strict=True)
-    ]
-    renamed = frame.set_axis(names, axis=1)
-    return renamed.T.groupby(level=0, sort=False).mean().T
+            raise InputError(f"probe table has no column {needed!r}", path=str(path))
+    return table[["probe", column]]
 
 
 def load_expression(
@@ -132,7 +108,10 @@ def load_expression(
         with 3 latent factors, noise 0.2, ``n_genes - 4`` landmark genes and 4 target genes
         "TG00001"... that are non-linear functions of the factors).
     probes
-        Optional probe table mapping the matrix's probe columns to gene symbols.
+        Optional probe table (TSV with ``probe`` and :data:`PROBE_SYMBOL_COLUMN`) mapping the
+        matrix's probe columns to gene symbols with
+        :func:`gexnb.data.expression.rename_genes` (probes of one gene averaged, probes
+        without a symbol kept).
     n_samples, n_genes, seed
         Size and seed of the synthetic default.
     """
@@ -149,11 +128,15 @@ def load_expression(
             n_factors=3,
             noise=0.2,
         )
-    from gexnb.data.expression import read_expression
+    from gexnb.data.expression import read_expression, rename_genes
 
     frame = read_expression(path)
     if probes:
-        frame = map_probes_to_genes(frame, probes)
+        table = _probe_table(probes)
+        if not set(table["probe"]) & set(map(str, frame.columns)):
+            raise InputError("no expression column matches a probe of the table", path=probes)
+        # probe -> symbol; probes of one gene averaged, probes without a symbol kept as is
+        frame = rename_genes(frame, table, duplicates="mean", unmapped="keep")
     return frame
 
 
