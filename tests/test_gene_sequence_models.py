@@ -15,8 +15,8 @@ N_GENES = 8
 
 
 def _hp(name: str, **extra):
-    units = (16,) if name == "dnn" else 8
-    return {"n_genes": N_GENES, "units": units, "dropout": 0.0, **extra}
+    widths = {"hidden": (16,)} if name == "dnn" else {"units": 8}
+    return {"n_genes": N_GENES, **widths, "dropout": 0.0, **extra}
 
 
 @pytest.mark.parametrize("name", GENE_SEQUENCE_MODELS)
@@ -39,7 +39,7 @@ def test_parameter_counts_by_hand():
     model = build("attention_lstm", n_genes=N_GENES, units=8, dropout=0.0, embedding_dim=3)
     assert model.count_params() == 24 + 416 + 80 + 9
     # DNN 8 -> 16 -> 1
-    assert build("dnn", n_genes=N_GENES, units=(16,), dropout=0.0).count_params() == 144 + 17
+    assert build("dnn", n_genes=N_GENES, hidden=(16,), dropout=0.0).count_params() == 144 + 17
 
 
 def test_save_load_round_trip(tmp_path):

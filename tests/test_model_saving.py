@@ -28,7 +28,7 @@ ZOO = {
         },
         ("float32", (3, 5)),
     ),  # fmt: skip
-    "dnn": ({"n_genes": 6, "units": (4,)}, ("float32", (3, 6))),
+    "dnn": ({"n_genes": 6, "hidden": (4,)}, ("float32", (3, 6))),
     "lstm": ({"n_genes": 6, "units": 4}, ("float32", (3, 6))),
     "gru": ({"n_genes": 6, "units": 4}, ("float32", (3, 6))),
     "attention_lstm": ({"n_genes": 6, "units": 4, "embedding_dim": 2}, ("float32", (3, 6))),

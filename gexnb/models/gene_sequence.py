@@ -26,6 +26,7 @@ from collections.abc import Sequence
 import keras
 
 from gexnb.errors import ParameterError
+from gexnb.models.blocks import mlp
 from gexnb.models.layers import ContextAttention, GeneEmbedding
 from gexnb.models.registry import register_model
 
@@ -69,7 +70,7 @@ def build_dnn(
     n_genes: int = 50,
     n_targets: int = 1,
     *,
-    units: int | Sequence[int] = (128, 64),
+    hidden: int | Sequence[int] = (128, 64),
     dropout: float = 0.1,
     embedding_dim: int = 0,
     activation: str = "relu",
@@ -80,8 +81,8 @@ def build_dnn(
     ----------
     n_genes, n_targets
         Input genes and predicted genes.
-    units
-        Hidden layer sizes (an int means one hidden layer).
+    hidden
+        Hidden layer sizes (an int means one hidden layer), the name D-GEX and E-GEX use.
     dropout
         Dropout rate after each hidden layer.
     embedding_dim
@@ -94,12 +95,16 @@ def build_dnn(
     if embedding_dim:
         raise ParameterError("dnn: embedding_dim must be 0 (genes are input columns)")
     inputs = keras.Input(shape=(int(n_genes),), name="genes")
-    x = inputs
-    for i, width in enumerate(_units_list(units, "dnn")):
-        x = keras.layers.Dense(width, activation=activation, name=f"dense_{i}")(x)
-        if dropout:
-            x = keras.layers.Dropout(dropout, name=f"dropout_{i}")(x)
-    outputs = keras.layers.Dense(int(n_targets), name="output")(x)
+    outputs = mlp(
+        inputs,
+        _units_list(hidden, "dnn"),
+        n_targets,
+        activation=activation,
+        dropout=dropout,
+        hidden_name="dense_{j}",
+        dropout_name="dropout_{j}",
+        output_name="output",
+    )
     return keras.Model(inputs, outputs, name="dnn")
 
 

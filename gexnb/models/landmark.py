@@ -25,6 +25,7 @@ import keras
 import numpy as np
 
 from gexnb.errors import ParameterError
+from gexnb.models.blocks import mlp
 from gexnb.models.registry import register_model
 from gexnb.models.taaf import TAAFUnit, taaf_dense
 
@@ -133,14 +134,18 @@ def _mlp_head(
     prefix: str,
     output_activation: str,
 ) -> Any:
-    x = inputs
-    for j, units in enumerate(widths):
-        x = keras.layers.Dense(int(units), activation=activation, name=f"{prefix}H{j}")(x)
-        if dropout > 0:
-            x = keras.layers.Dropout(float(dropout), name=f"{prefix}dropout_{j}")(x)
-    return keras.layers.Dense(
-        int(out_units), activation=output_activation, name=f"{prefix}outputs", dtype="float32"
-    )(x)
+    return mlp(
+        inputs,
+        widths,
+        out_units,
+        activation=activation,
+        dropout=dropout,
+        output_activation=output_activation,
+        output_dtype="float32",
+        hidden_name=f"{prefix}H{{j}}",
+        dropout_name=f"{prefix}dropout_{{j}}",
+        output_name=f"{prefix}outputs",
+    )
 
 
 @register_model("dgex")
@@ -284,14 +289,18 @@ def _dense_stack(
     name: str,
 ) -> keras.Model:
     inputs = keras.Input(shape=(int(in_dim),), name=f"{name}_in")
-    x = inputs
-    for j, units in enumerate(widths):
-        x = keras.layers.Dense(int(units), activation=activation, name=f"{name}_H{j}")(x)
-        if dropout > 0:
-            x = keras.layers.Dropout(float(dropout), name=f"{name}_dropout_{j}")(x)
-    outputs = keras.layers.Dense(
-        int(out_dim), activation=out_activation, name=f"{name}_out", dtype="float32"
-    )(x)
+    outputs = mlp(
+        inputs,
+        widths,
+        out_dim,
+        activation=activation,
+        dropout=dropout,
+        output_activation=out_activation,
+        output_dtype="float32",
+        hidden_name=f"{name}_H{{j}}",
+        dropout_name=f"{name}_dropout_{{j}}",
+        output_name=f"{name}_out",
+    )
     return keras.Model(inputs, outputs, name=name)
 
 

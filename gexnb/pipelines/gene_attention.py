@@ -197,7 +197,7 @@ def _build_deep(name: str, n_genes: int, n_targets: int, hp: dict[str, Any]) -> 
             name,
             n_genes=n_genes,
             n_targets=n_targets,
-            units=hp["dense_units"],
+            hidden=hp["dense_units"],
             dropout=hp["dropout"],
         )
     return build(
