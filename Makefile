@@ -9,7 +9,7 @@ KERNEL := $(VENV)/share/jupyter/kernels/gexnb/kernel.json
 PROFILE ?= quick
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: install demo test test-browser lint bench clean
+.PHONY: install demo test test-browser test-jax lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,16 @@ test: install
 test-browser: install
 	bash tests/browser/setup.sh
 	$(BIN)/python -m pytest -q -m browser tests/browser
+
+# The models, training, checkpoints, explanations and motifs on a second Keras backend (JAX).
+JAX_TESTS := tests/test_train.py tests/test_faults_train.py tests/test_faults_models.py \
+	tests/test_training_config.py tests/test_dgex_recipe.py tests/test_model_saving.py \
+	tests/test_predict.py tests/test_explain.py tests/test_motifs.py tests/test_layers.py \
+	tests/test_gene_sequence_models.py tests/test_landmark_models.py tests/test_promoter_model.py \
+	tests/test_taaf.py tests/test_widgets.py tests/test_batchnorm_recalibration.py tests/test_backend.py
+test-jax: install
+	$(BIN)/python -m pip install --quiet -e ".[test,tensorflow,jax]"
+	KERAS_BACKEND=jax $(BIN)/python -m pytest -q $(JAX_TESTS)
 
 lint: install
 	$(BIN)/ruff check gexnb tests benchmarks

@@ -179,7 +179,7 @@ def test_fewer_epochs_than_done_says_so(tmp_path):
         result = _fit(tmp_path, 2, resume=True)
     assert len(result.history["loss"]) == 3
     with warnings.catch_warnings():
-        warnings.simplefilter("error")
+        warnings.simplefilter("error", UserWarning)
         _fit(tmp_path, 3, resume=True)  # a finished run resumed: nothing to say
 
 
