@@ -51,12 +51,6 @@ def _require_attention(model: Any) -> None:
     find_attention_layer(model)  # raises ParameterError with a clear message
 
 
-def _predict(model: Any, x: np.ndarray, batch_size: int) -> np.ndarray:
-    from gexnb.train.predict import predict_output
-
-    return predict_output(model, x, batch_size=batch_size)
-
-
 @dataclass
 class GeneFold:
     """Data of one fold shown by :class:`GeneAttentionViewer`."""
@@ -193,7 +187,9 @@ class GeneAttentionViewer(_Viewer):
         x = np.asarray(x, dtype=np.float32)
         y_true = np.asarray(y_true, dtype=np.float64).reshape(len(x), -1)[:, 0]
         if y_pred is None:
-            y_pred = _predict(model, x, batch_size)
+            from gexnb.train.predict import predict_output
+
+            y_pred = predict_output(model, x, batch_size=batch_size)
         genes = list(genes) if genes is not None else [f"gene{i}" for i in range(x.shape[1])]
         ids = list(sample_ids) if sample_ids is not None else [str(i) for i in range(len(x))]
         fold = GeneFold(
@@ -346,7 +342,9 @@ class SequenceAttentionViewer(_Viewer):
         self.measured = measured
         self.batch_size = int(batch_size)
         if predicted is None:
-            predicted = _predict(model, self.codes, self.batch_size)
+            from gexnb.train.predict import predict_output
+
+            predicted = predict_output(model, self.codes, batch_size=self.batch_size)
         self.predicted = np.asarray(predicted, dtype=np.float64).reshape(-1)
         self.attention = attention_weights(model, self.codes, batch_size=self.batch_size)
         self.error_rank = np.argsort(-np.abs(self.predicted - self.measured), kind="stable")

@@ -7,6 +7,7 @@ Every name is available from :mod:`gexnb.explain`.
 from gexnb.explain.attributions import (
     ACGT,
     attention_weights,
+    centre_scores,
     find_attention_layer,
     gradient_x_input,
     has_attention,
@@ -28,6 +29,7 @@ from gexnb.explain.motifs import (
 __all__ = [
     "ACGT",
     "attention_weights",
+    "centre_scores",
     "find_attention_layer",
     "gradient_x_input",
     "has_attention",

@@ -34,6 +34,7 @@ __all__ = [
     "in_silico_mutagenesis",
     "gradient_x_input",
     "hypothetical_contributions",
+    "centre_scores",
     "sequence_one_hot",
     "ACGT",
 ]
@@ -412,6 +413,30 @@ def hypothetical_contributions(
         scores, _ = _input_gradients(model, codes, _check_batch_size(batch_size), output, progress)
     else:
         raise ParameterError(f"method must be 'ism' or 'gradient', got {method!r}")
-    scores = scores.astype(np.float32) - scores.mean(axis=2, keepdims=True, dtype=np.float64)
-    scores[codes >= _N_BASES] = 0.0  # N and padding: no base, no contribution
-    return np.ascontiguousarray(scores[..., _TO_ACGT], dtype=np.float32)
+    return centre_scores(scores, codes)
+
+
+def centre_scores(scores: Any, codes: Any) -> np.ndarray:
+    """Per-base scores in gexnb's code order -> hypothetical contributions in A, C, G, T.
+
+    Each position's four scores (ISM deltas or input gradients, channels T, C, G, A) are
+    mean-centred, set to zero at N and padding, and put in base order A, C, G, T: the last
+    step of :func:`hypothetical_contributions`, for scores computed elsewhere (a viewer's
+    cached mutagenesis).
+
+    Parameters
+    ----------
+    scores
+        ``(n, length, 4)`` in code order T, C, G, A.
+    codes
+        uint8 codes ``(n, length)`` of the same sequences.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 ``(n, length, 4)``, A, C, G, T.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    centred = scores - scores.mean(axis=2, keepdims=True)
+    centred[np.asarray(codes) >= _N_BASES] = 0.0  # N and padding: no base, no contribution
+    return np.ascontiguousarray(centred[..., _TO_ACGT], dtype=np.float32)

@@ -331,17 +331,19 @@ def score_test(
     if PUBLIC_LEADERBOARD_COLUMN in frame.columns:
         public = pd.to_numeric(frame[PUBLIC_LEADERBOARD_COLUMN], errors="coerce").fillna(0)
         row_sets["test_private"] = np.flatnonzero(public.to_numpy() == 0)
+    subsets_of = {  # the same for every model: parsed once per row set
+        prefix: gm.parse_dream_subsets(frame.iloc[keep])["subsets"]
+        if "subsets" in frame.columns
+        else {"all": np.arange(len(keep))}
+        for prefix, keep in row_sets.items()
+    }
     rows, flat = [], {}
     table = frame[["sequence", "expression"]].copy()
     for name, model in models.items():
         pred = predict_model(model, codes, batch_size).astype("float64")
         table[name] = pred
         for prefix, keep in row_sets.items():
-            part = frame.iloc[keep]
-            subsets: dict[str, Any] = {"all": np.arange(len(part))}
-            if "subsets" in part.columns:
-                subsets = gm.parse_dream_subsets(part)["subsets"]
-            score = gm.dream_score(true[keep], pred[keep], subsets=subsets)
+            score = gm.dream_score(true[keep], pred[keep], subsets=subsets_of[prefix])
             label = "all rows" if prefix == "test" else "private (official)"
             for subset, entry in score["subsets"].items():
                 split = prefix if subset == "all" else f"{prefix}_{subset}"

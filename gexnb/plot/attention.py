@@ -165,18 +165,18 @@ def gene_attention_figure(
     return fig
 
 
-def _contribution_logo(ax: Any, sequence: str, mutagenesis: np.ndarray, offset: int) -> None:
-    """Logo of the contribution of each base of ``sequence`` (mean-centred ISM)."""
+def _contribution_logo(ax: Any, sequence: str, mutagenesis: np.ndarray, length: int) -> None:
+    """Logo of the contribution of each base of ``sequence`` (mean-centred ISM, the
+    hypothetical contributions of :func:`gexnb.explain.centre_scores` at the sequence's
+    bases)."""
     import logomaker
 
-    ism = np.asarray(mutagenesis, dtype=np.float64)
-    centred = ism - ism.mean(axis=1, keepdims=True)  # columns T, C, G, A
-    order = {"A": 3, "C": 1, "G": 2, "T": 0}
-    values = np.zeros((len(ism), 4))
-    for i, base in enumerate(sequence.upper()):
-        if base in order:
-            values[offset + i, "ACGT".index(base)] = centred[offset + i, order[base]]
-    frame = pd.DataFrame(values, columns=list("ACGT"))
+    from gexnb.data.sequences import encode_sequences
+    from gexnb.explain import centre_scores, sequence_one_hot
+
+    codes = encode_sequences([sequence], length=length)  # left-padded, as the model input
+    values = centre_scores(np.asarray(mutagenesis)[None], codes) * sequence_one_hot(codes)
+    frame = pd.DataFrame(values[0], columns=list("ACGT"))
     logomaker.Logo(frame, ax=ax, color_scheme="classic", flip_below=False)
     ax.axhline(0.0, color="0.6", lw=0.5)
     ax.set_ylabel("contribution")
@@ -240,7 +240,7 @@ def sequence_attention_figure(
     ax_seq.set_title("bases (background: attention)")
     ax_att.plot(positions, attention, color="#1f77b4")
     ax_att.set_ylabel("attention")
-    _contribution_logo(ax_logo, sequence, mutagenesis, offset)
+    _contribution_logo(ax_logo, sequence, mutagenesis, length)
     bound = float(np.max(np.abs(mutagenesis))) or 1.0
     image = ax_ism.imshow(
         mutagenesis.T,
