@@ -34,7 +34,19 @@ __all__ = [
     "read_metrics",
     "ensure_output_dir",
     "METRIC_KEY_PATTERN",
+    "CHECKPOINT_FILES",
 ]
+
+#: Checkpoint files of :func:`gexnb.train.fit` in its output folder (best weights, the last
+#: epoch with its state, the history), named here so that run folders
+#: (:mod:`gexnb.rundir`) know them without importing Keras.
+BEST_NAME = "best.keras"
+LAST_NAME = "last.keras"
+LAST_STATE_NAME = "last.json"
+HISTORY_JSON = "history.json"
+HISTORY_CSV = "history.csv"
+#: Files :func:`gexnb.train.fit` owns (kept for ``resume=True``; it clears them itself).
+CHECKPOINT_FILES = (BEST_NAME, LAST_NAME, LAST_STATE_NAME, HISTORY_JSON, HISTORY_CSV)
 
 #: ``<model>/<split>/<metric>``, e.g. ``metformin_bigru/test/pearson`` (see DESIGN, contracts).
 METRIC_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.+-]+/[A-Za-z0-9_.+-]+/[A-Za-z0-9_.+^-]+$")

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from gexnb.errors import GexnbError, InputError, ParameterError
-from gexnb.io import is_temporary_name, write_json_atomic
+from gexnb.io import CHECKPOINT_FILES, is_temporary_name, write_json_atomic
 
 try:  # POSIX advisory locks; elsewhere the pid in the lock file is checked instead
     import fcntl
@@ -67,9 +67,7 @@ LOCK_NAME = ".gexnb.lock"
 #: Manifest of a run inside its output folder.
 MANIFEST_NAME = "run.json"
 #: Files :func:`gexnb.train.fit` owns (kept for ``resume=True``; it clears them itself).
-CHECKPOINT_NAMES = frozenset(
-    {"best.keras", "last.keras", "last.json", "history.json", "history.csv"}
-)
+CHECKPOINT_NAMES = frozenset(CHECKPOINT_FILES)
 #: Packages whose versions a manifest records.
 VERSION_PACKAGES = (
     "gexnb",

@@ -210,7 +210,7 @@ class GeneAttentionViewer(_Viewer):
         model: str = "attention_lstm",
         output_dir: str | os.PathLike | None = None,
     ) -> GeneAttentionViewer:
-        """Viewer of a :func:`gexnb.pipelines.gene_attention.cross_validate` result.
+        """Viewer of a :func:`gexnb.pipelines.attention_lstm.cross_validate` result.
 
         Raises
         ------

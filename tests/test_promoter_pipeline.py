@@ -10,6 +10,7 @@ import pytest
 
 pytest.importorskip("keras")
 
+from gexnb.data.promoters import load_promoters  # noqa: E402
 from gexnb.errors import InputError, ParameterError  # noqa: E402
 from gexnb.pipelines import promoter as pp  # noqa: E402
 from gexnb.plot import promoter as pl  # noqa: E402
@@ -18,28 +19,49 @@ from gexnb.plot import promoter as pl  # noqa: E402
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
-    data = pp.load_promoters("", n_synthetic=300, length=120, seed=3, val_fraction=0.2)
+    data = _load(n_synthetic=300, length=120, seed=3, fractions=(0.8, 0.2, 0.0))
     result = pp.train_bigru(data, output_dir=out, n_layers=1, units=4, epochs=1, batch_size=64,
                             precision="float32", verbose=0)  # fmt: skip
     kmer = pp.fit_kmer(data, k_max=3)
     return out, data, result, kmer
 
 
+def _load(**options):
+    return pp.normalize_targets(load_promoters("", **options))
+
+
 def test_load_and_split():
-    data = pp.load_promoters("", n_synthetic=100, val_fraction=0.1, seed=1)
+    data = _load(n_synthetic=100, fractions=(0.9, 0.1, 0.0), seed=1)
     assert data.synthetic and data.codes.dtype == np.uint8 and data.codes.shape == (100, 142)
     assert len(data.train_idx) == 90 and len(data.val_idx) == 10
     assert not set(data.train_idx) & set(data.val_idx)
-    raw = data.frame["expression"].to_numpy()
+    raw = data.expression
+    assert raw.dtype == np.float64 and len(data.test_idx) == 0
     median = np.median(raw[data.train_idx])
     np.testing.assert_allclose(data.y, raw / (2 * median), rtol=1e-5)
     np.testing.assert_allclose(data.denormalize(data.y), raw, rtol=1e-5)
-    ordered = pp.load_promoters("", n_synthetic=50, split="row_order", n_train=40)
+    ordered = _load(n_synthetic=50, split="row_order", n_train=40)
     np.testing.assert_array_equal(ordered.val_idx, np.arange(40, 50))
-    with pytest.raises(InputError, match="empty"):
-        pp.load_promoters("", n_synthetic=50, split="row_order", n_train=50)
+    default = load_promoters("", n_synthetic=50, split="row_order")  # n_train 0: 90 %
+    np.testing.assert_array_equal(default.splits["val"], np.arange(45, 50))
+    with pytest.raises(ParameterError, match="n_train=50 must lie between 1 and 49"):
+        load_promoters("", n_synthetic=50, split="row_order", n_train=50)
+    with pytest.raises(InputError, match="validation split is empty"):
+        load_promoters("", n_synthetic=50, fractions=(1.0, 0.0, 0.0))
     with pytest.raises(ParameterError, match="split"):
-        pp.load_promoters("", n_synthetic=50, split="kfold")
+        load_promoters("", n_synthetic=50, split="kfold")
+
+
+def test_file_and_synthetic_sets_are_one_type(tmp_path):
+    synthetic = load_promoters("", n_synthetic=30, length=150, seed=2, max_rows=20)
+    path = tmp_path / "seqs.txt"
+    lines = [f"{s}\t{float(e)!r}" for s, e in zip(synthetic.truth["sequence"], synthetic.expression)]
+    path.write_text("\n".join(lines) + "\n")
+    read = load_promoters(path, length=150, seed=2, max_rows=12)
+    assert type(read) is type(synthetic) and not read.synthetic and read.truth is None
+    np.testing.assert_array_equal(read.codes, synthetic.codes[:12])
+    np.testing.assert_array_equal(read.expression, synthetic.expression[:12])  # float64, exact
+    assert read.sequences([0]) == [synthetic.truth["sequence"][0]]
 
 
 def test_evaluate_writes_metrics_and_predictions(trained):
@@ -57,7 +79,12 @@ def test_evaluate_writes_metrics_and_predictions(trained):
 
 def test_score_test_per_subset(trained, tmp_path):
     out, data, result, kmer = trained
-    frame = data.frame.iloc[data.val_idx][["sequence", "expression"]].reset_index(drop=True)
+    frame = pd.DataFrame(
+        {
+            "sequence": data.promoters.sequences(data.val_idx),
+            "expression": data.expression[data.val_idx],
+        }
+    )
     frame["subsets"] = ["all_random;high_exp" if i % 2 else "all_random" for i in range(len(frame))]
     codes = data.codes[data.val_idx]
     table = pp.score_test(frame, codes, {"kmer_ridge": kmer}, output_dir=tmp_path)
@@ -91,7 +118,12 @@ def test_attention_and_figures(trained):
 
 def test_score_test_leaves_public_leaderboard_rows_out_like_the_official_scorer(trained, tmp_path):
     out, data, result, kmer = trained
-    frame = data.frame.iloc[data.val_idx][["sequence", "expression"]].reset_index(drop=True)
+    frame = pd.DataFrame(
+        {
+            "sequence": data.promoters.sequences(data.val_idx),
+            "expression": data.expression[data.val_idx],
+        }
+    )
     frame["subsets"] = "all_random"
     frame["in_public_leaderboard"] = [i % 3 == 0 for i in range(len(frame))]
     codes = data.codes[data.val_idx]

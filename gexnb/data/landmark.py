@@ -23,6 +23,7 @@ import pandas as pd
 from gexnb.errors import InputError, ParameterError
 
 __all__ = [
+    "common_genes",
     "LandmarkData",
     "PreparedSplit",
     "load_landmark_data",
@@ -466,7 +467,7 @@ def prepare_cross_dataset(
     return p, s
 
 
-def _common_genes(
+def common_genes(
     prepared: PreparedSplit, cross: PreparedSplit, report: dict[str, Any]
 ) -> tuple[PreparedSplit, PreparedSplit]:
     """Restrict a split and the second data set to the genes both kept (reported)."""

@@ -488,6 +488,10 @@ class _Parsed:
     def __len__(self) -> int:
         return len(self.line_numbers)
 
+    def head(self, n: int) -> _Parsed:
+        """The first ``n`` lines."""
+        return _Parsed(self.buf, self.line_numbers[:n], self.starts[:n], self.ends[:n])
+
     def field_strings(self, k: int) -> np.ndarray:
         """Field ``k`` of every line as a numpy bytes array (``S<width>``)."""
         starts, ends = self.starts[:, k], self.ends[:, k]
@@ -801,8 +805,9 @@ def read_encoded(
     length: int = DEFAULT_LENGTH,
     too_long: str = "error",
     block_bytes: int = _BLOCK_BYTES,
+    max_rows: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Read and encode a sequence file in streaming blocks: uint8 codes and float32 targets.
+    """Read and encode a sequence file in streaming blocks: uint8 codes and float64 targets.
 
     Made for the full DREAM 2022 training file (6,739,258 lines): the lines are counted
     first, the ``(n, length)`` uint8 output is preallocated, and blocks of about
@@ -821,13 +826,15 @@ def read_encoded(
         ``"error"`` or ``"trim"`` (keep the last ``length`` bases).
     block_bytes
         Bytes read per block.
+    max_rows
+        Read only the first ``max_rows`` data lines (``None``: all).
 
     Returns
     -------
     codes : numpy.ndarray
         uint8 ``(n, length)``.
     expression : numpy.ndarray
-        float32 ``(n,)`` (NaN where the file has no expression column).
+        float64 ``(n,)``, as :func:`read_sequences` reads it.
     """
     _check_encode_options(length, "left", too_long)
     if isinstance(block_bytes, bool) or not isinstance(block_bytes, (int, np.integer)):
@@ -836,11 +843,21 @@ def read_encoded(
         raise ParameterError(f"block_bytes must be a positive integer, got {block_bytes!r}")
     path = Path(path)
     layout = _Layout(path, require_expression=True)
+    if max_rows is not None and (
+        isinstance(max_rows, bool) or not isinstance(max_rows, (int, np.integer)) or max_rows < 1
+    ):
+        raise ParameterError(f"max_rows must be a positive integer or None, got {max_rows!r}")
     capacity = _count_lines(path)
+    if max_rows is not None:
+        capacity = min(capacity, int(max_rows))
     codes = np.empty((capacity, int(length)), dtype=np.uint8)
-    expression = np.empty(capacity, dtype=np.float32)
+    expression = np.empty(capacity, dtype=np.float64)
     n = 0
-    for parsed in layout.blocks(max_lines=None, block_bytes=int(block_bytes)):
+    lines_per_block = None if max_rows is None else min(int(max_rows), 1 << 16)
+    for parsed in layout.blocks(max_lines=lines_per_block, block_bytes=int(block_bytes)):
+        if n == capacity:
+            break
+        parsed = parsed.head(capacity - n)
         rows = len(parsed)
         codes[n : n + rows] = _encode_parsed(
             parsed, layout.seq_col, str(path), length=int(length), too_long=too_long

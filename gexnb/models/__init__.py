@@ -16,7 +16,7 @@ modules are imported on the first :func:`build` or :func:`available` call.
 """
 
 from gexnb.models import gene_sequence, landmark, layers, promoter, taaf  # noqa: F401
-from gexnb.models.registry import available, build, get_factory, register_model
+from gexnb.models.registry import available, build, get_factory, model_kind, register_model
 from gexnb.models.saving import load_model
 
-__all__ = ["build", "available", "get_factory", "register_model", "load_model"]
+__all__ = ["build", "available", "get_factory", "model_kind", "register_model", "load_model"]

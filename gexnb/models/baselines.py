@@ -396,43 +396,43 @@ class GradientBoostingBaseline(Baseline):
         )
 
 
-@register_model("mean")
+@register_model("mean", kind="classical", task="tabular")
 def build_mean(**hparams: Any) -> MeanBaseline:
     """Predict-the-mean baseline (training mean of each target; ``DummyRegressor``)."""
     return MeanBaseline(**hparams)
 
 
-@register_model("linear")
+@register_model("linear", kind="classical", task="tabular")
 def build_linear(**hparams: Any) -> LinearBaseline:
     """Ordinary least squares per target, the LINCS/D-GEX linear baseline."""
     return LinearBaseline(**hparams)
 
 
-@register_model("knn_ge")
+@register_model("knn_ge", kind="classical", task="tabular")
 def build_knn_ge(**hparams: Any) -> KNNGEBaseline:
     """KNN-GE of D-GEX: mean target profile of the ``k`` nearest training samples."""
     return KNNGEBaseline(**hparams)
 
 
-@register_model("ridge")
+@register_model("ridge", kind="classical", task="tabular")
 def build_ridge(**hparams: Any) -> RidgeBaseline:
     """Ridge regression with leave-one-out choice of the penalty (``RidgeCV``)."""
     return RidgeBaseline(**hparams)
 
 
-@register_model("svr")
+@register_model("svr", kind="classical", task="tabular")
 def build_svr(**hparams: Any) -> SVRBaseline:
     """RBF support-vector regression, one model per target (``max_targets`` to subsample)."""
     return SVRBaseline(**hparams)
 
 
-@register_model("random_forest")
+@register_model("random_forest", kind="classical", task="tabular")
 def build_random_forest(**hparams: Any) -> RandomForestBaseline:
     """Random forest regression (``max_targets`` to subsample the targets)."""
     return RandomForestBaseline(**hparams)
 
 
-@register_model("gradient_boosting")
+@register_model("gradient_boosting", kind="classical", task="tabular")
 def build_gradient_boosting(**hparams: Any) -> GradientBoostingBaseline:
     """Histogram gradient boosting, one model per target (``max_targets`` to subsample)."""
     return GradientBoostingBaseline(**hparams)

@@ -65,7 +65,7 @@ def _units_list(units: int | Sequence[int], name: str) -> list[int]:
     return values
 
 
-@register_model("dnn")
+@register_model("dnn", kind="deep", task="gene_set")
 def build_dnn(
     n_genes: int = 50,
     n_targets: int = 1,
@@ -139,7 +139,7 @@ def _recurrent(
     return keras.Model(inputs, outputs, name=name)
 
 
-@register_model("lstm")
+@register_model("lstm", kind="deep", task="gene_set")
 def build_lstm(
     n_genes: int = 50,
     n_targets: int = 1,
@@ -172,7 +172,7 @@ def build_lstm(
     )
 
 
-@register_model("gru")
+@register_model("gru", kind="deep", task="gene_set")
 def build_gru(
     n_genes: int = 50,
     n_targets: int = 1,
@@ -196,7 +196,7 @@ def build_gru(
     )
 
 
-@register_model("attention_lstm")
+@register_model("attention_lstm", kind="deep", task="gene_set")
 def build_attention_lstm(
     n_genes: int = 50,
     n_targets: int = 1,
@@ -222,7 +222,7 @@ def build_attention_lstm(
     )
 
 
-@register_model("attention_gru")
+@register_model("attention_gru", kind="deep", task="gene_set")
 def build_attention_gru(
     n_genes: int = 50,
     n_targets: int = 1,

@@ -272,7 +272,7 @@ class _GramStats:
         return gram, rhs, mean, scale, y_mean
 
 
-@register_model("kmer_ridge")
+@register_model("kmer_ridge", kind="classical", task="sequence")
 def build_kmer_ridge(
     *,
     k_min: int = 1,

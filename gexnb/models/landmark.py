@@ -148,7 +148,7 @@ def _mlp_head(
     )
 
 
-@register_model("dgex")
+@register_model("dgex", kind="deep", task="landmark")
 def build_dgex(
     n_landmarks: int = 943,
     n_targets: int = 9520,
@@ -225,7 +225,7 @@ def build_dgex(
     return keras.Model(inputs, outputs, name="dgex")
 
 
-@register_model("taaf_dgex")
+@register_model("taaf_dgex", kind="deep", task="landmark")
 def build_taaf_dgex(
     n_landmarks: int = 943,
     n_targets: int = 9520,
@@ -425,7 +425,7 @@ class EGEX(keras.Model):
         return cls(**config)
 
 
-@register_model("egex")
+@register_model("egex", kind="deep", task="landmark")
 def build_egex(
     n_landmarks: int = 943,
     n_targets: int = 9520,

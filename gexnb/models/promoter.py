@@ -34,7 +34,7 @@ def _check_positive(name: str, value: Any) -> int:
     return int(value)
 
 
-@register_model("metformin_bigru")
+@register_model("metformin_bigru", kind="deep", task="sequence")
 def build_metformin_bigru(
     *,
     length: int = 142,

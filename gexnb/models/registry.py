@@ -1,6 +1,12 @@
 """Registry of model factories: ``build(name, **hparams) -> keras.Model``.
 
-Each zoo module decorates its ``build_<name>`` factory with :func:`register_model`.
+Each zoo module decorates its ``build_<name>`` factory with :func:`register_model`, naming
+the model's ``kind`` (``"deep"``: a Keras model trained with :func:`gexnb.train.fit`;
+``"classical"``: a scikit-learn-style ``fit``/``predict`` object) and ``task`` (the input it
+takes: ``"sequence"`` promoter codes, ``"landmark"`` landmark -> target genes, ``"gene_set"``
+genes read as a sequence, ``"tabular"`` any samples x features matrix). Pipelines choose their
+models with :func:`available` (``available(kind="deep", task="landmark")``), never with lists
+of their own.
 The zoo modules not yet imported (the scikit-learn ones; :mod:`gexnb.models` imports those
 defining Keras classes) are imported on the first :func:`build` or :func:`available` call.
 """
@@ -13,7 +19,12 @@ from typing import Any
 
 from gexnb.errors import ParameterError
 
-__all__ = ["register_model", "build", "available", "get_factory"]
+__all__ = ["register_model", "build", "available", "get_factory", "model_kind", "KINDS", "TASKS"]
+
+#: Kinds of model (how they are trained).
+KINDS = ("deep", "classical")
+#: Tasks (what a model takes as input).
+TASKS = ("sequence", "landmark", "gene_set", "tabular")
 
 #: Zoo modules imported to fill the registry (each registers its factories on import).
 ZOO_MODULES = (
@@ -25,16 +36,32 @@ ZOO_MODULES = (
 )
 
 _REGISTRY: dict[str, Callable[..., Any]] = {}
+_INFO: dict[str, tuple[str, str]] = {}
 _LOADED = False
 
 
-def register_model(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Decorator: register ``factory`` under ``name`` for :func:`build`."""
+def register_model(
+    name: str, *, kind: str, task: str
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator: register ``factory`` under ``name`` for :func:`build`.
+
+    Parameters
+    ----------
+    name
+        The model's name in :func:`build`, notebooks and ``metrics.json``.
+    kind
+        One of :data:`KINDS`.
+    task
+        One of :data:`TASKS`.
+    """
+    if kind not in KINDS or task not in TASKS:
+        raise ParameterError(f"model {name!r}: kind must be one of {KINDS}, task one of {TASKS}")
 
     def decorator(factory: Callable[..., Any]) -> Callable[..., Any]:
         if name in _REGISTRY and _REGISTRY[name] is not factory:
             raise ParameterError(f"model name {name!r} is registered twice")
         _REGISTRY[name] = factory
+        _INFO[name] = (kind, task)
         return factory
 
     return decorator
@@ -53,10 +80,27 @@ def _load_zoo() -> None:
     _LOADED = True
 
 
-def available() -> list[str]:
-    """Names accepted by :func:`build`, sorted."""
+def available(*, kind: str | None = None, task: str | None = None) -> list[str]:
+    """Names accepted by :func:`build`, sorted; only those of ``kind`` and ``task`` when given.
+
+    Examples
+    --------
+    >>> from gexnb.models import available
+    >>> available(kind="deep", task="landmark")
+    ['dgex', 'egex', 'taaf_dgex']
+    """
     _load_zoo()
-    return sorted(_REGISTRY)
+    return sorted(
+        name
+        for name, (k, t) in _INFO.items()
+        if (kind is None or k == kind) and (task is None or t == task)
+    )
+
+
+def model_kind(name: str) -> str:
+    """``"deep"`` or ``"classical"`` for a registered model (:class:`ParameterError` otherwise)."""
+    get_factory(name)
+    return _INFO[name][0]
 
 
 def get_factory(name: str) -> Callable[..., Any]:

@@ -25,22 +25,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import keras
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
+from gexnb import train
 from gexnb.data.expression import DEFAULT_MIN_RELATIVE_SD
 from gexnb.data.landmark import (
     LandmarkData,
     PreparedSplit,
-    _common_genes,
+    common_genes,
     hold_out_study,
     load_landmark_data,
     make_splits,
     prepare_cross_dataset,
     prepare_split,
 )
-from gexnb.errors import InputError, ParameterError
+from gexnb.errors import ParameterError
 from gexnb.io import ensure_output_dir, write_json_atomic, write_metrics, write_table_atomic
+from gexnb.metrics import per_gene_mae, regression_report, relative_improvement, share_improved
+from gexnb.models import available, build
+from gexnb.pipelines.landmark_sizing import data_is_missing, describe_paper_models, paper_dry_run
+from gexnb.pipelines.params import TRAINING_KEYS, split_params, with_defaults
+from gexnb.train import TrainingConfig
 from gexnb.train.config import SHORT_EPOCH_CHECKPOINT_SECONDS
 
 __all__ = [
@@ -87,52 +95,11 @@ CROSS_DEFAULTS: dict[str, Any] = {
 }
 
 
-def with_defaults(options: Mapping[str, Any] | None, defaults: Mapping[str, Any]) -> dict[str, Any]:
-    """Fill a partial option mapping from ``defaults``, refusing unknown keys.
-
-    Parameters
-    ----------
-    options
-        What the user gave (a notebook parameter or a YAML profile may name only some keys).
-    defaults
-        The complete mapping of valid keys and their default values.
-
-    Raises
-    ------
-    ParameterError
-        If ``options`` holds a key that ``defaults`` does not, naming the valid ones.
-    """
-    options = dict(options or {})
-    unknown = sorted(set(options) - set(defaults))
-    if unknown:
-        raise ParameterError(
-            f"unknown option(s) {', '.join(unknown)}; valid: {', '.join(defaults)}"
-        )
-    return {**defaults, **options}
-
-
-#: Keras models trained through :func:`gexnb.train.fit`.
-DEEP_MODELS = ("dgex", "taaf_dgex", "egex")
-#: Keys of a model's parameter mapping that configure its training, not its architecture:
-#: the fields of :class:`gexnb.train.TrainingConfig`.
-TRAINING_KEYS = (
-    "epochs",
-    "batch_size",
-    "loss",
-    "optimizer",
-    "learning_rate",
-    "momentum",
-    "decay_rate",
-    "decay_steps",
-    "early_stopping",
-    "finetune_lr_factor",
-    "precision",
-    "distribution",
-    "checkpoint_seconds",
-    "lr_scales",
-    "decay_on_rise",
-    "min_learning_rate",
-)
+#: Keras models trained through :func:`gexnb.train.fit`: the registry's deep models of the
+#: ``landmark`` task (D-GEX, TAAF, E-GEX).
+DEEP_MODELS = tuple(available(kind="deep", task="landmark"))
+#: scikit-learn baselines: the registry's classical models of the ``tabular`` task.
+CLASSICAL_MODELS = tuple(available(kind="classical", task="tabular"))
 
 
 @dataclass
@@ -157,21 +124,6 @@ class ComparisonResult:
     per_gene: dict[str, dict[str, pd.Series]]
     histories: dict[str, dict[str, dict[str, list[float]]]]
     output_dir: Path
-
-
-# --------------------------------------------------------------------------------------- data
-
-
-# ------------------------------------------------------------------------------------- models
-
-
-def _split_params(params: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    arch = {k: v for k, v in params.items() if k not in TRAINING_KEYS}
-    train = {k: v for k, v in params.items() if k in TRAINING_KEYS}
-    for key in ("hidden", "encoder_hidden", "mapper_hidden"):
-        if key in arch:
-            arch[key] = tuple(int(h) for h in arch[key])
-    return arch, train
 
 
 def fit_model(
@@ -207,11 +159,7 @@ def fit_model(
     extra_inputs
         Further landmark matrices to predict (e.g. ``{"cross": X2}``).
     """
-    from gexnb.models import build
-    from gexnb.models.baselines import BASELINE_NAMES
-    from gexnb.train import TrainingConfig
-
-    arch, train_kw = _split_params(dict(params or {}))
+    arch, train_kw = split_params(dict(params or {}))
     config = TrainingConfig.from_mapping(
         {
             "checkpoint_seconds": SHORT_EPOCH_CHECKPOINT_SECONDS,
@@ -225,15 +173,11 @@ def fit_model(
     start = time.perf_counter()
     history: dict[str, list[float]] = {}
     n_params = None
-    if name in BASELINE_NAMES:
+    if name in CLASSICAL_MODELS:
         model = build(name, **arch).fit(data.x["train"], data.y["train"])
         target_idx = np.asarray(model.target_indices_)
         predict = model.predict
     elif name in DEEP_MODELS:
-        import keras
-
-        from gexnb import train as gtrain
-
         keras.utils.set_random_seed(int(seed))
         n_lm, n_tg = data.x["train"].shape[1], data.y["train"].shape[1]
         model = build(name, n_landmarks=n_lm, n_targets=n_tg, **arch)
@@ -242,22 +186,23 @@ def fit_model(
         out = Path(output_dir) / name
         train_xy = (data.x["train"], data.y["train"])
         if name == "egex":
-            res = gtrain.train_egex(model, train_xy, val, output_dir=out, config=config)
+            res = train.train_egex(model, train_xy, val, output_dir=out, config=config)
             history = res.histories.get("end_to_end", {})
             history = {
                 **history,
                 **{f"{phase}_{k}": v for phase, h in res.histories.items() for k, v in h.items()},
             }
         else:
-            res = gtrain.fit(model, train_xy, val, output_dir=out, config=config)
+            res = train.fit(model, train_xy, val, output_dir=out, config=config)
             model, history = res.model, res.history
         target_idx = np.arange(n_tg)
 
         def predict(x: np.ndarray) -> np.ndarray:
-            return np.asarray(gtrain.predict(model, x, batch_size=4096), dtype="float64")
+            return np.asarray(train.predict(model, x, batch_size=4096), dtype="float64")
     else:
         raise ParameterError(
-            f"unknown model {name!r} for notebook 03; use {DEEP_MODELS + BASELINE_NAMES}"
+            f"unknown model {name!r} for notebook 03; "
+            f"use one of {', '.join(DEEP_MODELS + CLASSICAL_MODELS)}"
         )
     seconds = time.perf_counter() - start
     preds = {k: predict(v) for k, v in inputs.items()}
@@ -291,8 +236,6 @@ def evaluate_runs(
     table, per_gene
         Table indexed by (model, split); per-gene MAE Series by model and split.
     """
-    from gexnb.metrics import per_gene_mae, regression_report, relative_improvement, share_improved
-
     rows, per_gene = [], {}
     targets = list(targets)
     for name, run in runs.items():
@@ -356,6 +299,141 @@ def _table_metrics(table: pd.DataFrame, split_label: Mapping[str, str]) -> dict[
     return out
 
 
+def _comparison_models(
+    models: Sequence[str], model_params: Mapping[str, Mapping[str, Any]] | None
+) -> list[str]:
+    """The models to run, the predict-the-mean baseline first; odd requests are logged."""
+    models = list(models)
+    if not models:
+        raise ParameterError("models is empty")
+    if "mean" not in models:
+        models = ["mean", *models]
+    unknown_params = set(model_params or {}) - set(models)
+    if unknown_params:
+        log.warning("model_params for models not in the run ignored: %s", sorted(unknown_params))
+    if "linear" not in models:
+        log.warning("'linear' not in models: no improvement over linear regression is computed")
+    return models
+
+
+def _prepare_cross(
+    cross_data: LandmarkData | None, *, normalization: str, quantile: bool, min_relative_sd: float
+) -> PreparedSplit | None:
+    """The second data set, normalised with its own statistics (all its samples are test)."""
+    if cross_data is None:
+        return None
+    n2 = len(cross_data.X)
+    return prepare_split(
+        cross_data,
+        {"train": np.arange(n2), "test": np.arange(n2)},
+        name="cross",
+        normalization="all" if normalization != "none" else "none",
+        quantile=quantile,
+        zero_variance="drop",
+        min_relative_sd=min_relative_sd,
+    )
+
+
+def _fit_split(
+    prepared: PreparedSplit,
+    cross_here: PreparedSplit | None,
+    split_name: str,
+    *,
+    models: Sequence[str],
+    model_params: Mapping[str, Mapping[str, Any]] | None,
+    training: Mapping[str, Any] | None,
+    output_dir: Path,
+    seed: int,
+    verbose: Any,
+    bar: Any,
+) -> tuple[dict[str, ModelRun], dict[str, np.ndarray]]:
+    """Fit every model on one split; return the runs and the truth of each scored split."""
+    extra, truth = {}, dict(prepared.y)
+    if cross_here is not None:
+        extra["cross"] = cross_here.x["test"]
+        truth["cross"] = cross_here.y["test"]
+    runs = {}
+    for name in models:
+        bar.set_postfix_str(f"{split_name}: {name}")
+        log.info("split %s: fitting %s", split_name, name)
+        runs[name] = fit_model(
+            name,
+            prepared,
+            params=(model_params or {}).get(name, {}),
+            defaults=training,
+            output_dir=output_dir / "models" / split_name,
+            seed=seed,
+            verbose=verbose,
+            extra_inputs=extra,
+        )
+        bar.update()
+    if cross_here is not None:
+        _cross_mean_baselines(runs, prepared, cross_here, truth["cross"])
+    return runs, truth
+
+
+def _score_split(
+    runs: dict[str, ModelRun],
+    truth: dict[str, np.ndarray],
+    prepared: PreparedSplit,
+    cross_here: PreparedSplit | None,
+    split: str,
+    split_name: str,
+) -> tuple[pd.DataFrame, dict[str, dict[str, pd.Series]]]:
+    """Metrics table and per-gene MAE of one split's runs (LOSO splits named by study)."""
+    split_names = ["val", "test", "cross"] if split != "loso" else ["test", "cross"]
+    scales = {k: prepared.y_scale for k in ("train", "val", "test")}
+    scales["cross"] = None if cross_here is None else cross_here.y_scale
+    table, per_gene = evaluate_runs(
+        runs, truth, targets=prepared.targets, split_names=split_names, y_scale=scales
+    )
+    table = table.reset_index()
+    if split == "loso":
+        table["split"] = table["split"].map(
+            lambda s, n=split_name: n if s == "test" else f"{s}_{n}"
+        )
+    labelled = {
+        name: {
+            (split_name if (split == "loso" and s == "test") else s): series
+            for s, series in by_split.items()
+        }
+        for name, by_split in per_gene.items()
+    }
+    return table, labelled
+
+
+def _with_loso_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Append the mean and sd over the left-out studies (``loso_mean``, ``loso_sd``)."""
+    folds = table[table["split"].str.startswith("loso_")]
+    num = folds.drop(columns=["split"]).groupby("model").agg(["mean", "std"])
+    for stat, label in (("mean", "loso_mean"), ("std", "loso_sd")):
+        summary = num.xs(stat, axis=1, level=1).reset_index()
+        summary["split"] = label
+        table = pd.concat([table, summary], ignore_index=True)
+    return table
+
+
+def _write_comparison(
+    out: Path,
+    split: str,
+    table: pd.DataFrame,
+    per_gene: dict[str, dict[str, pd.Series]],
+    histories: dict[str, dict[str, Any]],
+    report: dict[str, Any],
+) -> dict[str, float]:
+    """Write metrics.json and the comparison files of one split kind; return the metrics."""
+    metrics = _table_metrics(table, {})
+    write_metrics(out, metrics)
+    write_table_atomic(out / f"comparison_{split}.tsv", table)
+    gene_frame = pd.DataFrame(
+        {f"{m}/{s}": series for m, by in per_gene.items() for s, series in by.items()}
+    )
+    write_table_atomic(out / f"per_gene_mae_{split}.tsv", gene_frame)
+    write_json_atomic(out / f"histories_{split}.json", histories)
+    write_json_atomic(out / "data_report.json", report)
+    return metrics
+
+
 def run_landmark_comparison(
     data: LandmarkData,
     *,
@@ -402,41 +480,17 @@ def run_landmark_comparison(
     -------
     ComparisonResult
     """
-    models = list(models)
-    if not models:
-        raise ParameterError("models is empty")
-    if "mean" not in models:
-        models = ["mean", *models]
-    unknown_params = set(model_params or {}) - set(models)
-    if unknown_params:
-        log.warning("model_params for models not in the run ignored: %s", sorted(unknown_params))
-    if "linear" not in models:
-        log.warning("'linear' not in models: no improvement over linear regression is computed")
+    models = _comparison_models(models, model_params)
     out = ensure_output_dir(output_dir)
     splits = make_splits(
-        len(data.X),
-        split=split,
-        fractions=fractions,
-        counts=counts,
-        groups=data.groups,
-        seed=seed,
+        len(data.X), split=split, fractions=fractions, counts=counts, groups=data.groups, seed=seed
     )
-    from tqdm.auto import tqdm
-
     bar = tqdm(total=len(splits) * len(models), desc="models", unit="model", disable=not progress)
     tables, per_gene_all, histories = [], {}, {}
-    cross_prepared = None
-    if cross_data is not None:
-        n2 = len(cross_data.X)
-        cross_prepared = prepare_split(
-            cross_data,
-            {"train": np.arange(n2), "test": np.arange(n2)},
-            name="cross",
-            normalization="all" if normalization != "none" else "none",
-            quantile=quantile,
-            zero_variance="drop",
-            min_relative_sd=min_relative_sd,
-        )
+    cross_prepared = _prepare_cross(
+        cross_data, normalization=normalization, quantile=quantile, min_relative_sd=min_relative_sd
+    )
+    if cross_prepared is not None:
         data.report["cross_left_out"] = cross_prepared.dropped
     for split_name, parts in splits:
         prepared = prepare_split(
@@ -452,68 +506,24 @@ def run_landmark_comparison(
             data.report.setdefault("left_out", {})[split_name] = prepared.dropped
         cross_here = None
         if cross_prepared is not None:
-            prepared, cross_here = _common_genes(prepared, cross_prepared, data.report)
-        extra, truth = {}, dict(prepared.y)
-        if cross_here is not None:
-            extra["cross"] = cross_here.x["test"]
-            truth["cross"] = cross_here.y["test"]
-        runs = {}
-        for name in models:
-            bar.set_postfix_str(f"{split_name}: {name}")
-            log.info("split %s: fitting %s", split_name, name)
-            runs[name] = fit_model(
-                name,
-                prepared,
-                params=(model_params or {}).get(name, {}),
-                defaults=training,
-                output_dir=out / "models" / split_name,
-                seed=seed,
-                verbose=verbose,
-                extra_inputs=extra,
-            )
-            histories.setdefault(name, {})[split_name] = runs[name].history
-            bar.update()
-        if cross_here is not None:
-            _cross_mean_baselines(runs, prepared, cross_here, truth["cross"])
-        split_names = ["val", "test", "cross"] if split != "loso" else ["test", "cross"]
-        scales = {k: prepared.y_scale for k in ("train", "val", "test")}
-        scales["cross"] = None if cross_here is None else cross_here.y_scale
-        table, per_gene = evaluate_runs(
-            runs,
-            truth,
-            targets=prepared.targets,
-            split_names=split_names,
-            y_scale=scales,
-        )
-        table = table.reset_index()
-        if split == "loso":
-            table["split"] = table["split"].map(
-                lambda s, n=split_name: n if s == "test" else f"{s}_{n}"
-            )
+            prepared, cross_here = common_genes(prepared, cross_prepared, data.report)
+        runs, truth = _fit_split(
+            prepared, cross_here, split_name, models=models, model_params=model_params,
+            training=training, output_dir=out, seed=seed, verbose=verbose, bar=bar,
+        )  # fmt: skip
+        for name, run in runs.items():
+            if name in models:
+                histories.setdefault(name, {})[split_name] = run.history
+        table, per_gene = _score_split(runs, truth, prepared, cross_here, split, split_name)
         tables.append(table)
         for name, by_split in per_gene.items():
-            for s, series in by_split.items():
-                label = split_name if (split == "loso" and s == "test") else s
-                per_gene_all.setdefault(name, {})[label] = series
+            per_gene_all.setdefault(name, {}).update(by_split)
     bar.close()
     table = pd.concat(tables, ignore_index=True)
     if split == "loso":
-        folds = table[table["split"].str.startswith("loso_")]
-        num = folds.drop(columns=["split"]).groupby("model").agg(["mean", "std"])
-        for stat, label in (("mean", "loso_mean"), ("std", "loso_sd")):
-            summary = num.xs(stat, axis=1, level=1).reset_index()
-            summary["split"] = label
-            table = pd.concat([table, summary], ignore_index=True)
+        table = _with_loso_summary(table)
     table = table.set_index(["model", "split"])
-    metrics = _table_metrics(table, {})
-    write_metrics(out, metrics)
-    write_table_atomic(out / f"comparison_{split}.tsv", table)
-    gene_frame = pd.DataFrame(
-        {f"{m}/{s}": series for m, by in per_gene_all.items() for s, series in by.items()}
-    )
-    write_table_atomic(out / f"per_gene_mae_{split}.tsv", gene_frame)
-    write_json_atomic(out / f"histories_{split}.json", histories)
-    write_json_atomic(out / "data_report.json", data.report)
+    metrics = _write_comparison(out, split, table, per_gene_all, histories, data.report)
     return ComparisonResult(table, metrics, per_gene_all, histories, out)
 
 
@@ -532,138 +542,3 @@ def _cross_mean_baselines(
     runs["mean_own"] = ModelRun(
         "mean_own", {"cross": np.array(own)}, np.arange(cross_truth.shape[1])
     )
-
-
-def describe_paper_models(
-    n_landmarks: int,
-    n_targets: int,
-    *,
-    models: Sequence[str] = ("dgex",),
-    model_params: Mapping[str, Mapping[str, Any]] | None = None,
-    batch_size: int = 200,
-    build_models: bool = True,
-    output_dir: str | os.PathLike | None = None,
-) -> pd.DataFrame:
-    """Parameter counts and training-memory estimates of the deep models, without training.
-
-    Used by the ``paper`` profile when the D-GEX GEO data (111,009 profiles) are absent: the
-    943 -> 9,520 network with 3 x 9,000 units is built (``build_models``) and its parameter
-    count and memory need are reported (:func:`gexnb.models.landmark.estimate_training_memory`).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per model: ``n_params``, ``n_params_built`` (when built), memory in GiB.
-    """
-    from gexnb.models import build
-    from gexnb.models.landmark import chunk_sizes, dgex_param_count, estimate_training_memory
-
-    rows = []
-    metrics: dict[str, float] = {}
-    for name in models:
-        if name not in DEEP_MODELS:
-            continue
-        arch, train_kw = _split_params(dict((model_params or {}).get(name, {})))
-        row: dict[str, Any] = {"model": name}
-        hidden = tuple(arch.get("hidden", (9000, 9000, 9000)))
-        chunks = int(arch.get("target_chunks", 1))
-        if name == "dgex":
-            row["n_params"] = dgex_param_count(n_landmarks, n_targets, hidden, target_chunks=chunks)
-        widths = [n_landmarks, *(list(hidden) * chunks), n_targets]
-        if name == "egex":
-            enc = tuple(arch.get("encoder_hidden", (3000,)))
-            widths = [n_landmarks, *arch.get("mapper_hidden", (3000,)), *enc[::-1], n_targets]
-        if build_models:
-            start = time.perf_counter()
-            model = build(name, n_landmarks=n_landmarks, n_targets=n_targets, **arch)
-            row["n_params_built"] = int(model.count_params())
-            row["build_seconds"] = time.perf_counter() - start
-            row.setdefault("n_params", row["n_params_built"])
-            del model
-        mem = estimate_training_memory(
-            int(row["n_params"]),
-            batch_size=batch_size,
-            layer_widths=widths,
-            optimizer=str(train_kw.get("optimizer", "sgd")),
-        )
-        row.update({f"memory_{k}_gib": v / 2**30 for k, v in mem.items()})
-        row["target_chunks"] = chunks
-        row["chunk_sizes"] = (
-            ",".join(map(str, chunk_sizes(n_targets, chunks))) if name != "egex" else ""
-        )
-        rows.append(row)
-        for key in ("n_params", "n_params_built", "memory_total_gib", "memory_weights_gib"):
-            if key in row:
-                metrics[f"{name}/paper/{key}"] = float(row[key])
-    table = pd.DataFrame(rows).set_index("model") if rows else pd.DataFrame()
-    if output_dir is not None:
-        out = ensure_output_dir(output_dir)
-        write_metrics(out, metrics)
-        write_table_atomic(out / "paper_models.tsv", table)
-    return table
-
-
-def data_is_missing(expression_path: str, *, if_data_missing: str = "error") -> bool:
-    """Whether to skip training because the data file is absent (``paper`` profile).
-
-    Parameters
-    ----------
-    expression_path
-        The matrix path (``""`` = synthetic, never missing).
-    if_data_missing
-        ``"error"``: raise when the file is absent; ``"build_only"``: return True so the
-        notebook only builds the models and reports their size (:func:`paper_dry_run`).
-
-    Raises
-    ------
-    InputError
-        The file is absent and ``if_data_missing="error"``.
-    """
-    if if_data_missing not in ("error", "build_only"):
-        raise ParameterError(
-            f"if_data_missing must be 'error' or 'build_only', got {if_data_missing!r}"
-        )
-    if not expression_path or Path(expression_path).is_file():
-        return False
-    if if_data_missing == "error":
-        raise InputError("expression matrix not found", path=str(expression_path))
-    log.warning("%s is absent: building the models and reporting sizes only", expression_path)
-    return True
-
-
-def paper_dry_run(
-    landmark_list: str,
-    target_list: str,
-    *,
-    models: Sequence[str],
-    model_params: Mapping[str, Mapping[str, Any]] | None = None,
-    batch_size: int = 200,
-    counts: Sequence[int] = (88807, 11101, 11101),
-    output_dir: str | os.PathLike,
-    build_models: bool = True,
-) -> pd.DataFrame:
-    """Size the paper-scale models from the gene lists alone (no expression data needed).
-
-    Counts the genes of the landmark and target lists (D-GEX: 943 and 9,520), builds the
-    deep models at that size, and writes their parameter counts and memory need
-    (``<model>/paper/n_params``, ``<model>/paper/memory_total_gib``) plus
-    ``data/paper/n_train`` etc. for the split ``counts`` to ``metrics.json``.
-    """
-    from gexnb.data.expression import read_gene_list
-
-    n_lm = len(read_gene_list(landmark_list))
-    n_tg = len(read_gene_list(target_list))
-    table = describe_paper_models(
-        n_lm,
-        n_tg,
-        models=models,
-        model_params=model_params,
-        batch_size=batch_size,
-        build_models=build_models,
-        output_dir=output_dir,
-    )
-    names = ("n_train", "n_val", "n_test")
-    extra = {f"data/paper/{k}": float(v) for k, v in zip(names, counts, strict=True)}
-    extra.update({"data/paper/n_landmarks": float(n_lm), "data/paper/n_targets": float(n_tg)})
-    write_metrics(output_dir, extra)
-    return table

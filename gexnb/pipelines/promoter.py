@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +20,13 @@ import pandas as pd
 
 from gexnb import metrics as gm
 from gexnb.data import sequences as seqs
-from gexnb.data import splits as sp
-from gexnb.errors import InputError, ParameterError
+from gexnb.data.promoters import PromoterSet
+from gexnb.errors import ParameterError
 from gexnb.io import ensure_output_dir, write_metrics, write_table_atomic
 
 __all__ = [
     "PromoterData",
-    "load_promoters",
+    "normalize_targets",
     "train_bigru",
     "fit_kmer",
     "fit_mean",
@@ -35,6 +35,8 @@ __all__ = [
     "load_test",
     "score_test",
     "attention_by_position",
+    "planted_starts",
+    "planted_attention",
     "find_motifs",
     "RECOVERED_SIMILARITY",
 ]
@@ -45,36 +47,55 @@ KMER = "kmer_ridge"
 
 @dataclass
 class PromoterData:
-    """Encoded promoters, normalised targets and the train/validation split.
+    """A promoter set with its targets normalised for training (Metformin-121 recipe).
 
     Attributes
     ----------
-    frame
-        The sequences as read (``sequence``, ``expression``, extra columns).
-    codes
-        uint8 codes ``(n, length)``.
+    promoters
+        The :class:`gexnb.data.promoters.PromoterSet` (codes, raw expression, split).
     y
         Normalised float32 targets (``y / (2 median(y_train))`` by default).
     stats
-        Normalisation statistics (from the training rows) for :func:`denormalize`.
-    train_idx, val_idx
-        Row indices of the split.
-    synthetic
-        Whether the data are the embedded synthetic default (planted motifs known).
+        Normalisation statistics (from the training rows) for :meth:`denormalize`.
     """
 
-    frame: pd.DataFrame
-    codes: np.ndarray
+    promoters: PromoterSet
     y: np.ndarray
     stats: dict[str, Any]
-    train_idx: np.ndarray
-    val_idx: np.ndarray
-    synthetic: bool = False
-    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def codes(self) -> np.ndarray:
+        """uint8 codes ``(n, length)``."""
+        return self.promoters.codes
+
+    @property
+    def expression(self) -> np.ndarray:
+        """Measured expression on the input file's scale."""
+        return self.promoters.expression
+
+    @property
+    def train_idx(self) -> np.ndarray:
+        """Training rows."""
+        return self.promoters.splits["train"]
+
+    @property
+    def val_idx(self) -> np.ndarray:
+        """Validation rows."""
+        return self.promoters.splits["val"]
+
+    @property
+    def test_idx(self) -> np.ndarray:
+        """Held-out rows of the training file (empty unless the split's test fraction > 0)."""
+        return self.promoters.splits["test"]
+
+    @property
+    def synthetic(self) -> bool:
+        """Whether the sequences are the synthetic default (planted motifs known)."""
+        return self.promoters.synthetic
 
     def split(self, name: str) -> tuple[np.ndarray, np.ndarray]:
-        """``(codes, y)`` of the ``"train"`` or ``"val"`` rows."""
-        idx = {"train": self.train_idx, "val": self.val_idx}[name]
+        """``(codes, y)`` of the ``"train"``, ``"val"`` or ``"test"`` rows."""
+        idx = self.promoters.splits[name]
         return self.codes[idx], self.y[idx]
 
     def denormalize(self, y_norm: np.ndarray) -> np.ndarray:
@@ -82,65 +103,21 @@ class PromoterData:
         return seqs.denormalize_target(y_norm, self.stats)
 
 
-def load_promoters(
-    sequence_path: str = "",
-    *,
-    n_synthetic: int = 2000,
-    length: int = 142,
-    too_long: str = "error",
-    split: str = "random",
-    val_fraction: float = 0.1,
-    n_train: int = 0,
-    max_rows: int = 0,
-    target: str = "half_median",
-    seed: int = 0,
-) -> PromoterData:
-    """Read or synthesise promoters, encode, split and normalise (Metformin-121 recipe).
+def normalize_targets(promoters: PromoterSet, *, target: str = "half_median") -> PromoterData:
+    """Normalise a promoter set's expression for training, statistics from its training rows.
 
     Parameters
     ----------
-    sequence_path
-        DREAM-style ``sequence<TAB>expression`` file; ``""`` gives synthetic promoters with
-        planted motifs (:func:`gexnb.data.synthetic.synthetic_promoters`).
-    n_synthetic
-        Number of synthetic sequences.
-    length, too_long
-        Encoding length (142 in the seed) and what to do with longer sequences.
-    split
-        ``"random"`` (``val_fraction`` of rows at random) or ``"row_order"`` (the seed: the
-        first ``n_train`` rows train, the rest validate; 6,000,000 / 739,258 on the full file).
-    max_rows
-        Keep only the first ``max_rows`` rows (0: all).
+    promoters
+        From :func:`gexnb.data.promoters.load_promoters`.
     target
-        Target normalisation (:func:`gexnb.data.sequences.normalize_target`); its statistics
-        come from the training rows only.
-    seed
-        Seed of the synthetic data and the random split.
+        Normalisation of :func:`gexnb.data.sequences.normalize_target`; the team's
+        ``"half_median"`` (``y / (2 median(y_train))``) by default.
     """
-    synthetic = not sequence_path
-    if synthetic:
-        from gexnb.data.synthetic import synthetic_promoters
-
-        frame = synthetic_promoters(int(n_synthetic), seed=int(seed))
-    else:
-        frame = seqs.read_sequences(sequence_path)
-    if max_rows:
-        frame = frame.iloc[: int(max_rows)].reset_index(drop=True)
-    n = len(frame)
-    if split == "random":
-        parts = sp.random_split(n, fractions=(1 - val_fraction, val_fraction, 0.0), seed=seed)
-        train_idx, val_idx = parts["train"], parts["val"]
-    elif split == "row_order":
-        train_idx, val_idx = sp.row_order_split(n, n_train=int(n_train))
-    else:
-        raise ParameterError(f"split must be 'random' or 'row_order', got {split!r}")
-    if len(val_idx) == 0:
-        raise InputError(f"the validation split is empty ({n} rows, split={split!r})")
-    codes = seqs.encode_sequences(frame["sequence"], length=length, too_long=too_long)
-    raw = frame["expression"].to_numpy(dtype="float64")
-    _, stats = seqs.normalize_target(raw[train_idx], method=target)
+    raw = promoters.expression
+    _, stats = seqs.normalize_target(raw[promoters.splits["train"]], method=target)
     y, _ = seqs.normalize_target(raw, stats=stats)
-    return PromoterData(frame, codes, y, stats, train_idx, val_idx, synthetic=synthetic)
+    return PromoterData(promoters, y, stats)
 
 
 def train_bigru(
@@ -252,7 +229,8 @@ def evaluate(
     output_dir: str | os.PathLike,
     batch_size: int = 2048,
 ) -> pd.DataFrame:
-    """Score each model on train and validation; write predictions and ``metrics.json``.
+    """Score each model on train, validation and (when not empty) test rows; write the
+    validation predictions and ``metrics.json``.
 
     Metrics (:func:`gexnb.metrics.regression_report`) are on the input expression scale;
     keys read ``<model>/<split>/<metric>`` (``metformin_bigru/val/r2``).
@@ -266,9 +244,11 @@ def evaluate(
     rows, flat = [], {}
     val_pred = {}
     for name, model in models.items():
-        for split, idx in (("train", data.train_idx), ("val", data.val_idx)):
+        for split, idx in data.promoters.splits.items():
+            if not len(idx):
+                continue
             pred = data.denormalize(predict_model(model, data.codes[idx], batch_size))
-            true = data.frame["expression"].to_numpy()[idx]
+            true = data.expression[idx]
             report = gm.regression_report(true, pred)
             rows.append({"model": name, "split": split, **report})
             flat.update(gm.prefixed(report, name, split))
@@ -278,8 +258,8 @@ def evaluate(
             flat[f"{name}/train/fit_seconds"] = float(model.fit_seconds)
         if getattr(model, "n_fit_", None) is not None:
             flat[f"{name}/train/n_fit"] = int(model.n_fit_)
-    table = pd.DataFrame({"sequence": data.frame["sequence"].to_numpy()[data.val_idx]})
-    table["expression"] = data.frame["expression"].to_numpy()[data.val_idx]
+    table = pd.DataFrame({"sequence": data.promoters.sequences(data.val_idx)})
+    table["expression"] = data.expression[data.val_idx]
     for name, pred in val_pred.items():
         table[name] = pred
     write_table_atomic(out / "predictions_val.tsv", table, index=False)
@@ -430,6 +410,17 @@ def attention_by_position(model: Any, codes: np.ndarray, *, batch_size: int = 51
     return attention_weights(model, codes, batch_size=batch_size)
 
 
+def planted_starts(data: PromoterData, rows: np.ndarray) -> dict[str, np.ndarray] | None:
+    """Planted motif starts (encoded coordinates, -1 absent) of ``rows``; ``None`` unless the
+    promoters are synthetic (:func:`gexnb.data.synthetic.planted_positions`)."""
+    from gexnb.data.synthetic import planted_positions
+
+    truth = data.promoters.truth
+    if truth is None:
+        return None
+    return planted_positions(truth.iloc[rows], length=data.codes.shape[1])
+
+
 def planted_attention(data: PromoterData, weights: np.ndarray, rows: np.ndarray) -> pd.DataFrame:
     """Mean attention at planted motif positions against elsewhere (synthetic data only).
 
@@ -443,11 +434,11 @@ def planted_attention(data: PromoterData, weights: np.ndarray, rows: np.ndarray)
     pandas.DataFrame
         One row per motif: mean weight inside the motif, mean elsewhere, their ratio.
     """
-    from gexnb.data.synthetic import planted_positions
-
+    positions = planted_starts(data, rows)
+    if positions is None:
+        raise ParameterError("planted motifs are known for synthetic promoters only")
     length = data.codes.shape[1]
-    positions = planted_positions(data.frame.iloc[rows], length=length)
-    motifs = data.frame.attrs.get("motifs", {})
+    motifs = data.promoters.truth.attrs.get("motifs", {})
     out = []
     for name, starts in positions.items():
         width = len(motifs.get(name, {}).get("motif", "x" * 6))

@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gexnb.plot.common import new_figure
+from gexnb.models.registry import model_kind
+from gexnb.plot.common import figure_axes, new_figure
 
 __all__ = [
     "cv_boxplots",
@@ -31,7 +32,6 @@ _BASE_COLOURS = {"T": "#d62728", "C": "#1f77b4", "G": "#ff7f0e", "A": "#2ca02c",
 
 #: Colours of the model families in :func:`cv_boxplots`.
 FAMILY_COLOURS = {"deep": "#f4b183", "classical": "#cfe2f3", "baseline": "#d9d9d9"}
-_DEEP = ("dnn", "lstm", "gru", "attention_lstm", "attention_gru")
 
 
 def cv_boxplots(
@@ -45,7 +45,7 @@ def cv_boxplots(
     ----------
     fold_metrics
         Long table with columns ``model``, ``fold`` and the metric columns
-        (:func:`gexnb.pipelines.gene_attention.cross_validate`).
+        (:func:`gexnb.pipelines.attention_lstm.cross_validate`).
     metrics
         Metric columns to draw, one panel each.
     """
@@ -54,7 +54,7 @@ def cv_boxplots(
     order = fold_metrics.groupby("model")["rmse"].mean().sort_values().index.tolist()
 
     def family(model: str) -> str:
-        return "deep" if model in _DEEP else "baseline" if model == "mean" else "classical"
+        return "baseline" if model == "mean" else model_kind(model)
 
     palette = {m: FAMILY_COLOURS[family(m)] for m in order}
     fig, axes = new_figure(len(metrics), width=4.0, height=0.35 * len(order) + 1.5)
@@ -79,21 +79,20 @@ def cv_boxplots(
     return fig
 
 
-def attention_vs_correlation(table: pd.DataFrame, *, annotate: int = 8) -> Any:
+def attention_vs_correlation(table: pd.DataFrame, *, annotate: int = 8, ax: Any = None) -> Any:
     """Scatter of mean attention per gene against |Pearson r| with the target.
 
     Parameters
     ----------
     table
-        Output of :func:`gexnb.pipelines.gene_attention.attention_by_gene` (index: gene;
+        Output of :func:`gexnb.pipelines.attention_lstm.attention_by_gene` (index: gene;
         columns ``mean_attention``, ``abs_corr``, ``model``).
     annotate
         Label this many genes with the highest attention.
     """
     from scipy.stats import spearmanr
 
-    fig, axes = new_figure(1, width=5.5, height=4.5)
-    ax = axes[0][0]
+    fig, ax = figure_axes(ax, width=5.5, height=4.5)
     ax.scatter(table["abs_corr"], table["mean_attention"], s=18, color="#1f77b4")
     top = table.sort_values("mean_attention", ascending=False).head(annotate)
     for gene, row in top.iterrows():
@@ -105,7 +104,6 @@ def attention_vs_correlation(table: pd.DataFrame, *, annotate: int = 8) -> Any:
     ax.set_xlabel("|correlation with target|")
     ax.set_ylabel("mean attention weight")
     ax.legend(loc="best", fontsize=8)
-    fig.tight_layout()
     return fig
 
 

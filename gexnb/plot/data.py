@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from gexnb.plot.common import new_figure
+from gexnb.plot.common import figure_axes
 
 __all__ = [
     "plot_length_histogram",
@@ -25,20 +25,20 @@ __all__ = [
 ]
 
 
-def plot_length_histogram(lengths: Any, *, title: str = "Sequence length") -> Any:
+def plot_length_histogram(lengths: Any, *, title: str = "Sequence length", ax: Any = None) -> Any:
     """Histogram of sequence lengths (one bar per length)."""
-    fig, axes = new_figure()
-    ax = axes[0, 0]
+    fig, ax = figure_axes(ax)
     lengths = np.asarray(lengths)
     sns.histplot(x=lengths, discrete=True, ax=ax, color="tab:blue")
     ax.set(xlabel="length (nt)", ylabel="sequences", title=title)
     return fig
 
 
-def plot_base_composition(by_position: pd.DataFrame, *, title: str = "Base composition") -> Any:
+def plot_base_composition(
+    by_position: pd.DataFrame, *, title: str = "Base composition", ax: Any = None
+) -> Any:
     """Fraction of each base along the aligned positions (lines, one per base)."""
-    fig, axes = new_figure(width=9.0)
-    ax = axes[0, 0]
+    fig, ax = figure_axes(ax, width=9.0)
     long = by_position.reset_index().melt(
         id_vars=by_position.index.name or "index", var_name="base", value_name="fraction"
     )
@@ -56,14 +56,14 @@ def plot_expression_histogram(
     xlabel: str = "expression",
     max_points: int = 100_000,
     seed: int = 0,
+    ax: Any = None,
 ) -> Any:
     """Histogram (with a kernel density estimate) of expression values, NaN dropped.
 
     Above ``max_points`` finite values a seeded random subset is drawn (the density estimate
     is quadratic in the number of points).
     """
-    fig, axes = new_figure()
-    ax = axes[0, 0]
+    fig, ax = figure_axes(ax)
     arr = np.asarray(values, dtype=float).ravel()
     arr = arr[np.isfinite(arr)]
     if arr.size > max_points:
@@ -78,11 +78,11 @@ def plot_gene_variance(
     *,
     landmarks: Any = (),
     title: str = "Per-gene variance",
+    ax: Any = None,
 ) -> Any:
     """Distribution of per-gene variance (log10 scale); landmark genes drawn separately, each
     group normalised to its own density."""
-    fig, axes = new_figure()
-    ax = axes[0, 0]
+    fig, ax = figure_axes(ax)
     frame = pd.DataFrame({"variance": variance.to_numpy(dtype=float)}, index=variance.index)
     frame = frame[frame["variance"] > 0]
     frame["log10 variance"] = np.log10(frame["variance"])
@@ -110,6 +110,7 @@ def plot_sample_correlation(
     max_genes: int = 1000,
     seed: int = 0,
     title: str = "Sample correlation (Pearson)",
+    ax: Any = None,
 ) -> Any:
     """Heat map of the Pearson correlation between samples, on the most variable genes.
 
@@ -123,8 +124,7 @@ def plot_sample_correlation(
         data = data.iloc[keep]
     genes = data.var(axis=0).sort_values(ascending=False).index[:max_genes]
     corr = np.corrcoef(data[genes].to_numpy(dtype=float))
-    fig, axes = new_figure(width=6.0, height=5.0)
-    ax = axes[0, 0]
+    fig, ax = figure_axes(ax, width=6.0, height=5.0)
     sns.heatmap(corr, ax=ax, cmap="vlag", center=0, xticklabels=False, yticklabels=False)
     ax.set(xlabel="samples", ylabel="samples", title=title)
     return fig

@@ -9,19 +9,20 @@ results. Each returns a ``matplotlib.figure.Figure``.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from gexnb.plot.common import new_figure
+from gexnb.plot.common import figure_axes, new_figure
 
 __all__ = ["per_gene_mae_distribution", "per_gene_scatter", "landmark_learning_curves"]
 
 
 def per_gene_mae_distribution(
-    per_gene: Mapping[str, Mapping[str, pd.Series]], *, split: str = "test"
-) -> object:
+    per_gene: Mapping[str, Mapping[str, pd.Series]], *, split: str = "test", ax: Any = None
+) -> Any:
     """Box plot of the per-gene MAE of every model on ``split`` (D-GEX, Fig. 3 style).
 
     Parameters
@@ -36,15 +37,13 @@ def per_gene_mae_distribution(
         for name, by in per_gene.items()
         if split in by
     ]
-    fig, axes = new_figure(width=max(5.0, 1.1 * len(frames) + 2), height=4.0)
-    ax = axes[0, 0]
+    fig, ax = figure_axes(ax, width=max(5.0, 1.1 * len(frames) + 2), height=4.0)
     if frames:
         data = pd.concat(frames, ignore_index=True)
         sns.boxplot(data=data, x="model", y="mae", hue="model", ax=ax, showfliers=False)
         ax.tick_params(axis="x", rotation=30)
     ax.set_ylabel("per-gene MAE")
     ax.set_title(f"Per-gene MAE ({split})")
-    fig.tight_layout()
     return fig
 
 

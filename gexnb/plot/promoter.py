@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gexnb.plot.common import new_figure
+from gexnb.plot.common import figure_axes
 
 __all__ = [
     "learning_curves",
@@ -18,14 +18,15 @@ __all__ = [
 ]
 
 
-def learning_curves(history: Mapping[str, Sequence[float]], *, title: str = "") -> Any:
+def learning_curves(
+    history: Mapping[str, Sequence[float]], *, title: str = "", ax: Any = None
+) -> Any:
     """Training and validation loss per epoch (``history`` from :func:`gexnb.train.fit`),
     whole-number epoch ticks, and the best epoch (lowest validation loss, the weights kept)
     marked."""
     from matplotlib.ticker import MaxNLocator
 
-    fig, axes = new_figure()
-    ax = axes[0, 0]
+    fig, ax = figure_axes(ax)
     for key in ("loss", "val_loss"):
         if key in history and len(history[key]):
             epochs = np.arange(1, len(history[key]) + 1)
@@ -39,7 +40,6 @@ def learning_curves(history: Mapping[str, Sequence[float]], *, title: str = "") 
     ax.set_ylabel("loss (MSE, normalised target)")
     ax.set_title(title or "Learning curves")
     ax.legend()
-    fig.tight_layout()
     return fig
 
 
@@ -48,13 +48,17 @@ SCATTER_MAX_POINTS = 3000
 
 
 def predicted_vs_measured(
-    y_true: np.ndarray, y_pred: np.ndarray, *, title: str = "", gridsize: int = 40
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    *,
+    title: str = "",
+    gridsize: int = 40,
+    ax: Any = None,
 ) -> Any:
     """Predicted against measured expression with the Pearson r in the title: a scatter up
     to :data:`SCATTER_MAX_POINTS` points, a hexbin of densities above."""
     y_true, y_pred = np.asarray(y_true, float), np.asarray(y_pred, float)
-    fig, axes = new_figure()
-    ax = axes[0, 0]
+    fig, ax = figure_axes(ax)
     if len(y_true) <= SCATTER_MAX_POINTS:
         ax.scatter(y_true, y_pred, s=10, alpha=0.6, color="#1f77b4", edgecolors="none")
     else:
@@ -64,20 +68,22 @@ def predicted_vs_measured(
     ax.set_xlabel("measured expression")
     ax.set_ylabel("predicted expression")
     ax.set_title(f"{title} (Pearson r = {r:.3f})".strip())
-    fig.tight_layout()
     return fig
 
 
 def error_by_expression(
-    y_true: np.ndarray, predictions: Mapping[str, np.ndarray], *, bins: int = 8
+    y_true: np.ndarray,
+    predictions: Mapping[str, np.ndarray],
+    *,
+    bins: int = 8,
+    ax: Any = None,
 ) -> Any:
     """Mean absolute error per bin of measured expression (quantile bins), one line per model."""
     y_true = np.asarray(y_true, float)
     edges = np.unique(np.quantile(y_true, np.linspace(0, 1, bins + 1)))
     which = np.clip(np.searchsorted(edges, y_true, side="right") - 1, 0, len(edges) - 2)
     centres = [(edges[i] + edges[i + 1]) / 2 for i in range(len(edges) - 1)]
-    fig, axes = new_figure()
-    ax = axes[0, 0]
+    fig, ax = figure_axes(ax)
     for name, pred in predictions.items():
         err = np.abs(np.asarray(pred, float) - y_true)
         mae = pd.Series(err).groupby(which).mean().reindex(range(len(centres)))
@@ -86,7 +92,6 @@ def error_by_expression(
     ax.set_ylabel("mean absolute error")
     ax.set_title("Error by expression level")
     ax.legend()
-    fig.tight_layout()
     return fig
 
 
@@ -95,6 +100,7 @@ def attention_profile(
     *,
     planted: Mapping[str, np.ndarray] | None = None,
     title: str = "Mean attention by position",
+    ax: Any = None,
 ) -> Any:
     """Mean attention weight per sequence position; planted motif starts as a histogram.
 
@@ -107,8 +113,7 @@ def attention_profile(
         :func:`gexnb.data.synthetic.planted_positions`; drawn as motif-start densities.
     """
     weights = np.asarray(weights, float)
-    fig, axes = new_figure(width=8.0)
-    ax = axes[0, 0]
+    fig, ax = figure_axes(ax, width=8.0)
     ax.plot(np.arange(weights.shape[1]), weights.mean(axis=0), color="black", label="attention")
     ax.axhline(1.0 / weights.shape[1], color="grey", ls=":", label="uniform")
     ax.set_xlabel("position (left-padded)")
@@ -129,5 +134,4 @@ def attention_profile(
     else:
         ax.legend(loc="upper left")
     ax.set_title(title)
-    fig.tight_layout()
     return fig

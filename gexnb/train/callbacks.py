@@ -21,6 +21,12 @@ import numpy as np
 
 from gexnb.errors import InputError, ParameterError
 from gexnb.io import (
+    BEST_NAME,
+    CHECKPOINT_FILES,
+    HISTORY_CSV,
+    HISTORY_JSON,
+    LAST_NAME,
+    LAST_STATE_NAME,
     atomic_path,
     is_temporary_name,
     write_json_atomic,
@@ -28,25 +34,6 @@ from gexnb.io import (
 )
 from gexnb.models.saving import _load
 from gexnb.train.inputs import _architecture, _describe
-
-BEST_NAME = "best.keras"
-
-
-LAST_NAME = "last.keras"
-
-
-LAST_STATE_NAME = "last.json"
-
-
-HISTORY_JSON = "history.json"
-
-
-HISTORY_CSV = "history.csv"
-
-
-#: Files :func:`fit` owns in its output folder.
-CHECKPOINT_FILES = (BEST_NAME, LAST_NAME, LAST_STATE_NAME, HISTORY_JSON, HISTORY_CSV)
-
 
 #: Entry of a checkpoint's ``.keras`` zip archive holding the training state saved with it.
 STATE_ENTRY = "gexnb_checkpoint.json"

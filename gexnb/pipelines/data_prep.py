@@ -3,10 +3,10 @@
 Two kinds of data are prepared, each either from a file or from the synthetic embedded default
 (:mod:`gexnb.data.synthetic`, fixed seed, known ground truth):
 
-- **promoter sequences** (DREAM Challenge 2022, Rafi et al., Nat Biotechnol 2024):
-  ``sequence<TAB>expression`` files read and encoded in streaming blocks by
-  :func:`gexnb.data.sequences.read_encoded` (uint8 codes, left padding to 142 as the
-  Metformin-121 seed), split at random (80/10/10) or by row order (the seed's first-rows split);
+- **promoter sequences** (DREAM Challenge 2022, Rafi et al., Nat Biotechnol 2024): a
+  :class:`gexnb.data.promoters.PromoterSet` from :func:`gexnb.data.promoters.load_promoters`
+  (the loader notebook 02 uses too), split at random (80/10/10) or by row order (the seed's
+  first-rows split);
 - **expression matrices** (D-GEX, Chen et al., Bioinformatics 2016): samples x genes from
   :func:`gexnb.data.expression.read_expression`, optionally ``log2(max(x, 1))``, landmark and
   target genes selected from gene lists (the D-GEX maps ``map_lm.txt`` / ``map_tg.txt``) with
@@ -38,37 +38,24 @@ import numpy as np
 import pandas as pd
 
 from gexnb.data import summary
+from gexnb.data.promoters import SPLITS, PromoterSet
 from gexnb.errors import InputError, ParameterError
 from gexnb.io import atomic_path, write_table_atomic, write_text_atomic
 
 __all__ = [
-    "Promoters",
+    "PromoterSet",
     "ExpressionData",
     "ProcessedData",
-    "load_promoters",
-    "split_rows",
     "load_expression",
     "data_metrics",
     "write_processed",
     "load_processed",
 ]
 
-SPLITS = ("train", "val", "test")
 #: Summary entries left out of metrics.json (redundant or only useful in the notebook tables).
 _NOT_METRICS = frozenset(
     {"expression_n", "expression_n_nan", "value_min", "value_q25", "value_q75", "value_max"}
 )
-
-
-@dataclass
-class Promoters:
-    """Encoded promoter sequences with their expression and split indices."""
-
-    codes: np.ndarray
-    expression: np.ndarray
-    splits: dict[str, np.ndarray]
-    source: str
-    truth: pd.DataFrame | None = None  # synthetic only: planted motif positions
 
 
 @dataclass
@@ -97,93 +84,6 @@ class ProcessedData:
     landmarks: list[str]
     targets: list[str]
     expression_splits: dict[str, np.ndarray]
-
-
-def split_rows(
-    n: int, *, method: str = "random", n_train: int = 0, seed: int = 0
-) -> dict[str, np.ndarray]:
-    """Train/val/test row indices.
-
-    Parameters
-    ----------
-    n
-        Number of rows.
-    method
-        ``"random"``: seeded 80/10/10 (:func:`gexnb.data.splits.random_split`);
-        ``"row_order"``: the Metformin-121 seed's split, first ``n_train`` rows train, the rest
-        validation, no test (:func:`gexnb.data.splits.row_order_split`).
-    n_train
-        Training rows for ``row_order`` (0: 90 % of ``n``; the seed used 6,000,000).
-    seed
-        Seed of the random split.
-    """
-    from gexnb.data import splits
-
-    if method == "random":
-        parts = splits.random_split(n, fractions=(0.8, 0.1, 0.1), seed=seed)
-    elif method == "row_order":
-        count = int(n_train) if n_train else int(round(0.9 * n))
-        if not 0 < count < n:
-            raise ParameterError(f"n_train={n_train} must lie between 1 and {n - 1} for {n} rows")
-        train, val = splits.row_order_split(n, n_train=count)
-        parts = {"train": train, "val": val, "test": np.empty(0, dtype=np.int64)}
-    else:
-        raise ParameterError(f"split method {method!r}: use 'random' or 'row_order'")
-    return {k: np.asarray(parts[k], dtype=np.int64) for k in SPLITS}
-
-
-def load_promoters(
-    sequence_path: str | os.PathLike = "",
-    *,
-    n_synthetic: int = 2000,
-    length: int = 142,
-    too_long: str = "error",
-    split: str = "random",
-    n_train: int = 0,
-    seed: int = 0,
-) -> Promoters:
-    """Read and encode a DREAM-style sequence file, or generate synthetic promoters.
-
-    Parameters
-    ----------
-    sequence_path
-        ``sequence<TAB>expression`` file (``.gz`` too); ``""`` for ``n_synthetic`` synthetic
-        promoters (planted motifs, :func:`gexnb.data.synthetic.synthetic_promoters`).
-    n_synthetic
-        Number of synthetic sequences.
-    length, too_long
-        Encoding options of :func:`gexnb.data.sequences.encode_sequences`.
-    split, n_train, seed
-        See :func:`split_rows`.
-
-    Raises
-    ------
-    InputError
-        Bad file content (file and line named by the reader).
-    """
-    from gexnb.data import sequences
-
-    truth = None
-    if str(sequence_path):
-        path = Path(sequence_path)
-        if not path.is_file():
-            raise InputError("sequence file not found", path=str(path))
-        codes, expression = sequences.read_encoded(path, length=length, too_long=too_long)
-        source = str(path)
-    else:
-        from gexnb.data import synthetic
-
-        if n_synthetic < 10:
-            raise ParameterError(f"n_synthetic_sequences={n_synthetic}: use at least 10")
-        frame = synthetic.synthetic_promoters(int(n_synthetic), seed=seed)
-        codes = sequences.encode_sequences(
-            frame["sequence"].tolist(), length=length, too_long=too_long
-        )
-        expression = frame["expression"].to_numpy(dtype=np.float32)
-        truth = frame.drop(columns=["sequence", "expression"])
-        source = f"synthetic promoters (n={n_synthetic}, seed={seed})"
-    parts = split_rows(len(codes), method=split, n_train=n_train, seed=seed)
-    return Promoters(codes, np.asarray(expression, dtype=np.float32), parts, source, truth)
 
 
 def _gene_list(path: str) -> pd.DataFrame:
@@ -293,7 +193,7 @@ def _keep(table: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def data_metrics(
-    promoters: Promoters | None = None, expression: ExpressionData | None = None
+    promoters: PromoterSet | None = None, expression: ExpressionData | None = None
 ) -> dict[str, float]:
     """Metrics for ``metrics.json``: ``data/<split>/<name>`` from the data summaries.
 
@@ -330,7 +230,7 @@ def data_metrics(
 
 def write_processed(
     output_dir: str | os.PathLike,
-    promoters: Promoters | None = None,
+    promoters: PromoterSet | None = None,
     expression: ExpressionData | None = None,
 ) -> dict[str, Path]:
     """Write the processed data under ``<output_dir>/processed/`` (atomically; see module doc).

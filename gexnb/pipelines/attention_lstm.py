@@ -16,23 +16,39 @@ from __future__ import annotations
 
 import functools
 import os
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import keras
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
+from tqdm.auto import tqdm
 
-from gexnb.data.expression import top_variable_genes
+from gexnb.data.expression import read_expression, rename_genes, top_variable_genes
+from gexnb.data.splits import kfold_splits
+from gexnb.data.synthetic import synthetic_expression
 from gexnb.errors import InputError, ParameterError
+from gexnb.explain import attention_weights, has_attention
+from gexnb.io import ensure_output_dir, write_metrics, write_table_atomic
+from gexnb.metrics import regression_report
+from gexnb.models import available, build
+from gexnb.plot.attention import attention_vs_correlation, cv_boxplots
+from gexnb.plot.common import save_figure
+from gexnb.train import TrainingConfig, fit, predict
 from gexnb.train.config import SHORT_EPOCH_CHECKPOINT_SECONDS
 
 __all__ = [
     "DEEP_MODELS",
     "BASELINE_MODELS",
     "METRICS",
+    "ModelSizes",
     "FoldResult",
     "GeneAttentionResult",
     "load_expression",
@@ -44,10 +60,12 @@ __all__ = [
     "write_outputs",
 ]
 
-#: The five deep models of seed 004.
-DEEP_MODELS = ("dnn", "lstm", "gru", "attention_lstm", "attention_gru")
-#: Classical baselines (seed 002) run on the same folds, and the predict-the-mean floor.
-BASELINE_MODELS = ("mean", "linear", "ridge", "random_forest", "svr", "gradient_boosting")
+#: The deep models of seed 004 (DNN, LSTM, GRU, attention-LSTM, attention-GRU): the
+#: registry's deep models of the ``gene_set`` task.
+DEEP_MODELS = tuple(available(kind="deep", task="gene_set"))
+#: Classical baselines (seed 002) run on the same folds, and the predict-the-mean floor: the
+#: registry's classical models of the ``tabular`` task.
+BASELINE_MODELS = tuple(available(kind="classical", task="tabular"))
 #: Metrics of the seed's table.
 METRICS = ("mae", "rmse", "mse", "r2")
 
@@ -116,8 +134,6 @@ def load_expression(
         Size and seed of the synthetic default.
     """
     if not path:
-        from gexnb.data.synthetic import synthetic_expression
-
         if n_genes < 6:
             raise ParameterError(f"n_genes must be >= 6 for the synthetic default, got {n_genes}")
         return synthetic_expression(
@@ -128,8 +144,6 @@ def load_expression(
             n_factors=3,
             noise=0.2,
         )
-    from gexnb.data.expression import read_expression, rename_genes
-
     frame = read_expression(path)
     if probes:
         table = _probe_table(probes)
@@ -189,32 +203,157 @@ def check_targets(
     return names
 
 
-def _build_deep(name: str, n_genes: int, n_targets: int, hp: dict[str, Any]) -> Any:
-    from gexnb.models import build
+@dataclass(frozen=True)
+class ModelSizes:
+    """Architecture of the seed-004 deep models, one default each.
 
-    if name == "dnn":
-        return build(
-            name,
-            n_genes=n_genes,
-            n_targets=n_targets,
-            hidden=hp["dense_units"],
-            dropout=hp["dropout"],
-        )
-    return build(
-        name,
-        n_genes=n_genes,
-        n_targets=n_targets,
-        units=hp["units"],
-        dropout=hp["dropout"],
-        embedding_dim=hp["embedding_dim"],
-    )
+    Seed 004 publishes no architecture (only "custom attention layer"): these sizes are
+    gexnb's choices (see :mod:`gexnb.models.gene_sequence`).
+
+    Attributes
+    ----------
+    units
+        LSTM/GRU width.
+    hidden
+        DNN hidden layer widths (the name of MLP widths everywhere in gexnb).
+    embedding_dim
+        Learned per-gene embedding of the recurrent models (0: none, the plainest reading).
+    dropout
+        Dropout rate.
+    """
+
+    units: int = 32
+    hidden: tuple[int, ...] = (128, 64)
+    embedding_dim: int = 0
+    dropout: float = 0.1
+
+    def build(self, name: str, n_genes: int, n_targets: int) -> Any:
+        """Build deep model ``name`` for ``n_genes`` inputs and ``n_targets`` outputs."""
+        common = {"n_genes": n_genes, "n_targets": n_targets, "dropout": float(self.dropout)}
+        if name == "dnn":
+            return build(name, hidden=tuple(int(u) for u in self.hidden), **common)
+        return build(name, units=int(self.units), embedding_dim=int(self.embedding_dim), **common)
 
 
 def _report(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
-    from gexnb.metrics import regression_report
-
     reports = [regression_report(y_true[:, j], y_pred[:, j]) for j in range(y_true.shape[1])]
     return {m: float(np.mean([r[m] for r in reports])) for m in METRICS}
+
+
+def _check_models(models: Sequence[str], baselines: Sequence[str]) -> list[str]:
+    """Baselines with ``mean`` first; unknown names refused, listing the valid ones."""
+    baselines = list(baselines)
+    if "mean" not in baselines:
+        baselines = ["mean", *baselines]
+    unknown = [m for m in models if m not in DEEP_MODELS]
+    unknown += [b for b in baselines if b not in BASELINE_MODELS]
+    if unknown:
+        raise ParameterError(
+            f"unknown model(s) {', '.join(unknown)}; deep: {', '.join(DEEP_MODELS)}; "
+            f"baselines: {', '.join(BASELINE_MODELS)}"
+        )
+    return baselines
+
+
+@dataclass
+class _FoldData:
+    """One fold's inputs and targets, scaled with training statistics only."""
+
+    result: FoldResult
+    x_train: np.ndarray
+    y_train: np.ndarray
+    y_scaler: StandardScaler
+    test_samples: list[str]
+
+
+def _fold_data(
+    frame: pd.DataFrame,
+    targets: list[str],
+    fold: int,
+    train_idx: np.ndarray,
+    test_idx: np.ndarray,
+    *,
+    k_genes: int,
+    input_genes: Sequence[str] | None,
+) -> _FoldData:
+    """Inputs (top-k genes of the training samples, or ``input_genes``) and targets of a fold,
+    z-scored with the training samples' statistics."""
+    train, test = frame.iloc[train_idx], frame.iloc[test_idx]
+    if input_genes:
+        genes = list(input_genes)
+    else:
+        genes = list(top_variable_genes(train.drop(columns=targets), int(k_genes)))
+    x_scaler = StandardScaler().fit(train[genes].to_numpy(np.float64))
+    y_scaler = StandardScaler().fit(train[targets].to_numpy(np.float64))
+    x_tr = x_scaler.transform(train[genes].to_numpy(np.float64)).astype(np.float32)
+    y_tr = y_scaler.transform(train[targets].to_numpy(np.float64)).astype(np.float32)
+    x_te = x_scaler.transform(test[genes].to_numpy(np.float64)).astype(np.float32)
+    y_te = test[targets].to_numpy(np.float64)
+    result = FoldResult(fold, np.asarray(train_idx), np.asarray(test_idx), genes, x_te, y_te)
+    return _FoldData(result, x_tr, y_tr, y_scaler, [str(s) for s in test.index])
+
+
+def _attention_frame(name: str, data: _FoldData, model: Any) -> pd.DataFrame:
+    """Long table of the held-out samples' attention per input gene."""
+    weights = attention_weights(model, data.result.x_test)
+    genes = data.result.genes
+    return pd.DataFrame(
+        {
+            "model": name,
+            "fold": data.result.fold,
+            "sample": np.tile(data.test_samples, len(genes)),
+            "gene": np.repeat(genes, len(data.test_samples)),
+            "weight": np.asarray(weights).T.ravel(),
+        }
+    )
+
+
+def _fit_one(
+    name: str,
+    data: _FoldData,
+    *,
+    sizes: ModelSizes,
+    cfg: TrainingConfig,
+    validation_fraction: float,
+    output_dir: Path,
+    baseline_params: dict[str, dict[str, Any]],
+    baseline_threads: int | None,
+) -> tuple[np.ndarray, Any]:
+    """Train model ``name`` on a fold; return its held-out predictions (scaled) and model."""
+    x_te = data.result.x_test
+    if name in DEEP_MODELS:
+        keras.utils.set_random_seed(int(cfg.seed))
+        model = fit(
+            functools.partial(sizes.build, name, x_te.shape[1], data.y_train.shape[1]),
+            (data.x_train, data.y_train),
+            float(validation_fraction) if validation_fraction else None,
+            output_dir=output_dir / "training" / f"{name}_fold{data.result.fold}",
+            config=cfg,
+        ).model
+        raw = np.asarray(predict(model, x_te, batch_size=4096))
+    else:
+        model = build(name, **baseline_params.get(name, {}))
+        with threadpool_limits(limits=baseline_threads):
+            model.fit(data.x_train, data.y_train)
+            raw = np.asarray(model.predict(x_te))
+    return raw.reshape(len(x_te), -1), model
+
+
+def _prediction_frame(
+    name: str, data: _FoldData, targets: list[str], y_hat: np.ndarray
+) -> pd.DataFrame:
+    """Long table of one model's held-out predictions, one row per sample and target."""
+    n = len(data.test_samples)
+    return pd.DataFrame(
+        {
+            "model": name,
+            "fold": data.result.fold,
+            "sample": np.tile(data.test_samples, len(targets)),
+            "target": np.repeat(targets, n),
+            "y_true": data.result.y_test.T.ravel(),
+            "y_pred": y_hat.T.ravel(),
+        }
+    )
 
 
 def cross_validate(
@@ -226,17 +365,14 @@ def cross_validate(
     models: Sequence[str] = DEEP_MODELS,
     baselines: Sequence[str] = BASELINE_MODELS,
     input_genes: Sequence[str] | None = None,
-    units: int = 32,
-    dense_units: Sequence[int] = (128, 64),
-    embedding_dim: int = 0,
-    dropout: float = 0.1,
+    sizes: ModelSizes | None = None,
     validation_fraction: float = 0.0,
     seed: int = 0,
     output_dir: str | os.PathLike | None = None,
     keep_models: bool = True,
     baseline_params: dict[str, dict[str, Any]] | None = None,
     baseline_threads: int | None = 1,
-    training: Any = None,
+    training: TrainingConfig | None = None,
     progress: bool = True,
     **settings: Any,
 ) -> GeneAttentionResult:
@@ -256,15 +392,15 @@ def cross_validate(
     targets
         Target gene name(s).
     k_genes, folds
-        Inputs per fold and number of folds (seed 004: 50 genes; 5 folds).
+        Inputs per fold and number of folds (seed 004: 50 genes; cross-validation).
     models, baselines
         Deep models (:data:`DEEP_MODELS`) and baselines (:data:`BASELINE_MODELS`) to run.
         The predict-the-mean baseline ``mean`` (training-fold mean of each target) is
         always run, added when not in ``baselines``: the floor every model must beat.
     input_genes
         Fixed input genes instead of the per-fold top-k (must not contain a target).
-    units, dense_units, embedding_dim, dropout
-        Model sizes (recurrent width; DNN hidden layers; gene embedding; dropout).
+    sizes
+        Architecture of the deep models (:class:`ModelSizes`; its defaults when None).
     validation_fraction
         If > 0, the last rows of each training fold validate the deep models: the weights of
         the best validation epoch are kept (:func:`gexnb.train.fit`); the held-out fold is
@@ -291,131 +427,64 @@ def cross_validate(
     Returns
     -------
     GeneAttentionResult
-    """
-    from gexnb.train import TrainingConfig
 
+    Examples
+    --------
+    >>> from gexnb.pipelines import attention_lstm
+    >>> frame = attention_lstm.load_expression("", n_samples=40, n_genes=10)
+    >>> result = attention_lstm.cross_validate(
+    ...     frame, "TG00001", k_genes=4, folds=2, models=[], baselines=["ridge"], progress=False
+    ... )
+    >>> sorted(result.fold_metrics["model"].unique())
+    ['mean', 'ridge']
+    """
     names = check_targets(frame, targets, k_genes=k_genes, folds=folds, input_genes=input_genes)
     cfg = TrainingConfig.from_mapping(
         {"verbose": 0, "checkpoint_seconds": SHORT_EPOCH_CHECKPOINT_SECONDS, **settings},
         base=training,
     )
-    baselines = list(baselines)
-    if "mean" not in baselines:
-        baselines = ["mean", *baselines]
-    unknown = [m for m in models if m not in DEEP_MODELS]
-    unknown += [b for b in baselines if b not in BASELINE_MODELS]
-    if unknown:
-        raise ParameterError(
-            f"unknown model(s) {', '.join(unknown)}; deep: {', '.join(DEEP_MODELS)}; "
-            f"baselines: {', '.join(BASELINE_MODELS)}"
-        )
-    import tempfile
-
-    import keras
-    from sklearn.preprocessing import StandardScaler
-    from threadpoolctl import threadpool_limits
-
-    from gexnb.data.splits import kfold_splits
-    from gexnb.explain import attention_weights, has_attention
-    from gexnb.models import build
-    from gexnb.train import fit, predict
-
-    hp = {
-        "units": int(units),
-        "dense_units": tuple(int(u) for u in dense_units),
-        "embedding_dim": int(embedding_dim),
-        "dropout": float(dropout),
-    }
+    names_run = (*models, *_check_models(models, baselines))
+    sizes = sizes or ModelSizes()
     root = Path(output_dir) if output_dir else Path(tempfile.mkdtemp(prefix="gexnb-cv-"))
-    sample_ids = [str(s) for s in frame.index]
-    rows, pred_rows, att_rows, fold_results = [], [], [], []
-    from tqdm.auto import tqdm
-
-    names_run = (*models, *baselines)
+    rows, pred_frames, att_frames, fold_results = [], [], [], []
     bar = tqdm(total=folds * len(names_run), desc="cross-validation", unit="model",
                disable=not progress)  # fmt: skip
     for fold, (train_idx, test_idx) in enumerate(kfold_splits(len(frame), k=folds, seed=seed)):
-        train = frame.iloc[train_idx]
-        if input_genes:
-            genes = list(input_genes)
-        else:
-            genes = list(top_variable_genes(train.drop(columns=names), int(k_genes)))
-        x_scaler = StandardScaler().fit(train[genes].to_numpy(np.float64))
-        y_scaler = StandardScaler().fit(train[names].to_numpy(np.float64))
-        x_tr = x_scaler.transform(train[genes].to_numpy(np.float64)).astype(np.float32)
-        y_tr = y_scaler.transform(train[names].to_numpy(np.float64)).astype(np.float32)
-        test = frame.iloc[test_idx]
-        x_te = x_scaler.transform(test[genes].to_numpy(np.float64)).astype(np.float32)
-        y_te = test[names].to_numpy(np.float64)
-        result = FoldResult(fold, np.asarray(train_idx), np.asarray(test_idx), genes, x_te, y_te)
+        data = _fold_data(frame, names, fold, train_idx, test_idx, k_genes=k_genes,
+                          input_genes=input_genes)  # fmt: skip
         for name in names_run:
             bar.set_postfix_str(f"fold {fold + 1}/{folds}: {name}")
             start = time.perf_counter()
-            if name in DEEP_MODELS:
-                keras.utils.set_random_seed(int(seed) + fold)
-                trained = fit(
-                    functools.partial(_build_deep, name, len(genes), len(names), hp),
-                    (x_tr, y_tr),
-                    float(validation_fraction) if validation_fraction else None,
-                    output_dir=root / "training" / f"{name}_fold{fold}",
-                    config=cfg.replace(seed=int(seed) + fold),
-                ).model
-                raw = np.asarray(predict(trained, x_te, batch_size=4096)).reshape(len(x_te), -1)
-                if keep_models:
-                    result.models[name] = trained
-                if has_attention(trained):
-                    weights = attention_weights(trained, x_te)
-                    for gene_pos, gene in enumerate(genes):
-                        att_rows.append(
-                            pd.DataFrame(
-                                {
-                                    "model": name,
-                                    "fold": fold,
-                                    "sample": [sample_ids[i] for i in test_idx],
-                                    "gene": gene,
-                                    "weight": weights[:, gene_pos],
-                                }
-                            )
-                        )
-            else:
-                baseline = build(name, **(baseline_params or {}).get(name, {}))
-                with threadpool_limits(limits=baseline_threads):
-                    baseline.fit(x_tr, y_tr)
-                    raw = np.asarray(baseline.predict(x_te)).reshape(len(x_te), -1)
+            raw, model = _fit_one(
+                name, data, sizes=sizes, cfg=cfg.replace(seed=int(seed) + fold),
+                validation_fraction=validation_fraction, output_dir=root,
+                baseline_params=baseline_params or {}, baseline_threads=baseline_threads,
+            )  # fmt: skip
             seconds = time.perf_counter() - start
             bar.update()
-            y_hat = y_scaler.inverse_transform(raw.astype(np.float64))
-            result.predictions[name] = y_hat
-            rows.append(
-                {"model": name, "fold": fold, **_report(y_te, y_hat), "fit_seconds": seconds}
-            )
-            for j, target in enumerate(names):
-                pred_rows.append(
-                    pd.DataFrame(
-                        {
-                            "model": name,
-                            "fold": fold,
-                            "sample": [sample_ids[i] for i in test_idx],
-                            "target": target,
-                            "y_true": y_te[:, j],
-                            "y_pred": y_hat[:, j],
-                        }
-                    )
-                )
-        fold_results.append(result)
+            if name in DEEP_MODELS and keep_models:
+                data.result.models[name] = model
+            if name in DEEP_MODELS and has_attention(model):
+                att_frames.append(_attention_frame(name, data, model))
+            y_hat = data.y_scaler.inverse_transform(raw.astype(np.float64))
+            data.result.predictions[name] = y_hat
+            report = _report(data.result.y_test, y_hat)
+            rows.append({"model": name, "fold": fold, **report, "fit_seconds": seconds})
+            pred_frames.append(_prediction_frame(name, data, names, y_hat))
+        fold_results.append(data.result)
     bar.close()
     attention = (
-        pd.concat(att_rows, ignore_index=True)
-        if att_rows
+        pd.concat(att_frames, ignore_index=True)
+        if att_frames
         else pd.DataFrame(columns=["model", "fold", "sample", "gene", "weight"])
     )
     return GeneAttentionResult(
         targets=names,
         fold_metrics=pd.DataFrame(rows),
-        predictions=pd.concat(pred_rows, ignore_index=True),
+        predictions=pd.concat(pred_frames, ignore_index=True),
         attention=attention,
         folds=fold_results,
-        sample_ids=sample_ids,
+        sample_ids=[str(s) for s in frame.index],
     )
 
 
@@ -491,10 +560,6 @@ def write_outputs(
     ``cv_summary.tsv``, ``predictions.parquet``, ``attention_by_gene.tsv``,
     ``cv_boxplots.png``, ``attention_vs_correlation.png``.
     """
-    from gexnb.io import ensure_output_dir, write_metrics, write_table_atomic
-    from gexnb.plot.attention import attention_vs_correlation, cv_boxplots
-    from gexnb.plot.common import save_figure
-
     out = ensure_output_dir(output_dir)
     paths = {
         "metrics": write_metrics(out, cv_metrics(result.fold_metrics)),
@@ -502,8 +567,6 @@ def write_outputs(
         "summary": write_table_atomic(out / "cv_summary.tsv", summary_table(result.fold_metrics)),
         "predictions": write_table_atomic(out / "predictions.parquet", result.predictions),
     }
-    import matplotlib.pyplot as plt
-
     fig = cv_boxplots(result.fold_metrics)
     paths["boxplots"] = save_figure(fig, out / "cv_boxplots.png")
     plt.close(fig)

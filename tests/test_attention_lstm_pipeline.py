@@ -1,4 +1,4 @@
-"""gexnb.pipelines.gene_attention: parameter checks, leakage-free folds, CV tables, outputs."""
+"""gexnb.pipelines.attention_lstm: parameter checks, leakage-free folds, CV tables, outputs."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from gexnb.errors import InputError, ParameterError
 from gexnb.io import read_metrics
-from gexnb.pipelines import gene_attention as ga
+from gexnb.pipelines import attention_lstm as ga
 
 
 @pytest.fixture(scope="module")
@@ -106,9 +106,7 @@ def test_cross_validation_end_to_end(tmp_path):
         models=["dnn", "attention_gru"],
         baselines=["linear", "ridge"],
         epochs=2,
-        units=4,
-        dense_units=(8,),
-        embedding_dim=2,
+        sizes=ga.ModelSizes(units=4, hidden=(8,), embedding_dim=2),
         output_dir=tmp_path,
     )
     fm = result.fold_metrics
@@ -116,7 +114,16 @@ def test_cross_validation_end_to_end(tmp_path):
     assert (fm.loc[fm["model"] == "ridge", "r2"] > 0.1).all()
     # The predict-the-mean baseline is the training-fold mean: R^2 at most about 0.
     assert (fm.loc[fm["model"] == "mean", "r2"] < 0.05).all()
-    np.testing.assert_allclose(fm["rmse"] ** 2, fm["mse"], rtol=0.2)  # per-target averaged
+    np.testing.assert_allclose(fm["rmse"] ** 2, fm["mse"], rtol=1e-12)  # one target: exact
+    # every fold metric is the one of the saved predictions, computed by hand
+    for (model, fold), rows in result.predictions.groupby(["model", "fold"]):
+        err = rows["y_pred"].to_numpy() - rows["y_true"].to_numpy()
+        row = fm[(fm["model"] == model) & (fm["fold"] == fold)].iloc[0]
+        assert row["mae"] == pytest.approx(np.abs(err).mean(), rel=1e-12)
+        assert row["mse"] == pytest.approx((err**2).mean(), rel=1e-12)
+        held_out = [frame.index[i] for i in result.folds[fold].test_idx]
+        assert rows["sample"].tolist() == held_out
+        np.testing.assert_array_equal(rows["y_true"], frame.loc[held_out, "TG00001"])
     att = result.attention
     assert set(att["model"]) == {"attention_gru"}
     sums = att.groupby(["fold", "sample"])["weight"].sum()
