@@ -1,0 +1,521 @@
+"""Sequence files: DREAM Challenge 2022 ``sequence<TAB>expression`` files read, validated and
+encoded with a vectorised byte-level reader (numpy over blocks of complete lines; no Python
+loop per base or per line on the :func:`read_encoded` path). The names are re-exported by
+:mod:`gexnb.data.sequences`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import os
+import re
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import pandas as pd
+
+from gexnb.data.sequences import (
+    _BLOCK_BYTES,
+    _CR,
+    _LETTERS,
+    _NL,
+    _TAB,
+    DEFAULT_LENGTH,
+    _BadBase,
+    _check_encode_options,
+    _encode_spans,
+    _gather_spans,
+    _TooLong,
+)
+from gexnb.errors import InputError, ParameterError
+
+__all__ = ["read_sequences", "iter_sequence_chunks", "read_encoded"]
+
+# --------------------------------------------------------------------------------------------
+# file reading
+# --------------------------------------------------------------------------------------------
+
+
+def _open_binary(path: Path) -> IO[bytes]:
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 - returned to the caller, closed there
+    except FileNotFoundError:
+        raise InputError("file not found", path=str(path)) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, not a sequence file", path=str(path)) from None
+    magic = handle.peek(2)[:2] if hasattr(handle, "peek") else b""
+    if magic == b"\x1f\x8b":
+        return gzip.GzipFile(fileobj=handle, mode="rb")  # type: ignore[return-value]
+    return handle
+
+
+#: What a damaged gzip stream raises while it is read.
+_GZIP_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error)
+
+
+@contextlib.contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    """Turn a damaged gzip stream into an InputError naming the file."""
+    try:
+        yield
+    except _GZIP_ERRORS as exc:
+        raise InputError(
+            f"truncated or corrupt gzip file ({type(exc).__name__}: {exc})", path=str(path)
+        ) from None
+
+
+def _preview(text: str | bytes, limit: int = 40) -> str:
+    """A short, escaped quote of user content for an error message."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    shown = repr(text[:limit])
+    return shown + ("..." if len(text) > limit else "")
+
+
+_SEQUENCE_FIELD = re.compile(rb"^[ACGTNacgtn]+$")
+
+
+def _iter_line_blocks(
+    handle: IO[bytes],
+    *,
+    max_lines: int | None,
+    block_bytes: int = _BLOCK_BYTES,
+    first_line: int = 1,
+) -> Iterator[tuple[int, bytes]]:
+    """Yield ``(first_line_number, block)``; a block holds complete lines (1-based numbers)."""
+    line_no = first_line
+    carry = b""
+    eof = False
+    while not eof or carry:
+        if not eof and (max_lines is None or carry.count(b"\n") < max_lines):
+            data = handle.read(block_bytes)
+            if not data:
+                eof = True
+            block = carry + data
+        else:
+            block = carry
+        if not block:
+            break
+        if max_lines is None:
+            last = block.rfind(b"\n")
+            newlines = np.array([last] if last >= 0 else [], dtype=np.int64)
+        else:
+            newlines = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == _NL)
+        if max_lines is not None and len(newlines) >= max_lines:
+            cut = int(newlines[max_lines - 1]) + 1
+        elif len(newlines) and not eof:
+            cut = int(newlines[-1]) + 1
+        elif eof:
+            cut = len(block)
+        else:  # no newline yet: read more
+            carry = block
+            continue
+        out, carry = block[:cut], block[cut:]
+        yield line_no, out
+        line_no += out.count(b"\n")
+        if eof and not carry:
+            break
+
+
+class _Parsed:
+    """Field boundaries of the non-blank lines of one block."""
+
+    __slots__ = ("buf", "line_numbers", "starts", "ends")
+
+    def __init__(
+        self, buf: np.ndarray, line_numbers: np.ndarray, starts: np.ndarray, ends: np.ndarray
+    ):
+        self.buf = buf
+        self.line_numbers = line_numbers  # (n,) 1-based
+        self.starts = starts  # (n, n_fields)
+        self.ends = ends  # (n, n_fields)
+
+    def __len__(self) -> int:
+        return len(self.line_numbers)
+
+    def head(self, n: int) -> _Parsed:
+        """The first ``n`` lines."""
+        return _Parsed(self.buf, self.line_numbers[:n], self.starts[:n], self.ends[:n])
+
+    def field_strings(self, k: int) -> np.ndarray:
+        """Field ``k`` of every line as a numpy bytes array (``S<width>``)."""
+        starts, ends = self.starts[:, k], self.ends[:, k]
+        widths = ends - starts
+        width = max(int(widths.max()) if len(widths) else 1, 1)
+        index = _gather_spans(self.buf, starts, width)
+        grid = np.take(self.buf, index, mode="clip")
+        grid[index >= ends[:, None]] = 0
+        return grid.view(f"S{width}").ravel()
+
+
+def _parse_block(block: bytes, first_line: int, n_fields: int, path: str) -> _Parsed:
+    """Split a block of complete lines into fields; ragged lines raise InputError."""
+    buf = np.frombuffer(block, dtype=np.uint8)
+    newlines = np.flatnonzero(buf == _NL)
+    ends = newlines if (len(buf) and buf[-1] == _NL) else np.append(newlines, len(buf))
+    starts = np.concatenate(([0], newlines[: len(ends) - 1] + 1)).astype(np.int64)
+    ends = ends.astype(np.int64)
+    line_numbers = first_line + np.arange(len(ends), dtype=np.int64)
+    # strip a carriage return (Windows line ends)
+    has_cr = ends > starts
+    has_cr[has_cr] = buf[ends[has_cr] - 1] == _CR
+    ends = ends - has_cr
+    # drop blank lines
+    keep = ends > starts
+    if not keep.all():
+        starts, ends, line_numbers = starts[keep], ends[keep], line_numbers[keep]
+    tabs = np.flatnonzero(buf == _TAB)
+    line_of_tab = np.searchsorted(starts, tabs, side="right") - 1
+    counts = np.bincount(line_of_tab, minlength=len(starts))
+    bad = np.flatnonzero(counts != n_fields - 1)
+    if bad.size:
+        i = int(bad[0])
+        raise InputError(
+            f"expected {n_fields} tab-separated fields, found {int(counts[i]) + 1}",
+            path=path,
+            line=int(line_numbers[i]),
+        )
+    tabs = tabs.reshape(len(starts), n_fields - 1)
+    field_starts = np.empty((len(starts), n_fields), dtype=np.int64)
+    field_ends = np.empty((len(starts), n_fields), dtype=np.int64)
+    field_starts[:, 0] = starts
+    field_starts[:, 1:] = tabs + 1
+    field_ends[:, :-1] = tabs
+    field_ends[:, -1] = ends
+    return _Parsed(buf, line_numbers, field_starts, field_ends)
+
+
+class _Layout:
+    """Header and column positions of a sequence file."""
+
+    def __init__(self, path: Path, *, require_expression: bool):
+        self.path = path
+        with _open_binary(path) as handle, _reading(path):
+            first, line_no = b"", 0
+            for raw in handle:
+                line_no += 1
+                first = raw.rstrip(b"\r\n")
+                if first.strip():
+                    break
+        if not first.strip():
+            raise InputError("empty file: no sequence lines", path=str(path))
+        if b"\x00" in first:
+            raise InputError(
+                f"binary content, not a text sequence file (starts {_preview(first)})",
+                path=str(path),
+                line=line_no,
+            )
+        if b"\r" in first:
+            raise InputError(
+                "CR-only line ends (classic Mac text): convert them, e.g. "
+                f"tr '\\r' '\\n' < {path.name} > fixed.txt",
+                path=str(path),
+                line=line_no,
+            )
+        self.first_line_number = line_no
+        fields = first.decode("utf-8", errors="replace").split("\t")
+        self.n_fields = len(fields)
+        lowered = [f.strip().lower() for f in fields]
+        # A header is a line whose sequence field is not a sequence; any other first line is
+        # data, checked like every other line (its expression may well be bad: an error).
+        self.header = "sequence" in lowered or not _SEQUENCE_FIELD.match(
+            first.split(b"\t")[0].strip()
+        )
+        if self.header and len(fields) == 2 and "sequence" not in lowered:
+            # a two-column file with its own header names: (sequence, expression) by position
+            lowered = ["sequence", "expression"]
+        if self.header:
+            if "sequence" not in lowered:
+                raise InputError(
+                    f"first line {_preview(first)} is neither a header naming a 'sequence' "
+                    "column nor a sequence line",
+                    path=str(path),
+                    line=line_no,
+                )
+            self.columns = [f.strip() for f in fields]
+            self.seq_col = lowered.index("sequence")
+            self.expr_col = lowered.index("expression") if "expression" in lowered else None
+            if self.expr_col is None and require_expression:
+                raise InputError(
+                    f"header {_preview(first)} has no 'expression' column",
+                    path=str(path),
+                    line=line_no,
+                )
+        else:
+            if len(fields) == 1 and require_expression:
+                raise InputError(
+                    "expected 2 tab-separated fields (sequence, expression), found 1",
+                    path=str(path),
+                    line=line_no,
+                )
+            if len(fields) > 2:
+                raise InputError(
+                    f"expected 2 tab-separated fields (sequence, expression), found {len(fields)}"
+                    " (files with more columns need a header naming 'sequence' and 'expression')",
+                    path=str(path),
+                    line=line_no,
+                )
+            self.columns = ["sequence", "expression"][: len(fields)]
+            self.seq_col = 0
+            self.expr_col = 1 if len(fields) == 2 else None
+
+    def blocks(
+        self, *, max_lines: int | None, block_bytes: int = _BLOCK_BYTES
+    ) -> Iterator[_Parsed]:
+        with _open_binary(self.path) as handle, _reading(self.path):
+            first_data_line = self.first_line_number + (1 if self.header else 0)
+            for _ in range(first_data_line - 1):  # blank lines before the header, the header
+                handle.readline()
+            for first_line, block in _iter_line_blocks(
+                handle, max_lines=max_lines, block_bytes=block_bytes, first_line=first_data_line
+            ):
+                parsed = _parse_block(block, first_line, self.n_fields, str(self.path))
+                if len(parsed):
+                    yield parsed
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _parse_expression(parsed: _Parsed, col: int, path: str) -> np.ndarray:
+    raw = parsed.field_strings(col)
+    try:
+        values = raw.astype(np.float64)
+    except ValueError:
+        values = None
+    if values is None or not np.isfinite(values).all():
+        for i, item in enumerate(raw.tolist()):
+            text = item.decode("utf-8", errors="replace").strip()
+            try:
+                value = float(text)
+            except ValueError:
+                problem = "empty expression" if not text else f"non-numeric expression {text!r}"
+                raise InputError(problem, path=path, line=int(parsed.line_numbers[i])) from None
+            if not np.isfinite(value):
+                raise InputError(
+                    f"expression is {text!r}; expected a finite number",
+                    path=path,
+                    line=int(parsed.line_numbers[i]),
+                )
+    return values
+
+
+def _check_empty_sequences(parsed: _Parsed, col: int, path: str) -> None:
+    empty = np.flatnonzero(parsed.ends[:, col] == parsed.starts[:, col])
+    if empty.size:
+        raise InputError("empty sequence", path=path, line=int(parsed.line_numbers[empty[0]]))
+
+
+def _encode_parsed(
+    parsed: _Parsed, col: int, path: str, *, length: int, too_long: str, pad: str = "left"
+) -> np.ndarray:
+    _check_empty_sequences(parsed, col, path)
+    try:
+        return _encode_spans(
+            parsed.buf,
+            parsed.starts[:, col],
+            parsed.ends[:, col],
+            length=length,
+            pad=pad,
+            too_long=too_long,
+        )
+    except _BadBase as err:
+        raise InputError(
+            f"invalid character {err.char!r} in the sequence at column {err.column + 1} "
+            "(allowed: A, C, G, T, N in any case)",
+            path=path,
+            line=int(parsed.line_numbers[err.row]),
+        ) from None
+    except _TooLong as err:
+        raise InputError(
+            f"sequence of {err.size} bases is longer than length={length} "
+            "(use too_long='trim' or a larger length)",
+            path=path,
+            line=int(parsed.line_numbers[err.row]),
+        ) from None
+
+
+def _frame_from_parsed(parsed: _Parsed, layout: _Layout) -> pd.DataFrame:
+    path = str(layout.path)
+    col = layout.seq_col
+    lengths = parsed.ends[:, col] - parsed.starts[:, col]
+    width = max(int(lengths.max()), 1)
+    # validates (empty sequence, alphabet with line and column) and gives the upper-case text
+    codes = _encode_parsed(parsed, col, path, length=width, too_long="error", pad="right")
+    text = _LETTERS[codes].tobytes().decode("ascii")
+    data: dict[str, Any] = {
+        "sequence": [text[i * width : i * width + n] for i, n in enumerate(lengths.tolist())]
+    }
+    if layout.expr_col is not None:
+        data["expression"] = _parse_expression(parsed, layout.expr_col, path)
+    else:
+        data["expression"] = np.full(len(parsed), np.nan)
+    for k, name in enumerate(layout.columns):
+        if k in (layout.seq_col, layout.expr_col):
+            continue
+        values = pd.Series(parsed.field_strings(k)).str.decode("utf-8")
+        try:
+            data[name] = pd.to_numeric(values)
+        except (ValueError, TypeError):
+            data[name] = values.astype(object)
+    return pd.DataFrame(data)
+
+
+def iter_sequence_chunks(
+    path: str | os.PathLike[str],
+    *,
+    chunk_size: int = 1_000_000,
+    require_expression: bool = True,
+) -> Iterator[tuple[int, pd.DataFrame]]:
+    """Read a sequence file in chunks of at most ``chunk_size`` rows.
+
+    Same format and validation as :func:`read_sequences`.
+
+    Parameters
+    ----------
+    path
+        DREAM-style file (``sequence<TAB>expression``, with or without header, ``.gz`` too).
+    chunk_size
+        Maximum number of lines per chunk.
+    require_expression
+        If False, a file with only a sequence column is accepted (expression is NaN).
+
+    Yields
+    ------
+    tuple of (int, pandas.DataFrame)
+        1-based line number of the chunk's first data line and the chunk's rows.
+    """
+    if int(chunk_size) < 1:
+        raise ParameterError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+    layout = _Layout(Path(path), require_expression=require_expression)
+    for parsed in layout.blocks(max_lines=int(chunk_size)):
+        yield int(parsed.line_numbers[0]), _frame_from_parsed(parsed, layout)
+
+
+def read_sequences(
+    path: str | os.PathLike[str], *, require_expression: bool = True
+) -> pd.DataFrame:
+    """Read a DREAM Challenge 2022 sequence file into a DataFrame.
+
+    Accepted formats (Rafi et al. 2024, challenge data): ``sequence<TAB>expression`` lines with
+    no header; the same with a header line (detected when the first line's second field is not
+    a number, or a field is named ``sequence``); a TSV whose header names ``sequence`` and
+    ``expression`` among other columns (the extra columns are kept, converted to numbers when
+    they all parse). Gzip-compressed files are detected from their content. Blank lines are
+    skipped; Windows line ends are accepted. Sequences are returned in upper case.
+
+    Parameters
+    ----------
+    path
+        The file.
+    require_expression
+        If False, a file with only a sequence column is accepted (expression is NaN).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``sequence`` (str), ``expression`` (float64), then any extra columns.
+
+    Raises
+    ------
+    InputError
+        Empty file; a line with the wrong number of fields; an invalid base (file, line, column
+        and character named); an empty sequence; an empty, non-numeric, NaN or infinite
+        expression (file and line named).
+    """
+    layout = _Layout(Path(path), require_expression=require_expression)
+    frames = [_frame_from_parsed(p, layout) for p in layout.blocks(max_lines=None)]
+    if not frames:
+        raise InputError("no data lines after the header", path=str(path))
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
+def _count_lines(path: Path) -> int:
+    count, last = 0, b"\n"
+    with _open_binary(path) as handle, _reading(path):
+        while data := handle.read(_BLOCK_BYTES):
+            count += data.count(b"\n")
+            last = data[-1:]
+    return count + (last != b"\n")
+
+
+def read_encoded(
+    path: str | os.PathLike[str],
+    *,
+    length: int = DEFAULT_LENGTH,
+    too_long: str = "error",
+    block_bytes: int = _BLOCK_BYTES,
+    max_rows: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Read and encode a sequence file in streaming blocks: uint8 codes and float64 targets.
+
+    Made for the full DREAM 2022 training file (6,739,258 lines): the lines are counted
+    first, the ``(n, length)`` uint8 output is preallocated, and blocks of about
+    ``block_bytes`` are parsed and encoded with numpy only (no Python string per line), so
+    memory is the output (about ``length`` bytes per sequence) plus a constant per block.
+    Same format and validation as :func:`read_sequences`; padding and trimming as
+    :func:`encode_sequences` with ``pad="left"``.
+
+    Parameters
+    ----------
+    path
+        DREAM-style file (``.gz`` too).
+    length
+        Positions per row (142 in the seed).
+    too_long
+        ``"error"`` or ``"trim"`` (keep the last ``length`` bases).
+    block_bytes
+        Bytes read per block.
+    max_rows
+        Read only the first ``max_rows`` data lines (``None``: all).
+
+    Returns
+    -------
+    codes : numpy.ndarray
+        uint8 ``(n, length)``.
+    expression : numpy.ndarray
+        float64 ``(n,)``, as :func:`read_sequences` reads it.
+    """
+    _check_encode_options(length, "left", too_long)
+    if isinstance(block_bytes, bool) or not isinstance(block_bytes, (int, np.integer)):
+        raise ParameterError(f"block_bytes must be a positive integer, got {block_bytes!r}")
+    if block_bytes < 1:
+        raise ParameterError(f"block_bytes must be a positive integer, got {block_bytes!r}")
+    path = Path(path)
+    layout = _Layout(path, require_expression=True)
+    if max_rows is not None and (
+        isinstance(max_rows, bool) or not isinstance(max_rows, (int, np.integer)) or max_rows < 1
+    ):
+        raise ParameterError(f"max_rows must be a positive integer or None, got {max_rows!r}")
+    capacity = _count_lines(path)
+    if max_rows is not None:
+        capacity = min(capacity, int(max_rows))
+    codes = np.empty((capacity, int(length)), dtype=np.uint8)
+    expression = np.empty(capacity, dtype=np.float64)
+    n = 0
+    lines_per_block = None if max_rows is None else min(int(max_rows), 1 << 16)
+    for parsed in layout.blocks(max_lines=lines_per_block, block_bytes=int(block_bytes)):
+        if n == capacity:
+            break
+        parsed = parsed.head(capacity - n)
+        rows = len(parsed)
+        codes[n : n + rows] = _encode_parsed(
+            parsed, layout.seq_col, str(path), length=int(length), too_long=too_long
+        )
+        expression[n : n + rows] = _parse_expression(parsed, layout.expr_col, str(path))
+        n += rows
+    if n == 0:
+        raise InputError("no data lines after the header", path=str(path))
+    if n < capacity:  # header or blank lines: shrink in place (no copy of the codes)
+        codes.resize((n, int(length)), refcheck=False)
+        expression.resize(n, refcheck=False)
+    return codes, expression

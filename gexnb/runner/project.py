@@ -1,0 +1,332 @@
+"""A gexnb project's notebooks, their parameters cells and parameter profiles: what a run
+may set, and the values it sets."""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gexnb.errors import InputError, ParameterError
+from gexnb.io import ensure_output_dir
+from gexnb.rundir import (
+    find_project_dir,
+)
+
+#: Profiles every notebook ships (``quick``: synthetic CPU minutes; ``real``: data under
+#: ``${GEXNB_DATA}``; ``paper``: the seeds' full-scale settings).
+PROFILES = ("quick", "real", "paper")
+#: Name of the Jupyter kernel that ``make install`` registers.
+DEFAULT_KERNEL = "gexnb"
+
+_NOTEBOOK_PATTERN = re.compile(r"^\d\d_.+\.ipynb$")
+_ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+@dataclass(frozen=True)
+class NotebookParameter:
+    """One line ``name: type = value  # comment`` of a notebook's parameters cell."""
+
+    name: str
+    type: str | None
+    default: Any
+    comment: str = ""
+
+
+# --------------------------------------------------------------------------- project layout
+
+
+def list_notebooks(project_dir: str | os.PathLike) -> list[Path]:
+    """Sorted paths of ``notebooks/NN_*.ipynb`` in ``project_dir``."""
+    folder = Path(project_dir) / "notebooks"
+    return sorted(p for p in folder.glob("*.ipynb") if _NOTEBOOK_PATTERN.match(p.name))
+
+
+def resolve_notebook(name: str | os.PathLike, project_dir: str | os.PathLike) -> Path:
+    """Find a notebook by path, stem (``01_data_prep``) or number prefix (``01``).
+
+    Raises
+    ------
+    InputError
+        If nothing or more than one notebook matches.
+    """
+    text = str(name)
+    path = Path(text)
+    if path.suffix == ".ipynb" and path.is_file():
+        return path.resolve()
+    notebooks = list_notebooks(project_dir)
+    stem = path.stem if path.suffix == ".ipynb" else text
+    matches = [p for p in notebooks if p.stem == stem]
+    if not matches:
+        matches = [p for p in notebooks if p.stem.startswith(stem + "_") or p.stem[:2] == stem]
+    if len(matches) != 1:
+        names = ", ".join(p.stem for p in notebooks) or "none"
+        problem = "matches several notebooks" if matches else "is not a notebook"
+        raise InputError(f"{text!r} {problem}; notebooks: {names}", path=str(project_dir))
+    return matches[0]
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+def notebook_parameters(notebook: str | os.PathLike) -> dict[str, NotebookParameter]:
+    """Parameters declared in the cell tagged ``parameters`` of ``notebook``.
+
+    Read with papermill's own parser (its Python translator's ``inspect``, which
+    ``papermill.inspect_notebook`` uses: names, annotated types and the ``# comment`` of each
+    line), without needing a kernel name in the notebook; each default must be a Python
+    literal (``ast.literal_eval``).
+
+    Returns
+    -------
+    dict
+        Parameter name -> :class:`NotebookParameter`, in the order of the cell.
+
+    Raises
+    ------
+    InputError
+        If the file is not a notebook or has no cell tagged ``parameters``.
+    ParameterError
+        If the cell is not valid Python or a default is not a literal.
+    """
+    import nbformat
+    from papermill.translators import PythonTranslator
+
+    path = Path(notebook)
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read notebook ({exc})", path=str(path)) from exc
+    cells = [
+        c
+        for c in nb.cells
+        if c.cell_type == "code" and "parameters" in c.get("metadata", {}).get("tags", [])
+    ]
+    if not cells:
+        raise InputError("no code cell tagged 'parameters'", path=str(path))
+    try:
+        ast.parse(cells[0].source)
+    except SyntaxError as exc:
+        raise ParameterError(f"{path}: parameters cell line {exc.lineno}: {exc.msg}") from exc
+    found: dict[str, NotebookParameter] = {}
+    for info in PythonTranslator.inspect(cells[0]):
+        try:
+            default = ast.literal_eval(info.default)
+        except (ValueError, SyntaxError) as exc:
+            raise ParameterError(
+                f"{path}: default of parameter {info.name!r} is not a literal: {info.default}"
+            ) from exc
+        kind = info.inferred_type_name
+        found[info.name] = NotebookParameter(
+            info.name, None if kind in (None, "None") else kind, default, info.help or ""
+        )
+    return found
+
+
+def list_profiles(project_dir: str | os.PathLike, notebook: str) -> list[str]:
+    """Profiles available for ``notebook`` (stem): the YAML files in ``parameters/<stem>/``."""
+    folder = Path(project_dir) / "parameters" / notebook
+    return sorted(p.stem for p in folder.glob("*.yaml"))
+
+
+def data_dir(project_dir: str | os.PathLike) -> Path:
+    """``$GEXNB_DATA`` if set, else ``<project>/../shared/data``, as an absolute path."""
+    value = os.environ.get("GEXNB_DATA")
+    if value:
+        return Path(value).expanduser().resolve()
+    return (Path(project_dir).resolve().parent / "shared" / "data").resolve()
+
+
+def expand_env(value: Any, env: Mapping[str, str]) -> Any:
+    """Replace ``${NAME}`` in every string of ``value`` (nested lists/dicts too) by ``env[NAME]``.
+
+    Raises
+    ------
+    ParameterError
+        If a referenced variable is not defined.
+    """
+    if isinstance(value, str):
+
+        def substitute(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in env:
+                raise ParameterError(f"environment variable {name} is not set (in {value!r})")
+            return env[name]
+
+        return _ENV_PATTERN.sub(substitute, value)
+    if isinstance(value, list):
+        return [expand_env(v, env) for v in value]
+    if isinstance(value, dict):
+        return {k: expand_env(v, env) for k, v in value.items()}
+    return value
+
+
+def load_profile(
+    project_dir: str | os.PathLike,
+    notebook: str,
+    profile: str,
+    *,
+    env: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Read ``parameters/<notebook>/<profile>.yaml`` and expand environment variables.
+
+    Parameters
+    ----------
+    project_dir
+        Project folder.
+    notebook
+        Notebook stem (``01_data_prep``).
+    profile
+        Profile name (``quick``, ``real``, ``paper``).
+    env
+        Variables for ``${NAME}`` expansion; default: ``os.environ`` plus ``GEXNB_DATA``
+        (see :func:`data_dir`).
+
+    Raises
+    ------
+    ParameterError
+        If the file is missing, is not valid YAML or is not a top-level mapping.
+    """
+    path = Path(project_dir) / "parameters" / notebook / f"{profile}.yaml"
+    if not path.is_file():
+        known = ", ".join(list_profiles(project_dir, notebook)) or "none"
+        raise ParameterError(f"{path}: no profile {profile!r} for {notebook} (profiles: {known})")
+    try:
+        content = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ParameterError(f"{path}: not valid YAML ({exc})") from exc
+    if content is None:
+        content = {}
+    if not isinstance(content, dict):
+        raise ParameterError(
+            f"{path}: a profile must be a mapping of parameter names to values, "
+            f"got {type(content).__name__}"
+        )
+    if env is None:
+        env = {**os.environ, "GEXNB_DATA": str(data_dir(project_dir))}
+    return {str(k): expand_env(v, env) for k, v in content.items()}
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Split ``key=value`` (a ``-p`` option); the value is parsed as YAML (``3``, ``0.5``,
+    ``true``, ``[1, 2]``; anything else stays a string).
+
+    Raises
+    ------
+    ParameterError
+        If there is no ``=`` or the key is empty.
+    """
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ParameterError(f"parameter override {text!r} does not read key=value")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return key, value
+
+
+def _number_from_text(value: Any, kind: type) -> Any:
+    """``"1e-3"`` -> 0.001 (YAML 1.1 reads exponents without a dot as strings)."""
+    if isinstance(value, str):
+        try:
+            return kind(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _check_type(param: NotebookParameter, value: Any) -> Any:
+    """Return ``value`` converted to the declared type where lossless; raise if it cannot be."""
+    declared = (param.type or "").replace(" ", "")
+    if not declared or value is None and ("None" in declared or "Optional" in declared):
+        return value
+    base = declared.split("[", 1)[0].split("|", 1)[0]
+    ok = True
+    if base == "str":
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)
+        ok = isinstance(value, str)
+    elif base == "int":
+        value = _number_from_text(value, int)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif base == "float":
+        value = _number_from_text(value, float)
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        ok = isinstance(value, float)
+    elif base == "bool":
+        ok = isinstance(value, bool)
+    elif base in ("list", "tuple"):
+        if isinstance(value, tuple):
+            value = list(value)
+        ok = isinstance(value, list)
+    elif base == "dict":
+        ok = isinstance(value, dict)
+    if not ok:
+        raise ParameterError(
+            f"parameter {param.name!r} expects {param.type}, got {value!r} ({type(value).__name__})"
+        )
+    return value
+
+
+def resolve_parameters(
+    notebook: str | os.PathLike,
+    *,
+    profile: str = "quick",
+    overrides: Mapping[str, Any] | None = None,
+    output_dir: str | os.PathLike | None = None,
+    project_dir: str | os.PathLike | None = None,
+    ignore_unknown_overrides: bool = False,
+) -> tuple[Path, dict[str, Any], Path]:
+    """Merge the profile and the overrides into the parameters of one run.
+
+    Returns
+    -------
+    tuple
+        ``(notebook path, parameters, output folder)``; ``parameters["output_dir"]`` is the
+        absolute output folder.
+
+    Raises
+    ------
+    ParameterError
+        On an unknown name (the message lists the valid ones) or a value of the wrong type.
+    InputError
+        If the notebook is not found or the output folder is not writable.
+    """
+    project = find_project_dir(project_dir)
+    path = resolve_notebook(notebook, project)
+    stem = path.stem
+    declared = notebook_parameters(path)
+    valid = ", ".join(declared)
+    values = load_profile(project, stem, profile)
+    unknown = [k for k in values if k not in declared]
+    if unknown:
+        raise ParameterError(
+            f"parameters/{stem}/{profile}.yaml: unknown parameter(s) {', '.join(unknown)} "
+            f"for {stem}; valid names: {valid}"
+        )
+    for key, value in (overrides or {}).items():
+        if key not in declared:
+            if ignore_unknown_overrides:
+                continue
+            raise ParameterError(f"unknown parameter {key!r} for {stem}; valid names: {valid}")
+        values[key] = value
+    values = {k: _check_type(declared[k], v) for k, v in values.items()}
+    if output_dir is None:
+        out = project / "runs" / profile / stem
+    else:
+        out = Path(output_dir).expanduser().resolve()
+    out = ensure_output_dir(out)
+    if "output_dir" in declared:
+        values["output_dir"] = str(out)
+    return path, values, out

@@ -1,0 +1,229 @@
+"""Run every notebook of a profile and gather their ``metrics.json`` into one summary table."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from gexnb.errors import GexnbError, InputError, ParameterError
+from gexnb.io import read_metrics, write_table_atomic
+from gexnb.rundir import (
+    find_project_dir,
+    read_manifest,
+)
+from gexnb.runner.execute import (
+    RunInterrupted,
+    RunResult,
+    run_notebook,
+)
+from gexnb.runner.project import list_notebooks, notebook_parameters, resolve_notebook
+
+SUMMARY_COLUMNS = ["notebook", "model", "split", "metric", "value", "status", "run_started"]
+
+
+def run_all(
+    *,
+    profile: str = "quick",
+    overrides: Mapping[str, Any] | None = None,
+    project_dir: str | os.PathLike | None = None,
+    notebooks: Sequence[str] | None = None,
+    kernel: str | None = None,
+    progress_bar: bool | None = None,
+    runs_dir: str | os.PathLike | None = None,
+    log: Any = None,
+) -> list[RunResult]:
+    """Run every notebook (or ``notebooks``) with ``profile``; a failure does not stop the rest.
+
+    Each override applies to the notebooks that declare it; a name no notebook declares is
+    refused. Results go to ``<runs_dir>/<stem>/`` (default ``<project>/runs/<profile>``) and the
+    metrics are gathered in ``<runs_dir>/summary.csv`` (see :func:`write_summary`).
+
+    Returns
+    -------
+    list of RunResult
+        One per notebook; ``result.error`` holds the failure of a notebook that failed.
+    """
+    project = find_project_dir(project_dir)
+    paths = (
+        [resolve_notebook(n, project) for n in notebooks] if notebooks else list_notebooks(project)
+    )
+    if not paths:
+        raise InputError("no notebooks (notebooks/NN_*.ipynb) found", path=str(project))
+    overrides = dict(overrides or {})
+    declared = {p.stem: notebook_parameters(p) for p in paths}
+    for key in overrides:
+        if not any(key in params for params in declared.values()):
+            valid = sorted({name for params in declared.values() for name in params})
+            raise ParameterError(
+                f"unknown parameter {key!r}: no notebook declares it; valid names: "
+                + ", ".join(valid)
+            )
+    root = Path(runs_dir).resolve() if runs_dir is not None else project / "runs" / profile
+    log = log if log is not None else sys.stderr
+    results: list[RunResult] = []
+    try:
+        for path in paths:
+            print(f"[gexnb] running {path.stem} (profile {profile}) ...", file=log, flush=True)
+            out = root / path.stem
+            start = time.perf_counter()
+            try:
+                result = run_notebook(
+                    path,
+                    profile=profile,
+                    overrides=overrides,
+                    output_dir=out,
+                    project_dir=project,
+                    kernel=kernel,
+                    progress_bar=progress_bar,
+                    ignore_unknown_overrides=True,
+                )
+                print(f"[gexnb] {path.stem}: ok in {result.seconds:.1f} s", file=log, flush=True)
+            except RunInterrupted as exc:
+                results.append(
+                    RunResult(
+                        path.stem,
+                        out,
+                        out / f"{path.stem}.ipynb",
+                        seconds=time.perf_counter() - start,
+                        error=exc,
+                    )
+                )
+                raise
+            except Exception as exc:  # report every failure, then go on with the next notebook
+                if not isinstance(exc, GexnbError):
+                    exc = GexnbError(
+                        f"notebook {path.stem} could not run: {type(exc).__name__}: {exc}"
+                    )
+                result = RunResult(
+                    path.stem,
+                    out,
+                    out / f"{path.stem}.ipynb",
+                    seconds=time.perf_counter() - start,
+                    error=exc,
+                )
+                print(f"[gexnb] {path.stem}: FAILED: {exc}", file=log, flush=True)
+            results.append(result)
+    finally:  # the summary of this invocation only, also after an interrupt
+        if results:
+            write_summary(root, notebooks=[r.notebook for r in results])
+    return results
+
+
+# --------------------------------------------------------------------------- summary
+
+
+def collect_summary(runs_dir: str | os.PathLike, *, notebooks: Iterable[str] | None = None) -> Any:
+    """Gather ``<runs_dir>/<notebook>/metrics.json`` into a long DataFrame.
+
+    Parameters
+    ----------
+    runs_dir
+        Folder holding one run folder per notebook.
+    notebooks
+        Only these notebooks (default: every folder with a ``metrics.json`` or ``run.json``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``notebook, model, split, metric, value, status, run_started``, sorted;
+        ``status`` and ``run_started`` come from each folder's ``run.json``. A notebook that
+        failed or was interrupted before writing metrics gets one row with its status and
+        empty model/split/metric, so it is never mistaken for an earlier success.
+
+    Raises
+    ------
+    InputError
+        If a metrics file is not valid JSON or a key does not read ``model/split/metric``.
+    """
+    import json
+
+    import pandas as pd
+
+    root = Path(runs_dir)
+    if notebooks is None:
+        folders = sorted(
+            {p.parent for p in root.glob("*/metrics.json")}
+            | {p.parent for p in root.glob("*/run.json")}
+        )
+    else:
+        folders = [root / name for name in notebooks]
+    rows: list[dict[str, Any]] = []
+    for folder in folders:
+        manifest = read_manifest(folder) or {}
+        status = manifest.get("status") or "unknown"
+        started = manifest.get("started") or ""
+        path = folder / "metrics.json"
+        metrics: dict[str, Any] = {}
+        if path.is_file():
+            try:
+                metrics = read_metrics(path)
+            except (OSError, json.JSONDecodeError) as exc:
+                raise InputError(f"cannot read metrics ({exc})", path=str(path)) from exc
+        for key, value in metrics.items():
+            parts = str(key).split("/")
+            if len(parts) != 3:
+                raise InputError(
+                    f"metric key {key!r} does not read model/split/metric", path=str(path)
+                )
+            model, split, metric = parts
+            rows.append(
+                {
+                    "notebook": folder.name,
+                    "model": model,
+                    "split": split,
+                    "metric": metric,
+                    "value": float("nan") if value is None else float(value),
+                    "status": status,
+                    "run_started": started,
+                }
+            )
+        if not metrics and status != "ok":
+            rows.append(
+                dict.fromkeys(SUMMARY_COLUMNS, "")
+                | {"notebook": folder.name, "value": float("nan"), "status": status}
+                | {"run_started": started}
+            )
+    frame = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+    return frame.sort_values(SUMMARY_COLUMNS[:4], kind="stable").reset_index(drop=True)
+
+
+def write_summary(runs_dir: str | os.PathLike, *, notebooks: Iterable[str] | None = None) -> Path:
+    """Write :func:`collect_summary` to ``<runs_dir>/summary.csv`` atomically."""
+    frame = collect_summary(runs_dir, notebooks=notebooks)
+    return write_table_atomic(Path(runs_dir) / "summary.csv", frame, index=False)
+
+
+def format_summary(frame: Any, *, notebooks: Iterable[str] | None = None) -> str:
+    """Readable pivot of a summary: one table (models x metrics) per notebook and split."""
+    if frame is None or len(frame) == 0:
+        return "(no metrics)"
+    import pandas as pd
+
+    wanted = set(notebooks) if notebooks is not None else None
+    blocks: list[str] = []
+    if "status" in frame:
+        runs = frame.drop_duplicates("notebook").set_index("notebook")["status"]
+        for notebook, status in runs.items():
+            shown = wanted is None or notebook in wanted
+            if shown and status not in ("ok", "ended", "", "unknown"):
+                blocks.append(f"== {notebook}: {str(status).upper()} (its metrics are partial) ==")
+        frame = frame[frame["metric"].astype(str) != ""]
+    with pd.option_context(
+        "display.width", 160, "display.max_columns", 30, "display.float_format", "{:.4g}".format
+    ):
+        for (notebook, split), group in frame.groupby(["notebook", "split"], sort=True):
+            if wanted is not None and notebook not in wanted:
+                continue
+            table = group.pivot_table(
+                index="model", columns="metric", values="value", aggfunc="first"
+            )
+            table.columns.name = None
+            if table.shape[1] > 8 and table.shape[1] > table.shape[0]:
+                table = table.T  # many metrics, few models: metrics as rows
+                table.index.name = "metric"
+            blocks.append(f"== {notebook} / {split} ==\n{table.to_string()}")
+    return "\n\n".join(blocks) if blocks else "(no metrics)"
