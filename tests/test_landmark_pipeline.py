@@ -101,7 +101,12 @@ def test_random_split_metric_keys_and_figures(synthetic_data, tmp_path):
         plots.per_gene_scatter(res.per_gene),
         plots.landmark_learning_curves(res.histories),
     ):
-        assert fig.axes
+        assert any(ax.has_data() for ax in fig.axes)
+    # the box plot shows one box per model, labelled; the learning curves the 2 epochs of dgex
+    box = plots.per_gene_mae_distribution(res.per_gene).axes[0]
+    assert [t.get_text() for t in box.get_xticklabels()] == list(res.per_gene)
+    curves = plots.landmark_learning_curves(res.histories).axes[0]
+    assert "dgex" in curves.get_title() and len(curves.get_lines()[0].get_xdata()) == 2
 
 
 def test_normalisation_modes(synthetic_data):

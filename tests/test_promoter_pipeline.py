@@ -55,7 +55,8 @@ def test_load_and_split():
 def test_file_and_synthetic_sets_are_one_type(tmp_path):
     synthetic = load_promoters("", n_synthetic=30, length=150, seed=2, max_rows=20)
     path = tmp_path / "seqs.txt"
-    lines = [f"{s}\t{float(e)!r}" for s, e in zip(synthetic.truth["sequence"], synthetic.expression)]
+    pairs = zip(synthetic.truth["sequence"], synthetic.expression, strict=True)
+    lines = [f"{s}\t{float(e)!r}" for s, e in pairs]
     path.write_text("\n".join(lines) + "\n")
     read = load_promoters(path, length=150, seed=2, max_rows=12)
     assert type(read) is type(synthetic) and not read.synthetic and read.truth is None
@@ -113,7 +114,11 @@ def test_attention_and_figures(trained):
         pl.error_by_expression(np.arange(50.0), {"a": np.arange(50.0)}, bins=5),
         pl.attention_profile(weights, planted={"tata": np.array([3, -1, 50])}),
     ):
-        assert fig.axes
+        assert any(ax.has_data() for ax in fig.axes)
+    curves = pl.learning_curves({"loss": [3.0, 2.0, 1.5], "val_loss": [2.0, 1.0, 1.2]}).axes[0]
+    assert any("best epoch (2" in t.get_text() for t in curves.get_legend().get_texts())
+    scatter = pl.predicted_vs_measured(np.arange(10.0), np.arange(10.0) + 1).axes[0]
+    assert "r = 1.000" in scatter.get_title()
 
 
 def test_score_test_leaves_public_leaderboard_rows_out_like_the_official_scorer(trained, tmp_path):

@@ -154,9 +154,16 @@ def test_load_model_rejects_foreign_files(tmp_path):
         train.load_model(tmp_path / "plain.keras")
 
 
-def test_precision_resolution():
-    assert train.resolve_precision("auto") in ("float32", "mixed_float16")
+def test_precision_resolution(monkeypatch):
+    from gexnb.train import distribute
+
+    monkeypatch.setattr(distribute, "_gpus", lambda: ["GPU:0"])
+    assert train.resolve_precision("auto") == "mixed_float16"
+    monkeypatch.setattr(distribute, "_gpus", lambda: [])
+    assert train.resolve_precision("auto") == "float32"
     assert train.resolve_precision("mixed_bfloat16") == "mixed_bfloat16"
+    with pytest.raises(ParameterError, match="precision must be one of"):
+        train.resolve_precision("float64")
 
 
 def test_predict_streams_chunks():
