@@ -6,6 +6,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.gexnb-installed
 KERNEL := $(VENV)/share/jupyter/kernels/gexnb/kernel.json
+# JupyterLab settings shipped with gexnb: the widget manager saves widget state in the notebook
+# (saveState), so a reopened notebook shows the viewers' last view.
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 PROFILE ?= quick
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
@@ -23,7 +26,11 @@ $(STAMP): pyproject.toml | $(BIN)/python
 $(KERNEL): | $(STAMP)
 	$(BIN)/python -m ipykernel install --sys-prefix --name gexnb --display-name "Python (gexnb)" >/dev/null
 
-install: $(STAMP) $(KERNEL)
+$(LAB_SETTINGS): jupyter/overrides.json | $(STAMP)
+	mkdir -p $(dir $(LAB_SETTINGS))
+	cp jupyter/overrides.json $(LAB_SETTINGS)
+
+install: $(STAMP) $(KERNEL) $(LAB_SETTINGS)
 
 demo: install
 	$(BIN)/gexnb run-all --profile $(PROFILE)

@@ -7,6 +7,7 @@ Examples
     gexnb list
     gexnb run 01 --profile quick -p n_synthetic_sequences=500
     gexnb run-all --profile quick
+    gexnb sweep 04 --profile quick -g epochs=3,10 -g units=8,16 -o sweeps/04_epochs
     gexnb prepare 03 --profile real -p epochs=5 -o explore/03_real
     gexnb models
     gexnb predict --model runs/real/02_bigru_training/model.keras \\
@@ -90,6 +91,29 @@ def build_parser() -> argparse.ArgumentParser:
     run_all = sub.add_parser("run-all", help="execute every notebook and print the summary")
     _add_run_options(run_all)
 
+    sweep = sub.add_parser(
+        "sweep",
+        help="run a notebook over a grid of parameter values (resumable); writes sweep.csv",
+    )
+    sweep.add_argument("notebook", help="notebook path, stem (01_data_prep) or number (01)")
+    _add_run_options(sweep)
+    sweep.add_argument(
+        "-g",
+        "--grid",
+        dest="grid",
+        action="append",
+        required=True,
+        metavar="NAME=V1,V2",
+        help="values of one swept parameter (YAML each; lists in brackets: hidden=[16],[32,16]); "
+        "repeatable, the grid is every combination",
+    )
+    sweep.add_argument(
+        "-o", "--output-dir", required=True, help="sweep folder (one sub-folder per point)"
+    )
+    sweep.add_argument(
+        "--metric", default=None, help="metric key of sweep.png (default: the notebook's main one)"
+    )
+
     listing = sub.add_parser("list", help="notebooks, their profiles and parameters")
     listing.add_argument("--project-dir", default=None)
 
@@ -172,6 +196,27 @@ def _cmd_run_all(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from gexnb.runner.sweep import parse_grid, run_sweep
+
+    result = run_sweep(
+        args.notebook,
+        parse_grid(args.grid),
+        args.output_dir,
+        profile=args.profile,
+        overrides=_overrides(args.params),
+        project_dir=args.project_dir,
+        kernel=args.kernel,
+        metric=args.metric,
+        progress=sys.stderr.isatty(),
+    )
+    print(
+        f"sweep: {result.n_run} run, {result.n_skipped} already done, {result.n_failed} failed; "
+        f"{result.csv_path}" + (f", {result.figure_path}" if result.figure_path else "")
+    )
+    return 1 if result.n_failed else 0
+
+
 def _cmd_list(args: argparse.Namespace) -> int:
     from gexnb import runner
 
@@ -222,6 +267,7 @@ _COMMANDS = {
     "list": _cmd_list,
     "models": _cmd_models,
     "predict": _cmd_predict,
+    "sweep": _cmd_sweep,
 }
 
 

@@ -144,3 +144,17 @@ def test_viewer_says_it_is_busy_and_never_mixes_views(gene_model, gene_data):
     assert "computing" in seen["label"]
     assert seen["image"] == before  # the old figure stays until the new one is ready
     assert viewer.label.value == viewer._describe() and viewer.image.value != before
+
+
+def test_jupyterlab_saves_widget_state_in_the_notebook():
+    """make install ships the widget manager's saveState setting into this environment's
+    JupyterLab (its app settings overrides), so a reopened notebook shows the viewers."""
+    import json
+    import sys
+    from pathlib import Path
+
+    shipped = Path(__file__).resolve().parents[1] / "jupyter" / "overrides.json"
+    setting = json.loads(shipped.read_text())["@jupyter-widgets/jupyterlab-manager:plugin"]
+    assert setting == {"saveState": True}
+    installed = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    assert json.loads(installed.read_text()) == json.loads(shipped.read_text())

@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_SUBMODULES = ("common", "data", "promoter", "landmark", "attention", "motifs")
+_SUBMODULES = ("common", "data", "promoter", "landmark", "attention", "motifs", "sweep")
 
 
 def _exports() -> dict[str, str]:

@@ -45,6 +45,7 @@ from gexnb.runner.project import (
     resolve_parameters,
 )
 from gexnb.runner.summary import collect_summary, format_summary, run_all, write_summary
+from gexnb.runner.sweep import parse_grid, run_sweep
 
 __all__ = [
     "PROFILES",
@@ -70,4 +71,6 @@ __all__ = [
     "write_summary",
     "format_summary",
     "KERNEL_LOG",
+    "parse_grid",
+    "run_sweep",
 ]

@@ -1,0 +1,271 @@
+"""Plain-words conclusions of a run, generated from its ``metrics.json``.
+
+Each notebook ends with :func:`conclusion`: which model is best on the notebook's main metric,
+how far each deep model is behind it, whether any deep model beats the classical baselines and
+the predict-the-mean baseline, with a banner when the data are synthetic or the run is a smoke
+run (the quick profile: tiny models, a few epochs). :func:`run_kind` tells a smoke run from a
+real one by comparing the notebook's parameters with its ``quick`` profile.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from gexnb.errors import ParameterError
+from gexnb.io import read_metrics, write_text_atomic
+from gexnb.models.registry import model_kind
+
+__all__ = [
+    "conclusion",
+    "conclude",
+    "conclude_data",
+    "run_kind",
+    "data_conclusion",
+    "write_conclusion",
+]
+
+#: The predict-the-mean baseline every model must beat.
+MEAN = "mean"
+
+SYNTHETIC_BANNER = (
+    "> **Synthetic data.** These numbers check that the analysis runs and recovers what was "
+    "planted; they say nothing about biology."
+)
+SMOKE_BANNER = (
+    "> **Smoke run** (the quick profile: tiny models, a few epochs). The ranking below checks "
+    "the pipeline end to end; it is not a result. Run the `real` or `paper` profile for one."
+)
+
+
+def run_kind(notebook: str, values: Mapping[str, Any], *, project_dir: Any = None) -> str:
+    """``"quick"`` when every parameter of the notebook's ``quick`` profile has its value in
+    ``values`` (the notebook's globals) or the run was started with that profile, else
+    ``"custom"``.
+
+    Parameters
+    ----------
+    notebook
+        The notebook's stem, e.g. ``"02_bigru_training"``.
+    values
+        The notebook's parameter values (pass ``globals()``).
+    project_dir
+        The project folder (found from the working directory when None).
+    """
+    from gexnb.rundir import find_project_dir, read_manifest
+    from gexnb.runner.project import load_profile
+
+    output_dir = values.get("output_dir")
+    if output_dir:
+        manifest = read_manifest(Path(output_dir)) or {}
+        if manifest.get("profile") == "quick":
+            return "quick"
+    try:
+        project = find_project_dir(project_dir)
+        quick = load_profile(project, notebook, "quick")
+    except Exception:  # noqa: BLE001 - no project beside the notebook: nothing to compare
+        return "custom"
+    same = all(_same(values.get(name, object()), value) for name, value in quick.items())
+    return "quick" if same else "custom"
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+        return math.isclose(float(a), float(b), rel_tol=1e-12)
+    return bool(a == b)
+
+
+def _family(model: str) -> str:
+    if model.startswith(MEAN):
+        return "mean"
+    try:
+        return model_kind(model)
+    except ParameterError:
+        return "classical"
+
+
+def _format(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def _gap(value: float, best: float, lower_is_better: bool) -> float:
+    """How much worse ``value`` is than ``best``, as a fraction of ``|best|``."""
+    if best == 0:
+        return math.inf if value != best else 0.0
+    return (value - best) / abs(best) if lower_is_better else (best - value) / abs(best)
+
+
+def conclusion(
+    metrics: Mapping[str, float],
+    *,
+    split: str,
+    metric: str,
+    lower_is_better: bool,
+    label: str = "",
+    synthetic: bool = False,
+    smoke: bool = False,
+) -> str:
+    """A short Markdown conclusion ranking the models of ``metrics`` on ``split``/``metric``.
+
+    Parameters
+    ----------
+    metrics
+        Flat ``<model>/<split>/<metric>`` mapping (``metrics.json``).
+    split, metric
+        What to rank on, e.g. ``"test"`` and ``"mae"``.
+    lower_is_better
+        True for errors (MAE, RMSE), False for R^2 and correlations.
+    label
+        How to name the metric in the text (``"test MAE"``); ``"<split> <metric>"`` by default.
+    synthetic, smoke
+        Add the synthetic-data or smoke-run banner.
+
+    Examples
+    --------
+    >>> text = conclusion({"ridge/test/mae": 0.27, "dgex/test/mae": 0.30, "mean/test/mae": 0.5},
+    ...                   split="test", metric="mae", lower_is_better=True)
+    >>> for sentence in text.split(". "):
+    ...     print(sentence)
+    **Conclusion** (test mae, lower is better): **ridge** is best (0.27)
+    dgex 0.3, 11% worse
+    No deep model beats the best classical model (ridge)
+    Every model beats predicting the mean.
+    """
+    scores = {
+        key.split("/")[0]: float(value)
+        for key, value in metrics.items()
+        if key.count("/") == 2 and key.split("/")[1:] == [split, metric]
+        and isinstance(value, (int, float)) and math.isfinite(value)
+    }  # fmt: skip
+    label = label or f"{split} {metric}"
+    banners = [b for b, on in ((SYNTHETIC_BANNER, synthetic), (SMOKE_BANNER, smoke)) if on]
+    if not scores:
+        return "\n\n".join([*banners, f"**Conclusion**: no model has a {label} in metrics.json."])
+    order = sorted(scores, key=lambda m: scores[m], reverse=not lower_is_better)
+    best = order[0]
+    direction = "lower" if lower_is_better else "higher"
+    parts = [
+        f"**Conclusion** ({label}, {direction} is better): **{best}** is best "
+        f"({_format(scores[best])})."
+    ]
+    families = {m: _family(m) for m in scores}
+    deep = [m for m in order if families[m] == "deep"]
+    classical = [m for m in order if families[m] == "classical"]
+    for model in deep:
+        if model != best:
+            gap = _gap(scores[model], scores[best], lower_is_better)
+            parts.append(f"{model} {_format(scores[model])}, {gap:.0%} worse.")
+    if deep and classical:
+        if order.index(deep[0]) < order.index(classical[0]):
+            parts.append(f"{deep[0]} beats every classical model (best: {classical[0]}).")
+        else:
+            parts.append(f"No deep model beats the best classical model ({classical[0]}).")
+    if MEAN in scores:
+        beaten = _beats(scores, MEAN, lower_is_better)
+        losers = [m for m in order if m != MEAN and not beaten[m] and not m.startswith(MEAN)]
+        if losers:
+            parts.append(f"Not better than predicting the mean: {', '.join(losers)}.")
+        else:
+            parts.append("Every model beats predicting the mean.")
+    return "\n\n".join([*banners, " ".join(parts)])
+
+
+def _beats(scores: Mapping[str, float], reference: str, lower_is_better: bool) -> dict[str, bool]:
+    ref = scores[reference]
+    return {m: (v < ref) if lower_is_better else (v > ref) for m, v in scores.items()}
+
+
+def data_conclusion(metrics: Mapping[str, float], *, synthetic: bool = False) -> str:
+    """Notebook 01's conclusion: what was loaded and whether it is fit for the next notebooks."""
+    get = metrics.get
+    parts = []
+    if get("data/all/n_sequences") is not None:
+        parts.append(
+            f"{int(get('data/all/n_sequences')):,} promoter sequences "
+            f"({int(get('data/all/min_length', 0))}-{int(get('data/all/max_length', 0))} nt, "
+            f"GC {get('data/all/gc_fraction', math.nan):.0%}, "
+            f"{int(get('data/all/n_with_n', 0)):,} with N); "
+            f"{int(get('data/train/n_sequences', 0)):,} train / "
+            f"{int(get('data/val/n_sequences', 0)):,} validation / "
+            f"{int(get('data/test/n_sequences', 0)):,} test."
+        )
+    if get("data/all/n_samples") is not None:
+        coverage = get("data/all/landmark_coverage", math.nan)
+        parts.append(
+            f"{int(get('data/all/n_samples')):,} expression samples x "
+            f"{int(get('data/all/n_genes', 0)):,} genes: {int(get('data/all/n_landmarks', 0)):,} "
+            f"landmarks ({coverage:.0%} of the list), {int(get('data/all/n_targets', 0)):,} "
+            f"targets ({get('data/all/target_coverage', math.nan):.0%}); "
+            f"{int(get('data/all/n_nan', 0)):,} missing values, "
+            f"{int(get('data/all/n_zero_variance_genes', 0)):,} constant genes."
+        )
+        if coverage < 1:
+            parts.append("Landmark genes are missing: notebook 03 refuses them unless allowed.")
+    banner = [SYNTHETIC_BANNER] if synthetic else []
+    return "\n\n".join([*banner, "**Conclusion**: " + " ".join(parts or ["no data loaded."])])
+
+
+def write_conclusion(output_dir: str | os.PathLike, *texts: str) -> Path:
+    """Write the conclusion(s) to ``conclusion.md`` in the run folder (atomically)."""
+    return write_text_atomic(Path(output_dir) / "conclusion.md", "\n\n".join(texts) + "\n")
+
+
+def conclude(
+    output_dir: str | os.PathLike,
+    *,
+    notebook: str,
+    values: Mapping[str, Any],
+    rankings: Sequence[tuple[str, str, bool, str]],
+    synthetic: bool = False,
+) -> str:
+    """The end of a notebook: rank the models of this run's ``metrics.json``, write
+    ``conclusion.md``, display it (under IPython) and return its Markdown.
+
+    Parameters
+    ----------
+    output_dir
+        The run folder (its ``metrics.json`` is read).
+    notebook, values
+        For :func:`run_kind` (pass ``globals()``): a quick-profile run gets the smoke banner.
+    rankings
+        ``(split, metric, lower_is_better, label)`` per paragraph, e.g.
+        ``[("test", "mae", True, "test MAE")]``; splits absent from the metrics are skipped.
+    synthetic
+        Whether the data are the synthetic default (banner).
+    """
+    metrics = read_metrics(output_dir)
+    smoke = run_kind(notebook, values) == "quick"
+    texts = []
+    for split, metric, lower, label in rankings:
+        if any(k.split("/")[1:] == [split, metric] for k in metrics if k.count("/") == 2):
+            texts.append(conclusion(metrics, split=split, metric=metric, lower_is_better=lower,
+                                    label=label))  # fmt: skip
+    banners = [b for b, on in ((SYNTHETIC_BANNER, synthetic), (SMOKE_BANNER, smoke)) if on]
+    text = "\n\n".join([*banners, *(texts or ["**Conclusion**: no model was scored."])])
+    write_conclusion(output_dir, text)
+    _display_markdown(text)
+    return text
+
+
+def _display_markdown(text: str) -> None:
+    try:
+        from IPython import get_ipython
+        from IPython.display import Markdown, display
+    except ImportError:  # pragma: no cover - IPython comes with the notebooks
+        return
+    if get_ipython() is not None:
+        display(Markdown(text))
+
+
+def conclude_data(output_dir: str | os.PathLike, *, synthetic: bool = False) -> str:
+    """Notebook 01's end: :func:`data_conclusion` of this run's ``metrics.json``, written to
+    ``conclusion.md``, displayed under IPython and returned."""
+    text = data_conclusion(read_metrics(output_dir), synthetic=synthetic)
+    write_conclusion(output_dir, text)
+    _display_markdown(text)
+    return text

@@ -1,0 +1,80 @@
+"""gexnb.report: generated conclusions and the smoke-run test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gexnb import report
+from gexnb.io import write_metrics
+from gexnb.runner import load_profile
+
+PROJECT = Path(__file__).resolve().parents[1]
+
+
+def test_ranking_gaps_and_baselines_by_hand():
+    metrics = {
+        "ridge/test/mae": 0.25,
+        "dgex/test/mae": 0.30,  # 20 % worse than ridge
+        "egex/test/mae": 0.55,  # worse than the mean
+        "mean/test/mae": 0.50,
+        "dgex/val/mae": 0.01,  # another split: ignored
+        "linear/test/r2": 0.9,  # another metric: ignored
+    }
+    text = report.conclusion(metrics, split="test", metric="mae", lower_is_better=True)
+    assert "**ridge** is best (0.25)" in text
+    assert "dgex 0.3, 20% worse." in text and "egex 0.55, 120% worse." in text
+    assert "No deep model beats the best classical model (ridge)." in text
+    assert "Not better than predicting the mean: egex." in text
+    assert "linear" not in text and "banner" not in text
+
+
+def test_higher_is_better_and_a_deep_winner():
+    metrics = {"metformin_bigru/val/r2": 0.8, "kmer_ridge/val/r2": 0.6, "mean/val/r2": 0.0}
+    text = report.conclusion(metrics, split="val", metric="r2", lower_is_better=False)
+    assert "**metformin_bigru** is best (0.8)" in text
+    assert "metformin_bigru beats every classical model (best: kmer_ridge)." in text
+    assert "Every model beats predicting the mean." in text
+
+
+def test_banners_and_missing_metric():
+    text = report.conclusion({}, split="test", metric="mae", lower_is_better=True, synthetic=True,
+                             smoke=True)  # fmt: skip
+    assert text.startswith(report.SYNTHETIC_BANNER) and report.SMOKE_BANNER in text
+    assert "no model has a test mae" in text
+    nan = report.conclusion({"a/test/mae": float("nan")}, split="test", metric="mae",
+                            lower_is_better=True)  # fmt: skip
+    assert "no model has" in nan
+
+
+def test_run_kind_compares_with_the_quick_profile():
+    values = load_profile(PROJECT, "04_attention_lstm", "quick")
+    assert report.run_kind("04_attention_lstm", values, project_dir=PROJECT) == "quick"
+    changed = {**values, "epochs": values["epochs"] + 50}
+    assert report.run_kind("04_attention_lstm", changed, project_dir=PROJECT) == "custom"
+    assert report.run_kind("04_attention_lstm", {}, project_dir=PROJECT) == "custom"
+
+
+def test_conclude_writes_conclusion_md(tmp_path):
+    write_metrics(tmp_path, {"ridge/cv_mean/rmse": 0.4, "lstm/cv_mean/rmse": 0.5})
+    text = report.conclude(
+        tmp_path, notebook="04_attention_lstm", values={"epochs": 999}, synthetic=True,
+        rankings=[("cv_mean", "rmse", True, "CV RMSE"), ("test", "mae", True, "absent")],
+    )  # fmt: skip
+    assert (tmp_path / "conclusion.md").read_text().strip() == text
+    assert report.SYNTHETIC_BANNER in text and report.SMOKE_BANNER not in text
+    assert "(CV RMSE, lower is better): **ridge**" in text and "absent" not in text
+    assert "lstm 0.5, 25% worse." in text
+
+
+@pytest.mark.parametrize("coverage", [1.0, 0.5])
+def test_data_conclusion(coverage):
+    metrics = {
+        "data/all/n_samples": 10,
+        "data/all/n_genes": 5,
+        "data/all/landmark_coverage": coverage,
+    }
+    text = report.data_conclusion(metrics)
+    assert "10 expression samples x 5 genes" in text
+    assert ("Landmark genes are missing" in text) == (coverage < 1)
