@@ -43,7 +43,7 @@ from gexnb.train.cudnn import cudnn_report
 from gexnb.train.distribute import resolve_precision
 from gexnb.train.fit import TrainResult, fit
 from gexnb.train.inputs import check_model_input, takes_sequence_codes
-from gexnb.train.optimizers import OPTIMIZERS, ScaledSGD, make_optimizer
+from gexnb.train.optimizers import OPTIMIZERS, OneCycle, ScaledSGD, make_optimizer
 from gexnb.train.predict import load_model, predict, predict_file
 from gexnb.train.recipes import METFORMIN_121, EGEXResult, dgex_recipe, train_egex
 
@@ -63,6 +63,7 @@ __all__ = [
     "BatchNormRecalibration",
     "make_optimizer",
     "ScaledSGD",
+    "OneCycle",
     "DecayOnRise",
     "dgex_recipe",
     "OPTIMIZERS",

@@ -18,6 +18,8 @@ SHORT_EPOCH_CHECKPOINT_SECONDS = 60.0
 
 #: Values of :attr:`TrainingConfig.precision`.
 PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
+#: Values of :attr:`TrainingConfig.schedule`.
+SCHEDULES = (None, "one_cycle")
 #: Named values of :attr:`TrainingConfig.distribution` (a ``tf.distribute.Strategy`` works too).
 DISTRIBUTIONS = ("auto", "none", "mirrored", "multiworker", "data_parallel")
 
@@ -73,6 +75,18 @@ class TrainingConfig:
         (:class:`gexnb.train.DecayOnRise`); None: off.
     min_learning_rate
         Floor of ``decay_on_rise``.
+    weight_decay
+        Decoupled weight decay of ``"adamw"`` (Loshchilov and Hutter 2019; LegNet's recipe).
+    schedule
+        None (constant rate, or the step decay) or ``"one_cycle"``: the learning rate rises
+        from ``learning_rate / 25`` to ``learning_rate`` over the first 30 % of the steps and
+        falls to ``learning_rate / 25e4`` by the last (Smith and Topin 2019; PyTorch's
+        ``OneCycleLR`` defaults, as the DREAM 2022 winners trained), see
+        :class:`gexnb.train.OneCycle`.
+    reverse_complement
+        Train on every sequence and its reverse complement (uint8 code inputs only; DREAM
+        2022 LegNet and Prix Fixe recipes). Predict with
+        ``gexnb.train.predict(..., reverse_complement=True)`` to average both strands.
     """
 
     epochs: int | tuple[int, ...] = 10
@@ -93,6 +107,9 @@ class TrainingConfig:
     lr_scales: Any = None
     decay_on_rise: float | None = None
     min_learning_rate: float = 0.0
+    weight_decay: float = 0.0
+    schedule: str | None = None
+    reverse_complement: bool = False
 
     def __post_init__(self) -> None:
         if isinstance(self.batch_size, bool) or int(self.batch_size) < 1:
@@ -108,6 +125,12 @@ class TrainingConfig:
             )
         if self.decay_on_rise is not None and not 0 < float(self.decay_on_rise) <= 1:
             raise ParameterError(f"decay_on_rise must be in (0, 1] or None: {self.decay_on_rise!r}")
+        if self.schedule not in SCHEDULES:
+            raise ParameterError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
+        if float(self.weight_decay) < 0:
+            raise ParameterError(f"weight_decay must be >= 0, got {self.weight_decay!r}")
+        if self.schedule is not None and self.decay_rate is not None:
+            raise ParameterError("use either schedule or decay_rate/decay_steps, not both")
         if self.early_stopping is not None and int(self.early_stopping) < 1:
             raise ParameterError(f"early_stopping must be >= 1 or None: {self.early_stopping!r}")
 
@@ -140,8 +163,11 @@ class TrainingConfig:
         """A copy with some settings changed (unknown names refused, see :meth:`from_mapping`)."""
         return type(self).from_mapping(settings, base=self)
 
-    def make_optimizer(self, *, learning_rate: float | None = None) -> Any:
-        """The optimizer of this config (at ``learning_rate`` when given)."""
+    def make_optimizer(
+        self, *, learning_rate: float | None = None, total_steps: int | None = None
+    ) -> Any:
+        """The optimizer of this config (at ``learning_rate`` when given; ``total_steps``:
+        optimizer steps of the whole training, needed by ``schedule="one_cycle"``)."""
         from gexnb.train.optimizers import make_optimizer
 
         return make_optimizer(
@@ -151,4 +177,7 @@ class TrainingConfig:
             decay_rate=self.decay_rate,
             decay_steps=self.decay_steps,
             lr_scales=self.lr_scales,
+            weight_decay=self.weight_decay,
+            schedule=self.schedule,
+            total_steps=total_steps,
         )

@@ -17,6 +17,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from gexnb.data.sequences import reverse_complement
 from gexnb.errors import ParameterError
 from gexnb.io import (
     ensure_output_dir,
@@ -170,12 +171,16 @@ def fit(
     previous_distribution = keras.distribution.distribution()
     strategy = _strategy(cfg.distribution)  # on JAX, may set a global DataParallel
     train, validation = _split_validation(train, validation)
+    if cfg.reverse_complement:
+        train = _with_reverse_complements(train)
     monitor = "val_loss" if validation is not None else "loss"
     initial_epoch, history, best, best_epoch, resumed = _start(out, resume, int(cfg.epochs))
     previous_policy = keras.mixed_precision.dtype_policy()
     keras.mixed_precision.set_dtype_policy(policy)
     try:
-        net = _model_to_train(model, cfg, strategy, out if resumed else None)
+        net = _model_to_train(
+            model, cfg, strategy, out if resumed else None, _total_steps(train, cfg)
+        )
         train = _check_xy(train, "train", net)
         if validation is not None:
             validation = _check_xy(validation, "validation", net)
@@ -241,8 +246,39 @@ def _start(
     return initial_epoch, history, best, best_epoch, True
 
 
+def _with_reverse_complements(train: Any) -> Any:
+    """``(codes, y)`` followed by the reverse complements of the codes with the same targets."""
+    if not (isinstance(train, tuple) and len(train) == 2):
+        raise ParameterError("reverse_complement needs the training data as (codes, y) arrays")
+    x, y = train
+    x = np.asarray(x)
+    if x.dtype != np.uint8 or x.ndim != 2:
+        raise ParameterError(
+            "reverse_complement needs uint8 sequence codes (n, length) as the input, got "
+            f"{x.dtype} {x.shape}"
+        )
+    y = np.asarray(y)
+    return np.concatenate([x, reverse_complement(x, pad="left")]), np.concatenate([y, y])
+
+
+def _total_steps(train: Any, cfg: TrainingConfig) -> int | None:
+    """Optimizer steps of the whole training (for the one-cycle schedule), when known."""
+    if isinstance(train, tuple):
+        n = len(train[0])
+    else:
+        try:
+            return int(cfg.epochs) * len(train)
+        except TypeError:
+            return None
+    return int(cfg.epochs) * -(-n // int(cfg.batch_size))
+
+
 def _model_to_train(
-    model: Any, cfg: TrainingConfig, strategy: Any, resume_from: Path | None
+    model: Any,
+    cfg: TrainingConfig,
+    strategy: Any,
+    resume_from: Path | None,
+    total_steps: int | None = None,
 ) -> Any:
     """The checkpoint in ``resume_from``, or ``model`` (built if a callable) compiled."""
     scope = strategy.scope() if strategy is not None else _null_scope()
@@ -254,7 +290,7 @@ def _model_to_train(
         net = model() if callable(model) and not isinstance(model, keras.Model) else model
         if not isinstance(net, keras.Model):
             raise ParameterError("model must be a keras.Model or a callable returning one")
-        net.compile(optimizer=cfg.make_optimizer(), loss=cfg.loss)
+        net.compile(optimizer=cfg.make_optimizer(total_steps=total_steps), loss=cfg.loss)
         return net
 
 

@@ -7,10 +7,11 @@ from collections.abc import Mapping
 from typing import Any
 
 import keras
+import numpy as np
 
 from gexnb.errors import ParameterError
 
-__all__ = ["make_optimizer", "OPTIMIZERS", "ScaledSGD"]
+__all__ = ["make_optimizer", "OPTIMIZERS", "ScaledSGD", "OneCycle"]
 
 
 @keras.saving.register_keras_serializable(package="gexnb")
@@ -56,8 +57,75 @@ class ScaledSGD(keras.optimizers.SGD):
         return {**super().get_config(), "lr_scales": dict(self.lr_scales)}
 
 
+@keras.saving.register_keras_serializable(package="gexnb")
+class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
+    """The one-cycle learning rate (Smith and Topin 2019), as PyTorch's ``OneCycleLR`` with
+    its defaults and cosine annealing, used by the DREAM 2022 winners (LegNet, Prix Fixe).
+
+    From ``max_learning_rate / div_factor`` the rate rises along a cosine to
+    ``max_learning_rate`` at step ``pct_start * total_steps``, then falls along a cosine to
+    ``max_learning_rate / (div_factor * final_div_factor)`` at the last step.
+
+    Parameters
+    ----------
+    max_learning_rate
+        The peak rate.
+    total_steps
+        Optimizer steps of the whole training (epochs x batches per epoch).
+    pct_start, div_factor, final_div_factor
+        PyTorch's names and defaults (0.3, 25, 1e4).
+    """
+
+    def __init__(
+        self,
+        max_learning_rate: float,
+        total_steps: int,
+        pct_start: float = 0.3,
+        div_factor: float = 25.0,
+        final_div_factor: float = 1e4,
+    ) -> None:
+        if int(total_steps) < 2 or not 0 < float(pct_start) < 1:
+            raise ParameterError(
+                f"one_cycle needs total_steps >= 2 and 0 < pct_start < 1, got {total_steps}, "
+                f"{pct_start}"
+            )
+        self.max_learning_rate = float(max_learning_rate)
+        self.total_steps = int(total_steps)
+        self.pct_start = float(pct_start)
+        self.div_factor = float(div_factor)
+        self.final_div_factor = float(final_div_factor)
+
+    def __call__(self, step: Any) -> Any:
+        ops = keras.ops
+        initial = self.max_learning_rate / self.div_factor
+        final = initial / self.final_div_factor
+        up_end = float(self.pct_start * self.total_steps) - 1.0
+        down_end = float(self.total_steps) - 1.0
+        step = ops.cast(step, "float32")
+
+        def cosine(start: float, end: float, fraction: Any) -> Any:
+            return end + (start - end) / 2.0 * (1.0 + ops.cos(np.pi * fraction))
+
+        rising = cosine(initial, self.max_learning_rate, ops.clip(step / up_end, 0.0, 1.0))
+        falling = cosine(
+            self.max_learning_rate,
+            final,
+            ops.clip((step - up_end) / (down_end - up_end), 0.0, 1.0),
+        )
+        return ops.where(step <= up_end, rising, falling)
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "max_learning_rate": self.max_learning_rate,
+            "total_steps": self.total_steps,
+            "pct_start": self.pct_start,
+            "div_factor": self.div_factor,
+            "final_div_factor": self.final_div_factor,
+        }
+
+
 #: Optimizer names :func:`make_optimizer` accepts.
-OPTIMIZERS = ("adam", "nadam", "sgd")
+OPTIMIZERS = ("adam", "adamw", "nadam", "sgd")
 
 
 def make_optimizer(
@@ -68,6 +136,9 @@ def make_optimizer(
     decay_rate: float | None = None,
     decay_steps: int | None = None,
     lr_scales: Mapping[str, float] | None = None,
+    weight_decay: float = 0.0,
+    schedule: str | None = None,
+    total_steps: int | None = None,
 ) -> Any:
     """A Keras optimizer by name, with an optional step decay of the learning rate.
 
@@ -87,6 +158,10 @@ def make_optimizer(
         Step decay (both or neither).
     lr_scales
         Per-variable learning-rate factors (``"sgd"`` only; see :class:`ScaledSGD`).
+    weight_decay
+        Decoupled weight decay of ``"adamw"`` (Loshchilov and Hutter 2019).
+    schedule, total_steps
+        ``"one_cycle"`` (:class:`OneCycle` peaking at ``learning_rate``) over ``total_steps``.
 
     Raises
     ------
@@ -107,6 +182,12 @@ def make_optimizer(
         lr = keras.optimizers.schedules.ExponentialDecay(
             float(learning_rate), int(decay_steps), float(decay_rate), staircase=True
         )
+    if schedule == "one_cycle":
+        if total_steps is None:
+            raise ParameterError("schedule='one_cycle' needs the number of training steps")
+        lr = OneCycle(float(learning_rate), int(total_steps))
+    elif schedule is not None:
+        raise ParameterError(f"schedule must be None or 'one_cycle', got {schedule!r}")
     name = optimizer.lower()
     if lr_scales:
         if name != "sgd":
@@ -114,10 +195,12 @@ def make_optimizer(
         return ScaledSGD(lr_scales, learning_rate=lr, momentum=float(momentum))
     if name == "adam":
         return keras.optimizers.Adam(learning_rate=lr)
+    if name == "adamw":
+        return keras.optimizers.AdamW(learning_rate=lr, weight_decay=float(weight_decay))
     if name == "nadam":
         return keras.optimizers.Nadam(learning_rate=lr)
     if name == "sgd":
         return keras.optimizers.SGD(learning_rate=lr, momentum=float(momentum))
     raise ParameterError(
-        f"optimizer must be 'adam', 'nadam', 'sgd' or a keras optimizer: {optimizer!r}"
+        f"optimizer must be one of {', '.join(OPTIMIZERS)} or a keras optimizer: {optimizer!r}"
     )

@@ -9,13 +9,16 @@ from typing import Any
 
 import numpy as np
 
+from gexnb.data.sequences import reverse_complement as rc_codes
 from gexnb.errors import InputError, ParameterError
 from gexnb.io import atomic_path
 from gexnb.models.saving import load_model
 from gexnb.train.inputs import _describe, _model_length, takes_sequence_codes
 
 
-def predict(model: Any, x: Any, *, batch_size: int = 2048) -> np.ndarray:
+def predict(
+    model: Any, x: Any, *, batch_size: int = 2048, reverse_complement: bool = False
+) -> np.ndarray:
     """Predict in batches of ``batch_size`` (only one batch of inputs is converted at a time).
 
     Parameters
@@ -24,6 +27,10 @@ def predict(model: Any, x: Any, *, batch_size: int = 2048) -> np.ndarray:
         A Keras model (or a path to a ``.keras`` file, loaded with :func:`load_model`).
     x
         An array (e.g. uint8 codes ``(n, length)``) or an iterable of such arrays (chunks).
+    reverse_complement
+        Average the predictions of each sequence and of its reverse complement (uint8 codes;
+        the DREAM 2022 winners' test-time averaging, for models trained with
+        ``reverse_complement=True``).
 
     Returns
     -------
@@ -35,10 +42,30 @@ def predict(model: Any, x: Any, *, batch_size: int = 2048) -> np.ndarray:
     if int(batch_size) < 1:
         raise ParameterError(f"batch_size must be >= 1, got {batch_size}")
     chunks = [x] if isinstance(x, np.ndarray) else x
-    parts = [p for p in _predict_chunks(model, chunks, int(batch_size))]
+    if reverse_complement:
+        parts = [_both_strands(model, chunk, int(batch_size)) for chunk in chunks]
+    else:
+        parts = list(_predict_chunks(model, chunks, int(batch_size)))
     if not parts:
         return np.zeros((0,), dtype="float32")
     return np.concatenate(parts)
+
+
+def _both_strands(model: Any, chunk: Any, batch_size: int) -> np.ndarray:
+    """Mean of the predictions of a chunk of codes and of their reverse complements."""
+    codes = np.asarray(chunk)
+    if codes.dtype != np.uint8 or codes.ndim != 2:
+        raise ParameterError(
+            f"reverse_complement needs uint8 sequence codes (n, length), got {codes.dtype} "
+            f"{codes.shape}"
+        )
+    if len(codes) == 0:
+        return np.zeros((0,), dtype="float32")
+    forward = np.concatenate(list(_predict_chunks(model, [codes], batch_size)))
+    reverse = np.concatenate(
+        list(_predict_chunks(model, [rc_codes(codes, pad="left")], batch_size))
+    )
+    return (forward + reverse) / np.float32(2)
 
 
 def predict_output(model: Any, x: Any, *, batch_size: int = 2048, output: int = 0) -> np.ndarray:

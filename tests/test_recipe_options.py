@@ -1,0 +1,91 @@
+"""DREAM 2022 recipe pieces as training options: AdamW, one-cycle, reverse-complement training
+and strand-averaged prediction."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from gexnb.data.sequences import reverse_complement
+from gexnb.errors import ParameterError
+from gexnb.train import OneCycle, TrainingConfig, fit, make_optimizer, predict
+from gexnb.train.fit import _with_reverse_complements
+
+
+def _torch_one_cycle(step, max_lr, total, pct=0.3, div=25.0, final_div=1e4):
+    """PyTorch OneCycleLR (cos, two phases) written out by hand."""
+    initial, final = max_lr / div, max_lr / div / final_div
+    up_end, down_end = pct * total - 1, total - 1
+    if step <= up_end:
+        start, end, frac = initial, max_lr, step / up_end
+    else:
+        start, end, frac = max_lr, final, (step - up_end) / (down_end - up_end)
+    return end + (start - end) / 2 * (1 + np.cos(np.pi * frac))
+
+
+def test_one_cycle_matches_pytorch_formula():
+    schedule = OneCycle(0.01, 100)
+    for step in (0, 10, 29, 50, 99):
+        got = float(keras.ops.convert_to_numpy(schedule(step)))
+        assert got == pytest.approx(_torch_one_cycle(step, 0.01, 100), rel=1e-5)
+    assert float(keras.ops.convert_to_numpy(schedule(0))) == pytest.approx(0.01 / 25, rel=1e-5)
+    assert OneCycle.from_config(schedule.get_config()).total_steps == 100
+    with pytest.raises(ParameterError, match="total_steps"):
+        OneCycle(0.01, 1)
+
+
+def test_adamw_and_schedule_options():
+    opt = make_optimizer("adamw", learning_rate=0.002, weight_decay=0.01)
+    assert isinstance(opt, keras.optimizers.AdamW) and opt.weight_decay == pytest.approx(0.01)
+    opt = make_optimizer("adam", learning_rate=0.002, schedule="one_cycle", total_steps=50)
+    assert isinstance(opt.learning_rate if not callable(opt._learning_rate) else
+                      opt._learning_rate, OneCycle)  # fmt: skip
+    with pytest.raises(ParameterError, match="needs the number of training steps"):
+        make_optimizer("adam", schedule="one_cycle")
+    with pytest.raises(ParameterError, match="schedule must be one of"):
+        TrainingConfig(schedule="cosine")
+    with pytest.raises(ParameterError, match="either schedule or decay_rate"):
+        TrainingConfig(schedule="one_cycle", decay_rate=0.5, decay_steps=10)
+
+
+def _conv_model(length: int) -> keras.Model:
+    from gexnb.models.layers import OneHotCodes
+
+    inp = keras.Input((length,), dtype="uint8")
+    h = OneHotCodes()(inp)
+    h = keras.layers.Conv1D(4, 3, activation="relu")(h)
+    out = keras.layers.Dense(1)(keras.layers.GlobalAveragePooling1D()(h))
+    return keras.Model(inp, out)
+
+
+def test_reverse_complement_training_doubles_the_data_and_one_cycle_ends_low(tmp_path):
+    rng = np.random.default_rng(0)
+    codes = rng.integers(0, 4, size=(40, 12)).astype(np.uint8)
+    y = rng.normal(size=40).astype(np.float32)
+    x2, y2 = _with_reverse_complements((codes, y))
+    np.testing.assert_array_equal(x2[:40], codes)
+    np.testing.assert_array_equal(x2[40:], reverse_complement(codes, pad="left"))
+    np.testing.assert_array_equal(y2, np.concatenate([y, y]))
+    result = fit(_conv_model(12), (codes, y), None, output_dir=tmp_path, epochs=2, batch_size=20,
+                 reverse_complement=True, schedule="one_cycle", optimizer="adamw",
+                 learning_rate=0.01, weight_decay=0.01, seed=0, verbose=0)  # fmt: skip
+    optimizer = result.model.optimizer
+    assert int(keras.ops.convert_to_numpy(optimizer.iterations)) == 2 * 4  # 80 rows / 20, 2 epochs
+    last_lr = float(keras.ops.convert_to_numpy(OneCycle(0.01, 8)(7)))
+    assert last_lr == pytest.approx(0.01 / 25 / 1e4, rel=1e-4)
+    with pytest.raises(ParameterError, match="uint8 sequence codes"):
+        fit(_conv_model(12), (codes.astype("float32"), y), None, output_dir=tmp_path / "b",
+            epochs=1, reverse_complement=True, verbose=0)  # fmt: skip
+
+
+def test_strand_averaged_prediction():
+    model = _conv_model(10)
+    codes = np.random.default_rng(1).integers(0, 6, size=(7, 10)).astype(np.uint8)
+    both = predict(model, codes, reverse_complement=True, batch_size=3)
+    forward = predict(model, codes)
+    reverse = predict(model, reverse_complement(codes, pad="left"))
+    np.testing.assert_allclose(both, (forward + reverse) / 2, rtol=1e-6)
+    assert not np.allclose(forward, reverse)  # the averaging matters for this model
+    with pytest.raises(ParameterError, match="uint8"):
+        predict(model, codes.astype("float32"), reverse_complement=True)
