@@ -33,6 +33,11 @@ ZOO = {
     "gru": ({"n_genes": 6, "units": 4}, ("float32", (3, 6))),
     "attention_lstm": ({"n_genes": 6, "units": 4, "embedding_dim": 2}, ("float32", (3, 6))),
     "attention_gru": ({"n_genes": 6, "units": 4}, ("float32", (3, 6))),
+    "legnet": ({"length": 12, "block_sizes": (8, 8, 4), "kernel_size": 3}, ("uint8", (3, 12))),
+    "dream_cnn": (
+        {"length": 12, "first_filters": 8, "core_sizes": (4,), "kernel_size": 3},
+        ("uint8", (3, 12)),
+    ),
 }
 
 _LOAD = """

@@ -40,7 +40,9 @@ def test_papermill_parses_every_parameter_line(stem):
 #: silently dropped a model fails here), and the motifs of notebook 02.
 EXPECTED_KEYS = {
     "01_data_prep": ["data/train/n_sequences"],
-    "02_bigru_training": [f"{m}/val/r2" for m in ("metformin_bigru", "kmer_ridge", "mean")]
+    "02_bigru_training": [
+        f"{m}/val/r2" for m in ("metformin_bigru", "legnet", "dream_cnn", "kmer_ridge", "mean")
+    ]
     + ["metformin_bigru/val/planted_motifs_recovered"],
     "03_landmark_models": [
         f"{m}/test/mae" for m in ("mean", "linear", "knn_ge", "ridge", "dgex", "taaf_dgex", "egex")

@@ -4,6 +4,8 @@ Zoo modules:
 
 - :mod:`gexnb.models.layers`: custom Keras layers (context attention, TAAF units).
 - :mod:`gexnb.models.promoter`: ``metformin_bigru`` (DREAM 2022, team Metformin-121).
+- :mod:`gexnb.models.legnet`: ``legnet`` (DREAM 2022 winner, team autosome.org).
+- :mod:`gexnb.models.dream_cnn`: ``dream_cnn`` (Prix Fixe DREAM-CNN, Rafi et al. 2024).
 - :mod:`gexnb.models.landmark`: ``dgex``, ``taaf_dgex``, ``egex`` (D-GEX, TAAF, E-GEX).
 - :mod:`gexnb.models.gene_sequence`: ``dnn``, ``lstm``, ``gru``, ``attention_lstm``,
   ``attention_gru`` over genes read as a sequence.
@@ -15,7 +17,15 @@ with plain ``keras.saving.load_model`` after ``import gexnb.models``. The scikit
 modules are imported on the first :func:`build` or :func:`available` call.
 """
 
-from gexnb.models import gene_sequence, landmark, layers, promoter, taaf  # noqa: F401
+from gexnb.models import (  # noqa: F401
+    dream_cnn,
+    gene_sequence,
+    landmark,
+    layers,
+    legnet,
+    promoter,
+    taaf,
+)
 from gexnb.models.registry import available, build, get_factory, model_kind, register_model
 from gexnb.models.saving import load_model
 

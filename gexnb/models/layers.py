@@ -6,6 +6,11 @@
 - :class:`TAAFUnit`: the adaptive unit of transformative adaptive activation functions
   (Kunc and Klema, seed 003).
 - :class:`GeneEmbedding`: a learned per-gene embedding for the gene-sequence models.
+- :class:`GroupedConv1D`: grouped 1-D convolution that is fast on every backend (TensorFlow's
+  own grouped convolution takes minutes for one backward pass on CPU).
+- :class:`SqueezeExcite1D`: channel gating of the DREAM 2022 LegNet / Prix Fixe blocks, with
+  the optional low-rank bilinear term of autosome.org's LegNet.
+- :class:`SoftBinExpectation`: expected bin ``softmax(logits) . [0, 1, ..., n_bins - 1]``.
 
 All layers use ``keras.ops`` only, so they run on the TensorFlow, JAX and PyTorch backends.
 """
@@ -18,7 +23,15 @@ import keras
 import numpy as np
 from keras import ops
 
-__all__ = ["ContextAttention", "OneHotCodes", "TAAFUnit", "GeneEmbedding"]
+__all__ = [
+    "ContextAttention",
+    "OneHotCodes",
+    "TAAFUnit",
+    "GeneEmbedding",
+    "GroupedConv1D",
+    "SqueezeExcite1D",
+    "SoftBinExpectation",
+]
 
 
 @keras.saving.register_keras_serializable(package="gexnb")
@@ -252,3 +265,253 @@ class GeneEmbedding(keras.layers.Layer):
         config = super().get_config()
         config.update({"n_genes": self.n_genes, "embedding_dim": self.embedding_dim})
         return config
+
+
+def _positive_int(name: str, value: Any, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+@keras.saving.register_keras_serializable(package="gexnb")
+class SqueezeExcite1D(keras.layers.Layer):
+    """Squeeze-and-excitation gating of the channels of a ``(batch, steps, channels)`` tensor.
+
+    The gate is computed from the mean over the steps, ``s`` (shape ``(batch, channels)``)::
+
+        z = silu(s W1 + b1)                                  # hidden_units
+        # only with bilinear_units > 0 (autosome.org's LegNet):
+        z = z W2 + b2                                        # hidden_units, no activation
+        z = silu(concat([z, bilinear(z)]))                   # hidden_units + bilinear_units
+        gate = sigmoid(z W3 + b3)                            # channels
+        output = inputs * gate                               # broadcast over the steps
+
+    ``bilinear(z)_i = c_i + sum_r w_r C[i, r] (z . A[:, r]) (z . B[:, r])`` is a tensor
+    regression of the outer product ``z z^T`` on ``bilinear_units`` outputs whose weight tensor
+    ``(hidden, hidden, bilinear_units)`` is held as a rank-``bilinear_rank`` CP decomposition
+    (weights ``w``, factors ``A``, ``B``, ``C``) plus a bias ``c``: the ``Bilinear`` module
+    (``tltorch.TRL`` with CP factorization) of the LegNet SE layer. Computing it through the
+    two projections ``z A`` and ``z B`` gives the same numbers as contracting ``z z^T`` with
+    the reconstructed tensor, without materialising either.
+
+    With ``bilinear_units == 0`` the layer is the plain SE of EfficientNet (``Linear -> SiLU
+    -> Linear -> Sigmoid``), the ``SELayerSimple`` of the Prix Fixe autosome core block.
+
+    Initialisation follows the authors' training code: the dense kernels ``W1``, ``W2``,
+    ``W3`` from ``N(0, 0.001)`` with zero biases; the CP weights ``w`` ones, the factors from
+    ``N(0, (0.00075 / sqrt(rank)) ** (1/3))`` (tensorly-torch's ``CPTensor.normal_(std=
+    0.00075)``) and the bilinear bias ``c`` uniform in ``[-1, 1]`` (``TRL.init_from_random``).
+
+    Parameters
+    ----------
+    hidden_units
+        Width of the squeeze layer (the authors use ``block_input_channels // reduction``,
+        not the gated channels divided by the reduction).
+    bilinear_units
+        Outputs of the bilinear term (LegNet: ``hidden_units // 2``); 0 for the plain SE.
+    bilinear_rank
+        CP rank of the bilinear weight tensor (needed when ``bilinear_units > 0``).
+    **kwargs
+        Passed to :class:`keras.layers.Layer`.
+    """
+
+    def __init__(
+        self,
+        hidden_units: int,
+        bilinear_units: int = 0,
+        bilinear_rank: int = 0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.hidden_units = _positive_int("hidden_units", hidden_units)
+        self.bilinear_units = _positive_int("bilinear_units", bilinear_units, minimum=0)
+        self.bilinear_rank = _positive_int("bilinear_rank", bilinear_rank, minimum=0)
+        if self.bilinear_units and not self.bilinear_rank:
+            raise ValueError("bilinear_rank must be >= 1 when bilinear_units > 0")
+
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        channels = int(input_shape[-1])
+        hidden = self.hidden_units
+        dense_init = keras.initializers.RandomNormal(mean=0.0, stddev=0.001)
+        self.squeeze_kernel = self.add_weight(
+            name="squeeze_kernel", shape=(channels, hidden), initializer=dense_init
+        )
+        self.squeeze_bias = self.add_weight(
+            name="squeeze_bias", shape=(hidden,), initializer="zeros"
+        )
+        excite_in = hidden
+        if self.bilinear_units:
+            rank, units = self.bilinear_rank, self.bilinear_units
+            factor_std = float((0.00075 / np.sqrt(rank)) ** (1.0 / 3.0))
+            factor_init = keras.initializers.RandomNormal(mean=0.0, stddev=factor_std)
+            self.mix_kernel = self.add_weight(
+                name="mix_kernel", shape=(hidden, hidden), initializer=dense_init
+            )
+            self.mix_bias = self.add_weight(name="mix_bias", shape=(hidden,), initializer="zeros")
+            self.cp_weights = self.add_weight(name="cp_weights", shape=(rank,), initializer="ones")
+            self.cp_left = self.add_weight(
+                name="cp_left", shape=(hidden, rank), initializer=factor_init
+            )
+            self.cp_right = self.add_weight(
+                name="cp_right", shape=(hidden, rank), initializer=factor_init
+            )
+            self.cp_out = self.add_weight(
+                name="cp_out", shape=(units, rank), initializer=factor_init
+            )
+            self.cp_bias = self.add_weight(
+                name="cp_bias",
+                shape=(units,),
+                initializer=keras.initializers.RandomUniform(-1.0, 1.0),
+            )
+            excite_in += units
+        self.excite_kernel = self.add_weight(
+            name="excite_kernel", shape=(excite_in, channels), initializer=dense_init
+        )
+        self.excite_bias = self.add_weight(
+            name="excite_bias", shape=(channels,), initializer="zeros"
+        )
+        super().build(input_shape)
+
+    def bilinear(self, z: Any) -> Any:
+        """The low-rank bilinear term ``(batch, bilinear_units)`` of hidden vectors ``z``."""
+        left = ops.matmul(z, self.cp_left)
+        right = ops.matmul(z, self.cp_right)
+        return ops.matmul(left * right * self.cp_weights, ops.transpose(self.cp_out)) + self.cp_bias
+
+    def gate(self, inputs: Any) -> Any:
+        """Gate ``(batch, channels)`` in (0, 1) of ``inputs`` ``(batch, steps, channels)``."""
+        pooled = ops.mean(inputs, axis=1)
+        z = ops.silu(ops.matmul(pooled, self.squeeze_kernel) + self.squeeze_bias)
+        if self.bilinear_units:
+            z = ops.matmul(z, self.mix_kernel) + self.mix_bias
+            z = ops.silu(ops.concatenate([z, self.bilinear(z)], axis=-1))
+        return ops.sigmoid(ops.matmul(z, self.excite_kernel) + self.excite_bias)
+
+    def call(self, inputs: Any) -> Any:
+        return inputs * ops.expand_dims(self.gate(inputs), 1)
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        return tuple(input_shape)
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "hidden_units": self.hidden_units,
+            "bilinear_units": self.bilinear_units,
+            "bilinear_rank": self.bilinear_rank,
+        }
+
+
+@keras.saving.register_keras_serializable(package="gexnb")
+class SoftBinExpectation(keras.layers.Layer):
+    """Expected bin under ``softmax(logits)``: ``sum_k softmax(logits)_k * k``, ``(batch, 1)``.
+
+    The read-out of the DREAM 2022 models trained on expression bins (autosome.org's LegNet,
+    the Prix Fixe final block): the logits over ``n_bins`` bins ``0 .. n_bins - 1`` give a
+    probability per bin, and the prediction is its mean, a float in ``[0, n_bins - 1]``.
+    Computed in float32 whatever the dtype policy of the model (``keras.ops.softmax`` is
+    numerically stable).
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("dtype", "float32")
+        super().__init__(**kwargs)
+
+    def call(self, inputs: Any) -> Any:
+        logits = ops.cast(inputs, "float32")
+        bins = ops.cast(ops.arange(ops.shape(logits)[-1]), "float32")
+        probs = ops.softmax(logits, axis=-1)
+        return ops.sum(probs * bins, axis=-1, keepdims=True)
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        return (*input_shape[:-1], 1)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config()}
+
+
+@keras.saving.register_keras_serializable(package="gexnb")
+class GroupedConv1D(keras.layers.Layer):
+    """Grouped 1-D convolution, stride 1, ``"same"`` padding, no bias.
+
+    The same function and the same kernel layout, ``(kernel_size, in_channels // groups,
+    filters)``, as ``keras.layers.Conv1D(filters, kernel_size, groups=groups,
+    padding="same", use_bias=False)``: output channel ``o`` of group ``g = o // (filters //
+    groups)`` sums the convolutions of the ``in_channels // groups`` input channels of group
+    ``g``. (PyTorch's ``Conv1d(groups=...)`` weight ``(filters, in // groups, k)`` is this
+    kernel transposed.)
+
+    On the TensorFlow backend the layer computes it as a depthwise convolution with
+    ``depth_multiplier = filters // groups`` followed by a sum over each group's inputs,
+    because TensorFlow's grouped convolution has no fast CPU kernel (one backward pass of the
+    LegNet 512-channel layer takes minutes); the other backends call ``keras.ops.conv``,
+    which runs a native grouped convolution. Both paths use the same kernel, so a saved model
+    is portable between backends.
+
+    Parameters
+    ----------
+    filters
+        Output channels (divisible by ``groups``).
+    kernel_size
+        Width of the convolution window.
+    groups
+        Number of groups (must divide the input channels and ``filters``).
+    kernel_initializer
+        Keras initializer of the kernel.
+    **kwargs
+        Passed to :class:`keras.layers.Layer`.
+    """
+
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: int,
+        groups: int,
+        kernel_initializer: Any = "glorot_uniform",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.filters = _positive_int("filters", filters)
+        self.kernel_size = _positive_int("kernel_size", kernel_size)
+        self.groups = _positive_int("groups", groups)
+        if self.filters % self.groups:
+            raise ValueError(f"filters={filters} is not divisible by groups={groups}")
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        channels = int(input_shape[-1])
+        if channels % self.groups:
+            raise ValueError(f"input channels {channels} are not divisible by groups={self.groups}")
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=(self.kernel_size, channels // self.groups, self.filters),
+            initializer=self.kernel_initializer,
+        )
+        super().build(input_shape)
+
+    def call(self, inputs: Any) -> Any:
+        if keras.backend.backend() != "tensorflow":
+            return ops.conv(inputs, self.kernel, strides=1, padding="same")
+        k, per_in = self.kernel_size, int(self.kernel.shape[1])
+        per_out = self.filters // self.groups
+        # kernel[t, i, g * per_out + j] -> depthwise[t, g * per_in + i, j]
+        depthwise = ops.reshape(self.kernel, (k, per_in, self.groups, per_out))
+        depthwise = ops.reshape(
+            ops.transpose(depthwise, (0, 2, 1, 3)), (k, self.groups * per_in, per_out)
+        )
+        y = ops.depthwise_conv(inputs, depthwise, strides=1, padding="same")
+        shape = ops.shape(y)
+        y = ops.reshape(y, (shape[0], shape[1], self.groups, per_in, per_out))
+        return ops.reshape(ops.sum(y, axis=3), (shape[0], shape[1], self.filters))
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        return (*input_shape[:-1], self.filters)
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "groups": self.groups,
+            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+        }

@@ -23,8 +23,10 @@ from gexnb.data import sequences as seqs
 from gexnb.data.promoters import PromoterSet
 from gexnb.errors import ParameterError
 from gexnb.io import ensure_output_dir, write_metrics, write_table_atomic
+from gexnb.pipelines.dream_models import SequenceModel, train_models
 
 __all__ = [
+    "train_models",
     "PromoterData",
     "normalize_targets",
     "train_bigru",
@@ -213,6 +215,8 @@ def predict_model(model: Any, codes: np.ndarray, batch_size: int = 2048) -> np.n
     from gexnb.models.baselines import MeanBaseline
     from gexnb.models.kmer import KmerRidge
 
+    if isinstance(model, SequenceModel):
+        return model.predict(codes, batch_size=batch_size)
     if isinstance(model, KmerRidge):
         return model.predict(codes)
     if isinstance(model, MeanBaseline):

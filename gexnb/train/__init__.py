@@ -45,7 +45,7 @@ from gexnb.train.fit import TrainResult, fit
 from gexnb.train.inputs import check_model_input, takes_sequence_codes
 from gexnb.train.optimizers import OPTIMIZERS, OneCycle, ScaledSGD, make_optimizer
 from gexnb.train.predict import load_model, predict, predict_file
-from gexnb.train.recipes import METFORMIN_121, EGEXResult, dgex_recipe, train_egex
+from gexnb.train.recipes import METFORMIN_121, PRIX_FIXE, EGEXResult, dgex_recipe, train_egex
 
 __all__ = [
     "TrainingConfig",
@@ -70,6 +70,7 @@ __all__ = [
     "train_egex",
     "EGEXResult",
     "METFORMIN_121",
+    "PRIX_FIXE",
     "BEST_NAME",
     "LAST_NAME",
     "LAST_STATE_NAME",

@@ -2,6 +2,8 @@
 
 - :data:`METFORMIN_121`: the training recipe of DREAM 2022 team Metformin-121 (Rafi et
   al., Nat Biotechnol 2024): MSE, Adam at 1e-3, batch 2048, 30 epochs.
+- :data:`PRIX_FIXE`: the Prix Fixe trainer of the DREAM 2022 winners' models (AdamW,
+  one-cycle, reverse-complement augmentation).
 - :func:`dgex_recipe`: the training recipe of D-GEX (Chen et al. 2016, the authors'
   ``H1/H2/H3_*.py`` scripts).
 - :func:`train_egex`: the three phases of E-GEX (Bhukya and Ashok, IAJIT, seed 001):
@@ -23,12 +25,27 @@ from gexnb.models.landmark import EGEX
 from gexnb.train.config import TrainingConfig
 from gexnb.train.fit import fit
 
-__all__ = ["EGEXResult", "train_egex", "METFORMIN_121", "dgex_recipe"]
+__all__ = ["EGEXResult", "train_egex", "METFORMIN_121", "PRIX_FIXE", "dgex_recipe"]
 
 #: Training recipe of DREAM 2022 team Metformin-121 (Rafi et al. 2024): MSE loss, Adam with
 #: learning rate 1e-3, batch 2048, 30 epochs (the best-validation weights are kept by fit).
 METFORMIN_121 = TrainingConfig(
     epochs=30, batch_size=2048, learning_rate=1e-3, loss="mse", optimizer="adam"
+)
+
+
+#: The training recipe of the Prix Fixe trainer for the DREAM 2022 winners' models (Rafi et
+#: al. 2024; ``prixfixe/autosome/trainer.py``, as autosome.org trained LegNet): AdamW with
+#: weight decay 0.01, one-cycle learning rate peaking at 0.005 (from 0.005 / 25, 30 % of the
+#: steps rising), every sequence and its reverse complement. Epochs and batch size are not
+#: part of it (the profiles set them); the soft-bin loss is the model's (see
+#: :func:`gexnb.pipelines.dream_models.train_sequence_model`).
+PRIX_FIXE = TrainingConfig(
+    optimizer="adamw",
+    weight_decay=0.01,
+    learning_rate=0.005,
+    schedule="one_cycle",
+    reverse_complement=True,
 )
 
 

@@ -1,0 +1,196 @@
+"""Notebook 02's comparison: the DREAM 2022 winners' sequence models trained beside the BiGRU.
+
+LegNet (autosome.org, 1st place; :func:`gexnb.models.legnet.build_legnet`) and the Prix Fixe
+DREAM-CNN (:func:`gexnb.models.dream_cnn.build_dream_cnn`) are trained on the same split as
+the Metformin-121 BiGRU, with the Prix Fixe recipe by default (:data:`gexnb.train.PRIX_FIXE`:
+AdamW, one-cycle, reverse-complement augmentation) and, as their authors, on soft expression
+bins: the model's 18 logits are fitted to a normal distribution around each measured value
+(:func:`gexnb.models.legnet.soft_bin_targets`, cross-entropy to soft targets, which has the
+KL divergence's gradients) and the prediction is the expected bin. Predictions average both
+strands. Any other deep sequence model of the registry trains on the BiGRU's normalised
+target with MSE.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from gexnb import train
+from gexnb.errors import InputError, ParameterError
+from gexnb.io import atomic_path
+from gexnb.models import available, build
+from gexnb.models.legnet import bin_logits_model, soft_bin_targets
+from gexnb.pipelines.params import split_params
+
+__all__ = ["SequenceModel", "train_sequence_model", "train_models", "COMPARE_MODELS"]
+
+#: Deep sequence models notebook 02 can train beside the BiGRU (the registry's deep models
+#: of the ``sequence`` task but the BiGRU itself).
+COMPARE_MODELS = tuple(m for m in available(kind="deep", task="sequence") if m != "metformin_bigru")
+
+
+@dataclass
+class SequenceModel:
+    """A trained sequence model whose predictions are on the normalised target's scale.
+
+    Attributes
+    ----------
+    name
+        Registry name.
+    model
+        Keras model mapping uint8 codes to the normalised target (a bin model's expected bin
+        is rescaled by the target normalisation inside the model).
+    reverse_complement
+        Predictions average each sequence and its reverse complement.
+    history, best_epoch, fit_seconds
+        Training history (loss per epoch), best epoch, wall time.
+    """
+
+    name: str
+    model: Any
+    reverse_complement: bool
+    history: dict[str, list[float]] = field(default_factory=dict)
+    best_epoch: int | None = None
+    fit_seconds: float = 0.0
+
+    def predict(self, codes: np.ndarray, batch_size: int = 2048) -> np.ndarray:
+        """``(n,)`` normalised predictions for uint8 codes."""
+        return train.predict(self.model, codes, batch_size=batch_size,
+                             reverse_complement=self.reverse_complement)  # fmt: skip
+
+    def count_params(self) -> int:
+        """Parameters of the network."""
+        return int(self.model.count_params())
+
+
+def _normalized_output(model: keras.Model, stats: Mapping[str, Any]) -> keras.Model:
+    """``model`` (raw expression scale) followed by the target normalisation (shared weights)."""
+    method = stats.get("method")
+    if method == "half_median":
+        scale, offset = 1.0 / (2.0 * stats["median"]), 0.0
+    elif method == "zscore":
+        scale, offset = 1.0 / stats["sd"], -stats["mean"] / stats["sd"]
+    elif method == "none":
+        scale, offset = 1.0, 0.0
+    else:
+        raise ParameterError(f"a bin model needs an affine target normalisation, not {method!r}")
+    out = keras.layers.Rescaling(scale, offset, dtype="float32", name="target_scale")(model.output)
+    return keras.Model(model.inputs, out, name=model.name)
+
+
+def _has_bins(model: keras.Model) -> bool:
+    try:
+        model.get_layer("logits")
+    except ValueError:
+        return False
+    return model.get_layer("output").__class__.__name__ == "SoftBinExpectation"
+
+
+def train_sequence_model(
+    data: Any,
+    name: str,
+    *,
+    output_dir: str | os.PathLike,
+    params: Mapping[str, Any] | None = None,
+    config: train.TrainingConfig | None = None,
+    seed: int = 0,
+) -> SequenceModel:
+    """Train registry model ``name`` on ``data`` (a :class:`gexnb.pipelines.promoter.PromoterData`).
+
+    Parameters
+    ----------
+    data
+        Codes, targets and split (the BiGRU's).
+    name
+        A deep sequence model (:data:`COMPARE_MODELS`).
+    output_dir
+        Checkpoints under ``output_dir/<name>``; the final model saved as
+        ``output_dir/<name>.keras`` (normalised-target output).
+    params
+        Architecture keys for :func:`gexnb.models.build` (``block_sizes=[64, 32, 32]``), keys of
+        :class:`gexnb.train.TrainingConfig` (``epochs``, ``batch_size``, ...), and
+        ``soft_bins`` (bin models: train on soft bins as the authors, default True; False:
+        MSE on the expected bin).
+    config
+        Base training settings (:data:`gexnb.train.PRIX_FIXE` when None).
+    seed
+        Seed of the initialisation and of the batches.
+    """
+    if name not in COMPARE_MODELS:
+        raise ParameterError(
+            f"unknown sequence model {name!r}; use one of {', '.join(COMPARE_MODELS)}"
+        )
+    arch, train_kw = split_params(dict(params or {}))
+    soft_bins = bool(arch.pop("soft_bins", True))
+    cfg = train.TrainingConfig.from_mapping(
+        {"verbose": 0, "seed": seed, **train_kw}, base=config or train.PRIX_FIXE
+    )
+    keras.utils.set_random_seed(int(seed))
+    try:
+        net = build(name, length=data.codes.shape[1], **arch)
+    except TypeError as exc:  # an architecture key the factory does not take
+        raise ParameterError(f"model_params of {name}: {exc}") from None
+    bins = _has_bins(net)
+    folder = Path(output_dir) / name
+    start = time.perf_counter()
+    if bins and soft_bins:
+        n_bins = int(net.get_layer("logits").output.shape[-1])
+        targets = {s: soft_bin_targets(data.expression[idx], n_bins) for s, idx in
+                   (("train", data.train_idx), ("val", data.val_idx))}  # fmt: skip
+        logits = bin_logits_model(net)
+        result = train.fit(
+            logits, (data.codes[data.train_idx], targets["train"]),
+            (data.codes[data.val_idx], targets["val"]), output_dir=folder,
+            config=cfg.replace(loss=keras.losses.CategoricalCrossentropy(from_logits=True)),
+        )  # fmt: skip
+        final = _normalized_output(net, data.stats)
+    elif bins:
+        result = train.fit(net, (data.codes[data.train_idx], data.expression[data.train_idx]),
+                           (data.codes[data.val_idx], data.expression[data.val_idx]),
+                           output_dir=folder, config=cfg)  # fmt: skip
+        final = _normalized_output(net, data.stats)
+    else:
+        result = train.fit(net, data.split("train"), data.split("val"), output_dir=folder,
+                           config=cfg)  # fmt: skip
+        final = result.model
+    seconds = time.perf_counter() - start
+    if not np.isfinite(result.history.get("loss", [np.nan])[-1]):
+        raise InputError(f"{name}: the training loss is not finite (lower the learning rate)")
+    with atomic_path(Path(output_dir) / f"{name}.keras") as tmp:
+        final.save(tmp)
+    return SequenceModel(name, final, bool(cfg.reverse_complement), result.history,
+                         result.best_epoch, seconds)  # fmt: skip
+
+
+def train_models(
+    data: Any,
+    names: Sequence[str],
+    *,
+    output_dir: str | os.PathLike,
+    model_params: Mapping[str, Mapping[str, Any]] | None = None,
+    seed: int = 0,
+    progress: bool = True,
+) -> dict[str, SequenceModel]:
+    """:func:`train_sequence_model` for each name, with a progress bar (``tqdm.auto``)."""
+    from tqdm.auto import tqdm
+
+    unknown = sorted(set(model_params or {}) - set(names) - {"metformin_bigru"})
+    if unknown:
+        raise ParameterError(f"model_params for models not compared: {', '.join(unknown)}")
+    out: dict[str, SequenceModel] = {}
+    for name in tqdm(list(names), desc="sequence models", unit="model", disable=not progress):
+        params = (model_params or {}).get(name)
+        out[name] = train_sequence_model(
+            data, name, output_dir=output_dir, params=params, seed=seed
+        )
+        print(f"{name}: {out[name].count_params():,} parameters, best epoch "
+              f"{out[name].best_epoch}, {out[name].fit_seconds:.1f} s")  # fmt: skip
+    return out
