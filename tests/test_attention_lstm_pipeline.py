@@ -170,3 +170,26 @@ def test_real_expo_target_outside_top50(shared_data):
     top = top_variable_genes(frame, 50)
     assert "MKI67" in frame.columns and "MKI67" not in top
     assert ga.check_targets(frame, "MKI67", k_genes=50, folds=5) == ["MKI67"]
+
+
+def test_joint_reading_predicts_each_folds_top_genes_from_the_next(tmp_path):
+    """task='joint': the top-k genes of each training fold are the targets (chosen without
+    the held-out samples), the next k the inputs; one model predicts them all."""
+    frame = ga.load_expression("", n_samples=60, n_genes=12, seed=2)
+    with pytest.raises(ParameterError, match="set targets to"):
+        ga.check_targets(frame, ["TG00001"], k_genes=3, folds=2, task="joint")
+    with pytest.raises(ParameterError, match="needs 2 x k_genes = 14 genes"):
+        ga.check_targets(frame, [], k_genes=7, folds=2, task="joint")
+    result = ga.cross_validate(frame, [], k_genes=3, folds=2, task="joint", models=["lstm"],
+                               baselines=["ridge"], epochs=1, output_dir=tmp_path,
+                               progress=False)  # fmt: skip
+    for fold in result.folds:
+        train = frame.iloc[fold.train_idx]
+        ranked = list(ga.top_variable_genes(train, 6))
+        assert fold.targets == ranked[:3] and fold.genes == ranked[3:]
+        assert fold.y_test.shape == (len(fold.test_idx), 3)
+        assert fold.predictions["lstm"].shape == (len(fold.test_idx), 3)
+    assert result.targets == result.folds[0].targets
+    preds = result.predictions
+    assert set(preds["target"]) == {t for f in result.folds for t in f.targets}
+    assert len(preds) == 3 * len(frame) * 3  # 3 models (lstm, mean, ridge) x samples x targets

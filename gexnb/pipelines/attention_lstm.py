@@ -66,6 +66,8 @@ DEEP_MODELS = tuple(available(kind="deep", task="gene_set"))
 #: Classical baselines (seed 002) run on the same folds, and the predict-the-mean floor: the
 #: registry's classical models of the ``tabular`` task.
 BASELINE_MODELS = tuple(available(kind="classical", task="tabular"))
+#: Readings of seed 004's "top 50" (see :func:`cross_validate`).
+TASKS = ("single", "joint")
 #: Metrics of the seed's table.
 METRICS = ("mae", "rmse", "mse", "r2")
 
@@ -82,6 +84,7 @@ class FoldResult:
     y_test: np.ndarray
     predictions: dict[str, np.ndarray] = field(default_factory=dict)
     models: dict[str, Any] = field(default_factory=dict)
+    targets: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -161,8 +164,12 @@ def check_targets(
     k_genes: int,
     folds: int,
     input_genes: Sequence[str] | None = None,
+    task: str = "single",
 ) -> list[str]:
     """Validate the targets and the cross-validation sizes; return the target list.
+
+    With ``task="joint"`` (see :func:`cross_validate`) the targets are chosen per fold:
+    ``targets`` must be empty and the matrix needs ``2 * k_genes`` genes; ``[]`` is returned.
 
     Raises
     ------
@@ -174,6 +181,10 @@ def check_targets(
     """
     names = [targets] if isinstance(targets, str) else list(targets)
     names = [t.strip() for t in names if t and t.strip()]
+    if task not in TASKS:
+        raise ParameterError(f"task must be one of {', '.join(TASKS)}, got {task!r}")
+    if task == "joint":
+        return _check_joint(frame, names, k_genes=k_genes, folds=folds, input_genes=input_genes)
     if not names:
         raise ParameterError("give at least one target gene")
     columns = set(map(str, frame.columns))
@@ -235,6 +246,29 @@ class ModelSizes:
         return build(name, units=int(self.units), embedding_dim=int(self.embedding_dim), **common)
 
 
+def _check_joint(
+    frame: pd.DataFrame,
+    names: list[str],
+    *,
+    k_genes: int,
+    folds: int,
+    input_genes: Sequence[str] | None,
+) -> list[str]:
+    if names or input_genes:
+        raise ParameterError(
+            "task='joint' predicts the top-k_genes genes of each training fold from the next "
+            "k_genes: set targets to [] (and no input_genes)"
+        )
+    if int(k_genes) < 1 or 2 * int(k_genes) > frame.shape[1]:
+        raise ParameterError(
+            f"task='joint' needs 2 x k_genes = {2 * int(k_genes)} genes, the matrix has "
+            f"{frame.shape[1]}"
+        )
+    if int(folds) < 2 or len(frame) < int(folds):
+        raise ParameterError(f"folds={folds} needs 2 <= folds <= {len(frame)} (the samples)")
+    return []
+
+
 def _report(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
     reports = [regression_report(y_true[:, j], y_pred[:, j]) for j in range(y_true.shape[1])]
     return {m: float(np.mean([r[m] for r in reports])) for m in METRICS}
@@ -277,9 +311,13 @@ def _fold_data(
     input_genes: Sequence[str] | None,
 ) -> _FoldData:
     """Inputs (top-k genes of the training samples, or ``input_genes``) and targets of a fold,
-    z-scored with the training samples' statistics."""
+    z-scored with the training samples' statistics. No ``targets`` (``task="joint"``): the
+    top-k genes of the training samples are the targets and the next k the inputs."""
     train, test = frame.iloc[train_idx], frame.iloc[test_idx]
-    if input_genes:
+    if not targets:
+        ranked = list(top_variable_genes(train, 2 * int(k_genes)))
+        targets, genes = ranked[: int(k_genes)], ranked[int(k_genes) :]
+    elif input_genes:
         genes = list(input_genes)
     else:
         genes = list(top_variable_genes(train.drop(columns=targets), int(k_genes)))
@@ -290,6 +328,7 @@ def _fold_data(
     x_te = x_scaler.transform(test[genes].to_numpy(np.float64)).astype(np.float32)
     y_te = test[targets].to_numpy(np.float64)
     result = FoldResult(fold, np.asarray(train_idx), np.asarray(test_idx), genes, x_te, y_te)
+    result.targets = list(targets)
     return _FoldData(result, x_tr, y_tr, y_scaler, [str(s) for s in test.index])
 
 
@@ -365,6 +404,7 @@ def cross_validate(
     models: Sequence[str] = DEEP_MODELS,
     baselines: Sequence[str] = BASELINE_MODELS,
     input_genes: Sequence[str] | None = None,
+    task: str = "single",
     sizes: ModelSizes | None = None,
     validation_fraction: float = 0.0,
     seed: int = 0,
@@ -399,6 +439,13 @@ def cross_validate(
         always run, added when not in ``baselines``: the floor every model must beat.
     input_genes
         Fixed input genes instead of the per-fold top-k (must not contain a target).
+    task
+        The two readings of seed 004's "top 50" (its table has a "Single" and a "Top 50"
+        column; the code is not published, both readings are gexnb's): ``"single"``: the
+        ``k_genes`` most variable genes predict ``targets``; ``"joint"``: the ``k_genes``
+        most variable genes of each training fold are the targets, predicted jointly by one
+        multi-output model from the next ``k_genes`` most variable genes (``targets=[]``).
+        Metrics average over the targets.
     sizes
         Architecture of the deep models (:class:`ModelSizes`; its defaults when None).
     validation_fraction
@@ -438,7 +485,9 @@ def cross_validate(
     >>> sorted(result.fold_metrics["model"].unique())
     ['mean', 'ridge']
     """
-    names = check_targets(frame, targets, k_genes=k_genes, folds=folds, input_genes=input_genes)
+    names = check_targets(
+        frame, targets, k_genes=k_genes, folds=folds, input_genes=input_genes, task=task
+    )
     cfg = TrainingConfig.from_mapping(
         {"verbose": 0, "checkpoint_seconds": SHORT_EPOCH_CHECKPOINT_SECONDS, **settings},
         base=training,
@@ -470,7 +519,7 @@ def cross_validate(
             data.result.predictions[name] = y_hat
             report = _report(data.result.y_test, y_hat)
             rows.append({"model": name, "fold": fold, **report, "fit_seconds": seconds})
-            pred_frames.append(_prediction_frame(name, data, names, y_hat))
+            pred_frames.append(_prediction_frame(name, data, data.result.targets, y_hat))
         fold_results.append(data.result)
     bar.close()
     attention = (
@@ -479,7 +528,7 @@ def cross_validate(
         else pd.DataFrame(columns=["model", "fold", "sample", "gene", "weight"])
     )
     return GeneAttentionResult(
-        targets=names,
+        targets=names or fold_results[0].targets,
         fold_metrics=pd.DataFrame(rows),
         predictions=pd.concat(pred_frames, ignore_index=True),
         attention=attention,
