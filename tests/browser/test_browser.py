@@ -10,7 +10,11 @@ Run with ``make test-browser`` (``bash tests/browser/setup.sh`` then
    cells, moves the sample slider with the keyboard and checks that the label text and the
    rendered image change;
 4. saves a screenshot to ``tests/browser/artifacts/gene_attention_viewer.png`` (ignored by
-   git) and shuts the server down.
+   git) and shuts the server down;
+5. opens each shipped notebook (a copy of ``notebooks/`` and ``parameters/``) as a new user
+   would, runs all cells, and checks that every cell ran, with no error output, no noise line
+   (TensorFlow, absl, kernel messages) and the generated conclusion; a screenshot of each is
+   kept in ``tests/browser/artifacts/<notebook>.png``.
 
 Every request the page makes to a non-loopback address is aborted; the whole test is bounded
 to about two minutes.
@@ -18,6 +22,7 @@ to about two minutes.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -103,15 +108,16 @@ def _wait_for_server(url: str, deadline: float, proc: subprocess.Popen) -> None:
     raise TimeoutError(f"JupyterLab did not answer at {url}")
 
 
-@pytest.fixture()
-def jupyter_server():
+@contextlib.contextmanager
+def _jupyterlab(fill_root):
+    """JupyterLab on a free loopback port over a temporary root that ``fill_root`` fills."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} missing: run bash tests/browser/setup.sh")
     pytest.importorskip("playwright.sync_api", reason="run bash tests/browser/setup.sh")
     work = Path(tempfile.mkdtemp(prefix="gexnb-browser-"))
     root = work / "root"
     root.mkdir()
-    _write_notebook(root)
+    fill_root(root)
     port, token = _free_port(), secrets.token_hex(16)
     env = dict(os.environ)
     env.update(
@@ -163,13 +169,31 @@ def jupyter_server():
         shutil.rmtree(work, ignore_errors=True)
 
 
-def test_slider_changes_the_rendered_view(jupyter_server):
+@pytest.fixture()
+def jupyter_server():
+    with _jupyterlab(_write_notebook) as server:
+        yield server
+
+
+def _copy_project(root: Path) -> None:
+    """The shipped notebooks and profiles (a project: outputs land under root/runs)."""
+    shutil.copytree(PROJECT / "notebooks", root / "notebooks")
+    shutil.copytree(PROJECT / "parameters", root / "parameters")
+
+
+@pytest.fixture(scope="module")
+def project_server():
+    with _jupyterlab(_copy_project) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def _browser():
+    """A page of /usr/bin/chromium that can reach loopback addresses only."""
     from playwright.sync_api import sync_playwright
 
-    started = time.monotonic()
-    base, token = jupyter_server["url"], jupyter_server["token"]
-    ARTIFACTS.mkdir(exist_ok=True)
     profile = tempfile.mkdtemp(prefix="gexnb-chromium-")
+    blocked: list[str] = []
     try:
         with sync_playwright() as pw:
             context = pw.chromium.launch_persistent_context(
@@ -179,7 +203,6 @@ def test_slider_changes_the_rendered_view(jupyter_server):
                 headless=True,
                 viewport={"width": 1400, "height": 1000},
             )
-            blocked: list[str] = []
 
             def loopback_only(route):
                 host = urlparse(route.request.url).hostname
@@ -192,42 +215,101 @@ def test_slider_changes_the_rendered_view(jupyter_server):
             context.route("**/*", loopback_only)
             page = context.new_page()
             page.set_default_timeout(60_000)
-            page.goto(f"{base}/lab/tree/viewer.ipynb?token={token}")
-            page.wait_for_selector(".jp-NotebookPanel .jp-Cell", state="visible")
-            # wait until the kernel is ready, then run all cells through the app's commands
-            page.wait_for_function(KERNEL_IDLE)
-            page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-            label = page.locator(".widget-html-content").filter(has_text="sample")
-            label.first.wait_for(state="visible")
-            image = page.locator("img.widget-image").first
-            image.wait_for(state="visible")
-            before_text = label.first.inner_text()
-            before_src = image.get_attribute("src")
-            assert "sample S0 (#0)" in before_text, before_text
-            handle = page.locator(".widget-slider .noUi-handle").first
-            handle.focus()
-            for _ in range(3):
-                handle.press("ArrowRight")
-            page.wait_for_function(
-                "t => Array.from(document.querySelectorAll('.widget-html-content'))"
-                ".some(e => e.innerText.includes(t))",
-                arg="sample S3 (#3)",
-            )
-            page.wait_for_function(
-                "src => { const i = document.querySelector('img.widget-image');"
-                " return i && i.getAttribute('src') !== src; }",
-                arg=before_src,
-            )
-            page.wait_for_function(KERNEL_IDLE)  # all three slider updates rendered
-            page.wait_for_function(
-                "() => document.querySelector('img.widget-image') !== null &&"
-                " document.querySelector('img.widget-image').complete"
-            )
-            after_text = label.first.inner_text()
-            assert after_text != before_text and "true 4.0000" in after_text
-            page.screenshot(path=str(ARTIFACTS / "gene_attention_viewer.png"), full_page=True)
+            yield page
             context.close()
-            assert not [u for u in blocked if not u.startswith("data:")], blocked
     finally:
         shutil.rmtree(profile, ignore_errors=True)
+    assert not [u for u in blocked if not u.startswith("data:")], blocked
+
+
+#: Every output of every cell of the current notebook, from the notebook model.
+OUTPUTS = (
+    "() => { const p = window.jupyterapp.shell.currentWidget; const out = [];"
+    " const cells = p.content.model.cells;"
+    " for (let i = 0; i < cells.length; i++) { const c = cells.get(i);"
+    " if (c.type !== 'code') continue;"
+    " out.push({count: c.executionCount, outputs: c.outputs.toJSON()}); }"
+    " return out; }"
+)
+#: Lines the gexnb kernel silences (TensorFlow, absl, the kernel's own messages).
+NOISE = ("cuInit", "oneDNN", "cpu_feature_guard", "retracing", "TCP without encryption",
+         "KeyboardInterrupt", "absl::InitializeLog")  # fmt: skip
+SHIPPED = ["01_data_prep", "02_bigru_training", "03_landmark_models", "04_attention_lstm"]
+
+
+@pytest.mark.parametrize("stem", SHIPPED)
+def test_shipped_notebook_runs_all_quietly(project_server, stem):
+    """Run All on a shipped notebook as a new user would: it ends, with no error output and
+    no noise line, and with its generated conclusion."""
+    base, token = project_server["url"], project_server["token"]
+    ARTIFACTS.mkdir(exist_ok=True)
+    started = time.monotonic()
+    with _browser() as page:
+        page.goto(f"{base}/lab/tree/notebooks/{stem}.ipynb?token={token}")
+        page.wait_for_selector(".jp-NotebookPanel .jp-Cell", state="visible")
+        page.wait_for_function(KERNEL_IDLE)
+        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        page.wait_for_function(
+            f"() => {{ const cells = ({OUTPUTS})(); return cells.length > 0 &&"
+            " cells.every(c => c.count !== null); }",
+            timeout=240_000,
+        )
+        page.wait_for_function(KERNEL_IDLE, timeout=60_000)
+        cells = page.evaluate(OUTPUTS)
+        page.screenshot(path=str(ARTIFACTS / f"{stem}.png"), full_page=False)
+    outputs = [o for cell in cells for o in cell["outputs"]]
+    errors = [o for o in outputs if o.get("output_type") == "error"]
+    assert not errors, f"{stem}: {errors[0].get('ename')}: {errors[0].get('evalue')}"
+    text = "\n".join(
+        "".join(o.get("text", "")) if o.get("output_type") == "stream"
+        else "".join(o.get("data", {}).get("text/plain", ""))
+        for o in outputs
+    )  # fmt: skip
+    noisy = [line for line in text.splitlines() if any(n in line for n in NOISE)]
+    assert not noisy, f"{stem}: noise in the outputs: {noisy[:3]}"
+    markdown = "\n".join("".join(o.get("data", {}).get("text/markdown", "")) for o in outputs)
+    assert "**Conclusion**" in markdown, f"{stem}: no generated conclusion"
+    assert (project_server["root"] / "runs" / "interactive" / stem / "conclusion.md").is_file()
+    assert time.monotonic() - started < 300
+
+
+def test_slider_changes_the_rendered_view(jupyter_server):
+    started = time.monotonic()
+    base, token = jupyter_server["url"], jupyter_server["token"]
+    ARTIFACTS.mkdir(exist_ok=True)
+    with _browser() as page:
+        page.goto(f"{base}/lab/tree/viewer.ipynb?token={token}")
+        page.wait_for_selector(".jp-NotebookPanel .jp-Cell", state="visible")
+        # wait until the kernel is ready, then run all cells through the app's commands
+        page.wait_for_function(KERNEL_IDLE)
+        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        label = page.locator(".widget-html-content").filter(has_text="sample")
+        label.first.wait_for(state="visible")
+        image = page.locator("img.widget-image").first
+        image.wait_for(state="visible")
+        before_text = label.first.inner_text()
+        before_src = image.get_attribute("src")
+        assert "sample S0 (#0)" in before_text, before_text
+        handle = page.locator(".widget-slider .noUi-handle").first
+        handle.focus()
+        for _ in range(3):
+            handle.press("ArrowRight")
+        page.wait_for_function(
+            "t => Array.from(document.querySelectorAll('.widget-html-content'))"
+            ".some(e => e.innerText.includes(t))",
+            arg="sample S3 (#3)",
+        )
+        page.wait_for_function(
+            "src => { const i = document.querySelector('img.widget-image');"
+            " return i && i.getAttribute('src') !== src; }",
+            arg=before_src,
+        )
+        page.wait_for_function(KERNEL_IDLE)  # all three slider updates rendered
+        page.wait_for_function(
+            "() => document.querySelector('img.widget-image') !== null &&"
+            " document.querySelector('img.widget-image').complete"
+        )
+        after_text = label.first.inner_text()
+        assert after_text != before_text and "true 4.0000" in after_text
+        page.screenshot(path=str(ARTIFACTS / "gene_attention_viewer.png"), full_page=True)
     assert time.monotonic() - started < 150
