@@ -47,8 +47,9 @@ def import_backend_quietly() -> None:
     ``TF_CPP_MIN_LOG_LEVEL``; in JupyterLab they show as red output under the first cell.
     Here file descriptor 2 goes to a temporary file while Keras is imported and the devices
     are listed, and comes back afterwards; if the import fails, what was written is replayed
-    before the exception. Nothing happens when Keras is already imported. :mod:`gexnb` calls
-    this when imported inside a Jupyter kernel (unless ``GEXNB_QUIET_IMPORT=0``).
+    before the exception; TensorFlow's Python logger is set to errors only. Nothing happens
+    when Keras is already imported. :mod:`gexnb` calls this when imported inside a Jupyter
+    kernel (unless ``GEXNB_QUIET_IMPORT=0``, which keeps every line).
     """
     if "keras" in sys.modules:
         return
@@ -65,6 +66,8 @@ def import_backend_quietly() -> None:
                 import tensorflow as tf
 
                 tf.config.list_logical_devices()
+                # TensorFlow's Python warnings (tf.function retracing, deprecations) too
+                tf.get_logger().setLevel("ERROR")
         except BaseException:
             os.dup2(saved, 2)
             captured.seek(0)

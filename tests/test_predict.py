@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-pytest.importorskip("keras")
+keras = pytest.importorskip("keras")
 
 from gexnb import train  # noqa: E402
 from gexnb.data.sequences import encode_sequences  # noqa: E402
@@ -68,3 +68,17 @@ def test_not_a_gexnb_model(tmp_path):
     bogus.write_text("hello")
     with pytest.raises(InputError, match="bogus.keras"):
         train.predict_file(bogus, _write(tmp_path / "in.txt", ["ACGT"]), tmp_path / "o.tsv")
+
+
+def test_predict_pads_batches_to_few_shapes():
+    """A model sees at most log2(batch_size / 32) + 1 input shapes, so TensorFlow traces its
+    predict function a few times, not once per chunk length; padding changes no output."""
+    from gexnb.train.predict import _padded
+
+    shapes = {len(_padded(np.zeros((n, 3), np.uint8), 2048)) for n in range(1, 2049)}
+    assert shapes == {32, 64, 128, 256, 512, 1024, 2048}
+    assert len(_padded(np.zeros((5000, 3), np.uint8), 2048)) == 5000  # full batches untouched
+    model = build("metformin_bigru", length=LENGTH, n_layers=1, units=4)
+    codes = np.random.default_rng(0).integers(0, 6, size=(45, LENGTH)).astype(np.uint8)
+    direct = keras.ops.convert_to_numpy(model(codes, training=False))[:, 0]
+    np.testing.assert_allclose(train.predict(model, codes, batch_size=16), direct, rtol=1e-5)

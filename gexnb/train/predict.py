@@ -84,8 +84,23 @@ def _predict_chunks(model: Any, chunks: Iterable[Any], batch_size: int) -> Itera
         if length is not None and arr.ndim == 2 and arr.shape[1] != length:
             raise InputError(f"sequences have length {arr.shape[1]} but the model expects {length}")
         for start in range(0, len(arr), batch_size):
-            out = np.asarray(model.predict_on_batch(arr[start : start + batch_size]), "float32")
+            batch = arr[start : start + batch_size]
+            out = np.asarray(model.predict_on_batch(_padded(batch, batch_size)), "float32")
+            out = out[: len(batch)]
             yield out[:, 0] if out.ndim == 2 and out.shape[1] == 1 else out
+
+
+def _padded(batch: np.ndarray, batch_size: int) -> np.ndarray:
+    """``batch`` with rows of zeros appended up to a power of two (at most ``batch_size``,
+    at least 32), so that a model sees few input shapes: TensorFlow traces its predict
+    function once per shape (and warns about retracing after a few). The padding rows'
+    outputs are dropped; in inference a row's output does not depend on the others."""
+    n = len(batch)
+    target = min(batch_size, max(32, 1 << max(0, n - 1).bit_length()))
+    if n >= target:
+        return batch
+    pad = np.zeros((target - n, *batch.shape[1:]), dtype=batch.dtype)
+    return np.concatenate([batch, pad])
 
 
 def predict_file(
