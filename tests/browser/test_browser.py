@@ -245,7 +245,13 @@ def test_shipped_notebook_runs_all_quietly(project_server, stem):
     ARTIFACTS.mkdir(exist_ok=True)
     started = time.monotonic()
     with _browser() as page:
-        page.goto(f"{base}/lab/tree/notebooks/{stem}.ipynb?token={token}")
+        # a workspace of its own (reset): no tab of an earlier test comes back
+        page.goto(f"{base}/lab/workspaces/{stem}/tree/notebooks/{stem}.ipynb?reset&token={token}")
+        page.wait_for_function(
+            "p => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
+            " return !!(w && w.context && w.context.path.endsWith(p)); }",
+            arg=f"{stem}.ipynb",
+        )
         page.wait_for_selector(".jp-NotebookPanel .jp-Cell", state="attached")
         page.wait_for_function(KERNEL_IDLE)
         page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
