@@ -45,6 +45,7 @@ CALLS = {
 
 @pytest.mark.parametrize("name", sorted(CALLS))
 def test_single_panel_functions_draw_on_the_given_axes(name):
+    plt.close("all")  # figures other tests left open
     fig, (left, right) = plt.subplots(1, 2)
     try:
         returned = CALLS[name](right)
