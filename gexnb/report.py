@@ -90,7 +90,7 @@ def _family(model: str) -> str:
 
 
 def _format(value: float) -> str:
-    return f"{value:.4g}"
+    return f"{value:#.4g}"
 
 
 def _gap(value: float, best: float, lower_is_better: bool) -> float:
@@ -131,8 +131,8 @@ def conclusion(
     ...                   split="test", metric="mae", lower_is_better=True)
     >>> for sentence in text.split(". "):
     ...     print(sentence)
-    **Conclusion** (test mae, lower is better): **ridge** is best (0.27)
-    dgex 0.3, 11% worse
+    **Conclusion** (test mae, lower is better): **ridge** is best (0.2700)
+    dgex 0.3000, 11% worse
     No deep model beats the best classical model (ridge)
     Every model beats predicting the mean.
     """

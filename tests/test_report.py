@@ -23,8 +23,8 @@ def test_ranking_gaps_and_baselines_by_hand():
         "linear/test/r2": 0.9,  # another metric: ignored
     }
     text = report.conclusion(metrics, split="test", metric="mae", lower_is_better=True)
-    assert "**ridge** is best (0.25)" in text
-    assert "dgex 0.3, 20% worse." in text and "egex 0.55, 120% worse." in text
+    assert "**ridge** is best (0.2500)" in text
+    assert "dgex 0.3000, 20% worse." in text and "egex 0.5500, 120% worse." in text
     assert "No deep model beats the best classical model (ridge)." in text
     assert "Not better than predicting the mean: egex." in text
     assert "linear" not in text and "banner" not in text
@@ -33,7 +33,7 @@ def test_ranking_gaps_and_baselines_by_hand():
 def test_higher_is_better_and_a_deep_winner():
     metrics = {"metformin_bigru/val/r2": 0.8, "kmer_ridge/val/r2": 0.6, "mean/val/r2": 0.0}
     text = report.conclusion(metrics, split="val", metric="r2", lower_is_better=False)
-    assert "**metformin_bigru** is best (0.8)" in text
+    assert "**metformin_bigru** is best (0.8000)" in text
     assert "metformin_bigru beats every classical model (best: kmer_ridge)." in text
     assert "Every model beats predicting the mean." in text
 
@@ -65,7 +65,7 @@ def test_conclude_writes_conclusion_md(tmp_path):
     assert (tmp_path / "conclusion.md").read_text().strip() == text
     assert report.SYNTHETIC_BANNER in text and report.SMOKE_BANNER not in text
     assert "(CV RMSE, lower is better): **ridge**" in text and "absent" not in text
-    assert "lstm 0.5, 25% worse." in text
+    assert "lstm 0.5000, 25% worse." in text
 
 
 @pytest.mark.parametrize("coverage", [1.0, 0.5])
