@@ -48,7 +48,12 @@ def test_save_load_round_trip(tmp_path):
     path = tmp_path / "m.keras"
     model.save(path)
     loaded = keras.models.load_model(path)
-    np.testing.assert_allclose(loaded(x), model(x), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(loaded(x)),
+        keras.ops.convert_to_numpy(model(x)),
+        rtol=1e-5,
+        atol=1e-6,
+    )
     np.testing.assert_allclose(attention_weights(loaded, x), attention_weights(model, x), atol=1e-6)
     layer = GeneEmbedding(5, 2)
     assert GeneEmbedding.from_config(layer.get_config()).embedding_dim == 2
@@ -79,7 +84,9 @@ def test_models_learn_a_known_function(name):
     model = build(name, **_hp(name, **({} if name == "dnn" else {"embedding_dim": 4})))
     model.compile(optimizer=keras.optimizers.Adam(0.02), loss="mse")
     before = float(model.evaluate(x, y, verbose=0))
-    model.fit(x, y, epochs=15, batch_size=64, verbose=0)
+    # 40 epochs of 4 steps: with 15 the attention models passed on TensorFlow and JAX by the
+    # seed's luck and failed on PyTorch
+    model.fit(x, y, epochs=40, batch_size=64, verbose=0)
     after = float(model.evaluate(x, y, verbose=0))
     assert after < 0.5 * float(np.var(y)), (name, before, after)
     assert after < 0.5 * before

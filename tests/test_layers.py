@@ -29,15 +29,18 @@ def test_matches_hand_computation():
     hidden = rng.normal(size=(2, 5, 3)).astype("float32")
     layer = ContextAttention(return_attention=True)
     context, weights = layer(hidden)
-    w, b, u = (np.asarray(v) for v in layer.weights)
+    w, b, u = (keras.ops.convert_to_numpy(v) for v in layer.weights)
     logits = np.tanh(hidden @ w + b) @ u
     expected = np.exp(logits - logits.max(1, keepdims=True))
     expected /= expected.sum(1, keepdims=True)
-    np.testing.assert_allclose(np.asarray(weights), expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(weights), expected, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(
-        np.asarray(context), (hidden * expected[..., None]).sum(1), rtol=1e-5, atol=1e-6
+        keras.ops.convert_to_numpy(context),
+        (hidden * expected[..., None]).sum(1),
+        rtol=1e-5,
+        atol=1e-6,
     )
-    np.testing.assert_allclose(np.asarray(weights).sum(1), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(weights).sum(1), 1.0, rtol=1e-6)
 
 
 def test_softmax_stable_for_huge_scores():
@@ -45,7 +48,9 @@ def test_softmax_stable_for_huge_scores():
     layer.build((None, 4, 2))
     layer.u.assign(np.array([1e4, 1e4], dtype="float32"))
     layer.W.assign(np.eye(2, dtype="float32"))
-    weights = np.asarray(layer.attention_weights(np.full((1, 4, 2), 50.0, "float32")))
+    weights = keras.ops.convert_to_numpy(
+        layer.attention_weights(np.full((1, 4, 2), 50.0, "float32"))
+    )
     assert np.all(np.isfinite(weights))
     np.testing.assert_allclose(weights.sum(), 1.0, rtol=1e-6)
 
@@ -55,7 +60,7 @@ def test_masked_steps_get_zero_weight():
     hidden = np.ones((1, 4, 2), "float32")
     mask = np.array([[False, True, True, False]])
     layer.build(hidden.shape)
-    weights = np.asarray(layer.attention_weights(hidden, mask=mask))
+    weights = keras.ops.convert_to_numpy(layer.attention_weights(hidden, mask=mask))
     np.testing.assert_allclose(weights, [[0.0, 0.5, 0.5, 0.0]], atol=1e-6)
 
 

@@ -16,7 +16,7 @@ def test_unit_weights_and_arithmetic():
     assert [w.name for w in unit.weights] == ["alpha", "delta"]
     assert unit.count_params() == 6
     unit.set_weights([np.array([2.0, 3.0, -1.0]), np.array([0.5, 0.0, 1.0])])
-    np.testing.assert_allclose(np.asarray(unit(x)), [[2.5, -6.0, -2.0]])
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(unit(x)), [[2.5, -6.0, -2.0]])
     bottom = TAAFUnit("bottom")
     bottom.build(x.shape)
     assert [w.name for w in bottom.weights] == ["beta", "gamma"]
