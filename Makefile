@@ -12,7 +12,7 @@ LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 PROFILE ?= quick
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: install demo test test-browser test-jax lint bench clean
+.PHONY: install demo test test-browser test-jax test-torch lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,11 @@ JAX_TESTS := tests/test_train.py tests/test_faults_train.py tests/test_faults_mo
 test-jax: install
 	$(BIN)/python -m pip install --quiet -e ".[test,tensorflow,jax]"
 	KERAS_BACKEND=jax $(BIN)/python -m pytest -q $(JAX_TESTS)
+
+# The same tests on PyTorch (not in CI: torch is a large download on most machines).
+test-torch: install
+	$(BIN)/python -m pip install --quiet -e ".[test,tensorflow,torch]"
+	KERAS_BACKEND=torch $(BIN)/python -m pytest -q $(JAX_TESTS)
 
 lint: install
 	$(BIN)/ruff check gexnb tests benchmarks
