@@ -193,3 +193,9 @@ def test_joint_reading_predicts_each_folds_top_genes_from_the_next(tmp_path):
     preds = result.predictions
     assert set(preds["target"]) == {t for f in result.folds for t in f.targets}
     assert len(preds) == 3 * len(frame) * 3  # 3 models (lstm, mean, ridge) x samples x targets
+
+
+def test_workload_line():
+    assert ga.workload(folds=3, models=["dnn", "lstm"], baselines=["mean", "ridge"], epochs=7) == (
+        "3 folds x (2 deep models x 7 epochs + 2 baselines, the mean included) = 12 fits"
+    )

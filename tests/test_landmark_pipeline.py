@@ -236,3 +236,10 @@ def test_option_groups_fill_defaults_and_refuse_unknown_keys():
     assert checks["nan"] == "error"
     with pytest.raises(ParameterError, match="valid: nan"):
         pl.with_defaults({"nans": "mean"}, pl.DATA_CHECK_DEFAULTS)
+
+
+def test_workload_line(synthetic_data):
+    line = pl.workload(synthetic_data, splits=["random", "loso"], models=["linear", "dgex", "egex"],
+                       model_params={"egex": {"epochs": 4}}, epochs=9)  # fmt: skip
+    assert line.startswith("4 split(s) (random: 1, loso: 3) x 4 models = 16 fits")
+    assert line.endswith("deep: dgex 9 epochs, egex 3 phases x 4 epochs")

@@ -54,6 +54,7 @@ __all__ = [
     "load_expression",
     "check_targets",
     "cross_validate",
+    "workload",
     "summary_table",
     "cv_metrics",
     "attention_by_gene",
@@ -534,6 +535,20 @@ def cross_validate(
         attention=attention,
         folds=fold_results,
         sample_ids=[str(s) for s in frame.index],
+    )
+
+
+def workload(*, folds: int, models: Sequence[str], baselines: Sequence[str], epochs: int) -> str:
+    """The planned work of :func:`cross_validate`, printed before it starts.
+
+    >>> workload(folds=5, models=["lstm", "gru"], baselines=["ridge"], epochs=100)
+    '5 folds x (2 deep models x 100 epochs + 2 baselines, the mean included) = 20 fits'
+    """
+    n_base = len(set(baselines) | {"mean"})
+    fits = int(folds) * (len(models) + n_base)
+    return (
+        f"{folds} folds x ({len(models)} deep models x {epochs} epochs + {n_base} baselines, "
+        f"the mean included) = {fits} fits"
     )
 
 

@@ -66,6 +66,7 @@ __all__ = [
     "fit_model",
     "evaluate_runs",
     "run_landmark_comparison",
+    "workload",
     "describe_paper_models",
     "data_is_missing",
     "paper_dry_run",
@@ -432,6 +433,31 @@ def _write_comparison(
     write_json_atomic(out / f"histories_{split}.json", histories)
     write_json_atomic(out / "data_report.json", report)
     return metrics
+
+
+def workload(
+    data: LandmarkData,
+    *,
+    splits: Sequence[str],
+    models: Sequence[str],
+    model_params: Mapping[str, Mapping[str, Any]] | None = None,
+    epochs: int = 10,
+) -> str:
+    """The planned work of notebook 03 (splits x models, each deep model's epochs), printed
+    before it starts."""
+    n_splits = {
+        s: (len(set(data.groups)) if s == "loso" and data.groups is not None else 1) for s in splits
+    }
+    names = _comparison_models(models, model_params)
+    deep = []
+    for m in (m for m in names if m in DEEP_MODELS):
+        n = split_params(dict((model_params or {}).get(m, {})))[1].get("epochs", epochs)
+        deep.append(f"{m} {'3 phases x ' if m == 'egex' else ''}{n} epochs")
+    total = sum(n_splits.values())
+    return (
+        f"{total} split(s) ({', '.join(f'{s}: {n}' for s, n in n_splits.items())}) x "
+        f"{len(names)} models = {total * len(names)} fits; deep: {', '.join(deep) or 'none'}"
+    )
 
 
 def run_landmark_comparison(

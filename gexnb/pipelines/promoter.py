@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,8 +25,10 @@ from gexnb.data.promoters import PromoterSet
 from gexnb.errors import ParameterError
 from gexnb.io import ensure_output_dir, write_metrics, write_table_atomic
 from gexnb.pipelines.dream_models import SequenceModel, train_models
+from gexnb.train.recipes import PRIX_FIXE
 
 __all__ = [
+    "workload",
     "train_models",
     "PromoterData",
     "normalize_targets",
@@ -120,6 +123,25 @@ def normalize_targets(promoters: PromoterSet, *, target: str = "half_median") ->
     _, stats = seqs.normalize_target(raw[promoters.splits["train"]], method=target)
     y, _ = seqs.normalize_target(raw, stats=stats)
     return PromoterData(promoters, y, stats)
+
+
+def workload(
+    data: PromoterData,
+    *,
+    epochs: int,
+    compare_models: Sequence[str] = (),
+    model_params: Mapping[str, Mapping[str, Any]] | None = None,
+    motif_sequences: int = 0,
+) -> str:
+    """The planned work of notebook 02, printed before it starts."""
+    n = len(data.train_idx)
+    parts = [f"BiGRU {epochs} epochs"]
+    for name in compare_models:
+        params = dict((model_params or {}).get(name, {}))
+        parts.append(f"{name} {params.get('epochs', PRIX_FIXE.epochs)} epochs (x2 strands)")
+    parts.append("k-mer ridge")
+    tail = f"; motif discovery on {min(motif_sequences, len(data.val_idx))} sequences"
+    return f"on {n:,} training sequences: {', '.join(parts)}{tail if motif_sequences else ''}"
 
 
 def train_bigru(
