@@ -40,7 +40,8 @@ def sweep_figure(
         sns.pointplot(data=done, x=f"{name} ", y=metric, order=order, ax=ax, color="black",
                       errorbar=None, markers="_")  # fmt: skip
         ax.set_xlabel(name)
-        ax.set_ylabel(f"{metric} ({'lower' if lower_is_better else 'higher'} is better)")
-    fig.suptitle(f"Sweep: {metric} ({len(done)} runs)")
-    fig.tight_layout()
+        ax.set_ylabel(metric.rsplit("/", 1)[-1] if ax is axes[0][0] else "")
+    direction = "lower" if lower_is_better else "higher"
+    fig.suptitle(f"Sweep: {metric}, {direction} is better ({len(done)} runs)")
+    fig.tight_layout(rect=(0, 0, 1, 0.92))
     return fig
