@@ -80,6 +80,10 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
+def _banners(*, synthetic: bool, smoke: bool) -> list[str]:
+    return [b for b, on in ((SYNTHETIC_BANNER, synthetic), (SMOKE_BANNER, smoke)) if on]
+
+
 def _family(model: str) -> str:
     if model.startswith(MEAN):
         return "mean"
@@ -143,7 +147,7 @@ def conclusion(
         and isinstance(value, (int, float)) and math.isfinite(value)
     }  # fmt: skip
     label = label or f"{split} {metric}"
-    banners = [b for b, on in ((SYNTHETIC_BANNER, synthetic), (SMOKE_BANNER, smoke)) if on]
+    banners = _banners(synthetic=synthetic, smoke=smoke)
     if not scores:
         return "\n\n".join([*banners, f"**Conclusion**: no model has a {label} in metrics.json."])
     order = sorted(scores, key=lambda m: scores[m], reverse=not lower_is_better)
@@ -245,7 +249,7 @@ def conclude(
         if any(k.split("/")[1:] == [split, metric] for k in metrics if k.count("/") == 2):
             texts.append(conclusion(metrics, split=split, metric=metric, lower_is_better=lower,
                                     label=label))  # fmt: skip
-    banners = [b for b, on in ((SYNTHETIC_BANNER, synthetic), (SMOKE_BANNER, smoke)) if on]
+    banners = _banners(synthetic=synthetic, smoke=smoke)
     text = "\n\n".join([*banners, *(texts or ["**Conclusion**: no model was scored."])])
     write_conclusion(output_dir, text)
     _display_markdown(text)

@@ -22,7 +22,7 @@ def trained(tmp_path_factory):
     data = _load(n_synthetic=300, length=120, seed=3, fractions=(0.8, 0.2, 0.0))
     result = pp.train_bigru(data, output_dir=out, n_layers=1, units=4, epochs=1, batch_size=64,
                             precision="float32", verbose=0)  # fmt: skip
-    kmer = pp.fit_kmer(data, k_max=3)
+    kmer = pp.fit_kmer(data, params={"k_max": 3})
     return out, data, result, kmer
 
 
@@ -142,3 +142,11 @@ def test_score_test_leaves_public_leaderboard_rows_out_like_the_official_scorer(
     assert metrics["kmer_ridge/test_private/n"] == int(private.sum())
     everything = np.corrcoef(pred, frame["expression"])[0, 1]
     assert metrics["kmer_ridge/test/pearson"] == pytest.approx(everything, rel=1e-6)
+
+
+def test_kmer_options_are_checked(trained):
+    _, data, _, _ = trained
+    with pytest.raises(ParameterError, match="unknown kmer_ridge option.*kmax"):
+        pp.fit_kmer(data, params={"kmax": 3})
+    with pytest.raises(ParameterError, match="model_params for models not compared: metformin"):
+        pp.train_models(data, [], output_dir=".", model_params={"metformin_bigru": {}})

@@ -27,6 +27,7 @@ from gexnb import train
 from gexnb.errors import InputError, ParameterError
 from gexnb.io import atomic_path
 from gexnb.models import available, build
+from gexnb.models.layers import SoftBinExpectation
 from gexnb.models.legnet import bin_logits_model, soft_bin_targets
 from gexnb.pipelines.params import split_params
 
@@ -91,7 +92,7 @@ def _has_bins(model: keras.Model) -> bool:
         model.get_layer("logits")
     except ValueError:
         return False
-    return model.get_layer("output").__class__.__name__ == "SoftBinExpectation"
+    return isinstance(model.get_layer("output"), SoftBinExpectation)
 
 
 def train_sequence_model(
@@ -182,9 +183,12 @@ def train_models(
     """:func:`train_sequence_model` for each name, with a progress bar (``tqdm.auto``)."""
     from tqdm.auto import tqdm
 
-    unknown = sorted(set(model_params or {}) - set(names) - {"metformin_bigru"})
+    unknown = sorted(set(model_params or {}) - set(names) - {"kmer_ridge"})
     if unknown:
-        raise ParameterError(f"model_params for models not compared: {', '.join(unknown)}")
+        raise ParameterError(
+            f"model_params for models not compared: {', '.join(unknown)} (valid: "
+            f"{', '.join([*names, 'kmer_ridge'])}; the BiGRU has its own parameters)"
+        )
     out: dict[str, SequenceModel] = {}
     for name in tqdm(list(names), desc="sequence models", unit="model", disable=not progress):
         params = (model_params or {}).get(name)

@@ -46,7 +46,12 @@ from gexnb.errors import ParameterError
 from gexnb.io import ensure_output_dir, write_json_atomic, write_metrics, write_table_atomic
 from gexnb.metrics import per_gene_mae, regression_report, relative_improvement, share_improved
 from gexnb.models import available, build
-from gexnb.pipelines.landmark_sizing import data_is_missing, describe_paper_models, paper_dry_run
+from gexnb.pipelines.landmark_sizing import (
+    DEEP_MODELS,
+    data_is_missing,
+    describe_paper_models,
+    paper_dry_run,
+)
 from gexnb.pipelines.params import TRAINING_KEYS, split_params, with_defaults
 from gexnb.train import TrainingConfig
 from gexnb.train.config import SHORT_EPOCH_CHECKPOINT_SECONDS
@@ -96,9 +101,6 @@ CROSS_DEFAULTS: dict[str, Any] = {
 }
 
 
-#: Keras models trained through :func:`gexnb.train.fit`: the registry's deep models of the
-#: ``landmark`` task (D-GEX, TAAF, E-GEX).
-DEEP_MODELS = tuple(available(kind="deep", task="landmark"))
 #: scikit-learn baselines: the registry's classical models of the ``tabular`` task.
 CLASSICAL_MODELS = tuple(available(kind="classical", task="tabular"))
 

@@ -28,7 +28,8 @@ __all__ = ["describe_paper_models", "data_is_missing", "paper_dry_run"]
 
 log = logging.getLogger("gexnb.pipelines.landmark")
 
-#: The deep models of notebook 03 (the registry's ``landmark`` task).
+#: Keras models of notebook 03, trained through :func:`gexnb.train.fit`: the registry's deep
+#: models of the ``landmark`` task (D-GEX, TAAF, E-GEX).
 DEEP_MODELS = tuple(available(kind="deep", task="landmark"))
 
 

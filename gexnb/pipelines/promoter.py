@@ -201,17 +201,28 @@ def train_bigru(
     return result
 
 
-def fit_kmer(data: PromoterData, *, k_max: int = 6, max_train: int = 200_000, seed: int = 0) -> Any:
+#: Keys of notebook 02's ``model_params["kmer_ridge"]``: the options of
+#: :func:`gexnb.models.kmer.build_kmer_ridge` (its defaults apply to the keys not given).
+KMER_OPTIONS = ("k_min", "k_max", "alphas", "max_train")
+
+
+def fit_kmer(data: PromoterData, *, params: Mapping[str, Any] | None = None, seed: int = 0) -> Any:
     """Fit the k-mer ridge baseline on the training rows (same split as the BiGRU).
 
-    At most ``max_train`` training rows are used (seeded subsample; the number is kept in
-    ``n_fit_`` and reported as ``kmer_ridge/train/n_fit``), see
-    :class:`~gexnb.models.kmer.KmerRidge`.
+    ``params`` holds options of :func:`gexnb.models.kmer.build_kmer_ridge` (:data:`KMER_OPTIONS`:
+    ``k_max``, k-mers of length 1..k_max, 6 by default; ``max_train``, at most this many
+    training rows, a seeded subsample whose size is kept in ``n_fit_`` and reported as
+    ``kmer_ridge/train/n_fit``); other keys are refused.
     """
     from gexnb.models import build
 
+    unknown = sorted(set(params or {}) - set(KMER_OPTIONS))
+    if unknown:
+        raise ParameterError(
+            f"unknown kmer_ridge option(s) {', '.join(unknown)}; valid: {', '.join(KMER_OPTIONS)}"
+        )
     start = time.perf_counter()
-    model = build(KMER, k_max=k_max, max_train=max_train, seed=seed).fit(*data.split("train"))
+    model = build(KMER, seed=seed, **dict(params or {})).fit(*data.split("train"))
     model.fit_seconds = time.perf_counter() - start
     return model
 
