@@ -226,6 +226,7 @@ def conclude(
     values: Mapping[str, Any],
     rankings: Sequence[tuple[str, str, bool, str]],
     synthetic: bool = False,
+    extra: Sequence[str] = (),
 ) -> str:
     """The end of a notebook: rank the models of this run's ``metrics.json``, write
     ``conclusion.md``, display it (under IPython) and return its Markdown.
@@ -241,6 +242,9 @@ def conclude(
         ``[("test", "mae", True, "test MAE")]``; splits absent from the metrics are skipped.
     synthetic
         Whether the data are the synthetic default (banner).
+    extra
+        Further paragraphs after the rankings (empty ones are skipped), e.g. notebook 02's
+        data-efficiency crossover (:func:`gexnb.pipelines.efficiency.crossover`).
     """
     metrics = read_metrics(output_dir)
     smoke = run_kind(notebook, values) == "quick"
@@ -250,6 +254,7 @@ def conclude(
             texts.append(conclusion(metrics, split=split, metric=metric, lower_is_better=lower,
                                     label=label))  # fmt: skip
     banners = _banners(synthetic=synthetic, smoke=smoke)
+    texts += [t for t in extra if t]
     text = "\n\n".join([*banners, *(texts or ["**Conclusion**: no model was scored."])])
     write_conclusion(output_dir, text)
     _display_markdown(text)

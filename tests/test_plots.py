@@ -40,6 +40,17 @@ CALLS = {
         {"linear": {"test": pd.Series([0.1, 0.2])}, "dgex": {"test": pd.Series([0.3, 0.1])}}, ax=ax
     ),
     "attention_vs_correlation": lambda ax: plot.attention_vs_correlation(TABLE, ax=ax),
+    "data_efficiency": lambda ax: plot.data_efficiency(
+        pd.DataFrame(
+            {
+                "model": ["a", "a", "b", "b"] * 2,
+                "n_train": [10, 20] * 4,
+                "seed": [0] * 4 + [1] * 4,
+                "pearson": RNG.random(8),
+            }
+        ),
+        ax=ax,
+    ),  # fmt: skip
 }
 
 
@@ -71,3 +82,18 @@ def test_show_figure_saves_and_closes(tmp_path):
     path = plot.show_figure(fig, tmp_path / "curves.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert fig.number not in plt.get_fignums()
+
+
+def test_data_efficiency_draws_the_mean_and_sd_bars_per_model():
+    table = pd.DataFrame({"model": ["a"] * 4, "n_train": [10, 10, 20, 20], "seed": [0, 1, 0, 1],
+                          "pearson": [0.1, 0.3, 0.5, 0.5]})  # fmt: skip
+    try:
+        ax = plot.data_efficiency(table).axes[0]
+        line = [ln for ln in ax.get_lines() if len(ln.get_xdata()) == 2][0]  # [1]: the legend
+        np.testing.assert_allclose(line.get_ydata(), [0.2, 0.5])  # the mean over seeds
+        bars = [c for c in ax.collections if c.get_segments()]
+        spans = sorted(float(np.ptp(seg[:, 1])) for c in bars for seg in c.get_segments())
+        np.testing.assert_allclose(spans, [0.0, 2 * np.std([0.1, 0.3], ddof=1)])  # +-1 sd
+        assert ax.get_xscale() == "log"
+    finally:
+        plt.close("all")

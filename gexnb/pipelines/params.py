@@ -1,16 +1,18 @@
-"""Notebook parameters of nested options: fill partial mappings from their defaults, and split
-a model's parameter mapping into its architecture and its training settings."""
+"""Notebook parameters of nested options: fill partial mappings from their defaults, split
+a model's parameter mapping into its architecture and its training settings, and notebook 02's
+``data_efficiency`` plan."""
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from typing import Any
 
 from gexnb.errors import ParameterError
 from gexnb.train.config import TrainingConfig
 
-__all__ = ["with_defaults", "split_params", "TRAINING_KEYS"]
+__all__ = ["with_defaults", "split_params", "TRAINING_KEYS", "EfficiencyPlan"]
 
 #: Keys of a model's parameter mapping that configure its training, not its architecture:
 #: the fields of :class:`gexnb.train.TrainingConfig` but ``seed`` and ``verbose`` (set per run).
@@ -54,3 +56,48 @@ def split_params(params: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, A
         if key in arch:
             arch[key] = tuple(int(h) for h in arch[key])
     return arch, train
+
+
+@dataclasses.dataclass(frozen=True)
+class EfficiencyPlan:
+    """What the curve trains: notebook 02's ``data_efficiency`` parameter.
+
+    Attributes
+    ----------
+    fractions
+        Fractions of the training rows, each in ``(0, 1]``; none means no curve.
+    seeds
+        Repeats per fraction (seeds ``seed, seed + 1, ...``): a new random subset and a new
+        initialisation each; the spread across them gives the error bars.
+    """
+
+    fractions: tuple[float, ...] = ()
+    seeds: int = 3
+
+    @classmethod
+    def from_mapping(cls, mapping: Mapping[str, Any] | None) -> EfficiencyPlan:
+        """The plan of a ``{"fractions": [...], "seeds": n}`` mapping; other keys are refused."""
+        mapping = dict(mapping or {})
+        unknown = sorted(set(mapping) - {"fractions", "seeds"})
+        if unknown:
+            raise ParameterError(
+                f"unknown data_efficiency key(s) {', '.join(unknown)}; valid: fractions, seeds"
+            )
+        try:
+            fractions = tuple(sorted({float(f) for f in mapping.get("fractions", ())}))
+            seeds = int(mapping.get("seeds", cls.seeds))
+        except (TypeError, ValueError):
+            raise ParameterError(
+                f"data_efficiency needs a list of fractions and a whole number of seeds, "
+                f"not {mapping!r}"
+            ) from None
+        bad = [f for f in fractions if not 0.0 < f <= 1.0 or not math.isfinite(f)]
+        if bad:
+            raise ParameterError(f"data_efficiency fractions must lie in (0, 1], not {bad}")
+        if seeds < 1:
+            raise ParameterError(f"data_efficiency seeds must be at least 1, not {seeds}")
+        return cls(fractions, seeds)
+
+    def points(self, seed: int) -> list[tuple[float, int]]:
+        """``(fraction, seed)`` of every training run, smallest fraction first."""
+        return [(f, seed + k) for f in self.fractions for k in range(self.seeds)]

@@ -25,6 +25,7 @@ from gexnb.data.promoters import PromoterSet
 from gexnb.errors import ParameterError
 from gexnb.io import ensure_output_dir, write_metrics, write_table_atomic
 from gexnb.pipelines.dream_models import SequenceModel, train_models
+from gexnb.pipelines.params import EfficiencyPlan
 from gexnb.train.recipes import PRIX_FIXE
 
 __all__ = [
@@ -132,8 +133,10 @@ def workload(
     compare_models: Sequence[str] = (),
     model_params: Mapping[str, Mapping[str, Any]] | None = None,
     motif_sequences: int = 0,
+    data_efficiency: Mapping[str, Any] | None = None,
 ) -> str:
-    """The planned work of notebook 02, printed before it starts."""
+    """The planned work of notebook 02, printed before it starts (with the data-efficiency
+    curve's extra fits, :func:`gexnb.pipelines.efficiency.curve`)."""
     n = len(data.train_idx)
     parts = [f"BiGRU {epochs} epochs"]
     for name in compare_models:
@@ -141,7 +144,16 @@ def workload(
         parts.append(f"{name} {params.get('epochs', PRIX_FIXE.epochs)} epochs (x2 strands)")
     parts.append("k-mer ridge")
     tail = f"; motif discovery on {min(motif_sequences, len(data.val_idx))} sequences"
-    return f"on {n:,} training sequences: {', '.join(parts)}{tail if motif_sequences else ''}"
+    text = f"on {n:,} training sequences: {', '.join(parts)}{tail if motif_sequences else ''}"
+    plan = EfficiencyPlan.from_mapping(data_efficiency)
+    if plan.fractions:
+        points = len(plan.points(0)) - (1.0 in plan.fractions)  # the 100 % point of seed 1 re-used
+        share = plan.seeds * sum(plan.fractions) - (1.0 in plan.fractions)
+        text += (
+            f"; data-efficiency curve: {len(plan.fractions)} sizes x {plan.seeds} seeds, "
+            f"{points} more trainings of every model (about {share:.2g} x the training above)"
+        )
+    return text
 
 
 def train_bigru(
@@ -166,7 +178,9 @@ def train_bigru(
     statistics are recomputed on up to 20,000 training rows (seeded) before every
     validation pass (:class:`gexnb.train.BatchNormRecalibration`), which short runs need;
     the team's recipe did not (``False`` in the paper profile). Returns the
-    :class:`gexnb.train.TrainResult` with ``fit_seconds`` added.
+    :class:`gexnb.train.TrainResult` with ``fit_seconds`` added and ``trained``, the same
+    model as a :class:`gexnb.pipelines.dream_models.SequenceModel` (what
+    :func:`evaluate` scores, with its training time).
     """
     from gexnb import train
     from gexnb.io import atomic_path
@@ -196,6 +210,9 @@ def train_bigru(
         callbacks=callbacks,
     )
     result.fit_seconds = time.perf_counter() - start
+    result.trained = SequenceModel(
+        BIGRU, result.model, False, result.history, result.best_epoch, result.fit_seconds
+    )
     with atomic_path(Path(output_dir) / f"{BIGRU}.keras") as tmp:
         result.model.save(tmp)
     return result
@@ -405,16 +422,19 @@ def find_motifs(
     ``motif_file`` (MEME format) when given. Writes ``motifs.tsv`` (motif, sign, consensus,
     n_seqlets, best_match, similarity) and the metrics ``<name>/val/motifs_found`` and, on
     synthetic data, ``<name>/val/planted_motifs_recovered`` (similarity >=
-    :data:`RECOVERED_SIMILARITY`).
+    :data:`RECOVERED_SIMILARITY`). ``n_sequences=0`` turns motif discovery off: nothing is
+    computed or written, and the result says so in its ``note``.
 
     Returns
     -------
     gexnb.explain.MotifResult
     """
-    from gexnb.explain import discover_motifs
+    from gexnb.explain import MotifResult, discover_motifs
 
-    if int(n_sequences) < 1:
-        raise ParameterError(f"n_sequences must be >= 1, got {n_sequences}")
+    if int(n_sequences) < 0:
+        raise ParameterError(f"n_sequences must be >= 0, got {n_sequences}")
+    if int(n_sequences) == 0:
+        return MotifResult([], 0, method, note="motif discovery off (motif_sequences = 0)")
     out = ensure_output_dir(output_dir)
     rows = data.val_idx[: int(n_sequences)]
     known: Any = None

@@ -15,6 +15,7 @@ __all__ = [
     "predicted_vs_measured",
     "error_by_expression",
     "attention_profile",
+    "data_efficiency",
 ]
 
 
@@ -134,4 +135,31 @@ def attention_profile(
     else:
         ax.legend(loc="upper left")
     ax.set_title(title)
+    return fig
+
+
+def data_efficiency(
+    table: pd.DataFrame, *, scored_on: str = "test", title: str = "", ax: Any = None
+) -> Any:
+    """Pearson r against the number of training sequences, one line per model: the mean over
+    seeds with +-1 standard deviation bars (``table`` of
+    :func:`gexnb.pipelines.efficiency.curve`: ``model``, ``n_train``, ``pearson``, ``seed``);
+    logarithmic x axis."""
+    import seaborn as sns
+
+    fig, ax = figure_axes(ax, width=6.5)
+    if table.empty:
+        ax.text(0.5, 0.5, "no data-efficiency curve", ha="center", va="center")
+        ax.set_axis_off()
+        return fig
+    sns.lineplot(data=table, x="n_train", y="pearson", hue="model", marker="o",
+                 errorbar="sd", err_style="bars", ax=ax)  # fmt: skip
+    ax.set_xscale("log")
+    sizes = sorted(table["n_train"].unique())
+    ax.set_xticks(sizes, [f"{int(n):,}" for n in sizes])
+    ax.minorticks_off()
+    ax.set_xlabel("training sequences (log scale)")
+    ax.set_ylabel(f"Pearson r ({scored_on} rows)")
+    seeds = int(table["seed"].nunique())
+    ax.set_title(title or f"Data efficiency (mean +- sd over {seeds} seed(s))")
     return fig
