@@ -55,3 +55,71 @@ def test_bad_options_are_one_line_errors(data, tmp_path):
     with pytest.raises(ParameterError, match="model_params for models not compared: dream_cnn"):
         promoter.train_models(data, ["legnet"], output_dir=tmp_path,
                               model_params={"dream_cnn": {}})  # fmt: skip
+
+
+def test_dream_flags_mark_whole_numbers_as_singletons():
+    from gexnb.models.legnet import FLAG_NAMES, dream_flags
+
+    assert FLAG_NAMES == ("reverse_strand", "singleton")
+    flags = dream_flags([12.0, 6.98, 0.0, 17.5])
+    np.testing.assert_array_equal(flags, [[0, 1], [0, 0], [0, 1], [0, 0]])
+    assert flags.dtype == np.float32
+    np.testing.assert_array_equal(dream_flags(n=3), np.zeros((3, 2)))
+    with pytest.raises(ParameterError, match="needs the measured values"):
+        dream_flags()
+
+
+def _flag_echo(length):
+    """A two-input model whose output is 10 x reverse flag + singleton flag (codes ignored)."""
+    import keras
+
+    codes = keras.Input((length,), dtype="uint8", name="codes")
+    flags = keras.Input((2,), name="extra")
+    weighted = keras.layers.Dense(1, use_bias=False, trainable=False, name="w")
+    out = weighted(flags)
+    zero = keras.layers.Lambda(lambda c: keras.ops.zeros_like(keras.ops.cast(c[:, :1], "float32")))
+    model = keras.Model([codes, flags], keras.layers.Add()([out, zero(codes)]))
+    weighted.set_weights([np.array([[10.0], [1.0]], "float32")])
+    return model
+
+
+def test_predict_feeds_flags_and_marks_the_reverse_strand(data):
+    model = _flag_echo(data.codes.shape[1])
+    codes = data.codes[:5]
+    np.testing.assert_allclose(predict(model, codes), 0.0)  # default: forward, not singleton
+    np.testing.assert_allclose(predict(model, codes, reverse_complement=True), 5.0)  # (0 + 10) / 2
+    singles = np.array([[0, 1]] * 5, "float32")
+    np.testing.assert_allclose(predict(model, codes, flags=singles), 1.0)
+    with pytest.raises(Exception, match=r"flags have shape \(5, 3\)"):
+        predict(model, codes, flags=np.zeros((5, 3)))
+
+
+def test_reverse_complement_training_sets_the_reverse_flag(data):
+    from gexnb.data.sequences import reverse_complement
+    from gexnb.train.fit import _with_reverse_complements
+
+    codes, y = data.codes[:4], np.arange(4.0)
+    flags = np.array([[0, 1], [0, 0], [0, 1], [0, 0]], "float32")
+    (both, both_flags), both_y = _with_reverse_complements(((codes, flags), y))
+    np.testing.assert_array_equal(both[4:], reverse_complement(codes, pad="left"))
+    np.testing.assert_array_equal(both_flags[:4], flags)
+    np.testing.assert_array_equal(both_flags[4:, 0], 1.0)  # reverse strand
+    np.testing.assert_array_equal(both_flags[4:, 1], flags[:, 1])  # singleton kept
+    np.testing.assert_array_equal(both_y, np.r_[y, y])
+
+
+def test_a_model_with_flag_channels_trains_saves_and_reloads(data, tmp_path):
+    from gexnb.train import load_model
+
+    params = {**SMALL, "extra_channels": 2}
+    trained = train_sequence_model(data, "legnet", output_dir=tmp_path, seed=0, params=params)
+    assert len(trained.model.inputs) == 2 and np.isfinite(trained.history["val_loss"]).all()
+    codes = data.codes[data.val_idx]
+    pred = trained.predict(codes)
+    assert pred.shape == (len(codes),) and np.isfinite(pred).all()
+    reloaded = load_model(tmp_path / "legnet.keras", compile=False)
+    np.testing.assert_allclose(predict(reloaded, codes, reverse_complement=True), pred, rtol=1e-5)
+    with pytest.raises(ParameterError, match="extra_channels=1; notebook 02 feeds 2 flags"):
+        train_sequence_model(
+            data, "legnet", output_dir=tmp_path, params={**SMALL, "extra_channels": 1}
+        )

@@ -84,6 +84,8 @@ __all__ = [
     "bins_head",
     "bin_logits_model",
     "soft_bin_targets",
+    "dream_flags",
+    "FLAG_NAMES",
     "se_bilinear_rank",
     "PAPER_BLOCK_SIZES",
     "PAPER_PARAMETERS",
@@ -280,6 +282,33 @@ def soft_bin_targets(
     edges = np.concatenate([[-np.inf], np.arange(1, n_bins, dtype="float64"), [np.inf]])
     cdf = ndtr((edges[None, :] - (values + float(shift))) / float(scale))
     return np.diff(cdf, axis=1).astype("float32")
+
+
+#: The per-sequence flags of the DREAM 2022 winners' extra input channels, in the LegNet
+#: team's order (``dream_ablation/dream_dataset.py``: the reverse channel, then the singleton
+#: channel): ``build_legnet(extra_channels=2)`` / ``build_dream_cnn(extra_channels=2)``.
+FLAG_NAMES = ("reverse_strand", "singleton")
+
+
+def dream_flags(y: Any = None, n: int | None = None) -> np.ndarray:
+    """The ``(n, 2)`` float32 flags of :data:`FLAG_NAMES` for forward-strand sequences.
+
+    ``singleton`` is 1 where the measured expression ``y`` is a whole number: in the DREAM
+    2022 training data such a value is the bin of a sequence seen in a single cell (the
+    LegNet team's ``infer_singleton``; about 58 % of ``train_demo.txt``). Without ``y`` (test
+    sequences, or any sequence to predict) every row gets 0 for "not a singleton", as the
+    team predicted with ``singleton_mode="no_singletons"``. ``reverse_strand`` is 0 here;
+    :func:`gexnb.train.fit` and :func:`gexnb.train.predict` set it to 1 for the reverse
+    complements they add.
+    """
+    if y is None:
+        if n is None:
+            raise ParameterError("dream_flags needs the measured values y or a number of rows n")
+        return np.zeros((int(n), len(FLAG_NAMES)), dtype="float32")
+    values = np.asarray(y, dtype="float64").reshape(-1)
+    flags = np.zeros((len(values), len(FLAG_NAMES)), dtype="float32")
+    flags[:, 1] = np.isfinite(values) & (values == np.round(values))
+    return flags
 
 
 @register_model("legnet", kind="deep", task="sequence")

@@ -28,7 +28,7 @@ from gexnb.errors import InputError, ParameterError
 from gexnb.io import atomic_path
 from gexnb.models import available, build
 from gexnb.models.layers import SoftBinExpectation
-from gexnb.models.legnet import bin_logits_model, soft_bin_targets
+from gexnb.models.legnet import FLAG_NAMES, bin_logits_model, dream_flags, soft_bin_targets
 from gexnb.pipelines.params import split_params
 
 __all__ = ["SequenceModel", "train_sequence_model", "train_models", "COMPARE_MODELS"]
@@ -95,6 +95,19 @@ def _has_bins(model: keras.Model) -> bool:
     return isinstance(model.get_layer("output"), SoftBinExpectation)
 
 
+def _inputs(net: keras.Model, data: Any, idx: np.ndarray, name: str) -> Any:
+    """The codes of rows ``idx``, with their DREAM flags for a model with a flags input."""
+    n_flags = train.flag_count(net)
+    if not n_flags:
+        return data.codes[idx]
+    if n_flags != len(FLAG_NAMES):
+        raise ParameterError(
+            f"{name}: extra_channels={n_flags}; notebook 02 feeds {len(FLAG_NAMES)} flags "
+            f"({', '.join(FLAG_NAMES)}): use extra_channels=2 or 0"
+        )
+    return data.codes[idx], dream_flags(data.expression[idx])
+
+
 def train_sequence_model(
     data: Any,
     name: str,
@@ -119,7 +132,10 @@ def train_sequence_model(
         Architecture keys for :func:`gexnb.models.build` (``block_sizes=[64, 32, 32]``), keys of
         :class:`gexnb.train.TrainingConfig` (``epochs``, ``batch_size``, ...), and
         ``soft_bins`` (bin models: train on soft bins as the authors, default True; False:
-        MSE on the expected bin).
+        MSE on the expected bin). ``extra_channels=2`` gives the model the authors' two flag
+        channels (:data:`gexnb.models.legnet.FLAG_NAMES`): the singleton flag of each
+        training and validation row from its measured value, the reverse-strand flag set on
+        the reverse complements; predictions use "not a singleton" for every sequence.
     config
         Base training settings (:data:`gexnb.train.PRIX_FIXE` when None).
     seed
@@ -140,6 +156,8 @@ def train_sequence_model(
     except TypeError as exc:  # an architecture key the factory does not take
         raise ParameterError(f"model_params of {name}: {exc}") from None
     bins = _has_bins(net)
+    x = {s: _inputs(net, data, idx, name) for s, idx in
+         (("train", data.train_idx), ("val", data.val_idx))}  # fmt: skip
     folder = Path(output_dir) / name
     start = time.perf_counter()
     if bins and soft_bins:
@@ -148,18 +166,18 @@ def train_sequence_model(
                    (("train", data.train_idx), ("val", data.val_idx))}  # fmt: skip
         logits = bin_logits_model(net)
         result = train.fit(
-            logits, (data.codes[data.train_idx], targets["train"]),
-            (data.codes[data.val_idx], targets["val"]), output_dir=folder,
+            logits, (x["train"], targets["train"]), (x["val"], targets["val"]), output_dir=folder,
             config=cfg.replace(loss=keras.losses.CategoricalCrossentropy(from_logits=True)),
         )  # fmt: skip
         final = _normalized_output(net, data.stats)
     elif bins:
-        result = train.fit(net, (data.codes[data.train_idx], data.expression[data.train_idx]),
-                           (data.codes[data.val_idx], data.expression[data.val_idx]),
+        result = train.fit(net, (x["train"], data.expression[data.train_idx]),
+                           (x["val"], data.expression[data.val_idx]),
                            output_dir=folder, config=cfg)  # fmt: skip
         final = _normalized_output(net, data.stats)
     else:
-        result = train.fit(net, data.split("train"), data.split("val"), output_dir=folder,
+        result = train.fit(net, (x["train"], data.y[data.train_idx]),
+                           (x["val"], data.y[data.val_idx]), output_dir=folder,
                            config=cfg)  # fmt: skip
         final = result.model
     seconds = time.perf_counter() - start

@@ -111,10 +111,16 @@ def notebook_parameters(notebook: str | os.PathLike) -> dict[str, NotebookParame
     if not cells:
         raise InputError("no code cell tagged 'parameters'", path=str(path))
     try:
-        ast.parse(cells[0].source)
+        tree = ast.parse(cells[0].source)
     except SyntaxError as exc:
         raise ParameterError(f"{path}: parameters cell line {exc.lineno}: {exc.msg}") from exc
     found: dict[str, NotebookParameter] = {}
+    assigned = {  # every top-level name the cell assigns, with its line
+        node.target.id if isinstance(node, ast.AnnAssign) else node.targets[0].id: node.lineno
+        for node in tree.body
+        if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name))
+        or (isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name))
+    }
     for info in PythonTranslator.inspect(cells[0]):
         try:
             default = ast.literal_eval(info.default)
@@ -125,6 +131,13 @@ def notebook_parameters(notebook: str | os.PathLike) -> dict[str, NotebookParame
         kind = info.inferred_type_name
         found[info.name] = NotebookParameter(
             info.name, None if kind in (None, "None") else kind, default, info.help or ""
+        )
+    missed = {name: line for name, line in assigned.items() if name not in found}
+    if missed:  # papermill skips a line it cannot parse (e.g. '=' in its comment) with a log
+        name, line = next(iter(missed.items()))
+        raise ParameterError(
+            f"{path}: parameters cell line {line}: papermill cannot read parameter {name!r} "
+            "(one assignment per line; no '=' in its comment)"
         )
     return found
 

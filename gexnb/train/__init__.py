@@ -44,7 +44,7 @@ from gexnb.train.distribute import resolve_precision
 from gexnb.train.fit import TrainResult, fit
 from gexnb.train.inputs import check_model_input, takes_sequence_codes
 from gexnb.train.optimizers import OPTIMIZERS, OneCycle, ScaledSGD, make_optimizer
-from gexnb.train.predict import load_model, predict, predict_file
+from gexnb.train.predict import flag_count, load_model, predict, predict_file
 from gexnb.train.recipes import METFORMIN_121, PRIX_FIXE, EGEXResult, dgex_recipe, train_egex
 
 __all__ = [
@@ -54,6 +54,7 @@ __all__ = [
     "fit",
     "predict",
     "predict_file",
+    "flag_count",
     "load_model",
     "checkpoint_state",
     "check_model_input",

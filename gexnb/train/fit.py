@@ -247,10 +247,18 @@ def _start(
 
 
 def _with_reverse_complements(train: Any) -> Any:
-    """``(codes, y)`` followed by the reverse complements of the codes with the same targets."""
+    """``(codes, y)`` followed by the reverse complements of the codes with the same targets.
+
+    For ``((codes, flags), y)`` (a model with a flags input) the flags are repeated, with
+    column 0, the reverse-strand flag, set to 1 for the reverse complements (the LegNet
+    team's reverse channel).
+    """
     if not (isinstance(train, tuple) and len(train) == 2):
         raise ParameterError("reverse_complement needs the training data as (codes, y) arrays")
     x, y = train
+    flags = None
+    if isinstance(x, (tuple, list)) and len(x) == 2:
+        x, flags = x[0], np.asarray(x[1], dtype="float32")
     x = np.asarray(x)
     if x.dtype != np.uint8 or x.ndim != 2:
         raise ParameterError(
@@ -258,13 +266,19 @@ def _with_reverse_complements(train: Any) -> Any:
             f"{x.dtype} {x.shape}"
         )
     y = np.asarray(y)
-    return np.concatenate([x, reverse_complement(x, pad="left")]), np.concatenate([y, y])
+    codes = np.concatenate([x, reverse_complement(x, pad="left")])
+    if flags is None:
+        return codes, np.concatenate([y, y])
+    reverse_flags = flags.copy()
+    reverse_flags[:, 0] = 1.0
+    return (codes, np.concatenate([flags, reverse_flags])), np.concatenate([y, y])
 
 
 def _total_steps(train: Any, cfg: TrainingConfig) -> int | None:
     """Optimizer steps of the whole training (for the one-cycle schedule), when known."""
     if isinstance(train, tuple):
-        n = len(train[0])
+        x = train[0]
+        n = len(x[0]) if isinstance(x, (tuple, list)) else len(x)
     else:
         try:
             return int(cfg.epochs) * len(train)

@@ -89,6 +89,8 @@ def _check_xy(data: Any, what: str, model: Any) -> Any:
     if len(data) != 2:
         raise InputError(f"{what} must be an (x, y) pair, got {len(data)} items")
     x, y = data
+    if isinstance(x, (tuple, list)):  # (codes, flags) for a model with a flags input
+        return _check_flagged(x, y, what, model)
     x = np.asarray(x) if not isinstance(x, np.ndarray) else x
     y = np.asarray(y, dtype="float32")
     if len(x) == 0:
@@ -102,6 +104,21 @@ def _check_xy(data: Any, what: str, model: Any) -> Any:
     return x, y
 
 
+def _check_flagged(x: Any, y: Any, what: str, model: Any) -> Any:
+    """``((codes, flags), y)`` checked against a model whose second input takes the flags."""
+    if len(x) != 2:
+        raise InputError(f"{what}: x must be one array or (codes, flags), got {len(x)} arrays")
+    inputs = getattr(model, "inputs", None) or []
+    if len(inputs) != 2:
+        raise InputError(f"{what}: (codes, flags) given, but the model has {len(inputs)} input(s)")
+    codes, flags = np.asarray(x[0]), np.asarray(x[1], dtype="float32")
+    expected = (len(codes), int(inputs[1].shape[-1]))
+    if flags.shape != expected:
+        raise InputError(f"{what}: flags have shape {flags.shape}, the model expects {expected}")
+    (codes, y) = _check_xy((codes, y), what, model)
+    return (codes, flags), y
+
+
 def _split_validation(train: Any, validation: Any) -> tuple[Any, Any]:
     if isinstance(validation, float):
         if not 0.0 < validation < 1.0:
@@ -109,6 +126,8 @@ def _split_validation(train: Any, validation: Any) -> tuple[Any, Any]:
         if not isinstance(train, (tuple, list)):
             raise ParameterError("a validation fraction needs train as an (x, y) pair")
         x, y = train
+        if isinstance(x, (tuple, list)):
+            raise ParameterError("a validation fraction needs x as one array, not (codes, flags)")
         n_val = int(round(len(x) * validation))
         if n_val == 0 or n_val == len(x):
             raise InputError(

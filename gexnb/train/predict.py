@@ -17,7 +17,12 @@ from gexnb.train.inputs import _describe, _model_length, takes_sequence_codes
 
 
 def predict(
-    model: Any, x: Any, *, batch_size: int = 2048, reverse_complement: bool = False
+    model: Any,
+    x: Any,
+    *,
+    batch_size: int = 2048,
+    reverse_complement: bool = False,
+    flags: np.ndarray | None = None,
 ) -> np.ndarray:
     """Predict in batches of ``batch_size`` (only one batch of inputs is converted at a time).
 
@@ -31,6 +36,13 @@ def predict(
         Average the predictions of each sequence and of its reverse complement (uint8 codes;
         the DREAM 2022 winners' test-time averaging, for models trained with
         ``reverse_complement=True``).
+    flags
+        For a model with a second input of per-sequence flags (``extra_channels`` of
+        :func:`gexnb.models.legnet.build_legnet`; DREAM 2022: reverse-strand flag, singleton
+        flag): ``(n, extra_channels)`` values. Default: zeros (forward strand, not a singleton,
+        as the LegNet team predicted the test sequences). Column 0 is the reverse-strand flag:
+        with ``reverse_complement`` it is set to 1 for the reverse strand. ``x`` must then be
+        one array.
 
     Returns
     -------
@@ -41,19 +53,55 @@ def predict(
         model = load_model(model, compile=False)
     if int(batch_size) < 1:
         raise ParameterError(f"batch_size must be >= 1, got {batch_size}")
+    n_flags = flag_count(model)
+    if n_flags or flags is not None:
+        x = _with_flags(model, x, flags, n_flags)
+        if reverse_complement:
+            return _both_strands(model, x, int(batch_size))
+        return _join(list(_predict_chunks(model, [x], int(batch_size))))
     chunks = [x] if isinstance(x, np.ndarray) else x
     if reverse_complement:
         parts = [_both_strands(model, chunk, int(batch_size)) for chunk in chunks]
     else:
         parts = list(_predict_chunks(model, chunks, int(batch_size)))
+    return _join(parts)
+
+
+def _join(parts: list[np.ndarray]) -> np.ndarray:
     if not parts:
         return np.zeros((0,), dtype="float32")
     return np.concatenate(parts)
 
 
+def flag_count(model: Any) -> int:
+    """Columns of a model's second input (per-sequence flags), 0 for a one-input model."""
+    inputs = getattr(model, "inputs", None) or []
+    if len(inputs) < 2:
+        return 0
+    return int(inputs[1].shape[-1])
+
+
+def _with_flags(model: Any, x: Any, flags: Any, n_flags: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(codes, flags)`` for a model with a flags input (zeros when ``flags`` is None)."""
+    if not n_flags:
+        raise ParameterError(f"flags given, but {_describe(model)} has no flags input")
+    if not isinstance(x, np.ndarray):
+        raise ParameterError("a model with a flags input predicts one array of codes, not chunks")
+    values = (
+        np.zeros((len(x), n_flags), "float32") if flags is None else np.asarray(flags, "float32")
+    )
+    if values.shape != (len(x), n_flags):
+        raise InputError(
+            f"flags have shape {values.shape}; the model expects ({len(x)}, {n_flags})"
+        )
+    return x, values
+
+
 def _both_strands(model: Any, chunk: Any, batch_size: int) -> np.ndarray:
-    """Mean of the predictions of a chunk of codes and of their reverse complements."""
-    codes = np.asarray(chunk)
+    """Mean of the predictions of a chunk of codes and of their reverse complements (with
+    flags: column 0, the reverse-strand flag, set to 1 for the reverse complements)."""
+    codes, flags = chunk if isinstance(chunk, tuple) else (chunk, None)
+    codes = np.asarray(codes)
     if codes.dtype != np.uint8 or codes.ndim != 2:
         raise ParameterError(
             f"reverse_complement needs uint8 sequence codes (n, length), got {codes.dtype} "
@@ -61,10 +109,16 @@ def _both_strands(model: Any, chunk: Any, batch_size: int) -> np.ndarray:
         )
     if len(codes) == 0:
         return np.zeros((0,), dtype="float32")
-    forward = np.concatenate(list(_predict_chunks(model, [codes], batch_size)))
-    reverse = np.concatenate(
-        list(_predict_chunks(model, [rc_codes(codes, pad="left")], batch_size))
-    )
+    reverse_codes = rc_codes(codes, pad="left")
+    if flags is None:
+        forward_input: Any = codes
+        reverse_input: Any = reverse_codes
+    else:
+        reverse_flags = flags.copy()
+        reverse_flags[:, 0] = 1.0
+        forward_input, reverse_input = (codes, flags), (reverse_codes, reverse_flags)
+    forward = np.concatenate(list(_predict_chunks(model, [forward_input], batch_size)))
+    reverse = np.concatenate(list(_predict_chunks(model, [reverse_input], batch_size)))
     return (forward + reverse) / np.float32(2)
 
 
@@ -78,15 +132,19 @@ def predict_output(model: Any, x: Any, *, batch_size: int = 2048, output: int = 
 
 
 def _predict_chunks(model: Any, chunks: Iterable[Any], batch_size: int) -> Iterator[np.ndarray]:
+    """Predictions per batch; a chunk is an array, or ``(codes, flags)`` for a flags input."""
     length = _model_length(model)
     for chunk in chunks:
-        arr = np.asarray(chunk)
+        parts = [np.asarray(a) for a in chunk] if isinstance(chunk, tuple) else [np.asarray(chunk)]
+        arr = parts[0]
         if length is not None and arr.ndim == 2 and arr.shape[1] != length:
             raise InputError(f"sequences have length {arr.shape[1]} but the model expects {length}")
         for start in range(0, len(arr), batch_size):
-            batch = arr[start : start + batch_size]
-            out = np.asarray(model.predict_on_batch(_padded(batch, batch_size)), "float32")
-            out = out[: len(batch)]
+            batch = [_padded(a[start : start + batch_size], batch_size) for a in parts]
+            out = np.asarray(
+                model.predict_on_batch(batch if len(batch) > 1 else batch[0]), "float32"
+            )
+            out = out[: len(arr[start : start + batch_size])]
             yield out[:, 0] if out.ndim == 2 and out.shape[1] == 1 else out
 
 
