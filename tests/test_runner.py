@@ -95,7 +95,7 @@ def test_parameters_cells_that_are_refused(tmp_path):
     with pytest.raises(ParameterError, match="'b'.*not a literal"):
         runner.notebook_parameters(expr)
     # papermill skips (with only a log line) a line whose comment holds '=': refused here
-    skipped = _params_notebook(tmp_path / "01_c.ipynb", 'a: int = 1\nb: dict = {}  # k = 2\n')
+    skipped = _params_notebook(tmp_path / "01_c.ipynb", "a: int = 1\nb: dict = {}  # k = 2\n")
     with pytest.raises(ParameterError, match="line 2: papermill cannot read parameter 'b'"):
         runner.notebook_parameters(skipped)
 
