@@ -123,3 +123,35 @@ def test_a_model_with_flag_channels_trains_saves_and_reloads(data, tmp_path):
         train_sequence_model(
             data, "legnet", output_dir=tmp_path, params={**SMALL, "extra_channels": 1}
         )
+
+
+def test_flags_come_from_the_measured_values_of_the_same_rows(data, tmp_path):
+    from dataclasses import replace
+
+    from gexnb.models import build
+    from gexnb.pipelines.dream_models import _inputs
+
+    net = build("legnet", length=data.codes.shape[1], extra_channels=2, block_sizes=[8, 8, 4])
+    promoters = replace(data.promoters, expression=np.round(data.expression * 2) / 2)  # half 0.5s
+    rounded = promoter.normalize_targets(promoters)
+    rows = rounded.train_idx[::3]
+    codes, flags = _inputs(net, rounded, rows, "legnet")
+    np.testing.assert_array_equal(codes, rounded.codes[rows])
+    whole = rounded.expression[rows] == np.round(rounded.expression[rows])
+    assert 0 < whole.mean() < 1
+    np.testing.assert_array_equal(flags[:, 1], whole)  # the raw values, not the normalised y
+    np.testing.assert_array_equal(flags[:, 0], 0.0)
+    counts = replace(data.promoters, expression=np.round(data.expression))
+    with pytest.raises(ParameterError, match="every measured value is a whole number"):
+        _inputs(net, promoter.normalize_targets(counts), rows, "legnet")
+
+
+def test_a_flags_model_needs_its_flags(data, tmp_path):
+    from gexnb.errors import InputError
+    from gexnb.models import build
+    from gexnb.train import fit
+
+    net = build("legnet", length=data.codes.shape[1], extra_channels=2, block_sizes=[8, 8, 4])
+    with pytest.raises(InputError, match=r"give x as \(codes, flags\)"):
+        fit(net, data.split("train"), data.split("val"), output_dir=tmp_path,
+            epochs=1, verbose=0)  # fmt: skip

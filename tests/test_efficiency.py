@@ -15,7 +15,8 @@ from gexnb.pipelines.params import EfficiencyPlan
 
 BIGRU = {"n_layers": 1, "units": 4, "dropout": 0.0, "epochs": 1, "batch_size": 64,
          "learning_rate": 0.01, "recalibrate_batchnorm": False}  # fmt: skip
-TINY_CNN = {"dream_cnn": {"first_filters": 4, "core_sizes": [4], "epochs": 1, "batch_size": 64},
+TINY_CNN = {"dream_cnn": {"first_filters": 4, "core_sizes": [4], "epochs": 1, "batch_size": 64,
+                          "extra_channels": 2},
             "kmer_ridge": {"k_max": 3}}  # fmt: skip
 
 
@@ -28,6 +29,7 @@ def test_plan_is_checked_and_sorted():
     for bad, message in [({"fraction": [0.5]}, "unknown data_efficiency key"),
                          ({"fractions": [0.0]}, r"in \(0, 1\]"), ({"fractions": [1.5]}, "in"),
                          ({"fractions": [0.5], "seeds": 0}, "at least 1"),
+                         ({"fractions": [0.5], "seeds": 2.7}, "whole number of seeds"),
                          ({"fractions": "half"}, "list of fractions")]:  # fmt: skip
         with pytest.raises(ParameterError, match=message):
             EfficiencyPlan.from_mapping(bad)
@@ -57,7 +59,7 @@ def test_crossover_sentences():
     scores = {"kmer_ridge": [0.5, 0.6, 0.7], "up": [0.2, 0.65, 0.8], "never": [0.1, 0.2, 0.3],
               "blip": [0.6, 0.5, 0.6]}  # fmt: skip
     text = efficiency.crossover(_summary(scores))
-    assert text.startswith("Data efficiency (mean test Pearson r): ")
+    assert text.startswith("Data efficiency (mean Pearson r, test): ")
     assert (
         "up beats kmer_ridge from 50 training sequences (50% of them) upward, 0.650 vs 0.600"
         in text
@@ -70,6 +72,25 @@ def test_crossover_sentences():
         "blip beats kmer_ridge from 10 training sequences (10% of them), but not at every" in text
     )
     assert efficiency.crossover(_summary({"up": [0.1, 0.2, 0.3]})) == ""  # no reference
+
+
+def test_crossover_counts_the_seeds_ahead_and_undefined_runs():
+    table = pd.DataFrame({
+        "model": ["kmer_ridge"] * 3 + ["cnn"] * 3, "fraction": 1.0, "n_train": 100,
+        "seed": [0, 1, 2] * 2, "pearson": [0.5, 0.5, 0.5, 0.9, 0.45, 0.6],
+    })  # fmt: skip
+    text = efficiency.crossover(efficiency.summarise(table), table)
+    assert "cnn beats kmer_ridge from 100 training sequences (100% of them) upward, 0.650 vs " \
+           "0.500 (ahead in 2 of 3 seeds)" in text  # fmt: skip
+    # a run with constant predictions (no r) is not dropped: the mean is undefined, and said
+    table.loc[3, "pearson"] = np.nan
+    summary = efficiency.summarise(table)
+    cnn = summary[summary["model"] == "cnn"].iloc[0]
+    assert np.isnan(cnn["pearson_mean"]) and cnn["n_undefined"] == 1 and cnn["n_seeds"] == 3
+    assert "cnn never beats kmer_ridge" in efficiency.crossover(summary, table)
+    assert "1 run(s) with constant predictions (no r)" in efficiency.crossover(summary, table)
+    one = efficiency.summarise(table[table["seed"] == 1])
+    assert one["pearson_sd"].isna().all()  # one seed: no spread
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +112,7 @@ def test_curve_retrains_every_model_and_reuses_the_full_models(promoters, tmp_pa
         seed=0, progress=False,
     )  # fmt: skip
     table = curve.table
-    assert len(table) == 3 * 4 and curve.scored_on == "held-out split rows"  # the split's test
+    assert len(table) == 3 * 4 and curve.scored_on == "held-out split"  # the split's test
     n_train = len(data.train_idx)
     assert sorted(table["n_train"].unique()) == [int(np.ceil(n_train / 2)), n_train]
     reused = table[table["reused"]]

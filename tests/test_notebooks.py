@@ -43,7 +43,8 @@ EXPECTED_KEYS = {
     "02_bigru_training": [
         f"{m}/val/r2" for m in ("metformin_bigru", "legnet", "dream_cnn", "kmer_ridge", "mean")
     ]
-    + ["metformin_bigru/val/planted_motifs_recovered"],
+    + ["metformin_bigru/val/planted_motifs_recovered"]
+    + [f"{m}/efficiency_25pct/pearson_mean" for m in ("metformin_bigru", "legnet", "kmer_ridge")],
     "03_landmark_models": [
         f"{m}/test/mae" for m in ("mean", "linear", "knn_ge", "ridge", "dgex", "taaf_dgex", "egex")
     ],
@@ -69,6 +70,8 @@ def test_notebook_quick_profile(stem, tmp_path):
     if stem == "02_bigru_training":  # the quick model learns the planted motifs
         assert metrics["metformin_bigru/val/planted_motifs_recovered"] >= 1
         assert (result.output_dir / "motifs.tsv").is_file()
+        curve = (result.output_dir / "data_efficiency.tsv").read_text().splitlines()
+        assert len(curve) == 1 + 4 * 4  # header; 4 models x (2 fractions x 2 seeds)
 
 
 @pytest.mark.parametrize("stem", NOTEBOOKS)

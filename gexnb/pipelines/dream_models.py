@@ -53,6 +53,8 @@ class SequenceModel:
         Predictions average each sequence and its reverse complement.
     history, best_epoch, fit_seconds
         Training history (loss per epoch), best epoch, wall time.
+    singleton_share
+        With the DREAM flag channels: the share of training rows flagged as singletons.
     """
 
     name: str
@@ -61,6 +63,7 @@ class SequenceModel:
     history: dict[str, list[float]] = field(default_factory=dict)
     best_epoch: int | None = None
     fit_seconds: float = 0.0
+    singleton_share: float | None = None
 
     def predict(self, codes: np.ndarray, batch_size: int = 2048) -> np.ndarray:
         """``(n,)`` normalised predictions for uint8 codes."""
@@ -105,7 +108,13 @@ def _inputs(net: keras.Model, data: Any, idx: np.ndarray, name: str) -> Any:
             f"{name}: extra_channels={n_flags}; notebook 02 feeds {len(FLAG_NAMES)} flags "
             f"({', '.join(FLAG_NAMES)}): use extra_channels=2 or 0"
         )
-    return data.codes[idx], dream_flags(data.expression[idx])
+    flags = dream_flags(data.expression[idx])
+    if len(idx) and flags[:, 1].all():
+        raise ParameterError(
+            f"{name}: every measured value is a whole number, so the singleton flag would be 1 "
+            "for every training row and 0 for every prediction; use extra_channels 0 here"
+        )
+    return data.codes[idx], flags
 
 
 def train_sequence_model(
@@ -136,6 +145,9 @@ def train_sequence_model(
         channels (:data:`gexnb.models.legnet.FLAG_NAMES`): the singleton flag of each
         training and validation row from its measured value, the reverse-strand flag set on
         the reverse complements; predictions use "not a singleton" for every sequence.
+        The validation rows carry their own singleton flags, as the LegNet team's inferred
+        flags did (they choose the best epoch); data whose every value is a whole number is
+        refused (every prediction would be off the training distribution).
     config
         Base training settings (:data:`gexnb.train.PRIX_FIXE` when None).
     seed
@@ -185,8 +197,9 @@ def train_sequence_model(
         raise InputError(f"{name}: the training loss is not finite (lower the learning rate)")
     with atomic_path(Path(output_dir) / f"{name}.keras") as tmp:
         final.save(tmp)
+    share = float(x["train"][1][:, 1].mean()) if isinstance(x["train"], tuple) else None
     return SequenceModel(name, final, bool(cfg.reverse_complement), result.history,
-                         result.best_epoch, seconds)  # fmt: skip
+                         result.best_epoch, seconds, share)  # fmt: skip
 
 
 def train_models(
@@ -213,6 +226,8 @@ def train_models(
         out[name] = train_sequence_model(
             data, name, output_dir=output_dir, params=params, seed=seed
         )
+        share = out[name].singleton_share
+        flags = "" if share is None else f"; singleton flag on {share:.1%} of training rows"
         print(f"{name}: {out[name].count_params():,} parameters, best epoch "
-              f"{out[name].best_epoch}, {out[name].fit_seconds:.1f} s")  # fmt: skip
+              f"{out[name].best_epoch}, {out[name].fit_seconds:.1f} s{flags}")  # fmt: skip
     return out

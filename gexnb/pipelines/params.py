@@ -85,7 +85,10 @@ class EfficiencyPlan:
             )
         try:
             fractions = tuple(sorted({float(f) for f in mapping.get("fractions", ())}))
-            seeds = int(mapping.get("seeds", cls.seeds))
+            raw_seeds = mapping.get("seeds", cls.seeds)
+            seeds = int(raw_seeds)
+            if isinstance(raw_seeds, bool) or seeds != raw_seeds:
+                raise ValueError(raw_seeds)
         except (TypeError, ValueError):
             raise ParameterError(
                 f"data_efficiency needs a list of fractions and a whole number of seeds, "

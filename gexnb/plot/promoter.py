@@ -159,7 +159,7 @@ def data_efficiency(
     ax.set_xticks(sizes, [f"{int(n):,}" for n in sizes])
     ax.minorticks_off()
     ax.set_xlabel("training sequences (log scale)")
-    ax.set_ylabel(f"Pearson r ({scored_on} rows)")
+    ax.set_ylabel(f"Pearson r, {scored_on}")
     seeds = int(table["seed"].nunique())
     ax.set_title(title or f"Data efficiency (mean +- sd over {seeds} seed(s))")
     return fig

@@ -135,9 +135,10 @@ def notebook_parameters(notebook: str | os.PathLike) -> dict[str, NotebookParame
     missed = {name: line for name, line in assigned.items() if name not in found}
     if missed:  # papermill skips a line it cannot parse (e.g. '=' in its comment) with a log
         name, line = next(iter(missed.items()))
+        text = cells[0].source.splitlines()[line - 1].strip()
         raise ParameterError(
             f"{path}: parameters cell line {line}: papermill cannot read parameter {name!r} "
-            "(one assignment per line; no '=' in its comment)"
+            f"from {text[:80]!r} (write 'name: type = literal  # comment' on one line)"
         )
     return found
 

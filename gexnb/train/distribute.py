@@ -140,6 +140,8 @@ def _collective_dataset(data: Any, batch_size: int, *, shuffle: bool = False, se
     import tensorflow as tf
 
     x, y = data
+    if isinstance(x, tuple):
+        raise ParameterError("distribution='multiworker' needs x as one array, not (codes, flags)")
     dataset = tf.data.Dataset.from_tensor_slices((x, y))
     if shuffle:
         dataset = dataset.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)

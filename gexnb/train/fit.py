@@ -195,6 +195,8 @@ def fit(
             best_epoch=best_epoch,
         )
         if cfg.decay_on_rise is not None and isinstance(train, tuple):
+            if isinstance(train[0], tuple):
+                raise ParameterError("decay_on_rise needs x as one array, not (codes, flags)")
             decay = DecayOnRise(
                 *train, factor=cfg.decay_on_rise, min_learning_rate=cfg.min_learning_rate
             )
@@ -257,7 +259,7 @@ def _with_reverse_complements(train: Any) -> Any:
         raise ParameterError("reverse_complement needs the training data as (codes, y) arrays")
     x, y = train
     flags = None
-    if isinstance(x, (tuple, list)) and len(x) == 2:
+    if isinstance(x, tuple) and len(x) == 2:
         x, flags = x[0], np.asarray(x[1], dtype="float32")
     x = np.asarray(x)
     if x.dtype != np.uint8 or x.ndim != 2:
@@ -278,7 +280,7 @@ def _total_steps(train: Any, cfg: TrainingConfig) -> int | None:
     """Optimizer steps of the whole training (for the one-cycle schedule), when known."""
     if isinstance(train, tuple):
         x = train[0]
-        n = len(x[0]) if isinstance(x, (tuple, list)) else len(x)
+        n = len(x[0]) if isinstance(x, tuple) else len(x)
     else:
         try:
             return int(cfg.epochs) * len(train)

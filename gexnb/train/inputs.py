@@ -89,8 +89,17 @@ def _check_xy(data: Any, what: str, model: Any) -> Any:
     if len(data) != 2:
         raise InputError(f"{what} must be an (x, y) pair, got {len(data)} items")
     x, y = data
-    if isinstance(x, (tuple, list)):  # (codes, flags) for a model with a flags input
+    if isinstance(x, tuple):  # (codes, flags) for a model with a flags input
         return _check_flagged(x, y, what, model)
+    if len(getattr(model, "inputs", None) or []) == 2:
+        raise InputError(
+            f"{what}: the model has a second input (per-sequence flags): give x as (codes, flags)"
+        )
+    return _check_plain(x, y, what, model)
+
+
+def _check_plain(x: Any, y: Any, what: str, model: Any) -> tuple[np.ndarray, np.ndarray]:
+    """One input array ``x`` (the model's first input) and its targets."""
     x = np.asarray(x) if not isinstance(x, np.ndarray) else x
     y = np.asarray(y, dtype="float32")
     if len(x) == 0:
@@ -115,7 +124,7 @@ def _check_flagged(x: Any, y: Any, what: str, model: Any) -> Any:
     expected = (len(codes), int(inputs[1].shape[-1]))
     if flags.shape != expected:
         raise InputError(f"{what}: flags have shape {flags.shape}, the model expects {expected}")
-    (codes, y) = _check_xy((codes, y), what, model)
+    codes, y = _check_plain(codes, y, what, model)
     return (codes, flags), y
 
 
@@ -126,7 +135,7 @@ def _split_validation(train: Any, validation: Any) -> tuple[Any, Any]:
         if not isinstance(train, (tuple, list)):
             raise ParameterError("a validation fraction needs train as an (x, y) pair")
         x, y = train
-        if isinstance(x, (tuple, list)):
+        if isinstance(x, tuple):
             raise ParameterError("a validation fraction needs x as one array, not (codes, flags)")
         n_val = int(round(len(x) * validation))
         if n_val == 0 or n_val == len(x):
