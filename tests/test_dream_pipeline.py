@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from gexnb.data.promoters import load_promoters
 from gexnb.errors import ParameterError
 from gexnb.pipelines import promoter
 from gexnb.pipelines.dream_models import COMPARE_MODELS, train_sequence_model
-from gexnb.train import predict
+from gexnb.train import predict, predict_file
 
 SMALL = {"block_sizes": [8, 8, 4], "kernel_size": 3, "epochs": 2, "batch_size": 64}
 
@@ -31,19 +32,27 @@ def test_bin_model_predicts_on_the_normalised_scale(data, tmp_path, soft_bins):
     assert len(trained.history["loss"]) == 2 and np.isfinite(trained.history["val_loss"]).all()
     codes = data.codes[data.val_idx]
     normalised = trained.predict(codes)
-    # the expected bin (raw scale, in 0..17) rescaled by the BiGRU's target normalisation
-    net = trained.model
-    raw = predict(_raw_model(net), codes, reverse_complement=True)
+    # the expected bin (raw scale, in 0..17), averaged over both strands (inside the saved
+    # model), rescaled by the BiGRU's target normalisation
+    raw = predict(_raw_model(trained.model), codes, reverse_complement=True)
     np.testing.assert_allclose(normalised, raw / (2 * data.stats["median"]), rtol=1e-5)
     assert ((raw >= 0) & (raw <= 17)).all()
-    assert (tmp_path / "legnet.keras").is_file()
     # evaluate() and the notebook use predict_model for every kind of model
     np.testing.assert_allclose(promoter.predict_model(trained, codes), normalised)
+    # `gexnb predict` on the saved file gives the notebook's numbers (strands averaged)
+    seqs = tmp_path / "seqs.txt"
+    seqs.write_text("\n".join(data.promoters.sequences(data.val_idx)) + "\n")
+    predict_file(tmp_path / "legnet.keras", seqs, tmp_path / "pred.tsv")
+    written = pd.read_csv(tmp_path / "pred.tsv", sep="\t")["prediction"].to_numpy()
+    np.testing.assert_allclose(written, normalised, rtol=1e-4)
 
 
-def _raw_model(net):
+def _raw_model(averaged):
+    """The one-strand bin model inside a strand-averaged, rescaled model."""
     import keras
 
+    (rescaled,) = [layer for layer in averaged.layers if isinstance(layer, keras.Model)]
+    (net,) = [layer for layer in rescaled.layers if isinstance(layer, keras.Model)] or [rescaled]
     return keras.Model(net.inputs, net.get_layer("output").output)
 
 
@@ -118,7 +127,7 @@ def test_a_model_with_flag_channels_trains_saves_and_reloads(data, tmp_path):
     pred = trained.predict(codes)
     assert pred.shape == (len(codes),) and np.isfinite(pred).all()
     reloaded = load_model(tmp_path / "legnet.keras", compile=False)
-    np.testing.assert_allclose(predict(reloaded, codes, reverse_complement=True), pred, rtol=1e-5)
+    np.testing.assert_allclose(predict(reloaded, codes), pred, rtol=1e-5)
     with pytest.raises(ParameterError, match="extra_channels=1; notebook 02 feeds 2 flags"):
         train_sequence_model(
             data, "legnet", output_dir=tmp_path, params={**SMALL, "extra_channels": 1}

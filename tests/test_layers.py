@@ -102,3 +102,39 @@ def test_attention_context_vector_starts_as_in_the_teams_keras2_code():
     assert limit == pytest.approx(0.515, abs=1e-3)
     assert np.abs(u).max() <= limit and np.abs(u).max() > 0.9 * limit
     assert u.std() == pytest.approx(limit / np.sqrt(3), rel=0.2)
+
+
+def test_reverse_strand_matches_numpy_reverse_complement():
+    from gexnb.data.sequences import encode_sequences, reverse_complement
+    from gexnb.models.layers import ReverseStrand
+
+    rng = np.random.default_rng(0)
+    seqs = ["".join(rng.choice(list("ACGTN"), size=n)) for n in (1, 5, 12, 12, 0 + 7)]
+    codes = encode_sequences(seqs, length=12)
+    out = keras.ops.convert_to_numpy(ReverseStrand()(codes))
+    np.testing.assert_array_equal(out, reverse_complement(codes, pad="left"))
+    assert out.dtype == np.uint8
+    twice = keras.ops.convert_to_numpy(ReverseStrand()(out))
+    np.testing.assert_array_equal(twice, codes)
+    flags = np.array([[0, 1], [0, 0], [1, 1], [0, 1], [0, 0]], "float32")
+    _, reverse_flags = ReverseStrand()([codes, flags])
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(reverse_flags),
+                                  [[1, 1], [1, 0], [1, 1], [1, 1], [1, 0]])  # fmt: skip
+
+
+def test_strand_averaged_model_saves_and_averages(tmp_path):
+    from gexnb.data.sequences import encode_sequences, reverse_complement
+    from gexnb.models import build
+    from gexnb.models.layers import strand_averaged
+    from gexnb.train import load_model, predict
+
+    codes = encode_sequences(["ACGTTGCA", "GGA", "TTTTACG"], length=10)
+    net = build("dream_cnn", length=10, first_filters=4, core_sizes=[4])
+    both = strand_averaged(net)
+    forward = predict(net, codes)
+    reverse = predict(net, reverse_complement(codes, pad="left"))
+    np.testing.assert_allclose(predict(both, codes), (forward + reverse) / 2, rtol=1e-5)
+    assert both.count_params() == net.count_params()
+    both.save(tmp_path / "m.keras")
+    again = load_model(tmp_path / "m.keras", compile=False)
+    np.testing.assert_allclose(predict(again, codes), predict(both, codes), rtol=1e-6)

@@ -11,6 +11,8 @@
 - :class:`SqueezeExcite1D`: channel gating of the DREAM 2022 LegNet / Prix Fixe blocks, with
   the optional low-rank bilinear term of autosome.org's LegNet.
 - :class:`SoftBinExpectation`: expected bin ``softmax(logits) . [0, 1, ..., n_bins - 1]``.
+- :class:`ReverseStrand`: the reverse complement of left-padded uint8 codes inside the graph
+  (and the reverse-strand flag set), for models that average both strands when they predict.
 
 All layers use ``keras.ops`` only, so they run on the TensorFlow, JAX and PyTorch backends.
 """
@@ -31,6 +33,8 @@ __all__ = [
     "GroupedConv1D",
     "SqueezeExcite1D",
     "SoftBinExpectation",
+    "ReverseStrand",
+    "strand_averaged",
 ]
 
 
@@ -515,3 +519,60 @@ class GroupedConv1D(keras.layers.Layer):
             "groups": self.groups,
             "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
         }
+
+
+#: Complement of each code (T<->A, C<->G, N and padding unchanged), as
+#: :func:`gexnb.data.sequences.reverse_complement`.
+_COMPLEMENT_CODES = (3, 2, 1, 0, 4, 5)
+_PAD_CODE = 5
+
+
+@keras.saving.register_keras_serializable(package="gexnb")
+class ReverseStrand(keras.layers.Layer):
+    """The reverse strand of left-padded uint8 codes, inside the graph.
+
+    Each row's bases are reversed and complemented in place and its padding stays on the
+    left, exactly as :func:`gexnb.data.sequences.reverse_complement` (``pad="left"``) does
+    in NumPy. Called on ``[codes, flags]`` (a model with the DREAM 2022 flags input) it
+    also returns the flags with column 0, the reverse-strand flag, set to 1.
+    """
+
+    def call(self, inputs: Any) -> Any:
+        codes = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
+        x = ops.cast(codes, "int32")
+        width = ops.shape(x)[1]
+        n_pad = ops.sum(ops.cast(ops.equal(x, _PAD_CODE), "int32"), axis=1, keepdims=True)
+        position = ops.expand_dims(ops.arange(width, dtype="int32"), 0)
+        source = ops.clip((width - 1) + n_pad - position, 0, width - 1)
+        table = ops.convert_to_tensor(np.array(_COMPLEMENT_CODES, dtype="int32"))
+        complement = ops.take(table, ops.take_along_axis(x, source, axis=1), axis=0)
+        reverse = ops.where(position < n_pad, _PAD_CODE, complement)
+        reverse = ops.cast(reverse, codes.dtype)
+        if not isinstance(inputs, (list, tuple)):
+            return reverse
+        flags = inputs[1]
+        strand = ops.ones_like(flags[:, :1])
+        return [reverse, ops.concatenate([strand, flags[:, 1:]], axis=-1)]
+
+    def compute_output_spec(self, inputs: Any) -> Any:
+        if isinstance(inputs, (list, tuple)):
+            return [keras.KerasTensor(i.shape, dtype=i.dtype) for i in inputs]
+        return keras.KerasTensor(inputs.shape, dtype=inputs.dtype)
+
+
+def strand_averaged(model: keras.Model, *, name: str | None = None) -> keras.Model:
+    """``model`` whose prediction is the mean over the sequence and its reverse complement.
+
+    The DREAM 2022 winners' test-time averaging (LegNet, Prix Fixe) built into the saved
+    model, so every use of it (``gexnb predict``, explanations) gives the averaged value.
+    Same weights as ``model`` (it is called twice); inputs: uint8 codes, and the flags
+    when ``model`` has a second input (:class:`ReverseStrand` sets the strand flag).
+    """
+    inputs = [
+        keras.Input(shape=tuple(t.shape[1:]), dtype=t.dtype, name=t.name.split(":")[0])
+        for t in model.inputs
+    ]
+    feed = inputs if len(inputs) > 1 else inputs[0]
+    reverse = ReverseStrand(name="reverse_strand")(feed)
+    mean = keras.layers.Average(name="strand_average")([model(feed), model(reverse)])
+    return keras.Model(feed, mean, name=name or model.name)

@@ -6,9 +6,11 @@ the Metformin-121 BiGRU, with the Prix Fixe recipe by default (:data:`gexnb.trai
 AdamW, one-cycle, reverse-complement augmentation) and, as their authors, on soft expression
 bins: the model's 18 logits are fitted to a normal distribution around each measured value
 (:func:`gexnb.models.legnet.soft_bin_targets`, cross-entropy to soft targets, which has the
-KL divergence's gradients) and the prediction is the expected bin. Predictions average both
-strands. Any other deep sequence model of the registry trains on the BiGRU's normalised
-target with MSE.
+KL divergence's gradients) and the prediction is the expected bin. A model trained on both
+strands averages both when it predicts, inside the saved model
+(:func:`gexnb.models.layers.strand_averaged`), so ``gexnb predict`` on its ``.keras`` file
+gives the notebook's numbers. Any other deep sequence model of the registry trains on the
+BiGRU's normalised target with MSE.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from gexnb import train
 from gexnb.errors import InputError, ParameterError
 from gexnb.io import atomic_path
 from gexnb.models import available, build
-from gexnb.models.layers import SoftBinExpectation
+from gexnb.models.layers import SoftBinExpectation, strand_averaged
 from gexnb.models.legnet import FLAG_NAMES, bin_logits_model, dream_flags, soft_bin_targets
 from gexnb.pipelines.params import split_params
 
@@ -50,7 +52,8 @@ class SequenceModel:
         Keras model mapping uint8 codes to the normalised target (a bin model's expected bin
         is rescaled by the target normalisation inside the model).
     reverse_complement
-        Predictions average each sequence and its reverse complement.
+        Trained on both strands; then ``model`` averages each sequence and its reverse
+        complement itself (:func:`gexnb.models.layers.strand_averaged`).
     history, best_epoch, fit_seconds
         Training history (loss per epoch), best epoch, wall time.
     singleton_share
@@ -67,8 +70,7 @@ class SequenceModel:
 
     def predict(self, codes: np.ndarray, batch_size: int = 2048) -> np.ndarray:
         """``(n,)`` normalised predictions for uint8 codes."""
-        return train.predict(self.model, codes, batch_size=batch_size,
-                             reverse_complement=self.reverse_complement)  # fmt: skip
+        return train.predict(self.model, codes, batch_size=batch_size)
 
     def count_params(self) -> int:
         """Parameters of the network."""
@@ -192,6 +194,8 @@ def train_sequence_model(
                            (x["val"], data.y[data.val_idx]), output_dir=folder,
                            config=cfg)  # fmt: skip
         final = result.model
+    if cfg.reverse_complement:
+        final = strand_averaged(final, name=name)
     seconds = time.perf_counter() - start
     if not np.isfinite(result.history.get("loss", [np.nan])[-1]):
         raise InputError(f"{name}: the training loss is not finite (lower the learning rate)")
