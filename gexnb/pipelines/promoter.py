@@ -20,10 +20,16 @@ import numpy as np
 import pandas as pd
 
 from gexnb import metrics as gm
+from gexnb import train
 from gexnb.data import sequences as seqs
 from gexnb.data.promoters import PromoterSet
+from gexnb.data.synthetic import PROMOTER_MOTIFS, planted_positions
 from gexnb.errors import ParameterError
-from gexnb.io import ensure_output_dir, write_metrics, write_table_atomic
+from gexnb.explain import MotifResult, attention_weights, discover_motifs
+from gexnb.io import atomic_path, ensure_output_dir, write_metrics, write_table_atomic
+from gexnb.models import build
+from gexnb.models.baselines import MeanBaseline
+from gexnb.models.kmer import KmerRidge
 from gexnb.pipelines.dream_models import SequenceModel, train_models
 from gexnb.pipelines.params import EfficiencyPlan
 from gexnb.train.recipes import PRIX_FIXE
@@ -182,9 +188,6 @@ def train_bigru(
     model as a :class:`gexnb.pipelines.dream_models.SequenceModel` (what
     :func:`evaluate` scores, with its training time).
     """
-    from gexnb import train
-    from gexnb.io import atomic_path
-    from gexnb.models import build
 
     cfg = train.TrainingConfig.from_mapping(settings, base=config or train.METFORMIN_121)
     length = data.codes.shape[1]
@@ -231,7 +234,6 @@ def fit_kmer(data: PromoterData, *, params: Mapping[str, Any] | None = None, see
     training rows, a seeded subsample whose size is kept in ``n_fit_`` and reported as
     ``kmer_ridge/train/n_fit``); other keys are refused.
     """
-    from gexnb.models import build
 
     unknown = sorted(set(params or {}) - set(KMER_OPTIONS))
     if unknown:
@@ -250,7 +252,6 @@ def fit_mean(data: PromoterData) -> Any:
     The floor every sequence model must beat (R^2 near 0 on the validation rows; its
     Pearson and Spearman correlations are undefined and left out of ``metrics.json``).
     """
-    from gexnb.models import build
 
     y = data.y[data.train_idx]
     return build("mean").fit(np.zeros((len(y), 1), dtype="float32"), y)
@@ -262,8 +263,6 @@ def predict_model(model: Any, codes: np.ndarray, batch_size: int = 2048) -> np.n
     Keras models stream through :func:`gexnb.train.predict` in batches of ``batch_size``;
     the :class:`~gexnb.models.kmer.KmerRidge` baseline predicts in its own row chunks.
     """
-    from gexnb.models.baselines import MeanBaseline
-    from gexnb.models.kmer import KmerRidge
 
     if isinstance(model, SequenceModel):
         return model.predict(codes, batch_size=batch_size)
@@ -271,7 +270,6 @@ def predict_model(model: Any, codes: np.ndarray, batch_size: int = 2048) -> np.n
         return model.predict(codes)
     if isinstance(model, MeanBaseline):
         return model.predict(np.zeros((len(codes), 1), dtype="float32"))
-    from gexnb import train
 
     return train.predict(model, codes, batch_size=batch_size)
 
@@ -356,7 +354,6 @@ def score_test(
     set a row is on. Predictions go to ``predictions_test.tsv``. The predict-the-mean
     baseline is skipped: a constant prediction has no correlation.
     """
-    from gexnb.models.baselines import MeanBaseline
 
     models = {k: m for k, m in models.items() if not isinstance(m, MeanBaseline)}
     out = ensure_output_dir(output_dir)
@@ -429,7 +426,6 @@ def find_motifs(
     -------
     gexnb.explain.MotifResult
     """
-    from gexnb.explain import MotifResult, discover_motifs
 
     if int(n_sequences) < 0:
         raise ParameterError(f"n_sequences must be >= 0, got {n_sequences}")
@@ -439,8 +435,6 @@ def find_motifs(
     rows = data.val_idx[: int(n_sequences)]
     known: Any = None
     if data.synthetic:
-        from gexnb.data.synthetic import PROMOTER_MOTIFS
-
         known = {k: motif for k, (motif, _) in PROMOTER_MOTIFS.items()}
     elif motif_file:
         known = motif_file
@@ -460,7 +454,6 @@ def attention_by_position(model: Any, codes: np.ndarray, *, batch_size: int = 51
     A thin alias of :func:`gexnb.explain.attention_weights` (empty ``codes`` give an empty
     ``(0, length)`` array).
     """
-    from gexnb.explain import attention_weights
 
     if len(codes) == 0:
         return np.zeros((0, np.shape(codes)[1]), "float32")
@@ -470,7 +463,6 @@ def attention_by_position(model: Any, codes: np.ndarray, *, batch_size: int = 51
 def planted_starts(data: PromoterData, rows: np.ndarray) -> dict[str, np.ndarray] | None:
     """Planted motif starts (encoded coordinates, -1 absent) of ``rows``; ``None`` unless the
     promoters are synthetic (:func:`gexnb.data.synthetic.planted_positions`)."""
-    from gexnb.data.synthetic import planted_positions
 
     truth = data.promoters.truth
     if truth is None:
