@@ -243,3 +243,33 @@ def test_workload_line(synthetic_data):
                        model_params={"egex": {"epochs": 4}}, epochs=9)  # fmt: skip
     assert line.startswith("4 split(s) (random: 1, loso: 3) x 4 models = 16 fits")
     assert line.endswith("deep: dgex 9 epochs, egex 3 phases x 4 epochs")
+
+
+def test_ridge_dgex_starts_as_the_ridge_and_learns_a_residual(tmp_path):
+    """gexnb's ridge + D-GEX residual: untrained it is the ridge of the training samples;
+    trained on targets with non-linear parts it improves on the ridge."""
+    from gexnb.models import build
+    from gexnb.models.landmark import set_linear_path
+    from gexnb.train import predict
+
+    data = pl.load_landmark_data("", synthetic={**SYN, "n_samples": 600, "seed": 0})
+    prep = pl.prepare_split(data, pl.make_splits(len(data.X), seed=0)[0][1])
+    x, y = prep.x["train"], prep.y["train"]
+    ridge = build("ridge").fit(x, y)
+    model = build("ridge_dgex", n_landmarks=x.shape[1], n_targets=y.shape[1], hidden=[16])
+    set_linear_path(model, ridge.estimator_.coef_, ridge.estimator_.intercept_)
+    np.testing.assert_allclose(predict(model, prep.x["test"]), ridge.predict(prep.x["test"]),
+                               rtol=1e-4, atol=1e-4)  # fmt: skip
+    assert not model.get_layer("linear_path").trainable
+    with pytest.raises(ParameterError, match="cannot take coefficients"):
+        set_linear_path(model, np.zeros((3, 2)), np.zeros(3))
+    params = {"hidden": [64, 64], "dropout": 0.0, "epochs": 25, "batch_size": 32,
+              "learning_rate": 3e-3, "loss": "mae"}  # fmt: skip
+    run = pl.fit_model("ridge_dgex", prep, params=params, output_dir=tmp_path, seed=0)
+    ridge_run = pl.fit_model("ridge", prep, output_dir=tmp_path)
+    table, _ = pl.evaluate_runs({"ridge": ridge_run, "ridge_dgex": run}, prep.y,
+                                targets=prep.targets)  # fmt: skip
+    assert table.loc[("ridge_dgex", "test"), "mae"] < 0.95 * table.loc[("ridge", "test"), "mae"]
+    # the frozen linear path kept the ridge's weights through training
+    kernel = run.model.get_layer("linear_path").get_weights()[0]
+    np.testing.assert_allclose(kernel, ridge.estimator_.coef_.T, rtol=1e-5, atol=1e-6)

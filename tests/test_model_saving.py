@@ -17,6 +17,7 @@ from gexnb.models import build  # noqa: E402
 ZOO = {
     "metformin_bigru": ({"length": 12, "n_layers": 1, "units": 4}, ("uint8", (3, 12))),
     "dgex": ({"n_landmarks": 5, "n_targets": 7, "hidden": (6,)}, ("float32", (3, 5))),
+    "ridge_dgex": ({"n_landmarks": 5, "n_targets": 7, "hidden": (6,)}, ("float32", (3, 5))),
     "taaf_dgex": ({"n_landmarks": 5, "n_targets": 7, "hidden": (6,)}, ("float32", (3, 5))),
     "egex": (
         {

@@ -32,6 +32,8 @@ from gexnb.models.taaf import TAAFUnit, taaf_dense
 __all__ = [
     "build_dgex",
     "build_taaf_dgex",
+    "build_ridge_dgex",
+    "set_linear_path",
     "build_egex",
     "EGEX",
     "chunk_sizes",
@@ -223,6 +225,70 @@ def build_dgex(
         ]
         outputs = keras.layers.Concatenate(axis=-1, name="targets", dtype="float32")(heads)
     return keras.Model(inputs, outputs, name="dgex")
+
+
+@register_model("ridge_dgex", kind="deep", task="landmark")
+def build_ridge_dgex(
+    n_landmarks: int = 943,
+    n_targets: int = 9520,
+    *,
+    hidden: Sequence[int] = (300, 300),
+    activation: str = "tanh",
+    dropout: float = 0.1,
+    train_linear: bool = False,
+) -> keras.Model:
+    """Ridge regression plus a D-GEX residual: gexnb's own variant, in no seed.
+
+    ``outputs = linear_path(x) + residual(x)``: ``linear_path`` is one Dense layer meant to
+    hold a ridge regression fitted on the training samples (:func:`set_linear_path`; frozen
+    unless ``train_linear``) and ``residual`` a D-GEX network (``hidden`` tanh layers with
+    dropout) whose output layer starts at zero, so the untrained model is the ridge and
+    training (with the best-validation epoch kept) can only add what the network finds beyond
+    it. Built to close the gap between D-GEX and ridge regression on small real cohorts
+    (issue #12); notebook 03 fits the ridge (:class:`gexnb.models.baselines.RidgeBaseline`,
+    the same alphas) before training.
+
+    Parameters
+    ----------
+    n_landmarks, n_targets
+        Input and output widths.
+    hidden, activation, dropout
+        The residual D-GEX network (:func:`build_dgex`).
+    train_linear
+        Let training change the ridge weights too (False: they stay the ridge's).
+
+    Returns
+    -------
+    keras.Model
+        Named ``ridge_dgex``, input ``landmarks``, output ``(batch, n_targets)``.
+    """
+    _check_sizes(n_landmarks, n_targets, hidden, dropout)
+    _check_activation(activation)
+    inputs = keras.Input(shape=(int(n_landmarks),), name="landmarks")
+    linear = keras.layers.Dense(
+        int(n_targets), name="linear_path", trainable=bool(train_linear), dtype="float32"
+    )(inputs)
+    residual = _mlp_head(inputs, hidden, int(n_targets), activation=activation, dropout=dropout,
+                         prefix="residual_", output_activation="linear")  # fmt: skip
+    outputs = keras.layers.Add(name="targets", dtype="float32")([linear, residual])
+    model = keras.Model(inputs, outputs, name="ridge_dgex")
+    out_layer = model.get_layer("residual_outputs")
+    out_layer.set_weights([np.zeros_like(w) for w in out_layer.get_weights()])
+    return model
+
+
+def set_linear_path(model: keras.Model, coef: np.ndarray, intercept: np.ndarray) -> None:
+    """Put a fitted linear model (``coef`` ``(n_targets, n_landmarks)``, scikit-learn's
+    layout, and ``intercept`` ``(n_targets,)``) into ``model``'s ``linear_path`` layer."""
+    layer = model.get_layer("linear_path")
+    kernel, bias = layer.get_weights()
+    intercept = np.asarray(intercept, "float32").reshape(-1)
+    coef = np.asarray(coef, "float32").reshape(intercept.size, -1)  # one target: 1-D coef_
+    if coef.T.shape != kernel.shape or intercept.shape != bias.shape:
+        raise ParameterError(
+            f"linear path of shape {kernel.shape} cannot take coefficients {coef.shape}"
+        )
+    layer.set_weights([coef.T, intercept])
 
 
 @register_model("taaf_dgex", kind="deep", task="landmark")

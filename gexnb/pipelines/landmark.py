@@ -46,6 +46,7 @@ from gexnb.errors import ParameterError
 from gexnb.io import ensure_output_dir, write_json_atomic, write_metrics, write_table_atomic
 from gexnb.metrics import per_gene_mae, regression_report, relative_improvement, share_improved
 from gexnb.models import available, build
+from gexnb.models.landmark import set_linear_path
 from gexnb.pipelines.landmark_sizing import (
     DEEP_MODELS,
     data_is_missing,
@@ -145,7 +146,8 @@ def fit_model(
     Deep models (:data:`DEEP_MODELS`) are built with ``gexnb.models.build(name,
     n_landmarks=..., n_targets=..., **architecture)`` and trained with
     :func:`gexnb.train.fit` (E-GEX with :func:`gexnb.train.train_egex`), on the
-    validation split, keeping the best-validation weights. Baselines use ``fit(X, Y)``.
+    validation split, keeping the best-validation weights (``ridge_dgex`` starts from the
+    ridge regression of the training samples). Baselines use ``fit(X, Y)``.
 
     Parameters
     ----------
@@ -184,6 +186,9 @@ def fit_model(
         keras.utils.set_random_seed(int(seed))
         n_lm, n_tg = data.x["train"].shape[1], data.y["train"].shape[1]
         model = build(name, n_landmarks=n_lm, n_targets=n_tg, **arch)
+        if name == "ridge_dgex":  # its linear path starts as the ridge of the same samples
+            ridge = build("ridge").fit(data.x["train"], data.y["train"])
+            set_linear_path(model, ridge.estimator_.coef_, ridge.estimator_.intercept_)
         n_params = int(model.count_params())
         val = (data.x["val"], data.y["val"]) if "val" in data.x else None
         out = Path(output_dir) / name
