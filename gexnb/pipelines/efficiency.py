@@ -152,7 +152,8 @@ def curve(
         ``(frame, codes)`` of :func:`gexnb.pipelines.promoter.load_test`: the rows scored.
         Without it, the split's held-out test rows, else the validation rows.
     output_dir
-        The run folder: ``data_efficiency.tsv`` (every run), ``metrics.json`` keys
+        The run folder: ``data_efficiency.tsv`` (every run; rewritten after each training
+        point, so a long curve can be followed), ``metrics.json`` keys
         ``<model>/efficiency_<pct>pct/pearson_mean`` (and ``pearson_sd``, ``n_train``,
         ``n_seeds``, ``n_undefined``; :func:`summarise`). ``n_train`` is the subset's size;
         a k-mer ridge with ``max_train`` below it fits on a seeded sample of the subset.
@@ -198,6 +199,8 @@ def curve(
             rows.append({"model": name, "fraction": fraction, "n_train": len(train_rows),
                          "seed": point_seed, "pearson": report["pearson"],
                          "spearman": report["spearman"], "reused": reuse})  # fmt: skip
+        # the runs so far, readable while a long curve trains (the summary comes at the end)
+        write_table_atomic(out / "data_efficiency.tsv", pd.DataFrame(rows), index=False)
     shutil.rmtree(out / "data_efficiency", ignore_errors=True)
     table = pd.DataFrame(rows)
     summary = summarise(table)
