@@ -162,3 +162,14 @@ def test_motif_discovery_can_be_turned_off(promoters, tmp_path):
     assert result.motifs == [] and "off" in result.note and not list(tmp_path.iterdir())
     with pytest.raises(ParameterError, match=">= 0"):
         promoter.find_motifs(None, data, output_dir=tmp_path, n_sequences=-1)
+
+
+def test_motif_discovery_options_take_find_motifs_defaults(promoters):
+    options = promoter.motif_options({"motif_file": "yeast.meme"})
+    assert options == {"n_sequences": 1000, "motif_file": "yeast.meme", "method": "ism"}
+    with pytest.raises(ParameterError, match="unknown motif_discovery option.*valid: n_sequences"):
+        promoter.motif_options({"sequences": 10})
+    data = promoter.normalize_targets(promoters)
+    n_val = len(data.val_idx)
+    assert f"motif discovery on {n_val} sequences" in promoter.workload(data, epochs=1)
+    assert "motif" not in promoter.workload(data, epochs=1, motif_discovery={"n_sequences": 0})

@@ -295,11 +295,11 @@ def dream_flags(y: Any = None, n: int | None = None) -> np.ndarray:
 
     ``singleton`` is 1 where the measured expression ``y`` is a whole number: in the DREAM
     2022 training data such a value is the bin of a sequence seen in a single cell (the
-    LegNet team's ``infer_singleton``; about 58 % of ``train_demo.txt``). Without ``y`` (test
-    sequences, or any sequence to predict) every row gets 0 for "not a singleton", as the
-    team predicted with ``singleton_mode="no_singletons"``. ``reverse_strand`` is 0 here;
-    :func:`gexnb.train.fit` and :func:`gexnb.train.predict` set it to 1 for the reverse
-    complements they add.
+    LegNet team's ``infer_singleton``; 57.9 % of the training rows of notebook 02's real
+    profile). Without ``y`` (test sequences, or any sequence to predict) every row gets 0
+    for "not a singleton", as the team predicted with ``singleton_mode="no_singletons"``.
+    ``reverse_strand`` is 0 here; :func:`gexnb.train.fit` and :func:`gexnb.train.predict` set
+    it to 1 for the reverse complements they add.
     """
     if y is None:
         if n is None:

@@ -9,6 +9,7 @@ file (Pearson/Spearman per DREAM test subset, weighted DREAM scores).
 
 from __future__ import annotations
 
+import inspect
 import os
 import time
 from collections.abc import Mapping, Sequence
@@ -50,6 +51,8 @@ __all__ = [
     "planted_starts",
     "planted_attention",
     "find_motifs",
+    "motif_options",
+    "MOTIF_OPTIONS",
     "RECOVERED_SIMILARITY",
 ]
 
@@ -138,19 +141,21 @@ def workload(
     epochs: int,
     compare_models: Sequence[str] = (),
     model_params: Mapping[str, Mapping[str, Any]] | None = None,
-    motif_sequences: int = 0,
+    motif_discovery: Mapping[str, Any] | None = None,
     data_efficiency: Mapping[str, Any] | None = None,
 ) -> str:
-    """The planned work of notebook 02, printed before it starts (with the data-efficiency
-    curve's extra fits, :func:`gexnb.pipelines.efficiency.curve`)."""
+    """The planned work of notebook 02, printed before it starts (with the motif discovery of
+    :func:`motif_options` and the data-efficiency curve's extra fits,
+    :func:`gexnb.pipelines.efficiency.curve`)."""
     n = len(data.train_idx)
     parts = [f"BiGRU {epochs} epochs"]
     for name in compare_models:
         params = dict((model_params or {}).get(name, {}))
         parts.append(f"{name} {params.get('epochs', PRIX_FIXE.epochs)} epochs (x2 strands)")
     parts.append("k-mer ridge")
-    tail = f"; motif discovery on {min(motif_sequences, len(data.val_idx))} sequences"
-    text = f"on {n:,} training sequences: {', '.join(parts)}{tail if motif_sequences else ''}"
+    n_motif = int(motif_options(motif_discovery)["n_sequences"])
+    tail = f"; motif discovery on {min(n_motif, len(data.val_idx))} sequences" if n_motif else ""
+    text = f"on {n:,} training sequences: {', '.join(parts)}{tail}"
     plan = EfficiencyPlan.from_mapping(data_efficiency)
     if plan.fractions:
         points = len(plan.points(0)) - (1.0 in plan.fractions)  # the 100 % point of seed 1 re-used
@@ -399,6 +404,27 @@ def score_test(
 RECOVERED_SIMILARITY = 0.7
 
 
+#: Keys of notebook 02's ``motif_discovery`` parameter: options of :func:`find_motifs`.
+MOTIF_OPTIONS = ("n_sequences", "motif_file", "method")
+
+
+def motif_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Notebook 02's ``motif_discovery`` mapping checked and completed with
+    :func:`find_motifs`' own defaults (the one place they are stated).
+
+    >>> motif_options({"n_sequences": 0})
+    {'n_sequences': 0, 'motif_file': '', 'method': 'ism'}
+    """
+    unknown = sorted(set(options or {}) - set(MOTIF_OPTIONS))
+    if unknown:
+        raise ParameterError(
+            f"unknown motif_discovery option(s) {', '.join(unknown)}; "
+            f"valid: {', '.join(MOTIF_OPTIONS)}"
+        )
+    defaults = inspect.signature(find_motifs).parameters
+    return {key: (options or {}).get(key, defaults[key].default) for key in MOTIF_OPTIONS}
+
+
 def find_motifs(
     model: Any,
     data: PromoterData,
@@ -430,7 +456,7 @@ def find_motifs(
     if int(n_sequences) < 0:
         raise ParameterError(f"n_sequences must be >= 0, got {n_sequences}")
     if int(n_sequences) == 0:
-        return MotifResult([], 0, method, note="motif discovery off (motif_sequences = 0)")
+        return MotifResult([], 0, method, note="motif discovery off (n_sequences = 0)")
     out = ensure_output_dir(output_dir)
     rows = data.val_idx[: int(n_sequences)]
     known: Any = None
