@@ -170,14 +170,13 @@ def train_sequence_model(
     except TypeError as exc:  # an architecture key the factory does not take
         raise ParameterError(f"model_params of {name}: {exc}") from None
     bins = _has_bins(net)
-    x = {s: _inputs(net, data, idx, name) for s, idx in
-         (("train", data.train_idx), ("val", data.val_idx))}  # fmt: skip
+    rows = {"train": data.train_idx, "val": data.val_idx}
+    x = {s: _inputs(net, data, idx, name) for s, idx in rows.items()}
     folder = Path(output_dir) / name
     start = time.perf_counter()
     if bins and soft_bins:
         n_bins = int(net.get_layer("logits").output.shape[-1])
-        targets = {s: soft_bin_targets(data.expression[idx], n_bins) for s, idx in
-                   (("train", data.train_idx), ("val", data.val_idx))}  # fmt: skip
+        targets = {s: soft_bin_targets(data.expression[idx], n_bins) for s, idx in rows.items()}
         logits = bin_logits_model(net)
         result = train.fit(
             logits, (x["train"], targets["train"]), (x["val"], targets["val"]), output_dir=folder,

@@ -147,7 +147,8 @@ def curve(
         for :func:`gexnb.pipelines.promoter.fit_kmer`.
     trained
         The notebook's models trained on all training rows with ``seed``: re-used for the
-        100 % point of the first seed instead of training them again.
+        100 % point of the first seed instead of training them again (when every model of
+        the curve is there).
     test
         ``(frame, codes)`` of :func:`gexnb.pipelines.promoter.load_test`: the rows scored.
         Without it, the split's held-out test rows, else the validation rows.
@@ -180,21 +181,21 @@ def curve(
     for fraction, point_seed in tqdm(plan.points(seed), desc="data efficiency", unit="point",
                                      disable=not progress):  # fmt: skip
         train_rows = subsample(data.train_idx, fraction, point_seed)
-        reuse = fraction == 1.0 and point_seed == seed and trained is not None
+        reuse = fraction == 1.0 and point_seed == seed and set(names) <= set(trained or {})
+        scale = data  # the normalisation the point's models predict on
         if reuse:
-            models = {name: trained[name] for name in names}
+            models = {name: (trained or {})[name] for name in names}
         else:
             splits = {**promoters.splits, "train": train_rows}
-            sub = promoter.normalize_targets(replace(promoters, splits=splits))
+            scale = promoter.normalize_targets(replace(promoters, splits=splits))
             folder = out / "data_efficiency" / f"{split_name(fraction)}_seed{point_seed}"
             models = _train_point(
-                sub, folder=folder, seed=point_seed, bigru_params=bigru_params,
+                scale, folder=folder, seed=point_seed, bigru_params=bigru_params,
                 compare_models=compare_models, model_params=model_params or {},
             )  # fmt: skip
             shutil.rmtree(folder, ignore_errors=True)
         for name in names:
-            sub_data = data if reuse else sub
-            pred = sub_data.denormalize(promoter.predict_model(models[name], codes))
+            pred = scale.denormalize(promoter.predict_model(models[name], codes))
             report = gm.regression_report(truth, pred)
             rows.append({"model": name, "fraction": fraction, "n_train": len(train_rows),
                          "seed": point_seed, "pearson": report["pearson"],
@@ -202,9 +203,8 @@ def curve(
         # the runs so far, readable while a long curve trains (the summary comes at the end)
         write_table_atomic(out / "data_efficiency.tsv", pd.DataFrame(rows), index=False)
     shutil.rmtree(out / "data_efficiency", ignore_errors=True)
-    table = pd.DataFrame(rows)
+    table = pd.DataFrame(rows)  # data_efficiency.tsv already holds it (the loop's last write)
     summary = summarise(table)
-    write_table_atomic(out / "data_efficiency.tsv", table, index=False)
     write_metrics(out, _flat(summary))
     return EfficiencyCurve(
         table, summary, scored_on, crossover(summary, table, scored_on=scored_on)
