@@ -12,7 +12,7 @@ LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 PROFILE ?= quick
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: install demo test test-browser test-jax test-torch lint bench clean
+.PHONY: install demo test test-browser test-jax test-torch lint bench gpu-wheels clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,19 @@ lint: install
 
 bench: install
 	$(BIN)/python benchmarks/run_all.py
+
+# Wheels for the lent GPU machine (Python 3.12, x86-64, PyTorch and JAX, no TensorFlow, no package
+# registry): Keras at this venv's version, the two packages it needs beyond that machine's image,
+# and gexnb itself, in .whl/ (git-ignored). docs/benchmarks/gpu.md has the command that uses them.
+GPU_WHEEL_TAGS := --only-binary=:all: --python-version 3.12 --implementation cp \
+	--platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 \
+	--platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64
+gpu-wheels: install
+	rm -rf .whl && mkdir -p .whl
+	$(BIN)/python -m pip download --quiet --no-deps $(GPU_WHEEL_TAGS) -d .whl \
+		"keras==$$($(BIN)/python -c 'import keras; print(keras.__version__)')" namex optree
+	$(BIN)/python -m pip wheel --quiet --no-deps --no-build-isolation -w .whl .
+	ls -l .whl
 
 clean:
 	rm -rf runs .pytest_cache .ruff_cache

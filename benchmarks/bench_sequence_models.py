@@ -34,6 +34,7 @@ def measure(name: str, hparams: dict, args: argparse.Namespace) -> dict:
     from gexnb.models import build
 
     keras.utils.set_random_seed(0)
+    keras.mixed_precision.set_dtype_policy(args.precision)
     rng = np.random.default_rng(0)
     codes = rng.integers(0, 4, size=(args.n, args.length), dtype=np.uint8)
     y = rng.random(args.n, dtype=np.float32)
@@ -57,7 +58,10 @@ def main() -> None:
     parser.add_argument("--length", type=int, default=142)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--precision", default="float32",
+                        choices=["float32", "mixed_float16", "mixed_bfloat16"])  # fmt: skip
     parser.add_argument("--quick", action="store_true", help="tiny models (a smoke test)")
+    parser.add_argument("--json", default="", help="also write the results to this JSON file")
     parser.add_argument("--models", nargs="+", default=["metformin_bigru", "legnet", "dream_cnn"])
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -69,12 +73,17 @@ def main() -> None:
         row["ratio_to_" + base["model"]] = round(
             row["us_per_sequence"] / base["us_per_sequence"], 2
         )
-    print(json.dumps({
-        "backend": keras.backend.backend(),
+    summary = {
+        "backend": keras.backend.backend(), "precision": args.precision,
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
         "n": args.n, "length": args.length, "batch": args.batch, "quick": args.quick,
         "results": rows,
-    }, indent=1))  # fmt: skip
+    }  # fmt: skip
+    print(json.dumps(summary, indent=1))
+    if args.json:
+        from gexnb.io import write_json_atomic
+
+        write_json_atomic(args.json, summary)
 
 
 if __name__ == "__main__":

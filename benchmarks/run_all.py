@@ -1,7 +1,8 @@
 """Run every benchmark script in this folder, one after the other, and stop on the first failure.
 
 Usage: ``python benchmarks/run_all.py [--quick]`` (``--quick`` passes ``--quick`` to the scripts
-whose ``--help`` lists it, for a smoke run in minutes).
+whose ``--help`` lists it, for a smoke run in minutes). ``bench_gpu.py`` is left out: it runs the
+others on every Keras backend for the lent GPU machine (see ``docs/benchmarks/gpu.md``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     args = parser.parse_args()
     for script in sorted(HERE.glob("bench_*.py")):
+        if script.name == "bench_gpu.py":
+            continue
         command = [sys.executable, str(script)]
         if args.quick:
             helptext = subprocess.run(
