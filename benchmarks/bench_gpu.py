@@ -15,7 +15,9 @@ by calling the other scripts of this folder:
 3. ``dgex``: full-size D-GEX (943 -> 3 x 9,000 -> 9,520, 256 M weights) and the paper
    profile's chunk network (-> 4,760 targets; the profile trains two), batch 200, SGD.
 4. ``sequence_models``: LegNet and DREAM-CNN at paper size beside the BiGRU, batch 1024.
-5. ``bigru_onehot``: the same network fed float32 one-hot (16 bytes per base), float32.
+5. ``bigru_gexnb_fit``: the bfloat16 BiGRU trained by :func:`gexnb.train.fit` (checkpoints and
+   history written every epoch) instead of plain ``model.fit``: the cost of gexnb's own loop.
+6. ``bigru_onehot``: the same network fed float32 one-hot (16 bytes per base), float32.
 
 The order interleaves these so that the figures the issue asks for first (torch, float32 and
 bfloat16) come first, and a second call can take the rest with ``--only``.
@@ -126,6 +128,7 @@ def _plan(args: argparse.Namespace) -> list[tuple[str, str, list[str]]]:
         dgex(first, "float32", 9520),
         dgex(first, "float32", 4760),
         sequence_models(first),
+        bigru(first, "mixed_bfloat16", "gexnb_fit"),
         bigru(first, "mixed_float16"),
         bigru(second, "mixed_bfloat16"),
         bigru(second, "mixed_float16"),
