@@ -135,6 +135,28 @@ def test_profile_must_be_a_mapping(project):
     assert runner.load_profile(project, "01_ok", "empty") == {}
 
 
+def test_profile_extends_another_and_replaces_whole_keys(project):
+    folder = project / "parameters" / "01_ok"
+    (folder / "base.yaml").write_text("scale: 2\nlabel: a\nopts: {x: 1, y: 2}\n")
+    (folder / "child.yaml").write_text("extends: base\nlabel: b\nopts: {x: 3}\n")
+    (folder / "grandchild.yaml").write_text("extends: child\nscale: 5\n")
+    assert runner.load_profile(project, "01_ok", "child") == {
+        "scale": 2, "label": "b", "opts": {"x": 3},
+    }  # fmt: skip
+    assert runner.load_profile(project, "01_ok", "grandchild")["scale"] == 5
+    assert runner.load_profile(project, "01_ok", "grandchild")["label"] == "b"
+    (folder / "loop_a.yaml").write_text("extends: loop_b\n")
+    (folder / "loop_b.yaml").write_text("extends: loop_a\n")
+    with pytest.raises(ParameterError, match=r"loop_b.yaml: .*circle \(loop_a -> loop_b -> loop_a"):
+        runner.load_profile(project, "01_ok", "loop_a")
+    (folder / "orphan.yaml").write_text("extends: nowhere\n")
+    with pytest.raises(ParameterError, match=r"no profile 'nowhere'"):
+        runner.load_profile(project, "01_ok", "orphan")
+    (folder / "odd.yaml").write_text("extends: [base]\n")
+    with pytest.raises(ParameterError, match=r"odd.yaml: 'extends' must name a profile"):
+        runner.load_profile(project, "01_ok", "odd")
+
+
 def test_env_expansion_default_and_explicit(project, monkeypatch):
     monkeypatch.delenv("GEXNB_DATA", raising=False)
     expected = str((project.parent / "shared" / "data").resolve())

@@ -5,7 +5,8 @@ A *project* is a folder holding ``notebooks/NN_name.ipynb`` and
 
 1. reads the notebook's cell tagged ``parameters`` (lines ``name: type = value  # comment``)
    to learn the valid parameter names, their types and defaults;
-2. loads ``parameters/NN_name/P.yaml`` (a top-level mapping), expands ``${GEXNB_DATA}`` and
+2. loads ``parameters/NN_name/P.yaml`` (a top-level mapping; ``extends: Q`` starts it from
+   profile ``Q``, whose top-level keys it replaces), expands ``${GEXNB_DATA}`` and
    other ``${VAR}`` environment variables in its string values (``GEXNB_DATA`` defaults to
    ``<project>/../shared/data``), and merges the ``-p key=value`` overrides (YAML-parsed);
 3. refuses any name that is not in the parameters cell (papermill alone only warns) and values

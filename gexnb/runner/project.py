@@ -181,14 +181,23 @@ def expand_env(value: Any, env: Mapping[str, str]) -> Any:
     return value
 
 
+#: Profile key naming another profile of the same notebook whose values this one starts from.
+EXTENDS_KEY = "extends"
+
+
 def load_profile(
     project_dir: str | os.PathLike,
     notebook: str,
     profile: str,
     *,
     env: Mapping[str, str] | None = None,
+    _chain: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Read ``parameters/<notebook>/<profile>.yaml`` and expand environment variables.
+
+    A profile with ``extends: <other>`` starts from the other profile's values (itself
+    possibly extending a third) and replaces the top-level keys it sets; a mapping such as
+    ``model_params`` is replaced whole, not merged, so what a variant states is what runs.
 
     Parameters
     ----------
@@ -205,7 +214,8 @@ def load_profile(
     Raises
     ------
     ParameterError
-        If the file is missing, is not valid YAML or is not a top-level mapping.
+        If the file (or one it extends) is missing, is not valid YAML or is not a top-level
+        mapping, or profiles extend each other in a circle.
     """
     path = Path(project_dir) / "parameters" / notebook / f"{profile}.yaml"
     if not path.is_file():
@@ -224,7 +234,17 @@ def load_profile(
         )
     if env is None:
         env = {**os.environ, "GEXNB_DATA": str(data_dir(project_dir))}
-    return {str(k): expand_env(v, env) for k, v in content.items()}
+    values = {str(k): expand_env(v, env) for k, v in content.items()}
+    if EXTENDS_KEY not in values:
+        return values
+    base = values.pop(EXTENDS_KEY)
+    if not isinstance(base, str) or not base:
+        raise ParameterError(f"{path}: '{EXTENDS_KEY}' must name a profile, got {base!r}")
+    if base == profile or base in _chain:
+        cycle = " -> ".join([*_chain, profile, base])
+        raise ParameterError(f"{path}: profiles extend each other in a circle ({cycle})")
+    inherited = load_profile(project_dir, notebook, base, env=env, _chain=(*_chain, profile))
+    return {**inherited, **values}
 
 
 def parse_override(text: str) -> tuple[str, Any]:
