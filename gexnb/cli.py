@@ -5,7 +5,7 @@ Examples
 ::
 
     gexnb list
-    gexnb run 01 --profile quick -p n_synthetic_sequences=500
+    gexnb run 01 --profile quick -p 'synthetic={n_sequences: 500}'
     gexnb run-all --profile quick
     gexnb sweep 04 --profile quick -g epochs=3,10 -g units=8,16 -o sweeps/04_epochs
     gexnb prepare 03 --profile real -p epochs=5 -o explore/03_real

@@ -28,7 +28,7 @@ def test_parse_grid_values_are_yaml_and_lists_stay_whole():
 @pytest.mark.notebooks
 def test_sweep_runs_each_point_once_and_resumes(tmp_path, capsys):
     out = tmp_path / "sweep"
-    fixed = {"n_synthetic_sequences": 200, "n_synthetic_samples": 40}
+    fixed = {"synthetic": {"n_sequences": 200, "n_samples": 40}}
     first = run_sweep("01", {"seed": [0, 1]}, out, overrides=fixed, project_dir=PROJECT,
                       metric="data/all/expression_mean", progress=False)  # fmt: skip
     assert (first.n_run, first.n_skipped, first.n_failed) == (2, 0, 0)
@@ -46,8 +46,9 @@ def test_sweep_runs_each_point_once_and_resumes(tmp_path, capsys):
         table["data/all/expression_mean"].tolist()
     )
     # a changed fixed parameter is a different point: it runs again
-    changed = run_sweep("01", {"seed": [0]}, out, overrides={**fixed, "n_synthetic_samples": 50},
-                        project_dir=PROJECT, progress=False)  # fmt: skip
+    other = {"synthetic": {"n_sequences": 200, "n_samples": 50}}
+    changed = run_sweep("01", {"seed": [0]}, out, overrides=other, project_dir=PROJECT,
+                        progress=False)  # fmt: skip
     assert changed.n_run == 1
     capsys.readouterr()
     assert main(["sweep", "01", "--project-dir", str(PROJECT), "-g", "nope=1,2",

@@ -157,3 +157,24 @@ def test_expression_parameters_are_checked():
         synthetic_expression(0)
     with pytest.raises(ParameterError):
         synthetic_expression(10, 5, 5, noise=-1)
+
+
+def test_synthetic_options_are_checked_and_completed_per_notebook():
+    from gexnb.data.synthetic import synthetic_options
+    from gexnb.pipelines import attention_lstm, data_prep, promoter
+    from gexnb.pipelines import landmark as landmark_pipeline
+
+    # every notebook: the same keys for the same sizes, defaults from the loader it feeds
+    assert synthetic_options({"n_samples": 7}, data_prep.SYNTHETIC_OPTIONS) == {
+        "n_sequences": 2000, "n_samples": 7, "n_landmarks": 100, "n_targets": 300,
+    }  # fmt: skip
+    assert synthetic_options(None, promoter.SYNTHETIC_OPTIONS) == {"n_sequences": 2000}
+    assert synthetic_options({"n_genes": 9}, attention_lstm.SYNTHETIC_OPTIONS) == {
+        "n_samples": 300, "n_genes": 9,
+    }  # fmt: skip
+    with pytest.raises(ParameterError, match=r"unknown synthetic option\(s\) n_sample; valid: "
+                       r"n_samples, n_genes"):  # fmt: skip
+        synthetic_options({"n_sample": 5}, attention_lstm.SYNTHETIC_OPTIONS)
+    # notebook 03 hands its mapping to the generator: a typo is gexnb's error, not a TypeError
+    with pytest.raises(ParameterError, match="unknown synthetic option.*n_landmark;"):
+        landmark_pipeline.load_landmark_data("", synthetic={"n_samples": 40, "n_landmark": 5})

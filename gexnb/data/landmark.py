@@ -167,7 +167,9 @@ def load_landmark_data(
         Largest tolerated fraction of listed genes absent from the matrix (missing ones are
         reported in ``report`` and logged).
     synthetic
-        Keyword arguments of ``synthetic_expression`` (``n_samples``, ``n_landmarks``, ...).
+        Keyword arguments of ``synthetic_expression`` (``n_samples``, ``n_landmarks``, ...);
+        one it lacks takes that function's default, an unknown one is refused
+        (:func:`gexnb.data.synthetic.synthetic_options`).
     name
         Label of the data set.
 
@@ -186,9 +188,13 @@ def load_landmark_data(
     report: dict[str, Any] = {"name": name}
     groups = None
     if isinstance(expression, str) and expression == "":
-        from gexnb.data.synthetic import synthetic_expression
+        from gexnb.data.synthetic import (
+            EXPRESSION_OPTIONS,
+            synthetic_expression,
+            synthetic_options,
+        )
 
-        kwargs = dict(synthetic or {})
+        kwargs = synthetic_options(synthetic, EXPRESSION_OPTIONS)
         frame = synthetic_expression(**kwargs)
         lm, tg = list(frame.attrs["landmarks"]), list(frame.attrs["targets"])
         x, y = frame.loc[:, lm].astype("float64"), frame.loc[:, tg].astype("float64")

@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -28,6 +30,8 @@ __all__ = [
     "synthetic_promoters",
     "planted_positions",
     "synthetic_expression",
+    "synthetic_options",
+    "EXPRESSION_OPTIONS",
 ]
 
 #: Fixed 5' and 3' plasmid adapters of the DREAM 2022 sequences.
@@ -307,3 +311,48 @@ def synthetic_expression(
     }
     frame.attrs.update(attrs)
     return frame
+
+
+def synthetic_options(
+    given: Mapping[str, Any] | None, keys: Mapping[str, tuple[Callable[..., Any], str]]
+) -> dict[str, Any]:
+    """A notebook's ``synthetic`` mapping, checked and completed with its functions' defaults.
+
+    Every notebook sizes its synthetic embedded default with one ``synthetic`` parameter (the
+    same key for the same thing everywhere: ``n_sequences``, ``n_samples``, ``n_landmarks``,
+    ``n_targets``, ``n_genes``, ...). A key left out takes the default of the function
+    parameter it feeds, so each default is stated once, in that function's signature.
+
+    Parameters
+    ----------
+    given
+        The notebook's ``synthetic`` value (``None`` or ``{}``: all defaults).
+    keys
+        Key -> (function, parameter name) whose default completes it.
+
+    Raises
+    ------
+    ParameterError
+        For a key that is not in ``keys``, naming the valid ones.
+
+    >>> synthetic_options({"n_samples": 50}, {"n_samples": (synthetic_expression, "n_samples"),
+    ...                                       "noise": (synthetic_expression, "noise")})
+    {'n_samples': 50, 'noise': 0.3}
+    """
+    given = dict(given or {})
+    unknown = sorted(set(given) - set(keys))
+    if unknown:
+        raise ParameterError(
+            f"unknown synthetic option(s) {', '.join(map(str, unknown))}; valid: {', '.join(keys)}"
+        )
+    return {
+        key: given[key] if key in given else inspect.signature(func).parameters[name].default
+        for key, (func, name) in keys.items()
+    }
+
+
+#: :func:`synthetic_expression`'s own parameters as ``synthetic`` options (notebook 03).
+EXPRESSION_OPTIONS: dict[str, tuple[Callable[..., Any], str]] = {
+    name: (synthetic_expression, name)
+    for name in inspect.signature(synthetic_expression).parameters
+}

@@ -52,6 +52,7 @@ __all__ = [
     "FoldResult",
     "GeneAttentionResult",
     "load_expression",
+    "SYNTHETIC_OPTIONS",
     "check_targets",
     "cross_validate",
     "workload",
@@ -156,6 +157,14 @@ def load_expression(
         # probe -> symbol; probes of one gene averaged, probes without a symbol kept as is
         frame = rename_genes(frame, table, duplicates="mean", unmapped="keep")
     return frame
+
+
+#: Notebook 04's ``synthetic`` options -> the :func:`load_expression` parameter whose default
+#: completes them (:func:`gexnb.data.synthetic.synthetic_options`).
+SYNTHETIC_OPTIONS = {
+    "n_samples": (load_expression, "n_samples"),
+    "n_genes": (load_expression, "n_genes"),
+}
 
 
 def check_targets(

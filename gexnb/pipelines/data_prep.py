@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from gexnb.data import summary
-from gexnb.data.promoters import SPLITS, PromoterSet
+from gexnb.data.promoters import SPLITS, PromoterSet, load_promoters
 from gexnb.errors import InputError, ParameterError
 from gexnb.io import atomic_path, write_table_atomic, write_text_atomic
 
@@ -47,6 +47,7 @@ __all__ = [
     "ExpressionData",
     "ProcessedData",
     "load_expression",
+    "SYNTHETIC_OPTIONS",
     "data_metrics",
     "write_processed",
     "load_processed",
@@ -186,6 +187,16 @@ def load_expression(
         full=frame,
         report=dict(report) if isinstance(report, Mapping) else {},
     )
+
+
+#: Notebook 01's ``synthetic`` options -> the loader parameter whose default completes them
+#: (:func:`gexnb.data.synthetic.synthetic_options`).
+SYNTHETIC_OPTIONS = {
+    "n_sequences": (load_promoters, "n_synthetic"),
+    "n_samples": (load_expression, "n_synthetic_samples"),
+    "n_landmarks": (load_expression, "n_synthetic_landmarks"),
+    "n_targets": (load_expression, "n_synthetic_targets"),
+}
 
 
 def _keep(table: Mapping[str, Any]) -> dict[str, Any]:

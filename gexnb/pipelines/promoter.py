@@ -23,7 +23,7 @@ import pandas as pd
 from gexnb import metrics as gm
 from gexnb import train
 from gexnb.data import sequences as seqs
-from gexnb.data.promoters import PromoterSet
+from gexnb.data.promoters import PromoterSet, load_promoters
 from gexnb.data.synthetic import PROMOTER_MOTIFS, planted_positions
 from gexnb.errors import ParameterError
 from gexnb.explain import MotifResult, attention_weights, discover_motifs
@@ -54,7 +54,12 @@ __all__ = [
     "motif_options",
     "MOTIF_OPTIONS",
     "RECOVERED_SIMILARITY",
+    "SYNTHETIC_OPTIONS",
 ]
+
+#: Notebook 02's ``synthetic`` options -> the loader parameter whose default completes them
+#: (:func:`gexnb.data.synthetic.synthetic_options`).
+SYNTHETIC_OPTIONS = {"n_sequences": (load_promoters, "n_synthetic")}
 
 BIGRU = "metformin_bigru"
 KMER = "kmer_ridge"
