@@ -39,12 +39,13 @@ def test_bin_model_predicts_on_the_normalised_scale(data, tmp_path, soft_bins):
     assert ((raw >= 0) & (raw <= 17)).all()
     # evaluate() and the notebook use predict_model for every kind of model
     np.testing.assert_allclose(promoter.predict_model(trained, codes), normalised)
-    # `gexnb predict` on the saved file gives the notebook's numbers (strands averaged)
+    # `gexnb predict` on the saved file gives the notebook's numbers (strands averaged), in
+    # expression units as the notebook's predictions_*.tsv
     seqs = tmp_path / "seqs.txt"
     seqs.write_text("\n".join(data.promoters.sequences(data.val_idx)) + "\n")
     predict_file(tmp_path / "legnet.keras", seqs, tmp_path / "pred.tsv")
     written = pd.read_csv(tmp_path / "pred.tsv", sep="\t")["prediction"].to_numpy()
-    np.testing.assert_allclose(written, normalised, rtol=1e-4)
+    np.testing.assert_allclose(written, data.denormalize(normalised), rtol=1e-4)
 
 
 def _raw_model(averaged):
@@ -126,8 +127,8 @@ def test_a_model_with_flag_channels_trains_saves_and_reloads(data, tmp_path):
     codes = data.codes[data.val_idx]
     pred = trained.predict(codes)
     assert pred.shape == (len(codes),) and np.isfinite(pred).all()
-    reloaded = load_model(tmp_path / "legnet.keras", compile=False)
-    np.testing.assert_allclose(predict(reloaded, codes), pred, rtol=1e-5)
+    reloaded = load_model(tmp_path / "legnet.keras", compile=False)  # expression units
+    np.testing.assert_allclose(predict(reloaded, codes), data.denormalize(pred), rtol=1e-5)
     with pytest.raises(ParameterError, match="extra_channels=1; notebook 02 feeds 2 flags"):
         train_sequence_model(
             data, "legnet", output_dir=tmp_path, params={**SMALL, "extra_channels": 1}

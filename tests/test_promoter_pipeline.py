@@ -78,6 +78,21 @@ def test_evaluate_writes_metrics_and_predictions(trained):
     assert (out / "metformin_bigru.keras").is_file()
 
 
+def test_gexnb_predict_on_the_saved_bigru_gives_the_notebooks_predictions(trained, tmp_path):
+    from gexnb.train import predict_file
+
+    out, data, result, kmer = trained
+    pp.evaluate(data, {"metformin_bigru": result.model}, output_dir=tmp_path)
+    expected = pd.read_csv(tmp_path / "predictions_val.tsv", sep="\t")["metformin_bigru"]
+    seqs = tmp_path / "seqs.txt"
+    seqs.write_text("\n".join(data.promoters.sequences(data.val_idx)) + "\n")
+    predict_file(out / "metformin_bigru.keras", seqs, tmp_path / "pred.tsv")
+    written = pd.read_csv(tmp_path / "pred.tsv", sep="\t")["prediction"].to_numpy()
+    # expression units (the team's y / (2 median) target undone in the saved model)
+    np.testing.assert_allclose(written, expected.to_numpy(), rtol=1e-4)
+    assert written.mean() > 2.0  # the synthetic scale is about 8-17, the normalised one < 1
+
+
 def test_score_test_per_subset(trained, tmp_path):
     out, data, result, kmer = trained
     frame = pd.DataFrame(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +34,13 @@ from gexnb.models.layers import SoftBinExpectation, strand_averaged
 from gexnb.models.legnet import FLAG_NAMES, bin_logits_model, dream_flags, soft_bin_targets
 from gexnb.pipelines.params import split_params
 
-__all__ = ["SequenceModel", "train_sequence_model", "train_models", "COMPARE_MODELS"]
+__all__ = [
+    "SequenceModel",
+    "train_sequence_model",
+    "train_models",
+    "save_in_expression_units",
+    "COMPARE_MODELS",
+]
 
 #: Deep sequence models notebook 02 can train beside the BiGRU (the registry's deep models
 #: of the ``sequence`` task but the BiGRU itself).
@@ -77,19 +84,55 @@ class SequenceModel:
         return int(self.model.count_params())
 
 
-def _normalized_output(model: keras.Model, stats: Mapping[str, Any]) -> keras.Model:
-    """``model`` (raw expression scale) followed by the target normalisation (shared weights)."""
+def _affine_normalisation(stats: Mapping[str, Any]) -> tuple[float, float] | None:
+    """``(scale, offset)`` with ``y_norm = scale * y + offset``; None if not affine (log)."""
     method = stats.get("method")
     if method == "half_median":
-        scale, offset = 1.0 / (2.0 * stats["median"]), 0.0
-    elif method == "zscore":
-        scale, offset = 1.0 / stats["sd"], -stats["mean"] / stats["sd"]
-    elif method == "none":
-        scale, offset = 1.0, 0.0
-    else:
+        return 1.0 / (2.0 * stats["median"]), 0.0
+    if method == "zscore":
+        return 1.0 / stats["sd"], -stats["mean"] / stats["sd"]
+    if method == "none":
+        return 1.0, 0.0
+    return None
+
+
+def _normalized_output(model: keras.Model, stats: Mapping[str, Any]) -> keras.Model:
+    """``model`` (raw expression scale) followed by the target normalisation (shared weights)."""
+    affine = _affine_normalisation(stats)
+    if affine is None:
+        method = stats.get("method")
         raise ParameterError(f"a bin model needs an affine target normalisation, not {method!r}")
-    out = keras.layers.Rescaling(scale, offset, dtype="float32", name="target_scale")(model.output)
+    out = keras.layers.Rescaling(*affine, dtype="float32", name="target_scale")(model.output)
     return keras.Model(model.inputs, out, name=model.name)
+
+
+def save_in_expression_units(
+    model: keras.Model, stats: Mapping[str, Any], path: str | os.PathLike
+) -> None:
+    """Save ``model`` (normalised output) with the target normalisation undone in-graph.
+
+    The file predicts on the training data's own expression scale, as notebook 02's
+    ``predictions_*.tsv`` and ``gexnb predict`` report it (for the Metformin-121 target,
+    ``y / (2 median(y_train))``, the last layer multiplies by ``2 median``). The model in
+    memory keeps its normalised output. A normalisation that is not affine (``log``) is
+    saved as trained, with a warning.
+    """
+    affine = _affine_normalisation(stats)
+    if affine is None:
+        warnings.warn(
+            f"{Path(path).name}: saved on the normalised scale ({stats.get('method')}); "
+            "invert it with gexnb.data.sequences.denormalize_target",
+            stacklevel=2,
+        )
+        final = model
+    else:
+        scale, offset = affine
+        layer = keras.layers.Rescaling(
+            1.0 / scale, -offset / scale, dtype="float32", name="expression_units"
+        )
+        final = keras.Model(model.inputs, layer(model.output), name=model.name)
+    with atomic_path(path) as tmp:
+        final.save(tmp)
 
 
 def _has_bins(model: keras.Model) -> bool:
@@ -198,8 +241,7 @@ def train_sequence_model(
     seconds = time.perf_counter() - start
     if not np.isfinite(result.history.get("loss", [np.nan])[-1]):
         raise InputError(f"{name}: the training loss is not finite (lower the learning rate)")
-    with atomic_path(Path(output_dir) / f"{name}.keras") as tmp:
-        final.save(tmp)
+    save_in_expression_units(final, data.stats, Path(output_dir) / f"{name}.keras")
     share = float(x["train"][1][:, 1].mean()) if isinstance(x["train"], tuple) else None
     return SequenceModel(name, final, bool(cfg.reverse_complement), result.history,
                          result.best_epoch, seconds, share)  # fmt: skip

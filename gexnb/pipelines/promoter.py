@@ -27,11 +27,11 @@ from gexnb.data.promoters import PromoterSet, load_promoters
 from gexnb.data.synthetic import PROMOTER_MOTIFS, planted_positions
 from gexnb.errors import ParameterError
 from gexnb.explain import MotifResult, attention_weights, discover_motifs
-from gexnb.io import atomic_path, ensure_output_dir, write_metrics, write_table_atomic
+from gexnb.io import ensure_output_dir, write_metrics, write_table_atomic
 from gexnb.models import build
 from gexnb.models.baselines import MeanBaseline
 from gexnb.models.kmer import KmerRidge
-from gexnb.pipelines.dream_models import SequenceModel, train_models
+from gexnb.pipelines.dream_models import SequenceModel, save_in_expression_units, train_models
 from gexnb.pipelines.params import EfficiencyPlan
 from gexnb.train.recipes import PRIX_FIXE
 
@@ -226,8 +226,7 @@ def train_bigru(
     result.trained = SequenceModel(
         BIGRU, result.model, False, result.history, result.best_epoch, result.fit_seconds
     )
-    with atomic_path(Path(output_dir) / f"{BIGRU}.keras") as tmp:
-        result.model.save(tmp)
+    save_in_expression_units(result.model, data.stats, Path(output_dir) / f"{BIGRU}.keras")
     return result
 
 

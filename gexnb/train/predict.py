@@ -176,7 +176,8 @@ def predict_file(
     (:func:`gexnb.data.sequences.iter_sequence_chunks`), encoded to uint8 codes at the model
     length and predicted in batches, so memory does not grow with the file. The output is
     written to a temporary file and renamed when complete. Predictions are on the model's
-    output scale (for ``metformin_bigru``, the training target ``y / (2 median y)``).
+    output scale: the models notebook 02 saves predict in the training data's expression
+    units (the team's ``y / (2 median y)`` target is undone inside the saved model).
 
     Parameters
     ----------

@@ -35,9 +35,24 @@ _HEADER_WORDS = {
 }
 
 
+#: An Ensembl gene or transcript id of any species (ENSG, ENST, ENSMUSG, ...) with its
+#: optional trailing ``.<version>``; group 1 is the id without the version.
+_ENSEMBL = re.compile(r"^(ENS[A-Z]*[GT]\d+)(?:\.\d+)?$")
+
+_ID_WORDS = {"symbol": "gene symbols", "ensembl": "Ensembl ids", "probe": "probe ids"}
+
+
+def _unversioned(ids: Iterable[str]) -> pd.Index:
+    """The ids with the ``.<version>`` of Ensembl ids removed (other ids unchanged)."""
+    index = pd.Index([str(i) for i in ids], dtype=object)
+    if index.empty:
+        return index
+    return pd.Index(index.str.replace(_ENSEMBL, r"\1", regex=True), dtype=object)
+
+
 def _guess_id_type(ids: Iterable[str]) -> str:
     ids = [str(i) for i in ids][:200]
-    ens = sum(bool(re.match(r"^ENS[A-Z]*G\d+", i)) for i in ids)
+    ens = sum(bool(_ENSEMBL.match(i)) for i in ids)
     probe = sum(bool(re.search(r"_at$|_st$", i)) for i in ids)
     if ens >= max(probe, 1) and ens >= len(ids) / 2:
         return "ensembl"
@@ -51,9 +66,9 @@ def read_gene_list(path: str | os.PathLike) -> pd.DataFrame:
 
     D-GEX's ``map_lm.txt`` / ``map_tg.txt`` (Chen et al. 2016) have three tab-separated columns
     without header: gene symbol, Ensembl gene id, Affymetrix probe id. A one-column file gets its
-    identifier type guessed (``ENSG...`` -> ensembl, ``..._at`` -> probe, otherwise symbol); the
-    other columns are then empty. A first line made of words such as ``symbol``/``probe`` is a
-    header and skipped.
+    identifier type guessed (``ENSG...``/``ENST...`` of any species -> ensembl, ``..._at`` ->
+    probe, otherwise symbol); the other columns are then empty. A first line made of words such
+    as ``symbol``/``probe`` is a header and skipped. A UTF-8 byte order mark is removed.
 
     Returns
     -------
@@ -65,6 +80,8 @@ def read_gene_list(path: str | os.PathLike) -> pd.DataFrame:
         raise InputError("gene list not found", path=path)
     with _open_text(path) as handle:
         lines = [ln.rstrip("\r\n") for ln in handle]
+    if lines and lines[0].startswith("\ufeff"):  # byte order mark (Excel, Notepad)
+        lines[0] = lines[0][1:]
     rows = [ln.split("\t") for ln in lines if ln.strip()]
     if rows and all(f.strip().lower() in _HEADER_WORDS for f in rows[0]):
         rows = rows[1:]
