@@ -10,8 +10,9 @@ calls :func:`begin_run`) goes through three steps:
 2. **Clean.** The results an earlier run listed in its ``run.json`` (and any
    ``metrics.json``) are removed before the run starts, so nothing stale survives: a re-run
    with fewer models reports only those models. Training checkpoints (``best.keras``,
-   ``last.keras``, ``last.json``, ``history.*``) are left to :func:`gexnb.train.fit`, which
-   deletes them on a fresh start and continues from them on ``resume=True``.
+   ``last.keras``, ``last.json``, ``history.*``) go too, unless the run resumes (its
+   ``resume`` parameter is true): then they stay for :func:`gexnb.train.fit` to continue
+   from, those of models the run no longer trains included.
 3. **Manifest.** ``run.json`` records the notebook, profile, parameters, package versions,
    host, pid, start and end time, status (``running``, ``ok``, ``failed``, ``interrupted``;
    ``ended`` for a JupyterLab session, see :func:`begin_run`),
@@ -54,6 +55,7 @@ __all__ = [
     "package_versions",
     "previous_outputs",
     "remove_previous_outputs",
+    "resumes",
     "written_files",
     "read_manifest",
     "begin_run",
@@ -249,14 +251,40 @@ def previous_outputs(output_dir: str | os.PathLike) -> list[Path]:
     return sorted(p for p in found if p.name not in CHECKPOINT_NAMES and p.is_file())
 
 
-def remove_previous_outputs(output_dir: str | os.PathLike) -> list[Path]:
-    """Delete :func:`previous_outputs` and return what was removed."""
+def remove_previous_outputs(
+    output_dir: str | os.PathLike, *, checkpoints: bool = False
+) -> list[Path]:
+    """Delete :func:`previous_outputs` and return what was removed.
+
+    With ``checkpoints`` the training checkpoints (:data:`CHECKPOINT_NAMES`) anywhere under
+    ``output_dir`` go too, with the folders they leave empty, if an earlier run's
+    ``run.json`` marks the folder as a run folder: a run that does not resume trains every
+    model from scratch, and one it no longer trains must not leave its checkpoints behind.
+    """
+    out = Path(output_dir)
+    targets = previous_outputs(out)
+    if checkpoints and (out / MANIFEST_NAME).is_file():  # a gexnb run folder, not any folder
+        targets += sorted(p for p in out.rglob("*") if p.name in CHECKPOINT_NAMES and p.is_file())
     removed = []
-    for path in previous_outputs(output_dir):
+    for path in targets:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
             removed.append(path)
+    folders = {p.parent for p in removed if p.parent != out}
+    for folder in sorted(folders, key=lambda f: len(f.parts), reverse=True):
+        for empty in (folder, *folder.parents):
+            if empty == out or not empty.is_relative_to(out):
+                break
+            try:
+                empty.rmdir()  # only if empty
+            except OSError:
+                break
     return removed
+
+
+def resumes(parameters: Mapping[str, Any]) -> bool:
+    """True when a notebook's parameters ask it to continue from its checkpoints."""
+    return bool(parameters.get("resume"))
 
 
 def written_files(output_dir: str | os.PathLike, since: float) -> list[str]:
@@ -441,9 +469,9 @@ def begin_run(
         lock.acquire()
         if not _interactive:
             atexit.register(_end_interactive_runs)
-    remove_previous_outputs(out)
     if parameters is None:
         parameters = _caller_parameters(notebook, sys._getframe(1).f_globals)
+    remove_previous_outputs(out, checkpoints=not resumes(parameters))
     record = RunRecord(out, notebook, "interactive", dict(parameters))
     record.write()
     _interactive[out] = (lock, record)

@@ -358,6 +358,40 @@ def test_interactive_rerun_reports_only_its_models(tmp_path, monkeypatch):
     assert not (out / LOCK_NAME).exists()
 
 
+def test_rerun_removes_checkpoints_of_models_it_no_longer_trains(tmp_path, monkeypatch):
+    from gexnb import rundir
+
+    monkeypatch.delenv(rundir.MANAGED_ENV, raising=False)
+    out = tmp_path / "run"
+
+    def checkpoints():
+        return sorted(p.relative_to(out).as_posix() for p in out.rglob("best.keras"))
+
+    (out / "training").mkdir(parents=True)
+    (out / "training" / "notes.txt").write_text("the user's own file")  # before any run
+    os.utime(out / "training" / "notes.txt", (1e9, 1e9))
+    try:
+        rundir.begin_run(out, notebook="04", parameters={"models": "dnn,lstm"})
+        for model in ("dnn", "lstm"):
+            (out / "training" / model).mkdir(parents=True)
+            (out / "training" / model / "best.keras").write_bytes(b"x")
+        # a resumed re-run keeps every checkpoint for fit to continue from
+        rundir.begin_run(out, notebook="04", parameters={"models": "dnn", "resume": True})
+        assert checkpoints() == ["training/dnn/best.keras", "training/lstm/best.keras"]
+        # a fresh re-run with fewer models leaves no checkpoint of the dropped one behind
+        rundir.begin_run(out, notebook="04", parameters={"models": "dnn"})
+        assert checkpoints() == [] and not (out / "training" / "lstm").exists()
+        assert (out / "training" / "notes.txt").read_text() == "the user's own file"
+    finally:
+        rundir._end_interactive_runs()
+    # a folder no gexnb run has written (no run.json) keeps its files
+    other = tmp_path / "mine"
+    (other / "old").mkdir(parents=True)
+    (other / "old" / "best.keras").write_bytes(b"x")
+    assert rundir.remove_previous_outputs(other, checkpoints=True) == []
+    assert (other / "old" / "best.keras").exists()
+
+
 def test_begin_run_under_the_runner_leaves_the_folder_to_it(tmp_path, monkeypatch):
     from gexnb import rundir
 

@@ -207,6 +207,7 @@ def load_landmark_data(
             transform="none (synthetic values are log2-like)",
         )
         return LandmarkData(x, y, groups, report, name)
+    path: Path | None = None
     if isinstance(expression, pd.DataFrame):
         frame = expression.copy()
         frame.columns = frame.columns.map(str)
@@ -217,6 +218,7 @@ def load_landmark_data(
         path = Path(expression)
         frame = ex.read_expression(path, nan=nan, duplicates=duplicates)
         report["source"] = str(path)
+    dropped_for_nan = list(frame.attrs.get("dropped_for_nan", []))
     if transform not in ("auto", "log2", "none"):
         raise ParameterError(f"transform must be 'auto', 'log2' or 'none', got {transform!r}")
     do_log = transform == "log2" or (transform == "auto" and float(np.nanmax(frame.values)) > 100)
@@ -231,18 +233,24 @@ def load_landmark_data(
         target_list,
         max_missing_landmarks=max_missing_landmarks,
         max_missing_targets=max_missing_targets,
+        path=path,
+        dropped=dropped_for_nan,
     )
     if sel["landmarks_missing"]:
         log.warning(
-            "%d of %d landmark genes missing (allowed by max_missing_landmarks)",
+            "%d of %d landmark genes missing (%d of them dropped for NaN values; allowed by "
+            "max_missing_landmarks)",
             sel["landmarks_missing"],
             sel["landmarks_total"],
+            sel["landmarks_dropped_nan"],
         )
     if sel["targets_missing"]:
         log.warning(
-            "%d of %d target genes missing from the matrix: evaluating the %d present",
+            "%d of %d target genes missing from the matrix (%d of them dropped for NaN "
+            "values): evaluating the %d present",
             sel["targets_missing"],
             sel["targets_total"],
+            sel["targets_dropped_nan"],
             sel["targets_found"],
         )
     report.update({k: v for k, v in sel.items() if not k.startswith("missing_")})

@@ -22,6 +22,7 @@ from gexnb.rundir import (
     RunRecord,
     find_project_dir,
     remove_previous_outputs,
+    resumes,
 )
 from gexnb.runner.project import (
     DEFAULT_KERNEL,
@@ -194,7 +195,7 @@ def run_notebook(
     executed = out / f"{path.stem}.ipynb"
     start = time.perf_counter()
     with OutputLock(out, what=f"gexnb run {path.stem} --profile {profile}"):
-        remove_previous_outputs(out)
+        remove_previous_outputs(out, checkpoints=not resumes(params))
         record = RunRecord(out, path.stem, profile, dict(params))
         record.write()
         try:

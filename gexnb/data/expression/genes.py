@@ -118,22 +118,41 @@ class GeneMatch:
     found
         Matrix column names matched, in gene-list order (no repeats).
     missing
-        Gene-list identifiers (of ``id_type``) not in the matrix, in list order.
+        Gene-list identifiers (of ``id_type``) not in the matrix, in list order; those in
+        ``dropped`` included.
     id_type
         Identifier type used: ``symbol``, ``ensembl`` or ``probe``.
     counts
         Number of list genes matched under each identifier type that was tried.
+    labels
+        The gene-list identifier of each ``found`` column (the column name itself, unless the
+        two differ only in an Ensembl ``.<version>``).
+    dropped
+        The ``missing`` identifiers whose column the matrix file has but the input checks
+        removed (NaN values under ``nan="drop_genes"``).
     """
 
     found: list[str]
     missing: list[str]
     id_type: str
     counts: dict[str, int] = field(default_factory=dict)
+    labels: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.labels:
+            self.labels = list(self.found)
 
     @property
     def n_total(self) -> int:
         """Number of genes in the list (found + missing)."""
         return len(self.found) + len(self.missing)
+
+    @property
+    def absent(self) -> list[str]:
+        """The ``missing`` identifiers that the matrix file does not have at all."""
+        gone = set(self.dropped)
+        return [i for i in self.missing if i not in gone]
 
 
 def _as_gene_list(gene_list: Any) -> pd.DataFrame:
@@ -149,8 +168,54 @@ def _as_gene_list(gene_list: Any) -> pd.DataFrame:
     return frame
 
 
-def match_genes(gene_ids: Any, gene_list: Any, *, id_type: str = "auto") -> GeneMatch:
+def _resolve(ids: Iterable[str], columns: Iterable[str]) -> tuple[pd.Series, dict[str, list[str]]]:
+    """The matrix column of each list id: the same name, else one equal but for an Ensembl version.
+
+    Parameters
+    ----------
+    ids
+        List identifiers (repeats are dropped).
+    columns
+        Matrix column names.
+
+    Returns
+    -------
+    resolved, ambiguous
+        Series list id -> matrix column (NaN where none), in list order; and the list ids
+        without a column of their exact name that match several columns differing only in
+        their versions (``ENSG1`` against ``ENSG1.1`` and ``ENSG1.2``), with those columns.
+    """
+    wanted = pd.Index(list(dict.fromkeys(ids)), dtype=object)
+    cols = pd.Index(list(dict.fromkeys(str(c) for c in columns)), dtype=object)
+    col_keys = _unversioned(cols)
+    by_key = pd.Series(cols, index=col_keys)
+    n_per_key = col_keys.value_counts()
+    first_per_key = by_key[~col_keys.duplicated()]
+    keys = _unversioned(wanted)
+    exact = pd.Series(wanted.isin(cols), index=wanted)
+    n_cols = pd.Series(keys.map(n_per_key), index=wanted, dtype="float64").fillna(0)
+    unclear = ~exact & (n_cols > 1)
+    resolved = pd.Series(keys.map(first_per_key), index=wanted, dtype=object)
+    resolved = resolved.where(~unclear).mask(exact, pd.Series(wanted, index=wanted))
+    ambiguous = {
+        str(i): [str(c) for c in by_key.loc[[k]]]
+        for i, k in zip(wanted[unclear.to_numpy()], keys[unclear.to_numpy()], strict=True)
+    }
+    return resolved, ambiguous
+
+
+def match_genes(
+    gene_ids: Any,
+    gene_list: Any,
+    *,
+    id_type: str = "auto",
+    dropped: Iterable[str] = (),
+    path: str | os.PathLike | None = None,
+) -> GeneMatch:
     """Find the genes of a list among a matrix's gene ids.
+
+    Ensembl gene and transcript ids (``ENSG``, ``ENST``, ``ENSMUSG``, ...) match ignoring a
+    trailing ``.<version>`` on either side when the exact id is not a column.
 
     Parameters
     ----------
@@ -161,30 +226,105 @@ def match_genes(gene_ids: Any, gene_list: Any, *, id_type: str = "auto") -> Gene
     id_type
         ``"auto"``: the identifier column with the most matches (ties: probe, ensembl, symbol);
         or ``"symbol"``, ``"ensembl"``, ``"probe"``.
+    dropped
+        Gene ids the input checks removed from the matrix (NaN values): listed genes among
+        them are reported in ``GeneMatch.dropped``.
+    path
+        The matrix's file, named in errors.
 
     Returns
     -------
     GeneMatch
+
+    Raises
+    ------
+    InputError
+        A list id that matches several columns differing only in their Ensembl versions.
     """
     _choice(id_type, ("auto", *ID_TYPES), "id_type")
     columns = gene_ids.columns if isinstance(gene_ids, pd.DataFrame) else gene_ids
-    available = {str(c) for c in columns}
+    columns = [str(c) for c in columns]
     table = _as_gene_list(gene_list)
     candidates = [id_type] if id_type != "auto" else ["probe", "ensembl", "symbol"]
     candidates = [c for c in candidates if c in table.columns]
-    counts: dict[str, int] = {}
-    for col in candidates:
-        ids = [i for i in table[col] if isinstance(i, str)]
-        counts[col] = sum(i in available for i in dict.fromkeys(ids))
+    resolved = {
+        col: _resolve((i for i in table[col] if isinstance(i, str)), columns) for col in candidates
+    }
+    counts = {col: int(resolved[col][0].notna().sum()) for col in candidates}
     usable = [c for c in candidates if table[c].notna().any()] or candidates
     chosen = max(usable, key=lambda c: counts[c]) if id_type == "auto" else id_type
-    ids = list(dict.fromkeys(i for i in table[chosen] if isinstance(i, str)))
+    columns_of, ambiguous = resolved[chosen]
+    if ambiguous:
+        gene, cols = next(iter(ambiguous.items()))
+        raise InputError(
+            f"{len(ambiguous)} gene(s) of the list match several matrix columns that differ only "
+            f"in their Ensembl version, e.g. {gene} -> {', '.join(cols)}: give versioned ids in "
+            "the list or keep one column per gene in the matrix",
+            path=path,
+        )
+    hits = columns_of.dropna()
+    repeated = hits.duplicated()
+    if repeated.any():
+        log.warning(
+            "%d list id(s) match a column already matched by another id of the list "
+            "(Ensembl versions), counted once: %s",
+            int(repeated.sum()),
+            _preview(list(hits.index[repeated.to_numpy()])),
+        )
+        hits = hits[~repeated]
+    renamed = int((hits.index != hits.to_numpy()).sum())
+    if renamed:
+        log.info("%d gene(s) matched ignoring their Ensembl version", renamed)
+    missing = [str(i) for i in columns_of.index[columns_of.isna().to_numpy()]]
+    lost: list[str] = []
+    dropped = [str(d) for d in dropped]
+    if missing and dropped:
+        in_dropped = _resolve(missing, dropped)[0]
+        lost = [str(i) for i in in_dropped.index[in_dropped.notna().to_numpy()]]
     return GeneMatch(
-        found=[i for i in ids if i in available],
-        missing=[i for i in ids if i not in available],
+        found=[str(c) for c in hits],
+        missing=missing,
         id_type=chosen,
         counts=counts,
+        labels=[str(i) for i in hits.index],
+        dropped=lost,
     )
+
+
+def _list_source(gene_list: Any) -> str:
+    """`` of <file>`` for a gene list read from a file, else ``""``."""
+    if isinstance(gene_list, (str, os.PathLike)):
+        return f" of {gene_list}"
+    if isinstance(gene_list, pd.DataFrame) and gene_list.attrs.get("path"):
+        return f" of {gene_list.attrs['path']}"
+    return ""
+
+
+def _nothing_matches(label: str, match: GeneMatch, gene_list: Any, columns: pd.Index) -> str:
+    """Why no id of a gene list is a matrix column: the id kinds of each, one example each."""
+    table = _as_gene_list(gene_list)
+    kinds = [t for t in ID_TYPES if t in table.columns and table[t].notna().any()]
+    given = [f"{_ID_WORDS[t]} (e.g. {table[t].dropna().iloc[0]!r})" for t in kinds]
+    matrix_kind = _ID_WORDS[_guess_id_type(columns)]
+    return (
+        f"no id of the {label} list{_list_source(gene_list)} matches any column of the matrix "
+        f"({match.n_total} {label} genes, tried {' and '.join(_ID_WORDS[t] for t in kinds)}): "
+        f"the list gives {' and '.join(given)}, the matrix columns look like {matrix_kind} "
+        f"(e.g. {str(columns[0])!r})"
+    )
+
+
+def _missing_detail(match: GeneMatch) -> str:
+    """The missing genes, split into those absent from the file and those dropped for NaN."""
+    absent = match.absent
+    if not match.dropped:
+        return f"first missing: {_preview(absent)}"
+    parts = [f"{len(absent)} absent from the file (first: {_preview(absent)})"] if absent else []
+    parts.append(
+        f"{len(match.dropped)} dropped for NaN values by nan='drop_genes' "
+        f"(first: {_preview(match.dropped)})"
+    )
+    return "; ".join(parts)
 
 
 def select_landmarks_targets(
@@ -195,6 +335,8 @@ def select_landmarks_targets(
     max_missing_landmarks: float = 0.0,
     max_missing_targets: float = 1.0,
     id_type: str = "auto",
+    path: str | os.PathLike | None = None,
+    dropped: Iterable[str] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """Split a samples x genes matrix into landmark inputs X and target outputs Y.
 
@@ -210,20 +352,29 @@ def select_landmarks_targets(
         Largest allowed fraction of list genes absent from the matrix.
     id_type
         Identifier type for both lists (``"auto"`` chooses per list).
+    path
+        The matrix's file, named in errors.
+    dropped
+        Gene ids the input checks removed from the matrix (``nan="drop_genes"``), reported
+        apart from the genes absent from the file; None: ``expression.attrs["dropped_for_nan"]``
+        (set by :func:`~gexnb.data.expression.read_expression`), if any.
 
     Returns
     -------
     X, Y, report
-        X and Y keep the list order. ``report``: ``landmarks_found``, ``landmarks_missing``,
-        ``landmarks_total``, ``targets_found``, ``targets_missing``, ``targets_total``,
-        ``landmark_id_type``, ``target_id_type``, ``missing_landmarks`` and
-        ``missing_targets`` (the ids).
+        X and Y keep the list order, their columns named by the lists' ids (a matrix column
+        ``ENSG...``.12 matched by a list's ``ENSG...`` is named ``ENSG...``). ``report``:
+        ``landmarks_found``, ``landmarks_missing``, ``landmarks_total``, ``targets_found``,
+        ``targets_missing``, ``targets_total``, ``landmark_id_type``, ``target_id_type``,
+        ``landmarks_dropped_nan`` and ``targets_dropped_nan`` (counts among the missing),
+        ``missing_landmarks`` and ``missing_targets`` (the ids).
 
     Raises
     ------
     InputError
-        Too many genes missing (naming how many and the first ones), or genes that are both
-        landmarks and targets.
+        Too many genes missing (naming how many, the first ones, and which were dropped for NaN
+        values), no id of a list matching any column (naming the id kinds of both), or genes
+        that are both landmarks and targets.
     """
     for name, value in (
         ("max_missing_landmarks", max_missing_landmarks),
@@ -231,34 +382,47 @@ def select_landmarks_targets(
     ):
         if not 0.0 <= value <= 1.0:
             raise ParameterError(f"{name}={value} must lie in [0, 1]")
-    lm = match_genes(expression, landmarks, id_type=id_type)
-    tg = match_genes(expression, targets, id_type=id_type)
-    for label, match, allowed in (
-        ("landmark", lm, max_missing_landmarks),
-        ("target", tg, max_missing_targets),
+    if dropped is None:
+        dropped = expression.attrs.get("dropped_for_nan", ())
+    dropped = list(dropped)
+    lm = match_genes(expression, landmarks, id_type=id_type, dropped=dropped, path=path)
+    tg = match_genes(expression, targets, id_type=id_type, dropped=dropped, path=path)
+    for label, match, allowed, given in (
+        ("landmark", lm, max_missing_landmarks, landmarks),
+        ("target", tg, max_missing_targets, targets),
     ):
         if match.n_total == 0:
             raise InputError(f"the {label} list is empty")
         frac = len(match.missing) / match.n_total
-        if frac > allowed or not match.found:
-            in_rows = match_genes(
-                list(expression.index), landmarks if label == "landmark" else targets
+        if match.found and frac <= allowed:
+            continue
+        in_rows = match_genes(list(expression.index), given)
+        hint = (
+            f"; transposed? {len(in_rows.found)} of them are in the row index (the matrix "
+            "must be samples x genes: read it with orientation='genes_x_samples')"
+            if len(in_rows.found) > len(match.found)
+            else ""
+        )
+        if not match.found and not match.dropped:
+            message = _nothing_matches(label, match, given, expression.columns)
+        elif not match.found:
+            message = (
+                f"none of the {match.n_total} {label} genes is left in the matrix (matched by "
+                f"{match.id_type}): {_missing_detail(match)}"
             )
-            hint = (
-                f"; transposed? {len(in_rows.found)} of them are in the row index (the matrix "
-                "must be samples x genes: read it with orientation='genes_x_samples')"
-                if len(in_rows.found) > len(match.found)
-                else ""
+        else:
+            message = (
+                f"{len(match.missing)} of {match.n_total} {label} genes ({frac:.1%}) are "
+                f"missing from the matrix (matched by {match.id_type}; allowed {allowed:.1%}); "
+                f"{_missing_detail(match)}"
             )
-            raise InputError(
-                f"{len(match.missing)} of {match.n_total} {label} genes ({frac:.1%}) are missing "
-                f"from the matrix (matched by {match.id_type}; allowed {allowed:.1%}); first "
-                f"missing: {_preview(match.missing)}{hint}"
-            )
-    overlap = sorted(set(lm.found) & set(tg.found))
+        raise InputError(message + hint, path=path)
+    label_of = dict(zip(lm.found, lm.labels, strict=True))
+    overlap = sorted(label_of[c] for c in set(lm.found) & set(tg.found))
     if overlap:
         raise InputError(
-            f"{len(overlap)} gene(s) are both landmarks and targets: {_preview(overlap)}"
+            f"{len(overlap)} gene(s) are both landmarks and targets: {_preview(overlap)}",
+            path=path,
         )
     report = {
         "landmarks_found": len(lm.found),
@@ -269,6 +433,8 @@ def select_landmarks_targets(
         "targets_total": tg.n_total,
         "landmark_id_type": lm.id_type,
         "target_id_type": tg.id_type,
+        "landmarks_dropped_nan": len(lm.dropped),
+        "targets_dropped_nan": len(tg.dropped),
         "missing_landmarks": lm.missing,
         "missing_targets": tg.missing,
     }
@@ -279,4 +445,8 @@ def select_landmarks_targets(
         len(tg.found),
         tg.n_total,
     )
-    return expression.loc[:, lm.found], expression.loc[:, tg.found], report
+    x = expression.loc[:, lm.found]
+    y = expression.loc[:, tg.found]
+    x.columns = pd.Index(lm.labels, name=expression.columns.name)
+    y.columns = pd.Index(tg.labels, name=expression.columns.name)
+    return x, y, report

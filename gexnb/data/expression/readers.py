@@ -85,7 +85,8 @@ def read_expression(
     Returns
     -------
     pandas.DataFrame
-        Samples x genes, ``float64``, string index and columns.
+        Samples x genes, ``float64``, string index and columns. Under ``nan="drop_genes"``,
+        ``attrs["dropped_for_nan"]`` lists the genes dropped.
 
     Raises
     ------
@@ -140,7 +141,11 @@ def read_expression(
             path=path,
         )
     frame = _apply_nan_policy(frame, nan, path)
-    return _apply_duplicates(frame, duplicates, path)
+    dropped = frame.attrs.get("dropped_for_nan")
+    frame = _apply_duplicates(frame, duplicates, path)
+    if dropped:
+        frame.attrs = {**frame.attrs, "dropped_for_nan": dropped}
+    return frame
 
 
 _DNA = re.compile(r"^[ACGTNacgtn]{8,}$")
@@ -429,7 +434,7 @@ def apply_policies(
     Duplicated gene ids by ``duplicates`` (``"mean"``, ``"first"``, ``"error"``), then
     infinite values (always an error) and NaN values by ``nan`` (``"error"``,
     ``"drop_genes"``, ``"mean"``; a gene with no value at all cannot be mean-imputed), as
-    :func:`read_expression` applies them.
+    :func:`read_expression` applies them (genes dropped: ``attrs["dropped_for_nan"]``).
 
     Raises
     ------
@@ -456,7 +461,10 @@ def _apply_nan_policy(frame: pd.DataFrame, nan: str, path: Path | None) -> pd.Da
         raise InputError(what + " (use nan='drop_genes' or nan='mean')", path=path)
     if nan == "drop_genes":
         log.warning("%s: dropping genes with NaN: %s", path or "matrix", what)
-        return frame.loc[:, per_gene == 0]
+        kept = frame.loc[:, per_gene == 0]
+        # Kept for the landmark/target selection, which tells these from genes not in the file.
+        kept.attrs = {**frame.attrs, "dropped_for_nan": [str(g) for g in genes]}
+        return kept
     all_nan = frame.columns[per_gene == frame.shape[0]]
     if len(all_nan):
         raise InputError(
