@@ -212,6 +212,35 @@ def test_parameter_types_checked_and_coerced(project, tmp_path):
         runner.resolve_parameters("01", overrides={"scale": True}, project_dir=project)
 
 
+def test_relative_input_paths_are_anchored_where_they_were_written(project, tmp_path, monkeypatch):
+    _notebook(
+        project / "notebooks" / "03_paths.ipynb",
+        'output_dir: str = "."\nexpression_path: str = ""\nlandmark_list: str = ""\n'
+        'cross: dict = {}\nlabel: str = ""\n',
+        "x = 1",
+    )
+    folder = project / "parameters" / "03_paths"
+    folder.mkdir(parents=True)
+    (folder / "quick.yaml").write_text("landmark_list: data/lm.txt\nlabel: data/not_a_path\n")
+    here = tmp_path / "where_the_user_is"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    _, params, _ = runner.resolve_parameters(
+        "03",
+        overrides={"expression_path": "mine.tsv", "cross": {"expression_path": "../b.tsv"}},
+        output_dir=tmp_path / "out",
+        project_dir=project,
+    )
+    assert params["expression_path"] == str(here / "mine.tsv")  # -p: the working folder
+    assert params["cross"] == {"expression_path": str(tmp_path / "b.tsv")}
+    assert params["landmark_list"] == str(project.resolve() / "data" / "lm.txt")  # profile
+    assert params["label"] == "data/not_a_path"
+    _, params, _ = runner.resolve_parameters(
+        "03", overrides={"expression_path": "", "landmark_list": "/abs/lm.txt"}, project_dir=project
+    )
+    assert params["expression_path"] == "" and params["landmark_list"] == "/abs/lm.txt"
+
+
 def test_unwritable_output_folder(project, tmp_path):
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")

@@ -313,6 +313,28 @@ def _check_type(param: NotebookParameter, value: Any) -> Any:
     return value
 
 
+#: Parameter names (top level, or keys inside a mapping such as ``cross``) that hold a path
+#: to read: ``*_path``, ``*_list`` (gene list files), ``*_file`` and ``sample_annotation``.
+PATH_SUFFIXES = ("_path", "_list", "_file")
+PATH_NAMES = frozenset({"sample_annotation"})
+
+
+def _absolute_paths(name: str, value: Any, base: Path) -> Any:
+    """``value`` with every relative input path made absolute against ``base`` (recursively).
+
+    The notebook's kernel runs in the output folder, so a relative path has to be anchored
+    where the user wrote it: the working folder for ``-p`` overrides, the project folder for
+    a profile.
+    """
+    if isinstance(value, dict):
+        return {k: _absolute_paths(str(k), v, base) for k, v in value.items()}
+    is_path = name.endswith(PATH_SUFFIXES) or name in PATH_NAMES
+    if is_path and isinstance(value, str) and value and name != "output_dir":
+        path = Path(value).expanduser()
+        return str(path if path.is_absolute() else (base / path).resolve())
+    return value
+
+
 def resolve_parameters(
     notebook: str | os.PathLike,
     *,
@@ -323,6 +345,10 @@ def resolve_parameters(
     ignore_unknown_overrides: bool = False,
 ) -> tuple[Path, dict[str, Any], Path]:
     """Merge the profile and the overrides into the parameters of one run.
+
+    Input paths (:data:`PATH_SUFFIXES`, :data:`PATH_NAMES`, also inside mappings) are made
+    absolute: relative ones in ``overrides`` against the working folder (where the user typed
+    them; the kernel itself runs in the output folder), in the profile against the project.
 
     Returns
     -------
@@ -342,7 +368,9 @@ def resolve_parameters(
     stem = path.stem
     declared = notebook_parameters(path)
     valid = ", ".join(declared)
-    values = load_profile(project, stem, profile)
+    values = {
+        k: _absolute_paths(k, v, project) for k, v in load_profile(project, stem, profile).items()
+    }
     unknown = [k for k in values if k not in declared]
     if unknown:
         raise ParameterError(
@@ -354,7 +382,7 @@ def resolve_parameters(
             if ignore_unknown_overrides:
                 continue
             raise ParameterError(f"unknown parameter {key!r} for {stem}; valid names: {valid}")
-        values[key] = value
+        values[key] = _absolute_paths(key, value, Path.cwd())
     values = {k: _check_type(declared[k], v) for k, v in values.items()}
     if output_dir is None:
         out = project / "runs" / profile / stem
