@@ -67,6 +67,30 @@ def test_bad_options_are_one_line_errors(data, tmp_path):
                               model_params={"dream_cnn": {}})  # fmt: skip
 
 
+def test_the_plan_is_checked_before_anything_trains(data):
+    """Notebook 02 prints its plan (workload) before training: every bad model option fails
+    there, not after the BiGRU has trained (found by a new-user trial)."""
+    plan = {"data": data, "epochs": 1}
+    with pytest.raises(ParameterError, match=r"unknown sequence model\(s\) 'legnett'; use any "
+                       r"of dream_cnn, legnet"):  # fmt: skip
+        promoter.workload(**plan, compare_models=["legnett"])
+    with pytest.raises(ParameterError, match="model_params for models not compared: legnet"):
+        promoter.workload(**plan, compare_models=[], model_params={"legnet": {}})
+    with pytest.raises(ParameterError, match="model_params of legnet: unknown key.*blocks;.*"
+                       "block_sizes.*training: epochs"):  # fmt: skip
+        promoter.workload(**plan, compare_models=["legnet"],
+                          model_params={"legnet": {"blocks": [8]}})  # fmt: skip
+    with pytest.raises(ParameterError, match="model_params of kmer_ridge: unknown key.*kmax"):
+        promoter.workload(**plan, model_params={"kmer_ridge": {"kmax": 3}})
+    with pytest.raises(ParameterError, match="model_params of legnet: unknown key.*length"):
+        promoter.workload(**plan, compare_models=["legnet"], model_params={"legnet": {"length": 9}})
+    assert "legnet 2 epochs" in promoter.workload(
+        **plan,
+        compare_models=["legnet"],
+        model_params={"legnet": {"epochs": 2, "soft_bins": False}},
+    )
+
+
 def test_dream_flags_mark_whole_numbers_as_singletons():
     from gexnb.models.legnet import FLAG_NAMES, dream_flags
 

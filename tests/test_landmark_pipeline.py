@@ -273,3 +273,18 @@ def test_ridge_dgex_starts_as_the_ridge_and_learns_a_residual(tmp_path):
     # the frozen linear path kept the ridge's weights through training
     kernel = run.model.get_layer("linear_path").get_weights()[0]
     np.testing.assert_allclose(kernel, ridge.estimator_.coef_.T, rtol=1e-5, atol=1e-6)
+
+
+def test_model_params_typos_are_refused_before_training(synthetic_data):
+    with pytest.raises(ParameterError, match="model_params of dgex: unknown key.*hiden;.*hidden"):
+        pl.workload(synthetic_data, splits=["random"], models=["dgex"],
+                    model_params={"dgex": {"hiden": [8]}})  # fmt: skip
+    with pytest.raises(ParameterError, match="model_params of egex: unknown key.*n_targets"):
+        pl.workload(synthetic_data, splits=["random"], models=["egex"],
+                    model_params={"egex": {"n_targets": 3}})  # fmt: skip
+    with pytest.raises(ParameterError, match="unknown model 'dgexx'; available models"):
+        pl.workload(synthetic_data, splits=["random"], models=["dgexx"])
+    params = {"dgex": {"hidden": [8], "epochs": 2}, "ridge": {"alpha": 3}}
+    plan = pl.workload(synthetic_data, splits=["random"], models=["dgex", "ridge"],
+                       model_params=params)  # fmt: skip
+    assert "dgex 2 epochs" in plan

@@ -38,6 +38,7 @@ __all__ = [
     "SequenceModel",
     "train_sequence_model",
     "train_models",
+    "check_plan",
     "save_in_expression_units",
     "COMPARE_MODELS",
 ]
@@ -247,6 +248,33 @@ def train_sequence_model(
                          result.best_epoch, seconds, share)  # fmt: skip
 
 
+def check_plan(names: Sequence[str], model_params: Mapping[str, Mapping[str, Any]] | None) -> None:
+    """Notebook 02's ``compare_models`` and ``model_params``, checked before anything trains.
+
+    Raises
+    ------
+    ParameterError
+        For an unknown model name, parameters of a model that is not compared, or a key no
+        model builder or training setting takes (:func:`gexnb.pipelines.params.check_model_params`).
+    """
+    from gexnb.pipelines.params import check_model_params
+
+    wrong = [name for name in names if name not in COMPARE_MODELS]
+    if wrong:
+        raise ParameterError(
+            f"compare_models: unknown sequence model(s) {', '.join(map(repr, wrong))}; "
+            f"use any of {', '.join(COMPARE_MODELS)}"
+        )
+    unknown = sorted(set(model_params or {}) - set(names) - {"kmer_ridge"})
+    if unknown:
+        raise ParameterError(
+            f"model_params for models not compared: {', '.join(unknown)} (valid: "
+            f"{', '.join([*names, 'kmer_ridge'])}; the BiGRU has its own parameters)"
+        )
+    for name, params in (model_params or {}).items():
+        check_model_params(name, params, fixed=("length",), extra=("soft_bins",))
+
+
 def train_models(
     data: Any,
     names: Sequence[str],
@@ -259,12 +287,7 @@ def train_models(
     """:func:`train_sequence_model` for each name, with a progress bar (``tqdm.auto``)."""
     from tqdm.auto import tqdm
 
-    unknown = sorted(set(model_params or {}) - set(names) - {"kmer_ridge"})
-    if unknown:
-        raise ParameterError(
-            f"model_params for models not compared: {', '.join(unknown)} (valid: "
-            f"{', '.join([*names, 'kmer_ridge'])}; the BiGRU has its own parameters)"
-        )
+    check_plan(names, model_params)
     out: dict[str, SequenceModel] = {}
     for name in tqdm(list(names), desc="sequence models", unit="model", disable=not progress):
         params = (model_params or {}).get(name)

@@ -47,13 +47,14 @@ from gexnb.io import ensure_output_dir, write_json_atomic, write_metrics, write_
 from gexnb.metrics import per_gene_mae, regression_report, relative_improvement, share_improved
 from gexnb.models import available, build
 from gexnb.models.landmark import set_linear_path
+from gexnb.models.registry import get_factory
 from gexnb.pipelines.landmark_sizing import (
     DEEP_MODELS,
     data_is_missing,
     describe_paper_models,
     paper_dry_run,
 )
-from gexnb.pipelines.params import TRAINING_KEYS, split_params, with_defaults
+from gexnb.pipelines.params import TRAINING_KEYS, check_model_params, split_params, with_defaults
 from gexnb.train import TrainingConfig
 from gexnb.train.config import SHORT_EPOCH_CHECKPOINT_SECONDS
 
@@ -307,6 +308,10 @@ def _table_metrics(table: pd.DataFrame, split_label: Mapping[str, str]) -> dict[
     return out
 
 
+#: Builder arguments notebook 03 sets from the data; ``model_params`` may not set them.
+FIXED_BUILD_ARGS = ("n_landmarks", "n_targets")
+
+
 def _comparison_models(
     models: Sequence[str], model_params: Mapping[str, Mapping[str, Any]] | None
 ) -> list[str]:
@@ -319,6 +324,9 @@ def _comparison_models(
     unknown_params = set(model_params or {}) - set(models)
     if unknown_params:
         log.warning("model_params for models not in the run ignored: %s", sorted(unknown_params))
+    for name in models:
+        get_factory(name)  # an unknown model name: one line with the valid ones
+        check_model_params(name, (model_params or {}).get(name), fixed=FIXED_BUILD_ARGS)
     if "linear" not in models:
         log.warning("'linear' not in models: no improvement over linear regression is computed")
     return models

@@ -5,14 +5,21 @@ a model's parameter mapping into its architecture and its training settings, and
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from gexnb.errors import ParameterError
 from gexnb.train.config import TrainingConfig
 
-__all__ = ["with_defaults", "split_params", "TRAINING_KEYS", "EfficiencyPlan"]
+__all__ = [
+    "with_defaults",
+    "split_params",
+    "check_model_params",
+    "TRAINING_KEYS",
+    "EfficiencyPlan",
+]
 
 #: Keys of a model's parameter mapping that configure its training, not its architecture:
 #: the fields of :class:`gexnb.train.TrainingConfig` but ``seed`` and ``verbose`` (set per run).
@@ -56,6 +63,49 @@ def split_params(params: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, A
         if key in arch:
             arch[key] = tuple(int(h) for h in arch[key])
     return arch, train
+
+
+def check_model_params(
+    name: str,
+    params: Mapping[str, Any] | None,
+    *,
+    fixed: Iterable[str] = (),
+    extra: Iterable[str] = (),
+) -> None:
+    """Refuse a key of ``model_params[name]`` that neither the model's builder nor training
+    takes, before anything trains (a typo such as ``hiden`` was a bare ``TypeError`` at build).
+
+    Parameters
+    ----------
+    name
+        Registered model name (:func:`gexnb.models.registry.get_factory`).
+    params
+        Its ``model_params`` entry: architecture keys plus :data:`TRAINING_KEYS`.
+    fixed
+        Builder arguments the pipeline sets from the data (``length``, ``n_landmarks``...),
+        which a notebook may not set.
+    extra
+        Keys the pipeline itself consumes (e.g. ``soft_bins``).
+
+    Raises
+    ------
+    ParameterError
+        Naming the model, the unknown keys and the valid ones.
+    """
+    from gexnb.models.registry import get_factory
+
+    signature = inspect.signature(get_factory(name)).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in signature.values()):
+        return  # a scikit-learn wrapper: its estimator checks its own keywords
+    fixed = set(fixed)
+    allowed = [k for k in signature if k not in fixed and k not in ("name", "seed")]
+    allowed += list(extra)
+    unknown = sorted(set(params or {}) - set(TRAINING_KEYS) - set(allowed))
+    if unknown:
+        raise ParameterError(
+            f"model_params of {name}: unknown key(s) {', '.join(unknown)}; architecture: "
+            f"{', '.join(allowed)}; training: {', '.join(TRAINING_KEYS)}"
+        )
 
 
 @dataclasses.dataclass(frozen=True)

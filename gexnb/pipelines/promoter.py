@@ -31,7 +31,12 @@ from gexnb.io import ensure_output_dir, write_metrics, write_table_atomic
 from gexnb.models import build
 from gexnb.models.baselines import MeanBaseline
 from gexnb.models.kmer import KmerRidge
-from gexnb.pipelines.dream_models import SequenceModel, save_in_expression_units, train_models
+from gexnb.pipelines.dream_models import (
+    SequenceModel,
+    check_plan,
+    save_in_expression_units,
+    train_models,
+)
 from gexnb.pipelines.params import EfficiencyPlan
 from gexnb.train.recipes import PRIX_FIXE
 
@@ -152,6 +157,7 @@ def workload(
     """The planned work of notebook 02, printed before it starts (with the motif discovery of
     :func:`motif_options` and the data-efficiency curve's extra fits,
     :func:`gexnb.pipelines.efficiency.curve`)."""
+    check_plan(compare_models, model_params)
     n = len(data.train_idx)
     parts = [f"BiGRU {epochs} epochs"]
     for name in compare_models:
