@@ -153,7 +153,8 @@ def load_landmark_data(
     landmark_list, target_list
         Gene lists (D-GEX ``map_lm.txt`` / ``map_tg.txt``: symbol, Ensembl id, probe id; or one
         id per line), matched on whichever identifier matches most
-        (:func:`gexnb.data.expression.select_landmarks_targets`). Required for real data.
+        (:func:`gexnb.data.expression.select_landmarks_targets`; Ensembl ids match ignoring a
+        ``.<version>``). Required for real data.
     transform
         ``"log2"`` (``log2(max(x, 1))`` for linear-scale signal such as MAS5), ``"none"``, or
         ``"auto"``: log2 when the largest value exceeds 100 (clearly not a log scale).
@@ -165,7 +166,7 @@ def load_landmark_data(
         duplicated gene ids (``mean``, ``first``, ``error``).
     max_missing_landmarks, max_missing_targets
         Largest tolerated fraction of listed genes absent from the matrix (missing ones are
-        reported in ``report`` and logged).
+        reported in ``report`` and logged, genes dropped for NaN values told apart).
     synthetic
         Keyword arguments of ``synthetic_expression`` (``n_samples``, ``n_landmarks``, ...);
         one it lacks takes that function's default, an unknown one is refused
