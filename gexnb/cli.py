@@ -14,7 +14,8 @@ Examples
         --input my_sequences.txt --output predictions.tsv
 
 Errors raised on purpose by gexnb (:class:`~gexnb.errors.GexnbError`) print one line
-``gexnb: error: ...`` and exit with status 2; a notebook that fails exits with status 1.
+``gexnb: error: ...`` and exit with status 2, also when a notebook stops on one of them (bad
+input or parameters); a notebook that fails otherwise exits with status 1.
 """
 
 from __future__ import annotations
@@ -282,7 +283,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        0 on success, 1 if a notebook failed, 2 for a usage or input error, 3 for an
+        0 on success, 1 if a notebook failed, 2 for a usage or input error (also one a
+        notebook stopped on: :attr:`NotebookExecutionError.bad_input`), 3 for an
         unexpected internal error (one line; ``GEXNB_DEBUG=1`` shows the traceback), 130 after
         Ctrl-C (SIGINT) and 143 after SIGTERM.
     """
@@ -296,7 +298,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except NotebookExecutionError as exc:
         print(f"gexnb: error: {exc}", file=sys.stderr)
-        return 1
+        return 2 if exc.bad_input else 1
     except GexnbError as exc:
         print(f"gexnb: error: {exc}", file=sys.stderr)
         return 2

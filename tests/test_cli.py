@@ -63,6 +63,29 @@ def test_unwritable_output_is_one_clean_line(tmp_path, capsys):
 
 
 @pytest.mark.notebooks
+def test_a_notebook_stopping_on_bad_input_exits_2(tmp_path, capsys):
+    project = tmp_path / "p"
+    _project(project)
+    nb = nbformat.read(project / "notebooks" / "01_ok.ipynb", as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "from gexnb.errors import InputError\nraise InputError('no such gene: XYZ', path='lm.txt')"
+    ))  # fmt: skip
+    nbformat.write(nb, project / "notebooks" / "01_ok.ipynb")
+    code = cli.main(["run", "01", "--project-dir", str(project)])
+    err = capsys.readouterr().err
+    assert code == 2  # bad input, as for an error before the kernel starts
+    assert "InputError: lm.txt: no such gene: XYZ" in err and "Traceback" not in err
+    from gexnb.runner import NotebookExecutionError
+
+    def failure(ename):
+        return NotebookExecutionError("n", cell_index=0, exec_count=1, ename=ename, evalue="x",
+                                      executed_path=tmp_path)  # fmt: skip
+
+    assert failure("ParameterError").bad_input and failure("OutOfSpaceError").bad_input is False
+    assert not failure("ZeroDivisionError").bad_input
+
+
+@pytest.mark.notebooks
 def test_run_all_exit_code_and_summary(tmp_path, capsys):
     project = _project(tmp_path / "p", failing=True)
     code = cli.main(["run-all", "--profile", "quick", "--project-dir", str(project)])

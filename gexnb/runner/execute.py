@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gexnb.errors import GexnbError, InputError
+from gexnb.errors import GexnbError, InputError, ParameterError
 from gexnb.io import write_text_atomic
 from gexnb.rundir import (
     MANAGED_ENV,
@@ -32,6 +32,15 @@ from gexnb.runner.project import (
 
 #: Seconds a kernel gets to stop after an interrupt before it is killed.
 INTERRUPT_GRACE_SECONDS = 10.0
+
+
+def _error_names(*bases: type) -> frozenset[str]:
+    names, todo = set(), list(bases)
+    while todo:
+        cls = todo.pop()
+        names.add(cls.__name__)
+        todo.extend(cls.__subclasses__())
+    return frozenset(names)
 
 
 class NotebookExecutionError(GexnbError):
@@ -73,6 +82,13 @@ class NotebookExecutionError(GexnbError):
         super().__init__(
             f"notebook {notebook} failed{where}: {ename}: {evalue} (see {self.executed_path})"
         )
+
+    @property
+    def bad_input(self) -> bool:
+        """True when the cell raised gexnb's own error about the data or the parameters
+        (:class:`~gexnb.errors.InputError`, :class:`~gexnb.errors.ParameterError` or a
+        subclass), not an unexpected failure: ``gexnb run`` then exits with status 2."""
+        return self.ename in _error_names(InputError, ParameterError)
 
 
 class RunInterrupted(GexnbError):
