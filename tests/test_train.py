@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -242,3 +243,15 @@ def test_cudnn_report_says_which_recurrent_layers_are_fused(monkeypatch):
     assert "no fused GRU kernel" in cudnn_report(bigru).iloc[0]["why_not"]
     monkeypatch.setattr(cudnn, "_gpu_available", lambda: False)
     assert "no GPU" in cudnn_report(lstm).iloc[0]["why_not"]
+
+
+def test_auto_verbosity_is_one_line_per_epoch_under_gexnb_run(monkeypatch):
+    from gexnb.rundir import MANAGED_ENV
+    from gexnb.train.fit import _verbose
+
+    monkeypatch.setitem(sys.modules, "ipykernel", sys)  # as inside a Jupyter kernel
+    monkeypatch.delenv(MANAGED_ENV, raising=False)
+    assert _verbose("auto") == 1  # JupyterLab: a live progress bar
+    monkeypatch.setenv(MANAGED_ENV, "/runs/quick/02")
+    assert _verbose("auto") == 2  # papermill via gexnb run: no redrawn bars saved
+    assert _verbose(0) == 0

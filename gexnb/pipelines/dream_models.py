@@ -289,7 +289,8 @@ def train_models(
 
     check_plan(names, model_params)
     out: dict[str, SequenceModel] = {}
-    for name in tqdm(list(names), desc="sequence models", unit="model", disable=not progress):
+    bar = tqdm(list(names), desc="sequence models", unit="model", disable=not progress or not names)
+    for name in bar:
         params = (model_params or {}).get(name)
         out[name] = train_sequence_model(
             data, name, output_dir=output_dir, params=params, seed=seed

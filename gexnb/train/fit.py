@@ -73,9 +73,15 @@ class TrainResult:
 
 
 def _verbose(verbose: Any) -> int:
+    """Keras ``verbose`` for ``"auto"``: a live progress bar in a terminal or JupyterLab, one
+    line per epoch in a log or in a notebook run by ``gexnb run`` (whose saved outputs would
+    otherwise hold every redrawn bar)."""
     if verbose == "auto":
+        from gexnb.rundir import MANAGED_ENV
+
+        batch = bool(os.environ.get(MANAGED_ENV))
         interactive = sys.stdout.isatty() or "ipykernel" in sys.modules
-        return 1 if interactive else 2
+        return 1 if interactive and not batch else 2
     return int(verbose)
 
 
