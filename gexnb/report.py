@@ -31,6 +31,8 @@ __all__ = [
 #: The predict-the-mean baseline every model must beat.
 MEAN = "mean"
 
+#: The two kinds of data notebook 01 prepares, as its conclusion names them.
+DATA_PARTS = ("promoter sequences", "expression data")
 SYNTHETIC_BANNER = (
     "> **Synthetic data.** These numbers check that the analysis runs and recovers what was "
     "planted; they say nothing about biology."
@@ -184,8 +186,14 @@ def _beats(scores: Mapping[str, float], reference: str, lower_is_better: bool) -
     return {m: (v < ref) if lower_is_better else (v > ref) for m, v in scores.items()}
 
 
-def data_conclusion(metrics: Mapping[str, float], *, synthetic: bool = False) -> str:
-    """Notebook 01's conclusion: what was loaded and whether it is fit for the next notebooks."""
+def data_conclusion(
+    metrics: Mapping[str, float], *, synthetic: bool | Sequence[str] = False
+) -> str:
+    """Notebook 01's conclusion: what was loaded and whether it is fit for the next notebooks.
+
+    ``synthetic``: True when all the data are synthetic, or the names of the parts that are
+    (e.g. ``["promoter sequences"]`` beside a real expression file), which the banner names.
+    """
     get = metrics.get
     parts = []
     if get("data/all/n_sequences") is not None:
@@ -210,7 +218,16 @@ def data_conclusion(metrics: Mapping[str, float], *, synthetic: bool = False) ->
         )
         if coverage < 1:
             parts.append("Landmark genes are missing: notebook 03 refuses them unless allowed.")
-    banner = [SYNTHETIC_BANNER] if synthetic else []
+    if isinstance(synthetic, bool) or len(synthetic) == len(DATA_PARTS):
+        banner = [SYNTHETIC_BANNER] if synthetic else []
+    else:
+        names = " and ".join(synthetic)
+        real = " and ".join(p for p in DATA_PARTS if p not in synthetic)
+        banner = [
+            f"> **Partly synthetic.** The {names} are the synthetic embedded default: their "
+            f"numbers check that the analysis runs and say nothing about biology. The {real} "
+            "are your data."
+        ] if synthetic else []  # fmt: skip
     return "\n\n".join([*banner, "**Conclusion**: " + " ".join(parts or ["no data loaded."])])
 
 
@@ -271,9 +288,14 @@ def _display_markdown(text: str) -> None:
         display(Markdown(text))
 
 
-def conclude_data(output_dir: str | os.PathLike, *, synthetic: bool = False) -> str:
+def conclude_data(
+    output_dir: str | os.PathLike, *, sequence_path: str = "", expression_path: str = ""
+) -> str:
     """Notebook 01's end: :func:`data_conclusion` of this run's ``metrics.json``, written to
-    ``conclusion.md``, displayed under IPython and returned."""
+    ``conclusion.md``, displayed under IPython and returned. An empty path means that part
+    of the data is synthetic, and the banner says which."""
+    given = dict(zip(DATA_PARTS, (sequence_path, expression_path), strict=True))
+    synthetic = [part for part, path in given.items() if not path]
     text = data_conclusion(read_metrics(output_dir), synthetic=synthetic)
     write_conclusion(output_dir, text)
     _display_markdown(text)

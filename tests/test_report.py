@@ -78,3 +78,15 @@ def test_data_conclusion(coverage):
     text = report.data_conclusion(metrics)
     assert "10 expression samples x 5 genes" in text
     assert ("Landmark genes are missing" in text) == (coverage < 1)
+
+
+def test_data_conclusion_names_the_synthetic_part(tmp_path):
+    from gexnb.io import write_metrics
+
+    write_metrics(tmp_path, {"data/all/n_samples": 10, "data/all/n_genes": 5})
+    partly = report.conclude_data(tmp_path, expression_path="mine.tsv")
+    assert partly.startswith("> **Partly synthetic.** The promoter sequences are the synthetic")
+    assert "The expression data are your data." in partly
+    assert report.conclude_data(tmp_path).startswith(report.SYNTHETIC_BANNER)
+    real = report.conclude_data(tmp_path, sequence_path="s.txt", expression_path="e.tsv")
+    assert real.startswith("**Conclusion**")
