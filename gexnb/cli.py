@@ -215,6 +215,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         f"sweep: {result.n_run} run, {result.n_skipped} already done, {result.n_failed} failed; "
         f"{result.csv_path}" + (f", {result.figure_path}" if result.figure_path else "")
     )
+    if result.note:
+        print(f"gexnb: {result.note}", file=sys.stderr)
     return 1 if result.n_failed else 0
 
 

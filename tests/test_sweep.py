@@ -59,3 +59,20 @@ def test_sweep_runs_each_point_once_and_resumes(tmp_path, capsys):
 def test_sweep_refuses_unknown_parameters(tmp_path):
     with pytest.raises(ParameterError, match="has no parameter 'units'"):
         run_sweep("01", {"units": [1]}, tmp_path, project_dir=PROJECT, progress=False)
+
+
+def test_no_figure_is_explained_and_an_old_one_removed(tmp_path):
+    from gexnb.runner import sweep
+
+    (tmp_path / "sweep.png").write_bytes(b"an earlier sweep's figure")
+    rows = [{"epochs": 3, "status": "ok", "dnn/cv_mean/rmse": 0.5},
+            {"epochs": 5, "status": "ok", "dnn/cv_mean/rmse": 0.4}]  # fmt: skip
+    table, _, figure = sweep._write_table(tmp_path, rows, "attention_lstm/cv_mean/rmse", ["epochs"])
+    assert figure is None and not (tmp_path / "sweep.png").exists()
+    note = sweep._no_figure_note(table, "attention_lstm/cv_mean/rmse")
+    assert note == (
+        "no sweep.png: no point reported attention_lstm/cv_mean/rmse; pass --metric with one "
+        "they did, e.g. dnn/cv_mean/rmse"
+    )
+    _, _, figure = sweep._write_table(tmp_path, rows, "dnn/cv_mean/rmse", ["epochs"])
+    assert figure is not None and figure.stat().st_size > 1000

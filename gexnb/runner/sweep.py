@@ -47,6 +47,7 @@ class SweepResult:
     n_run: int
     n_skipped: int
     n_failed: int
+    note: str = ""  # why there is no figure, when there is none
 
 
 def _split_top_level(text: str) -> list[str]:
@@ -203,7 +204,23 @@ def run_sweep(
     bar.close()
     key, lower = MAIN_METRICS.get(path.stem, ("", True))
     table, csv_path, figure = _write_table(root, rows, metric or key, list(grid), lower)
-    return SweepResult(table, csv_path, figure, counts["run"], counts["skipped"], counts["failed"])
+    note = "" if figure else _no_figure_note(table, metric or key)
+    return SweepResult(
+        table, csv_path, figure, counts["run"], counts["skipped"], counts["failed"], note
+    )
+
+
+def _no_figure_note(table: Any, metric: str) -> str:
+    """Why a sweep has no ``sweep.png``, naming metrics the points did report."""
+    if not metric:
+        return "no sweep.png: this notebook has no main metric; pass --metric"
+    reported = [c for c in table.columns if c.count("/") == 2 and table[c].notna().any()]
+    if not reported:
+        return "no sweep.png: no point wrote a metric"
+    return (
+        f"no sweep.png: no point reported {metric}; pass --metric with one they did, e.g. "
+        + ", ".join(reported[:3])
+    )
 
 
 def _cell(value: Any) -> Any:
@@ -229,6 +246,8 @@ def _write_table(
     table = pd.DataFrame(rows)
     csv_path = write_table_atomic(root / "sweep.csv", table, index=False)
     figure = None
+    if swept:  # the final table: an earlier sweep's figure must not outlive it
+        (root / "sweep.png").unlink(missing_ok=True)
     if metric and swept and metric in table and table[metric].notna().any():
         from gexnb.plot.common import save_figure
         from gexnb.plot.sweep import sweep_figure
