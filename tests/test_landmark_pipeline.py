@@ -234,7 +234,7 @@ def test_option_groups_fill_defaults_and_refuse_unknown_keys():
     checks = pl.with_defaults({"zero_variance": "drop"}, pl.DATA_CHECK_DEFAULTS)
     assert checks["zero_variance"] == "drop"
     assert checks["nan"] == "error"
-    with pytest.raises(ParameterError, match="valid: nan"):
+    with pytest.raises(ParameterError, match="valid: orientation, nan"):
         pl.with_defaults({"nans": "mean"}, pl.DATA_CHECK_DEFAULTS)
 
 

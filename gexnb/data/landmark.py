@@ -132,6 +132,7 @@ def load_landmark_data(
     landmark_list: Any = "",
     target_list: Any = "",
     transform: str = "auto",
+    orientation: str = "auto",
     sample_annotation: str = "",
     group_column: str = "study",
     nan: str = "error",
@@ -161,6 +162,8 @@ def load_landmark_data(
     sample_annotation, group_column
         Optional TSV with sample ids in the first column and a ``group_column`` (e.g.
         ``study``) for leave-one-group-out evaluation.
+    orientation
+        Passed to ``read_expression``: ``"genes_x_samples"`` for a file whose rows are genes.
     nan, duplicates
         Passed to ``read_expression``: NaN handling (``error``, ``drop_genes``, ``mean``) and
         duplicated gene ids (``mean``, ``first``, ``error``).
@@ -217,15 +220,10 @@ def load_landmark_data(
         frame = ex.apply_policies(frame, nan=nan, duplicates=duplicates)
     else:
         path = Path(expression)
-        frame = ex.read_expression(path, nan=nan, duplicates=duplicates)
+        frame = ex.read_expression(path, orientation=orientation, nan=nan, duplicates=duplicates)
         report["source"] = str(path)
     dropped_for_nan = list(frame.attrs.get("dropped_for_nan", []))
-    if transform not in ("auto", "log2", "none"):
-        raise ParameterError(f"transform must be 'auto', 'log2' or 'none', got {transform!r}")
-    do_log = transform == "log2" or (transform == "auto" and float(np.nanmax(frame.values)) > 100)
-    if do_log:
-        frame = ex.log2_transform(frame)
-    report["transform"] = "log2(max(x, 1))" if do_log else "none"
+    frame, report["transform"] = ex.transform_expression(frame, transform)
     if not landmark_list or not target_list:
         raise ParameterError("real data needs landmark_list and target_list (gene list files)")
     x, y, sel = ex.select_landmarks_targets(

@@ -189,6 +189,53 @@ def _parse_block(block: bytes, first_line: int, n_fields: int, path: str) -> _Pa
     return _Parsed(buf, line_numbers, field_starts, field_ends)
 
 
+_BOM = b"\xef\xbb\xbf"
+_DNA = re.compile(rb"^[ACGTNacgtn]+$")
+_FORMAT = (
+    "gexnb reads sequence<TAB>expression text files: one sequence and its expression per "
+    "line, tab-separated, optionally under a header line such as 'sequence<TAB>expression'"
+)
+
+
+def _check_format(path: Path, first: bytes, line_no: int) -> None:
+    """Refuse a file in a format this reader does not take, saying what it looks like.
+
+    A FASTA file (first line starts with ``>``); a comma-separated file (a first line with
+    commas and no tab whose first field is a sequence, or which names a ``sequence``
+    column); a UTF-8 byte order mark in front of a first line the reader would misread with
+    it (a sequence line, or a header of other than two columns naming ``sequence``). Each
+    :class:`~gexnb.errors.InputError` names the file and the line.
+    """
+    bom = line_no == 1 and first.startswith(_BOM)
+    text = first[len(_BOM) :] if bom else first
+    if text.lstrip().startswith(b">"):
+        raise InputError(
+            f"looks like FASTA (first line starts with '>': {_preview(text)}); {_FORMAT}",
+            path=str(path),
+            line=line_no,
+        )
+    if b"\t" not in text and b"," in text:
+        fields = [f.strip().strip(b'"').lower() for f in text.split(b",")]
+        if b"sequence" in fields or _DNA.match(fields[0]):
+            raise InputError(
+                f"the file is comma-separated (first line {_preview(text)}); gexnb reads "
+                "tab-separated sequence files (sequence<TAB>expression): convert it, e.g. "
+                "pandas.read_csv(src).to_csv(dst, sep='\\t', index=False)",
+                path=str(path),
+                line=line_no,
+            )
+    if bom:
+        fields = [f.strip().lower() for f in text.split(b"\t")]
+        if _DNA.match(fields[0]) or (b"sequence" in fields and len(fields) != 2):
+            raise InputError(
+                "starts with a UTF-8 byte order mark (BOM, as Excel and Notepad write), "
+                "which the sequence reader does not skip: save the file as UTF-8 without BOM "
+                "(e.g. sed -i '1s/^\\xEF\\xBB\\xBF//' FILE)",
+                path=str(path),
+                line=line_no,
+            )
+
+
 class _Layout:
     """Header and column positions of a sequence file."""
 
@@ -216,6 +263,7 @@ class _Layout:
                 path=str(path),
                 line=line_no,
             )
+        _check_format(path, first, line_no)
         self.first_line_number = line_no
         fields = first.decode("utf-8", errors="replace").split("\t")
         self.n_fields = len(fields)

@@ -15,6 +15,7 @@ metrics are reported on the original scale of the targets (log2 expression for r
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import tempfile
 import time
@@ -31,7 +32,12 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from gexnb.data.expression import read_expression, rename_genes, top_variable_genes
+from gexnb.data.expression import (
+    read_expression,
+    rename_genes,
+    top_variable_genes,
+    transform_expression,
+)
 from gexnb.data.splits import kfold_splits
 from gexnb.data.synthetic import synthetic_expression
 from gexnb.errors import InputError, ParameterError
@@ -44,6 +50,8 @@ from gexnb.plot.common import save_figure
 from gexnb.train import TrainingConfig, fit, predict
 from gexnb.train.config import SHORT_EPOCH_CHECKPOINT_SECONDS
 
+log = logging.getLogger(__name__)
+
 __all__ = [
     "DEEP_MODELS",
     "BASELINE_MODELS",
@@ -53,6 +61,7 @@ __all__ = [
     "GeneAttentionResult",
     "load_expression",
     "SYNTHETIC_OPTIONS",
+    "DATA_CHECKS",
     "check_targets",
     "cross_validate",
     "workload",
@@ -120,6 +129,10 @@ def load_expression(
     n_samples: int = 300,
     n_genes: int = 60,
     seed: int = 0,
+    transform: str = "auto",
+    orientation: str = "auto",
+    nan: str = "error",
+    duplicates: str = "mean",
 ) -> pd.DataFrame:
     """Samples x genes expression for notebook 04.
 
@@ -137,6 +150,13 @@ def load_expression(
         without a symbol kept).
     n_samples, n_genes, seed
         Size and seed of the synthetic default.
+    transform
+        :func:`gexnb.data.expression.transform_expression` of a file's values (``"auto"``:
+        log2 when the largest value exceeds 100, as notebooks 01 and 03 read the same file;
+        the synthetic default is already on a log2-like scale).
+    orientation, nan, duplicates
+        Passed to :func:`gexnb.data.expression.read_expression` (notebook 04's
+        ``data_checks``, :data:`DATA_CHECKS`).
     """
     if not path:
         if n_genes < 6:
@@ -149,7 +169,11 @@ def load_expression(
             n_factors=3,
             noise=0.2,
         )
-    frame = read_expression(path)
+    frame = read_expression(path, orientation=orientation, nan=nan, duplicates=duplicates)
+    frame, applied = transform_expression(frame, transform)
+    if applied != "none" and transform == "auto":
+        log.warning("%s: the values look linear-scale (above 100): %s applied (transform: "
+                    "none keeps them as given)", path, applied)  # fmt: skip
     if probes:
         table = _probe_table(probes)
         if not set(table["probe"]) & set(map(str, frame.columns)):
@@ -158,6 +182,10 @@ def load_expression(
         frame = rename_genes(frame, table, duplicates="mean", unmapped="keep")
     return frame
 
+
+#: The keys of notebook 04's ``data_checks`` (those of notebook 03 that apply to reading a
+#: matrix; :data:`gexnb.pipelines.params.DATA_CHECK_DEFAULTS` holds their defaults).
+DATA_CHECKS = ("orientation", "nan", "duplicates")
 
 #: Notebook 04's ``synthetic`` options -> the :func:`load_expression` parameter whose default
 #: completes them (:func:`gexnb.data.synthetic.synthetic_options`).

@@ -48,6 +48,7 @@ __all__ = [
     "ProcessedData",
     "load_expression",
     "SYNTHETIC_OPTIONS",
+    "DATA_CHECKS",
     "data_metrics",
     "write_processed",
     "load_processed",
@@ -103,8 +104,12 @@ def load_expression(
     n_synthetic_samples: int = 500,
     n_synthetic_landmarks: int = 100,
     n_synthetic_targets: int = 300,
-    log2: bool = False,
+    transform: str = "auto",
+    orientation: str = "auto",
+    nan: str = "error",
+    duplicates: str = "mean",
     max_missing_landmarks: float = 0.0,
+    max_missing_targets: float = 1.0,
     seed: int = 0,
 ) -> ExpressionData:
     """Read an expression matrix (or make a synthetic one) and select landmarks and targets.
@@ -119,10 +124,16 @@ def load_expression(
         synthetic names (``LM*`` landmarks, ``TG*`` targets).
     n_synthetic_samples, n_synthetic_landmarks, n_synthetic_targets
         Shape of the synthetic data.
-    log2
-        Apply ``log2(max(x, 1))`` (for linear-scale MAS5 signal, as in D-GEX's preprocessing).
-    max_missing_landmarks
-        Fraction of listed landmarks allowed to be absent (D-GEX needs all of them: 0).
+    transform
+        :func:`gexnb.data.expression.transform_expression`: ``"log2"`` (linear-scale MAS5
+        signal, as D-GEX's preprocessing), ``"none"`` or ``"auto"`` (log2 when the largest
+        value exceeds 100), as notebook 03 reads the same file.
+    orientation, nan, duplicates
+        Passed to :func:`gexnb.data.expression.read_expression` (notebook 01's
+        ``data_checks``, the same keys as notebook 03's).
+    max_missing_landmarks, max_missing_targets
+        Fractions of the listed landmarks (D-GEX needs all of them: 0) and targets allowed to
+        be absent.
     seed
         Seed of the synthetic data and of the 80/10/10 sample split.
 
@@ -137,7 +148,7 @@ def load_expression(
         path = Path(expression_path)
         if not path.is_file():
             raise InputError("expression file not found", path=str(path))
-        frame = expr.read_expression(path)
+        frame = expr.read_expression(path, orientation=orientation, nan=nan, duplicates=duplicates)
         source = str(path)
     else:
         from gexnb.data import synthetic
@@ -153,8 +164,7 @@ def load_expression(
             f"landmarks, {n_synthetic_targets} targets, seed={seed})"
         )
     attrs = dict(frame.attrs)
-    if log2:
-        frame = expr.log2_transform(frame, floor=1.0)
+    frame, applied = expr.transform_expression(frame, transform)
     columns = [str(c) for c in frame.columns]
     if str(landmark_list):
         landmarks: Any = _gene_list(str(landmark_list))
@@ -170,8 +180,15 @@ def load_expression(
             "whose genes are not named LM*/TG*"
         )
     x, y, report = expr.select_landmarks_targets(
-        frame, landmarks, targets, max_missing_landmarks=max_missing_landmarks
+        frame,
+        landmarks,
+        targets,
+        max_missing_landmarks=max_missing_landmarks,
+        max_missing_targets=max_missing_targets,
+        path=Path(expression_path) if str(expression_path) else None,
+        dropped=list(attrs.get("dropped_for_nan", [])),
     )
+    report = {**(dict(report) if isinstance(report, Mapping) else {}), "transform": applied}
     selected = pd.concat([x, y], axis=1).astype(np.float32)
     from gexnb.data import splits
 
@@ -185,9 +202,13 @@ def load_expression(
         requested_landmarks=int(report.get("landmarks_total", len(landmarks))),
         requested_targets=int(report.get("targets_total", len(targets))),
         full=frame,
-        report=dict(report) if isinstance(report, Mapping) else {},
+        report=report,
     )
 
+
+#: The keys of notebook 01's ``data_checks`` (those of notebook 03 that apply to reading
+#: and selecting; :data:`gexnb.pipelines.params.DATA_CHECK_DEFAULTS` holds their defaults).
+DATA_CHECKS = ("orientation", "nan", "duplicates", "max_missing_landmarks", "max_missing_targets")
 
 #: Notebook 01's ``synthetic`` options -> the loader parameter whose default completes them
 #: (:func:`gexnb.data.synthetic.synthetic_options`).

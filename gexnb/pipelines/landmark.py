@@ -54,7 +54,13 @@ from gexnb.pipelines.landmark_sizing import (
     describe_paper_models,
     paper_dry_run,
 )
-from gexnb.pipelines.params import TRAINING_KEYS, check_model_params, split_params, with_defaults
+from gexnb.pipelines.params import (
+    DATA_CHECK_DEFAULTS,
+    TRAINING_KEYS,
+    check_model_params,
+    split_params,
+    with_defaults,
+)
 from gexnb.train import TrainingConfig
 from gexnb.train.config import SHORT_EPOCH_CHECKPOINT_SECONDS
 
@@ -84,16 +90,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Input-check policies of notebook 03's ``data_checks`` parameter (see
-#: :func:`load_landmark_data` and :func:`prepare_split`).
-DATA_CHECK_DEFAULTS: dict[str, Any] = {
-    "nan": "error",
-    "duplicates": "mean",
-    "zero_variance": "error",
-    "min_relative_sd": DEFAULT_MIN_RELATIVE_SD,
-    "max_missing_landmarks": 0.0,
-    "max_missing_targets": 1.0,
-}
+#: Notebook 03's ``data_checks`` parameter takes every key of
+#: :data:`gexnb.pipelines.params.DATA_CHECK_DEFAULTS` (see :func:`load_landmark_data` and
+#: :func:`prepare_split`).
 #: Options of notebook 03's ``cross`` parameter (the cross-platform test set).
 CROSS_DEFAULTS: dict[str, Any] = {
     "expression_path": "",

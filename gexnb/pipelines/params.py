@@ -10,6 +10,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from gexnb.data.expression import DEFAULT_MIN_RELATIVE_SD
 from gexnb.errors import ParameterError
 from gexnb.train.config import TrainingConfig
 
@@ -17,6 +18,8 @@ __all__ = [
     "with_defaults",
     "split_params",
     "check_model_params",
+    "DATA_CHECK_DEFAULTS",
+    "data_check_options",
     "TRAINING_KEYS",
     "EfficiencyPlan",
 ]
@@ -28,6 +31,30 @@ TRAINING_KEYS = tuple(
 )
 #: Architecture keys holding a list of layer widths.
 _WIDTH_KEYS = ("hidden", "encoder_hidden", "mapper_hidden")
+
+
+#: The ``data_checks`` parameter of notebooks 01, 03 and 04: how an expression file is read
+#: and checked. Each notebook takes the keys that apply to it (:func:`data_checks`).
+DATA_CHECK_DEFAULTS: dict[str, Any] = {
+    "orientation": "auto",  # "samples_x_genes", "genes_x_samples" or the format's convention
+    "nan": "error",  # "error", "drop_genes" or "mean"
+    "duplicates": "mean",  # duplicated gene ids: "mean", "first" or "error"
+    "zero_variance": "error",  # constant genes at training: "error" or "drop" (notebook 03)
+    "min_relative_sd": DEFAULT_MIN_RELATIVE_SD,  # low-variance filter (notebook 03)
+    "max_missing_landmarks": 0.0,  # fraction of the listed landmark genes allowed absent
+    "max_missing_targets": 1.0,  # fraction of the listed target genes allowed absent
+}
+
+
+def data_check_options(given: Mapping[str, Any] | None, keys: Iterable[str]) -> dict[str, Any]:
+    """A notebook's ``data_checks``: ``keys`` of :data:`DATA_CHECK_DEFAULTS` (the ones that
+    apply to that notebook), completed with their defaults; any other key is refused."""
+    unknown = sorted(set(given or {}) - set(keys))
+    if unknown:
+        raise ParameterError(
+            f"unknown data_checks key(s) {', '.join(unknown)}; valid here: {', '.join(keys)}"
+        )
+    return {key: (given or {}).get(key, DATA_CHECK_DEFAULTS[key]) for key in keys}
 
 
 def with_defaults(options: Mapping[str, Any] | None, defaults: Mapping[str, Any]) -> dict[str, Any]:

@@ -42,6 +42,7 @@ from gexnb.data.expression.normalize import (
     quantile_normalize,
     quantile_reference,
     top_variable_genes,
+    transform_expression,
 )
 from gexnb.data.expression.readers import (
     EXPRESSION_FORMATS,
@@ -69,4 +70,5 @@ __all__ = [
     "GeneScaler",
     "top_variable_genes",
     "log2_transform",
+    "transform_expression",
 ]

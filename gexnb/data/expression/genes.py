@@ -399,7 +399,8 @@ def select_landmarks_targets(
         in_rows = match_genes(list(expression.index), given)
         hint = (
             f"; transposed? {len(in_rows.found)} of them are in the row index (the matrix "
-            "must be samples x genes: read it with orientation='genes_x_samples')"
+            "must be samples x genes: in the notebooks set data_checks: {orientation: "
+            "genes_x_samples}; in Python read_expression(..., orientation='genes_x_samples'))"
             if len(in_rows.found) > len(match.found)
             else ""
         )

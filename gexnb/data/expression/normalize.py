@@ -286,3 +286,34 @@ def log2_transform(frame: pd.DataFrame, *, floor: float = 1.0) -> pd.DataFrame:
     result = pd.DataFrame(values, index=frame.index, columns=frame.columns)
     result.attrs = dict(frame.attrs)
     return result
+
+
+#: Choices of the notebooks' ``transform`` parameter.
+TRANSFORMS = ("auto", "log2", "none")
+#: ``transform="auto"`` takes the log when the largest value exceeds this (clearly not log2).
+AUTO_LOG_ABOVE = 100.0
+
+
+def transform_expression(frame: pd.DataFrame, transform: str = "auto") -> tuple[pd.DataFrame, str]:
+    """Notebooks 01, 03 and 04's ``transform`` parameter: the matrix on a log2 scale.
+
+    Parameters
+    ----------
+    frame
+        Samples x genes matrix.
+    transform
+        ``"log2"``: :func:`log2_transform` (linear-scale signal such as MAS5, as D-GEX's
+        preprocessing); ``"none"``: as given; ``"auto"``: log2 when the largest value exceeds
+        :data:`AUTO_LOG_ABOVE` (a log2 expression scale stays below about 20).
+
+    Returns
+    -------
+    frame, applied
+        The matrix and what was done (``"log2(max(x, 1))"`` or ``"none"``), for the report.
+    """
+    if transform not in TRANSFORMS:
+        raise ParameterError(f"transform must be one of {', '.join(TRANSFORMS)}, got {transform!r}")
+    do_log = transform == "log2" or (
+        transform == "auto" and float(np.nanmax(_values(frame))) > AUTO_LOG_ABOVE
+    )
+    return (log2_transform(frame), "log2(max(x, 1))") if do_log else (frame, "none")

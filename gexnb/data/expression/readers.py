@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import itertools
 import logging
 import os
 import re
@@ -70,6 +71,10 @@ def read_expression(
     ----------
     path
         File in one of :data:`EXPRESSION_FORMATS` (see the module docstring for each layout).
+        Text files may start with a UTF-8 byte order mark; a header line without the
+        format's separator but with one other (tab, comma, semicolon) sets the separator;
+        decimal commas are read in files not separated by commas; a header with one field
+        fewer than the rows (R's ``write.table``) leaves the row ids unnamed.
     format
         ``"auto"`` (from the extension) or one of ``tsv, csv, parquet, hdf5, gct, gctx, h5ad``.
     orientation
@@ -121,6 +126,7 @@ def read_expression(
     stored, native_rows_are_genes = _read_guarded(readers[fmt], path, fmt)
     # ``stored`` is as in the file (rows = file rows); transpose when the file's rows are genes.
     frame = _check_numeric(stored, path)
+    frame.attrs.pop("decimal", None)
     rows_are_genes = (
         native_rows_are_genes if orientation == "auto" else orientation == "genes_x_samples"
     )
@@ -137,7 +143,8 @@ def read_expression(
         names = list(dict.fromkeys(frame.index[dup_samples]))
         raise InputError(
             f"{len(names)} duplicated sample id(s): {_preview(names)} (each sample needs its "
-            "own id; a matrix given genes x samples? see orientation=)",
+            "own id; a matrix given genes x samples? in the notebooks set data_checks: "
+            "{orientation: genes_x_samples}; in Python read_expression(..., orientation=...))",
             path=path,
         )
     frame = _apply_nan_policy(frame, nan, path)
@@ -185,9 +192,10 @@ def _read_guarded(reader: Any, path: Path, fmt: str) -> tuple[pd.DataFrame, bool
 
 
 def _open_text(path: Path) -> io.TextIOBase:
+    """Open a text file (``.gz`` too) as UTF-8, skipping a leading byte order mark (BOM)."""
     if path.name.lower().endswith(".gz"):
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
-    return open(path, encoding="utf-8", newline="")  # noqa: SIM115
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig", newline="")
+    return open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115
 
 
 def _header(path: Path, sep: str, skip: int = 0) -> list[str]:
@@ -200,12 +208,126 @@ def _header(path: Path, sep: str, skip: int = 0) -> list[str]:
     return next(csv.reader([line.rstrip("\r\n")], delimiter=sep))
 
 
-def _parse_rows(path: Path, sep: str, skip: int, n_fields: int) -> pd.DataFrame:
-    """Data rows as strings-or-floats with integer columns (the header is handled separately)."""
+#: Field separators a text matrix may use, with their names for messages.
+_SEPARATORS: dict[str, str] = {"\t": "tab", ",": "comma", ";": "semicolon"}
+
+#: A number written with a decimal comma (``1,5``, ``-0,25``, ``1,5E-3``).
+_DECIMAL_COMMA = re.compile(r"^[-+]?\d*,\d+(?:[eE][-+]?\d+)?$")
+#: A number written with a decimal point.
+_DECIMAL_POINT = re.compile(r"^[-+]?\d*\.\d+(?:[eE][-+]?\d+)?$")
+
+#: Data lines looked at to tell the decimal mark.
+_SNIFF_LINES = 50
+
+#: First header fields that name the row-id column (so the header is not R's write.table one).
+_ID_COLUMN_NAMES = frozenset(
+    ("sample", "samples", "sample_id", "id", "id_ref", "gene", "genes", "gene_id", "probe")
+)
+
+
+def _sniff_table(path: Path, sep: str) -> tuple[str, str]:
+    """Separator and decimal mark of a text matrix, from its header line and first data lines.
+
+    The separator of the format (``sep``) is kept when the header line holds it. A header
+    without it but with exactly one other separator (tab, comma, semicolon) is read with that
+    one, e.g. a European Excel export saved as ``.csv`` (``sample;GENE1``). In a file not
+    separated by commas, values written with a decimal comma (``1,5``) and none with a decimal
+    point in the first data lines make the comma the decimal mark.
+
+    Parameters
+    ----------
+    path
+        Text matrix (``.gz`` too).
+    sep
+        Separator of the format the file was named as.
+
+    Returns
+    -------
+    tuple of (str, str)
+        The separator and the decimal mark.
+
+    Raises
+    ------
+    InputError
+        The header has no ``sep`` but several other separators, so the separator is unclear.
+    """
+    with _open_text(path) as handle:
+        header = handle.readline().rstrip("\r\n")
+        lines = [line.rstrip("\r\n") for line in itertools.islice(handle, _SNIFF_LINES)]
+    if sep not in header:
+        seen = [c for c in _SEPARATORS if c in header]
+        if len(seen) > 1:
+            names = " and ".join(f"{_SEPARATORS[c]}s" for c in seen)
+            raise InputError(
+                f"the header line has no {_SEPARATORS[sep]}s but both {names}: cannot tell "
+                "the field separator; save the matrix tab-separated (.tsv) or "
+                "comma-separated (.csv)",
+                path=path,
+                line=1,
+            )
+        if seen:
+            log.info(
+                "%s: the header has no %ss but %ss: reading the file %s-separated",
+                path,
+                _SEPARATORS[sep],
+                _SEPARATORS[seen[0]],
+                _SEPARATORS[seen[0]],
+            )
+            sep = seen[0]
+    decimal = "."
+    if sep != "," and any("," in line for line in lines):
+        values = [field.strip().strip('"') for line in lines for field in line.split(sep)[1:]]
+        if any(_DECIMAL_COMMA.match(v) for v in values) and not any(
+            _DECIMAL_POINT.match(v) for v in values
+        ):
+            log.info("%s: values such as '1,5' use a decimal comma: reading them so", path)
+            decimal = ","
+    return sep, decimal
+
+
+def _parse_rows(
+    path: Path,
+    sep: str,
+    skip: int,
+    n_fields: int,
+    *,
+    decimal: str = ".",
+    unnamed_row_ids: bool = False,
+) -> pd.DataFrame:
+    """Data rows as strings-or-floats with integer columns (the header is handled separately).
+
+    Parameters
+    ----------
+    path
+        Text file (``.gz`` too).
+    sep
+        Field separator.
+    skip
+        Lines before the first data row.
+    n_fields
+        Fields in the header line.
+    decimal
+        Decimal mark (``"."`` or ``","``).
+    unnamed_row_ids
+        Also accept rows with one field more than the header, whose row-id column has no
+        name (R's ``write.table``); the caller adds the name.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``attrs["first_line"]`` is the line number of the first row.
+
+    Raises
+    ------
+    InputError
+        No data rows, a ragged row (its line named), or rows whose field count does not match
+        the header.
+    """
     try:
         frame = pd.read_csv(
             path,
             sep=sep,
+            decimal=decimal,
             header=None,
             skiprows=skip,
             index_col=None,
@@ -224,9 +346,11 @@ def _parse_rows(path: Path, sep: str, skip: int, n_fields: int) -> pd.DataFrame:
                 line=int(match.group(2)),
             ) from exc
         raise InputError(f"cannot parse ({exc})", path=path) from exc
-    if frame.shape[1] != n_fields:
+    if frame.shape[1] != n_fields and not (unnamed_row_ids and frame.shape[1] == n_fields + 1):
         raise InputError(
-            f"the header has {n_fields} fields but the data rows have {frame.shape[1]}", path=path
+            f"the header has {n_fields} fields but the data rows have {frame.shape[1]} "
+            f"(read {_SEPARATORS.get(sep, repr(sep))}-separated)",
+            path=path,
         )
     frame.attrs["first_line"] = skip + 1
     return frame
@@ -260,15 +384,40 @@ def _fast_table(path: Path, sep: str) -> pd.DataFrame | None:
 
 
 def _read_table(path: Path, sep: str) -> tuple[pd.DataFrame, bool]:
-    fast = _fast_table(path, sep)
+    """Read a delimited text matrix: row ids in the first column, column names in the header.
+
+    The separator and decimal mark are checked first (:func:`_sniff_table`). A header with one
+    field fewer than the rows is R's ``write.table`` layout (no name for the row-name column):
+    the first field of each row is its id.
+    """
+    sep, decimal = _sniff_table(path, sep)
+    fast = _fast_table(path, sep) if decimal == "." else None
     if fast is not None:
         return fast, False
     header = _header(path, sep)
-    rows = _parse_rows(path, sep, 1, len(header))
+    rows = _parse_rows(path, sep, 1, len(header), decimal=decimal, unnamed_row_ids=True)
+    if rows.shape[1] == len(header) + 1:
+        if header[0].strip().lower() in _ID_COLUMN_NAMES:
+            raise InputError(
+                f"the header has one field fewer than the rows ({len(header)} against "
+                f"{rows.shape[1]}), as R's write.table writes, but its first field "
+                f"{header[0]!r} names the id column: a column name is missing from the header "
+                "(in R, write.table(x, file, sep='\\t', col.names=NA) writes a matching header)",
+                path=path,
+                line=1,
+            )
+        log.info(
+            "%s: the header has one field fewer than the rows (R's write.table): the first "
+            "field of each row is its id",
+            path,
+        )
+        header = ["", *header]
     frame = rows.iloc[:, 1:]
     frame.index = pd.Index(rows.iloc[:, 0].astype(str), name=header[0] or None)
     frame.columns = header[1:]
     frame.attrs["first_line"] = 2
+    if decimal != ".":
+        frame.attrs["decimal"] = decimal  # for _check_numeric's message; dropped after it
     return frame, False
 
 
@@ -385,6 +534,19 @@ def _read_h5ad(path: Path) -> tuple[pd.DataFrame, bool]:
     return pd.DataFrame(x, index=list(adata.obs_names), columns=list(adata.var_names)), False
 
 
+def _decimal_hint(value: Any, attrs: Mapping[str, Any]) -> str:
+    """Why a number-like cell did not parse: a decimal mark other than the file's."""
+    text = str(value).strip()
+    if _DECIMAL_COMMA.match(text):
+        return (
+            " (a decimal comma: write the values with decimal points, or decimal commas "
+            "throughout in a tab- or semicolon-separated file)"
+        )
+    if _DECIMAL_POINT.match(text) and attrs.get("decimal") == ",":
+        return " (a decimal point, but the first lines use decimal commas: use one mark)"
+    return ""
+
+
 def _check_numeric(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     """Convert every column to float; name the first non-numeric cell (file, line, row, column).
 
@@ -414,7 +576,7 @@ def _check_numeric(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
             i = int(np.flatnonzero(bad)[0])
             raise InputError(
                 f"non-numeric value {values.iloc[i]!r} in row {frame.index[i]!r}, "
-                f"column {frame.columns[pos]!r}",
+                f"column {frame.columns[pos]!r}{_decimal_hint(values.iloc[i], frame.attrs)}",
                 path=path,
                 line=None if first_line is None else first_line + i,
             )
@@ -458,7 +620,11 @@ def _apply_nan_policy(frame: pd.DataFrame, nan: str, path: Path | None) -> pd.Da
     genes = frame.columns[per_gene > 0]
     what = f"{int(missing.sum())} NaN value(s) in {len(genes)} gene(s): {_preview(genes)}"
     if nan == "error":
-        raise InputError(what + " (use nan='drop_genes' or nan='mean')", path=path)
+        raise InputError(
+            what + " (in the notebooks set data_checks: {nan: drop_genes} or {nan: mean}; "
+            "in Python read_expression(..., nan='drop_genes') or nan='mean')",
+            path=path,
+        )
     if nan == "drop_genes":
         log.warning("%s: dropping genes with NaN: %s", path or "matrix", what)
         kept = frame.loc[:, per_gene == 0]

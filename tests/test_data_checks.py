@@ -1,0 +1,71 @@
+"""The ``transform`` and ``data_checks`` parameters: the same names and keys in notebooks 01,
+03 and 04, each notebook taking the keys that apply to it (found by a new-user trial)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gexnb.errors import InputError, ParameterError
+from gexnb.pipelines import attention_lstm, data_prep
+from gexnb.pipelines import landmark as landmark_pipeline
+from gexnb.pipelines.params import DATA_CHECK_DEFAULTS, data_check_options
+
+
+@pytest.fixture
+def linear_genes_x_samples(tmp_path):
+    """Linear-scale (MAS5-like) values, genes as rows, one NaN in a target gene."""
+    rng = np.random.default_rng(0)
+    genes = [f"LM{i}" for i in range(4)] + [f"TG{i}" for i in range(6)]
+    values = 2 ** rng.uniform(5, 12, size=(len(genes), 12))
+    frame = pd.DataFrame(values, index=genes, columns=[f"S{j}" for j in range(12)])
+    frame.iloc[5, 3] = np.nan
+    path = tmp_path / "linear_genes_x_samples.tsv"
+    frame.to_csv(path, sep="\t", index_label="gene")
+    (tmp_path / "lm.txt").write_text("\n".join(genes[:4]) + "\n")
+    (tmp_path / "tg.txt").write_text("\n".join(genes[4:]) + "\n")
+    return tmp_path, frame
+
+
+def test_every_notebook_takes_the_keys_that_apply_with_one_set_of_defaults():
+    assert landmark_pipeline.DATA_CHECK_DEFAULTS is DATA_CHECK_DEFAULTS  # notebook 03: all
+    assert set(data_prep.DATA_CHECKS) < set(DATA_CHECK_DEFAULTS)
+    assert set(attention_lstm.DATA_CHECKS) < set(data_prep.DATA_CHECKS)
+    assert data_check_options({"nan": "mean"}, attention_lstm.DATA_CHECKS) == {
+        "orientation": "auto", "nan": "mean", "duplicates": "mean",
+    }  # fmt: skip
+    with pytest.raises(ParameterError, match="unknown data_checks key.*zero_variance; valid "
+                       "here: orientation, nan, duplicates"):  # fmt: skip
+        data_check_options({"zero_variance": "drop"}, attention_lstm.DATA_CHECKS)
+
+
+def test_notebook_01_reads_a_transposed_linear_file_with_nan(linear_genes_x_samples):
+    folder, frame = linear_genes_x_samples
+    lists = {"landmark_list": str(folder / "lm.txt"), "target_list": str(folder / "tg.txt")}
+    path = folder / "linear_genes_x_samples.tsv"
+    with pytest.raises(InputError, match="orientation: genes_x_samples"):
+        data_prep.load_expression(path, **lists, nan="mean")
+    with pytest.raises(InputError, match="NaN"):
+        data_prep.load_expression(path, **lists, orientation="genes_x_samples")
+    checks = data_check_options(
+        {"orientation": "genes_x_samples", "nan": "drop_genes"}, data_prep.DATA_CHECKS
+    )
+    data = data_prep.load_expression(path, **lists, **checks)  # transform "auto": log2
+    assert data.report["transform"] == "log2(max(x, 1))"
+    assert len(data.landmarks) == 4 and "TG1" not in data.targets and len(data.targets) == 5
+    expected = np.log2(frame.loc["LM0"].to_numpy())
+    np.testing.assert_allclose(data.frame["LM0"].to_numpy(), expected, rtol=1e-6)
+    kept = data_prep.load_expression(path, **lists, **checks, transform="none")
+    assert kept.report["transform"] == "none" and kept.frame["LM0"].max() > 100
+
+
+def test_notebook_04_takes_the_log_of_linear_values(linear_genes_x_samples, caplog):
+    folder, frame = linear_genes_x_samples
+    path = str(folder / "linear_genes_x_samples.tsv")
+    read = attention_lstm.load_expression(path, orientation="genes_x_samples", nan="mean")
+    assert read.to_numpy().max() < 13 and "look linear-scale" in caplog.text
+    kept = attention_lstm.load_expression(
+        path, orientation="genes_x_samples", nan="mean", transform="none"
+    )
+    assert kept.to_numpy().max() > 100

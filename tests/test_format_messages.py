@@ -1,0 +1,181 @@
+"""Files in a neighbouring format: read when unambiguous, else one InputError that says why.
+
+Expression matrices (gexnb.data.expression.read_expression): semicolon separators and
+decimal commas (European Excel), R's write.table header, a UTF-8 byte order mark. Sequence
+files (gexnb.data.sequences): comma-separated, FASTA, a byte order mark.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gexnb.data import sequences
+from gexnb.data.expression import read_expression
+from gexnb.errors import InputError
+
+BOM = b"\xef\xbb\xbf"
+EXPECTED = pd.DataFrame(
+    [[1.5, 2.25], [-0.5, 3.0]],
+    index=pd.Index(["S1", "S2"], name="sample"),
+    columns=pd.Index(["GENE1", "GENE2"], name="gene"),
+)
+
+
+def _write(path: Path, text: str, *, bom: bool = False) -> Path:
+    data = (BOM if bom else b"") + text.encode("utf-8")
+    if path.name.endswith(".gz"):
+        data = gzip.compress(data)
+    path.write_bytes(data)
+    return path
+
+
+# --------------------------------------------------------------------------------------------
+# expression matrices
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["m.csv", "m.tsv", "m.csv.gz"])
+def test_semicolon_decimal_comma_is_read(tmp_path, name):
+    path = _write(tmp_path / name, "sample;GENE1;GENE2\nS1;1,5;2,25\nS2;-0,5;3\n")
+    frame = read_expression(path)
+    pd.testing.assert_frame_equal(frame, EXPECTED)
+    assert "decimal" not in frame.attrs
+
+
+def test_semicolon_decimal_point_is_read(tmp_path):
+    path = _write(tmp_path / "m.csv", "sample;GENE1;GENE2\nS1;1.5;2.25\nS2;-0.5;3\n")
+    pd.testing.assert_frame_equal(read_expression(path), EXPECTED)
+
+
+def test_tab_decimal_comma_is_read(tmp_path):
+    path = _write(tmp_path / "m.tsv", "sample\tGENE1\tGENE2\nS1\t1,5\t2,25\nS2\t-0,5\t3\n")
+    pd.testing.assert_frame_equal(read_expression(path), EXPECTED)
+
+
+def test_tab_separated_file_named_csv_is_read(tmp_path):
+    path = _write(tmp_path / "m.csv", "sample\tGENE1\tGENE2\nS1\t1.5\t2.25\nS2\t-0.5\t3\n")
+    pd.testing.assert_frame_equal(read_expression(path), EXPECTED)
+
+
+def test_header_with_two_foreign_separators_is_refused(tmp_path):
+    path = _write(tmp_path / "m.tsv", "sample;GENE,1;GENE2\nS1;1;2\n")
+    with pytest.raises(InputError, match=r"m\.tsv, line 1: the header line has no tabs but both"):
+        read_expression(path)
+
+
+def test_mixed_decimal_marks_name_the_cell(tmp_path):
+    # decimal points in the first lines, a decimal comma later: not guessed, named with a hint
+    path = _write(tmp_path / "m.csv", "sample;GENE1;GENE2\nS1;1.5;2.25\nS2;-0,5;3\n")
+    with pytest.raises(InputError, match=r"m\.csv, line 3: non-numeric value '-0,5'.*decimal"):
+        read_expression(path)
+
+
+def test_r_write_table_header_is_read(tmp_path):
+    text = '"GENE1"\t"GENE2"\n"S1"\t1.5\t2.25\n"S2"\t-0.5\t3\n'
+    pd.testing.assert_frame_equal(read_expression(_write(tmp_path / "m.txt", text)), EXPECTED)
+
+
+def test_r_write_table_header_unquoted_is_read(tmp_path):
+    text = "GENE1,GENE2\nS1,1.5,2.25\nS2,-0.5,3\n"
+    pd.testing.assert_frame_equal(read_expression(_write(tmp_path / "m.csv", text)), EXPECTED)
+
+
+def test_header_one_short_with_id_column_name_is_refused(tmp_path):
+    path = _write(tmp_path / "m.tsv", "sample\tGENE1\nS1\t1.5\t2.25\n")
+    with pytest.raises(InputError, match="one field fewer than the rows.*write.table"):
+        read_expression(path)
+
+
+def test_field_count_message_names_the_separator(tmp_path):
+    path = _write(tmp_path / "m.tsv", "sample\tGENE1\tGENE2\tGENE3\nS1\t1\t2\n")
+    with pytest.raises(InputError, match=r"header has 4 fields .* have 3 \(read tab-separated\)"):
+        read_expression(path)
+
+
+@pytest.mark.parametrize("name", ["m.tsv", "m.tsv.gz", "m.csv"])
+def test_bom_is_stripped_from_tables(tmp_path, name):
+    sep = "," if name.endswith(".csv") else "\t"
+    text = "\n".join(sep.join(r) for r in [["sample", "GENE1", "GENE2"], ["S1", "1.5", "2.25"]])
+    frame = read_expression(_write(tmp_path / name, text + "\n", bom=True))
+    assert list(frame.columns) == ["GENE1", "GENE2"]
+    assert frame.index.tolist() == ["S1"]
+
+
+@pytest.mark.parametrize("name", ["m.gct", "m.gct.gz"])
+def test_bom_is_stripped_from_gct(tmp_path, name):
+    text = "#1.2\n2\t2\nName\tDescription\tS1\tS2\nGENE1\td\t1.5\t-0.5\nGENE2\td\t2.25\t3\n"
+    frame = read_expression(_write(tmp_path / name, text, bom=True))
+    pd.testing.assert_frame_equal(frame, EXPECTED)
+
+
+# --------------------------------------------------------------------------------------------
+# sequence files
+# --------------------------------------------------------------------------------------------
+
+SEQ = "ACGTACGTAC"
+
+
+def _readers():
+    return {
+        "read_sequences": sequences.read_sequences,
+        "read_encoded": sequences.read_encoded,
+        "iter_sequence_chunks": lambda p: list(sequences.iter_sequence_chunks(p)),
+    }
+
+
+@pytest.mark.parametrize("reader", list(_readers()))
+@pytest.mark.parametrize(
+    "text",
+    [f"sequence,expression\n{SEQ},1.5\n", f"{SEQ},1.5\n{SEQ},2\n", f"id,Sequence\nx,{SEQ}\n"],
+)
+def test_comma_separated_sequence_file_is_named(tmp_path, reader, text):
+    path = _write(tmp_path / "seqs.csv", text)
+    message = r"seqs\.csv, line 1: the file is comma-separated .*tab-separated"
+    with pytest.raises(InputError, match=message):
+        _readers()[reader](path)
+
+
+@pytest.mark.parametrize("reader", list(_readers()))
+@pytest.mark.parametrize("name", ["seqs.fa", "seqs.fa.gz"])
+def test_fasta_is_named(tmp_path, reader, name):
+    path = _write(tmp_path / name, f"\n>seq0 1.5\n{SEQ}\n>seq1 2\n{SEQ}\n")
+    message = re.escape(f"{path}, line 2: looks like FASTA (first line starts with '>'")
+    with pytest.raises(InputError, match=message + r".*sequence<TAB>expression"):
+        _readers()[reader](path)
+
+
+def test_bom_before_a_sequence_line_is_refused(tmp_path):
+    # the reader would take the first sequence line for a header and drop it silently
+    path = _write(tmp_path / "seqs.tsv", f"{SEQ}\t1.5\n{SEQ}\t2\n", bom=True)
+    with pytest.raises(InputError, match=r"seqs\.tsv, line 1: starts with a UTF-8 byte order"):
+        sequences.read_sequences(path)
+
+
+def test_bom_before_a_two_column_header_still_reads(tmp_path):
+    path = _write(tmp_path / "seqs.tsv", f"sequence\texpression\n{SEQ}\t1.5\n", bom=True)
+    frame = sequences.read_sequences(path)
+    assert frame["sequence"].tolist() == [SEQ]
+    np.testing.assert_allclose(frame["expression"], [1.5])
+
+
+def test_tab_separated_with_commas_elsewhere_still_reads(tmp_path):
+    path = _write(tmp_path / "seqs.tsv", f"sequence\texpression\tnote\n{SEQ}\t1.5\ta,b\n")
+    assert sequences.read_sequences(path)["note"].tolist() == ["a,b"]
+
+
+def test_missing_sequence_file_keeps_the_reader_message(tmp_path):
+    with pytest.raises(InputError, match="file not found"):
+        sequences.read_sequences(tmp_path / "absent.tsv")
+
+
+def test_bom_before_r_write_table_header(tmp_path):
+    # the byte order mark must not stick to the first gene name of a header without row ids
+    text = "GENE1\tGENE2\nS1\t1.5\t2.25\nS2\t-0.5\t3\n"
+    frame = read_expression(_write(tmp_path / "m.tsv", text, bom=True))
+    pd.testing.assert_frame_equal(frame, EXPECTED)
