@@ -149,3 +149,19 @@ def test_every_landmark_dropped_for_nan_is_not_called_a_mismatch(tmp_path):
             _nan_matrix(tmp_path), landmark_list=["L2"], target_list=["T1"], transform="none",
             nan="drop_genes", max_missing_landmarks=1.0,
         )  # fmt: skip
+
+
+def test_overlap_on_a_gene_level_matrix_says_why():
+    """D-GEX maps list probes; on a symbol-level matrix two probes of one gene, one a landmark
+    and one a target, collapse onto one column (found by a new-user trial)."""
+    import pandas as pd
+
+    from gexnb.data.expression import select_landmarks_targets
+    from gexnb.errors import InputError
+
+    matrix = pd.DataFrame([[1.0, 2.0, 3.0], [2.0, 1.0, 5.0]], columns=["TP53", "MKI67", "ESR1"])
+    lm = pd.DataFrame({"symbol": ["TP53", "MKI67"], "probe": ["201746_at", "212021_s_at"]})
+    tg = pd.DataFrame({"symbol": ["TP53", "ESR1"], "probe": ["211300_s_at", "205225_at"]})
+    with pytest.raises(InputError, match=r"1 gene\(s\) are both landmarks and targets: TP53 "
+                       r"\(matched by symbol: several probes of one gene"):  # fmt: skip
+        select_landmarks_targets(matrix, lm, tg)

@@ -421,8 +421,15 @@ def select_landmarks_targets(
     label_of = dict(zip(lm.found, lm.labels, strict=True))
     overlap = sorted(label_of[c] for c in set(lm.found) & set(tg.found))
     if overlap:
+        why = (
+            f" (matched by {lm.id_type}: several probes of one gene collapse onto one "
+            "column of a gene-level matrix; give lists whose ids are those of the matrix, "
+            "without a gene in both)"
+            if lm.id_type == "symbol" or tg.id_type == "symbol"
+            else ""
+        )
         raise InputError(
-            f"{len(overlap)} gene(s) are both landmarks and targets: {_preview(overlap)}",
+            f"{len(overlap)} gene(s) are both landmarks and targets: {_preview(overlap)}{why}",
             path=path,
         )
     report = {
