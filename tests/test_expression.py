@@ -203,9 +203,11 @@ def test_duplicate_gene_policies(tmp_path):
     averaged = read_expression(path)
     assert list(averaged.columns) == ["g1", "g2"]
     assert averaged["g1"].tolist() == [2.0, 7.0]
+    assert averaged.attrs["duplicates_merged"] == ["g1"]  # for the notebooks' data reports
     first = read_expression(path, duplicates="first")
-    assert first["g1"].tolist() == [1.0, 5.0]
-    with pytest.raises(InputError, match=r"1 duplicated gene id\(s\): g1"):
+    assert first["g1"].tolist() == [1.0, 5.0] and first.attrs["duplicates_merged"] == ["g1"]
+    with pytest.raises(InputError, match=r"1 duplicated gene id\(s\): g1 \(in the notebooks "
+                       r"set data_checks: \{duplicates: mean\}"):  # fmt: skip
         read_expression(path, duplicates="error")
 
 

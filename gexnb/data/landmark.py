@@ -223,6 +223,9 @@ def load_landmark_data(
         frame = ex.read_expression(path, orientation=orientation, nan=nan, duplicates=duplicates)
         report["source"] = str(path)
     dropped_for_nan = list(frame.attrs.get("dropped_for_nan", []))
+    merged = list(frame.attrs.get("duplicates_merged", []))
+    if merged:  # ids with several columns, merged by data_checks duplicates
+        report["duplicate_ids_merged"] = len(merged)
     frame, report["transform"] = ex.transform_expression(frame, transform)
     if not landmark_list or not target_list:
         raise ParameterError("real data needs landmark_list and target_list (gene list files)")

@@ -189,6 +189,8 @@ def load_expression(
         dropped=list(attrs.get("dropped_for_nan", [])),
     )
     report = {**(dict(report) if isinstance(report, Mapping) else {}), "transform": applied}
+    if attrs.get("duplicates_merged"):  # ids with several columns, merged by data_checks
+        report["duplicate_ids_merged"] = len(attrs["duplicates_merged"])
     selected = pd.concat([x, y], axis=1).astype(np.float32)
     from gexnb.data import splits
 

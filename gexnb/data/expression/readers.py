@@ -647,12 +647,21 @@ def _apply_duplicates(frame: pd.DataFrame, duplicates: str, path: Path | None) -
     names = list(dict.fromkeys(frame.columns[dup]))
     what = f"{len(names)} duplicated gene id(s): {_preview(names)}"
     if duplicates == "error":
-        raise InputError(what + " (use duplicates='mean' or 'first')", path=path)
+        raise InputError(
+            what + " (in the notebooks set data_checks: {duplicates: mean} or {duplicates: "
+            "first}; in Python read_expression(..., duplicates='mean') or 'first')",
+            path=path,
+        )
     if duplicates == "first":
         log.warning("%s: keeping the first column of %s", path or "matrix", what)
-        return frame.loc[:, ~frame.columns.duplicated(keep="first")]
-    log.info("%s: averaging %s", path or "matrix", what)
-    return collapse_duplicates(frame)
+        merged = frame.loc[:, ~frame.columns.duplicated(keep="first")]
+    else:
+        log.warning("%s: averaging %s (data_checks duplicates: first or error to change)",
+                    path or "matrix", what)  # fmt: skip
+        merged = collapse_duplicates(frame)
+    # which ids were merged, for the notebooks' data reports (not only a log line)
+    merged.attrs = {**frame.attrs, "duplicates_merged": names}
+    return merged
 
 
 def collapse_duplicates(frame: pd.DataFrame) -> pd.DataFrame:
