@@ -288,3 +288,11 @@ def test_model_params_typos_are_refused_before_training(synthetic_data):
     plan = pl.workload(synthetic_data, splits=["random"], models=["dgex", "ridge"],
                        model_params=params)  # fmt: skip
     assert "dgex 2 epochs" in plan
+
+
+def test_model_params_of_an_unknown_model_is_refused_of_a_model_not_run_ignored(synthetic_data):
+    with pytest.raises(ParameterError, match="unknown model 'dgx'; available models"):
+        pl.workload(synthetic_data, splits=["random"], models=["dgex"], model_params={"dgx": {}})
+    plan = pl.workload(synthetic_data, splits=["random"], models=["linear"],
+                       model_params={"dgex": {"hidden": [8]}})  # fmt: skip
+    assert "2 models" in plan  # mean and linear; dgex's settings are logged as not used

@@ -254,8 +254,9 @@ def check_plan(names: Sequence[str], model_params: Mapping[str, Mapping[str, Any
     Raises
     ------
     ParameterError
-        For an unknown model name, parameters of a model that is not compared, or a key no
-        model builder or training setting takes (:func:`gexnb.pipelines.params.check_model_params`).
+        For an unknown model name (in ``names`` or ``model_params``) or a key no model
+        builder or training setting takes (:func:`gexnb.pipelines.params.check_model_params`).
+        Parameters of a known model that is not compared are a warning, as in notebook 03.
     """
     from gexnb.pipelines.params import check_model_params
 
@@ -265,11 +266,17 @@ def check_plan(names: Sequence[str], model_params: Mapping[str, Mapping[str, Any
             f"compare_models: unknown sequence model(s) {', '.join(map(repr, wrong))}; "
             f"use any of {', '.join(COMPARE_MODELS)}"
         )
-    unknown = sorted(set(model_params or {}) - set(names) - {"kmer_ridge"})
+    known = (*COMPARE_MODELS, "kmer_ridge")
+    unknown = sorted(set(model_params or {}) - set(known))
     if unknown:
         raise ParameterError(
-            f"model_params for models not compared: {', '.join(unknown)} (valid: "
-            f"{', '.join([*names, 'kmer_ridge'])}; the BiGRU has its own parameters)"
+            f"model_params for unknown model(s) {', '.join(unknown)} (valid: "
+            f"{', '.join(known)}; the BiGRU has its own parameters)"
+        )
+    idle = sorted(set(model_params or {}) - set(names) - {"kmer_ridge"})
+    if idle:  # e.g. a profile's settings while compare_models is narrowed with -p
+        warnings.warn(
+            f"model_params of {', '.join(idle)} not used: not in compare_models", stacklevel=2
         )
     for name, params in (model_params or {}).items():
         check_model_params(name, params, fixed=("length",), extra=("soft_bins",))

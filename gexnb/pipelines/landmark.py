@@ -320,6 +320,8 @@ def _comparison_models(
         raise ParameterError("models is empty")
     if "mean" not in models:
         models = ["mean", *models]
+    for name in model_params or {}:
+        get_factory(name)  # parameters of an unknown model (a typo): one line, valid names
     unknown_params = set(model_params or {}) - set(models)
     if unknown_params:
         log.warning("model_params for models not in the run ignored: %s", sorted(unknown_params))
