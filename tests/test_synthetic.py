@@ -160,21 +160,34 @@ def test_expression_parameters_are_checked():
 
 
 def test_synthetic_options_are_checked_and_completed_per_notebook():
+    from pathlib import Path
+
+    from gexnb import runner
     from gexnb.data.synthetic import synthetic_options
     from gexnb.pipelines import attention_lstm, data_prep, promoter
     from gexnb.pipelines import landmark as landmark_pipeline
 
-    # every notebook: the same keys for the same sizes, defaults from the loader it feeds
-    assert synthetic_options({"n_samples": 7}, data_prep.SYNTHETIC_OPTIONS) == {
-        "n_sequences": 2000, "n_samples": 7, "n_landmarks": 100, "n_targets": 300,
-    }  # fmt: skip
-    assert synthetic_options(None, promoter.SYNTHETIC_OPTIONS) == {"n_sequences": 2000}
-    assert synthetic_options({"n_genes": 9}, attention_lstm.SYNTHETIC_OPTIONS) == {
-        "n_samples": 300, "n_genes": 9,
-    }  # fmt: skip
+    options = {
+        "01_data_prep": data_prep.SYNTHETIC_OPTIONS,
+        "02_bigru_training": promoter.SYNTHETIC_OPTIONS,
+        "03_landmark_models": landmark_pipeline.SYNTHETIC_OPTIONS,
+        "04_attention_lstm": attention_lstm.SYNTHETIC_OPTIONS,
+    }
+    project = Path(__file__).resolve().parent.parent
+    for notebook, keys in options.items():
+        declared = runner.notebook_parameters(project / "notebooks" / f"{notebook}.ipynb")
+        default = declared["synthetic"].default
+        # a key left out of a partial -p mapping takes the notebook's own value
+        completed = synthetic_options({}, keys)
+        assert {k: completed[k] for k in default} == default, notebook
+        some = next(iter(default))
+        partial = synthetic_options({some: 7}, keys)
+        assert partial == {**completed, some: 7}, notebook
     with pytest.raises(ParameterError, match=r"unknown synthetic option\(s\) n_sample; valid: "
                        r"n_samples, n_genes"):  # fmt: skip
         synthetic_options({"n_sample": 5}, attention_lstm.SYNTHETIC_OPTIONS)
+    with pytest.raises(ParameterError, match=r"unknown synthetic option\(s\) seed"):
+        synthetic_options({"seed": 5}, landmark_pipeline.SYNTHETIC_OPTIONS)  # the notebook's seed
     # notebook 03 hands its mapping to the generator: a typo is gexnb's error, not a TypeError
     with pytest.raises(ParameterError, match="unknown synthetic option.*n_landmark;"):
         landmark_pipeline.load_landmark_data("", synthetic={"n_samples": 40, "n_landmark": 5})

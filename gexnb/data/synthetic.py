@@ -313,22 +313,21 @@ def synthetic_expression(
     return frame
 
 
-def synthetic_options(
-    given: Mapping[str, Any] | None, keys: Mapping[str, tuple[Callable[..., Any], str]]
-) -> dict[str, Any]:
+def synthetic_options(given: Mapping[str, Any] | None, keys: Mapping[str, Any]) -> dict[str, Any]:
     """A notebook's ``synthetic`` mapping, checked and completed with its functions' defaults.
 
     Every notebook sizes its synthetic embedded default with one ``synthetic`` parameter (the
     same key for the same thing everywhere: ``n_sequences``, ``n_samples``, ``n_landmarks``,
-    ``n_targets``, ``n_genes``, ...). A key left out takes the default of the function
-    parameter it feeds, so each default is stated once, in that function's signature.
+    ``n_targets``, ``n_genes``, ...). A key left out takes the notebook's default: that of the
+    function parameter it feeds, or the value ``keys`` gives. The notebook states the same
+    values in its parameters cell; a test keeps the two equal.
 
     Parameters
     ----------
     given
         The notebook's ``synthetic`` value (``None`` or ``{}``: all defaults).
     keys
-        Key -> (function, parameter name) whose default completes it.
+        Key -> ``(function, parameter name)`` whose default completes it, or the default.
 
     Raises
     ------
@@ -345,10 +344,14 @@ def synthetic_options(
         raise ParameterError(
             f"unknown synthetic option(s) {', '.join(map(str, unknown))}; valid: {', '.join(keys)}"
         )
-    return {
-        key: given[key] if key in given else inspect.signature(func).parameters[name].default
-        for key, (func, name) in keys.items()
-    }
+    return {key: given[key] if key in given else _default(spec) for key, spec in keys.items()}
+
+
+def _default(spec: Any) -> Any:
+    if isinstance(spec, tuple) and len(spec) == 2 and callable(spec[0]):
+        func, name = spec
+        return inspect.signature(func).parameters[name].default
+    return spec
 
 
 #: :func:`synthetic_expression`'s own parameters as ``synthetic`` options (notebook 03).

@@ -42,6 +42,7 @@ from gexnb.data.landmark import (
     prepare_cross_dataset,
     prepare_split,
 )
+from gexnb.data.synthetic import synthetic_expression
 from gexnb.errors import ParameterError
 from gexnb.io import ensure_output_dir, write_json_atomic, write_metrics, write_table_atomic
 from gexnb.metrics import per_gene_mae, regression_report, relative_improvement, share_improved
@@ -65,6 +66,7 @@ from gexnb.train import TrainingConfig
 from gexnb.train.config import SHORT_EPOCH_CHECKPOINT_SECONDS
 
 __all__ = [
+    "SYNTHETIC_OPTIONS",
     "LandmarkData",
     "PreparedSplit",
     "ModelRun",
@@ -306,6 +308,19 @@ def _table_metrics(table: pd.DataFrame, split_label: Mapping[str, str]) -> dict[
                 out[f"{model}/{split_label.get(split, split)}/{key}"] = float(row[key])
     return out
 
+
+#: Notebook 03's ``synthetic`` options: :func:`gexnb.data.synthetic.synthetic_expression`'s
+#: keywords but ``seed`` (the notebook's own ``seed``), at the notebook's sizes; a key left
+#: out of a partial mapping takes its value here (:func:`gexnb.data.synthetic.synthetic_options`).
+SYNTHETIC_OPTIONS: dict[str, Any] = {
+    "n_samples": 600,
+    "n_landmarks": 60,
+    "n_targets": 120,
+    "n_factors": 4,
+    "noise": 0.1,
+    "n_studies": 3,
+    "study_shift": (synthetic_expression, "study_shift"),
+}
 
 #: Builder arguments notebook 03 sets from the data; ``model_params`` may not set them.
 FIXED_BUILD_ARGS = ("n_landmarks", "n_targets")
