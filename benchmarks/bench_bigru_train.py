@@ -12,7 +12,8 @@ Two arms, each in its own child process (so peak memory, ``ru_maxrss``, is per a
   ``last.keras``) and history files written after every epoch: the cost of gexnb's loop.
 
 Throughput is sequences per second over the timed epochs (the first epoch, with tracing and
-compilation, is excluded), also given as microseconds per sequence per epoch (the team
+compilation, is excluded, and with 3 or more epochs the last, which runs to the end of the fit
+call), also given as microseconds per sequence per epoch (the team
 measured about 303 us on a P100). Usage::
 
     python benchmarks/bench_bigru_train.py                       # 8 x 64, n=2048, batch 256
@@ -85,7 +86,9 @@ def _child(args: argparse.Namespace) -> dict:
                   callbacks=[timer], shuffle=True)  # fmt: skip
         ends = [*timer.starts[1:], time.perf_counter()]
     times = [end - start for start, end in zip(timer.starts, ends, strict=True)]
-    timed = times[1:] or times
+    # untimed: the first epoch (tracing, compilation) and, given 3 or more, the last one, which
+    # runs to the end of the fit call (gexnb's fit restores the best weights after training)
+    timed = times[1:-1] if len(times) > 2 else times[1:] or times
     seconds = sum(timed) / len(timed)
     input_seconds = _input_epoch_seconds(x, args.batch)
     return {

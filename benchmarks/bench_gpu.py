@@ -45,11 +45,23 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BIGRU_PAPER_SEQUENCES = 6_000_000  # parameters/02_bigru_training/paper.yaml: n_train
-BIGRU_PAPER_EPOCHS = 30
-DGEX_PAPER_SAMPLES = 88_807
-DGEX_PAPER_EPOCHS = 200
-DGEX_PAPER_CHUNKS = 2
+
+
+def _paper(notebook: str) -> dict:
+    """The paper profile of ``notebook`` (its sizes are the projections' only source)."""
+    import yaml
+
+    path = HERE.parent / "parameters" / notebook / "paper.yaml"
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+_BIGRU, _DGEX = _paper("02_bigru_training"), _paper("03_landmark_models")
+BIGRU_PAPER_SEQUENCES = int(_BIGRU["n_train"])
+BIGRU_PAPER_EPOCHS = int(_BIGRU["epochs"])
+DGEX_PAPER_SAMPLES = int(_DGEX["counts"][0])
+DGEX_PAPER_EPOCHS = int(_DGEX["epochs"])
+DGEX_PAPER_CHUNKS = int(_DGEX["model_params"]["dgex"]["target_chunks"])
+DGEX_CHUNK_TARGETS = 9520 // DGEX_PAPER_CHUNKS  # the chunk network bench_dgex measures
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 
 ENV_PROBE = """
@@ -126,7 +138,7 @@ def _plan(args: argparse.Namespace) -> list[tuple[str, str, list[str]]]:
         bigru(first, "mixed_bfloat16"),
         bigru(second, "float32"),
         dgex(first, "float32", 9520),
-        dgex(first, "float32", 4760),
+        dgex(first, "float32", DGEX_CHUNK_TARGETS),
         sequence_models(first),
         bigru(first, "mixed_bfloat16", "gexnb_fit"),
         bigru(first, "mixed_float16"),
@@ -135,9 +147,9 @@ def _plan(args: argparse.Namespace) -> list[tuple[str, str, list[str]]]:
         bigru(first, "float32", "onehot"),
         bigru(second, "float32", "onehot"),
         dgex(second, "float32", 9520),
-        dgex(second, "float32", 4760),
-        dgex(first, "mixed_bfloat16", 4760),
-        dgex(second, "mixed_bfloat16", 4760),
+        dgex(second, "float32", DGEX_CHUNK_TARGETS),
+        dgex(first, "mixed_bfloat16", DGEX_CHUNK_TARGETS),
+        dgex(second, "mixed_bfloat16", DGEX_CHUNK_TARGETS),
         sequence_models(second),
     ]
     plan = [(f"env/{backend}", backend, [py, "-c", ENV_PROBE]) for backend in args.backends]
@@ -214,7 +226,7 @@ def _rows(results: dict) -> list[str]:
                 f"{backend} | {rest[0]} | {full['samples_per_s']:,.0f} samples/s; epoch "
                 f"of 88,807 {full['epoch_s_88807']:.1f} s |"
             )
-            if rest[1] == "4760":
+            if rest[1] == str(DGEX_CHUNK_TARGETS):
                 hours = (
                     full["epoch_s_88807"]
                     * DGEX_PAPER_SAMPLES
@@ -225,7 +237,7 @@ def _rows(results: dict) -> list[str]:
                 )
                 projections.append(
                     f"- D-GEX paper profile ({DGEX_PAPER_EPOCHS} epochs x "
-                    f"{DGEX_PAPER_CHUNKS} networks of 4,760 targets), {backend} "
+                    f"{DGEX_PAPER_CHUNKS} networks of {DGEX_CHUNK_TARGETS:,} targets), {backend} "
                     f"{rest[0]}: {hours:.2f} h"
                 )
         elif kind == "sequence_models":
