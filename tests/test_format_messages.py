@@ -64,9 +64,13 @@ def test_tab_separated_file_named_csv_is_read(tmp_path):
 
 
 def test_header_with_two_foreign_separators_is_refused(tmp_path):
-    path = _write(tmp_path / "m.tsv", "sample;GENE,1;GENE2\nS1;1;2\n")
+    # both semicolons and commas split every line into the same number of fields
+    path = _write(tmp_path / "m.tsv", "sample;GENE,1\nS1;1,2\n")
     with pytest.raises(InputError, match=r"m\.tsv, line 1: the header line has no tabs but both"):
         read_expression(path)
+    # a comma inside a gene name is no separator when semicolons split every line alike
+    named = _write(tmp_path / "n.tsv", "sample;GENE,1;GENE2\nS1;1;2\n")
+    assert list(read_expression(named).columns) == ["GENE,1", "GENE2"]
 
 
 def test_mixed_decimal_marks_name_the_cell(tmp_path):
@@ -179,3 +183,31 @@ def test_bom_before_r_write_table_header(tmp_path):
     text = "GENE1\tGENE2\nS1\t1.5\t2.25\nS2\t-0.5\t3\n"
     frame = read_expression(_write(tmp_path / "m.tsv", text, bom=True))
     pd.testing.assert_frame_equal(frame, EXPECTED)
+
+
+# review findings: guesses that could misread a file are refused, and each one is a warning
+
+
+def test_thousands_separators_are_refused_not_read_as_decimal_commas(tmp_path):
+    path = _write(tmp_path / "a.tsv", "sample\tG1\tG2\nS1\t1,234\t12\nS2\t2,500\t7\n")
+    with pytest.raises(InputError, match="'1,234' may use a thousands separator or a decimal"):
+        read_expression(path)
+
+
+def test_a_quoted_comma_in_a_semicolon_header_is_not_a_separator(tmp_path):
+    path = _write(tmp_path / "eu.csv", 'sample;"HLA-A,B";G2\nS1;1,5;2,0\nS2;-0,5;3\n')
+    frame = read_expression(path)
+    assert list(frame.columns) == ["HLA-A,B", "G2"] and frame.loc["S1", "HLA-A,B"] == 1.5
+
+
+def test_a_named_id_column_over_rows_one_field_longer_is_refused(tmp_path):
+    path = _write(tmp_path / "e.tsv", "gene_symbol\tS1\tS2\nTP53\t1\t2\t3\nMKI67\t4\t5\t6\n")
+    with pytest.raises(InputError, match="names the id column: a column name is missing"):
+        read_expression(path)
+
+
+def test_reinterpretations_are_warnings(tmp_path, caplog):
+    read_expression(_write(tmp_path / "m.csv", "sample;GENE1;GENE2\nS1;1,5;2,25\nS2;-0,5;3\n"))
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any("semicolon-separated" in m for m in warned)
+    assert any("decimal comma" in m for m in warned)

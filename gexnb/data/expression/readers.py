@@ -213,6 +213,8 @@ _SEPARATORS: dict[str, str] = {"\t": "tab", ",": "comma", ";": "semicolon"}
 
 #: A number written with a decimal comma (``1,5``, ``-0,25``, ``1,5E-3``).
 _DECIMAL_COMMA = re.compile(r"^[-+]?\d*,\d+(?:[eE][-+]?\d+)?$")
+#: An integer written with thousands separators (``1,234``, ``12,345,678``): ambiguous.
+_THOUSANDS = re.compile(r"^[-+]?\d{1,3}(?:,\d{3})+$")
 #: A number written with a decimal point.
 _DECIMAL_POINT = re.compile(r"^[-+]?\d*\.\d+(?:[eE][-+]?\d+)?$")
 
@@ -221,8 +223,27 @@ _SNIFF_LINES = 50
 
 #: First header fields that name the row-id column (so the header is not R's write.table one).
 _ID_COLUMN_NAMES = frozenset(
-    ("sample", "samples", "sample_id", "id", "id_ref", "gene", "genes", "gene_id", "probe")
-)
+    (
+        "sample", "samples", "sample_id", "sample_name", "id", "id_ref", "gene", "genes",
+        "gene_id", "gene_name", "gene_symbol", "symbol", "hugo", "name", "probe", "probe_id",
+        "probeset", "probeset_id", "ensembl", "ensembl_id", "ensembl_gene_id",
+    )
+)  # fmt: skip
+
+
+def _width(line: str, sep: str) -> int:
+    """Number of fields of ``line`` split by ``sep`` outside double quotes."""
+    return len(next(csv.reader([line], delimiter=sep)))
+
+
+def _fits(sep: str, header: str, lines: list[str]) -> bool:
+    """True when ``sep`` gives the data lines one width and the header that width (or one
+    less, R's ``write.table``), with more than one field."""
+    widths = {_width(line, sep) for line in lines if line.strip()}
+    if len(widths) > 1:
+        return False
+    width = widths.pop() if widths else _width(header, sep)
+    return width > 1 and _width(header, sep) in (width, width - 1)
 
 
 def _sniff_table(path: Path, sep: str) -> tuple[str, str]:
@@ -254,8 +275,9 @@ def _sniff_table(path: Path, sep: str) -> tuple[str, str]:
     with _open_text(path) as handle:
         header = handle.readline().rstrip("\r\n")
         lines = [line.rstrip("\r\n") for line in itertools.islice(handle, _SNIFF_LINES)]
-    if sep not in header:
-        seen = [c for c in _SEPARATORS if c in header]
+    if not _fits(sep, header, lines[:10]):
+        seen = [c for c in _SEPARATORS if c != sep and _fits(c, header, lines[:10])]
+        seen = seen or [c for c in _SEPARATORS if c in header and sep not in header]
         if len(seen) > 1:
             names = " and ".join(f"{_SEPARATORS[c]}s" for c in seen)
             raise InputError(
@@ -266,7 +288,7 @@ def _sniff_table(path: Path, sep: str) -> tuple[str, str]:
                 line=1,
             )
         if seen:
-            log.info(
+            log.warning(
                 "%s: the header has no %ss but %ss: reading the file %s-separated",
                 path,
                 _SEPARATORS[sep],
@@ -277,10 +299,16 @@ def _sniff_table(path: Path, sep: str) -> tuple[str, str]:
     decimal = "."
     if sep != "," and any("," in line for line in lines):
         values = [field.strip().strip('"') for line in lines for field in line.split(sep)[1:]]
-        if any(_DECIMAL_COMMA.match(v) for v in values) and not any(
-            _DECIMAL_POINT.match(v) for v in values
-        ):
-            log.info("%s: values such as '1,5' use a decimal comma: reading them so", path)
+        commas = [v for v in values if _DECIMAL_COMMA.match(v) or _THOUSANDS.match(v)]
+        if commas and not any(_DECIMAL_POINT.match(v) for v in values):
+            if all(_THOUSANDS.match(v) for v in commas):
+                raise InputError(
+                    f"values such as {commas[0]!r} may use a thousands separator or a decimal "
+                    "comma: save the matrix with plain numbers (no thousands separators, a "
+                    "decimal point)",
+                    path=path,
+                )
+            log.warning("%s: values such as '1,5' use a decimal comma: reading them so", path)
             decimal = ","
     return sep, decimal
 
@@ -406,7 +434,7 @@ def _read_table(path: Path, sep: str) -> tuple[pd.DataFrame, bool]:
                 path=path,
                 line=1,
             )
-        log.info(
+        log.warning(
             "%s: the header has one field fewer than the rows (R's write.table): the first "
             "field of each row is its id",
             path,
