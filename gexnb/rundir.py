@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from gexnb.errors import GexnbError, InputError, ParameterError
-from gexnb.io import CHECKPOINT_FILES, is_temporary_name, write_json_atomic
+from gexnb.io import BEST_NAME, CHECKPOINT_FILES, LAST_NAME, is_temporary_name, write_json_atomic
 
 try:  # POSIX advisory locks; elsewhere the pid in the lock file is checked instead
     import fcntl
@@ -264,7 +264,7 @@ def remove_previous_outputs(
     out = Path(output_dir)
     targets = previous_outputs(out)
     if checkpoints and (out / MANIFEST_NAME).is_file():  # a gexnb run folder, not any folder
-        targets += sorted(p for p in out.rglob("*") if p.name in CHECKPOINT_NAMES and p.is_file())
+        targets += _checkpoint_files(out)
     removed = []
     for path in targets:
         with contextlib.suppress(FileNotFoundError):
@@ -280,6 +280,19 @@ def remove_previous_outputs(
             except OSError:
                 break
     return removed
+
+
+def _checkpoint_files(out: Path) -> list[Path]:
+    """The checkpoint files of :func:`gexnb.train.fit` output folders under ``out``: those of
+    folders holding ``best.keras`` or ``last.keras``, not below a folder with its own
+    ``run.json`` (another run, e.g. a sweep point, owns that one)."""
+    found = []
+    for folder, subfolders, files in os.walk(out):
+        here = Path(folder)
+        subfolders[:] = [s for s in subfolders if not (here / s / MANIFEST_NAME).is_file()]
+        if {BEST_NAME, LAST_NAME} & set(files):
+            found += [here / name for name in sorted(files) if name in CHECKPOINT_NAMES]
+    return found
 
 
 def resumes(parameters: Mapping[str, Any]) -> bool:

@@ -382,6 +382,19 @@ def test_rerun_removes_checkpoints_of_models_it_no_longer_trains(tmp_path, monke
         rundir.begin_run(out, notebook="04", parameters={"models": "dnn"})
         assert checkpoints() == [] and not (out / "training" / "lstm").exists()
         assert (out / "training" / "notes.txt").read_text() == "the user's own file"
+        # a file named like a checkpoint outside a fit folder, and a run nested in this one
+        (out / "mydata").mkdir()
+        (out / "mydata" / "history.csv").write_text("the user's table")
+        nested = out / "sweep" / "point-1"
+        (nested / "bigru").mkdir(parents=True)
+        (nested / "run.json").write_text("{}")
+        (nested / "bigru" / "best.keras").write_bytes(b"x")
+        os.utime(out / "mydata" / "history.csv", (1e9, 1e9))
+        for path in (nested / "run.json", nested / "bigru" / "best.keras"):
+            os.utime(path, (1e9, 1e9))
+        rundir.begin_run(out, notebook="04", parameters={"models": "dnn"})
+        assert (out / "mydata" / "history.csv").exists()
+        assert (nested / "bigru" / "best.keras").exists()
     finally:
         rundir._end_interactive_runs()
     # a folder no gexnb run has written (no run.json) keeps its files

@@ -284,7 +284,15 @@ def test_model_params_typos_are_refused_before_training(synthetic_data):
                     model_params={"egex": {"n_targets": 3}})  # fmt: skip
     with pytest.raises(ParameterError, match="unknown model 'dgexx'; available models"):
         pl.workload(synthetic_data, splits=["random"], models=["dgexx"])
-    params = {"dgex": {"hidden": [8], "epochs": 2}, "ridge": {"alpha": 3}}
+    with pytest.raises(ParameterError, match="model_params of ridge: .*unexpected keyword "
+                       "argument 'alpha'"):  # fmt: skip
+        pl.workload(
+            synthetic_data,
+            splits=["random"],
+            models=["ridge"],
+            model_params={"ridge": {"alpha": 3}},
+        )  # a scikit-learn wrapper: alphas
+    params = {"dgex": {"hidden": [8], "epochs": 2}, "ridge": {"alphas": [3.0]}}
     plan = pl.workload(synthetic_data, splits=["random"], models=["dgex", "ridge"],
                        model_params=params)  # fmt: skip
     assert "dgex 2 epochs" in plan

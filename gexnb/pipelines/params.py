@@ -121,9 +121,16 @@ def check_model_params(
     """
     from gexnb.models.registry import get_factory
 
-    signature = inspect.signature(get_factory(name)).parameters
+    factory = get_factory(name)
+    signature = inspect.signature(factory).parameters
     if any(p.kind is p.VAR_KEYWORD for p in signature.values()):
-        return  # a scikit-learn wrapper: its estimator checks its own keywords
+        # a scikit-learn wrapper: building it only stores its keywords, so build it to check
+        arch = {k: v for k, v in (params or {}).items() if k not in TRAINING_KEYS}
+        try:
+            factory(**arch)
+        except TypeError as exc:
+            raise ParameterError(f"model_params of {name}: {exc}") from None
+        return
     fixed = set(fixed)
     allowed = [k for k in signature if k not in fixed and k not in ("name", "seed")]
     allowed += list(extra)
