@@ -194,7 +194,15 @@ def _cmd_run_all(args: argparse.Namespace) -> int:
         print(f"  {result.notebook:<28} {status:<7} {result.seconds:7.1f} s")
     for result in failed:
         print(f"gexnb: error: {result.error}", file=sys.stderr)
-    return 1 if failed else 0
+    if not failed:
+        return 0
+    from gexnb.runner import NotebookExecutionError
+
+    def bad_input(error: Exception | None) -> bool:
+        return not isinstance(error, NotebookExecutionError) or error.bad_input
+
+    # 2 when every failure is bad input or parameters (as for gexnb run), else 1
+    return 2 if all(bad_input(r.error) for r in failed) else 1
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:

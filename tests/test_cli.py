@@ -83,6 +83,9 @@ def test_a_notebook_stopping_on_bad_input_exits_2(tmp_path, capsys):
 
     assert failure("ParameterError").bad_input and failure("OutOfSpaceError").bad_input is False
     assert not failure("ZeroDivisionError").bad_input
+    # run-all: 2 when every failed notebook stopped on bad input (here the only failure)
+    code = cli.main(["run-all", "--profile", "quick", "--project-dir", str(project)])
+    assert code == 2 and "InputError" in capsys.readouterr().err
 
 
 @pytest.mark.notebooks
