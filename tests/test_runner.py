@@ -241,6 +241,33 @@ def test_relative_input_paths_are_anchored_where_they_were_written(project, tmp_
     assert params["expression_path"] == "" and params["landmark_list"] == "/abs/lm.txt"
 
 
+def test_missing_input_files_stop_the_run_before_the_kernel(project, tmp_path, monkeypatch):
+    _notebook(
+        project / "notebooks" / "04_inputs.ipynb",
+        'output_dir: str = "."\nexpression_path: str = ""\ncross: dict = {}\n'
+        'if_data_missing: str = "error"\n',
+        "raise RuntimeError('the kernel ran')",
+    )
+    (project / "parameters" / "04_inputs").mkdir(parents=True)
+    (project / "parameters" / "04_inputs" / "quick.yaml").write_text("{}\n")
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "metrics.json").write_text('{"earlier/test/mae": 1.0}')  # an earlier run's result
+    with pytest.raises(InputError, match=r"mine\.tsv: not found \(parameter expression_path\)"):
+        runner.run_notebook("04", overrides={"expression_path": "mine.tsv"}, output_dir=out,
+                            project_dir=project)  # fmt: skip
+    assert (out / "metrics.json").exists()  # nothing of the earlier run removed
+    with pytest.raises(InputError, match=r"b\.tsv: not found \(parameter cross\.expression_path"):
+        runner.run_notebook("04", overrides={"cross": {"expression_path": "b.tsv"}},
+                            output_dir=out, project_dir=project)  # fmt: skip
+    # notebook 03's dry run: a missing expression file is allowed, the kernel runs
+    with pytest.raises(runner.NotebookExecutionError, match="the kernel ran"):
+        runner.run_notebook("04", overrides={"expression_path": "big.gctx",
+                                             "if_data_missing": "build_only"},
+                            output_dir=out, project_dir=project)  # fmt: skip
+
+
 def test_unwritable_output_folder(project, tmp_path):
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")

@@ -328,11 +328,35 @@ def _absolute_paths(name: str, value: Any, base: Path) -> Any:
     """
     if isinstance(value, dict):
         return {k: _absolute_paths(str(k), v, base) for k, v in value.items()}
-    is_path = name.endswith(PATH_SUFFIXES) or name in PATH_NAMES
-    if is_path and isinstance(value, str) and value and name != "output_dir":
+    if _is_path(name) and isinstance(value, str) and value and name != "output_dir":
         path = Path(value).expanduser()
         return str(path if path.is_absolute() else (base / path).resolve())
     return value
+
+
+def _is_path(name: str) -> bool:
+    return name.endswith(PATH_SUFFIXES) or name in PATH_NAMES
+
+
+def missing_inputs(params: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """``(parameter, path)`` of every input path in ``params`` (top level or inside a
+    mapping such as ``cross``) that is given but does not exist, so that a run can stop
+    before its kernel starts. Notebook 03's ``expression_path`` may be missing when its
+    ``if_data_missing`` is not ``"error"`` (the paper profile's dry run)."""
+    allowed = {"expression_path"} if params.get("if_data_missing", "error") != "error" else set()
+    found = []
+
+    def visit(prefix: str, name: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                visit(f"{prefix}{name}.", str(key), item)
+        elif _is_path(name) and isinstance(value, str) and value and name != "output_dir":
+            if not (prefix == "" and name in allowed) and not Path(value).exists():
+                found.append((prefix + name, value))
+
+    for name, value in params.items():
+        visit("", name, value)
+    return found
 
 
 def resolve_parameters(
