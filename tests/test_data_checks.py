@@ -69,3 +69,20 @@ def test_notebook_04_takes_the_log_of_linear_values(linear_genes_x_samples, capl
         path, orientation="genes_x_samples", nan="mean", transform="none"
     )
     assert kept.to_numpy().max() > 100
+
+
+def test_notebook_04_writes_what_it_read_to_data_report(linear_genes_x_samples, tmp_path):
+    import json
+
+    folder, _ = linear_genes_x_samples
+    path = str(folder / "linear_genes_x_samples.tsv")
+    frame = attention_lstm.load_expression(path, orientation="genes_x_samples", nan="drop_genes")
+    result = attention_lstm.cross_validate(
+        frame, ["TG2"], k_genes=3, folds=2, models=[], baselines=["linear"], epochs=1, seed=0,
+        output_dir=tmp_path / "run",
+    )  # fmt: skip
+    attention_lstm.write_outputs(result, frame, tmp_path / "run")
+    report = json.loads((tmp_path / "run" / "data_report.json").read_text())
+    assert report["source"] == path and report["transform"] == "log2(max(x, 1))"
+    assert report["genes_dropped_for_nan"] == 1 and report["n_genes"] == 9
+    assert report["n_samples"] == 12 and report["duplicate_ids_merged"] == 0

@@ -42,7 +42,7 @@ from gexnb.data.splits import kfold_splits
 from gexnb.data.synthetic import synthetic_expression
 from gexnb.errors import InputError, ParameterError
 from gexnb.explain import attention_weights, has_attention
-from gexnb.io import ensure_output_dir, write_metrics, write_table_atomic
+from gexnb.io import ensure_output_dir, write_json_atomic, write_metrics, write_table_atomic
 from gexnb.metrics import regression_report
 from gexnb.models import available, build
 from gexnb.plot.attention import attention_vs_correlation, cv_boxplots
@@ -161,7 +161,7 @@ def load_expression(
     if not path:
         if n_genes < 6:
             raise ParameterError(f"n_genes must be >= 6 for the synthetic default, got {n_genes}")
-        return synthetic_expression(
+        frame = synthetic_expression(
             n_samples=int(n_samples),
             n_landmarks=int(n_genes) - 4,
             n_targets=4,
@@ -169,7 +169,16 @@ def load_expression(
             n_factors=3,
             noise=0.2,
         )
+        report = {"source": "synthetic_expression", "n_samples": int(n_samples),
+                  "n_genes": int(n_genes), "seed": int(seed)}  # fmt: skip
+        frame.attrs = {**frame.attrs, REPORT_ATTR: report}
+        return frame
     frame = read_expression(path, orientation=orientation, nan=nan, duplicates=duplicates)
+    report = {
+        "source": str(path),
+        "duplicate_ids_merged": len(frame.attrs.get("duplicates_merged", [])),
+        "genes_dropped_for_nan": len(frame.attrs.get("dropped_for_nan", [])),
+    }
     frame, applied = transform_expression(frame, transform)
     if applied != "none" and transform == "auto":
         log.warning("%s: the values look linear-scale (above 100): %s applied (transform: "
@@ -179,9 +188,18 @@ def load_expression(
         if not set(table["probe"]) & set(map(str, frame.columns)):
             raise InputError("no expression column matches a probe of the table", path=probes)
         # probe -> symbol; probes of one gene averaged, probes without a symbol kept as is
+        n_columns = frame.shape[1]
         frame = rename_genes(frame, table, duplicates="mean", unmapped="keep")
+        report.update(
+            probes=str(probes), probe_columns=n_columns, genes_after_probes=frame.shape[1]
+        )
+    report.update(transform=applied, n_samples=frame.shape[0], n_genes=frame.shape[1])
+    frame.attrs = {REPORT_ATTR: report}  # only the counts: attrs travel with every copy
     return frame
 
+
+#: ``DataFrame.attrs`` key of what :func:`load_expression` read and did (``data_report.json``).
+REPORT_ATTR = "data_report"
 
 #: The keys of notebook 04's ``data_checks`` (those of notebook 03 that apply to reading a
 #: matrix; :data:`gexnb.pipelines.params.DATA_CHECK_DEFAULTS` holds their defaults).
@@ -659,7 +677,9 @@ def write_outputs(
 
     Files: ``metrics.json`` (``<model>/cv_mean|cv_sd/<metric>``), ``cv_folds.tsv``,
     ``cv_summary.tsv``, ``predictions.parquet``, ``attention_by_gene.tsv``,
-    ``cv_boxplots.png``, ``attention_vs_correlation.png``.
+    ``cv_boxplots.png``, ``attention_vs_correlation.png``, and ``data_report.json`` (what
+    :func:`load_expression` read and did: source, transform, merged duplicate ids, genes
+    dropped for NaN, the probe mapping) when ``frame`` came from it.
     """
     out = ensure_output_dir(output_dir)
     paths = {
@@ -677,4 +697,6 @@ def write_outputs(
         fig = attention_vs_correlation(table)
         paths["attention_figure"] = save_figure(fig, out / "attention_vs_correlation.png")
         plt.close(fig)
+    if REPORT_ATTR in frame.attrs:
+        paths["data_report"] = write_json_atomic(out / "data_report.json", frame.attrs[REPORT_ATTR])
     return paths
