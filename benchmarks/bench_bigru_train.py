@@ -80,11 +80,10 @@ def _child(args: argparse.Namespace) -> dict:
         with tempfile.TemporaryDirectory() as folder:
             fit(model, (x, y), output_dir=folder, epochs=args.epochs, batch_size=args.batch,
                 precision=args.precision, verbose=0, callbacks=[timer])  # fmt: skip
-            ends = [*timer.starts[1:], time.perf_counter()]
     else:
         model.fit(x, y, batch_size=args.batch, epochs=args.epochs, verbose=0,
                   callbacks=[timer], shuffle=True)  # fmt: skip
-        ends = [*timer.starts[1:], time.perf_counter()]
+    ends = [*timer.starts[1:], time.perf_counter()]
     times = [end - start for start, end in zip(timer.starts, ends, strict=True)]
     # untimed: the first epoch (tracing, compilation) and, given 3 or more, the last one, which
     # runs to the end of the fit call (gexnb's fit restores the best weights after training)

@@ -10,8 +10,9 @@ by calling the other scripts of this folder:
    Metformin-121 BiGRU on each backend (is the fused cuDNN GRU kernel used?).
 2. ``bigru``: the team's BiGRU (8 x 64, 565,633 weights, length 142) at their batch 2048 on
    uint8 codes, per backend in float32, mixed bfloat16 and mixed float16: microseconds per
-   sequence per epoch (first epoch untimed) and the input pipeline's share of the epoch
-   (shuffled batches copied to the device, without training; see ``bench_bigru_train.py``).
+   sequence per epoch (4 epochs, the first and the last untimed) and the input pipeline's
+   share of the epoch (shuffled batches copied to the device, without training; see
+   ``bench_bigru_train.py``).
 3. ``dgex``: full-size D-GEX (943 -> 3 x 9,000 -> 9,520, 256 M weights) and the paper
    profile's chunk network (-> 4,760 targets; the profile trains two), batch 200, SGD.
 4. ``sequence_models``: LegNet and DREAM-CNN at paper size beside the BiGRU, batch 1024.
@@ -93,7 +94,7 @@ def _plan(args: argparse.Namespace) -> list[tuple[str, str, list[str]]]:
     """(key, backend, command) per measurement, most wanted first (torch first: it has cuDNN)."""
     py = sys.executable
     quick = ["--quick"] if args.quick else []
-    bigru_size = ["--n", str(args.n), "--batch", "2048", "--epochs", "3"]
+    bigru_size = ["--n", str(args.n), "--batch", "2048", "--epochs", "4"]
     seq_size = ["--n", "16384", "--batch", "1024"]
     dgex_steps = ["--steps", "20"]
     if args.quick:

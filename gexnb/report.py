@@ -218,16 +218,17 @@ def data_conclusion(
         )
         if coverage < 1:
             parts.append("Landmark genes are missing: notebook 03 refuses them unless allowed.")
-    if isinstance(synthetic, bool) or len(synthetic) == len(DATA_PARTS):
-        banner = [SYNTHETIC_BANNER] if synthetic else []
-    else:
-        names = " and ".join(synthetic)
-        real = " and ".join(p for p in DATA_PARTS if p not in synthetic)
+    parts_synthetic = list(DATA_PARTS) if synthetic is True else list(synthetic or [])
+    banner = []
+    if len(parts_synthetic) == len(DATA_PARTS):
+        banner = [SYNTHETIC_BANNER]
+    elif parts_synthetic:
+        real = " and ".join(p for p in DATA_PARTS if p not in parts_synthetic)
         banner = [
-            f"> **Partly synthetic.** The {names} are the synthetic embedded default: their "
-            f"numbers check that the analysis runs and say nothing about biology. The {real} "
-            "are your data."
-        ] if synthetic else []  # fmt: skip
+            f"> **Partly synthetic.** The {' and '.join(parts_synthetic)} are the synthetic "
+            "embedded default: their numbers check that the analysis runs and say nothing about "
+            f"biology. The {real} are your data."
+        ]
     return "\n\n".join([*banner, "**Conclusion**: " + " ".join(parts or ["no data loaded."])])
 
 

@@ -222,7 +222,6 @@ def load_landmark_data(
         path = Path(expression)
         frame = ex.read_expression(path, orientation=orientation, nan=nan, duplicates=duplicates)
         report["source"] = str(path)
-    dropped_for_nan = list(frame.attrs.get("dropped_for_nan", []))
     merged = list(frame.attrs.get("duplicates_merged", []))
     if merged:  # ids with several columns, merged by data_checks duplicates
         report["duplicate_ids_merged"] = len(merged)
@@ -235,8 +234,7 @@ def load_landmark_data(
         target_list,
         max_missing_landmarks=max_missing_landmarks,
         max_missing_targets=max_missing_targets,
-        path=path,
-        dropped=dropped_for_nan,
+        path=path,  # genes dropped for NaN: frame.attrs, kept by the transform
     )
     if sel["landmarks_missing"]:
         log.warning(

@@ -6,6 +6,7 @@ loop per base or per line on the :func:`read_encoded` path). The names are re-ex
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import gzip
 import os
@@ -189,8 +190,6 @@ def _parse_block(block: bytes, first_line: int, n_fields: int, path: str) -> _Pa
     return _Parsed(buf, line_numbers, field_starts, field_ends)
 
 
-_BOM = b"\xef\xbb\xbf"
-_DNA = re.compile(rb"^[ACGTNacgtn]+$")
 _FORMAT = (
     "gexnb reads sequence<TAB>expression text files: one sequence and its expression per "
     "line, tab-separated, optionally under a header line such as 'sequence<TAB>expression'"
@@ -206,8 +205,8 @@ def _check_format(path: Path, first: bytes, line_no: int) -> None:
     it (a sequence line, or a header of other than two columns naming ``sequence``). Each
     :class:`~gexnb.errors.InputError` names the file and the line.
     """
-    bom = line_no == 1 and first.startswith(_BOM)
-    text = first[len(_BOM) :] if bom else first
+    bom = line_no == 1 and first.startswith(codecs.BOM_UTF8)
+    text = first[len(codecs.BOM_UTF8) :] if bom else first
     if text.lstrip().startswith(b">"):
         raise InputError(
             f"looks like FASTA (first line starts with '>': {_preview(text)}); {_FORMAT}",
@@ -216,7 +215,7 @@ def _check_format(path: Path, first: bytes, line_no: int) -> None:
         )
     if b"\t" not in text and b"," in text:
         fields = [f.strip().strip(b'"').lower() for f in text.split(b",")]
-        if b"sequence" in fields or _DNA.match(fields[0]):
+        if b"sequence" in fields or _SEQUENCE_FIELD.match(fields[0]):
             raise InputError(
                 f"the file is comma-separated (first line {_preview(text)}); gexnb reads "
                 "tab-separated sequence files (sequence<TAB>expression): convert it, e.g. "
@@ -226,7 +225,7 @@ def _check_format(path: Path, first: bytes, line_no: int) -> None:
             )
     if bom:
         fields = [f.strip().lower() for f in text.split(b"\t")]
-        if _DNA.match(fields[0]) or (b"sequence" in fields and len(fields) != 2):
+        if _SEQUENCE_FIELD.match(fields[0]) or (b"sequence" in fields and len(fields) != 2):
             raise InputError(
                 "starts with a UTF-8 byte order mark (BOM, as Excel and Notepad write), "
                 "which the sequence reader does not skip: save the file as UTF-8 without BOM "

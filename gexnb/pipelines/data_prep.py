@@ -186,9 +186,8 @@ def load_expression(
         max_missing_landmarks=max_missing_landmarks,
         max_missing_targets=max_missing_targets,
         path=Path(expression_path) if str(expression_path) else None,
-        dropped=list(attrs.get("dropped_for_nan", [])),
     )
-    report = {**(dict(report) if isinstance(report, Mapping) else {}), "transform": applied}
+    report = {**report, "transform": applied}
     if attrs.get("duplicates_merged"):  # ids with several columns, merged by data_checks
         report["duplicate_ids_merged"] = len(attrs["duplicates_merged"])
     selected = pd.concat([x, y], axis=1).astype(np.float32)

@@ -340,8 +340,7 @@ def _comparison_models(
     unknown_params = set(model_params or {}) - set(models)
     if unknown_params:
         log.warning("model_params for models not in the run ignored: %s", sorted(unknown_params))
-    for name in models:
-        get_factory(name)  # an unknown model name: one line with the valid ones
+    for name in models:  # an unknown name is refused there, with the valid ones
         check_model_params(name, (model_params or {}).get(name), fixed=FIXED_BUILD_ARGS)
     if "linear" not in models:
         log.warning("'linear' not in models: no improvement over linear regression is computed")

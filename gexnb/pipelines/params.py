@@ -34,7 +34,7 @@ _WIDTH_KEYS = ("hidden", "encoder_hidden", "mapper_hidden")
 
 
 #: The ``data_checks`` parameter of notebooks 01, 03 and 04: how an expression file is read
-#: and checked. Each notebook takes the keys that apply to it (:func:`data_checks`).
+#: and checked. Each notebook takes the keys that apply to it (:func:`data_check_options`).
 DATA_CHECK_DEFAULTS: dict[str, Any] = {
     "orientation": "auto",  # "samples_x_genes", "genes_x_samples" or the format's convention
     "nan": "error",  # "error", "drop_genes" or "mean"
@@ -49,15 +49,13 @@ DATA_CHECK_DEFAULTS: dict[str, Any] = {
 def data_check_options(given: Mapping[str, Any] | None, keys: Iterable[str]) -> dict[str, Any]:
     """A notebook's ``data_checks``: ``keys`` of :data:`DATA_CHECK_DEFAULTS` (the ones that
     apply to that notebook), completed with their defaults; any other key is refused."""
-    unknown = sorted(set(given or {}) - set(keys))
-    if unknown:
-        raise ParameterError(
-            f"unknown data_checks key(s) {', '.join(unknown)}; valid here: {', '.join(keys)}"
-        )
-    return {key: (given or {}).get(key, DATA_CHECK_DEFAULTS[key]) for key in keys}
+    defaults = {key: DATA_CHECK_DEFAULTS[key] for key in keys}
+    return with_defaults(given, defaults, name="data_checks")
 
 
-def with_defaults(options: Mapping[str, Any] | None, defaults: Mapping[str, Any]) -> dict[str, Any]:
+def with_defaults(
+    options: Mapping[str, Any] | None, defaults: Mapping[str, Any], *, name: str = ""
+) -> dict[str, Any]:
     """Fill a partial option mapping from ``defaults``, refusing unknown keys.
 
     Parameters
@@ -66,6 +64,8 @@ def with_defaults(options: Mapping[str, Any] | None, defaults: Mapping[str, Any]
         What the user gave (a notebook parameter or a YAML profile may name only some keys).
     defaults
         The complete mapping of valid keys and their default values.
+    name
+        The parameter, named in the error (``motif_discovery``, ``data_checks``).
 
     Raises
     ------
@@ -75,9 +75,8 @@ def with_defaults(options: Mapping[str, Any] | None, defaults: Mapping[str, Any]
     options = dict(options or {})
     unknown = sorted(set(options) - set(defaults))
     if unknown:
-        raise ParameterError(
-            f"unknown option(s) {', '.join(unknown)}; valid: {', '.join(defaults)}"
-        )
+        what = f"{name} option(s)" if name else "option(s)"
+        raise ParameterError(f"unknown {what} {', '.join(unknown)}; valid: {', '.join(defaults)}")
     return {**defaults, **options}
 
 

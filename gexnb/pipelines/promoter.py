@@ -37,7 +37,7 @@ from gexnb.pipelines.dream_models import (
     save_in_expression_units,
     train_models,
 )
-from gexnb.pipelines.params import EfficiencyPlan
+from gexnb.pipelines.params import EfficiencyPlan, with_defaults
 from gexnb.train.recipes import PRIX_FIXE
 
 __all__ = [
@@ -425,14 +425,9 @@ def motif_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
     >>> motif_options({"n_sequences": 0})
     {'n_sequences': 0, 'motif_file': '', 'method': 'ism'}
     """
-    unknown = sorted(set(options or {}) - set(MOTIF_OPTIONS))
-    if unknown:
-        raise ParameterError(
-            f"unknown motif_discovery option(s) {', '.join(unknown)}; "
-            f"valid: {', '.join(MOTIF_OPTIONS)}"
-        )
-    defaults = inspect.signature(find_motifs).parameters
-    return {key: (options or {}).get(key, defaults[key].default) for key in MOTIF_OPTIONS}
+    signature = inspect.signature(find_motifs).parameters
+    defaults = {key: signature[key].default for key in MOTIF_OPTIONS}
+    return with_defaults(options, defaults, name="motif_discovery")
 
 
 def find_motifs(

@@ -328,14 +328,19 @@ def _absolute_paths(name: str, value: Any, base: Path) -> Any:
     """
     if isinstance(value, dict):
         return {k: _absolute_paths(str(k), v, base) for k, v in value.items()}
-    if _is_path(name) and isinstance(value, str) and value and name != "output_dir":
+    if _is_input_path(name, value):
         path = Path(value).expanduser()
         return str(path if path.is_absolute() else (base / path).resolve())
     return value
 
 
-def _is_path(name: str) -> bool:
-    return name.endswith(PATH_SUFFIXES) or name in PATH_NAMES
+def _is_input_path(name: str, value: Any) -> bool:
+    """A parameter naming an input file (:data:`PATH_SUFFIXES`, :data:`PATH_NAMES`), given."""
+    return (
+        (name.endswith(PATH_SUFFIXES) or name in PATH_NAMES)
+        and isinstance(value, str)
+        and bool(value)
+    )
 
 
 def missing_inputs(params: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -350,8 +355,8 @@ def missing_inputs(params: Mapping[str, Any]) -> list[tuple[str, str]]:
         if isinstance(value, dict):
             for key, item in value.items():
                 visit(f"{prefix}{name}.", str(key), item)
-        elif _is_path(name) and isinstance(value, str) and value and name != "output_dir":
-            if not (prefix == "" and name in allowed) and not Path(value).exists():
+        elif _is_input_path(name, value) and not Path(value).exists():
+            if not (prefix == "" and name in allowed):
                 found.append((prefix + name, value))
 
     for name, value in params.items():

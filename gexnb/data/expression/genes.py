@@ -68,7 +68,8 @@ def read_gene_list(path: str | os.PathLike) -> pd.DataFrame:
     without header: gene symbol, Ensembl gene id, Affymetrix probe id. A one-column file gets its
     identifier type guessed (``ENSG...``/``ENST...`` of any species -> ensembl, ``..._at`` ->
     probe, otherwise symbol); the other columns are then empty. A first line made of words such
-    as ``symbol``/``probe`` is a header and skipped. A UTF-8 byte order mark is removed.
+    as ``symbol``/``probe`` is a header and skipped. A UTF-8 byte order mark is skipped (the
+    readers' ``_open_text``).
 
     Returns
     -------
@@ -80,8 +81,6 @@ def read_gene_list(path: str | os.PathLike) -> pd.DataFrame:
         raise InputError("gene list not found", path=path)
     with _open_text(path) as handle:
         lines = [ln.rstrip("\r\n") for ln in handle]
-    if lines and lines[0].startswith("\ufeff"):  # byte order mark (Excel, Notepad)
-        lines[0] = lines[0][1:]
     rows = [ln.split("\t") for ln in lines if ln.strip()]
     if rows and all(f.strip().lower() in _HEADER_WORDS for f in rows[0]):
         rows = rows[1:]

@@ -148,11 +148,7 @@ def read_expression(
             path=path,
         )
     frame = _apply_nan_policy(frame, nan, path)
-    dropped = frame.attrs.get("dropped_for_nan")
-    frame = _apply_duplicates(frame, duplicates, path)
-    if dropped:
-        frame.attrs = {**frame.attrs, "dropped_for_nan": dropped}
-    return frame
+    return _apply_duplicates(frame, duplicates, path)  # keeps attrs["dropped_for_nan"]
 
 
 _DNA = re.compile(r"^[ACGTNacgtn]{8,}$")
