@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -38,6 +40,27 @@ def test_every_notebook_takes_the_keys_that_apply_with_one_set_of_defaults():
     with pytest.raises(ParameterError, match=r"unknown data_checks option\(s\) zero_variance; "
                        "valid: orientation, nan, duplicates"):  # fmt: skip
         data_check_options({"zero_variance": "drop"}, attention_lstm.DATA_CHECKS)
+
+
+def test_python_callers_get_the_notebooks_defaults():
+    """Every loader, reader and normaliser that takes a data_checks setting (or transform) as
+    a keyword defaults to the one value the notebooks use (DataChecks, DEFAULT_TRANSFORM)."""
+    from gexnb.data import expression, landmark
+
+    defaults = dict(DATA_CHECK_DEFAULTS, transform=expression.DEFAULT_TRANSFORM)
+    callables = [
+        expression.read_expression, expression.apply_policies, expression.rename_genes,
+        expression.select_landmarks_targets, expression.GeneScaler, expression.transform_expression,
+        landmark.load_landmark_data, landmark.prepare_split, data_prep.load_expression,
+        attention_lstm.load_expression, landmark_pipeline.run_landmark_comparison,
+    ]  # fmt: skip
+    checked = 0
+    for function in callables:
+        for name, parameter in inspect.signature(function).parameters.items():
+            if name in defaults:
+                assert parameter.default == defaults[name], (function.__qualname__, name)
+                checked += 1
+    assert checked >= 25
 
 
 def test_notebook_01_reads_a_transposed_linear_file_with_nan(linear_genes_x_samples):

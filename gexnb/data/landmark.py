@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gexnb.data.expression.defaults import DEFAULT_TRANSFORM, DataChecks
 from gexnb.errors import InputError, ParameterError
 
 __all__ = [
@@ -131,14 +132,14 @@ def load_landmark_data(
     *,
     landmark_list: Any = "",
     target_list: Any = "",
-    transform: str = "auto",
-    orientation: str = "auto",
+    transform: str = DEFAULT_TRANSFORM,
+    orientation: str = DataChecks.orientation,
     sample_annotation: str = "",
     group_column: str = "study",
-    nan: str = "error",
-    duplicates: str = "mean",
-    max_missing_landmarks: float = 0.0,
-    max_missing_targets: float = 1.0,
+    nan: str = DataChecks.nan,
+    duplicates: str = DataChecks.duplicates,
+    max_missing_landmarks: float = DataChecks.max_missing_landmarks,
+    max_missing_targets: float = DataChecks.max_missing_targets,
     synthetic: Mapping[str, Any] | None = None,
     name: str = "data",
 ) -> LandmarkData:
@@ -320,8 +321,8 @@ def prepare_split(
     name: str = "split",
     normalization: str = "train",
     quantile: bool = True,
-    zero_variance: str = "error",
-    min_relative_sd: float = 0.0,
+    zero_variance: str = DataChecks.zero_variance,
+    min_relative_sd: float = DataChecks.min_relative_sd,
 ) -> PreparedSplit:
     """Normalise one split: quantile normalisation and per-gene z-scores (D-GEX).
 

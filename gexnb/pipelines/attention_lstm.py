@@ -33,6 +33,8 @@ from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from gexnb.data.expression import (
+    DEFAULT_TRANSFORM,
+    DataChecks,
     read_expression,
     rename_genes,
     top_variable_genes,
@@ -129,10 +131,10 @@ def load_expression(
     n_samples: int = 120,
     n_genes: int = 16,
     seed: int = 0,
-    transform: str = "auto",
-    orientation: str = "auto",
-    nan: str = "error",
-    duplicates: str = "mean",
+    transform: str = DEFAULT_TRANSFORM,
+    orientation: str = DataChecks.orientation,
+    nan: str = DataChecks.nan,
+    duplicates: str = DataChecks.duplicates,
 ) -> pd.DataFrame:
     """Samples x genes expression for notebook 04.
 

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from gexnb.data import summary
+from gexnb.data.expression.defaults import DEFAULT_TRANSFORM, DataChecks
 from gexnb.data.promoters import SPLITS, PromoterSet, load_promoters
 from gexnb.errors import InputError, ParameterError
 from gexnb.io import atomic_path, write_table_atomic, write_text_atomic
@@ -104,12 +105,12 @@ def load_expression(
     n_synthetic_samples: int = 300,
     n_synthetic_landmarks: int = 50,
     n_synthetic_targets: int = 200,
-    transform: str = "auto",
-    orientation: str = "auto",
-    nan: str = "error",
-    duplicates: str = "mean",
-    max_missing_landmarks: float = 0.0,
-    max_missing_targets: float = 1.0,
+    transform: str = DEFAULT_TRANSFORM,
+    orientation: str = DataChecks.orientation,
+    nan: str = DataChecks.nan,
+    duplicates: str = DataChecks.duplicates,
+    max_missing_landmarks: float = DataChecks.max_missing_landmarks,
+    max_missing_targets: float = DataChecks.max_missing_targets,
     seed: int = 0,
 ) -> ExpressionData:
     """Read an expression matrix (or make a synthetic one) and select landmarks and targets.

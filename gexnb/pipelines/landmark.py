@@ -31,7 +31,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from gexnb import train
-from gexnb.data.expression import DEFAULT_MIN_RELATIVE_SD
+from gexnb.data.expression import DataChecks
 from gexnb.data.landmark import (
     LandmarkData,
     PreparedSplit,
@@ -501,8 +501,8 @@ def run_landmark_comparison(
     counts: Sequence[int] = (88807, 11101, 11101),
     normalization: str = "train",
     quantile: bool = True,
-    zero_variance: str = "error",
-    min_relative_sd: float = DEFAULT_MIN_RELATIVE_SD,
+    zero_variance: str = DataChecks.zero_variance,
+    min_relative_sd: float = DataChecks.min_relative_sd,
     cross_data: LandmarkData | None = None,
     output_dir: str | os.PathLike,
     seed: int = 0,

@@ -10,7 +10,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from gexnb.data.expression import DEFAULT_MIN_RELATIVE_SD
+from gexnb.data.expression import DataChecks
 from gexnb.errors import ParameterError
 from gexnb.train.config import TrainingConfig
 
@@ -34,16 +34,10 @@ _WIDTH_KEYS = ("hidden", "encoder_hidden", "mapper_hidden")
 
 
 #: The ``data_checks`` parameter of notebooks 01, 03 and 04: how an expression file is read
-#: and checked. Each notebook takes the keys that apply to it (:func:`data_check_options`).
-DATA_CHECK_DEFAULTS: dict[str, Any] = {
-    "orientation": "auto",  # "samples_x_genes", "genes_x_samples" or the format's convention
-    "nan": "error",  # "error", "drop_genes" or "mean"
-    "duplicates": "mean",  # duplicated gene ids: "mean", "first" or "error"
-    "zero_variance": "error",  # constant genes at training: "error" or "drop" (notebook 03)
-    "min_relative_sd": DEFAULT_MIN_RELATIVE_SD,  # low-variance filter (notebook 03)
-    "max_missing_landmarks": 0.0,  # fraction of the listed landmark genes allowed absent
-    "max_missing_targets": 1.0,  # fraction of the listed target genes allowed absent
-}
+#: and checked, the fields of :class:`gexnb.data.expression.DataChecks` (their one statement,
+#: shared with the loaders' keyword defaults). Each notebook takes the keys that apply to it
+#: (:func:`data_check_options`).
+DATA_CHECK_DEFAULTS: dict[str, Any] = dataclasses.asdict(DataChecks())
 
 
 def data_check_options(given: Mapping[str, Any] | None, keys: Iterable[str]) -> dict[str, Any]:

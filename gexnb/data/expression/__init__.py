@@ -29,6 +29,7 @@ gene are averaged. Missing genes, duplicated ids, NaN values and constant genes 
 explicit, logged handling chosen by parameter.
 """
 
+from gexnb.data.expression.defaults import DEFAULT_TRANSFORM, DataChecks
 from gexnb.data.expression.genes import (
     GeneMatch,
     match_genes,
@@ -36,7 +37,6 @@ from gexnb.data.expression.genes import (
     select_landmarks_targets,
 )
 from gexnb.data.expression.normalize import (
-    DEFAULT_MIN_RELATIVE_SD,
     GeneScaler,
     log2_transform,
     quantile_normalize,
@@ -56,7 +56,8 @@ from gexnb.data.expression.readers import (
 __all__ = [
     "apply_policies",
     "EXPRESSION_FORMATS",
-    "DEFAULT_MIN_RELATIVE_SD",
+    "DataChecks",
+    "DEFAULT_TRANSFORM",
     "read_expression",
     "write_expression",
     "rename_genes",

@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from gexnb.data.expression._common import _choice, _preview
+from gexnb.data.expression.defaults import DataChecks
 from gexnb.data.expression.readers import _open_text
 from gexnb.errors import InputError, ParameterError
 
@@ -331,8 +332,8 @@ def select_landmarks_targets(
     landmarks: Any,
     targets: Any,
     *,
-    max_missing_landmarks: float = 0.0,
-    max_missing_targets: float = 1.0,
+    max_missing_landmarks: float = DataChecks.max_missing_landmarks,
+    max_missing_targets: float = DataChecks.max_missing_targets,
     id_type: str = "auto",
     path: str | os.PathLike | None = None,
     dropped: Iterable[str] | None = None,

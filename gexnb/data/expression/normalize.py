@@ -11,16 +11,10 @@ import pandas as pd
 from scipy.stats import rankdata
 
 from gexnb.data.expression._common import _choice, _preview
+from gexnb.data.expression.defaults import DEFAULT_TRANSFORM, DataChecks
 from gexnb.errors import InputError, ParameterError
 
 log = logging.getLogger(__name__)
-
-
-#: Default low-variance filter of the notebooks (:class:`GeneScaler`'s ``min_relative_sd``):
-#: genes whose sd is below a tenth of the median gene sd are left out (gexnb's choice: a
-#: probe at the detection floor has near-constant values, and z-scoring turns them into
-#: noise that dominates mean errors; a tenth keeps every gene of ordinary spread).
-DEFAULT_MIN_RELATIVE_SD = 0.1
 
 
 def _values(frame: pd.DataFrame, name: str = "matrix") -> np.ndarray:
@@ -92,9 +86,10 @@ class GeneScaler:
         Low-variance filter: genes whose sd is below this fraction of the median gene sd
         (of the fitting samples, zero-variance genes aside) are dropped too, listed in
         :attr:`low_variance_` and logged. A near-constant gene (a probe at the detection
-        floor) has z-scores that are mostly noise and can dominate mean errors. 0 (the
-        default here) keeps every gene with non-zero variance; the notebooks' default is
-        :data:`DEFAULT_MIN_RELATIVE_SD`. Relative, so that it means the same on any scale.
+        floor) has z-scores that are mostly noise and can dominate mean errors. 0 keeps
+        every gene with non-zero variance. Relative, so that it means the same on any scale.
+        Default: :attr:`DataChecks.min_relative_sd <gexnb.data.expression.DataChecks>` (0.1),
+        as in the notebooks.
 
     Attributes
     ----------
@@ -110,9 +105,9 @@ class GeneScaler:
         self,
         *,
         mode: str = "train",
-        zero_variance: str = "error",
+        zero_variance: str = DataChecks.zero_variance,
         ddof: int = 0,
-        min_relative_sd: float = 0.0,
+        min_relative_sd: float = DataChecks.min_relative_sd,
     ):
         self.mode = _choice(mode, ("train", "all"), "mode")
         self.zero_variance = _choice(zero_variance, ("error", "drop"), "zero_variance")
@@ -294,7 +289,9 @@ TRANSFORMS = ("auto", "log2", "none")
 AUTO_LOG_ABOVE = 100.0
 
 
-def transform_expression(frame: pd.DataFrame, transform: str = "auto") -> tuple[pd.DataFrame, str]:
+def transform_expression(
+    frame: pd.DataFrame, transform: str = DEFAULT_TRANSFORM
+) -> tuple[pd.DataFrame, str]:
     """Notebooks 01, 03 and 04's ``transform`` parameter: the matrix on a log2 scale.
 
     Parameters

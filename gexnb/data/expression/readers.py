@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from gexnb.data.expression._common import _choice, _preview
+from gexnb.data.expression.defaults import DataChecks
 from gexnb.errors import InputError, ParameterError
 from gexnb.io import atomic_path
 
@@ -61,9 +62,9 @@ def read_expression(
     path: str | os.PathLike,
     *,
     format: str = "auto",
-    orientation: str = "auto",
-    nan: str = "error",
-    duplicates: str = "mean",
+    orientation: str = DataChecks.orientation,
+    nan: str = DataChecks.nan,
+    duplicates: str = DataChecks.duplicates,
 ) -> pd.DataFrame:
     """Read an expression matrix as a samples x genes float DataFrame.
 
@@ -611,8 +612,8 @@ def _check_numeric(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
 def apply_policies(
     frame: pd.DataFrame,
     *,
-    nan: str = "error",
-    duplicates: str = "mean",
+    nan: str = DataChecks.nan,
+    duplicates: str = DataChecks.duplicates,
     path: str | os.PathLike | None = None,
 ) -> pd.DataFrame:
     """The readers' checks on a matrix that did not come from a file (a DataFrame).
@@ -716,7 +717,7 @@ def rename_genes(
     frame: pd.DataFrame,
     mapping: Mapping[str, str] | pd.Series | pd.DataFrame,
     *,
-    duplicates: str = "mean",
+    duplicates: str = DataChecks.duplicates,
     unmapped: str = "keep",
 ) -> pd.DataFrame:
     """Relabel gene columns with an annotation table (e.g. probe id -> gene symbol).
