@@ -2,7 +2,8 @@
 
 Expression matrices (gexnb.data.expression.read_expression): semicolon separators and
 decimal commas (European Excel), R's write.table header, a UTF-8 byte order mark. Sequence
-files (gexnb.data.sequences): comma-separated, FASTA, a byte order mark.
+files (gexnb.data.sequences): comma- and semicolon-separated, quoted fields (R), a byte order
+mark; FASTA refused.
 """
 
 from __future__ import annotations
@@ -136,13 +137,38 @@ def _readers():
 @pytest.mark.parametrize("reader", list(_readers()))
 @pytest.mark.parametrize(
     "text",
-    [f"sequence,expression\n{SEQ},1.5\n", f"{SEQ},1.5\n{SEQ},2\n", f"id,Sequence\nx,{SEQ}\n"],
+    [
+        f"sequence,expression\n{SEQ},1.5\n{SEQ[::-1]},-2\n",  # pandas to_csv
+        f"{SEQ},1.5\n{SEQ[::-1]},-2\n",  # no header
+        f'"","sequence","expression"\n"1","{SEQ}",1.5\n"2","{SEQ[::-1]}",-2\n',  # R write.csv
+        f"sequence;expression\r\n{SEQ};1.5\r\n{SEQ[::-1]};-2\r\n",  # Excel, Windows
+        f'"sequence"\t"expression"\n"{SEQ}"\t1.5\n"{SEQ[::-1]}"\t"-2"\n',  # R write.table
+    ],
 )
-def test_comma_separated_sequence_file_is_named(tmp_path, reader, text):
+def test_comma_semicolon_and_quoted_sequence_files_read(tmp_path, reader, text):
     path = _write(tmp_path / "seqs.csv", text)
-    message = r"seqs\.csv, line 1: the file is comma-separated .*tab-separated"
-    with pytest.raises(InputError, match=message):
-        _readers()[reader](path)
+    result = _readers()[reader](path)
+    if reader == "read_encoded":
+        codes, expression = result
+        expected_codes, _ = sequences.read_encoded(_write(tmp_path / "ref.tsv", f"{SEQ}\t1.5\n"))
+        np.testing.assert_array_equal(codes[0], expected_codes[0])
+    else:
+        frame = result if reader == "read_sequences" else pd.concat(f for _, f in result)
+        assert frame["sequence"].tolist() == [SEQ, SEQ[::-1]]
+        expression = frame["expression"].to_numpy()
+    np.testing.assert_allclose(expression, [1.5, -2])
+
+
+def test_r_write_csv_row_names_column_is_kept_with_a_name(tmp_path):
+    path = _write(tmp_path / "r.csv", f'"","sequence","expression"\n"1","{SEQ}",1.5\n')
+    frame = sequences.read_sequences(path)
+    assert frame.columns.tolist() == ["sequence", "expression", "column_1"]
+
+
+def test_ragged_comma_line_names_the_separator(tmp_path):
+    path = _write(tmp_path / "seqs.csv", f"sequence,expression\n{SEQ},1.5\n{SEQ},1,5\n")
+    with pytest.raises(InputError, match=r"seqs\.csv, line 3: expected 2 comma-separated fields"):
+        sequences.read_sequences(path)
 
 
 @pytest.mark.parametrize("reader", list(_readers()))
@@ -154,11 +180,17 @@ def test_fasta_is_named(tmp_path, reader, name):
         _readers()[reader](path)
 
 
-def test_bom_before_a_sequence_line_is_refused(tmp_path):
-    # the reader would take the first sequence line for a header and drop it silently
+@pytest.mark.parametrize("reader", list(_readers()))
+def test_bom_before_a_sequence_line_is_skipped(tmp_path, reader):
+    # the first sequence line must be read as data, not taken for a header and dropped
     path = _write(tmp_path / "seqs.tsv", f"{SEQ}\t1.5\n{SEQ}\t2\n", bom=True)
-    with pytest.raises(InputError, match=r"seqs\.tsv, line 1: starts with a UTF-8 byte order"):
-        sequences.read_sequences(path)
+    result = _readers()[reader](path)
+    n = (
+        len(result[0])
+        if reader == "read_encoded"
+        else len(result if reader == "read_sequences" else result[0][1])
+    )
+    assert n == 2
 
 
 def test_bom_before_a_two_column_header_still_reads(tmp_path):

@@ -153,8 +153,19 @@ class _Parsed:
         return grid.view(f"S{width}").ravel()
 
 
-def _parse_block(block: bytes, first_line: int, n_fields: int, path: str) -> _Parsed:
-    """Split a block of complete lines into fields; ragged lines raise InputError."""
+#: Field separators a sequence file may use, found from its first line (see :class:`_Layout`).
+_SEPARATORS = {_TAB: "tab", ord(","): "comma", ord(";"): "semicolon"}
+_QUOTE = ord('"')
+
+
+def _parse_block(
+    block: bytes, first_line: int, n_fields: int, path: str, sep: int = _TAB
+) -> _Parsed:
+    """Split a block of complete lines into fields at ``sep``; ragged lines raise InputError.
+
+    A field wrapped in double quotes (R's ``write.csv``/``write.table``, Excel) is read
+    without them; a separator inside quotes is not supported (a ragged-line error).
+    """
     buf = np.frombuffer(block, dtype=np.uint8)
     newlines = np.flatnonzero(buf == _NL)
     ends = newlines if (len(buf) and buf[-1] == _NL) else np.append(newlines, len(buf))
@@ -169,14 +180,14 @@ def _parse_block(block: bytes, first_line: int, n_fields: int, path: str) -> _Pa
     keep = ends > starts
     if not keep.all():
         starts, ends, line_numbers = starts[keep], ends[keep], line_numbers[keep]
-    tabs = np.flatnonzero(buf == _TAB)
+    tabs = np.flatnonzero(buf == sep)
     line_of_tab = np.searchsorted(starts, tabs, side="right") - 1
     counts = np.bincount(line_of_tab, minlength=len(starts))
     bad = np.flatnonzero(counts != n_fields - 1)
     if bad.size:
         i = int(bad[0])
         raise InputError(
-            f"expected {n_fields} tab-separated fields, found {int(counts[i]) + 1}",
+            f"expected {n_fields} {_SEPARATORS[sep]}-separated fields, found {int(counts[i]) + 1}",
             path=path,
             line=int(line_numbers[i]),
         )
@@ -187,52 +198,43 @@ def _parse_block(block: bytes, first_line: int, n_fields: int, path: str) -> _Pa
     field_starts[:, 1:] = tabs + 1
     field_ends[:, :-1] = tabs
     field_ends[:, -1] = ends
+    quoted = field_ends - field_starts >= 2
+    quoted[quoted] = (buf[field_starts[quoted]] == _QUOTE) & (buf[field_ends[quoted] - 1] == _QUOTE)
+    field_starts += quoted
+    field_ends -= quoted
     return _Parsed(buf, line_numbers, field_starts, field_ends)
 
 
 _FORMAT = (
     "gexnb reads sequence<TAB>expression text files: one sequence and its expression per "
-    "line, tab-separated, optionally under a header line such as 'sequence<TAB>expression'"
+    "line (tab-, comma- or semicolon-separated), optionally under a header line such as "
+    "'sequence<TAB>expression'"
 )
 
 
 def _check_format(path: Path, first: bytes, line_no: int) -> None:
-    """Refuse a file in a format this reader does not take, saying what it looks like.
-
-    A FASTA file (first line starts with ``>``); a comma-separated file (a first line with
-    commas and no tab whose first field is a sequence, or which names a ``sequence``
-    column); a UTF-8 byte order mark in front of a first line the reader would misread with
-    it (a sequence line, or a header of other than two columns naming ``sequence``). Each
-    :class:`~gexnb.errors.InputError` names the file and the line.
-    """
-    bom = line_no == 1 and first.startswith(codecs.BOM_UTF8)
-    text = first[len(codecs.BOM_UTF8) :] if bom else first
-    if text.lstrip().startswith(b">"):
+    """Refuse a FASTA file (first line starts with ``>``), saying what it looks like, with an
+    :class:`~gexnb.errors.InputError` naming the file and the line."""
+    if first.lstrip().startswith(b">"):
         raise InputError(
-            f"looks like FASTA (first line starts with '>': {_preview(text)}); {_FORMAT}",
+            f"looks like FASTA (first line starts with '>': {_preview(first)}); {_FORMAT}",
             path=str(path),
             line=line_no,
         )
-    if b"\t" not in text and b"," in text:
-        fields = [f.strip().strip(b'"').lower() for f in text.split(b",")]
-        if b"sequence" in fields or _SEQUENCE_FIELD.match(fields[0]):
-            raise InputError(
-                f"the file is comma-separated (first line {_preview(text)}); gexnb reads "
-                "tab-separated sequence files (sequence<TAB>expression): convert it, e.g. "
-                "pandas.read_csv(src).to_csv(dst, sep='\\t', index=False)",
-                path=str(path),
-                line=line_no,
-            )
-    if bom:
-        fields = [f.strip().lower() for f in text.split(b"\t")]
-        if _SEQUENCE_FIELD.match(fields[0]) or (b"sequence" in fields and len(fields) != 2):
-            raise InputError(
-                "starts with a UTF-8 byte order mark (BOM, as Excel and Notepad write), "
-                "which the sequence reader does not skip: save the file as UTF-8 without BOM "
-                "(e.g. sed -i '1s/^\\xEF\\xBB\\xBF//' FILE)",
-                path=str(path),
-                line=line_no,
-            )
+
+
+def _separator(first: bytes) -> int:
+    """The field separator of a sequence file, from its first line: a tab if there is one,
+    else a comma, else a semicolon (a one-column file: a tab, which it does not contain)."""
+    for sep in _SEPARATORS:
+        if bytes([sep]) in first:
+            return sep
+    return _TAB
+
+
+def _unquote(field: str) -> str:
+    field = field.strip()
+    return field[1:-1] if len(field) >= 2 and field[0] == field[-1] == '"' else field
 
 
 class _Layout:
@@ -262,16 +264,20 @@ class _Layout:
                 path=str(path),
                 line=line_no,
             )
+        # a UTF-8 byte order mark (Excel, Notepad) is skipped
+        self.bom = line_no == 1 and first.startswith(codecs.BOM_UTF8)
+        if self.bom:
+            first = first[len(codecs.BOM_UTF8) :]
         _check_format(path, first, line_no)
         self.first_line_number = line_no
-        fields = first.decode("utf-8", errors="replace").split("\t")
+        self.sep = _separator(first)
+        sep_name = _SEPARATORS[self.sep]
+        fields = [_unquote(f) for f in first.decode("utf-8", errors="replace").split(chr(self.sep))]
         self.n_fields = len(fields)
-        lowered = [f.strip().lower() for f in fields]
+        lowered = [f.lower() for f in fields]
         # A header is a line whose sequence field is not a sequence; any other first line is
         # data, checked like every other line (its expression may well be bad: an error).
-        self.header = "sequence" in lowered or not _SEQUENCE_FIELD.match(
-            first.split(b"\t")[0].strip()
-        )
+        self.header = "sequence" in lowered or not _SEQUENCE_FIELD.match(fields[0].encode())
         if self.header and len(fields) == 2 and "sequence" not in lowered:
             # a two-column file with its own header names: (sequence, expression) by position
             lowered = ["sequence", "expression"]
@@ -283,7 +289,8 @@ class _Layout:
                     path=str(path),
                     line=line_no,
                 )
-            self.columns = [f.strip() for f in fields]
+            # R's write.csv names its row-name column ""
+            self.columns = [f or f"column_{k + 1}" for k, f in enumerate(fields)]
             self.seq_col = lowered.index("sequence")
             self.expr_col = lowered.index("expression") if "expression" in lowered else None
             if self.expr_col is None and require_expression:
@@ -295,14 +302,15 @@ class _Layout:
         else:
             if len(fields) == 1 and require_expression:
                 raise InputError(
-                    "expected 2 tab-separated fields (sequence, expression), found 1",
+                    f"expected 2 {sep_name}-separated fields (sequence, expression), found 1",
                     path=str(path),
                     line=line_no,
                 )
             if len(fields) > 2:
                 raise InputError(
-                    f"expected 2 tab-separated fields (sequence, expression), found {len(fields)}"
-                    " (files with more columns need a header naming 'sequence' and 'expression')",
+                    f"expected 2 {sep_name}-separated fields (sequence, expression), found "
+                    f"{len(fields)} (files with more columns need a header naming 'sequence' and "
+                    "'expression')",
                     path=str(path),
                     line=line_no,
                 )
@@ -315,12 +323,14 @@ class _Layout:
     ) -> Iterator[_Parsed]:
         with _open_binary(self.path) as handle, _reading(self.path):
             first_data_line = self.first_line_number + (1 if self.header else 0)
+            if self.bom and first_data_line == 1:
+                handle.read(len(codecs.BOM_UTF8))
             for _ in range(first_data_line - 1):  # blank lines before the header, the header
                 handle.readline()
             for first_line, block in _iter_line_blocks(
                 handle, max_lines=max_lines, block_bytes=block_bytes, first_line=first_data_line
             ):
-                parsed = _parse_block(block, first_line, self.n_fields, str(self.path))
+                parsed = _parse_block(block, first_line, self.n_fields, str(self.path), self.sep)
                 if len(parsed):
                     yield parsed
 
@@ -457,7 +467,10 @@ def read_sequences(
     no header; the same with a header line (detected when the first line's second field is not
     a number, or a field is named ``sequence``); a TSV whose header names ``sequence`` and
     ``expression`` among other columns (the extra columns are kept, converted to numbers when
-    they all parse). Gzip-compressed files are detected from their content. Blank lines are
+    they all parse). The separator is a tab, or a comma or semicolon when the first line has
+    no tab (pandas ``to_csv``, R ``write.csv``, Excel); double-quoted fields are read without
+    their quotes, and R's unnamed row-name column is kept as ``column_1``. Gzip-compressed
+    files are detected from their content. A UTF-8 byte order mark and blank lines are
     skipped; Windows line ends are accepted. Sequences are returned in upper case.
 
     Parameters
