@@ -103,7 +103,7 @@ def test_score_test_per_subset(trained, tmp_path):
     )
     frame["subsets"] = ["all_random;high_exp" if i % 2 else "all_random" for i in range(len(frame))]
     codes = data.codes[data.val_idx]
-    table = pp.score_test(frame, codes, {"kmer_ridge": kmer}, output_dir=tmp_path)
+    table = pp.score_test(frame, codes, {"kmer_ridge": kmer}, data=data, output_dir=tmp_path)
     assert set(table["subset"]) >= {"all", "all_random", "high_exp"}
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     expected = np.corrcoef(kmer.predict(codes), frame["expression"])[0, 1]
@@ -147,7 +147,7 @@ def test_score_test_leaves_public_leaderboard_rows_out_like_the_official_scorer(
     frame["subsets"] = "all_random"
     frame["in_public_leaderboard"] = [i % 3 == 0 for i in range(len(frame))]
     codes = data.codes[data.val_idx]
-    table = pp.score_test(frame, codes, {"kmer_ridge": kmer}, output_dir=tmp_path)
+    table = pp.score_test(frame, codes, {"kmer_ridge": kmer}, data=data, output_dir=tmp_path)
     assert set(table["rows"]) == {"all rows", "private (official)"}
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     private = ~frame["in_public_leaderboard"].to_numpy()

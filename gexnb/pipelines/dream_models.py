@@ -15,6 +15,7 @@ BiGRU's normalised target with MSE.
 
 from __future__ import annotations
 
+import inspect
 import os
 import time
 import warnings
@@ -32,6 +33,7 @@ from gexnb.io import atomic_path
 from gexnb.models import available, build
 from gexnb.models.layers import SoftBinExpectation, strand_averaged
 from gexnb.models.legnet import FLAG_NAMES, bin_logits_model, dream_flags, soft_bin_targets
+from gexnb.models.registry import get_factory
 from gexnb.pipelines.params import split_params
 
 __all__ = [
@@ -40,6 +42,7 @@ __all__ = [
     "train_models",
     "check_plan",
     "save_in_expression_units",
+    "check_bin_range",
     "COMPARE_MODELS",
 ]
 
@@ -144,6 +147,39 @@ def _has_bins(model: keras.Model) -> bool:
     return isinstance(model.get_layer("output"), SoftBinExpectation)
 
 
+#: Share of the training values a bin read-out may leave outside its bins before it is refused.
+BIN_RANGE_TOLERANCE = 0.01
+
+
+def check_bin_range(name: str, params: Mapping[str, Any] | None, values: np.ndarray) -> None:
+    """Refuse a bin read-out on training values it cannot represent, before anything trains.
+
+    LegNet's and DREAM-CNN's ``output="bins"`` (the authors') predicts the expected bin,
+    0 to ``n_bins - 1``: DREAM 2022's expression bins. Data on another scale (log ratios
+    centred on 0, TPM) needs ``output: linear``, which trains on the normalised target.
+
+    Raises
+    ------
+    ParameterError
+        When more than :data:`BIN_RANGE_TOLERANCE` of ``values`` fall outside the bins,
+        naming the ``model_params`` setting that fixes it.
+    """
+    defaults = inspect.signature(get_factory(name)).parameters
+    options = {key: defaults[key].default for key in ("output", "n_bins") if key in defaults}
+    options.update({k: v for k, v in (params or {}).items() if k in options})
+    if options.get("output") != "bins":
+        return
+    top = int(options["n_bins"]) - 1
+    outside = float(np.mean((values < 0) | (values > top)))
+    if outside > BIN_RANGE_TOLERANCE:
+        raise ParameterError(
+            f"{name}: the 'bins' read-out predicts DREAM's expression bins 0 to {top}, but "
+            f"{outside:.0%} of the training values lie outside them (range {values.min():.3g} "
+            f"to {values.max():.3g}); add output: linear to its model_params entry "
+            f"(model_params: {{{name}: {{output: linear, ...}}}})"
+        )
+
+
 def _inputs(net: keras.Model, data: Any, idx: np.ndarray, name: str) -> Any:
     """The codes of rows ``idx``, with their DREAM flags for a model with a flags input."""
     n_flags = train.flag_count(net)
@@ -213,6 +249,7 @@ def train_sequence_model(
         net = build(name, length=data.codes.shape[1], **arch)
     except TypeError as exc:  # an architecture key the factory does not take
         raise ParameterError(f"model_params of {name}: {exc}") from None
+    check_bin_range(name, arch, data.expression[data.train_idx])
     bins = _has_bins(net)
     rows = {"train": data.train_idx, "val": data.val_idx}
     x = {s: _inputs(net, data, idx, name) for s, idx in rows.items()}

@@ -126,6 +126,7 @@ def curve(
     model_params: Mapping[str, Mapping[str, Any]] | None = None,
     trained: Mapping[str, Any] | None = None,
     test: tuple[pd.DataFrame, np.ndarray] | None = None,
+    target_normalization: str = promoter.DEFAULT_TARGET_NORMALIZATION,
     output_dir: str | os.PathLike,
     seed: int = 0,
     progress: bool = True,
@@ -152,6 +153,8 @@ def curve(
     test
         ``(frame, codes)`` of :func:`gexnb.pipelines.promoter.load_test`: the rows scored.
         Without it, the split's held-out test rows, else the validation rows.
+    target_normalization
+        As the notebook's (:func:`gexnb.pipelines.promoter.normalize_targets`).
     output_dir
         The run folder: ``data_efficiency.tsv`` (every run; rewritten after each training
         point, so a long curve can be followed), ``metrics.json`` keys
@@ -174,7 +177,7 @@ def curve(
     if not plan.fractions:
         return EfficiencyCurve()
     out = ensure_output_dir(output_dir)
-    data = promoter.normalize_targets(promoters)
+    data = promoter.normalize_targets(promoters, target_normalization=target_normalization)
     codes, truth, scored_on = _held_out(data, test)
     names = [promoter.BIGRU, *compare_models, promoter.KMER]
     rows = []
@@ -187,7 +190,9 @@ def curve(
             models = {name: (trained or {})[name] for name in names}
         else:
             splits = {**promoters.splits, "train": train_rows}
-            scale = promoter.normalize_targets(replace(promoters, splits=splits))
+            scale = promoter.normalize_targets(
+                replace(promoters, splits=splits), target_normalization=target_normalization
+            )
             folder = out / "data_efficiency" / f"{split_name(fraction)}_seed{point_seed}"
             models = _train_point(
                 scale, folder=folder, seed=point_seed, bigru_params=bigru_params,

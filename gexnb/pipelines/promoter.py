@@ -25,7 +25,7 @@ from gexnb import train
 from gexnb.data import sequences as seqs
 from gexnb.data.promoters import PromoterSet, load_promoters
 from gexnb.data.synthetic import PROMOTER_MOTIFS, planted_positions
-from gexnb.errors import ParameterError
+from gexnb.errors import InputError, ParameterError
 from gexnb.explain import MotifResult, attention_weights, discover_motifs
 from gexnb.io import ensure_output_dir, write_metrics, write_table_atomic
 from gexnb.models import build
@@ -33,6 +33,7 @@ from gexnb.models.baselines import MeanBaseline
 from gexnb.models.kmer import KmerRidge
 from gexnb.pipelines.dream_models import (
     SequenceModel,
+    check_bin_range,
     check_plan,
     save_in_expression_units,
     train_models,
@@ -68,6 +69,18 @@ SYNTHETIC_OPTIONS = {"n_sequences": (load_promoters, "n_synthetic")}
 
 BIGRU = "metformin_bigru"
 KMER = "kmer_ridge"
+
+#: Notebook 02's ``target_normalization``: how measured expression becomes the training
+#: target (:func:`gexnb.data.sequences.normalize_target`), with the BiGRU output activation
+#: that can reach it. ``"half_median"`` is team Metformin-121's ``y / (2 median(y_train))``
+#: under a sigmoid, made for DREAM's non-negative 0-17 scale; ``"zscore"``
+#: (``(y - mean) / sd``, linear output) is gexnb's choice for data on any other scale, such
+#: as log expression ratios centred on 0.
+TARGET_NORMALIZATIONS = {"half_median": "sigmoid", "zscore": "linear"}
+DEFAULT_TARGET_NORMALIZATION = "half_median"
+#: Share of the training values ``half_median`` may leave outside the sigmoid's reach
+#: (below 0 or above 2 x median) before it is refused.
+HALF_MEDIAN_TOLERANCE = 0.01
 
 
 @dataclass
@@ -128,21 +141,53 @@ class PromoterData:
         return seqs.denormalize_target(y_norm, self.stats)
 
 
-def normalize_targets(promoters: PromoterSet, *, target: str = "half_median") -> PromoterData:
+def normalize_targets(
+    promoters: PromoterSet, *, target_normalization: str = DEFAULT_TARGET_NORMALIZATION
+) -> PromoterData:
     """Normalise a promoter set's expression for training, statistics from its training rows.
 
     Parameters
     ----------
     promoters
         From :func:`gexnb.data.promoters.load_promoters`.
-    target
-        Normalisation of :func:`gexnb.data.sequences.normalize_target`; the team's
-        ``"half_median"`` (``y / (2 median(y_train))``) by default.
+    target_normalization
+        One of :data:`TARGET_NORMALIZATIONS`: the team's ``"half_median"``
+        (``y / (2 median(y_train))``, Metformin-121) by default, or ``"zscore"``.
+
+    Raises
+    ------
+    InputError
+        ``"half_median"`` on data its sigmoid target cannot represent: a median <= 0, or more
+        than :data:`HALF_MEDIAN_TOLERANCE` of the training values below 0 or above
+        2 x median (e.g. log ratios centred on 0); the message names ``"zscore"``.
     """
+    if target_normalization not in TARGET_NORMALIZATIONS:
+        raise ParameterError(
+            f"target_normalization must be one of {', '.join(TARGET_NORMALIZATIONS)}, "
+            f"got {target_normalization!r}"
+        )
     raw = promoters.expression
-    _, stats = seqs.normalize_target(raw[promoters.splits["train"]], method=target)
+    train_values = raw[promoters.splits["train"]]
+    if target_normalization == "half_median":
+        _check_half_median(train_values, None if promoters.synthetic else promoters.source)
+    _, stats = seqs.normalize_target(train_values, method=target_normalization)
     y, _ = seqs.normalize_target(raw, stats=stats)
     return PromoterData(promoters, y, stats)
+
+
+def _check_half_median(values: np.ndarray, source: str | None) -> None:
+    """Refuse the team's ``y / (2 median)`` target where the sigmoid cannot reach the data."""
+    median = float(np.median(values))
+    outside = float(np.mean((values < 0) | (values > 2 * median))) if median > 0 else 1.0
+    if outside > HALF_MEDIAN_TOLERANCE:
+        why = "not positive" if median <= 0 else f"{outside:.0%} below 0 or above 2 x median"
+        raise InputError(
+            f"target_normalization 'half_median' (the team's y / (2 median) under a sigmoid, "
+            f"for DREAM's non-negative 0-17 scale) cannot fit these data: the training values "
+            f"range {values.min():.3g} to {values.max():.3g} (median {median:.3g}, {why}); "
+            "use target_normalization: zscore",
+            path=source,
+        )
 
 
 def workload(
@@ -158,6 +203,8 @@ def workload(
     :func:`motif_options` and the data-efficiency curve's extra fits,
     :func:`gexnb.pipelines.efficiency.curve`)."""
     check_plan(compare_models, model_params)
+    for name in compare_models:  # a bin read-out on data off DREAM's 0-17 scale: refused now
+        check_bin_range(name, (model_params or {}).get(name), data.expression[data.train_idx])
     n = len(data.train_idx)
     parts = [f"BiGRU {epochs} epochs"]
     for name in compare_models:
@@ -196,7 +243,9 @@ def train_bigru(
     :data:`gexnb.train.METFORMIN_121`, when None) and ``settings`` override its fields
     (``epochs=12, batch_size=128``). Checkpoints and history go to ``output_dir/bigru``;
     the final model (best validation weights) is saved as
-    ``output_dir/metformin_bigru.keras``. With ``recalibrate_batchnorm`` the BatchNorm
+    ``output_dir/metformin_bigru.keras``. The output activation follows the target
+    normalisation (:data:`TARGET_NORMALIZATIONS`: the team's sigmoid for ``half_median``,
+    linear for ``zscore``). With ``recalibrate_batchnorm`` the BatchNorm
     statistics are recomputed on up to 20,000 training rows (seeded) before every
     validation pass (:class:`gexnb.train.BatchNormRecalibration`), which short runs need;
     the team's recipe did not (``False`` in the paper profile). Returns the
@@ -208,8 +257,11 @@ def train_bigru(
     cfg = train.TrainingConfig.from_mapping(settings, base=config or train.METFORMIN_121)
     length = data.codes.shape[1]
 
+    activation = TARGET_NORMALIZATIONS.get(data.stats["method"], "linear")
+
     def factory() -> Any:
-        return build(BIGRU, length=length, n_layers=n_layers, units=units, dropout=dropout)
+        return build(BIGRU, length=length, n_layers=n_layers, units=units, dropout=dropout,
+                     output_activation=activation)  # fmt: skip
 
     callbacks = []
     if recalibrate_batchnorm:
@@ -353,6 +405,7 @@ def score_test(
     codes: np.ndarray,
     models: dict[str, Any],
     *,
+    data: PromoterData,
     output_dir: str | os.PathLike,
     batch_size: int = 2048,
 ) -> pd.DataFrame:
@@ -366,8 +419,9 @@ def score_test(
     same figures are computed as the official scorer does, without the public-leaderboard
     rows, under the split ``test_private`` (``<model>/test_private/pearson``,
     ``<model>/test_private_<subset>/pearson``, ...); the table's ``rows`` column says which
-    set a row is on. Predictions go to ``predictions_test.tsv``. The predict-the-mean
-    baseline is skipped: a constant prediction has no correlation.
+    set a row is on. Predictions, on the training data's expression scale (the target
+    normalisation of ``data`` undone, as in :func:`evaluate`), go to ``predictions_test.tsv``.
+    The predict-the-mean baseline is skipped: a constant prediction has no correlation.
     """
 
     models = {k: m for k, m in models.items() if not isinstance(m, MeanBaseline)}
@@ -386,7 +440,7 @@ def score_test(
     rows, flat = [], {}
     table = frame[["sequence", "expression"]].copy()
     for name, model in models.items():
-        pred = predict_model(model, codes, batch_size).astype("float64")
+        pred = data.denormalize(predict_model(model, codes, batch_size)).astype("float64")
         table[name] = pred
         for prefix, keep in row_sets.items():
             score = gm.dream_score(true[keep], pred[keep], subsets=subsets_of[prefix])

@@ -1,0 +1,82 @@
+"""Notebook 02 on data off DREAM's 0-17 scale (found by a new-user trial with MPRA log ratios
+centred on 0): the team's half-median target is refused with a pointer to ``zscore``, the
+BiGRU's output follows the target, bin read-outs are refused before anything trains, and the
+test-file predictions and correlations are on the file's own scale."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("keras")
+
+from gexnb.data.promoters import load_promoters  # noqa: E402
+from gexnb.errors import InputError, ParameterError  # noqa: E402
+from gexnb.pipelines import promoter  # noqa: E402
+from gexnb.pipelines.dream_models import check_bin_range  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def log_ratio_file(tmp_path_factory):
+    """Synthetic promoters whose expression is centred just below 0 (MPRA log2 ratios)."""
+    synthetic = load_promoters("", n_synthetic=240, length=120, seed=4)
+    values = synthetic.expression - np.median(synthetic.expression) - 0.05
+    path = tmp_path_factory.mktemp("mpra") / "mpra.tsv"
+    pd.DataFrame({"sequence": synthetic.truth["sequence"], "expression": values}).to_csv(
+        path, sep="\t", index=False
+    )
+    return path
+
+
+def _promoters(path):
+    return load_promoters(path, length=120, fractions=(0.7, 0.3, 0.0), seed=0)
+
+
+def test_half_median_is_refused_on_log_ratios_naming_zscore(log_ratio_file):
+    message = r"mpra\.tsv: target_normalization 'half_median' .*median -0\.\d+, not positive\); "
+    with pytest.raises(InputError, match=message + "use target_normalization: zscore"):
+        promoter.normalize_targets(_promoters(log_ratio_file))
+    with pytest.raises(ParameterError, match="target_normalization must be one of"):
+        promoter.normalize_targets(_promoters(log_ratio_file), target_normalization="log")
+
+
+def test_dream_scale_data_keep_the_teams_target():
+    data = promoter.normalize_targets(load_promoters("", n_synthetic=100, seed=1))
+    assert data.stats["method"] == "half_median"
+
+
+def test_bin_readouts_are_refused_before_training(log_ratio_file):
+    data = promoter.normalize_targets(_promoters(log_ratio_file), target_normalization="zscore")
+    values = data.expression[data.train_idx]
+    message = r"legnet: the 'bins' read-out .* bins 0 to 17.*\{legnet: \{output: linear, \.\.\.\}\}"
+    with pytest.raises(ParameterError, match=message):
+        promoter.workload(data, epochs=1, compare_models=["legnet"])
+    with pytest.raises(ParameterError, match="dream_cnn: .* bins 0 to 3"):
+        check_bin_range("dream_cnn", {"n_bins": 4}, values)
+    check_bin_range("legnet", {"output": "linear"}, values)  # no error
+    check_bin_range("legnet", None, np.linspace(0, 17, 50))  # DREAM's scale
+
+
+def test_zscore_run_scores_the_test_file_on_its_own_scale(log_ratio_file, tmp_path):
+    data = promoter.normalize_targets(_promoters(log_ratio_file), target_normalization="zscore")
+    result = promoter.train_bigru(data, output_dir=tmp_path, n_layers=1, units=4, epochs=2,
+                                  batch_size=32, precision="float32", verbose=0)  # fmt: skip
+    assert result.model.get_layer("output").activation.__name__ == "linear"
+    kmer = promoter.fit_kmer(data, params={"k_max": 3})
+    models = {"metformin_bigru": result.trained, "kmer_ridge": kmer}
+    promoter.evaluate(data, models, output_dir=tmp_path)
+    rows = data.val_idx
+    frame = pd.DataFrame({"sequence": data.promoters.sequences(rows),
+                          "expression": data.expression[rows]})  # fmt: skip
+    promoter.score_test(frame, data.codes[rows], models, data=data, output_dir=tmp_path)
+    val = pd.read_csv(tmp_path / "predictions_val.tsv", sep="\t")
+    test = pd.read_csv(tmp_path / "predictions_test.tsv", sep="\t")
+    for name in models:  # the same rows: the same predictions, in the file's units
+        np.testing.assert_allclose(test[name], val[name], rtol=1e-5, atol=1e-6)
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    expected = np.corrcoef(val["kmer_ridge"], val["expression"])[0, 1]
+    assert expected > 0.3  # the k-mer ridge finds the planted motifs
+    assert metrics["kmer_ridge/test/pearson"] == pytest.approx(expected, rel=1e-6)
