@@ -58,7 +58,7 @@ def _raw_model(averaged):
 
 
 def test_bad_options_are_one_line_errors(data, tmp_path):
-    with pytest.raises(ParameterError, match="model_params of legnet"):
+    with pytest.raises(ParameterError, match=r"legnet: unknown hyperparameter\(s\) nonsense"):
         train_sequence_model(data, "legnet", output_dir=tmp_path, params={"nonsense": 1})
     with pytest.raises(ParameterError, match="unknown sequence model 'metformin_bigru'"):
         train_sequence_model(data, "metformin_bigru", output_dir=tmp_path)

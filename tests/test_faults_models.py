@@ -87,3 +87,12 @@ def test_explanations_check_their_inputs(bigru):
     with pytest.raises(InputError, match=r"each sample has shape \(5,\), but the model expects"):
         explain.attention_weights(genes, np.zeros((3, 5), dtype="float32"))
     assert explain.attention_weights(bigru, codes).shape == (2, LENGTH)
+
+
+def test_an_unknown_hyperparameter_names_the_ones_the_model_takes():
+    from gexnb.errors import ParameterError
+    from gexnb.models import build
+
+    with pytest.raises(ParameterError, match=r"dgex: unknown hyperparameter\(s\) n_inputs; "
+                       r"it takes n_landmarks, n_targets, hidden"):  # fmt: skip
+        build("dgex", n_inputs=3)

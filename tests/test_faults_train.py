@@ -273,3 +273,33 @@ def test_kill_9_at_random_moments_then_resume(tmp_path):
     assert _committed(folder) == epochs and _steps(folder / "last.keras") == epochs * STEPS
     assert len(json.loads((folder / "history.json").read_text())["loss"]) == epochs
     assert not [p.name for p in folder.iterdir() if p.name.startswith(".")]
+
+
+# second fault sweep (2026-11-30): bad values reach fit as one-line errors, not raw ones
+
+
+def test_non_finite_targets_and_inputs_are_named_with_row_and_column(tmp_path):
+    x, y = _data()
+    three = np.repeat(y, 3, axis=1)
+    three[5, 2] = np.nan  # was an IndexError: ~ bound tighter than .any()
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+    with pytest.raises(InputError, match="train: target is NaN or infinite at row 5, column 2"):
+        train.fit(model, (x, three), (x[:8], np.ones((8, 3))), output_dir=tmp_path, verbose=0)
+    bad_x = x.copy()
+    bad_x[7, 0] = np.inf  # was trained on, then a raw ValueError and a NaN last.keras
+    with pytest.raises(InputError, match="train: input is NaN or infinite at row 7, column 0"):
+        train.fit(_linear(), (bad_x, y), (x[:8], y[:8]), output_dir=tmp_path, verbose=0)
+    with pytest.raises(InputError, match="y has 1 target.s. per row, the model predicts 3"):
+        train.fit(model, (x, y), (x[:8], y[:8]), output_dir=tmp_path, verbose=0)
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_loss_that_turns_nan_stops_with_an_error_and_no_resumable_checkpoint(tmp_path):
+    x, y = _data()
+    with pytest.raises(
+        InputError,
+        match=r"loss became NaN or infinite in epoch 1, before any finite val_loss; lower ",
+    ):
+        train.fit(_linear(), (x * 1e18, y * 1e18), (x[:8], y[:8]), output_dir=tmp_path,
+                  optimizer="sgd", learning_rate=1e10, epochs=3, verbose=0)  # fmt: skip
+    assert not (tmp_path / "last.keras").exists() and not (tmp_path / "last.json").exists()

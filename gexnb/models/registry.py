@@ -14,6 +14,7 @@ defining Keras classes) are imported on the first :func:`build` or :func:`availa
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -124,6 +125,22 @@ def build(name: str, **hparams: Any) -> Any:
     """Build the model registered as ``name`` with hyperparameters ``hparams``.
 
     Deep models come back as an uncompiled ``keras.Model``; classical baselines as an object
-    with ``fit(x, y)`` / ``predict(x)`` (see :mod:`gexnb.models.baselines`).
+    with ``fit(x, y)`` / ``predict(x)`` (see :mod:`gexnb.models.baselines`). ``help`` of the
+    factory (:func:`get_factory`) lists each model's hyperparameters.
+
+    Raises
+    ------
+    ParameterError
+        For an unknown name, or a hyperparameter the factory does not take (the message
+        lists the ones it does).
     """
-    return get_factory(name)(**hparams)
+    factory = get_factory(name)
+    parameters = inspect.signature(factory).parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+    unknown = sorted(set(hparams) - set(parameters))
+    if unknown and not takes_any:
+        raise ParameterError(
+            f"{name}: unknown hyperparameter(s) {', '.join(unknown)}; it takes "
+            f"{', '.join(parameters)}"
+        )
+    return factory(**hparams)

@@ -18,10 +18,8 @@ import keras
 import numpy as np
 
 from gexnb.data.sequences import reverse_complement
-from gexnb.errors import ParameterError
-from gexnb.io import (
-    ensure_output_dir,
-)
+from gexnb.errors import InputError, ParameterError
+from gexnb.io import LAST_STATE_NAME, ensure_output_dir
 from gexnb.models.saving import _load
 from gexnb.train.callbacks import (
     BEST_NAME,
@@ -221,11 +219,39 @@ def fit(
     finally:
         keras.mixed_precision.set_dtype_policy(previous_policy)
         keras.distribution.set_distribution(previous_distribution)
+    _check_finite_loss(history, monitor, out)
     losses = history.get(monitor, [])
     best_epoch = int(np.nanargmin(losses)) + 1 if losses else None
     replicas = int(strategy.num_replicas_in_sync) if strategy is not None else 1
     return TrainResult(
         model=net, history=history, best_epoch=best_epoch, output_dir=out, replicas=replicas
+    )
+
+
+def _check_finite_loss(history: dict[str, list[float]], monitor: str, out: Path) -> None:
+    """A training loss that ended NaN or infinite (Keras' TerminateOnNaN stopped the run).
+
+    With no finite value of ``monitor`` at all there is no model to return: the last
+    checkpoint (broken weights a resume would start from) is removed and the run stops with
+    a one-line error. After finite epochs, the best epoch's weights are what ``fit`` returns
+    (as always); a warning says the run diverged.
+    """
+    losses = history.get("loss", [])
+    if not losses or np.isfinite(losses[-1]):
+        return
+    advice = "lower learning_rate, or look for extreme values in the inputs"
+    if not np.isfinite(history.get(monitor, [np.nan])).any():
+        if _is_chief():
+            for name in (LAST_NAME, LAST_STATE_NAME):
+                (out / name).unlink(missing_ok=True)
+        raise InputError(
+            f"{out}: the training loss became NaN or infinite in epoch {len(losses)}, before "
+            f"any finite {monitor}; {advice}"
+        )
+    warnings.warn(
+        f"{out}: the training loss became NaN or infinite in epoch {len(losses)} and training "
+        f"stopped; the best epoch's weights are kept ({advice})",
+        stacklevel=3,
     )
 
 

@@ -106,11 +106,33 @@ def _check_plain(x: Any, y: Any, what: str, model: Any) -> tuple[np.ndarray, np.
         raise InputError(f"{what} split is empty (0 rows)")
     if len(x) != len(y):
         raise InputError(f"{what}: x has {len(x)} rows but y has {len(y)}")
-    if not np.all(np.isfinite(y)):
-        bad = int(np.flatnonzero(~np.isfinite(y.reshape(len(y), -1)).any(axis=1))[0])
-        raise InputError(f"{what}: target is NaN or infinite at row {bad}")
+    _check_finite(y, f"{what}: target")
+    if np.issubdtype(x.dtype, np.floating):
+        _check_finite(x, f"{what}: input")
     check_model_input(model, x, what=what)
+    _check_target_width(y, what, model)
     return x, y
+
+
+def _check_finite(values: np.ndarray, what: str) -> None:
+    """InputError at the first NaN or infinite value, naming its row (and column)."""
+    if np.all(np.isfinite(values)):
+        return
+    flat = values.reshape(len(values), -1)
+    row, column = (int(i[0]) for i in np.nonzero(~np.isfinite(flat)))
+    where = f"row {row}" + (f", column {column}" if flat.shape[1] > 1 else "")
+    raise InputError(f"{what} is NaN or infinite at {where}")
+
+
+def _check_target_width(y: np.ndarray, what: str, model: Any) -> None:
+    """The targets per row against a single-output model's output width."""
+    outputs = getattr(model, "outputs", None) or []
+    if len(outputs) != 1 or len(outputs[0].shape) != 2 or outputs[0].shape[-1] is None:
+        return
+    width = int(outputs[0].shape[-1])
+    given = 1 if y.ndim == 1 else int(np.prod(y.shape[1:]))
+    if given != width:
+        raise InputError(f"{what}: y has {given} target(s) per row, the model predicts {width}")
 
 
 def _check_flagged(x: Any, y: Any, what: str, model: Any) -> Any:
