@@ -2,16 +2,71 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import types
 from pathlib import Path
+from typing import Any
 
+import nbformat
 import pandas as pd
 import pytest
 
 from gexnb.cli import main
 from gexnb.errors import ParameterError
+from gexnb.rundir import RunRecord
+from gexnb.runner import sweep
+from gexnb.runner.project import resolve_parameters
 from gexnb.runner.sweep import grid_points, parse_grid, point_folder, run_sweep
 
 PROJECT = Path(__file__).resolve().parents[1]
+
+
+def _project(root: Path) -> Path:
+    """A project with one notebook ``01_toy`` and the profiles ``quick`` and ``tiny``."""
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell(
+        'output_dir: str = "."  # run folder\nseed: int = 0  # random seed\n'
+        "top_k: int = 20  # genes listed\n"
+        'sequence_path: str = ""  # input file, "" means synthetic\n'
+    )
+    cell.metadata["tags"] = ["parameters"]
+    nb.cells = [cell]
+    (root / "notebooks").mkdir(parents=True)
+    nbformat.write(nb, root / "notebooks" / "01_toy.ipynb")
+    (root / "parameters" / "01_toy").mkdir(parents=True)
+    (root / "parameters" / "01_toy" / "quick.yaml").write_text("seed: 0\n")
+    (root / "parameters" / "01_toy" / "tiny.yaml").write_text("top_k: 3\n")
+    return root
+
+
+def _record_runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Replace the kernel run by one that resolves the parameters and writes run.json as
+    ``run_notebook`` does; returns the list of folders run."""
+    calls: list[str] = []
+
+    def fake_run(
+        notebook: Path,
+        *,
+        profile: str,
+        overrides: Any,
+        output_dir: Path,
+        project_dir: Path,
+        **_: Any,
+    ) -> Any:
+        path, params, out = resolve_parameters(
+            notebook,
+            profile=profile,
+            overrides=overrides,
+            output_dir=output_dir,
+            project_dir=project_dir,
+        )
+        RunRecord(out, path.stem, profile, dict(params)).finish("ok")
+        calls.append(out.name)
+        return types.SimpleNamespace(seconds=0.0)
+
+    monkeypatch.setattr(sweep, "run_notebook", fake_run)
+    return calls
 
 
 def test_parse_grid_values_are_yaml_and_lists_stay_whole():
@@ -19,7 +74,7 @@ def test_parse_grid_values_are_yaml_and_lists_stay_whole():
     assert grid == {"epochs": [3, 10], "hidden": [[16], [32, 16]], "loss": ["mae", "mse"]}
     points = grid_points(grid)
     assert len(points) == 8 and points[0] == {"epochs": 3, "hidden": [16], "loss": "mae"}
-    assert point_folder({"epochs": 3, "hidden": [32, 16]}) == "epochs-3_hidden-32+16"
+    assert point_folder({"epochs": 3, "hidden": [32, 16]}).startswith("epochs-3_hidden-32+16~")
     for bad in (["epochs"], ["epochs="], ["epochs=1,,2"], ["a=1", "a=2"], []):
         with pytest.raises(ParameterError):
             parse_grid(bad)
@@ -76,3 +131,77 @@ def test_no_figure_is_explained_and_an_old_one_removed(tmp_path):
     )
     _, _, figure = sweep._write_table(tmp_path, rows, "dnn/cv_mean/rmse", ["epochs"])
     assert figure is not None and figure.stat().st_size > 1000
+
+
+def test_point_folders_are_unique_per_value_and_stable():
+    values = ["/tmp/a/set_1.txt", "/tmp/a/set1.txt", "a/b", "ab", "32+16", [32, 16], [[32], 16],
+              3, "3", True, "true", None, "null", "A", "a", "", {"a": 1}, "x" * 300,
+              "x" * 300 + "y", "x" * 199]  # fmt: skip
+    folders = [point_folder({"sequence_path": v}) for v in values]
+    # distinct also where the file system ignores case
+    assert len({f.lower() for f in folders}) == len(values)
+    assert all(len(f) <= sweep.MAX_FOLDER_LENGTH and "/" not in f for f in folders)
+    # the name depends only on the value (a re-run finds the folder), readable where it can be
+    assert point_folder({"sequence_path": "/tmp/a/set_1.txt"}) == folders[0]
+    digest = hashlib.sha256(b"/tmp/a/set_1.txt").hexdigest()[: sweep.HASH_LENGTH]
+    assert folders[0] == f"sequence_path-tmpaset1.txt~{digest}"
+    assert point_folder({"epochs": 3, "lr": 0.001}) == "epochs-3_lr-0.001"
+
+
+def test_a_point_is_reused_only_with_the_same_profile_and_parameters(tmp_path, monkeypatch):
+    project = _project(tmp_path / "p")
+    calls = _record_runs(monkeypatch)
+
+    def runs(profile: str = "quick", **fixed: Any) -> tuple[int, int]:
+        calls.clear()
+        result = run_sweep("01", {"seed": [0]}, tmp_path / "s", profile=profile,
+                           overrides=fixed, project_dir=project, progress=False)  # fmt: skip
+        assert len(calls) == result.n_run
+        return result.n_run, result.n_skipped
+
+    assert runs(top_k=5) == (1, 0)
+    assert runs(top_k=5) == (0, 1)  # the same point: resumed
+    assert runs() == (1, 0)  # the earlier run had -p top_k=5, this one has not
+    assert runs(top_k=20) == (1, 0)  # the notebook's default, but not the profile's
+    assert runs(profile="tiny") == (1, 0)  # another profile
+    assert runs(profile="tiny") == (0, 1)
+    (project / "parameters" / "01_toy" / "same.yaml").write_text("extends: tiny\n")
+    assert runs(profile="same") == (1, 0)  # same values, another profile name
+    (project / "parameters" / "01_toy" / "same.yaml").write_text("extends: tiny\ntop_k: 4\n")
+    assert runs(profile="same") == (1, 0)  # the profile was edited
+    manifest = tmp_path / "s" / "seed-0" / "run.json"
+    record = json.loads(manifest.read_text())
+    manifest.write_text(json.dumps({**record, "status": "failed"}))
+    assert runs(profile="same") == (1, 0)  # the earlier run did not end ok
+    record = json.loads(manifest.read_text())
+    manifest.write_text(json.dumps({**record, "parameters": {**record["parameters"], "x": 1}}))
+    assert runs(profile="same") == (1, 0)  # the earlier run set a parameter this one does not
+    assert sweep._canonical({"a": True}) != sweep._canonical({"a": 1})
+
+
+def test_bad_input_is_refused_before_any_point_runs(tmp_path, monkeypatch, capsys):
+    project = _project(tmp_path / "p")
+    calls = _record_runs(monkeypatch)
+    cases = {
+        ("--profile", "nope", "-g", "seed=0,1"): "no profile 'nope' for 01_toy",
+        ("-p", "sed=0", "-g", "seed=0,1"): "unknown parameter 'sed' for 01_toy",
+        ("-p", "top_k=abc", "-g", "seed=0,1"): "parameter 'top_k' expects int, got 'abc'",
+        ("-g", "top_k=5,abc"): "parameter 'top_k' expects int, got 'abc'",  # the second point
+        ("-g", f"sequence_path={tmp_path / 'absent.txt'}"): "not found (parameter sequence_path)",
+    }
+    for args, message in cases.items():
+        code = main(["sweep", "01", "--project-dir", str(project), *args,
+                     "-o", str(tmp_path / "new" / "s")])  # fmt: skip
+        err = capsys.readouterr().err
+        assert code == 2 and err.startswith("gexnb: error: ") and err.count("\n") == 1, err
+        assert message in err
+    assert calls == [] and not (tmp_path / "new").exists()  # no point ran, no folder is left
+    with pytest.raises(ParameterError, match="at least one value"):
+        run_sweep("01", {"seed": []}, tmp_path / "s", project_dir=project, progress=False)
+    file = tmp_path / "file.txt"
+    file.write_text("x")
+    code = main(["sweep", "01", "--project-dir", str(project), "-g", "seed=0", "-o", str(file)])
+    assert code == 2 and calls == [] and file.read_text() == "x"
+    assert capsys.readouterr().err == (
+        f"gexnb: error: {file}: is not a folder; give a folder for the sweep (-o)\n"
+    )

@@ -26,8 +26,8 @@ from gexnb.rundir import (
 )
 from gexnb.runner.project import (
     DEFAULT_KERNEL,
+    check_inputs,
     data_dir,
-    missing_inputs,
     resolve_parameters,
 )
 
@@ -205,11 +205,7 @@ def run_notebook(
         project_dir=project,
         ignore_unknown_overrides=ignore_unknown_overrides,
     )
-    absent = missing_inputs(params)
-    if absent:  # before the kernel starts and before the folder's earlier results go
-        name, where = absent[0]
-        more = f" (and {len(absent) - 1} more)" if len(absent) > 1 else ""
-        raise InputError(f"not found (parameter {name}){more}", path=where)
+    check_inputs(params)  # before the kernel starts and before the folder's earlier results go
     kernel = kernel or os.environ.get("GEXNB_KERNEL") or DEFAULT_KERNEL
     _check_kernel(kernel)
     if progress_bar is None:

@@ -364,6 +364,16 @@ def missing_inputs(params: Mapping[str, Any]) -> list[tuple[str, str]]:
     return found
 
 
+def check_inputs(params: Mapping[str, Any]) -> None:
+    """Raise :class:`~gexnb.errors.InputError` for the first input path of
+    :func:`missing_inputs`, naming its parameter (and how many more are missing)."""
+    absent = missing_inputs(params)
+    if absent:
+        name, where = absent[0]
+        more = f" (and {len(absent) - 1} more)" if len(absent) > 1 else ""
+        raise InputError(f"not found (parameter {name}){more}", path=where)
+
+
 def resolve_parameters(
     notebook: str | os.PathLike,
     *,

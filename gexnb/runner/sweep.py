@@ -2,15 +2,22 @@
 
 ``gexnb sweep NB --profile P -g name=v1,v2 [-g ...] [-p k=v] -o DIR`` runs every point of the
 grid (the cartesian product of the ``-g`` values) as one executed notebook in its own folder
-``DIR/<name>-<value>_.../``, skips the points whose folder already holds a finished run with the
-same parameters (so an interrupted sweep resumes), and writes ``DIR/sweep.csv`` (one row per
-point: the swept values, status, seconds, folder, then every metric of the point's
-``metrics.json``) and ``DIR/sweep.png`` (the main metric against each swept parameter).
+``DIR/<name>-<value>_.../`` (see :func:`point_folder`), skips the points whose folder already
+holds a run that ended ok with the same notebook, profile and resolved parameters (so an
+interrupted sweep resumes), and writes ``DIR/sweep.csv`` (one row per point: the swept values,
+status, seconds, folder, then every metric of the point's ``metrics.json``) and
+``DIR/sweep.png`` (the main metric against each swept parameter).
+
+Every point's parameters are resolved (profile, names, types, input files) before the first
+point runs, as ``gexnb run`` does, so bad input stops the sweep at once with one error.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import itertools
+import json
 import os
 import re
 import sys
@@ -21,11 +28,16 @@ from typing import Any
 
 import yaml
 
-from gexnb.errors import GexnbError, ParameterError
-from gexnb.io import read_metrics, write_table_atomic
+from gexnb.errors import GexnbError, InputError, ParameterError
+from gexnb.io import _jsonable, read_metrics, write_table_atomic
 from gexnb.rundir import find_project_dir, read_manifest
 from gexnb.runner.execute import RunInterrupted, run_notebook
-from gexnb.runner.project import notebook_parameters, resolve_notebook
+from gexnb.runner.project import (
+    check_inputs,
+    notebook_parameters,
+    resolve_notebook,
+    resolve_parameters,
+)
 
 __all__ = ["parse_grid", "grid_points", "point_folder", "run_sweep", "SweepResult", "MAIN_METRICS"]
 
@@ -107,21 +119,76 @@ def grid_points(grid: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
     return [dict(zip(names, values, strict=True)) for values in itertools.product(*grid.values())]
 
 
+#: Longest point folder name (file systems allow 255 bytes).
+MAX_FOLDER_LENGTH = 200
+#: Hex digits of the hash that keeps a sanitised or shortened folder name unique.
+HASH_LENGTH = 10
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:HASH_LENGTH]
+
+
 def point_folder(point: Mapping[str, Any]) -> str:
-    """Folder name of a grid point: ``epochs-3_units-8`` (unsafe characters replaced)."""
+    """Folder name of a grid point: ``epochs-3_units-8``, unique per distinct point.
+
+    Each value is written as YAML; characters outside ``A-Za-z0-9.+-`` are dropped (a comma
+    becomes ``+``). When that changes the text, or the text has capitals (a case-insensitive
+    file system would merge ``A`` and ``a``), ``~`` and a hash of the exact YAML text follow
+    (``sequence_path-tmpaset1.txt~1f2e...``), so ``set_1.txt`` and ``set1.txt``, or the list
+    ``[32, 16]`` and the string ``'32+16'``, get different folders. A name longer than
+    :data:`MAX_FOLDER_LENGTH` is cut and ends in ``~`` and a hash of the whole name. The name
+    depends only on the point, so a re-run finds the same folder.
+    """
     parts = []
     for name, value in point.items():
         text = yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()
-        parts.append(f"{name}-{re.sub(r'[^A-Za-z0-9.+-]+', '', text.replace(',', '+'))}")
-    return "_".join(parts)[:200]
+        clean = re.sub(r"[^A-Za-z0-9.+-]+", "", text.replace(",", "+"))
+        if clean != text or text != text.lower():
+            clean += f"~{_digest(text)}"
+        parts.append(f"{name}-{clean}")
+    folder = "_".join(parts)
+    if len(folder) > MAX_FOLDER_LENGTH:
+        folder = f"{folder[: MAX_FOLDER_LENGTH - HASH_LENGTH - 1]}~{_digest(folder)}"
+    return folder
 
 
-def _finished(folder: Path, parameters: Mapping[str, Any]) -> bool:
+def _canonical(parameters: Any) -> str:
+    """``parameters`` as ``run.json`` records them (JSON, sorted keys; ``True`` is not 1)."""
+    return json.dumps(_jsonable(parameters), sort_keys=True)
+
+
+def _finished(folder: Path, notebook: str, profile: str, parameters: Mapping[str, Any]) -> bool:
+    """Whether ``folder`` holds a run of ``notebook`` that ended ok with exactly ``profile``
+    and the resolved ``parameters`` (as :func:`_resolve_point` gives them)."""
     manifest = read_manifest(folder) or {}
-    if manifest.get("status") != "ok":
-        return False
-    done = manifest.get("parameters") or {}
-    return all(done.get(k) == v for k, v in parameters.items())
+    return (
+        manifest.get("status") == "ok"
+        and manifest.get("notebook") == notebook
+        and manifest.get("profile") == profile
+        and _canonical(manifest.get("parameters")) == _canonical(parameters)
+    )
+
+
+def _resolve_point(
+    path: Path, project: Path, profile: str, overrides: Mapping[str, Any], root: Path, folder: str
+) -> dict[str, Any]:
+    """The parameters ``run_notebook`` will run (and record) for one point in ``root/folder``.
+
+    Raises
+    ------
+    ParameterError
+        An unknown profile or parameter name, or a value of the wrong type.
+    InputError
+        An input file that does not exist, or an unwritable sweep folder.
+    """
+    _, values, out = resolve_parameters(
+        path, profile=profile, overrides=overrides, output_dir=root, project_dir=project
+    )
+    if "output_dir" in values:  # resolved as run_notebook resolves the point's folder
+        values["output_dir"] = str((out / folder).resolve())
+    check_inputs(values)
+    return values
 
 
 def run_sweep(
@@ -155,7 +222,11 @@ def run_sweep(
     Raises
     ------
     ParameterError
-        A swept name that is not a parameter of the notebook.
+        A swept name that is not a parameter of the notebook, a swept parameter without
+        values, an unknown profile or ``-p`` name, or a value of the wrong type (checked for
+        every point before the first one runs).
+    InputError
+        ``output_dir`` is not a writable folder, or a point's input file does not exist.
     RunInterrupted
         Ctrl-C or SIGTERM: the finished points stay, the sweep resumes from them.
     """
@@ -170,19 +241,34 @@ def run_sweep(
             f"{path.stem} has no parameter {', '.join(map(repr, unknown))}; "
             f"valid: {', '.join(declared)}"
         )
-    root = Path(output_dir)
-    root.mkdir(parents=True, exist_ok=True)
-    rows, counts = [], {"run": 0, "skipped": 0, "failed": 0}
+    if not grid or not all(grid.values()):
+        raise ParameterError("give at least one value for each swept parameter")
+    root = Path(output_dir).expanduser()
+    if root.exists() and not root.is_dir():
+        raise InputError("is not a folder; give a folder for the sweep (-o)", path=str(root))
+    created = list(itertools.takewhile(lambda p: not p.exists(), (root, *root.parents)))
     points = grid_points(grid)
-    bar = tqdm(points, desc=f"sweep {path.stem}", unit="run", disable=not progress)
-    for number, point in enumerate(bar, start=1):
-        folder = root / point_folder(point)
+    planned = []  # (point, folder, resolved parameters), all checked before any point runs
+    try:
+        for point in points:
+            name = point_folder(point)
+            parameters = {**dict(overrides or {}), **point}
+            resolved = _resolve_point(path, project, profile, parameters, root, name)
+            planned.append((point, root / name, resolved))
+    except GexnbError:
+        for folder in created:  # a refused sweep leaves no empty folders behind
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+    rows, counts = [], {"run": 0, "skipped": 0, "failed": 0}
+    bar = tqdm(planned, desc=f"sweep {path.stem}", unit="run", disable=not progress)
+    for number, (point, folder, resolved) in enumerate(bar, start=1):
         if not progress:  # plain lines in logs and pipes, a bar on a terminal
             print(f"[gexnb] sweep {number}/{len(points)}: {folder.name}", file=sys.stderr)
         parameters = {**dict(overrides or {}), **point}
         row: dict[str, Any] = {**{k: _cell(v) for k, v in point.items()}, "folder": folder.name}
         bar.set_postfix_str(folder.name)
-        if _finished(folder, parameters):
+        if _finished(folder, path.stem, profile, resolved):
             counts["skipped"] += 1
             row.update(status="ok (earlier run)", seconds=float("nan"))
         else:
