@@ -303,3 +303,28 @@ def test_a_loss_that_turns_nan_stops_with_an_error_and_no_resumable_checkpoint(t
         train.fit(_linear(), (x * 1e18, y * 1e18), (x[:8], y[:8]), output_dir=tmp_path,
                   optimizer="sgd", learning_rate=1e10, epochs=3, verbose=0)  # fmt: skip
     assert not (tmp_path / "last.keras").exists() and not (tmp_path / "last.json").exists()
+
+
+def test_resume_refuses_other_settings_or_data_and_allows_more_epochs(tmp_path):
+    # a resumed run used to continue the old checkpoint with another seed, data set and
+    # learning rate, mixing both runs' epochs in one history (fault sweep, 2026-11-30)
+    _fit(tmp_path, 2)
+    with pytest.raises(InputError, match=r"last\.keras: was trained with other settings or data:"
+                       r" learning_rate 0\.01 -> 0\.05; seed 0 -> 1\. resume only"):  # fmt: skip
+        x, y = _data()
+        train.fit(_linear, (x, y), (x[:32], y[:32]), epochs=3, batch_size=BATCH, learning_rate=0.05,
+                  optimizer="sgd", output_dir=tmp_path, seed=1, verbose=0, resume=True)  # fmt: skip
+    x, y = _data()
+    with pytest.raises(InputError, match=r"other train data \(96 rows, was 128\)"):
+        train.fit(_linear, (x[:96], y[:96]), (x[:32], y[:32]), epochs=3, batch_size=BATCH,
+                  learning_rate=0.01, optimizer="sgd", output_dir=tmp_path, seed=0, verbose=0,
+                  resume=True)  # fmt: skip
+    y_other = y.copy()
+    y_other[0] += 1
+    with pytest.raises(InputError, match=r"other train data \(same 128 rows\)"):
+        train.fit(_linear, (x, y_other), (x[:32], y[:32]), epochs=3, batch_size=BATCH,
+                  learning_rate=0.01, optimizer="sgd", output_dir=tmp_path, seed=0, verbose=0,
+                  resume=True)  # fmt: skip
+    assert _committed(tmp_path) == 2  # nothing trained, nothing deleted
+    result = _fit(tmp_path, 3, resume=True, checkpoint_seconds=0.0)  # more epochs: allowed
+    assert len(result.history["loss"]) == 3 and _committed(tmp_path) == 3

@@ -11,6 +11,7 @@ import pytest
 
 from gexnb import runner
 from gexnb.errors import GexnbError, InputError, ParameterError
+from gexnb.io import write_json_atomic, write_metrics
 
 PARAMS = (
     'output_dir: str = "."  # run folder\n'
@@ -361,6 +362,26 @@ def test_run_all_refuses_override_no_notebook_declares(tmp_path):
     project = make_project(tmp_path / "proj", failing=True)
     with pytest.raises(ParameterError, match="'nope': no notebook declares it; valid names: label"):
         runner.run_all(overrides={"nope": 1}, project_dir=project)
+
+
+def test_run_all_checks_every_notebook_before_any_runs(tmp_path):
+    # fault sweep 2026-11-30: -p scale=abc failed each notebook in turn and summary.csv showed
+    # the previous run's status; an unknown profile wrote a summary of "unknown" rows
+    project = make_project(tmp_path / "proj", failing=True)
+    with pytest.raises(ParameterError, match="01_ok: .*scale"):
+        runner.run_all(overrides={"scale": "abc"}, project_dir=project)
+    with pytest.raises(ParameterError, match="no notebook has a profile 'nope'"):
+        runner.run_all(profile="nope", project_dir=project)
+    assert not (project / "runs").exists()
+
+
+def test_summary_of_a_notebook_that_did_not_start_ignores_an_earlier_run(tmp_path):
+    runs = tmp_path / "runs"
+    (runs / "02_x").mkdir(parents=True)
+    write_json_atomic(runs / "02_x" / "run.json", {"status": "ok", "started": "earlier"})
+    write_metrics(runs / "02_x", {"m/test/mae": 0.5})
+    frame = runner.collect_summary(runs, notebooks=["02_x"], not_run=["02_x"])
+    assert frame.fillna("").values.tolist() == [["02_x", "", "", "", "", "failed", ""]]
 
 
 def test_collect_summary_and_bad_keys(tmp_path):

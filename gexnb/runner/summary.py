@@ -20,7 +20,12 @@ from gexnb.runner.execute import (
     RunResult,
     run_notebook,
 )
-from gexnb.runner.project import list_notebooks, notebook_parameters, resolve_notebook
+from gexnb.runner.project import (
+    list_notebooks,
+    notebook_parameters,
+    resolve_notebook,
+    resolve_parameters,
+)
 
 SUMMARY_COLUMNS = ["notebook", "model", "split", "metric", "value", "status", "run_started"]
 
@@ -39,8 +44,11 @@ def run_all(
     """Run every notebook (or ``notebooks``) with ``profile``; a failure does not stop the rest.
 
     Each override applies to the notebooks that declare it; a name no notebook declares is
-    refused. Results go to ``<runs_dir>/<stem>/`` (default ``<project>/runs/<profile>``) and the
-    metrics are gathered in ``<runs_dir>/summary.csv`` (see :func:`write_summary`).
+    refused. Every notebook's parameters are resolved (profile, names, types) before the
+    first one runs, so a bad value stops the whole run at once; a notebook without
+    ``profile`` is reported as failed and not run (no notebook with it: an error). Results
+    go to ``<runs_dir>/<stem>/`` (default ``<project>/runs/<profile>``) and the metrics are
+    gathered in ``<runs_dir>/summary.csv`` (see :func:`write_summary`).
 
     Returns
     -------
@@ -64,11 +72,20 @@ def run_all(
             )
     root = Path(runs_dir).resolve() if runs_dir is not None else project / "runs" / profile
     log = log if log is not None else sys.stderr
+    refused = _check_all(paths, project, profile, overrides, root)
+    began = time.time()
     results: list[RunResult] = []
+    not_run: set[str] = set()  # stopped before their run started: no run.json of this run
     try:
         for path in paths:
-            print(f"[gexnb] running {path.stem} (profile {profile}) ...", file=log, flush=True)
             out = root / path.stem
+            if path.stem in refused:
+                exc = refused[path.stem]
+                print(f"[gexnb] {path.stem}: FAILED: {exc}", file=log, flush=True)
+                results.append(RunResult(path.stem, out, out / f"{path.stem}.ipynb", error=exc))
+                not_run.add(path.stem)
+                continue
+            print(f"[gexnb] running {path.stem} (profile {profile}) ...", file=log, flush=True)
             start = time.perf_counter()
             try:
                 result = run_notebook(
@@ -106,17 +123,57 @@ def run_all(
                     error=exc,
                 )
                 print(f"[gexnb] {path.stem}: FAILED: {exc}", file=log, flush=True)
+                started = (read_manifest(out) or {}).get("start_epoch") or 0.0
+                if float(started) < began:
+                    not_run.add(path.stem)
             results.append(result)
     finally:  # the summary of this invocation only, also after an interrupt
         if results:
-            write_summary(root, notebooks=[r.notebook for r in results])
+            write_summary(root, notebooks=[r.notebook for r in results], not_run=sorted(not_run))
     return results
+
+
+def _check_all(
+    paths: Sequence[Path],
+    project: Path,
+    profile: str,
+    overrides: Mapping[str, Any],
+    root: Path,
+) -> dict[str, GexnbError]:
+    """Resolve every notebook's parameters before any runs.
+
+    Returns the notebooks that have no ``profile`` (each with its error, reported as failed
+    and not run). Raises the first other error (a wrong type, an unknown name in a profile),
+    naming the notebook, and a :class:`ParameterError` when no notebook has ``profile``.
+    """
+    missing: dict[str, GexnbError] = {}
+    for path in paths:
+        if not (project / "parameters" / path.stem / f"{profile}.yaml").is_file():
+            missing[path.stem] = ParameterError(f"no profile {profile!r} for {path.stem}")
+            continue
+        try:
+            resolve_parameters(path, profile=profile, overrides=overrides,
+                               output_dir=root / path.stem, project_dir=project,
+                               ignore_unknown_overrides=True)  # fmt: skip
+        except GexnbError as exc:
+            kind = InputError if isinstance(exc, InputError) else ParameterError
+            raise kind(f"{path.stem}: {exc}") from None
+    if len(missing) == len(paths):
+        raise ParameterError(
+            f"no notebook has a profile {profile!r} (parameters/<notebook>/{profile}.yaml)"
+        )
+    return missing
 
 
 # --------------------------------------------------------------------------- summary
 
 
-def collect_summary(runs_dir: str | os.PathLike, *, notebooks: Iterable[str] | None = None) -> Any:
+def collect_summary(
+    runs_dir: str | os.PathLike,
+    *,
+    notebooks: Iterable[str] | None = None,
+    not_run: Iterable[str] = (),
+) -> Any:
     """Gather ``<runs_dir>/<notebook>/metrics.json`` into a long DataFrame.
 
     Parameters
@@ -125,6 +182,10 @@ def collect_summary(runs_dir: str | os.PathLike, *, notebooks: Iterable[str] | N
         Folder holding one run folder per notebook.
     notebooks
         Only these notebooks (default: every folder with a ``metrics.json`` or ``run.json``).
+    not_run
+        Notebooks of this invocation that failed before their run started (a refused
+        parameter, a missing input): one ``failed`` row each, whatever an earlier run left
+        in their folder.
 
     Returns
     -------
@@ -152,7 +213,14 @@ def collect_summary(runs_dir: str | os.PathLike, *, notebooks: Iterable[str] | N
     else:
         folders = [root / name for name in notebooks]
     rows: list[dict[str, Any]] = []
+    not_run = set(not_run)
     for folder in folders:
+        if folder.name in not_run:
+            rows.append(
+                dict.fromkeys(SUMMARY_COLUMNS, "")
+                | {"notebook": folder.name, "value": float("nan"), "status": "failed"}
+            )
+            continue
         manifest = read_manifest(folder) or {}
         status = manifest.get("status") or "unknown"
         started = manifest.get("started") or ""
@@ -191,9 +259,14 @@ def collect_summary(runs_dir: str | os.PathLike, *, notebooks: Iterable[str] | N
     return frame.sort_values(SUMMARY_COLUMNS[:4], kind="stable").reset_index(drop=True)
 
 
-def write_summary(runs_dir: str | os.PathLike, *, notebooks: Iterable[str] | None = None) -> Path:
+def write_summary(
+    runs_dir: str | os.PathLike,
+    *,
+    notebooks: Iterable[str] | None = None,
+    not_run: Iterable[str] = (),
+) -> Path:
     """Write :func:`collect_summary` to ``<runs_dir>/summary.csv`` atomically."""
-    frame = collect_summary(runs_dir, notebooks=notebooks)
+    frame = collect_summary(runs_dir, notebooks=notebooks, not_run=not_run)
     return write_table_atomic(Path(runs_dir) / "summary.csv", frame, index=False)
 
 

@@ -8,6 +8,8 @@ that state), ``history.json`` and ``history.csv``.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import os
 import tempfile
@@ -166,8 +168,10 @@ class _Checkpoints(keras.callbacks.Callback):
         write: bool,
         every_seconds: float = 0.0,
         best_epoch: int | None = None,
+        setup: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
+        self.setup = setup
         self.output_dir = output_dir
         self.monitor = monitor
         self.history = history
@@ -214,6 +218,8 @@ class _Checkpoints(keras.callbacks.Callback):
             return
         state = {"epoch": epoch + 1, "monitor": self.monitor, "best": self.best}
         state["best_epoch"] = self.best_epoch
+        if self.setup is not None:
+            state["setup"] = self.setup
         # last.keras carries its own training state and history (one atomic file), so a
         # crash between two writes can never pair a model with another epoch's record. It
         # is written before best.keras: after a crash in between, resume recovers the best
@@ -354,6 +360,65 @@ def _resume_state(out: Path) -> tuple[int, dict[str, list[float]], float, int | 
         else:
             best, best_epoch = float("inf"), None
     return done, history, best, best_epoch
+
+
+#: The :class:`~gexnb.train.TrainingConfig` fields a resumed run may change: how long and
+#: where it trains and what it prints, not what it learns from.
+RESUMABLE_CHANGES = ("epochs", "verbose", "checkpoint_seconds", "early_stopping",
+                     "distribution", "precision")  # fmt: skip
+
+
+def _fingerprint(data: Any) -> dict[str, Any] | None:
+    """Rows and a BLAKE2 digest of an ``(x, y)`` pair of arrays (``x`` may be ``(codes,
+    flags)``); None for a Keras dataset, which cannot be read without consuming it."""
+    if not isinstance(data, (tuple, list)):
+        return None
+    x, y = data
+    digest = hashlib.blake2b(digest_size=16)
+    for array in (*(x if isinstance(x, tuple) else (x,)), y):
+        array = np.ascontiguousarray(array)
+        digest.update(f"{array.dtype.str}{array.shape}".encode())
+        digest.update(array.reshape(-1).view(np.uint8))
+    return {"rows": len(y), "digest": digest.hexdigest()}
+
+
+def training_setup(config: Any, train: Any, validation: Any) -> dict[str, Any]:
+    """What a resumed run must share with the checkpoint it continues: the training settings
+    but :data:`RESUMABLE_CHANGES`, and the training and validation data (rows and digest)."""
+    settings = {}
+    for name, value in dataclasses.asdict(config).items():
+        if name not in RESUMABLE_CHANGES:
+            plain = isinstance(value, (str, int, float, bool, type(None), list, tuple, dict))
+            settings[name] = json.loads(json.dumps(value)) if plain else type(value).__name__
+    return {"settings": settings, "train": _fingerprint(train),
+            "validation": _fingerprint(validation)}  # fmt: skip
+
+
+def _check_same_setup(path: Path, setup: dict[str, Any]) -> None:
+    """Refuse to resume ``path`` (``last.keras``) with other settings or data than it was
+    trained with; a checkpoint written before setups were recorded is not checked."""
+    saved = (checkpoint_state(path) or {}).get("setup")
+    if not isinstance(saved, dict):
+        return
+    changes = []
+    old, new = saved.get("settings") or {}, setup["settings"]
+    for name in sorted(set(old) | set(new)):
+        if name == "seed" and new.get(name) is None:  # no seed given: the checkpoint's goes on
+            continue
+        if old.get(name) != new.get(name):
+            changes.append(f"{name} {old.get(name)!r} -> {new.get(name)!r}")
+    for part in ("train", "validation"):
+        before, now = saved.get(part), setup[part]
+        if before is not None and now is not None and before != now:
+            rows = f"{now['rows']} rows, was {before['rows']}"
+            changes.append(f"other {part} data ({rows})" if before["rows"] != now["rows"]
+                           else f"other {part} data (same {now['rows']} rows)")  # fmt: skip
+    if changes:
+        raise InputError(
+            f"was trained with other settings or data: {'; '.join(changes)}. resume only "
+            "continues the same run: resume=False to start over, or another output_dir",
+            path=str(path),
+        )
 
 
 def _check_same_architecture(path: Path, saved: Any, given: Any) -> None:

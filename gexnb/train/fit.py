@@ -27,9 +27,11 @@ from gexnb.train.callbacks import (
     LAST_NAME,
     DecayOnRise,
     _check_same_architecture,
+    _check_same_setup,
     _Checkpoints,
     _remove_temporary_files,
     _resume_state,
+    training_setup,
 )
 from gexnb.train.config import TrainingConfig
 from gexnb.train.distribute import (
@@ -188,6 +190,9 @@ def fit(
         train = _check_xy(train, "train", net)
         if validation is not None:
             validation = _check_xy(validation, "validation", net)
+        setup = training_setup(cfg, train, validation)
+        if resumed:
+            _check_same_setup(out / LAST_NAME, setup)
         every_seconds = 0.0 if _collective(strategy) else max(0.0, float(cfg.checkpoint_seconds))
         checkpoints = _Checkpoints(
             out,
@@ -197,6 +202,7 @@ def fit(
             write=_is_chief(),
             every_seconds=every_seconds,
             best_epoch=best_epoch,
+            setup=setup,
         )
         if cfg.decay_on_rise is not None and isinstance(train, tuple):
             if isinstance(train[0], tuple):
