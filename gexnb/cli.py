@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -258,15 +259,38 @@ def _cmd_models(args: argparse.Namespace) -> int:
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
+    """``gexnb predict``; SIGTERM stops it like Ctrl-C (the temporary output is removed),
+    then :class:`~gexnb.runner.RunInterrupted` gives ``gexnb run``'s message and status 143."""
+    from gexnb.runner import RunInterrupted
     from gexnb.train import predict_file
 
-    out = predict_file(
-        args.model,
-        args.input,
-        args.output,
-        batch_size=args.batch_size,
-        too_long=args.too_long,
-    )
+    received: list[int] = []
+
+    def on_sigterm(signum: int, frame: Any) -> None:
+        received.append(signum)
+        raise KeyboardInterrupt  # unwinds as Ctrl-C does, through the atomic write's cleanup
+
+    try:
+        previous = signal.signal(signal.SIGTERM, on_sigterm)
+        installed = True
+    except ValueError:  # not the main thread: signals stay as they are
+        previous, installed = None, False
+    try:
+        out = predict_file(
+            args.model,
+            args.input,
+            args.output,
+            batch_size=args.batch_size,
+            too_long=args.too_long,
+        )
+    except KeyboardInterrupt:
+        if received:
+            where = f"predict, {args.output} not written"
+            raise RunInterrupted(received[0], notebook=where) from None
+        raise
+    finally:
+        if installed:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
     print(f"{out} predictions written to {args.output}")
     return 0
 

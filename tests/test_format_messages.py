@@ -243,3 +243,59 @@ def test_reinterpretations_are_warnings(tmp_path, caplog):
     warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert any("semicolon-separated" in m for m in warned)
     assert any("decimal comma" in m for m in warned)
+
+
+# --------------------------------------------------------------------------------------------
+# sequence files that are not UTF-8, headers naming a column twice, no data lines
+
+
+@pytest.mark.parametrize("reader", list(_readers()))
+def test_latin1_byte_in_a_sequence_is_named_not_the_next_character(tmp_path, reader):
+    path = tmp_path / "l1.txt"
+    path.write_bytes(f"sequence\texpression\n{SEQ}\t1\nACGTAC\xe9\t2\n".encode("latin-1"))
+    with pytest.raises(InputError, match=r"l1\.txt, line 3: invalid byte 0xe9 .* at column 7"):
+        _readers()[reader](path)
+
+
+def test_utf8_letter_in_a_sequence_is_named(tmp_path):
+    path = _write(tmp_path / "u.txt", f"{SEQ}\t1\nACGé\t2\n")
+    with pytest.raises(InputError, match=r"u\.txt, line 2: invalid character 'é' .* column 4"):
+        sequences.read_sequences(path)
+
+
+@pytest.mark.parametrize("reader", ["read_sequences", "iter_sequence_chunks"])
+def test_latin1_byte_in_an_extra_column_names_line_and_column(tmp_path, reader):
+    path = tmp_path / "l1.txt"
+    text = f"sequence\texpression\tcomment\n{SEQ}\t1\tok\n{SEQ}\t2\tcaf\xe9\n"
+    path.write_bytes(text.encode("latin-1"))
+    with pytest.raises(InputError, match=r"l1\.txt, line 3: column 'comment': byte 0xe9"):
+        _readers()[reader](path)
+
+
+def test_latin1_header_is_refused_not_replaced(tmp_path):
+    path = tmp_path / "h.txt"
+    path.write_bytes(f"sequence\texpression\tcaf\xe9\n{SEQ}\t1\tx\n".encode("latin-1"))
+    with pytest.raises(InputError, match=r"h\.txt, line 1: byte 0xe9 at column 24 is not UTF-8"):
+        sequences.read_sequences(path)
+
+
+@pytest.mark.parametrize("reader", list(_readers()))
+@pytest.mark.parametrize(
+    ("header", "named"),
+    [
+        ("sequence\tsequence", "'sequence'"),
+        ("Sequence\texpression\tsequence", "'Sequence', 'sequence'"),
+        ("sequence\texpression\tid\tid", "'id'"),
+    ],
+)
+def test_header_naming_a_column_twice_is_refused(tmp_path, reader, header, named):
+    n = header.count("\t") + 1
+    path = _write(tmp_path / "d.txt", f"{header}\n" + "\t".join([SEQ] + ["1"] * (n - 1)) + "\n")
+    with pytest.raises(InputError, match=rf"d\.txt, line 1: header .* column\(s\) {named} more"):
+        _readers()[reader](path)
+
+
+def test_header_only_file_is_refused_by_the_chunk_reader(tmp_path):
+    path = _write(tmp_path / "h.txt", "sequence\texpression\n\n")
+    with pytest.raises(InputError, match=r"h\.txt: no data lines after the header"):
+        list(sequences.iter_sequence_chunks(path))

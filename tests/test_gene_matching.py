@@ -165,3 +165,20 @@ def test_overlap_on_a_gene_level_matrix_says_why():
     with pytest.raises(InputError, match=r"1 gene\(s\) are both landmarks and targets: TP53 "
                        r"\(matched by symbol: several probes of one gene"):  # fmt: skip
         select_landmarks_targets(matrix, lm, tg)
+
+
+# ------------------------------------------------------------------ files that are not text
+
+
+def test_gene_list_that_is_an_excel_workbook_is_named(tmp_path):
+    path = tmp_path / "genes.xlsx"
+    path.write_bytes(b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00\x84\xff" * 8)
+    with pytest.raises(InputError, match=r"genes\.xlsx: looks like an Excel workbook \(\.xlsx\)"):
+        ex.read_gene_list(path)
+
+
+def test_latin1_gene_list_names_the_line(tmp_path):
+    path = tmp_path / "genes.txt"
+    path.write_bytes("UBE2C\nCAF\xe9\nTOP2A\n".encode("latin-1"))
+    with pytest.raises(InputError, match=r"genes\.txt, line 2: byte 0xe9 is not UTF-8 text"):
+        ex.read_gene_list(path)

@@ -79,6 +79,31 @@ def _preview(text: str | bytes, limit: int = 40) -> str:
 
 _SEQUENCE_FIELD = re.compile(rb"^[ACGTNacgtn]+$")
 
+#: What a file that is not UTF-8 text should become (in error messages).
+_SAVE_AS_UTF8 = "not UTF-8 text; save the file as UTF-8"
+
+
+def _first_undecodable(data: bytes) -> int | None:
+    """Offset of the first byte of ``data`` that is not valid UTF-8, or None if it decodes."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return int(exc.start)
+    return None
+
+
+def _bad_character(buf: np.ndarray, pos: int) -> str:
+    """``invalid character 'X'`` for the character starting at byte ``pos`` of ``buf``, or
+    ``invalid byte 0xe9 (not UTF-8 text)`` when no UTF-8 character starts there."""
+    data = bytes(buf[pos : pos + 4])
+    for size in range(1, len(data) + 1):
+        try:
+            char = data[:size].decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        return f"invalid character {char!r}"
+    return f"invalid byte 0x{data[0]:02x} (not UTF-8 text)"
+
 
 def _iter_line_blocks(
     handle: IO[bytes],
@@ -269,10 +294,18 @@ class _Layout:
         if self.bom:
             first = first[len(codecs.BOM_UTF8) :]
         _check_format(path, first, line_no)
+        bad = _first_undecodable(first)
+        if bad is not None:
+            raise InputError(
+                f"byte 0x{first[bad]:02x} at column {len(first[:bad].decode()) + 1} is "
+                f"{_SAVE_AS_UTF8}",
+                path=str(path),
+                line=line_no,
+            )
         self.first_line_number = line_no
         self.sep = _separator(first)
         sep_name = _SEPARATORS[self.sep]
-        fields = [_unquote(f) for f in first.decode("utf-8", errors="replace").split(chr(self.sep))]
+        fields = [_unquote(f) for f in first.decode("utf-8").split(chr(self.sep))]
         self.n_fields = len(fields)
         lowered = [f.lower() for f in fields]
         # A header is a line whose sequence field is not a sequence; any other first line is
@@ -291,6 +324,16 @@ class _Layout:
                 )
             # R's write.csv names its row-name column ""
             self.columns = [f or f"column_{k + 1}" for k, f in enumerate(fields)]
+            names = [c.lower() for c in self.columns]
+            repeated = sorted({c for c in self.columns if names.count(c.lower()) > 1})
+            if repeated:
+                raise InputError(
+                    f"header {_preview(first)} names column(s) "
+                    f"{', '.join(repr(c) for c in repeated)} more than once; give each column "
+                    "its own name",
+                    path=str(path),
+                    line=line_no,
+                )
             self.seq_col = lowered.index("sequence")
             self.expr_col = lowered.index("expression") if "expression" in lowered else None
             if self.expr_col is None and require_expression:
@@ -386,8 +429,10 @@ def _encode_parsed(
             too_long=too_long,
         )
     except _BadBase as err:
+        # the character again from the file's bytes: err.char skips a byte that is not UTF-8
+        pos = int(parsed.starts[err.row, col]) + err.column
         raise InputError(
-            f"invalid character {err.char!r} in the sequence at column {err.column + 1} "
+            f"{_bad_character(parsed.buf, pos)} in the sequence at column {err.column + 1} "
             "(allowed: A, C, G, T, N in any case)",
             path=path,
             line=int(parsed.line_numbers[err.row]),
@@ -419,12 +464,30 @@ def _frame_from_parsed(parsed: _Parsed, layout: _Layout) -> pd.DataFrame:
     for k, name in enumerate(layout.columns):
         if k in (layout.seq_col, layout.expr_col):
             continue
-        values = pd.Series(parsed.field_strings(k)).str.decode("utf-8")
+        raw = parsed.field_strings(k)
+        try:
+            values = pd.Series(raw).str.decode("utf-8")
+        except UnicodeDecodeError:
+            raise _not_utf8_field(raw, parsed, name, path) from None
         try:
             data[name] = pd.to_numeric(values)
         except (ValueError, TypeError):
             data[name] = values.astype(object)
     return pd.DataFrame(data)
+
+
+def _not_utf8_field(raw: np.ndarray, parsed: _Parsed, name: str, path: str) -> InputError:
+    """The error for the first field of ``raw`` (column ``name``) that is not UTF-8."""
+    for i, item in enumerate(raw.tolist()):
+        bad = _first_undecodable(item)
+        if bad is not None:
+            return InputError(
+                f"column {name!r}: byte 0x{item[bad]:02x} at character "
+                f"{len(item[:bad].decode()) + 1} of the field is {_SAVE_AS_UTF8}",
+                path=path,
+                line=int(parsed.line_numbers[i]),
+            )
+    return InputError(f"column {name!r} is {_SAVE_AS_UTF8}", path=path)
 
 
 def iter_sequence_chunks(
@@ -450,12 +513,22 @@ def iter_sequence_chunks(
     ------
     tuple of (int, pandas.DataFrame)
         1-based line number of the chunk's first data line and the chunk's rows.
+
+    Raises
+    ------
+    InputError
+        As :func:`read_sequences`, also for a file with a header but no data lines (once
+        the header is read).
     """
     if int(chunk_size) < 1:
         raise ParameterError(f"chunk_size must be a positive integer, got {chunk_size!r}")
     layout = _Layout(Path(path), require_expression=require_expression)
+    empty = True
     for parsed in layout.blocks(max_lines=int(chunk_size)):
+        empty = False
         yield int(parsed.line_numbers[0]), _frame_from_parsed(parsed, layout)
+    if empty:
+        raise InputError("no data lines after the header", path=str(path))
 
 
 def read_sequences(
@@ -488,9 +561,10 @@ def read_sequences(
     Raises
     ------
     InputError
-        Empty file; a line with the wrong number of fields; an invalid base (file, line, column
-        and character named); an empty sequence; an empty, non-numeric, NaN or infinite
-        expression (file and line named).
+        Empty file or no data lines after the header; a header naming a column twice; a line
+        with the wrong number of fields; an invalid base (file, line, column and character
+        named); bytes that are not UTF-8 (file, line and byte named); an empty sequence; an
+        empty, non-numeric, NaN or infinite expression (file and line named).
     """
     layout = _Layout(Path(path), require_expression=require_expression)
     frames = [_frame_from_parsed(p, layout) for p in layout.blocks(max_lines=None)]

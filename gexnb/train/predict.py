@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from gexnb.data.sequences import reverse_complement as rc_codes
 from gexnb.errors import InputError, ParameterError
@@ -31,7 +33,9 @@ def predict(
     model
         A Keras model (or a path to a ``.keras`` file, loaded with :func:`load_model`).
     x
-        An array (e.g. uint8 codes ``(n, length)``) or an iterable of such arrays (chunks).
+        An array (e.g. uint8 codes ``(n, length)``), a pandas DataFrame or Series (its
+        values, in column order: a saved model has no gene names to match), or an iterable
+        of arrays (chunks). Each array has one row per sample, shaped like the model input.
     reverse_complement
         Average the predictions of each sequence and of its reverse complement (uint8 codes;
         the DREAM 2022 winners' test-time averaging, for models trained with
@@ -48,22 +52,31 @@ def predict(
     -------
     numpy.ndarray
         Float32 predictions, shape ``(n,)`` for a single output, else ``(n, outputs)``.
+
+    Raises
+    ------
+    ParameterError
+        ``x`` (or a chunk) is not numeric or has the wrong number of dimensions for the
+        model input (e.g. 1-D ``x`` for a model taking ``(n, length)``).
     """
     if isinstance(model, (str, os.PathLike)):
         model = load_model(model, compile=False)
     if int(batch_size) < 1:
         raise ParameterError(f"batch_size must be >= 1, got {batch_size}")
+    if isinstance(x, (pd.DataFrame, pd.Series)):
+        x = x.to_numpy()
     n_flags = flag_count(model)
     if n_flags or flags is not None:
         x = _with_flags(model, x, flags, n_flags)
         if reverse_complement:
             return _both_strands(model, x, int(batch_size))
         return _join(list(_predict_chunks(model, [x], int(batch_size))))
-    chunks = [x] if isinstance(x, np.ndarray) else x
+    chunked = not isinstance(x, np.ndarray)
+    chunks = x if chunked else [x]
     if reverse_complement:
         parts = [_both_strands(model, chunk, int(batch_size)) for chunk in chunks]
     else:
-        parts = list(_predict_chunks(model, chunks, int(batch_size)))
+        parts = list(_predict_chunks(model, chunks, int(batch_size), chunked=chunked))
     return _join(parts)
 
 
@@ -131,12 +144,32 @@ def predict_output(model: Any, x: Any, *, batch_size: int = 2048, output: int = 
     return pred[:, int(output)]
 
 
-def _predict_chunks(model: Any, chunks: Iterable[Any], batch_size: int) -> Iterator[np.ndarray]:
-    """Predictions per batch; a chunk is an array, or ``(codes, flags)`` for a flags input."""
+def _check_input_array(model: Any, arr: np.ndarray, what: str) -> None:
+    """Refuse an input array that is not numeric or whose rank differs from the model's."""
+    if arr.dtype.kind not in "biuf":
+        raise ParameterError(f"{what} has dtype {arr.dtype}; the model takes numbers")
+    try:
+        expected = tuple(model.inputs[0].shape[1:])
+    except (AttributeError, IndexError, TypeError):
+        return  # a subclassed model without symbolic inputs
+    if arr.ndim != len(expected) + 1 and arr.size:
+        dims = ", ".join(["n"] + ["any" if e is None else str(int(e)) for e in expected])
+        raise ParameterError(
+            f"{what} has shape {arr.shape}; the model expects an array of shape ({dims}), "
+            "one row per sample"
+        )
+
+
+def _predict_chunks(
+    model: Any, chunks: Iterable[Any], batch_size: int, *, chunked: bool = False
+) -> Iterator[np.ndarray]:
+    """Predictions per batch; a chunk is an array, or ``(codes, flags)`` for a flags input
+    (``chunked``: ``x`` was an iterable of chunks, named so in error messages)."""
     length = _model_length(model)
-    for chunk in chunks:
+    for k, chunk in enumerate(chunks):
         parts = [np.asarray(a) for a in chunk] if isinstance(chunk, tuple) else [np.asarray(chunk)]
         arr = parts[0]
+        _check_input_array(model, arr, f"chunk {k} of x" if chunked else "x")
         if length is not None and arr.ndim == 2 and arr.shape[1] != length:
             raise InputError(f"sequences have length {arr.shape[1]} but the model expects {length}")
         for start in range(0, len(arr), batch_size):
@@ -199,21 +232,21 @@ def predict_file(
     Raises
     ------
     InputError
-        A bad line (invalid base, too long): the message names the file and line number.
+        A bad line (invalid base, bytes that are not UTF-8, too long): the message names the
+        file and line number; an input without data lines; an output that is the input or
+        the model file, a folder or an existing non-regular file (a device such as
+        ``/dev/null``, a named pipe): see :func:`_check_output`.
+    ParameterError
+        ``batch_size``, ``chunk_size`` or ``too_long`` out of range.
     """
     from gexnb.data.sequences import encode_sequences, iter_sequence_chunks
 
     if too_long not in ("error", "trim"):
         raise ParameterError(f"too_long must be 'error' or 'trim', got {too_long!r}")
-    output = Path(output_path)
-    if output.is_dir():
-        raise InputError("is a folder; give the name of the TSV file to write", path=str(output))
-    if output.parent.exists() and not output.parent.is_dir():
-        raise InputError(f"{output.parent} is a file, not a folder", path=str(output))
-    if not output.parent.exists():
-        raise InputError(f"folder {output.parent} does not exist", path=str(output))
-    if output.exists() and Path(input_path).exists() and output.samefile(input_path):
-        raise InputError("is the input file; give another output name", path=str(output))
+    for name, value in (("batch_size", batch_size), ("chunk_size", chunk_size)):
+        if int(value) < 1:
+            raise ParameterError(f"{name} must be >= 1, got {value}")
+    _check_output(Path(output_path), input_path, model_path)
     model = load_model(model_path, compile=False)
     length = _model_length(model)
     if length is None or not takes_sequence_codes(model):
@@ -244,6 +277,52 @@ def predict_file(
             handle.writelines(f"{s}\t{p:.6g}\n" for s, p in zip(seqs, preds, strict=True))
             n += len(seqs)
     return n
+
+
+#: Kinds of file that are not regular files, for :func:`_check_output`'s message.
+_SPECIAL_FILES = (
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _check_output(output: Path, input_path: Any, model_path: Any) -> None:
+    """Refuse an output path that :func:`predict_file` must not replace.
+
+    The output is written to a temporary file renamed onto ``output``, so it would replace
+    whatever is there: refused are a folder, a missing folder or a file in its place, the
+    input file or the model file (also through a symbolic or hard link, or ``..``) and an
+    existing path that is not a regular file (a device such as ``/dev/null``, a named pipe,
+    a socket). A symbolic link to another regular file is replaced by the output.
+
+    Raises
+    ------
+    InputError
+        Naming ``output`` and what it is.
+    """
+    if output.is_dir():
+        raise InputError("is a folder; give the name of the TSV file to write", path=str(output))
+    if output.parent.exists() and not output.parent.is_dir():
+        raise InputError(f"{output.parent} is a file, not a folder", path=str(output))
+    if not output.parent.exists():
+        raise InputError(f"folder {output.parent} does not exist", path=str(output))
+    if not output.exists():
+        return
+    for other, what in ((input_path, "input"), (model_path, "model")):
+        if Path(other).exists() and output.samefile(other):
+            raise InputError(
+                f"is the {what} file ({other}); give another output name", path=str(output)
+            )
+    mode = output.stat().st_mode
+    if not stat.S_ISREG(mode):
+        kind = next((k for test, k in _SPECIAL_FILES if test(mode)), "a special file")
+        raise InputError(
+            f"is {kind}, not a regular file; gexnb predict would replace it with its TSV: "
+            "give the name of a file to write",
+            path=str(output),
+        )
 
 
 def _locate(

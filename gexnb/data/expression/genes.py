@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import logging
 import os
 import re
@@ -76,12 +77,21 @@ def read_gene_list(path: str | os.PathLike) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns ``symbol``, ``ensembl``, ``probe`` (object; None where unknown), in file order.
+
+    Raises
+    ------
+    InputError
+        A missing or empty list, ragged lines, or a file that is not UTF-8 text (an Excel
+        workbook, latin-1 text: the file, and the line when known, named).
     """
     path = Path(path)
     if not path.is_file():
         raise InputError("gene list not found", path=path)
-    with _open_text(path) as handle:
-        lines = [ln.rstrip("\r\n") for ln in handle]
+    try:
+        with _open_text(path) as handle:
+            lines = [ln.rstrip("\r\n") for ln in handle]
+    except UnicodeDecodeError:
+        raise _not_text(path) from None
     rows = [ln.split("\t") for ln in lines if ln.strip()]
     if rows and all(f.strip().lower() in _HEADER_WORDS for f in rows[0]):
         rows = rows[1:]
@@ -107,6 +117,41 @@ def read_gene_list(path: str | os.PathLike) -> pd.DataFrame:
         )
     frame.attrs["path"] = str(path)
     return frame
+
+
+#: Starts of binary files a gene list is mistaken for, and what to call them.
+_BINARY_MAGIC = (
+    (b"PK\x03\x04", "an Excel workbook (.xlsx) or another zip file"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel workbook (.xls)"),
+    (b"\xff\xfe", "UTF-16 text"),
+    (b"\xfe\xff", "UTF-16 text"),
+)
+
+
+def _not_text(path: Path) -> InputError:
+    """The error for a gene list that does not decode as UTF-8: what it looks like, or the
+    line and byte that is not UTF-8."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rb") as handle:
+        data = handle.read()
+    for magic, kind in _BINARY_MAGIC:
+        if data.startswith(magic):
+            return InputError(
+                f"looks like {kind}, not a text gene list; save it as UTF-8 text, one gene "
+                "per line (or tab-separated symbol, Ensembl id, probe id)",
+                path=path,
+            )
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return InputError(
+            f"byte 0x{data[exc.start]:02x} is not UTF-8 text (latin-1 or another encoding?); "
+            "save the gene list as UTF-8",
+            path=path,
+            line=line,
+        )
+    return InputError("is not UTF-8 text; save the gene list as UTF-8", path=path)
 
 
 @dataclass
