@@ -25,6 +25,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from gexnb.errors import GexnbError
@@ -89,6 +90,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder for the copy <notebook>.ipynb and, when you run it, its results",
     )
     prepare.add_argument("--force", action="store_true", help="overwrite an existing copy")
+
+    params = sub.add_parser(
+        "params",
+        help="print a profile's parameters as gexnb resolves them (YAML, for papermill -f)",
+    )
+    params.add_argument("notebook", help="notebook path, stem (01_data_prep) or number (01)")
+    _add_run_options(params)
+    params.add_argument(
+        "-o", "--output-dir", default=None, help="run folder to write into output_dir (absolute)"
+    )
 
     run_all = sub.add_parser("run-all", help="execute every notebook and print the summary")
     _add_run_options(run_all)
@@ -229,6 +240,23 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     return 1 if result.n_failed else 0
 
 
+def _cmd_params(args: argparse.Namespace) -> int:
+    """``gexnb params``: the profile with ``extends`` merged, ``${...}`` expanded, input paths
+    absolute and types checked, as YAML on stdout for ``papermill -f``."""
+    import yaml
+
+    from gexnb import runner
+
+    _, values = runner.profile_values(
+        args.notebook, profile=args.profile, overrides=_overrides(args.params),
+        project_dir=args.project_dir,
+    )  # fmt: skip
+    if args.output_dir is not None:
+        values["output_dir"] = str(Path(args.output_dir).expanduser().resolve())
+    sys.stdout.write(yaml.safe_dump(values, sort_keys=False, default_flow_style=None))
+    return 0
+
+
 def _cmd_list(args: argparse.Namespace) -> int:
     from gexnb import runner
 
@@ -299,6 +327,7 @@ _COMMANDS = {
     "run": _cmd_run,
     "run-all": _cmd_run_all,
     "prepare": _cmd_prepare,
+    "params": _cmd_params,
     "list": _cmd_list,
     "models": _cmd_models,
     "predict": _cmd_predict,

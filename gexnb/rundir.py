@@ -340,6 +340,17 @@ class RunRecord:
     seconds: float | None = None
     files: list[str] = field(default_factory=list)
     start_time: float = field(default_factory=lambda: _dt.datetime.now().timestamp())
+    #: The error of the last cell the kernel ran (interactive runs; None after a success).
+    last_error: str | None = field(default=None, repr=False)
+    interrupted: bool = field(default=False, repr=False)
+
+    def end(self) -> None:
+        """Record an interactive run's end: ``failed`` (or ``interrupted``) when the last
+        cell the kernel ran raised (a papermill run stops there), else ``ended``."""
+        if self.last_error is None:
+            self.finish("ended")
+        else:
+            self.finish("interrupted" if self.interrupted else "failed", error=self.last_error)
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON document of the manifest."""
@@ -438,8 +449,12 @@ def begin_run(
     where no runner is involved, it does what the runner does: takes the folder's lock for the
     kernel's lifetime, removes the results of the earlier run (an earlier Run All of the same
     kernel included) and writes ``run.json`` with profile ``interactive`` and status
-    ``running``; the run is recorded as ended (status ``ended``, the files it wrote) at the
-    next :func:`begin_run` into the folder or when the kernel exits.
+    ``running``; the run is recorded at the next :func:`begin_run` into the folder or when
+    the kernel exits, with the files it wrote and status ``ended``, or ``failed`` with the
+    error when the last cell the kernel ran raised one (as in a plain papermill run that
+    stopped on an error). In every mode the parameter values are first checked against the
+    parameters cell's annotations (:func:`gexnb.runner.check_namespace`: plain papermill's
+    ``-p`` text for a mapping or list is read as YAML).
 
     Parameters
     ----------
@@ -451,8 +466,8 @@ def begin_run(
         Notebook name, for the manifest, the lock and the default folder.
     parameters
         The notebook's parameter values, for the manifest. Default: the values, in the
-        caller's namespace, of the names ``notebooks/<notebook>.ipynb`` declares in its
-        parameters cell (empty when the notebook file cannot be found).
+        caller's namespace, of the names annotated in its parameters cell (else those
+        ``notebooks/<notebook>.ipynb`` declares; empty when neither is found).
 
     Raises
     ------
@@ -464,7 +479,11 @@ def begin_run(
     >>> out = begin_run(output_dir, notebook="03_landmark_models")  # doctest: +SKIP
     """
     from gexnb.io import ensure_output_dir
+    from gexnb.runner import check_namespace
 
+    namespace = sys._getframe(1).f_globals
+    if parameters is None:
+        check_namespace(namespace)
     if not str(output_dir):
         if not notebook:
             raise ParameterError("begin_run needs the notebook name when output_dir is ''")
@@ -476,14 +495,15 @@ def begin_run(
     previous = _interactive.pop(out, None)
     if previous is not None:
         lock, record = previous
-        record.finish("ended")
+        record.end()
     else:
         lock = OutputLock(out, what=f"JupyterLab kernel running {notebook or 'a notebook'}")
         lock.acquire()
         if not _interactive:
             atexit.register(_end_interactive_runs)
+            _watch_cells()
     if parameters is None:
-        parameters = _caller_parameters(notebook, sys._getframe(1).f_globals)
+        parameters = _caller_parameters(notebook, namespace)
     remove_previous_outputs(out, checkpoints=not resumes(parameters))
     record = RunRecord(out, notebook, "interactive", dict(parameters))
     record.write()
@@ -492,9 +512,13 @@ def begin_run(
 
 
 def _caller_parameters(notebook: str, namespace: Mapping[str, Any]) -> dict[str, Any]:
-    """Values in ``namespace`` of the parameters ``notebook`` declares ({} if not found)."""
+    """Values in ``namespace`` of the parameters annotated in its parameters cell, else of
+    those ``notebook`` declares ({} if neither is found)."""
     from gexnb.runner import find_project_dir, notebook_parameters, resolve_notebook
 
+    annotated = namespace.get("__annotations__") or {}
+    if annotated:
+        return {name: namespace[name] for name in annotated if name in namespace}
     try:
         declared = notebook_parameters(resolve_notebook(notebook, find_project_dir()))
     except Exception:  # a notebook outside a gexnb project: no parameters to record
@@ -502,9 +526,28 @@ def _caller_parameters(notebook: str, namespace: Mapping[str, Any]) -> dict[str,
     return {name: namespace[name] for name in declared if name in namespace}
 
 
+def _watch_cells() -> None:
+    """Keep, for the interactive runs' records, the outcome of each cell the kernel runs."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+
+    def after_cell(result: Any) -> None:
+        error = result.error_in_exec or result.error_before_exec
+        for _, record in _interactive.values():
+            record.last_error = None if error is None else f"{type(error).__name__}: {error}"
+            record.interrupted = isinstance(error, KeyboardInterrupt)
+
+    shell.events.register("post_run_cell", after_cell)
+
+
 def _end_interactive_runs() -> None:
     for lock, record in list(_interactive.values()):
         with contextlib.suppress(Exception):
-            record.finish("ended")
+            record.end()
         lock.release()
     _interactive.clear()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -313,6 +313,52 @@ def _check_type(param: NotebookParameter, value: Any) -> Any:
     return value
 
 
+def check_namespace(namespace: MutableMapping[str, Any]) -> None:
+    """Check, in the kernel, the parameter values a notebook received, whoever injected them.
+
+    The declared parameters are the names annotated in the notebook's parameters cell
+    (``namespace["__annotations__"]``). Plain papermill passes ``-p data_checks '{nan:
+    mean}'`` as text: a ``dict`` or ``list`` parameter given as text is read as YAML (as
+    ``gexnb run -p`` reads every value) and the parsed value replaces the text in
+    ``namespace``. Then each value is checked against its declared type as
+    :func:`resolve_parameters` checks it.
+
+    Raises
+    ------
+    ParameterError
+        A value of the wrong type (text that is not YAML of the declared kind included),
+        or text holding ``${...}``: a gexnb profile given to plain papermill, which does
+        not expand variables (the message names ``gexnb params``).
+    """
+    for name, kind in dict(namespace.get("__annotations__") or {}).items():
+        if name not in namespace:
+            continue
+        type_name = kind if isinstance(kind, str) else getattr(kind, "__name__", str(kind))
+        value = namespace[name]
+        if type_name.split("[", 1)[0] in ("dict", "list") and isinstance(value, str):
+            try:
+                value = yaml.safe_load(value)
+            except yaml.YAMLError:
+                raise ParameterError(
+                    f"parameter {name!r} expects {type_name}, got the text {value!r}, which is "
+                    "not YAML (papermill: -y 'NAME: {...}' passes a mapping as YAML)"
+                ) from None
+        _refuse_unexpanded(name, value)
+        namespace[name] = _check_type(NotebookParameter(name, type_name, None), value)
+
+
+def _refuse_unexpanded(name: str, value: Any) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_unexpanded(f"{name}.{key}", item)
+    elif isinstance(value, str) and "${" in value:
+        raise ParameterError(
+            f"parameter {name!r} is {value!r}: plain papermill does not expand ${{...}} nor "
+            "read a profile's extends:; run it with gexnb run, or give papermill -f the "
+            "profile as gexnb resolves it: gexnb params NOTEBOOK --profile NAME > params.yaml"
+        )
+
+
 #: Parameter names (top level, or keys inside a mapping such as ``cross``) that hold a path
 #: to read: ``*_path``, ``*_list`` (gene list files), ``*_file`` and ``sample_annotation``.
 PATH_SUFFIXES = ("_path", "_list", "_file")
@@ -374,6 +420,44 @@ def check_inputs(params: Mapping[str, Any]) -> None:
         raise InputError(f"not found (parameter {name}){more}", path=where)
 
 
+def profile_values(
+    notebook: str | os.PathLike,
+    *,
+    profile: str = "quick",
+    overrides: Mapping[str, Any] | None = None,
+    project_dir: str | os.PathLike | None = None,
+    ignore_unknown_overrides: bool = False,
+) -> tuple[Path, dict[str, Any]]:
+    """The profile (``extends`` merged, ``${...}`` expanded) with ``overrides``, input paths
+    absolute and every value checked against its declared type; ``output_dir`` left out.
+
+    What :func:`resolve_parameters` runs, and what ``gexnb params`` prints for plain
+    papermill (``-f``). Raises as :func:`resolve_parameters`.
+    """
+    project = find_project_dir(project_dir)
+    path = resolve_notebook(notebook, project)
+    stem = path.stem
+    declared = notebook_parameters(path)
+    valid = ", ".join(declared)
+    values = {
+        k: _absolute_paths(k, v, project) for k, v in load_profile(project, stem, profile).items()
+    }
+    unknown = [k for k in values if k not in declared]
+    if unknown:
+        raise ParameterError(
+            f"parameters/{stem}/{profile}.yaml: unknown parameter(s) {', '.join(unknown)} "
+            f"for {stem}; valid names: {valid}"
+        )
+    for key, value in (overrides or {}).items():
+        if key not in declared:
+            if ignore_unknown_overrides:
+                continue
+            raise ParameterError(f"unknown parameter {key!r} for {stem}; valid names: {valid}")
+        values[key] = _absolute_paths(key, value, Path.cwd())
+    values = {k: _check_type(declared[k], v) for k, v in values.items()}
+    return path, values
+
+
 def resolve_parameters(
     notebook: str | os.PathLike,
     *,
@@ -403,26 +487,12 @@ def resolve_parameters(
         If the notebook is not found or the output folder is not writable.
     """
     project = find_project_dir(project_dir)
-    path = resolve_notebook(notebook, project)
+    path, values = profile_values(
+        notebook, profile=profile, overrides=overrides, project_dir=project,
+        ignore_unknown_overrides=ignore_unknown_overrides,
+    )  # fmt: skip
     stem = path.stem
     declared = notebook_parameters(path)
-    valid = ", ".join(declared)
-    values = {
-        k: _absolute_paths(k, v, project) for k, v in load_profile(project, stem, profile).items()
-    }
-    unknown = [k for k in values if k not in declared]
-    if unknown:
-        raise ParameterError(
-            f"parameters/{stem}/{profile}.yaml: unknown parameter(s) {', '.join(unknown)} "
-            f"for {stem}; valid names: {valid}"
-        )
-    for key, value in (overrides or {}).items():
-        if key not in declared:
-            if ignore_unknown_overrides:
-                continue
-            raise ParameterError(f"unknown parameter {key!r} for {stem}; valid names: {valid}")
-        values[key] = _absolute_paths(key, value, Path.cwd())
-    values = {k: _check_type(declared[k], v) for k, v in values.items()}
     if output_dir is None:
         out = project / "runs" / profile / stem
     else:

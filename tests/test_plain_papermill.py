@@ -1,0 +1,88 @@
+"""Notebooks run by plain papermill, without gexnb's runner (found by a new-user trial):
+``-p`` text for a mapping is read as YAML, a gexnb profile that papermill cannot expand is
+refused naming ``gexnb params``, and ``run.json`` records a failed run as ``failed`` with its
+parameters."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+import yaml
+
+from gexnb import cli
+from gexnb.errors import ParameterError
+from gexnb.rundir import RunRecord
+from gexnb.runner import check_namespace
+from tests.test_runner import make_project
+
+
+def _namespace(**values):
+    annotations = {"data_checks": dict, "models": list, "epochs": int, "path": str}
+    return {"__annotations__": annotations, **values}
+
+
+def test_text_for_a_mapping_or_list_is_read_as_yaml_and_types_are_checked():
+    ns = _namespace(data_checks="{nan: mean}", models="[dnn, lstm]", epochs="3", path="a.tsv")
+    check_namespace(ns)
+    assert ns["data_checks"] == {"nan": "mean"} and ns["models"] == ["dnn", "lstm"]
+    assert ns["epochs"] == 3
+    with pytest.raises(ParameterError, match="'epochs' expects int, got 'abc'"):
+        check_namespace(_namespace(epochs="abc"))
+    with pytest.raises(ParameterError, match="'data_checks' expects dict, got the text"):
+        check_namespace(_namespace(data_checks="{nan: [mean"))
+    with pytest.raises(ParameterError, match=r"'data_checks' expects dict, got 'mean'"):
+        check_namespace(_namespace(data_checks="mean"))
+
+
+def test_an_unexpanded_profile_value_names_gexnb_params():
+    with pytest.raises(ParameterError, match=r"'path' is '\$\{GEXNB_DATA\}/x.tsv': plain "
+                       "papermill does not expand .*gexnb params NOTEBOOK --profile"):  # fmt: skip
+        check_namespace(_namespace(path="${GEXNB_DATA}/x.tsv"))
+    with pytest.raises(ParameterError, match=r"'data_checks.file' is"):
+        check_namespace(_namespace(data_checks={"file": "${HOME}/x"}))
+
+
+def test_gexnb_params_prints_the_resolved_profile(tmp_path, monkeypatch, capsys):
+    project = make_project(tmp_path / "proj")
+    monkeypatch.setenv("GEXNB_DATA", "/some/data")
+    assert cli.main(["params", "01", "--project-dir", str(project), "-p", "seed=4"]) == 0
+    values = yaml.safe_load(capsys.readouterr().out)
+    assert values == {"scale": 2.0, "label": "/some/data", "seed": 4}
+    assert not (project / "runs").exists()  # prints only
+
+
+def test_an_interactive_run_that_stopped_on_an_error_is_recorded_as_failed(tmp_path):
+    record = RunRecord(tmp_path, "04_x", "interactive", {"epochs": 1})
+    record.last_error = "InputError: x.tsv: file not found"
+    record.end()
+    saved = json.loads((tmp_path / "run.json").read_text())
+    assert saved["status"] == "failed" and saved["error"].startswith("InputError: x.tsv")
+    record.last_error = None
+    record.end()
+    assert json.loads((tmp_path / "run.json").read_text())["status"] == "ended"
+
+
+@pytest.mark.notebooks
+def test_plain_papermill_failure_leaves_a_failed_run_json_with_its_parameters(tmp_path):
+    import papermill
+
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('output_dir: str = ""\nchecks: dict = {}\n')
+    params.metadata["tags"] = ["parameters"]
+    start = 'from gexnb.rundir import begin_run\nout = begin_run(output_dir, notebook="09_t")'
+    fail = 'raise ValueError(f"boom {checks}")'
+    nb.cells = [params, nbformat.v4.new_code_cell(start), nbformat.v4.new_code_cell(fail)]
+    nb.metadata["kernelspec"] = {"name": "gexnb", "display_name": "gexnb", "language": "python"}
+    source = tmp_path / "09_t.ipynb"
+    nbformat.write(nb, source)
+    out = tmp_path / "run"
+    with pytest.raises(papermill.PapermillExecutionError):
+        papermill.execute_notebook(
+            str(source), str(tmp_path / "executed.ipynb"), kernel_name="gexnb",
+            parameters={"output_dir": str(out), "checks": "{a: 1}"}, progress_bar=False,
+        )  # fmt: skip
+    saved = json.loads((out / "run.json").read_text())
+    assert saved["status"] == "failed" and saved["error"] == "ValueError: boom {'a': 1}"
+    assert saved["parameters"] == {"output_dir": str(out), "checks": {"a": 1}}
