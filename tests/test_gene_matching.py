@@ -3,6 +3,8 @@ and landmarks dropped for NaN values (gexnb.data.expression.genes, load_landmark
 
 from __future__ import annotations
 
+import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -134,7 +136,7 @@ def test_landmark_dropped_for_nan_is_not_called_absent(tmp_path):
     message = str(err.value)
     assert "2 of 3 landmark genes" in message
     assert "1 absent from the file (first: L9)" in message
-    assert "1 dropped for NaN values by nan='drop_genes' (first: L2)" in message
+    assert "1 dropped for NaN values by data_checks: {nan: drop_genes} (first: L2)" in message
     data = load_landmark_data(
         path, landmark_list=["L1", "L2", "L3"], target_list=["T1", "T2"], transform="none",
         nan="drop_genes", max_missing_landmarks=0.5,
@@ -182,3 +184,48 @@ def test_latin1_gene_list_names_the_line(tmp_path):
     path.write_bytes("UBE2C\nCAF\xe9\nTOP2A\n".encode("latin-1"))
     with pytest.raises(InputError, match=r"genes\.txt, line 2: byte 0xe9 is not UTF-8 text"):
         ex.read_gene_list(path)
+
+
+# ------------------------------------------------------------------ missing genes named
+
+
+def test_missing_targets_are_named_in_the_log_and_listed_in_the_report(tmp_path, caplog):
+    listed = ["T1", "SEPT7", "FAKE1", "MKI67P1", "X1", "X2", "X3", "X4"]
+    targets = _write_list(tmp_path / "targets.txt", listed)
+    frame = _matrix(["L1", "L2", "T1"])
+    with caplog.at_level(logging.WARNING, logger="gexnb.data.expression.genes"):
+        data = load_landmark_data(
+            frame, landmark_list=["L1", "L2"], target_list=targets, transform="none"
+        )
+    assert data.report["targets_missing"] == 7
+    assert data.report["missing_targets"] == listed[1:]
+    assert data.report["missing_landmarks"] == []
+    json.dumps(data.report)  # data_report.json
+    message = caplog.text
+    assert f"7 of 8 target genes of {targets} missing from the matrix" in message
+    assert "SEPT7, FAKE1, MKI67P1, X1, X2 and 2 more; the 1 present are used" in message
+
+
+def test_a_gene_differing_only_in_case_is_suggested_not_matched(caplog):
+    frame = _matrix(["L1", "L2", "MKI67", "ACTB", "TP53"])
+    with caplog.at_level(logging.WARNING, logger="gexnb.data.expression.genes"):
+        _, y, report = ex.select_landmarks_targets(frame, ["L1", "L2"], ["Mki67", "TP53", "foo"])
+    assert list(y.columns) == ["TP53"] and report["missing_targets"] == ["Mki67", "foo"]
+    assert "gene matching is case-sensitive: did you mean MKI67 (listed as Mki67)?" in caplog.text
+    with pytest.raises(InputError) as err:
+        ex.select_landmarks_targets(frame, ["L1", "actb"], ["TP53"])
+    assert "first missing: actb" in str(err.value)
+    assert "did you mean ACTB (listed as actb)?" in str(err.value)
+    assert ex.case_suggestions(["a", "b", "c", "d"], ["A", "B", "C", "D", "x"]) == {
+        "a": ["A"], "b": ["B"], "c": ["C"], "d": ["D"],
+    }  # fmt: skip
+
+
+def test_case_suggestions_stop_at_three():
+    frame = _matrix(["L1", "A1", "B1", "C1", "D1"])
+    with pytest.raises(InputError) as err:
+        ex.select_landmarks_targets(frame, ["a1", "b1", "c1", "d1"], ["L1"])
+    message = str(err.value)
+    assert "did you mean A1 (listed as a1), B1 (listed as b1), C1 (listed as c1) and 1 more?" in (
+        message
+    )

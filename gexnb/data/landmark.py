@@ -170,7 +170,10 @@ def load_landmark_data(
         duplicated gene ids (``mean``, ``first``, ``error``).
     max_missing_landmarks, max_missing_targets
         Largest tolerated fraction of listed genes absent from the matrix (missing ones are
-        reported in ``report`` and logged, genes dropped for NaN values told apart).
+        counted in ``report``, listed there in full as ``missing_landmarks`` and
+        ``missing_targets``, and logged with the first ones named; genes dropped for NaN
+        values told apart; a missing gene that equals a matrix column but for letter case is
+        named as a likely slip).
     synthetic
         Keyword arguments of ``synthetic_expression`` (``n_samples``, ``n_landmarks``, ...);
         one it lacks takes that function's default, an unknown one is refused
@@ -237,24 +240,9 @@ def load_landmark_data(
         max_missing_targets=max_missing_targets,
         path=path,  # genes dropped for NaN: frame.attrs, kept by the transform
     )
-    if sel["landmarks_missing"]:
-        log.warning(
-            "%d of %d landmark genes missing (%d of them dropped for NaN values; allowed by "
-            "max_missing_landmarks)",
-            sel["landmarks_missing"],
-            sel["landmarks_total"],
-            sel["landmarks_dropped_nan"],
-        )
-    if sel["targets_missing"]:
-        log.warning(
-            "%d of %d target genes missing from the matrix (%d of them dropped for NaN "
-            "values): evaluating the %d present",
-            sel["targets_missing"],
-            sel["targets_total"],
-            sel["targets_dropped_nan"],
-            sel["targets_found"],
-        )
-    report.update({k: v for k, v in sel.items() if not k.startswith("missing_")})
+    # the missing genes are logged by select_landmarks_targets (the first ones named) and
+    # listed in full in the report (missing_landmarks, missing_targets: data_report.json)
+    report.update(sel)
     report["n_samples"] = int(frame.shape[0])
     if sample_annotation:
         groups = _read_groups(sample_annotation, group_column, list(frame.index))
@@ -302,7 +290,10 @@ def make_splits(
         return [("counts", sp.count_split(n, counts=tuple(int(c) for c in counts), seed=seed))]
     if split == "loso":
         if groups is None:
-            raise ParameterError("split='loso' needs sample groups (sample_annotation + column)")
+            raise ParameterError(
+                "the loso split needs sample groups: give sample_annotation (a TSV of sample "
+                "ids with a group_column, e.g. study)"
+            )
         labels = np.asarray(groups, dtype=object)
         if len(labels) != n:
             raise InputError(f"{len(labels)} group labels for {n} samples")
@@ -312,6 +303,33 @@ def make_splits(
             for group, parts in sp.leave_one_group_out(labels, val_fraction=val_share, seed=seed)
         ]
     raise ParameterError(f"split must be 'random', 'counts' or 'loso', got {split!r}")
+
+
+def _at_log2_floor(frame: pd.DataFrame, rows: np.ndarray, chunk: int = 2048) -> list[str]:
+    """Genes of a ``log2(max(x, 1))`` matrix that are 0 (the floor) in every row of ``rows``.
+
+    Parameters
+    ----------
+    frame
+        Samples x genes matrix after the log (no value below 0).
+    rows
+        Positional indices of the rows to look at.
+    chunk
+        Rows read at a time, so that no copy of the whole matrix is made.
+
+    Returns
+    -------
+    list of str
+        The genes whose largest value in ``rows`` is 0.
+    """
+    rows = np.asarray(rows)
+    if not len(rows):
+        return []
+    top = np.full(frame.shape[1], -np.inf)
+    for start in range(0, len(rows), chunk):
+        block = frame.iloc[rows[start : start + chunk]].to_numpy(dtype=np.float64)
+        np.maximum(top, block.max(axis=0, initial=-np.inf), out=top)
+    return [str(g) for g in frame.columns[top <= 0.0]]
 
 
 def prepare_split(
@@ -366,6 +384,9 @@ def prepare_split(
         description = "no normalisation"
     else:
         fit_rows = train_idx if normalization == "train" else np.arange(len(full))
+        if zero_variance == "error" and str(data.report.get("transform", "")).startswith("log2"):
+            # genes at log2(max(x, 1))'s floor in every fitting sample, named in the error
+            full.attrs = {**full.attrs, ex.AT_LOG2_FLOOR: _at_log2_floor(full, fit_rows)}
         if quantile:
             reference = ex.quantile_reference(full.iloc[fit_rows])
             full = ex.quantile_normalize(full, reference=reference)
@@ -460,8 +481,10 @@ def prepare_cross_dataset(
         if missing and gene_mismatch == "error":
             raise InputError(
                 f"the second data set {second.name!r} lacks {len(missing)} of the "
-                f"{a.shape[1]} {label} genes of {primary.name!r} (e.g. {missing[:5]}); use "
-                "cross_gene_mismatch='intersect' to evaluate on the common genes"
+                f"{a.shape[1]} {label} genes of {primary.name!r} (e.g. {missing[:5]}); to "
+                "evaluate on the common genes, in notebook 03 set cross: {expression_path: "
+                "..., gene_mismatch: intersect}; in Python prepare_cross_dataset(..., "
+                "gene_mismatch='intersect')"
             )
         common = [g for g in a.columns if g in set(b.columns)]
         if not common:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import gzip
+import logging
 import os
 import re
 import zlib
@@ -35,6 +36,8 @@ from gexnb.data.sequences import (
 from gexnb.errors import InputError, ParameterError
 
 __all__ = ["read_sequences", "iter_sequence_chunks", "read_encoded"]
+
+log = logging.getLogger(__name__)
 
 # --------------------------------------------------------------------------------------------
 # file reading
@@ -262,6 +265,12 @@ def _unquote(field: str) -> str:
     return field[1:-1] if len(field) >= 2 and field[0] == field[-1] == '"' else field
 
 
+#: Header names of a column of row identifiers, never taken as the expression column.
+_IDENTIFIER_COLUMNS = frozenset(
+    {"id", "name", "index", "row", "rowname", "rownames", "seq_id", "sequence_id"}
+)
+
+
 class _Layout:
     """Header and column positions of a sequence file."""
 
@@ -324,6 +333,7 @@ class _Layout:
                 )
             # R's write.csv names its row-name column ""
             self.columns = [f or f"column_{k + 1}" for k, f in enumerate(fields)]
+            self.unnamed: set[int] = {k for k, f in enumerate(fields) if not f}
             names = [c.lower() for c in self.columns]
             repeated = sorted({c for c in self.columns if names.count(c.lower()) > 1})
             if repeated:
@@ -337,11 +347,7 @@ class _Layout:
             self.seq_col = lowered.index("sequence")
             self.expr_col = lowered.index("expression") if "expression" in lowered else None
             if self.expr_col is None and require_expression:
-                raise InputError(
-                    f"header {_preview(first)} has no 'expression' column",
-                    path=str(path),
-                    line=line_no,
-                )
+                self.expr_col = self._measured_column(first, line_no)
         else:
             if len(fields) == 1 and require_expression:
                 raise InputError(
@@ -358,8 +364,35 @@ class _Layout:
                     line=line_no,
                 )
             self.columns = ["sequence", "expression"][: len(fields)]
+            self.unnamed = set()
             self.seq_col = 0
             self.expr_col = 1 if len(fields) == 2 else None
+
+    def _measured_column(self, first: bytes, line_no: int) -> int:
+        """The expression column of a header with no ``expression`` column: the other column
+        of a two-column header, unless it names row identifiers; else an InputError naming the
+        columns found and saying to rename the measured one to ``expression``."""
+        other = [k for k in range(self.n_fields) if k != self.seq_col]
+        found = ", ".join(repr(c) for c in self.columns)
+        if len(other) == 1:
+            name = self.columns[other[0]]
+            if name.lower() not in _IDENTIFIER_COLUMNS and other[0] not in self.unnamed:
+                log.info(
+                    "%s: header has no 'expression' column; taking its other column %r as the "
+                    "expression",
+                    self.path,
+                    name,
+                )
+                return other[0]
+            problem = f"and its other column {name!r} looks like row names or identifiers"
+        else:
+            problem = f"(columns found: {found})"
+        raise InputError(
+            f"header {_preview(first)} has no 'expression' column {problem}; rename the "
+            "column holding the measured values to 'expression'",
+            path=str(self.path),
+            line=line_no,
+        )
 
     def blocks(
         self, *, max_lines: int | None, block_bytes: int = _BLOCK_BYTES
@@ -439,8 +472,9 @@ def _encode_parsed(
         ) from None
     except _TooLong as err:
         raise InputError(
-            f"sequence of {err.size} bases is longer than length={length} "
-            "(use too_long='trim' or a larger length)",
+            f"sequence of {err.size} bases is longer than length={length} (to keep its last "
+            f"{length} bases, in the notebooks set too_long: trim, in Python too_long='trim'; "
+            "or use a larger length)",
             path=path,
             line=int(parsed.line_numbers[err.row]),
         ) from None
@@ -537,21 +571,26 @@ def read_sequences(
     """Read a DREAM Challenge 2022 sequence file into a DataFrame.
 
     Accepted formats (Rafi et al. 2024, challenge data): ``sequence<TAB>expression`` lines with
-    no header; the same with a header line (detected when the first line's second field is not
-    a number, or a field is named ``sequence``); a TSV whose header names ``sequence`` and
+    no header; the same with a header line (detected when the first line's first field is not
+    a sequence, or a field is named ``sequence``); a TSV whose header names ``sequence`` and
     ``expression`` among other columns (the extra columns are kept, converted to numbers when
-    they all parse). The separator is a tab, or a comma or semicolon when the first line has
-    no tab (pandas ``to_csv``, R ``write.csv``, Excel); double-quoted fields are read without
-    their quotes, and R's unnamed row-name column is kept as ``column_1``. Gzip-compressed
-    files are detected from their content. A UTF-8 byte order mark and blank lines are
-    skipped; Windows line ends are accepted. Sequences are returned in upper case.
+    they all parse). In a two-column header the column that is not named ``sequence`` is the
+    expression whatever its name (``sequence<TAB>log2_ratio``; logged at INFO), unless it is
+    unnamed or named like row identifiers (``id``, ``name``, ``index``); a header of more
+    columns must name its measured column ``expression``. The separator is a tab, or a comma
+    or semicolon when the first line has no tab (pandas ``to_csv``, R ``write.csv``, Excel);
+    double-quoted fields are read without their quotes, and R's unnamed row-name column is
+    kept as ``column_1``. Gzip-compressed files are detected from their content. A UTF-8
+    byte order mark and blank lines are skipped; Windows line ends are accepted. Sequences
+    are returned in upper case.
 
     Parameters
     ----------
     path
         The file.
     require_expression
-        If False, a file with only a sequence column is accepted (expression is NaN).
+        If False, a file with only a sequence column is accepted (expression is NaN), and a
+        header without an ``expression`` column keeps its other columns under their names.
 
     Returns
     -------

@@ -32,11 +32,13 @@ explicit, logged handling chosen by parameter.
 from gexnb.data.expression.defaults import DEFAULT_TRANSFORM, DataChecks
 from gexnb.data.expression.genes import (
     GeneMatch,
+    case_suggestions,
     match_genes,
     read_gene_list,
     select_landmarks_targets,
 )
 from gexnb.data.expression.normalize import (
+    AT_LOG2_FLOOR,
     GeneScaler,
     log2_transform,
     quantile_normalize,
@@ -65,10 +67,12 @@ __all__ = [
     "read_gene_list",
     "GeneMatch",
     "match_genes",
+    "case_suggestions",
     "select_landmarks_targets",
     "quantile_reference",
     "quantile_normalize",
     "GeneScaler",
+    "AT_LOG2_FLOOR",
     "top_variable_genes",
     "log2_transform",
     "transform_expression",

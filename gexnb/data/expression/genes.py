@@ -6,7 +6,7 @@ import gzip
 import logging
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,15 @@ _HEADER_WORDS = {
 _ENSEMBL = re.compile(r"^(ENS[A-Z]*[GT]\d+)(?:\.\d+)?$")
 
 _ID_WORDS = {"symbol": "gene symbols", "ensembl": "Ensembl ids", "probe": "probe ids"}
+
+#: Sample ids of the usual sources: TCGA barcodes, GEO samples (GSM), SRA/ENA/DDBJ runs and
+#: samples, GTEx sample ids.
+_SAMPLE_ID = re.compile(
+    r"^(TCGA-[A-Z0-9]{2}-[A-Z0-9]{4}|GSM\d+|[SED]R[RS]\d+|SAM[NED][A-Z]?\d+|GTEX-[A-Z0-9]+)",
+    re.IGNORECASE,
+)
+#: What a gene symbol looks like (HGNC ``NKX2-1``, ``HLA-A``, ``C1orf43``; mouse ``Mki67``).
+_SYMBOL = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+){0,2}$")
 
 
 def _unversioned(ids: Iterable[str]) -> pd.Index:
@@ -345,31 +354,101 @@ def _list_source(gene_list: Any) -> str:
     return ""
 
 
-def _nothing_matches(label: str, match: GeneMatch, gene_list: Any, columns: pd.Index) -> str:
-    """Why no id of a gene list is a matrix column: the id kinds of each, one example each."""
+def _describe_ids(ids: Iterable[str]) -> tuple[str, str]:
+    """What most of (the first 200 of) ``ids`` look like, and one of them that does so:
+    ``("sample ids", "TCGA-76-1000-01A")``, ``("gene symbols", "TP53")``, ``("Ensembl ids",
+    ...)``, ``("probe ids", ...)`` or ``("ids of no kind gexnb knows", <the first>)``."""
+    ids = [str(i) for i in ids][:200]
+    kind = _guess_id_type(ids)
+    tests = {
+        "ensembl": ("Ensembl ids", _ENSEMBL.match),
+        "probe": ("probe ids", re.compile(r"_at$|_st$").search),
+    }
+    if kind in tests:
+        word, test = tests[kind]
+    elif sum(bool(_SAMPLE_ID.match(i)) for i in ids) >= len(ids) / 2:
+        word, test = "sample ids", _SAMPLE_ID.match
+    elif sum(bool(_SYMBOL.match(i)) for i in ids) >= len(ids) / 2:
+        word, test = "gene symbols", _SYMBOL.match
+    else:
+        return "ids of no kind gexnb knows", ids[0] if ids else ""
+    return word, next((i for i in ids if test(i)), ids[0])
+
+
+def _nothing_matches(
+    label: str, match: GeneMatch, gene_list: Any, columns: pd.Index, *, transposed: bool
+) -> str:
+    """Why no id of a gene list is a matrix column: the id kinds of each, one example each
+    (``transposed``: the list's genes are the matrix's row ids, so its columns are samples)."""
     table = _as_gene_list(gene_list)
     kinds = [t for t in ID_TYPES if t in table.columns and table[t].notna().any()]
     given = [f"{_ID_WORDS[t]} (e.g. {table[t].dropna().iloc[0]!r})" for t in kinds]
-    matrix_kind = _ID_WORDS[_guess_id_type(columns)]
+    matrix_kind, example = _describe_ids(columns)
+    if transposed and matrix_kind != "sample ids":
+        matrix_kind = "sample ids, not genes"
     return (
         f"no id of the {label} list{_list_source(gene_list)} matches any column of the matrix "
         f"({match.n_total} {label} genes, tried {' and '.join(_ID_WORDS[t] for t in kinds)}): "
         f"the list gives {' and '.join(given)}, the matrix columns look like {matrix_kind} "
-        f"(e.g. {str(columns[0])!r})"
+        f"(e.g. {example!r})"
     )
 
 
-def _missing_detail(match: GeneMatch) -> str:
-    """The missing genes, split into those absent from the file and those dropped for NaN."""
+def _missing_detail(match: GeneMatch, k: int = 10) -> str:
+    """The missing genes (the first ``k`` named), split into those absent from the file and
+    those dropped for NaN."""
     absent = match.absent
     if not match.dropped:
-        return f"first missing: {_preview(absent)}"
-    parts = [f"{len(absent)} absent from the file (first: {_preview(absent)})"] if absent else []
+        return f"first missing: {_first(absent, k)}"
+    parts = [f"{len(absent)} absent from the file (first: {_first(absent, k)})"] if absent else []
     parts.append(
-        f"{len(match.dropped)} dropped for NaN values by nan='drop_genes' "
-        f"(first: {_preview(match.dropped)})"
+        f"{len(match.dropped)} dropped for NaN values by data_checks: {{nan: drop_genes}} "
+        f"(first: {_first(match.dropped, k)})"
     )
     return "; ".join(parts)
+
+
+def _first(ids: Sequence[str], k: int) -> str:
+    """The first ``k`` of ``ids``, then ``and N more``."""
+    shown = ", ".join(str(i) for i in ids[:k])
+    return shown + (f" and {len(ids) - k} more" if len(ids) > k else "")
+
+
+def case_suggestions(missing: Iterable[str], columns: Iterable[str]) -> dict[str, list[str]]:
+    """Matrix columns equal to a missing list id but for letter case.
+
+    Gene matching is case-sensitive (``Mki67``, the mouse symbol, is not ``MKI67``); a
+    listed gene that differs from a column only in case is most often a typing or species
+    slip, worth naming in the message about the missing genes. Nothing is matched here.
+
+    Parameters
+    ----------
+    missing
+        List ids not found in the matrix.
+    columns
+        The matrix's gene ids.
+
+    Returns
+    -------
+    dict
+        Missing id -> the columns it equals ignoring case (list order; ids with none left out).
+    """
+    by_folded: dict[str, list[str]] = {}
+    for col in dict.fromkeys(str(c) for c in columns):
+        by_folded.setdefault(col.casefold(), []).append(col)
+    found = {str(i): by_folded.get(str(i).casefold(), []) for i in missing}
+    return {i: cols for i, cols in found.items() if cols}
+
+
+def _did_you_mean(missing: Iterable[str], columns: Iterable[str], k: int = 3) -> str:
+    """``; gene matching is case-sensitive: did you mean MKI67 (listed as Mki67)?`` for the
+    first ``k`` missing ids that equal a column but for case, else ``""``."""
+    hints = case_suggestions(missing, columns)
+    if not hints:
+        return ""
+    shown = [f"{' or '.join(cols)} (listed as {i})" for i, cols in list(hints.items())[:k]]
+    more = f" and {len(hints) - k} more" if len(hints) > k else ""
+    return f"; gene matching is case-sensitive: did you mean {', '.join(shown)}{more}?"
 
 
 def select_landmarks_targets(
@@ -442,27 +521,33 @@ def select_landmarks_targets(
         if match.found and frac <= allowed:
             continue
         in_rows = match_genes(list(expression.index), given)
+        transposed = len(in_rows.found) > len(match.found)
         hint = (
-            f"; transposed? {len(in_rows.found)} of them are in the row index (the matrix "
-            "must be samples x genes: in the notebooks set data_checks: {orientation: "
-            "genes_x_samples}; in Python read_expression(..., orientation='genes_x_samples'))"
-            if len(in_rows.found) > len(match.found)
+            f"; transposed? {len(in_rows.found)} of them are in the row index (e.g. "
+            f"{in_rows.found[0]!r}): the rows are genes, but the matrix must be samples x "
+            "genes (in the notebooks set data_checks: {orientation: genes_x_samples}; in "
+            "Python read_expression(..., orientation='genes_x_samples'))"
+            if transposed
             else ""
         )
+        case = _did_you_mean(match.absent, expression.columns)
         if not match.found and not match.dropped:
-            message = _nothing_matches(label, match, given, expression.columns)
+            message = _nothing_matches(
+                label, match, given, expression.columns, transposed=transposed
+            )
         elif not match.found:
             message = (
-                f"none of the {match.n_total} {label} genes is left in the matrix (matched by "
-                f"{match.id_type}): {_missing_detail(match)}"
+                f"none of the {match.n_total} {label} genes{_list_source(given)} is left in "
+                f"the matrix (matched by {match.id_type}): {_missing_detail(match)}"
             )
         else:
             message = (
-                f"{len(match.missing)} of {match.n_total} {label} genes ({frac:.1%}) are "
-                f"missing from the matrix (matched by {match.id_type}; allowed {allowed:.1%}); "
+                f"{len(match.missing)} of {match.n_total} {label} genes{_list_source(given)} "
+                f"({frac:.1%}) are missing from the matrix (matched by {match.id_type}; "
+                f"data_checks: {{max_missing_{label}s: {allowed:g}}} allows {allowed:.1%}); "
                 f"{_missing_detail(match)}"
             )
-        raise InputError(message + hint, path=path)
+        raise InputError(message + case + hint, path=path)
     label_of = dict(zip(lm.found, lm.labels, strict=True))
     overlap = sorted(label_of[c] for c in set(lm.found) & set(tg.found))
     if overlap:
@@ -498,6 +583,21 @@ def select_landmarks_targets(
         len(tg.found),
         tg.n_total,
     )
+    for label, match, given in (("landmark", lm, landmarks), ("target", tg, targets)):
+        if match.missing:
+            log.warning(
+                "%d of %d %s genes%s missing from the matrix (matched by %s; allowed by "
+                "max_missing_%ss): %s; the %d present are used%s",
+                len(match.missing),
+                match.n_total,
+                label,
+                _list_source(given),
+                match.id_type,
+                label,
+                _missing_detail(match, k=5).removeprefix("first missing: "),
+                len(match.found),
+                _did_you_mean(match.absent, expression.columns),
+            )
     x = expression.loc[:, lm.found]
     y = expression.loc[:, tg.found]
     x.columns = pd.Index(lm.labels, name=expression.columns.name)

@@ -65,6 +65,29 @@ def quantile_normalize(frame: pd.DataFrame, *, reference: np.ndarray | None = No
     return result
 
 
+#: ``DataFrame.attrs`` key: genes whose every value (in the samples a :class:`GeneScaler` is
+#: fitted on) sits at the floor of ``log2(max(x, 1))``, i.e. was at most 1 before the log;
+#: set by :func:`gexnb.data.landmark.prepare_split`, named as such in the zero-variance error.
+AT_LOG2_FLOOR = "at_log2_floor"
+
+
+def _floor_note(names: list[str], at_floor: Any) -> str:
+    """``; GENE1 ... at the log2 floor ...`` for the constant genes that sit at the floor of
+    ``log2(max(x, 1))`` in every fitting sample, else ``""``."""
+    floored = set(at_floor or ())
+    hit = [g for g in names if g in floored]
+    if not hit:
+        return ""
+    if len(hit) == len(names):
+        which = "it sits" if len(names) == 1 else "they all sit"
+    else:
+        which = f"{_preview(hit)} sit{'s' if len(hit) == 1 else ''}"
+    return (
+        f"; {which} at the floor of transform's log2(max(x, 1)) in every fitting sample: "
+        "each value is at most 1 (e.g. TPM below 1), which the log sets to 0"
+    )
+
+
 class GeneScaler:
     """Per-gene z-scoring, ``(x - mean) / sd``, with statistics from the training samples.
 
@@ -78,8 +101,10 @@ class GeneScaler:
     mode
         ``"train"`` or ``"all"``.
     zero_variance
-        Genes with zero standard deviation: ``"error"`` (raise, naming them) or ``"drop"``
-        (left out of :meth:`transform`'s output, listed in :attr:`dropped_`, logged).
+        Genes with zero standard deviation: ``"error"`` (raise, naming them, and saying which
+        sit at the floor of ``log2(max(x, 1))`` when ``frame.attrs[AT_LOG2_FLOOR]`` lists
+        them) or ``"drop"`` (left out of :meth:`transform`'s output, listed in
+        :attr:`dropped_`, logged).
     ddof
         Delta degrees of freedom of the standard deviation (0 as scikit-learn's StandardScaler).
     min_relative_sd
@@ -165,7 +190,9 @@ class GeneScaler:
             if self.zero_variance == "error":
                 raise InputError(
                     f"{len(names)} gene(s) have zero variance in the fitting samples: "
-                    f"{_preview(names)} (use zero_variance='drop')"
+                    f"{_preview(names)}{_floor_note(names, frame.attrs.get(AT_LOG2_FLOOR))} "
+                    "(to leave them out, in the notebooks set data_checks: {zero_variance: "
+                    "drop}; in Python zero_variance='drop')"
                 )
             log.warning("dropping %d zero-variance gene(s): %s", len(names), _preview(names))
         low = np.zeros_like(zero)
@@ -268,6 +295,12 @@ def top_variable_genes(frame: pd.DataFrame, k: int, *, exclude: Iterable[str] = 
 def log2_transform(frame: pd.DataFrame, *, floor: float = 1.0) -> pd.DataFrame:
     """``log2(max(x, floor))``, the usual transform of linear-scale MAS5 signal.
 
+    Every value below ``floor`` (1 by default) becomes ``log2(floor)`` (0): there is no
+    pseudo-count, so TPM or counts below 1 all become 0, and a gene whose values are all at
+    most ``floor`` becomes constant (an error under ``data_checks: {zero_variance: error}``
+    in notebook 03). For ``log2(x + 1)``, transform the matrix yourself and read it with
+    ``transform: none``.
+
     Parameters
     ----------
     frame
@@ -299,9 +332,13 @@ def transform_expression(
     frame
         Samples x genes matrix.
     transform
-        ``"log2"``: :func:`log2_transform` (linear-scale signal such as MAS5, as D-GEX's
-        preprocessing); ``"none"``: as given; ``"auto"``: log2 when the largest value exceeds
-        :data:`AUTO_LOG_ABOVE` (a log2 expression scale stays below about 20).
+        ``"log2"``: :func:`log2_transform`, ``log2(max(x, 1))`` (linear-scale signal such as
+        MAS5, as D-GEX's preprocessing); ``"none"``: as given; ``"auto"``: the same
+        ``log2(max(x, 1))`` when the largest value exceeds :data:`AUTO_LOG_ABOVE` (a log2
+        expression scale stays below about 20). The log floors every value below 1 at 0 (no
+        pseudo-count): TPM or counts below 1 all become 0, and a gene with no value above 1
+        becomes constant. For ``log2(x + 1)``, transform the matrix yourself and pass
+        ``"none"``.
 
     Returns
     -------

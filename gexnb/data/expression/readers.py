@@ -681,8 +681,8 @@ def _apply_duplicates(frame: pd.DataFrame, duplicates: str, path: Path | None) -
         log.warning("%s: keeping the first column of %s", path or "matrix", what)
         merged = frame.loc[:, ~frame.columns.duplicated(keep="first")]
     else:
-        log.warning("%s: averaging %s (data_checks duplicates: first or error to change)",
-                    path or "matrix", what)  # fmt: skip
+        log.warning("%s: averaging %s (to change, set data_checks: {duplicates: first} or "
+                    "{duplicates: error})", path or "matrix", what)  # fmt: skip
         merged = collapse_duplicates(frame)
     # which ids were merged, for the notebooks' data reports (not only a log line)
     merged.attrs = {**frame.attrs, "duplicates_merged": names}

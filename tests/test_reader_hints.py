@@ -1,0 +1,183 @@
+"""Hints of the readers and checks, found by a new-user trial: a ``sequence<TAB>log2_ratio``
+header is read, a setting to change is given in the notebooks' parameter syntax
+(``data_checks: {zero_variance: drop}``) beside the Python keyword, a constant gene made so by
+``log2(max(x, 1))`` says so, and a genes x samples matrix is described correctly."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gexnb.data import expression as ex
+from gexnb.data import sequences as sq
+from gexnb.data.landmark import (
+    LandmarkData,
+    load_landmark_data,
+    make_splits,
+    prepare_cross_dataset,
+    prepare_split,
+)
+from gexnb.errors import InputError, ParameterError
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# ------------------------------------------------------------------ sequence file headers
+
+
+def test_two_column_header_naming_sequence_takes_the_other_as_expression(tmp_path, caplog):
+    path = _write(tmp_path / "mpra.tsv", "sequence\tlog2_ratio\nACGT\t-0.5\nGGA\t1.25\n")
+    with caplog.at_level(logging.INFO, logger="gexnb.data.sequence_files"):
+        frame = sq.read_sequences(path)
+    assert list(frame.columns) == ["sequence", "expression"]
+    assert frame["expression"].tolist() == [-0.5, 1.25]
+    assert "taking its other column 'log2_ratio' as the expression" in caplog.text
+    codes, y = sq.read_encoded(path, length=4)
+    assert codes.shape == (2, 4) and y.tolist() == [-0.5, 1.25]
+    swapped = _write(tmp_path / "b.csv", "log2_ratio,sequence\n0.5,ACGT\n")
+    assert sq.read_sequences(swapped)["expression"].tolist() == [0.5]
+
+
+def test_two_column_header_keeps_the_column_without_require_expression(tmp_path):
+    path = _write(tmp_path / "mpra.tsv", "sequence\tlog2_ratio\nACGT\t-0.5\n")
+    frame = sq.read_sequences(path, require_expression=False)
+    assert frame["expression"].isna().all() and frame["log2_ratio"].tolist() == [-0.5]
+
+
+def test_wider_header_without_expression_names_its_columns(tmp_path):
+    path = _write(tmp_path / "a.tsv", "id\tsequence\tlog2_ratio\n1\tACGT\t0.5\n")
+    with pytest.raises(InputError) as err:
+        sq.read_sequences(path)
+    message = str(err.value)
+    assert "a.tsv, line 1:" in message and "no 'expression' column" in message
+    assert "(columns found: 'id', 'sequence', 'log2_ratio')" in message
+    assert "rename the column holding the measured values to 'expression'" in message
+
+
+@pytest.mark.parametrize(
+    ("text", "column"), [("id\tsequence\n1\tACGT\n", "'id'"), ('"","sequence"\n"1","ACGT"\n', "")]
+)
+def test_row_ids_beside_the_sequence_are_not_taken_as_expression(tmp_path, text, column):
+    path = _write(tmp_path / "a.txt", text)
+    with pytest.raises(InputError, match=r"looks like row names or identifiers; rename") as err:
+        sq.read_sequences(path)
+    assert column in str(err.value)
+
+
+def test_too_long_hint_gives_the_notebook_setting(tmp_path):
+    path = _write(tmp_path / "a.txt", "ACGTACG\t1\n")
+    with pytest.raises(InputError, match=r"line 1: .*too_long: trim, in Python too_long='trim'"):
+        sq.read_encoded(path, length=5)
+
+
+# ------------------------------------------------------------------ constant genes, log2 floor
+
+
+def _tpm_data(tmp_path: Path) -> LandmarkData:
+    """TPM-like values; TG2 never exceeds 1 (a log2(max(x, 1)) floor gene), TG3 is 7 always."""
+    rng = np.random.default_rng(0)
+    genes = ["LM0", "LM1", "LM2", "TG0", "TG1", "TG2", "TG3"]
+    values = rng.uniform(2.0, 500.0, size=(20, len(genes)))
+    values[:, 5] = rng.uniform(0.0, 0.9, size=20)
+    frame = pd.DataFrame(values, index=[f"S{i}" for i in range(20)], columns=genes)
+    return load_landmark_data(
+        frame, landmark_list=genes[:3], target_list=genes[3:6], transform="auto"
+    )
+
+
+def test_zero_variance_error_names_the_log2_floor_and_the_notebook_setting(tmp_path):
+    data = _tpm_data(tmp_path)
+    assert data.report["transform"] == "log2(max(x, 1))"
+    parts = make_splits(len(data.X), seed=0)[0][1]
+    with pytest.raises(InputError) as err:
+        prepare_split(data, parts)
+    message = str(err.value)
+    assert "1 gene(s) have zero variance in the fitting samples: TG2" in message
+    assert "it sits at the floor of transform's log2(max(x, 1))" in message
+    assert "at most 1 (e.g. TPM below 1)" in message
+    assert "data_checks: {zero_variance: drop}" in message
+    assert "use zero_variance='drop'" not in message
+    assert prepare_split(data, parts, zero_variance="drop").dropped["zero_variance"] == ["TG2"]
+
+
+def test_zero_variance_not_at_the_floor_says_nothing_of_it():
+    frame = pd.DataFrame({"a": [1.0, 2.0, 3.0], "flat": [7.0, 7.0, 7.0]})
+    with pytest.raises(InputError) as err:
+        ex.GeneScaler().fit(frame)
+    message = str(err.value)
+    assert "flat" in message and "floor" not in message
+    assert "in the notebooks set data_checks: {zero_variance: drop}" in message
+    assert "in Python zero_variance='drop'" in message
+
+
+def test_transform_docs_state_the_floor():
+    for func in (ex.transform_expression, ex.log2_transform):
+        doc = " ".join((func.__doc__ or "").split())
+        assert "log2(max(x, 1))" in doc or "log2(max(x, floor))" in doc
+        assert "no pseudo-count" in doc and "below 1 all become 0" in doc
+
+
+# ------------------------------------------------------------------ other settings' hints
+
+
+def test_duplicates_warning_gives_the_notebook_setting(tmp_path, caplog):
+    path = _write(tmp_path / "m.tsv", "sample\tA\tA\tB\nS1\t1\t2\t3\nS2\t4\t5\t6\n")
+    with caplog.at_level(logging.WARNING, logger="gexnb.data.expression.readers"):
+        ex.read_expression(path)
+    assert "set data_checks: {duplicates: first} or {duplicates: error}" in caplog.text
+
+
+def test_loso_without_groups_names_the_notebook_parameter():
+    with pytest.raises(ParameterError, match=r"loso split needs sample groups: give "
+                       r"sample_annotation"):  # fmt: skip
+        make_splits(10, split="loso")
+
+
+def test_cross_gene_mismatch_hint_gives_the_cross_option():
+    rng = np.random.default_rng(0)
+    a = LandmarkData(
+        pd.DataFrame(rng.normal(size=(4, 2)), columns=["L1", "L2"]),
+        pd.DataFrame(rng.normal(size=(4, 2)), columns=["T1", "T2"]),
+    )
+    b = LandmarkData(
+        pd.DataFrame(rng.normal(size=(4, 1)), columns=["L1"]),
+        pd.DataFrame(rng.normal(size=(4, 2)), columns=["T1", "T2"]),
+        name="cross",
+    )
+    with pytest.raises(InputError) as err:
+        prepare_cross_dataset(a, b)
+    message = str(err.value)
+    assert "cross: {expression_path: ..., gene_mismatch: intersect}" in message
+    assert "prepare_cross_dataset(..., gene_mismatch='intersect')" in message
+    assert "cross_gene_mismatch" not in message
+
+
+# ------------------------------------------------------------------ genes x samples matrices
+
+
+def test_genes_x_samples_matrix_columns_are_called_sample_ids(tmp_path):
+    samples = ["TCGA-76-1000-01A", "TCGA-85-1001-01A", "TCGA-28-1002-01A"]
+    frame = pd.DataFrame(
+        np.arange(12.0).reshape(4, 3), index=["ACTB", "TP53", "MKI67", "GAPDH"], columns=samples
+    )
+    with pytest.raises(InputError) as err:
+        ex.select_landmarks_targets(frame, ["ACTB", "TP53"], ["MKI67"])
+    message = str(err.value)
+    assert "the matrix columns look like sample ids (e.g. 'TCGA-76-1000-01A')" in message
+    assert "gene symbols (e.g. 'TCGA" not in message
+    assert "2 of them are in the row index (e.g. 'ACTB')" in message
+    assert "data_checks: {orientation: genes_x_samples}" in message
+
+
+def test_columns_of_no_known_kind_are_not_called_gene_symbols():
+    frame = pd.DataFrame(np.arange(6.0).reshape(2, 3), columns=["sample 1", "sample 2", "sample 3"])
+    with pytest.raises(InputError, match=r"columns look like ids of no kind gexnb knows "
+                       r"\(e.g. 'sample 1'\)"):  # fmt: skip
+        ex.select_landmarks_targets(frame, ["ACTB"], ["TP53"])
