@@ -166,3 +166,19 @@ def test_kmer_options_are_checked(trained):
     with pytest.raises(ParameterError, match="model_params for unknown model.*metformin_bigru "
                        r"\(valid: .*the BiGRU has its own parameters"):  # fmt: skip
         pp.train_models(data, [], output_dir=".", model_params={"metformin_bigru": {}})
+
+
+def test_notebooks_01_and_02_split_promoters_alike():
+    # a trial found 01's test rows were exactly 02's validation rows (different defaults)
+    import inspect
+    from pathlib import Path
+
+    from gexnb import runner
+    from gexnb.data.promoters import PROMOTER_FRACTIONS
+
+    project = Path(__file__).resolve().parent.parent
+    for notebook in ("01_data_prep", "02_bigru_training"):
+        declared = runner.notebook_parameters(project / "notebooks" / f"{notebook}.ipynb")
+        assert declared["fractions"].default == list(PROMOTER_FRACTIONS), notebook
+    default = inspect.signature(load_promoters).parameters["fractions"].default
+    assert default == PROMOTER_FRACTIONS
