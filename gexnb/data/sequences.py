@@ -254,7 +254,8 @@ def encode_sequences(
     except _TooLong as err:
         raise InputError(
             f"sequence {err.row} has {err.size} bases, longer than length={length}; "
-            "use too_long='trim' to keep its last bases or raise `length`"
+            "to keep its last bases set too_long: trim (too_long='trim' in Python), or raise "
+            "length"
         ) from None
 
 

@@ -35,6 +35,7 @@ from tqdm.auto import tqdm
 from gexnb.data.expression import (
     DEFAULT_TRANSFORM,
     DataChecks,
+    case_suggestions,
     read_expression,
     rename_genes,
     top_variable_genes,
@@ -248,7 +249,10 @@ def check_targets(
     columns = set(map(str, frame.columns))
     missing = [t for t in names if t not in columns]
     if missing:
-        raise InputError(f"target gene(s) {', '.join(missing)} not in the expression matrix")
+        hints = case_suggestions(missing, columns)
+        hint = "".join(f"; did you mean {' or '.join(c)} (gene ids are case-sensitive)?"
+                       for c in list(hints.values())[:1])  # fmt: skip
+        raise InputError(f"target gene(s) {', '.join(missing)} not in the expression matrix{hint}")
     if input_genes:
         overlap = [t for t in names if t in set(input_genes)]
         if overlap:

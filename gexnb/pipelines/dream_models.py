@@ -188,7 +188,8 @@ def _inputs(net: keras.Model, data: Any, idx: np.ndarray, name: str) -> Any:
     if n_flags != len(FLAG_NAMES):
         raise ParameterError(
             f"{name}: extra_channels={n_flags}; notebook 02 feeds {len(FLAG_NAMES)} flags "
-            f"({', '.join(FLAG_NAMES)}): use extra_channels=2 or 0"
+            f"({', '.join(FLAG_NAMES)}): use model_params: {{{name}: {{extra_channels: 2}}}} "
+            "(or 0)"
         )
     flags = dream_flags(data.expression[idx])
     if len(idx) and flags[:, 1].all():

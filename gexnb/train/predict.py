@@ -336,7 +336,7 @@ def _locate(
         if len(s) > length and too_long == "error":
             return InputError(
                 f"sequence of length {len(s)} is longer than the model length {length} "
-                "(use too_long='trim')",
+                "(gexnb predict --too-long trim, or too_long='trim' in Python)",
                 path=str(path),
                 line=first_line + i,
             )
