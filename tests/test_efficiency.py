@@ -95,7 +95,7 @@ def test_crossover_counts_the_seeds_ahead_and_undefined_runs():
 
 @pytest.fixture(scope="module")
 def promoters():
-    return load_promoters("", n_synthetic=240, length=120, seed=2)
+    return load_promoters("", n_synthetic=240, length=120, seed=2, fractions=(0.8, 0.1, 0.1))
 
 
 def test_curve_retrains_every_model_and_reuses_the_full_models(promoters, tmp_path):
