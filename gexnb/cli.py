@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from gexnb.errors import GexnbError
+from gexnb.errors import GexnbError, ParameterError
 
 __all__ = ["main", "build_parser"]
 
@@ -147,9 +147,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _overrides(items: Sequence[str]) -> dict[str, Any]:
+    """``-p`` options as a mapping; a name given twice is refused (which one was meant?)."""
     from gexnb.runner import parse_override
 
-    return dict(parse_override(item) for item in items)
+    parsed = [parse_override(item) for item in items]
+    names = [name for name, _ in parsed]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise ParameterError(f"parameter(s) {', '.join(twice)} given more than once with -p")
+    return dict(parsed)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

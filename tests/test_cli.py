@@ -62,6 +62,22 @@ def test_unwritable_output_is_one_clean_line(tmp_path, capsys):
     assert "Traceback" not in err
 
 
+def test_a_parameter_twice_or_two_run_folders_are_refused(tmp_path, capsys):
+    # fault sweep 2026-11-30: the last -p won silently, -p output_dir was ignored
+    project = _project(tmp_path / "p")
+    code = cli.main(["run", "01", "--project-dir", str(project), "-p", "seed=0", "-p", "seed=1"])
+    assert code == 2 and "seed given more than once with -p" in capsys.readouterr().err
+    args = ["run", "01", "--project-dir", str(project), "-p", f"output_dir={tmp_path / 'a'}"]
+    assert cli.main([*args, "-o", str(tmp_path / "b")]) == 2
+    assert "two run folders" in capsys.readouterr().err
+    from gexnb import runner
+
+    _, values, out = runner.resolve_parameters(
+        "01", overrides={"output_dir": str(tmp_path / "a")}, project_dir=project
+    )
+    assert out == (tmp_path / "a").resolve() and values["output_dir"] == str(out)
+
+
 @pytest.mark.notebooks
 def test_a_notebook_stopping_on_bad_input_exits_2(tmp_path, capsys):
     project = tmp_path / "p"

@@ -96,3 +96,13 @@ def test_an_unknown_hyperparameter_names_the_ones_the_model_takes():
     with pytest.raises(ParameterError, match=r"dgex: unknown hyperparameter\(s\) n_inputs; "
                        r"it takes n_landmarks, n_targets, hidden"):  # fmt: skip
         build("dgex", n_inputs=3)
+
+
+def test_a_damaged_keras_file_says_so(tmp_path):
+    from gexnb.errors import InputError
+    from gexnb.train import load_model
+
+    path = tmp_path / "m.keras"
+    path.write_bytes(b"PK\x03\x04 truncated")
+    with pytest.raises(InputError, match=r"m\.keras: not a \.keras archive .*truncated, damaged"):
+        load_model(path)  # was "File not found", though the file exists

@@ -8,6 +8,7 @@ Importing :mod:`gexnb.models` registers every gexnb Keras class, so plain
 from __future__ import annotations
 
 import os
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -33,11 +34,20 @@ def _load(p: Path, *, compile: bool) -> Any:
     available()  # import the whole zoo (the Keras layers are registered on import)
     if not p.is_file():
         raise InputError("model file not found", path=str(p))
+    if p.suffix == ".keras" and not zipfile.is_zipfile(p):
+        raise InputError(
+            "not a .keras archive (a .keras file is a zip archive; this one is truncated, "
+            "damaged or another kind of file)",
+            path=str(p),
+        )
     try:
         return keras.saving.load_model(p, compile=compile)
     except Exception as exc:  # any failure means "not a model file we can read"
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        if len(detail) > 160:  # Keras quotes whole layer configs
+            detail = detail[:160] + " ..."
         raise InputError(
-            f"not a readable Keras model file ({type(exc).__name__}: {exc})", path=str(p)
+            f"not a readable Keras model file ({type(exc).__name__}: {detail})", path=str(p)
         ) from exc
 
 

@@ -486,6 +486,13 @@ def resolve_parameters(
     InputError
         If the notebook is not found or the output folder is not writable.
     """
+    given = (overrides or {}).get("output_dir")
+    if given not in (None, ""):  # -p output_dir=X is -o X; both, differing: which one?
+        if output_dir is not None and Path(given).resolve() != Path(output_dir).resolve():
+            raise ParameterError(
+                f"two run folders: -p output_dir={given} and -o {output_dir}; give one"
+            )
+        output_dir = given
     project = find_project_dir(project_dir)
     path, values = profile_values(
         notebook, profile=profile, overrides=overrides, project_dir=project,
