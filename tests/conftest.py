@@ -33,3 +33,17 @@ def shared_data() -> Path:
     if not path.is_dir():
         pytest.skip(f"real data folder {path} not found (set GEXNB_DATA)")
     return path
+
+
+#: Length of the small saved BiGRU of the prediction tests (:func:`model_path`).
+PREDICT_LENGTH = 20
+
+
+@pytest.fixture(scope="session")
+def model_path(tmp_path_factory) -> Path:
+    """A small Metformin-121 BiGRU saved as ``.keras`` (length :data:`PREDICT_LENGTH`)."""
+    from gexnb.models import build
+
+    path = tmp_path_factory.mktemp("model") / "m.keras"
+    build("metformin_bigru", length=PREDICT_LENGTH, n_layers=1, units=4).save(path)
+    return path

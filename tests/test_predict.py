@@ -12,15 +12,7 @@ from gexnb import train  # noqa: E402
 from gexnb.data.sequences import encode_sequences  # noqa: E402
 from gexnb.errors import InputError  # noqa: E402
 from gexnb.models import build  # noqa: E402
-
-LENGTH = 20
-
-
-@pytest.fixture(scope="module")
-def model_path(tmp_path_factory):
-    path = tmp_path_factory.mktemp("model") / "m.keras"
-    build("metformin_bigru", length=LENGTH, n_layers=1, units=4).save(path)
-    return path
+from tests.conftest import PREDICT_LENGTH as LENGTH  # noqa: E402 (fixture model_path)
 
 
 def _write(path, seqs):
