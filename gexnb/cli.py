@@ -130,7 +130,10 @@ def build_parser() -> argparse.ArgumentParser:
     listing = sub.add_parser("list", help="notebooks, their profiles and parameters")
     listing.add_argument("--project-dir", default=None)
 
-    sub.add_parser("models", help="model names accepted by gexnb.models.build")
+    models = sub.add_parser("models", help="model names accepted by gexnb.models.build")
+    models.add_argument(
+        "name", nargs="?", default=None, help="show this model's hyperparameters and defaults"
+    )
 
     predict = sub.add_parser("predict", help="predict expression for a sequence file")
     predict.add_argument("--model", required=True, help="trained model (.keras)")
@@ -285,16 +288,41 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_models(args: argparse.Namespace) -> int:
-    from gexnb.models import available
+    """``gexnb models``: the names; ``gexnb models NAME``: its kind, task, the first line of
+    its builder's docstring and each hyperparameter with its default (as ``build`` takes
+    them, e.g. in a notebook's ``model_params``)."""
+    import inspect
 
-    for name in available():
-        print(name)
+    from gexnb.backend import import_backend_quietly
+
+    import_backend_quietly()
+    from gexnb.models import available
+    from gexnb.models.registry import _INFO, get_factory
+
+    if args.name is None:
+        for name in available():
+            print(name)
+        return 0
+    factory = get_factory(args.name)
+    kind, task = _INFO[args.name]
+    summary = (inspect.getdoc(factory) or "").split("\n", 1)[0]
+    print(f"{args.name} ({kind}, {task}): {summary}")
+    for parameter in inspect.signature(factory).parameters.values():
+        if parameter.kind is inspect.Parameter.VAR_KEYWORD:
+            print(f"  **{parameter.name}")
+        elif parameter.default is inspect.Parameter.empty:
+            print(f"  {parameter.name} (required)")
+        else:
+            print(f"  {parameter.name}: {parameter.default!r}")
     return 0
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
     """``gexnb predict``; SIGTERM stops it like Ctrl-C (the temporary output is removed),
     then :class:`~gexnb.runner.RunInterrupted` gives ``gexnb run``'s message and status 143."""
+    from gexnb.backend import import_backend_quietly
+
+    import_backend_quietly()  # no TensorFlow start-up lines before the one line of output
     from gexnb.runner import RunInterrupted
     from gexnb.train import predict_file
 

@@ -131,6 +131,15 @@ def test_models_lists_registry(monkeypatch, capsys):
     assert capsys.readouterr().out.split() == ["dgex", "linear"]
 
 
+def test_models_name_shows_hyperparameters_and_defaults(capsys):
+    assert cli.main(["models", "dgex"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("dgex (deep, landmark): D-GEX multilayer perceptron")
+    assert "  n_landmarks: 943" in out and "  hidden: (9000, 9000, 9000)" in out
+    assert cli.main(["models", "dgx"]) == 2
+    assert "unknown model 'dgx'; available models:" in capsys.readouterr().err
+
+
 def test_predict_wires_arguments(monkeypatch, tmp_path, capsys):
     calls = []
 
