@@ -382,14 +382,24 @@ def _fingerprint(data: Any) -> dict[str, Any] | None:
     return {"rows": len(y), "digest": digest.hexdigest()}
 
 
+def _plain(value: Any) -> str:
+    """A setting as JSON text (so that NaN equals NaN and a tuple its list); an object (a
+    Keras loss or optimizer instance) by its class name; what JSON cannot hold by its repr."""
+    if not isinstance(value, (str, int, float, bool, type(None), list, tuple, dict)):
+        return type(value).__name__
+    try:
+        return json.dumps(value, sort_keys=True)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
 def training_setup(config: Any, train: Any, validation: Any) -> dict[str, Any]:
     """What a resumed run must share with the checkpoint it continues: the training settings
     but :data:`RESUMABLE_CHANGES`, and the training and validation data (rows and digest)."""
     settings = {}
     for name, value in dataclasses.asdict(config).items():
         if name not in RESUMABLE_CHANGES:
-            plain = isinstance(value, (str, int, float, bool, type(None), list, tuple, dict))
-            settings[name] = json.loads(json.dumps(value)) if plain else type(value).__name__
+            settings[name] = _plain(value)
     return {"settings": settings, "train": _fingerprint(train),
             "validation": _fingerprint(validation)}  # fmt: skip
 
@@ -403,10 +413,10 @@ def _check_same_setup(path: Path, setup: dict[str, Any]) -> None:
     changes = []
     old, new = saved.get("settings") or {}, setup["settings"]
     for name in sorted(set(old) | set(new)):
-        if name == "seed" and new.get(name) is None:  # no seed given: the checkpoint's goes on
+        if name == "seed" and new.get(name) == "null":  # no seed given: the checkpoint's goes on
             continue
         if old.get(name) != new.get(name):
-            changes.append(f"{name} {old.get(name)!r} -> {new.get(name)!r}")
+            changes.append(f"{name} {old.get(name)} -> {new.get(name)}")
     for part in ("train", "validation"):
         before, now = saved.get(part), setup[part]
         if before is not None and now is not None and before != now:
