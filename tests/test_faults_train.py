@@ -328,3 +328,15 @@ def test_resume_refuses_other_settings_or_data_and_allows_more_epochs(tmp_path):
     assert _committed(tmp_path) == 2  # nothing trained, nothing deleted
     result = _fit(tmp_path, 3, resume=True, checkpoint_seconds=0.0)  # more epochs: allowed
     assert len(result.history["loss"]) == 3 and _committed(tmp_path) == 3
+
+
+def test_resume_check_reads_earlier_records_and_compares_values(tmp_path, monkeypatch):
+    # review: a record whose settings are values (not JSON text) was refused as all-changed
+    new = callbacks.training_setup(train.TrainingConfig(learning_rate=1, seed=None), None, None)
+    saved = {"settings": {"batch_size": 32, "learning_rate": 1.0, "loss": "mse", "seed": 3,
+                          "a_later_field": 1}, "train": None, "validation": None}  # fmt: skip
+    monkeypatch.setattr(callbacks, "checkpoint_state", lambda path: {"setup": saved})
+    callbacks._check_same_setup(tmp_path / "last.keras", new)  # 1 == 1.0, seed None, no raise
+    saved["validation"] = {"rows": 8, "digest": "x"}
+    with pytest.raises(InputError, match="validation data left out"):
+        callbacks._check_same_setup(tmp_path / "last.keras", new)

@@ -404,6 +404,17 @@ def training_setup(config: Any, train: Any, validation: Any) -> dict[str, Any]:
             "validation": _fingerprint(validation)}  # fmt: skip
 
 
+def _setting(value: Any) -> Any:
+    """A recorded setting as a value: JSON text read back (``"32"`` -> 32), anything else
+    (a class name, a value recorded before settings were kept as text) as it is."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
 def _check_same_setup(path: Path, setup: dict[str, Any]) -> None:
     """Refuse to resume ``path`` (``last.keras``) with other settings or data than it was
     trained with; a checkpoint written before setups were recorded is not checked."""
@@ -412,14 +423,17 @@ def _check_same_setup(path: Path, setup: dict[str, Any]) -> None:
         return
     changes = []
     old, new = saved.get("settings") or {}, setup["settings"]
-    for name in sorted(set(old) | set(new)):
-        if name == "seed" and new.get(name) == "null":  # no seed given: the checkpoint's goes on
+    for name in sorted(set(old) & set(new)):  # a setting one version lacks is not compared
+        before, now = _setting(old[name]), _setting(new[name])
+        if name == "seed" and now is None:  # no seed given: the checkpoint's goes on
             continue
-        if old.get(name) != new.get(name):
-            changes.append(f"{name} {old.get(name)} -> {new.get(name)}")
+        if not (before == now or before != before and now != now):  # NaN equals NaN here
+            changes.append(f"{name} {old[name]} -> {new[name]}")
     for part in ("train", "validation"):
         before, now = saved.get(part), setup[part]
-        if before is not None and now is not None and before != now:
+        if part == "validation" and (before is None) != (now is None):
+            changes.append("validation data " + ("given" if before is None else "left out"))
+        elif before is not None and now is not None and before != now:
             rows = f"{now['rows']} rows, was {before['rows']}"
             changes.append(f"other {part} data ({rows})" if before["rows"] != now["rows"]
                            else f"other {part} data (same {now['rows']} rows)")  # fmt: skip
