@@ -405,3 +405,15 @@ def test_collect_summary_and_bad_keys(tmp_path):
     (tmp_path / "02_b" / "metrics.json").write_text(json.dumps({"bad_key": 1}))
     with pytest.raises(InputError, match="'bad_key' does not read model/split/metric"):
         runner.collect_summary(tmp_path)
+
+
+def test_output_dir_given_as_a_parameter(tmp_path, monkeypatch):
+    # review: -p output_dir=123 was an internal error; run-all has no single output folder
+    project = make_project(tmp_path / "proj")
+    monkeypatch.chdir(tmp_path)
+    _, values, out = runner.resolve_parameters(
+        "01", overrides={"output_dir": 123}, project_dir=project
+    )
+    assert out == tmp_path / "123" and values["output_dir"] == str(out)
+    with pytest.raises(ParameterError, match="run-all writes each notebook's results"):
+        runner.run_all(overrides={"output_dir": "x"}, project_dir=project)

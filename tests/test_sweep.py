@@ -205,3 +205,16 @@ def test_bad_input_is_refused_before_any_point_runs(tmp_path, monkeypatch, capsy
     assert capsys.readouterr().err == (
         f"gexnb: error: {file}: is not a folder; give a folder for the sweep (-o)\n"
     )
+
+
+def test_output_dir_and_a_name_in_both_p_and_g_are_refused(tmp_path):
+    # review: -p output_dir passed the up-front check and failed every point; -p x with -g x
+    # let the grid win silently
+
+    project = Path(__file__).resolve().parent.parent
+    with pytest.raises(ParameterError, match="own folder under -o: output_dir cannot be given"):
+        run_sweep("01", grid={"seed": [0]}, overrides={"output_dir": str(tmp_path)},
+                  output_dir=tmp_path, project_dir=project, progress=False)  # fmt: skip
+    with pytest.raises(ParameterError, match="seed given with both -p and -g"):
+        run_sweep("01", grid={"seed": [0]}, overrides={"seed": 1}, output_dir=tmp_path,
+                  project_dir=project, progress=False)  # fmt: skip

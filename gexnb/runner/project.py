@@ -488,6 +488,7 @@ def resolve_parameters(
     """
     given = (overrides or {}).get("output_dir")
     if given not in (None, ""):  # -p output_dir=X is -o X; both, differing: which one?
+        given = str(given)
         if output_dir is not None and Path(given).resolve() != Path(output_dir).resolve():
             raise ParameterError(
                 f"two run folders: -p output_dir={given} and -o {output_dir}; give one"

@@ -62,6 +62,11 @@ def run_all(
     if not paths:
         raise InputError("no notebooks (notebooks/NN_*.ipynb) found", path=str(project))
     overrides = dict(overrides or {})
+    if "output_dir" in overrides:
+        raise ParameterError(
+            f"run-all writes each notebook's results to <runs folder>/<notebook> "
+            f"(default runs/{profile}/): output_dir cannot be given with -p"
+        )
     declared = {p.stem: notebook_parameters(p) for p in paths}
     for key in overrides:
         if not any(key in params for params in declared.values()):

@@ -243,6 +243,14 @@ def run_sweep(
         )
     if not grid or not all(grid.values()):
         raise ParameterError("give at least one value for each swept parameter")
+    if "output_dir" in grid or "output_dir" in (overrides or {}):
+        raise ParameterError(
+            "a sweep gives each point its own folder under -o: output_dir cannot be given "
+            "with -p or -g"
+        )
+    both = sorted(set(grid) & set(overrides or {}))
+    if both:
+        raise ParameterError(f"{', '.join(both)} given with both -p and -g; give one")
     root = Path(output_dir).expanduser()
     if root.exists() and not root.is_dir():
         raise InputError("is not a folder; give a folder for the sweep (-o)", path=str(root))
