@@ -80,3 +80,11 @@ def test_zscore_run_scores_the_test_file_on_its_own_scale(log_ratio_file, tmp_pa
     expected = np.corrcoef(val["kmer_ridge"], val["expression"])[0, 1]
     assert expected > 0.3  # the k-mer ridge finds the planted motifs
     assert metrics["kmer_ridge/test/pearson"] == pytest.approx(expected, rel=1e-6)
+
+
+def test_the_curve_checks_the_range_once_not_per_subset(log_ratio_file):
+    # review: a subset could fall past the 1 % tolerance after hours of training
+    promoters = _promoters(log_ratio_file)
+    data = promoter.normalize_targets(promoters, target_normalization="half_median",
+                                      check_range=False)  # fmt: skip
+    assert data.stats["method"] == "half_median"
