@@ -299,3 +299,25 @@ def test_header_only_file_is_refused_by_the_chunk_reader(tmp_path):
     path = _write(tmp_path / "h.txt", "sequence\texpression\n\n")
     with pytest.raises(InputError, match=r"h\.txt: no data lines after the header"):
         list(sequences.iter_sequence_chunks(path))
+
+
+@pytest.mark.parametrize("reader", list(_readers()))
+@pytest.mark.parametrize(
+    "text",
+    [f"{SEQ};1,5\n{SEQ[::-1]};-2\n", f"sequence;expression\n{SEQ};1,5\n{SEQ[::-1]};-2,0\n"],
+)
+def test_semicolon_files_with_decimal_commas_read(tmp_path, reader, text):
+    # review: Excel's and R write.csv2's format was taken for comma-separated
+    result = _readers()[reader](_write(tmp_path / "eu.csv", text))
+    if reader == "read_encoded":
+        expression = result[1]
+    else:
+        frame = result if reader == "read_sequences" else pd.concat(f for _, f in result)
+        expression = frame["expression"].to_numpy()
+    np.testing.assert_allclose(expression, [1.5, -2])
+
+
+def test_a_thousands_separator_in_a_semicolon_file_is_refused(tmp_path):
+    path = _write(tmp_path / "eu.csv", f"sequence;expression\n{SEQ};1,234\n")
+    with pytest.raises(InputError, match=r"eu\.csv, line 2: expression '1,234' may use a thou"):
+        sequences.read_sequences(path)

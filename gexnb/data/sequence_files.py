@@ -253,8 +253,9 @@ def _check_format(path: Path, first: bytes, line_no: int) -> None:
 
 def _separator(first: bytes) -> int:
     """The field separator of a sequence file, from its first line: a tab if there is one,
-    else a comma, else a semicolon (a one-column file: a tab, which it does not contain)."""
-    for sep in _SEPARATORS:
+    else a semicolon (Excel's and R ``write.csv2``'s, whose numbers have decimal commas),
+    else a comma (a one-column file: a tab, which it does not contain)."""
+    for sep in (_TAB, ord(";"), ord(",")):
         if bytes([sep]) in first:
             return sep
     return _TAB
@@ -419,8 +420,24 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _parse_expression(parsed: _Parsed, col: int, path: str) -> np.ndarray:
+#: A number that reads both as thousands (1,234) and with a decimal comma (1.234).
+_THOUSANDS = re.compile(rb"^[-+]?\d{1,3}(,\d{3})+$")
+
+
+def _parse_expression(
+    parsed: _Parsed, col: int, path: str, *, decimal_comma: bool = False
+) -> np.ndarray:
     raw = parsed.field_strings(col)
+    if decimal_comma:  # a semicolon file (Excel, R write.csv2): 1,5 is 1.5
+        for i, item in enumerate(raw.tolist()):
+            if _THOUSANDS.match(item.strip()):
+                raise InputError(
+                    f"expression {item.decode('ascii', 'replace')!r} may use a thousands "
+                    "separator or a decimal comma: write it without the separator",
+                    path=path,
+                    line=int(parsed.line_numbers[i]),
+                )
+        raw = np.char.replace(raw, b",", b".")
     try:
         values = raw.astype(np.float64)
     except ValueError:
@@ -492,7 +509,9 @@ def _frame_from_parsed(parsed: _Parsed, layout: _Layout) -> pd.DataFrame:
         "sequence": [text[i * width : i * width + n] for i, n in enumerate(lengths.tolist())]
     }
     if layout.expr_col is not None:
-        data["expression"] = _parse_expression(parsed, layout.expr_col, path)
+        data["expression"] = _parse_expression(
+            parsed, layout.expr_col, path, decimal_comma=layout.sep == ord(";")
+        )
     else:
         data["expression"] = np.full(len(parsed), np.nan)
     for k, name in enumerate(layout.columns):
@@ -684,7 +703,9 @@ def read_encoded(
         codes[n : n + rows] = _encode_parsed(
             parsed, layout.seq_col, str(path), length=int(length), too_long=too_long
         )
-        expression[n : n + rows] = _parse_expression(parsed, layout.expr_col, str(path))
+        expression[n : n + rows] = _parse_expression(
+            parsed, layout.expr_col, str(path), decimal_comma=layout.sep == ord(";")
+        )
         n += rows
     if n == 0:
         raise InputError("no data lines after the header", path=str(path))
