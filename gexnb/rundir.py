@@ -482,8 +482,10 @@ def begin_run(
     from gexnb.runner import check_namespace
 
     namespace = sys._getframe(1).f_globals
+    names: list[str] = []
     if parameters is None:
-        check_namespace(namespace)
+        names = _parameter_names(notebook, namespace)
+        check_namespace(namespace, names=names)
     if not str(output_dir):
         if not notebook:
             raise ParameterError("begin_run needs the notebook name when output_dir is ''")
@@ -499,31 +501,44 @@ def begin_run(
     else:
         lock = OutputLock(out, what=f"JupyterLab kernel running {notebook or 'a notebook'}")
         lock.acquire()
-        if not _interactive:
-            atexit.register(_end_interactive_runs)
-            _watch_cells()
-    if parameters is None:
-        parameters = _caller_parameters(notebook, namespace)
-    remove_previous_outputs(out, checkpoints=not resumes(parameters))
-    record = RunRecord(out, notebook, "interactive", dict(parameters))
-    record.write()
+        _register_hooks()
+    try:
+        if parameters is None:
+            parameters = {name: namespace[name] for name in names if name in namespace}
+        remove_previous_outputs(out, checkpoints=not resumes(parameters))
+        record = RunRecord(out, notebook, "interactive", dict(parameters))
+        record.write()
+    except BaseException:  # no record: the folder must not stay locked by this kernel
+        lock.release()
+        raise
     _interactive[out] = (lock, record)
     return out
 
 
-def _caller_parameters(notebook: str, namespace: Mapping[str, Any]) -> dict[str, Any]:
-    """Values in ``namespace`` of the parameters annotated in its parameters cell, else of
-    those ``notebook`` declares ({} if neither is found)."""
+def _parameter_names(notebook: str, namespace: Mapping[str, Any]) -> list[str]:
+    """The parameters ``notebook`` declares in its parameters cell: read from
+    ``notebooks/<notebook>.ipynb`` of the project around the working folder, else of the
+    project gexnb is installed from; else the names annotated in ``namespace`` (which also
+    holds any annotation a user cell made in this kernel)."""
     from gexnb.runner import find_project_dir, notebook_parameters, resolve_notebook
 
-    annotated = namespace.get("__annotations__") or {}
-    if annotated:
-        return {name: namespace[name] for name in annotated if name in namespace}
-    try:
-        declared = notebook_parameters(resolve_notebook(notebook, find_project_dir()))
-    except Exception:  # a notebook outside a gexnb project: no parameters to record
-        return {}
-    return {name: namespace[name] for name in declared if name in namespace}
+    for start in (None, Path(__file__).resolve().parents[1]):
+        try:
+            return list(notebook_parameters(resolve_notebook(notebook, find_project_dir(start))))
+        except Exception:  # not in a gexnb project, or no such notebook there
+            continue
+    return list(namespace.get("__annotations__") or {})
+
+
+_hooks: list[bool] = []
+
+
+def _register_hooks() -> None:
+    """Once per process: end the interactive runs at exit, and watch each cell's outcome."""
+    if not _hooks:
+        atexit.register(_end_interactive_runs)
+        _watch_cells()
+        _hooks.append(True)
 
 
 def _watch_cells() -> None:

@@ -86,3 +86,24 @@ def test_plain_papermill_failure_leaves_a_failed_run_json_with_its_parameters(tm
     saved = json.loads((out / "run.json").read_text())
     assert saved["status"] == "failed" and saved["error"] == "ValueError: boom {'a': 1}"
     assert saved["parameters"] == {"output_dir": str(out), "checks": {"a": 1}}
+
+
+def test_only_the_notebooks_parameters_are_checked_and_bool_text_is_read():
+    # review: a kernel's __annotations__ also holds the user's own annotated variables
+    ns = {"__annotations__": {"resume": bool, "k": int}, "resume": "true", "k": 2.5}
+    check_namespace(ns, names=["resume"])
+    assert ns["resume"] is True and ns["k"] == 2.5
+
+
+def test_a_failed_begin_run_leaves_the_folder_unlocked(tmp_path, monkeypatch):
+    from gexnb import rundir
+
+    def broken(self):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(rundir.RunRecord, "write", broken)
+    with pytest.raises(OSError, match="disk full"):
+        rundir.begin_run(tmp_path, notebook="09_t", parameters={})
+    monkeypatch.undo()
+    assert rundir.begin_run(tmp_path, notebook="09_t", parameters={}) == tmp_path.resolve()
+    rundir._end_interactive_runs()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 import os
 import re
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -313,12 +313,15 @@ def _check_type(param: NotebookParameter, value: Any) -> Any:
     return value
 
 
-def check_namespace(namespace: MutableMapping[str, Any]) -> None:
+def check_namespace(
+    namespace: MutableMapping[str, Any], *, names: Iterable[str] | None = None
+) -> None:
     """Check, in the kernel, the parameter values a notebook received, whoever injected them.
 
     The declared parameters are the names annotated in the notebook's parameters cell
-    (``namespace["__annotations__"]``). Plain papermill passes ``-p data_checks '{nan:
-    mean}'`` as text: a ``dict`` or ``list`` parameter given as text is read as YAML (as
+    (``namespace["__annotations__"]``; only ``names`` when given, since a kernel's annotations
+    also hold those of the user's own cells). Plain papermill passes ``-p data_checks '{nan:
+    mean}'`` as text: a ``dict``, ``list`` or ``bool`` parameter given as text is read as YAML (as
     ``gexnb run -p`` reads every value) and the parsed value replaces the text in
     ``namespace``. Then each value is checked against its declared type as
     :func:`resolve_parameters` checks it.
@@ -330,12 +333,13 @@ def check_namespace(namespace: MutableMapping[str, Any]) -> None:
         or text holding ``${...}``: a gexnb profile given to plain papermill, which does
         not expand variables (the message names ``gexnb params``).
     """
+    wanted = None if names is None else set(names)
     for name, kind in dict(namespace.get("__annotations__") or {}).items():
-        if name not in namespace:
+        if name not in namespace or (wanted is not None and name not in wanted):
             continue
         type_name = kind if isinstance(kind, str) else getattr(kind, "__name__", str(kind))
         value = namespace[name]
-        if type_name.split("[", 1)[0] in ("dict", "list") and isinstance(value, str):
+        if type_name.split("[", 1)[0] in ("dict", "list", "bool") and isinstance(value, str):
             try:
                 value = yaml.safe_load(value)
             except yaml.YAMLError:
