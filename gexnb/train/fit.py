@@ -152,15 +152,23 @@ def fit(
     Raises
     ------
     InputError
-        Empty or mismatched splits, NaN targets, sequences longer than the model length; on
-        resume, a checkpoint of another architecture or an incomplete or damaged one.
+        Empty or mismatched splits, NaN or infinite targets or inputs (row and column named),
+        targets per row other than the model's outputs, sequences longer than the model
+        length; a loss that is NaN before any finite epoch (the broken last checkpoint is
+        removed); on resume, a checkpoint of another architecture, an incomplete or damaged
+        one, or one trained with other settings or data
+        (:func:`~gexnb.train.callbacks.training_setup`: all :class:`TrainingConfig` fields
+        but ``epochs``, ``verbose``, ``checkpoint_seconds``, ``early_stopping``,
+        ``distribution`` and ``precision``; the training and validation arrays, compared by
+        a BLAKE2 digest).
     ParameterError
         Unknown precision, distribution or optimizer; epochs or batch size below 1.
 
     Warns
     -----
     UserWarning
-        ``resume=True`` without a checkpoint; a checkpoint with more epochs than ``epochs``.
+        ``resume=True`` without a checkpoint; a checkpoint with more epochs than ``epochs``;
+        a loss that turned NaN after finite epochs (the best epoch's weights are returned).
     """
     cfg = TrainingConfig.from_mapping(settings, base=config)
     if isinstance(cfg.epochs, bool) or not isinstance(cfg.epochs, (int, np.integer)):
