@@ -260,8 +260,12 @@ def _cmd_params(args: argparse.Namespace) -> int:
         args.notebook, profile=args.profile, overrides=_overrides(args.params),
         project_dir=args.project_dir,
     )  # fmt: skip
-    if args.output_dir is not None:
-        values["output_dir"] = str(Path(args.output_dir).expanduser().resolve())
+    given = [f for f in (args.output_dir, values.get("output_dir")) if f not in (None, "")]
+    folders = {str(Path(str(f)).expanduser().resolve()) for f in given}
+    if len(folders) > 1:
+        raise ParameterError(f"two run folders: {' and '.join(sorted(folders))}; give one")
+    if folders:  # -o or -p output_dir, absolute as gexnb run makes it
+        values["output_dir"] = folders.pop()
     sys.stdout.write(yaml.safe_dump(values, sort_keys=False, default_flow_style=None))
     return 0
 

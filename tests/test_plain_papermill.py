@@ -107,3 +107,13 @@ def test_a_failed_begin_run_leaves_the_folder_unlocked(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert rundir.begin_run(tmp_path, notebook="09_t", parameters={}) == tmp_path.resolve()
     rundir._end_interactive_runs()
+
+
+def test_gexnb_params_makes_output_dir_absolute_and_refuses_two(tmp_path, monkeypatch, capsys):
+    project = make_project(tmp_path / "proj")
+    monkeypatch.chdir(tmp_path)
+    args = ["params", "01", "--project-dir", str(project), "-p", "output_dir=rel/x"]
+    assert cli.main(args) == 0
+    assert yaml.safe_load(capsys.readouterr().out)["output_dir"] == str(tmp_path / "rel" / "x")
+    assert cli.main([*args, "-o", "other"]) == 2
+    assert "two run folders" in capsys.readouterr().err
