@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -117,6 +118,48 @@ def is_temporary_name(name: str) -> bool:
 
 
 _TEMPORARY_PATTERN = re.compile(r"^\..+\.\d+-[0-9a-f]{12}\.tmp(\..*)?$")
+
+#: A temporary file untouched this long, whose writer's process is gone, was left by a
+#: killed writer (a live writer on another machine keeps touching its file).
+STALE_TEMPORARY_SECONDS = 600.0
+
+
+def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
+    """Remove the temporary files :func:`atomic_path` left next to ``path`` when its writer
+    was killed (SIGKILL, a crash): those whose process no longer runs on this machine and
+    that were not modified for :data:`STALE_TEMPORARY_SECONDS`. Returns what was removed."""
+    target = Path(path)
+    prefix = f".{target.name}."
+    removed = []
+    try:
+        candidates = [p for p in target.parent.iterdir() if p.name.startswith(prefix)]
+    except OSError:
+        return removed
+    now = time.time()
+    for candidate in candidates:
+        if not is_temporary_name(candidate.name):
+            continue
+        pid = int(candidate.name[len(prefix) :].split("-", 1)[0])
+        with contextlib.suppress(OSError):
+            if pid_alive(pid) or now - candidate.stat().st_mtime < STALE_TEMPORARY_SECONDS:
+                continue
+            candidate.unlink()
+            removed.append(candidate)
+    return removed
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs on this machine (another user's counts; so does one that
+    cannot be asked about)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: it exists, owned by someone else
+        return True
+    return True
 
 
 @contextlib.contextmanager

@@ -38,7 +38,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from gexnb.errors import GexnbError, InputError, ParameterError
-from gexnb.io import BEST_NAME, CHECKPOINT_FILES, LAST_NAME, is_temporary_name, write_json_atomic
+from gexnb.io import (
+    BEST_NAME,
+    CHECKPOINT_FILES,
+    LAST_NAME,
+    is_temporary_name,
+    pid_alive,
+    write_json_atomic,
+)
 
 try:  # POSIX advisory locks; elsewhere the pid in the lock file is checked instead
     import fcntl
@@ -91,18 +98,6 @@ class RunLockedError(GexnbError):
 
 def _now() -> str:
     return _dt.datetime.now().astimezone().isoformat(timespec="seconds")
-
-
-def _pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    return True
 
 
 def _describe_holder(info: Mapping[str, Any]) -> str:
@@ -170,7 +165,7 @@ class OutputLock:
         if previous:
             pid = int(previous.get("pid") or 0)
             same_host = previous.get("host") == socket.gethostname()
-            if fcntl is None and same_host and pid != os.getpid() and _pid_alive(pid):
+            if fcntl is None and same_host and pid != os.getpid() and pid_alive(pid):
                 os.close(fd)
                 raise RunLockedError(
                     f"{self.path.parent}: output folder is in use by {_describe_holder(previous)}"

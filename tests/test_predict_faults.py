@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import stat
+import time
 
 import numpy as np
 import pandas as pd
@@ -186,3 +187,27 @@ def test_predict_wrong_rank_names_the_expected_shape():
     seq = build("metformin_bigru", length=LENGTH, n_layers=1, units=4)
     with pytest.raises(ParameterError, match=rf"\(n, {LENGTH}\)"):
         train.predict(seq, np.zeros(LENGTH, np.uint8))
+
+
+def test_a_killed_predicts_temporary_file_is_removed_by_the_next(tmp_path, model_path, seqs):
+    # fault sweep: a SIGKILLed predict left its hidden temporary file for good
+    dead = _a_dead_pid()
+    out = tmp_path / "p.tsv"
+    left = tmp_path / f".p.tsv.{dead}-0123456789ab.tmp.tsv"
+    live = tmp_path / f".p.tsv.{os.getpid()}-0123456789ab.tmp.tsv"  # a writer still running
+    fresh = tmp_path / f".p.tsv.{dead}-abcdefabcdef.tmp.tsv"  # maybe another machine's writer
+    for path in (left, live, fresh):
+        path.write_text("partial\n")
+    old = time.time() - 3600
+    os.utime(left, (old, old))
+    os.utime(live, (old, old))
+    train.predict_file(model_path, seqs, out)
+    assert not left.exists() and live.exists() and fresh.exists() and out.is_file()
+
+
+def _a_dead_pid() -> int:
+    import subprocess
+
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid

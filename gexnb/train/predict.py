@@ -13,7 +13,7 @@ import pandas as pd
 
 from gexnb.data.sequences import reverse_complement as rc_codes
 from gexnb.errors import InputError, ParameterError
-from gexnb.io import atomic_path
+from gexnb.io import atomic_path, remove_stale_temporaries
 from gexnb.models.saving import load_model
 from gexnb.train.inputs import _describe, _model_length, takes_sequence_codes
 
@@ -247,6 +247,7 @@ def predict_file(
         if int(value) < 1:
             raise ParameterError(f"{name} must be >= 1, got {value}")
     _check_output(Path(output_path), input_path, model_path)
+    remove_stale_temporaries(output_path)  # of an earlier gexnb predict that was killed
     model = load_model(model_path, compile=False)
     length = _model_length(model)
     if length is None or not takes_sequence_codes(model):
