@@ -25,7 +25,6 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from gexnb.errors import GexnbError, ParameterError
@@ -256,16 +255,13 @@ def _cmd_params(args: argparse.Namespace) -> int:
 
     from gexnb import runner
 
+    overrides = _overrides(args.params)
     _, values = runner.profile_values(
-        args.notebook, profile=args.profile, overrides=_overrides(args.params),
-        project_dir=args.project_dir,
-    )  # fmt: skip
-    given = [f for f in (args.output_dir, values.get("output_dir")) if f not in (None, "")]
-    folders = {str(Path(str(f)).expanduser().resolve()) for f in given}
-    if len(folders) > 1:
-        raise ParameterError(f"two run folders: {' and '.join(sorted(folders))}; give one")
-    if folders:  # -o or -p output_dir, absolute as gexnb run makes it
-        values["output_dir"] = folders.pop()
+        args.notebook, profile=args.profile, overrides=overrides, project_dir=args.project_dir
+    )
+    folder = runner.run_folder(overrides, args.output_dir)  # absolute, as gexnb run makes it
+    if folder is not None:
+        values["output_dir"] = str(folder)
     sys.stdout.write(yaml.safe_dump(values, sort_keys=False, default_flow_style=None))
     return 0
 

@@ -46,6 +46,7 @@ from gexnb.runner.project import (
     profile_values,
     resolve_notebook,
     resolve_parameters,
+    run_folder,
 )
 from gexnb.runner.summary import collect_summary, format_summary, run_all, write_summary
 from gexnb.runner.sweep import parse_grid, run_sweep
@@ -67,6 +68,7 @@ __all__ = [
     "data_dir",
     "parse_override",
     "profile_values",
+    "run_folder",
     "check_namespace",
     "resolve_parameters",
     "run_notebook",

@@ -462,6 +462,28 @@ def profile_values(
     return path, values
 
 
+def run_folder(
+    overrides: Mapping[str, Any] | None, output_dir: str | os.PathLike | None
+) -> Path | None:
+    """The run folder given by ``-o`` (``output_dir``) or ``-p output_dir=X`` (the same),
+    absolute; None when neither is given.
+
+    Raises
+    ------
+    ParameterError
+        Both given, naming two different folders.
+    """
+    given = [
+        str(f) for f in ((overrides or {}).get("output_dir"), output_dir) if f not in (None, "")
+    ]
+    folders = {Path(f).expanduser().resolve() for f in given}
+    if len(folders) > 1:
+        raise ParameterError(
+            f"two run folders: -p output_dir={given[0]} and -o {given[1]}; give one"
+        )
+    return folders.pop() if folders else None
+
+
 def resolve_parameters(
     notebook: str | os.PathLike,
     *,
@@ -490,14 +512,7 @@ def resolve_parameters(
     InputError
         If the notebook is not found or the output folder is not writable.
     """
-    given = (overrides or {}).get("output_dir")
-    if given not in (None, ""):  # -p output_dir=X is -o X; both, differing: which one?
-        given = str(given)
-        if output_dir is not None and Path(given).resolve() != Path(output_dir).resolve():
-            raise ParameterError(
-                f"two run folders: -p output_dir={given} and -o {output_dir}; give one"
-            )
-        output_dir = given
+    folder = run_folder(overrides, output_dir)
     project = find_project_dir(project_dir)
     path, values = profile_values(
         notebook, profile=profile, overrides=overrides, project_dir=project,
@@ -505,11 +520,7 @@ def resolve_parameters(
     )  # fmt: skip
     stem = path.stem
     declared = notebook_parameters(path)
-    if output_dir is None:
-        out = project / "runs" / profile / stem
-    else:
-        out = Path(output_dir).expanduser().resolve()
-    out = ensure_output_dir(out)
+    out = ensure_output_dir(folder or project / "runs" / profile / stem)
     if "output_dir" in declared:
         values["output_dir"] = str(out)
     return path, values, out
