@@ -49,7 +49,8 @@ def test_unknown_parameter_is_one_clean_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2
     assert err.strip().splitlines() == [
-        "gexnb: error: unknown parameter 'sede' for 01_ok; valid names: output_dir, seed"
+        "gexnb: error: unknown parameter 'sede' for 01_ok (did you mean 'seed'?); valid names: "
+        "output_dir, seed"
     ]
 
 

@@ -20,7 +20,7 @@ def data():
     return promoter.normalize_targets(load_promoters("", n_synthetic=300, length=120, seed=1))
 
 
-def test_compare_models_come_from_the_registry():
+def test_notebook_02_models_come_from_the_registry():
     assert set(COMPARE_MODELS) == {"legnet", "dream_cnn"}
 
 
@@ -73,23 +73,23 @@ def test_the_plan_is_checked_before_anything_trains(data):
     plan = {"data": data, "epochs": 1}
     with pytest.raises(ParameterError, match=r"unknown sequence model\(s\) 'legnett'; use any "
                        r"of dream_cnn, legnet"):  # fmt: skip
-        promoter.workload(**plan, compare_models=["legnett"])
-    # a profile's settings of a model that -p compare_models=[] leaves out: a warning only
-    with pytest.warns(UserWarning, match="model_params of legnet not used: not in compare"):
-        promoter.workload(**plan, compare_models=[], model_params={"legnet": {}})
+        promoter.workload(**plan, models=["legnett"])
+    # a profile's settings of a model that -p models=[] leaves out: a warning only
+    with pytest.warns(UserWarning, match="model_params of legnet not used: not in models"):
+        promoter.workload(**plan, models=[], model_params={"legnet": {}})
     with pytest.raises(ParameterError, match="model_params for unknown model.*legnett"):
-        promoter.workload(**plan, compare_models=["legnet"], model_params={"legnett": {}})
+        promoter.workload(**plan, models=["legnet"], model_params={"legnett": {}})
     with pytest.raises(ParameterError, match="model_params of legnet: unknown key.*blocks;.*"
                        "block_sizes.*training: epochs"):  # fmt: skip
-        promoter.workload(**plan, compare_models=["legnet"],
+        promoter.workload(**plan, models=["legnet"],
                           model_params={"legnet": {"blocks": [8]}})  # fmt: skip
     with pytest.raises(ParameterError, match="model_params of kmer_ridge: unknown key.*kmax"):
         promoter.workload(**plan, model_params={"kmer_ridge": {"kmax": 3}})
     with pytest.raises(ParameterError, match="model_params of legnet: unknown key.*length"):
-        promoter.workload(**plan, compare_models=["legnet"], model_params={"legnet": {"length": 9}})
+        promoter.workload(**plan, models=["legnet"], model_params={"legnet": {"length": 9}})
     assert "legnet 2 epochs" in promoter.workload(
         **plan,
-        compare_models=["legnet"],
+        models=["legnet"],
         model_params={"legnet": {"epochs": 2, "soft_bins": False}},
     )
 

@@ -108,7 +108,7 @@ def test_curve_retrains_every_model_and_reuses_the_full_models(promoters, tmp_pa
     out = tmp_path / "run"
     curve = efficiency.curve(
         promoters, plan={"fractions": [0.5, 1.0], "seeds": 2}, bigru_params=BIGRU,
-        compare_models=["dream_cnn"], model_params=TINY_CNN, trained=trained, output_dir=out,
+        models=["dream_cnn"], model_params=TINY_CNN, trained=trained, output_dir=out,
         seed=0, progress=False,
     )  # fmt: skip
     table = curve.table

@@ -12,6 +12,7 @@ import pytest
 from gexnb import runner
 from gexnb.errors import GexnbError, InputError, ParameterError
 from gexnb.io import write_json_atomic, write_metrics
+from tests.conftest import PROJECT_DIR
 
 PARAMS = (
     'output_dir: str = "."  # run folder\n'
@@ -192,6 +193,20 @@ def test_unknown_parameter_refused_with_valid_names(project, tmp_path):
     (project / "parameters" / "01_ok" / "typo.yaml").write_text("seeds: 1\n")
     with pytest.raises(ParameterError, match="typo.yaml: unknown parameter.*seeds.*valid names"):
         runner.resolve_parameters("01", profile="typo", project_dir=project)
+
+
+def test_renamed_parameters_name_their_new_name(project, tmp_path):
+    """Notebook 02's compare_models is now models (as in 03 and 04), 01's top_k is k_genes (as
+    in 04): an old name in a profile, -p or a sweep says the new one."""
+    declared = {p.stem: runner.notebook_parameters(p) for p in runner.list_notebooks(PROJECT_DIR)}
+    everywhere = {name for params in declared.values() for name in params}
+    for old, new in runner.RENAMED_PARAMETERS.items():
+        assert old not in everywhere and new in everywhere, (old, new)
+    with pytest.raises(ParameterError, match="'compare_models' was renamed 'models'"):
+        runner.resolve_parameters("02", overrides={"compare_models": []}, project_dir=PROJECT_DIR)
+    with pytest.raises(ParameterError, match="'top_k' was renamed 'k_genes'"):
+        runner.run_sweep("01", {"top_k": [5, 10]}, tmp_path / "sweep", project_dir=PROJECT_DIR)
+    assert not (tmp_path / "sweep").exists()
 
 
 def test_parameter_types_checked_and_coerced(project, tmp_path):

@@ -51,7 +51,7 @@ def test_expression_summary_and_metrics():
     var = summary.gene_variance(frame)
     assert var.index.tolist() == ["LM1", "TG1", "LM2"] and var["LM1"] == 4.0
     out = summary.expression_summary(
-        frame, landmarks=["LM1", "LM2"], targets=["TG1"], requested_landmarks=4, top_k=1
+        frame, landmarks=["LM1", "LM2"], targets=["TG1"], requested_landmarks=4, k_genes=1
     )
     assert out["n_samples"] == 3 and out["n_genes"] == 3
     assert out["landmark_coverage"] == 0.5 and out["target_coverage"] == 1.0

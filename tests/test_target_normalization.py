@@ -53,7 +53,7 @@ def test_bin_readouts_are_refused_before_training(log_ratio_file):
     values = data.expression[data.train_idx]
     message = r"legnet: the 'bins' read-out .* bins 0 to 17.*\{legnet: \{output: linear, \.\.\.\}\}"
     with pytest.raises(ParameterError, match=message):
-        promoter.workload(data, epochs=1, compare_models=["legnet"])
+        promoter.workload(data, epochs=1, models=["legnet"])
     with pytest.raises(ParameterError, match="dream_cnn: .* bins 0 to 3"):
         check_bin_range("dream_cnn", {"n_bins": 4}, values)
     check_bin_range("legnet", {"output": "linear"}, values)  # no error

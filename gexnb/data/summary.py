@@ -159,7 +159,7 @@ def expression_summary(
     targets: Sequence[str] = (),
     requested_landmarks: int | None = None,
     requested_targets: int | None = None,
-    top_k: int = 10,
+    k_genes: int = 10,
 ) -> dict[str, Any]:
     """Shape, gene-list coverage and variance of a samples x genes matrix.
 
@@ -172,7 +172,7 @@ def expression_summary(
     requested_landmarks, requested_targets
         Sizes of the gene lists asked for (default: as many as found); coverage is
         found / requested, as in the D-GEX gene maps (943 landmarks, 9,520 targets).
-    top_k
+    k_genes
         Number of most variable genes listed under ``top_variable_genes``.
 
     Returns
@@ -203,7 +203,7 @@ def expression_summary(
     }
     dist = expression_distribution(values)
     out.update({f"value_{k}": v for k, v in dist.items() if k not in ("n", "n_nan")})
-    out["top_variable_genes"] = list(variance.index[:top_k])
+    out["top_variable_genes"] = list(variance.index[:k_genes])
     return out
 
 

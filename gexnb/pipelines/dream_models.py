@@ -285,7 +285,7 @@ def train_sequence_model(
 
 
 def check_plan(names: Sequence[str], model_params: Mapping[str, Mapping[str, Any]] | None) -> None:
-    """Notebook 02's ``compare_models`` and ``model_params``, checked before anything trains.
+    """Notebook 02's ``models`` and ``model_params``, checked before anything trains.
 
     Raises
     ------
@@ -299,7 +299,7 @@ def check_plan(names: Sequence[str], model_params: Mapping[str, Mapping[str, Any
     wrong = [name for name in names if name not in COMPARE_MODELS]
     if wrong:
         raise ParameterError(
-            f"compare_models: unknown sequence model(s) {', '.join(map(repr, wrong))}; "
+            f"models: unknown sequence model(s) {', '.join(map(repr, wrong))}; "
             f"use any of {', '.join(COMPARE_MODELS)}"
         )
     known = (*COMPARE_MODELS, "kmer_ridge")
@@ -310,10 +310,8 @@ def check_plan(names: Sequence[str], model_params: Mapping[str, Mapping[str, Any
             f"{', '.join(known)}; the BiGRU has its own parameters)"
         )
     idle = sorted(set(model_params or {}) - set(names) - {"kmer_ridge"})
-    if idle:  # e.g. a profile's settings while compare_models is narrowed with -p
-        warnings.warn(
-            f"model_params of {', '.join(idle)} not used: not in compare_models", stacklevel=2
-        )
+    if idle:  # e.g. a profile's settings while models is narrowed with -p
+        warnings.warn(f"model_params of {', '.join(idle)} not used: not in models", stacklevel=2)
     for name, params in (model_params or {}).items():
         check_model_params(name, params, fixed=("length",), extra=("soft_bins",))
 

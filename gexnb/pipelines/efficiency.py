@@ -1,7 +1,7 @@
 """Notebook 02's data-efficiency curve: held-out Pearson r against the training-set size.
 
 How many sequences does a recurrent or convolutional model need before it beats k-mers? Each
-model of notebook 02 (the Metformin-121 BiGRU, the DREAM 2022 winners of ``compare_models``
+model of notebook 02 (the Metformin-121 BiGRU, the DREAM 2022 winners of ``models``
 and the k-mer ridge) is trained again, with the same settings, on nested random subsets of
 the training rows (for instance 10 %, 25 %, 50 % and 100 %), several seeds each (the subset
 and the initialisation change with the seed), and scored on the same held-out rows. The
@@ -101,20 +101,20 @@ def _train_point(
     folder: Path,
     seed: int,
     bigru_params: Mapping[str, Any],
-    compare_models: Sequence[str],
+    models: Sequence[str],
     model_params: Mapping[str, Mapping[str, Any]],
 ) -> dict[str, Any]:
     """Every model of notebook 02 trained on ``sub`` with the notebook's settings."""
     settings = {"verbose": 0, **bigru_params}
     bigru = promoter.train_bigru(sub, output_dir=folder, seed=seed, **settings)
-    models: dict[str, Any] = {promoter.BIGRU: bigru.trained}
-    for name in compare_models:
-        models[name] = train_sequence_model(
+    fitted: dict[str, Any] = {promoter.BIGRU: bigru.trained}
+    for name in models:
+        fitted[name] = train_sequence_model(
             sub, name, output_dir=folder, params=model_params.get(name), seed=seed
         )
     kmer_params = model_params.get(promoter.KMER)
-    models[promoter.KMER] = promoter.fit_kmer(sub, params=kmer_params, seed=seed)
-    return models
+    fitted[promoter.KMER] = promoter.fit_kmer(sub, params=kmer_params, seed=seed)
+    return fitted
 
 
 def curve(
@@ -122,7 +122,7 @@ def curve(
     *,
     plan: EfficiencyPlan | Mapping[str, Any] | None,
     bigru_params: Mapping[str, Any],
-    compare_models: Sequence[str] = (),
+    models: Sequence[str] = (),
     model_params: Mapping[str, Mapping[str, Any]] | None = None,
     trained: Mapping[str, Any] | None = None,
     test: tuple[pd.DataFrame, np.ndarray] | None = None,
@@ -143,7 +143,7 @@ def curve(
     bigru_params
         Keyword arguments of :func:`gexnb.pipelines.promoter.train_bigru` (architecture and
         training settings), as the notebook's own BiGRU.
-    compare_models, model_params
+    models, model_params
         As :func:`gexnb.pipelines.dream_models.train_models`; ``model_params["kmer_ridge"]``
         for :func:`gexnb.pipelines.promoter.fit_kmer`.
     trained
@@ -179,7 +179,7 @@ def curve(
     out = ensure_output_dir(output_dir)
     data = promoter.normalize_targets(promoters, target_normalization=target_normalization)
     codes, truth, scored_on = _held_out(data, test)
-    names = [promoter.BIGRU, *compare_models, promoter.KMER]
+    names = [promoter.BIGRU, *models, promoter.KMER]
     rows = []
     for fraction, point_seed in tqdm(plan.points(seed), desc="data efficiency", unit="point",
                                      disable=not progress):  # fmt: skip
@@ -187,7 +187,7 @@ def curve(
         reuse = fraction == 1.0 and point_seed == seed and set(names) <= set(trained or {})
         scale = data  # the normalisation the point's models predict on
         if reuse:
-            models = {name: (trained or {})[name] for name in names}
+            fitted = {name: (trained or {})[name] for name in names}
         else:
             splits = {**promoters.splits, "train": train_rows}
             scale = promoter.normalize_targets(  # the whole training set was checked above
@@ -195,13 +195,13 @@ def curve(
                 check_range=False,
             )  # fmt: skip
             folder = out / "data_efficiency" / f"{split_name(fraction)}_seed{point_seed}"
-            models = _train_point(
+            fitted = _train_point(
                 scale, folder=folder, seed=point_seed, bigru_params=bigru_params,
-                compare_models=compare_models, model_params=model_params or {},
+                models=models, model_params=model_params or {},
             )  # fmt: skip
             shutil.rmtree(folder, ignore_errors=True)
         for name in names:
-            pred = scale.denormalize(promoter.predict_model(models[name], codes))
+            pred = scale.denormalize(promoter.predict_model(fitted[name], codes))
             report = gm.regression_report(truth, pred)
             rows.append({"model": name, "fraction": fraction, "n_train": len(train_rows),
                          "seed": point_seed, "pearson": report["pearson"],

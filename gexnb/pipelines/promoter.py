@@ -200,7 +200,7 @@ def workload(
     data: PromoterData,
     *,
     epochs: int,
-    compare_models: Sequence[str] = (),
+    models: Sequence[str] = (),
     model_params: Mapping[str, Mapping[str, Any]] | None = None,
     motif_discovery: Mapping[str, Any] | None = None,
     data_efficiency: Mapping[str, Any] | None = None,
@@ -208,12 +208,12 @@ def workload(
     """The planned work of notebook 02, printed before it starts (with the motif discovery of
     :func:`motif_options` and the data-efficiency curve's extra fits,
     :func:`gexnb.pipelines.efficiency.curve`)."""
-    check_plan(compare_models, model_params)
-    for name in compare_models:  # a bin read-out on data off DREAM's 0-17 scale: refused now
+    check_plan(models, model_params)
+    for name in models:  # a bin read-out on data off DREAM's 0-17 scale: refused now
         check_bin_range(name, (model_params or {}).get(name), data.expression[data.train_idx])
     n = len(data.train_idx)
     parts = [f"BiGRU {epochs} epochs"]
-    for name in compare_models:
+    for name in models:
         params = dict((model_params or {}).get(name, {}))
         parts.append(f"{name} {params.get('epochs', PRIX_FIXE.epochs)} epochs (x2 strands)")
     parts.append("k-mer ridge")

@@ -34,6 +34,7 @@ from gexnb.runner.execute import (
 from gexnb.runner.project import (
     DEFAULT_KERNEL,
     PROFILES,
+    RENAMED_PARAMETERS,
     NotebookParameter,
     check_namespace,
     data_dir,
@@ -47,6 +48,7 @@ from gexnb.runner.project import (
     resolve_notebook,
     resolve_parameters,
     run_folder,
+    unknown_parameter_hint,
 )
 from gexnb.runner.summary import collect_summary, format_summary, run_all, write_summary
 from gexnb.runner.sweep import parse_grid, run_sweep
@@ -70,6 +72,8 @@ __all__ = [
     "profile_values",
     "run_folder",
     "check_namespace",
+    "RENAMED_PARAMETERS",
+    "unknown_parameter_hint",
     "resolve_parameters",
     "run_notebook",
     "prepare_notebook",

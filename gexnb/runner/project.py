@@ -4,6 +4,7 @@ may set, and the values it sets."""
 from __future__ import annotations
 
 import ast
+import difflib
 import os
 import re
 from collections.abc import Iterable, Mapping, MutableMapping
@@ -313,6 +314,28 @@ def _check_type(param: NotebookParameter, value: Any) -> Any:
     return value
 
 
+#: Notebook parameters renamed so that the same thing has the same name in every notebook
+#: (old name -> new name): a profile, ``-p`` or ``-g`` with the old name is refused with the new.
+RENAMED_PARAMETERS = {"compare_models": "models", "top_k": "k_genes"}
+
+
+def unknown_parameter_hint(name: str, valid: Iterable[str]) -> str:
+    """The hint after an unknown parameter ``name``: its new name if it was renamed
+    (:data:`RENAMED_PARAMETERS`), else the closest valid name, else ``""``.
+
+    >>> unknown_parameter_hint("compare_models", ["models", "seed"])
+    " ('compare_models' was renamed 'models')"
+    >>> unknown_parameter_hint("epoch", ["epochs", "seed"])
+    " (did you mean 'epochs'?)"
+    """
+    names = list(valid)
+    new = RENAMED_PARAMETERS.get(name)
+    if new in names:
+        return f" ({name!r} was renamed {new!r})"
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.75)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def check_namespace(
     namespace: MutableMapping[str, Any], *, names: Iterable[str] | None = None
 ) -> None:
@@ -448,15 +471,19 @@ def profile_values(
     }
     unknown = [k for k in values if k not in declared]
     if unknown:
+        hints = "".join(unknown_parameter_hint(k, declared) for k in unknown)
         raise ParameterError(
             f"parameters/{stem}/{profile}.yaml: unknown parameter(s) {', '.join(unknown)} "
-            f"for {stem}; valid names: {valid}"
+            f"for {stem}{hints}; valid names: {valid}"
         )
     for key, value in (overrides or {}).items():
         if key not in declared:
             if ignore_unknown_overrides:
                 continue
-            raise ParameterError(f"unknown parameter {key!r} for {stem}; valid names: {valid}")
+            raise ParameterError(
+                f"unknown parameter {key!r} for {stem}{unknown_parameter_hint(key, declared)}; "
+                f"valid names: {valid}"
+            )
         values[key] = _absolute_paths(key, value, Path.cwd())
     values = {k: _check_type(declared[k], v) for k, v in values.items()}
     return path, values

@@ -25,6 +25,7 @@ from gexnb.runner.project import (
     notebook_parameters,
     resolve_notebook,
     resolve_parameters,
+    unknown_parameter_hint,
 )
 
 SUMMARY_COLUMNS = ["notebook", "model", "split", "metric", "value", "status", "run_started"]
@@ -72,8 +73,8 @@ def run_all(
         if not any(key in params for params in declared.values()):
             valid = sorted({name for params in declared.values() for name in params})
             raise ParameterError(
-                f"unknown parameter {key!r}: no notebook declares it; valid names: "
-                + ", ".join(valid)
+                f"unknown parameter {key!r}: no notebook declares it"
+                f"{unknown_parameter_hint(key, valid)}; valid names: " + ", ".join(valid)
             )
     root = Path(runs_dir).resolve() if runs_dir is not None else project / "runs" / profile
     log = log if log is not None else sys.stderr

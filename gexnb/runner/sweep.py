@@ -37,6 +37,7 @@ from gexnb.runner.project import (
     notebook_parameters,
     resolve_notebook,
     resolve_parameters,
+    unknown_parameter_hint,
 )
 
 __all__ = ["parse_grid", "grid_points", "point_folder", "run_sweep", "SweepResult", "MAIN_METRICS"]
@@ -238,7 +239,8 @@ def run_sweep(
     unknown = [name for name in grid if name not in declared]
     if unknown:
         raise ParameterError(
-            f"{path.stem} has no parameter {', '.join(map(repr, unknown))}; "
+            f"{path.stem} has no parameter {', '.join(map(repr, unknown))}"
+            f"{''.join(unknown_parameter_hint(name, declared) for name in unknown)}; "
             f"valid: {', '.join(declared)}"
         )
     if not grid or not all(grid.values()):
