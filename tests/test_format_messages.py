@@ -143,6 +143,9 @@ def _readers():
         f'"","sequence","expression"\n"1","{SEQ}",1.5\n"2","{SEQ[::-1]}",-2\n',  # R write.csv
         f"sequence;expression\r\n{SEQ};1.5\r\n{SEQ[::-1]};-2\r\n",  # Excel, Windows
         f'"sequence"\t"expression"\n"{SEQ}"\t1.5\n"{SEQ[::-1]}"\t"-2"\n',  # R write.table
+        # a spreadsheet's no-break space before a number: numpy refuses it, Python reads it
+        # (the expression came back None, so read_encoded wrote NaN; found by a typing audit)
+        f"sequence,expression\n{SEQ},\u00a01.5\n{SEQ[::-1]},-2\n",
     ],
 )
 def test_comma_semicolon_and_quoted_sequence_files_read(tmp_path, reader, text):

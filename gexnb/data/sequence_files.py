@@ -443,6 +443,9 @@ def _parse_expression(
     except ValueError:
         values = None
     if values is None or not np.isfinite(values).all():
+        # row by row: the line of the first bad value, and values numpy's parser refuses but
+        # Python reads (a no-break space from a spreadsheet around the number)
+        parsed_values = np.empty(len(raw), dtype=np.float64)
         for i, item in enumerate(raw.tolist()):
             text = item.decode("utf-8", errors="replace").strip()
             try:
@@ -456,6 +459,8 @@ def _parse_expression(
                     path=path,
                     line=int(parsed.line_numbers[i]),
                 )
+            parsed_values[i] = value
+        values = parsed_values
     return values
 
 
