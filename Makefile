@@ -61,6 +61,7 @@ test-torch: install
 lint: install
 	$(BIN)/ruff check gexnb tests benchmarks
 	$(BIN)/ruff format --check gexnb tests benchmarks
+	$(BIN)/python -m mypy
 
 bench: install
 	$(BIN)/python benchmarks/run_all.py
@@ -79,4 +80,4 @@ gpu-wheels: install
 	ls -l .whl
 
 clean:
-	rm -rf runs .pytest_cache .ruff_cache
+	rm -rf runs .pytest_cache .ruff_cache .mypy_cache

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 __all__ = ["GexnbError", "InputError", "ParameterError"]
 
 
@@ -17,12 +19,14 @@ class InputError(GexnbError, ValueError):
     message
         What is wrong.
     path
-        File the problem was found in, if any.
+        File the problem was found in, if any (kept as text).
     line
         1-based line number in ``path``, if known.
     """
 
-    def __init__(self, message: str, *, path: str | None = None, line: int | None = None):
+    def __init__(
+        self, message: str, *, path: str | os.PathLike[str] | None = None, line: int | None = None
+    ):
         self.path = None if path is None else str(path)
         self.line = line
         where = ""

@@ -130,7 +130,7 @@ def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
     that were not modified for :data:`STALE_TEMPORARY_SECONDS`. Returns what was removed."""
     target = Path(path)
     prefix = f".{target.name}."
-    removed = []
+    removed: list[Path] = []
     try:
         candidates = [p for p in target.parent.iterdir() if p.name.startswith(prefix)]
     except OSError:

@@ -196,9 +196,10 @@ def data_conclusion(
     """
     get = metrics.get
     parts = []
-    if get("data/all/n_sequences") is not None:
+    n_sequences = get("data/all/n_sequences")
+    if n_sequences is not None:
         parts.append(
-            f"{int(get('data/all/n_sequences')):,} promoter sequences "
+            f"{int(n_sequences):,} promoter sequences "
             f"({int(get('data/all/min_length', 0))}-{int(get('data/all/max_length', 0))} nt, "
             f"GC {get('data/all/gc_fraction', math.nan):.0%}, "
             f"{int(get('data/all/n_with_n', 0)):,} with N); "
@@ -206,10 +207,11 @@ def data_conclusion(
             f"{int(get('data/val/n_sequences', 0)):,} validation / "
             f"{int(get('data/test/n_sequences', 0)):,} test."
         )
-    if get("data/all/n_samples") is not None:
+    n_samples = get("data/all/n_samples")
+    if n_samples is not None:
         coverage = get("data/all/landmark_coverage", math.nan)
         parts.append(
-            f"{int(get('data/all/n_samples')):,} expression samples x "
+            f"{int(n_samples):,} expression samples x "
             f"{int(get('data/all/n_genes', 0)):,} genes: {int(get('data/all/n_landmarks', 0)):,} "
             f"landmarks ({coverage:.0%} of the list), {int(get('data/all/n_targets', 0)):,} "
             f"targets ({get('data/all/target_coverage', math.nan):.0%}); "

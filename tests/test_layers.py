@@ -8,7 +8,7 @@ import pytest
 
 from gexnb.errors import ParameterError
 from gexnb.models import available, build
-from gexnb.models.layers import ContextAttention
+from gexnb.models.layers import ContextAttention, GroupedConv1D, TAAFUnit
 
 
 def _tiny_model(return_attention: bool = False) -> keras.Model:
@@ -138,3 +138,10 @@ def test_strand_averaged_model_saves_and_averages(tmp_path):
     both.save(tmp_path / "m.keras")
     again = load_model(tmp_path / "m.keras", compile=False)
     np.testing.assert_allclose(predict(again, codes), predict(both, codes), rtol=1e-6)
+
+
+@pytest.mark.parametrize("layer", [ContextAttention(), TAAFUnit(), GroupedConv1D(4, 3, groups=2)])
+def test_an_unknown_last_dimension_is_named(layer):
+    """Found by mypy: ``int(None)`` was a bare TypeError from inside Keras' build."""
+    with pytest.raises(ValueError, match=r"needs a known last input dimension, got shape \(None"):
+        layer.build((None, 7, None))

@@ -256,7 +256,7 @@ def make_splits(
     split: str = "random",
     fractions: Sequence[float] = (0.8, 0.1, 0.1),
     counts: Sequence[int] = (88807, 11101, 11101),
-    groups: Sequence[Any] | None = None,
+    groups: Sequence[Any] | np.ndarray | None = None,
     seed: int = 0,
 ) -> list[tuple[str, dict[str, np.ndarray]]]:
     """Train/val/test index splits, each named.
@@ -407,6 +407,7 @@ def prepare_split(
                 raise InputError(
                     f"split {name!r}: every landmark or every target gene has zero or low variance"
                 )
+        assert scaler.mean_ is not None and scaler.scale_ is not None  # fitted just above
         y_scale = scaler.scale_.loc[tg].to_numpy(dtype="float64")
         y_center = scaler.mean_.loc[tg].to_numpy(dtype="float64")
         description = ("quantile normalisation + " if quantile else "") + scaler.description

@@ -219,12 +219,12 @@ def _parse_block(
             path=path,
             line=int(line_numbers[i]),
         )
-    tabs = tabs.reshape(len(starts), n_fields - 1)
+    separators = tabs.reshape(len(starts), n_fields - 1)
     field_starts = np.empty((len(starts), n_fields), dtype=np.int64)
     field_ends = np.empty((len(starts), n_fields), dtype=np.int64)
     field_starts[:, 0] = starts
-    field_starts[:, 1:] = tabs + 1
-    field_ends[:, :-1] = tabs
+    field_starts[:, 1:] = separators + 1
+    field_ends[:, :-1] = separators
     field_ends[:, -1] = ends
     quoted = field_ends - field_starts >= 2
     quoted[quoted] = (buf[field_starts[quoted]] == _QUOTE) & (buf[field_ends[quoted] - 1] == _QUOTE)
@@ -708,6 +708,7 @@ def read_encoded(
         codes[n : n + rows] = _encode_parsed(
             parsed, layout.seq_col, str(path), length=int(length), too_long=too_long
         )
+        assert layout.expr_col is not None  # the layout requires an expression column
         expression[n : n + rows] = _parse_expression(
             parsed, layout.expr_col, str(path), decimal_comma=layout.sep == ord(";")
         )

@@ -438,7 +438,7 @@ def normalize_target(
             stats = {"method": method, "mean": float(values.mean()), "sd": sd if sd > 0 else 1.0}
         else:
             stats = {"method": method}
-    method = stats.get("method")
+    method = stats.get("method")  # type: ignore[assignment]  # the given stats' own method
     if method == "half_median":
         out = values / (2.0 * stats["median"])
     elif method == "zscore":

@@ -207,10 +207,10 @@ def expression_summary(
     return out
 
 
-def summary_metrics(summary: Mapping[str, Any], *, split: str = "all") -> dict[str, float]:
-    """Numeric entries of a summary as metrics keys ``data/<split>/<name>``."""
+def summary_metrics(summary: Mapping[str, Any], *, split: str = "all") -> dict[str, int | float]:
+    """Numeric entries of a summary as metrics keys ``data/<split>/<name>`` (Python numbers)."""
     return {
-        f"data/{split}/{key}": value
+        f"data/{split}/{key}": value.item() if isinstance(value, np.generic) else value
         for key, value in summary.items()
         if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
     }

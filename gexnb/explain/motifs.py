@@ -100,7 +100,11 @@ class Motif:
         """The motif cut to the span of positions whose contribution is at least
         ``fraction`` of the largest (TF-MoDISco's patterns keep flanks around the core)."""
         weight = np.abs(self.contributions).sum(axis=1)
-        keep = np.flatnonzero(weight >= fraction * weight.max()) if weight.max() > 0 else []
+        keep = (
+            np.flatnonzero(weight >= fraction * weight.max())
+            if weight.max() > 0
+            else np.empty(0, dtype=np.intp)
+        )
         if len(keep) == 0:
             return self
         start, end = int(keep[0]), int(keep[-1]) + 1

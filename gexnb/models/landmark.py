@@ -438,7 +438,9 @@ class EGEX(keras.Model):
         self.mapper_hidden = tuple(int(h) for h in mapper_hidden)
         self.activation = activation
         self.dropout = float(dropout)
-        common = {"activation": activation, "dropout": self.dropout, "out_activation": "linear"}
+        common: dict[str, Any] = {
+            "activation": activation, "dropout": self.dropout, "out_activation": "linear"
+        }  # fmt: skip
         self.encoder = _dense_stack(
             self.n_targets, self.encoder_hidden, self.code_size, name="egex_encoder", **common
         )

@@ -38,6 +38,17 @@ __all__ = [
 ]
 
 
+def _last_dim(layer: keras.layers.Layer, input_shape: tuple[int | None, ...]) -> int:
+    """The last (feature or channel) dimension of ``input_shape``, which ``layer`` needs known."""
+    dim = input_shape[-1]
+    if dim is None:
+        raise ValueError(
+            f"{type(layer).__name__} {layer.name!r} needs a known last input dimension, "
+            f"got shape {tuple(input_shape)}"
+        )
+    return int(dim)
+
+
 @keras.saving.register_keras_serializable(package="gexnb")
 class ContextAttention(keras.layers.Layer):
     """Context (additive) attention pooling over the time axis.
@@ -74,7 +85,7 @@ class ContextAttention(keras.layers.Layer):
         self.supports_masking = True
 
     def build(self, input_shape: tuple[int | None, ...]) -> None:
-        features = int(input_shape[-1])
+        features = _last_dim(self, input_shape)
         self.W = self.add_weight(
             name="W", shape=(features, features), initializer="glorot_uniform", dtype="float32"
         )
@@ -197,7 +208,7 @@ class TAAFUnit(keras.layers.Layer):
         self.shift_initializer = keras.initializers.get(shift_initializer)
 
     def build(self, input_shape: tuple[int | None, ...]) -> None:
-        units = int(input_shape[-1])
+        units = _last_dim(self, input_shape)
         scale_name, shift_name = _WEIGHT_NAMES[self.position]
         self.scale = self.add_weight(
             name=scale_name, shape=(units,), initializer=self.scale_initializer
@@ -263,7 +274,12 @@ class GeneEmbedding(keras.layers.Layer):
         return ops.concatenate([inputs, tiled], axis=-1)
 
     def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
-        return (input_shape[0], input_shape[1], input_shape[2] + self.embedding_dim)
+        features = input_shape[2]
+        return (
+            input_shape[0],
+            input_shape[1],
+            None if features is None else features + self.embedding_dim,
+        )
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
@@ -334,7 +350,7 @@ class SqueezeExcite1D(keras.layers.Layer):
             raise ValueError("bilinear_rank must be >= 1 when bilinear_units > 0")
 
     def build(self, input_shape: tuple[int | None, ...]) -> None:
-        channels = int(input_shape[-1])
+        channels = _last_dim(self, input_shape)
         hidden = self.hidden_units
         dense_init = keras.initializers.RandomNormal(mean=0.0, stddev=0.001)
         self.squeeze_kernel = self.add_weight(
@@ -483,7 +499,7 @@ class GroupedConv1D(keras.layers.Layer):
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
 
     def build(self, input_shape: tuple[int | None, ...]) -> None:
-        channels = int(input_shape[-1])
+        channels = _last_dim(self, input_shape)
         if channels % self.groups:
             raise ValueError(f"input channels {channels} are not divisible by groups={self.groups}")
         self.kernel = self.add_weight(

@@ -423,7 +423,7 @@ def _fit_one(
     """Train model ``name`` on a fold; return its held-out predictions (scaled) and model."""
     x_te = data.result.x_test
     if name in DEEP_MODELS:
-        keras.utils.set_random_seed(int(cfg.seed))
+        keras.utils.set_random_seed(int(cfg.seed or 0))
         model = fit(
             functools.partial(sizes.build, name, x_te.shape[1], data.y_train.shape[1]),
             (data.x_train, data.y_train),

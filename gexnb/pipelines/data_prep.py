@@ -284,14 +284,14 @@ def write_processed(
                 tmp,
                 codes=promoters.codes.astype(np.uint8, copy=False),
                 expression=promoters.expression.astype(np.float32, copy=False),
-                **promoters.splits,
+                **promoters.splits,  # type: ignore[arg-type]  # split names: train, val, test
             )
         written["promoters"] = target
     if expression is not None:
         written["expression"] = write_table_atomic(folder / "expression.parquet", expression.frame)
         target = folder / "expression_splits.npz"
         with atomic_path(target) as tmp:
-            np.savez(tmp, **expression.splits)
+            np.savez(tmp, **expression.splits)  # type: ignore[arg-type]  # split names
         written["expression_splits"] = target
         for name, genes in (("landmarks", expression.landmarks), ("targets", expression.targets)):
             written[name] = write_text_atomic(

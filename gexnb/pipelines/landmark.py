@@ -196,11 +196,13 @@ def fit_model(
         out = Path(output_dir) / name
         train_xy = (data.x["train"], data.y["train"])
         if name == "egex":
-            res = train.train_egex(model, train_xy, val, output_dir=out, config=config)
-            history = res.histories.get("end_to_end", {})
+            phased = train.train_egex(model, train_xy, val, output_dir=out, config=config)
+            history = phased.histories.get("end_to_end", {})
             history = {
                 **history,
-                **{f"{phase}_{k}": v for phase, h in res.histories.items() for k, v in h.items()},
+                **{
+                    f"{phase}_{k}": v for phase, h in phased.histories.items() for k, v in h.items()
+                },
             }
         else:
             res = train.fit(model, train_xy, val, output_dir=out, config=config)
@@ -246,7 +248,8 @@ def evaluate_runs(
     table, per_gene
         Table indexed by (model, split); per-gene MAE Series by model and split.
     """
-    rows, per_gene = [], {}
+    rows: list[dict[str, Any]] = []
+    per_gene: dict[str, dict[str, pd.Series]] = {}
     targets = list(targets)
     for name, run in runs.items():
         per_gene[name] = {}
@@ -542,7 +545,9 @@ def run_landmark_comparison(
         len(data.X), split=split, fractions=fractions, counts=counts, groups=data.groups, seed=seed
     )
     bar = tqdm(total=len(splits) * len(models), desc="models", unit="model", disable=not progress)
-    tables, per_gene_all, histories = [], {}, {}
+    tables: list[pd.DataFrame] = []
+    per_gene_all: dict[str, dict[str, pd.Series]] = {}
+    histories: dict[str, dict[str, Any]] = {}
     cross_prepared = _prepare_cross(
         cross_data, normalization=normalization, quantile=quantile, min_relative_sd=min_relative_sd
     )

@@ -47,6 +47,7 @@ __all__ = [
     "PromoterData",
     "normalize_targets",
     "train_bigru",
+    "BiGRUResult",
     "fit_kmer",
     "fit_mean",
     "predict_model",
@@ -231,6 +232,24 @@ def workload(
     return text
 
 
+@dataclass
+class BiGRUResult(train.TrainResult):
+    """:func:`train_bigru`'s outcome: :class:`gexnb.train.TrainResult` (``model``,
+    ``history``, ``best_epoch``, ``output_dir``, ``replicas``) and
+
+    Attributes
+    ----------
+    fit_seconds
+        Wall-clock seconds of the training (checkpoints and validation included).
+    trained
+        The same model as a :class:`gexnb.pipelines.dream_models.SequenceModel`, what
+        :func:`evaluate` and :func:`score_test` score.
+    """
+
+    fit_seconds: float = 0.0
+    trained: SequenceModel | None = None
+
+
 def train_bigru(
     data: PromoterData,
     *,
@@ -242,7 +261,7 @@ def train_bigru(
     resume: bool = False,
     recalibrate_batchnorm: bool = True,
     **settings: Any,
-) -> Any:
+) -> BiGRUResult:
     """Train the Metformin-121 BiGRU on ``data`` (MSE, Adam, best validation weights).
 
     ``config`` is a :class:`gexnb.train.TrainingConfig` (the team's recipe,
@@ -254,9 +273,9 @@ def train_bigru(
     linear for ``zscore``). With ``recalibrate_batchnorm`` the BatchNorm
     statistics are recomputed on up to 20,000 training rows (seeded) before every
     validation pass (:class:`gexnb.train.BatchNormRecalibration`), which short runs need;
-    the team's recipe did not (``False`` in the paper profile). Returns the
-    :class:`gexnb.train.TrainResult` with ``fit_seconds`` added and ``trained``, the same
-    model as a :class:`gexnb.pipelines.dream_models.SequenceModel` (what
+    the team's recipe did not (``False`` in the paper profile). Returns a
+    :class:`BiGRUResult`: the :class:`gexnb.train.TrainResult` with ``fit_seconds`` and
+    ``trained``, the same model as a :class:`gexnb.pipelines.dream_models.SequenceModel` (what
     :func:`evaluate` scores, with its training time).
     """
 
@@ -286,12 +305,10 @@ def train_bigru(
         resume=resume,
         callbacks=callbacks,
     )
-    result.fit_seconds = time.perf_counter() - start
-    result.trained = SequenceModel(
-        BIGRU, result.model, False, result.history, result.best_epoch, result.fit_seconds
-    )
+    seconds = time.perf_counter() - start
+    trained = SequenceModel(BIGRU, result.model, False, result.history, result.best_epoch, seconds)
     save_in_expression_units(result.model, data.stats, Path(output_dir) / f"{BIGRU}.keras")
-    return result
+    return BiGRUResult(**vars(result), fit_seconds=seconds, trained=trained)
 
 
 #: Keys of notebook 02's ``model_params["kmer_ridge"]``: the options of
@@ -575,10 +592,11 @@ def planted_attention(data: PromoterData, weights: np.ndarray, rows: np.ndarray)
         One row per motif: mean weight inside the motif, mean elsewhere, their ratio.
     """
     positions = planted_starts(data, rows)
-    if positions is None:
+    truth = data.promoters.truth
+    if positions is None or truth is None:
         raise ParameterError("planted motifs are known for synthetic promoters only")
     length = data.codes.shape[1]
-    motifs = data.promoters.truth.attrs.get("motifs", {})
+    motifs = truth.attrs.get("motifs", {})
     out = []
     for name, starts in positions.items():
         width = len(motifs.get(name, {}).get("motif", "x" * 6))

@@ -98,7 +98,7 @@ def landmark_learning_curves(
     for name, by_split in histories.items():
         if not by_split:
             continue
-        key = split if split in by_split else next(iter(by_split))
+        key = split if split is not None and split in by_split else next(iter(by_split))
         hist = by_split[key]
         if hist and "loss" in hist:
             curves[name] = hist

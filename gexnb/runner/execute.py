@@ -371,7 +371,7 @@ def _register_atomic_io() -> None:
         """
 
         @classmethod
-        def execute_managed_notebook(  # type: ignore[override]
+        def execute_managed_notebook(
             cls, nb_man: Any, kernel_name: str, kernel_log: str | None = None, **kwargs: Any
         ) -> Any:
             from papermill.clientwrap import PapermillNotebookClient

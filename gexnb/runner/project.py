@@ -116,12 +116,14 @@ def notebook_parameters(notebook: str | os.PathLike) -> dict[str, NotebookParame
     except SyntaxError as exc:
         raise ParameterError(f"{path}: parameters cell line {exc.lineno}: {exc.msg}") from exc
     found: dict[str, NotebookParameter] = {}
-    assigned = {  # every top-level name the cell assigns, with its line
-        node.target.id if isinstance(node, ast.AnnAssign) else node.targets[0].id: node.lineno
-        for node in tree.body
-        if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name))
-        or (isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name))
-    }
+    assigned: dict[str, int] = {}  # every top-level name the cell assigns, with its line
+    for node in tree.body:
+        target = (
+            node.target if isinstance(node, ast.AnnAssign)
+            else node.targets[0] if isinstance(node, ast.Assign) else None
+        )  # fmt: skip
+        if isinstance(target, ast.Name):
+            assigned[target.id] = node.lineno
     for info in PythonTranslator.inspect(cells[0]):
         try:
             default = ast.literal_eval(info.default)

@@ -65,7 +65,9 @@ class SweepResult:
 
 def _split_top_level(text: str) -> list[str]:
     """Split on commas outside brackets and quotes (``[16],[32,16]`` -> two items)."""
-    items, depth, quote, current = [], 0, "", []
+    items: list[str] = []
+    current: list[str] = []
+    depth, quote = 0, ""
     for char in text:
         if quote:
             quote = "" if char == quote else quote
@@ -270,7 +272,8 @@ def run_sweep(
             with contextlib.suppress(OSError):
                 folder.rmdir()
         raise
-    rows, counts = [], {"run": 0, "skipped": 0, "failed": 0}
+    rows: list[dict[str, Any]] = []
+    counts = {"run": 0, "skipped": 0, "failed": 0}
     bar = tqdm(planned, desc=f"sweep {path.stem}", unit="run", disable=not progress)
     for number, (point, folder, resolved) in enumerate(bar, start=1):
         if not progress:  # plain lines in logs and pipes, a bar on a terminal

@@ -104,7 +104,7 @@ def _recalibrate(
     step = max(1, int(batch_size))
     chunk = 16 * step  # compiled predict over chunks bounds the memory of the hidden states
     for layer, hidden_model in probes:  # in model order: later inputs see earlier updates
-        total = squares = 0.0
+        total = squares = np.zeros(())  # float64 sums over the chunks
         count = 0
         for start in range(0, n_rows, chunk):
             batch = [np.asarray(a[start : min(start + chunk, n_rows)]) for a in inputs]
@@ -188,8 +188,8 @@ class _Checkpoints(keras.callbacks.Callback):
         for key, value in logs.items():
             self.history.setdefault(key, []).append(float(value))
         value = logs.get(self.monitor)
-        improved = value is not None and np.isfinite(value) and value < self.best
-        if improved:
+        improved = value is not None and bool(np.isfinite(value)) and value < self.best
+        if improved and value is not None:
             self.best = float(value)
             self.best_epoch = epoch + 1
         self._unsaved_epoch = epoch
@@ -378,7 +378,7 @@ def _fingerprint(data: Any) -> dict[str, Any] | None:
     for array in (*(x if isinstance(x, tuple) else (x,)), y):
         array = np.ascontiguousarray(array)
         digest.update(f"{array.dtype.str}{array.shape}".encode())
-        digest.update(array.reshape(-1).view(np.uint8))
+        digest.update(array.reshape(-1).view(np.uint8))  # type: ignore[arg-type]  # a buffer
     return {"rows": len(y), "digest": digest.hexdigest()}
 
 

@@ -12,7 +12,7 @@ import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import keras
 import numpy as np
@@ -322,6 +322,12 @@ def _with_reverse_complements(train: Any) -> Any:
     return (codes, np.concatenate([flags, reverse_flags])), np.concatenate([y, y])
 
 
+def _epochs(cfg: TrainingConfig) -> int:
+    """``cfg.epochs``, which :func:`fit` has checked is one integer (a tuple is E-GEX's
+    per-phase epochs, :func:`gexnb.train.recipes.train_egex`)."""
+    return int(cast(int, cfg.epochs))
+
+
 def _total_steps(train: Any, cfg: TrainingConfig) -> int | None:
     """Optimizer steps of the whole training (for the one-cycle schedule), when known."""
     if isinstance(train, tuple):
@@ -329,10 +335,10 @@ def _total_steps(train: Any, cfg: TrainingConfig) -> int | None:
         n = len(x[0]) if isinstance(x, tuple) else len(x)
     else:
         try:
-            return int(cfg.epochs) * len(train)
+            return _epochs(cfg) * len(train)
         except TypeError:
             return None
-    return int(cfg.epochs) * -(-n // int(cfg.batch_size))
+    return _epochs(cfg) * -(-n // int(cfg.batch_size))
 
 
 def _model_to_train(
@@ -383,7 +389,7 @@ def _keras_fit(
         net.fit(
             **kwargs,
             validation_data=validation,
-            epochs=int(cfg.epochs),
+            epochs=_epochs(cfg),
             initial_epoch=initial_epoch,
             callbacks=callbacks,
             verbose=_verbose(cfg.verbose),

@@ -173,7 +173,7 @@ def make_optimizer(
     lr: Any = float(learning_rate)
     if (decay_rate is None) != (decay_steps is None):
         raise ParameterError("step decay needs both decay_rate and decay_steps (or neither)")
-    if decay_rate is not None:
+    if decay_rate is not None and decay_steps is not None:  # both or neither (checked above)
         if not 0 < float(decay_rate) <= 1 or int(decay_steps) < 1:
             raise ParameterError(
                 f"decay_rate must be in (0, 1] and decay_steps >= 1, got {decay_rate}, "

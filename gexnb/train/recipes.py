@@ -146,11 +146,22 @@ def train_egex(
         raise ParameterError("train_egex needs an EGEX model (gexnb.models.build('egex', ...))")
     cfg = TrainingConfig.from_mapping(settings, base=config)
     epochs = cfg.epochs
-    phases = [int(epochs)] * 3 if np.isscalar(epochs) else [int(e) for e in epochs]
+    phases = (
+        [int(e) for e in epochs]
+        if isinstance(epochs, (tuple, list, np.ndarray))
+        else [int(epochs)] * 3
+    )
     if len(phases) != 3 or min(phases) < 0:
         raise ParameterError(f"epochs must be an int or three non-negative ints, got {epochs!r}")
     x, y = (np.asarray(a, dtype="float32") for a in train)
-    val = None if validation is None else tuple(np.asarray(a, dtype="float32") for a in validation)
+    val = (
+        None
+        if validation is None
+        else (
+            np.asarray(validation[0], dtype="float32"),
+            np.asarray(validation[1], dtype="float32"),
+        )
+    )
     out = Path(output_dir)
     histories: dict[str, dict[str, list[float]]] = {}
 
