@@ -229,7 +229,9 @@ def load_landmark_data(
     merged = list(frame.attrs.get("duplicates_merged", []))
     if merged:  # ids with several columns, merged by data_checks duplicates
         report["duplicate_ids_merged"] = len(merged)
-    frame, report["transform"] = ex.transform_expression(frame, transform)
+    frame, report["transform"] = ex.transform_expression(
+        frame, transform, source=None if report["source"] == "DataFrame" else report["source"]
+    )
     if not landmark_list or not target_list:
         raise ParameterError("real data needs landmark_list and target_list (gene list files)")
     x, y, sel = ex.select_landmarks_targets(

@@ -182,7 +182,7 @@ def load_expression(
         "duplicate_ids_merged": len(frame.attrs.get("duplicates_merged", [])),
         "genes_dropped_for_nan": len(frame.attrs.get("dropped_for_nan", [])),
     }
-    frame, applied = transform_expression(frame, transform)
+    frame, applied = transform_expression(frame, transform, source=str(path))
     if applied != "none" and transform == "auto":
         log.warning("%s: the values look linear-scale (above 100): %s applied (transform: "
                     "none keeps them as given)", path, applied)  # fmt: skip

@@ -165,7 +165,9 @@ def load_expression(
             f"landmarks, {n_synthetic_targets} targets, seed={seed})"
         )
     attrs = dict(frame.attrs)
-    frame, applied = expr.transform_expression(frame, transform)
+    frame, applied = expr.transform_expression(
+        frame, transform, source=source if str(expression_path) else None
+    )
     columns = [str(c) for c in frame.columns]
     if str(landmark_list):
         landmarks: Any = _gene_list(str(landmark_list))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Iterable
 from typing import Any
 
@@ -323,7 +324,7 @@ AUTO_LOG_ABOVE = 100.0
 
 
 def transform_expression(
-    frame: pd.DataFrame, transform: str = DEFAULT_TRANSFORM
+    frame: pd.DataFrame, transform: str = DEFAULT_TRANSFORM, *, source: str | None = None
 ) -> tuple[pd.DataFrame, str]:
     """Notebooks 01, 03 and 04's ``transform`` parameter: the matrix on a log2 scale.
 
@@ -338,16 +339,47 @@ def transform_expression(
         expression scale stays below about 20). The log floors every value below 1 at 0 (no
         pseudo-count): TPM or counts below 1 all become 0, and a gene with no value above 1
         becomes constant. For ``log2(x + 1)``, transform the matrix yourself and pass
-        ``"none"``.
+        ``"none"``. Negative values cannot be linear-scale signal: with them ``"auto"``
+        never takes the log, and refuses to guess when values above the threshold come with
+        them (log ratios with an outlier, or counts after a batch correction); ``"log2"``
+        warns that it floors them at 0.
+    source
+        The file the matrix came from, named in the error.
 
     Returns
     -------
     frame, applied
         The matrix and what was done (``"log2(max(x, 1))"`` or ``"none"``), for the report.
+
+    Raises
+    ------
+    InputError
+        ``"auto"`` on a matrix with both negative values and values above
+        :data:`AUTO_LOG_ABOVE`.
     """
     if transform not in TRANSFORMS:
         raise ParameterError(f"transform must be one of {', '.join(TRANSFORMS)}, got {transform!r}")
-    do_log = transform == "log2" or (
-        transform == "auto" and float(np.nanmax(_values(frame))) > AUTO_LOG_ABOVE
-    )
-    return (log2_transform(frame), "log2(max(x, 1))") if do_log else (frame, "none")
+    if transform == "none":
+        return frame, "none"
+    values = _values(frame)
+    n_negative = int(np.count_nonzero(values < 0))
+    if transform == "auto":
+        largest = float(np.nanmax(values))
+        if largest <= AUTO_LOG_ABOVE:
+            return frame, "none"
+        if n_negative:
+            raise InputError(
+                f"transform: auto cannot tell the scale: {n_negative:,} negative value(s) (min "
+                f"{float(np.nanmin(values)):.3g}), which linear-scale signal cannot have, and "
+                f"values above {AUTO_LOG_ABOVE:g} (max {largest:.3g}), which a log scale rarely "
+                "has; set transform: none (already log or centred) or transform: log2 (every "
+                "value below 1, the negative ones included, becomes 0)",
+                path=source,
+            )
+    elif n_negative:
+        warnings.warn(
+            f"{source + ': ' if source else ''}transform: log2 floors {n_negative:,} negative "
+            "value(s) at 0 (log2(max(x, 1))); transform: none keeps them",
+            stacklevel=2,
+        )
+    return log2_transform(frame), "log2(max(x, 1))"
