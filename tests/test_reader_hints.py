@@ -107,6 +107,25 @@ def test_zero_variance_error_names_the_log2_floor_and_the_notebook_setting(tmp_p
     assert prepare_split(data, parts, zero_variance="drop").dropped["zero_variance"] == ["TG2"]
 
 
+def test_a_constant_gene_is_found_before_the_quantile_normalisation():
+    """A gene constant at a value inside the range of the others: the quantile normalisation
+    gave it varying values (its rank changes from sample to sample), so zero_variance:
+    error never fired and the gene was trained and scored (found by a fault sweep)."""
+    rng = np.random.default_rng(0)
+    genes = ["LM0", "LM1", "LM2", "TG0", "TG1", "TG2"]
+    frame = pd.DataFrame(rng.normal(7, 1, size=(30, 6)), columns=genes,
+                         index=[f"S{i}" for i in range(30)])  # fmt: skip
+    frame["TG1"] = 7.0
+    data = load_landmark_data(frame, landmark_list=genes[:3], target_list=genes[3:])
+    parts = make_splits(len(data.X), seed=0)[0][1]
+    with pytest.raises(InputError, match=r"1 gene\(s\) have zero variance.*: TG1 \(to leave"):
+        prepare_split(data, parts)
+    prepared = prepare_split(data, parts, zero_variance="drop")
+    assert prepared.dropped["zero_variance"] == ["TG1"] and prepared.targets == ["TG0", "TG2"]
+    without = prepare_split(data, parts, zero_variance="drop", quantile=False)
+    assert without.dropped["zero_variance"] == ["TG1"]
+
+
 def test_zero_variance_not_at_the_floor_says_nothing_of_it():
     frame = pd.DataFrame({"a": [1.0, 2.0, 3.0], "flat": [7.0, 7.0, 7.0]})
     with pytest.raises(InputError) as err:

@@ -334,6 +334,19 @@ def _at_log2_floor(frame: pd.DataFrame, rows: np.ndarray, chunk: int = 2048) -> 
     return [str(g) for g in frame.columns[top <= 0.0]]
 
 
+def _constant_genes(frame: pd.DataFrame, rows: np.ndarray, chunk: int = 2048) -> list[str]:
+    """Genes with one value (max == min) in every row of ``rows``, read ``chunk`` rows at a
+    time (no copy of the whole matrix)."""
+    rows = np.asarray(rows)
+    top = np.full(frame.shape[1], -np.inf)
+    bottom = np.full(frame.shape[1], np.inf)
+    for start in range(0, len(rows), chunk):
+        block = frame.iloc[rows[start : start + chunk]].to_numpy(dtype=np.float64)
+        np.maximum(top, block.max(axis=0, initial=-np.inf), out=top)
+        np.minimum(bottom, block.min(axis=0, initial=np.inf), out=bottom)
+    return [str(g) for g in frame.columns[top <= bottom]] if len(rows) else []
+
+
 def prepare_split(
     data: LandmarkData,
     parts: Mapping[str, np.ndarray],
@@ -359,7 +372,9 @@ def prepare_split(
     quantile
         Quantile-normalise each sample (over landmarks + targets) before z-scoring.
     zero_variance
-        Constant genes in the statistics' samples: ``"error"`` or ``"drop"`` (logged).
+        Constant genes in the statistics' samples: ``"error"`` or ``"drop"`` (logged). They
+        are found on the values as given, before the quantile normalisation (which would
+        give a constant gene varying values).
     min_relative_sd
         Low-variance filter (see :class:`gexnb.data.expression.GeneScaler`): genes whose sd
         in the statistics' samples is below this fraction of the median gene sd are left out,
@@ -389,20 +404,28 @@ def prepare_split(
         if zero_variance == "error" and str(data.report.get("transform", "")).startswith("log2"):
             # genes at log2(max(x, 1))'s floor in every fitting sample, named in the error
             full.attrs = {**full.attrs, ex.AT_LOG2_FLOOR: _at_log2_floor(full, fit_rows)}
+        constant: list[str] = []
         if quantile:
+            constant = _constant_genes(full, fit_rows)
+            if constant and zero_variance == "error":
+                raise ex.zero_variance_error(constant, full.attrs.get(ex.AT_LOG2_FLOOR))
+            if constant:
+                log.warning("dropping %d zero-variance gene(s): %s", len(constant),
+                            ", ".join(constant[:10]))  # fmt: skip
+                full = full.drop(columns=constant)
             reference = ex.quantile_reference(full.iloc[fit_rows])
             full = ex.quantile_normalize(full, reference=reference)
         scaler = ex.GeneScaler(
             mode=normalization, zero_variance=zero_variance, min_relative_sd=min_relative_sd
         )
         full = scaler.fit_transform(full, rows=train_idx)
-        if scaler.dropped_:
+        if scaler.dropped_ or constant:
             low = set(scaler.low_variance_)
             dropped = {
-                "zero_variance": [g for g in scaler.dropped_ if g not in low],
+                "zero_variance": constant + [g for g in scaler.dropped_ if g not in low],
                 "low_variance": list(scaler.low_variance_),
             }
-            gone = set(scaler.dropped_)
+            gone = set(constant) | set(scaler.dropped_)
             lm = [g for g in lm if g not in gone]
             tg = [g for g in tg if g not in gone]
             if not lm or not tg:

@@ -45,6 +45,7 @@ from gexnb.data.expression.normalize import (
     quantile_reference,
     top_variable_genes,
     transform_expression,
+    zero_variance_error,
 )
 from gexnb.data.expression.readers import (
     EXPRESSION_FORMATS,
@@ -76,4 +77,5 @@ __all__ = [
     "top_variable_genes",
     "log2_transform",
     "transform_expression",
+    "zero_variance_error",
 ]

@@ -89,6 +89,18 @@ def _floor_note(names: list[str], at_floor: Any) -> str:
     )
 
 
+def zero_variance_error(names: list[str], at_floor: Any = None) -> InputError:
+    """The error for genes that are constant in the fitting samples (``zero_variance:
+    error``), naming them, the ``log2(max(x, 1))`` floor when that made them constant
+    (``at_floor``: the genes at the floor), and the setting that leaves them out."""
+    return InputError(
+        f"{len(names)} gene(s) have zero variance in the fitting samples: "
+        f"{_preview(names)}{_floor_note(names, at_floor)} "
+        "(to leave them out, in the notebooks set data_checks: {zero_variance: "
+        "drop}; in Python zero_variance='drop')"
+    )
+
+
 class GeneScaler:
     """Per-gene z-scoring, ``(x - mean) / sd``, with statistics from the training samples.
 
@@ -189,12 +201,7 @@ class GeneScaler:
         if zero.any():
             names = [g for g, z in zip(genes, zero, strict=True) if z]
             if self.zero_variance == "error":
-                raise InputError(
-                    f"{len(names)} gene(s) have zero variance in the fitting samples: "
-                    f"{_preview(names)}{_floor_note(names, frame.attrs.get(AT_LOG2_FLOOR))} "
-                    "(to leave them out, in the notebooks set data_checks: {zero_variance: "
-                    "drop}; in Python zero_variance='drop')"
-                )
+                raise zero_variance_error(names, frame.attrs.get(AT_LOG2_FLOOR))
             log.warning("dropping %d zero-variance gene(s): %s", len(names), _preview(names))
         low = np.zeros_like(zero)
         if self.min_relative_sd > 0 and (~zero).any():
