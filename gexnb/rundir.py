@@ -8,11 +8,14 @@ calls :func:`begin_run`) goes through three steps:
    same folder is refused at once with a message naming the holder (pid, host, start time);
    a lock file left by a process that is gone is taken over with a note.
 2. **Clean.** The results an earlier run listed in its ``run.json`` (and any
-   ``metrics.json``) are removed before the run starts, so nothing stale survives: a re-run
-   with fewer models reports only those models. Training checkpoints (``best.keras``,
-   ``last.keras``, ``last.json``, ``history.*``) go too, unless the run resumes (its
-   ``resume`` parameter is true): then they stay for :func:`gexnb.train.fit` to continue
-   from, those of models the run no longer trains included.
+   ``metrics.json``) leave the folder before the run starts, so nothing stale survives: a
+   re-run with fewer models reports only those models. They are set aside in
+   ``previous_run/`` (:data:`PREVIOUS_DIR`, replacing an older one), so that a re-run that
+   stops on bad input does not cost the last results, and removed when the new run ends
+   ``ok``. Training checkpoints (``best.keras``, ``last.keras``, ``last.json``,
+   ``history.*``) go aside too, unless the run resumes (its ``resume`` parameter is true):
+   then they stay for :func:`gexnb.train.fit` to continue from, those of models the run no
+   longer trains included.
 3. **Manifest.** ``run.json`` records the notebook, profile, parameters, package versions,
    host, pid, start and end time, status (``running``, ``ok``, ``failed``, ``interrupted``;
    ``ended`` for a JupyterLab session, see :func:`begin_run`),
@@ -30,6 +33,7 @@ import importlib.metadata
 import json
 import os
 import platform
+import shutil
 import socket
 import sys
 from collections.abc import Iterable, Mapping
@@ -62,6 +66,8 @@ __all__ = [
     "package_versions",
     "previous_outputs",
     "remove_previous_outputs",
+    "remove_set_aside",
+    "PREVIOUS_DIR",
     "resumes",
     "written_files",
     "read_manifest",
@@ -75,6 +81,11 @@ __all__ = [
 LOCK_NAME = ".gexnb.lock"
 #: Manifest of a run inside its output folder.
 MANIFEST_NAME = "run.json"
+#: Subfolder of a run folder holding the earlier run's results while a new run goes on
+#: (:func:`remove_previous_outputs` with ``aside``); it has that run's ``run.json``.
+PREVIOUS_DIR = "previous_run"
+#: Statuses of a run that ended without an error (``ended``: a JupyterLab session's).
+GOOD_STATUSES = ("ok", "ended")
 #: Files :func:`gexnb.train.fit` owns (kept for ``resume=True``; it clears them itself).
 CHECKPOINT_NAMES = frozenset(CHECKPOINT_FILES)
 #: Packages whose versions a manifest records.
@@ -243,11 +254,16 @@ def previous_outputs(output_dir: str | os.PathLike) -> list[Path]:
     for path in out.rglob("*"):
         if is_temporary_name(path.name):
             found.add(path)
-    return sorted(p for p in found if p.name not in CHECKPOINT_NAMES and p.is_file())
+    aside = out / PREVIOUS_DIR
+    return sorted(
+        p
+        for p in found
+        if p.name not in CHECKPOINT_NAMES and p.is_file() and not p.is_relative_to(aside)
+    )
 
 
 def remove_previous_outputs(
-    output_dir: str | os.PathLike, *, checkpoints: bool = False
+    output_dir: str | os.PathLike, *, checkpoints: bool = False, aside: bool = False
 ) -> list[Path]:
     """Delete :func:`previous_outputs` and return what was removed.
 
@@ -255,15 +271,31 @@ def remove_previous_outputs(
     ``output_dir`` go too, with the folders they leave empty, if an earlier run's
     ``run.json`` marks the folder as a run folder: a run that does not resume trains every
     model from scratch, and one it no longer trains must not leave its checkpoints behind.
+    With ``aside`` they are moved, at the same relative paths, into
+    ``<output_dir>/previous_run/`` (:data:`PREVIOUS_DIR`) instead of deleted, when the
+    earlier run ended without an error (an older ``previous_run/`` is removed first,
+    :func:`remove_set_aside`); the results of an earlier run that failed are deleted and the
+    ``previous_run/`` of the last good run stays. Temporary files of killed writers are
+    deleted either way.
     """
     out = Path(output_dir)
+    if aside:  # only in a gexnb run folder, into a previous_run/ of gexnb's own
+        earlier = read_manifest(out) or {}
+        if earlier.get("status") in GOOD_STATUSES:  # else the set-aside results stay: the
+            remove_set_aside(out)  # last good run's, not those of a run that failed
+        aside = bool(earlier) and not (out / PREVIOUS_DIR).exists()
     targets = previous_outputs(out)
     if checkpoints and (out / MANIFEST_NAME).is_file():  # a gexnb run folder, not any folder
         targets += _checkpoint_files(out)
     removed = []
     for path in targets:
         with contextlib.suppress(FileNotFoundError):
-            path.unlink()
+            if aside and not is_temporary_name(path.name):
+                kept = out / PREVIOUS_DIR / path.relative_to(out)
+                kept.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(path, kept)
+            else:
+                path.unlink()
             removed.append(path)
     folders = {p.parent for p in removed if p.parent != out}
     for folder in sorted(folders, key=lambda f: len(f.parts), reverse=True):
@@ -275,6 +307,17 @@ def remove_previous_outputs(
             except OSError:
                 break
     return removed
+
+
+def remove_set_aside(output_dir: str | os.PathLike) -> bool:
+    """Delete ``<output_dir>/previous_run/`` (:data:`PREVIOUS_DIR`) if gexnb made it (it holds
+    a ``run.json``; a folder of the user's with that name is left alone). Returns whether it
+    was removed."""
+    aside = Path(output_dir) / PREVIOUS_DIR
+    if not (aside / MANIFEST_NAME).is_file():
+        return False
+    shutil.rmtree(aside, ignore_errors=True)
+    return not aside.exists()
 
 
 def _checkpoint_files(out: Path) -> list[Path]:
@@ -298,9 +341,12 @@ def resumes(parameters: Mapping[str, Any]) -> bool:
 def written_files(output_dir: str | os.PathLike, since: float) -> list[str]:
     """Files under ``output_dir`` modified at or after ``since`` (relative, sorted)."""
     out = Path(output_dir)
+    aside = out / PREVIOUS_DIR
     files = []
     for path in out.rglob("*"):
         if not path.is_file() or path.name == LOCK_NAME or is_temporary_name(path.name):
+            continue
+        if path.is_relative_to(aside):
             continue
         with contextlib.suppress(OSError):
             if path.stat().st_mtime >= since - 1.0:
@@ -370,7 +416,11 @@ class RunRecord:
         return write_json_atomic(Path(self.output_dir) / MANIFEST_NAME, self.as_dict())
 
     def finish(self, status: str, *, error: str | None = None, write: bool = True) -> None:
-        """Record the end of the run (status, error, end time, files written)."""
+        """Record the end of the run (status, error, end time, files written). A run that
+        ended without an error removes the earlier run's results it had set aside
+        (:func:`remove_set_aside`)."""
+        if status in GOOD_STATUSES:
+            remove_set_aside(self.output_dir)
         self.status = status
         self.error = error
         self.finished = _now()
@@ -500,7 +550,7 @@ def begin_run(
     try:
         if parameters is None:
             parameters = {name: namespace[name] for name in names if name in namespace}
-        remove_previous_outputs(out, checkpoints=not resumes(parameters))
+        remove_previous_outputs(out, checkpoints=not resumes(parameters), aside=True)
         record = RunRecord(out, notebook, "interactive", dict(parameters))
         record.write()
     except BaseException:  # no record: the folder must not stay locked by this kernel

@@ -364,8 +364,9 @@ def test_rerun_removes_checkpoints_of_models_it_no_longer_trains(tmp_path, monke
     monkeypatch.delenv(rundir.MANAGED_ENV, raising=False)
     out = tmp_path / "run"
 
-    def checkpoints():
-        return sorted(p.relative_to(out).as_posix() for p in out.rglob("best.keras"))
+    def checkpoints(folder=out):
+        found = (p.relative_to(folder).as_posix() for p in folder.rglob("best.keras"))
+        return sorted(p for p in found if not p.startswith(rundir.PREVIOUS_DIR))
 
     (out / "training").mkdir(parents=True)
     (out / "training" / "notes.txt").write_text("the user's own file")  # before any run
@@ -381,6 +382,8 @@ def test_rerun_removes_checkpoints_of_models_it_no_longer_trains(tmp_path, monke
         # a fresh re-run with fewer models leaves no checkpoint of the dropped one behind
         rundir.begin_run(out, notebook="04", parameters={"models": "dnn"})
         assert checkpoints() == [] and not (out / "training" / "lstm").exists()
+        aside = out / rundir.PREVIOUS_DIR  # until this run ends without an error
+        assert checkpoints(aside) == ["training/dnn/best.keras", "training/lstm/best.keras"]
         assert (out / "training" / "notes.txt").read_text() == "the user's own file"
         # a file named like a checkpoint outside a fit folder, and a run nested in this one
         (out / "mydata").mkdir()

@@ -9,7 +9,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from gexnb import runner
+from gexnb import rundir, runner
 from gexnb.errors import GexnbError, InputError, ParameterError
 from gexnb.io import write_json_atomic, write_metrics
 from tests.conftest import PROJECT_DIR
@@ -319,6 +319,32 @@ def test_run_notebook_end_to_end(project, monkeypatch):
     }
     cwd, label = (run_dir / "cwd.txt").read_text().splitlines()
     assert Path(cwd).resolve() == run_dir and label == "/some/data"
+
+
+@pytest.mark.notebooks
+def test_a_failed_rerun_keeps_the_last_good_results_aside(project):
+    """A re-run that stopped on bad input deleted the earlier run's metrics, conclusion and
+    figures (found by a fault sweep). They are set aside in previous_run/ until a run ends
+    ok; nothing of them is among the new run's results."""
+    out = project / "runs" / "x"
+
+    def run(**overrides):
+        runner.run_notebook("01_ok", project_dir=project, output_dir=out, overrides=overrides,
+                            progress_bar=False)  # fmt: skip
+
+    run()
+    good = (out / "metrics.json").read_text()
+    aside = out / rundir.PREVIOUS_DIR
+    for attempt in range(2):  # a second failure keeps the last good run's results
+        with pytest.raises(runner.NotebookExecutionError,
+                           match=r"the earlier run's results are in .*previous_run/$"):  # fmt: skip
+            run(scale=float("nan"))
+        assert not (out / "metrics.json").exists()
+        assert json.loads((out / "run.json").read_text())["status"] == "failed"
+        assert (aside / "metrics.json").read_text() == good, attempt
+        assert json.loads((aside / "run.json").read_text())["status"] == "ok"
+    run()
+    assert not aside.exists() and (out / "metrics.json").read_text() == good
 
 
 @pytest.mark.notebooks

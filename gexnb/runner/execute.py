@@ -18,6 +18,7 @@ from gexnb.errors import GexnbError, InputError, ParameterError
 from gexnb.io import write_text_atomic
 from gexnb.rundir import (
     MANAGED_ENV,
+    PREVIOUS_DIR,
     OutputLock,
     RunRecord,
     find_project_dir,
@@ -80,8 +81,11 @@ class NotebookExecutionError(GexnbError):
         where = "" if cell_index is None else f" at cell {cell_index + 1}"
         if exec_count is not None:
             where += f" (In [{exec_count}])"
+        kept = self.executed_path.parent / PREVIOUS_DIR
+        earlier = f"; the earlier run's results are in {kept}/" if kept.is_dir() else ""
         super().__init__(
             f"notebook {notebook} failed{where}: {ename}: {evalue} (see {self.executed_path})"
+            + earlier
         )
 
     @property
@@ -213,7 +217,7 @@ def run_notebook(
     executed = out / f"{path.stem}.ipynb"
     start = time.perf_counter()
     with OutputLock(out, what=f"gexnb run {path.stem} --profile {profile}"):
-        remove_previous_outputs(out, checkpoints=not resumes(params))
+        remove_previous_outputs(out, checkpoints=not resumes(params), aside=True)
         record = RunRecord(out, path.stem, profile, dict(params))
         record.write()
         try:
