@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
 import logging
 import os
 import re
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from gexnb.data.expression._common import _choice, _preview
+from gexnb.data.expression._common import _choice, _preview, _require_file
 from gexnb.data.expression.defaults import DataChecks
 from gexnb.data.expression.readers import _open_text
 from gexnb.errors import InputError, ParameterError
@@ -78,9 +80,17 @@ def read_gene_list(path: str | os.PathLike) -> pd.DataFrame:
     D-GEX's ``map_lm.txt`` / ``map_tg.txt`` (Chen et al. 2016) have three tab-separated columns
     without header: gene symbol, Ensembl gene id, Affymetrix probe id. A one-column file gets its
     identifier type guessed (``ENSG...``/``ENST...`` of any species -> ensembl, ``..._at`` ->
-    probe, otherwise symbol); the other columns are then empty. A first line made of words such
-    as ``symbol``/``probe`` is a header and skipped. A UTF-8 byte order mark is skipped (the
-    readers' ``_open_text``).
+    probe, otherwise symbol); the other columns are then empty. A two-column list (tab- or
+    comma-separated, e.g. symbol and description) gives its first column. A first line made of
+    words such as ``symbol``/``probe`` is a header and skipped; another first id that looks
+    like a header (``x`` from R, ``Gene Symbol``) is kept in ``attrs["header_like"]``, named
+    when it is missing from a matrix. Spaces and double quotes around ids are removed. A UTF-8
+    byte order mark is skipped (the readers' ``_open_text``).
+
+    Parameters
+    ----------
+    path
+        The list (``.gz`` too).
 
     Returns
     -------
@@ -90,22 +100,29 @@ def read_gene_list(path: str | os.PathLike) -> pd.DataFrame:
     Raises
     ------
     InputError
-        A missing or empty list, ragged lines, or a file that is not UTF-8 text (an Excel
-        workbook, latin-1 text: the file, and the line when known, named).
+        A missing or empty list, a directory or symbolic link loop, ragged lines, a file that
+        cannot be read (permissions, a truncated or corrupt ``.gz``) or that is not UTF-8 text
+        (an Excel workbook, latin-1 text: the file, and the line when known, named).
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError("gene list not found", path=path)
+    _require_file(path, "gene list not found")
     try:
-        with _open_text(path) as handle:
-            lines = [ln.rstrip("\r\n") for ln in handle]
-    except UnicodeDecodeError:
-        raise _not_text(path) from None
+        lines = _read_lines(path)
+    except gzip.BadGzipFile as exc:
+        raise InputError(
+            f"not a valid gzip file ({exc}; the name ends in .gz)", path=path
+        ) from None
+    except (EOFError, zlib.error) as exc:
+        raise InputError(f"truncated or corrupt gzip file ({exc})", path=path) from None
+    except OSError as exc:
+        raise InputError(f"cannot read the gene list ({exc.strerror or exc})", path=path) from None
     rows = [ln.split("\t") for ln in lines if ln.strip()]
-    if rows and all(f.strip().lower() in _HEADER_WORDS for f in rows[0]):
+    if rows and all(_unquote(f).lower() in _HEADER_WORDS for f in rows[0]):
         rows = rows[1:]
     if not rows:
         raise InputError("empty gene list", path=path)
+    if len(rows[0]) == 1 and len(rows) > 1 and all(_two_by_comma(r) for r in rows):
+        rows = [next(csv.reader(r)) for r in rows]
     width = len(rows[0])
     for i, r in enumerate(rows):
         if len(r) != width:
@@ -114,18 +131,52 @@ def read_gene_list(path: str | os.PathLike) -> pd.DataFrame:
             )
     if width == 3:
         frame = pd.DataFrame(rows, columns=list(ID_TYPES))
-    elif width == 1:
-        ids = [r[0].strip() for r in rows]
+    elif width in (1, 2):
+        if width == 2:
+            log.warning("%s: a gene list with two columns: reading the first", path)
+        ids = [_unquote(r[0]) for r in rows]
         frame = pd.DataFrame({t: [None] * len(ids) for t in ID_TYPES}, dtype=object)
         frame[_guess_id_type(ids)] = ids
     else:
-        raise InputError(f"a gene list has 1 or 3 tab-separated columns, not {width}", path=path)
+        raise InputError(f"a gene list has 1, 2 or 3 tab-separated columns, not {width}", path=path)
     for col in ID_TYPES:
         frame[col] = frame[col].map(
-            lambda v: v.strip() if isinstance(v, str) and v.strip() else None
+            lambda v: _unquote(v) if isinstance(v, str) and _unquote(v) else None
         )
     frame.attrs["path"] = str(path)
+    first = _unquote(rows[0][0])
+    if first.lower() in _HEADER_LIKE or " " in first:
+        frame.attrs["header_like"] = first  # named if this id is missing from a matrix
     return frame
+
+
+def _read_lines(path: Path) -> list[str]:
+    """The lines of a text file (``.gz`` too), or the error saying it is not UTF-8 text
+    (:func:`_not_text`); damaged or unreadable files raise the ``OSError``, ``EOFError`` or
+    ``zlib.error`` of reading them."""
+    try:
+        with _open_text(path) as handle:
+            return [ln.rstrip("\r\n") for ln in handle]
+    except UnicodeDecodeError:
+        raise _not_text(path) from None
+
+
+#: First ids of a gene list that are rather a header line (R's write.table writes ``x``).
+_HEADER_LIKE = frozenset({"x", "gene", "genes", "symbol", "symbols", "id", "ids", "name"})
+
+
+def _unquote(field: str) -> str:
+    """A field without surrounding spaces and double quotes (``"TP53"`` -> ``TP53``)."""
+    field = field.strip()
+    if len(field) >= 2 and field[0] == field[-1] == '"':
+        field = field[1:-1].strip()
+    return field
+
+
+def _two_by_comma(row: list[str]) -> bool:
+    """True for a line of two comma-separated fields, the first an id (``TP53,tumor p53``)."""
+    fields = next(csv.reader(row))
+    return len(fields) == 2 and bool(_unquote(fields[0])) and " " not in _unquote(fields[0])
 
 
 #: Starts of binary files a gene list is mistaken for, and what to call them.
@@ -451,6 +502,56 @@ def _did_you_mean(missing: Iterable[str], columns: Iterable[str], k: int = 3) ->
     return f"; gene matching is case-sensitive: did you mean {', '.join(shown)}{more}?"
 
 
+_MONTHS = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"
+#: A gene symbol that a spreadsheet turned into a date (SEPT2 -> 2-Sep, MARCH1 -> 1-Mar).
+_EXCEL_DATE = re.compile(rf"^(?:\d{{1,2}}-(?:{_MONTHS})|(?:{_MONTHS})-\d{{1,2}})$", re.IGNORECASE)
+
+
+def _excel_dates(columns: Iterable[str]) -> str:
+    """``; the matrix has 3 ids that look like Excel dates (...)`` when some matrix ids look
+    like gene symbols a spreadsheet converted to dates, else ``""``."""
+    dates = [str(c) for c in columns if _EXCEL_DATE.match(str(c))]
+    if not dates:
+        return ""
+    return (
+        f"; the matrix has {len(dates)} id(s) that look like Excel dates ({_first(dates, 3)}): "
+        "genes such as SEPT2, MARCH1 converted by a spreadsheet; re-export the matrix "
+        "without that conversion (import the gene column as text)"
+    )
+
+
+def _missing_hints(match: GeneMatch, gene_list: Any, expression: pd.DataFrame) -> str:
+    """Hints on why list genes are missing, beyond their case (:func:`_did_you_mean`): a
+    header line or comma-joined ids in the list, spreadsheet dates among the matrix ids, and
+    the further genes of an ``.h5ad``'s ``adata.raw``; ``""`` when none applies."""
+    hints = [_excel_dates(expression.columns)]
+    absent = set(match.absent)
+    commas = [i for i in match.absent if "," in i]
+    if commas:
+        hints.append(
+            f"; list ids such as {commas[0]!r} hold commas: comma-separated? give one gene "
+            "per line (or tab-separated symbol, Ensembl id, probe id)"
+        )
+    header = None
+    if isinstance(gene_list, (str, os.PathLike, pd.DataFrame)):
+        try:
+            header = _as_gene_list(gene_list).attrs.get("header_like")
+        except InputError:
+            header = None
+    if header is not None and header in absent:
+        hints.append(
+            f"; line 1{_list_source(gene_list)} ({header!r}) looks like a header: remove it "
+            "(a list holds one gene per line)"
+        )
+    raw = expression.attrs.get("h5ad_raw_genes")
+    if raw and absent:
+        hints.append(
+            f"; the .h5ad file's X holds {expression.shape[1]:,} genes but adata.raw has "
+            f"{int(raw):,}: write adata.raw.to_adata() to its own file to use them"
+        )
+    return "".join(hints)
+
+
 def select_landmarks_targets(
     expression: pd.DataFrame,
     landmarks: Any,
@@ -531,6 +632,7 @@ def select_landmarks_targets(
             else ""
         )
         case = _did_you_mean(match.absent, expression.columns)
+        case += _missing_hints(match, given, expression) if match.absent else ""
         if not match.found and not match.dropped:
             message = _nothing_matches(
                 label, match, given, expression.columns, transposed=transposed
@@ -596,7 +698,8 @@ def select_landmarks_targets(
                 label,
                 _missing_detail(match, k=5).removeprefix("first missing: "),
                 len(match.found),
-                _did_you_mean(match.absent, expression.columns),
+                _did_you_mean(match.absent, expression.columns)
+                + (_missing_hints(match, given, expression) if match.absent else ""),
             )
     x = expression.loc[:, lm.found]
     y = expression.loc[:, tg.found]

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gexnb.data.expression._common import _choice, _preview
+from gexnb.data.expression._common import _choice, _preview, _require_file
 from gexnb.data.expression.defaults import DataChecks
 from gexnb.errors import InputError, ParameterError
 from gexnb.io import atomic_path
@@ -75,7 +75,11 @@ def read_expression(
         Text files may start with a UTF-8 byte order mark; a header line without the
         format's separator but with one other (tab, comma, semicolon) sets the separator;
         decimal commas are read in files not separated by commas; a header with one field
-        fewer than the rows (R's ``write.table``) leaves the row ids unnamed.
+        fewer than the rows (R's ``write.table``) leaves the row ids unnamed; comment lines
+        (``#``) before the header are skipped, and so is a separator ending every line.
+        A parquet file without a stored index takes its sample ids from a first column of
+        text or of distinct integers; an HDF5 file may also be a pandas ``to_hdf`` frame
+        (fixed format, numbers only).
     format
         ``"auto"`` (from the extension) or one of ``tsv, csv, parquet, hdf5, gct, gctx, h5ad``.
     orientation
@@ -91,8 +95,10 @@ def read_expression(
     Returns
     -------
     pandas.DataFrame
-        Samples x genes, ``float64``, string index and columns. Under ``nan="drop_genes"``,
-        ``attrs["dropped_for_nan"]`` lists the genes dropped.
+        Samples x genes, ``float64``, string index and columns (spaces around ids removed).
+        Under ``nan="drop_genes"``, ``attrs["dropped_for_nan"]`` lists the genes dropped (not
+        those with another, kept column of the same id). An ``.h5ad`` whose ``adata.raw`` has
+        more genes than ``X`` sets ``attrs["h5ad_raw_genes"]`` to that number.
 
     Raises
     ------
@@ -111,8 +117,7 @@ def read_expression(
         if format == "auto"
         else _choice(format, list(EXPRESSION_FORMATS), "format")
     )
-    if not path.is_file():
-        raise InputError("file not found", path=path)
+    _require_file(path)
     if path.stat().st_size == 0:
         raise InputError("empty file", path=path)
     readers = {
@@ -133,8 +138,9 @@ def read_expression(
     )
     if rows_are_genes:
         frame = frame.T
-    frame.index = frame.index.map(str)
-    frame.columns = frame.columns.map(str)
+    # spaces around an id (" TP53 ") are not part of it; ids that become equal are duplicates
+    frame.index = frame.index.map(lambda v: str(v).strip())
+    frame.columns = frame.columns.map(lambda v: str(v).strip())
     frame.index.name, frame.columns.name = "sample", "gene"
     if frame.shape[0] == 0 or frame.shape[1] == 0:
         raise InputError(f"no data: {frame.shape[0]} samples x {frame.shape[1]} genes", path=path)
@@ -173,11 +179,7 @@ def _read_guarded(reader: Any, path: Path, fmt: str) -> tuple[pd.DataFrame, bool
     except InputError:
         raise
     except UnicodeDecodeError as exc:
-        raise InputError(
-            f"binary or non-UTF-8 bytes (byte 0x{exc.object[exc.start]:02x} at byte "
-            f"{exc.start} of a block): not a text {fmt} matrix",
-            path=path,
-        ) from None
+        raise _undecodable(path, fmt, exc) from None
     except gzip.BadGzipFile:
         raise InputError("not a valid gzip file (the name ends in .gz)", path=path) from None
     except (EOFError, zlib.error) as exc:
@@ -186,6 +188,56 @@ def _read_guarded(reader: Any, path: Path, fmt: str) -> tuple[pd.DataFrame, bool
         raise InputError(
             f"cannot read as a {fmt} matrix ({type(exc).__name__}: {str(exc)[:120]})", path=path
         ) from None
+
+
+def _undecodable(path: Path, fmt: str, exc: UnicodeDecodeError) -> InputError:
+    """The error for a text matrix that is not UTF-8: the line (and field) of the first byte
+    that is not, found by reading the file again as bytes.
+
+    Parameters
+    ----------
+    path
+        The matrix (``.gz`` too).
+    fmt
+        Its format, for the message.
+    exc
+        The decoding error (its offset is within a block of the file, not the file).
+
+    Returns
+    -------
+    InputError
+        Naming the file and, when the file can be read again, the line.
+    """
+    byte = exc.object[exc.start]
+    where: tuple[int, int, int] | None = None
+    try:
+        opener: Any = gzip.open if path.name.lower().endswith(".gz") else open
+        with opener(path, "rb") as handle:
+            data = handle.read()
+        data.decode("utf-8")
+    except UnicodeDecodeError as again:
+        start = again.start
+        line_start = data.rfind(b"\n", 0, start) + 1
+        sep = b"," if fmt == "csv" else b"\t"
+        where = (data.count(b"\n", 0, start) + 1, data.count(sep, line_start, start) + 1, start)
+        byte = data[start]
+    except (OSError, EOFError, zlib.error):
+        pass
+    if where is None:
+        return InputError(
+            f"binary or non-UTF-8 bytes (byte 0x{byte:02x} at byte {exc.start} of a block): "
+            f"not a text {fmt} matrix",
+            path=path,
+        )
+    line, column, offset = where
+    error = InputError(
+        f"binary or non-UTF-8 bytes (byte 0x{byte:02x} on line {line}, field {column}; byte "
+        f"{offset} of the file): not a UTF-8 text {fmt} matrix (latin-1 or another encoding? "
+        "save it as UTF-8)",
+        path=path,
+    )
+    error.line = line  # named in the message, after the file (as this error always read)
+    return error
 
 
 def _open_text(path: Path) -> io.TextIOBase:
@@ -243,7 +295,7 @@ def _fits(sep: str, header: str, lines: list[str]) -> bool:
     return width > 1 and _width(header, sep) in (width, width - 1)
 
 
-def _sniff_table(path: Path, sep: str) -> tuple[str, str]:
+def _sniff_table(path: Path, sep: str, skip: int = 0) -> tuple[str, str]:
     """Separator and decimal mark of a text matrix, from its header line and first data lines.
 
     The separator of the format (``sep``) is kept when the header line holds it. A header
@@ -258,6 +310,8 @@ def _sniff_table(path: Path, sep: str) -> tuple[str, str]:
         Text matrix (``.gz`` too).
     sep
         Separator of the format the file was named as.
+    skip
+        Comment lines before the header (:func:`_comment_lines`).
 
     Returns
     -------
@@ -270,6 +324,8 @@ def _sniff_table(path: Path, sep: str) -> tuple[str, str]:
         The header has no ``sep`` but several other separators, so the separator is unclear.
     """
     with _open_text(path) as handle:
+        for _ in range(skip):
+            handle.readline()
         header = handle.readline().rstrip("\r\n")
         lines = [line.rstrip("\r\n") for line in itertools.islice(handle, _SNIFF_LINES)]
     if not _fits(sep, header, lines[:10]):
@@ -282,7 +338,7 @@ def _sniff_table(path: Path, sep: str) -> tuple[str, str]:
                 "the field separator; save the matrix tab-separated (.tsv) or "
                 "comma-separated (.csv)",
                 path=path,
-                line=1,
+                line=skip + 1,
             )
         if seen:
             log.warning(
@@ -310,6 +366,47 @@ def _sniff_table(path: Path, sep: str) -> tuple[str, str]:
     return sep, decimal
 
 
+#: Lines looked at for comment lines before the header (featureCounts writes one).
+_MAX_COMMENT_LINES = 100
+
+
+def _comment_lines(path: Path, sep: str) -> int:
+    """Number of comment lines (starting with ``#``) before the header line of a text matrix.
+
+    featureCounts, for one, writes ``# Program:featureCounts v2.0.1; Command:...`` above its
+    header. Leading ``#`` lines are comments when the lines after them form a table (by
+    :func:`_fits`, with ``sep`` or another separator) that the last of them does not fit: a
+    ``#`` line as wide as the header (or one field fewer, but not a single field) is the header
+    itself (``#gene<TAB>s1<TAB>s2``), and a GCT version line (``#1.2``) is left to the error it
+    gets today.
+
+    Parameters
+    ----------
+    path
+        Text matrix (``.gz`` too).
+    sep
+        Separator of the format the file was named as.
+
+    Returns
+    -------
+    int
+        Lines to skip before the header (0 when there are none, or when unclear).
+    """
+    with _open_text(path) as handle:
+        head = [line.rstrip("\r\n") for line in itertools.islice(handle, _MAX_COMMENT_LINES + 11)]
+    n = next((i for i, line in enumerate(head) if not line.startswith("#")), len(head))
+    if n == 0 or n >= len(head) or re.match(r"^#1\.\d\s*$", head[0]):
+        return 0
+    header, lines = head[n], head[n + 1 : n + 11]
+    fitting = [c for c in (sep, *_SEPARATORS) if _fits(c, header, lines)]
+    width = _width(header, fitting[0]) if fitting else 0
+    last = _width(head[n - 1], fitting[0]) if fitting else 0
+    if not fitting or last == width or last == width - 1 > 1:
+        return 0  # the last "#" line is the header (of R's write.table: one field fewer)
+    log.warning("%s: skipping %d comment line(s) (#) before the header", path, n)
+    return n
+
+
 def _parse_rows(
     path: Path,
     sep: str,
@@ -318,6 +415,7 @@ def _parse_rows(
     *,
     decimal: str = ".",
     unnamed_row_ids: bool = False,
+    trailing: bool = False,
 ) -> pd.DataFrame:
     """Data rows as strings-or-floats with integer columns (the header is handled separately).
 
@@ -336,6 +434,9 @@ def _parse_rows(
     unnamed_row_ids
         Also accept rows with one field more than the header, whose row-id column has no
         name (R's ``write.table``); the caller adds the name.
+    trailing
+        Also accept rows with one field fewer than the header (whose last field is empty: a
+        separator at the end of the header line only); the caller drops that field.
 
     Returns
     -------
@@ -371,7 +472,12 @@ def _parse_rows(
                 line=int(match.group(2)),
             ) from exc
         raise InputError(f"cannot parse ({exc})", path=path) from exc
-    if frame.shape[1] != n_fields and not (unnamed_row_ids and frame.shape[1] == n_fields + 1):
+    allowed = {n_fields}
+    if unnamed_row_ids:
+        allowed.add(n_fields + 1)
+    if trailing:
+        allowed.add(n_fields - 1)
+    if frame.shape[1] not in allowed:
         raise InputError(
             f"the header has {n_fields} fields but the data rows have {frame.shape[1]} "
             f"(read {_SEPARATORS.get(sep, repr(sep))}-separated)",
@@ -381,11 +487,14 @@ def _parse_rows(
     return frame
 
 
-def _fast_table(path: Path, sep: str) -> pd.DataFrame | None:
+def _fast_table(path: Path, sep: str, skip: int = 0) -> pd.DataFrame | None:
     """Plain numeric tables parsed line by line with numpy (about twice as fast as pandas on
     wide matrices such as 240 x 22,283); None at the first irregularity (quotes, ragged rows,
-    non-numeric or empty cells), so that the pandas path reports the problem precisely."""
+    non-numeric or empty cells), so that the pandas path reports the problem precisely.
+    ``skip``: comment lines before the header."""
     with _open_text(path) as handle:
+        for _ in range(skip):
+            handle.readline()
         first = handle.readline().rstrip("\r\n")
         if not first.strip() or '"' in first:
             return None
@@ -413,14 +522,26 @@ def _read_table(path: Path, sep: str) -> tuple[pd.DataFrame, bool]:
 
     The separator and decimal mark are checked first (:func:`_sniff_table`). A header with one
     field fewer than the rows is R's ``write.table`` layout (no name for the row-name column):
-    the first field of each row is its id.
+    the first field of each row is its id. Comment lines (``#``) before the header are
+    skipped (:func:`_comment_lines`). A separator at the end of every line (an unnamed last
+    column, empty in every row) is dropped.
     """
-    sep, decimal = _sniff_table(path, sep)
-    fast = _fast_table(path, sep) if decimal == "." else None
+    skip = _comment_lines(path, sep)
+    sep, decimal = _sniff_table(path, sep, skip)
+    fast = _fast_table(path, sep, skip) if decimal == "." else None
     if fast is not None:
         return fast, False
-    header = _header(path, sep)
-    rows = _parse_rows(path, sep, 1, len(header), decimal=decimal, unnamed_row_ids=True)
+    header = _header(path, sep, skip)
+    rows = _parse_rows(
+        path,
+        sep,
+        skip + 1,
+        len(header),
+        decimal=decimal,
+        unnamed_row_ids=True,
+        trailing=len(header) > 1 and not header[-1].strip(),
+    )
+    header, rows = _drop_trailing_separator(header, rows, path, sep, skip)
     if rows.shape[1] == len(header) + 1:
         if header[0].strip().lower() in _ID_COLUMN_NAMES:
             raise InputError(
@@ -429,7 +550,7 @@ def _read_table(path: Path, sep: str) -> tuple[pd.DataFrame, bool]:
                 f"{header[0]!r} names the id column: a column name is missing from the header "
                 "(in R, write.table(x, file, sep='\\t', col.names=NA) writes a matching header)",
                 path=path,
-                line=1,
+                line=skip + 1,
             )
         log.warning(
             "%s: the header has one field fewer than the rows (R's write.table): the first "
@@ -440,10 +561,60 @@ def _read_table(path: Path, sep: str) -> tuple[pd.DataFrame, bool]:
     frame = rows.iloc[:, 1:]
     frame.index = pd.Index(rows.iloc[:, 0].astype(str), name=header[0] or None)
     frame.columns = header[1:]
-    frame.attrs["first_line"] = 2
+    frame.attrs["first_line"] = skip + 2
     if decimal != ".":
         frame.attrs["decimal"] = decimal  # for _check_numeric's message; dropped after it
     return frame, False
+
+
+def _all_end_with(path: Path, sep: str, skip: int) -> bool:
+    """True when every non-blank line after the first ``skip`` ends with ``sep``."""
+    with _open_text(path) as handle:
+        lines = (line.rstrip("\r\n") for line in itertools.islice(handle, skip, None))
+        return all(line.endswith(sep) for line in lines if line.strip())
+
+
+def _drop_trailing_separator(
+    header: list[str], rows: pd.DataFrame, path: Path, sep: str, skip: int
+) -> tuple[list[str], pd.DataFrame]:
+    """Drop the empty last field that a separator at the end of each line makes.
+
+    Parameters
+    ----------
+    header
+        Fields of the header line.
+    rows
+        Data rows from :func:`_parse_rows` (integer columns).
+    path
+        The file.
+    sep
+        Field separator.
+    skip
+        Comment lines before the header.
+
+    Returns
+    -------
+    header, rows
+        Without the trailing field: of the header when its last field is empty and the rows
+        have one field fewer; of the rows when every data line ends with the separator (an
+        empty last field, not ``NA``) and the header has no name for that field (its last
+        field is empty, or it has one field fewer).
+    """
+    width = rows.shape[1]
+    unnamed_last = len(header) > 1 and not header[-1].strip()
+    if unnamed_last and width == len(header) - 1:
+        log.warning("%s: dropping the empty field after the last column of the header", path)
+        return header[:-1], rows
+    if width > 2 and rows.iloc[:, -1].isna().all() and _all_end_with(path, sep, skip + 1):
+        if unnamed_last and width == len(header):
+            header = header[:-1]
+        elif width != len(header) + 1:
+            return header, rows
+        log.warning(
+            "%s: every line ends with a separator: dropping the empty column after the last", path
+        )
+        rows = rows.iloc[:, :-1]
+    return header, rows
 
 
 def _read_gct(path: Path) -> tuple[pd.DataFrame, bool]:
@@ -461,8 +632,16 @@ def _read_gct(path: Path) -> tuple[pd.DataFrame, bool]:
     header = _header(path, "\t", skip=2)
     expected = 1 + n_rhd + n_cols
     if len(header) != expected:
+        hint = (
+            " (a GCT file has Name and Description columns before the samples: is "
+            "Description missing?)"
+            if len(header) == expected - 1 and version == "#1.2"
+            else ""
+        )
         raise InputError(
-            f"GCT header has {len(header)} fields; dimensions say {expected}", path=path, line=3
+            f"GCT header has {len(header)} fields; dimensions say {expected}{hint}",
+            path=path,
+            line=3,
         )
     rows = _parse_rows(path, "\t", 3 + n_chd, expected)
     if rows.shape[0] != n_rows:
@@ -475,15 +654,53 @@ def _read_gct(path: Path) -> tuple[pd.DataFrame, bool]:
 
 
 def _read_parquet(path: Path) -> tuple[pd.DataFrame, bool]:
+    """Read a parquet matrix; without a stored index, a first column of text, or of distinct
+    integers among decimal columns, holds the sample ids (:func:`_parquet_id_column`)."""
     try:
         frame = pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises several types
         raise InputError(f"cannot read parquet ({exc})", path=path) from exc
     if isinstance(frame.index, pd.RangeIndex) and frame.shape[1] > 0:
         first = frame.columns[0]
-        if not pd.api.types.is_numeric_dtype(frame[first]):
+        if _parquet_id_column(frame, path):
             frame = frame.set_index(first)
+            frame.index = frame.index.map(str)
     return frame, False
+
+
+def _parquet_id_column(frame: pd.DataFrame, path: Path) -> bool:
+    """Whether the first column of a parquet table without a stored index holds sample ids.
+
+    Text columns do (as written by ``frame.reset_index().to_parquet(path, index=False)``);
+    decimal (float) columns are genes. A column of integers among decimal columns does when
+    its values are distinct, and is refused when some repeat; among integer columns (a count
+    matrix) it does when its values are distinct and either increase or the column is named
+    as an id column (``sample_id``...), else it is a gene as before.
+
+    Raises
+    ------
+    InputError
+        An integer first column with repeated values among decimal columns.
+    """
+    first = frame.columns[0]
+    column = frame[first]
+    types = pd.api.types
+    if not types.is_numeric_dtype(column):
+        return True
+    if not types.is_integer_dtype(column) or types.is_bool_dtype(column):
+        return False
+    rest_integer = all(types.is_integer_dtype(dt) for dt in frame.dtypes.iloc[1:])
+    if column.is_unique:
+        named = str(first).strip().lower() in _ID_COLUMN_NAMES
+        return not rest_integer or named or column.is_monotonic_increasing
+    if rest_integer:
+        return False
+    raise InputError(
+        f"the first column {str(first)!r} holds integers, some repeated, while the others hold "
+        "decimals: sample ids or a gene? Store the sample ids as the index "
+        "(frame.set_index(column).to_parquet(path)) or as text, or give each sample its own id",
+        path=path,
+    )
 
 
 def _decode(values: np.ndarray) -> list[str]:
@@ -493,11 +710,16 @@ def _decode(values: np.ndarray) -> list[str]:
 
 
 def _read_hdf5(path: Path) -> tuple[pd.DataFrame, bool]:
+    """Read gexnb's HDF5 layout (datasets ``matrix``, ``samples``, ``genes``) or a DataFrame
+    that pandas wrote with ``to_hdf`` in its fixed format (:func:`_read_pandas_hdf`)."""
     import h5py
 
     try:
         with h5py.File(path, "r") as h5:
             missing = [k for k in ("matrix", "samples", "genes") if k not in h5]
+            pandas_groups = [k for k in h5 if "pandas_type" in h5[k].attrs]
+            if missing and pandas_groups:
+                return _read_pandas_hdf(h5, pandas_groups, path), False
             if missing:
                 raise InputError(
                     f"HDF5 layout needs datasets 'matrix' (samples x genes), 'samples' and "
@@ -515,6 +737,75 @@ def _read_hdf5(path: Path) -> tuple[pd.DataFrame, bool]:
             path=path,
         )
     return pd.DataFrame(matrix, index=samples, columns=genes), False
+
+
+def _read_pandas_hdf(h5: Any, groups: list[str], path: Path) -> pd.DataFrame:
+    """A DataFrame written by pandas ``to_hdf`` in its fixed format, read with h5py.
+
+    The group holds ``axis0`` (column labels), ``axis1`` (row labels) and one
+    ``block<i>_values`` / ``block<i>_items`` pair per dtype; a matrix of numbers is one
+    block, stored rows x columns (attribute ``transposed``).
+
+    Parameters
+    ----------
+    h5
+        The open ``h5py.File``.
+    groups
+        Its top-level groups with a ``pandas_type`` attribute.
+    path
+        The file, named in errors.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As stored (rows = file rows).
+
+    Raises
+    ------
+    InputError
+        Several frames, the table format, several blocks (columns of several types) or a
+        block that is not numeric; each with how to re-save the matrix.
+    """
+    resave = (
+        "re-save it with gexnb.data.expression.write_expression(frame, 'x.h5') or "
+        "frame.to_parquet('x.parquet')"
+    )
+    if len(groups) > 1:
+        raise InputError(
+            f"a pandas to_hdf file with {len(groups)} frames ({_preview(groups)}): {resave}",
+            path=path,
+        )
+    group = h5[groups[0]]
+    kind = _decode(np.atleast_1d(group.attrs["pandas_type"]))[0]
+    if kind != "frame" or not all(k in group for k in ("axis0", "axis1", "block0_values")):
+        raise InputError(
+            f"a pandas to_hdf file in a layout gexnb does not read ({kind!r}; the table format "
+            f"or not a DataFrame): {resave}",
+            path=path,
+        )
+    if "block1_values" in group:
+        raise InputError(
+            f"a pandas to_hdf frame whose columns have several types (not one numeric matrix): "
+            f"{resave}",
+            path=path,
+        )
+    block = group["block0_values"]
+    if block.dtype.kind not in "fiub":
+        raise InputError(f"a pandas to_hdf frame with non-numeric values: {resave}", path=path)
+    values = np.asarray(block[()], dtype=np.float64)
+    if not bool(block.attrs.get("transposed", True)):
+        values = values.T
+    columns, index = _decode(group["axis0"][()]), _decode(group["axis1"][()])
+    items = _decode(group["block0_items"][()]) if "block0_items" in group else columns
+    if values.shape != (len(index), len(items)) or sorted(items) != sorted(columns):
+        raise InputError(
+            f"a pandas to_hdf frame whose values ({values.shape}) do not match its "
+            f"{len(index)} rows and {len(columns)} columns: {resave}",
+            path=path,
+        )
+    log.info("%s: reading a pandas to_hdf (fixed format) frame with h5py", path)
+    frame = pd.DataFrame(values, index=index, columns=items)
+    return frame if items == columns else frame.loc[:, columns]
 
 
 def _read_gctx(path: Path) -> tuple[pd.DataFrame, bool]:
@@ -556,7 +847,15 @@ def _read_h5ad(path: Path) -> tuple[pd.DataFrame, bool]:
         raise InputError(f"cannot read h5ad ({exc})", path=path) from exc
     x = adata.X
     x = x.toarray() if hasattr(x, "toarray") else np.asarray(x)
-    return pd.DataFrame(x, index=list(adata.obs_names), columns=list(adata.var_names)), False
+    frame = pd.DataFrame(x, index=list(adata.obs_names), columns=list(adata.var_names))
+    raw = adata.raw
+    if raw is not None and raw.n_vars > adata.n_vars:
+        # X keeps a subset of the genes (e.g. highly variable ones): said when list genes miss
+        log.warning(
+            "%s: reading X (%d genes); adata.raw has %d genes", path, adata.n_vars, raw.n_vars
+        )
+        frame.attrs["h5ad_raw_genes"] = int(raw.n_vars)
+    return frame, False
 
 
 def _decimal_hint(value: Any, attrs: Mapping[str, Any]) -> str:
@@ -618,10 +917,11 @@ def apply_policies(
 ) -> pd.DataFrame:
     """The readers' checks on a matrix that did not come from a file (a DataFrame).
 
-    Duplicated gene ids by ``duplicates`` (``"mean"``, ``"first"``, ``"error"``), then
-    infinite values (always an error) and NaN values by ``nan`` (``"error"``,
-    ``"drop_genes"``, ``"mean"``; a gene with no value at all cannot be mean-imputed), as
-    :func:`read_expression` applies them (genes dropped: ``attrs["dropped_for_nan"]``).
+    Infinite values (always an error) and NaN values by ``nan`` (``"error"``,
+    ``"drop_genes"``, ``"mean"``; a gene with no value at all cannot be mean-imputed), then
+    duplicated gene ids by ``duplicates`` (``"mean"``, ``"first"``, ``"error"``), as
+    :func:`read_expression` applies them, in that order: a NaN in one column of a duplicated id
+    is not hidden by the average (genes dropped: ``attrs["dropped_for_nan"]``).
 
     Raises
     ------
@@ -629,8 +929,9 @@ def apply_policies(
         Names the genes (and ``path`` when given).
     """
     where = None if path is None else Path(path)
-    frame = _apply_duplicates(frame, _choice(duplicates, _DUPLICATE_POLICIES, "duplicates"), where)
-    return _apply_nan_policy(frame, _choice(nan, _NAN_POLICIES, "nan"), where)
+    _choice(duplicates, _DUPLICATE_POLICIES, "duplicates")
+    frame = _apply_nan_policy(frame, _choice(nan, _NAN_POLICIES, "nan"), where)
+    return _apply_duplicates(frame, duplicates, where)
 
 
 def _apply_nan_policy(frame: pd.DataFrame, nan: str, path: Path | None) -> pd.DataFrame:
@@ -653,8 +954,11 @@ def _apply_nan_policy(frame: pd.DataFrame, nan: str, path: Path | None) -> pd.Da
     if nan == "drop_genes":
         log.warning("%s: dropping genes with NaN: %s", path or "matrix", what)
         kept = frame.loc[:, per_gene == 0]
-        # Kept for the landmark/target selection, which tells these from genes not in the file.
-        kept.attrs = {**frame.attrs, "dropped_for_nan": [str(g) for g in genes]}
+        # Kept for the landmark/target selection, which tells these from genes not in the file;
+        # an id with another column left (a duplicated id) is not dropped.
+        left = set(kept.columns)
+        gone = [str(g) for g in dict.fromkeys(genes) if g not in left]
+        kept.attrs = {**frame.attrs, "dropped_for_nan": gone}
         return kept
     all_nan = frame.columns[per_gene == frame.shape[0]]
     if len(all_nan):
@@ -662,7 +966,11 @@ def _apply_nan_policy(frame: pd.DataFrame, nan: str, path: Path | None) -> pd.Da
             f"genes with no value to impute a mean from: {_preview(all_nan)}", path=path
         )
     log.warning("%s: imputing per-gene means for %s", path or "matrix", what)
-    return frame.fillna(frame.mean(axis=0))
+    # by position: each column's own mean, also for the columns of a duplicated id
+    filled = np.where(missing, np.nanmean(values, axis=0), values)
+    out = pd.DataFrame(filled, index=frame.index, columns=frame.columns)
+    out.attrs = dict(frame.attrs)
+    return out
 
 
 def _apply_duplicates(frame: pd.DataFrame, duplicates: str, path: Path | None) -> pd.DataFrame:

@@ -1,0 +1,349 @@
+"""Expression-matrix and gene-list inputs found faulty by a fault sweep of the readers.
+
+Each test failed before its fix: a wrong result read silently, a bare Python exception, or a
+message that did not say what was wrong.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import os
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pandas as pd
+import pytest
+
+from gexnb.data import expression as ex
+from gexnb.data.expression import genes as genes_module
+from gexnb.errors import InputError
+
+
+def _write(path: Path, data: str | bytes) -> Path:
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
+    return path
+
+
+def _matrix(n_samples: int = 6, n_genes: int = 4, seed: int = 0) -> pd.DataFrame:
+    values = np.random.default_rng(seed).normal(7.0, 1.0, (n_samples, n_genes))
+    return pd.DataFrame(
+        values,
+        index=[f"S{i}" for i in range(n_samples)],
+        columns=[f"G{j}" for j in range(n_genes)],
+    )
+
+
+# ------------------------------------------------------ 1. parquet with an integer id column
+
+
+def test_parquet_integer_sample_id_column_is_the_index(tmp_path):
+    frame = _matrix(100, 12)
+    table = frame.rename_axis("sid").reset_index().assign(sid=range(1001, 1101))
+    path = tmp_path / "i.parquet"
+    table.to_parquet(path, index=False)
+    read = ex.read_expression(path)
+    assert list(read.columns) == list(frame.columns)
+    assert list(read.index) == [str(i) for i in range(1001, 1101)]
+    np.testing.assert_allclose(read.to_numpy(), frame.to_numpy())
+
+
+def test_parquet_float_first_column_stays_a_gene(tmp_path):
+    frame = _matrix()
+    path = tmp_path / "f.parquet"
+    frame.to_parquet(path, index=False)
+    assert list(ex.read_expression(path).columns) == list(frame.columns)
+
+
+def test_parquet_repeated_integer_first_column_is_refused(tmp_path):
+    table = _matrix().reset_index(drop=True).assign(batch=[1, 1, 2, 2, 3, 3])
+    table = table[["batch", *table.columns[:-1]]]
+    path = tmp_path / "r.parquet"
+    table.to_parquet(path, index=False)
+    with pytest.raises(InputError, match=r"r\.parquet: the first column 'batch' holds integers"):
+        ex.read_expression(path)
+
+
+def test_parquet_integer_count_matrix_keeps_its_first_gene(tmp_path):
+    counts = pd.DataFrame({"A": [5, 3, 9], "B": [1, 2, 3], "C": [0, 4, 4]})
+    path = tmp_path / "c.parquet"
+    counts.to_parquet(path, index=False)
+    assert list(ex.read_expression(path).columns) == ["A", "B", "C"]
+
+
+# ------------------------------------------ 2. / 14. NaN policy before averaging duplicates
+
+
+def _duplicated_with_nan() -> pd.DataFrame:
+    return pd.DataFrame(
+        [[1.0, np.nan, 3.0], [2.0, 5.0, 4.0], [3.0, 6.0, 7.0]],
+        index=["s1", "s2", "s3"],
+        columns=["A", "A", "B"],
+    )
+
+
+def test_apply_policies_nan_in_one_copy_of_a_duplicated_gene_is_an_error():
+    with pytest.raises(InputError, match=r"1 NaN value\(s\) in 1 gene\(s\): A"):
+        ex.apply_policies(_duplicated_with_nan(), nan="error")
+
+
+def test_drop_genes_does_not_report_a_gene_whose_other_copy_is_kept(tmp_path):
+    frame = ex.apply_policies(_duplicated_with_nan(), nan="drop_genes")
+    assert list(frame.columns) == ["A", "B"]
+    assert frame.attrs["dropped_for_nan"] == []
+    path = tmp_path / "d.tsv"
+    _duplicated_with_nan().to_csv(path, sep="\t")
+    assert ex.read_expression(path, nan="drop_genes").attrs["dropped_for_nan"] == []
+
+
+def test_mean_imputation_uses_each_copy_of_a_duplicated_gene():
+    frame = ex.apply_policies(_duplicated_with_nan(), nan="mean")
+    # the NaN copy gets its own mean (5.5), then the copies are averaged
+    assert frame.loc["s1", "A"] == pytest.approx((1.0 + 5.5) / 2)
+
+
+# ----------------------------------------------------------- 3. symbolic link loops, folders
+
+
+def test_symbolic_link_loop_is_named(tmp_path):
+    link = tmp_path / "m.tsv"
+    os.symlink(link, link)
+    with pytest.raises(InputError, match=r"m\.tsv: symbolic link loop"):
+        ex.read_expression(link)
+    with pytest.raises(InputError, match="symbolic link loop"):
+        ex.read_gene_list(link)
+
+
+def test_directory_is_not_called_missing(tmp_path):
+    folder = tmp_path / "data.tsv"
+    folder.mkdir()
+    with pytest.raises(InputError, match=r"data\.tsv: is a directory, not a file"):
+        ex.read_expression(folder)
+    with pytest.raises(InputError, match="is a directory, not a file"):
+        ex.read_gene_list(folder)
+
+
+# ------------------------------------------------------------ 4. unreadable gene list files
+
+
+def test_truncated_gzip_gene_list(tmp_path):
+    data = gzip.compress(("\n".join(f"GENE{i}" for i in range(2000)) + "\n").encode())
+    path = _write(tmp_path / "lm.txt.gz", data[: len(data) // 2])
+    with pytest.raises(InputError, match=r"lm\.txt\.gz: truncated or corrupt gzip"):
+        ex.read_gene_list(path)
+
+
+def test_corrupt_gzip_gene_list(tmp_path):
+    data = bytearray(gzip.compress(b"TP53\nMYC\n" * 50))
+    data[12:20] = b"\xff" * 8
+    path = _write(tmp_path / "lm.txt.gz", bytes(data))
+    with pytest.raises(InputError, match=r"lm\.txt\.gz: "):
+        ex.read_gene_list(path)
+    not_gzip = _write(tmp_path / "plain.txt.gz", "TP53\nMYC\n")
+    with pytest.raises(InputError, match="not a valid gzip file"):
+        ex.read_gene_list(not_gzip)
+
+
+def test_unreadable_gene_list(tmp_path, monkeypatch):
+    path = _write(tmp_path / "lm.txt", "TP53\nMYC\n")
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(genes_module, "_open_text", refuse)
+    with pytest.raises(InputError, match=r"lm\.txt: cannot read the gene list"):
+        ex.read_gene_list(path)
+
+
+# ------------------------------------------------------ 5. comment lines before the header
+
+
+def test_featurecounts_comment_line_is_skipped(tmp_path):
+    lines = [
+        '# Program:featureCounts v2.0.1; Command:"featureCounts" "-a" "genes.gtf" "-o" "x"',
+        "gene\tS1\tS2\tS3",
+        "G1\t1\t2\t3",
+        "G2\t4\t5\t6",
+    ]
+    path = _write(tmp_path / "counts.txt", "\n".join(lines) + "\n")
+    frame = ex.read_expression(path, orientation="genes_x_samples")
+    assert list(frame.index) == ["S1", "S2", "S3"] and list(frame.columns) == ["G1", "G2"]
+    assert frame.loc["S3", "G2"] == 6.0
+    quoted = _write(tmp_path / "q.txt", "\n".join([*lines[:2], 'G1\t1\t2\t"3"', lines[3]]))
+    assert ex.read_expression(quoted).shape == (2, 3)  # the pandas path skips it too
+    bad = _write(tmp_path / "bad.txt", "\n".join([*lines[:3], "G2\t4\tx\t6"]) + "\n")
+    with pytest.raises(InputError, match=r"bad\.txt, line 4: non-numeric value 'x'"):
+        ex.read_expression(bad)
+
+
+def test_commented_header_is_still_the_header(tmp_path):
+    path = _write(tmp_path / "m.tsv", "#sample\tA\tB\nS1\t1\t2\nS2\t3\t4\n")
+    frame = ex.read_expression(path)
+    assert list(frame.columns) == ["A", "B"] and list(frame.index) == ["S1", "S2"]
+    r_style = _write(tmp_path / "r.tsv", "#A\tB\nS1\t1\t2\nS2\t3\t4\n")  # write.table
+    assert list(ex.read_expression(r_style).index) == ["S1", "S2"]
+
+
+# ------------------------------------------------------ 6. a separator ending every line
+
+
+def test_trailing_tab_on_every_line_is_dropped(tmp_path):
+    text = "sample\tA\tB\t\nS1\t1\t2\t\nS2\t3\t4\t\n"
+    frame = ex.read_expression(_write(tmp_path / "m.tsv", text))
+    assert list(frame.columns) == ["A", "B"]
+    np.testing.assert_array_equal(frame.to_numpy(), [[1.0, 2.0], [3.0, 4.0]])
+    rows_only = _write(tmp_path / "r.tsv", "sample\tA\tB\nS1\t1\t2\t\nS2\t3\t4\t\n")
+    assert list(ex.read_expression(rows_only).columns) == ["A", "B"]
+    header_only = _write(tmp_path / "h.tsv", "sample\tA\tB\t\nS1\t1\t2\nS2\t3\t4\n")
+    assert list(ex.read_expression(header_only).columns) == ["A", "B"]
+
+
+def test_r_write_table_with_an_all_na_last_gene_is_not_shifted(tmp_path):
+    # R's write.table header (one field fewer); the last gene is NA everywhere, not empty
+    path = _write(tmp_path / "r.tsv", "A\tB\nS1\t1\tNA\nS2\t3\tNA\n")
+    with pytest.raises(InputError, match=r"NaN value\(s\) in 1 gene\(s\): B"):
+        ex.read_expression(path)
+
+
+# ------------------------------------------------------------ 7. spaces around the ids
+
+
+def test_spaces_around_ids_are_removed(tmp_path):
+    path = _write(tmp_path / "m.csv", "sample, TP53 ,MYC \n S1 ,1,2\nS2,3,4\n")
+    frame = ex.read_expression(path)
+    assert list(frame.columns) == ["TP53", "MYC"] and list(frame.index) == ["S1", "S2"]
+    dup = _write(tmp_path / "d.tsv", "sample\tTP53\t TP53\nS1\t1\t3\nS2\t3\t5\n")
+    assert ex.read_expression(dup)["TP53"].tolist() == [2.0, 4.0]
+    with pytest.raises(InputError, match="duplicated gene id"):
+        ex.read_expression(dup, duplicates="error")
+    listed = _write(tmp_path / "lm.txt", " TP53 \n  MYC\n")
+    assert ex.read_gene_list(listed)["symbol"].tolist() == ["TP53", "MYC"]
+
+
+# ------------------------------------------------------- 8. gene symbols turned into dates
+
+
+def test_excel_dates_among_matrix_ids_are_named():
+    frame = pd.DataFrame(np.ones((3, 5)), columns=["TP53", "2-Sep", "1-Mar", "Sep-02", "MYC"])
+    with pytest.raises(InputError) as err:
+        ex.select_landmarks_targets(frame, ["TP53", "SEPT2", "MARCH1"], ["MYC"])
+    message = str(err.value)
+    assert "3 id(s) that look like Excel dates (2-Sep, 1-Mar, Sep-02)" in message
+    assert "SEPT2, MARCH1 converted by a spreadsheet" in message
+    plain = pd.DataFrame(np.ones((3, 2)), columns=["TP53", "MYC"])
+    with pytest.raises(InputError) as err:
+        ex.select_landmarks_targets(plain, ["TP53", "SEPT2"], ["MYC"])
+    assert "Excel" not in str(err.value)
+
+
+# ---------------------------------------------------------------- 9. pandas to_hdf files
+
+
+def _pandas_hdf(path: Path, frame: pd.DataFrame, *, blocks: int = 1) -> Path:
+    """The layout of ``frame.to_hdf(path, key="df")`` (fixed format), written with h5py."""
+    with h5py.File(path, "w") as h5:
+        group = h5.create_group("df")
+        group.attrs["pandas_type"] = np.bytes_(b"frame")
+        group.attrs["nblocks"] = blocks
+        group["axis0"] = np.array(frame.columns, dtype="S")
+        group["axis1"] = np.array(frame.index, dtype="S")
+        if blocks == 1:
+            group["block0_values"] = frame.to_numpy()
+            group["block0_values"].attrs["transposed"] = np.bool_(True)
+            group["block0_items"] = np.array(frame.columns, dtype="S")
+        else:
+            for i, cols in enumerate((frame.columns[:1], frame.columns[1:])):
+                group[f"block{i}_values"] = frame[cols].to_numpy()
+                group[f"block{i}_items"] = np.array(cols, dtype="S")
+    return path
+
+
+def test_pandas_to_hdf_layout_is_read(tmp_path):
+    frame = _matrix()
+    read = ex.read_expression(_pandas_hdf(tmp_path / "p.h5", frame))
+    assert list(read.index) == list(frame.index) and list(read.columns) == list(frame.columns)
+    np.testing.assert_allclose(read.to_numpy(), frame.to_numpy())
+
+
+def test_pandas_to_hdf_with_several_blocks_is_refused_with_a_hint(tmp_path):
+    path = _pandas_hdf(tmp_path / "p.h5", _matrix(), blocks=2)
+    with pytest.raises(InputError, match=r"p\.h5: a pandas to_hdf frame .*write_expression"):
+        ex.read_expression(path)
+
+
+# ------------------------------------------------------- 10. h5ad whose raw has more genes
+
+
+def test_h5ad_raw_with_more_genes_is_named_when_genes_are_missing(tmp_path):
+    anndata = pytest.importorskip("anndata")
+    full = _matrix(5, 8)
+    adata = anndata.AnnData(full.to_numpy())
+    adata.obs_names, adata.var_names = list(full.index), list(full.columns)
+    adata.raw = adata
+    adata = adata[:, ["G0", "G1", "G2"]].copy()
+    path = tmp_path / "cells.h5ad"
+    adata.write_h5ad(path)
+    frame = ex.read_expression(path)
+    assert list(frame.columns) == ["G0", "G1", "G2"]
+    with pytest.raises(InputError) as err:
+        ex.select_landmarks_targets(frame, ["G0", "G5"], ["G1"], path=path)
+    assert "adata.raw has 8: write adata.raw.to_adata() to its own file" in str(err.value)
+
+
+# ------------------------------------------------- 11. gene-list headers, quotes and commas
+
+
+def test_quoted_ids_in_a_gene_list(tmp_path):
+    path = _write(tmp_path / "lm.txt", '"TP53"\n"MYC"\n')
+    assert ex.read_gene_list(path)["symbol"].tolist() == ["TP53", "MYC"]
+
+
+def test_header_line_of_a_gene_list_is_named(tmp_path):
+    frame = pd.DataFrame(np.ones((2, 2)), columns=["TP53", "MYC"])
+    for header in ('"x"', "Gene Symbol"):
+        path = _write(tmp_path / "lm.txt", f"{header}\nTP53\n")
+        with pytest.raises(InputError, match=r"line 1 of .*lm\.txt \('.*'\) looks like a header"):
+            ex.select_landmarks_targets(frame, path, ["MYC"])
+
+
+def test_comma_joined_gene_list_is_named(tmp_path):
+    frame = pd.DataFrame(np.ones((2, 3)), columns=["TP53", "MYC", "EGFR"])
+    path = _write(tmp_path / "lm.txt", "TP53,MYC,EGFR\n")
+    with pytest.raises(InputError, match=r"'TP53,MYC,EGFR' hold commas: comma-separated\?"):
+        ex.select_landmarks_targets(frame, path, ["MYC"])
+
+
+def test_two_column_gene_lists_take_the_first_column(tmp_path):
+    tab = _write(tmp_path / "t.txt", "TP53\ttumor protein p53\nMYC\tmyc proto-oncogene\n")
+    assert ex.read_gene_list(tab)["symbol"].tolist() == ["TP53", "MYC"]
+    comma = _write(tmp_path / "c.csv", 'TP53,"tumor protein p53"\nMYC,myc\n')
+    assert ex.read_gene_list(comma)["symbol"].tolist() == ["TP53", "MYC"]
+
+
+# ------------------------------------------------------------ 12. GCT without Description
+
+
+def test_gct_without_description_column_is_named(tmp_path):
+    text = "#1.2\n2\t3\nName\ta\tb\tc\ng1\t1\t2\t3\ng2\t4\t5\t6\n"
+    path = _write(tmp_path / "m.gct", text)
+    with pytest.raises(InputError, match="is Description missing"):
+        ex.read_expression(path)
+
+
+# ------------------------------------------------------------ 13. latin-1 text matrices
+
+
+def test_latin1_matrix_names_the_line(tmp_path):
+    lines = ["sample\tA\tB", *(f"S{i}\t1\t2" for i in range(5000)), "S\xc4\t1\t2"]
+    path = _write(tmp_path / "m.tsv", ("\n".join(lines) + "\n").encode("latin-1"))
+    with pytest.raises(InputError, match=r"byte 0xc4 on line 5002, field 1") as err:
+        ex.read_expression(path)
+    assert err.value.line == 5002
+
+
+def test_log_says_the_comment_lines_were_skipped(tmp_path, caplog):
+    path = _write(tmp_path / "c.tsv", "# made by a tool; v1\nsample\tA\nS1\t1\n")
+    with caplog.at_level(logging.WARNING, logger="gexnb.data.expression.readers"):
+        assert list(ex.read_expression(path).columns) == ["A"]
+    assert "skipping 1 comment line(s)" in caplog.text
