@@ -284,6 +284,29 @@ def test_missing_input_files_stop_the_run_before_the_kernel(project, tmp_path, m
                             output_dir=out, project_dir=project)  # fmt: skip
 
 
+def test_input_links_keep_their_own_name(project, tmp_path, monkeypatch):
+    """A relative link to a git-annex or DVC object (no extension) was resolved to its target,
+    whose name no reader knows; a link loop was an internal error (found by a fault sweep)."""
+    _notebook(project / "notebooks" / "04_links.ipynb",
+              'output_dir: str = "."\nexpression_path: str = ""\n', "x = 1")  # fmt: skip
+    (project / "parameters" / "04_links").mkdir(parents=True)
+    (project / "parameters" / "04_links" / "quick.yaml").write_text("{}\n")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "annex").mkdir()
+    (tmp_path / "annex" / "SHA256E-s12--0a1b").write_text("sample\tG1\nS1\t1\n")
+    (tmp_path / "expr.tsv").symlink_to("annex/SHA256E-s12--0a1b")
+    _, params, _ = runner.resolve_parameters(
+        "04", overrides={"expression_path": "expr.tsv"}, project_dir=project
+    )
+    assert params["expression_path"] == str(tmp_path / "expr.tsv")
+    (tmp_path / "l1.tsv").symlink_to("l2.tsv")
+    (tmp_path / "l2.tsv").symlink_to("l1.tsv")
+    with pytest.raises(InputError, match=r"l1\.tsv: a broken symbolic link or a link loop \("
+                       r"parameter expression_path\)"):  # fmt: skip
+        runner.run_notebook("04", overrides={"expression_path": "l1.tsv"},
+                            output_dir=tmp_path / "out", project_dir=project)  # fmt: skip
+
+
 def test_unwritable_output_folder(project, tmp_path):
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")

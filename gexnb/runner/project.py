@@ -405,7 +405,9 @@ def _absolute_paths(name: str, value: Any, base: Path) -> Any:
         return {k: _absolute_paths(str(k), v, base) for k, v in value.items()}
     if _is_input_path(name, value):
         path = Path(value).expanduser()
-        return str(path if path.is_absolute() else (base / path).resolve())
+        # absolute without following links: a link keeps its own name (a git-annex or DVC
+        # link's target has no extension), and a link loop is reported by check_inputs
+        return str(path) if path.is_absolute() else os.path.abspath(base / path)
     return value
 
 
@@ -446,7 +448,8 @@ def check_inputs(params: Mapping[str, Any]) -> None:
     if absent:
         name, where = absent[0]
         more = f" (and {len(absent) - 1} more)" if len(absent) > 1 else ""
-        raise InputError(f"not found (parameter {name}){more}", path=where)
+        what = "a broken symbolic link or a link loop" if Path(where).is_symlink() else "not found"
+        raise InputError(f"{what} (parameter {name}){more}", path=where)
 
 
 def profile_values(
