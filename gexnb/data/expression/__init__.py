@@ -33,6 +33,7 @@ from gexnb.data.expression.defaults import DEFAULT_TRANSFORM, DataChecks
 from gexnb.data.expression.genes import (
     GeneMatch,
     case_suggestions,
+    check_gene_list,
     match_genes,
     read_gene_list,
     select_landmarks_targets,
@@ -68,6 +69,7 @@ __all__ = [
     "read_gene_list",
     "GeneMatch",
     "match_genes",
+    "check_gene_list",
     "case_suggestions",
     "select_landmarks_targets",
     "quantile_reference",

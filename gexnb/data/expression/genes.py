@@ -552,6 +552,93 @@ def _missing_hints(match: GeneMatch, gene_list: Any, expression: pd.DataFrame) -
     return "".join(hints)
 
 
+def check_gene_list(
+    expression: pd.DataFrame,
+    gene_list: Any,
+    *,
+    label: str,
+    max_missing: float = 0.0,
+    setting: str | None = "",
+    id_type: str = "auto",
+    dropped: Iterable[str] = (),
+    path: str | os.PathLike | None = None,
+) -> GeneMatch:
+    """:func:`match_genes`, refusing a list with too many genes missing from the matrix.
+
+    The error says why the genes are missing where it can tell: a transposed matrix (the
+    genes are row ids), letter case, a header line or commas in the list, spreadsheet dates
+    among the matrix ids, an ``.h5ad``'s fuller ``adata.raw``, genes dropped for NaN values,
+    or ids of different kinds in the list and the matrix.
+
+    Parameters
+    ----------
+    expression
+        Samples x genes matrix.
+    gene_list
+        As :func:`match_genes`.
+    label
+        What the genes are (``"landmark"``, ``"target"``), for the message.
+    max_missing
+        Largest allowed fraction of the list absent from the matrix.
+    setting
+        The notebook setting of ``max_missing`` named in the message (``""``:
+        ``max_missing_<label>s``; None: no setting, every gene must be there).
+    id_type, dropped, path
+        As :func:`match_genes`.
+
+    Returns
+    -------
+    GeneMatch
+
+    Raises
+    ------
+    InputError
+        An empty list, or more than ``max_missing`` of it (or every gene) missing.
+    """
+    match = match_genes(expression, gene_list, id_type=id_type, dropped=dropped, path=path)
+    if match.n_total == 0:
+        raise InputError(f"the {label} list is empty")
+    frac = len(match.missing) / match.n_total
+    if match.found and frac <= max_missing:
+        return match
+    in_rows = match_genes(list(expression.index), gene_list)
+    transposed = len(in_rows.found) > len(match.found)
+    hint = (
+        f"; transposed? {len(in_rows.found)} of them are in the row index (e.g. "
+        f"{in_rows.found[0]!r}): the rows are genes, but the matrix must be samples x "
+        "genes (in the notebooks set data_checks: {orientation: genes_x_samples}; in "
+        "Python read_expression(..., orientation='genes_x_samples'))"
+        if transposed
+        else ""
+    )
+    case = _did_you_mean(match.absent, expression.columns)
+    case += _missing_hints(match, gene_list, expression) if match.absent else ""
+    source = _list_source(gene_list)
+    if not match.found and not match.dropped:
+        message = _nothing_matches(
+            label, match, gene_list, expression.columns, transposed=transposed
+        )
+    elif not match.found:
+        message = (
+            f"none of the {match.n_total} {label} genes{source} is left in "
+            f"the matrix (matched by {match.id_type}): {_missing_detail(match)}"
+        )
+    elif setting is None:
+        message = (
+            f"{len(match.missing)} of {match.n_total} {label} genes{source} are missing from "
+            f"the matrix (matched by {match.id_type}); {_missing_detail(match)}"
+        )
+    else:
+        name = setting or f"max_missing_{label}s"
+        message = (
+            f"{len(match.missing)} of {match.n_total} {label} genes{source} "
+            f"({frac:.1%}) are missing from the matrix (matched by {match.id_type}; "
+            f"data_checks: {{{name}: {max_missing:g}}} allows {max_missing:.1%}); "
+            f"{_missing_detail(match)}"
+        )
+    raise InputError(message + case + hint, path=path)
+
+
 def select_landmarks_targets(
     expression: pd.DataFrame,
     landmarks: Any,
@@ -610,46 +697,21 @@ def select_landmarks_targets(
     if dropped is None:
         dropped = expression.attrs.get("dropped_for_nan", ())
     dropped = list(dropped)
-    lm = match_genes(expression, landmarks, id_type=id_type, dropped=dropped, path=path)
-    tg = match_genes(expression, targets, id_type=id_type, dropped=dropped, path=path)
-    for label, match, allowed, given in (
-        ("landmark", lm, max_missing_landmarks, landmarks),
-        ("target", tg, max_missing_targets, targets),
-    ):
-        if match.n_total == 0:
-            raise InputError(f"the {label} list is empty")
-        frac = len(match.missing) / match.n_total
-        if match.found and frac <= allowed:
-            continue
-        in_rows = match_genes(list(expression.index), given)
-        transposed = len(in_rows.found) > len(match.found)
-        hint = (
-            f"; transposed? {len(in_rows.found)} of them are in the row index (e.g. "
-            f"{in_rows.found[0]!r}): the rows are genes, but the matrix must be samples x "
-            "genes (in the notebooks set data_checks: {orientation: genes_x_samples}; in "
-            "Python read_expression(..., orientation='genes_x_samples'))"
-            if transposed
-            else ""
+    lm, tg = (
+        check_gene_list(
+            expression,
+            given,
+            label=label,
+            max_missing=allowed,
+            id_type=id_type,
+            dropped=dropped,
+            path=path,
+        )  # fmt: skip
+        for label, allowed, given in (
+            ("landmark", max_missing_landmarks, landmarks),
+            ("target", max_missing_targets, targets),
         )
-        case = _did_you_mean(match.absent, expression.columns)
-        case += _missing_hints(match, given, expression) if match.absent else ""
-        if not match.found and not match.dropped:
-            message = _nothing_matches(
-                label, match, given, expression.columns, transposed=transposed
-            )
-        elif not match.found:
-            message = (
-                f"none of the {match.n_total} {label} genes{_list_source(given)} is left in "
-                f"the matrix (matched by {match.id_type}): {_missing_detail(match)}"
-            )
-        else:
-            message = (
-                f"{len(match.missing)} of {match.n_total} {label} genes{_list_source(given)} "
-                f"({frac:.1%}) are missing from the matrix (matched by {match.id_type}; "
-                f"data_checks: {{max_missing_{label}s: {allowed:g}}} allows {allowed:.1%}); "
-                f"{_missing_detail(match)}"
-            )
-        raise InputError(message + case + hint, path=path)
+    )
     label_of = dict(zip(lm.found, lm.labels, strict=True))
     overlap = sorted(label_of[c] for c in set(lm.found) & set(tg.found))
     if overlap:
