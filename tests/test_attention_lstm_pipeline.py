@@ -24,7 +24,7 @@ def test_synthetic_default(frame):
 @pytest.mark.parametrize(
     ("targets", "kwargs", "error", "match"),
     [
-        ("NOPE", {}, InputError, "NOPE not in the expression matrix"),
+        ("NOPE", {}, InputError, "no id of the target list matches any column of the matrix"),
         ("TG00001", {"input_genes": ["LM0001", "TG00001"]}, InputError, "among the input genes"),
         ("TG00001", {"input_genes": ["LM0001", "XYZ"]}, InputError, "XYZ"),
         ("TG00001", {"k_genes": 10}, ParameterError, "k_genes=10 but only 9"),
@@ -38,6 +38,31 @@ def test_bad_parameters(frame, targets, kwargs, error, match):
     options = {"k_genes": 5, "folds": 3, **kwargs}
     with pytest.raises(error, match=match):
         ga.check_targets(frame, targets, **options)
+
+
+def test_targets_are_matched_and_explained_as_in_notebook_03(tmp_path):
+    """Notebook 04 said only "not in the expression matrix", without the file, for targets
+    notebook 03 matches or explains: an unversioned Ensembl id, a transposed matrix, a constant
+    target (which trained, then failed on an undefined R^2); found by a fault sweep."""
+    rng = np.random.default_rng(0)
+    genes = [f"ENSG{i:011d}.3" for i in range(10)]
+    matrix = pd.DataFrame(rng.normal(7, 1, (30, 10)), columns=genes,
+                          index=[f"S{i}" for i in range(30)])  # fmt: skip
+    path = tmp_path / "expr.tsv"
+    matrix.to_csv(path, sep="\t")
+    frame = ga.load_expression(str(path), transform="none")
+    assert ga.check_targets(frame, "ENSG00000000005", k_genes=4, folds=3) == [genes[5]]
+    matrix.T.to_csv(path, sep="\t")  # genes x samples
+    frame = ga.load_expression(str(path), transform="none")
+    with pytest.raises(InputError, match=r"expr\.tsv: .*transposed\? 1 of them are in the row "
+                       r"index.*data_checks: \{orientation: genes_x_samples\}"):  # fmt: skip
+        ga.check_targets(frame, genes[5], k_genes=4, folds=3)
+    matrix[genes[5]] = 7.0
+    matrix.to_csv(path, sep="\t")
+    frame = ga.load_expression(str(path), transform="none")
+    with pytest.raises(InputError, match=r"expr\.tsv: target gene\(s\) ENSG00000000005\.3 have "
+                       r"one value in every sample"):  # fmt: skip
+        ga.check_targets(frame, genes[5], k_genes=4, folds=3)
 
 
 def test_unknown_model_rejected(frame):

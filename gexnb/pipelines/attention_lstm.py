@@ -35,7 +35,7 @@ from tqdm.auto import tqdm
 from gexnb.data.expression import (
     DEFAULT_TRANSFORM,
     DataChecks,
-    case_suggestions,
+    check_gene_list,
     read_expression,
     rename_genes,
     top_variable_genes,
@@ -247,12 +247,10 @@ def check_targets(
     if not names:
         raise ParameterError("give at least one target gene")
     columns = set(map(str, frame.columns))
-    missing = [t for t in names if t not in columns]
-    if missing:
-        hints = case_suggestions(missing, columns)
-        hint = "".join(f"; did you mean {' or '.join(c)} (gene ids are case-sensitive)?"
-                       for c in list(hints.values())[:1])  # fmt: skip
-        raise InputError(f"target gene(s) {', '.join(missing)} not in the expression matrix{hint}")
+    source = (frame.attrs.get(REPORT_ATTR) or {}).get("source")
+    path = source if source and source != "synthetic_expression" else None
+    if any(t not in columns for t in names):  # why, as notebook 03 says it (versions matched)
+        names = check_gene_list(frame, names, label="target", setting=None, path=path).found
     if input_genes:
         overlap = [t for t in names if t in set(input_genes)]
         if overlap:
@@ -272,7 +270,14 @@ def check_targets(
     if len(frame) < int(folds):
         raise ParameterError(f"{len(frame)} samples are fewer than folds={folds}")
     if frame[names].isna().any().any():
-        raise InputError(f"target gene(s) {', '.join(names)} contain missing values")
+        raise InputError(f"target gene(s) {', '.join(names)} contain missing values", path=path)
+    constant = [t for t in names if frame[t].nunique() < 2]
+    if constant:  # nothing to predict: every fold's R^2 would be undefined after training
+        raise InputError(
+            f"target gene(s) {', '.join(constant)} have one value in every sample: nothing to "
+            "predict; choose another target",
+            path=path,
+        )
     return names
 
 
