@@ -51,3 +51,15 @@ def test_optimizer_of_the_config():
 def test_fit_refuses_an_unknown_setting(tmp_path):
     with pytest.raises(ParameterError, match="unknown training setting"):
         fit(lambda: None, ([[0.0]], [0.0]), output_dir=tmp_path, epohcs=2)
+
+
+def test_settings_are_given_by_name():
+    """TrainingConfig(10, 32, ...) read 21 fields by position: a slip of order set the wrong one
+    (found by a signature audit). Both setting objects take keywords only."""
+    from gexnb.data.expression import DataChecks
+
+    with pytest.raises(TypeError):
+        TrainingConfig(10, 32)  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        DataChecks("auto")  # type: ignore[misc]
+    assert TrainingConfig(epochs=10, batch_size=32).epochs == 10

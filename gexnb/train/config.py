@@ -24,7 +24,7 @@ SCHEDULES = (None, "one_cycle")
 DISTRIBUTIONS = ("auto", "none", "mirrored", "multiworker", "data_parallel")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TrainingConfig:
     """How a model is trained: the single place where every training default is stated.
 

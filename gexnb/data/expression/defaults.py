@@ -19,7 +19,7 @@ __all__ = ["DataChecks", "DEFAULT_TRANSFORM"]
 DEFAULT_TRANSFORM = "auto"
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class DataChecks:
     """How an expression matrix is read and checked (notebooks 01, 03 and 04).
 
