@@ -62,6 +62,9 @@ MODISCO_DEFAULTS: dict[str, Any] = {
 class Motif:
     """One motif found by TF-MoDISco.
 
+    A TF-MoDISco pattern [1]_ as the maintained ``modisco-lite`` implementation (package
+    ``modiscolite``) returns it, converted to NumPy arrays.
+
     Attributes
     ----------
     name
@@ -79,6 +82,11 @@ class Motif:
         Number of seqlets (sequence windows) merged into the motif.
     best_match, similarity
         Best known motif and its :func:`motif_similarity` (after :func:`match_motifs`).
+
+    References
+    ----------
+    .. [1] A. Shrikumar et al., "Technical note on transcription factor motif discovery from
+       importance scores (TF-MoDISco)", arXiv:1811.00416 (2018).
     """
 
     name: str
@@ -199,12 +207,31 @@ def motif_similarity(a: np.ndarray, b: np.ndarray) -> float:
 def read_meme_motifs(path: str | os.PathLike) -> dict[str, np.ndarray]:
     """Motifs of a MEME-format file as ``name -> (width, 4)`` probability matrices.
 
-    Read with ``memelite.io.read_meme`` (the motif I/O of modisco-lite's authors).
+    Read with ``memelite.io.read_meme`` (the motif I/O of modisco-lite's authors). The file
+    format is the MEME Suite's motif format [1]_, described at
+    https://meme-suite.org/meme/doc/meme-format.html; a matrix stored as ``(4, width)`` is
+    transposed.
+
+    Parameters
+    ----------
+    path
+        Path of the MEME motif file (e.g. a JASPAR or HOCOMOCO export).
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Motif name -> float64 ``(width, 4)`` matrix, columns A, C, G, T.
 
     Raises
     ------
     InputError
         Missing or unreadable file, or a file without motifs; the message names it.
+
+    References
+    ----------
+    .. [1] T. L. Bailey, M. Boden, F. A. Buske, M. Frith, C. E. Grant, L. Clementi, J. Ren,
+       W. W. Li and W. S. Noble, "MEME SUITE: tools for motif discovery and searching",
+       Nucleic Acids Research 37, W202-W208 (2009).
     """
     from memelite.io import read_meme
 
@@ -284,6 +311,9 @@ def discover_motifs(
 ) -> MotifResult:
     """Motifs a sequence model has learned: attributions, then TF-MoDISco, then matching.
 
+    Runs TF-MoDISco [1]_ through ``modisco-lite`` (``modiscolite.tfmodisco.TFMoDISco``, the
+    maintained implementation) with gexnb's settings :data:`MODISCO_DEFAULTS`.
+
     Parameters
     ----------
     model
@@ -309,6 +339,11 @@ def discover_motifs(
         The motifs (positive ones first) and a ``note`` when TF-MoDISco found no cluster of
         seqlets (too few sequences, or a model whose attributions carry no recurring
         pattern): then ``motifs`` is empty and the note says why.
+
+    References
+    ----------
+    .. [1] A. Shrikumar et al., "Technical note on transcription factor motif discovery from
+       importance scores (TF-MoDISco)", arXiv:1811.00416 (2018).
 
     Examples
     --------

@@ -187,10 +187,17 @@ class MeanBaseline(Baseline):
 class LinearBaseline(Baseline):
     """Ordinary least squares per target with an intercept (the LINCS method, as in D-GEX).
 
+    Linear regression on all landmarks, the reference method D-GEX [1]_ compares against.
+
     Parameters
     ----------
     n_jobs
         Passed to :class:`sklearn.linear_model.LinearRegression`.
+
+    References
+    ----------
+    .. [1] Y. Chen, Y. Li, R. Narayan, A. Subramanian and X. Xie, "Gene expression inference
+       with deep learning", Bioinformatics 32(12), 1832-1839 (2016).
     """
 
     name = "linear"
@@ -404,13 +411,45 @@ def build_mean(**hparams: Any) -> MeanBaseline:
 
 @register_model("linear", kind="classical", task="tabular")
 def build_linear(**hparams: Any) -> LinearBaseline:
-    """Ordinary least squares per target, the LINCS/D-GEX linear baseline."""
+    """Ordinary least squares per target, the LINCS/D-GEX linear baseline (LR of D-GEX [1]_).
+
+    Parameters
+    ----------
+    **hparams
+        Keyword arguments of :class:`LinearBaseline` (``n_jobs``).
+
+    Returns
+    -------
+    LinearBaseline
+        An unfitted baseline.
+
+    References
+    ----------
+    .. [1] Y. Chen, Y. Li, R. Narayan, A. Subramanian and X. Xie, "Gene expression inference
+       with deep learning", Bioinformatics 32(12), 1832-1839 (2016).
+    """
     return LinearBaseline(**hparams)
 
 
 @register_model("knn_ge", kind="classical", task="tabular")
 def build_knn_ge(**hparams: Any) -> KNNGEBaseline:
-    """KNN-GE of D-GEX: mean target profile of the ``k`` nearest training samples."""
+    """KNN-GE of D-GEX [1]_: mean target profile of the ``k`` nearest training samples.
+
+    Parameters
+    ----------
+    **hparams
+        Keyword arguments of :class:`KNNGEBaseline` (``k``, ``n_jobs``).
+
+    Returns
+    -------
+    KNNGEBaseline
+        An unfitted baseline.
+
+    References
+    ----------
+    .. [1] Y. Chen, Y. Li, R. Narayan, A. Subramanian and X. Xie, "Gene expression inference
+       with deep learning", Bioinformatics 32(12), 1832-1839 (2016).
+    """
     return KNNGEBaseline(**hparams)
 
 

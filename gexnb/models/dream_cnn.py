@@ -100,7 +100,7 @@ def build_dream_cnn(
     output: str = "bins",
     name: str = "dream_cnn",
 ) -> keras.Model:
-    """Build the Prix Fixe DREAM-CNN (BHI first layers, LegNet core, autosome.org head).
+    """Build the Prix Fixe DREAM-CNN [1]_ (BHI first layers, LegNet [2]_ core, autosome.org head).
 
     Input ``(batch, length)`` uint8 codes (and ``(batch, extra_channels)`` flags if
     ``extra_channels > 0``) -> one-hot -> ``len(first_kernel_sizes)`` parallel
@@ -154,6 +154,13 @@ def build_dream_cnn(
         For a non-positive size, ``first_filters`` not divisible by the number of kernel
         sizes, a dropout outside ``[0, 1)``, a bottleneck width not divisible by
         ``filters_per_group``, an SE width below 1 or an unknown ``output``.
+
+    References
+    ----------
+    .. [1] Rafi et al., "A community effort to optimize sequence-based deep learning models of
+       gene regulation", Nat Biotechnol (2024): the Prix Fixe framework and its DREAM-CNN.
+    .. [2] Penzar et al., "LegNet: a best-in-class deep learning model for short DNA
+       regulatory regions", Bioinformatics (2023): the core stages (autosome.org's LegNet).
     """
     length = check_int("length", length)
     extra_channels = check_int("extra_channels", extra_channels, minimum=0)

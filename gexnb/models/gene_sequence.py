@@ -75,7 +75,9 @@ def build_dnn(
     embedding_dim: int = 0,
     activation: str = "relu",
 ) -> keras.Model:
-    """Dense network of seed 004 ("multiple dense layers with ReLU activations").
+    """Dense network of seed 004 [1]_ ("multiple dense layers with ReLU activations").
+
+    The seed publishes no sizes: the layer widths and dropout are gexnb's choices.
 
     Parameters
     ----------
@@ -90,6 +92,17 @@ def build_dnn(
         network already knows each gene by its input position).
     activation
         Hidden activation.
+
+    Returns
+    -------
+    keras.Model
+        Uncompiled, named ``dnn``: input ``genes`` ``(batch, n_genes)``, output
+        ``(batch, n_targets)``.
+
+    References
+    ----------
+    .. [1] M. Zannat, "Gene expression prediction using deep learning", MSc project (AI & Data
+       Science), University of Hull (seed 004, the project's README; no year given).
     """
     _check_common(n_genes, n_targets, dropout, embedding_dim)
     if embedding_dim:
@@ -148,7 +161,9 @@ def build_lstm(
     dropout: float = 0.1,
     embedding_dim: int = 0,
 ) -> keras.Model:
-    """LSTM over the genes as steps, prediction from the last hidden state (seed 004).
+    """LSTM over the genes as steps, prediction from the last hidden state (seed 004 [1]_).
+
+    Reading the genes as a sequence, the gene embedding and the sizes are gexnb's choices.
 
     Parameters
     ----------
@@ -160,6 +175,17 @@ def build_lstm(
         Input dropout of the recurrent layers and dropout before the output layer.
     embedding_dim
         Size of the learned per-gene embedding concatenated to each step (0: none).
+
+    Returns
+    -------
+    keras.Model
+        Uncompiled, named ``lstm``: input ``genes`` ``(batch, n_genes)``, output
+        ``(batch, n_targets)``.
+
+    References
+    ----------
+    .. [1] M. Zannat, "Gene expression prediction using deep learning", MSc project (AI & Data
+       Science), University of Hull (seed 004, the project's README; no year given).
     """
     return _recurrent(
         "lstm",
@@ -181,9 +207,25 @@ def build_gru(
     dropout: float = 0.1,
     embedding_dim: int = 0,
 ) -> keras.Model:
-    """GRU over the genes as steps, prediction from the last hidden state (seed 004).
+    """GRU over the genes as steps, prediction from the last hidden state (seed 004 [1]_).
 
-    Parameters are those of :func:`build_lstm`.
+    Reading the genes as a sequence, the gene embedding and the sizes are gexnb's choices.
+
+    Parameters
+    ----------
+    n_genes, n_targets, units, dropout, embedding_dim
+        As in :func:`build_lstm` (``units`` is the GRU width).
+
+    Returns
+    -------
+    keras.Model
+        Uncompiled, named ``gru``: input ``genes`` ``(batch, n_genes)``, output
+        ``(batch, n_targets)``.
+
+    References
+    ----------
+    .. [1] M. Zannat, "Gene expression prediction using deep learning", MSc project (AI & Data
+       Science), University of Hull (seed 004, the project's README; no year given).
     """
     return _recurrent(
         "gru",
@@ -207,9 +249,28 @@ def build_attention_lstm(
 ) -> keras.Model:
     """Attention-LSTM of seed 004: LSTM states of every gene pooled by context attention.
 
-    The :class:`~gexnb.models.layers.ContextAttention` layer is named ``"attention"``; its
-    softmax weights (one per input gene, summing to one per sample) are read with
-    :func:`gexnb.explain.attention_weights`. Parameters are those of :func:`build_lstm`.
+    The :class:`~gexnb.models.layers.ContextAttention` layer (Yang et al. 2016 [2]_) is named
+    ``"attention"``; its softmax weights (one per input gene, summing to one per sample) are
+    read with :func:`gexnb.explain.attention_weights`. The seed [1]_ names the model but
+    publishes no architecture: the attention pooling and the sizes are gexnb's choices.
+
+    Parameters
+    ----------
+    n_genes, n_targets, units, dropout, embedding_dim
+        As in :func:`build_lstm`.
+
+    Returns
+    -------
+    keras.Model
+        Uncompiled, named ``attention_lstm``: input ``genes`` ``(batch, n_genes)``, output
+        ``(batch, n_targets)``.
+
+    References
+    ----------
+    .. [1] M. Zannat, "Gene expression prediction using deep learning", MSc project (AI & Data
+       Science), University of Hull (seed 004, the project's README; no year given).
+    .. [2] Z. Yang, D. Yang, C. Dyer, X. He, A. J. Smola and E. H. Hovy, "Hierarchical attention
+       networks for document classification", HLT-NAACL (2016).
     """
     return _recurrent(
         "lstm",
@@ -233,7 +294,27 @@ def build_attention_gru(
 ) -> keras.Model:
     """Attention-GRU of seed 004 (GRU states pooled by context attention).
 
-    Parameters are those of :func:`build_lstm`.
+    As :func:`build_attention_lstm` with GRU layers: the seed [1]_ names the model, the
+    :class:`~gexnb.models.layers.ContextAttention` pooling (Yang et al. 2016 [2]_) and the
+    sizes are gexnb's choices.
+
+    Parameters
+    ----------
+    n_genes, n_targets, units, dropout, embedding_dim
+        As in :func:`build_lstm` (``units`` is the GRU width).
+
+    Returns
+    -------
+    keras.Model
+        Uncompiled, named ``attention_gru``: input ``genes`` ``(batch, n_genes)``, output
+        ``(batch, n_targets)``.
+
+    References
+    ----------
+    .. [1] M. Zannat, "Gene expression prediction using deep learning", MSc project (AI & Data
+       Science), University of Hull (seed 004, the project's README; no year given).
+    .. [2] Z. Yang, D. Yang, C. Dyer, X. He, A. J. Smola and E. H. Hovy, "Hierarchical attention
+       networks for document classification", HLT-NAACL (2016).
     """
     return _recurrent(
         "gru",

@@ -161,7 +161,7 @@ def build_dgex(
     target_chunks: int = 1,
     output_activation: str = "linear",
 ) -> keras.Model:
-    """D-GEX multilayer perceptron (Chen et al., *Bioinformatics* 2016).
+    """D-GEX multilayer perceptron (Chen et al., *Bioinformatics* 2016 [1]_).
 
     ``Input(n_landmarks) -> [Dense(h, activation) -> Dropout(dropout)] x len(hidden) ->
     Dense(n_targets, linear)``. The paper's best network has three hidden layers of 9,000 tanh
@@ -194,6 +194,11 @@ def build_dgex(
     -------
     keras.Model
         Named ``dgex``, input ``landmarks`` and output of shape ``(batch, n_targets)``.
+
+    References
+    ----------
+    .. [1] Y. Chen, Y. Li, R. Narayan, A. Subramanian and X. Xie, "Gene expression inference
+       with deep learning", Bioinformatics 32(12), 1832-1839 (2016).
     """
     _check_sizes(n_landmarks, n_targets, hidden, dropout)
     _check_activation(activation)
@@ -244,9 +249,10 @@ def build_ridge_dgex(
     unless ``train_linear``) and ``residual`` a D-GEX network (``hidden`` tanh layers with
     dropout) whose output layer starts at zero, so the untrained model is the ridge and
     training (with the best-validation epoch kept) can only add what the network finds beyond
-    it. Built to close the gap between D-GEX and ridge regression on small real cohorts
-    (issue #12); notebook 03 fits the ridge (:class:`gexnb.models.baselines.RidgeBaseline`,
-    the same alphas) before training.
+    it. The residual network is D-GEX's [1]_ and linear regression its reference baseline;
+    adding the two in one model is gexnb's choice. Built to close the gap between D-GEX and
+    ridge regression on small real cohorts (issue #12); notebook 03 fits the ridge
+    (:class:`gexnb.models.baselines.RidgeBaseline`, the same alphas) before training.
 
     Parameters
     ----------
@@ -261,6 +267,11 @@ def build_ridge_dgex(
     -------
     keras.Model
         Named ``ridge_dgex``, input ``landmarks``, output ``(batch, n_targets)``.
+
+    References
+    ----------
+    .. [1] Y. Chen, Y. Li, R. Narayan, A. Subramanian and X. Xie, "Gene expression inference
+       with deep learning", Bioinformatics 32(12), 1832-1839 (2016).
     """
     _check_sizes(n_landmarks, n_targets, hidden, dropout)
     _check_activation(activation)
@@ -301,14 +312,14 @@ def build_taaf_dgex(
     dropout: float = 0.25,
     target_chunks: int = 1,
 ) -> keras.Model:
-    """D-GEX with transformative adaptive activation functions (Kunc and Klema, seed 003).
+    """D-GEX with transformative adaptive activation functions (Kunc and Klema [1]_).
 
     Every layer, the output layer included, is ``Dense(no bias) -> bottom ATU
     (beta * x + gamma) -> activation -> top ATU (alpha * x + delta)``
-    (:func:`gexnb.models.taaf.taaf_dense`); hidden layers are followed by dropout. The
-    defaults are the authors' demonstrator (2 x 300 sigmoid units, dropout 0.25); with
-    ``n_landmarks=942, n_targets=952`` it has 664,408 weights, as in their model summary.
-    ``target_chunks`` works as in :func:`build_dgex`.
+    (:func:`gexnb.models.taaf.taaf_dense`) in the D-GEX network [2]_; hidden layers are
+    followed by dropout. The defaults are the authors' demonstrator (2 x 300 sigmoid units,
+    dropout 0.25); with ``n_landmarks=942, n_targets=952`` it has 664,408 weights, as in
+    their model summary. ``target_chunks`` works as in :func:`build_dgex`.
 
     Parameters
     ----------
@@ -321,6 +332,14 @@ def build_taaf_dgex(
     -------
     keras.Model
         Named ``taaf_dgex``.
+
+    References
+    ----------
+    .. [1] Kunc and Klema, "On transformative adaptive activation functions in neural networks
+       for gene expression inference" (seed 003, the README of the authors' TAAF code, which
+       gives no venue or year).
+    .. [2] Y. Chen, Y. Li, R. Narayan, A. Subramanian and X. Xie, "Gene expression inference
+       with deep learning", Bioinformatics 32(12), 1832-1839 (2016).
     """
     _check_sizes(n_landmarks, n_targets, hidden, dropout)
     _check_activation(activation)
@@ -374,11 +393,11 @@ def _dense_stack(
 class EGEX(keras.Model):
     """E-GEX: autoencoder of the targets + landmark-to-code MLP + shared decoder.
 
-    Bhukya and Ashok, "Gene expression prediction using deep neural networks", IAJIT (seed
-    001) describe E-GEX only in their abstract: "a combination of deep autoencoder and MLP",
-    predicting all targets in one model instead of D-GEX's separate target sets, 16.64 % better
-    than D-GEX on GEO. Everything else here is an assumption of gexnb, documented so it can be
-    changed:
+    Bhukya and Ashok, "Gene expression prediction using deep neural networks", IAJIT [1]_
+    (seed 001) describe E-GEX only in their abstract: "a combination of deep autoencoder and
+    MLP", predicting all targets in one model instead of D-GEX's [2]_ separate target sets,
+    16.64 % better than D-GEX on GEO. Everything else here is an assumption of gexnb,
+    documented so it can be changed:
 
     - **Autoencoder.** A symmetric dense autoencoder on the (z-scored) target profile:
       ``encoder``: ``n_targets -> encoder_hidden... -> code_size`` (linear code), ``decoder``:
@@ -412,6 +431,14 @@ class EGEX(keras.Model):
         Hidden activation and dropout rate of all three parts.
     **kwargs
         Passed to :class:`keras.Model` (``name``...).
+
+    References
+    ----------
+    .. [1] R. Bhukya and A. Ashok, "Gene expression prediction using deep neural networks",
+       The International Arab Journal of Information Technology (IAJIT) (seed 001; the copy
+       gives no volume or year).
+    .. [2] Y. Chen, Y. Li, R. Narayan, A. Subramanian and X. Xie, "Gene expression inference
+       with deep learning", Bioinformatics 32(12), 1832-1839 (2016) (D-GEX).
     """
 
     def __init__(
@@ -504,7 +531,34 @@ def build_egex(
     activation: str = "tanh",
     dropout: float = 0.1,
 ) -> EGEX:
-    """Build an :class:`EGEX` model (E-GEX, seed 001; see its docstring for the assumptions)."""
+    """Build an :class:`EGEX` model (E-GEX [1]_; see its docstring for the assumptions).
+
+    The model is called once on a zero batch, so its weights exist when it is returned.
+
+    Parameters
+    ----------
+    n_landmarks, n_targets
+        Input and output widths.
+    code_size
+        Width of the autoencoder's code.
+    encoder_hidden
+        Hidden widths of the encoder (the decoder mirrors them).
+    mapper_hidden
+        Hidden widths of the landmark -> code MLP.
+    activation, dropout
+        Hidden activation and dropout rate of the encoder, decoder and mapper.
+
+    Returns
+    -------
+    EGEX
+        Named ``egex``, uncompiled and built; output ``(batch, n_targets)``.
+
+    References
+    ----------
+    .. [1] R. Bhukya and A. Ashok, "Gene expression prediction using deep neural networks",
+       The International Arab Journal of Information Technology (IAJIT) (seed 001; the copy
+       gives no volume or year).
+    """
     model = EGEX(
         n_landmarks,
         n_targets,

@@ -56,9 +56,9 @@ class ContextAttention(keras.layers.Layer):
     For hidden states ``h_t`` (shape ``(batch, steps, features)``) the layer computes
     ``e_t = u . tanh(W h_t + b)``, ``a = softmax(e)`` over the steps, and returns the weighted
     sum ``sum_t a_t h_t`` (shape ``(batch, features)``). This is the attention layer of the
-    DREAM Challenge 2022 team Metformin-121 (Chen et al., after Yang et al. 2016, "Hierarchical
-    attention networks"), with ``W`` of shape ``(features, features)`` and ``b``, ``u`` of
-    shape ``(features,)``: with 128 features it holds 16,640 weights.
+    DREAM Challenge 2022 team Metformin-121 (Chen et al. [2]_, after Yang et al. 2016 [1]_,
+    "Hierarchical attention networks"), with ``W`` of shape ``(features, features)`` and
+    ``b``, ``u`` of shape ``(features,)``: with 128 features it holds 16,640 weights.
 
     Initialisation as in the team's Keras 2 code: ``W`` Glorot-uniform, ``b`` zeros, and ``u``
     uniform in ``+-sqrt(3 / sqrt(features))`` (+-0.515 for 128 features), which is what Keras
@@ -76,6 +76,16 @@ class ContextAttention(keras.layers.Layer):
         ``(batch, steps)``; otherwise only the context vector.
     **kwargs
         Passed to :class:`keras.layers.Layer` (``name``, ``dtype``, ...).
+
+    References
+    ----------
+    .. [1] Z. Yang, D. Yang, C. Dyer, X. He, A. J. Smola and E. H. Hovy, "Hierarchical attention
+       networks for document classification", HLT-NAACL (2016).
+    .. [2] T.-M. Chen, C.-H. Huang, H.-K. Wang, E. S. C. Shih, S.-H. Chen, C.-H. Wu, J.-Y. Chen
+       and K.-L. Huang (team Metformin-121), "DREAM Challenge 2022 Predicting gene expression
+       using millions of random promoter sequences by Metformin-121", challenge write-up
+       (seed 000); the challenge: Rafi et al., "A community effort to optimize sequence-based
+       deep learning models of gene regulation", Nat Biotechnol (2024).
     """
 
     def __init__(self, return_attention: bool = False, **kwargs: Any) -> None:
@@ -181,7 +191,7 @@ class TAAFUnit(keras.layers.Layer):
     Computes ``scale * x + shift`` along the last axis with learned vectors ``scale`` and
     ``shift`` of length ``units`` (the size of the last input axis): ``beta * x + gamma``
     for the ``"bottom"`` unit (before the activation) and ``alpha * x + delta`` for the
-    ``"top"`` unit (after it). Kunc and Klema, TAAF for D-GEX (seed 003).
+    ``"top"`` unit (after it). Kunc and Klema, TAAF for D-GEX [1]_.
 
     Parameters
     ----------
@@ -191,6 +201,12 @@ class TAAFUnit(keras.layers.Layer):
         Keras initializers of the scale (default ones) and shift (default zeros).
     **kwargs
         Passed to :class:`keras.layers.Layer`.
+
+    References
+    ----------
+    .. [1] Kunc and Klema, "On transformative adaptive activation functions in neural networks
+       for gene expression inference" (seed 003, the README of the authors' TAAF code, which
+       gives no venue or year).
     """
 
     def __init__(
@@ -297,6 +313,8 @@ def _positive_int(name: str, value: Any, minimum: int = 1) -> int:
 class SqueezeExcite1D(keras.layers.Layer):
     """Squeeze-and-excitation gating of the channels of a ``(batch, steps, channels)`` tensor.
 
+    Squeeze-and-excitation after Hu et al. [1]_, in the variants of the DREAM 2022 models:
+    LegNet's SE with a bilinear term [2]_ and the plain SE of the Prix Fixe core block [3]_.
     The gate is computed from the mean over the steps, ``s`` (shape ``(batch, channels)``)::
 
         z = silu(s W1 + b1)                                  # hidden_units
@@ -333,6 +351,15 @@ class SqueezeExcite1D(keras.layers.Layer):
         CP rank of the bilinear weight tensor (needed when ``bilinear_units > 0``).
     **kwargs
         Passed to :class:`keras.layers.Layer`.
+
+    References
+    ----------
+    .. [1] J. Hu, L. Shen and G. Sun, "Squeeze-and-excitation networks", IEEE/CVF Conference
+       on Computer Vision and Pattern Recognition (CVPR) (2018).
+    .. [2] Penzar et al., "LegNet: a best-in-class deep learning model for short DNA regulatory
+       regions", Bioinformatics (2023).
+    .. [3] Rafi et al., "A community effort to optimize sequence-based deep learning models of
+       gene regulation", Nat Biotechnol (2024).
     """
 
     def __init__(

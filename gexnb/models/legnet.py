@@ -210,7 +210,43 @@ def effnet_stage(
     (:class:`SqueezeExcite1D`), projects back to ``in_channels`` (1x1); its output is
     concatenated after ``x`` and a ``kernel_size`` convolution maps the ``2 * in_channels``
     channels to ``out_channels``. Every convolution is bias-free and followed by
-    BatchNormalization and SiLU.
+    BatchNormalization and SiLU. One stage of the LegNet ``SeqNN`` [1]_ (and of the Prix
+    Fixe autosome.org core block [2]_).
+
+    Parameters
+    ----------
+    x
+        Symbolic Keras tensor ``(batch, steps, in_channels)``.
+    in_channels
+        Channels of ``x`` (and of the bottleneck's projection back).
+    out_channels
+        Channels of the stage output.
+    kernel_size
+        Kernel of the grouped and resize convolutions (7 in LegNet).
+    resize_factor
+        Expansion of the inverted bottleneck: ``resize_factor * out_channels`` channels.
+    filters_per_group
+        Filters per group of the grouped convolution (2 in LegNet).
+    se_hidden
+        Width of the squeeze-excitation (:class:`SqueezeExcite1D` ``hidden_units``).
+    se_bilinear_units
+        Outputs of the SE bilinear term (0: the plain SE of Prix Fixe's DREAM-CNN).
+    se_rank
+        CP rank of the SE bilinear term (:func:`se_bilinear_rank`; 0 without it).
+    name
+        Prefix of the stage's layer names.
+
+    Returns
+    -------
+    keras tensor
+        The stage output ``(batch, steps, out_channels)``.
+
+    References
+    ----------
+    .. [1] Penzar et al., "LegNet: a best-in-class deep learning model for short DNA regulatory
+       regions", Bioinformatics (2023).
+    .. [2] Rafi et al., "A community effort to optimize sequence-based deep learning models of
+       gene regulation", Nat Biotechnol (2024).
     """
     inner = resize_factor * out_channels
     h = _conv_bn_silu(x, inner, 1, f"{name}_expand")
@@ -229,7 +265,32 @@ def bins_head(x: Any, *, n_bins: int, output: str, mapper_activation: str | None
     Conv1D(``n_bins``, 1, bias) [-> ``mapper_activation``] -> mean over positions: the layer
     ``"logits"`` ``(batch, n_bins)``; then ``output="bins"``: :class:`SoftBinExpectation`
     (expected bin, in ``[0, n_bins - 1]``), ``output="linear"``: Dense(1). The head computes
-    in float32 under mixed precision; the last layer is named ``"output"``.
+    in float32 under mixed precision; the last layer is named ``"output"``. This is the
+    LegNet head [1]_ (SiLU after the mapper) and, with ``mapper_activation=None``, the Prix
+    Fixe autosome.org final block [2]_.
+
+    Parameters
+    ----------
+    x
+        Symbolic Keras tensor ``(batch, steps, channels)``, the last stage's output.
+    n_bins
+        Number of expression bins, i.e. mapper channels and logits (18 in DREAM 2022).
+    output
+        ``"bins"`` (expected bin, the authors') or ``"linear"`` (Dense(1), gexnb option).
+    mapper_activation
+        Activation after the 1x1 mapper convolution (``"silu"`` in LegNet), or None.
+
+    Returns
+    -------
+    keras tensor
+        The ``(batch, 1)`` float32 output of the layer ``"output"``.
+
+    References
+    ----------
+    .. [1] Penzar et al., "LegNet: a best-in-class deep learning model for short DNA regulatory
+       regions", Bioinformatics (2023).
+    .. [2] Rafi et al., "A community effort to optimize sequence-based deep learning models of
+       gene regulation", Nat Biotechnol (2024).
     """
     x = keras.layers.Conv1D(
         n_bins,
@@ -269,9 +330,35 @@ def soft_bin_targets(
 ) -> np.ndarray:
     """Bin probabilities ``(n, n_bins)`` for measured expression ``y`` in bin units.
 
-    The LegNet training target: a normal distribution centred at ``y + shift`` with standard
+    The LegNet [1]_ training target: a normal distribution centred at ``y + shift`` with standard
     deviation ``scale``, integrated over the bins ``(-inf, 1], (1, 2], ..., (n_bins - 1,
     inf)`` (the team's ``SeqDatasetRevProb`` with ``--shift 0.5 --scale 0.5``). Rows sum to 1.
+
+    Parameters
+    ----------
+    y
+        Measured expression in bin units (any shape; flattened to ``n`` values, all finite).
+    n_bins
+        Number of bins (18 in DREAM 2022).
+    shift
+        Offset added to ``y`` to centre the normal (``--shift``).
+    scale
+        Standard deviation of the normal, positive (``--scale``).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n, n_bins)`` float32 bin probabilities.
+
+    Raises
+    ------
+    ParameterError
+        For ``n_bins < 2``, a non-positive ``scale`` or non-finite ``y``.
+
+    References
+    ----------
+    .. [1] Penzar et al., "LegNet: a best-in-class deep learning model for short DNA regulatory
+       regions", Bioinformatics (2023).
     """
     n_bins = check_int("n_bins", n_bins, minimum=2)
     if not float(scale) > 0:
@@ -329,9 +416,10 @@ def build_legnet(
 ) -> keras.Model:
     """Build autosome.org's LegNet (DREAM Challenge 2022, 1st place) on uint8 sequence codes.
 
-    Stem -> ``len(block_sizes) - 1`` stages (:func:`effnet_stage`) -> :func:`bins_head`; see
-    the module docstring for the layer-by-layer description and what is the authors' and
-    what is gexnb's. With the defaults and ``extra_channels=2`` the trainable parameters are
+    LegNet as published by Penzar et al. [1]_ and compared in the challenge paper [2]_. Stem ->
+    ``len(block_sizes) - 1`` stages (:func:`effnet_stage`) -> :func:`bins_head`; see the
+    module docstring for the layer-by-layer description and what is the authors' and what
+    is gexnb's. With the defaults and ``extra_channels=2`` the trainable parameters are
     the submission's 1,852,846 (:data:`PAPER_PARAMETERS`).
 
     Parameters
@@ -378,6 +466,13 @@ def build_legnet(
         For a non-positive size, fewer than two block sizes, a bottleneck width not divisible
         by ``filters_per_group``, an SE width below 1 (below 2 with ``bilinear_se``), or an
         unknown ``output`` / ``mapper_activation``.
+
+    References
+    ----------
+    .. [1] Penzar et al., "LegNet: a best-in-class deep learning model for short DNA regulatory
+       regions", Bioinformatics (2023).
+    .. [2] Rafi et al., "A community effort to optimize sequence-based deep learning models of
+       gene regulation", Nat Biotechnol (2024).
     """
     length = check_int("length", length)
     extra_channels = check_int("extra_channels", extra_channels, minimum=0)

@@ -38,6 +38,8 @@ def taaf_dense(
 ) -> Any:
     """Apply one TAAF layer: ``Dense(no bias) -> bottom ATU -> activation -> top ATU``.
 
+    The transformative adaptive activation function ``alpha * g(beta * x + gamma) + delta``
+    of Kunc and Klema [1]_, with the Dense bias replaced by the bottom unit's ``gamma``.
     Layer names follow the TAAF demonstrator: ``<name>_Dense``, ``<name>_AdaptiveTAAF_Bottom``,
     ``<name>_Activation``, ``<name>_AdaptiveTAAF_Top``.
 
@@ -61,6 +63,12 @@ def taaf_dense(
     -------
     keras tensor
         The layer output, shape ``(..., units)``.
+
+    References
+    ----------
+    .. [1] Kunc and Klema, "On transformative adaptive activation functions in neural networks
+       for gene expression inference" (seed 003, the README of the authors' TAAF code, which
+       gives no venue or year).
     """
     extra = {} if dtype is None else {"dtype": dtype}
     x = keras.layers.Dense(

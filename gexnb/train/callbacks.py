@@ -125,7 +125,8 @@ class BatchNormRecalibration(keras.callbacks.Callback):
 
     Runs :func:`recalibrate_batchnorm` in ``on_test_begin``, so that the validation loss
     (and the best-epoch choice and checkpoints that follow it) use the statistics of the
-    inputs, not a moving average still close to its initial values.
+    inputs, not a moving average still close to its initial values: "precise BatchNorm"
+    (Wu and Johnson [1]_).
 
     Parameters
     ----------
@@ -133,6 +134,10 @@ class BatchNormRecalibration(keras.callbacks.Callback):
         Training inputs (only the first ``max_samples`` rows are used).
     batch_size, max_samples
         As in :func:`recalibrate_batchnorm`.
+
+    References
+    ----------
+    .. [1] Y. Wu and J. Johnson, *Rethinking "Batch" in BatchNorm*, arXiv:2105.07576 (2021).
     """
 
     def __init__(self, x: Any, *, batch_size: int = 2048, max_samples: int = 20_000) -> None:

@@ -50,7 +50,7 @@ PRIX_FIXE = TrainingConfig(
 
 
 def dgex_recipe(n_hidden_layers: int, *, epochs: int = 200) -> TrainingConfig:
-    """The training recipe of D-GEX (Chen et al. 2016), from the authors' pylearn2 scripts.
+    """The training recipe of D-GEX (Chen et al. 2016 [1]_), from the authors' pylearn2 scripts.
 
     Squared error (pylearn2's ``Linear`` output cost), SGD with momentum 0.5, batch 200,
     learning rate 5e-4 with one hidden layer and 3e-4 with two or three (``H1``/``H2``/``H3``
@@ -66,6 +66,21 @@ def dgex_recipe(n_hidden_layers: int, *, epochs: int = 200) -> TrainingConfig:
         1, 2 or 3.
     epochs
         Training epochs.
+
+    Returns
+    -------
+    TrainingConfig
+        The recipe's settings, for :func:`gexnb.train.fit` (``config=``).
+
+    Raises
+    ------
+    ParameterError
+        If ``n_hidden_layers`` is not 1, 2 or 3.
+
+    References
+    ----------
+    .. [1] Y. Chen, Y. Li, R. Narayan, A. Subramanian and X. Xie, "Gene expression inference
+       with deep learning", Bioinformatics 32(12), 1832-1839 (2016).
     """
     if int(n_hidden_layers) not in (1, 2, 3):
         raise ParameterError(f"D-GEX has 1, 2 or 3 hidden layers, got {n_hidden_layers}")
@@ -114,7 +129,11 @@ def train_egex(
     config: TrainingConfig | None = None,
     **settings: Any,
 ) -> EGEXResult:
-    """Train E-GEX in its three phases with :func:`gexnb.train.fit`.
+    """Train E-GEX [1]_ in its three phases with :func:`gexnb.train.fit`.
+
+    The seed's copy of the paper (its abstract) names a deep autoencoder and an MLP but no
+    training procedure: the three phases below are gexnb's reading of it (see
+    :class:`~gexnb.models.landmark.EGEX`).
 
     1. ``autoencoder``: ``targets -> decoder(encoder(targets))`` on ``(Y, Y)``.
     2. ``mapper``: ``landmarks -> code`` on ``(X, encoder(Y))``; the encoder is frozen (it only
@@ -141,6 +160,12 @@ def train_egex(
     EGEXResult
         The trained model (the same object) and the histories keyed ``autoencoder``,
         ``mapper``, ``end_to_end``.
+
+    References
+    ----------
+    .. [1] R. Bhukya and A. Ashok, "Gene expression prediction using deep neural networks",
+       The International Arab Journal of Information Technology (IAJIT) (seed 001; the copy
+       gives no volume or year).
     """
     if not isinstance(model, EGEX):
         raise ParameterError("train_egex needs an EGEX model (gexnb.models.build('egex', ...))")
