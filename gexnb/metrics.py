@@ -248,6 +248,11 @@ def prefixed(report: Mapping[str, Any], model: str, split: str) -> dict[str, flo
         Flat mapping of metric name -> number (or a :func:`dream_score` result).
     model, split
         Model name and split name (``train``, ``val``, ``test``, ...); no ``/`` allowed.
+
+    Returns
+    -------
+    dict
+        ``<model>/<split>/<metric>`` -> value, for :func:`gexnb.io.write_metrics`.
     """
     for label, value in (("model", model), ("split", split)):
         if not value or "/" in str(value):
