@@ -59,7 +59,14 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the ``gexnb`` command."""
+    """The argument parser of the ``gexnb`` command.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        With the sub-commands ``run``, ``prepare``, ``params``, ``run-all``, ``sweep``, ``list``,
+        ``models`` and ``predict``; the chosen one is in ``args.command``.
+    """
     parser = argparse.ArgumentParser(
         prog="gexnb",
         description="Parameterized gene-expression notebooks: run, list, predict.",

@@ -56,6 +56,16 @@ METRIC_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.+-]+/[A-Za-z0-9_.+-]+/[A-Za-z0-9_
 def ensure_output_dir(path: str | os.PathLike) -> Path:
     """Create ``path`` (and parents) and check that it is writable.
 
+    Parameters
+    ----------
+    path
+        Output folder; an existing one is kept as it is.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path`` as a :class:`~pathlib.Path`.
+
     Raises
     ------
     InputError
@@ -81,7 +91,19 @@ _NO_SPACE = {errno.ENOSPC, errno.EDQUOT} if hasattr(errno, "EDQUOT") else {errno
 
 
 def is_out_of_space(exc: BaseException) -> bool:
-    """Whether ``exc`` (or an exception it was raised from) reports a full disk or quota."""
+    """Whether ``exc`` (or an exception it was raised from) reports a full disk or quota.
+
+    Parameters
+    ----------
+    exc
+        The exception; its ``__cause__``/``__context__`` chain is followed too.
+
+    Returns
+    -------
+    bool
+        True for an :class:`OSError` with ``ENOSPC`` or ``EDQUOT``, or a message containing
+        "no space left on device", anywhere in the chain.
+    """
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
@@ -95,7 +117,18 @@ def is_out_of_space(exc: BaseException) -> bool:
 
 
 def out_of_space(path: str | os.PathLike) -> OutOfSpaceError:
-    """The one-line error for a full disk while writing ``path`` (free space included)."""
+    """The one-line error for a full disk while writing ``path`` (free space included).
+
+    Parameters
+    ----------
+    path
+        The file that could not be written.
+
+    Returns
+    -------
+    OutOfSpaceError
+        With ``errno.ENOSPC``; the free bytes are left out when the disk cannot be asked.
+    """
     target = Path(path)
     try:
         free = shutil.disk_usage(target.parent if target.parent.exists() else ".").free
@@ -113,7 +146,18 @@ def _temporary_name(target: Path, suffix: str | None) -> Path:
 
 
 def is_temporary_name(name: str) -> bool:
-    """Whether ``name`` is a temporary file of :func:`atomic_path` (left by a killed writer)."""
+    """Whether ``name`` is a temporary file of :func:`atomic_path` (left by a killed writer).
+
+    Parameters
+    ----------
+    name
+        A file name, without its folder.
+
+    Returns
+    -------
+    bool
+        True if ``name`` has the form ``.<name>.<pid>-<12 hex digits>.tmp[<suffix>]``.
+    """
     return _TEMPORARY_PATTERN.match(name) is not None
 
 
@@ -173,6 +217,18 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     the rename. On an exception the temporary file is removed and ``path`` is left
     untouched; a full disk becomes :class:`OutOfSpaceError` naming ``path``.
 
+    Parameters
+    ----------
+    path
+        The final file (or folder); its parent folders are created.
+    suffix
+        Ending of the temporary name (default: all suffixes of ``path``, e.g. ``.tsv.gz``).
+
+    Yields
+    ------
+    pathlib.Path
+        The temporary path to write to.
+
     Raises
     ------
     OutOfSpaceError
@@ -217,7 +273,20 @@ def _fsync(path: Path) -> None:
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` to ``path`` atomically and return the path."""
+    """Write ``text`` to ``path`` atomically and return the path.
+
+    Parameters
+    ----------
+    path
+        The file to write.
+    text
+        Its contents, written as UTF-8.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(path)
@@ -238,12 +307,47 @@ def _jsonable(value: Any) -> Any:
 
 
 def write_json_atomic(path: str | os.PathLike, obj: Any) -> Path:
-    """Write ``obj`` as indented JSON (numpy scalars converted, NaN/inf as null), atomically."""
+    """Write ``obj`` as indented JSON (numpy scalars converted, NaN/inf as null), atomically.
+
+    Parameters
+    ----------
+    path
+        The file to write.
+    obj
+        JSON-serializable data; mappings (keys as strings), lists, tuples, paths and numpy
+        scalars are converted; keys are sorted.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
     return write_text_atomic(path, json.dumps(_jsonable(obj), indent=2, sort_keys=True) + "\n")
 
 
 def write_table_atomic(path: str | os.PathLike, frame: Any, **kwargs: Any) -> Path:
-    """Write a DataFrame to ``.tsv``/``.csv``/``.parquet`` (by extension), atomically."""
+    """Write a DataFrame to ``.tsv``/``.csv``/``.parquet`` (by extension), atomically.
+
+    Parameters
+    ----------
+    path
+        The file to write; ``.parquet``, ``.csv``, or tab-separated for ``.tsv``, ``.txt``
+        and ``.tsv.gz``.
+    frame
+        A pandas DataFrame.
+    **kwargs
+        Passed to ``frame.to_parquet`` or ``frame.to_csv`` (e.g. ``index=False``).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    InputError
+        If the extension is none of these.
+    """
     target = Path(path)
     with atomic_path(target) as tmp:
         name = target.name.lower()
@@ -274,6 +378,11 @@ def write_metrics(
     merge
         Keep keys already in the file that ``metrics`` does not override.
 
+    Returns
+    -------
+    pathlib.Path
+        The written ``<output_dir>/metrics.json``.
+
     Raises
     ------
     InputError
@@ -291,7 +400,18 @@ def write_metrics(
 
 
 def read_metrics(path: str | os.PathLike) -> dict[str, Any]:
-    """Read a ``metrics.json`` written by :func:`write_metrics` (file or its folder)."""
+    """Read a ``metrics.json`` written by :func:`write_metrics` (file or its folder).
+
+    Parameters
+    ----------
+    path
+        The ``metrics.json`` file, or the folder holding it.
+
+    Returns
+    -------
+    dict
+        Metric key -> number (None for a NaN or infinite value).
+    """
     p = Path(path)
     if p.is_dir():
         p = p / "metrics.json"

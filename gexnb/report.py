@@ -56,6 +56,12 @@ def run_kind(notebook: str, values: Mapping[str, Any], *, project_dir: Any = Non
         The notebook's parameter values (pass ``globals()``).
     project_dir
         The project folder (found from the working directory when None).
+
+    Returns
+    -------
+    str
+        ``"quick"`` or ``"custom"``; ``"custom"`` also when no project or ``quick`` profile
+        is found.
     """
     from gexnb.rundir import find_project_dir, read_manifest
     from gexnb.runner.project import load_profile
@@ -131,6 +137,12 @@ def conclusion(
     synthetic, smoke
         Add the synthetic-data or smoke-run banner.
 
+    Returns
+    -------
+    str
+        Markdown: the banners, then one paragraph; when no model has the metric, a sentence
+        that says so.
+
     Examples
     --------
     >>> text = conclusion({"ridge/test/mae": 0.27, "dgex/test/mae": 0.30, "mean/test/mae": 0.5},
@@ -191,8 +203,19 @@ def data_conclusion(
 ) -> str:
     """Notebook 01's conclusion: what was loaded and whether it is fit for the next notebooks.
 
-    ``synthetic``: True when all the data are synthetic, or the names of the parts that are
-    (e.g. ``["promoter sequences"]`` beside a real expression file), which the banner names.
+    Parameters
+    ----------
+    metrics
+        Flat ``metrics.json`` mapping of notebook 01 (``data/<split>/<statistic>`` keys).
+    synthetic
+        True when all the data are synthetic, or the names of the parts that are
+        (e.g. ``["promoter sequences"]`` beside a real expression file), which the banner
+        names.
+
+    Returns
+    -------
+    str
+        Markdown: the synthetic banner if any, then the conclusion paragraph.
     """
     get = metrics.get
     parts = []
@@ -235,7 +258,20 @@ def data_conclusion(
 
 
 def write_conclusion(output_dir: str | os.PathLike, *texts: str) -> Path:
-    """Write the conclusion(s) to ``conclusion.md`` in the run folder (atomically)."""
+    """Write the conclusion(s) to ``conclusion.md`` in the run folder (atomically).
+
+    Parameters
+    ----------
+    output_dir
+        The run folder.
+    *texts
+        Markdown paragraphs, separated by a blank line in the file.
+
+    Returns
+    -------
+    pathlib.Path
+        ``<output_dir>/conclusion.md``.
+    """
     return write_text_atomic(Path(output_dir) / "conclusion.md", "\n\n".join(texts) + "\n")
 
 
@@ -265,6 +301,11 @@ def conclude(
     extra
         Further paragraphs after the rankings (empty ones are skipped), e.g. notebook 02's
         data-efficiency crossover (:func:`gexnb.pipelines.efficiency.crossover`).
+
+    Returns
+    -------
+    str
+        The Markdown written to ``conclusion.md``.
     """
     metrics = read_metrics(output_dir)
     smoke = run_kind(notebook, values) == "quick"
@@ -296,7 +337,20 @@ def conclude_data(
 ) -> str:
     """Notebook 01's end: :func:`data_conclusion` of this run's ``metrics.json``, written to
     ``conclusion.md``, displayed under IPython and returned. An empty path means that part
-    of the data is synthetic, and the banner says which."""
+    of the data is synthetic, and the banner says which.
+
+    Parameters
+    ----------
+    output_dir
+        The run folder (its ``metrics.json`` is read).
+    sequence_path, expression_path
+        The promoter-sequence and expression files the notebook loaded; empty for synthetic.
+
+    Returns
+    -------
+    str
+        The Markdown written to ``conclusion.md``.
+    """
     given = dict(zip(DATA_PARTS, (sequence_path, expression_path), strict=True))
     synthetic = [part for part, path in given.items() if not path]
     text = data_conclusion(read_metrics(output_dir), synthetic=synthetic)

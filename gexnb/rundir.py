@@ -158,7 +158,13 @@ class OutputLock:
             return {}
 
     def acquire(self) -> OutputLock:
-        """Take the lock, or raise :class:`RunLockedError` naming the live holder."""
+        """Take the lock, or raise :class:`RunLockedError` naming the live holder.
+
+        Returns
+        -------
+        OutputLock
+            This lock, now held (so that ``lock = OutputLock(folder).acquire()`` works).
+        """
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
         if fcntl is not None:
             try:
@@ -217,7 +223,18 @@ class OutputLock:
 
 
 def package_versions(packages: Iterable[str] = VERSION_PACKAGES) -> dict[str, str]:
-    """Installed versions of ``packages`` (those not installed are left out) and Python's."""
+    """Installed versions of ``packages`` (those not installed are left out) and Python's.
+
+    Parameters
+    ----------
+    packages
+        Distribution names (default :data:`VERSION_PACKAGES`).
+
+    Returns
+    -------
+    dict
+        Name -> version string; ``"python"`` first.
+    """
     versions = {"python": platform.python_version()}
     for name in packages:
         with contextlib.suppress(importlib.metadata.PackageNotFoundError):
@@ -231,6 +248,16 @@ def previous_outputs(output_dir: str | os.PathLike) -> list[Path]:
     These are the files listed in the earlier ``run.json``, every ``metrics.json`` and the
     earlier manifest itself, plus temporary files of killed writers; never the training
     checkpoints (:data:`CHECKPOINT_NAMES`), which :func:`gexnb.train.fit` manages.
+
+    Parameters
+    ----------
+    output_dir
+        The run folder.
+
+    Returns
+    -------
+    list of pathlib.Path
+        Existing files, sorted; none inside ``previous_run/`` (:data:`PREVIOUS_DIR`).
     """
     out = Path(output_dir)
     found: set[Path] = set()
@@ -277,6 +304,20 @@ def remove_previous_outputs(
     :func:`remove_set_aside`); the results of an earlier run that failed are deleted and the
     ``previous_run/`` of the last good run stays. Temporary files of killed writers are
     deleted either way.
+
+    Parameters
+    ----------
+    output_dir
+        The run folder.
+    checkpoints
+        Also remove (or set aside) the training checkpoints.
+    aside
+        Move the results into ``previous_run/`` instead of deleting them (as above).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The removed files, at their former paths.
     """
     out = Path(output_dir)
     if aside:  # only in a gexnb run folder, into a previous_run/ of gexnb's own
@@ -312,7 +353,18 @@ def remove_previous_outputs(
 def remove_set_aside(output_dir: str | os.PathLike) -> bool:
     """Delete ``<output_dir>/previous_run/`` (:data:`PREVIOUS_DIR`) if gexnb made it (it holds
     a ``run.json``; a folder of the user's with that name is left alone). Returns whether it
-    was removed."""
+    was removed.
+
+    Parameters
+    ----------
+    output_dir
+        The run folder.
+
+    Returns
+    -------
+    bool
+        True if ``previous_run/`` was there and is now gone.
+    """
     aside = Path(output_dir) / PREVIOUS_DIR
     if not (aside / MANIFEST_NAME).is_file():
         return False
@@ -334,12 +386,36 @@ def _checkpoint_files(out: Path) -> list[Path]:
 
 
 def resumes(parameters: Mapping[str, Any]) -> bool:
-    """True when a notebook's parameters ask it to continue from its checkpoints."""
+    """True when a notebook's parameters ask it to continue from its checkpoints.
+
+    Parameters
+    ----------
+    parameters
+        The notebook's parameter values; its ``resume`` value decides (absent: False).
+
+    Returns
+    -------
+    bool
+        Whether ``parameters["resume"]`` is true.
+    """
     return bool(parameters.get("resume"))
 
 
 def written_files(output_dir: str | os.PathLike, since: float) -> list[str]:
-    """Files under ``output_dir`` modified at or after ``since`` (relative, sorted)."""
+    """Files under ``output_dir`` modified at or after ``since`` (relative, sorted).
+
+    Parameters
+    ----------
+    output_dir
+        The run folder; its lock file, temporary files and ``previous_run/`` are left out.
+    since
+        POSIX timestamp (seconds); files modified up to one second earlier count too.
+
+    Returns
+    -------
+    list of str
+        Paths relative to ``output_dir``, with ``/`` separators.
+    """
     out = Path(output_dir)
     aside = out / PREVIOUS_DIR
     files = []
@@ -358,6 +434,13 @@ def written_files(output_dir: str | os.PathLike, since: float) -> list[str]:
 class RunRecord:
     """The manifest of one run, written to ``<output_dir>/run.json``.
 
+    Parameters
+    ----------
+    output_dir, notebook, profile, parameters, status, error, started, finished, seconds
+        See Attributes.
+    files, start_time, last_error, interrupted
+        See Attributes.
+
     Attributes
     ----------
     output_dir
@@ -368,6 +451,22 @@ class RunRecord:
         The parameter values the notebook ran with.
     status
         ``running``, ``ok``, ``failed`` or ``interrupted``.
+    error
+        The error of a failed run, else None.
+    started, finished
+        Start and end time (ISO 8601 with the time zone, to the second); ``finished`` is
+        None until :meth:`finish`.
+    seconds
+        Duration of the run, None until :meth:`finish`.
+    files
+        Files the run wrote, relative to ``output_dir`` (:func:`written_files`, without
+        ``run.json``), set by :meth:`finish`.
+    start_time
+        Start as a POSIX timestamp (``start_epoch`` in ``run.json``).
+    last_error
+        The error of the last cell the kernel ran (interactive runs; None after a success).
+    interrupted
+        Whether that error was a ``KeyboardInterrupt``.
     """
 
     output_dir: Path
@@ -394,7 +493,14 @@ class RunRecord:
             self.finish("interrupted" if self.interrupted else "failed", error=self.last_error)
 
     def as_dict(self) -> dict[str, Any]:
-        """The JSON document of the manifest."""
+        """The JSON document of the manifest.
+
+        Returns
+        -------
+        dict
+            The fields above (``start_time`` as ``start_epoch``), the host, the pid and
+            :func:`package_versions`.
+        """
         return {
             "notebook": self.notebook,
             "profile": self.profile,
@@ -412,13 +518,29 @@ class RunRecord:
         }
 
     def write(self) -> Path:
-        """Write ``run.json`` atomically."""
+        """Write ``run.json`` atomically.
+
+        Returns
+        -------
+        pathlib.Path
+            ``<output_dir>/run.json``.
+        """
         return write_json_atomic(Path(self.output_dir) / MANIFEST_NAME, self.as_dict())
 
     def finish(self, status: str, *, error: str | None = None, write: bool = True) -> None:
         """Record the end of the run (status, error, end time, files written). A run that
         ended without an error removes the earlier run's results it had set aside
-        (:func:`remove_set_aside`)."""
+        (:func:`remove_set_aside`).
+
+        Parameters
+        ----------
+        status
+            ``ok``, ``failed``, ``interrupted`` or ``ended``.
+        error
+            The error message, for a run that did not end well.
+        write
+            Write ``run.json`` afterwards.
+        """
         if status in GOOD_STATUSES:
             remove_set_aside(self.output_dir)
         self.status = status
@@ -433,7 +555,18 @@ class RunRecord:
 
 
 def read_manifest(output_dir: str | os.PathLike) -> dict[str, Any] | None:
-    """The ``run.json`` of a run folder, or None when there is none (or it is unreadable)."""
+    """The ``run.json`` of a run folder, or None when there is none (or it is unreadable).
+
+    Parameters
+    ----------
+    output_dir
+        The run folder.
+
+    Returns
+    -------
+    dict or None
+        The manifest (see :meth:`RunRecord.as_dict`).
+    """
     path = Path(output_dir) / MANIFEST_NAME
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -450,6 +583,16 @@ _interactive: dict[Path, tuple[OutputLock, RunRecord]] = {}
 def find_project_dir(start: str | os.PathLike | None = None) -> Path:
     """Return the project folder: ``start`` (default: cwd) or its nearest parent holding
     both ``notebooks/`` and ``parameters/``.
+
+    Parameters
+    ----------
+    start
+        Folder to start from (default: the working directory).
+
+    Returns
+    -------
+    pathlib.Path
+        The project folder, resolved.
 
     Raises
     ------
@@ -473,6 +616,18 @@ def interactive_output_dir(notebook: str, start: str | os.PathLike | None = None
     The project is found from ``start`` (default: the kernel's working folder, the
     notebook's folder in JupyterLab) as in :func:`find_project_dir`; outside a project, the
     folder is ``runs/interactive/<notebook>`` under ``start``.
+
+    Parameters
+    ----------
+    notebook
+        Notebook stem, e.g. ``"03_landmark_models"``.
+    start
+        Folder to search the project from (default: the working directory).
+
+    Returns
+    -------
+    pathlib.Path
+        The folder (not created).
     """
     try:
         root = find_project_dir(start)
@@ -513,6 +668,11 @@ def begin_run(
         The notebook's parameter values, for the manifest. Default: the values, in the
         caller's namespace, of the names annotated in its parameters cell (else those
         ``notebooks/<notebook>.ipynb`` declares; empty when neither is found).
+
+    Returns
+    -------
+    pathlib.Path
+        The output folder, created and resolved.
 
     Raises
     ------

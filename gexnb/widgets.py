@@ -53,7 +53,26 @@ def _require_attention(model: Any) -> None:
 
 @dataclass
 class GeneFold:
-    """Data of one fold shown by :class:`GeneAttentionViewer`."""
+    """Data of one fold shown by :class:`GeneAttentionViewer`.
+
+    Parameters
+    ----------
+    label, weights, genes, y_true, y_pred, sample_ids
+        See Attributes.
+
+    Attributes
+    ----------
+    label
+        Name of the fold in the Dropdown (``"fold 1"``).
+    weights
+        ``(n, n_genes)`` attention weights, one row per held-out sample.
+    genes
+        Gene names in input order.
+    y_true, y_pred
+        ``(n,)`` truth and prediction of every sample.
+    sample_ids
+        ``n`` sample names shown in the label.
+    """
 
     label: str
     weights: np.ndarray  # (n, n_genes)
@@ -87,6 +106,11 @@ class _Viewer:
         While the figure is computed (in-silico mutagenesis takes seconds) the label says so;
         the new label comes with the new figure, never over the old one. The controls stay
         live, so that arrow keys can step several sequences at once.
+
+        Parameters
+        ----------
+        *_
+            Ignored (the change an ipywidgets observer passes).
         """
         self.label.value = "<i>computing the new view...</i>"
         png = _figure_png(self._figure())
@@ -95,7 +119,18 @@ class _Viewer:
         self.label.value = self._describe()
 
     def save_static(self, path: str | os.PathLike) -> Path:
-        """Save the current view as PNG (atomically) and return the path."""
+        """Save the current view as PNG (atomically) and return the path.
+
+        Parameters
+        ----------
+        path
+            PNG file to write.
+
+        Returns
+        -------
+        pathlib.Path
+            ``path``.
+        """
         from gexnb.plot.common import save_figure
 
         fig = self._figure()
@@ -176,6 +211,32 @@ class GeneAttentionViewer(_Viewer):
     ) -> GeneAttentionViewer:
         """Viewer of one attention model on one data set (a single "fold").
 
+        Parameters
+        ----------
+        model
+            A gene-input model with a ContextAttention layer (e.g. ``attention_lstm``).
+        x
+            Float matrix ``(n, n_genes)`` of the samples to show.
+        y_true
+            ``(n,)`` truth (of a multi-output target, the first column is shown).
+        genes
+            Gene names in input order (default ``gene0``, ``gene1``, ...).
+        sample_ids
+            Sample names (default the row numbers).
+        y_pred
+            ``(n,)`` predictions; computed with ``model`` if None.
+        label
+            Name of the single fold.
+        batch_size
+            Batch size of predictions and attention.
+        output_dir
+            If given, the first view is saved there as ``gene_attention_viewer.png``.
+
+        Returns
+        -------
+        GeneAttentionViewer
+            With one fold.
+
         Raises
         ------
         ParameterError
@@ -211,6 +272,20 @@ class GeneAttentionViewer(_Viewer):
         output_dir: str | os.PathLike | None = None,
     ) -> GeneAttentionViewer:
         """Viewer of a :func:`gexnb.pipelines.attention_lstm.cross_validate` result.
+
+        Parameters
+        ----------
+        result
+            The cross-validation result; its folds must have kept the trained models.
+        model
+            Name of the attention model in the result.
+        output_dir
+            If given, the first view is saved there as ``gene_attention_viewer.png``.
+
+        Returns
+        -------
+        GeneAttentionViewer
+            One fold per cross-validation fold (its held-out samples).
 
         Raises
         ------
@@ -248,7 +323,15 @@ class GeneAttentionViewer(_Viewer):
         self.refresh()
 
     def current(self) -> dict[str, Any]:
-        """The data on display: fold label, sample id, weights, genes, truth and prediction."""
+        """The data on display: fold label, sample id, weights, genes, truth and prediction.
+
+        Returns
+        -------
+        dict
+            Keys ``fold``, ``index`` (slider value), ``sample``, ``weights`` (the sample's
+            ``(n_genes,)`` attention), ``genes``, ``y_true``, ``y_pred`` and ``top_gene``
+            (the gene with the highest attention).
+        """
         fold = self.folds[self.fold_dropdown.value]
         i = int(self.slider.value)
         return {
@@ -369,7 +452,19 @@ class SequenceAttentionViewer(_Viewer):
         return int(self.error_rank[value]) if self.order.value == "error rank" else value
 
     def mutagenesis(self, index: int) -> np.ndarray:
-        """In-silico mutagenesis ``(length, 4)`` of sequence ``index`` (cached)."""
+        """In-silico mutagenesis ``(length, 4)`` of sequence ``index`` (cached).
+
+        Parameters
+        ----------
+        index
+            Row of ``codes``.
+
+        Returns
+        -------
+        numpy.ndarray
+            float32 ``(length, 4)`` prediction changes, bases T, C, G, A (see
+            :func:`gexnb.explain.in_silico_mutagenesis`).
+        """
         from gexnb.explain import in_silico_mutagenesis
 
         if index not in self._ism:
@@ -379,7 +474,15 @@ class SequenceAttentionViewer(_Viewer):
         return self._ism[index]
 
     def current(self) -> dict[str, Any]:
-        """The data on display: index, sequence, attention, mutagenesis, measured, predicted."""
+        """The data on display: index, sequence, attention, mutagenesis, measured, predicted.
+
+        Returns
+        -------
+        dict
+            Keys ``index`` (row of ``codes``), ``sequence`` (decoded, padding stripped),
+            ``attention`` ``(length,)``, ``mutagenesis`` ``(length, 4)``, ``measured`` and
+            ``predicted``.
+        """
         i = self.index
         row = self.codes[i]
         return {

@@ -41,6 +41,11 @@ log = logging.getLogger(__name__)
 class LandmarkData:
     """Raw (not yet normalised) landmark and target matrices of one data set.
 
+    Parameters
+    ----------
+    X, Y, groups, report, name
+        Set the attributes of the same names (see Attributes).
+
     Attributes
     ----------
     X, Y
@@ -62,7 +67,30 @@ class LandmarkData:
 
 @dataclass
 class PreparedSplit:
-    """Normalised float32 arrays of one split, with the gene names kept."""
+    """Normalised float32 arrays of one split, with the gene names kept.
+
+    Parameters
+    ----------
+    name, x, y, landmarks, targets, description, y_scale, y_center, dropped
+        Set the attributes of the same names (see Attributes).
+
+    Attributes
+    ----------
+    name
+        Name of the split (e.g. ``"random"``, ``"counts"``, ``"loso_<group>"``).
+    x, y
+        ``"train"``/``"val"``/``"test"`` -> float32 samples x landmark genes and samples x
+        target genes, normalised.
+    landmarks, targets
+        Gene names of the columns of ``x`` and of ``y``.
+    description
+        The normalisation applied, in words.
+    y_scale, y_center
+        The targets' sds and means (to go back to the expression scale), or None when not
+        normalised.
+    dropped
+        ``"zero_variance"``/``"low_variance"`` -> the genes left out.
+    """
 
     name: str
     x: dict[str, np.ndarray]
@@ -272,8 +300,15 @@ def make_splits(
         ``counts``), or ``"loso"``: leave one group (study) out: for each group, its samples are
         the test set and the others are split randomly into train/val in the ratio
         ``fractions[0] : fractions[1]``.
+    fractions
+        ``(train, val, test)`` fractions of the ``"random"`` split; ``"loso"`` uses the first
+        two as its train/val ratio.
+    counts
+        ``(train, val, test)`` sample counts of the ``"counts"`` split.
     groups
         Group label per sample (``"loso"`` only).
+    seed
+        Seed of the random assignment.
 
     Returns
     -------
@@ -365,6 +400,8 @@ def prepare_split(
         Raw matrices.
     parts
         ``train``/``val``/``test`` index arrays.
+    name
+        Name of the split (in the result and in the errors).
     normalization
         ``"train"``: the quantile reference and the gene means/sds come from the training
         samples only (no test leakage; the default). ``"all"``: from all samples, the D-GEX
@@ -454,6 +491,19 @@ def hold_out_study(data: LandmarkData, study: str) -> tuple[LandmarkData, Landma
     (:func:`run_landmark_comparison`'s ``cross_data``): normalised with its own statistics,
     as a study from another lab would be.
 
+    Parameters
+    ----------
+    data
+        Raw matrices with study labels (``groups``).
+    study
+        Label of the study held out.
+
+    Returns
+    -------
+    rest, second
+        The other studies' samples (``report`` notes the held-out study), and the held-out
+        study's samples named after it (no groups, empty report).
+
     Raises
     ------
     InputError
@@ -486,10 +536,20 @@ def prepare_cross_dataset(
 
     Parameters
     ----------
+    primary
+        The training data set.
+    second
+        The second data set, evaluated with the models trained on ``primary``.
     gene_mismatch
         ``"error"``: raise if the second set lacks any landmark or target gene of the primary
         set. ``"intersect"``: keep only the genes both sets have (both sets are restricted,
         so the models are trained on the common genes; logged).
+
+    Returns
+    -------
+    primary, second
+        Copies of both sets on the common landmark and target genes, in the primary set's
+        order (the primary report counts them).
 
     Raises
     ------
@@ -534,7 +594,28 @@ def prepare_cross_dataset(
 def common_genes(
     prepared: PreparedSplit, cross: PreparedSplit, report: dict[str, Any]
 ) -> tuple[PreparedSplit, PreparedSplit]:
-    """Restrict a split and the second data set to the genes both kept (reported)."""
+    """Restrict a split and the second data set to the genes both kept (reported).
+
+    Parameters
+    ----------
+    prepared
+        The primary data set's prepared split.
+    cross
+        The second data set, prepared.
+    report
+        Data report; genes kept in one set only are listed under
+        ``report["cross_reconciled"][prepared.name]`` (updated in place).
+
+    Returns
+    -------
+    prepared, cross
+        Both restricted to the landmark and target genes both kept, in ``prepared``'s order.
+
+    Raises
+    ------
+    InputError
+        No landmark or no target gene kept in both.
+    """
     both_lm, both_tg = set(cross.landmarks), set(cross.targets)
     lm = [g for g in prepared.landmarks if g in both_lm]
     tg = [g for g in prepared.targets if g in both_tg]

@@ -29,6 +29,11 @@ SPLITS = ("train", "val", "test")
 class PromoterSet:
     """Encoded promoters with their measured expression and a train/val/test split.
 
+    Parameters
+    ----------
+    codes, expression, splits, source, synthetic, truth
+        Set the attributes of the same names (see Attributes).
+
     Attributes
     ----------
     codes
@@ -96,6 +101,12 @@ def split_rows(
     seed
         Seed of the random split.
 
+    Returns
+    -------
+    dict
+        ``"train"``, ``"val"``, ``"test"`` -> int64 row indices (``test`` empty for
+        ``row_order``).
+
     Raises
     ------
     ParameterError
@@ -147,6 +158,11 @@ def load_promoters(
         Keep only the first ``max_rows`` data lines of the file (0: all).
     seed
         Seed of the synthetic data and of the random split.
+
+    Returns
+    -------
+    PromoterSet
+        The encoded rows, their expression and the split (``truth`` for synthetic data).
 
     Raises
     ------

@@ -201,6 +201,15 @@ def leave_one_group_out(
     samples are split at random into train and validation (``val_fraction`` of them, at
     least one, validate), one seeded generator for all groups.
 
+    Parameters
+    ----------
+    groups
+        Group label of each sample.
+    val_fraction
+        Fraction (0 to 1) of the other groups' samples in the validation set.
+    seed
+        Seed of the random train/val assignment.
+
     Returns
     -------
     list of (group, {"train", "val", "test"})

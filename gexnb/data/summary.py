@@ -47,12 +47,34 @@ def _codes(codes: Any) -> np.ndarray:
 
 
 def sequence_lengths(codes: Any) -> np.ndarray:
-    """Length of each encoded sequence: the number of non-padding codes per row."""
+    """Length of each encoded sequence: the number of non-padding codes per row.
+
+    Parameters
+    ----------
+    codes
+        uint8 codes ``(n, length)`` (``T=0, C=1, G=2, A=3, N=4, PAD=5``), left-padded.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n,)`` integer lengths.
+    """
     return (_codes(codes) != _PAD).sum(axis=1)
 
 
 def length_distribution(codes: Any) -> pd.Series:
-    """Number of sequences per length (index: length, sorted)."""
+    """Number of sequences per length (index: length, sorted).
+
+    Parameters
+    ----------
+    codes
+        uint8 codes ``(n, length)`` (``T=0, C=1, G=2, A=3, N=4, PAD=5``), left-padded.
+
+    Returns
+    -------
+    pandas.Series
+        ``n_sequences`` per ``length``.
+    """
     lengths = sequence_lengths(codes)
     values, counts = np.unique(lengths, return_counts=True)
     return pd.Series(counts, index=pd.Index(values, name="length"), name="n_sequences")
@@ -63,7 +85,18 @@ def _counts(arr: np.ndarray, axis: int | None) -> np.ndarray:
 
 
 def base_composition(codes: Any) -> pd.Series:
-    """Overall fraction of T, C, G, A and N among the non-padding positions."""
+    """Overall fraction of T, C, G, A and N among the non-padding positions.
+
+    Parameters
+    ----------
+    codes
+        uint8 codes ``(n, length)`` (``T=0, C=1, G=2, A=3, N=4, PAD=5``), left-padded.
+
+    Returns
+    -------
+    pandas.Series
+        ``fraction`` per base of :data:`BASE_ORDER` (NaN when there is no base at all).
+    """
     arr = _codes(codes)
     counts = _counts(arr, axis=None).astype(float)
     total = counts.sum()
@@ -76,6 +109,18 @@ def base_composition_by_position(codes: Any, *, min_coverage: float = 0.0) -> pd
 
     Padding is excluded. A position covered (not padded) in no sequence, or in a fraction of
     the sequences below ``min_coverage``, gets NaN (few long sequences make noisy fractions).
+
+    Parameters
+    ----------
+    codes
+        uint8 codes ``(n, length)`` (``T=0, C=1, G=2, A=3, N=4, PAD=5``), left-padded.
+    min_coverage
+        Smallest fraction (0 to 1) of the sequences that must cover a position.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``(length, 5)`` fractions, index ``position``, columns :data:`BASE_ORDER`.
     """
     arr = _codes(codes)
     counts = _counts(arr, axis=0).astype(float)  # (length, 5)
@@ -89,7 +134,20 @@ def base_composition_by_position(codes: Any, *, min_coverage: float = 0.0) -> pd
 
 
 def expression_distribution(values: Any) -> dict[str, float]:
-    """Count, NaN count, mean, standard deviation (ddof=1), min, quartiles and max of values."""
+    """Count, NaN count, mean, standard deviation (ddof=1), min, quartiles and max of values.
+
+    Parameters
+    ----------
+    values
+        Numbers of any shape (flattened); NaN and infinite values are counted in ``n_nan``
+        and left out of the statistics.
+
+    Returns
+    -------
+    dict
+        ``n``, ``n_nan`` and, when any value is finite, ``mean``, ``sd``, ``min``, ``q25``,
+        ``median``, ``q75`` and ``max``.
+    """
     arr = np.asarray(values, dtype=float).ravel()
     finite = arr[np.isfinite(arr)]
     out: dict[str, float] = {"n": int(arr.size), "n_nan": int(arr.size - finite.size)}
@@ -148,7 +206,18 @@ def sequence_summary(codes: Any, expression: Any = None) -> dict[str, float]:
 
 
 def gene_variance(frame: pd.DataFrame) -> pd.Series:
-    """Per-gene variance over samples (ddof=1, NaN ignored), highest first."""
+    """Per-gene variance over samples (ddof=1, NaN ignored), highest first.
+
+    Parameters
+    ----------
+    frame
+        Samples x genes expression.
+
+    Returns
+    -------
+    pandas.Series
+        ``variance`` per gene, sorted in decreasing order (ties keep column order).
+    """
     return frame.var(axis=0, ddof=1).sort_values(ascending=False, kind="stable").rename("variance")
 
 
@@ -208,7 +277,21 @@ def expression_summary(
 
 
 def summary_metrics(summary: Mapping[str, Any], *, split: str = "all") -> dict[str, int | float]:
-    """Numeric entries of a summary as metrics keys ``data/<split>/<name>`` (Python numbers)."""
+    """Numeric entries of a summary as metrics keys ``data/<split>/<name>`` (Python numbers).
+
+    Parameters
+    ----------
+    summary
+        A summary, e.g. of :func:`sequence_summary` or :func:`expression_summary`; its
+        non-numeric and boolean entries are left out.
+    split
+        Name of the split, the middle part of the keys.
+
+    Returns
+    -------
+    dict
+        ``data/<split>/<name>`` -> int or float.
+    """
     return {
         f"data/{split}/{key}": value.item() if isinstance(value, np.generic) else value
         for key, value in summary.items()

@@ -329,6 +329,11 @@ def synthetic_options(given: Mapping[str, Any] | None, keys: Mapping[str, Any]) 
     keys
         Key -> ``(function, parameter name)`` whose default completes it, or the default.
 
+    Returns
+    -------
+    dict
+        Every key of ``keys`` -> the given value, else its default.
+
     Raises
     ------
     ParameterError

@@ -59,6 +59,16 @@ def _iter_layers(model: Any) -> Any:
 def find_attention_layer(model: Any) -> ContextAttention:
     """Return the (first) :class:`ContextAttention` layer of ``model``.
 
+    Parameters
+    ----------
+    model
+        A Keras model; nested sub-models are searched too.
+
+    Returns
+    -------
+    ContextAttention
+        The first attention layer found, depth first in layer order.
+
     Raises
     ------
     ParameterError
@@ -79,7 +89,18 @@ def find_attention_layer(model: Any) -> ContextAttention:
 
 
 def has_attention(model: Any) -> bool:
-    """True if ``model`` is a Keras model holding a :class:`ContextAttention` layer."""
+    """True if ``model`` is a Keras model holding a :class:`ContextAttention` layer.
+
+    Parameters
+    ----------
+    model
+        Any object; anything other than a Keras model gives False.
+
+    Returns
+    -------
+    bool
+        Whether :func:`find_attention_layer` finds a layer.
+    """
     try:
         find_attention_layer(model)
     except ParameterError:
@@ -353,6 +374,12 @@ def sequence_one_hot(codes: Any) -> np.ndarray:
     """One-hot of uint8 codes in base order A, C, G, T; N and padding are all-zero rows.
 
     The layout TF-MoDISco and logo tools expect (an N is no base, so it contributes nothing).
+
+    Parameters
+    ----------
+    codes
+        uint8 codes ``(n, length)`` (T=0, C=1, G=2, A=3, N=4, padding=5); checked with
+        :func:`gexnb.data.sequences.check_codes`.
 
     Returns
     -------

@@ -65,6 +65,11 @@ class Motif:
     A TF-MoDISco pattern [1]_ as the maintained ``modisco-lite`` implementation (package
     ``modiscolite``) returns it, converted to NumPy arrays.
 
+    Parameters
+    ----------
+    name, sign, ppm, contributions, hypothetical, n_seqlets, best_match, similarity
+        See Attributes.
+
     Attributes
     ----------
     name
@@ -106,7 +111,20 @@ class Motif:
 
     def trimmed(self, fraction: float = 0.3) -> Motif:
         """The motif cut to the span of positions whose contribution is at least
-        ``fraction`` of the largest (TF-MoDISco's patterns keep flanks around the core)."""
+        ``fraction`` of the largest (TF-MoDISco's patterns keep flanks around the core).
+
+        Parameters
+        ----------
+        fraction
+            Threshold on a position's summed absolute contribution, relative to the
+            largest position's; the span runs from the first to the last position above it.
+
+        Returns
+        -------
+        Motif
+            A new motif with the same name, sign, seqlet count and match; the motif itself
+            if every contribution is zero.
+        """
         weight = np.abs(self.contributions).sum(axis=1)
         keep = (
             np.flatnonzero(weight >= fraction * weight.max())
@@ -130,7 +148,28 @@ class Motif:
 
 @dataclass
 class MotifResult:
-    """Outcome of :func:`discover_motifs`."""
+    """Outcome of :func:`discover_motifs`.
+
+    Parameters
+    ----------
+    motifs, n_sequences, method, note, options
+        See Attributes.
+
+    Attributes
+    ----------
+    motifs
+        The motifs found, positive ones (``pos_<i>``) first; empty when TF-MoDISco found none.
+    n_sequences
+        Number of sequences explained.
+    method
+        Attribution method (``"ism"`` or ``"gradient"``), or ``"given"`` for precomputed
+        hypothetical contributions.
+    note
+        Why no motif was found (empty when motifs were found).
+    options
+        TF-MoDISco settings used: :data:`MODISCO_DEFAULTS` with the ``modisco_options``
+        overrides.
+    """
 
     motifs: list[Motif]
     n_sequences: int
@@ -139,7 +178,14 @@ class MotifResult:
     options: dict[str, Any] = field(default_factory=dict)
 
     def table(self) -> pd.DataFrame:
-        """One row per motif: ``motif, sign, consensus, n_seqlets, best_match, similarity``."""
+        """One row per motif: ``motif, sign, consensus, n_seqlets, best_match, similarity``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per motif in :attr:`motifs` order; ``consensus`` is that of the trimmed
+            motif.
+        """
         columns = ["motif", "sign", "consensus", "n_seqlets", "best_match", "similarity"]
         rows = [
             [m.name, m.sign, m.consensus, m.n_seqlets, m.best_match, m.similarity]
@@ -149,7 +195,23 @@ class MotifResult:
 
 
 def consensus_matrix(sequence: str) -> np.ndarray:
-    """One-hot ``(width, 4)`` matrix (A, C, G, T) of a consensus string (N: 0.25 each)."""
+    """One-hot ``(width, 4)`` matrix (A, C, G, T) of a consensus string (N: 0.25 each).
+
+    Parameters
+    ----------
+    sequence
+        Consensus of A, C, G, T and N (case-insensitive).
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 ``(len(sequence), 4)``.
+
+    Raises
+    ------
+    InputError
+        If ``sequence`` is empty or holds another letter.
+    """
     text = str(sequence).upper()
     bad = set(text) - set("ACGTN")
     if not text or bad:

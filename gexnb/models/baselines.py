@@ -405,7 +405,18 @@ class GradientBoostingBaseline(Baseline):
 
 @register_model("mean", kind="classical", task="tabular")
 def build_mean(**hparams: Any) -> MeanBaseline:
-    """Predict-the-mean baseline (training mean of each target; ``DummyRegressor``)."""
+    """Predict-the-mean baseline (training mean of each target; ``DummyRegressor``).
+
+    Parameters
+    ----------
+    **hparams
+        None: :class:`MeanBaseline` takes no hyperparameters (any is an error).
+
+    Returns
+    -------
+    MeanBaseline
+        The unfitted baseline.
+    """
     return MeanBaseline(**hparams)
 
 
@@ -455,28 +466,83 @@ def build_knn_ge(**hparams: Any) -> KNNGEBaseline:
 
 @register_model("ridge", kind="classical", task="tabular")
 def build_ridge(**hparams: Any) -> RidgeBaseline:
-    """Ridge regression with leave-one-out choice of the penalty (``RidgeCV``)."""
+    """Ridge regression with leave-one-out choice of the penalty (``RidgeCV``).
+
+    Parameters
+    ----------
+    **hparams
+        Keyword arguments of :class:`RidgeBaseline` (see its Parameters).
+
+    Returns
+    -------
+    RidgeBaseline
+        The unfitted baseline.
+    """
     return RidgeBaseline(**hparams)
 
 
 @register_model("svr", kind="classical", task="tabular")
 def build_svr(**hparams: Any) -> SVRBaseline:
-    """RBF support-vector regression, one model per target (``max_targets`` to subsample)."""
+    """RBF support-vector regression, one model per target (``max_targets`` to subsample).
+
+    Parameters
+    ----------
+    **hparams
+        Keyword arguments of :class:`SVRBaseline` (see its Parameters).
+
+    Returns
+    -------
+    SVRBaseline
+        The unfitted baseline.
+    """
     return SVRBaseline(**hparams)
 
 
 @register_model("random_forest", kind="classical", task="tabular")
 def build_random_forest(**hparams: Any) -> RandomForestBaseline:
-    """Random forest regression (``max_targets`` to subsample the targets)."""
+    """Random forest regression (``max_targets`` to subsample the targets).
+
+    Parameters
+    ----------
+    **hparams
+        Keyword arguments of :class:`RandomForestBaseline` (see its Parameters).
+
+    Returns
+    -------
+    RandomForestBaseline
+        The unfitted baseline.
+    """
     return RandomForestBaseline(**hparams)
 
 
 @register_model("gradient_boosting", kind="classical", task="tabular")
 def build_gradient_boosting(**hparams: Any) -> GradientBoostingBaseline:
-    """Histogram gradient boosting, one model per target (``max_targets`` to subsample)."""
+    """Histogram gradient boosting, one model per target (``max_targets`` to subsample).
+
+    Parameters
+    ----------
+    **hparams
+        Keyword arguments of :class:`GradientBoostingBaseline` (see its Parameters).
+
+    Returns
+    -------
+    GradientBoostingBaseline
+        The unfitted baseline.
+    """
     return GradientBoostingBaseline(**hparams)
 
 
 def clone_baseline(model: Baseline) -> Baseline:
-    """Return an unfitted copy of ``model`` with the same parameters (``sklearn.clone``)."""
+    """Return an unfitted copy of ``model`` with the same parameters (``sklearn.clone``).
+
+    Parameters
+    ----------
+    model
+        A baseline, fitted or not.
+
+    Returns
+    -------
+    Baseline
+        A new, unfitted baseline of the same class and parameters.
+    """
     return clone(model)

@@ -48,7 +48,18 @@ DEFAULT_MAX_TRAIN = 200_000
 
 
 def n_kmer_features(ks: Sequence[int]) -> int:
-    """Number of k-mer features for the sizes ``ks`` (``sum 4**k``; 5,460 for k = 1..6)."""
+    """Number of k-mer features for the sizes ``ks`` (``sum 4**k``; 5,460 for k = 1..6).
+
+    Parameters
+    ----------
+    ks
+        The k-mer sizes.
+
+    Returns
+    -------
+    int
+        The number of features.
+    """
     return int(sum(4**k for k in ks))
 
 

@@ -67,6 +67,18 @@ def chunk_sizes(n_targets: int, target_chunks: int) -> list[int]:
     D-GEX split its 9,520 targets into two sets of 4,760; ``chunk_sizes(9520, 2)`` gives
     ``[4760, 4760]``. The first ``n_targets % target_chunks`` chunks hold one target more.
 
+    Parameters
+    ----------
+    n_targets
+        Number of target genes.
+    target_chunks
+        Number of chunks.
+
+    Returns
+    -------
+    list of int
+        The number of targets in each chunk, in order.
+
     Raises
     ------
     ParameterError
@@ -86,6 +98,21 @@ def dgex_param_count(
 
     Each chunk's sub-network has ``sum(fan_in * fan_out + fan_out)`` weights over its layers.
     For the paper's 943 -> 3 x 9,000 -> 9,520 network this is 256,203,520 weights.
+
+    Parameters
+    ----------
+    n_landmarks, n_targets
+        Numbers of input (landmark) and output (target) genes.
+    hidden
+        Width of each hidden layer.
+    target_chunks
+        Number of sub-networks, each predicting one chunk of the targets
+        (:func:`chunk_sizes`).
+
+    Returns
+    -------
+    int
+        The number of weights and biases.
     """
     total = 0
     for size in chunk_sizes(n_targets, target_chunks):
@@ -107,6 +134,20 @@ def estimate_training_memory(
     weights + gradients + optimizer slots (SGD with momentum: 1 per weight; Adam/Nadam: 2)
     + activations (about 3 values per unit and sample: pre-activation, activation and dropout
     mask). Framework workspace and fragmentation come on top.
+
+    Parameters
+    ----------
+    n_params
+        Number of weights of the network.
+    batch_size
+        Samples per training batch.
+    layer_widths
+        Number of units of each layer (their sum sizes the activations).
+    optimizer
+        Optimizer name (case-insensitive): ``"sgd"`` and ``"rmsprop"`` keep one slot per
+        weight, ``"adam"``, ``"nadam"``, ``"adamw"`` and any other name two.
+    bytes_per_value
+        Bytes per number (4 for float32).
 
     Returns
     -------
@@ -290,7 +331,22 @@ def build_ridge_dgex(
 
 def set_linear_path(model: keras.Model, coef: np.ndarray, intercept: np.ndarray) -> None:
     """Put a fitted linear model (``coef`` ``(n_targets, n_landmarks)``, scikit-learn's
-    layout, and ``intercept`` ``(n_targets,)``) into ``model``'s ``linear_path`` layer."""
+    layout, and ``intercept`` ``(n_targets,)``) into ``model``'s ``linear_path`` layer.
+
+    Parameters
+    ----------
+    model
+        A model with a ``linear_path`` dense layer (changed in place).
+    coef
+        Coefficients ``(n_targets, n_landmarks)`` (1-D for one target).
+    intercept
+        Intercepts ``(n_targets,)``.
+
+    Raises
+    ------
+    ParameterError
+        If the shapes do not match the layer's.
+    """
     layer = model.get_layer("linear_path")
     kernel, bias = layer.get_weights()
     intercept = np.asarray(intercept, "float32").reshape(-1)

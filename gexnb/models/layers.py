@@ -163,6 +163,11 @@ class OneHotCodes(keras.layers.Layer):
     Codes ``T=0, C=1, G=2, A=3, N=4, PAD=5`` map to rows of the (6, 4) table (channel order
     T, C, G, A as in the Metformin-121 notebook; ``N`` = all ones, padding = all zeros) with
     ``keras.ops.take``. Codes above 5 are clipped to the padding row.
+
+    Parameters
+    ----------
+    **kwargs
+        Keyword arguments of ``keras.layers.Layer`` (e.g. ``name``).
     """
 
     def __init__(self, **kwargs: Any) -> None:
@@ -266,6 +271,8 @@ class GeneEmbedding(keras.layers.Layer):
         Number of steps (genes).
     embedding_dim
         Size of each gene's embedding vector.
+    **kwargs
+        Keyword arguments of ``keras.layers.Layer`` (e.g. ``name``).
     """
 
     def __init__(self, n_genes: int, embedding_dim: int, **kwargs: Any) -> None:
@@ -458,6 +465,12 @@ class SoftBinExpectation(keras.layers.Layer):
     probability per bin, and the prediction is its mean, a float in ``[0, n_bins - 1]``.
     Computed in float32 whatever the dtype policy of the model (``keras.ops.softmax`` is
     numerically stable).
+
+    Parameters
+    ----------
+    **kwargs
+        Keyword arguments of ``keras.layers.Layer`` (e.g. ``name``); ``dtype`` defaults to
+        ``"float32"``.
     """
 
     def __init__(self, **kwargs: Any) -> None:
@@ -578,6 +591,11 @@ class ReverseStrand(keras.layers.Layer):
     left, exactly as :func:`gexnb.data.sequences.reverse_complement` (``pad="left"``) does
     in NumPy. Called on ``[codes, flags]`` (a model with the DREAM 2022 flags input) it
     also returns the flags with column 0, the reverse-strand flag, set to 1.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        Arguments of ``keras.layers.Layer`` (e.g. ``name``).
     """
 
     def call(self, inputs: Any) -> Any:
@@ -610,6 +628,18 @@ def strand_averaged(model: keras.Model, *, name: str | None = None) -> keras.Mod
     model, so every use of it (``gexnb predict``, explanations) gives the averaged value.
     Same weights as ``model`` (it is called twice); inputs: uint8 codes, and the flags
     when ``model`` has a second input (:class:`ReverseStrand` sets the strand flag).
+
+    Parameters
+    ----------
+    model
+        A sequence model: input uint8 codes, and optionally the flags as a second input.
+    name
+        Name of the new model (default: ``model``'s name).
+
+    Returns
+    -------
+    keras.Model
+        The model averaging ``model``'s predictions on both strands.
     """
     inputs = [
         keras.Input(shape=tuple(t.shape[1:]), dtype=t.dtype, name=t.name.split(":")[0])

@@ -134,6 +134,20 @@ def se_bilinear_rank(hidden: int, units: int, fraction: float = 0.5) -> int:
 
     tensorly's ``validate_cp_rank`` for a weight tensor ``(h, h, q)`` and a float rank keeps
     ``fraction`` of the full tensor's parameters, rounding half to even (``np.round``).
+
+    Parameters
+    ----------
+    hidden
+        ``h``, the size of the two bilinear inputs.
+    units
+        ``q``, the number of output units.
+    fraction
+        Fraction of the full tensor's parameters kept.
+
+    Returns
+    -------
+    int
+        The rank, at least 1.
     """
     full = hidden * hidden * units
     return max(1, int(np.round(full * fraction / (2 * hidden + units))))
@@ -178,6 +192,19 @@ def sequence_inputs(length: int, extra_channels: int) -> tuple[list[Any], Any]:
     graph. With ``extra_channels > 0`` a second input ``extra`` of shape ``(batch,
     extra_channels)`` (one value per sequence, e.g. the DREAM reverse-complement and singleton
     flags) is repeated along the positions and appended as channels after the 4 bases.
+
+    Parameters
+    ----------
+    length
+        Sequence length (positions).
+    extra_channels
+        Number of per-sequence values appended as channels (0: none, no second input).
+
+    Returns
+    -------
+    inputs, x
+        The list of ``keras.Input`` (``[codes]`` or ``[codes, extra]``) and the
+        ``(batch, length, 4 + extra_channels)`` tensor.
     """
     codes = keras.Input(shape=(length,), dtype="uint8", name="codes")
     x = OneHotCodes(name="one_hot")(codes)
@@ -317,6 +344,21 @@ def bin_logits_model(model: keras.Model) -> keras.Model:
     and fit on :func:`soft_bin_targets` (cross-entropy with soft targets differs from the
     authors' KL divergence by the targets' entropy, a constant: same gradients). The weights
     are shared, so ``m.predict`` then gives the expected bin.
+
+    Parameters
+    ----------
+    model
+        A model with a layer named ``"logits"``.
+
+    Returns
+    -------
+    keras.Model
+        The model from ``model``'s inputs to its logits, named ``<name>_logits``.
+
+    Raises
+    ------
+    ParameterError
+        If ``model`` has no ``"logits"`` layer.
     """
     try:
         logits = model.get_layer("logits").output
@@ -387,6 +429,23 @@ def dream_flags(y: Any = None, n: int | None = None) -> np.ndarray:
     for "not a singleton", as the team predicted with ``singleton_mode="no_singletons"``.
     ``reverse_strand`` is 0 here; :func:`gexnb.train.fit` and :func:`gexnb.train.predict` set
     it to 1 for the reverse complements they add.
+
+    Parameters
+    ----------
+    y
+        Measured expression per sequence, or None.
+    n
+        Number of rows when ``y`` is None (all flags 0).
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 ``(n, 2)`` flags, columns in :data:`FLAG_NAMES` order.
+
+    Raises
+    ------
+    ParameterError
+        If neither ``y`` nor ``n`` is given.
     """
     if y is None:
         if n is None:

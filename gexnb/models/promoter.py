@@ -114,6 +114,16 @@ def cudnn_eligible(layer: Any) -> bool:
     Keras uses cuDNN for ``GRU`` only with ``activation="tanh"``,
     ``recurrent_activation="sigmoid"``, ``recurrent_dropout=0``, ``unroll=False``,
     ``use_bias=True`` and ``reset_after=True`` (Keras GRU documentation).
+
+    Parameters
+    ----------
+    layer
+        A ``keras.layers.GRU``.
+
+    Returns
+    -------
+    bool
+        Whether all the conditions hold.
     """
     return (
         getattr(layer.activation, "__name__", "") == "tanh"

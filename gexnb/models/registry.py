@@ -54,6 +54,16 @@ def register_model(
         One of :data:`KINDS`.
     task
         One of :data:`TASKS`.
+
+    Returns
+    -------
+    callable
+        The decorator, which registers the factory and returns it unchanged.
+
+    Raises
+    ------
+    ParameterError
+        For an unknown ``kind`` or ``task``, or (when decorating) a name registered twice.
     """
     if kind not in KINDS or task not in TASKS:
         raise ParameterError(f"model {name!r}: kind must be one of {KINDS}, task one of {TASKS}")
@@ -84,6 +94,18 @@ def _load_zoo() -> None:
 def available(*, kind: str | None = None, task: str | None = None) -> list[str]:
     """Names accepted by :func:`build`, sorted; only those of ``kind`` and ``task`` when given.
 
+    Parameters
+    ----------
+    kind
+        One of :data:`KINDS`, or None for all.
+    task
+        One of :data:`TASKS`, or None for all.
+
+    Returns
+    -------
+    list of str
+        The model names.
+
     Examples
     --------
     >>> from gexnb.models import available
@@ -99,13 +121,34 @@ def available(*, kind: str | None = None, task: str | None = None) -> list[str]:
 
 
 def model_kind(name: str) -> str:
-    """``"deep"`` or ``"classical"`` for a registered model (:class:`ParameterError` otherwise)."""
+    """``"deep"`` or ``"classical"`` for a registered model (:class:`ParameterError` otherwise).
+
+    Parameters
+    ----------
+    name
+        A registered model name.
+
+    Returns
+    -------
+    str
+        The model's kind.
+    """
     get_factory(name)
     return _INFO[name][0]
 
 
 def get_factory(name: str) -> Callable[..., Any]:
     """Return the factory registered under ``name``.
+
+    Parameters
+    ----------
+    name
+        A registered model name.
+
+    Returns
+    -------
+    callable
+        The factory: hyperparameters as keyword arguments, the model returned.
 
     Raises
     ------
@@ -127,6 +170,18 @@ def build(name: str, **hparams: Any) -> Any:
     Deep models come back as an uncompiled ``keras.Model``; classical baselines as an object
     with ``fit(x, y)`` / ``predict(x)`` (see :mod:`gexnb.models.baselines`). ``help`` of the
     factory (:func:`get_factory`) lists each model's hyperparameters.
+
+    Parameters
+    ----------
+    name
+        A registered model name (:func:`available`).
+    **hparams
+        Hyperparameters, passed to the factory as keyword arguments.
+
+    Returns
+    -------
+    keras.Model or Baseline
+        The new, unfitted model.
 
     Raises
     ------

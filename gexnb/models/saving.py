@@ -54,6 +54,19 @@ def _load(p: Path, *, compile: bool) -> Any:
 def load_model(path: str | os.PathLike, *, compile: bool = True) -> Any:
     """Load a ``.keras`` model saved by gexnb (custom layers registered).
 
+    Parameters
+    ----------
+    path
+        The ``.keras`` file.
+    compile
+        Passed to ``keras.saving.load_model``: restore the saved training configuration
+        (optimizer, loss, metrics).
+
+    Returns
+    -------
+    keras.Model
+        The model.
+
     Raises
     ------
     InputError

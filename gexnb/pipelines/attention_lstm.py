@@ -88,7 +88,32 @@ METRICS = ("mae", "rmse", "mse", "r2")
 
 @dataclass
 class FoldResult:
-    """Everything one cross-validation fold produced (used by the viewers)."""
+    """Everything one cross-validation fold produced (used by the viewers).
+
+    Parameters
+    ----------
+    fold, train_idx, test_idx, genes, x_test, y_test, predictions, models, targets
+        Set the attributes of the same names (see Attributes).
+
+    Attributes
+    ----------
+    fold
+        Fold number (from 0).
+    train_idx, test_idx
+        Row positions of the training and held-out samples in the matrix.
+    genes
+        Input genes of the fold.
+    x_test
+        float32 held-out inputs (samples x genes), z-scored with the training statistics.
+    y_test
+        Held-out targets (samples x targets) on the expression scale.
+    predictions
+        Model name -> held-out predictions (samples x targets) on the expression scale.
+    models
+        Deep model name -> trained model (``keep_models`` of :func:`cross_validate`).
+    targets
+        Target genes of the fold (chosen per fold under ``task="joint"``).
+    """
 
     fold: int
     train_idx: np.ndarray
@@ -103,7 +128,32 @@ class FoldResult:
 
 @dataclass
 class GeneAttentionResult:
-    """Cross-validation result: per-fold metrics, predictions, attention and fold details."""
+    """Cross-validation result: per-fold metrics, predictions, attention and fold details.
+
+    Parameters
+    ----------
+    targets, fold_metrics, predictions, attention, folds, sample_ids
+        Set the attributes of the same names (see Attributes).
+
+    Attributes
+    ----------
+    targets
+        Target genes (those of the first fold under ``task="joint"``).
+    fold_metrics
+        One row per model and fold: ``model``, ``fold``, :data:`METRICS` (averaged over the
+        targets) and ``fit_seconds``.
+    predictions
+        Held-out predictions, one row per model, fold, sample and target: ``model``,
+        ``fold``, ``sample``, ``target``, ``y_true``, ``y_pred``.
+    attention
+        Held-out attention weights of the attention models, one row per model, fold, sample
+        and input gene: ``model``, ``fold``, ``sample``, ``gene``, ``weight`` (empty
+        without an attention model).
+    folds
+        The :class:`FoldResult` of each fold.
+    sample_ids
+        Sample names of the matrix, in row order.
+    """
 
     targets: list[str]
     fold_metrics: pd.DataFrame
@@ -160,6 +210,12 @@ def load_expression(
     orientation, nan, duplicates
         Passed to :func:`gexnb.data.expression.read_expression` (notebook 04's
         ``data_checks``, :data:`DATA_CHECKS`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Samples x genes; ``attrs[REPORT_ATTR]`` holds what was read and done (source,
+        transform, counts), written as ``data_report.json`` by :func:`write_outputs`.
     """
     if not path:
         if n_genes < 6:
@@ -230,6 +286,25 @@ def check_targets(
     With ``task="joint"`` (see :func:`cross_validate`) the targets are chosen per fold:
     ``targets`` must be empty and the matrix needs ``2 * k_genes`` genes; ``[]`` is returned.
 
+    Parameters
+    ----------
+    frame
+        Samples x genes expression.
+    targets
+        Target gene name(s); blank names are ignored.
+    k_genes, folds
+        Inputs per fold (at least 1, at most the candidate input genes) and number of folds
+        (at least 2, at most the samples).
+    input_genes
+        Fixed input genes, or None for the per-fold top ``k_genes``.
+    task
+        ``"single"`` or ``"joint"`` (:data:`TASKS`).
+
+    Returns
+    -------
+    list of str
+        The target genes (as matched in ``frame``), or ``[]`` for ``task="joint"``.
+
     Raises
     ------
     InputError
@@ -287,6 +362,11 @@ class ModelSizes:
 
     Seed 004 publishes no architecture (only "custom attention layer"): these sizes are
     gexnb's choices (see :mod:`gexnb.models.gene_sequence`).
+
+    Parameters
+    ----------
+    units, hidden, embedding_dim, dropout
+        Set the attributes of the same names (see Attributes).
 
     Attributes
     ----------
@@ -607,6 +687,22 @@ def cross_validate(
 def workload(*, folds: int, models: Sequence[str], baselines: Sequence[str], epochs: int) -> str:
     """The planned work of :func:`cross_validate`, printed before it starts.
 
+    Parameters
+    ----------
+    folds
+        Number of folds.
+    models, baselines
+        Deep models and baselines to run (``mean`` counted once whether listed or not).
+    epochs
+        Training epochs of each deep model.
+
+    Returns
+    -------
+    str
+        One line: folds, models, epochs and the number of fits.
+
+    Examples
+    --------
     >>> workload(folds=5, models=["lstm", "gru"], baselines=["ridge"], epochs=100)
     '5 folds x (2 deep models x 100 epochs + 2 baselines, the mean included) = 20 fits'
     """
@@ -623,6 +719,17 @@ def summary_table(fold_metrics: pd.DataFrame) -> pd.DataFrame:
 
     Returns a frame indexed by model (in first-seen order) with columns ``<metric>_mean`` and
     ``<metric>_sd``, sorted by mean RMSE.
+
+    Parameters
+    ----------
+    fold_metrics
+        :attr:`GeneAttentionResult.fold_metrics`: one row per model and fold.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per model, ``<metric>_mean`` and ``<metric>_sd`` (0 for a single fold) of
+        :data:`METRICS`, lowest mean RMSE first.
     """
     grouped = fold_metrics.groupby("model", sort=False)[list(METRICS)]
     mean = grouped.mean().add_suffix("_mean")
@@ -633,7 +740,19 @@ def summary_table(fold_metrics: pd.DataFrame) -> pd.DataFrame:
 
 
 def cv_metrics(fold_metrics: pd.DataFrame) -> dict[str, float]:
-    """Flat ``<model>/cv_mean/<metric>`` and ``<model>/cv_sd/<metric>`` mapping for metrics.json."""
+    """Flat ``<model>/cv_mean/<metric>`` and ``<model>/cv_sd/<metric>`` mapping for metrics.json.
+
+    Parameters
+    ----------
+    fold_metrics
+        :attr:`GeneAttentionResult.fold_metrics`: one row per model and fold.
+
+    Returns
+    -------
+    dict
+        ``<model>/cv_mean/<metric>`` and ``<model>/cv_sd/<metric>`` for :data:`METRICS`
+        (:func:`summary_table`), and ``<model>/cv_mean/fit_seconds``.
+    """
     table = summary_table(fold_metrics)
     out: dict[str, float] = {}
     for model, row in table.iterrows():
@@ -664,6 +783,17 @@ def attention_by_gene(
         The expression matrix given to :func:`cross_validate`.
     model
         Attention model to read; the first attention model of the result by default.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by gene: ``model``, ``mean_attention``, ``n_folds`` and ``abs_corr``,
+        highest mean attention first.
+
+    Raises
+    ------
+    ParameterError
+        If the result holds no attention weights, or none of ``model``.
     """
     att = result.attention
     if att.empty:
@@ -691,6 +821,21 @@ def write_outputs(
     ``cv_boxplots.png``, ``attention_vs_correlation.png``, and ``data_report.json`` (what
     :func:`load_expression` read and did: source, transform, merged duplicate ids, genes
     dropped for NaN, the probe mapping) when ``frame`` came from it.
+
+    Parameters
+    ----------
+    result
+        Output of :func:`cross_validate`.
+    frame
+        The expression matrix given to :func:`cross_validate`.
+    output_dir
+        Folder of the outputs (created if needed).
+
+    Returns
+    -------
+    dict
+        File kind (``metrics``, ``folds``, ``summary``, ``predictions``, ``boxplots``, and
+        ``attention_table``, ``attention_figure``, ``data_report`` when written) -> path.
     """
     out = ensure_output_dir(output_dir)
     paths = {

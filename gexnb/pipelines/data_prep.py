@@ -63,7 +63,32 @@ _NOT_METRICS = frozenset(
 
 @dataclass
 class ExpressionData:
-    """Samples x genes matrix restricted to landmarks then targets, with its summary inputs."""
+    """Samples x genes matrix restricted to landmarks then targets, with its summary inputs.
+
+    Parameters
+    ----------
+    frame, landmarks, targets, splits, source
+        Set the attributes of the same names (see Attributes).
+    requested_landmarks, requested_targets, full, report
+        Set the attributes of the same names (see Attributes).
+
+    Attributes
+    ----------
+    frame
+        float32 samples x (landmarks, then targets).
+    landmarks, targets
+        The landmark and target genes found, in column order.
+    splits
+        ``"train"``, ``"val"``, ``"test"`` -> int64 row indices (80/10/10).
+    source
+        The file, or a description of the synthetic data.
+    requested_landmarks, requested_targets
+        Sizes of the gene lists asked for (coverage is found / requested).
+    full
+        The matrix before gene selection (for summaries), or None.
+    report
+        What the gene selection found and missed, and the transform applied.
+    """
 
     frame: pd.DataFrame
     landmarks: list[str]
@@ -78,7 +103,22 @@ class ExpressionData:
 
 @dataclass
 class ProcessedData:
-    """Everything :func:`write_processed` wrote (``None`` for the parts that are absent)."""
+    """Everything :func:`write_processed` wrote (``None`` for the parts that are absent).
+
+    Parameters
+    ----------
+    codes, expression, splits, frame, landmarks, targets, expression_splits
+        Set the attributes of the same names (see Attributes).
+
+    Attributes
+    ----------
+    codes, expression, splits
+        The promoters: uint8 codes, float32 expression and split name -> row indices
+        (``None``, ``None`` and ``{}`` without ``promoters.npz``).
+    frame, landmarks, targets, expression_splits
+        The expression matrix, its landmark and target genes and split name -> row indices
+        (``None``, ``[]``, ``[]`` and ``{}`` without ``expression.parquet``).
+    """
 
     codes: np.ndarray | None
     expression: np.ndarray | None
@@ -137,6 +177,11 @@ def load_expression(
         be absent.
     seed
         Seed of the synthetic data and of the 80/10/10 sample split.
+
+    Returns
+    -------
+    ExpressionData
+        The selected matrix, its genes, the split and the selection report.
 
     Raises
     ------
@@ -237,6 +282,18 @@ def data_metrics(
     given for ``all`` and for each split; expression metrics (``n_samples``, ``n_genes``,
     ``landmark_coverage``, ``target_coverage``, variances) for ``all`` plus the sample counts
     per split.
+
+    Parameters
+    ----------
+    promoters
+        The promoter set, or None.
+    expression
+        The expression data, or None.
+
+    Returns
+    -------
+    dict
+        ``data/<split>/<name>`` -> number.
     """
     metrics: dict[str, float] = {}
     if promoters is not None:
@@ -270,6 +327,16 @@ def write_processed(
     expression: ExpressionData | None = None,
 ) -> dict[str, Path]:
     """Write the processed data under ``<output_dir>/processed/`` (atomically; see module doc).
+
+    Parameters
+    ----------
+    output_dir
+        The run folder (``processed/`` is created in it).
+    promoters
+        Written as ``promoters.npz`` (codes, expression, splits), unless None.
+    expression
+        Written as ``expression.parquet``, ``expression_splits.npz``, ``landmarks.txt`` and
+        ``targets.txt``, unless None.
 
     Returns
     -------
@@ -309,6 +376,11 @@ def load_processed(directory: str | os.PathLike) -> ProcessedData:
     ----------
     directory
         The run folder of notebook 01, or its ``processed/`` sub-folder.
+
+    Returns
+    -------
+    ProcessedData
+        What was found (``None`` or empty for the absent parts).
 
     Raises
     ------

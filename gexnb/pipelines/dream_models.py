@@ -55,6 +55,11 @@ COMPARE_MODELS = tuple(m for m in available(kind="deep", task="sequence") if m !
 class SequenceModel:
     """A trained sequence model whose predictions are on the normalised target's scale.
 
+    Parameters
+    ----------
+    name, model, reverse_complement, history, best_epoch, fit_seconds, singleton_share
+        Set the attributes of the same names (see Attributes).
+
     Attributes
     ----------
     name
@@ -120,6 +125,16 @@ def save_in_expression_units(
     ``y / (2 median(y_train))``, the last layer multiplies by ``2 median``). The model in
     memory keeps its normalised output. A normalisation that is not affine (``log``) is
     saved as trained, with a warning.
+
+    Parameters
+    ----------
+    model
+        Model whose output is the normalised target.
+    stats
+        Statistics of the target normalisation (``method`` and its values, as in
+        :attr:`gexnb.pipelines.promoter.PromoterData.stats`).
+    path
+        The ``.keras`` file, written atomically.
     """
     affine = _affine_normalisation(stats)
     if affine is None:
@@ -157,6 +172,16 @@ def check_bin_range(name: str, params: Mapping[str, Any] | None, values: np.ndar
     LegNet's and DREAM-CNN's ``output="bins"`` (the authors') predicts the expected bin,
     0 to ``n_bins - 1``: DREAM 2022's expression bins. Data on another scale (log ratios
     centred on 0, TPM) needs ``output: linear``, which trains on the normalised target.
+
+    Parameters
+    ----------
+    name
+        A registered model name; models without a ``"bins"`` output are not checked.
+    params
+        The model's ``model_params`` entry (its ``output`` and ``n_bins`` override the
+        factory's defaults), or None.
+    values
+        Training values of the measured expression.
 
     Raises
     ------
@@ -235,6 +260,12 @@ def train_sequence_model(
         Base training settings (:data:`gexnb.train.PRIX_FIXE` when None).
     seed
         Seed of the initialisation and of the batches.
+
+    Returns
+    -------
+    SequenceModel
+        The trained model (normalised-target output, strand-averaged when trained on both
+        strands) with its history, best epoch and training time.
     """
     if name not in COMPARE_MODELS:
         raise ParameterError(
@@ -287,6 +318,13 @@ def train_sequence_model(
 def check_plan(names: Sequence[str], model_params: Mapping[str, Mapping[str, Any]] | None) -> None:
     """Notebook 02's ``models`` and ``model_params``, checked before anything trains.
 
+    Parameters
+    ----------
+    names
+        Deep sequence models to compare (:data:`COMPARE_MODELS`).
+    model_params
+        Model name -> parameters (``kmer_ridge`` allowed too), or None.
+
     Raises
     ------
     ParameterError
@@ -325,7 +363,29 @@ def train_models(
     seed: int = 0,
     progress: bool = True,
 ) -> dict[str, SequenceModel]:
-    """:func:`train_sequence_model` for each name, with a progress bar (``tqdm.auto``)."""
+    """:func:`train_sequence_model` for each name, with a progress bar (``tqdm.auto``).
+
+    Parameters
+    ----------
+    data
+        Codes, targets and split (a :class:`gexnb.pipelines.promoter.PromoterData`).
+    names
+        Deep sequence models to train (:data:`COMPARE_MODELS`), checked first with
+        :func:`check_plan`.
+    output_dir
+        As for :func:`train_sequence_model`.
+    model_params
+        Model name -> ``params`` of :func:`train_sequence_model`.
+    seed
+        Seed of every model's training.
+    progress
+        Show the progress bar.
+
+    Returns
+    -------
+    dict
+        Model name -> :class:`SequenceModel`, in the order of ``names``.
+    """
     from tqdm.auto import tqdm
 
     check_plan(names, model_params)

@@ -47,6 +47,11 @@ REFERENCE = promoter.KMER
 class EfficiencyCurve:
     """Result of :func:`curve`.
 
+    Parameters
+    ----------
+    table, summary, scored_on, text
+        Set the attributes of the same names (see Attributes).
+
     Attributes
     ----------
     table
@@ -69,7 +74,18 @@ class EfficiencyCurve:
 
 
 def split_name(fraction: float) -> str:
-    """The ``metrics.json`` split of a fraction: ``0.1 -> "efficiency_10pct"``."""
+    """The ``metrics.json`` split of a fraction: ``0.1 -> "efficiency_10pct"``.
+
+    Parameters
+    ----------
+    fraction
+        Share of the training rows (0 to 1).
+
+    Returns
+    -------
+    str
+        ``efficiency_<percent>pct``.
+    """
     return f"efficiency_{fraction * 100:.10g}pct"
 
 
@@ -78,6 +94,20 @@ def subsample(train_rows: np.ndarray, fraction: float, seed: int) -> np.ndarray:
 
     Subsets of one seed are nested: the 10 % rows are among the 25 % rows, and so on, so the
     curve measures more data, not other data.
+
+    Parameters
+    ----------
+    train_rows
+        The training rows to draw from.
+    fraction
+        Share of ``train_rows`` kept (0 to 1; rounded up).
+    seed
+        Seed of the draw.
+
+    Returns
+    -------
+    numpy.ndarray
+        The rows kept, sorted.
     """
     order = np.random.default_rng(seed).permutation(np.asarray(train_rows))
     n = min(len(order), max(2, math.ceil(fraction * len(order))))
@@ -277,6 +307,12 @@ def crossover(
         The rows scored, for the text.
     reference
         The model to beat (the k-mer ridge).
+
+    Returns
+    -------
+    str
+        The sentences, one per model, or ``""`` when ``summary`` is empty or lacks
+        ``reference``.
 
     Examples
     --------

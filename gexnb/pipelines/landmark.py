@@ -110,7 +110,31 @@ CLASSICAL_MODELS = tuple(available(kind="classical", task="tabular"))
 
 @dataclass
 class ModelRun:
-    """One fitted model: predictions per split, training history and timing."""
+    """One fitted model: predictions per split, training history and timing.
+
+    Parameters
+    ----------
+    name, predictions, target_indices, history, fit_seconds, n_params, model
+        Set the attributes of the same names (see Attributes).
+
+    Attributes
+    ----------
+    name
+        Model name.
+    predictions
+        Input name (``train``, ``val``, ``test``, and extra inputs such as ``cross``) ->
+        predictions (samples x predicted targets) on the normalised scale.
+    target_indices
+        Columns of the targets predicted (all, unless ``max_targets`` subsampled them).
+    history
+        Training history of a deep model (E-GEX: also per phase, ``<phase>_<metric>``).
+    fit_seconds
+        Wall-clock seconds of the fit.
+    n_params
+        Number of weights of a deep model, else None.
+    model
+        The fitted model.
+    """
 
     name: str
     predictions: dict[str, np.ndarray]
@@ -123,7 +147,26 @@ class ModelRun:
 
 @dataclass
 class ComparisonResult:
-    """Outcome of :func:`run_landmark_comparison`."""
+    """Outcome of :func:`run_landmark_comparison`.
+
+    Parameters
+    ----------
+    table, metrics, per_gene, histories, output_dir
+        Set the attributes of the same names (see Attributes).
+
+    Attributes
+    ----------
+    table
+        Metrics indexed by (model, split) (:func:`evaluate_runs`).
+    metrics
+        The ``metrics.json`` entries written, ``<model>/<split>/<metric>``.
+    per_gene
+        Model -> split -> per-gene MAE.
+    histories
+        Deep model -> split -> training history.
+    output_dir
+        Folder of the outputs.
+    """
 
     table: pd.DataFrame
     metrics: dict[str, float]
@@ -153,6 +196,10 @@ def fit_model(
 
     Parameters
     ----------
+    name
+        A model of :data:`DEEP_MODELS` or :data:`CLASSICAL_MODELS`.
+    data
+        The normalised split.
     params
         The model's own parameters: architecture keys plus training keys
         (:data:`TRAINING_KEYS`: ``epochs``, ``batch_size``, ``loss`` (``mae``/``mse``),
@@ -163,8 +210,22 @@ def fit_model(
         Training keys used where ``params`` has none.
     output_dir
         Checkpoints and histories of deep models go to ``<output_dir>/<name>``.
+    seed
+        Seed of the initialisation and of the training.
+    verbose
+        Keras verbosity of a deep model's training (:class:`gexnb.train.TrainingConfig`).
     extra_inputs
         Further landmark matrices to predict (e.g. ``{"cross": X2}``).
+
+    Returns
+    -------
+    ModelRun
+        The fitted model with its predictions of every split and extra input.
+
+    Raises
+    ------
+    ParameterError
+        For an unknown model name.
     """
     arch, train_kw = split_params(dict(params or {}))
     config = TrainingConfig.from_mapping(
@@ -242,6 +303,22 @@ def evaluate_runs(
     and ``share_genes_improved_vs_linear`` (share of target genes with a lower per-gene MAE),
     both on the genes the model predicts (all, unless ``max_targets`` subsampled them,
     reported in ``n_genes``).
+
+    Parameters
+    ----------
+    runs
+        Model name -> fitted run.
+    truth
+        Split -> true targets (samples x all targets, normalised).
+    targets
+        Target gene names, the columns of ``truth``.
+    split_names
+        Splits scored (those a run or ``truth`` lacks are skipped).
+    baseline
+        The model the improvements are measured against.
+    y_scale
+        Target sds for ``mae_expr``: one array for every split, a mapping split -> sds (or
+        None), or None for no expression-scale errors.
 
     Returns
     -------
@@ -477,7 +554,24 @@ def workload(
     epochs: int = 10,
 ) -> str:
     """The planned work of notebook 03 (splits x models, each deep model's epochs), printed
-    before it starts."""
+    before it starts.
+
+    Parameters
+    ----------
+    data
+        The data set (its groups count the ``loso`` splits).
+    splits
+        Split kinds: ``"random"``, ``"counts"``, ``"loso"``.
+    models, model_params
+        As for :func:`run_landmark_comparison`.
+    epochs
+        Epochs of a deep model whose ``model_params`` set none.
+
+    Returns
+    -------
+    str
+        One line: splits, models, number of fits and each deep model's epochs.
+    """
     n_splits = {
         s: (len(set(data.groups)) if s == "loso" and data.groups is not None else 1) for s in splits
     }
@@ -534,6 +628,33 @@ def run_landmark_comparison(
     (``progress=False`` to hide it). Writes (merges) ``metrics.json`` and writes
     ``comparison_<split>.tsv``, ``per_gene_mae_<split>.tsv``, ``histories_<split>.json``
     and ``data_report.json`` to ``output_dir``.
+
+    Parameters
+    ----------
+    data
+        Raw landmark and target matrices (its ``report`` gains the genes left out).
+    models
+        Models to compare (:data:`DEEP_MODELS`, :data:`CLASSICAL_MODELS`).
+    model_params
+        Model name -> its ``params`` of :func:`fit_model`.
+    training
+        Training keys of the deep models where their ``model_params`` have none
+        (:func:`fit_model`'s ``defaults``).
+    split, fractions, counts
+        The split (:func:`gexnb.data.landmark.make_splits`).
+    normalization, quantile, zero_variance, min_relative_sd
+        The normalisation of each split (:func:`gexnb.data.landmark.prepare_split`).
+    cross_data
+        A second data set aligned by :func:`prepare_cross_dataset`, or None.
+    output_dir
+        Folder of the outputs; the deep models' checkpoints go to
+        ``<output_dir>/models/<split>``.
+    seed
+        Seed of the split and of the training.
+    verbose
+        Keras verbosity of the deep models' training.
+    progress
+        Show the progress bar.
 
     Returns
     -------

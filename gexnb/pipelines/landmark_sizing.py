@@ -49,6 +49,24 @@ def describe_paper_models(
     943 -> 9,520 network with 3 x 9,000 units is built (``build_models``) and its parameter
     count and memory need are reported (:func:`gexnb.models.landmark.estimate_training_memory`).
 
+    Parameters
+    ----------
+    n_landmarks, n_targets
+        Numbers of landmark and target genes.
+    models
+        Models to describe; those not in :data:`DEEP_MODELS` are skipped.
+    model_params
+        Model name -> architecture and training keys (``hidden``, ``target_chunks``,
+        ``optimizer``, ...; paper defaults where absent).
+    batch_size
+        Training batch size of the memory estimate.
+    build_models
+        Build each model to count its parameters (``n_params_built``); else counted only
+        for ``dgex``.
+    output_dir
+        When given, ``metrics.json`` (``<model>/paper/<key>``) and ``paper_models.tsv``
+        are written there.
+
     Returns
     -------
     pandas.DataFrame
@@ -110,6 +128,11 @@ def data_is_missing(expression_path: str, *, if_data_missing: str = "error") -> 
         ``"error"``: raise when the file is absent; ``"build_only"``: return True so the
         notebook only builds the models and reports their size (:func:`paper_dry_run`).
 
+    Returns
+    -------
+    bool
+        True when the file is absent under ``"build_only"``, else False.
+
     Raises
     ------
     InputError
@@ -144,6 +167,24 @@ def paper_dry_run(
     deep models at that size, and writes their parameter counts and memory need
     (``<model>/paper/n_params``, ``<model>/paper/memory_total_gib``) plus
     ``data/paper/n_train`` etc. for the split ``counts`` to ``metrics.json``.
+
+    Parameters
+    ----------
+    landmark_list, target_list
+        Gene list files (:func:`gexnb.data.expression.read_gene_list`).
+    models, model_params, batch_size
+        As for :func:`describe_paper_models`.
+    counts
+        ``(train, val, test)`` sample counts reported (D-GEX's 88,807 / 11,101 / 11,101).
+    output_dir
+        Folder of ``metrics.json`` and ``paper_models.tsv``.
+    build_models
+        As for :func:`describe_paper_models`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table of :func:`describe_paper_models`.
     """
     n_lm = len(read_gene_list(landmark_list))
     n_tg = len(read_gene_list(target_list))

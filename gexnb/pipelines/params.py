@@ -42,7 +42,20 @@ DATA_CHECK_DEFAULTS: dict[str, Any] = dataclasses.asdict(DataChecks())
 
 def data_check_options(given: Mapping[str, Any] | None, keys: Iterable[str]) -> dict[str, Any]:
     """A notebook's ``data_checks``: ``keys`` of :data:`DATA_CHECK_DEFAULTS` (the ones that
-    apply to that notebook), completed with their defaults; any other key is refused."""
+    apply to that notebook), completed with their defaults; any other key is refused.
+
+    Parameters
+    ----------
+    given
+        The notebook's ``data_checks`` value (``None`` or ``{}``: all defaults).
+    keys
+        The keys of :data:`DATA_CHECK_DEFAULTS` that apply to the notebook.
+
+    Returns
+    -------
+    dict
+        Each of ``keys`` -> the given value, else its default.
+    """
     defaults = {key: DATA_CHECK_DEFAULTS[key] for key in keys}
     return with_defaults(given, defaults, name="data_checks")
 
@@ -61,6 +74,11 @@ def with_defaults(
     name
         The parameter, named in the error (``motif_discovery``, ``data_checks``).
 
+    Returns
+    -------
+    dict
+        ``defaults`` updated with ``options``.
+
     Raises
     ------
     ParameterError
@@ -76,7 +94,18 @@ def with_defaults(
 
 def split_params(params: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Split a model's parameters into ``(architecture, training)`` by :data:`TRAINING_KEYS`;
-    layer-width lists become tuples of int."""
+    layer-width lists become tuples of int.
+
+    Parameters
+    ----------
+    params
+        A model's ``model_params`` entry.
+
+    Returns
+    -------
+    architecture, training
+        The keys not in :data:`TRAINING_KEYS` (widths as tuples of int) and those in it.
+    """
     arch = {k: v for k, v in params.items() if k not in TRAINING_KEYS}
     train = {k: v for k, v in params.items() if k in TRAINING_KEYS}
     for key in _WIDTH_KEYS:
@@ -138,6 +167,11 @@ def check_model_params(
 @dataclasses.dataclass(frozen=True)
 class EfficiencyPlan:
     """What the curve trains: notebook 02's ``data_efficiency`` parameter.
+
+    Parameters
+    ----------
+    fractions, seeds
+        Set the attributes of the same names (see Attributes).
 
     Attributes
     ----------

@@ -88,6 +88,11 @@ HALF_MEDIAN_TOLERANCE = 0.01
 class PromoterData:
     """A promoter set with its targets normalised for training (Metformin-121 recipe).
 
+    Parameters
+    ----------
+    promoters, y, stats
+        Set the attributes of the same names (see Attributes).
+
     Attributes
     ----------
     promoters
@@ -161,6 +166,11 @@ def normalize_targets(
         Refuse ``"half_median"`` on data it cannot fit (below). The data-efficiency curve
         turns it off for its subsets of training rows, checked once as a whole.
 
+    Returns
+    -------
+    PromoterData
+        The promoter set with its normalised targets and the statistics.
+
     Raises
     ------
     InputError
@@ -208,7 +218,29 @@ def workload(
 ) -> str:
     """The planned work of notebook 02, printed before it starts (with the motif discovery of
     :func:`motif_options` and the data-efficiency curve's extra fits,
-    :func:`gexnb.pipelines.efficiency.curve`)."""
+    :func:`gexnb.pipelines.efficiency.curve`).
+
+    Parameters
+    ----------
+    data
+        The promoter data (sizes; the bin range of the models is checked on its training
+        values, :func:`gexnb.pipelines.dream_models.check_bin_range`).
+    epochs
+        Training epochs of the BiGRU.
+    models, model_params
+        Deep sequence models compared and their parameters (checked with
+        :func:`gexnb.pipelines.dream_models.check_plan`).
+    motif_discovery
+        Notebook 02's ``motif_discovery`` mapping (:func:`motif_options`).
+    data_efficiency
+        Notebook 02's ``data_efficiency`` mapping
+        (:meth:`gexnb.pipelines.params.EfficiencyPlan.from_mapping`).
+
+    Returns
+    -------
+    str
+        One line: the training sequences and each training planned.
+    """
     check_plan(models, model_params)
     for name in models:  # a bin read-out on data off DREAM's 0-17 scale: refused now
         check_bin_range(name, (model_params or {}).get(name), data.expression[data.train_idx])
@@ -235,7 +267,15 @@ def workload(
 @dataclass
 class BiGRUResult(train.TrainResult):
     """:func:`train_bigru`'s outcome: :class:`gexnb.train.TrainResult` (``model``,
-    ``history``, ``best_epoch``, ``output_dir``, ``replicas``) and
+    ``history``, ``best_epoch``, ``output_dir``, ``replicas``) with the training time and the
+    model as notebook 02 scores it.
+
+    Parameters
+    ----------
+    model, history, best_epoch, output_dir, replicas
+        See :class:`gexnb.train.TrainResult`.
+    fit_seconds, trained
+        See Attributes.
 
     Attributes
     ----------
@@ -264,19 +304,37 @@ def train_bigru(
 ) -> BiGRUResult:
     """Train the Metformin-121 BiGRU on ``data`` (MSE, Adam, best validation weights).
 
-    ``config`` is a :class:`gexnb.train.TrainingConfig` (the team's recipe,
-    :data:`gexnb.train.METFORMIN_121`, when None) and ``settings`` override its fields
-    (``epochs=12, batch_size=128``). Checkpoints and history go to ``output_dir/bigru``;
-    the final model (best validation weights) is saved as
-    ``output_dir/metformin_bigru.keras``. The output activation follows the target
-    normalisation (:data:`TARGET_NORMALIZATIONS`: the team's sigmoid for ``half_median``,
-    linear for ``zscore``). With ``recalibrate_batchnorm`` the BatchNorm
-    statistics are recomputed on up to 20,000 training rows (seeded) before every
-    validation pass (:class:`gexnb.train.BatchNormRecalibration`), which short runs need;
-    the team's recipe did not (``False`` in the paper profile). Returns a
-    :class:`BiGRUResult`: the :class:`gexnb.train.TrainResult` with ``fit_seconds`` and
-    ``trained``, the same model as a :class:`gexnb.pipelines.dream_models.SequenceModel` (what
-    :func:`evaluate` scores, with its training time).
+    The output activation follows the target normalisation (:data:`TARGET_NORMALIZATIONS`:
+    the team's sigmoid for ``half_median``, linear for ``zscore``).
+
+    Parameters
+    ----------
+    data
+        Codes, normalised targets and split (:func:`normalize_targets`).
+    output_dir
+        Checkpoints and history go to ``output_dir/bigru``; the final model (best validation
+        weights) is saved as ``output_dir/metformin_bigru.keras``.
+    n_layers, units, dropout
+        Architecture (:func:`gexnb.models.promoter.build_metformin_bigru`): stacked
+        bidirectional GRU layers, units per direction, dropout rate before the output layer.
+    config
+        A :class:`gexnb.train.TrainingConfig`; the team's recipe,
+        :data:`gexnb.train.METFORMIN_121`, when None.
+    resume
+        Continue from the last checkpoint in ``output_dir/bigru`` (:func:`gexnb.train.fit`).
+    recalibrate_batchnorm
+        Recompute the BatchNorm statistics on up to 20,000 training rows (seeded) before
+        every validation pass (:class:`gexnb.train.BatchNormRecalibration`), which short
+        runs need; the team's recipe did not (``False`` in the paper profile).
+    **settings
+        Overrides of ``config``'s fields (``epochs=12, batch_size=128``).
+
+    Returns
+    -------
+    BiGRUResult
+        The :class:`gexnb.train.TrainResult` with ``fit_seconds`` and ``trained``, the same
+        model as a :class:`gexnb.pipelines.dream_models.SequenceModel` (what
+        :func:`evaluate` scores, with its training time).
     """
 
     cfg = train.TrainingConfig.from_mapping(settings, base=config or train.METFORMIN_121)
@@ -323,6 +381,25 @@ def fit_kmer(data: PromoterData, *, params: Mapping[str, Any] | None = None, see
     ``k_max``, k-mers of length 1..k_max, 6 by default; ``max_train``, at most this many
     training rows, a seeded subsample whose size is kept in ``n_fit_`` and reported as
     ``kmer_ridge/train/n_fit``); other keys are refused.
+
+    Parameters
+    ----------
+    data
+        Codes, normalised targets and split.
+    params
+        Options of the k-mer ridge (:data:`KMER_OPTIONS`), or None for its defaults.
+    seed
+        Seed of the training subsample.
+
+    Returns
+    -------
+    gexnb.models.kmer.KmerRidge
+        The fitted baseline, its fitting time in ``fit_seconds``.
+
+    Raises
+    ------
+    ParameterError
+        For a key of ``params`` not in :data:`KMER_OPTIONS`.
     """
 
     unknown = sorted(set(params or {}) - set(KMER_OPTIONS))
@@ -341,6 +418,16 @@ def fit_mean(data: PromoterData) -> Any:
 
     The floor every sequence model must beat (R^2 near 0 on the validation rows; its
     Pearson and Spearman correlations are undefined and left out of ``metrics.json``).
+
+    Parameters
+    ----------
+    data
+        Normalised targets and split.
+
+    Returns
+    -------
+    gexnb.models.baselines.MeanBaseline
+        The fitted baseline.
     """
 
     y = data.y[data.train_idx]
@@ -352,6 +439,21 @@ def predict_model(model: Any, codes: np.ndarray, batch_size: int = 2048) -> np.n
 
     Keras models stream through :func:`gexnb.train.predict` in batches of ``batch_size``;
     the :class:`~gexnb.models.kmer.KmerRidge` baseline predicts in its own row chunks.
+
+    Parameters
+    ----------
+    model
+        A :class:`gexnb.pipelines.dream_models.SequenceModel`, a k-mer ridge, a
+        predict-the-mean baseline or a Keras model.
+    codes
+        uint8 codes ``(n, length)``.
+    batch_size
+        Sequences per batch of a Keras model.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n,)`` predictions on the normalised target's scale.
     """
 
     if isinstance(model, SequenceModel):
@@ -376,6 +478,17 @@ def evaluate(
 
     Metrics (:func:`gexnb.metrics.regression_report`) are on the input expression scale;
     keys read ``<model>/<split>/<metric>`` (``metformin_bigru/val/r2``).
+
+    Parameters
+    ----------
+    data
+        Codes, expression and split.
+    models
+        Model name -> model (any that :func:`predict_model` takes).
+    output_dir
+        Folder of ``predictions_val.tsv`` and ``metrics.json``.
+    batch_size
+        Sequences per prediction batch.
 
     Returns
     -------
@@ -412,7 +525,20 @@ def evaluate(
 def load_test(
     test_path: str, *, length: int = 142, too_long: str = "error"
 ) -> tuple[pd.DataFrame, np.ndarray]:
-    """Read a test file (``test_measured.tsv``: sequence, expression, subsets) and encode it."""
+    """Read a test file (``test_measured.tsv``: sequence, expression, subsets) and encode it.
+
+    Parameters
+    ----------
+    test_path
+        The test file.
+    length, too_long
+        Encoding options of :func:`gexnb.data.sequences.encode_sequences`.
+
+    Returns
+    -------
+    frame, codes
+        The file's table and the uint8 codes ``(n, length)`` of its sequences.
+    """
     frame = seqs.read_sequences(test_path)
     codes = seqs.encode_sequences(frame["sequence"], length=length, too_long=too_long)
     return frame, codes
@@ -445,6 +571,25 @@ def score_test(
     set a row is on. Predictions, on the training data's expression scale (the target
     normalisation of ``data`` undone, as in :func:`evaluate`), go to ``predictions_test.tsv``.
     The predict-the-mean baseline is skipped: a constant prediction has no correlation.
+
+    Parameters
+    ----------
+    frame, codes
+        The test table and its codes (:func:`load_test`).
+    models
+        Model name -> model (any that :func:`predict_model` takes).
+    data
+        The training data, whose target normalisation is undone.
+    output_dir
+        Folder of ``predictions_test.tsv`` and ``metrics.json``.
+    batch_size
+        Sequences per prediction batch.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per model, row set and subset: ``model``, ``rows``, ``subset``, ``n``,
+        ``pearson``, ``spearman``.
     """
 
     models = {k: m for k, m in models.items() if not isinstance(m, MeanBaseline)}
@@ -499,6 +644,18 @@ def motif_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
     """Notebook 02's ``motif_discovery`` mapping checked and completed with
     :func:`find_motifs`' own defaults (the one place they are stated).
 
+    Parameters
+    ----------
+    options
+        The mapping (keys of :data:`MOTIF_OPTIONS`), or None for all defaults.
+
+    Returns
+    -------
+    dict
+        ``n_sequences``, ``motif_file`` and ``method``.
+
+    Examples
+    --------
     >>> motif_options({"n_sequences": 0})
     {'n_sequences': 0, 'motif_file': '', 'method': 'ism'}
     """
@@ -529,6 +686,25 @@ def find_motifs(
     synthetic data, ``<name>/val/planted_motifs_recovered`` (similarity >=
     :data:`RECOVERED_SIMILARITY`). ``n_sequences=0`` turns motif discovery off: nothing is
     computed or written, and the result says so in its ``note``.
+
+    Parameters
+    ----------
+    model
+        The model to explain.
+    data
+        The promoter data (validation rows; synthetic or not).
+    output_dir
+        Folder of ``motifs.tsv`` and ``metrics.json``.
+    n_sequences
+        Number of validation sequences explained (0: motif discovery off).
+    motif_file
+        MEME file of known motifs to match (real data only), or ``""``.
+    method
+        Attribution method: ``"ism"`` or ``"gradient"``.
+    name
+        Model name in the metrics keys.
+    progress
+        Show progress bars.
 
     Returns
     -------
@@ -561,6 +737,20 @@ def attention_by_position(model: Any, codes: np.ndarray, *, batch_size: int = 51
 
     A thin alias of :func:`gexnb.explain.attention_weights` (empty ``codes`` give an empty
     ``(0, length)`` array).
+
+    Parameters
+    ----------
+    model
+        A model with a ContextAttention layer (the BiGRU).
+    codes
+        uint8 codes ``(n, length)``.
+    batch_size
+        Sequences per batch.
+
+    Returns
+    -------
+    numpy.ndarray
+        Attention weights ``(n, length)``.
     """
 
     if len(codes) == 0:
@@ -570,7 +760,20 @@ def attention_by_position(model: Any, codes: np.ndarray, *, batch_size: int = 51
 
 def planted_starts(data: PromoterData, rows: np.ndarray) -> dict[str, np.ndarray] | None:
     """Planted motif starts (encoded coordinates, -1 absent) of ``rows``; ``None`` unless the
-    promoters are synthetic (:func:`gexnb.data.synthetic.planted_positions`)."""
+    promoters are synthetic (:func:`gexnb.data.synthetic.planted_positions`).
+
+    Parameters
+    ----------
+    data
+        The promoter data.
+    rows
+        Row indices of the sequences.
+
+    Returns
+    -------
+    dict or None
+        Motif name -> start of the motif in each row (-1 where absent), or None.
+    """
 
     truth = data.promoters.truth
     if truth is None:
@@ -583,8 +786,12 @@ def planted_attention(data: PromoterData, weights: np.ndarray, rows: np.ndarray)
 
     Parameters
     ----------
+    data
+        The synthetic promoter data.
     weights
         Attention ``(len(rows), length)`` for the sequences ``rows`` of ``data``.
+    rows
+        Row indices of the sequences.
 
     Returns
     -------

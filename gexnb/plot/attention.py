@@ -48,6 +48,11 @@ def cv_boxplots(
         (:func:`gexnb.pipelines.attention_lstm.cross_validate`).
     metrics
         Metric columns to draw, one panel each.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per metric.
     """
     import seaborn as sns
 
@@ -89,6 +94,13 @@ def attention_vs_correlation(table: pd.DataFrame, *, annotate: int = 8, ax: Any 
         columns ``mean_attention``, ``abs_corr``, ``model``).
     annotate
         Label this many genes with the highest attention.
+    ax
+        Axes to draw on, or None for a new figure (see :func:`gexnb.plot.figure_axes`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on.
     """
     from scipy.stats import spearmanr
 
@@ -134,6 +146,11 @@ def gene_attention_figure(
         Index of the selected sample.
     title
         Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Two panels: attention per gene (at most :data:`GENES_SHOWN`), predicted vs true.
     """
     weights = np.asarray(weights, dtype=float)
     order = np.argsort(-weights, kind="stable")[:GENES_SHOWN]
@@ -214,6 +231,11 @@ def sequence_attention_figure(
         Index of the selected sequence.
     title
         Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The sequence, attention, logo and heatmap panels, and the scatter on the right.
     """
     import matplotlib.pyplot as plt
 

@@ -26,7 +26,22 @@ __all__ = [
 
 
 def plot_length_histogram(lengths: Any, *, title: str = "Sequence length", ax: Any = None) -> Any:
-    """Histogram of sequence lengths (one bar per length)."""
+    """Histogram of sequence lengths (one bar per length).
+
+    Parameters
+    ----------
+    lengths
+        Length of each sequence (nt).
+    title
+        Title of the axes.
+    ax
+        Axes to draw on, or None for a new figure (see :func:`gexnb.plot.figure_axes`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on.
+    """
     fig, ax = figure_axes(ax)
     lengths = np.asarray(lengths)
     sns.histplot(x=lengths, discrete=True, ax=ax, color="tab:blue")
@@ -37,7 +52,23 @@ def plot_length_histogram(lengths: Any, *, title: str = "Sequence length", ax: A
 def plot_base_composition(
     by_position: pd.DataFrame, *, title: str = "Base composition", ax: Any = None
 ) -> Any:
-    """Fraction of each base along the aligned positions (lines, one per base)."""
+    """Fraction of each base along the aligned positions (lines, one per base).
+
+    Parameters
+    ----------
+    by_position
+        Rows: positions, columns: bases, values: fractions in [0, 1]
+        (:func:`gexnb.data.summary.base_composition_by_position`).
+    title
+        Title of the axes.
+    ax
+        Axes to draw on, or None for a new figure (see :func:`gexnb.plot.figure_axes`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on.
+    """
     fig, ax = figure_axes(ax, width=9.0)
     long = by_position.reset_index().melt(
         id_vars=by_position.index.name or "index", var_name="base", value_name="fraction"
@@ -62,6 +93,24 @@ def plot_expression_histogram(
 
     Above ``max_points`` finite values a seeded random subset is drawn (the density estimate
     is quadratic in the number of points).
+
+    Parameters
+    ----------
+    values
+        Expression values of any shape (flattened).
+    title, xlabel
+        Title and x-axis label of the axes.
+    max_points
+        Most finite values drawn.
+    seed
+        Seed of the random subset.
+    ax
+        Axes to draw on, or None for a new figure (see :func:`gexnb.plot.figure_axes`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on.
     """
     fig, ax = figure_axes(ax)
     arr = np.asarray(values, dtype=float).ravel()
@@ -81,7 +130,24 @@ def plot_gene_variance(
     ax: Any = None,
 ) -> Any:
     """Distribution of per-gene variance (log10 scale); landmark genes drawn separately, each
-    group normalised to its own density."""
+    group normalised to its own density.
+
+    Parameters
+    ----------
+    variance
+        Variance of each gene, indexed by gene; genes with variance 0 are left out (no log).
+    landmarks
+        Landmark gene names (index labels of ``variance``); none: a single group.
+    title
+        Title of the axes.
+    ax
+        Axes to draw on, or None for a new figure (see :func:`gexnb.plot.figure_axes`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on.
+    """
     fig, ax = figure_axes(ax)
     frame = pd.DataFrame({"variance": variance.to_numpy(dtype=float)}, index=variance.index)
     frame = frame[frame["variance"] > 0]
@@ -116,6 +182,24 @@ def plot_sample_correlation(
 
     At most ``max_samples`` samples (a seeded random subset, original order kept) and the
     ``max_genes`` most variable genes are used so the figure stays readable and fast.
+
+    Parameters
+    ----------
+    frame
+        Expression matrix, rows: samples, columns: genes.
+    max_samples, max_genes
+        Most samples and genes used.
+    seed
+        Seed of the random subset of samples.
+    title
+        Title of the axes.
+    ax
+        Axes to draw on, or None for a new figure (see :func:`gexnb.plot.figure_axes`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on.
     """
     data = frame
     if data.shape[0] > max_samples:

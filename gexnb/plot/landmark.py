@@ -31,6 +31,13 @@ def per_gene_mae_distribution(
         ``model -> split -> Series`` of per-gene MAE (``ComparisonResult.per_gene``).
     split
         Split to show (``test``, ``val``, ``cross`` or ``loso_<study>``).
+    ax
+        Axes to draw on, or None for a new figure (see :func:`gexnb.plot.figure_axes`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on.
     """
     frames = [
         pd.DataFrame({"model": name, "mae": np.asarray(by[split], dtype=float)})
@@ -55,7 +62,24 @@ def per_gene_scatter(
     max_cols: int = 3,
 ) -> object:
     """Per-gene MAE of each model (y) against ``baseline`` (x); points below the diagonal are
-    genes the model predicts better (the D-GEX paper's per-gene comparison)."""
+    genes the model predicts better (the D-GEX paper's per-gene comparison).
+
+    Parameters
+    ----------
+    per_gene
+        ``model -> split -> Series`` of per-gene MAE (``ComparisonResult.per_gene``).
+    split
+        Split to show.
+    baseline
+        Model on the x axis of every panel; no panel is drawn when it lacks ``split``.
+    max_cols
+        Most panels per row (one panel per other model with ``split``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per model other than ``baseline``.
+    """
     base = per_gene.get(baseline, {}).get(split)
     others = [m for m in per_gene if m != baseline and split in per_gene[m]]
     n = max(1, len(others))
@@ -93,6 +117,11 @@ def landmark_learning_curves(
         without a history (baselines) are skipped.
     split
         Split name to draw (default: the first one of each model).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per model with a ``loss`` history.
     """
     curves = {}
     for name, by_split in histories.items():

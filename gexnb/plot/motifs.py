@@ -16,7 +16,21 @@ _KINDS = ("contribution", "information")
 
 
 def information_content(ppm: np.ndarray, *, pseudocount: float = 1e-3) -> np.ndarray:
-    """Letter heights of an information-content logo: ``p * (2 - H)`` per column (bits)."""
+    """Letter heights of an information-content logo: ``p * (2 - H)`` per column (bits).
+
+    Parameters
+    ----------
+    ppm
+        Position probability matrix ``(width, 4)``; each row is renormalized after adding
+        ``pseudocount``.
+    pseudocount
+        Added to every probability, so that a zero does not make the entropy undefined.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(width, 4)`` letter heights in bits (each row sums to at most 2).
+    """
     p = np.asarray(ppm, dtype=np.float64) + pseudocount
     p = p / p.sum(axis=1, keepdims=True)
     entropy = -(p * np.log2(p)).sum(axis=1, keepdims=True)
@@ -39,6 +53,8 @@ def motif_logos(
     kinds
         ``"contribution"`` (mean contribution of each base; letters below the axis lower
         the prediction) and/or ``"information"`` (bits, from the position probabilities).
+    max_motifs
+        Number of motifs drawn at most (the first ones of ``motifs``).
     trim
         Draw the trimmed motif (:meth:`~gexnb.explain.Motif.trimmed`), without the flanks.
 

@@ -24,7 +24,22 @@ def learning_curves(
 ) -> Any:
     """Training and validation loss per epoch (``history`` from :func:`gexnb.train.fit`),
     whole-number epoch ticks, and the best epoch (lowest validation loss, the weights kept)
-    marked."""
+    marked.
+
+    Parameters
+    ----------
+    history
+        ``loss`` and ``val_loss`` per epoch; a missing or empty key is not drawn.
+    title
+        Title of the axes (default: "Learning curves").
+    ax
+        Axes to draw on, or None for a new figure (see :func:`gexnb.plot.figure_axes`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on.
+    """
     from matplotlib.ticker import MaxNLocator
 
     fig, ax = figure_axes(ax)
@@ -57,7 +72,24 @@ def predicted_vs_measured(
     ax: Any = None,
 ) -> Any:
     """Predicted against measured expression with the Pearson r in the title: a scatter up
-    to :data:`SCATTER_MAX_POINTS` points, a hexbin of densities above."""
+    to :data:`SCATTER_MAX_POINTS` points, a hexbin of densities above.
+
+    Parameters
+    ----------
+    y_true, y_pred
+        Measured and predicted expression, one value per sequence.
+    title
+        Start of the title (the Pearson r is appended).
+    gridsize
+        Hexagons across the x axis of the hexbin.
+    ax
+        Axes to draw on, or None for a new figure (see :func:`gexnb.plot.figure_axes`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on.
+    """
     y_true, y_pred = np.asarray(y_true, float), np.asarray(y_pred, float)
     fig, ax = figure_axes(ax)
     if len(y_true) <= SCATTER_MAX_POINTS:
@@ -79,7 +111,24 @@ def error_by_expression(
     bins: int = 8,
     ax: Any = None,
 ) -> Any:
-    """Mean absolute error per bin of measured expression (quantile bins), one line per model."""
+    """Mean absolute error per bin of measured expression (quantile bins), one line per model.
+
+    Parameters
+    ----------
+    y_true
+        Measured expression, one value per sequence.
+    predictions
+        Model name -> predictions aligned with ``y_true``.
+    bins
+        Number of quantile bins (fewer when quantiles coincide).
+    ax
+        Axes to draw on, or None for a new figure (see :func:`gexnb.plot.figure_axes`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on.
+    """
     y_true = np.asarray(y_true, float)
     edges = np.unique(np.quantile(y_true, np.linspace(0, 1, bins + 1)))
     which = np.clip(np.searchsorted(edges, y_true, side="right") - 1, 0, len(edges) - 2)
@@ -112,6 +161,15 @@ def attention_profile(
     planted
         Motif name -> start position per sequence (-1 absent), e.g. from
         :func:`gexnb.data.synthetic.planted_positions`; drawn as motif-start densities.
+    title
+        Title of the axes.
+    ax
+        Axes to draw on, or None for a new figure (see :func:`gexnb.plot.figure_axes`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on.
     """
     weights = np.asarray(weights, float)
     fig, ax = figure_axes(ax, width=8.0)
@@ -144,7 +202,25 @@ def data_efficiency(
     """Pearson r against the number of training sequences, one line per model: the mean over
     seeds with +-1 standard deviation bars (``table`` of
     :func:`gexnb.pipelines.efficiency.curve`: ``model``, ``n_train``, ``pearson``, ``seed``);
-    logarithmic x axis."""
+    logarithmic x axis.
+
+    Parameters
+    ----------
+    table
+        One row per model, training size and seed (columns above); empty: a placeholder
+        figure.
+    scored_on
+        Split the Pearson r was computed on, named on the y axis.
+    title
+        Title of the axes (default: says the number of seeds).
+    ax
+        Axes to draw on, or None for a new figure (see :func:`gexnb.plot.figure_axes`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on.
+    """
     import seaborn as sns
 
     fig, ax = figure_axes(ax, width=6.5)

@@ -29,6 +29,11 @@ def sweep_figure(
         Metric column, e.g. ``dgex/test/mae``.
     lower_is_better
         Said on the y axis.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per swept parameter.
     """
     done = table[table[metric].notna()].copy()
     fig, axes = new_figure(len(swept), width=4.0, height=3.5)

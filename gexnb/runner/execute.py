@@ -48,6 +48,11 @@ def _error_names(*bases: type) -> frozenset[str]:
 class NotebookExecutionError(GexnbError):
     """A notebook raised an exception in one of its cells.
 
+    Parameters
+    ----------
+    notebook, cell_index, exec_count, ename, evalue, executed_path
+        See Attributes.
+
     Attributes
     ----------
     notebook
@@ -99,6 +104,11 @@ class NotebookExecutionError(GexnbError):
 class RunInterrupted(GexnbError):
     """A run was stopped by SIGINT (Ctrl-C) or SIGTERM; the kernel was stopped.
 
+    Parameters
+    ----------
+    signum, notebook, executed_path
+        See Attributes.
+
     Attributes
     ----------
     signum
@@ -108,6 +118,8 @@ class RunInterrupted(GexnbError):
         SIGTERM).
     executed_path
         The partial executed notebook (valid, up to the interrupted cell), if known.
+    notebook
+        Stem of the interrupted notebook (empty if unknown).
     """
 
     def __init__(self, signum: int, *, notebook: str = "", executed_path: Path | None = None):
@@ -123,7 +135,28 @@ class RunInterrupted(GexnbError):
 
 @dataclass
 class RunResult:
-    """Outcome of one notebook run (see :func:`run_notebook` and :func:`run_all`)."""
+    """Outcome of one notebook run (see :func:`run_notebook` and :func:`run_all`).
+
+    Parameters
+    ----------
+    notebook, output_dir, executed_path, parameters, seconds, error
+        See Attributes.
+
+    Attributes
+    ----------
+    notebook
+        Stem of the notebook (``01_data_prep``).
+    output_dir
+        The run folder.
+    executed_path
+        The executed notebook, ``<output_dir>/<stem>.ipynb``.
+    parameters
+        The parameter values the notebook ran with (empty for a notebook that did not run).
+    seconds
+        Wall-clock duration of the run.
+    error
+        The failure of a notebook that failed or was interrupted, else None.
+    """
 
     notebook: str
     output_dir: Path
@@ -283,6 +316,8 @@ def prepare_notebook(
         Folder for the copy and, when it is run, its results (created).
     profile, overrides
         As for :func:`run_notebook`.
+    project_dir
+        Project folder; default: found from the current directory.
     force
         Overwrite an existing copy (which may hold the user's edits).
 

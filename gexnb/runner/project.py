@@ -32,7 +32,25 @@ _ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 @dataclass(frozen=True)
 class NotebookParameter:
-    """One line ``name: type = value  # comment`` of a notebook's parameters cell."""
+    """One line ``name: type = value  # comment`` of a notebook's parameters cell.
+
+    Parameters
+    ----------
+    name, type, default, comment
+        See Attributes.
+
+    Attributes
+    ----------
+    name
+        The parameter's name.
+    type
+        Its annotated type as written (``"int"``, ``"dict[str, float]"``), or None when not
+        annotated.
+    default
+        The value in the cell (a Python literal).
+    comment
+        The line's ``# comment`` (empty if none).
+    """
 
     name: str
     type: str | None
@@ -44,13 +62,37 @@ class NotebookParameter:
 
 
 def list_notebooks(project_dir: str | os.PathLike) -> list[Path]:
-    """Sorted paths of ``notebooks/NN_*.ipynb`` in ``project_dir``."""
+    """Sorted paths of ``notebooks/NN_*.ipynb`` in ``project_dir``.
+
+    Parameters
+    ----------
+    project_dir
+        Project folder.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The notebooks whose name starts with two digits and an underscore, sorted by name.
+    """
     folder = Path(project_dir) / "notebooks"
     return sorted(p for p in folder.glob("*.ipynb") if _NOTEBOOK_PATTERN.match(p.name))
 
 
 def resolve_notebook(name: str | os.PathLike, project_dir: str | os.PathLike) -> Path:
     """Find a notebook by path, stem (``01_data_prep``) or number prefix (``01``).
+
+    Parameters
+    ----------
+    name
+        Path of an existing ``.ipynb`` file (any folder), stem or number prefix of a notebook
+        in ``notebooks/``.
+    project_dir
+        Project folder.
+
+    Returns
+    -------
+    pathlib.Path
+        The notebook.
 
     Raises
     ------
@@ -83,6 +125,11 @@ def notebook_parameters(notebook: str | os.PathLike) -> dict[str, NotebookParame
     ``papermill.inspect_notebook`` uses: names, annotated types and the ``# comment`` of each
     line), without needing a kernel name in the notebook; each default must be a Python
     literal (``ast.literal_eval``).
+
+    Parameters
+    ----------
+    notebook
+        Path of the ``.ipynb`` file.
 
     Returns
     -------
@@ -147,13 +194,37 @@ def notebook_parameters(notebook: str | os.PathLike) -> dict[str, NotebookParame
 
 
 def list_profiles(project_dir: str | os.PathLike, notebook: str) -> list[str]:
-    """Profiles available for ``notebook`` (stem): the YAML files in ``parameters/<stem>/``."""
+    """Profiles available for ``notebook`` (stem): the YAML files in ``parameters/<stem>/``.
+
+    Parameters
+    ----------
+    project_dir
+        Project folder.
+    notebook
+        Notebook stem (``01_data_prep``).
+
+    Returns
+    -------
+    list of str
+        Profile names, sorted; empty when the folder is missing.
+    """
     folder = Path(project_dir) / "parameters" / notebook
     return sorted(p.stem for p in folder.glob("*.yaml"))
 
 
 def data_dir(project_dir: str | os.PathLike) -> Path:
-    """``$GEXNB_DATA`` if set, else ``<project>/../shared/data``, as an absolute path."""
+    """``$GEXNB_DATA`` if set, else ``<project>/../shared/data``, as an absolute path.
+
+    Parameters
+    ----------
+    project_dir
+        Project folder.
+
+    Returns
+    -------
+    pathlib.Path
+        The data folder, resolved (it need not exist).
+    """
     value = os.environ.get("GEXNB_DATA")
     if value:
         return Path(value).expanduser().resolve()
@@ -162,6 +233,18 @@ def data_dir(project_dir: str | os.PathLike) -> Path:
 
 def expand_env(value: Any, env: Mapping[str, str]) -> Any:
     """Replace ``${NAME}`` in every string of ``value`` (nested lists/dicts too) by ``env[NAME]``.
+
+    Parameters
+    ----------
+    value
+        A profile value: a string, list, dict or anything else (returned as it is).
+    env
+        Variable name -> value.
+
+    Returns
+    -------
+    Any
+        ``value`` with the variables expanded (new lists and dicts).
 
     Raises
     ------
@@ -213,6 +296,13 @@ def load_profile(
     env
         Variables for ``${NAME}`` expansion; default: ``os.environ`` plus ``GEXNB_DATA``
         (see :func:`data_dir`).
+    _chain
+        Internal: the profiles that extend this one, to detect a circle; leave it empty.
+
+    Returns
+    -------
+    dict
+        Parameter name -> value, with the values of the profiles it extends.
 
     Raises
     ------
@@ -253,6 +343,16 @@ def load_profile(
 def parse_override(text: str) -> tuple[str, Any]:
     """Split ``key=value`` (a ``-p`` option); the value is parsed as YAML (``3``, ``0.5``,
     ``true``, ``[1, 2]``; anything else stays a string).
+
+    Parameters
+    ----------
+    text
+        The ``key=value`` text; the key is stripped of spaces.
+
+    Returns
+    -------
+    key, value
+        The parameter name and its parsed value (``""`` for an empty value).
 
     Raises
     ------
@@ -325,6 +425,21 @@ def unknown_parameter_hint(name: str, valid: Iterable[str]) -> str:
     """The hint after an unknown parameter ``name``: its new name if it was renamed
     (:data:`RENAMED_PARAMETERS`), else the closest valid name, else ``""``.
 
+    Parameters
+    ----------
+    name
+        The unknown parameter name.
+    valid
+        The names the notebook (or notebooks) declare.
+
+    Returns
+    -------
+    str
+        Text to append to the error message, starting with a space; ``""`` when there is no
+        hint.
+
+    Examples
+    --------
     >>> unknown_parameter_hint("compare_models", ["models", "seed"])
     " ('compare_models' was renamed 'models')"
     >>> unknown_parameter_hint("epoch", ["epochs", "seed"])
@@ -350,6 +465,13 @@ def check_namespace(
     ``gexnb run -p`` reads every value) and the parsed value replaces the text in
     ``namespace``. Then each value is checked against its declared type as
     :func:`resolve_parameters` checks it.
+
+    Parameters
+    ----------
+    namespace
+        The kernel's globals (``globals()``); parsed values are written back into it.
+    names
+        The parameter names to check (default: every annotated name in ``namespace``).
 
     Raises
     ------
@@ -424,7 +546,19 @@ def missing_inputs(params: Mapping[str, Any]) -> list[tuple[str, str]]:
     """``(parameter, path)`` of every input path in ``params`` (top level or inside a
     mapping such as ``cross``) that is given but does not exist, so that a run can stop
     before its kernel starts. Notebook 03's ``expression_path`` may be missing when its
-    ``if_data_missing`` is not ``"error"`` (the paper profile's dry run)."""
+    ``if_data_missing`` is not ``"error"`` (the paper profile's dry run).
+
+    Parameters
+    ----------
+    params
+        A run's parameter values (:func:`resolve_parameters`).
+
+    Returns
+    -------
+    list of tuple of (str, str)
+        Parameter name (``cross.expression_path`` inside a mapping) and the missing path, in
+        the order of ``params``.
+    """
     allowed = {"expression_path"} if params.get("if_data_missing", "error") != "error" else set()
     found = []
 
@@ -443,7 +577,18 @@ def missing_inputs(params: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 def check_inputs(params: Mapping[str, Any]) -> None:
     """Raise :class:`~gexnb.errors.InputError` for the first input path of
-    :func:`missing_inputs`, naming its parameter (and how many more are missing)."""
+    :func:`missing_inputs`, naming its parameter (and how many more are missing).
+
+    Parameters
+    ----------
+    params
+        A run's parameter values (:func:`resolve_parameters`).
+
+    Raises
+    ------
+    InputError
+        If an input path is missing (or is a broken link).
+    """
     absent = missing_inputs(params)
     if absent:
         name, where = absent[0]
@@ -465,6 +610,24 @@ def profile_values(
 
     What :func:`resolve_parameters` runs, and what ``gexnb params`` prints for plain
     papermill (``-f``). Raises as :func:`resolve_parameters`.
+
+    Parameters
+    ----------
+    notebook
+        Path, stem (``01_data_prep``) or number (``01``).
+    profile
+        Name of ``parameters/<stem>/<profile>.yaml``.
+    overrides
+        Parameter values that replace the profile's (``-p key=value``).
+    project_dir
+        Project folder; default: found from the current directory.
+    ignore_unknown_overrides
+        Skip overrides the notebook does not declare (used by :func:`run_all`).
+
+    Returns
+    -------
+    notebook, values
+        The notebook's path and the parameter values.
     """
     project = find_project_dir(project_dir)
     path = resolve_notebook(notebook, project)
@@ -500,6 +663,18 @@ def run_folder(
     """The run folder given by ``-o`` (``output_dir``) or ``-p output_dir=X`` (the same),
     absolute; None when neither is given.
 
+    Parameters
+    ----------
+    overrides
+        Parameter overrides (their ``output_dir``), or None.
+    output_dir
+        The ``-o`` folder, or None.
+
+    Returns
+    -------
+    pathlib.Path or None
+        The folder, resolved (not created).
+
     Raises
     ------
     ParameterError
@@ -530,6 +705,21 @@ def resolve_parameters(
     Input paths (:data:`PATH_SUFFIXES`, :data:`PATH_NAMES`, also inside mappings) are made
     absolute: relative ones in ``overrides`` against the working folder (where the user typed
     them; the kernel itself runs in the output folder), in the profile against the project.
+
+    Parameters
+    ----------
+    notebook
+        Path, stem (``01_data_prep``) or number (``01``).
+    profile
+        Name of ``parameters/<stem>/<profile>.yaml``.
+    overrides
+        Parameter values that replace the profile's (``-p key=value``).
+    output_dir
+        Run folder (created); default ``<project>/runs/<profile>/<stem>/``.
+    project_dir
+        Project folder; default: found from the current directory.
+    ignore_unknown_overrides
+        Skip overrides the notebook does not declare (used by :func:`run_all`).
 
     Returns
     -------

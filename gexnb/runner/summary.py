@@ -51,6 +51,24 @@ def run_all(
     go to ``<runs_dir>/<stem>/`` (default ``<project>/runs/<profile>``) and the metrics are
     gathered in ``<runs_dir>/summary.csv`` (see :func:`write_summary`).
 
+    Parameters
+    ----------
+    profile
+        Name of ``parameters/<stem>/<profile>.yaml``.
+    overrides
+        Parameter values that replace the profiles' (``-p key=value``); ``output_dir`` is
+        refused.
+    project_dir
+        Project folder; default: found from the current directory.
+    notebooks
+        Paths, stems or numbers of the notebooks to run (default: every notebook, in order).
+    kernel, progress_bar
+        As for :func:`run_notebook`.
+    runs_dir
+        Folder of the run folders; default ``<project>/runs/<profile>``.
+    log
+        Stream for the progress lines (default stderr).
+
     Returns
     -------
     list of RunResult
@@ -271,13 +289,39 @@ def write_summary(
     notebooks: Iterable[str] | None = None,
     not_run: Iterable[str] = (),
 ) -> Path:
-    """Write :func:`collect_summary` to ``<runs_dir>/summary.csv`` atomically."""
+    """Write :func:`collect_summary` to ``<runs_dir>/summary.csv`` atomically.
+
+    Parameters
+    ----------
+    runs_dir, notebooks, not_run
+        As for :func:`collect_summary`.
+
+    Returns
+    -------
+    pathlib.Path
+        ``<runs_dir>/summary.csv``.
+    """
     frame = collect_summary(runs_dir, notebooks=notebooks, not_run=not_run)
     return write_table_atomic(Path(runs_dir) / "summary.csv", frame, index=False)
 
 
 def format_summary(frame: Any, *, notebooks: Iterable[str] | None = None) -> str:
-    """Readable pivot of a summary: one table (models x metrics) per notebook and split."""
+    """Readable pivot of a summary: one table (models x metrics) per notebook and split.
+
+    Parameters
+    ----------
+    frame
+        A :func:`collect_summary` table, or None.
+    notebooks
+        Only these notebooks (default: all in ``frame``).
+
+    Returns
+    -------
+    str
+        The tables (metrics as rows when there are many), each under a ``== notebook / split
+        ==`` line, after a line per notebook whose run did not end ``ok``; ``"(no metrics)"``
+        when there is nothing to show.
+    """
     if frame is None or len(frame) == 0:
         return "(no metrics)"
     import pandas as pd

@@ -52,7 +52,27 @@ MAIN_METRICS: dict[str, tuple[str, bool]] = {
 
 @dataclass
 class SweepResult:
-    """Outcome of :func:`run_sweep`: the table written to ``sweep.csv`` and its files."""
+    """Outcome of :func:`run_sweep`: the table written to ``sweep.csv`` and its files.
+
+    Parameters
+    ----------
+    table, csv_path, figure_path, n_run, n_skipped, n_failed, note
+        See Attributes.
+
+    Attributes
+    ----------
+    table
+        pandas DataFrame of ``sweep.csv``: one row per point.
+    csv_path
+        ``<output_dir>/sweep.csv``.
+    figure_path
+        ``<output_dir>/sweep.png``, or None when no figure was drawn.
+    n_run, n_skipped, n_failed
+        Points run now, skipped (an earlier run ended ok with the same parameters) and
+        failed.
+    note
+        Why there is no figure, when there is none.
+    """
 
     table: Any
     csv_path: Path
@@ -89,6 +109,17 @@ def _split_top_level(text: str) -> list[str]:
 def parse_grid(items: Sequence[str]) -> dict[str, list[Any]]:
     """Parse ``-g name=v1,v2`` items (values YAML-parsed; lists in brackets) into a grid.
 
+    Parameters
+    ----------
+    items
+        The ``-g`` texts, ``name=value1,value2``; commas inside brackets or quotes do not
+        split.
+
+    Returns
+    -------
+    dict
+        Parameter name -> list of parsed values, in the order given.
+
     Raises
     ------
     ParameterError
@@ -117,7 +148,18 @@ def parse_grid(items: Sequence[str]) -> dict[str, list[Any]]:
 
 
 def grid_points(grid: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
-    """Every combination of the grid's values, in the order given."""
+    """Every combination of the grid's values, in the order given.
+
+    Parameters
+    ----------
+    grid
+        Parameter name -> values (:func:`parse_grid`).
+
+    Returns
+    -------
+    list of dict
+        One ``{name: value}`` per point; the last parameter varies fastest.
+    """
     names = list(grid)
     return [dict(zip(names, values, strict=True)) for values in itertools.product(*grid.values())]
 
@@ -142,6 +184,16 @@ def point_folder(point: Mapping[str, Any]) -> str:
     ``[32, 16]`` and the string ``'32+16'``, get different folders. A name longer than
     :data:`MAX_FOLDER_LENGTH` is cut and ends in ``~`` and a hash of the whole name. The name
     depends only on the point, so a re-run finds the same folder.
+
+    Parameters
+    ----------
+    point
+        Parameter name -> value of one grid point (:func:`grid_points`).
+
+    Returns
+    -------
+    str
+        The folder name (not a path).
     """
     parts = []
     for name, value in point.items():
@@ -219,8 +271,19 @@ def run_sweep(
         Sweep folder (one sub-folder per point, ``sweep.csv``, ``sweep.png``).
     profile, overrides
         Profile and fixed ``-p`` overrides shared by every point (a swept name wins).
+    project_dir
+        Project folder; default: found from the current directory.
+    kernel
+        Jupyter kernel, as for :func:`run_notebook`.
     metric
         Key drawn in ``sweep.png`` (:data:`MAIN_METRICS` of the notebook by default).
+    progress
+        Show a progress bar; False prints one line per point to stderr instead.
+
+    Returns
+    -------
+    SweepResult
+        The table, its files and the counts of points run, skipped and failed.
 
     Raises
     ------

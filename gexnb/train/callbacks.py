@@ -400,7 +400,22 @@ def _plain(value: Any) -> str:
 
 def training_setup(config: Any, train: Any, validation: Any) -> dict[str, Any]:
     """What a resumed run must share with the checkpoint it continues: the training settings
-    but :data:`RESUMABLE_CHANGES`, and the training and validation data (rows and digest)."""
+    but :data:`RESUMABLE_CHANGES`, and the training and validation data (rows and digest).
+
+    Parameters
+    ----------
+    config
+        The run's :class:`~gexnb.train.TrainingConfig`.
+    train, validation
+        The ``(x, y)`` arrays (``x`` may be ``(codes, flags)``); a Keras dataset, or no
+        validation (None), is recorded as None.
+
+    Returns
+    -------
+    dict
+        ``settings`` (name -> JSON text, or class name for an object), ``train`` and
+        ``validation`` (``{"rows", "digest"}`` or None).
+    """
     settings = {}
     for name, value in dataclasses.asdict(config).items():
         if name not in RESUMABLE_CHANGES:

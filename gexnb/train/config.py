@@ -34,6 +34,17 @@ class TrainingConfig:
     as DREAM 2022 team Metformin-121, Rafi et al. 2024); the papers' recipes are named
     configs in :mod:`gexnb.train.recipes` and the ``paper`` profiles.
 
+    Parameters
+    ----------
+    epochs, batch_size, learning_rate, loss, optimizer, momentum, decay_rate, decay_steps
+        See Attributes (keyword-only, as every setting).
+    early_stopping, finetune_lr_factor, precision, distribution, seed, verbose
+        See Attributes.
+    checkpoint_seconds, lr_scales, decay_on_rise, min_learning_rate, weight_decay
+        See Attributes.
+    schedule, reverse_complement
+        See Attributes.
+
     Attributes
     ----------
     epochs
@@ -145,6 +156,18 @@ class TrainingConfig:
     ) -> TrainingConfig:
         """``base`` (the defaults when None) with the settings of a mapping.
 
+        Parameters
+        ----------
+        settings
+            Setting name -> value (any field of the config), or None for none.
+        base
+            Config whose other settings are kept (default: the defaults).
+
+        Returns
+        -------
+        TrainingConfig
+            A new config.
+
         Raises
         ------
         ParameterError
@@ -160,14 +183,39 @@ class TrainingConfig:
         return dataclasses.replace(base or cls(), **settings)
 
     def replace(self, **settings: Any) -> TrainingConfig:
-        """A copy with some settings changed (unknown names refused, see :meth:`from_mapping`)."""
+        """A copy with some settings changed (unknown names refused, see :meth:`from_mapping`).
+
+        Parameters
+        ----------
+        **settings
+            New values of the settings, by field name.
+
+        Returns
+        -------
+        TrainingConfig
+            A new config; this one is unchanged.
+        """
         return type(self).from_mapping(settings, base=self)
 
     def make_optimizer(
         self, *, learning_rate: float | None = None, total_steps: int | None = None
     ) -> Any:
         """The optimizer of this config (at ``learning_rate`` when given; ``total_steps``:
-        optimizer steps of the whole training, needed by ``schedule="one_cycle"``)."""
+        optimizer steps of the whole training, needed by ``schedule="one_cycle"``).
+
+        Parameters
+        ----------
+        learning_rate
+            Initial learning rate instead of :attr:`learning_rate` (e.g. a fine-tuning
+            phase's).
+        total_steps
+            Optimizer steps of the whole training, or None.
+
+        Returns
+        -------
+        keras.optimizers.Optimizer
+            From :func:`gexnb.train.make_optimizer` with this config's settings.
+        """
         from gexnb.train.optimizers import make_optimizer
 
         return make_optimizer(

@@ -82,6 +82,11 @@ def _unmet(layer: Any) -> list[str]:
 def cudnn_report(model: Any) -> Any:
     """Per GRU/LSTM layer of ``model``: will the fused cuDNN kernel run, and if not, why.
 
+    Parameters
+    ----------
+    model
+        A built Keras model; recurrent layers nested in sub-models count too.
+
     Returns
     -------
     pandas.DataFrame

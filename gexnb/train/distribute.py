@@ -53,6 +53,16 @@ def resolve_precision(precision: str = "auto") -> str:
     (mixed precision: Micikevicius et al. 2018); ``"float32"``, ``"mixed_float16"`` and
     ``"mixed_bfloat16"`` are returned as given.
 
+    Parameters
+    ----------
+    precision
+        One of :data:`~gexnb.train.config.PRECISIONS`.
+
+    Returns
+    -------
+    str
+        ``"float32"``, ``"mixed_float16"`` or ``"mixed_bfloat16"``.
+
     Raises
     ------
     ParameterError

@@ -51,6 +51,11 @@ from gexnb.train.inputs import _check_xy, _split_validation
 class TrainResult:
     """Outcome of :func:`fit`.
 
+    Parameters
+    ----------
+    model, history, best_epoch, output_dir, replicas
+        See Attributes.
+
     Attributes
     ----------
     model

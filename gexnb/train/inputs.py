@@ -21,7 +21,18 @@ def _model_length(model: Any) -> int | None:
 
 
 def takes_sequence_codes(model: Any) -> bool:
-    """Whether ``model``'s (first) input is integer sequence codes (a sequence model)."""
+    """Whether ``model``'s (first) input is integer sequence codes (a sequence model).
+
+    Parameters
+    ----------
+    model
+        A Keras model; one without symbolic inputs gives False.
+
+    Returns
+    -------
+    bool
+        True when the first input's dtype is a signed or unsigned integer.
+    """
     try:
         dtype = model.inputs[0].dtype
     except (AttributeError, IndexError, TypeError):

@@ -41,7 +41,18 @@ class ScaledSGD(keras.optimizers.SGD):
         self._scales = [self.scale_of(v.path) for v in variables]
 
     def scale_of(self, path: str) -> float:
-        """The factor of the variable at ``path``."""
+        """The factor of the variable at ``path``.
+
+        Parameters
+        ----------
+        path
+            The variable's path (``variable.path``, e.g. ``"H1/kernel"``).
+
+        Returns
+        -------
+        float
+            The factor of the first matching pattern of :attr:`lr_scales`, else 1.0.
+        """
         for pattern, factor in self.lr_scales.items():
             if fnmatch.fnmatch(path, pattern):
                 return factor
@@ -162,6 +173,12 @@ def make_optimizer(
         Decoupled weight decay of ``"adamw"`` (Loshchilov and Hutter 2019).
     schedule, total_steps
         ``"one_cycle"`` (:class:`OneCycle` peaking at ``learning_rate``) over ``total_steps``.
+
+    Returns
+    -------
+    keras.optimizers.Optimizer
+        A new optimizer (:class:`ScaledSGD` with ``lr_scales``), or ``optimizer`` itself when
+        it is not a name.
 
     Raises
     ------

@@ -36,6 +36,8 @@ def predict(
         An array (e.g. uint8 codes ``(n, length)``), a pandas DataFrame or Series (its
         values, in column order: a saved model has no gene names to match), or an iterable
         of arrays (chunks). Each array has one row per sample, shaped like the model input.
+    batch_size
+        Samples per forward pass (``model.predict_on_batch``).
     reverse_complement
         Average the predictions of each sequence and of its reverse complement (uint8 codes;
         the DREAM 2022 winners' test-time averaging, for models trained with
@@ -87,7 +89,18 @@ def _join(parts: list[np.ndarray]) -> np.ndarray:
 
 
 def flag_count(model: Any) -> int:
-    """Columns of a model's second input (per-sequence flags), 0 for a one-input model."""
+    """Columns of a model's second input (per-sequence flags), 0 for a one-input model.
+
+    Parameters
+    ----------
+    model
+        A Keras model (one without symbolic inputs counts as a one-input model).
+
+    Returns
+    -------
+    int
+        Size of the last axis of the second input, or 0.
+    """
     inputs = getattr(model, "inputs", None) or []
     if len(inputs) < 2:
         return 0
@@ -136,7 +149,20 @@ def _both_strands(model: Any, chunk: Any, batch_size: int) -> np.ndarray:
 
 
 def predict_output(model: Any, x: Any, *, batch_size: int = 2048, output: int = 0) -> np.ndarray:
-    """One output column of :func:`predict`, as float64 ``(n,)`` (for explanations, viewers)."""
+    """One output column of :func:`predict`, as float64 ``(n,)`` (for explanations, viewers).
+
+    Parameters
+    ----------
+    model, x, batch_size
+        As for :func:`predict`.
+    output
+        Index of the output column (0 for a single-output model).
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 ``(n,)``.
+    """
     pred = predict(model, x, batch_size=batch_size)
     if len(pred) == 0:
         return np.zeros(0, dtype=np.float64)
@@ -221,8 +247,12 @@ def predict_file(
         :func:`gexnb.data.sequences.read_sequences`).
     output_path
         TSV to write (header ``sequence<TAB>prediction``).
+    batch_size
+        Samples per forward pass, as for :func:`predict`.
     too_long
         ``"error"`` or ``"trim"`` for sequences longer than the model length.
+    chunk_size
+        Input lines read, encoded and predicted at a time.
 
     Returns
     -------

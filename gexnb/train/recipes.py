@@ -99,7 +99,24 @@ def dgex_recipe(n_hidden_layers: int, *, epochs: int = 200) -> TrainingConfig:
 
 @dataclass
 class EGEXResult:
-    """Outcome of :func:`train_egex`: the end-to-end model and one history per phase."""
+    """Outcome of :func:`train_egex`: the end-to-end model and one history per phase.
+
+    Parameters
+    ----------
+    model, histories, output_dir
+        See Attributes.
+
+    Attributes
+    ----------
+    model
+        The trained :class:`~gexnb.models.landmark.EGEX` (the object given to
+        :func:`train_egex`).
+    histories
+        Phase (``autoencoder``, ``mapper``, ``end_to_end``) -> metric name -> per-epoch
+        values; a phase trained for 0 epochs is absent.
+    output_dir
+        Folder with one sub-folder per phase.
+    """
 
     model: EGEX
     histories: dict[str, dict[str, list[float]]] = field(default_factory=dict)

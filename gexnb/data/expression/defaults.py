@@ -23,6 +23,13 @@ DEFAULT_TRANSFORM = "auto"
 class DataChecks:
     """How an expression matrix is read and checked (notebooks 01, 03 and 04).
 
+    Parameters
+    ----------
+    orientation, nan, duplicates, zero_variance
+        Keyword-only; set the attributes of the same names (see Attributes).
+    min_relative_sd, max_missing_landmarks, max_missing_targets
+        Keyword-only; set the attributes of the same names (see Attributes).
+
     Attributes
     ----------
     orientation

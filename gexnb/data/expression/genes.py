@@ -218,6 +218,12 @@ def _not_text(path: Path) -> InputError:
 class GeneMatch:
     """Result of :func:`match_genes`.
 
+    Parameters
+    ----------
+    found, missing, id_type, counts, labels, dropped
+        Set the attributes of the same names (see Attributes); ``labels`` left empty
+        becomes a copy of ``found``.
+
     Attributes
     ----------
     found

@@ -28,7 +28,18 @@ def _values(frame: pd.DataFrame, name: str = "matrix") -> np.ndarray:
 
 
 def quantile_reference(frame: pd.DataFrame) -> np.ndarray:
-    """Mean sorted profile across samples: the target distribution of quantile normalisation."""
+    """Mean sorted profile across samples: the target distribution of quantile normalisation.
+
+    Parameters
+    ----------
+    frame
+        Samples x genes matrix (finite values).
+
+    Returns
+    -------
+    numpy.ndarray
+        The mean, over samples, of each sample's sorted values (length n genes).
+    """
     return np.sort(_values(frame), axis=1).mean(axis=0)
 
 
@@ -92,7 +103,20 @@ def _floor_note(names: list[str], at_floor: Any) -> str:
 def zero_variance_error(names: list[str], at_floor: Any = None) -> InputError:
     """The error for genes that are constant in the fitting samples (``zero_variance:
     error``), naming them, the ``log2(max(x, 1))`` floor when that made them constant
-    (``at_floor``: the genes at the floor), and the setting that leaves them out."""
+    (``at_floor``: the genes at the floor), and the setting that leaves them out.
+
+    Parameters
+    ----------
+    names
+        The constant genes.
+    at_floor
+        The genes at the ``log2(max(x, 1))`` floor in every fitting sample, or None.
+
+    Returns
+    -------
+    InputError
+        The error to raise (not raised here).
+    """
     return InputError(
         f"{len(names)} gene(s) have zero variance in the fitting samples: "
         f"{_preview(names)}{_floor_note(names, at_floor)} "
@@ -282,6 +306,11 @@ def top_variable_genes(frame: pd.DataFrame, k: int, *, exclude: Iterable[str] = 
     exclude
         Genes not eligible (e.g. the prediction target).
 
+    Returns
+    -------
+    list of str
+        The ``k`` gene names, largest variance first.
+
     Raises
     ------
     ParameterError
@@ -315,6 +344,11 @@ def log2_transform(frame: pd.DataFrame, *, floor: float = 1.0) -> pd.DataFrame:
         Samples x genes matrix (linear scale).
     floor
         Smallest value kept before the logarithm; must be positive.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The log2 matrix, same index, columns and ``attrs``.
     """
     if not floor > 0:
         raise ParameterError(f"floor={floor} must be > 0")

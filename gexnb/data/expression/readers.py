@@ -923,6 +923,22 @@ def apply_policies(
     :func:`read_expression` applies them, in that order: a NaN in one column of a duplicated id
     is not hidden by the average (genes dropped: ``attrs["dropped_for_nan"]``).
 
+    Parameters
+    ----------
+    frame
+        Samples x genes matrix.
+    nan
+        NaN policy: ``"error"``, ``"drop_genes"`` or ``"mean"``.
+    duplicates
+        Duplicated gene id policy: ``"mean"``, ``"first"`` or ``"error"``.
+    path
+        File named in the errors, or None.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The matrix after both checks.
+
     Raises
     ------
     InputError
@@ -1079,6 +1095,18 @@ def write_expression(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
 
     ``.tsv``/``.csv`` (``.gz`` too), ``.parquet`` or ``.h5``/``.hdf5`` (datasets ``matrix``,
     ``samples``, ``genes``; h5py only).
+
+    Parameters
+    ----------
+    frame
+        Samples x genes matrix.
+    path
+        Output file; its suffix chooses the format.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
     """
     target = Path(path)
     fmt = _detect_format(target)
