@@ -67,6 +67,8 @@ __all__ = [
     "previous_outputs",
     "remove_previous_outputs",
     "remove_set_aside",
+    "good_run",
+    "set_aside_results",
     "PREVIOUS_DIR",
     "resumes",
     "written_files",
@@ -290,7 +292,11 @@ def previous_outputs(output_dir: str | os.PathLike) -> list[Path]:
 
 
 def remove_previous_outputs(
-    output_dir: str | os.PathLike, *, checkpoints: bool = False, aside: bool = False
+    output_dir: str | os.PathLike,
+    *,
+    checkpoints: bool = False,
+    aside: bool = False,
+    keep_notebooks: bool = False,
 ) -> list[Path]:
     """Delete :func:`previous_outputs` and return what was removed.
 
@@ -298,12 +304,13 @@ def remove_previous_outputs(
     ``output_dir`` go too, with the folders they leave empty, if an earlier run's
     ``run.json`` marks the folder as a run folder: a run that does not resume trains every
     model from scratch, and one it no longer trains must not leave its checkpoints behind.
-    With ``aside`` they are moved, at the same relative paths, into
-    ``<output_dir>/previous_run/`` (:data:`PREVIOUS_DIR`) instead of deleted, when the
-    earlier run ended without an error (an older ``previous_run/`` is removed first,
-    :func:`remove_set_aside`); the results of an earlier run that failed are deleted and the
-    ``previous_run/`` of the last good run stays. Temporary files of killed writers are
-    deleted either way.
+    With ``aside`` the results (not the checkpoints, which are deleted: at paper scale they
+    are gigabytes, and a run that does not resume would not read them) are moved, at the
+    same relative paths, into ``<output_dir>/previous_run/`` (:data:`PREVIOUS_DIR`) instead
+    of deleted, when the earlier run ended without an error (:func:`good_run`; an older
+    ``previous_run/`` is removed first, :func:`remove_set_aside`); the results of an earlier
+    run that failed are deleted, and a ``previous_run/`` of the last good run stays.
+    Temporary files of killed writers are deleted either way.
 
     Parameters
     ----------
@@ -313,6 +320,9 @@ def remove_previous_outputs(
         Also remove (or set aside) the training checkpoints.
     aside
         Move the results into ``previous_run/`` instead of deleting them (as above).
+    keep_notebooks
+        Leave ``.ipynb`` files and ``.ipynb_checkpoints/`` alone: a JupyterLab run's folder
+        may hold the notebook the user has open (one of ``gexnb prepare``).
 
     Returns
     -------
@@ -320,18 +330,20 @@ def remove_previous_outputs(
         The removed files, at their former paths.
     """
     out = Path(output_dir)
-    if aside:  # only in a gexnb run folder, into a previous_run/ of gexnb's own
-        earlier = read_manifest(out) or {}
-        if earlier.get("status") in GOOD_STATUSES:  # else the set-aside results stay: the
-            remove_set_aside(out)  # last good run's, not those of a run that failed
-        aside = bool(earlier) and not (out / PREVIOUS_DIR).exists()
+    if aside:  # only a good run's results, into a previous_run/ of gexnb's own
+        good = good_run(read_manifest(out))
+        if good:  # else the set-aside results stay: the last good run's
+            remove_set_aside(out)
+        aside = good and not (out / PREVIOUS_DIR).exists()
     targets = previous_outputs(out)
+    if keep_notebooks:
+        targets = [p for p in targets if not _is_notebook(p.relative_to(out).as_posix())]
     if checkpoints and (out / MANIFEST_NAME).is_file():  # a gexnb run folder, not any folder
         targets += _checkpoint_files(out)
     removed = []
     for path in targets:
         with contextlib.suppress(FileNotFoundError):
-            if aside and not is_temporary_name(path.name):
+            if aside and not is_temporary_name(path.name) and path.name not in CHECKPOINT_NAMES:
                 kept = out / PREVIOUS_DIR / path.relative_to(out)
                 kept.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(path, kept)
@@ -348,6 +360,46 @@ def remove_previous_outputs(
             except OSError:
                 break
     return removed
+
+
+def good_run(manifest: Mapping[str, Any] | None) -> bool:
+    """Whether a ``run.json`` is that of a run that ended without an error: status ``ok``,
+    or ``ended`` (a JupyterLab session) with no cell that raised.
+
+    Parameters
+    ----------
+    manifest
+        The manifest (:func:`read_manifest`), or None.
+
+    Returns
+    -------
+    bool
+    """
+    if not manifest:
+        return False
+    return manifest.get("status") in GOOD_STATUSES and not manifest.get("error")
+
+
+def set_aside_results(output_dir: str | os.PathLike) -> Path | None:
+    """``<output_dir>/previous_run/`` when it holds a good earlier run's results
+    (:func:`good_run`), else None: what a failed run's message may point to.
+
+    Parameters
+    ----------
+    output_dir
+        The run folder.
+
+    Returns
+    -------
+    pathlib.Path or None
+    """
+    aside = Path(output_dir) / PREVIOUS_DIR
+    return aside if good_run(read_manifest(aside)) else None
+
+
+def _is_notebook(relative: str) -> bool:
+    """A notebook or JupyterLab's checkpoint of one (a path relative to the run folder)."""
+    return relative.endswith(".ipynb") or ".ipynb_checkpoints" in relative.split("/")
 
 
 def remove_set_aside(output_dir: str | os.PathLike) -> bool:
@@ -482,13 +534,17 @@ class RunRecord:
     start_time: float = field(default_factory=lambda: _dt.datetime.now().timestamp())
     #: The error of the last cell the kernel ran (interactive runs; None after a success).
     last_error: str | None = field(default=None, repr=False)
+    #: The error of the first cell of the run that raised (interactive runs).
+    first_error: str | None = field(default=None, repr=False, init=False)
     interrupted: bool = field(default=False, repr=False)
 
     def end(self) -> None:
         """Record an interactive run's end: ``failed`` (or ``interrupted``) when the last
         cell the kernel ran raised (a papermill run stops there), else ``ended``."""
-        if self.last_error is None:
-            self.finish("ended")
+        if self.last_error is None:  # a cell that raised earlier is kept as the error, so
+            # that the run does not count as good (its results may lack what that cell made)
+            earlier = self.first_error
+            self.finish("ended", error=None if earlier is None else f"a cell raised {earlier}")
         else:
             self.finish("interrupted" if self.interrupted else "failed", error=self.last_error)
 
@@ -541,15 +597,17 @@ class RunRecord:
         write
             Write ``run.json`` afterwards.
         """
-        if status in GOOD_STATUSES:
+        if status in GOOD_STATUSES and error is None:
             remove_set_aside(self.output_dir)
         self.status = status
         self.error = error
         self.finished = _now()
         self.seconds = round(_dt.datetime.now().timestamp() - self.start_time, 3)
         self.files = [
-            f for f in written_files(self.output_dir, self.start_time) if f != MANIFEST_NAME
-        ]
+            f
+            for f in written_files(self.output_dir, self.start_time)
+            if f != MANIFEST_NAME and not (self.profile == "interactive" and _is_notebook(f))
+        ]  # a JupyterLab run's own notebook, saved in the folder, is the user's, not a result
         if write:
             self.write()
 
@@ -710,7 +768,9 @@ def begin_run(
     try:
         if parameters is None:
             parameters = {name: namespace[name] for name in names if name in namespace}
-        remove_previous_outputs(out, checkpoints=not resumes(parameters), aside=True)
+        remove_previous_outputs(
+            out, checkpoints=not resumes(parameters), aside=True, keep_notebooks=True
+        )
         record = RunRecord(out, notebook, "interactive", dict(parameters))
         record.write()
     except BaseException:  # no record: the folder must not stay locked by this kernel
@@ -761,6 +821,8 @@ def _watch_cells() -> None:
         for _, record in _interactive.values():
             record.last_error = None if error is None else f"{type(error).__name__}: {error}"
             record.interrupted = isinstance(error, KeyboardInterrupt)
+            if error is not None and record.first_error is None:
+                record.first_error = record.last_error
 
     shell.events.register("post_run_cell", after_cell)
 

@@ -358,6 +358,37 @@ def test_interactive_rerun_reports_only_its_models(tmp_path, monkeypatch):
     assert not (out / LOCK_NAME).exists()
 
 
+def test_interactive_runs_keep_the_last_good_results_and_the_open_notebook(tmp_path, monkeypatch):
+    """JupyterLab: a Run All in which a cell raised (then a later one succeeded) counted as
+    good, so the next Run All deleted the good run's set-aside results; and the notebook the
+    user has open in the run folder (gexnb prepare) was listed as a result, moved and deleted
+    (found by a review)."""
+    from gexnb import rundir
+    from gexnb.io import write_metrics
+
+    monkeypatch.delenv(rundir.MANAGED_ENV, raising=False)
+    out = tmp_path / "prepared"
+    notebook = out / "03_landmark_models.ipynb"
+    try:
+        rundir.begin_run(out, notebook="03", parameters={"seed": 0})  # run A: good
+        notebook.write_text("{}")  # JupyterLab saves the open notebook during the run
+        write_metrics(out, {"dgex/test/mae": 0.5})
+        rundir.begin_run(out, notebook="03", parameters={"seed": 1})  # run B
+        aside = out / rundir.PREVIOUS_DIR
+        assert json.loads((aside / "metrics.json").read_text()) == {"dgex/test/mae": 0.5}
+        record = rundir._interactive[out.resolve()][1]
+        record.first_error = "InputError: bad.tsv: NaN"  # a cell of run B raised ...
+        record.last_error = None  # ... and a later cell succeeded
+        write_metrics(out, {"dgex/test/mae": 9.0})
+        rundir.begin_run(out, notebook="03", parameters={"seed": 0})  # run C
+        assert json.loads((aside / "metrics.json").read_text()) == {"dgex/test/mae": 0.5}
+        assert not (out / "metrics.json").exists()  # run B's result went, not into aside
+        assert notebook.read_text() == "{}"  # never moved
+    finally:
+        rundir._end_interactive_runs()
+    assert not (out / rundir.PREVIOUS_DIR).exists()  # run C ended without an error
+
+
 def test_rerun_removes_checkpoints_of_models_it_no_longer_trains(tmp_path, monkeypatch):
     from gexnb import rundir
 
@@ -382,8 +413,9 @@ def test_rerun_removes_checkpoints_of_models_it_no_longer_trains(tmp_path, monke
         # a fresh re-run with fewer models leaves no checkpoint of the dropped one behind
         rundir.begin_run(out, notebook="04", parameters={"models": "dnn"})
         assert checkpoints() == [] and not (out / "training" / "lstm").exists()
-        aside = out / rundir.PREVIOUS_DIR  # until this run ends without an error
-        assert checkpoints(aside) == ["training/dnn/best.keras", "training/lstm/best.keras"]
+        # the earlier results are set aside until this run ends well, its checkpoints are not
+        # (gigabytes at paper scale, and a run that does not resume never reads them)
+        assert checkpoints(out / rundir.PREVIOUS_DIR) == []
         assert (out / "training" / "notes.txt").read_text() == "the user's own file"
         # a file named like a checkpoint outside a fit folder, and a run nested in this one
         (out / "mydata").mkdir()

@@ -18,12 +18,12 @@ from gexnb.errors import GexnbError, InputError, ParameterError
 from gexnb.io import write_text_atomic
 from gexnb.rundir import (
     MANAGED_ENV,
-    PREVIOUS_DIR,
     OutputLock,
     RunRecord,
     find_project_dir,
     remove_previous_outputs,
     resumes,
+    set_aside_results,
 )
 from gexnb.runner.project import (
     DEFAULT_KERNEL,
@@ -86,8 +86,8 @@ class NotebookExecutionError(GexnbError):
         where = "" if cell_index is None else f" at cell {cell_index + 1}"
         if exec_count is not None:
             where += f" (In [{exec_count}])"
-        kept = self.executed_path.parent / PREVIOUS_DIR
-        earlier = f"; the earlier run's results are in {kept}/" if kept.is_dir() else ""
+        kept = set_aside_results(self.executed_path.parent)
+        earlier = f"; the earlier run's results are in {kept}/" if kept is not None else ""
         super().__init__(
             f"notebook {notebook} failed{where}: {ename}: {evalue} (see {self.executed_path})"
             + earlier
