@@ -107,7 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output-dir", default=None, help="run folder to write into output_dir (absolute)"
     )
 
-    run_all = sub.add_parser("run-all", help="execute every notebook and print the summary")
+    run_all = sub.add_parser(
+        "run-all",
+        help="execute every notebook and print the summary",
+        epilog="-p NAME=VALUE sets NAME in every notebook that has it (models: 02, 03 and 04); "
+        "-p NB:NAME=VALUE in notebook NB only, e.g. -p 02:models=[]",
+    )
     _add_run_options(run_all)
 
     sweep = sub.add_parser(

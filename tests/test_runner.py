@@ -424,8 +424,38 @@ def test_run_all_reports_failure_and_goes_on(tmp_path):
 
 def test_run_all_refuses_override_no_notebook_declares(tmp_path):
     project = make_project(tmp_path / "proj", failing=True)
-    with pytest.raises(ParameterError, match="'nope': no notebook declares it; valid names: label"):
+    with pytest.raises(ParameterError, match=r"'nope': no notebook declares it \(-p NB:NAME=VALUE "
+                       r"sets one notebook's\); valid names: label"):  # fmt: skip
         runner.run_all(overrides={"nope": 1}, project_dir=project)
+
+
+def test_run_all_overrides_can_name_one_notebook():
+    """models is notebook 02's DREAM models, 03's comparison and 04's deep models: run-all's
+    -p models=[] emptied all three (found by a review); -p 02:models=[] sets 02's only."""
+    import io
+
+    from gexnb.runner.summary import _scoped_overrides
+
+    declared = {"02_bigru_training": {"models": 1, "seed": 1},
+                "03_landmark_models": {"models": 1, "seed": 1},
+                "04_attention_lstm": {"k_genes": 1, "seed": 1}}  # fmt: skip
+    log = io.StringIO()
+    scoped = _scoped_overrides({"02:models": [], "models": ["dgex"], "seed": 3}, declared, log)
+    assert scoped == {"02_bigru_training": {"models": [], "seed": 3},
+                      "03_landmark_models": {"models": ["dgex"], "seed": 3},
+                      "04_attention_lstm": {"seed": 3}}  # fmt: skip
+    assert log.getvalue() == (
+        "[gexnb] -p models sets it in 02_bigru_training, 03_landmark_models "
+        "(-p NB:models=... for one)\n"
+    )
+    for key, message in {
+        "04:models": "unknown parameter 'models' for 04_attention_lstm",
+        "09:seed": "'09' names no notebook of this run",
+        "02:output_dir": "output_dir cannot be given with -p",
+        "compare_models": "'compare_models' was renamed 'models'",
+    }.items():
+        with pytest.raises(ParameterError, match=message):
+            _scoped_overrides({key: 1}, declared, io.StringIO())
 
 
 def test_run_all_checks_every_notebook_before_any_runs(tmp_path):

@@ -44,7 +44,9 @@ def run_all(
 ) -> list[RunResult]:
     """Run every notebook (or ``notebooks``) with ``profile``; a failure does not stop the rest.
 
-    Each override applies to the notebooks that declare it; a name no notebook declares is
+    An override ``NAME`` applies to every notebook that declares it (``models`` reaches
+    notebooks 02, 03 and 04, and a line says so); ``NB:NAME`` (``02:models``, ``NB`` a
+    notebook's number or name) to that notebook only. A name no notebook declares is
     refused. Every notebook's parameters are resolved (profile, names, types) before the
     first one runs, so a bad value stops the whole run at once; a notebook without
     ``profile`` is reported as failed and not run (no notebook with it: an error). Results
@@ -56,8 +58,8 @@ def run_all(
     profile
         Name of ``parameters/<stem>/<profile>.yaml``.
     overrides
-        Parameter values that replace the profiles' (``-p key=value``); ``output_dir`` is
-        refused.
+        Parameter values that replace the profiles' (``-p key=value``, ``-p NB:key=value``
+        for one notebook); ``output_dir`` is refused.
     project_dir
         Project folder; default: found from the current directory.
     notebooks
@@ -87,16 +89,10 @@ def run_all(
             f"(default runs/{profile}/): output_dir cannot be given with -p"
         )
     declared = {p.stem: notebook_parameters(p) for p in paths}
-    for key in overrides:
-        if not any(key in params for params in declared.values()):
-            valid = sorted({name for params in declared.values() for name in params})
-            raise ParameterError(
-                f"unknown parameter {key!r}: no notebook declares it"
-                f"{unknown_parameter_hint(key, valid)}; valid names: " + ", ".join(valid)
-            )
-    root = Path(runs_dir).resolve() if runs_dir is not None else project / "runs" / profile
     log = log if log is not None else sys.stderr
-    refused = _check_all(paths, project, profile, overrides, root)
+    scoped = _scoped_overrides(overrides, declared, log)
+    root = Path(runs_dir).resolve() if runs_dir is not None else project / "runs" / profile
+    refused = _check_all(paths, project, profile, scoped, root)
     began = time.time()
     results: list[RunResult] = []
     not_run: set[str] = set()  # stopped before their run started: no run.json of this run
@@ -115,12 +111,11 @@ def run_all(
                 result = run_notebook(
                     path,
                     profile=profile,
-                    overrides=overrides,
+                    overrides=scoped[path.stem],
                     output_dir=out,
                     project_dir=project,
                     kernel=kernel,
                     progress_bar=progress_bar,
-                    ignore_unknown_overrides=True,
                 )
                 print(f"[gexnb] {path.stem}: ok in {result.seconds:.1f} s", file=log, flush=True)
             except RunInterrupted as exc:
@@ -157,11 +152,80 @@ def run_all(
     return results
 
 
+def _scoped_overrides(
+    overrides: Mapping[str, Any], declared: Mapping[str, Mapping[str, Any]], log: Any
+) -> dict[str, dict[str, Any]]:
+    """``run-all``'s ``-p`` values per notebook: ``NAME`` for every notebook that declares it
+    (a line names them when there are several), ``NB:NAME`` for notebook ``NB`` (its number
+    or name) only.
+
+    Parameters
+    ----------
+    overrides
+        The ``-p`` values, keyed ``NAME`` or ``NB:NAME``.
+    declared
+        Notebook stem -> its declared parameters.
+    log
+        Stream for the line naming the notebooks a shared name reaches.
+
+    Returns
+    -------
+    dict
+        Notebook stem -> the values that reach it.
+
+    Raises
+    ------
+    ParameterError
+        A name no notebook declares (``NB:NAME``: that notebook does not), or an ``NB`` that
+        names no notebook of the run.
+    """
+    scoped: dict[str, dict[str, Any]] = {stem: {} for stem in declared}
+    valid = sorted({name for params in declared.values() for name in params})
+    # NB:NAME after NAME, whatever the order given: the narrower value wins
+    for key, value in sorted(overrides.items(), key=lambda item: ":" in item[0]):
+        prefix, colon, name = key.rpartition(":")
+        if colon and name == "output_dir":
+            raise ParameterError("run-all writes each notebook's results to <runs folder>/"
+                                 "<notebook>: output_dir cannot be given with -p")  # fmt: skip
+        if colon:
+            stems = [s for s in declared if s == prefix or s.split("_", 1)[0] == prefix]
+            if len(stems) != 1:
+                raise ParameterError(
+                    f"-p {key}: {prefix!r} names no notebook of this run ({', '.join(declared)})"
+                )
+            if name not in declared[stems[0]]:
+                raise ParameterError(
+                    f"unknown parameter {name!r} for {stems[0]}"
+                    f"{unknown_parameter_hint(name, declared[stems[0]])}; valid names: "
+                    + ", ".join(declared[stems[0]])
+                )
+            scoped[stems[0]][name] = value
+            continue
+        reached = [stem for stem, params in declared.items() if key in params]
+        if not reached:
+            raise ParameterError(
+                f"unknown parameter {key!r}: no notebook declares it"
+                f"{unknown_parameter_hint(key, valid)} (-p NB:NAME=VALUE sets one notebook's); "
+                "valid names: " + ", ".join(valid)
+            )
+        if len(reached) > 1 and key not in SHARED_EVERYWHERE:
+            print(f"[gexnb] -p {key} sets it in {', '.join(reached)} (-p NB:{key}=... for one)",
+                  file=log, flush=True)  # fmt: skip
+        for stem in reached:
+            scoped[stem][key] = value
+    return scoped
+
+
+#: Parameters that mean the same in every notebook: ``-p`` of one reaching several notebooks
+#: goes without a note.
+SHARED_EVERYWHERE = frozenset({"seed", "expression_path", "sequence_path", "transform"})
+
+
 def _check_all(
     paths: Sequence[Path],
     project: Path,
     profile: str,
-    overrides: Mapping[str, Any],
+    overrides: Mapping[str, Mapping[str, Any]],
     root: Path,
 ) -> dict[str, GexnbError]:
     """Resolve every notebook's parameters before any runs.
@@ -176,9 +240,8 @@ def _check_all(
             missing[path.stem] = ParameterError(f"no profile {profile!r} for {path.stem}")
             continue
         try:
-            resolve_parameters(path, profile=profile, overrides=overrides,
-                               output_dir=root / path.stem, project_dir=project,
-                               ignore_unknown_overrides=True)  # fmt: skip
+            resolve_parameters(path, profile=profile, overrides=overrides[path.stem],
+                               output_dir=root / path.stem, project_dir=project)  # fmt: skip
         except GexnbError as exc:
             kind = InputError if isinstance(exc, InputError) else ParameterError
             raise kind(f"{path.stem}: {exc}") from None
