@@ -44,6 +44,14 @@ def test_an_unexpanded_profile_value_names_gexnb_params():
         check_namespace(_namespace(data_checks={"file": "${HOME}/x"}))
 
 
+def test_a_parameter_under_its_old_name_is_refused_in_the_kernel():
+    """papermill -f with a file from before the rename (compare_models: []) only warned, and
+    notebook 02 trained LegNet and DREAM-CNN anyway (found by a review)."""
+    with pytest.raises(ParameterError, match="'compare_models' was renamed 'models'"):
+        check_namespace(_namespace(models=["legnet"], compare_models=[]), names=["models"])
+    check_namespace(_namespace(models=["dnn"], compare_models=[]), names=["epochs"])  # not 02
+
+
 def test_gexnb_params_prints_the_resolved_profile(tmp_path, monkeypatch, capsys):
     project = make_project(tmp_path / "proj")
     monkeypatch.setenv("GEXNB_DATA", "/some/data")

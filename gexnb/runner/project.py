@@ -478,10 +478,18 @@ def check_namespace(
     ParameterError
         A value of the wrong type (text that is not YAML of the declared kind included),
         or text holding ``${...}``: a gexnb profile given to plain papermill, which does
-        not expand variables (the message names ``gexnb params``).
+        not expand variables (the message names ``gexnb params``), or a value under a
+        parameter's old name (:data:`RENAMED_PARAMETERS`).
     """
     wanted = None if names is None else set(names)
-    for name, kind in dict(namespace.get("__annotations__") or {}).items():
+    annotated = dict(namespace.get("__annotations__") or {})
+    for old, new in RENAMED_PARAMETERS.items():  # papermill only warns of an unknown name
+        if old in namespace and new in annotated and (wanted is None or new in wanted):
+            raise ParameterError(
+                f"parameter {old!r} was renamed {new!r}: give {new} instead (a parameters file "
+                "from before the rename? gexnb params NOTEBOOK --profile NAME writes a new one)"
+            )
+    for name, kind in annotated.items():
         if name not in namespace or (wanted is not None and name not in wanted):
             continue
         type_name = kind if isinstance(kind, str) else getattr(kind, "__name__", str(kind))
