@@ -70,6 +70,11 @@ def test_parquet_integer_count_matrix_keeps_its_first_gene(tmp_path):
     path = tmp_path / "c.parquet"
     counts.to_parquet(path, index=False)
     assert list(ex.read_expression(path).columns) == ["A", "B", "C"]
+    # a first gene whose counts are distinct and increasing stays a gene (found by a review)
+    counts[["B", "A", "C"]].to_parquet(path, index=False)
+    assert list(ex.read_expression(path).columns) == ["B", "A", "C"]
+    counts.rename(columns={"B": "sample_id"})[["sample_id", "A", "C"]].to_parquet(path, index=False)
+    assert list(ex.read_expression(path).index) == ["1", "2", "3"]
 
 
 # ------------------------------------------ 2. / 14. NaN policy before averaging duplicates
@@ -177,6 +182,24 @@ def test_featurecounts_comment_line_is_skipped(tmp_path):
         ex.read_expression(bad)
 
 
+def test_featurecounts_table_as_it_writes_it(tmp_path):
+    """featureCounts' own layout: Geneid, then Chr, Start, End, Strand, Length (with
+    'chr1;chr1' for a gene of several exons), then the counts: 'non-numeric value' before
+    (found by a review). The annotation columns are left out and the table is genes x
+    samples whatever data_checks orientation says under auto."""
+    lines = [
+        '# Program:featureCounts v2.0.1; Command:"featureCounts" "-o" "counts.txt" "a.bam"',
+        "Geneid\tChr\tStart\tEnd\tStrand\tLength\ta.bam\tb.bam\tc.bam",
+        "ENSG01\tchr1;chr1\t100;300\t200;400\t+;+\t200\t10\t0\t5",
+        "ENSG02\tchr2\t500\t900\t-\t400\t3\t7\t1",
+    ]
+    frame = ex.read_expression(_write(tmp_path / "counts.txt", "\n".join(lines) + "\n"),
+                               format="tsv")  # fmt: skip
+    assert list(frame.index) == ["a.bam", "b.bam", "c.bam"]
+    assert list(frame.columns) == ["ENSG01", "ENSG02"]
+    np.testing.assert_array_equal(frame.to_numpy(), [[10, 3], [0, 7], [5, 1]])
+
+
 def test_commented_header_is_still_the_header(tmp_path):
     path = _write(tmp_path / "m.tsv", "#sample\tA\tB\nS1\t1\t2\nS2\t3\t4\n")
     frame = ex.read_expression(path)
@@ -203,6 +226,11 @@ def test_r_write_table_with_an_all_na_last_gene_is_not_shifted(tmp_path):
     # R's write.table header (one field fewer); the last gene is NA everywhere, not empty
     path = _write(tmp_path / "r.tsv", "A\tB\nS1\t1\tNA\nS2\t3\tNA\n")
     with pytest.raises(InputError, match=r"NaN value\(s\) in 1 gene\(s\): B"):
+        ex.read_expression(path)
+    # written with na="": the empty last field is gene C, not a trailing separator (every
+    # value was labelled one gene to the left; found by a review)
+    path = _write(tmp_path / "e.tsv", "A\tB\tC\nS1\t1\t2\t\nS2\t3\t4\t\n")
+    with pytest.raises(InputError, match=r"NaN value\(s\) in 1 gene\(s\): C"):
         ex.read_expression(path)
 
 

@@ -76,7 +76,9 @@ def read_expression(
         format's separator but with one other (tab, comma, semicolon) sets the separator;
         decimal commas are read in files not separated by commas; a header with one field
         fewer than the rows (R's ``write.table``) leaves the row ids unnamed; comment lines
-        (``#``) before the header are skipped, and so is a separator ending every line.
+        (``#``) before the header are skipped, and so is a separator ending every line; a
+        featureCounts table loses its annotation columns (:data:`FEATURECOUNTS_COLUMNS`) and
+        is read genes x samples.
         A parquet file without a stored index takes its sample ids from a first column of
         text or of distinct integers; an HDF5 file may also be a pandas ``to_hdf`` frame
         (fixed format, numbers only).
@@ -131,6 +133,8 @@ def read_expression(
     }
     stored, native_rows_are_genes = _read_guarded(readers[fmt], path, fmt)
     # ``stored`` is as in the file (rows = file rows); transpose when the file's rows are genes.
+    stored, featurecounts = _drop_annotation_columns(stored, path)
+    native_rows_are_genes = native_rows_are_genes or featurecounts  # genes x samples, always
     frame = _check_numeric(stored, path)
     frame.attrs.pop("decimal", None)
     rows_are_genes = (
@@ -598,7 +602,7 @@ def _drop_trailing_separator(
         Without the trailing field: of the header when its last field is empty and the rows
         have one field fewer; of the rows when every data line ends with the separator (an
         empty last field, not ``NA``) and the header has no name for that field (its last
-        field is empty, or it has one field fewer).
+        field is empty, or it has one field fewer and its first field names the id column).
     """
     width = rows.shape[1]
     unnamed_last = len(header) > 1 and not header[-1].strip()
@@ -608,7 +612,9 @@ def _drop_trailing_separator(
     if width > 2 and rows.iloc[:, -1].isna().all() and _all_end_with(path, sep, skip + 1):
         if unnamed_last and width == len(header):
             header = header[:-1]
-        elif width != len(header) + 1:
+        elif width != len(header) + 1 or header[0].strip().lower() not in _ID_COLUMN_NAMES:
+            # one field more than a header that names no id column: R's write.table header
+            # (row ids unnamed) whose last sample may be empty in every row; not dropped
             return header, rows
         log.warning(
             "%s: every line ends with a separator: dropping the empty column after the last", path
@@ -674,8 +680,8 @@ def _parquet_id_column(frame: pd.DataFrame, path: Path) -> bool:
     Text columns do (as written by ``frame.reset_index().to_parquet(path, index=False)``);
     decimal (float) columns are genes. A column of integers among decimal columns does when
     its values are distinct, and is refused when some repeat; among integer columns (a count
-    matrix) it does when its values are distinct and either increase or the column is named
-    as an id column (``sample_id``...), else it is a gene as before.
+    matrix) it does only when its values are distinct and the column is named as an id
+    column (``sample_id``...): a gene's counts may be distinct and increasing too.
 
     Raises
     ------
@@ -692,7 +698,7 @@ def _parquet_id_column(frame: pd.DataFrame, path: Path) -> bool:
     rest_integer = all(types.is_integer_dtype(dt) for dt in frame.dtypes.iloc[1:])
     if column.is_unique:
         named = str(first).strip().lower() in _ID_COLUMN_NAMES
-        return not rest_integer or named or column.is_monotonic_increasing
+        return not rest_integer or named
     if rest_integer:
         return False
     raise InputError(
@@ -869,6 +875,40 @@ def _decimal_hint(value: Any, attrs: Mapping[str, Any]) -> str:
     if _DECIMAL_POINT.match(text) and attrs.get("decimal") == ",":
         return " (a decimal point, but the first lines use decimal commas: use one mark)"
     return ""
+
+
+#: The annotation columns featureCounts (Subread; Liao, Smyth and Shi, Bioinformatics 30(7),
+#: 923-930, 2014) writes between ``Geneid`` and the samples' counts.
+FEATURECOUNTS_COLUMNS = ("Chr", "Start", "End", "Strand", "Length")
+
+
+def _drop_annotation_columns(frame: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, bool]:
+    """A featureCounts table without its annotation columns (:data:`FEATURECOUNTS_COLUMNS`),
+    logged; any other table as it is. A featureCounts table is genes x samples.
+
+    Parameters
+    ----------
+    frame
+        The table as stored in the file.
+    path
+        The file, for the log line.
+
+    Returns
+    -------
+    frame, featurecounts
+        The samples' columns only for a featureCounts table, and whether it was one.
+    """
+    head = tuple(str(c).strip() for c in frame.columns[: len(FEATURECOUNTS_COLUMNS)])
+    if head != FEATURECOUNTS_COLUMNS:
+        return frame, False
+    log.warning(
+        "%s: a featureCounts table: its columns %s are left out (gene annotation, not samples)",
+        path,
+        ", ".join(FEATURECOUNTS_COLUMNS),
+    )
+    kept = frame.drop(columns=frame.columns[: len(FEATURECOUNTS_COLUMNS)])
+    kept.attrs = dict(frame.attrs)
+    return kept, True
 
 
 def _check_numeric(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
