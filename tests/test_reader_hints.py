@@ -126,6 +126,18 @@ def test_a_constant_gene_is_found_before_the_quantile_normalisation():
     assert without.dropped["zero_variance"] == ["TG1"]
 
 
+def test_a_single_sample_is_named_with_the_file(tmp_path):
+    """One sample: "need at least 2 samples to fit a scaler, got 1", no file, after the gene
+    lists were matched (found by a fault sweep)."""
+    path = tmp_path / "one.tsv"
+    pd.DataFrame([[1.0, 2.0, 3.0, 4.0]], index=["S1"], columns=["A", "B", "C", "D"]).to_csv(
+        path, sep="\t"
+    )
+    with pytest.raises(InputError, match=r"one\.tsv: 1 sample\(s\) x 4 genes: too few samples"
+                       r".*data_checks: \{orientation: genes_x_samples\}"):  # fmt: skip
+        load_landmark_data(path, landmark_list=["A", "B"], target_list=["C", "D"])
+
+
 def test_zero_variance_not_at_the_floor_says_nothing_of_it():
     frame = pd.DataFrame({"a": [1.0, 2.0, 3.0], "flat": [7.0, 7.0, 7.0]})
     with pytest.raises(InputError) as err:

@@ -155,6 +155,10 @@ def _read_groups(path: str | os.PathLike, column: str, samples: Sequence[str]) -
     return labels.to_numpy(dtype=object)
 
 
+#: Fewest samples a landmark data set may have: a training, a validation and a test sample.
+MIN_SAMPLES = 3
+
+
 def load_landmark_data(
     expression: str | os.PathLike | pd.DataFrame = "",
     *,
@@ -170,6 +174,7 @@ def load_landmark_data(
     max_missing_targets: float = DataChecks.max_missing_targets,
     synthetic: Mapping[str, Any] | None = None,
     name: str = "data",
+    min_samples: int = MIN_SAMPLES,
 ) -> LandmarkData:
     """Load the landmark/target matrices (D-GEX setting), or the synthetic embedded default.
 
@@ -208,6 +213,10 @@ def load_landmark_data(
         (:func:`gexnb.data.synthetic.synthetic_options`).
     name
         Label of the data set.
+    min_samples
+        Fewest samples accepted (:data:`MIN_SAMPLES`: a training, a validation and a test
+        sample; 2 for a second data set that is only predicted and normalised with its own
+        statistics).
 
     Returns
     -------
@@ -217,7 +226,7 @@ def load_landmark_data(
     ------
     InputError
         Missing files, too many missing genes, NaN values, duplicated ids (by policy), groups
-        not annotated.
+        not annotated, fewer than ``min_samples`` samples.
     """
     from gexnb.data import expression as ex
 
@@ -254,6 +263,14 @@ def load_landmark_data(
         path = Path(expression)
         frame = ex.read_expression(path, orientation=orientation, nan=nan, duplicates=duplicates)
         report["source"] = str(path)
+    if len(frame) < min_samples:
+        raise InputError(
+            f"{len(frame)} sample(s) x {frame.shape[1]:,} genes: too few samples (at least "
+            f"{min_samples}); if the file's rows are genes and its columns "
+            "samples, in the notebooks set "
+            "data_checks: {orientation: genes_x_samples}",
+            path=path,
+        )
     merged = list(frame.attrs.get("duplicates_merged", []))
     if merged:  # ids with several columns, merged by data_checks duplicates
         report["duplicate_ids_merged"] = len(merged)
