@@ -109,6 +109,38 @@ def test_random_split_metric_keys_and_figures(synthetic_data, tmp_path):
     assert "dgex" in curves.get_title() and len(curves.get_lines()[0].get_xdata()) == 2
 
 
+def test_held_out_predictions_are_written_on_the_metrics_scale(synthetic_data, tmp_path):
+    """Notebook 03 wrote per-gene errors but no per-sample predictions. Each model's test
+    predictions and the measured values are written, samples x genes, on the expression scale
+    (their MAE is the model's test mae_expr); a leave-one-study-out split's
+    test samples are the left-out study's, and the second data set's are all of its own."""
+    res = pl.run_landmark_comparison(
+        synthetic_data, models=["linear", "knn_ge", "svr"], output_dir=tmp_path,
+        model_params={"svr": {"max_targets": 5}},
+    )  # fmt: skip
+    folder = tmp_path / "predictions" / "random"
+    measured = pd.read_parquet(folder / "test_measured.parquet")
+    parts = dict(pl.make_splits(len(synthetic_data.X), split="random"))["random"]
+    assert list(measured.index) == list(synthetic_data.X.index[parts["test"]])
+    for model in ("linear", "knn_ge", "mean"):
+        predicted = pd.read_parquet(folder / f"test_{model}.parquet")
+        assert predicted.shape == measured.shape and predicted.dtypes.eq(np.float32).all()
+        mae = np.abs(predicted - measured).to_numpy().mean()
+        assert mae == pytest.approx(res.metrics[f"{model}/test/mae_expr"], rel=1e-5)
+    assert pd.read_parquet(folder / "test_svr.parquet").shape[1] == 5  # its max_targets
+    pl.run_landmark_comparison(synthetic_data, models=["linear"], split="loso",
+                               output_dir=tmp_path / "loso")  # fmt: skip
+    study = sorted(set(synthetic_data.groups))[0]
+    loso = pd.read_parquet(
+        tmp_path / "loso" / "predictions" / f"loso_{study}" / "test_linear.parquet"
+    )
+    rows = synthetic_data.groups == study
+    assert list(loso.index) == list(synthetic_data.X.index[rows])
+    pl.run_landmark_comparison(synthetic_data, models=["linear"], output_dir=tmp_path / "none",
+                               save_predictions=False)  # fmt: skip
+    assert not (tmp_path / "none" / "predictions").exists()
+
+
 def test_normalisation_modes(synthetic_data):
     parts = pl.make_splits(300, seed=1)[0][1]
     train = pl.prepare_split(synthetic_data, parts, normalization="train")
@@ -182,6 +214,12 @@ def test_cross_dataset_gene_mismatch(tmp_path):
     )
     assert "knn_ge/cross/mae" in res.metrics
     assert res.metrics["knn_ge/cross/n_genes"] == 2
+    folder = tmp_path / "predictions" / "random"
+    cross = pd.read_parquet(folder / "cross_knn_ge.parquet")
+    measured = pd.read_parquet(folder / "cross_measured.parquet")
+    assert list(cross.index) == list(b2.X.index) and list(cross.columns) == ["g2", "g3"]
+    mae = np.abs(cross - measured).to_numpy().mean()
+    assert mae == pytest.approx(res.metrics["knn_ge/cross/mae_expr"], rel=1e-5)
 
 
 def test_split_and_dry_run_parameters(tmp_path):
