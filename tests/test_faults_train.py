@@ -305,6 +305,27 @@ def test_a_loss_that_turns_nan_stops_with_an_error_and_no_resumable_checkpoint(t
     assert not (tmp_path / "last.keras").exists() and not (tmp_path / "last.json").exists()
 
 
+def test_a_loss_that_turns_nan_after_finite_epochs_keeps_best_and_drops_last(tmp_path):
+    """A run that diverged in epoch 2 kept last.keras with the diverged weights: a resume
+    started from them (left alone in an earlier session, fixed now)."""
+    x, y = _data()
+
+    class Diverge(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 1:
+                self.model.set_weights([np.full_like(w, np.nan) for w in self.model.get_weights()])
+
+    kept = r"best epoch's weights are kept \(best\.keras\), the diverged last"
+    with pytest.warns(UserWarning, match=r"NaN or infinite in epoch 2 and training stopped; the "
+                      + kept):  # fmt: skip
+        result = train.fit(_linear(), (x, y), (x[:8], y[:8]), output_dir=tmp_path, epochs=4,
+                           optimizer="sgd", learning_rate=0.01, verbose=0,
+                           checkpoint_seconds=0.0, callbacks=[Diverge()])  # fmt: skip
+    assert result.best_epoch == 1 and np.isfinite(result.model.predict(x[:4], verbose=0)).all()
+    assert (tmp_path / "best.keras").exists()
+    assert not (tmp_path / "last.keras").exists() and not (tmp_path / "last.json").exists()
+
+
 def test_resume_refuses_other_settings_or_data_and_allows_more_epochs(tmp_path):
     # a resumed run used to continue the old checkpoint with another seed, data set and
     # learning rate, mixing both runs' epochs in one history (fault sweep, 2026-11-30)

@@ -250,26 +250,27 @@ def fit(
 def _check_finite_loss(history: dict[str, list[float]], monitor: str, out: Path) -> None:
     """A training loss that ended NaN or infinite (Keras' TerminateOnNaN stopped the run).
 
-    With no finite value of ``monitor`` at all there is no model to return: the last
-    checkpoint (broken weights a resume would start from) is removed and the run stops with
-    a one-line error. After finite epochs, the best epoch's weights are what ``fit`` returns
-    (as always); a warning says the run diverged.
+    The last checkpoint holds the diverged weights, which a resume would start from: it is
+    removed. With no finite value of ``monitor`` at all there is no model to return, and the
+    run stops with a one-line error. After finite epochs, the best epoch's weights are what
+    ``fit`` returns (as always, and ``best.keras`` stays); a warning says the run diverged.
     """
     losses = history.get("loss", [])
     if not losses or np.isfinite(losses[-1]):
         return
     advice = "lower learning_rate, or look for extreme values in the inputs"
+    if _is_chief():  # a resume would continue from the diverged weights
+        for name in (LAST_NAME, LAST_STATE_NAME):
+            (out / name).unlink(missing_ok=True)
     if not np.isfinite(history.get(monitor, [np.nan])).any():
-        if _is_chief():
-            for name in (LAST_NAME, LAST_STATE_NAME):
-                (out / name).unlink(missing_ok=True)
         raise InputError(
             f"{out}: the training loss became NaN or infinite in epoch {len(losses)}, before "
             f"any finite {monitor}; {advice}"
         )
     warnings.warn(
         f"{out}: the training loss became NaN or infinite in epoch {len(losses)} and training "
-        f"stopped; the best epoch's weights are kept ({advice})",
+        f"stopped; the best epoch's weights are kept ({BEST_NAME}), the diverged last "
+        f"checkpoint removed ({advice})",
         stacklevel=3,
     )
 
