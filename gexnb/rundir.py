@@ -36,6 +36,7 @@ import platform
 import shutil
 import socket
 import sys
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,9 +44,7 @@ from typing import Any, TextIO
 
 from gexnb.errors import GexnbError, InputError, ParameterError
 from gexnb.io import (
-    BEST_NAME,
     CHECKPOINT_FILES,
-    LAST_NAME,
     is_temporary_name,
     pid_alive,
     write_json_atomic,
@@ -67,6 +66,9 @@ __all__ = [
     "previous_outputs",
     "remove_previous_outputs",
     "remove_set_aside",
+    "check_run_folder",
+    "is_run_folder",
+    "kept_checkpoints",
     "good_run",
     "set_aside_results",
     "PREVIOUS_DIR",
@@ -262,24 +264,9 @@ def previous_outputs(output_dir: str | os.PathLike) -> list[Path]:
         Existing files, sorted; none inside ``previous_run/`` (:data:`PREVIOUS_DIR`).
     """
     out = Path(output_dir)
-    found: set[Path] = set()
-    manifest = out / MANIFEST_NAME
-    if manifest.is_file():
-        found.add(manifest)
-        try:
-            earlier = json.loads(manifest.read_text(encoding="utf-8"))
-            listed = list(earlier.get("files") or [])
-            if earlier.get("status") == "running" and earlier.get("start_epoch"):
-                # killed before it could list its files: what it touched since it started
-                listed += written_files(out, float(earlier["start_epoch"]))
-        except (OSError, ValueError, AttributeError, TypeError):
-            listed = []
-        for name in listed:
-            rel = Path(str(name))
-            if rel.is_absolute() or ".." in rel.parts:
-                continue  # a manifest never lists files outside its folder
-            found.add(out / rel)
-    found.add(out / "metrics.json")
+    found = set(_listed_files(out))
+    if is_run_folder(out):  # the earlier run's manifest and metrics (not a user's own)
+        found |= {out / MANIFEST_NAME, out / "metrics.json"}
     for path in out.rglob("*"):
         if is_temporary_name(path.name):
             found.add(path)
@@ -288,6 +275,103 @@ def previous_outputs(output_dir: str | os.PathLike) -> list[Path]:
         p
         for p in found
         if p.name not in CHECKPOINT_NAMES and p.is_file() and not p.is_relative_to(aside)
+    )
+
+
+def is_run_folder(output_dir: str | os.PathLike) -> bool:
+    """Whether ``output_dir`` holds a ``run.json`` that gexnb wrote (notebook, status and
+    versions in it), not one of another tool's.
+
+    Parameters
+    ----------
+    output_dir
+        The folder.
+
+    Returns
+    -------
+    bool
+    """
+    manifest = read_manifest(output_dir)
+    return isinstance(manifest, dict) and {"notebook", "status", "versions"} <= set(manifest)
+
+
+def _listed_files(out: Path) -> list[Path]:
+    """The files the earlier gexnb run in ``out`` listed in its ``run.json`` (a run killed
+    before it could list them: what was written since it started), inside ``out``."""
+    if not is_run_folder(out):
+        return []
+    earlier = read_manifest(out) or {}
+    try:
+        listed = [str(name) for name in earlier.get("files") or []]
+        if earlier.get("status") == "running" and earlier.get("start_epoch"):
+            listed += written_files(out, float(earlier["start_epoch"]))
+    except (TypeError, ValueError):
+        return []
+    found = []
+    for name in listed:
+        rel = Path(name)
+        if not rel.is_absolute() and ".." not in rel.parts:  # never outside the folder
+            found.append(out / rel)
+    return found
+
+
+def check_run_folder(output_dir: str | os.PathLike, *, executed: Path | None = None) -> None:
+    """Refuse a folder whose files a run would take for an earlier run's and replace.
+
+    Parameters
+    ----------
+    output_dir
+        The run folder.
+    executed
+        The executed notebook the run will write (``gexnb run``), if any.
+
+    Raises
+    ------
+    InputError
+        A ``run.json`` that gexnb did not write, a ``metrics.json`` without gexnb's
+        ``run.json`` (the run would merge its metrics into it), or an ``executed`` notebook
+        that no earlier run wrote (one of ``gexnb prepare``, maybe with the user's edits).
+    """
+    out = Path(output_dir)
+    gexnb_folder = is_run_folder(out)
+    if (out / MANIFEST_NAME).exists() and not gexnb_folder:
+        raise InputError(
+            "a run.json gexnb did not write: this folder is not a gexnb run folder; give the "
+            "run another folder (-o)",
+            path=out / MANIFEST_NAME,
+        )
+    if (out / "metrics.json").exists() and not gexnb_folder:
+        raise InputError(
+            "a metrics.json without gexnb's run.json: the run would merge its metrics into it; "
+            "give the run another folder (-o), or move the file",
+            path=out / "metrics.json",
+        )
+    if executed is not None and executed.exists() and executed not in previous_outputs(out):
+        raise InputError(
+            "exists and no earlier run wrote it (a notebook of gexnb prepare, maybe with your "
+            "edits): gexnb run would replace it; run it in JupyterLab, or give another -o",
+            path=executed,
+        )
+
+
+def kept_checkpoints(output_dir: str | os.PathLike) -> list[str]:
+    """The training checkpoints the earlier run in ``output_dir`` listed that still exist
+    (relative paths): a resumed run continues from them, and lists them as its own.
+
+    Parameters
+    ----------
+    output_dir
+        The run folder, before :func:`remove_previous_outputs`.
+
+    Returns
+    -------
+    list of str
+    """
+    out = Path(output_dir)
+    return sorted(
+        p.relative_to(out).as_posix()
+        for p in _listed_files(out)
+        if p.name in CHECKPOINT_NAMES and p.is_file()
     )
 
 
@@ -300,10 +384,10 @@ def remove_previous_outputs(
 ) -> list[Path]:
     """Delete :func:`previous_outputs` and return what was removed.
 
-    With ``checkpoints`` the training checkpoints (:data:`CHECKPOINT_NAMES`) anywhere under
-    ``output_dir`` go too, with the folders they leave empty, if an earlier run's
-    ``run.json`` marks the folder as a run folder: a run that does not resume trains every
-    model from scratch, and one it no longer trains must not leave its checkpoints behind.
+    With ``checkpoints`` the training checkpoints (:data:`CHECKPOINT_NAMES`) the earlier
+    run listed go too, with the folders they leave empty: a run that does not resume trains
+    every model from scratch, and one it no longer trains must not leave its checkpoints
+    behind. Checkpoints no gexnb run listed (a model of the user's own) are never touched.
     With ``aside`` the results (not the checkpoints, which are deleted: at paper scale they
     are gigabytes, and a run that does not resume would not read them) are moved, at the
     same relative paths, into ``<output_dir>/previous_run/`` (:data:`PREVIOUS_DIR`) instead
@@ -335,11 +419,17 @@ def remove_previous_outputs(
         if good:  # else the set-aside results stay: the last good run's
             remove_set_aside(out)
         aside = good and not (out / PREVIOUS_DIR).exists()
+        if good and not aside:
+            warnings.warn(
+                f"{out / PREVIOUS_DIR} is not gexnb's: the earlier run's results are deleted, "
+                "not set aside (rename that folder to keep them next time)",
+                stacklevel=2,
+            )
     targets = previous_outputs(out)
     if keep_notebooks:
         targets = [p for p in targets if not _is_notebook(p.relative_to(out).as_posix())]
-    if checkpoints and (out / MANIFEST_NAME).is_file():  # a gexnb run folder, not any folder
-        targets += _checkpoint_files(out)
+    if checkpoints:
+        targets += [p for p in _listed_files(out) if p.name in CHECKPOINT_NAMES and p.is_file()]
     removed = []
     for path in targets:
         with contextlib.suppress(FileNotFoundError):
@@ -424,19 +514,6 @@ def remove_set_aside(output_dir: str | os.PathLike) -> bool:
     return not aside.exists()
 
 
-def _checkpoint_files(out: Path) -> list[Path]:
-    """The checkpoint files of :func:`gexnb.train.fit` output folders under ``out``: those of
-    folders holding ``best.keras`` or ``last.keras``, not below a folder with its own
-    ``run.json`` (another run, e.g. a sweep point, owns that one)."""
-    found = []
-    for folder, subfolders, files in os.walk(out):
-        here = Path(folder)
-        subfolders[:] = [s for s in subfolders if not (here / s / MANIFEST_NAME).is_file()]
-        if {BEST_NAME, LAST_NAME} & set(files):
-            found += [here / name for name in sorted(files) if name in CHECKPOINT_NAMES]
-    return found
-
-
 def resumes(parameters: Mapping[str, Any]) -> bool:
     """True when a notebook's parameters ask it to continue from its checkpoints.
 
@@ -490,7 +567,7 @@ class RunRecord:
     ----------
     output_dir, notebook, profile, parameters, status, error, started, finished, seconds
         See Attributes.
-    files, start_time, last_error, interrupted
+    files, start_time, last_error, interrupted, kept
         See Attributes.
 
     Attributes
@@ -519,6 +596,13 @@ class RunRecord:
         The error of the last cell the kernel ran (interactive runs; None after a success).
     interrupted
         Whether that error was a ``KeyboardInterrupt``.
+    kept
+        Checkpoints of the earlier run that a resumed run continues from
+        (:func:`kept_checkpoints`): listed as this run's files.
+
+    Files that were in the folder when the record was made (the user's own; the earlier
+    run's results have left by then) are never listed, even if changed during the run, so
+    that no later run sets them aside or removes them; :attr:`kept` excepted.
     """
 
     output_dir: Path
@@ -536,6 +620,16 @@ class RunRecord:
     last_error: str | None = field(default=None, repr=False)
     #: The error of the first cell of the run that raised (interactive runs).
     first_error: str | None = field(default=None, repr=False, init=False)
+    kept: list[str] = field(default_factory=list, repr=False)
+    #: Files in the folder when the record was made (relative paths), never listed.
+    preexisting: frozenset[str] = field(default=frozenset(), repr=False, init=False)
+
+    def __post_init__(self) -> None:
+        out = Path(self.output_dir)
+        self.preexisting = frozenset(
+            p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()
+        )
+
     interrupted: bool = field(default=False, repr=False)
 
     def end(self) -> None:
@@ -603,11 +697,17 @@ class RunRecord:
         self.error = error
         self.finished = _now()
         self.seconds = round(_dt.datetime.now().timestamp() - self.start_time, 3)
-        self.files = [
-            f
-            for f in written_files(self.output_dir, self.start_time)
-            if f != MANIFEST_NAME and not (self.profile == "interactive" and _is_notebook(f))
-        ]  # a JupyterLab run's own notebook, saved in the folder, is the user's, not a result
+        kept = [f for f in self.kept if (Path(self.output_dir) / f).is_file()]
+        self.files = sorted(
+            {
+                f
+                for f in written_files(self.output_dir, self.start_time)
+                if f != MANIFEST_NAME
+                and f not in self.preexisting
+                and not (self.profile == "interactive" and _is_notebook(f))
+            }  # a JupyterLab run's own notebook, saved in the folder, is the user's
+            | set(kept)
+        )
         if write:
             self.write()
 
@@ -768,10 +868,11 @@ def begin_run(
     try:
         if parameters is None:
             parameters = {name: namespace[name] for name in names if name in namespace}
+        kept = kept_checkpoints(out) if resumes(parameters) else []
         remove_previous_outputs(
             out, checkpoints=not resumes(parameters), aside=True, keep_notebooks=True
         )
-        record = RunRecord(out, notebook, "interactive", dict(parameters))
+        record = RunRecord(out, notebook, "interactive", dict(parameters), kept=kept)
         record.write()
     except BaseException:  # no record: the folder must not stay locked by this kernel
         lock.release()

@@ -19,7 +19,7 @@ import nbformat
 import pytest
 
 from gexnb import runner
-from gexnb.errors import ParameterError
+from gexnb.errors import InputError, ParameterError
 from gexnb.io import OutOfSpaceError, write_json_atomic, write_text_atomic
 from gexnb.rundir import LOCK_NAME, OutputLock, RunLockedError
 
@@ -160,8 +160,9 @@ def test_run_all_summary_lists_this_invocation_only(project, tmp_path):
 def test_killed_run_files_are_cleared_by_the_next_run(project):
     out = project / "runs" / "quick" / "01_models"
     out.mkdir(parents=True)
-    start = time.time()
-    write_json_atomic(out / "run.json", {"status": "running", "start_epoch": start, "files": []})
+    from gexnb.rundir import RunRecord
+
+    RunRecord(out, "01_models", "quick", {}).write()  # the manifest of a run killed mid-way
     (out / "orphan_figure.png").write_bytes(b"x")
     (out / ".metrics.json.123-0123456789ab.tmp.json").write_text("{")  # a killed writer's temp
     runner.run_notebook("01", project_dir=project, progress_bar=False)
@@ -468,3 +469,73 @@ def test_interactive_runs_write_under_the_project_whatever_the_kernel_folder(tmp
     assert rundir.interactive_output_dir("02_x") == tmp_path.resolve() / "runs/interactive/02_x"
     with pytest.raises(ParameterError, match="needs the notebook name"):
         rundir.begin_run("", parameters={})
+
+
+# ------------------------------------------------------------------ the user's own files
+
+
+def test_a_run_touches_only_what_gexnb_runs_wrote(project, tmp_path):
+    """Found by a fault sweep of run folders (all lost silently before): a model of the
+    user's own in a folder holding best.keras; a file the user edited or created while a run
+    went on (listed by mtime as the run's); a notebook of gexnb prepare that gexnb run
+    replaced; another tool's run.json and a user's metrics.json; a user's previous_run/."""
+    from gexnb import rundir
+
+    out = project / "runs" / "quick" / "01_models"
+
+    def run(**overrides):
+        return runner.run_notebook("01", project_dir=project, overrides=overrides,
+                                   output_dir=out, progress_bar=False)  # fmt: skip
+
+    run()
+    mine = out / "my_finetuned"
+    mine.mkdir()
+    for name in ("best.keras", "last.json", "history.csv"):
+        (mine / name).write_text("the user's")
+    run()
+    assert (mine / "best.keras").read_text() == "the user's"
+    edits = tmp_path / "edits"
+    edits.mkdir()
+    (edits / "plan.txt").write_text("a")
+    record = rundir.RunRecord(edits, "01_models", "quick", {})  # a run in progress ...
+    (edits / "plan.txt").write_text("a, edited during the run")  # ... while the user edits
+    (edits / "new_result.tsv").write_text("x\n")  # a file new in the folder: the run's
+    record.finish("ok")
+    assert record.files == ["new_result.tsv"]
+    prepared = project / "runs" / "prep"
+    runner.prepare_notebook("01", prepared, project_dir=project)
+    with pytest.raises(InputError, match=r"01_models\.ipynb: exists and no earlier run wrote it"):
+        runner.run_notebook("01", project_dir=project, output_dir=prepared, progress_bar=False)
+    other = tmp_path / "other_tool"
+    other.mkdir()
+    (other / "run.json").write_text('{"files": ["data.csv"]}')
+    (other / "data.csv").write_text("1")
+    with pytest.raises(InputError, match=r"run\.json: a run\.json gexnb did not write"):
+        runner.run_notebook("01", project_dir=project, output_dir=other, progress_bar=False)
+    assert (other / "data.csv").exists()
+    (other / "run.json").unlink()
+    (other / "metrics.json").write_text("{}")
+    with pytest.raises(InputError, match=r"metrics\.json: a metrics\.json without gexnb's run"):
+        runner.run_notebook("01", project_dir=project, output_dir=other, progress_bar=False)
+    (out / rundir.PREVIOUS_DIR).mkdir()  # the user's own folder of that name
+    with pytest.warns(UserWarning, match="previous_run is not gexnb's: the earlier run's results"):
+        run()
+
+
+def test_an_input_among_the_results_to_set_aside_is_refused(project):
+    """Notebook 03 reading notebook 01's processed/ files from the same folder: the set-aside
+    moved its input away, then "not found" (found by a fault sweep)."""
+    _notebook(project / "notebooks" / "03_reads.ipynb",
+              'output_dir: str = "."\nexpression_path: str = ""\n', "x = 1")  # fmt: skip
+    out = project / "runs" / "shared"
+    runner.run_notebook("01", project_dir=project, output_dir=out, progress_bar=False)
+    with pytest.raises(InputError, match=r"parameter expression_path reads a result of the "
+                       r"earlier run in this folder \(01_models\)"):  # fmt: skip
+        runner.run_notebook(
+            "03",
+            project_dir=project,
+            output_dir=out,
+            progress_bar=False,
+            overrides={"expression_path": str(out / "linear_predictions.tsv")},
+        )
+    assert (out / "linear_predictions.tsv").exists()

@@ -269,7 +269,9 @@ def test_missing_input_files_stop_the_run_before_the_kernel(project, tmp_path, m
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "out"
     out.mkdir()
-    (out / "metrics.json").write_text('{"earlier/test/mae": 1.0}')  # an earlier run's result
+    earlier = rundir.RunRecord(out, "04_inputs", "quick", {})  # an earlier run's result
+    (out / "metrics.json").write_text('{"earlier/test/mae": 1.0}')
+    earlier.finish("ok")
     with pytest.raises(InputError, match=r"mine\.tsv: not found \(parameter expression_path\)"):
         runner.run_notebook("04", overrides={"expression_path": "mine.tsv"}, output_dir=out,
                             project_dir=project)  # fmt: skip

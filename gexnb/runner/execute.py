@@ -20,7 +20,9 @@ from gexnb.rundir import (
     MANAGED_ENV,
     OutputLock,
     RunRecord,
+    check_run_folder,
     find_project_dir,
+    kept_checkpoints,
     remove_previous_outputs,
     resumes,
     set_aside_results,
@@ -28,6 +30,7 @@ from gexnb.rundir import (
 from gexnb.runner.project import (
     DEFAULT_KERNEL,
     check_inputs,
+    check_inputs_outside_results,
     data_dir,
     resolve_parameters,
 )
@@ -130,7 +133,9 @@ class RunInterrupted(GexnbError):
         name = signal.Signals(self.signum).name
         where = f" {notebook}" if notebook else ""
         partial = f"; partial notebook: {executed_path}" if executed_path else ""
-        super().__init__(f"interrupted ({name}): stopped{where}{partial}")
+        kept = None if executed_path is None else set_aside_results(executed_path.parent)
+        earlier = f"; the earlier run's results are in {kept}/" if kept is not None else ""
+        super().__init__(f"interrupted ({name}): stopped{where}{partial}{earlier}")
 
 
 @dataclass
@@ -250,8 +255,11 @@ def run_notebook(
     executed = out / f"{path.stem}.ipynb"
     start = time.perf_counter()
     with OutputLock(out, what=f"gexnb run {path.stem} --profile {profile}"):
+        check_run_folder(out, executed=executed)
+        check_inputs_outside_results(params, out)
+        kept = kept_checkpoints(out) if resumes(params) else []
         remove_previous_outputs(out, checkpoints=not resumes(params), aside=True)
-        record = RunRecord(out, path.stem, profile, dict(params))
+        record = RunRecord(out, path.stem, profile, dict(params), kept=kept)
         record.write()
         try:
             with _kernel_environment(GEXNB_DATA=str(data_dir(project))), _managed_folder(out):

@@ -568,19 +568,68 @@ def missing_inputs(params: Mapping[str, Any]) -> list[tuple[str, str]]:
         the order of ``params``.
     """
     allowed = {"expression_path"} if params.get("if_data_missing", "error") != "error" else set()
+    return [
+        (name, path)
+        for name, path in input_paths(params)
+        if not Path(path).exists() and name not in allowed
+    ]
+
+
+def input_paths(params: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """``(parameter, path)`` of every input path given in ``params`` (:data:`PATH_SUFFIXES`,
+    :data:`PATH_NAMES`; inside a mapping such as ``cross`` named ``cross.expression_path``).
+
+    Parameters
+    ----------
+    params
+        A run's parameter values.
+
+    Returns
+    -------
+    list of tuple of (str, str)
+        In the order of ``params``.
+    """
     found = []
 
     def visit(prefix: str, name: str, value: Any) -> None:
         if isinstance(value, dict):
             for key, item in value.items():
                 visit(f"{prefix}{name}.", str(key), item)
-        elif _is_input_path(name, value) and not Path(value).exists():
-            if not (prefix == "" and name in allowed):
-                found.append((prefix + name, value))
+        elif _is_input_path(name, value):
+            found.append((prefix + name, value))
 
     for name, value in params.items():
         visit("", name, value)
     return found
+
+
+def check_inputs_outside_results(params: Mapping[str, Any], output_dir: str | os.PathLike) -> None:
+    """Refuse an input path that is a result of the earlier run in ``output_dir``: the new
+    run sets those aside before it starts, so it would not find its own input.
+
+    Parameters
+    ----------
+    params
+        The run's parameter values.
+    output_dir
+        Its run folder.
+
+    Raises
+    ------
+    InputError
+        Naming the parameter and the earlier run's notebook.
+    """
+    from gexnb.rundir import previous_outputs, read_manifest
+
+    results = {os.path.realpath(p) for p in previous_outputs(output_dir)}
+    for name, path in input_paths(params):
+        if os.path.realpath(path) in results:
+            earlier = (read_manifest(output_dir) or {}).get("notebook", "an earlier run")
+            raise InputError(
+                f"parameter {name} reads a result of the earlier run in this folder ({earlier}),"
+                " which this run sets aside before it starts: give this run another folder (-o)",
+                path=path,
+            )
 
 
 def check_inputs(params: Mapping[str, Any]) -> None:
