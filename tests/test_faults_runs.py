@@ -539,3 +539,18 @@ def test_an_input_among_the_results_to_set_aside_is_refused(project):
             overrides={"expression_path": str(out / "linear_predictions.tsv")},
         )
     assert (out / "linear_predictions.tsv").exists()
+
+
+def test_an_interrupted_rerun_names_the_set_aside_results(tmp_path):
+    """Ctrl-C during a re-run said nothing of the earlier results in previous_run/, unlike a
+    failure (found by a fault sweep)."""
+    from gexnb import rundir
+
+    aside = tmp_path / rundir.PREVIOUS_DIR
+    aside.mkdir()
+    rundir.RunRecord(aside, "01_models", "quick", {}).finish("ok")
+    error = runner.RunInterrupted(signal.SIGINT, notebook="01_models",
+                                  executed_path=tmp_path / "01_models.ipynb")  # fmt: skip
+    assert str(error).endswith(f"; the earlier run's results are in {aside}/")
+    (aside / "run.json").unlink()  # not a good run's: not named
+    assert "earlier" not in str(runner.RunInterrupted(signal.SIGINT, executed_path=tmp_path / "x"))
