@@ -72,6 +72,10 @@ def ensure_output_dir(path: str | os.PathLike) -> Path:
         If the folder cannot be created or written to.
     """
     out = Path(path)
+    blocker = next((p for p in (out, *out.parents) if p.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        what = "is a file, not a folder" if blocker == out else f"{blocker} is a file, not a folder"
+        raise InputError(f"output folder: {what}", path=str(out))
     try:
         out.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=out, prefix=".gexnb-write-test-"):

@@ -436,7 +436,7 @@ def remove_previous_outputs(
             if aside and not is_temporary_name(path.name) and path.name not in CHECKPOINT_NAMES:
                 kept = out / PREVIOUS_DIR / path.relative_to(out)
                 kept.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(path, kept)
+                shutil.move(path, kept)  # a rename; a copy across file systems (a mount)
             else:
                 path.unlink()
             removed.append(path)

@@ -59,7 +59,7 @@ def test_unwritable_output_is_one_clean_line(tmp_path, capsys):
     (tmp_path / "file").write_text("x")
     code = cli.main(["run", "01", "--project-dir", str(project), "-o", str(tmp_path / "file/o")])
     err = capsys.readouterr().err
-    assert code == 2 and err.startswith("gexnb: error: ") and "not writable" in err
+    assert code == 2 and err.startswith("gexnb: error: ") and "is a file, not a folder" in err
     assert "Traceback" not in err
 
 

@@ -554,3 +554,32 @@ def test_an_interrupted_rerun_names_the_set_aside_results(tmp_path):
     assert str(error).endswith(f"; the earlier run's results are in {aside}/")
     (aside / "run.json").unlink()  # not a good run's: not named
     assert "earlier" not in str(runner.RunInterrupted(signal.SIGINT, executed_path=tmp_path / "x"))
+
+
+def test_results_are_set_aside_across_file_systems(tmp_path, monkeypatch):
+    """A subfolder on another mount: the rename failed half-way with "Invalid cross-device
+    link", leaving a previous_run/ without run.json (found by a fault sweep)."""
+    import errno
+
+    from gexnb import rundir
+
+    out = tmp_path / "run"
+    out.mkdir()
+    record = rundir.RunRecord(out, "01", "quick", {})
+    (out / "processed").mkdir()
+    (out / "processed" / "expression.parquet").write_text("x")
+    (out / "metrics.json").write_text("{}")
+    record.finish("ok")
+    for name in ("rename", "replace"):  # what a move within one file system calls
+        real = getattr(os, name)
+
+        def cross_device(src, dst, real=real):
+            if "processed" in str(src):
+                raise OSError(errno.EXDEV, "Invalid cross-device link")
+            return real(src, dst)
+
+        monkeypatch.setattr(os, name, cross_device)
+    rundir.remove_previous_outputs(out, aside=True)
+    aside = out / rundir.PREVIOUS_DIR
+    assert (aside / "processed" / "expression.parquet").read_text() == "x"
+    assert rundir.good_run(rundir.read_manifest(aside)) and not (out / "processed").exists()

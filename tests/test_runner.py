@@ -312,10 +312,14 @@ def test_input_links_keep_their_own_name(project, tmp_path, monkeypatch):
 def test_unwritable_output_folder(project, tmp_path):
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")
-    with pytest.raises(InputError, match="a_file/run: output folder is not writable"):
+    with pytest.raises(InputError, match=r"a_file/run: output folder: .*a_file is a file, not a "
+                       r"folder"):  # fmt: skip
         runner.resolve_parameters("01", output_dir=blocker / "run", project_dir=project)
-    with pytest.raises(InputError, match="not writable"):
-        runner.run_notebook("01", output_dir=blocker / "run", project_dir=project)
+    with pytest.raises(InputError, match=r"a_file: output folder: is a file, not a folder"):
+        runner.run_notebook("01", output_dir=blocker, project_dir=project)  # was "not writable"
+    with pytest.raises(ParameterError, match=r"unknown parameter '01:seed' for 01_ok \(NB:NAME "
+                       r"is run-all's, for one notebook\)"):  # fmt: skip
+        runner.resolve_parameters("01", overrides={"01:seed": 1}, project_dir=project)
 
 
 def test_missing_kernel_says_make_install(project, tmp_path):

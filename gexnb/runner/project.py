@@ -705,9 +705,10 @@ def profile_values(
         if key not in declared:
             if ignore_unknown_overrides:
                 continue
+            scoped = " (NB:NAME is run-all's, for one notebook)" if ":" in key else ""
             raise ParameterError(
-                f"unknown parameter {key!r} for {stem}{unknown_parameter_hint(key, declared)}; "
-                f"valid names: {valid}"
+                f"unknown parameter {key!r} for {stem}{unknown_parameter_hint(key, declared)}"
+                f"{scoped}; valid names: {valid}"
             )
         values[key] = _absolute_paths(key, value, Path.cwd())
     values = {k: _check_type(declared[k], v) for k, v in values.items()}
