@@ -264,8 +264,14 @@ def previous_outputs(output_dir: str | os.PathLike) -> list[Path]:
         Existing files, sorted; none inside ``previous_run/`` (:data:`PREVIOUS_DIR`).
     """
     out = Path(output_dir)
-    found = set(_listed_files(out))
-    if is_run_folder(out):  # the earlier run's manifest and metrics (not a user's own)
+    return _previous_outputs(out, _listed_files(out, read_manifest(out)))
+
+
+def _previous_outputs(out: Path, listed: list[Path] | None) -> list[Path]:
+    """:func:`previous_outputs` from the earlier run's listed files (:func:`_listed_files`;
+    None: not a gexnb run folder)."""
+    found = set(listed or [])
+    if listed is not None:  # the earlier run's manifest and metrics (not a user's own)
         found |= {out / MANIFEST_NAME, out / "metrics.json"}
     for path in out.rglob("*"):
         if is_temporary_name(path.name):
@@ -291,22 +297,25 @@ def is_run_folder(output_dir: str | os.PathLike) -> bool:
     -------
     bool
     """
-    manifest = read_manifest(output_dir)
+    return _is_gexnb_manifest(read_manifest(output_dir))
+
+
+def _is_gexnb_manifest(manifest: Any) -> bool:
     return isinstance(manifest, dict) and {"notebook", "status", "versions"} <= set(manifest)
 
 
-def _listed_files(out: Path) -> list[Path]:
-    """The files the earlier gexnb run in ``out`` listed in its ``run.json`` (a run killed
-    before it could list them: what was written since it started), inside ``out``."""
-    if not is_run_folder(out):
-        return []
-    earlier = read_manifest(out) or {}
+def _listed_files(out: Path, earlier: Any) -> list[Path] | None:
+    """The files the earlier gexnb run in ``out`` (its manifest ``earlier``) listed in its
+    ``run.json`` (a run killed before it could list them: what was written since it
+    started), inside ``out``; None when ``earlier`` is not a gexnb manifest."""
+    if not _is_gexnb_manifest(earlier):
+        return None
     try:
         listed = [str(name) for name in earlier.get("files") or []]
         if earlier.get("status") == "running" and earlier.get("start_epoch"):
             listed += written_files(out, float(earlier["start_epoch"]))
     except (TypeError, ValueError):
-        return []
+        listed = []
     found = []
     for name in listed:
         rel = Path(name)
@@ -370,7 +379,7 @@ def kept_checkpoints(output_dir: str | os.PathLike) -> list[str]:
     out = Path(output_dir)
     return sorted(
         p.relative_to(out).as_posix()
-        for p in _listed_files(out)
+        for p in _listed_files(out, read_manifest(out)) or []
         if p.name in CHECKPOINT_NAMES and p.is_file()
     )
 
@@ -414,8 +423,10 @@ def remove_previous_outputs(
         The removed files, at their former paths.
     """
     out = Path(output_dir)
+    earlier = read_manifest(out)
+    listed = _listed_files(out, earlier)  # read once: previous_run/ may take run.json away
     if aside:  # only a good run's results, into a previous_run/ of gexnb's own
-        good = good_run(read_manifest(out))
+        good = good_run(earlier)
         if good:  # else the set-aside results stay: the last good run's
             remove_set_aside(out)
         aside = good and not (out / PREVIOUS_DIR).exists()
@@ -425,11 +436,11 @@ def remove_previous_outputs(
                 "not set aside (rename that folder to keep them next time)",
                 stacklevel=2,
             )
-    targets = previous_outputs(out)
+    targets = _previous_outputs(out, listed)
     if keep_notebooks:
         targets = [p for p in targets if not _is_notebook(p.relative_to(out).as_posix())]
     if checkpoints:
-        targets += [p for p in _listed_files(out) if p.name in CHECKPOINT_NAMES and p.is_file()]
+        targets += [p for p in listed or [] if p.name in CHECKPOINT_NAMES and p.is_file()]
     removed = []
     for path in targets:
         with contextlib.suppress(FileNotFoundError):

@@ -359,44 +359,36 @@ def make_splits(
     raise ParameterError(f"split must be 'random', 'counts' or 'loso', got {split!r}")
 
 
-def _at_log2_floor(frame: pd.DataFrame, rows: np.ndarray, chunk: int = 2048) -> list[str]:
-    """Genes of a ``log2(max(x, 1))`` matrix that are 0 (the floor) in every row of ``rows``.
-
-    Parameters
-    ----------
-    frame
-        Samples x genes matrix after the log (no value below 0).
-    rows
-        Positional indices of the rows to look at.
-    chunk
-        Rows read at a time, so that no copy of the whole matrix is made.
-
-    Returns
-    -------
-    list of str
-        The genes whose largest value in ``rows`` is 0.
-    """
+def _gene_ranges(
+    frame: pd.DataFrame, rows: np.ndarray, chunk: int = 2048
+) -> tuple[np.ndarray, np.ndarray]:
+    """Smallest and largest value of each gene over ``rows`` (positional indices), read
+    ``chunk`` rows at a time so that no copy of the whole matrix is made."""
     rows = np.asarray(rows)
-    if not len(rows):
-        return []
+    bottom = np.full(frame.shape[1], np.inf)
     top = np.full(frame.shape[1], -np.inf)
     for start in range(0, len(rows), chunk):
         block = frame.iloc[rows[start : start + chunk]].to_numpy(dtype=np.float64)
+        np.minimum(bottom, block.min(axis=0, initial=np.inf), out=bottom)
         np.maximum(top, block.max(axis=0, initial=-np.inf), out=top)
+    return bottom, top
+
+
+def _at_log2_floor(frame: pd.DataFrame, rows: np.ndarray) -> list[str]:
+    """Genes of a ``log2(max(x, 1))`` matrix (no value below 0) that are 0, the floor, in
+    every row of ``rows`` (positional indices)."""
+    if not len(rows):
+        return []
+    top = _gene_ranges(frame, rows)[1]
     return [str(g) for g in frame.columns[top <= 0.0]]
 
 
-def _constant_genes(frame: pd.DataFrame, rows: np.ndarray, chunk: int = 2048) -> list[str]:
-    """Genes with one value (max == min) in every row of ``rows``, read ``chunk`` rows at a
-    time (no copy of the whole matrix)."""
-    rows = np.asarray(rows)
-    top = np.full(frame.shape[1], -np.inf)
-    bottom = np.full(frame.shape[1], np.inf)
-    for start in range(0, len(rows), chunk):
-        block = frame.iloc[rows[start : start + chunk]].to_numpy(dtype=np.float64)
-        np.maximum(top, block.max(axis=0, initial=-np.inf), out=top)
-        np.minimum(bottom, block.min(axis=0, initial=np.inf), out=bottom)
-    return [str(g) for g in frame.columns[top <= bottom]] if len(rows) else []
+def _constant_genes(frame: pd.DataFrame, rows: np.ndarray) -> list[str]:
+    """Genes with one value (max == min) in every row of ``rows`` (positional indices)."""
+    if not len(rows):
+        return []
+    bottom, top = _gene_ranges(frame, rows)
+    return [str(g) for g in frame.columns[top <= bottom]]
 
 
 def prepare_split(
