@@ -821,7 +821,10 @@ def begin_run(
     ``running``; the run is recorded at the next :func:`begin_run` into the folder or when
     the kernel exits, with the files it wrote and status ``ended``, or ``failed`` with the
     error when the last cell the kernel ran raised one (as in a plain papermill run that
-    stopped on an error). In every mode the parameter values are first checked against the
+    stopped on an error). Before it removes anything it refuses, as ``gexnb run`` does, a
+    folder whose files are not an earlier gexnb run's (:func:`check_run_folder`: another
+    tool's ``run.json``, a ``metrics.json`` of the user's) and an input path among the
+    results it would set aside. In every mode the parameter values are first checked against the
     parameters cell's annotations (:func:`gexnb.runner.check_namespace`: plain papermill's
     ``-p`` text for a mapping or list is read as YAML).
 
@@ -854,6 +857,7 @@ def begin_run(
     """
     from gexnb.io import ensure_output_dir
     from gexnb.runner import check_namespace
+    from gexnb.runner.project import check_inputs_outside_results
 
     namespace = sys._getframe(1).f_globals
     names: list[str] = []
@@ -879,6 +883,9 @@ def begin_run(
     try:
         if parameters is None:
             parameters = {name: namespace[name] for name in names if name in namespace}
+        if previous is None:  # this kernel's own earlier Run All is a gexnb run
+            check_run_folder(out)
+        check_inputs_outside_results(parameters, out)
         kept = kept_checkpoints(out) if resumes(parameters) else []
         remove_previous_outputs(
             out, checkpoints=not resumes(parameters), aside=True, keep_notebooks=True

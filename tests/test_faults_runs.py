@@ -441,6 +441,38 @@ def test_rerun_removes_checkpoints_of_models_it_no_longer_trains(tmp_path, monke
     assert (other / "old" / "best.keras").exists()
 
 
+def test_a_jupyterlab_run_refuses_a_folder_of_the_users_own(tmp_path, monkeypatch):
+    """begin_run merged its metrics into a metrics.json of the user's, and would set aside
+    the files another tool's run.json lists; gexnb run refused both (found by a review)."""
+    from gexnb import rundir
+
+    monkeypatch.delenv(rundir.MANAGED_ENV, raising=False)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "metrics.json").write_text('{"my/score": 1}')
+    with pytest.raises(InputError, match=r"metrics\.json: a metrics\.json without gexnb's run"):
+        rundir.begin_run(mine, notebook="01_models", parameters={})
+    assert json.loads((mine / "metrics.json").read_text()) == {"my/score": 1}
+    assert not (mine / LOCK_NAME).exists() and not (mine / "run.json").exists()
+    other = tmp_path / "other_tool"
+    other.mkdir()
+    (other / "run.json").write_text('{"files": ["data.csv"]}')
+    (other / "data.csv").write_text("1")
+    with pytest.raises(InputError, match=r"run\.json: a run\.json gexnb did not write"):
+        rundir.begin_run(other, notebook="01_models", parameters={})
+    assert (other / "data.csv").exists()
+    out = tmp_path / "run"
+    try:  # Run All again in the same kernel, reading the first Run All's result
+        rundir.begin_run(out, notebook="01_models", parameters={})
+        (out / "predictions.tsv").write_text("x\n")
+        with pytest.raises(InputError, match=r"parameter expression_path reads a result"):
+            rundir.begin_run(out, notebook="01_models",
+                             parameters={"expression_path": str(out / "predictions.tsv")})  # fmt: skip
+        assert (out / "predictions.tsv").exists() and not (out / LOCK_NAME).exists()
+    finally:
+        rundir._end_interactive_runs()
+
+
 def test_begin_run_under_the_runner_leaves_the_folder_to_it(tmp_path, monkeypatch):
     from gexnb import rundir
 
