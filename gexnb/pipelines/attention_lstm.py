@@ -325,7 +325,7 @@ def check_targets(
     source = (frame.attrs.get(REPORT_ATTR) or {}).get("source")
     path = source if source and source != "synthetic_expression" else None
     if any(t not in columns for t in names):  # why, as notebook 03 says it (versions matched)
-        names = check_gene_list(frame, names, label="target", setting=None, path=path).found
+        names = check_gene_list(frame, names, label="target", path=path).found
     if input_genes:
         overlap = [t for t in names if t in set(input_genes)]
         if overlap:

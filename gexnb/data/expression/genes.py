@@ -564,7 +564,7 @@ def check_gene_list(
     *,
     label: str,
     max_missing: float = 0.0,
-    setting: str | None = "",
+    setting: str | None = None,
     id_type: str = "auto",
     dropped: Iterable[str] = (),
     path: str | os.PathLike | None = None,
@@ -587,8 +587,8 @@ def check_gene_list(
     max_missing
         Largest allowed fraction of the list absent from the matrix.
     setting
-        The notebook setting of ``max_missing`` named in the message (``""``:
-        ``max_missing_<label>s``; None: no setting, every gene must be there).
+        The notebook setting of ``max_missing`` named in the message (e.g.
+        ``"max_missing_targets"``); None when there is none: every gene must be there.
     id_type, dropped, path
         As :func:`match_genes`.
 
@@ -635,11 +635,10 @@ def check_gene_list(
             f"the matrix (matched by {match.id_type}); {_missing_detail(match)}"
         )
     else:
-        name = setting or f"max_missing_{label}s"
         message = (
             f"{len(match.missing)} of {match.n_total} {label} genes{source} "
             f"({frac:.1%}) are missing from the matrix (matched by {match.id_type}; "
-            f"data_checks: {{{name}: {max_missing:g}}} allows {max_missing:.1%}); "
+            f"data_checks: {{{setting}: {max_missing:g}}} allows {max_missing:.1%}); "
             f"{_missing_detail(match)}"
         )
     raise InputError(message + case + hint, path=path)
@@ -709,6 +708,7 @@ def select_landmarks_targets(
             given,
             label=label,
             max_missing=allowed,
+            setting=f"max_missing_{label}s",
             id_type=id_type,
             dropped=dropped,
             path=path,
