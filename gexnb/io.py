@@ -53,6 +53,40 @@ CHECKPOINT_FILES = (BEST_NAME, LAST_NAME, LAST_STATE_NAME, HISTORY_JSON, HISTORY
 METRIC_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.+-]+/[A-Za-z0-9_.+-]+/[A-Za-z0-9_.+^-]+$")
 
 
+def check_output_dir(path: str | os.PathLike) -> Path:
+    """Check that ``path`` could be created and written to, creating nothing.
+
+    Used where a run is checked before it starts (``gexnb run``, ``run-all``, ``sweep``,
+    ``prepare``), so that a run refused for another reason leaves no empty folder behind.
+
+    Parameters
+    ----------
+    path
+        Output folder, existing or not.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path`` as a :class:`~pathlib.Path`.
+
+    Raises
+    ------
+    InputError
+        If ``path`` or a folder above it is a file, or the nearest existing folder is not
+        writable.
+    """
+    out = Path(path)
+    blocker = next((p for p in (out, *out.parents) if p.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        what = "is a file, not a folder" if blocker == out else f"{blocker} is a file, not a folder"
+        raise InputError(f"output folder: {what}", path=str(out))
+    if blocker is not None and not os.access(blocker, os.W_OK | os.X_OK):
+        raise InputError(
+            f"output folder is not writable (Permission denied: {blocker})", path=str(out)
+        )
+    return out
+
+
 def ensure_output_dir(path: str | os.PathLike) -> Path:
     """Create ``path`` (and parents) and check that it is writable.
 
@@ -71,11 +105,7 @@ def ensure_output_dir(path: str | os.PathLike) -> Path:
     InputError
         If the folder cannot be created or written to.
     """
-    out = Path(path)
-    blocker = next((p for p in (out, *out.parents) if p.exists()), None)
-    if blocker is not None and not blocker.is_dir():
-        what = "is a file, not a folder" if blocker == out else f"{blocker} is a file, not a folder"
-        raise InputError(f"output folder: {what}", path=str(out))
+    out = check_output_dir(path)
     try:
         out.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=out, prefix=".gexnb-write-test-"):

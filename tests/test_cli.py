@@ -218,3 +218,10 @@ def test_prepare_writes_a_parameterized_copy_and_keeps_edits(tmp_path, capsys):
     assert cli.main([*args, "--force"]) == 0
     assert "seed = 1" in nbformat.read(copy, as_version=4).cells[1].source
     assert cli.main([*args, "--force", "-p", "sede=1"]) == 2
+    capsys.readouterr()
+    from gexnb.rundir import OutputLock
+
+    with OutputLock(out, what="JupyterLab kernel running 01_ok"):  # the copy open and running
+        assert cli.main([*args, "--force", "-p", "seed=3"]) != 0
+    assert "in use by JupyterLab kernel running 01_ok" in capsys.readouterr().err
+    assert "seed = 1" in nbformat.read(copy, as_version=4).cells[1].source

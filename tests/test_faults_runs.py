@@ -466,8 +466,8 @@ def test_a_jupyterlab_run_refuses_a_folder_of_the_users_own(tmp_path, monkeypatc
         rundir.begin_run(out, notebook="01_models", parameters={})
         (out / "predictions.tsv").write_text("x\n")
         with pytest.raises(InputError, match=r"parameter expression_path reads a result"):
-            rundir.begin_run(out, notebook="01_models",
-                             parameters={"expression_path": str(out / "predictions.tsv")})  # fmt: skip
+            given = {"expression_path": str(out / "predictions.tsv")}
+            rundir.begin_run(out, notebook="01_models", parameters=given)
         assert (out / "predictions.tsv").exists() and not (out / LOCK_NAME).exists()
     finally:
         rundir._end_interactive_runs()

@@ -473,6 +473,17 @@ def test_run_all_checks_every_notebook_before_any_runs(tmp_path):
     with pytest.raises(ParameterError, match="no notebook has a profile 'nope'"):
         runner.run_all(profile="nope", project_dir=project)
     assert not (project / "runs").exists()
+    # a later notebook's value refused: 01_ok's folder was created by the check (found by a
+    # fault sweep); a run refused on a missing input left its folder too
+    with pytest.raises(ParameterError, match="02_fail: .*seed"):
+        runner.run_all(overrides={"02:seed": "abc"}, project_dir=project)
+    _notebook(project / "notebooks" / "03_reads.ipynb",
+              'output_dir: str = "."\nexpression_path: str = ""\n', "x = 1")  # fmt: skip
+    (project / "parameters" / "03_reads").mkdir()
+    (project / "parameters" / "03_reads" / "quick.yaml").write_text("{}\n")
+    with pytest.raises(InputError, match="no.csv"):
+        runner.run_notebook("03", project_dir=project, overrides={"expression_path": "no.csv"})
+    assert not (project / "runs").exists()
 
 
 def test_summary_of_a_notebook_that_did_not_start_ignores_an_earlier_run(tmp_path):

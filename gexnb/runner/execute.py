@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from gexnb.errors import GexnbError, InputError, ParameterError
-from gexnb.io import write_text_atomic
+from gexnb.io import ensure_output_dir, write_text_atomic
 from gexnb.rundir import (
     MANAGED_ENV,
     OutputLock,
@@ -254,6 +254,7 @@ def run_notebook(
         progress_bar = sys.stderr.isatty()
     executed = out / f"{path.stem}.ipynb"
     start = time.perf_counter()
+    ensure_output_dir(out)  # only now: a run refused above leaves no empty folder
     with OutputLock(out, what=f"gexnb run {path.stem} --profile {profile}"):
         check_run_folder(out, executed=executed)
         check_inputs_outside_results(params, out)
@@ -327,7 +328,8 @@ def prepare_notebook(
     project_dir
         Project folder; default: found from the current directory.
     force
-        Overwrite an existing copy (which may hold the user's edits).
+        Overwrite an existing copy (which may hold the user's edits). The folder's lock is
+        taken either way: a run or a kernel writing there refuses the copy.
 
     Returns
     -------
@@ -340,6 +342,8 @@ def prepare_notebook(
         The copy exists and ``force`` is False; or an unknown notebook or profile.
     ParameterError
         An unknown parameter.
+    RunLockedError
+        A run or a JupyterLab kernel holds the folder.
     """
     import papermill
 
@@ -349,21 +353,23 @@ def prepare_notebook(
     )
     target = out / f"{path.stem}.ipynb"
     _register_atomic_io()
-    if target.exists() and not force:
-        raise InputError(
-            "exists (it may hold your edits); remove it or use --force to overwrite",
-            path=str(target),
+    ensure_output_dir(out)
+    with OutputLock(out, what=f"gexnb prepare {path.stem} --profile {profile}"):
+        if target.exists() and not force:
+            raise InputError(
+                "exists (it may hold your edits); remove it or use --force to overwrite",
+                path=str(target),
+            )
+        papermill.execute_notebook(
+            str(path),
+            _ATOMIC_SCHEME + str(target),
+            parameters=params,
+            prepare_only=True,
+            kernel_name=DEFAULT_KERNEL,
+            language="python",
+            progress_bar=False,
+            log_output=False,
         )
-    papermill.execute_notebook(
-        str(path),
-        _ATOMIC_SCHEME + str(target),
-        parameters=params,
-        prepare_only=True,
-        kernel_name=DEFAULT_KERNEL,
-        language="python",
-        progress_bar=False,
-        log_output=False,
-    )
     return target
 
 

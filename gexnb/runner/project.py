@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from gexnb.errors import InputError, ParameterError
-from gexnb.io import ensure_output_dir
+from gexnb.io import check_output_dir
 from gexnb.rundir import (
     find_project_dir,
 )
@@ -773,7 +773,8 @@ def resolve_parameters(
     overrides
         Parameter values that replace the profile's (``-p key=value``).
     output_dir
-        Run folder (created); default ``<project>/runs/<profile>/<stem>/``.
+        Run folder (checked, not created: the run creates it once every check has
+        passed); default ``<project>/runs/<profile>/<stem>/``.
     project_dir
         Project folder; default: found from the current directory.
     ignore_unknown_overrides
@@ -800,7 +801,7 @@ def resolve_parameters(
     )  # fmt: skip
     stem = path.stem
     declared = notebook_parameters(path)
-    out = ensure_output_dir(folder or project / "runs" / profile / stem)
+    out = check_output_dir(folder or project / "runs" / profile / stem)
     if "output_dir" in declared:
         values["output_dir"] = str(out)
     return path, values, out

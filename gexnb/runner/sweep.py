@@ -14,7 +14,6 @@ point runs, as ``gexnb run`` does, so bad input stops the sweep at once with one
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import itertools
 import json
@@ -321,20 +320,13 @@ def run_sweep(
     root = Path(output_dir).expanduser()
     if root.exists() and not root.is_dir():
         raise InputError("is not a folder; give a folder for the sweep (-o)", path=str(root))
-    created = list(itertools.takewhile(lambda p: not p.exists(), (root, *root.parents)))
     points = grid_points(grid)
     planned = []  # (point, folder, resolved parameters), all checked before any point runs
-    try:
-        for point in points:
-            name = point_folder(point)
-            parameters = {**dict(overrides or {}), **point}
-            resolved = _resolve_point(path, project, profile, parameters, root, name)
-            planned.append((point, root / name, resolved))
-    except GexnbError:
-        for folder in created:  # a refused sweep leaves no empty folders behind
-            with contextlib.suppress(OSError):
-                folder.rmdir()
-        raise
+    for point in points:  # creating nothing: a refused sweep leaves no empty folders behind
+        name = point_folder(point)
+        parameters = {**dict(overrides or {}), **point}
+        resolved = _resolve_point(path, project, profile, parameters, root, name)
+        planned.append((point, root / name, resolved))
     rows: list[dict[str, Any]] = []
     counts = {"run": 0, "skipped": 0, "failed": 0}
     bar = tqdm(planned, desc=f"sweep {path.stem}", unit="run", disable=not progress)
