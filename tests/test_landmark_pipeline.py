@@ -342,3 +342,18 @@ def test_model_params_of_an_unknown_model_is_refused_of_a_model_not_run_ignored(
     plan = pl.workload(synthetic_data, splits=["random"], models=["linear"],
                        model_params={"dgex": {"hidden": [8]}})  # fmt: skip
     assert "2 models" in plan  # mean and linear; dgex's settings are logged as not used
+
+
+def test_a_classical_models_own_learning_rate_reaches_it(synthetic_data, tmp_path):
+    """gradient_boosting's learning_rate was taken for the Keras optimizer's and dropped, and
+    early_stopping=False was refused as a patience (found by a defaults audit)."""
+    prep = pl.prepare_split(synthetic_data, pl.make_splits(len(synthetic_data.X), seed=0)[0][1])
+    params = {"learning_rate": 0.05, "early_stopping": False, "max_iter": 3, "max_targets": 2}
+    pl.workload(synthetic_data, splits=["random"], models=["gradient_boosting"],
+                model_params={"gradient_boosting": params})  # fmt: skip
+    run = pl.fit_model("gradient_boosting", prep, params=params, output_dir=tmp_path)
+    booster = run.model.estimator_.estimators_[0]
+    assert (booster.learning_rate, booster.early_stopping) == (0.05, False)
+    with pytest.raises(ParameterError, match="model_params of ridge: .*'epochs'"):
+        pl.workload(synthetic_data, splits=["random"], models=["ridge"],
+                    model_params={"ridge": {"epochs": 3}})  # fmt: skip

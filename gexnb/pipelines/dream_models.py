@@ -271,7 +271,7 @@ def train_sequence_model(
         raise ParameterError(
             f"unknown sequence model {name!r}; use one of {', '.join(COMPARE_MODELS)}"
         )
-    arch, train_kw = split_params(dict(params or {}))
+    arch, train_kw = split_params(dict(params or {}), name)
     soft_bins = bool(arch.pop("soft_bins", True))
     cfg = train.TrainingConfig.from_mapping(
         {"verbose": 0, "seed": seed, **train_kw}, base=config or train.PRIX_FIXE

@@ -228,7 +228,7 @@ def fit_model(
     ParameterError
         For an unknown model name.
     """
-    arch, train_kw = split_params(dict(params or {}))
+    arch, train_kw = split_params(dict(params or {}), name)
     config = TrainingConfig.from_mapping(
         {
             "checkpoint_seconds": SHORT_EPOCH_CHECKPOINT_SECONDS,
@@ -579,7 +579,7 @@ def workload(
     names = _comparison_models(models, model_params)
     deep = []
     for m in (m for m in names if m in DEEP_MODELS):
-        n = split_params(dict((model_params or {}).get(m, {})))[1].get("epochs", epochs)
+        n = split_params(dict((model_params or {}).get(m, {})), m)[1].get("epochs", epochs)
         deep.append(f"{m} {'3 phases x ' if m == 'egex' else ''}{n} epochs")
     total = sum(n_splits.values())
     return (

@@ -77,7 +77,7 @@ def describe_paper_models(
     for name in models:
         if name not in DEEP_MODELS:
             continue
-        arch, train_kw = split_params(dict((model_params or {}).get(name, {})))
+        arch, train_kw = split_params(dict((model_params or {}).get(name, {})), name)
         row: dict[str, Any] = {"model": name}
         hidden = tuple(arch.get("hidden", (9000, 9000, 9000)))
         chunks = int(arch.get("target_chunks", 1))

@@ -92,7 +92,9 @@ def with_defaults(
     return {**defaults, **options}
 
 
-def split_params(params: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+def split_params(
+    params: Mapping[str, Any], name: str | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Split a model's parameters into ``(architecture, training)`` by :data:`TRAINING_KEYS`;
     layer-width lists become tuples of int.
 
@@ -100,18 +102,30 @@ def split_params(params: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, A
     ----------
     params
         A model's ``model_params`` entry.
+    name
+        The registered model; a classical one (scikit-learn, not trained by
+        :func:`gexnb.train.fit`) takes every key as its own: ``learning_rate`` of
+        ``gradient_boosting`` is the boosting's, not a Keras optimizer's.
 
     Returns
     -------
     architecture, training
         The keys not in :data:`TRAINING_KEYS` (widths as tuples of int) and those in it.
     """
-    arch = {k: v for k, v in params.items() if k not in TRAINING_KEYS}
-    train = {k: v for k, v in params.items() if k in TRAINING_KEYS}
+    keys = _training_keys(name)
+    arch = {k: v for k, v in params.items() if k not in keys}
+    train = {k: v for k, v in params.items() if k in keys}
     for key in _WIDTH_KEYS:
         if key in arch:
             arch[key] = tuple(int(h) for h in arch[key])
     return arch, train
+
+
+def _training_keys(name: str | None) -> tuple[str, ...]:
+    """:data:`TRAINING_KEYS`, or none for a classical model (see :func:`split_params`)."""
+    from gexnb.models.registry import model_kind
+
+    return () if name is not None and model_kind(name) == "classical" else TRAINING_KEYS
 
 
 def check_model_params(
@@ -129,7 +143,8 @@ def check_model_params(
     name
         Registered model name (:func:`gexnb.models.registry.get_factory`).
     params
-        Its ``model_params`` entry: architecture keys plus :data:`TRAINING_KEYS`.
+        Its ``model_params`` entry: architecture keys plus :data:`TRAINING_KEYS` (a
+        classical model's keys are all its own, :func:`split_params`).
     fixed
         Builder arguments the pipeline sets from the data (``length``, ``n_landmarks``...),
         which a notebook may not set.
@@ -145,9 +160,10 @@ def check_model_params(
 
     factory = get_factory(name)
     signature = inspect.signature(factory).parameters
+    keys = _training_keys(name)
     if any(p.kind is p.VAR_KEYWORD for p in signature.values()):
         # a scikit-learn wrapper: building it only stores its keywords, so build it to check
-        arch = {k: v for k, v in (params or {}).items() if k not in TRAINING_KEYS}
+        arch = {k: v for k, v in (params or {}).items() if k not in keys}
         try:
             factory(**arch)
         except TypeError as exc:
@@ -156,11 +172,12 @@ def check_model_params(
     fixed = set(fixed)
     allowed = [k for k in signature if k not in fixed and k not in ("name", "seed")]
     allowed += list(extra)
-    unknown = sorted(set(params or {}) - set(TRAINING_KEYS) - set(allowed))
+    unknown = sorted(set(params or {}) - set(keys) - set(allowed))
     if unknown:
+        training = f"; training: {', '.join(keys)}" if keys else " (a classical model)"
         raise ParameterError(
             f"model_params of {name}: unknown key(s) {', '.join(unknown)}; architecture: "
-            f"{', '.join(allowed)}; training: {', '.join(TRAINING_KEYS)}"
+            f"{', '.join(allowed)}{training}"
         )
 
 
