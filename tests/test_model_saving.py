@@ -82,3 +82,27 @@ def test_saved_models_load_in_a_fresh_process(tmp_path):
     for name, want in expected.items():
         got = np.load(tmp_path / name / "y.npy")
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+def test_checkpoints_with_gexnbs_optimizers_load_after_import_gexnb_models(tmp_path):
+    """A best.keras of the D-GEX recipe (ScaledSGD) or of Prix Fixe (OneCycle) failed to load
+    after `import gexnb.models` ("Could not locate class 'ScaledSGD'"; found by a docs audit)."""
+    from gexnb.train import make_optimizer
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(8, 3)).astype("float32"), rng.normal(size=(8, 2)).astype("float32")
+    optimizers = {
+        "scaled_sgd": make_optimizer("sgd", learning_rate=0.01, lr_scales={"*": 2.0}),
+        "one_cycle": make_optimizer("adamw", schedule="one_cycle", total_steps=10),
+    }
+    for name, optimizer in optimizers.items():
+        model = build("dgex", n_landmarks=3, n_targets=2, hidden=(4,))
+        model.compile(optimizer=optimizer, loss="mse")
+        model.fit(x, y, epochs=1, verbose=0)
+        model.save(tmp_path / f"{name}.keras")
+    script = "import sys, keras, gexnb.models\n" + "".join(
+        f"keras.saving.load_model(sys.argv[1] + '/{name}.keras')\n" for name in optimizers
+    )
+    result = subprocess.run([sys.executable, "-c", script, str(tmp_path)],
+                            capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]

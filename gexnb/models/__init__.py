@@ -12,7 +12,9 @@ Zoo modules:
 - :mod:`gexnb.models.baselines`: scikit-learn baselines behind one fit/predict interface.
 
 Importing :mod:`gexnb.models` imports the modules that define Keras classes, so that every
-gexnb layer and model is registered for ``.keras`` saving: a file written by gexnb loads
+gexnb layer and model is registered for ``.keras`` saving, and so are the optimizer and
+learning-rate schedule of gexnb's recipes (:class:`gexnb.train.ScaledSGD`,
+:class:`gexnb.train.OneCycle`) that training checkpoints hold: a file written by gexnb loads
 with plain ``keras.saving.load_model`` after ``import gexnb.models``. The scikit-learn zoo
 modules are imported on the first :func:`build` or :func:`available` call.
 """
@@ -28,5 +30,9 @@ from gexnb.models import (  # noqa: F401
 )
 from gexnb.models.registry import available, build, get_factory, model_kind, register_model
 from gexnb.models.saving import load_model
+
+# last: the optimizer and schedule of training checkpoints (best.keras, last.keras), ScaledSGD
+# of the D-GEX recipe and OneCycle of Prix Fixe, registered too (gexnb.train imports this)
+from gexnb.train import optimizers as _optimizers  # noqa: E402, F401
 
 __all__ = ["build", "available", "get_factory", "model_kind", "register_model", "load_model"]
