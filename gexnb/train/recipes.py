@@ -37,10 +37,15 @@ METFORMIN_121 = TrainingConfig(
 #: The training recipe of the Prix Fixe trainer for the DREAM 2022 winners' models (Rafi et
 #: al. 2024; ``prixfixe/autosome/trainer.py``, as autosome.org trained LegNet): AdamW with
 #: weight decay 0.01, one-cycle learning rate peaking at 0.005 (from 0.005 / 25, 30 % of the
-#: steps rising), every sequence and its reverse complement. Epochs and batch size are not
-#: part of it (the profiles set them); the soft-bin loss is the model's (see
-#: :func:`gexnb.pipelines.dream_models.train_sequence_model`).
+#: steps rising), every sequence and its reverse complement, 80 epochs of batch 1024 (the
+#: authors' ``DREAMNets_BuildModel_Train_and_Predict.ipynb``: "replace with 80", "replace
+#: with 1024"; gexnb's epoch is every training row, theirs a set number of batches, which
+#: they also told to make every row). The soft-bin loss is the model's (see
+#: :func:`gexnb.pipelines.dream_models.train_sequence_model`). A model's ``model_params``
+#: override any of it (the quick and real profiles set smaller epochs and batches).
 PRIX_FIXE = TrainingConfig(
+    epochs=80,
+    batch_size=1024,
     optimizer="adamw",
     weight_decay=0.01,
     learning_rate=0.005,
