@@ -84,16 +84,80 @@ def _as_float_array(values: Any, name: str) -> np.ndarray:
     return arr
 
 
-def _pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
+def _first_label_mismatch(a: pd.Index, b: pd.Index) -> tuple[Any, Any] | None:
+    """First position where two equally long label indexes differ (``None`` when equal)."""
+    if a.equals(b):
+        return None
+    for x, y in zip(a, b, strict=True):
+        both_missing = pd.api.types.is_scalar(x) and pd.api.types.is_scalar(y)
+        if both_missing and pd.isna(x) and pd.isna(y):
+            continue
+        if not (x == y):
+            return x, y
+    return None
+
+
+def _check_labels(
+    first: Any, second: Any, names: tuple[str, str] = ("y_true", "y_pred"), *, ordered: bool = True
+) -> None:
+    """Refuse two pandas objects whose row (or column) labels differ.
+
+    Positional arrays are compared element by element, so two pandas objects with the same
+    labels in a different order would be silently compared row against wrong row. With
+    ``ordered=False`` (for inputs that are only averaged) only the label sets must agree.
+    Call after the shape check: labels of different lengths are left to it.
+    """
+    frames = (pd.Series, pd.DataFrame)
+    if not (isinstance(first, frames) and isinstance(second, frames)):
+        return
+    axes = [("row", first.index, second.index)]
+    if isinstance(first, pd.DataFrame) and isinstance(second, pd.DataFrame):
+        axes.append(("column", first.columns, second.columns))
+    for kind, a, b in axes:
+        if len(a) != len(b) or a.equals(b):
+            continue
+        same_set = set(a) == set(b)
+        if same_set and not ordered:
+            continue
+        mismatch = _first_label_mismatch(a, b)
+        if mismatch is None:
+            continue
+        hint = f"align them ({names[1]}.reindex_like({names[0]}))"
+        if not same_set:
+            hint += ", or pass .to_numpy() to compare by position"
+        raise InputError(
+            f"{names[0]} and {names[1]} have different {kind} labels "
+            f"(first: {mismatch[0]!r} vs {mismatch[1]!r}); {hint}"
+        )
+
+
+def _pair(y_true: Any, y_pred: Any, *, one_d: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """``y_true``/``y_pred`` as float arrays of one shape, checked for NaN and label alignment.
+
+    A single-column 2-D input next to a 1-D one is squeezed; with ``one_d`` both must be 1-D
+    (a single column is squeezed).
+    """
     t = _as_float_array(y_true, "y_true")
     p = _as_float_array(y_pred, "y_pred")
+    if one_d:
+        t, p = _one_d(t, "y_true"), _one_d(p, "y_pred")
     if t.ndim == 2 and t.shape[1] == 1 and p.ndim == 1:
         t = t[:, 0]
     if p.ndim == 2 and p.shape[1] == 1 and t.ndim == 1:
         p = p[:, 0]
     if t.shape != p.shape:
         raise InputError(f"y_true has shape {t.shape} but y_pred has shape {p.shape}")
+    _check_labels(y_true, y_pred)
     return t, p
+
+
+def _one_d(arr: np.ndarray, name: str) -> np.ndarray:
+    """A 1-D array, or a single column squeezed to 1-D; anything else is refused."""
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        return arr[:, 0]
+    if arr.ndim != 1:
+        raise InputError(f"{name} must be 1-D, got shape {arr.shape}")
+    return arr
 
 
 def _corr(func: Any, a: np.ndarray, b: np.ndarray) -> float:
@@ -127,7 +191,8 @@ def regression_report(y_true: Any, y_pred: Any) -> dict[str, float]:
     Raises
     ------
     InputError
-        On shape mismatch, empty input, or NaN/infinite values.
+        On shape mismatch, empty input, NaN/infinite values, or two pandas objects whose row
+        (or column) labels differ (compared by position, they would pair the wrong values).
     """
     t, p = _pair(y_true, y_pred)
     err = p - t
@@ -165,6 +230,12 @@ def per_gene_mae(y_true: Any, y_pred: Any) -> np.ndarray:
     -------
     numpy.ndarray
         float64 array with one MAE per gene (length 1 for 1-D input).
+
+    Raises
+    ------
+    InputError
+        On shape mismatch, empty input, NaN/infinite values, or two pandas objects whose row
+        (or column) labels differ.
     """
     t, p = _pair(y_true, y_pred)
     if t.ndim == 1:
@@ -172,8 +243,20 @@ def per_gene_mae(y_true: Any, y_pred: Any) -> np.ndarray:
     return np.mean(np.abs(p - t), axis=0)
 
 
-def _scalar_error(value: Any, name: str) -> float:
-    return float(np.mean(_as_float_array(np.atleast_1d(value), name)))
+def _errors(value: Any, name: str) -> np.ndarray:
+    """Errors (MAE/MSE-like, so >= 0) as a float array: a scalar or a 1-D per-gene array."""
+    arr = _as_float_array(np.atleast_1d(value), name)
+    if arr.ndim != 1:
+        raise InputError(
+            f"{name} must be a scalar or a 1-D array of per-gene errors, got shape {arr.shape}"
+        )
+    negative = np.flatnonzero(arr < 0)
+    if negative.size:
+        raise InputError(
+            f"{name} holds {negative.size} negative value(s), first at index {int(negative[0])} "
+            f"({arr[negative[0]]:g}); errors (MAE, MSE) are >= 0"
+        )
+    return arr
 
 
 def relative_improvement(model_error: Any, baseline_error: Any) -> float:
@@ -185,7 +268,9 @@ def relative_improvement(model_error: Any, baseline_error: Any) -> float:
     Parameters
     ----------
     model_error, baseline_error
-        Error of the model and of the baseline (scalars, or per-gene arrays that are averaged).
+        Error of the model and of the baseline (MAE/MSE-like, so >= 0): scalars, or 1-D
+        per-gene arrays of the same length (the same genes) that are averaged; a scalar may
+        stand next to an array. Two pandas Series must hold the same gene labels.
 
     Returns
     -------
@@ -195,13 +280,20 @@ def relative_improvement(model_error: Any, baseline_error: Any) -> float:
     Raises
     ------
     InputError
-        If the baseline error is zero or an input is NaN.
+        If the baseline error is zero, an input is NaN or negative, or two arrays differ in
+        length or gene labels.
     """
-    model = _scalar_error(model_error, "model_error")
-    base = _scalar_error(baseline_error, "baseline_error")
-    if base == 0.0:
+    model = _errors(model_error, "model_error")
+    base = _errors(baseline_error, "baseline_error")
+    if np.ndim(model_error) and np.ndim(baseline_error) and model.shape != base.shape:
+        raise InputError(
+            f"model_error has {model.size} per-gene errors but baseline_error has {base.size}"
+        )
+    _check_labels(model_error, baseline_error, ("model_error", "baseline_error"), ordered=False)
+    model_mean, base_mean = float(np.mean(model)), float(np.mean(base))
+    if base_mean == 0.0:
         raise InputError("baseline error is 0: relative improvement is undefined")
-    return (base - model) / base
+    return (base_mean - model_mean) / base_mean
 
 
 def share_improved(model_per_gene: Any, baseline_per_gene: Any) -> float:
@@ -213,22 +305,34 @@ def share_improved(model_per_gene: Any, baseline_per_gene: Any) -> float:
     Parameters
     ----------
     model_per_gene, baseline_per_gene
-        1-D arrays of per-gene errors (e.g. from :func:`per_gene_mae`), same length.
+        1-D arrays of per-gene errors (e.g. from :func:`per_gene_mae`; >= 0), same length,
+        compared gene by gene (two pandas Series must hold the same labels in the same order).
 
     Returns
     -------
     float
         Fraction in [0, 1].
 
+    Raises
+    ------
+    InputError
+        If an input is not 1-D, is empty, holds NaN or negative values, or the two differ in
+        length or labels.
+
     References
     ----------
     .. [1] Y. Chen, Y. Li, R. Narayan, A. Subramanian and X. Xie, "Gene expression inference
        with deep learning", Bioinformatics 32(12), 1832-1839 (2016).
     """
-    m = _as_float_array(model_per_gene, "model_per_gene").ravel()
-    b = _as_float_array(baseline_per_gene, "baseline_per_gene").ravel()
+    m = _as_float_array(model_per_gene, "model_per_gene")
+    b = _as_float_array(baseline_per_gene, "baseline_per_gene")
+    for arr, name in ((m, "model_per_gene"), (b, "baseline_per_gene")):
+        if arr.ndim != 1:
+            raise InputError(f"{name} must be 1-D (one error per gene), got shape {arr.shape}")
+        _errors(arr, name)
     if m.shape != b.shape:
         raise InputError(f"model has {m.size} per-gene errors but the baseline has {b.size}")
+    _check_labels(model_per_gene, baseline_per_gene, ("model_per_gene", "baseline_per_gene"))
     return float(np.mean(m < b))
 
 
@@ -253,21 +357,45 @@ def prefixed(report: Mapping[str, Any], model: str, split: str) -> dict[str, flo
     -------
     dict
         ``<model>/<split>/<metric>`` -> value, for :func:`gexnb.io.write_metrics`.
+
+    Raises
+    ------
+    ParameterError
+        If ``report`` (or an entry of its ``subsets``) is not a mapping, or the model, split,
+        subset or metric name of a written key is empty or contains ``/``.
     """
     for label, value in (("model", model), ("split", split)):
         if not value or "/" in str(value):
             raise ParameterError(f"{label} name {value!r} must be non-empty and contain no '/'")
+    if not isinstance(report, Mapping):
+        raise ParameterError(
+            f"report must be a mapping of metric name -> number, got {type(report).__name__}"
+        )
     out: dict[str, float] = {}
     rename = {"r": "pearson", "rho": "spearman"}
     for key, value in report.items():
         if key == "subsets" and isinstance(value, Mapping):
             for subset, sub in value.items():
+                if not isinstance(sub, Mapping):
+                    raise ParameterError(
+                        f"report['subsets'][{subset!r}] must be a mapping of metric name -> "
+                        f"number, got {type(sub).__name__}"
+                    )
                 for metric, v in sub.items():
                     if _is_number(v):
+                        _check_key_part(subset, "subset name")
+                        _check_key_part(metric, "metric name")
                         out[f"{model}/{split}_{subset}/{rename.get(metric, metric)}"] = _num(v)
         elif _is_number(value):
+            _check_key_part(key, "metric name")
             out[f"{model}/{split}/{key}"] = _num(value)
     return out
+
+
+def _check_key_part(value: Any, label: str) -> None:
+    """One part of a ``<model>/<split>/<metric>`` key: non-empty, no ``/``."""
+    if value is None or value == "" or "/" in str(value):
+        raise ParameterError(f"{label} {value!r} must be non-empty and contain no '/'")
 
 
 def _is_number(value: Any) -> bool:
@@ -282,8 +410,17 @@ def _num(value: Any) -> float:
     return int(value) if isinstance(value, (int, np.integer)) else float(value)
 
 
-def _index_array(idx: Any, n: int, name: str) -> np.ndarray:
-    arr = np.asarray(idx)
+def _index_array(idx: Any, n: int, name: str, *, unique: bool = True) -> np.ndarray:
+    try:
+        arr = np.asarray(idx)
+    except ValueError as exc:  # ragged nested lists
+        raise InputError(f"indices of subset {name!r} are not a 1-D array ({exc})") from exc
+    if arr.ndim != 1:
+        what = "a scalar" if arr.ndim == 0 else f"shape {arr.shape}"
+        raise InputError(
+            f"indices of subset {name!r} must be a 1-D array of integers or a boolean mask, "
+            f"got {what}"
+        )
     if arr.dtype == bool:
         if arr.shape != (n,):
             raise InputError(f"boolean mask of subset {name!r} has length {arr.size}, expected {n}")
@@ -292,10 +429,66 @@ def _index_array(idx: Any, n: int, name: str) -> np.ndarray:
         return arr.astype(np.int64)
     if not np.issubdtype(arr.dtype, np.integer):
         raise InputError(f"indices of subset {name!r} must be integers or a boolean mask")
-    arr = arr.astype(np.int64).ravel()
+    arr = arr.astype(np.int64)
     if arr.min() < 0 or arr.max() >= n:
         raise InputError(f"subset {name!r} has indices outside 0..{n - 1}")
+    if unique:
+        values, counts = np.unique(arr, return_counts=True)
+        if (counts > 1).any():
+            repeated = values[counts > 1]
+            hint = " (0/1 values? pass a boolean mask)" if np.isin(arr, (0, 1)).all() else ""
+            raise InputError(
+                f"subset {name!r} repeats {repeated.size} index(es), first {int(repeated[0])}: "
+                f"each row is scored once{hint}"
+            )
     return arr
+
+
+def _pair_indices(value: Any, n: int, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(ref_idx, alt_idx)`` of a paired subset, checked for form, range and repeated pairs."""
+    form = f"pairs[{name!r}] must be a (ref_idx, alt_idx) pair of index arrays"
+    if isinstance(value, (str, bytes, Mapping)):
+        raise ParameterError(f"{form}, got a {type(value).__name__}")
+    try:
+        ref, alt = value
+    except (TypeError, ValueError):
+        what = f" of length {len(value)}" if hasattr(value, "__len__") else ""
+        raise ParameterError(f"{form}, got a {type(value).__name__}{what}") from None
+    if not all(isinstance(v, Iterable) and not isinstance(v, (str, bytes)) for v in (ref, alt)):
+        raise ParameterError(
+            f"{form}, got a {type(value).__name__} of {type(ref).__name__} and {type(alt).__name__}"
+        )
+    r_ix = _index_array(ref, n, name, unique=False)
+    a_ix = _index_array(alt, n, name, unique=False)
+    if r_ix.shape != a_ix.shape:
+        raise InputError(f"subset {name!r} has {r_ix.size} ref but {a_ix.size} alt indices")
+    if r_ix.size:
+        pairs = np.unique(np.stack([r_ix, a_ix], axis=1), axis=0, return_counts=True)
+        repeated = pairs[0][pairs[1] > 1]
+        if repeated.size:
+            first = (int(repeated[0][0]), int(repeated[0][1]))
+            raise InputError(
+                f"subset {name!r} repeats {len(repeated)} (ref, alt) pair(s), first {first}: "
+                "each pair is scored once"
+            )
+    return r_ix, a_ix
+
+
+def _check_weights(weights: Any) -> None:
+    if not isinstance(weights, Mapping):
+        raise ParameterError(
+            f"weights must be a mapping of subset name -> weight, got {type(weights).__name__}"
+        )
+    for name, w in weights.items():
+        ok = isinstance(w, (int, float, np.integer, np.floating)) and not isinstance(
+            w, (bool, np.bool_)
+        )
+        if not ok or not math.isfinite(w) or w <= 0:
+            raise ParameterError(
+                f"weight of subset {name!r} must be finite and positive, got {w!r}"
+            )
+    if not weights:
+        raise ParameterError("weights must name at least one subset")
 
 
 def dream_score(
@@ -316,14 +509,18 @@ def dream_score(
     Parameters
     ----------
     y_true, y_pred
-        1-D measured and predicted expression of the test sequences.
+        1-D measured and predicted expression of the test sequences (a single column is
+        accepted); two pandas objects must hold the same row labels in the same order.
     subsets
         Subset name -> integer indices (or boolean mask) into ``y_true``, scored directly.
-        ``"all"`` must be given explicitly (e.g. ``np.arange(n)``) to be scored.
+        ``"all"`` must be given explicitly (e.g. ``np.arange(n)``) to be scored. Each index
+        may appear once per subset (0/1 integers are indices, not a mask: pass booleans).
     pairs
-        Subset name -> ``(ref_idx, alt_idx)`` of equal length, scored on ``alt - ref``.
+        Subset name -> ``(ref_idx, alt_idx)`` of equal length, scored on ``alt - ref``. A ref
+        (or alt) index may serve several pairs; a (ref, alt) pair may appear once.
     weights
-        Subset weights; the official normaliser is their sum (4.65 for the default).
+        Subset weights, each finite and positive; the official normaliser is their sum (4.65
+        for the default).
 
     Returns
     -------
@@ -341,12 +538,24 @@ def dream_score(
     Raises
     ------
     InputError
-        On NaN values, bad indices, or a subset given both paired and unpaired.
+        On NaN values, inputs that are not 1-D or differ in length or row labels, bad or
+        repeated indices, or a subset given both paired and unpaired.
+    ParameterError
+        If ``subsets``, ``pairs`` or ``weights`` is not a mapping, a ``pairs`` value is not a
+        ``(ref_idx, alt_idx)`` pair, or a weight is not finite and positive.
     """
-    t = _as_float_array(y_true, "y_true").ravel()
-    p = _as_float_array(y_pred, "y_pred").ravel()
-    if t.shape != p.shape:
-        raise InputError(f"y_true has {t.size} values but y_pred has {p.size}")
+    if not isinstance(subsets, Mapping):
+        raise ParameterError(
+            "subsets must be a mapping of subset name -> indices or boolean mask "
+            f"(e.g. {{'all': np.arange(n)}}), got {type(subsets).__name__}"
+        )
+    if pairs is not None and not isinstance(pairs, Mapping):
+        raise ParameterError(
+            "pairs must be None or a mapping of subset name -> (ref_idx, alt_idx), "
+            f"got {type(pairs).__name__}"
+        )
+    _check_weights(weights)
+    t, p = _pair(y_true, y_pred, one_d=True)
     n = t.size
     pairs = dict(pairs or {})
     both = sorted(set(subsets) & set(pairs))
@@ -356,10 +565,8 @@ def dream_score(
     for name, idx in subsets.items():
         ix = _index_array(idx, n, name)
         results[name] = _subset_entry(t[ix], p[ix], weights.get(name, 0.0), paired=False)
-    for name, (ref, alt) in pairs.items():
-        r_ix, a_ix = _index_array(ref, n, name), _index_array(alt, n, name)
-        if r_ix.shape != a_ix.shape:
-            raise InputError(f"subset {name!r} has {r_ix.size} ref but {a_ix.size} alt indices")
+    for name, value in pairs.items():
+        r_ix, a_ix = _pair_indices(value, n, name)
         dt, dp = t[a_ix] - t[r_ix], p[a_ix] - p[r_ix]
         results[name] = _subset_entry(dt, dp, weights.get(name, 0.0), paired=True)
 
@@ -422,17 +629,34 @@ def parse_dream_subsets(
         ``subsets``: name -> sorted positional indices (``"all"`` = every row);
         ``halves``: half name (``motif_tiling_alt``) -> indices; ``unpaired``: merged subset names;
         ``pairs``: always empty here (kept for the :func:`dream_score` signature).
+
+    Raises
+    ------
+    ParameterError
+        If ``frame`` is a plain string (not a column of names).
+    InputError
+        If the DataFrame has no such column, or a cell is not a single value (a list or array).
     """
+    if isinstance(frame, (str, bytes)):
+        raise ParameterError(
+            f"frame: expected a DataFrame or a column of subset names, not a string ({frame!r:.40})"
+        )
     if isinstance(frame, pd.DataFrame):
         if column not in frame.columns:
             raise InputError(f"no column {column!r} (columns: {list(frame.columns)})")
-        cells = frame[column]
+        cells, where = frame[column], f"the {column!r} column"
     else:
-        cells = pd.Series(list(frame), dtype=object)
+        cells, where = pd.Series(list(frame), dtype=object), "frame"
     members: dict[str, list[int]] = {}
     for i, cell in enumerate(cells.tolist()):
-        if cell is None or (isinstance(cell, float) and math.isnan(cell)):
-            continue
+        if not isinstance(cell, str):
+            if not pd.api.types.is_scalar(cell):
+                raise InputError(
+                    f"row {i} of {where} is a {type(cell).__name__}, "
+                    "not a string of ';'-joined subset names"
+                )
+            if pd.isna(cell):  # None, NaN, pd.NA: in no subset
+                continue
         for name in str(cell).split(";"):
             name = name.strip()
             if name:

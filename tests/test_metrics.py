@@ -238,3 +238,139 @@ def test_r2_of_a_constant_target_is_undefined_not_zero():
             np.c_[np.ones(5), np.arange(5.0)], np.c_[np.zeros(5), np.arange(5.0) + 0.1]
         )
     assert mixed["r2"] == pytest.approx(1 - 5 * 0.01 / 10)  # the constant gene is left out
+
+
+# --- misuse is refused with gexnb's own errors -------------------------------------------------
+
+
+def test_pandas_inputs_with_reordered_labels_are_refused():
+    t = pd.Series([1.0, 2.0, 3.0, 4.0], index=list("abcd"))
+    p = pd.Series([4.0, 3.0, 2.0, 1.0], index=list("dcba"))  # a perfect prediction by label
+    msg = (
+        r"different row labels \(first: 'a' vs 'd'\); align them \(y_pred.reindex_like\(y_true\)\)"
+    )
+    with pytest.raises(InputError, match=msg):
+        regression_report(t, p)
+    with pytest.raises(InputError, match="different row labels"):
+        per_gene_mae(t, p)
+    with pytest.raises(InputError, match="different row labels"):
+        dream_score(t, p, subsets={"all": np.arange(4)})
+    # aligned by label, the same data is a perfect prediction
+    assert regression_report(t, p.reindex_like(t))["pearson"] == pytest.approx(1.0)
+    tdf = pd.DataFrame({"g1": [1.0, 2.0, 3.0], "g2": [3.0, 1.0, 2.0]})
+    with pytest.raises(InputError, match=r"different column labels \(first: 'g1' vs 'g2'\)"):
+        regression_report(tdf, tdf[["g2", "g1"]])
+    with pytest.raises(InputError, match="different column labels"):
+        per_gene_mae(tdf, tdf[["g2", "g1"]])
+    with pytest.raises(InputError, match=r"different row labels.*\.to_numpy\(\)"):
+        regression_report(t, pd.Series([1.0, 2.0, 3.0, 4.0]))
+    # same labels in the same order, or one side plain: unchanged
+    assert regression_report(tdf, tdf.copy())["r2"] == pytest.approx(1.0)
+    assert regression_report(t, p.to_numpy())["pearson"] == pytest.approx(-1.0)
+
+
+def test_per_gene_errors_with_misaligned_labels_are_refused():
+    m = pd.Series([0.1, 0.5], index=["g1", "g2"])
+    b = pd.Series([0.6, 0.2], index=["g2", "g1"])  # both genes improved, by label
+    with pytest.raises(InputError, match="model_per_gene and baseline_per_gene have different"):
+        share_improved(m, b)
+    assert share_improved(m, b.reindex_like(m)) == pytest.approx(1.0)
+    # averaged: the same genes in another order are fine, other genes are not
+    assert relative_improvement(m, b) == pytest.approx(0.25)
+    with pytest.raises(InputError, match="model_error and baseline_error have different"):
+        relative_improvement(m, pd.Series([0.4, 0.2], index=["g1", "g3"]))
+
+
+def test_error_comparisons_refuse_shape_mismatch_and_negative_errors():
+    with pytest.raises(InputError, match=r"model_per_gene must be 1-D.*\(2, 3\)"):
+        share_improved(np.ones((2, 3)), np.ones((3, 2)))
+    with pytest.raises(InputError, match="3 per-gene errors but baseline_error has 1"):
+        relative_improvement([0.1, 0.2, 0.3], [0.2])
+    with pytest.raises(InputError, match=r"model_error holds 1 negative.*>= 0"):
+        relative_improvement(-0.1, 0.2)
+    with pytest.raises(InputError, match="baseline_error holds 1 negative"):
+        relative_improvement([0.1], [1.0, -1.0])
+    with pytest.raises(InputError, match="model_per_gene holds 2 negative"):
+        share_improved([-1.0, -2.0], [1.0, 2.0])
+    with pytest.raises(InputError, match="must be a scalar or a 1-D array"):
+        relative_improvement(np.ones((2, 2)), 1.0)
+    # a scalar next to per-gene errors is still averaged
+    assert relative_improvement(0.3, [0.2, 0.4]) == pytest.approx(0.0)
+
+
+def test_prefixed_refuses_bad_metric_names_and_non_mappings():
+    with pytest.raises(ParameterError, match="metric name 'a/b' must be non-empty and contain no"):
+        prefixed({"a/b": 1.0}, "m", "t")
+    with pytest.raises(ParameterError, match="report must be a mapping"):
+        prefixed([1, 2], "m", "t")  # type: ignore[arg-type]
+    with pytest.raises(ParameterError, match="subset name 'x/y'"):
+        prefixed({"subsets": {"x/y": {"r": 0.5}}}, "m", "t")
+    with pytest.raises(ParameterError, match=r"report\['subsets'\]\['x'\] must be a mapping"):
+        prefixed({"subsets": {"x": 0.5}}, "m", "t")
+    # a skipped (non-numeric) entry is not written, so its name is not checked
+    assert prefixed({"a/b": "text", "c": 1.0}, "m", "t") == {"m/t/c": 1.0}
+
+
+def test_dream_score_refuses_repeated_indices_with_a_mask_hint():
+    y = np.arange(6, dtype=float)
+    with pytest.raises(
+        InputError, match=r"repeats .*first 0.*\(0/1 values\? pass a boolean mask\)"
+    ):
+        dream_score(y, y, subsets={"all": [1, 0, 1, 1, 0, 1]})
+    with pytest.raises(InputError, match="subset 'a' repeats 1 index") as info:
+        dream_score(y, y, subsets={"a": [2, 3, 3]})
+    assert "boolean mask" not in str(info.value)
+    mask = np.array([1, 0, 1, 1, 0, 1], dtype=bool)
+    assert dream_score(y, y, subsets={"all": mask})["subsets"]["all"]["n"] == 4
+    # paired: a ref may serve several alts, but a (ref, alt) pair is scored once
+    ok = dream_score(y, y, subsets={}, pairs={"SNV": ([0, 0, 1], [2, 3, 4])})
+    assert ok["subsets"]["SNV"]["n"] == 3
+    with pytest.raises(InputError, match=r"repeats 1 \(ref, alt\) pair\(s\), first \(0, 2\)"):
+        dream_score(y, y, subsets={}, pairs={"SNV": ([0, 0], [2, 2])})
+
+
+def test_dream_score_refuses_2d_input():
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=20)
+    with pytest.raises(InputError, match=r"y_true must be 1-D, got shape \(20, 2\)"):
+        dream_score(np.c_[y, y], np.c_[y, y], subsets={"all": np.arange(20)})
+    with pytest.raises(InputError, match=r"y_pred must be 1-D, got shape \(20, 2\)"):
+        dream_score(y, np.c_[y, y], subsets={"all": np.arange(20)})
+    # a single column (a Keras prediction) is still accepted
+    res = dream_score(y, y[:, None], subsets={"all": np.arange(20)})
+    assert res["subsets"]["all"]["r"] == pytest.approx(1.0)
+    with pytest.raises(InputError, match=r"must be a 1-D array of integers.*shape \(2, 2\)"):
+        dream_score(y, y, subsets={"all": np.arange(4).reshape(2, 2)})
+
+
+@pytest.mark.parametrize("weight", [-1.0, 0.0, math.nan, math.inf, "1"])
+def test_dream_score_weights_must_be_finite_and_positive(weight):
+    y = np.arange(5, dtype=float)
+    with pytest.raises(ParameterError, match="weight of subset 'all' must be finite and positive"):
+        dream_score(y, y, subsets={"all": np.arange(5)}, weights={"all": weight})
+
+
+def test_dream_score_refuses_malformed_subsets_pairs_and_weights():
+    y = np.arange(5, dtype=float)
+    with pytest.raises(ParameterError, match=r"pairs\['SNV'\] must be a \(ref_idx, alt_idx\) pair"):
+        dream_score(y, y, subsets={}, pairs={"SNV": [1, 2, 3]})
+    with pytest.raises(ParameterError, match=r"pairs\['SNV'\] must be a \(ref_idx, alt_idx\) pair"):
+        dream_score(y, y, subsets={}, pairs={"SNV": [1, 2]})  # two scalars, not two arrays
+    with pytest.raises(ParameterError, match="subsets must be a mapping of subset name"):
+        dream_score(y, y, subsets=None)  # type: ignore[arg-type]
+    with pytest.raises(ParameterError, match="subsets must be a mapping.*got list"):
+        dream_score(y, y, subsets=[0, 1, 2])  # type: ignore[arg-type]
+    with pytest.raises(ParameterError, match="pairs must be None or a mapping"):
+        dream_score(y, y, subsets={}, pairs=[([0], [1])])  # type: ignore[arg-type]
+    with pytest.raises(ParameterError, match="weights must name at least one subset"):
+        dream_score(y, y, subsets={"all": np.arange(5)}, weights={})
+
+
+def test_parse_dream_subsets_refuses_a_string_and_skips_missing_cells():
+    with pytest.raises(ParameterError, match="expected a DataFrame or a column of subset names"):
+        parse_dream_subsets("abc")
+    parsed = parse_dream_subsets(pd.Series(["a", pd.NA, "b", None], dtype="string"))
+    assert set(parsed["subsets"]) == {"all", "a", "b"}  # missing: in no subset
+    assert parsed["subsets"]["all"].tolist() == [0, 1, 2, 3]
+    with pytest.raises(InputError, match="row 1 of frame is a list"):
+        parse_dream_subsets(["a", ["b", "c"]])
