@@ -189,6 +189,27 @@ def test_predict_wrong_rank_names_the_expected_shape():
         train.predict(seq, np.zeros(LENGTH, np.uint8))
 
 
+def test_predict_checks_values_as_fit_does():
+    """predict returned numbers for NaN inputs, codes outside 0..5 and float codes, which fit
+    refuses; a landmark model was told of "sequences" (found by an API fault sweep)."""
+    model = build("dgex", n_landmarks=3, n_targets=2, hidden=[4])
+    x = np.ones((4, 3), "float32")
+    x[1, 2] = np.nan
+    with pytest.raises(InputError, match="x is NaN or infinite at row 1, column 2"):
+        train.predict(model, x)
+    with pytest.raises(InputError, match=r"each sample has shape \(5,\), but the model expects"):
+        train.predict(model, np.ones((2, 5), "float32"))
+    rows = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]  # nested lists: one array, not two chunks
+    np.testing.assert_allclose(train.predict(model, rows), train.predict(model, np.array(rows)))
+    seq = build("metformin_bigru", length=LENGTH, n_layers=1, units=4)
+    with pytest.raises(InputError, match="code 9"):
+        train.predict(seq, np.full((2, LENGTH), 9, np.uint8))
+    with pytest.raises(InputError, match="takes uint8 sequence codes, got float64"):
+        train.predict(seq, np.ones((2, LENGTH)))
+    with pytest.raises(ParameterError, match="model must be a Keras model .* got NoneType"):
+        train.predict(None, x)
+
+
 def test_a_killed_predicts_temporary_file_is_removed_by_the_next(tmp_path, model_path, seqs):
     # fault sweep: a SIGKILLed predict left its hidden temporary file for good
     dead = _a_dead_pid()

@@ -137,7 +137,7 @@ def test_clear_errors(tmp_path):
         train.fit(_tiny, (x, y), epochs=1, batch_size=8, output_dir=tmp_path, precision="fp8")
     with pytest.raises(ParameterError, match="distribution"):
         train.fit(_tiny, (x, y), epochs=1, batch_size=8, output_dir=tmp_path, distribution="x")
-    with pytest.raises(InputError, match="expects"):
+    with pytest.raises(InputError, match="longer than the model length"):
         train.predict(_tiny(), long_x)
 
 

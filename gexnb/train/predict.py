@@ -15,7 +15,13 @@ from gexnb.data.sequences import reverse_complement as rc_codes
 from gexnb.errors import InputError, ParameterError
 from gexnb.io import atomic_path, remove_stale_temporaries
 from gexnb.models.saving import load_model
-from gexnb.train.inputs import _describe, _model_length, takes_sequence_codes
+from gexnb.train.inputs import (
+    _check_finite,
+    _describe,
+    _model_length,
+    check_model_input,
+    takes_sequence_codes,
+)
 
 
 def predict(
@@ -58,15 +64,26 @@ def predict(
     Raises
     ------
     ParameterError
-        ``x`` (or a chunk) is not numeric or has the wrong number of dimensions for the
-        model input (e.g. 1-D ``x`` for a model taking ``(n, length)``).
+        ``model`` is not a Keras model; ``x`` (or a chunk) is not numeric or has the wrong
+        number of dimensions for the model input (e.g. 1-D ``x`` for a model taking
+        ``(n, length)``).
+    InputError
+        A sample of the wrong shape, a NaN or infinite value, or (for a sequence model)
+        values that are not sequence codes 0..5 (:func:`gexnb.train.check_model_input`).
     """
     if isinstance(model, (str, os.PathLike)):
         model = load_model(model, compile=False)
+    if not hasattr(model, "predict_on_batch"):
+        raise ParameterError(
+            f"model must be a Keras model or a path to a .keras file, got "
+            f"{type(model).__name__} (a classical baseline predicts with its own .predict)"
+        )
     if int(batch_size) < 1:
         raise ParameterError(f"batch_size must be >= 1, got {batch_size}")
     if isinstance(x, (pd.DataFrame, pd.Series)):
         x = x.to_numpy()
+    elif isinstance(x, list) and x and not isinstance(x[0], (np.ndarray, tuple)):
+        x = np.asarray(x)  # rows as nested lists: one array, not chunks
     n_flags = flag_count(model)
     if n_flags or flags is not None:
         x = _with_flags(model, x, flags, n_flags)
@@ -191,13 +208,15 @@ def _predict_chunks(
 ) -> Iterator[np.ndarray]:
     """Predictions per batch; a chunk is an array, or ``(codes, flags)`` for a flags input
     (``chunked``: ``x`` was an iterable of chunks, named so in error messages)."""
-    length = _model_length(model)
     for k, chunk in enumerate(chunks):
         parts = [np.asarray(a) for a in chunk] if isinstance(chunk, tuple) else [np.asarray(chunk)]
         arr = parts[0]
-        _check_input_array(model, arr, f"chunk {k} of x" if chunked else "x")
-        if length is not None and arr.ndim == 2 and arr.shape[1] != length:
-            raise InputError(f"sequences have length {arr.shape[1]} but the model expects {length}")
+        what = f"chunk {k} of x" if chunked else "x"
+        _check_input_array(model, arr, what)
+        if arr.size:  # the per-sample shape, and codes 0..5 for a sequence model
+            check_model_input(model, arr, what=what)
+        if arr.dtype.kind == "f":
+            _check_finite(arr, what)
         for start in range(0, len(arr), batch_size):
             batch = [_padded(a[start : start + batch_size], batch_size) for a in parts]
             out = np.asarray(
