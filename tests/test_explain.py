@@ -178,3 +178,65 @@ def test_promoter_bigru_explained():
     gxi = gradient_x_input(model, codes)
     assert gxi.shape == (2, 20, 4) and np.isfinite(gxi).all()
     np.testing.assert_array_equal(gxi[0, :6], 0.0)
+
+
+# ---------------------------------------------------------------- faults found by an API sweep
+
+
+def _float_model(width: int = 3) -> keras.Model:
+    """A landmark-style model: a float matrix in (not sequence codes)."""
+    inp = keras.Input((width,), name="landmarks")
+    return keras.Model(inp, keras.layers.Dense(2)(inp), name="landmark_mlp")
+
+
+def test_sequence_explanations_refuse_a_model_that_does_not_take_codes():
+    from gexnb.explain import hypothetical_contributions
+
+    model, codes = _float_model(), np.ones((2, 3), dtype=np.uint8)
+    expected = (
+        r"needs a sequence model \(input of uint8 codes\); model 'landmark_mlp' takes float32 "
+        r"input of shape \(3,\)"
+    )
+    with pytest.raises(ParameterError, match="in_silico_mutagenesis " + expected):
+        in_silico_mutagenesis(model, codes)
+    for method in ("ism", "gradient"):
+        with pytest.raises(ParameterError, match="hypothetical_contributions " + expected):
+            hypothetical_contributions(model, codes, method=method)
+
+
+@pytest.mark.parametrize("model", [None, np.zeros((2, LENGTH, 4)), "model.keras"])
+def test_explanations_refuse_what_is_not_a_keras_model(model):
+    codes = encode_sequences(["CCGAT"], length=LENGTH)
+    with pytest.raises(ParameterError, match="in_silico_mutagenesis: model must be a Keras model"):
+        in_silico_mutagenesis(model, codes)
+    with pytest.raises(ParameterError, match="gradient_x_input: model must be a Keras model"):
+        gradient_x_input(model, codes)
+
+
+def test_nan_inputs_are_refused_naming_the_row():
+    x = np.array([[1.0, 2.0, 3.0], [np.nan, 1.0, 2.0]], dtype="float32")
+    with pytest.raises(InputError, match="inputs is NaN or infinite at row 1, column 0"):
+        gradient_x_input(_float_model(), x)
+    inp = keras.Input((4,))
+    hidden = keras.layers.Dense(8)(keras.layers.Reshape((4, 1))(inp))
+    attention = keras.Model(inp, keras.layers.Dense(1)(ContextAttention()(hidden)))
+    x = np.ones((3, 4), dtype="float32")
+    assert attention_weights(attention, x).shape == (3, 4)
+    x[2, 1] = np.inf
+    with pytest.raises(InputError, match="inputs is NaN or infinite at row 2, column 1"):
+        attention_weights(attention, x)
+
+
+def test_centre_scores_checks_shapes_and_values():
+    from gexnb.explain import centre_scores
+
+    codes = encode_sequences(["CCGAT", "TGN"], length=LENGTH)
+    scores = np.arange(2 * LENGTH * 4, dtype=float).reshape(2, LENGTH, 4)
+    assert centre_scores(scores, codes).shape == (2, LENGTH, 4)
+    with pytest.raises(InputError, match=r"codes have shape \(1, 5\) but the scores are for"):
+        centre_scores(scores, codes[:1])
+    with pytest.raises(InputError, match=r"scores must be \(n, length, 4\).*\(2, 5, 3\)"):
+        centre_scores(scores[..., :3], codes)
+    scores[1, 3, 2] = np.nan
+    with pytest.raises(InputError, match="scores is NaN or infinite at row 1, position 3"):
+        centre_scores(scores, codes)

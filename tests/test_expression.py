@@ -384,3 +384,64 @@ def test_read_gct_13_with_metadata(tmp_path):
     frame = read_expression(path)
     assert list(frame.index) == ["s1", "s2", "s3"] and list(frame.columns) == ["g1", "g2"]
     assert frame["g2"].tolist() == [4.0, 5.0, 6.0]
+
+
+# ---------------------------------------------------------------- faults found by an API sweep
+
+
+def test_quantile_normalize_refuses_a_reference_with_nan(small):
+    with pytest.raises(InputError, match=r"reference holds NaN or infinite values.*position 1"):
+        quantile_normalize(small, reference=[1.0, np.nan, 3.0, 4.0])
+    with pytest.raises(InputError, match=r"reference has shape \(3,\), expected \(4,\)"):
+        quantile_normalize(small, reference=[1.0, 2.0, 3.0])
+
+
+def test_gene_scaler_ddof_must_fit_the_samples(small):
+    with pytest.raises(ParameterError, match=r"ddof must be in 0\.\.2 .*3 fitting samples"):
+        GeneScaler(ddof=3, min_relative_sd=0).fit(small)
+    with pytest.raises(ParameterError, match="ddof must be >= 0, got -1"):
+        GeneScaler(ddof=-1)
+    with pytest.raises(ParameterError, match="ddof must be a whole number, got 1.5"):
+        GeneScaler(ddof=1.5)
+    scale = GeneScaler(ddof=2, min_relative_sd=0).fit(small).scale_
+    np.testing.assert_allclose(scale, small.std(ddof=2))
+
+
+def test_gene_scaler_rows_out_of_range_are_named(small):
+    with pytest.raises(ParameterError, match=r"row 99 is out of range \(3 samples\)"):
+        GeneScaler().fit(small, rows=[0, 99])
+    with pytest.raises(ParameterError, match=r"boolean mask of shape \(2,\) for 3 samples"):
+        GeneScaler().fit(small, rows=[True, False])
+    assert GeneScaler(min_relative_sd=0).fit(small, rows=[0, -1]).n_samples_ == 2
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda a, _: top_variable_genes(a, 2),
+        lambda a, _: log2_transform(a),
+        lambda a, _: quantile_normalize(a),
+        lambda a, _: collapse_duplicates(a),
+        lambda a, _: rename_genes(a, {"g1": "G1"}),
+        lambda a, path: write_expression(a, path / "m.tsv"),
+    ],
+)
+def test_an_array_instead_of_a_frame_is_named(small, call, tmp_path):
+    with pytest.raises(InputError, match=r"must be a pandas DataFrame \(samples x genes\), got "
+                       "ndarray"):  # fmt: skip
+        call(small.to_numpy(), tmp_path)
+    assert not any(tmp_path.iterdir())
+
+
+def test_top_variable_genes_k_must_be_whole(small):
+    with pytest.raises(ParameterError, match="k must be a whole number, got 2.5"):
+        top_variable_genes(small, 2.5)
+    assert top_variable_genes(small, 2.0) == ["g4", "g2"]
+
+
+def test_a_text_column_is_named(small):
+    frame = small.assign(note=["x", "y", "z"])
+    with pytest.raises(InputError, match=r"column 'note' holds a value that is not a number"):
+        top_variable_genes(frame, 2)
+    with pytest.raises(InputError, match=r"column 'note' .*'x' in row 's1'"):
+        GeneScaler().fit(frame)

@@ -124,3 +124,28 @@ def test_motif_similarity_and_meme_files(tmp_path):
     assert motif_similarity(motifs["M1 tata"], consensus_matrix("TATAAA")) == pytest.approx(1.0)
     with pytest.raises(InputError, match="motif file not found"):
         read_meme_motifs(tmp_path / "none.meme")
+
+
+def test_motif_similarity_refuses_nan_and_empty_motifs():
+    planted = consensus_matrix(MOTIF)
+    with pytest.raises(InputError, match=r"motif a holds NaN or infinite values"):
+        motif_similarity(np.full((3, 4), np.nan), planted)
+    with pytest.raises(InputError, match=r"motif b is empty \(0 positions\)"):
+        motif_similarity(planted, np.zeros((0, 4)))
+    from gexnb.explain import Motif, match_motifs
+
+    found = Motif("pos_0", 1, planted, planted, planted, 20)
+    bad = planted.copy()
+    bad[2, 1] = np.nan
+    with pytest.raises(InputError, match=r"known motif 'bad' holds NaN .*position 2"):
+        match_motifs([found], {"good": MOTIF, "bad": bad})
+
+
+def test_discover_motifs_refuses_what_is_not_a_sequence_model():
+    codes = _sequences(4)
+    with pytest.raises(ParameterError, match="discover_motifs: model must be a Keras model"):
+        discover_motifs(np.zeros((4, LENGTH, 4), "float32"), codes)
+    inputs = keras.Input((LENGTH,))
+    landmark = keras.Model(inputs, keras.layers.Dense(1)(inputs), name="landmark_mlp")
+    with pytest.raises(ParameterError, match="discover_motifs needs a sequence model"):
+        discover_motifs(landmark, codes)

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from gexnb import plot
+from gexnb.errors import InputError, ParameterError
 
 RNG = np.random.default_rng(0)
 TABLE = pd.DataFrame(
@@ -97,3 +98,112 @@ def test_data_efficiency_draws_the_mean_and_sd_bars_per_model():
         assert ax.get_xscale() == "log"
     finally:
         plt.close("all")
+
+
+# ---------------------------------------------------------------- faults found by an API sweep
+
+NOTHING = {
+    "learning_curves empty": (lambda: plot.learning_curves({}), "history has no loss"),
+    "learning_curves all NaN": (
+        lambda: plot.learning_curves({"loss": [np.nan, np.nan]}),
+        "every loss value in history is NaN",
+    ),
+    "predicted_vs_measured empty": (
+        lambda: plot.predicted_vs_measured(np.array([]), np.array([])),
+        "y_true is empty",
+    ),
+    "predicted_vs_measured all NaN": (
+        lambda: plot.predicted_vs_measured([np.nan, np.nan], [1.0, 2.0]),
+        "y_true has no finite value",
+    ),
+    "error_by_expression empty": (
+        lambda: plot.error_by_expression(np.array([]), {}),
+        "y_true is empty",
+    ),
+    "error_by_expression no model": (
+        lambda: plot.error_by_expression(np.arange(10.0), {}),
+        "predictions is empty",
+    ),
+    "attention_profile empty": (
+        lambda: plot.attention_profile(np.zeros((0, 10))),
+        "weights is empty",
+    ),
+    "plot_length_histogram empty": (lambda: plot.plot_length_histogram([]), "lengths is empty"),
+    "plot_base_composition empty": (
+        lambda: plot.plot_base_composition(pd.DataFrame()),
+        "by_position is empty",
+    ),
+    "plot_expression_histogram all NaN": (
+        lambda: plot.plot_expression_histogram([np.nan] * 3),
+        "values has no finite value",
+    ),
+    "plot_gene_variance empty": (
+        lambda: plot.plot_gene_variance(pd.Series(dtype=float)),
+        "variance is empty",
+    ),
+    "plot_gene_variance all zero": (
+        lambda: plot.plot_gene_variance(pd.Series([0.0, 0.0], index=["a", "b"])),
+        "none of the 2 genes has a variance above 0",
+    ),
+    "plot_sample_correlation empty": (
+        lambda: plot.plot_sample_correlation(pd.DataFrame()),
+        "at least 2 samples, got 0",
+    ),
+    "plot_sample_correlation one sample": (
+        lambda: plot.plot_sample_correlation(pd.DataFrame(np.ones((1, 3)))),
+        "at least 2 samples, got 1",
+    ),
+    "per_gene_mae_distribution empty": (
+        lambda: plot.per_gene_mae_distribution({}),
+        "no model has per-gene MAE for split 'test'",
+    ),
+    "cv_boxplots empty": (lambda: plot.cv_boxplots(pd.DataFrame()), "fold_metrics is empty"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NOTHING))
+def test_nothing_to_plot_is_an_error_not_a_blank_figure(case):
+    call, message = NOTHING[case]
+    plt.close("all")
+    try:
+        with pytest.raises(InputError, match="nothing to plot: .*" + message):
+            call()
+        assert plt.get_fignums() == []  # refused before a figure was made
+    finally:
+        plt.close("all")
+
+
+def test_unpaired_or_misshapen_plot_inputs_are_named():
+    try:
+        with pytest.raises(InputError, match="y_true has 5, y_pred has 3 values"):
+            plot.predicted_vs_measured(np.arange(5.0), np.arange(3.0))
+        with pytest.raises(InputError, match=r"y_true has 10, predictions\['m'\] has 5 values"):
+            plot.error_by_expression(np.arange(10.0), {"m": np.arange(5.0)})
+        with pytest.raises(InputError, match="y_true is NaN or infinite at index 2"):
+            plot.error_by_expression([1.0, 2.0, np.nan], {"m": [1.0, 2.0, 3.0]})
+        with pytest.raises(ParameterError, match="bins must be a whole number >= 1, got 0"):
+            plot.error_by_expression(np.arange(10.0), {"m": np.arange(10.0)}, bins=0)
+        with pytest.raises(InputError, match=r"weights must be a 2-D array, got shape \(10,\)"):
+            plot.attention_profile(np.ones(10))
+        with pytest.raises(InputError, match="fold_metrics lacks column.*rmse"):
+            plot.cv_boxplots(pd.DataFrame({"model": ["a"], "mae": [1.0]}), metrics=("mae",))
+        with pytest.raises(InputError, match="ppm holds NaN"):
+            plot.information_content(np.full((3, 4), np.nan))
+        with pytest.raises(ParameterError, match="kinds must be among"):
+            plot.motif_logos([], kinds=["shape"])
+    finally:
+        plt.close("all")
+
+
+def test_learning_curves_without_a_finite_validation_loss_mark_no_best_epoch():
+    try:
+        ax = plot.learning_curves({"loss": [2.0, 1.0], "val_loss": [np.nan, np.nan]}).axes[0]
+        assert not any("best epoch" in text.get_text() for text in ax.get_legend().get_texts())
+    finally:
+        plt.close("all")
+
+
+def test_save_figure_refuses_what_is_not_a_figure(tmp_path):
+    with pytest.raises(ParameterError, match="figure must be a matplotlib Figure.*NoneType"):
+        plot.save_figure(None, tmp_path / "x.png")
+    assert not (tmp_path / "x.png").exists()

@@ -16,6 +16,7 @@ contributions.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import keras
@@ -24,7 +25,8 @@ import numpy as np
 from gexnb.data.sequences import PAD_CODE, check_codes
 from gexnb.errors import InputError, ParameterError
 from gexnb.models.layers import ContextAttention
-from gexnb.train import check_model_input
+from gexnb.train import check_model_input, takes_sequence_codes
+from gexnb.train.inputs import _check_finite
 from gexnb.train.predict import predict_output
 
 __all__ = [
@@ -125,6 +127,43 @@ def _check_batch_size(batch_size: int) -> int:
     return int(batch_size)
 
 
+def _require_keras_model(model: Any, func: str) -> None:
+    """ParameterError unless ``model`` is a Keras model (not a path, an array, None)."""
+    if not isinstance(model, keras.Model):
+        hint = (
+            " (load a .keras file with gexnb.models.load_model first)"
+            if isinstance(model, (str, os.PathLike))
+            else ""
+        )
+        raise ParameterError(
+            f"{func}: model must be a Keras model{hint}, got {type(model).__name__}"
+        )
+
+
+def _require_sequence_model(model: Any, func: str) -> None:
+    """ParameterError unless ``model`` is a Keras model whose input is integer sequence codes
+    (a subclassed model without symbolic inputs cannot be told, and is let through)."""
+    _require_keras_model(model, func)
+    try:
+        first = model.inputs[0]
+    except (AttributeError, IndexError, TypeError):
+        return
+    if takes_sequence_codes(model):
+        return
+    dtype = keras.backend.standardize_dtype(first.dtype)
+    shape = tuple(None if e is None else int(e) for e in first.shape[1:])
+    raise ParameterError(
+        f"{func} needs a sequence model (input of uint8 codes); model {model.name!r} takes "
+        f"{dtype} input of shape {shape}"
+    )
+
+
+def _check_finite_input(x: np.ndarray, what: str = "inputs") -> None:
+    """InputError at the first NaN or infinite value of float model inputs (naming the row)."""
+    if np.issubdtype(x.dtype, np.floating):
+        _check_finite(x, what)
+
+
 def attention_weights(model: Any, inputs: Any, *, batch_size: int = 1024) -> np.ndarray:
     """Per-sample attention weights of a model's :class:`ContextAttention` layer.
 
@@ -151,6 +190,9 @@ def attention_weights(model: Any, inputs: Any, *, batch_size: int = 1024) -> np.
     ------
     ParameterError
         If the model has no attention layer or ``batch_size`` < 1.
+    InputError
+        If ``inputs`` is empty, does not fit the model, or holds NaN or infinite values (the
+        message names the row).
     """
     layer = find_attention_layer(model)
     batch_size = _check_batch_size(batch_size)
@@ -158,6 +200,7 @@ def attention_weights(model: Any, inputs: Any, *, batch_size: int = 1024) -> np.
     if inputs.ndim < 2 or len(inputs) == 0:
         raise InputError(f"inputs must be a non-empty (samples, ...) array, got {inputs.shape}")
     check_model_input(model, inputs)
+    _check_finite_input(inputs)
     model_inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
     hidden_model = keras.Model(model_inputs, layer.input)
     out = []
@@ -200,7 +243,11 @@ def in_silico_mutagenesis(
     ------
     InputError
         If ``codes`` is not a 2-D integer array of codes 0..5.
+    ParameterError
+        If ``model`` is not a Keras model, or is one whose input is not sequence codes (a
+        landmark model such as ``dgex``); ``output`` or ``batch_size`` out of range.
     """
+    _require_sequence_model(model, "in_silico_mutagenesis")
     batch_size = _check_batch_size(batch_size)
     codes = np.asarray(codes)
     if codes.ndim != 2 or not np.issubdtype(codes.dtype, np.integer):
@@ -336,11 +383,22 @@ def gradient_x_input(
     -------
     numpy.ndarray
         float32 gradient x input.
+
+    Raises
+    ------
+    ParameterError
+        If ``model`` is not a Keras model, ``output`` or ``batch_size`` is out of range, or a
+        model taking codes has no one-hot layer.
+    InputError
+        If ``inputs`` is empty, does not fit the model, or holds NaN or infinite values (the
+        message names the row).
     """
+    _require_keras_model(model, "gradient_x_input")
     batch_size = _check_batch_size(batch_size)
     x = np.asarray(inputs)
     if x.ndim < 2 or len(x) == 0:
         raise InputError(f"inputs must be a non-empty (samples, ...) array, got {x.shape}")
+    _check_finite_input(x)
     grads, inputs = _input_gradients(model, x, batch_size, output)
     return (grads * inputs).astype(np.float32)
 
@@ -428,7 +486,15 @@ def hypothetical_contributions(
     numpy.ndarray
         float32 ``(n, length, 4)`` in base order A, C, G, T (:data:`ACGT`); zero at padding
         and at N.
+
+    Raises
+    ------
+    ParameterError
+        If ``model`` is not a Keras model taking sequence codes, or ``method`` is unknown.
+    InputError
+        If ``codes`` is not a 2-D integer array of codes 0..5.
     """
+    _require_sequence_model(model, "hypothetical_contributions")
     codes = np.asarray(codes)
     if method == "ism":
         scores = in_silico_mutagenesis(
@@ -462,8 +528,28 @@ def centre_scores(scores: Any, codes: Any) -> np.ndarray:
     -------
     numpy.ndarray
         float32 ``(n, length, 4)``, A, C, G, T.
+
+    Raises
+    ------
+    InputError
+        If ``scores`` is not ``(n, length, 4)``, ``codes`` is not ``(n, length)`` for the same
+        ``n`` and ``length``, or ``scores`` holds NaN or infinite values (the message names
+        the row and position).
     """
     scores = np.asarray(scores, dtype=np.float64)
+    codes = np.asarray(codes)
+    if scores.ndim != 3 or scores.shape[2] != _N_BASES:
+        raise InputError(
+            f"scores must be (n, length, 4) (bases T, C, G, A), got shape {scores.shape}"
+        )
+    if codes.shape != scores.shape[:2]:
+        raise InputError(
+            f"codes have shape {codes.shape} but the scores are for {scores.shape[:2]} "
+            "(sequences, positions); give the codes of the scored sequences"
+        )
+    if not np.isfinite(scores).all():
+        row, pos, _ = (int(i) for i in np.argwhere(~np.isfinite(scores))[0])
+        raise InputError(f"scores is NaN or infinite at row {row}, position {pos}")
     centred = scores - scores.mean(axis=2, keepdims=True)
-    centred[np.asarray(codes) >= _N_BASES] = 0.0  # N and padding: no base, no contribution
+    centred[codes >= _N_BASES] = 0.0  # N and padding: no base, no contribution
     return np.ascontiguousarray(centred[..., _TO_ACGT], dtype=np.float32)

@@ -24,7 +24,12 @@ import numpy as np
 import pandas as pd
 
 from gexnb.errors import InputError, ParameterError
-from gexnb.explain.attributions import ACGT, hypothetical_contributions, sequence_one_hot
+from gexnb.explain.attributions import (
+    ACGT,
+    _require_sequence_model,
+    hypothetical_contributions,
+    sequence_one_hot,
+)
 
 __all__ = [
     "Motif",
@@ -234,6 +239,15 @@ def _column_correlations(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(denom > 0, r, 0.0)
 
 
+def _check_motif(matrix: np.ndarray, what: str) -> None:
+    """InputError for a ``(width, 4)`` matrix of width 0 or with NaN or infinite values."""
+    if len(matrix) == 0:
+        raise InputError(f"{what} is empty (0 positions)")
+    if not np.isfinite(matrix).all():
+        row = int(np.nonzero(~np.isfinite(matrix).all(axis=1))[0][0])
+        raise InputError(f"{what} holds NaN or infinite values (first at position {row})")
+
+
 def motif_similarity(a: np.ndarray, b: np.ndarray) -> float:
     """Similarity of two motifs: the best mean column-wise Pearson correlation.
 
@@ -253,10 +267,19 @@ def motif_similarity(a: np.ndarray, b: np.ndarray) -> float:
     -------
     float
         In [-1, 1].
+
+    Raises
+    ------
+    ParameterError
+        If either is not a ``(width, 4)`` matrix.
+    InputError
+        If either is empty (width 0) or holds NaN or infinite values.
     """
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != 4 or b.shape[1] != 4:
         raise ParameterError(f"motifs must be (width, 4) matrices, got {a.shape} and {b.shape}")
+    _check_motif(a, "motif a")
+    _check_motif(b, "motif b")
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)
     best = -1.0
     for strand in (long_, long_[::-1, ::-1]):
@@ -327,6 +350,11 @@ def match_motifs(motifs: list[Motif], known: Mapping[str, Any] | str | os.PathLi
     -------
     list of Motif
         The same objects.
+
+    Raises
+    ------
+    InputError
+        A known motif (named) or a found one that is empty or holds NaN or infinite values.
     """
     if isinstance(known, (str, os.PathLike)):
         known = read_meme_motifs(known)
@@ -334,8 +362,13 @@ def match_motifs(motifs: list[Motif], known: Mapping[str, Any] | str | os.PathLi
         str(name): consensus_matrix(m) if isinstance(m, str) else np.asarray(m, float)
         for name, m in known.items()
     }
+    for name, m in targets.items():
+        if m.ndim == 2 and m.shape[1] == 4:  # other shapes: motif_similarity's own error
+            _check_motif(m, f"known motif {name!r}")
     for motif in motifs:
         core = motif.trimmed().ppm
+        if targets and core.ndim == 2 and core.shape[1] == 4:
+            _check_motif(core, f"motif {motif.name!r}")
         scores = {name: motif_similarity(core, m) for name, m in targets.items()}
         if scores:
             name = max(scores, key=lambda k: scores[k])
@@ -402,6 +435,14 @@ def discover_motifs(
         seqlets (too few sequences, or a model whose attributions carry no recurring
         pattern): then ``motifs`` is empty and the note says why.
 
+    Raises
+    ------
+    ParameterError
+        If ``model`` is not a Keras model taking sequence codes (when ``hypothetical`` is
+        not given), or an unknown TF-MoDISco option.
+    InputError
+        If ``codes`` are not sequence codes, or ``hypothetical`` does not match them.
+
     References
     ----------
     .. [1] A. Shrikumar et al., "Technical note on transcription factor motif discovery from
@@ -414,6 +455,8 @@ def discover_motifs(
     """
     from modiscolite.tfmodisco import TFMoDISco
 
+    if hypothetical is None:
+        _require_sequence_model(model, "discover_motifs")
     codes = np.asarray(codes)
     one_hot = sequence_one_hot(codes)
     # N and padding (variable-length promoters are left-padded) count as "any base": their

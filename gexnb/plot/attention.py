@@ -16,8 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gexnb.errors import InputError
 from gexnb.models.registry import model_kind
-from gexnb.plot.common import figure_axes, new_figure
+from gexnb.plot.common import check_not_empty, figure_axes, new_figure
 
 __all__ = [
     "cv_boxplots",
@@ -53,9 +54,22 @@ def cv_boxplots(
     -------
     matplotlib.figure.Figure
         One panel per metric.
+
+    Raises
+    ------
+    InputError
+        ``fold_metrics`` is empty or lacks the ``model``, ``rmse`` or a metric column.
     """
     import seaborn as sns
 
+    check_not_empty(len(fold_metrics), "fold_metrics")
+    needed = list(dict.fromkeys(["model", "rmse", *metrics]))
+    missing = [c for c in needed if c not in fold_metrics.columns]
+    if missing:
+        raise InputError(
+            f"fold_metrics lacks column(s) {', '.join(missing)} (it has "
+            f"{', '.join(map(str, fold_metrics.columns))})"
+        )
     order = fold_metrics.groupby("model")["rmse"].mean().sort_values().index.tolist()
 
     def family(model: str) -> str:

@@ -19,11 +19,83 @@ if not os.environ.get("MPLBACKEND") and not os.environ.get("JPY_PARENT_PID"):
     matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import seaborn as sns  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
+from gexnb.errors import InputError, ParameterError  # noqa: E402
 from gexnb.io import atomic_path  # noqa: E402
 
 __all__ = ["save_figure", "new_figure", "figure_axes", "show_figure"]
+
+
+def check_not_empty(size: int, what: str) -> None:
+    """InputError ``nothing to plot: <what> is empty`` when ``size`` is 0.
+
+    Parameters
+    ----------
+    size
+        Number of items (values, rows, models) there are to draw.
+    what
+        Name of the argument in the message.
+
+    Raises
+    ------
+    InputError
+        ``size`` is 0.
+    """
+    if size == 0:
+        raise InputError(f"nothing to plot: {what} is empty")
+
+
+def check_same_length(**arrays: Any) -> None:
+    """InputError naming the arguments when the sized objects given do not have one length.
+
+    Parameters
+    ----------
+    **arrays
+        Argument name -> values paired element by element (e.g. ``y_true``, ``y_pred``).
+
+    Raises
+    ------
+    InputError
+        Two lengths differ.
+    """
+    lengths = {name: len(values) for name, values in arrays.items()}
+    if len(set(lengths.values())) > 1:
+        listed = ", ".join(f"{name} has {n}" for name, n in lengths.items())
+        raise InputError(f"{listed} values; they must be paired one to one")
+
+
+def plot_values(values: Any, what: str, *, ndim: int | None = None) -> np.ndarray:
+    """``values`` as a float array, refused when empty, of the wrong rank or all NaN.
+
+    Parameters
+    ----------
+    values
+        Numbers to draw.
+    what
+        Name of the argument in the messages.
+    ndim
+        Required number of dimensions, or None for any.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 array of ``values``.
+
+    Raises
+    ------
+    InputError
+        Wrong rank, no value at all, or no finite value.
+    """
+    arr = np.asarray(values, dtype=float)
+    if ndim is not None and arr.ndim != ndim:
+        raise InputError(f"{what} must be a {ndim}-D array, got shape {arr.shape}")
+    check_not_empty(arr.size, what)
+    if not np.isfinite(arr).any():
+        raise InputError(f"nothing to plot: {what} has no finite value (all NaN or infinite)")
+    return arr
 
 
 def new_figure(
@@ -92,6 +164,11 @@ def show_figure(figure: Any, path: str | os.PathLike, *, dpi: int = 120) -> Path
     -------
     pathlib.Path
         ``path``.
+
+    Raises
+    ------
+    ParameterError
+        ``figure`` is not a matplotlib figure (see :func:`save_figure`).
     """
     target = save_figure(figure, path, dpi=dpi)
     try:
@@ -121,7 +198,17 @@ def save_figure(figure: Any, path: str | os.PathLike, *, dpi: int = 120) -> Path
     -------
     pathlib.Path
         ``path``.
+
+    Raises
+    ------
+    ParameterError
+        ``figure`` is not a matplotlib figure (e.g. None).
     """
+    if not isinstance(figure, Figure):
+        raise ParameterError(
+            f"figure must be a matplotlib Figure (what the gexnb.plot functions return), "
+            f"got {type(figure).__name__}"
+        )
     target = Path(path)
     with atomic_path(target) as tmp:
         figure.savefig(tmp, dpi=dpi, bbox_inches="tight", format="png")

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from gexnb.plot.common import figure_axes
+from gexnb.errors import InputError
+from gexnb.plot.common import check_not_empty, figure_axes, plot_values
 
 __all__ = [
     "plot_length_histogram",
@@ -41,7 +42,13 @@ def plot_length_histogram(lengths: Any, *, title: str = "Sequence length", ax: A
     -------
     matplotlib.figure.Figure
         The figure drawn on.
+
+    Raises
+    ------
+    InputError
+        Nothing to plot: ``lengths`` empty or all NaN.
     """
+    plot_values(lengths, "lengths")
     fig, ax = figure_axes(ax)
     lengths = np.asarray(lengths)
     sns.histplot(x=lengths, discrete=True, ax=ax, color="tab:blue")
@@ -68,7 +75,13 @@ def plot_base_composition(
     -------
     matplotlib.figure.Figure
         The figure drawn on.
+
+    Raises
+    ------
+    InputError
+        Nothing to plot: ``by_position`` has no position or no base.
     """
+    check_not_empty(by_position.size, "by_position")
     fig, ax = figure_axes(ax, width=9.0)
     long = by_position.reset_index().melt(
         id_vars=by_position.index.name or "index", var_name="base", value_name="fraction"
@@ -111,9 +124,14 @@ def plot_expression_histogram(
     -------
     matplotlib.figure.Figure
         The figure drawn on.
+
+    Raises
+    ------
+    InputError
+        Nothing to plot: ``values`` empty or without a finite value.
     """
+    arr = plot_values(values, "values").ravel()
     fig, ax = figure_axes(ax)
-    arr = np.asarray(values, dtype=float).ravel()
     arr = arr[np.isfinite(arr)]
     if arr.size > max_points:
         arr = np.random.default_rng(seed).choice(arr, size=max_points, replace=False)
@@ -147,10 +165,21 @@ def plot_gene_variance(
     -------
     matplotlib.figure.Figure
         The figure drawn on.
+
+    Raises
+    ------
+    InputError
+        Nothing to plot: ``variance`` empty, or no gene with a variance above 0.
     """
-    fig, ax = figure_axes(ax)
+    check_not_empty(len(variance), "variance")
     frame = pd.DataFrame({"variance": variance.to_numpy(dtype=float)}, index=variance.index)
     frame = frame[frame["variance"] > 0]
+    if frame.empty:
+        raise InputError(
+            f"nothing to plot: none of the {len(variance)} genes has a variance above 0 "
+            "(constant genes, or one sample only)"
+        )
+    fig, ax = figure_axes(ax)
     frame["log10 variance"] = np.log10(frame["variance"])
     marked = set(landmarks)
     frame["genes"] = ["landmark" if g in marked else "other" for g in frame.index]
@@ -200,7 +229,22 @@ def plot_sample_correlation(
     -------
     matplotlib.figure.Figure
         The figure drawn on.
+
+    Raises
+    ------
+    InputError
+        ``frame`` is not a DataFrame, has fewer than 2 samples or no gene.
     """
+    if not isinstance(frame, pd.DataFrame):
+        raise InputError(
+            f"frame must be a pandas DataFrame (samples x genes), got {type(frame).__name__}"
+        )
+    if frame.shape[0] < 2:
+        raise InputError(
+            f"nothing to plot: a sample correlation needs at least 2 samples, got {frame.shape[0]}"
+        )
+    if frame.shape[1] == 0:
+        raise InputError("nothing to plot: frame has no gene column")
     data = frame
     if data.shape[0] > max_samples:
         rng = np.random.default_rng(seed)

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from gexnb.errors import InputError
 from gexnb.plot.common import figure_axes, new_figure
 
 __all__ = ["per_gene_mae_distribution", "per_gene_scatter", "landmark_learning_curves"]
@@ -38,17 +39,27 @@ def per_gene_mae_distribution(
     -------
     matplotlib.figure.Figure
         The figure drawn on.
+
+    Raises
+    ------
+    InputError
+        Nothing to plot: no model has per-gene MAE for ``split``.
     """
     frames = [
         pd.DataFrame({"model": name, "mae": np.asarray(by[split], dtype=float)})
         for name, by in per_gene.items()
         if split in by
     ]
+    if not frames:
+        has = sorted({str(s) for by in per_gene.values() for s in by})
+        raise InputError(
+            f"nothing to plot: no model has per-gene MAE for split {split!r}"
+            + (f" (splits present: {', '.join(has)})" if has else " (per_gene is empty)")
+        )
     fig, ax = figure_axes(ax, width=max(5.0, 1.1 * len(frames) + 2), height=4.0)
-    if frames:
-        data = pd.concat(frames, ignore_index=True)
-        sns.boxplot(data=data, x="model", y="mae", hue="model", ax=ax, showfliers=False)
-        ax.tick_params(axis="x", rotation=30)
+    data = pd.concat(frames, ignore_index=True)
+    sns.boxplot(data=data, x="model", y="mae", hue="model", ax=ax, showfliers=False)
+    ax.tick_params(axis="x", rotation=30)
     ax.set_ylabel("per-gene MAE")
     ax.set_title(f"Per-gene MAE ({split})")
     return fig

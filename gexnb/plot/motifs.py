@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gexnb.errors import InputError, ParameterError
 from gexnb.plot.common import new_figure
 
 __all__ = ["motif_logos", "information_content"]
@@ -30,8 +31,19 @@ def information_content(ppm: np.ndarray, *, pseudocount: float = 1e-3) -> np.nda
     -------
     numpy.ndarray
         ``(width, 4)`` letter heights in bits (each row sums to at most 2).
+
+    Raises
+    ------
+    InputError
+        ``ppm`` is not ``(width, 4)`` or holds NaN or infinite values.
     """
-    p = np.asarray(ppm, dtype=np.float64) + pseudocount
+    p = np.asarray(ppm, dtype=np.float64)
+    if p.ndim != 2 or p.shape[1] != 4:
+        raise InputError(f"ppm must be a (width, 4) matrix (A, C, G, T), got shape {p.shape}")
+    if not np.isfinite(p).all():
+        row = int(np.nonzero(~np.isfinite(p).all(axis=1))[0][0])
+        raise InputError(f"ppm holds NaN or infinite values (first at position {row})")
+    p = p + pseudocount
     p = p / p.sum(axis=1, keepdims=True)
     entropy = -(p * np.log2(p)).sum(axis=1, keepdims=True)
     return p * (2.0 - entropy)
@@ -61,13 +73,19 @@ def motif_logos(
     Returns
     -------
     matplotlib.figure.Figure
+        One row per motif; a placeholder saying "no motif found" when ``motifs`` is empty.
+
+    Raises
+    ------
+    ParameterError
+        ``kinds`` empty or with another kind.
     """
     import logomaker
 
     kinds = list(kinds)
     bad = [k for k in kinds if k not in _KINDS]
     if bad or not kinds:
-        raise ValueError(f"kinds must be among {_KINDS}, got {kinds}")
+        raise ParameterError(f"kinds must be among {_KINDS}, got {kinds}")
     shown = list(motifs)[: int(max_motifs)]
     fig, axes = new_figure(len(kinds), max(1, len(shown)), width=4.5, height=1.8)
     if not shown:

@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gexnb.plot.common import figure_axes
+from gexnb.errors import InputError, ParameterError
+from gexnb.plot.common import check_same_length, figure_axes, plot_values
 
 __all__ = [
     "learning_curves",
@@ -39,16 +40,30 @@ def learning_curves(
     -------
     matplotlib.figure.Figure
         The figure drawn on.
+
+    Raises
+    ------
+    InputError
+        Nothing to plot: no ``loss`` or ``val_loss`` value, or every one NaN or infinite (a
+        run that diverged). When only the validation loss is all NaN, no best epoch is
+        marked.
     """
     from matplotlib.ticker import MaxNLocator
 
+    drawn = [k for k in ("loss", "val_loss") if k in history and len(history[k])]
+    if not drawn:
+        raise InputError("nothing to plot: history has no loss or val_loss values")
+    if not any(np.isfinite(np.asarray(history[k], dtype=float)).any() for k in drawn):
+        raise InputError(
+            f"nothing to plot: every {' and '.join(drawn)} value in history is NaN or infinite "
+            "(the training diverged?)"
+        )
     fig, ax = figure_axes(ax)
-    for key in ("loss", "val_loss"):
-        if key in history and len(history[key]):
-            epochs = np.arange(1, len(history[key]) + 1)
-            ax.plot(epochs, history[key], marker="o", label=key.replace("val_", "validation "))
+    for key in drawn:
+        epochs = np.arange(1, len(history[key]) + 1)
+        ax.plot(epochs, history[key], marker="o", label=key.replace("val_", "validation "))
     monitored = history.get("val_loss") or history.get("loss") or []
-    if len(monitored):
+    if np.isfinite(np.asarray(monitored, dtype=float)).any():
         best = int(np.nanargmin(monitored)) + 1
         ax.axvline(best, color="grey", ls="--", lw=1, label=f"best epoch ({best}, kept)")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -89,8 +104,16 @@ def predicted_vs_measured(
     -------
     matplotlib.figure.Figure
         The figure drawn on.
+
+    Raises
+    ------
+    InputError
+        ``y_true`` and ``y_pred`` of different lengths, empty, or without a finite value.
     """
     y_true, y_pred = np.asarray(y_true, float), np.asarray(y_pred, float)
+    check_same_length(y_true=y_true, y_pred=y_pred)
+    plot_values(y_true, "y_true")
+    plot_values(y_pred, "y_pred")
     fig, ax = figure_axes(ax)
     if len(y_true) <= SCATTER_MAX_POINTS:
         ax.scatter(y_true, y_pred, s=10, alpha=0.6, color="#1f77b4", edgecolors="none")
@@ -128,8 +151,26 @@ def error_by_expression(
     -------
     matplotlib.figure.Figure
         The figure drawn on.
+
+    Raises
+    ------
+    InputError
+        ``y_true`` empty or with NaN or infinite values (the bins are its quantiles), no
+        model in ``predictions``, or a model's predictions not one per value of ``y_true``.
+    ParameterError
+        ``bins`` < 1.
     """
-    y_true = np.asarray(y_true, float)
+    if isinstance(bins, bool) or int(bins) != bins or bins < 1:
+        raise ParameterError(f"bins must be a whole number >= 1, got {bins!r}")
+    bins = int(bins)
+    y_true = plot_values(y_true, "y_true")
+    if not np.isfinite(y_true).all():
+        first = int(np.flatnonzero(~np.isfinite(y_true))[0])
+        raise InputError(f"y_true is NaN or infinite at index {first}")
+    if not predictions:
+        raise InputError("nothing to plot: predictions is empty (no model)")
+    for name, pred in predictions.items():
+        check_same_length(y_true=y_true, **{f"predictions[{name!r}]": np.asarray(pred)})
     edges = np.unique(np.quantile(y_true, np.linspace(0, 1, bins + 1)))
     which = np.clip(np.searchsorted(edges, y_true, side="right") - 1, 0, len(edges) - 2)
     centres = [(edges[i] + edges[i + 1]) / 2 for i in range(len(edges) - 1)]
@@ -170,8 +211,13 @@ def attention_profile(
     -------
     matplotlib.figure.Figure
         The figure drawn on.
+
+    Raises
+    ------
+    InputError
+        ``weights`` not 2-D, without rows or positions, or all NaN.
     """
-    weights = np.asarray(weights, float)
+    weights = plot_values(weights, "weights", ndim=2)
     fig, ax = figure_axes(ax, width=8.0)
     ax.plot(np.arange(weights.shape[1]), weights.mean(axis=0), color="black", label="attention")
     ax.axhline(1.0 / weights.shape[1], color="grey", ls=":", label="uniform")

@@ -11,7 +11,13 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
-from gexnb.data.expression._common import _choice, _preview
+from gexnb.data.expression._common import (
+    _choice,
+    _non_numeric_column,
+    _preview,
+    _require_frame,
+    _whole_number,
+)
 from gexnb.data.expression.defaults import DEFAULT_TRANSFORM, DataChecks
 from gexnb.errors import InputError, ParameterError
 
@@ -19,7 +25,11 @@ log = logging.getLogger(__name__)
 
 
 def _values(frame: pd.DataFrame, name: str = "matrix") -> np.ndarray:
-    values = np.asarray(frame, dtype=np.float64)
+    try:
+        values = np.asarray(frame, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        error = _non_numeric_column(frame, name) if isinstance(frame, pd.DataFrame) else None
+        raise error or InputError(f"{name} holds values that are not numbers ({exc})") from None
     if values.ndim != 2:
         raise InputError(f"{name} must be 2-D (samples x genes), got shape {values.shape}")
     if not np.isfinite(values).all():
@@ -63,13 +73,22 @@ def quantile_normalize(frame: pd.DataFrame, *, reference: np.ndarray | None = No
     -------
     pandas.DataFrame
         Same labels; every row has the reference's distribution.
+
+    Raises
+    ------
+    InputError
+        ``frame`` is not a DataFrame or holds NaN; ``reference`` is not one value per gene or
+        holds NaN or infinite values.
     """
-    values = _values(frame)
+    values = _values(_require_frame(frame))
     ref = (
         quantile_reference(frame) if reference is None else np.asarray(reference, dtype=np.float64)
     )
     if ref.shape != (values.shape[1],):
         raise InputError(f"reference has shape {ref.shape}, expected ({values.shape[1]},)")
+    if not np.isfinite(ref).all():
+        first = int(np.flatnonzero(~np.isfinite(ref))[0])
+        raise InputError(f"reference holds NaN or infinite values (first at position {first})")
     ranks = rankdata(values, method="average", axis=1) - 1.0
     out = np.interp(ranks.ravel(), np.arange(ref.size), np.sort(ref)).reshape(values.shape)
     result = pd.DataFrame(out, index=frame.index, columns=frame.columns)
@@ -125,6 +144,24 @@ def zero_variance_error(names: list[str], at_floor: Any = None) -> InputError:
     )
 
 
+def _rows(rows: Any, frame: pd.DataFrame) -> np.ndarray:
+    """``rows`` as positional indices (or a boolean mask) of ``frame``, each checked."""
+    index = np.asarray(rows)
+    n = frame.shape[0]
+    if index.dtype == bool:
+        if index.shape != (n,):
+            raise ParameterError(
+                f"rows is a boolean mask of shape {index.shape} for {n} samples; give one "
+                "value per sample, or positional indices"
+            )
+        return index
+    if index.size and index.dtype.kind in "iuf":
+        bad = index[(index >= n) | (index < -n)]
+        if bad.size:
+            raise ParameterError(f"rows: row {bad[0].item()} is out of range ({n} samples)")
+    return index
+
+
 class GeneScaler:
     """Per-gene z-scoring, ``(x - mean) / sd``, with statistics from the training samples.
 
@@ -143,7 +180,8 @@ class GeneScaler:
         them) or ``"drop"`` (left out of :meth:`transform`'s output, listed in
         :attr:`dropped_`, logged).
     ddof
-        Delta degrees of freedom of the standard deviation (0 as scikit-learn's StandardScaler).
+        Delta degrees of freedom of the standard deviation (0 as scikit-learn's StandardScaler);
+        a whole number from 0 to the number of fitting samples - 1.
     min_relative_sd
         Low-variance filter: genes whose sd is below this fraction of the median gene sd
         (of the fitting samples, zero-variance genes aside) are dropped too, listed in
@@ -161,6 +199,12 @@ class GeneScaler:
         Every gene left out (zero-variance and low-variance).
     low_variance_
         Genes left out by ``min_relative_sd``.
+
+    Raises
+    ------
+    ParameterError
+        An unknown ``mode`` or ``zero_variance``, ``ddof`` not a whole number >= 0, or
+        ``min_relative_sd`` outside [0, 1).
     """
 
     def __init__(
@@ -173,7 +217,9 @@ class GeneScaler:
     ):
         self.mode = _choice(mode, ("train", "all"), "mode")
         self.zero_variance = _choice(zero_variance, ("error", "drop"), "zero_variance")
-        self.ddof = ddof
+        self.ddof = _whole_number(ddof, "ddof")
+        if self.ddof < 0:
+            raise ParameterError(f"ddof must be >= 0, got {ddof!r}")
         if isinstance(min_relative_sd, bool) or not 0.0 <= float(min_relative_sd) < 1.0:
             raise ParameterError(f"min_relative_sd must be in [0, 1), got {min_relative_sd!r}")
         self.min_relative_sd = float(min_relative_sd)
@@ -211,13 +257,31 @@ class GeneScaler:
         rows
             Positional indices of the training rows (``mode="train"``); all rows when None.
             Ignored in ``mode="all"``.
+
+        Returns
+        -------
+        GeneScaler
+            ``self``, fitted.
+
+        Raises
+        ------
+        InputError
+            Fewer than 2 fitting samples, NaN values, or genes of zero variance (under
+            ``zero_variance="error"``).
+        ParameterError
+            A row index out of range, or ``ddof`` not below the number of fitting samples.
         """
         if not isinstance(frame, pd.DataFrame):
             frame = pd.DataFrame(frame)
-        data = frame if rows is None or self.mode == "all" else frame.iloc[np.asarray(rows)]
+        data = frame if rows is None or self.mode == "all" else frame.iloc[_rows(rows, frame)]
         values = _values(data)
         if values.shape[0] < 2:
             raise InputError(f"need at least 2 samples to fit a scaler, got {values.shape[0]}")
+        if self.ddof >= values.shape[0]:
+            raise ParameterError(
+                f"ddof must be in 0..{values.shape[0] - 1} (n_samples - 1 for the "
+                f"{values.shape[0]} fitting samples), got {self.ddof}"
+            )
         mean = values.mean(axis=0)
         sd = values.std(axis=0, ddof=self.ddof)
         zero = sd <= 1e-12 * np.maximum(1.0, np.abs(mean))
@@ -314,8 +378,12 @@ def top_variable_genes(frame: pd.DataFrame, k: int, *, exclude: Iterable[str] = 
     Raises
     ------
     ParameterError
-        If ``k < 1`` or ``k`` exceeds the eligible genes.
+        If ``k`` is not a whole number, ``k < 1`` or ``k`` exceeds the eligible genes.
+    InputError
+        If ``frame`` is not a DataFrame, or holds NaN or non-numeric values.
     """
+    _require_frame(frame)
+    k = _whole_number(k, "k")
     excluded = {str(e) for e in exclude}
     cols = [c for c in frame.columns if str(c) not in excluded]
     if k < 1 or k > len(cols):
@@ -349,7 +417,15 @@ def log2_transform(frame: pd.DataFrame, *, floor: float = 1.0) -> pd.DataFrame:
     -------
     pandas.DataFrame
         The log2 matrix, same index, columns and ``attrs``.
+
+    Raises
+    ------
+    InputError
+        ``frame`` is not a DataFrame, or holds NaN or non-numeric values.
+    ParameterError
+        ``floor`` is not positive.
     """
+    _require_frame(frame)
     if not floor > 0:
         raise ParameterError(f"floor={floor} must be > 0")
     values = np.log2(np.maximum(_values(frame), floor))

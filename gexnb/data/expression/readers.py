@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gexnb.data.expression._common import _choice, _preview, _require_file
+from gexnb.data.expression._common import _choice, _preview, _require_file, _require_frame
 from gexnb.data.expression.defaults import DataChecks
 from gexnb.errors import InputError, ParameterError
 from gexnb.io import atomic_path
@@ -982,8 +982,9 @@ def apply_policies(
     Raises
     ------
     InputError
-        Names the genes (and ``path`` when given).
+        Names the genes (and ``path`` when given); ``frame`` is not a DataFrame.
     """
+    _require_frame(frame)
     where = None if path is None else Path(path)
     _choice(duplicates, _DUPLICATE_POLICIES, "duplicates")
     frame = _apply_nan_policy(frame, _choice(nan, _NAN_POLICIES, "nan"), where)
@@ -1067,7 +1068,13 @@ def collapse_duplicates(frame: pd.DataFrame) -> pd.DataFrame:
     -------
     pandas.DataFrame
         One column per distinct gene id.
+
+    Raises
+    ------
+    InputError
+        ``frame`` is not a DataFrame.
     """
+    _require_frame(frame)
     if not frame.columns.duplicated().any():
         return frame
     order = list(dict.fromkeys(frame.columns))
@@ -1103,7 +1110,15 @@ def rename_genes(
     Returns
     -------
     pandas.DataFrame
+
+    Raises
+    ------
+    InputError
+        ``frame`` is not a DataFrame, or ``unmapped="error"`` and a column has no new name.
+    ParameterError
+        An unknown policy, or a mapping DataFrame without exactly two columns.
     """
+    _require_frame(frame)
     _choice(duplicates, _DUPLICATE_POLICIES, "duplicates")
     _choice(unmapped, ("keep", "drop", "error"), "unmapped")
     if isinstance(mapping, pd.DataFrame):
@@ -1147,7 +1162,13 @@ def write_expression(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
     -------
     pathlib.Path
         The file written.
+
+    Raises
+    ------
+    InputError
+        ``frame`` is not a DataFrame, or the extension of ``path`` is not a format written.
     """
+    _require_frame(frame)
     target = Path(path)
     fmt = _detect_format(target)
     with atomic_path(target) as tmp:
