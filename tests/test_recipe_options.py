@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import pytest
 
-from gexnb.data.sequences import reverse_complement
+from gexnb.data.sequences import PAD_CODE, reverse_complement
 from gexnb.errors import ParameterError
 from gexnb.train import OneCycle, TrainingConfig, fit, make_optimizer, predict
 from gexnb.train.fit import _with_reverse_complements
@@ -81,7 +81,8 @@ def test_reverse_complement_training_doubles_the_data_and_one_cycle_ends_low(tmp
 
 def test_strand_averaged_prediction():
     model = _conv_model(10)
-    codes = np.random.default_rng(1).integers(0, 6, size=(7, 10)).astype(np.uint8)
+    codes = np.random.default_rng(1).integers(0, 5, size=(7, 10)).astype(np.uint8)
+    codes[2, :3] = PAD_CODE  # a shorter sequence, padded on the left
     both = predict(model, codes, reverse_complement=True, batch_size=3)
     forward = predict(model, codes)
     reverse = predict(model, reverse_complement(codes, pad="left"))

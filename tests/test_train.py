@@ -6,6 +6,7 @@ import json
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 
 keras = pytest.importorskip("keras")
@@ -256,3 +257,30 @@ def test_auto_verbosity_is_one_line_per_epoch_under_gexnb_run(monkeypatch):
     monkeypatch.setenv(MANAGED_ENV, "/runs/quick/02")
     assert _verbose("auto") == 2  # papermill via gexnb run: no redrawn bars saved
     assert _verbose(0) == 0
+
+
+def test_fit_names_what_it_was_given_wrongly(tmp_path):
+    """Bare Keras/NumPy/optree errors before (found by an API fault sweep)."""
+    model = build("dgex", n_landmarks=3, n_targets=2, hidden=[4])
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(20, 3)).astype("float32"), rng.normal(size=(20, 2)).astype("float32")
+    kw = {"epochs": 1, "verbose": 0, "output_dir": tmp_path}
+    result = train.fit(model, (x, y), np.float32(0.25), **kw)  # a NumPy fraction: IndexError
+    assert len(result.history["val_loss"]) == 1
+    with pytest.raises(ParameterError, match=r"validation fraction must be in \(0, 1\), got 1"):
+        train.fit(model, (x, y), 1, **kw)
+    with pytest.raises(InputError, match="validation must be an .x, y. pair .* got ndarray"):
+        train.fit(model, (x, y), x, **kw)
+    with pytest.raises(InputError, match="train must be .* got ndarray: the targets are missing"):
+        train.fit(model, x, **kw)
+    with pytest.raises(InputError, match="train must be an .x, y. pair .* got dict"):
+        train.fit(model, {"x": x, "y": y}, **kw)
+    with pytest.raises(InputError, match="train: x has dtype object; the model takes numbers"):
+        train.fit(model, (x.astype(object), y), **kw)
+    with pytest.raises(InputError, match="train: x has dtype <U"):
+        train.fit(model, (x.astype(str), y), **kw)
+    frame = pd.DataFrame(x, columns=["a", "b", "c"]).assign(b="text")
+    with pytest.raises(InputError, match="train: x column 'b' is not numeric"):
+        train.fit(model, (frame, y), **kw)
+    with pytest.raises(ParameterError, match="seed must be a whole number"):
+        train.fit(model, (x, y), seed=-1, **kw)

@@ -33,6 +33,21 @@ def test_defaults_are_stated_once_and_overrides_refuse_unknown_names():
         ({"distribution": "everywhere"}, "distribution"),
         ({"early_stopping": 0}, "early_stopping"),
         ({"learning_rate": -1.0}, "learning_rate"),
+        # found by an API fault sweep: used truncated, or bare TypeErrors deep in NumPy/Keras
+        ({"batch_size": 2.5}, r"batch_size must be a whole number >= 1, got 2\.5"),
+        ({"batch_size": None}, "batch_size must be a whole number"),
+        ({"early_stopping": 2.7}, "early_stopping must be a whole number >= 1 or None"),
+        ({"early_stopping": False}, "early_stopping must be a whole number"),
+        ({"seed": -1}, r"seed must be a whole number in 0\.\.4294967295 or None, got -1"),
+        ({"seed": "abc"}, "seed must be a whole number"),
+        ({"learning_rate": None}, "learning_rate must be a finite number >= 0, got None"),
+        ({"learning_rate": "fast"}, "learning_rate must be a finite number"),
+        ({"learning_rate": float("nan")}, "learning_rate must be a finite number"),
+        ({"min_learning_rate": -1}, "min_learning_rate must be a finite number >= 0"),
+        ({"finetune_lr_factor": -1}, "finetune_lr_factor must be a finite number > 0"),
+        ({"verbose": "loud"}, "verbose must be 'auto', 0, 1 or 2, got 'loud'"),
+        ({"reverse_complement": "yes"}, "reverse_complement must be true or false"),
+        ({"decay_rate": 0.0, "decay_steps": 5}, "decay_rate must be a finite number > 0"),
     ],
 )
 def test_invalid_settings(settings, message):

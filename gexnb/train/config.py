@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -123,10 +124,20 @@ class TrainingConfig:
     reverse_complement: bool = False
 
     def __post_init__(self) -> None:
-        if isinstance(self.batch_size, bool) or int(self.batch_size) < 1:
-            raise ParameterError(f"batch_size must be >= 1, got {self.batch_size!r}")
-        if float(self.learning_rate) < 0:
-            raise ParameterError(f"learning_rate must be >= 0, got {self.learning_rate!r}")
+        _whole("batch_size", self.batch_size, minimum=1)
+        _whole("early_stopping", self.early_stopping, minimum=1, none=True)
+        _whole("decay_steps", self.decay_steps, minimum=1, none=True)
+        _whole("seed", self.seed, minimum=0, maximum=2**32 - 1, none=True)
+        for name in ("learning_rate", "momentum", "weight_decay", "min_learning_rate"):
+            _real(name, getattr(self, name), minimum=0.0)
+        _real("checkpoint_seconds", self.checkpoint_seconds, minimum=0.0)
+        _real("finetune_lr_factor", self.finetune_lr_factor, minimum=0.0, open_minimum=True)
+        if self.verbose not in ("auto", 0, 1, 2) or isinstance(self.verbose, bool):
+            raise ParameterError(f"verbose must be 'auto', 0, 1 or 2, got {self.verbose!r}")
+        if not isinstance(self.reverse_complement, bool):
+            raise ParameterError(
+                f"reverse_complement must be true or false, got {self.reverse_complement!r}"
+            )
         if self.precision not in PRECISIONS:
             raise ParameterError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
         if isinstance(self.distribution, str) and self.distribution not in DISTRIBUTIONS:
@@ -134,16 +145,18 @@ class TrainingConfig:
                 f"distribution must be one of {DISTRIBUTIONS} or a tf.distribute.Strategy, "
                 f"got {self.distribution!r}"
             )
-        if self.decay_on_rise is not None and not 0 < float(self.decay_on_rise) <= 1:
-            raise ParameterError(f"decay_on_rise must be in (0, 1] or None: {self.decay_on_rise!r}")
+        if self.decay_on_rise is not None:
+            _real("decay_on_rise", self.decay_on_rise, minimum=0.0, open_minimum=True)
+            if float(self.decay_on_rise) > 1:
+                raise ParameterError(
+                    f"decay_on_rise must be in (0, 1] or None: {self.decay_on_rise!r}"
+                )
+        if self.decay_rate is not None:
+            _real("decay_rate", self.decay_rate, minimum=0.0, open_minimum=True)
         if self.schedule not in SCHEDULES:
             raise ParameterError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
-        if float(self.weight_decay) < 0:
-            raise ParameterError(f"weight_decay must be >= 0, got {self.weight_decay!r}")
         if self.schedule is not None and self.decay_rate is not None:
             raise ParameterError("use either schedule or decay_rate/decay_steps, not both")
-        if self.early_stopping is not None and int(self.early_stopping) < 1:
-            raise ParameterError(f"early_stopping must be >= 1 or None: {self.early_stopping!r}")
 
     @classmethod
     def field_names(cls) -> tuple[str, ...]:
@@ -228,4 +241,42 @@ class TrainingConfig:
             weight_decay=self.weight_decay,
             schedule=self.schedule,
             total_steps=total_steps,
+        )
+
+
+def _whole(
+    name: str,
+    value: Any,
+    *,
+    minimum: int,
+    maximum: int | None = None,
+    none: bool = False,
+) -> None:
+    """Refuse a setting that is not a whole number in ``[minimum, maximum]`` (None allowed
+    with ``none``): ``batch_size=2.5`` was used as 2, ``seed=-1`` failed deep in NumPy."""
+    if value is None and none:
+        return
+    try:
+        whole = not isinstance(value, (bool, str)) and float(value) == int(value)
+    except (TypeError, ValueError, OverflowError):
+        whole = False
+    bounds = f">= {minimum}" if maximum is None else f"in {minimum}..{maximum}"
+    if not whole or int(value) < minimum or (maximum is not None and int(value) > maximum):
+        raise ParameterError(
+            f"{name} must be a whole number {bounds}{' or None' if none else ''}, got {value!r}"
+        )
+
+
+def _real(name: str, value: Any, *, minimum: float, open_minimum: bool = False) -> None:
+    """Refuse a setting that is not a finite number ``>= minimum`` (``> minimum`` with
+    ``open_minimum``): ``learning_rate=None`` or ``"fast"`` was a bare TypeError."""
+    try:
+        number = float(value) if not isinstance(value, (bool, str)) else math.nan
+    except (TypeError, ValueError):
+        number = math.nan
+    low = number > minimum if open_minimum else number >= minimum
+    if not (math.isfinite(number) and low):
+        raise ParameterError(
+            f"{name} must be a finite number {'>' if open_minimum else '>='} {minimum:g}, "
+            f"got {value!r}"
         )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import keras
 import numpy as np
+import pandas as pd
 
 from gexnb.errors import InputError, ParameterError
 
@@ -95,6 +97,11 @@ def check_model_input(model: Any, x: Any, *, what: str = "inputs") -> np.ndarray
 
 
 def _check_xy(data: Any, what: str, model: Any) -> Any:
+    if isinstance(data, (np.ndarray, dict, pd.DataFrame, pd.Series)):
+        raise InputError(
+            f"{what} must be an (x, y) pair (or a keras.utils.PyDataset), got "
+            f"{type(data).__name__}" + (": the targets are missing" if what == "train" else "")
+        )
     if not isinstance(data, (tuple, list)):
         return data  # a keras PyDataset or another iterable: handed to Keras as is
     if len(data) != 2:
@@ -111,8 +118,17 @@ def _check_xy(data: Any, what: str, model: Any) -> Any:
 
 def _check_plain(x: Any, y: Any, what: str, model: Any) -> tuple[np.ndarray, np.ndarray]:
     """One input array ``x`` (the model's first input) and its targets."""
+    if isinstance(x, pd.DataFrame):
+        text = [c for c in x.columns if not pd.api.types.is_numeric_dtype(x[c])]
+        if text:
+            raise InputError(f"{what}: x column {text[0]!r} is not numeric ({x[text[0]].dtype})")
     x = np.asarray(x) if not isinstance(x, np.ndarray) else x
-    y = np.asarray(y, dtype="float32")
+    if x.dtype.kind not in "biuf":
+        raise InputError(f"{what}: x has dtype {x.dtype}; the model takes numbers")
+    try:
+        y = np.asarray(y, dtype="float32")
+    except (TypeError, ValueError):
+        raise InputError(f"{what}: y is not numeric") from None
     if len(x) == 0:
         raise InputError(f"{what} split is empty (0 rows)")
     if len(x) != len(y):
@@ -162,7 +178,8 @@ def _check_flagged(x: Any, y: Any, what: str, model: Any) -> Any:
 
 
 def _split_validation(train: Any, validation: Any) -> tuple[Any, Any]:
-    if isinstance(validation, float):
+    if isinstance(validation, numbers.Real) and not isinstance(validation, bool):
+        validation = float(validation)  # numpy scalars too (np.float32(0.25))
         if not 0.0 < validation < 1.0:
             raise ParameterError(f"validation fraction must be in (0, 1), got {validation}")
         if not isinstance(train, (tuple, list)):
