@@ -107,3 +107,25 @@ def test_bad_settings_and_targets():
         KmerRidge(alphas=(0.0,))
     with pytest.raises(InputError, match="NaN"):
         KmerRidge(ks=(1,)).fit(np.zeros((3, 5), dtype=np.uint8), np.array([1.0, np.nan, 2.0]))
+
+
+def test_codes_and_targets_are_checked():
+    # review C13/B16: float codes were truncated, out-of-range codes counted or fitted the mean
+    model = build("kmer_ridge", k_min=1, k_max=2)
+    codes = np.random.default_rng(0).integers(0, 4, size=(4, 10)).astype(np.uint8)
+    y = np.arange(1.0, 5.0)
+    with pytest.raises(ParameterError, match="integer array of codes, got dtype float64"):
+        kmer_counts(np.array([[1.7, 0.2, 1, 2]]), ks=(1,))
+    with pytest.raises(InputError, match="code -1 at row 0, position 2"):
+        kmer_counts(np.array([[0, -1]], dtype=np.int8))
+    with pytest.raises(ParameterError, match="integer array"):
+        model.fit(codes + 0.3, y)
+    with pytest.raises(InputError, match="code 9 at row 0, position 1"):
+        model.fit(np.full((4, 10), 9), y)
+    with pytest.raises(InputError, match=r"y must be 1-D .*got shape \(2, 2\)"):
+        model.fit(codes, y.reshape(2, 2))
+    fitted = model.fit(codes, y.reshape(4, 1))  # one column is one target per row
+    with pytest.raises(InputError, match="code 9"):
+        fitted.predict(np.full((1, 10), 9))
+    with pytest.raises(ParameterError, match="integer array"):
+        fitted.predict(np.full((1, 10), np.nan))

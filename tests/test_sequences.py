@@ -136,6 +136,45 @@ def test_reverse_complement_twice_is_identity():
         assert np.array_equal(sq.reverse_complement(rc, pad=pad), codes)
 
 
+def test_reverse_complement_refuses_padding_on_the_other_side():
+    # review C1: right-padded codes under the default pad='left' came back as all padding
+    right = sq.encode_sequences(["ACGT", "GGA"], length=8, pad="right")
+    message = r"padded on the right \(row 0 ends with padding\) but pad='left'; encode with"
+    with pytest.raises(InputError, match=message):
+        sq.reverse_complement(right)
+    left = sq.encode_sequences(["ACGT", "GGA"], length=8)
+    with pytest.raises(InputError, match=r"padded on the left \(row 0 starts with padding\)"):
+        sq.reverse_complement(left, pad="right")
+    with pytest.raises(InputError, match="row 1 has padding between bases"):
+        sq.reverse_complement(np.array([[5, 0, 1, 2], [5, 0, 5, 2]], dtype=np.uint8))
+    assert sq.decode_sequences(sq.reverse_complement(right, pad="right")) == ["ACGT", "TCC"]
+    # a row without padding, or of padding only, fits either side
+    full_and_empty = np.array([[0, 1, 2, 3], [5, 5, 5, 5]], dtype=np.uint8)
+    for pad in ("left", "right"):
+        rc = sq.reverse_complement(full_and_empty, pad=pad)
+        assert rc.tolist() == [[0, 1, 2, 3], [5, 5, 5, 5]]
+
+
+def test_reverse_complement_and_decode_need_one_or_two_dimensions():
+    for bad in (np.zeros((2, 2, 2), dtype=np.uint8), np.uint8(3)):
+        with pytest.raises(InputError, match=r"codes must be 1-D or 2-D, got shape \("):
+            sq.reverse_complement(bad)
+        with pytest.raises(InputError, match=r"codes must be 1-D or 2-D, got shape \("):
+            sq.decode_sequences(bad)
+
+
+def test_summaries_check_their_codes():
+    # review C21: only the largest code was checked, so -1 and 0.5 were counted as bases
+    from gexnb.data import summary
+
+    with pytest.raises(InputError, match="code -1 at row 0, position 2"):
+        summary.sequence_lengths(np.array([[0, -1]]))
+    with pytest.raises(ParameterError, match="integer array"):
+        summary.sequence_lengths(np.array([[0.5, 1.2]]))
+    with pytest.raises(InputError, match="code -1 at row 0, position 1"):
+        summary.base_composition(np.array([[-1, -1, 0]]))
+
+
 # --------------------------------------------------------------------------------- reading
 
 

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
-from gexnb.data.splits import count_split, group_splits, kfold_splits, random_split, row_order_split
-from gexnb.errors import ParameterError
+from gexnb.data.splits import (
+    count_split,
+    group_splits,
+    kfold_splits,
+    leave_one_group_out,
+    random_split,
+    row_order_split,
+)
+from gexnb.errors import InputError, ParameterError
 
 
 def test_row_order_split_as_the_seed():
@@ -88,3 +97,39 @@ def test_leave_one_group_out_splits():
         assert len(parts["val"]) == max(1, round(0.25 * len(rest)))
     with pytest.raises(ParameterError, match="at least two groups"):
         leave_one_group_out(["a", "a"], val_fraction=0.2)
+
+
+def test_bad_fractions_counts_and_seeds_are_refused():
+    # review B20/B21/C25: NaN and seeds reached numpy and scikit-learn
+    for fractions in ((np.nan, 0.1, 0.1), (0, 0, 0)):
+        with pytest.raises(ParameterError, match="sum to more than 0 and at most 1"):
+            random_split(10, fractions=fractions)
+    with pytest.raises(ParameterError, match="counts must be three non-negative integers"):
+        count_split(10, counts=(np.nan, 2, 2))
+    with pytest.raises(ParameterError, match="n_train must be an integer"):
+        row_order_split(10, n_train=np.nan)
+    with pytest.raises(ParameterError, match="seed must be a non-negative integer, got -1"):
+        random_split(10, seed=-1)
+    with pytest.raises(ParameterError, match="seed must be a non-negative integer"):
+        count_split(10, counts=(5, 2, 2), seed=-1)
+    with pytest.raises(ParameterError, match="seed must be a non-negative integer .*'a'"):
+        kfold_splits(10, k=2, seed="a")
+
+
+def test_missing_group_labels_are_refused_naming_the_row():
+    with pytest.raises(InputError, match=r"groups: row 2 has no group label \(None\)"):
+        group_splits(["a", "b", None, np.nan])
+    with pytest.raises(InputError, match=r"groups: row 1 has no group label \(nan\)"):
+        group_splits(np.array([1.0, np.nan, 2.0]))
+    with pytest.raises(InputError, match="row 2 has no group label"):
+        leave_one_group_out(["a", "b", None], val_fraction=0.2)
+
+
+def test_empty_splits_warn():
+    with pytest.warns(UserWarning, match=r"the val and test splits are empty \(3 rows\)"):
+        parts = random_split(3)
+    assert [len(parts[k]) for k in ("train", "val", "test")] == [3, 0, 0]
+    with warnings.catch_warnings():  # a test fraction of 0 asks for no test rows
+        warnings.simplefilter("error")
+        parts = random_split(100, fractions=(0.9, 0.1, 0.0))
+    assert [len(parts[k]) for k in ("train", "val", "test")] == [90, 10, 0]

@@ -159,6 +159,32 @@ def test_expression_parameters_are_checked():
         synthetic_expression(10, 5, 5, noise=-1)
 
 
+def test_sizes_must_be_whole_numbers_in_range():
+    # review C12: one sample gave NaN targets; 2.5 sequences gave 2
+    with pytest.raises(ParameterError, match="n_samples must be an integer >= 2, got 1"):
+        synthetic_expression(1, seed=0)
+    with pytest.raises(ParameterError, match="n_factors must be a positive integer, got 2.5"):
+        synthetic_expression(10, 5, 5, n_factors=2.5)
+    with pytest.raises(ParameterError, match="seed must be a non-negative integer, got -1"):
+        synthetic_expression(10, 5, 5, seed=-1)
+    for bad in (2.5, -1, "3"):
+        with pytest.raises(ParameterError, match="n must be a positive integer"):
+            synthetic_promoters(bad)
+    with pytest.raises(ParameterError, match="noise must be >= 0, got nan"):
+        synthetic_promoters(3, noise=float("nan"))
+    assert len(synthetic_expression(2, 3, 2, seed=0)) == 2
+    assert not synthetic_expression(2, 3, 2, seed=0).isna().any().any()
+    assert len(synthetic_promoters(3.0, seed=0)) == 3  # a whole float is a size
+
+
+def test_promoter_loader_refuses_a_fractional_synthetic_size():
+    from gexnb.data.promoters import load_promoters
+
+    with pytest.raises(ParameterError, match=r"n_synthetic_sequences=10\.5: use a whole number"):
+        load_promoters("", n_synthetic=10.5)
+    assert len(load_promoters("", n_synthetic=12.0, length=120).codes) == 12
+
+
 def test_synthetic_options_are_checked_and_completed_per_notebook():
     from pathlib import Path
 

@@ -6,6 +6,8 @@ test-file predictions and correlations are on the file's own scale."""
 from __future__ import annotations
 
 import json
+import warnings
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -14,6 +16,7 @@ import pytest
 pytest.importorskip("keras")
 
 from gexnb.data.promoters import load_promoters  # noqa: E402
+from gexnb.data.sequences import denormalize_target, normalize_target  # noqa: E402
 from gexnb.errors import InputError, ParameterError  # noqa: E402
 from gexnb.pipelines import promoter  # noqa: E402
 from gexnb.pipelines.dream_models import check_bin_range  # noqa: E402
@@ -85,6 +88,53 @@ def test_zscore_run_scores_the_test_file_on_its_own_scale(log_ratio_file, tmp_pa
 def test_the_curve_checks_the_range_once_not_per_subset(log_ratio_file):
     # review: a subset could fall past the 1 % tolerance after hours of training
     promoters = _promoters(log_ratio_file)
-    data = promoter.normalize_targets(promoters, target_normalization="half_median",
-                                      check_range=False)  # fmt: skip
+    train = promoters.expression[promoters.splits["train"]]
+    shifted = replace(promoters, expression=promoters.expression - np.quantile(train, 0.1))
+    with pytest.raises(InputError, match="below 0 or above 2 x median"):
+        promoter.normalize_targets(shifted)
+    with pytest.warns(UserWarning, match="outside 0..1"):  # warned, not refused
+        data = promoter.normalize_targets(shifted, target_normalization="half_median",
+                                          check_range=False)  # fmt: skip
     assert data.stats["method"] == "half_median"
+    # a median <= 0 would reverse the order of the targets: refused whatever check_range
+    with pytest.raises(InputError, match="positive median, got median -0"):
+        promoter.normalize_targets(promoters, check_range=False)
+
+
+def test_half_median_needs_a_positive_median():
+    # review C10/C11: [-1, -2, -3] became [0.25, 0.5, 0.75], the order reversed
+    message = r"positive median, got median -2 .*reverses their order\); use method='zscore'"
+    with pytest.raises(InputError, match=message):
+        normalize_target([-1.0, -2.0, -3.0])
+    with pytest.warns(UserWarning, match="60% of the targets outside 0..1"):
+        y, stats = normalize_target([-5.0, -4.0, 1.0, 2.0, 3.0])
+    assert y.tolist() == [-2.5, -2.0, 0.5, 1.0, 1.5] and stats["median"] == 1.0
+    with warnings.catch_warnings():  # DREAM-like data: no warning
+        warnings.simplefilter("error")
+        normalize_target([2.0, 4.0, 6.0, 10.0])
+
+
+@pytest.mark.parametrize(
+    ("stats", "message"),
+    [
+        ({"method": "half_median", "median": 0.0}, r"stats\['median'\] .* positive number, got 0"),
+        ({"method": "zscore", "mean": 0.0, "sd": 0.0}, r"stats\['sd'\] .* positive number, got 0"),
+        ({"method": "half_median"}, "lack the key 'median'"),
+        ({"method": "zscore", "mean": 1.0}, "lack the key 'sd'"),
+        ({"method": "zscore", "mean": "x", "sd": 1.0}, r"stats\['mean'\] .* finite number"),
+        ([1, 2], "stats must be the dict returned by normalize_target, got list"),
+        ({}, "unknown normalisation method in stats: None"),
+    ],
+)
+def test_bad_stats_are_refused_naming_the_key(stats, message):
+    with pytest.raises(ParameterError, match=message):
+        normalize_target([1.0, 2.0], stats=stats)
+    with pytest.raises(ParameterError, match=message):
+        denormalize_target([1.0, 2.0], stats)
+
+
+def test_targets_must_be_numbers():
+    with pytest.raises(InputError, match="targets must be numbers: could not convert"):
+        normalize_target(["a"])
+    with pytest.raises(InputError, match="normalised targets must be numbers"):
+        denormalize_target(["a"], {"method": "none"})

@@ -149,7 +149,7 @@ def load_promoters(
         ``sequence<TAB>expression`` file (``.gz`` too); ``""`` for ``n_synthetic`` synthetic
         promoters with planted motifs.
     n_synthetic
-        Number of synthetic sequences (at least 10).
+        Number of synthetic sequences (a whole number, at least 10).
     length, too_long
         Encoding options of :func:`gexnb.data.sequences.encode_sequences`.
     split, fractions, n_train
@@ -169,7 +169,7 @@ def load_promoters(
     InputError
         Missing file or bad content (file and line named by the reader).
     ParameterError
-        Bad options.
+        Bad options (e.g. ``n_synthetic`` not a whole number of at least 10).
 
     Examples
     --------
@@ -192,8 +192,16 @@ def load_promoters(
     else:
         from gexnb.data import synthetic
 
-        if n_synthetic < 10:
-            raise ParameterError(f"n_synthetic_sequences={n_synthetic}: use at least 10")
+        whole = (
+            not isinstance(n_synthetic, bool)
+            and isinstance(n_synthetic, (int, float, np.integer, np.floating))
+            and bool(np.isfinite(n_synthetic))
+            and int(n_synthetic) == n_synthetic
+        )
+        if not whole or n_synthetic < 10:
+            raise ParameterError(
+                f"n_synthetic_sequences={n_synthetic!r}: use a whole number, at least 10"
+            )
         truth = synthetic.synthetic_promoters(int(n_synthetic), seed=int(seed))
         if max_rows:
             truth = truth.iloc[: int(max_rows)].reset_index(drop=True)

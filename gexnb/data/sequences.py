@@ -14,7 +14,8 @@ here too.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -259,7 +260,9 @@ def encode_sequences(
         ) from None
 
 
-def check_codes(codes: Any, *, what: str = "codes") -> np.ndarray:
+def check_codes(
+    codes: Any, *, what: str = "codes", ndims: tuple[int, ...] | None = None
+) -> np.ndarray:
     """Check that ``codes`` is an integer array of base codes 0..5 (T, C, G, A, N, padding).
 
     Models one-hot their codes in the graph and would clip an out-of-range code silently,
@@ -268,9 +271,12 @@ def check_codes(codes: Any, *, what: str = "codes") -> np.ndarray:
     Parameters
     ----------
     codes
-        Array of codes (any shape).
+        Array of codes (any shape, unless ``ndims`` is given).
     what
         Name of the array in the error message.
+    ndims
+        Numbers of dimensions allowed, e.g. ``(1, 2)`` for one row or a batch of rows;
+        ``None``: any.
 
     Returns
     -------
@@ -282,9 +288,13 @@ def check_codes(codes: Any, *, what: str = "codes") -> np.ndarray:
     ParameterError
         ``codes`` is not an integer array.
     InputError
-        A code outside 0..5; the message names the first one's row and position.
+        A code outside 0..5 (the message names the first one's row and position), or a number
+        of dimensions not in ``ndims``.
     """
     arr = np.asarray(codes)
+    if ndims is not None and arr.ndim not in ndims:
+        allowed = " or ".join(f"{n}-D" for n in ndims)
+        raise InputError(f"{what} must be {allowed}, got shape {arr.shape}")
     if arr.dtype.kind not in "ui":
         raise ParameterError(f"{what} must be an integer array of codes, got dtype {arr.dtype}")
     if arr.size and (arr.min() < 0 or arr.max() > PAD_CODE):
@@ -310,8 +320,15 @@ def decode_sequences(codes: np.ndarray) -> list[str]:
     Returns
     -------
     list of str
+
+    Raises
+    ------
+    ParameterError
+        ``codes`` is not an integer array.
+    InputError
+        A code outside 0..5, or ``codes`` neither 1-D nor 2-D.
     """
-    arr = check_codes(codes)
+    arr = check_codes(codes, ndims=(1, 2))
     if arr.ndim == 1:
         arr = arr[None, :]
     letters = _LETTERS[arr.astype(np.intp)]
@@ -353,22 +370,44 @@ def reverse_complement(codes: np.ndarray, *, pad: str = "left") -> np.ndarray:
     codes
         uint8 codes ``(n, length)`` or one row ``(length,)``, padded on one side.
     pad
-        Side of the padding, ``"left"`` or ``"right"``.
+        Side of the padding, ``"left"`` or ``"right"``; it must be the side ``codes`` are
+        padded on (a row without padding, or all padding, fits either side).
 
     Returns
     -------
     numpy.ndarray
         uint8 array of the same shape.
+
+    Raises
+    ------
+    ParameterError
+        An unknown ``pad``, or ``codes`` not an integer array.
+    InputError
+        Codes outside 0..5, ``codes`` neither 1-D nor 2-D, or a row whose padding is not all
+        on the ``pad`` side (e.g. right-padded codes with ``pad="left"``, which would
+        otherwise come back as all padding); the message names the first such row.
     """
     if pad not in ("left", "right"):
         raise ParameterError(f"pad must be 'left' or 'right', got {pad!r}")
-    arr = check_codes(codes).astype(np.uint8, copy=False)
+    arr = check_codes(codes, ndims=(1, 2)).astype(np.uint8, copy=False)
     single = arr.ndim == 1
     if single:
         arr = arr[None, :]
-    comp = _COMPLEMENT[arr][:, ::-1]
     width = arr.shape[1]
-    n_pad = (arr == PAD_CODE).sum(axis=1)
+    is_pad = arr == PAD_CODE
+    n_pad = is_pad.sum(axis=1)
+    # padded on the stated side only: the first base (left) or the first padding (right) comes
+    # right after (before) all the padding of the row; rows of all padding or none fit both
+    if width == 0:
+        misplaced = np.zeros(len(arr), dtype=bool)
+    elif pad == "left":
+        misplaced = (np.argmin(is_pad, axis=1) != n_pad) & (n_pad < width)
+    else:
+        misplaced = (np.argmax(is_pad, axis=1) != width - n_pad) & (n_pad > 0)
+    if misplaced.any():
+        row = int(np.argmax(misplaced))
+        _refuse_padding(is_pad[row], row, pad)
+    comp = _COMPLEMENT[arr][:, ::-1]
     j = np.arange(width)[None, :]
     if pad == "left":
         # after reversal the padding sits on the right: shift each row right by its pad count
@@ -382,11 +421,96 @@ def reverse_complement(codes: np.ndarray, *, pad: str = "left") -> np.ndarray:
     return out[0] if single else out
 
 
+def _refuse_padding(is_pad: np.ndarray, row: int, pad: str) -> None:
+    """Raise InputError for ``row`` of codes (its padding mask ``is_pad``), padded off ``pad``."""
+    other, end, edge = ("right", "ends", -1) if pad == "left" else ("left", "starts", 0)
+    if is_pad[edge]:
+        raise InputError(
+            f"codes are padded on the {other} (row {row} {end} with padding) but pad={pad!r}; "
+            f"encode with pad={pad!r} or pass pad={other!r}"
+        )
+    # the first padding after a base (left) or the last one before a base (right)
+    if pad == "left":
+        inner = np.flatnonzero(is_pad[1:] > is_pad[:-1]) + 1
+    else:
+        inner = np.flatnonzero(is_pad[:-1] > is_pad[1:])
+    raise InputError(
+        f"codes: row {row} has padding between bases (position {int(inner[0]) + 1}); padding "
+        f"must all be on the {pad} (pad={pad!r})"
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # targets
 # --------------------------------------------------------------------------------------------
 
 _METHODS = ("half_median", "zscore", "log", "none")
+#: The statistics each normalisation keeps in its ``stats``.
+_STATS_KEYS: dict[str, tuple[str, ...]] = {
+    "half_median": ("median",),
+    "zscore": ("mean", "sd"),
+    "log": (),
+    "none": (),
+}
+#: Share of the values ``half_median`` may map outside 0..1 (below 0 or above 2 x median, out
+#: of a sigmoid output's reach) before it warns; notebook 02 refuses such training data
+#: (:data:`gexnb.pipelines.promoter.HALF_MEDIAN_TOLERANCE`).
+_HALF_MEDIAN_TOLERANCE = 0.01
+
+
+def _target_values(y: Any, what: str) -> np.ndarray:
+    try:
+        return np.asarray(y, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{what} must be numbers: {exc}") from None
+
+
+def _check_stats(stats: Any) -> str:
+    """The method of normalisation statistics, after checking they hold what it needs."""
+    if not isinstance(stats, Mapping):
+        raise ParameterError(
+            f"stats must be the dict returned by normalize_target, got {type(stats).__name__}"
+        )
+    method = stats.get("method")
+    if method not in _METHODS:
+        raise ParameterError(f"unknown normalisation method in stats: {method!r}")
+    for key in _STATS_KEYS[method]:
+        if key not in stats:
+            raise ParameterError(
+                f"stats of method {method!r} lack the key {key!r} (use the stats returned by "
+                "normalize_target)"
+            )
+        value = stats[key]
+        ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+            value, bool
+        )
+        if not ok or not np.isfinite(value) or (key in ("median", "sd") and value <= 0):
+            need = "a positive number" if key in ("median", "sd") else "a finite number"
+            raise ParameterError(
+                f"stats[{key!r}] of method {method!r} must be {need}, got {value!r}"
+            )
+    return str(method)
+
+
+def _half_median(values: np.ndarray) -> dict[str, Any]:
+    """Statistics of ``half_median``: refuse a median <= 0, warn on values out of 0..1."""
+    median = float(np.median(values))
+    span = f"the targets range {values.min():.3g} to {values.max():.3g}"
+    if median <= 0:
+        why = "reverses their order" if median < 0 else "is undefined"
+        raise InputError(
+            f"half_median normalisation needs targets with a positive median, got median "
+            f"{median:.3g} ({span}; y / (2 median) {why}); use method='zscore'"
+        )
+    outside = float(np.mean((values < 0) | (values > 2 * median)))
+    if outside > _HALF_MEDIAN_TOLERANCE:
+        warnings.warn(
+            f"half_median normalisation maps {outside:.0%} of the targets outside 0..1 (below 0 "
+            f"or above 2 x median {median:.3g}; {span}), out of a sigmoid output's reach; "
+            "method='zscore' suits data on any scale",
+            stacklevel=3,
+        )
+    return {"method": "half_median", "median": median}
 
 
 def normalize_target(
@@ -419,8 +543,24 @@ def normalize_target(
         float32 normalised targets.
     stats : dict
         ``{"method": ..., ...}``, JSON-serialisable, for :func:`denormalize_target`.
+
+    Raises
+    ------
+    InputError
+        Targets that are not numbers, NaN or infinite, empty (statistics computed from
+        ``y``); ``half_median`` statistics from targets whose median is not positive (the
+        order would reverse); ``log`` on targets <= -1.
+    ParameterError
+        An unknown ``method``; ``stats`` that are not such a dict, lack a key of their
+        method, or hold a median or sd that is not a positive number.
+
+    Warns
+    -----
+    UserWarning
+        ``half_median`` statistics from targets more than 1 % of which fall outside 0..1
+        once normalised (below 0 or above 2 x median), out of a sigmoid output's reach.
     """
-    values = np.asarray(y, dtype=np.float64)
+    values = _target_values(y, "targets")
     if not np.isfinite(values).all():
         raise InputError("targets contain NaN or infinite values")
     if stats is None:
@@ -429,16 +569,13 @@ def normalize_target(
         if values.size == 0:
             raise InputError("cannot compute normalisation statistics from an empty target")
         if method == "half_median":
-            median = float(np.median(values))
-            if median == 0:
-                raise InputError("median of the targets is 0: half_median is undefined")
-            stats = {"method": method, "median": median}
+            stats = _half_median(values)
         elif method == "zscore":
             sd = float(values.std())
             stats = {"method": method, "mean": float(values.mean()), "sd": sd if sd > 0 else 1.0}
         else:
             stats = {"method": method}
-    method = stats.get("method")  # type: ignore[assignment]  # the given stats' own method
+    method = _check_stats(stats)  # the given stats' own method
     if method == "half_median":
         out = values / (2.0 * stats["median"])
     elif method == "zscore":
@@ -447,10 +584,8 @@ def normalize_target(
         if values.size and values.min() <= -1:
             raise InputError("log normalisation needs targets > -1 (log1p)")
         out = np.log1p(values)
-    elif method == "none":
-        out = values
     else:
-        raise ParameterError(f"unknown normalisation method in stats: {method!r}")
+        out = values
     return out.astype(np.float32), dict(stats)
 
 
@@ -467,18 +602,24 @@ def denormalize_target(y_norm: Sequence[float] | np.ndarray, stats: dict[str, An
     Returns
     -------
     numpy.ndarray
+
+    Raises
+    ------
+    InputError
+        ``y_norm`` not numbers.
+    ParameterError
+        ``stats`` that are not such a dict, name an unknown method, lack a key of their
+        method, or hold a median or sd that is not a positive number.
     """
-    values = np.asarray(y_norm, dtype=np.float64)
-    method = stats.get("method")
+    values = _target_values(y_norm, "normalised targets")
+    method = _check_stats(stats)
     if method == "half_median":
         return values * (2.0 * stats["median"])
     if method == "zscore":
         return values * stats["sd"] + stats["mean"]
     if method == "log":
         return np.expm1(values)
-    if method == "none":
-        return values
-    raise ParameterError(f"unknown normalisation method in stats: {method!r}")
+    return values
 
 
 _FILE_READERS = ("read_sequences", "iter_sequence_chunks", "read_encoded")

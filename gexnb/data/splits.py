@@ -11,13 +11,15 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sklearn.model_selection import KFold, LeaveOneGroupOut
 
-from gexnb.errors import ParameterError
+from gexnb.errors import InputError, ParameterError
 
 __all__ = [
     "row_order_split",
@@ -31,10 +33,55 @@ __all__ = [
 _SPLIT_NAMES = ("train", "val", "test")
 
 
+def _is_count(value: Any) -> bool:
+    """Whether ``value`` is a non-negative whole number (an integral float too)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return False
+    return bool(np.isfinite(value) and int(value) == value and value >= 0)
+
+
 def _check_n(n: int) -> int:
-    if isinstance(n, bool) or int(n) != n or int(n) < 0:
+    if not _is_count(n):
         raise ParameterError(f"n must be a non-negative integer, got {n!r}")
     return int(n)
+
+
+def _is_triple(values: Any) -> bool:
+    """Whether ``values`` is a sequence of three items (train, val, test)."""
+    try:
+        return not isinstance(values, str) and len(values) == 3
+    except TypeError:
+        return False
+
+
+def _check_seed(seed: Any, maximum: int | None = None) -> Any:
+    """A seed: ``None`` or a non-negative integer (at most ``maximum``)."""
+    if seed is None:
+        return None
+    if (
+        isinstance(seed, bool)
+        or not isinstance(seed, (int, np.integer))
+        or seed < 0
+        or (maximum is not None and seed > maximum)
+    ):
+        most = "" if maximum is None else f" up to {maximum}"
+        raise ParameterError(f"seed must be a non-negative integer{most}, got {seed!r}")
+    return int(seed)
+
+
+def _warn_empty(parts: dict[str, np.ndarray], wanted: Sequence[float], n: int) -> None:
+    """Warn about each split asked for (``wanted`` > 0) that received no row."""
+    empty = [
+        name
+        for name, want in zip(_SPLIT_NAMES, wanted, strict=True)
+        if want > 0 and not len(parts[name])
+    ]
+    if empty:
+        warnings.warn(
+            f"the {' and '.join(empty)} split{'s are' if len(empty) > 1 else ' is'} empty "
+            f"({n} rows); use more rows or larger fractions",
+            stacklevel=3,
+        )
 
 
 def row_order_split(n: int, *, n_train: int) -> tuple[np.ndarray, np.ndarray]:
@@ -53,7 +100,7 @@ def row_order_split(n: int, *, n_train: int) -> tuple[np.ndarray, np.ndarray]:
         int64 indices ``0..n_train-1`` and ``n_train..n-1``.
     """
     n = _check_n(n)
-    if isinstance(n_train, bool) or int(n_train) != n_train or not 0 < int(n_train) <= n:
+    if not _is_count(n_train) or not 0 < int(n_train) <= n:
         raise ParameterError(
             f"n_train must be an integer in 1..{n} (the number of rows), got {n_train!r}"
         )
@@ -89,21 +136,44 @@ def random_split(
     -------
     dict
         ``{"train", "val", "test"}`` -> sorted int64 index arrays, pairwise disjoint.
+
+    Raises
+    ------
+    ParameterError
+        ``n`` not a non-negative integer; fractions not three numbers in [0, 1] with a
+        positive sum of at most 1; ``seed`` not a non-negative integer.
+
+    Warns
+    -----
+    UserWarning
+        A split with a positive fraction receives no row (``n`` too small).
     """
     n = _check_n(n)
-    if len(fractions) != 3:
+    seed = _check_seed(seed)
+    if not _is_triple(fractions):
         raise ParameterError(f"fractions must be (train, val, test), got {fractions!r}")
-    fr = np.asarray(fractions, dtype=float)
-    if (fr < 0).any() or (fr > 1).any() or fr.sum() > 1 + 1e-9:
+    try:
+        fr = np.asarray(fractions, dtype=float)
+    except (TypeError, ValueError):
+        fr = np.full(3, np.nan)
+    if (
+        not np.isfinite(fr).all()
+        or (fr < 0).any()
+        or (fr > 1).any()
+        or fr.sum() > 1 + 1e-9
+        or fr.sum() <= 0
+    ):
         raise ParameterError(
-            f"fractions must lie in [0, 1] and sum to at most 1, got {fractions!r}"
+            f"fractions must lie in [0, 1] and sum to more than 0 and at most 1, got {fractions!r}"
         )
     n_val, n_test = int(np.floor(fr[1] * n)), int(np.floor(fr[2] * n))
     if abs(fr.sum() - 1) <= 1e-9:
         n_train = n - n_val - n_test
     else:
         n_train = int(np.floor(fr[0] * n))
-    return _split_by_counts(n, (n_train, n_val, n_test), seed)
+    parts = _split_by_counts(n, (n_train, n_val, n_test), seed)
+    _warn_empty(parts, fr.tolist(), n)
+    return parts
 
 
 def count_split(
@@ -124,9 +194,16 @@ def count_split(
     -------
     dict
         ``{"train", "val", "test"}`` -> sorted int64 index arrays, pairwise disjoint.
+
+    Raises
+    ------
+    ParameterError
+        ``n`` not a non-negative integer; counts not three non-negative integers, or summing
+        to more than ``n``; ``seed`` not a non-negative integer.
     """
     n = _check_n(n)
-    if len(counts) != 3 or any(int(c) != c or c < 0 for c in counts):
+    seed = _check_seed(seed)
+    if not _is_triple(counts) or not all(_is_count(c) for c in counts):
         raise ParameterError(f"counts must be three non-negative integers, got {counts!r}")
     if sum(counts) > n:
         raise ParameterError(
@@ -151,8 +228,15 @@ def kfold_splits(n: int, *, k: int = 5, seed: int = 0) -> list[tuple[np.ndarray,
     -------
     list of (train_idx, test_idx)
         ``k`` pairs; the test parts partition ``0..n-1``.
+
+    Raises
+    ------
+    ParameterError
+        ``n`` not a non-negative integer, ``k`` not an integer in ``2..n``, ``seed`` not an
+        integer in ``0..2**32 - 1`` (scikit-learn's range).
     """
     n = _check_n(n)
+    seed = _check_seed(seed, maximum=2**32 - 1)
     if isinstance(k, bool) or int(k) != k or int(k) < 2:
         raise ParameterError(f"k must be an integer >= 2, got {k!r}")
     if n < k:
@@ -173,10 +257,24 @@ def group_splits(groups: Sequence[Any] | np.ndarray) -> list[tuple[Any, np.ndarr
     -------
     list of (group, train_idx, test_idx)
         One entry per group (in sorted label order): the rows of that group are the test part.
+
+    Raises
+    ------
+    ParameterError
+        ``groups`` not a non-empty 1-D sequence, with fewer than 2 distinct labels.
+    InputError
+        A missing label (None or NaN); the message names its row.
     """
     labels = np.asarray(groups)
     if labels.ndim != 1 or labels.size == 0:
         raise ParameterError("groups must be a non-empty 1-D sequence of labels")
+    missing = pd.isna(labels)
+    if missing.any():
+        row = int(np.argmax(missing))
+        value = labels[row].item() if isinstance(labels[row], np.generic) else labels[row]
+        raise InputError(
+            f"groups: row {row} has no group label ({value!r}); give every row a group"
+        )
     if np.unique(labels).size < 2:
         raise ParameterError("leave-one-group-out needs at least 2 distinct groups")
     out = []
@@ -218,8 +316,11 @@ def leave_one_group_out(
     Raises
     ------
     ParameterError
-        Fewer than two groups.
+        Fewer than two groups, or ``seed`` not a non-negative integer.
+    InputError
+        A missing group label (None or NaN); the message names its row.
     """
+    seed = _check_seed(seed)
     labels = np.asarray(groups, dtype=object)
     if len(set(labels.tolist())) < 2:
         raise ParameterError("leave-one-study-out needs at least two groups")

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gexnb.data.sequences import check_codes
 from gexnb.errors import InputError
 
 __all__ = [
@@ -41,9 +42,7 @@ def _codes(codes: Any) -> np.ndarray:
     arr = np.asarray(codes)
     if arr.ndim != 2:
         raise InputError(f"sequence codes must be a 2-D (n, length) array, got shape {arr.shape}")
-    if arr.size and int(arr.max()) > _PAD:
-        raise InputError(f"sequence codes must lie in 0..{_PAD}, found {int(arr.max())}")
-    return arr
+    return check_codes(arr, what="sequence codes")  # integers in 0..5
 
 
 def sequence_lengths(codes: Any) -> np.ndarray:
@@ -58,6 +57,13 @@ def sequence_lengths(codes: Any) -> np.ndarray:
     -------
     numpy.ndarray
         ``(n,)`` integer lengths.
+
+    Raises
+    ------
+    InputError
+        ``codes`` not 2-D, or a code outside 0..5 (the first one's row and position named).
+    ParameterError
+        ``codes`` not an integer array.
     """
     return (_codes(codes) != _PAD).sum(axis=1)
 
@@ -74,6 +80,13 @@ def length_distribution(codes: Any) -> pd.Series:
     -------
     pandas.Series
         ``n_sequences`` per ``length``.
+
+    Raises
+    ------
+    InputError
+        ``codes`` not 2-D, or a code outside 0..5 (the first one's row and position named).
+    ParameterError
+        ``codes`` not an integer array.
     """
     lengths = sequence_lengths(codes)
     values, counts = np.unique(lengths, return_counts=True)
@@ -96,6 +109,13 @@ def base_composition(codes: Any) -> pd.Series:
     -------
     pandas.Series
         ``fraction`` per base of :data:`BASE_ORDER` (NaN when there is no base at all).
+
+    Raises
+    ------
+    InputError
+        ``codes`` not 2-D, or a code outside 0..5 (the first one's row and position named).
+    ParameterError
+        ``codes`` not an integer array.
     """
     arr = _codes(codes)
     counts = _counts(arr, axis=None).astype(float)
@@ -121,6 +141,13 @@ def base_composition_by_position(codes: Any, *, min_coverage: float = 0.0) -> pd
     -------
     pandas.DataFrame
         ``(length, 5)`` fractions, index ``position``, columns :data:`BASE_ORDER`.
+
+    Raises
+    ------
+    InputError
+        ``codes`` not 2-D, or a code outside 0..5 (the first one's row and position named).
+    ParameterError
+        ``codes`` not an integer array.
     """
     arr = _codes(codes)
     counts = _counts(arr, axis=0).astype(float)  # (length, 5)
@@ -181,6 +208,13 @@ def sequence_summary(codes: Any, expression: Any = None) -> dict[str, float]:
         ``n_sequences``, ``min_length``, ``max_length``, ``mean_length``, ``median_length``,
         ``gc_fraction``, ``n_fraction``, ``n_with_n`` (sequences holding an N), ``n_bases_n``
         and, with ``expression``, ``expression_<stat>`` from :func:`expression_distribution`.
+
+    Raises
+    ------
+    InputError
+        ``codes`` not 2-D, or a code outside 0..5 (the first one's row and position named).
+    ParameterError
+        ``codes`` not an integer array.
     """
     arr = _codes(codes)
     lengths = sequence_lengths(arr)

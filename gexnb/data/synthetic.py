@@ -54,6 +54,22 @@ _BASELINE = 8.0
 _LETTERS = np.frombuffer(b"ACGT", dtype=np.uint8)
 
 
+def _check_size(name: str, value: Any, minimum: int) -> int:
+    """``value`` as an int, refusing a non-integer (an integral float passes) below ``minimum``."""
+    whole = (
+        not isinstance(value, bool)
+        and isinstance(value, (int, float, np.integer, np.floating))
+        and bool(np.isfinite(value))
+        and int(value) == value
+    )
+    if not whole or value < minimum:
+        least = {0: "a non-negative integer", 1: "a positive integer"}.get(
+            minimum, f"an integer >= {minimum}"
+        )
+        raise ParameterError(f"{name} must be {least}, got {value!r}")
+    return int(value)
+
+
 def synthetic_promoters(
     n: int,
     *,
@@ -97,13 +113,18 @@ def synthetic_promoters(
         start in the sequence string, -1 if absent). ``df.attrs["motifs"]`` maps each name to
         ``{"motif", "effect", "position_slope"}``; ``df.attrs["interaction"]`` describes the
         pairwise term; ``df.attrs["noise"]`` the noise sd.
+
+    Raises
+    ------
+    ParameterError
+        ``n`` not a positive integer, ``seed`` not a non-negative integer, ``presence`` or
+        ``variable_length_fraction`` outside [0, 1], ``noise`` negative or NaN.
     """
-    n = int(n)
-    if n < 1:
-        raise ParameterError(f"n must be a positive integer, got {n!r}")
+    n = _check_size("n", n, 1)
+    seed = _check_size("seed", seed, 0)
     if not 0.0 <= presence <= 1.0 or not 0.0 <= variable_length_fraction <= 1.0:
         raise ParameterError("presence and variable_length_fraction must lie in [0, 1]")
-    if noise < 0:
+    if noise < 0 or np.isnan(noise):
         raise ParameterError(f"noise must be >= 0, got {noise!r}")
     rng = np.random.default_rng(seed)
     max_core = 85
@@ -243,19 +264,21 @@ def synthetic_expression(
         float32, samples x genes, index ``S00001``..., landmark columns ``LM0001``..., target
         columns ``TG00001``...; ``attrs`` hold ``landmarks``, ``targets`` (column lists),
         ``study`` (label per sample) and the generating parameters.
+
+    Raises
+    ------
+    ParameterError
+        ``n_samples`` not an integer >= 2, another size not a positive integer, ``seed`` not
+        a non-negative integer, ``noise`` or ``study_shift`` negative or NaN.
     """
-    for label, value in (
-        ("n_samples", n_samples),
-        ("n_landmarks", n_landmarks),
-        ("n_targets", n_targets),
-        ("n_factors", n_factors),
-        ("n_studies", n_studies),
-    ):
-        if int(value) < 1:
-            raise ParameterError(f"{label} must be a positive integer, got {value!r}")
-    if noise < 0 or study_shift < 0:
+    n = _check_size("n_samples", n_samples, 2)  # one sample has no spread to standardise
+    n_lm = _check_size("n_landmarks", n_landmarks, 1)
+    n_tg = _check_size("n_targets", n_targets, 1)
+    k = _check_size("n_factors", n_factors, 1)
+    n_studies = _check_size("n_studies", n_studies, 1)
+    seed = _check_size("seed", seed, 0)
+    if noise < 0 or study_shift < 0 or np.isnan(noise) or np.isnan(study_shift):
         raise ParameterError("noise and study_shift must be >= 0")
-    n, n_lm, n_tg, k = int(n_samples), int(n_landmarks), int(n_targets), int(n_factors)
     rng = np.random.default_rng(seed)
     z = rng.standard_normal((n, k))
     mix = rng.standard_normal((k, n_lm)) / np.sqrt(k)

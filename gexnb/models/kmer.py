@@ -36,6 +36,7 @@ import scipy.sparse as sp
 from sklearn.linear_model import RidgeCV
 from sklearn.preprocessing import StandardScaler
 
+from gexnb.data.sequences import check_codes
 from gexnb.errors import InputError, ParameterError
 from gexnb.models.registry import register_model
 
@@ -78,10 +79,15 @@ def kmer_counts(codes: np.ndarray, *, ks: Sequence[int] = (1, 2, 3, 4, 5, 6)) ->
     -------
     scipy.sparse.csr_matrix
         ``(n, sum 4**k)`` float32 counts.
+
+    Raises
+    ------
+    InputError
+        ``codes`` not 2-D, or a code outside 0..5 (the first one's row and position named).
+    ParameterError
+        ``codes`` not an integer array, or a k-mer size below 1.
     """
-    codes = np.asarray(codes)
-    if codes.ndim != 2:
-        raise InputError(f"codes must be a 2-D (n, length) array, got shape {codes.shape}")
+    codes = _check_kmer_codes(codes)
     ks = [int(k) for k in ks]
     if not ks or min(ks) < 1:
         raise ParameterError(f"k-mer sizes must be >= 1, got {ks}")
@@ -106,6 +112,13 @@ def kmer_counts(codes: np.ndarray, *, ks: Sequence[int] = (1, 2, 3, 4, 5, 6)) ->
         matrix.sum_duplicates()
         blocks.append(matrix)
     return sp.hstack(blocks, format="csr", dtype=np.float32)
+
+
+def _check_kmer_codes(codes: np.ndarray) -> np.ndarray:
+    codes = np.asarray(codes)
+    if codes.ndim != 2:
+        raise InputError(f"codes must be a 2-D (n, length) array, got shape {codes.shape}")
+    return check_codes(codes)  # integers 0..5: a float, negative or larger code is refused
 
 
 class KmerRidge:
@@ -162,11 +175,34 @@ class KmerRidge:
         self.solver_ = ""
 
     def fit(self, codes: np.ndarray, y: np.ndarray) -> KmerRidge:
-        """Fit on ``(n, length)`` codes and targets ``y`` (n,)."""
-        codes = np.asarray(codes)
-        y = np.asarray(y, dtype="float64").ravel()
-        if codes.ndim != 2:
-            raise InputError(f"codes must be a 2-D (n, length) array, got shape {codes.shape}")
+        """Fit on ``(n, length)`` codes and targets ``y`` (n,).
+
+        Parameters
+        ----------
+        codes
+            ``(n, length)`` integer codes 0..5 (:mod:`gexnb.data.sequences`).
+        y
+            ``(n,)`` finite targets (an ``(n, 1)`` column too).
+
+        Returns
+        -------
+        KmerRidge
+            The fitted model.
+
+        Raises
+        ------
+        InputError
+            ``codes`` not 2-D or with a code outside 0..5; ``y`` not one target per row
+            (more than one column, or another number of rows), NaN or infinite; fewer than
+            2 rows.
+        ParameterError
+            ``codes`` not an integer array.
+        """
+        codes = _check_kmer_codes(codes)
+        y = np.asarray(y, dtype="float64")
+        if y.ndim > 2 or (y.ndim == 2 and y.shape[1] != 1):
+            raise InputError(f"y must be 1-D (one target per sequence), got shape {y.shape}")
+        y = y.ravel()
         if codes.shape[0] != len(y):
             raise InputError(f"codes have {codes.shape[0]} rows but y has {len(y)}")
         if len(y) < 2:
@@ -243,10 +279,28 @@ class KmerRidge:
         self.solver_ = "loo-gram"
 
     def predict(self, codes: np.ndarray) -> np.ndarray:
-        """Predict float32 targets ``(n,)`` for ``(n, length)`` codes, in row chunks."""
+        """Predict float32 targets ``(n,)`` for ``(n, length)`` codes, in row chunks.
+
+        Parameters
+        ----------
+        codes
+            ``(n, length)`` integer codes 0..5 (:mod:`gexnb.data.sequences`).
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(n,)`` float32 predictions.
+
+        Raises
+        ------
+        ParameterError
+            Called before :meth:`fit`, or ``codes`` not an integer array.
+        InputError
+            ``codes`` not 2-D or with a code outside 0..5.
+        """
         if self.coef_ is None:
             raise ParameterError("KmerRidge.predict called before fit")
-        codes = np.asarray(codes)
+        codes = _check_kmer_codes(codes)
         out = np.empty(len(codes), dtype=np.float32)
         step = 8 * self.chunk_rows
         for start in range(0, len(codes), step):
