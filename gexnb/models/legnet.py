@@ -69,6 +69,7 @@ import numpy as np
 from scipy.special import ndtr
 
 from gexnb.errors import ParameterError
+from gexnb.models.checks import check_int, check_sizes
 from gexnb.models.layers import (
     GroupedConv1D,
     OneHotCodes,
@@ -104,22 +105,6 @@ OUTPUTS = ("bins", "linear")
 #: PyTorch BatchNorm1d(momentum=0.1, eps=1e-5) in Keras terms.
 BN_MOMENTUM = 0.9
 BN_EPSILON = 1e-5
-
-
-def check_int(name: str, value: Any, minimum: int = 1) -> int:
-    """``value`` as an int, or :class:`ParameterError` if not an integer ``>= minimum``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ParameterError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def check_sizes(name: str, values: Any, min_len: int = 1) -> tuple[int, ...]:
-    """A sequence of positive ints as a tuple, or :class:`ParameterError`."""
-    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
-        raise ParameterError(f"{name} must be a sequence of positive integers, got {values!r}")
-    if len(values) < min_len:
-        raise ParameterError(f"{name} needs at least {min_len} entries, got {list(values)!r}")
-    return tuple(check_int(f"{name}[{i}]", v) for i, v in enumerate(values))
 
 
 def check_output(output: Any, n_bins: Any) -> tuple[str, int]:
