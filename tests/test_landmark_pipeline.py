@@ -357,3 +357,19 @@ def test_a_classical_models_own_learning_rate_reaches_it(synthetic_data, tmp_pat
     with pytest.raises(ParameterError, match="model_params of ridge: .*'epochs'"):
         pl.workload(synthetic_data, splits=["random"], models=["ridge"],
                     model_params={"ridge": {"epochs": 3}})  # fmt: skip
+
+
+def test_dry_run_sizes_models_as_they_build_and_train():
+    """The dry run took 3 x 9,000 units for any model without `hidden` (TAAF builds 2 x 300)
+    and SGD's one optimizer slot whatever the run's optimizer (found by a defaults audit)."""
+    from gexnb.models.landmark import estimate_training_memory
+
+    table = pl.describe_paper_models(9, 7, models=["taaf_dgex"],
+                                     training={"optimizer": "adam", "batch_size": 10})  # fmt: skip
+    want = estimate_training_memory(int(table.loc["taaf_dgex", "n_params_built"]), batch_size=10,
+                                    layer_widths=[9, 300, 300, 7], optimizer="adam")  # fmt: skip
+    assert table.loc["taaf_dgex", "memory_total_gib"] == pytest.approx(want["total"] / 2**30)
+    assert want["optimizer"] == 2 * want["weights"]
+    with pytest.raises(ParameterError, match="hidden must be a sequence of positive integers"):
+        pl.describe_paper_models(9, 7, models=["dgex"], model_params={"dgex": {"hidden": "64"}},
+                                 build_models=False)  # fmt: skip

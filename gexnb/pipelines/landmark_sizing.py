@@ -8,6 +8,7 @@ their sizes and the training memory they would need, instead of training. Re-exp
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 import time
@@ -20,9 +21,11 @@ import pandas as pd
 from gexnb.data.expression import read_gene_list
 from gexnb.errors import InputError, ParameterError
 from gexnb.io import ensure_output_dir, write_metrics, write_table_atomic
-from gexnb.models import available, build
+from gexnb.models import available, build, get_factory
+from gexnb.models.checks import check_layer_widths
 from gexnb.models.landmark import chunk_sizes, dgex_param_count, estimate_training_memory
 from gexnb.pipelines.params import split_params
+from gexnb.train import TrainingConfig
 
 __all__ = ["describe_paper_models", "data_is_missing", "paper_dry_run"]
 
@@ -39,7 +42,7 @@ def describe_paper_models(
     *,
     models: Sequence[str] = ("dgex",),
     model_params: Mapping[str, Mapping[str, Any]] | None = None,
-    batch_size: int = 200,
+    training: Mapping[str, Any] | None = None,
     build_models: bool = True,
     output_dir: str | os.PathLike | None = None,
 ) -> pd.DataFrame:
@@ -57,9 +60,11 @@ def describe_paper_models(
         Models to describe; those not in :data:`DEEP_MODELS` are skipped.
     model_params
         Model name -> architecture and training keys (``hidden``, ``target_chunks``,
-        ``optimizer``, ...; paper defaults where absent).
-    batch_size
-        Training batch size of the memory estimate.
+        ``optimizer``, ...); an architecture key left out is the builder's default.
+    training
+        The run's training settings (:class:`gexnb.train.TrainingConfig` fields; a model's
+        own training keys override them): the batch size and optimizer of the memory
+        estimate, as the model would train.
     build_models
         Build each model to count its parameters (``n_params_built``); else counted only
         for ``dgex``.
@@ -78,15 +83,20 @@ def describe_paper_models(
         if name not in DEEP_MODELS:
             continue
         arch, train_kw = split_params(dict((model_params or {}).get(name, {})), name)
+        config = TrainingConfig.from_mapping({**dict(training or {}), **train_kw})
+        sizes = {**_builder_defaults(name), **arch}  # as the model is built
         row: dict[str, Any] = {"model": name}
-        hidden = tuple(arch.get("hidden", (9000, 9000, 9000)))
-        chunks = int(arch.get("target_chunks", 1))
+        chunks = int(sizes.get("target_chunks", 1))
+        if name == "egex":
+            enc, mapper = (
+                check_layer_widths(k, sizes[k]) for k in ("encoder_hidden", "mapper_hidden")
+            )
+            widths = [n_landmarks, *mapper, *enc[::-1], n_targets]
+        else:
+            hidden = check_layer_widths("hidden", sizes["hidden"])
+            widths = [n_landmarks, *(list(hidden) * chunks), n_targets]
         if name == "dgex":
             row["n_params"] = dgex_param_count(n_landmarks, n_targets, hidden, target_chunks=chunks)
-        widths = [n_landmarks, *(list(hidden) * chunks), n_targets]
-        if name == "egex":
-            enc = tuple(arch.get("encoder_hidden", (3000,)))
-            widths = [n_landmarks, *arch.get("mapper_hidden", (3000,)), *enc[::-1], n_targets]
         if build_models:
             start = time.perf_counter()
             model = build(name, n_landmarks=n_landmarks, n_targets=n_targets, **arch)
@@ -96,9 +106,9 @@ def describe_paper_models(
             del model
         mem = estimate_training_memory(
             int(row["n_params"]),
-            batch_size=batch_size,
+            batch_size=config.batch_size,
             layer_widths=widths,
-            optimizer=str(train_kw.get("optimizer", "sgd")),
+            optimizer=str(config.optimizer),
         )
         row.update({f"memory_{k}_gib": v / 2**30 for k, v in mem.items()})
         row["target_chunks"] = chunks
@@ -115,6 +125,13 @@ def describe_paper_models(
         write_metrics(out, metrics)
         write_table_atomic(out / "paper_models.tsv", table)
     return table
+
+
+def _builder_defaults(name: str) -> dict[str, Any]:
+    """The keyword defaults of a model's builder (its layer widths when a profile omits
+    them: D-GEX's 3 x 9,000, TAAF's 2 x 300, E-GEX's 3,000)."""
+    parameters = inspect.signature(get_factory(name)).parameters.values()
+    return {p.name: p.default for p in parameters if p.default is not inspect.Parameter.empty}
 
 
 def data_is_missing(expression_path: str, *, if_data_missing: str = "error") -> bool:
@@ -156,7 +173,7 @@ def paper_dry_run(
     *,
     models: Sequence[str],
     model_params: Mapping[str, Mapping[str, Any]] | None = None,
-    batch_size: int = 200,
+    training: Mapping[str, Any] | None = None,
     counts: Sequence[int] = (88807, 11101, 11101),
     output_dir: str | os.PathLike,
     build_models: bool = True,
@@ -172,7 +189,7 @@ def paper_dry_run(
     ----------
     landmark_list, target_list
         Gene list files (:func:`gexnb.data.expression.read_gene_list`).
-    models, model_params, batch_size
+    models, model_params, training
         As for :func:`describe_paper_models`.
     counts
         ``(train, val, test)`` sample counts reported (D-GEX's 88,807 / 11,101 / 11,101).
@@ -193,7 +210,7 @@ def paper_dry_run(
         n_tg,
         models=models,
         model_params=model_params,
-        batch_size=batch_size,
+        training=training,
         build_models=build_models,
         output_dir=output_dir,
     )
