@@ -106,3 +106,32 @@ def test_a_damaged_keras_file_says_so(tmp_path):
     path.write_bytes(b"PK\x03\x04 truncated")
     with pytest.raises(InputError, match=r"m\.keras: not a \.keras archive .*truncated, damaged"):
         load_model(path)  # was "File not found", though the file exists
+
+
+def test_builders_refuse_sizes_and_activations_they_misread():
+    """hidden="64" built layers of 6 and 4 units, n_landmarks=2.7 and units=2.5 were
+    truncated, hidden=4 was a bare TypeError for D-GEX (but one layer for the DNN), unknown
+    activations were raw Keras errors and leaky_slope=nan built (API fault sweep)."""
+    from gexnb.models import build
+
+    with pytest.raises(ParameterError, match="hidden must be a sequence of positive integers"):
+        build("dgex", n_landmarks=3, n_targets=2, hidden="64")
+    with pytest.raises(ParameterError, match=r"n_landmarks must be an integer >= 1, got 2\.7"):
+        build("dgex", n_landmarks=2.7, n_targets=2, hidden=(4,))
+    with pytest.raises(ParameterError, match=r"hidden\[0\] must be an integer >= 1, got 4\.9"):
+        build("taaf_dgex", n_landmarks=3, n_targets=2, hidden=(4.9,))
+    assert (
+        build("dgex", n_landmarks=3, n_targets=2, hidden=4).count_params() == 3 * 4 + 4 + 4 * 2 + 2
+    )
+    with pytest.raises(
+        ParameterError, match="lstm: units must be a sequence of positive integers, got 2.5"
+    ):
+        build("lstm", n_genes=4, n_targets=1, units=2.5)
+    with pytest.raises(ParameterError, match="activation: unknown activation 'foo'"):
+        build("dnn", n_genes=4, n_targets=1, activation="foo")
+    with pytest.raises(ParameterError, match="output_activation: unknown activation 'foo'"):
+        build("metformin_bigru", length=10, n_layers=1, units=2, output_activation="foo")
+    with pytest.raises(ParameterError, match="leaky_slope must be a finite number, got nan"):
+        build("metformin_bigru", length=10, n_layers=1, units=2, leaky_slope=float("nan"))
+    with pytest.raises(ParameterError, match="dropout must be in"):
+        build("egex", n_landmarks=3, n_targets=2, dropout=float("nan"))

@@ -88,7 +88,7 @@ def test_bad_hyperparameters():
         build("dgex", n_landmarks=3, n_targets=2, hidden=(2,), dropout=1.5)
     with pytest.raises(ParameterError, match="activation"):
         build("dgex", n_landmarks=3, n_targets=2, hidden=(2,), activation="nope")
-    with pytest.raises(ParameterError, match="positive"):
+    with pytest.raises(ParameterError, match="n_landmarks must be an integer >= 1"):
         build("taaf_dgex", n_landmarks=0, n_targets=2)
 
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from gexnb.errors import ParameterError
 
-__all__ = ["check_int", "check_sizes"]
+__all__ = ["check_int", "check_sizes", "check_layer_widths", "check_fraction", "check_activation"]
 
 
 def check_int(name: str, value: Any, minimum: int = 1) -> int:
@@ -56,3 +56,66 @@ def check_sizes(name: str, values: Any, min_len: int = 1) -> tuple[int, ...]:
     if len(values) < min_len:
         raise ParameterError(f"{name} needs at least {min_len} entries, got {list(values)!r}")
     return tuple(check_int(f"{name}[{i}]", v) for i, v in enumerate(values))
+
+
+def check_layer_widths(name: str, values: Any) -> tuple[int, ...]:
+    """:func:`check_sizes` of a builder's layer widths; one integer is one layer.
+
+    Parameters
+    ----------
+    name
+        The hyperparameter (``hidden``, ``units``), named in the message.
+    values
+        An integer or a sequence of integers ``>= 1`` (``"64"`` is refused: it was read as
+        layers of 6 and 4 units).
+
+    Returns
+    -------
+    tuple of int
+        The widths.
+    """
+    if isinstance(values, (int, np.integer)) and not isinstance(values, bool):
+        values = (values,)
+    return check_sizes(name, values, min_len=0)
+
+
+def check_fraction(name: str, value: Any) -> float:
+    """``value`` as a float in ``[0, 1)`` (a dropout rate), or :class:`ParameterError`.
+
+    Parameters
+    ----------
+    name
+        The hyperparameter, named in the message.
+    value
+        Its value (NaN, strings and None are refused).
+
+    Returns
+    -------
+    float
+        ``value``.
+    """
+    try:
+        rate = float(value) if not isinstance(value, (bool, str)) else float("nan")
+    except (TypeError, ValueError):
+        rate = float("nan")
+    if not 0.0 <= rate < 1.0:  # NaN too
+        raise ParameterError(f"{name} must be in [0, 1), got {value!r}")
+    return rate
+
+
+def check_activation(name: str, value: Any) -> None:
+    """Refuse an activation Keras does not know, naming the hyperparameter.
+
+    Parameters
+    ----------
+    name
+        The hyperparameter (``activation``, ``output_activation``).
+    value
+        A Keras activation name or callable.
+    """
+    import keras
+
+    try:
+        keras.activations.get(value)
+    except (ValueError, TypeError):
+        raise ParameterError(f"{name}: unknown activation {value!r}") from None

@@ -27,6 +27,7 @@ import keras
 
 from gexnb.errors import ParameterError
 from gexnb.models.blocks import mlp
+from gexnb.models.checks import check_activation, check_fraction, check_int, check_layer_widths
 from gexnb.models.layers import ContextAttention, GeneEmbedding
 from gexnb.models.registry import register_model
 
@@ -48,19 +49,15 @@ ATTENTION_LAYER_NAME = "attention"
 
 
 def _check_common(n_genes: int, n_targets: int, dropout: float, embedding_dim: int) -> None:
-    if int(n_genes) < 1:
-        raise ParameterError(f"n_genes must be >= 1, got {n_genes}")
-    if int(n_targets) < 1:
-        raise ParameterError(f"n_targets must be >= 1, got {n_targets}")
-    if not 0.0 <= float(dropout) < 1.0:
-        raise ParameterError(f"dropout must be in [0, 1), got {dropout}")
-    if int(embedding_dim) < 0:
-        raise ParameterError(f"embedding_dim must be >= 0, got {embedding_dim}")
+    check_int("n_genes", n_genes)
+    check_int("n_targets", n_targets)
+    check_fraction("dropout", dropout)
+    check_int("embedding_dim", embedding_dim, minimum=0)
 
 
 def _units_list(units: int | Sequence[int], name: str) -> list[int]:
-    values = [int(units)] if isinstance(units, (int, float)) else [int(u) for u in units]
-    if not values or any(u < 1 for u in values):
+    values = list(check_layer_widths(f"{name}: units", units))
+    if not values:
         raise ParameterError(f"{name}: units must be positive integers, got {units!r}")
     return values
 
@@ -105,6 +102,7 @@ def build_dnn(
        Science), University of Hull (seed 004, the project's README; no year given).
     """
     _check_common(n_genes, n_targets, dropout, embedding_dim)
+    check_activation("activation", activation)
     if embedding_dim:
         raise ParameterError("dnn: embedding_dim must be 0 (genes are input columns)")
     inputs = keras.Input(shape=(int(n_genes),), name="genes")

@@ -26,6 +26,7 @@ import numpy as np
 
 from gexnb.errors import ParameterError
 from gexnb.models.blocks import mlp
+from gexnb.models.checks import check_fraction, check_int, check_layer_widths
 from gexnb.models.registry import register_model
 from gexnb.models.taaf import TAAFUnit, taaf_dense
 
@@ -45,15 +46,16 @@ __all__ = [
 _ACTIVATIONS = ("tanh", "sigmoid", "relu", "elu", "linear", "softplus", "selu", "gelu")
 
 
-def _check_sizes(n_landmarks: int, n_targets: int, hidden: Sequence[int], dropout: float) -> None:
-    if int(n_landmarks) < 1 or int(n_targets) < 1:
-        raise ParameterError(
-            f"n_landmarks and n_targets must be positive, got {n_landmarks} and {n_targets}"
-        )
-    if any(int(h) < 1 for h in hidden):
-        raise ParameterError(f"hidden layer sizes must be positive, got {tuple(hidden)}")
-    if not 0.0 <= float(dropout) < 1.0:
-        raise ParameterError(f"dropout must be in [0, 1), got {dropout}")
+def _check_sizes(
+    n_landmarks: int, n_targets: int, dropout: float, **widths: Any
+) -> tuple[tuple[int, ...], ...]:
+    """Check the sizes of a landmark model; return each of ``widths`` (``hidden=...``) as a
+    tuple of int (a single int is one layer). ``hidden="64"`` was read as layers of 6 and 4
+    units, and ``n_landmarks=2.7`` as 2 (found by an API fault sweep)."""
+    check_int("n_landmarks", n_landmarks)
+    check_int("n_targets", n_targets)
+    check_fraction("dropout", dropout)
+    return tuple(check_layer_widths(name, value) for name, value in widths.items())
 
 
 def _check_activation(activation: str) -> None:
@@ -241,7 +243,7 @@ def build_dgex(
     .. [1] Y. Chen, Y. Li, R. Narayan, A. Subramanian and X. Xie, "Gene expression inference
        with deep learning", Bioinformatics 32(12), 1832-1839 (2016).
     """
-    _check_sizes(n_landmarks, n_targets, hidden, dropout)
+    (hidden,) = _check_sizes(n_landmarks, n_targets, dropout, hidden=hidden)
     _check_activation(activation)
     _check_activation(output_activation)
     sizes = chunk_sizes(n_targets, target_chunks)
@@ -314,7 +316,7 @@ def build_ridge_dgex(
     .. [1] Y. Chen, Y. Li, R. Narayan, A. Subramanian and X. Xie, "Gene expression inference
        with deep learning", Bioinformatics 32(12), 1832-1839 (2016).
     """
-    _check_sizes(n_landmarks, n_targets, hidden, dropout)
+    (hidden,) = _check_sizes(n_landmarks, n_targets, dropout, hidden=hidden)
     _check_activation(activation)
     inputs = keras.Input(shape=(int(n_landmarks),), name="landmarks")
     linear = keras.layers.Dense(
@@ -397,7 +399,7 @@ def build_taaf_dgex(
     .. [2] Y. Chen, Y. Li, R. Narayan, A. Subramanian and X. Xie, "Gene expression inference
        with deep learning", Bioinformatics 32(12), 1832-1839 (2016).
     """
-    _check_sizes(n_landmarks, n_targets, hidden, dropout)
+    (hidden,) = _check_sizes(n_landmarks, n_targets, dropout, hidden=hidden)
     _check_activation(activation)
     sizes = chunk_sizes(n_targets, target_chunks)
     inputs = keras.Input(shape=(int(n_landmarks),), name="landmarks")
@@ -510,10 +512,15 @@ class EGEX(keras.Model):
     ) -> None:
         kwargs.setdefault("name", "egex")
         super().__init__(**kwargs)
-        _check_sizes(n_landmarks, n_targets, [*encoder_hidden, *mapper_hidden], dropout)
+        encoder_hidden, mapper_hidden = _check_sizes(
+            n_landmarks,
+            n_targets,
+            dropout,
+            encoder_hidden=encoder_hidden,
+            mapper_hidden=mapper_hidden,
+        )
         _check_activation(activation)
-        if int(code_size) < 1:
-            raise ParameterError(f"code_size must be positive, got {code_size}")
+        check_int("code_size", code_size)
         self.n_landmarks = int(n_landmarks)
         self.n_targets = int(n_targets)
         self.code_size = int(code_size)

@@ -19,6 +19,7 @@ import keras
 import numpy as np
 
 from gexnb.errors import ParameterError
+from gexnb.models.checks import check_activation, check_fraction
 from gexnb.models.layers import ContextAttention, OneHotCodes
 from gexnb.models.registry import register_model
 
@@ -82,8 +83,11 @@ def build_metformin_bigru(
     length = _check_positive("length", length)
     n_layers = _check_positive("n_layers", n_layers)
     units = _check_positive("units", units)
-    if not 0.0 <= float(dropout) < 1.0:
-        raise ParameterError(f"dropout must be in [0, 1), got {dropout!r}")
+    dropout = check_fraction("dropout", dropout)
+    number = isinstance(leaky_slope, (int, float, np.number)) and not isinstance(leaky_slope, bool)
+    if not number or not np.isfinite(leaky_slope):
+        raise ParameterError(f"leaky_slope must be a finite number, got {leaky_slope!r}")
+    check_activation("output_activation", output_activation)
     inputs = keras.Input(shape=(length,), dtype="uint8", name="codes")
     x = OneHotCodes(name="one_hot")(inputs)
     for i in range(n_layers):

@@ -96,7 +96,7 @@ def split_params(
     params: Mapping[str, Any], name: str | None = None
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Split a model's parameters into ``(architecture, training)`` by :data:`TRAINING_KEYS`;
-    layer-width lists become tuples of int.
+    layer-width lists become tuples.
 
     Parameters
     ----------
@@ -110,14 +110,14 @@ def split_params(
     Returns
     -------
     architecture, training
-        The keys not in :data:`TRAINING_KEYS` (widths as tuples of int) and those in it.
+        The keys not in :data:`TRAINING_KEYS` (lists of widths as tuples) and those in it.
     """
     keys = _training_keys(name)
     arch = {k: v for k, v in params.items() if k not in keys}
     train = {k: v for k, v in params.items() if k in keys}
-    for key in _WIDTH_KEYS:
-        if key in arch:
-            arch[key] = tuple(int(h) for h in arch[key])
+    for key in _WIDTH_KEYS:  # a YAML list as a tuple; the builder checks the widths
+        if isinstance(arch.get(key), list):
+            arch[key] = tuple(arch[key])
     return arch, train
 
 
