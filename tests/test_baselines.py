@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from gexnb.errors import InputError, ParameterError
@@ -99,3 +100,25 @@ def test_bad_inputs():
         model.predict(x[:, :2])
     with pytest.raises(ParameterError, match="not fitted"):
         build("ridge").predict(x)
+
+
+def test_baselines_name_what_they_were_given_wrongly():
+    """Columns in another order were predicted by position; scikit-learn's own errors and
+    a LinAlgError came through bare (found by an API fault sweep)."""
+    x, y = _data()
+    frame = pd.DataFrame(x, columns=[f"g{i}" for i in range(x.shape[1])])
+    model = build("linear").fit(frame, y)
+    np.testing.assert_allclose(model.predict(frame), model.predict(x))
+    with pytest.raises(InputError, match="X has columns .*first: 'g4' where the fit had 'g0'"):
+        model.predict(frame[list(frame.columns[::-1])])
+    with pytest.raises(ParameterError, match="random_forest: .*n_estimators"):
+        build("random_forest", n_estimators=0).fit(x, y)
+    with pytest.raises(ParameterError, match="svr: .*'C'"):
+        build("svr", C=-1.0).fit(x, y)
+    for alphas in [(), (-1.0,)]:
+        with pytest.raises(ParameterError, match="ridge: alphas must be one or more positive"):
+            build("ridge", alphas=alphas).fit(x, y)
+    with np.errstate(all="ignore"), pytest.raises(InputError, match="ridge: the fit failed"):
+        build("ridge").fit(x * 1e200, y)
+    with pytest.raises(ParameterError, match="ridge: .*unexpected keyword argument 'alpha'"):
+        build("ridge", alpha=1)

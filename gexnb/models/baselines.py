@@ -38,6 +38,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.dummy import DummyRegressor
 from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
@@ -47,6 +48,11 @@ from sklearn.neighbors import KNeighborsRegressor
 from sklearn.svm import SVR
 
 from gexnb.errors import InputError, ParameterError
+
+try:  # scikit-learn's error for a hyperparameter out of range (a ValueError)
+    from sklearn.utils._param_validation import InvalidParameterError
+except ImportError:  # pragma: no cover - an older or newer scikit-learn
+    InvalidParameterError = ValueError  # type: ignore[assignment,misc]
 from gexnb.models.registry import register_model
 
 __all__ = [
@@ -71,6 +77,17 @@ __all__ = [
 
 #: Registered names of the classical baselines.
 BASELINE_NAMES = ("mean", "linear", "knn_ge", "ridge", "svr", "random_forest", "gradient_boosting")
+
+
+def _column_names(x: Any) -> list[str] | None:
+    """A DataFrame's column names (as strings), else None."""
+    return [str(c) for c in x.columns] if isinstance(x, pd.DataFrame) else None
+
+
+def _short(names: list[str]) -> str:
+    """At most three names and the count, for a message."""
+    more = f", ... ({len(names)} in all)" if len(names) > 3 else ""
+    return "[" + ", ".join(repr(n) for n in names[:3]) + more + "]"
 
 
 def _as_matrix(x: Any, what: str) -> np.ndarray:
@@ -112,6 +129,7 @@ class Baseline(BaseEstimator, RegressorMixin):
         InputError
             On NaN/infinite values, non-matching sample counts or wrong dimensionality.
         """
+        self.feature_names_ = _column_names(X)
         x = _as_matrix(X, "X (landmark matrix)")
         y = np.asarray(Y, dtype=np.float64)
         self.y_1d_ = y.ndim == 1
@@ -140,7 +158,15 @@ class Baseline(BaseEstimator, RegressorMixin):
         y_fit = y[:, idx]
         if y_fit.shape[1] == 1:
             y_fit = y_fit[:, 0]
-        self.estimator_ = estimator.fit(x, y_fit)
+        try:
+            self.estimator_ = estimator.fit(x, y_fit)
+        except InvalidParameterError as exc:  # scikit-learn's own check of a hyperparameter
+            raise ParameterError(f"{self.name}: {exc}") from None
+        except np.linalg.LinAlgError as exc:
+            raise InputError(
+                f"{self.name}: the fit failed ({exc}); the largest absolute value of X is "
+                f"{np.abs(x).max():.3g}: scale or log-transform the inputs"
+            ) from None
         return self
 
     def predict(self, X: Any) -> np.ndarray:
@@ -153,6 +179,19 @@ class Baseline(BaseEstimator, RegressorMixin):
         """
         if not hasattr(self, "estimator_"):
             raise ParameterError(f"{type(self).__name__} is not fitted yet; call fit(X, Y) first")
+        names = _column_names(X)
+        fitted = getattr(self, "feature_names_", None)
+        if names is not None and fitted is not None and names != fitted:
+            first = (
+                next((a, b) for a, b in zip(names, fitted, strict=False) if a != b)
+                if len(names) == len(fitted)
+                else None
+            )
+            where = f" (first: {first[0]!r} where the fit had {first[1]!r})" if first else ""
+            raise InputError(
+                f"X has columns {_short(names)} but the model was fitted on {_short(fitted)}"
+                f"{where}; select them in the fitted order (X[fitted_columns])"
+            )
         x = _as_matrix(X, "X (landmark matrix)")
         if x.shape[1] != self.n_features_in_:
             raise InputError(
@@ -265,7 +304,12 @@ class RidgeBaseline(Baseline):
         self.alpha_per_target = alpha_per_target
 
     def _make_estimator(self) -> Any:
-        return RidgeCV(alphas=tuple(self.alphas), alpha_per_target=self.alpha_per_target)
+        alphas = tuple(np.atleast_1d(np.asarray(self.alphas, dtype=float)))
+        if not alphas or not all(np.isfinite(a) and a > 0 for a in alphas):
+            raise ParameterError(
+                f"ridge: alphas must be one or more positive numbers, got {self.alphas!r}"
+            )
+        return RidgeCV(alphas=alphas, alpha_per_target=self.alpha_per_target)
 
 
 class SVRBaseline(Baseline):

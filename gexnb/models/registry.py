@@ -198,4 +198,9 @@ def build(name: str, **hparams: Any) -> Any:
             f"{name}: unknown hyperparameter(s) {', '.join(unknown)}; it takes "
             f"{', '.join(parameters)}"
         )
-    return factory(**hparams)
+    try:
+        return factory(**hparams)
+    except TypeError as exc:  # a scikit-learn wrapper's keywords are checked only here
+        if "unexpected keyword" not in str(exc):
+            raise
+        raise ParameterError(f"{name}: {exc}") from None
