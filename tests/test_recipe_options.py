@@ -90,3 +90,18 @@ def test_strand_averaged_prediction():
     assert not np.allclose(forward, reverse)  # the averaging matters for this model
     with pytest.raises(ParameterError, match="uint8"):
         predict(model, codes.astype("float32"), reverse_complement=True)
+
+
+def test_right_padded_codes_are_refused_for_both_strands(tmp_path):
+    """fit and predict with reverse_complement=True took right-padded codes' reverse
+    complements as all padding: trained on, or averaged with, empty sequences."""
+    from gexnb.data.sequences import encode_sequences
+    from gexnb.errors import InputError
+
+    model = _conv_model(10)
+    codes = encode_sequences(["ACGTAC", "GGATCCA"], length=10, pad="right")
+    with pytest.raises(InputError, match=r"x: codes are padded on the right .*padded on the left"):
+        predict(model, codes, reverse_complement=True)
+    with pytest.raises(InputError, match="train: codes are padded on the right"):
+        fit(model, (codes, np.zeros(2, "float32")), epochs=1, reverse_complement=True,
+            verbose=0, output_dir=tmp_path)  # fmt: skip

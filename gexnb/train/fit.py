@@ -17,7 +17,6 @@ from typing import Any, cast
 import keras
 import numpy as np
 
-from gexnb.data.sequences import reverse_complement
 from gexnb.errors import InputError, ParameterError
 from gexnb.io import LAST_STATE_NAME, ensure_output_dir
 from gexnb.models.saving import _load
@@ -44,7 +43,7 @@ from gexnb.train.distribute import (
     _strategy,
     resolve_precision,
 )
-from gexnb.train.inputs import _check_xy, _split_validation
+from gexnb.train.inputs import _check_xy, _split_validation, reverse_strand
 
 
 @dataclass
@@ -320,7 +319,7 @@ def _with_reverse_complements(train: Any) -> Any:
             f"{x.dtype} {x.shape}"
         )
     y = np.asarray(y)
-    codes = np.concatenate([x, reverse_complement(x, pad="left")])
+    codes = np.concatenate([x, reverse_strand(x, "train")])
     if flags is None:
         return codes, np.concatenate([y, y])
     reverse_flags = flags.copy()

@@ -206,3 +206,19 @@ def _describe(model: Any) -> str:
     kind, shapes = _architecture(model)
     n = sum(int(np.prod(s)) for s in shapes)
     return f"a {kind} '{getattr(model, 'name', '?')}' with {n:,} parameters"
+
+
+def reverse_strand(codes: np.ndarray, what: str) -> np.ndarray:
+    """The reverse complements of left-padded ``codes`` (as :func:`gexnb.train.fit` and
+    :func:`gexnb.train.predict` take them), naming ``what`` when the padding is elsewhere:
+    right-padded codes came back as all padding (found by an API fault sweep)."""
+    from gexnb.data.sequences import reverse_complement
+
+    try:
+        return reverse_complement(codes, pad="left")
+    except InputError as exc:
+        problem = str(exc).split("; encode with")[0]
+        raise InputError(
+            f"{what}: {problem}; reverse_complement=True takes codes padded on the left "
+            "(encode_sequences(..., pad='left'), the default)"
+        ) from None

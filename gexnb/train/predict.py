@@ -11,7 +11,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gexnb.data.sequences import reverse_complement as rc_codes
 from gexnb.errors import InputError, ParameterError
 from gexnb.io import atomic_path, remove_stale_temporaries
 from gexnb.models.saving import load_model
@@ -20,6 +19,7 @@ from gexnb.train.inputs import (
     _describe,
     _model_length,
     check_model_input,
+    reverse_strand,
     takes_sequence_codes,
 )
 
@@ -152,7 +152,7 @@ def _both_strands(model: Any, chunk: Any, batch_size: int) -> np.ndarray:
         )
     if len(codes) == 0:
         return np.zeros((0,), dtype="float32")
-    reverse_codes = rc_codes(codes, pad="left")
+    reverse_codes = reverse_strand(codes, "x")
     if flags is None:
         forward_input: Any = codes
         reverse_input: Any = reverse_codes
