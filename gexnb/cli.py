@@ -10,7 +10,7 @@ Examples
     gexnb sweep 04 --profile quick -g epochs=3,10 -g units=8,16 -o sweeps/04_epochs
     gexnb prepare 03 --profile real -p epochs=5 -o explore/03_real
     gexnb models
-    gexnb predict --model runs/real/02_bigru_training/model.keras \\
+    gexnb predict --model runs/real/02_bigru_training/metformin_bigru.keras \\
         --input my_sequences.txt --output predictions.tsv
 
 Errors raised on purpose by gexnb (:class:`~gexnb.errors.GexnbError`) print one line

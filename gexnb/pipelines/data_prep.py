@@ -5,8 +5,9 @@ Two kinds of data are prepared, each either from a file or from the synthetic em
 
 - **promoter sequences** (DREAM Challenge 2022, Rafi et al., Nat Biotechnol 2024): a
   :class:`gexnb.data.promoters.PromoterSet` from :func:`gexnb.data.promoters.load_promoters`
-  (the loader notebook 02 uses too), split at random (80/10/10) or by row order (the seed's
-  first-rows split);
+  (the loader notebook 02 uses too), split at random or by row order (the seed's first-rows
+  split), by default 90 % training and 10 % validation
+  (:data:`gexnb.data.promoters.PROMOTER_FRACTIONS`);
 - **expression matrices** (D-GEX, Chen et al., Bioinformatics 2016): samples x genes from
   :func:`gexnb.data.expression.read_expression`, optionally ``log2(max(x, 1))``, landmark and
   target genes selected from gene lists (the D-GEX maps ``map_lm.txt`` / ``map_tg.txt``) with

@@ -732,7 +732,9 @@ def find_motifs(
     return result
 
 
-def attention_by_position(model: Any, codes: np.ndarray, *, batch_size: int = 512) -> np.ndarray:
+def attention_by_position(
+    model: Any, codes: np.ndarray, *, batch_size: int | None = None
+) -> np.ndarray:
     """Attention weights ``(n, length)`` of the model's ContextAttention layer.
 
     A thin alias of :func:`gexnb.explain.attention_weights` (empty ``codes`` give an empty
@@ -745,7 +747,7 @@ def attention_by_position(model: Any, codes: np.ndarray, *, batch_size: int = 51
     codes
         uint8 codes ``(n, length)``.
     batch_size
-        Sequences per batch.
+        Sequences per batch; None: :func:`~gexnb.explain.attention_weights`'s default.
 
     Returns
     -------
@@ -755,6 +757,8 @@ def attention_by_position(model: Any, codes: np.ndarray, *, batch_size: int = 51
 
     if len(codes) == 0:
         return np.zeros((0, np.shape(codes)[1]), "float32")
+    if batch_size is None:
+        return attention_weights(model, codes)
     return attention_weights(model, codes, batch_size=batch_size)
 
 
