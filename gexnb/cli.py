@@ -150,7 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--model", required=True, help="trained model (.keras)")
     predict.add_argument("--input", required=True, help="sequences (one per line or TSV)")
     predict.add_argument("--output", required=True, help="predictions (.tsv)")
-    predict.add_argument("--batch-size", type=int, default=2048)
+    predict.add_argument(
+        "--batch-size", type=int, default=None, help="sequences per forward pass (default 2048)"
+    )
     predict.add_argument(
         "--too-long",
         choices=("error", "trim"),
@@ -350,13 +352,8 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     except ValueError:  # not the main thread: signals stay as they are
         previous, installed = None, False
     try:
-        out = predict_file(
-            args.model,
-            args.input,
-            args.output,
-            batch_size=args.batch_size,
-            too_long=args.too_long,
-        )
+        sized = {} if args.batch_size is None else {"batch_size": args.batch_size}
+        out = predict_file(args.model, args.input, args.output, too_long=args.too_long, **sized)
     except KeyboardInterrupt:
         if received:
             where = f"predict, {args.output} not written"

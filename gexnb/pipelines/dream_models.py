@@ -35,6 +35,7 @@ from gexnb.models.layers import SoftBinExpectation, strand_averaged
 from gexnb.models.legnet import FLAG_NAMES, bin_logits_model, dream_flags, soft_bin_targets
 from gexnb.models.registry import get_factory
 from gexnb.pipelines.params import split_params
+from gexnb.train.config import PREDICT_BATCH_SIZE
 
 __all__ = [
     "SequenceModel",
@@ -84,7 +85,7 @@ class SequenceModel:
     fit_seconds: float = 0.0
     singleton_share: float | None = None
 
-    def predict(self, codes: np.ndarray, batch_size: int = 2048) -> np.ndarray:
+    def predict(self, codes: np.ndarray, batch_size: int = PREDICT_BATCH_SIZE) -> np.ndarray:
         """``(n,)`` normalised predictions for uint8 codes."""
         return train.predict(self.model, codes, batch_size=batch_size)
 

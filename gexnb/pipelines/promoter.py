@@ -39,6 +39,7 @@ from gexnb.pipelines.dream_models import (
     train_models,
 )
 from gexnb.pipelines.params import EfficiencyPlan, with_defaults
+from gexnb.train.config import PREDICT_BATCH_SIZE
 from gexnb.train.recipes import PRIX_FIXE
 
 __all__ = [
@@ -434,7 +435,9 @@ def fit_mean(data: PromoterData) -> Any:
     return build("mean").fit(np.zeros((len(y), 1), dtype="float32"), y)
 
 
-def predict_model(model: Any, codes: np.ndarray, batch_size: int = 2048) -> np.ndarray:
+def predict_model(
+    model: Any, codes: np.ndarray, batch_size: int = PREDICT_BATCH_SIZE
+) -> np.ndarray:
     """Predict ``(n,)`` normalized targets for uint8 codes with a Keras model or the k-mer ridge.
 
     Keras models stream through :func:`gexnb.train.predict` in batches of ``batch_size``;
@@ -471,7 +474,7 @@ def evaluate(
     models: dict[str, Any],
     *,
     output_dir: str | os.PathLike,
-    batch_size: int = 2048,
+    batch_size: int = PREDICT_BATCH_SIZE,
 ) -> pd.DataFrame:
     """Score each model on train, validation and (when not empty) test rows; write the
     validation predictions and ``metrics.json``.
@@ -556,7 +559,7 @@ def score_test(
     *,
     data: PromoterData,
     output_dir: str | os.PathLike,
-    batch_size: int = 2048,
+    batch_size: int = PREDICT_BATCH_SIZE,
 ) -> pd.DataFrame:
     """Pearson and Spearman of every model on the test set, overall and per DREAM subset.
 

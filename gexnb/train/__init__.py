@@ -38,7 +38,7 @@ from gexnb.train.callbacks import (
     checkpoint_state,
     recalibrate_batchnorm,
 )
-from gexnb.train.config import TrainingConfig
+from gexnb.train.config import PREDICT_BATCH_SIZE, TrainingConfig
 from gexnb.train.cudnn import cudnn_report
 from gexnb.train.distribute import resolve_precision
 from gexnb.train.fit import TrainResult, fit
@@ -71,6 +71,7 @@ __all__ = [
     "train_egex",
     "EGEXResult",
     "METFORMIN_121",
+    "PREDICT_BATCH_SIZE",
     "PRIX_FIXE",
     "BEST_NAME",
     "LAST_NAME",

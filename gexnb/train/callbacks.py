@@ -35,6 +35,7 @@ from gexnb.io import (
     write_text_atomic,
 )
 from gexnb.models.saving import _load
+from gexnb.train.config import PREDICT_BATCH_SIZE
 from gexnb.train.inputs import _architecture, _describe
 
 #: Entry of a checkpoint's ``.keras`` zip archive holding the training state saved with it.
@@ -48,7 +49,7 @@ def _batchnorm_moments(values: np.ndarray, axis: int) -> tuple[np.ndarray, np.nd
 
 
 def recalibrate_batchnorm(
-    model: Any, x: Any, *, batch_size: int = 2048, max_samples: int | None = 20_000
+    model: Any, x: Any, *, batch_size: int = PREDICT_BATCH_SIZE, max_samples: int | None = 20_000
 ) -> int:
     """Set the moving statistics of every BatchNormalization layer to those of ``x``.
 
@@ -140,7 +141,9 @@ class BatchNormRecalibration(keras.callbacks.Callback):
     .. [1] Y. Wu and J. Johnson, *Rethinking "Batch" in BatchNorm*, arXiv:2105.07576 (2021).
     """
 
-    def __init__(self, x: Any, *, batch_size: int = 2048, max_samples: int = 20_000) -> None:
+    def __init__(
+        self, x: Any, *, batch_size: int = PREDICT_BATCH_SIZE, max_samples: int = 20_000
+    ) -> None:
         super().__init__()
         self.x = x
         self.batch_size = int(batch_size)

@@ -10,12 +10,23 @@ from typing import Any
 
 from gexnb.errors import ParameterError
 
-__all__ = ["TrainingConfig", "PRECISIONS", "DISTRIBUTIONS", "SHORT_EPOCH_CHECKPOINT_SECONDS"]
+__all__ = [
+    "TrainingConfig",
+    "PRECISIONS",
+    "DISTRIBUTIONS",
+    "SHORT_EPOCH_CHECKPOINT_SECONDS",
+    "PREDICT_BATCH_SIZE",
+]
 
 #: ``checkpoint_seconds`` of the notebooks whose epochs take a fraction of a second (the
 #: landmark and attention-LSTM comparisons), where writing a checkpoint after every epoch
 #: would cost as much as the training: at most once a minute, and at the end.
 SHORT_EPOCH_CHECKPOINT_SECONDS = 60.0
+
+#: Sequences (rows) per forward pass when gexnb predicts, recalibrates BatchNorm statistics or
+#: scores a model, unless told otherwise: large enough to keep a GPU busy, small enough for
+#: its memory. Inference results do not depend on it.
+PREDICT_BATCH_SIZE = 2048
 
 #: Values of :attr:`TrainingConfig.precision`.
 PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")

@@ -211,7 +211,25 @@ def _describe(model: Any) -> str:
 def reverse_strand(codes: np.ndarray, what: str) -> np.ndarray:
     """The reverse complements of left-padded ``codes`` (as :func:`gexnb.train.fit` and
     :func:`gexnb.train.predict` take them), naming ``what`` when the padding is elsewhere:
-    right-padded codes came back as all padding (found by an API fault sweep)."""
+    right-padded codes came back as all padding (found by an API fault sweep).
+
+    Parameters
+    ----------
+    codes
+        uint8 sequence codes ``(n, length)``, padded on the left.
+    what
+        The argument, named in the error (``"x"``, ``"train"``).
+
+    Returns
+    -------
+    numpy.ndarray
+        The reverse complements, padded on the left.
+
+    Raises
+    ------
+    InputError
+        Codes padded on the right or between bases.
+    """
     from gexnb.data.sequences import reverse_complement
 
     try:

@@ -14,6 +14,7 @@ import pandas as pd
 from gexnb.errors import InputError, ParameterError
 from gexnb.io import atomic_path, remove_stale_temporaries
 from gexnb.models.saving import load_model
+from gexnb.train.config import PREDICT_BATCH_SIZE
 from gexnb.train.inputs import (
     _check_finite,
     _describe,
@@ -28,7 +29,7 @@ def predict(
     model: Any,
     x: Any,
     *,
-    batch_size: int = 2048,
+    batch_size: int = PREDICT_BATCH_SIZE,
     reverse_complement: bool = False,
     flags: np.ndarray | None = None,
 ) -> np.ndarray:
@@ -165,7 +166,9 @@ def _both_strands(model: Any, chunk: Any, batch_size: int) -> np.ndarray:
     return (forward + reverse) / np.float32(2)
 
 
-def predict_output(model: Any, x: Any, *, batch_size: int = 2048, output: int = 0) -> np.ndarray:
+def predict_output(
+    model: Any, x: Any, *, batch_size: int = PREDICT_BATCH_SIZE, output: int = 0
+) -> np.ndarray:
     """One output column of :func:`predict`, as float64 ``(n,)`` (for explanations, viewers).
 
     Parameters
@@ -244,7 +247,7 @@ def predict_file(
     input_path: str | os.PathLike,
     output_path: str | os.PathLike,
     *,
-    batch_size: int = 2048,
+    batch_size: int = PREDICT_BATCH_SIZE,
     too_long: str = "error",
     chunk_size: int = 100_000,
 ) -> int:

@@ -22,7 +22,7 @@ import numpy as np
 
 from gexnb.errors import ParameterError
 from gexnb.models.landmark import EGEX
-from gexnb.train.config import TrainingConfig
+from gexnb.train.config import PREDICT_BATCH_SIZE, TrainingConfig
 from gexnb.train.fit import fit
 
 __all__ = ["EGEXResult", "train_egex", "METFORMIN_121", "PRIX_FIXE", "dgex_recipe"]
@@ -233,11 +233,14 @@ def train_egex(
         )
     if phases[1]:
         model.encoder.trainable = False
-        codes = np.asarray(model.encoder.predict(y, batch_size=2048, verbose=0))
+        codes = np.asarray(model.encoder.predict(y, batch_size=PREDICT_BATCH_SIZE, verbose=0))
         val_codes = (
             None
             if val is None
-            else (val[0], np.asarray(model.encoder.predict(val[1], batch_size=2048, verbose=0)))
+            else (
+                val[0],
+                np.asarray(model.encoder.predict(val[1], batch_size=PREDICT_BATCH_SIZE, verbose=0)),
+            )
         )
         histories["mapper"] = _fit_phase(
             model.mapper,
