@@ -295,9 +295,9 @@ def train_bigru(
     data: PromoterData,
     *,
     output_dir: str | os.PathLike,
-    n_layers: int = 8,
-    units: int = 64,
-    dropout: float = 0.2,
+    n_layers: int | None = None,
+    units: int | None = None,
+    dropout: float | None = None,
     config: Any = None,
     resume: bool = False,
     recalibrate_batchnorm: bool = True,
@@ -317,7 +317,8 @@ def train_bigru(
         weights) is saved as ``output_dir/metformin_bigru.keras``.
     n_layers, units, dropout
         Architecture (:func:`gexnb.models.promoter.build_metformin_bigru`): stacked
-        bidirectional GRU layers, units per direction, dropout rate before the output layer.
+        bidirectional GRU layers, units per direction, dropout rate before the output layer;
+        None: the builder's default (the team's 8, 64 and 0.2).
     config
         A :class:`gexnb.train.TrainingConfig`; the team's recipe,
         :data:`gexnb.train.METFORMIN_121`, when None.
@@ -343,9 +344,11 @@ def train_bigru(
 
     activation = TARGET_NORMALIZATIONS.get(data.stats["method"], "linear")
 
+    sizes = {"n_layers": n_layers, "units": units, "dropout": dropout}
+
     def factory() -> Any:
-        return build(BIGRU, length=length, n_layers=n_layers, units=units, dropout=dropout,
-                     output_activation=activation)  # fmt: skip
+        given = {name: value for name, value in sizes.items() if value is not None}
+        return build(BIGRU, length=length, output_activation=activation, **given)
 
     callbacks = []
     if recalibrate_batchnorm:
