@@ -122,3 +122,5 @@ def test_baselines_name_what_they_were_given_wrongly():
         build("ridge").fit(x * 1e200, y)
     with pytest.raises(ParameterError, match="ridge: .*unexpected keyword argument 'alpha'"):
         build("ridge", alpha=1)
+    with pytest.raises(ParameterError, match="kind must be one of"):
+        available(kind="bogus")  # an empty list before

@@ -85,3 +85,16 @@ def test_the_teams_recipe_trains_in_float32():
     paper profile says the team trained in float32 (found by a defaults audit)."""
     assert METFORMIN_121.precision == "float32"
     assert TrainingConfig().precision == "auto"  # gexnb's own default, labelled as such
+
+
+def test_the_prix_fixe_recipe_fixes_epochs_and_batch():
+    """LegNet and DREAM-CNN without epochs/batch_size in model_params trained TrainingConfig's
+    generic 10 epochs of batch 32 (docs audit): the authors' notebook says 80 and 1024."""
+    from gexnb.train import PRIX_FIXE
+
+    assert (PRIX_FIXE.epochs, PRIX_FIXE.batch_size) == (80, 1024)
+    assert (PRIX_FIXE.optimizer, PRIX_FIXE.schedule, PRIX_FIXE.weight_decay) == (
+        "adamw",
+        "one_cycle",
+        0.01,
+    )

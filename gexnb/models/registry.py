@@ -112,6 +112,8 @@ def available(*, kind: str | None = None, task: str | None = None) -> list[str]:
     >>> available(kind="deep", task="landmark")
     ['dgex', 'egex', 'taaf_dgex']
     """
+    if kind not in (None, *KINDS) or task not in (None, *TASKS):
+        raise ParameterError(f"kind must be one of {KINDS}, task one of {TASKS} (or None)")
     _load_zoo()
     return sorted(
         name
