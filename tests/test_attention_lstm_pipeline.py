@@ -224,3 +224,12 @@ def test_workload_line():
     assert ga.workload(folds=3, models=["dnn", "lstm"], baselines=["mean", "ridge"], epochs=7) == (
         "3 folds x (2 deep models x 7 epochs + 2 baselines, the mean included) = 12 fits"
     )
+
+
+def test_model_sizes_are_checked_by_the_builders_not_truncated():
+    """ModelSizes int()-ed its sizes, so units=2.5 built 2 units (API fault sweep)."""
+    from gexnb.pipelines.attention_lstm import ModelSizes
+
+    with pytest.raises(ParameterError, match="units must be a sequence of positive integers"):
+        ModelSizes(units=2.5).build("lstm", 4, 1)
+    assert ModelSizes(hidden=[8]).build("dnn", 4, 1).count_params() == 4 * 8 + 8 + 8 + 1

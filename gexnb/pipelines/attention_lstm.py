@@ -387,10 +387,11 @@ class ModelSizes:
 
     def build(self, name: str, n_genes: int, n_targets: int) -> Any:
         """Build deep model ``name`` for ``n_genes`` inputs and ``n_targets`` outputs."""
-        common = {"n_genes": n_genes, "n_targets": n_targets, "dropout": float(self.dropout)}
-        if name == "dnn":
-            return build(name, hidden=tuple(int(u) for u in self.hidden), **common)
-        return build(name, units=int(self.units), embedding_dim=int(self.embedding_dim), **common)
+        common = {"n_genes": n_genes, "n_targets": n_targets, "dropout": self.dropout}
+        if name == "dnn":  # the builders check the sizes (units=2.5 was truncated here)
+            hidden = tuple(self.hidden) if isinstance(self.hidden, list) else self.hidden
+            return build(name, hidden=hidden, **common)
+        return build(name, units=self.units, embedding_dim=self.embedding_dim, **common)
 
 
 def _check_joint(
