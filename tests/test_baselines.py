@@ -124,3 +124,7 @@ def test_baselines_name_what_they_were_given_wrongly():
         build("ridge", alpha=1)
     with pytest.raises(ParameterError, match="kind must be one of"):
         available(kind="bogus")  # an empty list before
+    with pytest.raises(ParameterError, match=r"knn_ge: k must be an integer >= 1, got 2\.5"):
+        build("knn_ge", k=2.5).fit(x, y)  # used as 2 before
+    with pytest.raises(ParameterError, match=r"max_targets must be an integer >= 1, got 1\.5"):
+        build("svr", max_targets=1.5).fit(x, y)

@@ -48,6 +48,7 @@ from sklearn.neighbors import KNeighborsRegressor
 from sklearn.svm import SVR
 
 from gexnb.errors import InputError, ParameterError
+from gexnb.models.checks import check_int
 
 try:  # scikit-learn's error for a hyperparameter out of range (a ValueError)
     from sklearn.utils._param_validation import InvalidParameterError
@@ -142,8 +143,8 @@ class Baseline(BaseEstimator, RegressorMixin):
             )
         n_targets = y.shape[1]
         limit = self._max_targets()
-        if limit is not None and int(limit) < 1:
-            raise ParameterError(f"max_targets must be a positive integer or None, got {limit!r}")
+        if limit is not None:
+            check_int("max_targets", limit)
         if limit is not None and int(limit) < n_targets:
             rng = np.random.default_rng(getattr(self, "random_state", 0))
             idx = np.sort(rng.choice(n_targets, size=int(limit), replace=False))
@@ -268,15 +269,14 @@ class KNNGEBaseline(Baseline):
         self.n_jobs = n_jobs
 
     def _make_estimator(self) -> Any:
-        if int(self.k) < 1:
-            raise ParameterError(f"knn_ge: k must be >= 1, got {self.k!r}")
+        check_int("knn_ge: k", self.k)  # k=2.5 was used as 2
         return KNeighborsRegressor(
             n_neighbors=int(self.k), weights="uniform", metric="euclidean", n_jobs=self.n_jobs
         )
 
     def fit(self, X: Any, Y: Any) -> KNNGEBaseline:
         n = np.asarray(X).shape[0] if np.ndim(X) == 2 else 0
-        if n and int(self.k) > n:
+        if n and check_int("knn_ge: k", self.k) > n:
             raise ParameterError(f"knn_ge: k={self.k} exceeds the {n} training samples")
         return super().fit(X, Y)
 
