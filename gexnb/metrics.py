@@ -100,11 +100,14 @@ def _first_label_mismatch(a: pd.Index, b: pd.Index) -> tuple[Any, Any] | None:
 def _check_labels(
     first: Any, second: Any, names: tuple[str, str] = ("y_true", "y_pred"), *, ordered: bool = True
 ) -> None:
-    """Refuse two pandas objects whose row (or column) labels differ.
+    """Refuse two pandas objects holding the same labels in a different order.
 
     Positional arrays are compared element by element, so two pandas objects with the same
-    labels in a different order would be silently compared row against wrong row. With
-    ``ordered=False`` (for inputs that are only averaged) only the label sets must agree.
+    row (or column) labels in another order would be silently compared row against wrong
+    row. Labels that differ as sets (sample ids against a default ``RangeIndex``, a column
+    ``expression`` against ``prediction``) are compared by position, as arrays are; two
+    sets that only partly overlap get a warning. With ``ordered=False`` (for inputs that are
+    only averaged) the order does not matter. A single column on both sides is not checked.
     Call after the shape check: labels of different lengths are left to it.
     """
     frames = (pd.Series, pd.DataFrame)
@@ -112,23 +115,27 @@ def _check_labels(
         return
     axes = [("row", first.index, second.index)]
     if isinstance(first, pd.DataFrame) and isinstance(second, pd.DataFrame):
-        axes.append(("column", first.columns, second.columns))
+        if first.shape[1] > 1 or second.shape[1] > 1:
+            axes.append(("column", first.columns, second.columns))
     for kind, a, b in axes:
         if len(a) != len(b) or a.equals(b):
             continue
-        same_set = set(a) == set(b)
-        if same_set and not ordered:
-            continue
-        mismatch = _first_label_mismatch(a, b)
-        if mismatch is None:
-            continue
-        hint = f"align them ({names[1]}.reindex_like({names[0]}))"
-        if not same_set:
-            hint += ", or pass .to_numpy() to compare by position"
-        raise InputError(
-            f"{names[0]} and {names[1]} have different {kind} labels "
-            f"(first: {mismatch[0]!r} vs {mismatch[1]!r}); {hint}"
-        )
+        common = len(set(a) & set(b))
+        if common == len(a) == len(set(a)):  # the same labels
+            mismatch = _first_label_mismatch(a, b) if ordered else None
+            if mismatch is not None:
+                raise InputError(
+                    f"{names[0]} and {names[1]} have the same {kind} labels in another order "
+                    f"(first: {mismatch[0]!r} vs {mismatch[1]!r}); align them "
+                    f"({names[1]}.reindex_like({names[0]}))"
+                )
+        elif common:
+            warnings.warn(
+                f"{names[0]} and {names[1]} share {common} of {len(a)} {kind} labels: they "
+                "are compared by position; align them first if the labels name the same "
+                "samples or genes",
+                stacklevel=3,
+            )
 
 
 def _pair(y_true: Any, y_pred: Any, *, one_d: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -246,6 +253,8 @@ def per_gene_mae(y_true: Any, y_pred: Any) -> np.ndarray:
 def _errors(value: Any, name: str) -> np.ndarray:
     """Errors (MAE/MSE-like, so >= 0) as a float array: a scalar or a 1-D per-gene array."""
     arr = _as_float_array(np.atleast_1d(value), name)
+    if arr.ndim == 2 and arr.shape[1] == 1:  # a single column of per-gene errors
+        arr = arr[:, 0]
     if arr.ndim != 1:
         raise InputError(
             f"{name} must be a scalar or a 1-D array of per-gene errors, got shape {arr.shape}"
@@ -285,7 +294,7 @@ def relative_improvement(model_error: Any, baseline_error: Any) -> float:
     """
     model = _errors(model_error, "model_error")
     base = _errors(baseline_error, "baseline_error")
-    if np.ndim(model_error) and np.ndim(baseline_error) and model.shape != base.shape:
+    if model.size > 1 and base.size > 1 and model.shape != base.shape:  # size 1: a scalar
         raise InputError(
             f"model_error has {model.size} per-gene errors but baseline_error has {base.size}"
         )
@@ -326,6 +335,10 @@ def share_improved(model_per_gene: Any, baseline_per_gene: Any) -> float:
     """
     m = _as_float_array(model_per_gene, "model_per_gene")
     b = _as_float_array(baseline_per_gene, "baseline_per_gene")
+    m, b = (
+        arr[:, 0] if arr.ndim == 2 and arr.shape[1] == 1 else arr  # a single column
+        for arr in (m, b)
+    )
     for arr, name in ((m, "model_per_gene"), (b, "baseline_per_gene")):
         if arr.ndim != 1:
             raise InputError(f"{name} must be 1-D (one error per gene), got shape {arr.shape}")
@@ -432,7 +445,7 @@ def _index_array(idx: Any, n: int, name: str, *, unique: bool = True) -> np.ndar
     arr = arr.astype(np.int64)
     if arr.min() < 0 or arr.max() >= n:
         raise InputError(f"subset {name!r} has indices outside 0..{n - 1}")
-    if unique:
+    if unique and _has_repeats(arr, n):
         values, counts = np.unique(arr, return_counts=True)
         if (counts > 1).any():
             repeated = values[counts > 1]
@@ -442,6 +455,16 @@ def _index_array(idx: Any, n: int, name: str, *, unique: bool = True) -> np.ndar
                 f"each row is scored once{hint}"
             )
     return arr
+
+
+def _has_repeats(arr: np.ndarray, n: int) -> bool:
+    """Whether the non-negative integers ``arr`` (all below ``n``) repeat a value: at once
+    for sorted indices (``parse_dream_subsets`` writes them sorted), else by counting."""
+    if arr.size < 2 or bool((arr[1:] > arr[:-1]).all()):
+        return False
+    if n <= 16 * arr.size:
+        return bool(np.bincount(arr, minlength=0).max() > 1)
+    return bool(np.unique(arr).size < arr.size)
 
 
 def _pair_indices(value: Any, n: int, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -462,11 +485,12 @@ def _pair_indices(value: Any, n: int, name: str) -> tuple[np.ndarray, np.ndarray
     a_ix = _index_array(alt, n, name, unique=False)
     if r_ix.shape != a_ix.shape:
         raise InputError(f"subset {name!r} has {r_ix.size} ref but {a_ix.size} alt indices")
-    if r_ix.size:
-        pairs = np.unique(np.stack([r_ix, a_ix], axis=1), axis=0, return_counts=True)
-        repeated = pairs[0][pairs[1] > 1]
+    keys = r_ix * n + a_ix  # one number per (ref, alt) pair
+    if r_ix.size and _has_repeats(keys, n * n):
+        values, counts = np.unique(keys, return_counts=True)
+        repeated = values[counts > 1]
         if repeated.size:
-            first = (int(repeated[0][0]), int(repeated[0][1]))
+            first = (int(repeated[0] // n), int(repeated[0] % n))
             raise InputError(
                 f"subset {name!r} repeats {len(repeated)} (ref, alt) pair(s), first {first}: "
                 "each pair is scored once"
@@ -483,12 +507,10 @@ def _check_weights(weights: Any) -> None:
         ok = isinstance(w, (int, float, np.integer, np.floating)) and not isinstance(
             w, (bool, np.bool_)
         )
-        if not ok or not math.isfinite(w) or w <= 0:
-            raise ParameterError(
-                f"weight of subset {name!r} must be finite and positive, got {w!r}"
-            )
-    if not weights:
-        raise ParameterError("weights must name at least one subset")
+        if not ok or not math.isfinite(w) or w < 0:  # 0: reported, not counted
+            raise ParameterError(f"weight of subset {name!r} must be finite and >= 0, got {w!r}")
+    if not any(w > 0 for w in weights.values()):
+        raise ParameterError("weights must give at least one subset a positive weight")
 
 
 def dream_score(
@@ -668,6 +690,6 @@ def parse_dream_subsets(
             base = name.rsplit("_", 1)[0]
             out[base] = np.union1d(out.get(base, np.array([], dtype=np.int64)), idx)
         else:
-            out[name] = np.asarray(idx)
+            out[name] = np.unique(idx)  # a name twice in one cell ("high;high") counts once
     unpaired = sorted({k.rsplit("_", 1)[0] for k in halves})
     return {"subsets": out, "halves": halves, "unpaired": unpaired, "pairs": {}}

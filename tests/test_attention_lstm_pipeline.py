@@ -230,6 +230,6 @@ def test_model_sizes_are_checked_by_the_builders_not_truncated():
     """ModelSizes int()-ed its sizes, so units=2.5 built 2 units (API fault sweep)."""
     from gexnb.pipelines.attention_lstm import ModelSizes
 
-    with pytest.raises(ParameterError, match="units must be a sequence of positive integers"):
+    with pytest.raises(ParameterError, match=r"units\[0\] must be an integer >= 1, got 2\.5"):
         ModelSizes(units=2.5).build("lstm", 4, 1)
     assert ModelSizes(hidden=[8]).build("dnn", 4, 1).count_params() == 4 * 8 + 8 + 8 + 1

@@ -123,10 +123,12 @@ def test_builders_refuse_sizes_and_activations_they_misread():
     assert (
         build("dgex", n_landmarks=3, n_targets=2, hidden=4).count_params() == 3 * 4 + 4 + 4 * 2 + 2
     )
-    with pytest.raises(
-        ParameterError, match="lstm: units must be a sequence of positive integers, got 2.5"
-    ):
+    with pytest.raises(ParameterError, match=r"lstm: units\[0\] must be an integer >= 1, got 2\.5"):
         build("lstm", n_genes=4, n_targets=1, units=2.5)
+    # whole floats (YAML, JSON) and arrays are sizes too (found by a review)
+    assert build("dgex", n_landmarks=3.0, n_targets=2, hidden=[4.0]).count_params() == 26
+    assert build("dnn", n_genes=4, n_targets=1, hidden=np.array([8, 8])).count_params() == 121
+    assert build("lstm", n_genes=4, n_targets=1, units=8.0).count_params() > 0
     with pytest.raises(ParameterError, match="activation: unknown activation 'foo'"):
         build("dnn", n_genes=4, n_targets=1, activation="foo")
     with pytest.raises(ParameterError, match="output_activation: unknown activation 'foo'"):

@@ -201,6 +201,8 @@ def test_predict_checks_values_as_fit_does():
         train.predict(model, np.ones((2, 5), "float32"))
     rows = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]  # nested lists: one array, not two chunks
     np.testing.assert_allclose(train.predict(model, rows), train.predict(model, np.array(rows)))
+    frames = [pd.DataFrame(np.array(rows)), pd.DataFrame(np.array(rows)[:1])]  # chunks
+    assert train.predict(model, frames).shape == (3, 2)
     seq = build("metformin_bigru", length=LENGTH, n_layers=1, units=4)
     with pytest.raises(InputError, match="code 9"):
         train.predict(seq, np.full((2, LENGTH), 9, np.uint8))

@@ -284,3 +284,5 @@ def test_fit_names_what_it_was_given_wrongly(tmp_path):
         train.fit(model, (frame, y), **kw)
     with pytest.raises(ParameterError, match="seed must be a whole number"):
         train.fit(model, (x, y), seed=-1, **kw)
+    repeated = pd.DataFrame(x, columns=["a", "b", "a"])  # before collapse_duplicates: trains
+    assert len(train.fit(model, (repeated, y), **kw).history["loss"]) == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pytest
 
 keras = pytest.importorskip("keras")
@@ -98,3 +99,11 @@ def test_the_prix_fixe_recipe_fixes_epochs_and_batch():
         "one_cycle",
         0.01,
     )
+
+
+def test_settings_as_yaml_and_keras_give_them_are_taken():
+    """PyYAML reads learning_rate: 1e-3 as the text '1e-3'; Keras takes verbose=True (a
+    review found both refused by the new checks)."""
+    config = TrainingConfig(learning_rate="1e-3", verbose=True, reverse_complement=np.True_)
+    assert (config.learning_rate, config.verbose, config.reverse_complement) == (1e-3, 1, True)
+    assert isinstance(config.reverse_complement, bool)

@@ -481,6 +481,8 @@ def _check_stats(stats: Any) -> str:
                 "normalize_target)"
             )
         value = stats[key]
+        if isinstance(value, np.ndarray) and value.ndim == 0:  # stats saved with numpy
+            value = value[()]
         ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
             value, bool
         )

@@ -55,9 +55,10 @@ def _is_triple(values: Any) -> bool:
 
 
 def _check_seed(seed: Any, maximum: int | None = None) -> Any:
-    """A seed: ``None`` or a non-negative integer (at most ``maximum``)."""
-    if seed is None:
-        return None
+    """A seed: ``None``, a ``numpy.random.Generator`` (used as it is) or a non-negative
+    integer (at most ``maximum``)."""
+    if seed is None or (maximum is None and isinstance(seed, np.random.Generator)):
+        return seed
     if (
         isinstance(seed, bool)
         or not isinstance(seed, (int, np.integer))

@@ -20,7 +20,8 @@ def check_int(name: str, value: Any, minimum: int = 1) -> int:
     name
         The hyperparameter, named in the message.
     value
-        Its value: a Python or NumPy integer (not a bool, a float or a string).
+        Its value: a Python or NumPy integer, or a whole float (``64.0`` from a YAML or
+        JSON file); not a bool, a fraction (``2.5``) or a string.
     minimum
         The smallest allowed value.
 
@@ -29,7 +30,10 @@ def check_int(name: str, value: Any, minimum: int = 1) -> int:
     int
         ``value``.
     """
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+    whole = isinstance(value, (int, np.integer)) or (
+        isinstance(value, (float, np.floating)) and np.isfinite(value) and value == int(value)
+    )
+    if isinstance(value, bool) or not whole or value < minimum:
         raise ParameterError(f"{name} must be an integer >= {minimum}, got {value!r}")
     return int(value)
 
@@ -42,7 +46,7 @@ def check_sizes(name: str, values: Any, min_len: int = 1) -> tuple[int, ...]:
     name
         The hyperparameter (a list of layer widths), named in the message.
     values
-        A sequence (not a string) of integers ``>= 1``.
+        A sequence (not a string) or a 1-D array of integers ``>= 1``.
     min_len
         The fewest entries allowed.
 
@@ -51,6 +55,8 @@ def check_sizes(name: str, values: Any, min_len: int = 1) -> tuple[int, ...]:
     tuple of int
         ``values``.
     """
+    if isinstance(values, np.ndarray) and values.ndim == 1:
+        values = values.tolist()
     if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
         raise ParameterError(f"{name} must be a sequence of positive integers, got {values!r}")
     if len(values) < min_len:
@@ -74,7 +80,7 @@ def check_layer_widths(name: str, values: Any) -> tuple[int, ...]:
     tuple of int
         The widths.
     """
-    if isinstance(values, (int, np.integer)) and not isinstance(values, bool):
+    if isinstance(values, (int, np.integer, float, np.floating)) and not isinstance(values, bool):
         values = (values,)
     return check_sizes(name, values, min_len=0)
 

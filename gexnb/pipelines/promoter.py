@@ -12,6 +12,7 @@ from __future__ import annotations
 import inspect
 import os
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -188,8 +189,10 @@ def normalize_targets(
     train_values = raw[promoters.splits["train"]]
     if target_normalization == "half_median" and check_range:
         _check_half_median(train_values, None if promoters.synthetic else promoters.source)
-    _, stats = seqs.normalize_target(train_values, method=target_normalization)
-    y, _ = seqs.normalize_target(raw, stats=stats)
+    with warnings.catch_warnings():  # the range was checked above, or left alone on purpose
+        warnings.filterwarnings("ignore", message="half_median normalisation maps")
+        _, stats = seqs.normalize_target(train_values, method=target_normalization)
+        y, _ = seqs.normalize_target(raw, stats=stats)
     return PromoterData(promoters, y, stats)
 
 

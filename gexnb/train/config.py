@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from gexnb.errors import ParameterError
 
 __all__ = [
@@ -139,16 +141,21 @@ class TrainingConfig:
         _whole("early_stopping", self.early_stopping, minimum=1, none=True)
         _whole("decay_steps", self.decay_steps, minimum=1, none=True)
         _whole("seed", self.seed, minimum=0, maximum=2**32 - 1, none=True)
-        for name in ("learning_rate", "momentum", "weight_decay", "min_learning_rate"):
-            _real(name, getattr(self, name), minimum=0.0)
-        _real("checkpoint_seconds", self.checkpoint_seconds, minimum=0.0)
-        _real("finetune_lr_factor", self.finetune_lr_factor, minimum=0.0, open_minimum=True)
-        if self.verbose not in ("auto", 0, 1, 2) or isinstance(self.verbose, bool):
+        reals = ("learning_rate", "momentum", "weight_decay", "min_learning_rate")
+        for name in (*reals, "checkpoint_seconds", "finetune_lr_factor"):
+            # PyYAML reads 1e-3 (no dot) as the text "1e-3": taken as the number it reads as
+            above = name == "finetune_lr_factor"
+            value = _real(name, getattr(self, name), minimum=0.0, open_minimum=above)
+            object.__setattr__(self, name, value)
+        if isinstance(self.verbose, (bool, np.bool_)):  # Keras takes True/False for 1/0
+            object.__setattr__(self, "verbose", int(self.verbose))
+        if self.verbose not in ("auto", 0, 1, 2):
             raise ParameterError(f"verbose must be 'auto', 0, 1 or 2, got {self.verbose!r}")
-        if not isinstance(self.reverse_complement, bool):
+        if not isinstance(self.reverse_complement, (bool, np.bool_)):
             raise ParameterError(
                 f"reverse_complement must be true or false, got {self.reverse_complement!r}"
             )
+        object.__setattr__(self, "reverse_complement", bool(self.reverse_complement))
         if self.precision not in PRECISIONS:
             raise ParameterError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
         if isinstance(self.distribution, str) and self.distribution not in DISTRIBUTIONS:
@@ -278,11 +285,12 @@ def _whole(
         )
 
 
-def _real(name: str, value: Any, *, minimum: float, open_minimum: bool = False) -> None:
-    """Refuse a setting that is not a finite number ``>= minimum`` (``> minimum`` with
-    ``open_minimum``): ``learning_rate=None`` or ``"fast"`` was a bare TypeError."""
+def _real(name: str, value: Any, *, minimum: float, open_minimum: bool = False) -> float:
+    """``value`` as a float, refusing one that is not a finite number ``>= minimum``
+    (``> minimum`` with ``open_minimum``): ``learning_rate=None`` or ``"fast"`` was a bare
+    TypeError. A numeric text (``"1e-3"``, as PyYAML reads ``1e-3``) is its number."""
     try:
-        number = float(value) if not isinstance(value, (bool, str)) else math.nan
+        number = float(value) if not isinstance(value, bool) else math.nan
     except (TypeError, ValueError):
         number = math.nan
     low = number > minimum if open_minimum else number >= minimum
@@ -291,3 +299,4 @@ def _real(name: str, value: Any, *, minimum: float, open_minimum: bool = False) 
             f"{name} must be a finite number {'>' if open_minimum else '>='} {minimum:g}, "
             f"got {value!r}"
         )
+    return number

@@ -118,10 +118,11 @@ def _check_xy(data: Any, what: str, model: Any) -> Any:
 
 def _check_plain(x: Any, y: Any, what: str, model: Any) -> tuple[np.ndarray, np.ndarray]:
     """One input array ``x`` (the model's first input) and its targets."""
-    if isinstance(x, pd.DataFrame):
-        text = [c for c in x.columns if not pd.api.types.is_numeric_dtype(x[c])]
+    if isinstance(x, pd.DataFrame):  # by dtype: a repeated column name gives a frame
+        text = [(c, t) for c, t in zip(x.columns, x.dtypes, strict=True)
+                if not pd.api.types.is_numeric_dtype(t)]  # fmt: skip
         if text:
-            raise InputError(f"{what}: x column {text[0]!r} is not numeric ({x[text[0]].dtype})")
+            raise InputError(f"{what}: x column {text[0][0]!r} is not numeric ({text[0][1]})")
     x = np.asarray(x) if not isinstance(x, np.ndarray) else x
     if x.dtype.kind not in "biuf":
         raise InputError(f"{what}: x has dtype {x.dtype}; the model takes numbers")

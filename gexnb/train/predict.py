@@ -83,7 +83,7 @@ def predict(
         raise ParameterError(f"batch_size must be >= 1, got {batch_size}")
     if isinstance(x, (pd.DataFrame, pd.Series)):
         x = x.to_numpy()
-    elif isinstance(x, list) and x and not isinstance(x[0], (np.ndarray, tuple)):
+    elif isinstance(x, list) and x and isinstance(x[0], (list, int, float, np.number)):
         x = np.asarray(x)  # rows as nested lists: one array, not chunks
     n_flags = flag_count(model)
     if n_flags or flags is not None:
