@@ -128,3 +128,5 @@ def test_baselines_name_what_they_were_given_wrongly():
         build("knn_ge", k=2.5).fit(x, y)  # used as 2 before
     with pytest.raises(ParameterError, match=r"max_targets must be an integer >= 1, got 1\.5"):
         build("svr", max_targets=1.5).fit(x, y)
+    with pytest.raises(InputError, match=r"X \(landmark matrix\) must hold numbers"):
+        build("linear").fit(np.array([["a", "b", "c"]] * 12), y[:12])

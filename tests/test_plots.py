@@ -189,6 +189,8 @@ def test_unpaired_or_misshapen_plot_inputs_are_named():
             plot.cv_boxplots(pd.DataFrame({"model": ["a"], "mae": [1.0]}), metrics=("mae",))
         with pytest.raises(InputError, match="ppm holds NaN"):
             plot.information_content(np.full((3, 4), np.nan))
+        with pytest.raises(InputError, match="ppm holds negative values"):
+            plot.information_content(-np.ones((3, 4)))  # all zeros before
         with pytest.raises(ParameterError, match="kinds must be among"):
             plot.motif_logos([], kinds=["shape"])
     finally:

@@ -234,3 +234,23 @@ def _a_dead_pid() -> int:
     process = subprocess.Popen(["true"])
     process.wait()
     return process.pid
+
+
+def test_predict_and_predict_file_name_what_they_got_wrongly(tmp_path):
+    """A re-run of the API fault sweep: values beyond float32 gave NaN; an empty input to a
+    two-output model gave shape (0,); predict_file of a model object was a pathlib error;
+    int64 codes were refused with reverse_complement."""
+    model = build("dgex", n_landmarks=3, n_targets=2, hidden=[4])
+    with pytest.raises(InputError, match="beyond float32's range"):
+        train.predict(model, np.full((2, 3), 1e39))
+    assert train.predict(model, np.zeros((0, 3), "float32")).shape == (0, 2)
+    with pytest.raises(ParameterError, match="model_path must be the path of a .keras file"):
+        train.predict_file(model, tmp_path / "in.txt", tmp_path / "out.tsv")
+    seq = build("metformin_bigru", length=LENGTH, n_layers=1, units=4)
+    codes = np.random.default_rng(0).integers(0, 4, size=(3, LENGTH))
+    np.testing.assert_allclose(
+        train.predict(seq, codes, reverse_complement=True),
+        train.predict(seq, codes.astype(np.uint8), reverse_complement=True),
+    )
+    with pytest.raises(ParameterError, match="cudnn_report needs a Keras model"):
+        train.cudnn_report(None)

@@ -60,3 +60,18 @@ def test_expression_summary_and_metrics():
     metrics = summary.summary_metrics(out, split="all")
     assert metrics["data/all/landmark_coverage"] == 0.5
     assert "data/all/top_variable_genes" not in metrics
+
+
+def test_summaries_name_what_they_were_given_wrongly():
+    """A re-run of the API fault sweep: bare numpy/pandas errors, and min_coverage=2 made
+    every cell NaN."""
+    from gexnb.errors import ParameterError
+
+    with pytest.raises(InputError, match="expression values must be numbers"):
+        summary.expression_distribution(["a"])
+    with pytest.raises(InputError, match="must be a pandas DataFrame"):
+        summary.gene_variance(np.ones((3, 2)))
+    with pytest.raises(InputError, match="'b'"):
+        summary.gene_variance(pd.DataFrame({"a": [1.0, 2.0], "b": ["x", "y"]}))
+    with pytest.raises(ParameterError, match=r"min_coverage is a fraction in \[0, 1\], got 2"):
+        summary.base_composition_by_position(np.zeros((2, 3), np.uint8), min_coverage=2)

@@ -148,3 +148,5 @@ def test_stats_saved_with_numpy_are_taken():
     saved = {k: (np.asarray(v) if k != "method" else v) for k, v in stats.items()}
     np.testing.assert_allclose(normalize_target(y, stats=saved)[0], z)
     np.testing.assert_allclose(denormalize_target(z, saved), y)
+    saved["method"] = np.asarray(stats["method"])  # np.savez stores the method as 0-d too
+    np.testing.assert_allclose(denormalize_target(z, saved), y)

@@ -286,3 +286,5 @@ def test_fit_names_what_it_was_given_wrongly(tmp_path):
         train.fit(model, (x, y), seed=-1, **kw)
     repeated = pd.DataFrame(x, columns=["a", "b", "a"])  # before collapse_duplicates: trains
     assert len(train.fit(model, (repeated, y), **kw).history["loss"]) == 1
+    kw2 = {**kw, "epochs": 2.0}  # a whole float (YAML, JSON) is a number of epochs
+    assert len(train.fit(model, (x, y), **kw2).history["loss"]) == 2

@@ -49,6 +49,8 @@ def test_defaults_are_stated_once_and_overrides_refuse_unknown_names():
         ({"verbose": "loud"}, "verbose must be 'auto', 0, 1 or 2, got 'loud'"),
         ({"reverse_complement": "yes"}, "reverse_complement must be true or false"),
         ({"decay_rate": 0.0, "decay_steps": 5}, "decay_rate must be a finite number > 0"),
+        ({"momentum": 5.0}, r"momentum must be in \[0, 1\], got 5\.0"),
+        ({"loss": "bogus"}, "loss: unknown Keras loss 'bogus'"),
     ],
 )
 def test_invalid_settings(settings, message):
@@ -107,3 +109,12 @@ def test_settings_as_yaml_and_keras_give_them_are_taken():
     config = TrainingConfig(learning_rate="1e-3", verbose=True, reverse_complement=np.True_)
     assert (config.learning_rate, config.verbose, config.reverse_complement) == (1e-3, 1, True)
     assert isinstance(config.reverse_complement, bool)
+
+
+def test_make_optimizer_refuses_a_negative_rate():
+    """An Adam with learning rate -1 was built (a re-run of the API fault sweep)."""
+    from gexnb.errors import ParameterError
+    from gexnb.train import make_optimizer
+
+    with pytest.raises(ParameterError, match=r"learning_rate must be in \[0, inf\], got -1"):
+        make_optimizer("adam", learning_rate=-1)

@@ -472,7 +472,9 @@ def _check_stats(stats: Any) -> str:
             f"stats must be the dict returned by normalize_target, got {type(stats).__name__}"
         )
     method = stats.get("method")
-    if method not in _METHODS:
+    if isinstance(method, np.ndarray) and method.ndim == 0:  # stats saved with np.savez
+        method = method.item()
+    if not isinstance(method, str) or method not in _METHODS:
         raise ParameterError(f"unknown normalisation method in stats: {method!r}")
     for key in _STATS_KEYS[method]:
         if key not in stats:

@@ -17,8 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gexnb.data.expression._common import _non_numeric_column, _require_frame
 from gexnb.data.sequences import check_codes
-from gexnb.errors import InputError
+from gexnb.errors import InputError, ParameterError
 
 __all__ = [
     "BASE_ORDER",
@@ -149,6 +150,8 @@ def base_composition_by_position(codes: Any, *, min_coverage: float = 0.0) -> pd
     ParameterError
         ``codes`` not an integer array.
     """
+    if not 0.0 <= float(min_coverage) <= 1.0:  # 2 made every cell NaN
+        raise ParameterError(f"min_coverage is a fraction in [0, 1], got {min_coverage!r}")
     arr = _codes(codes)
     counts = _counts(arr, axis=0).astype(float)  # (length, 5)
     total = counts.sum(axis=1, keepdims=True)
@@ -175,7 +178,10 @@ def expression_distribution(values: Any) -> dict[str, float]:
         ``n``, ``n_nan`` and, when any value is finite, ``mean``, ``sd``, ``min``, ``q25``,
         ``median``, ``q75`` and ``max``.
     """
-    arr = np.asarray(values, dtype=float).ravel()
+    try:
+        arr = np.asarray(values, dtype=float).ravel()
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"expression values must be numbers: {exc}") from None
     finite = arr[np.isfinite(arr)]
     out: dict[str, float] = {"n": int(arr.size), "n_nan": int(arr.size - finite.size)}
     if finite.size:
@@ -251,7 +257,16 @@ def gene_variance(frame: pd.DataFrame) -> pd.Series:
     -------
     pandas.Series
         ``variance`` per gene, sorted in decreasing order (ties keep column order).
+
+    Raises
+    ------
+    InputError
+        Not a DataFrame, or a column that is not numbers (named).
     """
+    frame = _require_frame(frame)
+    error = _non_numeric_column(frame)
+    if error is not None:
+        raise error
     return frame.var(axis=0, ddof=1).sort_values(ascending=False, kind="stable").rename("variance")
 
 

@@ -92,7 +92,10 @@ def _short(names: list[str]) -> str:
 
 
 def _as_matrix(x: Any, what: str) -> np.ndarray:
-    arr = np.asarray(x, dtype=np.float64)
+    try:
+        arr = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{what} must hold numbers: {exc}") from None
     if arr.ndim != 2:
         raise InputError(f"{what} must be a 2-D samples x genes matrix, got shape {arr.shape}")
     if arr.shape[0] == 0:

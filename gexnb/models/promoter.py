@@ -19,7 +19,7 @@ import keras
 import numpy as np
 
 from gexnb.errors import ParameterError
-from gexnb.models.checks import check_activation, check_fraction
+from gexnb.models.checks import check_activation, check_fraction, check_int
 from gexnb.models.layers import ContextAttention, OneHotCodes
 from gexnb.models.registry import register_model
 
@@ -27,12 +27,6 @@ __all__ = ["OneHotCodes", "build_metformin_bigru", "cudnn_eligible", "PAPER_PARA
 
 #: Parameter count of the team's network with the default hyperparameters.
 PAPER_PARAMETERS = 565_633
-
-
-def _check_positive(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ParameterError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 @register_model("metformin_bigru", kind="deep", task="sequence")
@@ -80,9 +74,9 @@ def build_metformin_bigru(
     keras.Model
         Uncompiled model; output shape ``(batch, 1)``.
     """
-    length = _check_positive("length", length)
-    n_layers = _check_positive("n_layers", n_layers)
-    units = _check_positive("units", units)
+    length = check_int("length", length)
+    n_layers = check_int("n_layers", n_layers)
+    units = check_int("units", units)
     dropout = check_fraction("dropout", dropout)
     number = isinstance(leaky_slope, (int, float, np.number)) and not isinstance(leaky_slope, bool)
     if not number or not np.isfinite(leaky_slope):

@@ -43,6 +43,10 @@ def information_content(ppm: np.ndarray, *, pseudocount: float = 1e-3) -> np.nda
     if not np.isfinite(p).all():
         row = int(np.nonzero(~np.isfinite(p).all(axis=1))[0][0])
         raise InputError(f"ppm holds NaN or infinite values (first at position {row})")
+    if (p < 0).any():  # probabilities or counts: a negative one gave 0 or NaN bits
+        row = int(np.nonzero((p < 0).any(axis=1))[0][0])
+        raise InputError(f"ppm holds negative values (first at position {row}); it holds "
+                         "probabilities or counts")  # fmt: skip
     p = p + pseudocount
     p = p / p.sum(axis=1, keepdims=True)
     entropy = -(p * np.log2(p)).sum(axis=1, keepdims=True)

@@ -120,7 +120,8 @@ def predicted_vs_measured(
     else:
         hb = ax.hexbin(y_true, y_pred, gridsize=gridsize, mincnt=1, cmap="viridis")
         fig.colorbar(hb, ax=ax, label="sequences")
-    r = np.corrcoef(y_true, y_pred)[0, 1] if len(y_true) > 1 else float("nan")
+    with np.errstate(invalid="ignore", divide="ignore"):  # constant values: r undefined
+        r = np.corrcoef(y_true, y_pred)[0, 1] if len(y_true) > 1 else float("nan")
     ax.set_xlabel("measured expression")
     ax.set_ylabel("predicted expression")
     ax.set_title(f"{title} (Pearson r = {r:.3f})".strip())

@@ -149,6 +149,10 @@ class TrainingConfig:
             object.__setattr__(self, name, value)
         if isinstance(self.verbose, (bool, np.bool_)):  # Keras takes True/False for 1/0
             object.__setattr__(self, "verbose", int(self.verbose))
+        if self.momentum > 1:  # Keras: "momentum must be a float between [0, 1]", at fit
+            raise ParameterError(f"momentum must be in [0, 1], got {self.momentum!r}")
+        if isinstance(self.loss, str):
+            _check_loss(self.loss)
         if self.verbose not in ("auto", 0, 1, 2):
             raise ParameterError(f"verbose must be 'auto', 0, 1 or 2, got {self.verbose!r}")
         if not isinstance(self.reverse_complement, (bool, np.bool_)):
@@ -300,3 +304,13 @@ def _real(name: str, value: Any, *, minimum: float, open_minimum: bool = False) 
             f"got {value!r}"
         )
     return number
+
+
+def _check_loss(name: str) -> None:
+    """Refuse a loss name Keras does not know (a bare Keras error at compile before)."""
+    import keras
+
+    try:
+        keras.losses.get(name)
+    except (ValueError, TypeError):
+        raise ParameterError(f"loss: unknown Keras loss {name!r} (e.g. 'mse', 'mae')") from None

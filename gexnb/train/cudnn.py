@@ -13,6 +13,8 @@ from typing import Any
 
 import keras
 
+from gexnb.errors import ParameterError
+
 __all__ = ["cudnn_report"]
 
 #: Backend -> recurrent layer kinds with a fused cuDNN kernel in Keras 3.
@@ -96,6 +98,8 @@ def cudnn_report(model: Any) -> Any:
     """
     import pandas as pd
 
+    if not isinstance(model, keras.Model):
+        raise ParameterError(f"cudnn_report needs a Keras model, got {type(model).__name__}")
     backend = keras.backend.backend()
     gpu = _gpu_available()
     rows = []

@@ -175,9 +175,14 @@ def fit(
         a loss that turned NaN after finite epochs (the best epoch's weights are returned).
     """
     cfg = TrainingConfig.from_mapping(settings, base=config)
-    if isinstance(cfg.epochs, bool) or not isinstance(cfg.epochs, (int, np.integer)):
-        raise ParameterError(f"epochs must be an integer >= 1, got {cfg.epochs!r}")
-    if int(cfg.epochs) < 1:
+    given: Any = cfg.epochs
+    whole = isinstance(given, (int, np.integer)) or (
+        isinstance(given, (float, np.floating)) and float(given).is_integer()
+    )
+    if isinstance(given, bool) or not whole:
+        raise ParameterError(f"epochs must be an integer >= 1, got {given!r}")
+    cfg = cfg.replace(epochs=int(given))  # 2.0 (YAML, JSON) is 2
+    if int(given) < 1:
         raise ParameterError(
             f"epochs and batch_size must be >= 1, got {cfg.epochs}, {cfg.batch_size}"
         )
@@ -192,7 +197,7 @@ def fit(
     if cfg.reverse_complement:
         train = _with_reverse_complements(train)
     monitor = "val_loss" if validation is not None else "loss"
-    initial_epoch, history, best, best_epoch, resumed = _start(out, resume, int(cfg.epochs))
+    initial_epoch, history, best, best_epoch, resumed = _start(out, resume, int(given))
     previous_policy = keras.mixed_precision.dtype_policy()
     keras.mixed_precision.set_dtype_policy(policy)
     try:
@@ -228,7 +233,7 @@ def fit(
             callbacks.append(
                 keras.callbacks.EarlyStopping(monitor=monitor, patience=int(cfg.early_stopping))
             )
-        if initial_epoch < int(cfg.epochs):
+        if initial_epoch < int(given):
             _keras_fit(net, train, validation, cfg, strategy, callbacks, initial_epoch)
         if (out / BEST_NAME).exists():
             # The best epoch's weights only: its optimizer state would roll back a model
@@ -313,6 +318,10 @@ def _with_reverse_complements(train: Any) -> Any:
     if isinstance(x, tuple) and len(x) == 2:
         x, flags = x[0], np.asarray(x[1], dtype="float32")
     x = np.asarray(x)
+    if x.dtype.kind in "iu" and x.dtype != np.uint8 and x.ndim == 2:
+        from gexnb.data.sequences import check_codes
+
+        x = check_codes(x, what="train").astype(np.uint8)  # codes 0..5 in any integer type
     if x.dtype != np.uint8 or x.ndim != 2:
         raise ParameterError(
             "reverse_complement needs uint8 sequence codes (n, length) as the input, got "

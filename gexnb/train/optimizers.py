@@ -183,10 +183,15 @@ def make_optimizer(
     Raises
     ------
     ParameterError
-        On an unknown name or an incomplete or invalid decay.
+        On an unknown name, a negative or NaN learning rate, a momentum outside [0, 1], or
+        an incomplete or invalid decay.
     """
     if not isinstance(optimizer, str):
         return optimizer
+    for name, value, low, high in (("learning_rate", learning_rate, 0.0, np.inf),
+                                   ("momentum", momentum, 0.0, 1.0)):  # fmt: skip
+        if not low <= float(value) <= high:  # NaN too; Keras took a negative rate
+            raise ParameterError(f"{name} must be in [{low:g}, {high:g}], got {value!r}")
     lr: Any = float(learning_rate)
     if (decay_rate is None) != (decay_steps is None):
         raise ParameterError("step decay needs both decay_rate and decay_steps (or neither)")

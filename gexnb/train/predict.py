@@ -90,20 +90,27 @@ def predict(
         x = _with_flags(model, x, flags, n_flags)
         if reverse_complement:
             return _both_strands(model, x, int(batch_size))
-        return _join(list(_predict_chunks(model, [x], int(batch_size))))
+        return _join(list(_predict_chunks(model, [x], int(batch_size))), model)
     chunked = not isinstance(x, np.ndarray)
     chunks = x if chunked else [x]
     if reverse_complement:
         parts = [_both_strands(model, chunk, int(batch_size)) for chunk in chunks]
     else:
         parts = list(_predict_chunks(model, chunks, int(batch_size), chunked=chunked))
-    return _join(parts)
+    return _join(parts, model)
 
 
-def _join(parts: list[np.ndarray]) -> np.ndarray:
-    if not parts:
-        return np.zeros((0,), dtype="float32")
-    return np.concatenate(parts)
+#: The largest float32: a model computes in float32 (or less), so larger inputs become inf.
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _join(parts: list[np.ndarray], model: Any = None) -> np.ndarray:
+    """The predictions of all chunks; none: an empty array shaped as the model's output."""
+    if parts:
+        return np.concatenate(parts)
+    outputs = getattr(model, "outputs", None) or []
+    width = outputs[0].shape[-1] if len(outputs) == 1 and len(outputs[0].shape) == 2 else None
+    return np.zeros((0,) if width in (None, 1) else (0, int(width)), dtype="float32")
 
 
 def flag_count(model: Any) -> int:
@@ -146,6 +153,9 @@ def _both_strands(model: Any, chunk: Any, batch_size: int) -> np.ndarray:
     flags: column 0, the reverse-strand flag, set to 1 for the reverse complements)."""
     codes, flags = chunk if isinstance(chunk, tuple) else (chunk, None)
     codes = np.asarray(codes)
+    if codes.dtype.kind in "iu" and codes.dtype != np.uint8 and codes.ndim == 2:
+        check_model_input(model, codes, what="x")  # codes 0..5 in any integer type
+        codes = codes.astype(np.uint8)
     if codes.dtype != np.uint8 or codes.ndim != 2:
         raise ParameterError(
             f"reverse_complement needs uint8 sequence codes (n, length), got {codes.dtype} "
@@ -220,6 +230,8 @@ def _predict_chunks(
             check_model_input(model, arr, what=what)
         if arr.dtype.kind == "f":
             _check_finite(arr, what)
+            if arr.dtype.itemsize > 4 and arr.size and np.abs(arr).max() > _FLOAT32_MAX:
+                raise InputError(f"{what} holds values beyond float32's range (up to 3.4e38)")
         for start in range(0, len(arr), batch_size):
             batch = [_padded(a[start : start + batch_size], batch_size) for a in parts]
             out = np.asarray(
@@ -289,10 +301,16 @@ def predict_file(
         the model file, a folder or an existing non-regular file (a device such as
         ``/dev/null``, a named pipe): see :func:`_check_output`.
     ParameterError
-        ``batch_size``, ``chunk_size`` or ``too_long`` out of range.
+        ``model_path`` not a path; ``batch_size``, ``chunk_size`` or ``too_long`` out of
+        range.
     """
     from gexnb.data.sequences import encode_sequences, iter_sequence_chunks
 
+    if not isinstance(model_path, (str, os.PathLike)):
+        raise ParameterError(
+            f"model_path must be the path of a .keras file, got {type(model_path).__name__} "
+            "(gexnb.train.predict takes a model)"
+        )
     if too_long not in ("error", "trim"):
         raise ParameterError(f"too_long must be 'error' or 'trim', got {too_long!r}")
     for name, value in (("batch_size", batch_size), ("chunk_size", chunk_size)):
