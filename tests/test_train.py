@@ -288,3 +288,18 @@ def test_fit_names_what_it_was_given_wrongly(tmp_path):
     assert len(train.fit(model, (repeated, y), **kw).history["loss"]) == 1
     kw2 = {**kw, "epochs": 2.0}  # a whole float (YAML, JSON) is a number of epochs
     assert len(train.fit(model, (x, y), **kw2).history["loss"]) == 2
+
+
+def test_fit_warns_of_targets_a_sigmoid_cannot_reach_and_of_empty_sequences(tmp_path):
+    """Raw expression up to 900 trained a sigmoid-output BiGRU (loss 444,634), and rows of
+    all padding trained, without a word (a re-run of the API fault sweep)."""
+    from gexnb.data.sequences import PAD_CODE
+
+    model = build("metformin_bigru", length=8, n_layers=1, units=2)
+    codes = np.random.default_rng(0).integers(0, 4, size=(16, 8)).astype(np.uint8)
+    kw = {"epochs": 1, "verbose": 0, "output_dir": tmp_path}
+    with pytest.warns(UserWarning, match=r"100% of the targets lie outside 0\.\.1"):
+        train.fit(model, (codes, np.linspace(10, 900, 16)), **kw)
+    codes[:2] = PAD_CODE
+    with pytest.warns(UserWarning, match="2 of 16 sequences are all padding"):
+        train.fit(model, (codes, np.full(16, 0.5)), **kw)

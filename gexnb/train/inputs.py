@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import warnings
 from typing import Any
 
 import keras
@@ -139,7 +140,40 @@ def _check_plain(x: Any, y: Any, what: str, model: Any) -> tuple[np.ndarray, np.
         _check_finite(x, f"{what}: input")
     check_model_input(model, x, what=what)
     _check_target_width(y, what, model)
+    _warn_unreachable_targets(y, what, model)
+    if takes_sequence_codes(model) and x.ndim == 2 and x.shape[1]:
+        from gexnb.data.sequences import PAD_CODE
+
+        empty = int(np.count_nonzero((x == PAD_CODE).all(axis=1)))
+        if empty:
+            warnings.warn(
+                f"{what}: {empty} of {len(x)} sequences are all padding (empty sequences, "
+                "which encode_sequences refuses)",
+                stacklevel=4,
+            )
     return x, y
+
+
+#: Share of the targets outside a sigmoid's 0..1 above which :func:`_check_plain` warns
+#: (the half_median tolerance of notebook 02).
+_SIGMOID_TOLERANCE = 0.01
+
+
+def _warn_unreachable_targets(y: np.ndarray, what: str, model: Any) -> None:
+    """Warn when a model whose output is a sigmoid (0..1) is given targets it cannot reach:
+    raw expression up to 900 trained with a loss of 444,634 and no word."""
+    layers = getattr(model, "layers", None) or []
+    activation = getattr(layers[-1], "activation", None) if layers else None
+    if getattr(activation, "__name__", "") != "sigmoid" or not y.size:
+        return
+    outside = float(np.mean((y < 0) | (y > 1)))
+    if outside > _SIGMOID_TOLERANCE:
+        warnings.warn(
+            f"{what}: {outside:.0%} of the targets lie outside 0..1 (range {y.min():.3g} to "
+            f"{y.max():.3g}), out of reach of the model's sigmoid output; normalise them "
+            "(gexnb.data.normalize_target)",
+            stacklevel=4,
+        )
 
 
 def _check_finite(values: np.ndarray, what: str) -> None:
