@@ -180,7 +180,8 @@ def test_sizes_must_be_whole_numbers_in_range():
 def test_promoter_loader_refuses_a_fractional_synthetic_size():
     from gexnb.data.promoters import load_promoters
 
-    with pytest.raises(ParameterError, match=r"n_synthetic_sequences=10\.5: use a whole number"):
+    message = r"n_synthetic=10\.5 \(the notebooks' synthetic: \{n_sequences\}\): use a whole"
+    with pytest.raises(ParameterError, match=message):
         load_promoters("", n_synthetic=10.5)
     assert len(load_promoters("", n_synthetic=12.0, length=120).codes) == 12
 

@@ -200,7 +200,8 @@ def load_promoters(
         )
         if not whole or n_synthetic < 10:
             raise ParameterError(
-                f"n_synthetic_sequences={n_synthetic!r}: use a whole number, at least 10"
+                f"n_synthetic={n_synthetic!r} (the notebooks' synthetic: {{n_sequences}}): use "
+                "a whole number, at least 10"
             )
         truth = synthetic.synthetic_promoters(int(n_synthetic), seed=int(seed))
         if max_rows:
