@@ -58,7 +58,12 @@ def test_decay_on_rise_lowers_the_rate_only_when_the_training_mae_rises():
 
 def test_dgex_recipe_trains_saves_and_resumes(tmp_path):
     cfg = dgex_recipe(3, epochs=2)
-    assert (cfg.learning_rate, cfg.momentum, cfg.batch_size, cfg.loss) == (3e-4, 0.5, 200, "mse")
+    assert (cfg.learning_rate, cfg.momentum, cfg.batch_size, cfg.loss) == (
+        3e-4,
+        0.5,
+        200,
+        "summed_squared_error",
+    )
     assert dgex_recipe(1).learning_rate == 5e-4
     with pytest.raises(ParameterError, match="1, 2 or 3 hidden layers"):
         dgex_recipe(4)
@@ -79,3 +84,28 @@ def test_dgex_recipe_trains_saves_and_resumes(tmp_path):
     resumed = fit(model, (x, y), 0.2, output_dir=tmp_path, config=cfg.replace(epochs=3),
                   resume=True, verbose=0)  # fmt: skip
     assert len(resumed.history["loss"]) == 3
+
+
+def test_the_recipe_sums_the_squared_error_over_the_outputs_as_pylearn2(tmp_path):
+    """Keras's "mse" averages over the outputs: with the recipe's plain SGD every gradient was
+    1/n_outputs of the authors' (1/4,760 per chunk), and D-GEX barely trained (a science
+    review; pylearn2's Linear cost sums over the outputs and averages over the batch)."""
+    import subprocess
+    import sys
+
+    import keras
+
+    from gexnb.train.losses import summed_squared_error
+
+    y_true = np.array([[0.0, 1.0, 2.0], [1.0, 1.0, 1.0]], "float32")
+    y_pred = np.array([[1.0, 1.0, 0.0], [1.0, 3.0, 1.0]], "float32")
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(summed_squared_error(y_true, y_pred)),
+                               [5.0, 4.0])  # fmt: skip
+    assert dgex_recipe(1).loss == "summed_squared_error"
+    model = build("dgex", n_landmarks=3, n_targets=2, hidden=[4])
+    x = np.random.default_rng(0).normal(size=(8, 3)).astype("float32")
+    fit(model, (x, x[:, :2]), config=dgex_recipe(1, epochs=1), verbose=0, output_dir=tmp_path)
+    script = "import sys, keras, gexnb.models\nkeras.saving.load_model(sys.argv[1])\n"
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "last.keras")],
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]

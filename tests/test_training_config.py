@@ -50,7 +50,7 @@ def test_defaults_are_stated_once_and_overrides_refuse_unknown_names():
         ({"reverse_complement": "yes"}, "reverse_complement must be true or false"),
         ({"decay_rate": 0.0, "decay_steps": 5}, "decay_rate must be a finite number > 0"),
         ({"momentum": 5.0}, r"momentum must be in \[0, 1\], got 5\.0"),
-        ({"loss": "bogus"}, "loss: unknown Keras loss 'bogus'"),
+        ({"loss": "bogus"}, "loss: unknown loss 'bogus' .a Keras loss such as 'mse'"),
     ],
 )
 def test_invalid_settings(settings, message):

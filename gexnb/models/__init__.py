@@ -33,6 +33,7 @@ from gexnb.models.saving import load_model
 
 # last: the optimizer and schedule of training checkpoints (best.keras, last.keras), ScaledSGD
 # of the D-GEX recipe and OneCycle of Prix Fixe, registered too (gexnb.train imports this)
+from gexnb.train import losses as _losses  # noqa: E402, F401
 from gexnb.train import optimizers as _optimizers  # noqa: E402, F401
 
 __all__ = ["build", "available", "get_factory", "model_kind", "register_model", "load_model"]

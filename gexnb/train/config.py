@@ -310,7 +310,14 @@ def _check_loss(name: str) -> None:
     """Refuse a loss name Keras does not know (a bare Keras error at compile before)."""
     import keras
 
+    from gexnb.train.losses import LOSSES
+
+    if name in LOSSES:
+        return
     try:
         keras.losses.get(name)
     except (ValueError, TypeError):
-        raise ParameterError(f"loss: unknown Keras loss {name!r} (e.g. 'mse', 'mae')") from None
+        raise ParameterError(
+            f"loss: unknown loss {name!r} (a Keras loss such as 'mse', 'mae', or one of "
+            f"gexnb's: {', '.join(LOSSES)})"
+        ) from None

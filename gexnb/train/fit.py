@@ -44,6 +44,7 @@ from gexnb.train.distribute import (
     resolve_precision,
 )
 from gexnb.train.inputs import _check_xy, _split_validation, reverse_strand
+from gexnb.train.losses import resolve_loss
 
 
 @dataclass
@@ -372,7 +373,9 @@ def _model_to_train(
         net = model() if callable(model) and not isinstance(model, keras.Model) else model
         if not isinstance(net, keras.Model):
             raise ParameterError("model must be a keras.Model or a callable returning one")
-        net.compile(optimizer=cfg.make_optimizer(total_steps=total_steps), loss=cfg.loss)
+        net.compile(
+            optimizer=cfg.make_optimizer(total_steps=total_steps), loss=resolve_loss(cfg.loss)
+        )
         return net
 
 
