@@ -552,7 +552,9 @@ def dream_score(
         weighted subset is present and every paired subset is paired (NaN otherwise, so that a
         partial score is never passed off as the official one);
         ``pearson_score_available``/``spearman_score_available``: the same sums renormalised over
-        the weights of the subsets that are present; ``missing``: weighted subsets not given;
+        the weights of the subsets that are present and scored as the challenge scores them
+        (a paired subset scored unpaired, on levels, is left out: level correlations are far
+        easier than those of alt - ref differences); ``missing``: weighted subsets not given;
         ``unpaired``: subsets the organisers pair but that were scored unpaired here;
         ``complete``: whether the official scores could be computed.
         Subsets not in ``weights`` are reported with weight 0 and do not enter the scores.
@@ -595,7 +597,9 @@ def dream_score(
     total = float(sum(weights.values()))
     missing = [s for s, w in weights.items() if w > 0 and s not in results]
     unpaired = [s for s in DREAM_PAIRED_SUBSETS if s in results and not results[s]["paired"]]
-    scored = [s for s in results if weights.get(s, 0.0) > 0]
+    # a subset the organisers pair, scored here on levels (much easier than alt - ref
+    # differences), is reported but kept out of the scores
+    scored = [s for s in results if weights.get(s, 0.0) > 0 and s not in unpaired]
     nan_subsets = [
         s for s in scored if math.isnan(results[s]["r"]) or math.isnan(results[s]["rho"])
     ]

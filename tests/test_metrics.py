@@ -406,3 +406,19 @@ def test_a_subset_named_twice_in_one_cell_counts_the_row_once():
     np.testing.assert_array_equal(parsed["subsets"]["high"], [0, 2])
     y = np.array([1.0, 2.0, 3.0])
     assert dream_score(y, y, subsets=parsed["subsets"])["subsets"]["high"]["n"] == 2
+
+
+def test_a_paired_subset_scored_on_levels_stays_out_of_the_available_score():
+    """Unpaired motif subsets (levels, r ~ 0.8) entered the 'available' DREAM score with the
+    weight the challenge gives to alt - ref differences, which are far harder (a science
+    review)."""
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=40)
+    p = y + rng.normal(scale=2.0, size=40)
+    p[20:] = y[20:]  # the motif rows: perfect on levels
+    subsets = {"all": np.arange(40), "motif_perturbation": np.arange(20, 40)}
+    res = dream_score(y, p, subsets=subsets)
+    assert res["unpaired"] == ["motif_perturbation"]
+    assert res["subsets"]["motif_perturbation"]["r"] == pytest.approx(1.0)  # still reported
+    assert res["pearson_score_available"] == pytest.approx(res["subsets"]["all"]["r"] ** 2)
+    assert res["weight_available"] == DREAM_WEIGHTS["all"]
