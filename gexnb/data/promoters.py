@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from gexnb.checks import is_whole
 from gexnb.data import sequences, splits
 from gexnb.errors import InputError, ParameterError
 
@@ -192,13 +193,7 @@ def load_promoters(
     else:
         from gexnb.data import synthetic
 
-        whole = (
-            not isinstance(n_synthetic, bool)
-            and isinstance(n_synthetic, (int, float, np.integer, np.floating))
-            and bool(np.isfinite(n_synthetic))
-            and int(n_synthetic) == n_synthetic
-        )
-        if not whole or n_synthetic < 10:
+        if not is_whole(n_synthetic) or n_synthetic < 10:
             raise ParameterError(
                 f"n_synthetic={n_synthetic!r} (the notebooks' synthetic: {{n_sequences}}): use "
                 "a whole number, at least 10"

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import KFold, LeaveOneGroupOut
 
+from gexnb.checks import is_whole
 from gexnb.errors import InputError, ParameterError
 
 __all__ = [
@@ -35,9 +36,7 @@ _SPLIT_NAMES = ("train", "val", "test")
 
 def _is_count(value: Any) -> bool:
     """Whether ``value`` is a non-negative whole number (an integral float too)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        return False
-    return bool(np.isfinite(value) and int(value) == value and value >= 0)
+    return is_whole(value) and value >= 0
 
 
 def _check_n(n: int) -> int:

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gexnb.checks import is_whole
 from gexnb.data.sequences import DEFAULT_LENGTH
 from gexnb.errors import ParameterError
 
@@ -56,13 +57,7 @@ _LETTERS = np.frombuffer(b"ACGT", dtype=np.uint8)
 
 def _check_size(name: str, value: Any, minimum: int) -> int:
     """``value`` as an int, refusing a non-integer (an integral float passes) below ``minimum``."""
-    whole = (
-        not isinstance(value, bool)
-        and isinstance(value, (int, float, np.integer, np.floating))
-        and bool(np.isfinite(value))
-        and int(value) == value
-    )
-    if not whole or value < minimum:
+    if not is_whole(value) or value < minimum:
         least = {0: "a non-negative integer", 1: "a positive integer"}.get(
             minimum, f"an integer >= {minimum}"
         )

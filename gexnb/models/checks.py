@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from gexnb.checks import is_whole
 from gexnb.errors import ParameterError
 
 __all__ = ["check_int", "check_sizes", "check_layer_widths", "check_fraction", "check_activation"]
@@ -30,10 +31,7 @@ def check_int(name: str, value: Any, minimum: int = 1) -> int:
     int
         ``value``.
     """
-    whole = isinstance(value, (int, np.integer)) or (
-        isinstance(value, (float, np.floating)) and np.isfinite(value) and value == int(value)
-    )
-    if isinstance(value, bool) or not whole or value < minimum:
+    if not is_whole(value) or value < minimum:
         raise ParameterError(f"{name} must be an integer >= {minimum}, got {value!r}")
     return int(value)
 

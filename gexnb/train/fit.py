@@ -17,6 +17,7 @@ from typing import Any, cast
 import keras
 import numpy as np
 
+from gexnb.checks import is_whole
 from gexnb.errors import InputError, ParameterError
 from gexnb.io import LAST_STATE_NAME, ensure_output_dir
 from gexnb.models.saving import _load
@@ -177,10 +178,7 @@ def fit(
     """
     cfg = TrainingConfig.from_mapping(settings, base=config)
     given: Any = cfg.epochs
-    whole = isinstance(given, (int, np.integer)) or (
-        isinstance(given, (float, np.floating)) and float(given).is_integer()
-    )
-    if isinstance(given, bool) or not whole:
+    if not is_whole(given):
         raise ParameterError(f"epochs must be an integer >= 1, got {given!r}")
     cfg = cfg.replace(epochs=int(given))  # 2.0 (YAML, JSON) is 2
     if int(given) < 1:
@@ -318,18 +316,9 @@ def _with_reverse_complements(train: Any) -> Any:
     flags = None
     if isinstance(x, tuple) and len(x) == 2:
         x, flags = x[0], np.asarray(x[1], dtype="float32")
-    x = np.asarray(x)
-    if x.dtype.kind in "iu" and x.dtype != np.uint8 and x.ndim == 2:
-        from gexnb.data.sequences import check_codes
-
-        x = check_codes(x, what="train").astype(np.uint8)  # codes 0..5 in any integer type
-    if x.dtype != np.uint8 or x.ndim != 2:
-        raise ParameterError(
-            "reverse_complement needs uint8 sequence codes (n, length) as the input, got "
-            f"{x.dtype} {x.shape}"
-        )
+    x, reverse = reverse_strand(x, "train")
     y = np.asarray(y)
-    codes = np.concatenate([x, reverse_strand(x, "train")])
+    codes = np.concatenate([x, reverse])
     if flags is None:
         return codes, np.concatenate([y, y])
     reverse_flags = flags.copy()

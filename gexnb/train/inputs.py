@@ -243,32 +243,43 @@ def _describe(model: Any) -> str:
     return f"a {kind} '{getattr(model, 'name', '?')}' with {n:,} parameters"
 
 
-def reverse_strand(codes: np.ndarray, what: str) -> np.ndarray:
-    """The reverse complements of left-padded ``codes`` (as :func:`gexnb.train.fit` and
-    :func:`gexnb.train.predict` take them), naming ``what`` when the padding is elsewhere:
-    right-padded codes came back as all padding (found by an API fault sweep).
+def reverse_strand(codes: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """Sequence codes as uint8 and their reverse complements, as :func:`gexnb.train.fit` and
+    :func:`gexnb.train.predict` take them with ``reverse_complement=True``: codes of any
+    integer type (checked to lie in 0..5), padded on the left; ``what`` is named when the
+    padding is elsewhere (right-padded codes came back as all padding; an API fault sweep).
 
     Parameters
     ----------
     codes
-        uint8 sequence codes ``(n, length)``, padded on the left.
+        Integer sequence codes ``(n, length)``, padded on the left.
     what
         The argument, named in the error (``"x"``, ``"train"``).
 
     Returns
     -------
-    numpy.ndarray
-        The reverse complements, padded on the left.
+    codes, reverse
+        ``codes`` as uint8, and their reverse complements, padded on the left.
 
     Raises
     ------
+    ParameterError
+        ``codes`` is not a 2-D integer array.
     InputError
-        Codes padded on the right or between bases.
+        A code outside 0..5, or codes padded on the right or between bases.
     """
-    from gexnb.data.sequences import reverse_complement
+    from gexnb.data.sequences import check_codes, reverse_complement
 
+    codes = np.asarray(codes)
+    if codes.ndim != 2 or codes.dtype.kind not in "iu":
+        raise ParameterError(
+            f"reverse_complement needs uint8 sequence codes (n, length), got {codes.dtype} "
+            f"{codes.shape}"
+        )
+    if codes.dtype != np.uint8:  # codes 0..5 in any integer type
+        codes = check_codes(codes, what=what).astype(np.uint8)
     try:
-        return reverse_complement(codes, pad="left")
+        return codes, reverse_complement(codes, pad="left")
     except InputError as exc:
         problem = str(exc).split("; encode with")[0]
         raise InputError(

@@ -152,18 +152,9 @@ def _both_strands(model: Any, chunk: Any, batch_size: int) -> np.ndarray:
     """Mean of the predictions of a chunk of codes and of their reverse complements (with
     flags: column 0, the reverse-strand flag, set to 1 for the reverse complements)."""
     codes, flags = chunk if isinstance(chunk, tuple) else (chunk, None)
-    codes = np.asarray(codes)
-    if codes.dtype.kind in "iu" and codes.dtype != np.uint8 and codes.ndim == 2:
-        check_model_input(model, codes, what="x")  # codes 0..5 in any integer type
-        codes = codes.astype(np.uint8)
-    if codes.dtype != np.uint8 or codes.ndim != 2:
-        raise ParameterError(
-            f"reverse_complement needs uint8 sequence codes (n, length), got {codes.dtype} "
-            f"{codes.shape}"
-        )
+    codes, reverse_codes = reverse_strand(codes, "x")
     if len(codes) == 0:
         return np.zeros((0,), dtype="float32")
-    reverse_codes = reverse_strand(codes, "x")
     if flags is None:
         forward_input: Any = codes
         reverse_input: Any = reverse_codes
