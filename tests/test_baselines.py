@@ -50,11 +50,35 @@ def test_knn_ge_k_larger_than_samples():
         build("knn_ge", k=10).fit(x, y)
 
 
+def test_knn_ge_genes_hand_checked():
+    # Three landmark genes over four training samples; each target's profile lies nearest to
+    # two of them (Euclidean over the samples), so it is predicted as their mean.
+    x = np.array([[0.0, 1.0, 5.0], [1.0, 2.0, 5.0], [2.0, 3.0, 5.0], [3.0, 4.0, 5.0]])
+    y = np.array([[0.4, 4.0], [1.4, 4.5], [2.4, 5.0], [3.4, 5.5]])
+    model = build("knn_ge_genes", k=2).fit(x, y)
+    # target 0 is nearest landmarks 0 and 1; target 1 nearest landmarks 2 and 1
+    assert [sorted(n) for n in model.estimator_.neighbours_.tolist()] == [[0, 1], [1, 2]]
+    pred = model.predict(np.array([[10.0, 20.0, 30.0]]))
+    np.testing.assert_allclose(pred, [[15.0, 25.0]])
+    one = build("knn_ge_genes", k=1).fit(x, y[:, 1]).predict(np.array([[10.0, 20.0, 30.0]]))
+    np.testing.assert_allclose(one, [30.0])
+
+
+def test_knn_ge_genes_k_larger_than_landmarks():
+    x, y = _data(n=40, p=5)
+    with pytest.raises(ParameterError, match="k=6 exceeds the 5 landmark genes"):
+        build("knn_ge_genes", k=6).fit(x, y)
+    with pytest.raises(ParameterError, match=r"knn_ge_genes: k must be an integer >= 1"):
+        build("knn_ge_genes", k=2.5).fit(x, y)
+
+
 @pytest.mark.parametrize("name", BASELINE_NAMES)
 def test_one_and_many_targets(name):
     hp = {"n_estimators": 5} if name == "random_forest" else {}
     if name == "gradient_boosting":
         hp = {"max_iter": 5}
+    if name == "knn_ge_genes":
+        hp = {"k": 2}  # at most the 5 landmarks
     x, y = _data(n=40)
     many = build(name, **hp).fit(x, y)
     assert many.predict(x[:4]).shape == (4, 3)
