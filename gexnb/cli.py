@@ -255,7 +255,9 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     )
     print(
         f"sweep: {result.n_run} run, {result.n_skipped} already done, {result.n_failed} failed; "
-        f"{result.csv_path}" + (f", {result.figure_path}" if result.figure_path else "")
+        f"{result.csv_path}"
+        + (f", {result.figure_path}" if result.figure_path else "")
+        + (f", {result.seeds_path}" if result.seeds_path else "")
     )
     if result.note:
         print(f"gexnb: {result.note}", file=sys.stderr)

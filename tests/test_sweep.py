@@ -93,6 +93,11 @@ def test_sweep_runs_each_point_once_and_resumes(tmp_path, capsys):
     assert table["data/all/expression_mean"].nunique() == 2  # two seeds, two data sets
     assert first.figure_path is not None and first.figure_path.stat().st_size > 1000
     assert {p.name for p in out.iterdir() if p.is_dir()} == {"seed-0", "seed-1"}
+    seeds = pd.read_csv(first.seeds_path).set_index("metric")
+    assert seeds.loc["data/all/expression_mean", "n"] == 2
+    assert seeds.loc["data/all/expression_mean", "mean"] == pytest.approx(
+        table["data/all/expression_mean"].mean()
+    )
     # resumed: both points are done with the same parameters, nothing runs again
     again = run_sweep("01", {"seed": [0, 1]}, out, overrides=fixed, project_dir=PROJECT,
                       progress=False)  # fmt: skip
@@ -131,6 +136,40 @@ def test_no_figure_is_explained_and_an_old_one_removed(tmp_path):
     )
     _, _, figure = sweep._write_table(tmp_path, rows, "dnn/cv_mean/rmse", ["epochs"])
     assert figure is not None and figure.stat().st_size > 1000
+
+
+def test_seed_summary_per_combination_of_the_other_values(tmp_path):
+    rows = [
+        {"epochs": 3, "seed": 0, "folder": "a", "status": "ok", "seconds": 1.0, "m/test/mae": 1.0},
+        {"epochs": 3, "seed": 1, "folder": "b", "status": "ok (earlier run)", "seconds": None,
+         "m/test/mae": 3.0},
+        {"epochs": 3, "seed": 2, "folder": "c", "status": "failed", "seconds": None,
+         "m/test/mae": None, "error": "boom"},
+        {"epochs": 5, "seed": 0, "folder": "d", "status": "ok", "seconds": 1.0, "m/test/mae": 0.5},
+    ]  # fmt: skip
+    summary = sweep.seed_summary(pd.DataFrame(rows), ["epochs", "seed"])
+    assert summary.columns.tolist() == ["epochs", "metric", "mean", "sd", "min", "max", "n",
+                                        "seeds"]  # fmt: skip
+    assert summary["metric"].tolist() == ["m/test/mae", "m/test/mae"]  # not seconds
+    three, five = summary.iloc[0], summary.iloc[1]
+    assert (three["epochs"], three["mean"], three["min"], three["max"], three["n"]) == (
+        3,
+        2.0,
+        1.0,
+        3.0,
+        2,
+    )
+    assert three["sd"] == pytest.approx(2**0.5) and three["seeds"] == "0, 1"  # failed left out
+    assert five["n"] == 1 and pd.isna(five["sd"])
+    only_seed = sweep.seed_summary(pd.DataFrame(rows).drop(columns="epochs"), ["seed"])
+    assert only_seed.columns[0] == "metric" and only_seed["n"].tolist() == [3]
+    with pytest.raises(ParameterError, match="needs 'seed'"):
+        sweep.seed_summary(pd.DataFrame(rows), ["epochs"])
+    # the file is written when the seed is swept and an earlier one removed when it is not
+    path = sweep._write_seed_summary(tmp_path, pd.DataFrame(rows), ["epochs", "seed"])
+    assert path is not None and pd.read_csv(path)["n"].tolist() == [2, 1]
+    assert sweep._write_seed_summary(tmp_path, pd.DataFrame(rows), ["epochs"]) is None
+    assert not path.exists()
 
 
 def test_point_folders_are_unique_per_value_and_stable():

@@ -6,7 +6,9 @@ grid (the cartesian product of the ``-g`` values) as one executed notebook in it
 holds a run that ended ok with the same notebook, profile and resolved parameters (so an
 interrupted sweep resumes), and writes ``DIR/sweep.csv`` (one row per point: the swept values,
 status, seconds, folder, then every metric of the point's ``metrics.json``) and
-``DIR/sweep.png`` (the main metric against each swept parameter).
+``DIR/sweep.png`` (the main metric against each swept parameter). When ``seed`` is among the
+swept parameters, ``DIR/sweep_seeds.csv`` summarises every metric over the seeds for each
+combination of the other swept values (:func:`seed_summary`): the spread a single run hides.
 
 Every point's parameters are resolved (profile, names, types, input files) before the first
 point runs, as ``gexnb run`` does, so bad input stops the sweep at once with one error.
@@ -39,7 +41,16 @@ from gexnb.runner.project import (
     unknown_parameter_hint,
 )
 
-__all__ = ["parse_grid", "grid_points", "point_folder", "run_sweep", "SweepResult", "MAIN_METRICS"]
+__all__ = [
+    "parse_grid",
+    "grid_points",
+    "point_folder",
+    "run_sweep",
+    "seed_summary",
+    "SweepResult",
+    "MAIN_METRICS",
+    "SEED_PARAMETER",
+]
 
 #: The metric a sweep figure shows by default per notebook (key, lower is better).
 MAIN_METRICS: dict[str, tuple[str, bool]] = {
@@ -48,6 +59,11 @@ MAIN_METRICS: dict[str, tuple[str, bool]] = {
     "04_attention_lstm": ("attention_lstm/cv_mean/rmse", True),
 }
 
+#: The parameter whose swept values are replicates, summarised in ``sweep_seeds.csv``.
+SEED_PARAMETER = "seed"
+#: The columns of ``sweep.csv`` that are not metrics.
+_BOOKKEEPING = ("folder", "status", "seconds", "error")
+
 
 @dataclass
 class SweepResult:
@@ -55,7 +71,7 @@ class SweepResult:
 
     Parameters
     ----------
-    table, csv_path, figure_path, n_run, n_skipped, n_failed, note
+    table, csv_path, figure_path, n_run, n_skipped, n_failed, note, seeds_path
         See Attributes.
 
     Attributes
@@ -71,6 +87,9 @@ class SweepResult:
         failed.
     note
         Why there is no figure, when there is none.
+    seeds_path
+        ``<output_dir>/sweep_seeds.csv`` when ``seed`` was swept (:func:`seed_summary`), else
+        None.
     """
 
     table: Any
@@ -80,6 +99,7 @@ class SweepResult:
     n_skipped: int
     n_failed: int
     note: str = ""  # why there is no figure, when there is none
+    seeds_path: Path | None = None
 
 
 def _split_top_level(text: str) -> list[str]:
@@ -359,9 +379,73 @@ def run_sweep(
     key, lower = MAIN_METRICS.get(path.stem, ("", True))
     table, csv_path, figure = _write_table(root, rows, metric or key, list(grid), lower)
     note = "" if figure else _no_figure_note(table, metric or key)
+    seeds_path = _write_seed_summary(root, table, list(grid))
     return SweepResult(
-        table, csv_path, figure, counts["run"], counts["skipped"], counts["failed"], note
-    )
+        table, csv_path, figure, counts["run"], counts["skipped"], counts["failed"], note,
+        seeds_path,
+    )  # fmt: skip
+
+
+def seed_summary(table: Any, swept: Sequence[str]) -> Any:
+    """Every metric of a sweep summarised over its seeds, per combination of the other values.
+
+    Only the points that ended ok count. The standard deviation is the sample one (``ddof=1``,
+    NaN for a single seed); ``n`` is the number of seeds that reported the metric.
+
+    Parameters
+    ----------
+    table
+        The sweep table (``sweep.csv``: the swept values, status, seconds, folder, metrics).
+    swept
+        The swept parameter names; must include :data:`SEED_PARAMETER`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per combination of the other swept values and metric: those values, then
+        ``metric``, ``mean``, ``sd``, ``min``, ``max``, ``n`` and ``seeds`` (the seeds
+        that ended ok, as text).
+
+    Raises
+    ------
+    ParameterError
+        ``seed`` is not among ``swept``.
+    """
+    import pandas as pd
+
+    if SEED_PARAMETER not in swept:
+        raise ParameterError(f"a seed summary needs {SEED_PARAMETER!r} among the swept values")
+    others = [name for name in swept if name != SEED_PARAMETER]
+    columns = [*others, "metric", "mean", "sd", "min", "max", "n", "seeds"]
+    ok = table[table["status"].astype(str).str.startswith("ok")] if "status" in table else table
+    metrics = [
+        c for c in ok.columns
+        if c not in (*swept, *_BOOKKEEPING) and pd.api.types.is_numeric_dtype(ok[c])
+    ]  # fmt: skip
+    if ok.empty or not metrics:
+        return pd.DataFrame(columns=columns)
+    groups = ok.groupby(others, sort=False, dropna=False) if others else [((), ok)]
+    rows = []
+    for values, group in groups:
+        values = values if isinstance(values, tuple) else (values,)
+        seeds = ", ".join(str(v) for v in group[SEED_PARAMETER])
+        for name in metrics:
+            column = group[name].dropna()
+            rows.append({
+                **dict(zip(others, values, strict=True)), "metric": name,
+                "mean": column.mean(), "sd": column.std(ddof=1), "min": column.min(),
+                "max": column.max(), "n": int(column.size), "seeds": seeds,
+            })  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _write_seed_summary(root: Path, table: Any, swept: Sequence[str]) -> Path | None:
+    """Write ``sweep_seeds.csv`` when the seed was swept; remove an earlier one otherwise."""
+    path = root / "sweep_seeds.csv"
+    if SEED_PARAMETER not in swept:
+        path.unlink(missing_ok=True)  # an earlier sweep's summary must not outlive it
+        return None
+    return write_table_atomic(path, seed_summary(table, swept), index=False)
 
 
 def _no_figure_note(table: Any, metric: str) -> str:
