@@ -72,6 +72,36 @@ def test_knn_ge_genes_k_larger_than_landmarks():
         build("knn_ge_genes", k=2.5).fit(x, y)
 
 
+def test_knn_ge_genes_data_frames_clone_and_pickle():
+    import pickle
+
+    from sklearn.base import clone
+
+    x, y = _data(n=40, p=6)
+    frame = pd.DataFrame(x, columns=[f"g{i}" for i in range(6)])
+    model = build("knn_ge_genes", k=2).fit(frame, y)
+    np.testing.assert_allclose(model.predict(frame.iloc[:3]), model.predict(x[:3]))
+    with pytest.raises(InputError, match="select them in the fitted order"):
+        model.predict(frame[frame.columns[::-1]])
+    again = pickle.loads(pickle.dumps(model))
+    np.testing.assert_allclose(again.predict(x[:3]), model.predict(x[:3]))
+    assert clone(model).get_params() == {"k": 2, "n_jobs": None}
+    with pytest.raises(ParameterError, match="KNNGEGenesBaseline.*'max_targets'"):
+        build("knn_ge_genes", max_targets=3)
+
+
+@pytest.mark.parametrize("name", ["knn_ge", "knn_ge_genes", "linear"])
+def test_ragged_or_empty_matrices_are_gexnb_errors(name):
+    x, y = _data(n=20, p=4)
+    hp = {} if name == "linear" else {"k": 1}
+    with pytest.raises(InputError, match="must hold numbers"):
+        build(name, **hp).fit([[1.0, 2.0], [3.0]], [1.0, 2.0])  # was numpy's bare ValueError
+    with pytest.raises(InputError, match=r"X \(landmark matrix\) has no columns"):
+        build(name, **hp).fit(np.zeros((20, 0)), y)
+    with pytest.raises(InputError, match=r"Y \(target matrix\) has no columns"):
+        build(name, **hp).fit(x, np.zeros((20, 0)))
+
+
 @pytest.mark.parametrize("name", BASELINE_NAMES)
 def test_one_and_many_targets(name):
     hp = {"n_estimators": 5} if name == "random_forest" else {}

@@ -116,6 +116,8 @@ def _as_matrix(x: Any, what: str) -> np.ndarray:
         raise InputError(f"{what} must be a 2-D samples x genes matrix, got shape {arr.shape}")
     if arr.shape[0] == 0:
         raise InputError(f"{what} has no samples")
+    if arr.shape[1] == 0:
+        raise InputError(f"{what} has no columns (genes)")
     if not np.isfinite(arr).all():
         rows, cols = np.nonzero(~np.isfinite(arr))
         raise InputError(
@@ -172,6 +174,7 @@ class Baseline(BaseEstimator, RegressorMixin):
         self.target_indices_ = idx
         self.n_targets_total_ = n_targets
         self.n_features_in_ = x.shape[1]
+        self.n_train_samples_ = x.shape[0]
         estimator = self._make_estimator()
         if self.multioutput_wrap and idx.size > 1:
             estimator = MultiOutputRegressor(estimator, n_jobs=getattr(self, "n_jobs", None))
@@ -288,25 +291,30 @@ class KNNGEBaseline(Baseline):
         self.n_jobs = n_jobs
 
     def _make_estimator(self) -> Any:
-        check_int("knn_ge: k", self.k)  # k=2.5 was used as 2
+        k = check_int("knn_ge: k", self.k)  # k=2.5 was used as 2
+        if k > self.n_train_samples_:
+            raise ParameterError(
+                f"knn_ge: k={self.k} exceeds the {self.n_train_samples_} training samples"
+            )
         return KNeighborsRegressor(
-            n_neighbors=int(self.k), weights="uniform", metric="euclidean", n_jobs=self.n_jobs
+            n_neighbors=k, weights="uniform", metric="euclidean", n_jobs=self.n_jobs
         )
-
-    def fit(self, X: Any, Y: Any) -> KNNGEBaseline:
-        n = np.asarray(X).shape[0] if np.ndim(X) == 2 else 0
-        if n and check_int("knn_ge: k", self.k) > n:
-            raise ParameterError(f"knn_ge: k={self.k} exceeds the {n} training samples")
-        return super().fit(X, Y)
 
 
 class _NearestGenesMean(BaseEstimator, RegressorMixin):
-    """Each target column predicted as the mean of its ``k`` nearest input columns.
+    """Each target column predicted as the unweighted mean of its ``k`` nearest input columns.
 
     Nearness is the Euclidean distance between a target's and an input's training profiles
     (columns of ``y`` and ``X`` over the same samples), found with
     :class:`sklearn.neighbors.NearestNeighbors`; on per-gene z-scores it ranks genes by their
     correlation. Prediction is ``X @ W`` with ``W`` the inputs x targets averaging matrix.
+
+    Parameters
+    ----------
+    k
+        Input columns averaged per target.
+    n_jobs
+        Passed to :class:`sklearn.neighbors.NearestNeighbors`.
     """
 
     def __init__(self, *, k: int = 10, n_jobs: int | None = None):
@@ -314,6 +322,20 @@ class _NearestGenesMean(BaseEstimator, RegressorMixin):
         self.n_jobs = n_jobs
 
     def fit(self, x: np.ndarray, y: np.ndarray) -> _NearestGenesMean:
+        """Find each target's ``k`` nearest input columns over the training samples.
+
+        Parameters
+        ----------
+        x
+            Training inputs, samples x inputs.
+        y
+            Training targets, samples (1-D) or samples x targets.
+
+        Returns
+        -------
+        _NearestGenesMean
+            ``self``, with ``neighbours_`` (targets x k input indices) and ``weights_``.
+        """
         y2 = y[:, None] if y.ndim == 1 else y
         finder = NearestNeighbors(n_neighbors=int(self.k), n_jobs=self.n_jobs).fit(x.T)
         self.neighbours_ = finder.kneighbors(y2.T, return_distance=False)
@@ -324,20 +346,33 @@ class _NearestGenesMean(BaseEstimator, RegressorMixin):
         return self
 
     def predict(self, x: np.ndarray) -> np.ndarray:
+        """Each target as the mean of its neighbours' values in ``x`` (samples x inputs).
+
+        Parameters
+        ----------
+        x
+            Inputs, samples x inputs (the fitted inputs, in the fitted order).
+
+        Returns
+        -------
+        ndarray
+            Samples (1-D, when fitted on 1-D targets) or samples x targets.
+        """
         pred = x @ self.weights_
         return pred[:, 0] if self.y_1d_ else pred
 
 
-class KNNGEGenesBaseline(KNNGEBaseline):
+class KNNGEGenesBaseline(Baseline):
     """KNN-GE read over genes: each target the mean of its ``k`` nearest landmark genes.
 
     The ``k`` landmark genes whose training profiles lie nearest (Euclidean, over the training
     samples) to a target gene's profile are found once at fit time; a new sample's target is
-    the mean of those landmarks' values in that sample, the scheme of KNN imputation [2]_.
-    Inputs and targets must be on one scale: on per-gene z-scores (notebook 03's default
-    normalisation, as in D-GEX) the distance ranks genes by correlation. A review recalls this
-    as D-GEX's KNN-GE [1]_; gexnb could not check the paper's Methods, so ``knn_ge`` (over
-    samples) and this reading are both offered.
+    the unweighted mean of those landmarks' values in that sample (KNN imputation [2]_ weighs
+    the neighbours by their similarity). Inputs and targets must be on one scale: on per-gene
+    z-scores (notebook 03's default normalisation, as in D-GEX) the distance ranks genes by
+    correlation, while on unnormalised values a landmark that tracks a target at another level
+    is never chosen. A review recalls this as D-GEX's KNN-GE [1]_; gexnb could not check the
+    paper's Methods, so ``knn_ge`` (over samples) and this reading are both offered.
 
     Parameters
     ----------
@@ -356,15 +391,17 @@ class KNNGEGenesBaseline(KNNGEBaseline):
 
     name = "knn_ge_genes"
 
-    def _make_estimator(self) -> Any:
-        return _NearestGenesMean(k=check_int("knn_ge_genes: k", self.k), n_jobs=self.n_jobs)
+    def __init__(self, *, k: int = 10, n_jobs: int | None = None):
+        self.k = k
+        self.n_jobs = n_jobs
 
-    def fit(self, X: Any, Y: Any) -> KNNGEGenesBaseline:
-        n = np.asarray(X).shape[1] if np.ndim(X) == 2 else 0
-        if n and check_int("knn_ge_genes: k", self.k) > n:
-            raise ParameterError(f"knn_ge_genes: k={self.k} exceeds the {n} landmark genes")
-        Baseline.fit(self, X, Y)
-        return self
+    def _make_estimator(self) -> Any:
+        k = check_int("knn_ge_genes: k", self.k)
+        if k > self.n_features_in_:
+            raise ParameterError(
+                f"knn_ge_genes: k={self.k} exceeds the {self.n_features_in_} landmark genes"
+            )
+        return _NearestGenesMean(k=k, n_jobs=self.n_jobs)
 
 
 class RidgeBaseline(Baseline):
@@ -596,7 +633,7 @@ def build_knn_ge(**hparams: Any) -> KNNGEBaseline:
 
 @register_model("knn_ge_genes", kind="classical", task="tabular")
 def build_knn_ge_genes(**hparams: Any) -> KNNGEGenesBaseline:
-    """KNN-GE read over genes [1]_: each target the mean of its ``k`` nearest landmark genes.
+    """KNN-GE of D-GEX [1]_ read over genes [2]_: each target the mean of its nearest landmarks.
 
     Parameters
     ----------
@@ -610,7 +647,9 @@ def build_knn_ge_genes(**hparams: Any) -> KNNGEGenesBaseline:
 
     References
     ----------
-    .. [1] O. Troyanskaya et al., "Missing value estimation methods for DNA microarrays",
+    .. [1] Y. Chen, Y. Li, R. Narayan, A. Subramanian and X. Xie, "Gene expression inference
+       with deep learning", Bioinformatics 32(12), 1832-1839 (2016).
+    .. [2] O. Troyanskaya et al., "Missing value estimation methods for DNA microarrays",
        Bioinformatics 17(6), 520-525 (2001).
     """
     return KNNGEGenesBaseline(**hparams)
