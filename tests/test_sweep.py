@@ -172,6 +172,45 @@ def test_seed_summary_per_combination_of_the_other_values(tmp_path):
     assert not path.exists()
 
 
+def test_seed_summary_keeps_failed_combinations_and_unreported_metrics():
+    rows = [
+        {"epochs": 3, "seed": 0, "status": "ok", "a/test/mae": 1.0, "b/test/mae": None},
+        {"epochs": 3, "seed": 1, "status": "ok", "a/test/mae": 2.0, "b/test/mae": 0.7},
+        {"epochs": 5, "seed": 0, "status": "failed", "error": "boom"},
+        {"epochs": 5, "seed": 1, "status": "failed", "error": "boom"},
+    ]  # fmt: skip
+    summary = sweep.seed_summary(pd.DataFrame(rows), ["epochs", "seed"])
+    by = summary.set_index(["epochs", "metric"])
+    assert by.loc[(3, "b/test/mae"), "n"] == 1 and by.loc[(3, "b/test/mae"), "seeds"] == "1"
+    assert by.loc[(3, "a/test/mae"), "seeds"] == "0, 1"
+    assert by.loc[(5, "a/test/mae"), "n"] == 0 and pd.isna(by.loc[(5, "a/test/mae"), "mean"])
+    rows[1]["b/test/mae"] = None  # no seed reported it: still a row, n 0
+    summary = sweep.seed_summary(pd.DataFrame(rows), ["epochs", "seed"])
+    assert summary.set_index(["epochs", "metric"]).loc[(3, "b/test/mae"), "n"] == 0
+
+
+def test_a_value_given_twice_is_refused():
+    for bad in (["seed=0,0"], ["seed=0,0.0"], ["hidden=[8],[8]"], ["loss=mae,'mae'"]):
+        with pytest.raises(ParameterError, match="is given twice"):
+            parse_grid(bad)
+    assert parse_grid(["flag=1,true"]) == {"flag": [1, True]}
+
+
+def test_an_interrupted_sweep_leaves_no_earlier_seed_summary(tmp_path, monkeypatch):
+    project = _project(tmp_path / "project")
+    out = tmp_path / "sweep"
+    out.mkdir()
+    (out / "sweep_seeds.csv").write_text("metric,mean\nold,1\n")
+
+    def interrupted(*_: Any, **__: Any) -> Any:
+        raise sweep.RunInterrupted(2)  # SIGINT
+
+    monkeypatch.setattr(sweep, "run_notebook", interrupted)
+    with pytest.raises(sweep.RunInterrupted):
+        run_sweep("01", {"seed": [5, 6]}, out, project_dir=project, progress=False)
+    assert not (out / "sweep_seeds.csv").exists()
+
+
 def test_point_folders_are_unique_per_value_and_stable():
     values = ["/tmp/a/set_1.txt", "/tmp/a/set1.txt", "a/b", "ab", "32+16", [32, 16], [[32], 16],
               3, "3", True, "true", None, "null", "A", "a", "", {"a": 1}, "x" * 300,

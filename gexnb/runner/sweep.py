@@ -142,7 +142,8 @@ def parse_grid(items: Sequence[str]) -> dict[str, list[Any]]:
     Raises
     ------
     ParameterError
-        An item without ``=``, an empty value, a parameter swept twice.
+        An item without ``=``, an empty value, a parameter swept twice, a value given twice
+        for one parameter (``seed=0,0`` or ``0,0.0``: one run counted twice).
     """
     grid: dict[str, list[Any]] = {}
     for item in items:
@@ -160,10 +161,22 @@ def parse_grid(items: Sequence[str]) -> dict[str, list[Any]]:
                 parsed.append(yaml.safe_load(text))
             except yaml.YAMLError:
                 raise ParameterError(f"grid item {item!r}: {text!r} is not valid YAML") from None
+        for number, value in enumerate(parsed):
+            if any(_same_value(value, earlier) for earlier in parsed[:number]):
+                raise ParameterError(f"grid item {item!r}: the value {value!r} is given twice")
         grid[name] = parsed
     if not grid:
         raise ParameterError("give at least one -g name=value1,value2")
     return grid
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    """Whether two grid values are one point's (``0`` and ``0.0`` are; ``1`` and ``True`` not)."""
+
+    def number(v: Any) -> bool:
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+    return _canonical(a) == _canonical(b) or (number(a) and number(b) and a == b)
 
 
 def grid_points(grid: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
@@ -349,6 +362,8 @@ def run_sweep(
         planned.append((point, root / name, resolved))
     rows: list[dict[str, Any]] = []
     counts = {"run": 0, "skipped": 0, "failed": 0}
+    if root.is_dir():  # an earlier sweep's summary must not outlive an interrupted one
+        (root / "sweep_seeds.csv").unlink(missing_ok=True)
     bar = tqdm(planned, desc=f"sweep {path.stem}", unit="run", disable=not progress)
     for number, (point, folder, resolved) in enumerate(bar, start=1):
         if not progress:  # plain lines in logs and pipes, a bar on a terminal
@@ -389,8 +404,9 @@ def run_sweep(
 def seed_summary(table: Any, swept: Sequence[str]) -> Any:
     """Every metric of a sweep summarised over its seeds, per combination of the other values.
 
-    Only the points that ended ok count. The standard deviation is the sample one (``ddof=1``,
-    NaN for a single seed); ``n`` is the number of seeds that reported the metric.
+    Only the points that ended ok count; a combination whose every seed failed, and a metric
+    no seed reported (``metrics.json`` writes NaN as null), still get their rows, with
+    ``n`` 0. The standard deviation is the sample one (``ddof=1``, NaN for a single seed).
 
     Parameters
     ----------
@@ -403,8 +419,8 @@ def seed_summary(table: Any, swept: Sequence[str]) -> Any:
     -------
     pandas.DataFrame
         One row per combination of the other swept values and metric: those values, then
-        ``metric``, ``mean``, ``sd``, ``min``, ``max``, ``n`` and ``seeds`` (the seeds
-        that ended ok, as text).
+        ``metric``, ``mean``, ``sd``, ``min``, ``max``, ``n`` (the seeds that reported the
+        metric) and ``seeds`` (those seeds, as text).
 
     Raises
     ------
@@ -417,26 +433,39 @@ def seed_summary(table: Any, swept: Sequence[str]) -> Any:
         raise ParameterError(f"a seed summary needs {SEED_PARAMETER!r} among the swept values")
     others = [name for name in swept if name != SEED_PARAMETER]
     columns = [*others, "metric", "mean", "sd", "min", "max", "n", "seeds"]
-    ok = table[table["status"].astype(str).str.startswith("ok")] if "status" in table else table
-    metrics = [
-        c for c in ok.columns
-        if c not in (*swept, *_BOOKKEEPING) and pd.api.types.is_numeric_dtype(ok[c])
-    ]  # fmt: skip
-    if ok.empty or not metrics:
+    metrics = [c for c in table.columns if c not in (*swept, *_BOOKKEEPING) and _numeric(table[c])]
+    if table.empty or not metrics:
         return pd.DataFrame(columns=columns)
-    groups = ok.groupby(others, sort=False, dropna=False) if others else [((), ok)]
+    ok = (
+        table["status"].astype(str).str.startswith("ok")
+        if "status" in table
+        else pd.Series(True, index=table.index)
+    )
+    groups = table.groupby(others, sort=False, dropna=False) if others else [((), table)]
     rows = []
     for values, group in groups:
         values = values if isinstance(values, tuple) else (values,)
-        seeds = ", ".join(str(v) for v in group[SEED_PARAMETER])
+        good = group[ok.loc[group.index]]
         for name in metrics:
-            column = group[name].dropna()
+            column = pd.to_numeric(good[name], errors="coerce")
+            reported = column.notna()
             rows.append({
                 **dict(zip(others, values, strict=True)), "metric": name,
                 "mean": column.mean(), "sd": column.std(ddof=1), "min": column.min(),
-                "max": column.max(), "n": int(column.size), "seeds": seeds,
+                "max": column.max(), "n": int(reported.sum()),
+                "seeds": ", ".join(str(v) for v in good.loc[reported, SEED_PARAMETER]),
             })  # fmt: skip
     return pd.DataFrame(rows, columns=columns)
+
+
+def _numeric(column: Any) -> bool:
+    """Whether a ``sweep.csv`` column holds numbers (or only nulls): a metric to summarise."""
+    import pandas as pd
+
+    values = column.dropna()
+    return bool(pd.to_numeric(values, errors="coerce").notna().all()) and not (
+        values.map(lambda v: isinstance(v, bool)).any()
+    )
 
 
 def _write_seed_summary(root: Path, table: Any, swept: Sequence[str]) -> Path | None:
