@@ -373,3 +373,16 @@ def test_dry_run_sizes_models_as_they_build_and_train():
     with pytest.raises(ParameterError, match="hidden must be a sequence of positive integers"):
         pl.describe_paper_models(9, 7, models=["dgex"], model_params={"dgex": {"hidden": "64"}},
                                  build_models=False)  # fmt: skip
+
+
+def test_knn_ge_genes_without_normalisation_is_warned_about(synthetic_data, tmp_path):
+    with pytest.warns(UserWarning, match="knn_ge_genes compares .* normalization 'none'"):
+        res = pl.run_landmark_comparison(
+            synthetic_data,
+            models=["linear", "knn_ge_genes"],
+            model_params={"knn_ge_genes": {"k": 3}},
+            normalization="none",
+            output_dir=tmp_path,
+            progress=False,
+        )
+    assert ("knn_ge_genes", "test") in res.table.index

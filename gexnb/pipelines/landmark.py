@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -667,6 +668,13 @@ def run_landmark_comparison(
     ComparisonResult
     """
     models = _comparison_models(models, model_params)
+    if "knn_ge_genes" in models and normalization == "none":
+        warnings.warn(
+            "knn_ge_genes compares landmark and target genes by Euclidean distance on one "
+            "scale; with normalization 'none' it finds genes of like level, not like profile "
+            "(use 'train' or 'all' for per-gene z-scores)",
+            stacklevel=2,
+        )
     out = ensure_output_dir(output_dir)
     splits = make_splits(
         len(data.X), split=split, fractions=fractions, counts=counts, groups=data.groups, seed=seed
