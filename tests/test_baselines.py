@@ -102,6 +102,43 @@ def test_ragged_or_empty_matrices_are_gexnb_errors(name):
         build(name, **hp).fit(x, np.zeros((20, 0)))
 
 
+@pytest.mark.parametrize("name", ["knn_ge", "knn_ge_genes"])
+def test_knn_ge_k_is_chosen_by_cross_validation_among_candidates(name):
+    from sklearn.model_selection import GridSearchCV, KFold
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(120, 30))
+    y = np.stack([x[:, [1, 2, 3]].mean(1), x[:, [5, 6, 7]].mean(1)], 1)
+    y = y + 0.3 * rng.normal(size=y.shape)
+    model = build(name, k=[1, 3, 10]).fit(x, y)
+    # the same choice as a plain grid search over the estimator with the given k
+    param = "n_neighbors" if name == "knn_ge" else "k"
+    search = GridSearchCV(
+        build(name, k=1).fit(x, y).estimator_,
+        {param: [1, 3, 10]},
+        cv=KFold(5, shuffle=True, random_state=0),
+        scoring="neg_mean_absolute_error",
+    ).fit(x, y)
+    assert model.k_ == search.best_params_[param]
+    np.testing.assert_allclose(
+        model.predict(x[:5]), build(name, k=model.k_).fit(x, y).predict(x[:5])
+    )
+    assert build(name, k=3).fit(x, y).k_ == 3 and build(name, k=[3]).fit(x, y).k_ == 3
+    for bad, message in (([], "a list of them"), ([3, 3], "twice"), ([1, 2.5], ">= 1")):
+        with pytest.raises(ParameterError, match=message):
+            build(name, k=bad).fit(x, y)
+    with pytest.raises(ParameterError, match="at least 5 training samples"):
+        build(name, k=[1, 2]).fit(x[:4], y[:4])
+
+
+def test_knn_ge_genes_chooses_the_planted_neighbour_count():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(150, 40))
+    y = np.stack([x[:, [1, 2, 3]].mean(1), x[:, [5, 6, 7]].mean(1)], 1)
+    y = y + 0.3 * rng.normal(size=y.shape)
+    assert build("knn_ge_genes", k=[1, 3, 10]).fit(x, y).k_ == 3
+
+
 @pytest.mark.parametrize("name", BASELINE_NAMES)
 def test_one_and_many_targets(name):
     hp = {"n_estimators": 5} if name == "random_forest" else {}

@@ -386,3 +386,17 @@ def test_knn_ge_genes_without_normalisation_is_warned_about(synthetic_data, tmp_
             progress=False,
         )
     assert ("knn_ge_genes", "test") in res.table.index
+
+
+def test_knn_ge_k_chosen_among_candidates_is_reported(synthetic_data, tmp_path):
+    res = pl.run_landmark_comparison(
+        synthetic_data,
+        models=["linear", "knn_ge", "knn_ge_genes"],
+        model_params={"knn_ge": {"k": [1, 5, 20]}, "knn_ge_genes": {"k": 3}},
+        output_dir=tmp_path,
+        progress=False,
+    )
+    metrics = read_metrics(tmp_path)
+    assert metrics["knn_ge/test/k"] in (1, 5, 20) and metrics["knn_ge_genes/test/k"] == 3
+    assert "linear/test/k" not in metrics
+    assert res.table.loc[("knn_ge", "test"), "k"] == metrics["knn_ge/test/k"]

@@ -48,6 +48,7 @@ from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.dummy import DummyRegressor
 from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
 from sklearn.linear_model import LinearRegression, RidgeCV
+from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.multioutput import MultiOutputRegressor
 from sklearn.neighbors import KNeighborsRegressor, NearestNeighbors
 from sklearn.svm import SVR
@@ -271,6 +272,36 @@ class LinearBaseline(Baseline):
         return LinearRegression(fit_intercept=True, n_jobs=self.n_jobs)
 
 
+#: Folds of the cross-validation that chooses ``k`` among candidates (:func:`_choose_k`).
+K_FOLDS = 5
+
+
+def _k_candidates(model: str, k: Any, limit: int, what: str) -> list[int]:
+    """``k`` as a list of candidates (one int, or a list of them), each checked against
+    ``limit`` (the ``what`` available); a :class:`ParameterError` otherwise."""
+    values = list(k) if isinstance(k, (list, tuple, np.ndarray)) else [k]
+    if not values:
+        raise ParameterError(f"{model}: k must be an integer or a list of them, got {k!r}")
+    ks = [check_int(f"{model}: k", v) for v in values]  # k=2.5 was used as 2
+    if len(set(ks)) < len(ks):
+        raise ParameterError(f"{model}: k lists a value twice: {k!r}")
+    too_big = [v for v in ks if v > limit]
+    if too_big:
+        raise ParameterError(f"{model}: k={too_big[0]} exceeds the {limit} {what}")
+    return ks
+
+
+def _choose_k(estimator: Any, param: str, ks: list[int], seed: int = 0) -> Any:
+    """``estimator`` with ``param`` set to the one candidate, or a grid search over several:
+    :data:`K_FOLDS`-fold cross-validation on the training samples, lowest MAE, then refit."""
+    if len(ks) == 1:
+        return estimator.set_params(**{param: ks[0]})
+    folds = KFold(n_splits=K_FOLDS, shuffle=True, random_state=seed)
+    return GridSearchCV(
+        estimator, {param: ks}, cv=folds, scoring="neg_mean_absolute_error", error_score="raise"
+    )
+
+
 class KNNGEBaseline(Baseline):
     """KNN-GE (D-GEX, Chen et al. 2016): the mean target profile of the ``k`` nearest samples.
 
@@ -279,26 +310,43 @@ class KNNGEBaseline(Baseline):
     Parameters
     ----------
     k
-        Number of neighbours (D-GEX tuned ``k`` on the validation set; 10 is the default here).
+        Number of neighbours, or a list of candidates: the one with the lowest MAE in a
+        :data:`K_FOLDS`-fold cross-validation on the training samples is chosen (gexnb's
+        choice; D-GEX chose ``k`` on its validation set), and refitted on all of them. 10 is
+        the default here.
     n_jobs
         Passed to :class:`sklearn.neighbors.KNeighborsRegressor`.
+
+    Attributes
+    ----------
+    k_
+        The ``k`` used (the chosen candidate when ``k`` is a list).
     """
 
     name = "knn_ge"
 
-    def __init__(self, *, k: int = 10, n_jobs: int | None = None):
+    def __init__(self, *, k: int | list[int] = 10, n_jobs: int | None = None):
         self.k = k
         self.n_jobs = n_jobs
 
     def _make_estimator(self) -> Any:
-        k = check_int("knn_ge: k", self.k)  # k=2.5 was used as 2
-        if k > self.n_train_samples_:
+        n = self.n_train_samples_
+        tuning = isinstance(self.k, (list, tuple, np.ndarray)) and len(self.k) > 1
+        if tuning and n < K_FOLDS:
             raise ParameterError(
-                f"knn_ge: k={self.k} exceeds the {self.n_train_samples_} training samples"
+                f"knn_ge: choosing k among {list(self.k)} needs at least {K_FOLDS} training "
+                f"samples, got {n}"
             )
-        return KNeighborsRegressor(
-            n_neighbors=k, weights="uniform", metric="euclidean", n_jobs=self.n_jobs
-        )
+        limit = n - -(-n // K_FOLDS) if tuning else n  # a fold's training samples
+        what = "training samples of a fold" if tuning else "training samples"
+        ks = _k_candidates("knn_ge", self.k, limit, what)
+        knn = KNeighborsRegressor(weights="uniform", metric="euclidean", n_jobs=self.n_jobs)
+        return _choose_k(knn, "n_neighbors", ks)
+
+    @property
+    def k_(self) -> int:
+        """The ``k`` used: the chosen candidate when ``k`` lists several."""
+        return _chosen(self, "n_neighbors")
 
 
 class _NearestGenesMean(BaseEstimator, RegressorMixin):
@@ -377,9 +425,16 @@ class KNNGEGenesBaseline(Baseline):
     Parameters
     ----------
     k
-        Number of landmark genes averaged per target (at most the number of landmarks).
+        Number of landmark genes averaged per target (at most the number of landmarks), or a
+        list of candidates chosen as for :class:`KNNGEBaseline` (lowest MAE in a
+        :data:`K_FOLDS`-fold cross-validation on the training samples).
     n_jobs
         Passed to :class:`sklearn.neighbors.NearestNeighbors`.
+
+    Attributes
+    ----------
+    k_
+        The ``k`` used (the chosen candidate when ``k`` is a list).
 
     References
     ----------
@@ -391,17 +446,34 @@ class KNNGEGenesBaseline(Baseline):
 
     name = "knn_ge_genes"
 
-    def __init__(self, *, k: int = 10, n_jobs: int | None = None):
+    def __init__(self, *, k: int | list[int] = 10, n_jobs: int | None = None):
         self.k = k
         self.n_jobs = n_jobs
 
     def _make_estimator(self) -> Any:
-        k = check_int("knn_ge_genes: k", self.k)
-        if k > self.n_features_in_:
+        tuning = isinstance(self.k, (list, tuple, np.ndarray)) and len(self.k) > 1
+        if tuning and self.n_train_samples_ < K_FOLDS:
             raise ParameterError(
-                f"knn_ge_genes: k={self.k} exceeds the {self.n_features_in_} landmark genes"
+                f"knn_ge_genes: choosing k among {list(self.k)} needs at least {K_FOLDS} "
+                f"training samples, got {self.n_train_samples_}"
             )
-        return _NearestGenesMean(k=k, n_jobs=self.n_jobs)
+        ks = _k_candidates("knn_ge_genes", self.k, self.n_features_in_, "landmark genes")
+        return _choose_k(_NearestGenesMean(n_jobs=self.n_jobs), "k", ks)
+
+    @property
+    def k_(self) -> int:
+        """The ``k`` used: the chosen candidate when ``k`` lists several."""
+        return _chosen(self, "k")
+
+
+def _chosen(model: Baseline, param: str) -> int:
+    """The fitted ``k`` of a KNN-GE baseline (the grid search's choice, or the one given)."""
+    if not hasattr(model, "estimator_"):
+        raise ParameterError(f"{type(model).__name__} is not fitted yet; call fit(X, Y) first")
+    fitted = model.estimator_
+    if isinstance(fitted, GridSearchCV):
+        return int(fitted.best_params_[param])
+    return int(fitted.get_params()[param])
 
 
 class RidgeBaseline(Baseline):

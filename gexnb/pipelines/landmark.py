@@ -353,6 +353,8 @@ def evaluate_runs(
                 "n_genes": int(len(idx)),
                 "fit_seconds": run.fit_seconds,
             }
+            if isinstance(getattr(run.model, "k_", None), int):  # KNN-GE's k, chosen or given
+                row["k"] = run.model.k_
             scale = y_scale.get(split) if isinstance(y_scale, Mapping) else y_scale
             if scale is not None:
                 genes_expr = genes * np.asarray(scale)[idx]
@@ -382,6 +384,7 @@ def _table_metrics(table: pd.DataFrame, split_label: Mapping[str, str]) -> dict[
         "share_genes_improved_vs_linear",
         "n_genes",
         "fit_seconds",
+        "k",
     )
     out: dict[str, float] = {}
     for (model, split), row in table.iterrows():
