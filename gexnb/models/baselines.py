@@ -276,19 +276,29 @@ class LinearBaseline(Baseline):
 K_FOLDS = 5
 
 
-def _k_candidates(model: str, k: Any, limit: int, what: str) -> list[int]:
-    """``k`` as a list of candidates (one int, or a list of them), each checked against
-    ``limit`` (the ``what`` available); a :class:`ParameterError` otherwise."""
+def _k_candidates(model: str, k: Any, n_train: int) -> list[int]:
+    """``k`` as a list of candidates (one int, or a list of them), each a whole number >= 1,
+    none twice, with at least :data:`K_FOLDS` training samples to choose among several; a
+    :class:`ParameterError` otherwise."""
     values = list(k) if isinstance(k, (list, tuple, np.ndarray)) else [k]
     if not values:
         raise ParameterError(f"{model}: k must be an integer or a list of them, got {k!r}")
     ks = [check_int(f"{model}: k", v) for v in values]  # k=2.5 was used as 2
     if len(set(ks)) < len(ks):
         raise ParameterError(f"{model}: k lists a value twice: {k!r}")
+    if len(ks) > 1 and n_train < K_FOLDS:
+        raise ParameterError(
+            f"{model}: choosing k among {ks} needs at least {K_FOLDS} training samples, "
+            f"got {n_train}"
+        )
+    return ks
+
+
+def _check_k_limit(model: str, ks: list[int], limit: int, what: str) -> None:
+    """A :class:`ParameterError` when a candidate ``k`` exceeds the ``limit`` ``what``."""
     too_big = [v for v in ks if v > limit]
     if too_big:
         raise ParameterError(f"{model}: k={too_big[0]} exceeds the {limit} {what}")
-    return ks
 
 
 def _choose_k(estimator: Any, param: str, ks: list[int], seed: int = 0) -> Any:
@@ -331,15 +341,11 @@ class KNNGEBaseline(Baseline):
 
     def _make_estimator(self) -> Any:
         n = self.n_train_samples_
-        tuning = isinstance(self.k, (list, tuple, np.ndarray)) and len(self.k) > 1
-        if tuning and n < K_FOLDS:
-            raise ParameterError(
-                f"knn_ge: choosing k among {list(self.k)} needs at least {K_FOLDS} training "
-                f"samples, got {n}"
-            )
-        limit = n - -(-n // K_FOLDS) if tuning else n  # a fold's training samples
-        what = "training samples of a fold" if tuning else "training samples"
-        ks = _k_candidates("knn_ge", self.k, limit, what)
+        ks = _k_candidates("knn_ge", self.k, n)
+        if len(ks) > 1:  # the neighbours come from a fold's training samples
+            _check_k_limit("knn_ge", ks, n - -(-n // K_FOLDS), "training samples of a fold")
+        else:
+            _check_k_limit("knn_ge", ks, n, "training samples")
         knn = KNeighborsRegressor(weights="uniform", metric="euclidean", n_jobs=self.n_jobs)
         return _choose_k(knn, "n_neighbors", ks)
 
@@ -451,13 +457,8 @@ class KNNGEGenesBaseline(Baseline):
         self.n_jobs = n_jobs
 
     def _make_estimator(self) -> Any:
-        tuning = isinstance(self.k, (list, tuple, np.ndarray)) and len(self.k) > 1
-        if tuning and self.n_train_samples_ < K_FOLDS:
-            raise ParameterError(
-                f"knn_ge_genes: choosing k among {list(self.k)} needs at least {K_FOLDS} "
-                f"training samples, got {self.n_train_samples_}"
-            )
-        ks = _k_candidates("knn_ge_genes", self.k, self.n_features_in_, "landmark genes")
+        ks = _k_candidates("knn_ge_genes", self.k, self.n_train_samples_)
+        _check_k_limit("knn_ge_genes", ks, self.n_features_in_, "landmark genes")
         return _choose_k(_NearestGenesMean(n_jobs=self.n_jobs), "k", ks)
 
     @property
