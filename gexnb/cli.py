@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import sys
 from collections.abc import Sequence
@@ -322,8 +323,16 @@ def _cmd_models(args: argparse.Namespace) -> int:
     factory = get_factory(args.name)
     kind, task = _INFO[args.name]
     summary = (inspect.getdoc(factory) or "").split("\n", 1)[0]
+    summary = re.sub(r" ?\[\d+\]_", "", summary).replace("``", "`")  # reST marks, for a terminal
     print(f"{args.name} ({kind}, {task}): {summary}")
-    for parameter in inspect.signature(factory).parameters.values():
+    signature = inspect.signature(factory, eval_str=True)
+    parameters = list(signature.parameters.values())
+    returned = signature.return_annotation
+    if all(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters) and inspect.isclass(
+        returned
+    ):  # a builder that passes its keywords on (the scikit-learn baselines): the class's
+        parameters = list(inspect.signature(returned).parameters.values())
+    for parameter in parameters:
         if parameter.kind is inspect.Parameter.VAR_KEYWORD:
             print(f"  **{parameter.name}")
         elif parameter.default is inspect.Parameter.empty:

@@ -141,6 +141,16 @@ def test_models_name_shows_hyperparameters_and_defaults(capsys):
     assert "unknown model 'dgx'; available models:" in capsys.readouterr().err
 
 
+def test_models_name_shows_a_baselines_own_hyperparameters(capsys):
+    # the scikit-learn baselines' builders take **hparams: their class's keywords are shown
+    assert cli.main(["models", "knn_ge_genes"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("knn_ge_genes (classical, tabular): KNN-GE of D-GEX read over")
+    assert "[1]_" not in out[0] and out[1:] == ["  k: 10", "  n_jobs: None"]
+    assert cli.main(["models", "ridge"]) == 0
+    assert "  alphas: (0.1, 1.0, 10.0, 100.0, 1000.0)" in capsys.readouterr().out.splitlines()
+
+
 def test_predict_wires_arguments(monkeypatch, tmp_path, capsys):
     calls = []
 
