@@ -51,7 +51,7 @@ from gexnb.models import available, build
 from gexnb.plot.attention import attention_vs_correlation, cv_boxplots
 from gexnb.plot.common import save_figure
 from gexnb.train import TrainingConfig, fit, predict
-from gexnb.train.config import SHORT_EPOCH_CHECKPOINT_SECONDS
+from gexnb.train.config import PREDICT_BATCH_SIZE, SHORT_EPOCH_CHECKPOINT_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -517,7 +517,7 @@ def _fit_one(
             output_dir=output_dir / "training" / f"{name}_fold{data.result.fold}",
             config=cfg,
         ).model
-        raw = np.asarray(predict(model, x_te, batch_size=4096))
+        raw = np.asarray(predict(model, x_te, batch_size=PREDICT_BATCH_SIZE))
     else:
         model = build(name, **baseline_params.get(name, {}))
         with threadpool_limits(limits=baseline_threads):

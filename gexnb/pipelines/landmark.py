@@ -64,7 +64,7 @@ from gexnb.pipelines.params import (
     with_defaults,
 )
 from gexnb.train import TrainingConfig
-from gexnb.train.config import SHORT_EPOCH_CHECKPOINT_SECONDS
+from gexnb.train.config import PREDICT_BATCH_SIZE, SHORT_EPOCH_CHECKPOINT_SECONDS
 
 __all__ = [
     "SYNTHETIC_OPTIONS",
@@ -273,7 +273,9 @@ def fit_model(
         target_idx = np.arange(n_tg)
 
         def predict(x: np.ndarray) -> np.ndarray:
-            return np.asarray(train.predict(model, x, batch_size=4096), dtype="float64")
+            return np.asarray(
+                train.predict(model, x, batch_size=PREDICT_BATCH_SIZE), dtype="float64"
+            )
     else:
         raise ParameterError(
             f"unknown model {name!r} for notebook 03; "

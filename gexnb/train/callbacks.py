@@ -524,7 +524,9 @@ class DecayOnRise(keras.callbacks.Callback):
         self.previous: float | None = None
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        pred = np.asarray(self.model.predict(self.x, batch_size=4096, verbose=0), np.float64)
+        pred = np.asarray(
+            self.model.predict(self.x, batch_size=PREDICT_BATCH_SIZE, verbose=0), np.float64
+        )
         mae = float(np.mean(np.abs(pred.reshape(self.y.shape) - self.y)))
         lr_var = self.model.optimizer.learning_rate
         rate = float(keras.ops.convert_to_numpy(lr_var))
