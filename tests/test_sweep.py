@@ -165,11 +165,10 @@ def test_seed_summary_per_combination_of_the_other_values(tmp_path):
     assert only_seed.columns[0] == "metric" and only_seed["n"].tolist() == [3]
     with pytest.raises(ParameterError, match="needs 'seed'"):
         sweep.seed_summary(pd.DataFrame(rows), ["epochs"])
-    # the file is written when the seed is swept and an earlier one removed when it is not
+    # the file is written only when the seed is swept (run_sweep removes an earlier one first)
     path = sweep._write_seed_summary(tmp_path, pd.DataFrame(rows), ["epochs", "seed"])
     assert path is not None and pd.read_csv(path)["n"].tolist() == [2, 1]
-    assert sweep._write_seed_summary(tmp_path, pd.DataFrame(rows), ["epochs"]) is None
-    assert not path.exists()
+    assert sweep._write_seed_summary(tmp_path / "other", pd.DataFrame(rows), ["epochs"]) is None
 
 
 def test_seed_summary_keeps_failed_combinations_and_unreported_metrics():
@@ -196,7 +195,7 @@ def test_a_value_given_twice_is_refused():
     assert parse_grid(["flag=1,true"]) == {"flag": [1, True]}
 
 
-def test_an_interrupted_sweep_leaves_no_earlier_seed_summary(tmp_path, monkeypatch):
+def test_a_sweep_leaves_no_earlier_seed_summary(tmp_path, monkeypatch):
     project = _project(tmp_path / "project")
     out = tmp_path / "sweep"
     out.mkdir()
@@ -209,6 +208,11 @@ def test_an_interrupted_sweep_leaves_no_earlier_seed_summary(tmp_path, monkeypat
     with pytest.raises(sweep.RunInterrupted):
         run_sweep("01", {"seed": [5, 6]}, out, project_dir=project, progress=False)
     assert not (out / "sweep_seeds.csv").exists()
+    # a finished sweep without seeds leaves none either
+    (out / "sweep_seeds.csv").write_text("metric,mean\nold,1\n")
+    _record_runs(monkeypatch)
+    result = run_sweep("01", {"top_k": [3, 4]}, out, project_dir=project, progress=False)
+    assert result.seeds_path is None and not (out / "sweep_seeds.csv").exists()
 
 
 def test_point_folders_are_unique_per_value_and_stable():

@@ -301,18 +301,46 @@ def _check_k_limit(model: str, ks: list[int], limit: int, what: str) -> None:
         raise ParameterError(f"{model}: k={too_big[0]} exceeds the {limit} {what}")
 
 
-def _choose_k(estimator: Any, param: str, ks: list[int], seed: int = 0) -> Any:
+def _choose_k(estimator: Any, param: str, ks: list[int]) -> Any:
     """``estimator`` with ``param`` set to the one candidate, or a grid search over several:
     :data:`K_FOLDS`-fold cross-validation on the training samples, lowest MAE, then refit."""
     if len(ks) == 1:
         return estimator.set_params(**{param: ks[0]})
-    folds = KFold(n_splits=K_FOLDS, shuffle=True, random_state=seed)
+    folds = KFold(n_splits=K_FOLDS, shuffle=True, random_state=0)
     return GridSearchCV(
         estimator, {param: ks}, cv=folds, scoring="neg_mean_absolute_error", error_score="raise"
     )
 
 
-class KNNGEBaseline(Baseline):
+class _KNNGE(Baseline):
+    """The two KNN-GE readings' shared part: ``k`` (one, or candidates) and the ``k`` used.
+
+    Parameters
+    ----------
+    k
+        Number of neighbours, or a list of candidates (see the subclasses).
+    n_jobs
+        Passed to the scikit-learn neighbour search.
+    """
+
+    #: The fitted estimator's name for ``k``.
+    _k_param = "k"
+
+    def __init__(self, *, k: int | list[int] = 10, n_jobs: int | None = None):
+        self.k = k
+        self.n_jobs = n_jobs
+
+    @property
+    def k_(self) -> int:
+        """The ``k`` used: the chosen candidate when ``k`` lists several."""
+        if not hasattr(self, "estimator_"):
+            raise ParameterError(f"{type(self).__name__} is not fitted yet; call fit(X, Y) first")
+        if isinstance(self.estimator_, GridSearchCV):
+            return int(self.estimator_.best_params_[self._k_param])
+        return int(self.estimator_.get_params()[self._k_param])
+
+
+class KNNGEBaseline(_KNNGE):
     """KNN-GE (D-GEX, Chen et al. 2016): the mean target profile of the ``k`` nearest samples.
 
     Distances are Euclidean in landmark space; the ``k`` neighbours weigh equally.
@@ -334,10 +362,7 @@ class KNNGEBaseline(Baseline):
     """
 
     name = "knn_ge"
-
-    def __init__(self, *, k: int | list[int] = 10, n_jobs: int | None = None):
-        self.k = k
-        self.n_jobs = n_jobs
+    _k_param = "n_neighbors"
 
     def _make_estimator(self) -> Any:
         n = self.n_train_samples_
@@ -347,12 +372,7 @@ class KNNGEBaseline(Baseline):
         else:
             _check_k_limit("knn_ge", ks, n, "training samples")
         knn = KNeighborsRegressor(weights="uniform", metric="euclidean", n_jobs=self.n_jobs)
-        return _choose_k(knn, "n_neighbors", ks)
-
-    @property
-    def k_(self) -> int:
-        """The ``k`` used: the chosen candidate when ``k`` lists several."""
-        return _chosen(self, "n_neighbors")
+        return _choose_k(knn, self._k_param, ks)
 
 
 class _NearestGenesMean(BaseEstimator, RegressorMixin):
@@ -416,7 +436,7 @@ class _NearestGenesMean(BaseEstimator, RegressorMixin):
         return pred[:, 0] if self.y_1d_ else pred
 
 
-class KNNGEGenesBaseline(Baseline):
+class KNNGEGenesBaseline(_KNNGE):
     """KNN-GE read over genes: each target the mean of its ``k`` nearest landmark genes.
 
     The ``k`` landmark genes whose training profiles lie nearest (Euclidean, over the training
@@ -452,29 +472,10 @@ class KNNGEGenesBaseline(Baseline):
 
     name = "knn_ge_genes"
 
-    def __init__(self, *, k: int | list[int] = 10, n_jobs: int | None = None):
-        self.k = k
-        self.n_jobs = n_jobs
-
     def _make_estimator(self) -> Any:
         ks = _k_candidates("knn_ge_genes", self.k, self.n_train_samples_)
         _check_k_limit("knn_ge_genes", ks, self.n_features_in_, "landmark genes")
-        return _choose_k(_NearestGenesMean(n_jobs=self.n_jobs), "k", ks)
-
-    @property
-    def k_(self) -> int:
-        """The ``k`` used: the chosen candidate when ``k`` lists several."""
-        return _chosen(self, "k")
-
-
-def _chosen(model: Baseline, param: str) -> int:
-    """The fitted ``k`` of a KNN-GE baseline (the grid search's choice, or the one given)."""
-    if not hasattr(model, "estimator_"):
-        raise ParameterError(f"{type(model).__name__} is not fitted yet; call fit(X, Y) first")
-    fitted = model.estimator_
-    if isinstance(fitted, GridSearchCV):
-        return int(fitted.best_params_[param])
-    return int(fitted.get_params()[param])
+        return _choose_k(_NearestGenesMean(n_jobs=self.n_jobs), self._k_param, ks)
 
 
 class RidgeBaseline(Baseline):

@@ -61,6 +61,8 @@ MAIN_METRICS: dict[str, tuple[str, bool]] = {
 
 #: The parameter whose swept values are replicates, summarised in ``sweep_seeds.csv``.
 SEED_PARAMETER = "seed"
+#: The seed summary's file in the sweep folder.
+SEEDS_CSV = "sweep_seeds.csv"
 #: The columns of ``sweep.csv`` that are not metrics.
 _BOOKKEEPING = ("folder", "status", "seconds", "error")
 
@@ -362,8 +364,8 @@ def run_sweep(
         planned.append((point, root / name, resolved))
     rows: list[dict[str, Any]] = []
     counts = {"run": 0, "skipped": 0, "failed": 0}
-    if root.is_dir():  # an earlier sweep's summary must not outlive an interrupted one
-        (root / "sweep_seeds.csv").unlink(missing_ok=True)
+    if root.is_dir():  # an earlier sweep's summary must not outlive this one, interrupted or not
+        (root / SEEDS_CSV).unlink(missing_ok=True)
     bar = tqdm(planned, desc=f"sweep {path.stem}", unit="run", disable=not progress)
     for number, (point, folder, resolved) in enumerate(bar, start=1):
         if not progress:  # plain lines in logs and pipes, a bar on a terminal
@@ -469,12 +471,11 @@ def _numeric(column: Any) -> bool:
 
 
 def _write_seed_summary(root: Path, table: Any, swept: Sequence[str]) -> Path | None:
-    """Write ``sweep_seeds.csv`` when the seed was swept; remove an earlier one otherwise."""
-    path = root / "sweep_seeds.csv"
+    """Write ``sweep_seeds.csv`` when the seed was swept (:func:`run_sweep` removed an
+    earlier sweep's before its first point ran)."""
     if SEED_PARAMETER not in swept:
-        path.unlink(missing_ok=True)  # an earlier sweep's summary must not outlive it
         return None
-    return write_table_atomic(path, seed_summary(table, swept), index=False)
+    return write_table_atomic(root / SEEDS_CSV, seed_summary(table, swept), index=False)
 
 
 def _no_figure_note(table: Any, metric: str) -> str:
