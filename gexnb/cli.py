@@ -12,6 +12,8 @@ Examples
     gexnb models
     gexnb predict --model runs/real/02_bigru_training/metformin_bigru.keras \\
         --input my_sequences.txt --output predictions.tsv
+    gexnb predict --model runs/quick/03_landmark_models/models/random/dgex \\
+        --input my_landmarks.tsv --output targets.tsv
 
 Errors raised on purpose by gexnb (:class:`~gexnb.errors.GexnbError`) print one line
 ``gexnb: error: ...`` and exit with status 2, also when a notebook stops on one of them (bad
@@ -28,7 +30,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from gexnb.errors import GexnbError, ParameterError
+from gexnb.errors import GexnbError, InputError, ParameterError
 
 __all__ = ["main", "build_parser"]
 
@@ -147,12 +149,38 @@ def build_parser() -> argparse.ArgumentParser:
         "name", nargs="?", default=None, help="show this model's hyperparameters and defaults"
     )
 
-    predict = sub.add_parser("predict", help="predict expression for a sequence file")
-    predict.add_argument("--model", required=True, help="trained model (.keras)")
-    predict.add_argument("--input", required=True, help="sequences (one per line or TSV)")
-    predict.add_argument("--output", required=True, help="predictions (.tsv)")
+    predict = sub.add_parser(
+        "predict",
+        help="predict expression for a sequence file, or target genes from landmark genes",
+        description="With a sequence model (.keras, notebook 02): one prediction per sequence. "
+        "With a landmark model notebook 03 saved (save_models: the folder "
+        "models/<split>/<model> holding predictor.json): every target gene of each sample "
+        "of an expression matrix, from its landmark genes.",
+    )
     predict.add_argument(
-        "--batch-size", type=int, default=None, help="sequences per forward pass (default 2048)"
+        "--model",
+        required=True,
+        help="trained model: a .keras sequence model, or a landmark model's folder",
+    )
+    predict.add_argument(
+        "--input",
+        required=True,
+        help="sequences (one per line or TSV), or a samples x genes matrix for a landmark model",
+    )
+    predict.add_argument(
+        "--output",
+        required=True,
+        help="predictions: .tsv (sequences); .tsv, .csv, .parquet or .h5 (target genes)",
+    )
+    predict.add_argument(
+        "--batch-size", type=int, default=None, help="samples per forward pass (default 2048)"
+    )
+    predict.add_argument(
+        "--orientation",
+        choices=("auto", "samples_x_genes", "genes_x_samples"),
+        default="auto",
+        help="a landmark model's input matrix: auto (the format's convention, or genes x "
+        "samples when the landmark genes are its row ids)",
     )
     predict.add_argument(
         "--too-long",
@@ -348,6 +376,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     from gexnb.backend import import_backend_quietly
 
     import_backend_quietly()  # no TensorFlow start-up lines before the one line of output
+    from gexnb.pipelines.landmark_predictor import is_predictor, predict_landmark_file
     from gexnb.runner import RunInterrupted
     from gexnb.train import predict_file
 
@@ -364,6 +393,21 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         previous, installed = None, False
     try:
         sized = {} if args.batch_size is None else {"batch_size": args.batch_size}
+        if os.path.isdir(args.model) and not is_predictor(args.model):
+            raise InputError(
+                "is a folder without predictor.json: give a landmark model's folder that "
+                "notebook 03 saved (its save_models parameter) or a .keras sequence model",
+                path=args.model,
+            )
+        if is_predictor(args.model):
+            n, predictor = predict_landmark_file(
+                args.model, args.input, args.output, orientation=args.orientation, **sized
+            )
+            print(
+                f"{n} samples x {len(predictor.targets)} target genes ({predictor.model_name}, "
+                f"split {predictor.source.get('split', '?')}) written to {args.output}"
+            )
+            return 0
         out = predict_file(args.model, args.input, args.output, too_long=args.too_long, **sized)
     except KeyboardInterrupt:
         if received:

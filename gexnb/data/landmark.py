@@ -43,7 +43,7 @@ class LandmarkData:
 
     Parameters
     ----------
-    X, Y, groups, report, name
+    X, Y, groups, report, name, landmark_ids
         Set the attributes of the same names (see Attributes).
 
     Attributes
@@ -56,6 +56,11 @@ class LandmarkData:
         What was found/missing/transformed, for the notebook and ``data_report.json``.
     name
         Short label of the data set.
+    landmark_ids
+        The landmark list's rows of the columns of ``X``: an ``id`` column (the column name)
+        and the list's identifiers (``symbol``, ``ensembl``, ``probe``), so that a saved model
+        finds its inputs in a matrix named by any of them
+        (:mod:`gexnb.pipelines.landmark_predictor`); None: the column names only.
     """
 
     X: pd.DataFrame
@@ -63,6 +68,7 @@ class LandmarkData:
     groups: np.ndarray | None = None
     report: dict[str, Any] = field(default_factory=dict)
     name: str = "data"
+    landmark_ids: pd.DataFrame | None = None
 
 
 @dataclass
@@ -71,7 +77,8 @@ class PreparedSplit:
 
     Parameters
     ----------
-    name, x, y, landmarks, targets, description, y_scale, y_center, dropped
+    name, x, y, landmarks, targets, description, y_scale, y_center, dropped, x_scale, \
+x_center, quantile
         Set the attributes of the same names (see Attributes).
 
     Attributes
@@ -90,6 +97,11 @@ class PreparedSplit:
         normalised.
     dropped
         ``"zero_variance"``/``"low_variance"`` -> the genes left out.
+    x_scale, x_center
+        The landmarks' sds and means, or None when not normalised (a saved model applies
+        them to new samples: :mod:`gexnb.pipelines.landmark_predictor`).
+    quantile
+        Whether the samples were quantile-normalised before the z-scores.
     """
 
     name: str
@@ -101,6 +113,9 @@ class PreparedSplit:
     y_scale: np.ndarray | None = None
     y_center: np.ndarray | None = None
     dropped: dict[str, list[str]] = field(default_factory=dict)
+    x_scale: np.ndarray | None = None
+    x_center: np.ndarray | None = None
+    quantile: bool = False
 
     def restrict(self, landmarks: Sequence[str], targets: Sequence[str]) -> PreparedSplit:
         """The same split on a subset of its genes (in the order given)."""
@@ -116,6 +131,9 @@ class PreparedSplit:
             None if self.y_scale is None else self.y_scale[ti],
             None if self.y_center is None else self.y_center[ti],
             dict(self.dropped),
+            None if self.x_scale is None else self.x_scale[li],
+            None if self.x_center is None else self.x_center[li],
+            self.quantile,
         )
 
     def to_expression(self, y: np.ndarray) -> np.ndarray:
@@ -157,6 +175,13 @@ def _read_groups(path: str | os.PathLike, column: str, samples: Sequence[str]) -
 
 #: Fewest samples a landmark data set may have: a training, a validation and a test sample.
 MIN_SAMPLES = 3
+
+
+def _no_list(gene_list: Any) -> bool:
+    """Whether a gene list argument is left out (None, ``""`` or empty)."""
+    if gene_list is None or isinstance(gene_list, (str, os.PathLike)):
+        return gene_list is None or str(gene_list) == ""
+    return len(gene_list) == 0
 
 
 def load_landmark_data(
@@ -277,7 +302,7 @@ def load_landmark_data(
     frame, report["transform"] = ex.transform_expression(
         frame, transform, source=None if report["source"] == "DataFrame" else report["source"]
     )
-    if not landmark_list or not target_list:
+    if any(_no_list(g) for g in (landmark_list, target_list)):
         raise ParameterError("real data needs landmark_list and target_list (gene list files)")
     x, y, sel = ex.select_landmarks_targets(
         frame,
@@ -294,7 +319,8 @@ def load_landmark_data(
     if sample_annotation:
         groups = _read_groups(sample_annotation, group_column, list(frame.index))
         report["groups"] = {str(k): int(v) for k, v in pd.Series(groups).value_counts().items()}
-    return LandmarkData(x, y, groups, report, name)
+    ids = ex.gene_list_rows(landmark_list, sel["landmark_id_type"], x.columns)
+    return LandmarkData(x, y, groups, report, name, ids)
 
 
 def make_splits(
@@ -441,7 +467,7 @@ def prepare_split(
     full = pd.concat([data.X, data.Y], axis=1)
     lm, tg = list(data.X.columns), list(data.Y.columns)
     train_idx = np.asarray(parts["train"])
-    y_scale = y_center = None
+    y_scale = y_center = x_scale = x_center = None
     dropped: dict[str, list[str]] = {}
     if normalization == "none":
         description = "no normalisation"
@@ -481,6 +507,8 @@ def prepare_split(
         assert scaler.mean_ is not None and scaler.scale_ is not None  # fitted just above
         y_scale = scaler.scale_.loc[tg].to_numpy(dtype="float64")
         y_center = scaler.mean_.loc[tg].to_numpy(dtype="float64")
+        x_scale = scaler.scale_.loc[lm].to_numpy(dtype="float64")
+        x_center = scaler.mean_.loc[lm].to_numpy(dtype="float64")
         description = ("quantile normalisation + " if quantile else "") + scaler.description
     xs = full.loc[:, lm].to_numpy(dtype="float32")
     ys = full.loc[:, tg].to_numpy(dtype="float32")
@@ -489,7 +517,20 @@ def prepare_split(
     for key in ("train", "val", "test"):
         if key in x and len(x[key]) == 0:
             raise InputError(f"split {name!r}: the {key} set is empty")
-    return PreparedSplit(name, x, y, lm, tg, description, y_scale, y_center, dropped)
+    return PreparedSplit(
+        name,
+        x,
+        y,
+        lm,
+        tg,
+        description,
+        y_scale,
+        y_center,
+        dropped,
+        x_scale,
+        x_center,
+        quantile and normalization != "none",
+    )
 
 
 def hold_out_study(data: LandmarkData, study: str) -> tuple[LandmarkData, LandmarkData]:
@@ -529,7 +570,12 @@ def hold_out_study(data: LandmarkData, study: str) -> tuple[LandmarkData, Landma
         raise InputError(f"{problem} sample is in study {study!r}; studies: {labels}")
     report = {**data.report, "cross_study": str(study), "cross_study_samples": int(held.sum())}
     rest = LandmarkData(
-        data.X[~held], data.Y[~held], np.asarray(data.groups)[~held], report, data.name
+        data.X[~held],
+        data.Y[~held],
+        np.asarray(data.groups)[~held],
+        report,
+        data.name,
+        data.landmark_ids,
     )
     second = LandmarkData(data.X[held], data.Y[held], None, {}, str(study))
     return rest, second
@@ -593,7 +639,12 @@ def prepare_cross_dataset(
         out.append(common)
     lm, tg = out
     p = LandmarkData(
-        primary.X[lm], primary.Y[tg], primary.groups, dict(primary.report), primary.name
+        primary.X[lm],
+        primary.Y[tg],
+        primary.groups,
+        dict(primary.report),
+        primary.name,
+        primary.landmark_ids,
     )
     s = LandmarkData(second.X[lm], second.Y[tg], second.groups, dict(second.report), second.name)
     p.report["cross_common_landmarks"], p.report["cross_common_targets"] = len(lm), len(tg)

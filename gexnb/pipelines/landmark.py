@@ -50,6 +50,7 @@ from gexnb.metrics import per_gene_mae, regression_report, relative_improvement,
 from gexnb.models import available, build
 from gexnb.models.landmark import set_linear_path
 from gexnb.models.registry import get_factory
+from gexnb.pipelines.landmark_predictor import predictor_from_split
 from gexnb.pipelines.landmark_sizing import (
     DEEP_MODELS,
     data_is_missing,
@@ -434,6 +435,21 @@ def _comparison_models(
     return models
 
 
+def _models_to_save(save_models: Sequence[str], models: Sequence[str]) -> list[str]:
+    """The models of ``save_models`` that the run trains; the others are warned of."""
+    if isinstance(save_models, str):
+        raise ParameterError(f"save_models must be a list of model names, got {save_models!r}")
+    for name in save_models:
+        get_factory(name)  # an unknown name (a typo): one line, with the valid names
+    left_out = [m for m in save_models if m not in models]
+    if left_out:
+        warnings.warn(
+            f"save_models: {', '.join(left_out)} not among the models run, not saved",
+            stacklevel=3,
+        )
+    return [m for m in dict.fromkeys(save_models) if m in models]
+
+
 def _prepare_cross(
     cross_data: LandmarkData | None, *, normalization: str, quantile: bool, min_relative_sd: float
 ) -> PreparedSplit | None:
@@ -613,6 +629,7 @@ def run_landmark_comparison(
     verbose: Any = 0,
     progress: bool = True,
     save_predictions: bool = True,
+    save_models: Sequence[str] = (),
 ) -> ComparisonResult:
     """Train every model on the same split(s) and compare them (notebook 03).
 
@@ -667,12 +684,19 @@ def run_landmark_comparison(
         Write every model's predictions of the held-out samples, on the expression scale
         (the split's log2, quantile-normalised values), with the measured values beside
         them (:func:`write_predictions`); about 0.4 GB per model at the D-GEX paper's size.
+    save_models
+        Models (of ``models``) saved with their split's preprocessing as
+        ``<output_dir>/models/<split>/<model>/predictor.json`` plus the model, for ``gexnb
+        predict`` on new samples (:mod:`gexnb.pipelines.landmark_predictor`); a name not
+        among ``models`` is a warning (as ``model_params`` of a model not run), an unknown
+        model an error.
 
     Returns
     -------
     ComparisonResult
     """
     models = _comparison_models(models, model_params)
+    save_models = _models_to_save(save_models, models)
     if "knn_ge_genes" in models and normalization == "none":
         warnings.warn(
             "knn_ge_genes compares landmark and target genes by Euclidean distance on one "
@@ -715,6 +739,12 @@ def run_landmark_comparison(
         for name, run in runs.items():
             if name in models:
                 histories.setdefault(name, {})[split_name] = run.history
+        for name in save_models:
+            predictor_from_split(
+                name, runs[name].model, prepared, landmark_ids=data.landmark_ids,
+                target_indices=runs[name].target_indices, report=data.report,
+                source={"data": data.report.get("source", data.name), "seed": seed},
+            ).save(out / "models" / split_name / name)  # fmt: skip
         if save_predictions:
             ids = {"test": data.X.index[np.asarray(parts["test"])]}
             if cross_data is not None:

@@ -279,6 +279,38 @@ def _as_gene_list(gene_list: Any) -> pd.DataFrame:
     return frame
 
 
+def gene_list_rows(gene_list: Any, id_type: str, ids: Iterable[str]) -> pd.DataFrame:
+    """The rows of a gene list that named the given ids (every identifier of each gene).
+
+    Parameters
+    ----------
+    gene_list
+        As :func:`match_genes`: a list file, a :func:`read_gene_list` DataFrame or ids.
+    id_type
+        The identifier column the ids are from (``GeneMatch.id_type``).
+    ids
+        Identifiers of that column (e.g. the columns of a matrix matched on the list).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Column ``id`` (the given ids, in order) and the list's identifier columns
+        (``symbol``, ``ensembl``, ``probe``; None where the list has none), one row per id:
+        the list's first row of that id (an id the list lacks keeps only ``id``).
+    """
+    table = _as_gene_list(gene_list).reset_index(drop=True).copy()
+    for column in ID_TYPES:
+        if column not in table:
+            table[column] = None
+    ids = [str(i) for i in ids]
+    first = table.drop_duplicates(subset=[id_type]).set_index(id_type, drop=False)
+    rows = first.reindex(ids).astype(object)
+    rows = rows.where(rows.notna(), None)
+    rows[id_type] = ids
+    rows.insert(0, "id", ids)
+    return rows.reset_index(drop=True).loc[:, ["id", *ID_TYPES]]
+
+
 def _resolve(ids: Iterable[str], columns: Iterable[str]) -> tuple[pd.Series, dict[str, list[str]]]:
     """The matrix column of each list id: the same name, else one equal but for an Ensembl version.
 

@@ -1,0 +1,492 @@
+"""A trained landmark model with its preprocessing, saved to infer target genes of new samples.
+
+The D-GEX use (Chen et al. 2016): a model trained in notebook 03 maps ~1,000 measured
+landmark genes to the target genes of samples it has never seen, e.g. an L1000 profile or a
+new study. Notebook 03 saves the models named in its ``save_models`` parameter as
+``models/<split>/<model>/predictor.json`` (the preprocessing) beside the model itself
+(``predictor.keras`` for a deep model, ``predictor.joblib`` for a scikit-learn baseline);
+``gexnb predict --model <that folder>`` and :meth:`LandmarkPredictor.predict` apply it.
+
+A new sample goes through the training's own steps, with the training's statistics:
+
+1. the matrix is read with the readers' checks, and its landmark columns are found by any
+   identifier of the training's landmark list (symbol, Ensembl id or probe id);
+2. the training's transform (``log2(max(x, 1))`` or none, as resolved there, not guessed
+   again);
+3. quantile normalisation, when the training used it. Training normalised each sample over
+   its landmark *and* target genes; a new sample has only landmarks, so its landmarks are
+   mapped onto the training landmarks' own distribution (the mean sorted profile of the
+   training samples' normalised landmark values). This is gexnb's choice, not the paper's;
+   its cost on held-out samples is measured in the README;
+4. the training landmarks' z-scores; the model; the targets back on the training's
+   expression scale (the log2, quantile-normalised values the notebook's ``mae_expr`` is on).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gexnb.errors import InputError, ParameterError
+from gexnb.io import atomic_path, write_json_atomic
+
+__all__ = [
+    "PREDICTOR_JSON",
+    "LandmarkPredictor",
+    "is_predictor",
+    "predictor_from_split",
+    "saved_predictors",
+    "load_predictor",
+    "predict_landmark_file",
+]
+
+#: The preprocessing file of a saved predictor; the model is ``predictor.keras`` or
+#: ``predictor.joblib`` beside it.
+PREDICTOR_JSON = "predictor.json"
+#: ``format`` of :data:`PREDICTOR_JSON`, and its version.
+FORMAT, VERSION = "gexnb-landmark-predictor", 1
+_KERAS_FILE, _JOBLIB_FILE = "predictor.keras", "predictor.joblib"
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LandmarkPredictor:
+    """A fitted landmark -> target model and the preprocessing of its training split.
+
+    Parameters
+    ----------
+    model_name, model, landmark_ids, targets, transform, quantile_reference, x_center, \
+x_scale, y_center, y_scale, source
+        Set the attributes of the same names (see Attributes).
+
+    Attributes
+    ----------
+    model_name
+        The model's registry name (``dgex``, ``ridge``, ...).
+    model
+        A Keras model or a fitted gexnb scikit-learn baseline.
+    landmark_ids
+        One row per model input, in input order: ``id`` (the training matrix's column) and the
+        landmark list's ``symbol``, ``ensembl``, ``probe`` (None where unknown).
+    targets
+        The target genes predicted, in output order.
+    transform
+        ``"log2"`` or ``"none"``: the transform the training applied.
+    quantile_reference
+        Sorted landmark reference of the quantile normalisation, or None.
+    x_center, x_scale, y_center, y_scale
+        The training statistics of the landmarks and targets, or None (no z-scores).
+    source
+        Where the model comes from (notebook, split, data, normalisation), for the record.
+    """
+
+    model_name: str
+    model: Any
+    landmark_ids: pd.DataFrame
+    targets: list[str]
+    transform: str = "none"
+    quantile_reference: np.ndarray | None = None
+    x_center: np.ndarray | None = None
+    x_scale: np.ndarray | None = None
+    y_center: np.ndarray | None = None
+    y_scale: np.ndarray | None = None
+    source: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_keras(self) -> bool:
+        """Whether the model is a Keras model (else a scikit-learn baseline)."""
+        import keras
+
+        return isinstance(self.model, keras.Model)
+
+    def inputs(
+        self, expression: pd.DataFrame, *, path: str | os.PathLike | None = None
+    ) -> pd.DataFrame:
+        """The model's inputs for new samples: landmark columns found, transformed,
+        quantile-normalised and z-scored with the training statistics.
+
+        Parameters
+        ----------
+        expression
+            Samples x genes matrix (other genes are ignored).
+        path
+            Its file, named in errors.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Samples x landmarks (the training's ids), float64.
+
+        Raises
+        ------
+        InputError
+            A landmark gene absent from the matrix (the error names them and the identifier
+            kinds tried).
+        """
+        from gexnb.data import expression as ex
+
+        table = self.landmark_ids.drop(columns=["id"])
+        match = ex.check_gene_list(expression, table, label="landmark", path=path)
+        column_of = dict(zip(match.labels, match.found, strict=True))
+        columns = [column_of[str(i)] for i in self.landmark_ids[match.id_type]]
+        frame = expression.loc[:, columns].astype("float64")
+        frame.columns = pd.Index(self.landmark_ids["id"].astype(str))
+        if self.transform == "log2":
+            frame = ex.log2_transform(frame)
+        if self.quantile_reference is not None:
+            frame = ex.quantile_normalize(frame, reference=self.quantile_reference)
+        if self.x_center is not None and self.x_scale is not None:
+            frame = (frame - self.x_center) / self.x_scale
+        return frame
+
+    def rows_are_landmarks(self, expression: pd.DataFrame) -> bool:
+        """Whether more landmark genes are row ids of ``expression`` than column ids (a
+        genes x samples matrix read as samples x genes).
+
+        Parameters
+        ----------
+        expression
+            A matrix as read.
+
+        Returns
+        -------
+        bool
+        """
+        from gexnb.data.expression import match_genes
+
+        table = self.landmark_ids.drop(columns=["id"])
+        in_rows = match_genes(list(expression.index), table)
+        return len(in_rows.found) > len(match_genes(expression, table).found)
+
+    def predict(
+        self,
+        expression: pd.DataFrame,
+        *,
+        batch_size: int | None = None,
+        path: str | os.PathLike | None = None,
+    ) -> pd.DataFrame:
+        """Target genes of new samples, on the training's expression scale.
+
+        Parameters
+        ----------
+        expression
+            Samples x genes matrix holding every landmark gene (by any of its identifiers).
+        batch_size
+            Samples per forward pass of a Keras model (default
+            :data:`gexnb.train.PREDICT_BATCH_SIZE`).
+        path
+            The matrix's file, named in errors.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Samples x targets, float64.
+        """
+        from gexnb import train
+
+        x = self.inputs(expression, path=path).to_numpy(dtype="float32")
+        if self.is_keras:
+            size = train.PREDICT_BATCH_SIZE if batch_size is None else int(batch_size)
+            y = np.asarray(train.predict(self.model, x, batch_size=size), dtype="float64")
+        else:
+            y = np.asarray(self.model.predict(x), dtype="float64")
+        y = y.reshape(len(x), -1)
+        if self.y_center is not None and self.y_scale is not None:
+            y = y * self.y_scale + self.y_center
+        return pd.DataFrame(y, index=expression.index, columns=pd.Index(self.targets))
+
+    def save(self, folder: str | os.PathLike) -> list[Path]:
+        """Write :data:`PREDICTOR_JSON` and the model into ``folder``, each atomically.
+
+        Parameters
+        ----------
+        folder
+            The model's folder (created if needed).
+
+        Returns
+        -------
+        list of pathlib.Path
+            The two files written.
+        """
+        out = Path(folder)
+        if self.is_keras:
+            import keras
+
+            model_file = out / _KERAS_FILE
+            bare = keras.models.clone_model(self.model)  # uncompiled: no optimizer state saved
+            bare.set_weights(self.model.get_weights())
+            with atomic_path(model_file, suffix=".keras") as tmp:
+                bare.save(tmp)
+        else:
+            import joblib
+
+            model_file = out / _JOBLIB_FILE
+            with atomic_path(model_file) as tmp:
+                joblib.dump(self.model, tmp)
+        (out / (_JOBLIB_FILE if self.is_keras else _KERAS_FILE)).unlink(missing_ok=True)
+
+        def listed(values: np.ndarray | None) -> list[float] | None:
+            return None if values is None else [float(v) for v in values]
+
+        record = {
+            "format": FORMAT,
+            "version": VERSION,
+            "model": self.model_name,
+            "model_file": model_file.name,
+            "transform": self.transform,
+            "landmarks": {
+                column: [None if v is None else str(v) for v in self.landmark_ids[column]]
+                for column in self.landmark_ids.columns
+            },
+            "targets": list(self.targets),
+            "quantile_reference": listed(self.quantile_reference),
+            "x_center": listed(self.x_center),
+            "x_scale": listed(self.x_scale),
+            "y_center": listed(self.y_center),
+            "y_scale": listed(self.y_scale),
+            "source": self.source,
+        }
+        return [model_file, write_json_atomic(out / PREDICTOR_JSON, record)]
+
+
+def _transform_of(report_transform: str) -> str:
+    """``"log2"`` or ``"none"`` from a data report's ``transform`` entry."""
+    return "log2" if str(report_transform).startswith("log2") else "none"
+
+
+def predictor_from_split(
+    name: str,
+    model: Any,
+    prepared: Any,
+    *,
+    landmark_ids: pd.DataFrame | None,
+    target_indices: Any = None,
+    report: dict[str, Any] | None = None,
+    source: dict[str, Any] | None = None,
+) -> LandmarkPredictor:
+    """The predictor of a model fitted on one prepared split of notebook 03.
+
+    Parameters
+    ----------
+    name
+        The model's registry name.
+    model
+        The fitted model (Keras, or a gexnb scikit-learn baseline).
+    prepared
+        The :class:`gexnb.data.landmark.PreparedSplit` it was fitted on.
+    landmark_ids
+        :attr:`gexnb.data.landmark.LandmarkData.landmark_ids` (None: the column names).
+    target_indices
+        Columns of ``prepared.targets`` the model predicts (None: all).
+    report
+        The data report (its ``transform`` is the one applied to new samples).
+    source
+        Recorded in the predictor (notebook, split, ...).
+
+    Returns
+    -------
+    LandmarkPredictor
+    """
+    from gexnb.data.expression import gene_list_rows
+
+    lm = list(prepared.landmarks)
+    if landmark_ids is None:
+        ids = gene_list_rows(lm, _guess_type(lm), lm)
+    else:
+        ids = landmark_ids.set_index("id", drop=False).loc[lm].reset_index(drop=True)
+    idx = np.arange(len(prepared.targets)) if target_indices is None else np.asarray(target_indices)
+    reference = None
+    if prepared.quantile and prepared.x_scale is not None and prepared.x_center is not None:
+        normalised = prepared.x["train"] * prepared.x_scale + prepared.x_center
+        reference = np.sort(normalised.astype("float64"), axis=1).mean(axis=0)
+    y_scale = None if prepared.y_scale is None else np.asarray(prepared.y_scale)[idx]
+    y_center = None if prepared.y_center is None else np.asarray(prepared.y_center)[idx]
+    return LandmarkPredictor(
+        name,
+        model,
+        ids,
+        [prepared.targets[i] for i in idx],
+        _transform_of((report or {}).get("transform", "none")),
+        reference,
+        prepared.x_center,
+        prepared.x_scale,
+        y_center,
+        y_scale,
+        {"split": prepared.name, "normalization": prepared.description, **(source or {})},
+    )
+
+
+def _guess_type(ids: list[str]) -> str:
+    from gexnb.data.expression.genes import _guess_id_type
+
+    return _guess_id_type(ids)
+
+
+def is_predictor(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a saved landmark predictor (its folder or its ``predictor.json``).
+
+    Parameters
+    ----------
+    path
+        A path given to ``gexnb predict --model``.
+
+    Returns
+    -------
+    bool
+    """
+    p = Path(path)
+    return (p.is_dir() and (p / PREDICTOR_JSON).is_file()) or p.name == PREDICTOR_JSON
+
+
+def saved_predictors(output_dir: str | os.PathLike) -> list[Path]:
+    """The predictor folders a notebook 03 run saved (``models/<split>/<model>``).
+
+    Parameters
+    ----------
+    output_dir
+        The run folder.
+
+    Returns
+    -------
+    list of pathlib.Path
+        Sorted folders holding :data:`PREDICTOR_JSON`.
+    """
+    return sorted(p.parent for p in Path(output_dir).glob(f"models/*/*/{PREDICTOR_JSON}"))
+
+
+def load_predictor(path: str | os.PathLike) -> LandmarkPredictor:
+    """Read a predictor saved by :meth:`LandmarkPredictor.save`.
+
+    Parameters
+    ----------
+    path
+        Its folder or its :data:`PREDICTOR_JSON`.
+
+    Returns
+    -------
+    LandmarkPredictor
+
+    Raises
+    ------
+    InputError
+        A missing or unreadable file, or one that is not a gexnb landmark predictor.
+    """
+    p = Path(path)
+    record_file = p / PREDICTOR_JSON if p.is_dir() else p
+    if not record_file.is_file():
+        raise InputError("not found (a folder notebook 03 saved a model to)", path=str(p))
+    try:
+        record = json.loads(record_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(
+            f"cannot be read as a gexnb predictor: {exc}", path=str(record_file)
+        ) from None
+    if not isinstance(record, dict) or record.get("format") != FORMAT:
+        raise InputError("is not a gexnb landmark predictor", path=str(record_file))
+    if int(record.get("version", 0)) > VERSION:
+        raise InputError(
+            f"was written by a newer gexnb (format version {record['version']}); upgrade gexnb",
+            path=str(record_file),
+        )
+    model_file = record_file.parent / str(record["model_file"])
+    if not model_file.is_file():
+        raise InputError(f"its model {model_file.name} is missing", path=str(record_file))
+    if model_file.suffix == ".keras":
+        import gexnb.models  # noqa: F401  (registers gexnb's layers for loading)
+        from gexnb.models.saving import load_model
+
+        model = load_model(model_file, compile=False)
+    else:
+        import joblib
+
+        model = joblib.load(model_file)
+
+    def array(key: str) -> np.ndarray | None:
+        values = record.get(key)
+        return None if values is None else np.asarray(values, dtype="float64")
+
+    return LandmarkPredictor(
+        str(record["model"]),
+        model,
+        pd.DataFrame(record["landmarks"], dtype=object),
+        [str(t) for t in record["targets"]],
+        str(record.get("transform", "none")),
+        array("quantile_reference"),
+        array("x_center"),
+        array("x_scale"),
+        array("y_center"),
+        array("y_scale"),
+        dict(record.get("source", {})),
+    )
+
+
+def predict_landmark_file(
+    model_path: str | os.PathLike,
+    input_path: str | os.PathLike,
+    output_path: str | os.PathLike,
+    *,
+    batch_size: int | None = None,
+    orientation: str = "auto",
+) -> tuple[int, LandmarkPredictor]:
+    """``gexnb predict`` for a landmark model: read a matrix, write its predicted targets.
+
+    Parameters
+    ----------
+    model_path
+        A saved predictor (its folder or :data:`PREDICTOR_JSON`).
+    input_path
+        Samples x genes matrix (any format :func:`gexnb.data.expression.read_expression`
+        reads; a genes x samples file is recognised).
+    output_path
+        Samples x targets matrix to write (``.tsv``, ``.csv``, ``.parquet``, ``.h5``; by its
+        extension), atomically.
+    batch_size
+        Samples per forward pass of a Keras model.
+    orientation
+        ``"samples_x_genes"``, ``"genes_x_samples"``, or ``"auto"``: the format's convention
+        (:func:`~gexnb.data.expression.read_expression`), unless the landmark genes are
+        among its row ids and not its column ids: then its rows are genes (logged).
+        Genes with missing values are left out (a landmark among them is named in the error);
+        the others do not matter.
+
+    Returns
+    -------
+    n, predictor
+        The number of samples predicted and the predictor used.
+
+    Raises
+    ------
+    InputError
+        Unreadable input, a landmark gene absent, an output path that must not be replaced.
+    ParameterError
+        ``batch_size`` below 1.
+    """
+    from gexnb.data.expression import read_expression, write_expression
+    from gexnb.train.predict import _check_output
+
+    if batch_size is not None and int(batch_size) < 1:
+        raise ParameterError(f"batch_size must be >= 1, got {batch_size}")
+    output = Path(output_path)
+    folder = Path(model_path) if Path(model_path).is_dir() else Path(model_path).parent
+    _check_output(output, input_path, folder / PREDICTOR_JSON)
+    for model_file in (folder / _KERAS_FILE, folder / _JOBLIB_FILE):
+        if output.exists() and model_file.exists() and output.samefile(model_file):
+            raise InputError(
+                f"is the model file ({model_file}); give another output name", path=str(output)
+            )
+    predictor = load_predictor(model_path)
+    frame = read_expression(input_path, orientation=orientation, nan="drop_genes")
+    if orientation == "auto" and predictor.rows_are_landmarks(frame):
+        log.warning("%s: the landmark genes are row ids: read as genes x samples", input_path)
+        frame = read_expression(input_path, orientation="genes_x_samples", nan="drop_genes")
+    predictions = predictor.predict(frame, batch_size=batch_size, path=input_path)
+    write_expression(predictions, output)
+    return len(predictions), predictor

@@ -1,0 +1,163 @@
+"""Saved landmark models (notebook 03's save_models) applied to new samples: gexnb predict."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("keras")
+
+from gexnb import cli  # noqa: E402
+from gexnb.data.expression import read_expression, write_expression  # noqa: E402
+from gexnb.data.landmark import load_landmark_data  # noqa: E402
+from gexnb.errors import InputError, ParameterError  # noqa: E402
+from gexnb.pipelines import landmark as pl  # noqa: E402
+from gexnb.pipelines.landmark_predictor import (  # noqa: E402
+    PREDICTOR_JSON,
+    load_predictor,
+    predict_landmark_file,
+    saved_predictors,
+)
+
+SIZES = {"n_samples": 160, "n_landmarks": 12, "n_targets": 18}
+DEEP = {"hidden": [8], "epochs": 2}
+PARAMS = {"dgex": DEEP, "egex": {"epochs": 1, "code_size": 4}}
+
+
+def _data(**kwargs):
+    return load_landmark_data("", synthetic=SIZES, **kwargs)
+
+
+def _run(data, out, models, save, **kwargs):
+    return pl.run_landmark_comparison(
+        data, models=models, model_params=PARAMS, output_dir=out, progress=False,
+        save_models=save, training={"epochs": 2}, **kwargs,
+    )  # fmt: skip
+
+
+def _held_out(out, model):
+    return pd.read_parquet(out / "predictions" / "random" / f"test_{model}.parquet")
+
+
+def test_saved_models_reproduce_the_notebooks_predictions(tmp_path):
+    """Without quantile normalisation every step is per gene: the saved model and its
+    preprocessing give the notebook's own held-out predictions, for every kind of model."""
+    data = _data()
+    models = ["linear", "knn_ge", "ridge", "dgex", "egex"]
+    _run(data, tmp_path, models, models, quantile=False)
+    assert [p.name for p in saved_predictors(tmp_path)] == sorted(models)
+    raw = pd.concat([data.X, data.Y], axis=1)
+    for model in models:
+        expected = _held_out(tmp_path, model)
+        got = load_predictor(tmp_path / "models" / "random" / model).predict(
+            raw.loc[expected.index]
+        )
+        assert list(got.columns) == list(expected.columns)
+        np.testing.assert_allclose(got.to_numpy(), expected.to_numpy(), atol=2e-5, err_msg=model)
+
+
+def test_quantile_normalisation_uses_the_landmarks_only(tmp_path):
+    """With quantile normalisation a new sample is normalised on its landmarks alone: its
+    target columns, present or not, change nothing, and a sample whose landmarks already
+    have the training landmarks' distribution keeps those values."""
+    data = _data()
+    _run(data, tmp_path, ["linear", "ridge"], ["ridge"], quantile=True)
+    predictor = load_predictor(tmp_path / "models" / "random" / "ridge")
+    ref = predictor.quantile_reference
+    assert ref is not None and ref.shape == (data.X.shape[1],) and np.all(np.diff(ref) >= 0)
+    full = pd.concat([data.X, data.Y], axis=1).iloc[:20]
+    with_targets = predictor.predict(full)
+    shuffled_targets = full.copy()
+    shuffled_targets[data.Y.columns] = full[data.Y.columns].to_numpy()[::-1]
+    pd.testing.assert_frame_equal(with_targets, predictor.predict(shuffled_targets))
+    pd.testing.assert_frame_equal(with_targets, predictor.predict(data.X.iloc[:20]))
+    order = np.random.default_rng(0).permutation(len(ref))
+    sample = pd.DataFrame([ref[order]], columns=data.X.columns, index=["s"])
+    z = predictor.inputs(sample)
+    np.testing.assert_allclose(
+        z.to_numpy()[0], (ref[order] - predictor.x_center) / predictor.x_scale, atol=1e-9
+    )
+
+
+def test_landmarks_found_by_any_identifier(tmp_path):
+    """Trained on probe-named columns with a three-identifier list, a saved model finds its
+    landmarks in a matrix named by gene symbols (or Ensembl ids), in any column order."""
+    data = _data()
+    frame = pd.concat([data.X, data.Y], axis=1)
+    lm = pd.DataFrame(
+        {
+            "symbol": [f"SYM{i}" for i in range(data.X.shape[1])],
+            "ensembl": [f"ENSG{i:011d}" for i in range(data.X.shape[1])],
+            "probe": list(data.X.columns),
+        }
+    )
+    tg = pd.DataFrame({"symbol": None, "ensembl": None, "probe": list(data.Y.columns)})
+    real = load_landmark_data(frame, landmark_list=lm, target_list=tg, transform="none")
+    _run(real, tmp_path, ["linear", "ridge"], ["ridge"], quantile=False)
+    predictor = load_predictor(tmp_path / "models" / "random" / "ridge")
+    expected = predictor.predict(frame.iloc[:5])
+    by_symbol = frame.iloc[:5].rename(columns=dict(zip(lm["probe"], lm["symbol"], strict=True)))
+    by_ensembl = frame.iloc[:5, ::-1].rename(
+        columns={p: f"{e}.7" for p, e in zip(lm["probe"], lm["ensembl"], strict=True)}
+    )
+    pd.testing.assert_frame_equal(predictor.predict(by_symbol), expected)
+    pd.testing.assert_frame_equal(predictor.predict(by_ensembl), expected)
+    with pytest.raises(InputError, match="SYM3"):
+        predictor.predict(by_symbol.drop(columns=["SYM3"]))
+
+
+def test_save_models_names_checked(tmp_path):
+    data = _data()
+    with pytest.raises(ParameterError, match="rigde"):
+        _run(data, tmp_path / "a", ["linear"], ["rigde"])
+    with pytest.warns(UserWarning, match="dgex not among the models run"):
+        _run(data, tmp_path / "b", ["linear", "ridge"], ["ridge", "dgex"])
+    assert [p.name for p in saved_predictors(tmp_path / "b")] == ["ridge"]
+    with pytest.raises(ParameterError, match="list of model names"):
+        _run(data, tmp_path / "c", ["linear"], "linear")
+
+
+def test_gexnb_predict_command(tmp_path, capsys):
+    """``gexnb predict`` on a landmark model's folder: any matrix format, a genes x samples
+    file recognised by its landmark row ids, NaN in a gene that is no landmark ignored; the
+    output read back equals the predictor's own predictions."""
+    data = _data()
+    _run(data, tmp_path / "run", ["linear", "dgex"], ["dgex"], quantile=True)
+    folder = tmp_path / "run" / "models" / "random" / "dgex"
+    new = pd.concat([data.X, data.Y], axis=1).iloc[:30].copy()
+    new[data.Y.columns[0]] = np.nan
+    source = tmp_path / "new_genes_x_samples.tsv"
+    new.T.to_csv(source, sep="\t")
+    out = tmp_path / "targets.parquet"
+    assert cli.main(["predict", "--model", str(folder), "--input", str(source),
+                     "--output", str(out)]) == 0  # fmt: skip
+    assert "30 samples x 18 target genes (dgex, split random)" in capsys.readouterr().out
+    expected = load_predictor(folder).predict(new)
+    got = read_expression(out)
+    np.testing.assert_allclose(got.to_numpy(), expected.to_numpy(), rtol=1e-6, atol=1e-6)
+    assert list(got.index) == list(new.index)
+    n, _ = predict_landmark_file(folder / PREDICTOR_JSON, source, tmp_path / "t.tsv")
+    assert n == 30
+
+
+def test_gexnb_predict_refusals(tmp_path, capsys):
+    data = _data()
+    _run(data, tmp_path / "run", ["linear", "dgex"], ["dgex"])
+    folder = tmp_path / "run" / "models" / "random" / "dgex"
+    source = write_expression(data.X.iloc[:4], tmp_path / "new.tsv")
+
+    def fails(*args):
+        assert cli.main(["predict", *args]) == 2
+        return capsys.readouterr().err
+
+    base = ["--input", str(source), "--output"]
+    assert "is the model file" in fails(
+        "--model", str(folder), *base, str(folder / "predictor.keras")
+    )
+    assert "without predictor.json" in fails("--model", str(tmp_path / "run"), *base, "o.tsv")
+    bad = write_expression(data.X.iloc[:4].drop(columns=data.X.columns[2]), tmp_path / "b.tsv")
+    err = fails("--model", str(folder), "--input", str(bad), "--output", str(tmp_path / "o.tsv"))
+    assert data.X.columns[2] in err and "b.tsv" in err
+    (folder / PREDICTOR_JSON).write_text('{"format": "other"}')
+    assert "not a gexnb landmark predictor" in fails("--model", str(folder), *base, "o.tsv")
