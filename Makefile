@@ -48,7 +48,8 @@ JAX_TESTS := tests/test_train.py tests/test_faults_train.py tests/test_faults_mo
 	tests/test_predict.py tests/test_explain.py tests/test_motifs.py tests/test_layers.py \
 	tests/test_gene_sequence_models.py tests/test_landmark_models.py tests/test_promoter_model.py \
 	tests/test_taaf.py tests/test_widgets.py tests/test_batchnorm_recalibration.py tests/test_backend.py \
-	tests/test_dream_models.py tests/test_recipe_options.py tests/test_dream_pipeline.py
+	tests/test_dream_models.py tests/test_recipe_options.py tests/test_dream_pipeline.py \
+	tests/test_landmark_predictor.py
 test-jax: install
 	$(BIN)/python -m pip install --quiet -e ".[test,tensorflow,jax]"
 	KERAS_BACKEND=jax $(BIN)/python -m pytest -q $(JAX_TESTS)
