@@ -45,7 +45,11 @@ def test_saved_models_reproduce_the_notebooks_predictions(tmp_path):
     preprocessing give the notebook's own held-out predictions, for every kind of model."""
     data = _data()
     models = ["linear", "knn_ge", "ridge", "dgex", "egex"]
-    _run(data, tmp_path, models, models, quantile=False)
+    result = _run(data, tmp_path, models, models, quantile=False)
+    cost = pl.saved_model_cost(result.table)
+    assert len(cost) == len(models)
+    np.testing.assert_allclose(cost[pl.SAVED_KEY], cost["mae_expr"], rtol=1e-5)
+    assert result.metrics[f"dgex/test/{pl.SAVED_KEY}"] == cost.loc[("dgex", "test"), pl.SAVED_KEY]
     assert [p.name for p in saved_predictors(tmp_path)] == sorted(models)
     raw = pd.concat([data.X, data.Y], axis=1)
     for model in models:
@@ -62,8 +66,13 @@ def test_quantile_normalisation_uses_the_landmarks_only(tmp_path):
     target columns, present or not, change nothing, and a sample whose landmarks already
     have the training landmarks' distribution keeps those values."""
     data = _data()
-    _run(data, tmp_path, ["linear", "ridge"], ["ridge"], quantile=True)
+    result = _run(data, tmp_path, ["linear", "ridge"], ["ridge"], quantile=True)
     predictor = load_predictor(tmp_path / "models" / "random" / "ridge")
+    test = _held_out(tmp_path, "ridge").index
+    raw = data.X.loc[test]
+    measured = pd.read_parquet(tmp_path / "predictions" / "random" / "test_measured.parquet")
+    saved_mae = float(np.abs(predictor.predict(raw) - measured).to_numpy().mean())
+    assert result.metrics[f"ridge/test/{pl.SAVED_KEY}"] == pytest.approx(saved_mae, rel=1e-6)
     ref = predictor.quantile_reference
     assert ref is not None and ref.shape == (data.X.shape[1],) and np.all(np.diff(ref) >= 0)
     full = pd.concat([data.X, data.Y], axis=1).iloc[:20]

@@ -84,6 +84,8 @@ __all__ = [
     "evaluate_runs",
     "run_landmark_comparison",
     "write_predictions",
+    "saved_model_cost",
+    "SAVED_KEY",
     "workload",
     "describe_paper_models",
     "data_is_missing",
@@ -388,6 +390,7 @@ def _table_metrics(table: pd.DataFrame, split_label: Mapping[str, str]) -> dict[
         "n_genes",
         "fit_seconds",
         "k",
+        SAVED_KEY,
     )
     out: dict[str, float] = {}
     for (model, split), row in table.iterrows():
@@ -433,6 +436,62 @@ def _comparison_models(
     if "linear" not in models:
         log.warning("'linear' not in models: no improvement over linear regression is computed")
     return models
+
+
+#: Metric of a saved model: its test MAE on the expression scale when the held-out samples
+#: are processed as ``gexnb predict`` processes new ones (landmark-only quantile
+#: normalisation), beside the notebook's own ``mae_expr`` of the same samples.
+SAVED_KEY = "mae_expr_saved"
+
+
+def _save_models(
+    names: Sequence[str],
+    runs: Mapping[str, ModelRun],
+    prepared: PreparedSplit,
+    data: LandmarkData,
+    parts: Mapping[str, np.ndarray],
+    out: Path,
+    *,
+    seed: int,
+) -> dict[str, float]:
+    """Save each model of ``names`` with the split's preprocessing and score it on the test
+    samples as ``gexnb predict`` would see them (:data:`SAVED_KEY`)."""
+    test = np.asarray(parts["test"])
+    raw = data.X.iloc[test]  # after the transform, before any normalisation
+    measured = prepared.to_expression(prepared.y["test"])
+    scores = {}
+    for name in names:
+        run = runs[name]
+        predictor = predictor_from_split(
+            name, run.model, prepared, landmark_ids=data.landmark_ids,
+            target_indices=run.target_indices, report=data.report,
+            source={"data": data.report.get("source", data.name), "seed": seed},
+        )  # fmt: skip
+        predictor.save(out / "models" / prepared.name / name)
+        predicted = predictor.predict(raw, transformed=True).to_numpy()
+        truth = measured[:, np.asarray(run.target_indices)]
+        scores[name] = float(np.mean(np.abs(predicted - truth)))
+    return scores
+
+
+def saved_model_cost(table: pd.DataFrame) -> pd.DataFrame:
+    """The saved models' test MAE as the notebook predicted and as ``gexnb predict`` would.
+
+    Parameters
+    ----------
+    table
+        :attr:`ComparisonResult.table`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per saved model and test split: ``mae_expr`` (the notebook's), :data:`SAVED_KEY` and
+        their difference in percent; empty when no model was saved.
+    """
+    if SAVED_KEY not in table:
+        return pd.DataFrame(columns=["mae_expr", SAVED_KEY, "difference_%"])
+    shown = table.dropna(subset=[SAVED_KEY]).loc[:, ["mae_expr", SAVED_KEY]]
+    return shown.assign(**{"difference_%": 100 * (shown[SAVED_KEY] / shown["mae_expr"] - 1)})
 
 
 def _models_to_save(save_models: Sequence[str], models: Sequence[str]) -> list[str]:
@@ -739,18 +798,16 @@ def run_landmark_comparison(
         for name, run in runs.items():
             if name in models:
                 histories.setdefault(name, {})[split_name] = run.history
-        for name in save_models:
-            predictor_from_split(
-                name, runs[name].model, prepared, landmark_ids=data.landmark_ids,
-                target_indices=runs[name].target_indices, report=data.report,
-                source={"data": data.report.get("source", data.name), "seed": seed},
-            ).save(out / "models" / split_name / name)  # fmt: skip
+        saved = _save_models(save_models, runs, prepared, data, parts, out, seed=seed)
         if save_predictions:
             ids = {"test": data.X.index[np.asarray(parts["test"])]}
             if cross_data is not None:
                 ids["cross"] = cross_data.X.index
             write_predictions(out, split_name, runs, truth, prepared, cross_here, ids)
         table, per_gene = _score_split(runs, truth, prepared, cross_here, split, split_name)
+        test_label = split_name if split == "loso" else "test"
+        for name, value in saved.items():
+            table.loc[(table["model"] == name) & (table["split"] == test_label), SAVED_KEY] = value
         tables.append(table)
         for name, by_split in per_gene.items():
             per_gene_all.setdefault(name, {}).update(by_split)

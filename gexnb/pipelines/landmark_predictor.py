@@ -108,7 +108,11 @@ x_scale, y_center, y_scale, source
         return isinstance(self.model, keras.Model)
 
     def inputs(
-        self, expression: pd.DataFrame, *, path: str | os.PathLike | None = None
+        self,
+        expression: pd.DataFrame,
+        *,
+        path: str | os.PathLike | None = None,
+        transformed: bool = False,
     ) -> pd.DataFrame:
         """The model's inputs for new samples: landmark columns found, transformed,
         quantile-normalised and z-scored with the training statistics.
@@ -119,6 +123,8 @@ x_scale, y_center, y_scale, source
             Samples x genes matrix (other genes are ignored).
         path
             Its file, named in errors.
+        transformed
+            The values already had the training's transform (the notebook's own samples).
 
         Returns
         -------
@@ -139,7 +145,7 @@ x_scale, y_center, y_scale, source
         columns = [column_of[str(i)] for i in self.landmark_ids[match.id_type]]
         frame = expression.loc[:, columns].astype("float64")
         frame.columns = pd.Index(self.landmark_ids["id"].astype(str))
-        if self.transform == "log2":
+        if self.transform == "log2" and not transformed:
             frame = ex.log2_transform(frame)
         if self.quantile_reference is not None:
             frame = ex.quantile_normalize(frame, reference=self.quantile_reference)
@@ -172,6 +178,7 @@ x_scale, y_center, y_scale, source
         *,
         batch_size: int | None = None,
         path: str | os.PathLike | None = None,
+        transformed: bool = False,
     ) -> pd.DataFrame:
         """Target genes of new samples, on the training's expression scale.
 
@@ -184,6 +191,8 @@ x_scale, y_center, y_scale, source
             :data:`gexnb.train.PREDICT_BATCH_SIZE`).
         path
             The matrix's file, named in errors.
+        transformed
+            As for :meth:`inputs`.
 
         Returns
         -------
@@ -192,7 +201,7 @@ x_scale, y_center, y_scale, source
         """
         from gexnb import train
 
-        x = self.inputs(expression, path=path).to_numpy(dtype="float32")
+        x = self.inputs(expression, path=path, transformed=transformed).to_numpy(dtype="float32")
         if self.is_keras:
             size = train.PREDICT_BATCH_SIZE if batch_size is None else int(batch_size)
             y = np.asarray(train.predict(self.model, x, batch_size=size), dtype="float64")
