@@ -185,8 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument(
         "--too-long",
         choices=("error", "trim"),
-        default="error",
-        help="sequences longer than the model input: fail (default) or trim",
+        default=None,
+        help="sequence models: sequences longer than the model input: fail (default) or trim",
     )
     return parser
 
@@ -399,7 +399,16 @@ def _cmd_predict(args: argparse.Namespace) -> int:
                 "notebook 03 saved (its save_models parameter) or a .keras sequence model",
                 path=args.model,
             )
+        beside = os.path.join(os.path.dirname(args.model) or ".", "predictor.json")
+        if not is_predictor(args.model) and os.path.isfile(beside):
+            raise InputError(
+                "is a training checkpoint of a landmark model; give its folder, "
+                f"{os.path.dirname(args.model) or '.'} (its predictor.json)",
+                path=args.model,
+            )
         if is_predictor(args.model):
+            if args.too_long is not None:
+                raise ParameterError("--too-long is for sequence models, not landmark models")
             n, predictor = predict_landmark_file(
                 args.model, args.input, args.output, orientation=args.orientation, **sized
             )
@@ -408,7 +417,8 @@ def _cmd_predict(args: argparse.Namespace) -> int:
                 f"split {predictor.source.get('split', '?')}) written to {args.output}"
             )
             return 0
-        out = predict_file(args.model, args.input, args.output, too_long=args.too_long, **sized)
+        too_long = "error" if args.too_long is None else args.too_long
+        out = predict_file(args.model, args.input, args.output, too_long=too_long, **sized)
     except KeyboardInterrupt:
         if received:
             where = f"predict, {args.output} not written"

@@ -31,9 +31,15 @@ def _data(**kwargs):
 
 def _run(data, out, models, save, **kwargs):
     return pl.run_landmark_comparison(
-        data, models=models, model_params=PARAMS, output_dir=out, progress=False,
-        save_models=save, training={"epochs": 2}, **kwargs,
-    )  # fmt: skip
+        data,
+        models=models,
+        model_params=PARAMS,
+        output_dir=out,
+        progress=False,
+        save_models=save,
+        training={"epochs": 2},
+        **kwargs,
+    )
 
 
 def _held_out(out, model):
@@ -139,8 +145,10 @@ def test_gexnb_predict_command(tmp_path, capsys):
     source = tmp_path / "new_genes_x_samples.tsv"
     new.T.to_csv(source, sep="\t")
     out = tmp_path / "targets.parquet"
-    assert cli.main(["predict", "--model", str(folder), "--input", str(source),
-                     "--output", str(out)]) == 0  # fmt: skip
+    assert (
+        cli.main(["predict", "--model", str(folder), "--input", str(source), "--output", str(out)])
+        == 0
+    )
     assert "30 samples x 18 target genes (dgex, split random)" in capsys.readouterr().out
     expected = load_predictor(folder).predict(new)
     got = read_expression(out)
@@ -170,3 +178,150 @@ def test_gexnb_predict_refusals(tmp_path, capsys):
     assert data.X.columns[2] in err and "b.tsv" in err
     (folder / PREDICTOR_JSON).write_text('{"format": "other"}')
     assert "not a gexnb landmark predictor" in fails("--model", str(folder), *base, "o.tsv")
+
+
+@pytest.fixture(scope="module")
+def linear_scale_run(tmp_path_factory):
+    """ridge and dgex trained on linear-scale values (transform log2), saved."""
+    base = _data()
+    frame = 2.0 ** pd.concat([base.X, base.Y], axis=1)
+    data = load_landmark_data(
+        frame,
+        landmark_list=list(base.X.columns),
+        target_list=list(base.Y.columns),
+        transform="log2",
+    )
+    out = tmp_path_factory.mktemp("linear_scale")
+    _run(data, out, ["linear", "ridge", "dgex"], ["ridge", "dgex"], quantile=False)
+    return out / "models" / "random", frame
+
+
+def _edited(folder, tmp_path, **changes):
+    import json
+    import shutil
+
+    copy = tmp_path / folder.name
+    shutil.copytree(folder, copy)
+    record = json.loads((copy / PREDICTOR_JSON).read_text())
+    for key, value in changes.items():
+        if value is KeyError:
+            record.pop(key)
+        else:
+            record[key] = value(record) if callable(value) else value
+    (copy / PREDICTOR_JSON).write_text(json.dumps(record))
+    return copy
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"landmarks": KeyError}, "landmarks must map 'id'"),
+        ({"targets": lambda r: r["targets"][:-2]}, "y_center must be 16 finite numbers"),
+        (
+            {k: (lambda r, k=k: r[k][:-2]) for k in ("targets", "y_center", "y_scale")},
+            "gives 18 outputs, the record lists 16 target genes",
+        ),
+        ({"x_center": lambda r: r["x_center"][:-1]}, "x_center must be 12 finite numbers"),
+        ({"x_center": lambda r: ["a"] * 12}, "x_center holds values that are not numbers"),
+        ({"x_scale": None}, "x_center and x_scale must be given together"),
+        ({"x_scale": lambda r: [0.0] * 12}, "x_scale must be positive"),
+        ({"version": "abc"}, "version 'abc' is not a whole number"),
+        ({"version": 99}, "newer gexnb"),
+        ({"model_file": "../dgex/predictor.keras"}, "model_file must be predictor.keras"),
+        ({"transform": "log10"}, "transform must be 'log2' or 'none'"),
+        ({"targets": "TG1"}, "targets must be a list"),
+        ({"model_file": "predictor.keras"}, "its model predictor.keras is missing"),
+    ],
+)
+def test_a_damaged_or_edited_predictor_is_refused_naming_the_part(
+    linear_scale_run, tmp_path, changes, message
+):
+    folder = _edited(linear_scale_run[0] / "ridge", tmp_path, **changes)
+    with pytest.raises(InputError, match=message) as info:
+        load_predictor(folder)
+    assert PREDICTOR_JSON in str(info.value)
+
+
+def test_damaged_model_files_and_other_models_are_refused(linear_scale_run, tmp_path):
+    runs = linear_scale_run[0]
+    folder = _edited(runs / "ridge", tmp_path)
+    (folder / "predictor.joblib").write_bytes(b"not a pickle")
+    with pytest.raises(InputError, match="predictor.joblib: cannot be loaded"):
+        load_predictor(folder)
+    other = _edited(
+        runs / "dgex",
+        tmp_path,
+        landmarks=lambda r: {k: v[:-1] for k, v in r["landmarks"].items()},
+        x_center=None,
+        x_scale=None,
+    )
+    with pytest.raises(InputError, match="does not take the 11 landmark genes"):
+        load_predictor(other)
+
+
+def test_values_on_another_scale_are_refused(linear_scale_run, tmp_path):
+    runs, frame = linear_scale_run
+    predictor = load_predictor(runs / "dgex")
+    assert predictor.transform == "log2" and predictor.input_max > 100
+    predictor.predict(frame.iloc[:3])  # the training file's own scale
+    with pytest.raises(InputError, match="a log scale"):
+        predictor.predict(np.log2(frame.iloc[:3]))
+    log_trained = load_predictor(
+        _edited(runs / "ridge", tmp_path, transform="none", input_max=15.0)
+    )
+    with pytest.raises(InputError, match="a linear scale"):
+        log_trained.predict(frame.iloc[:3])
+    flat = frame.iloc[:3].copy()
+    flat.iloc[1] = 500.0
+    with pytest.raises(InputError, match=f"one value for every landmark gene.*: {flat.index[1]}$"):
+        predictor.predict(flat)
+    with pytest.warns(UserWarning, match="floors 1 negative"):
+        negative = frame.iloc[:3].copy()
+        negative.iloc[0, 0] = -5.0
+        predictor.predict(negative)
+
+
+def test_predict_command_checks_before_reading(linear_scale_run, tmp_path, capsys):
+    runs, frame = linear_scale_run
+    source = write_expression(frame.iloc[:4], tmp_path / "new.tsv")
+    with_nan = frame.iloc[:4].copy()
+    with_nan.iloc[2, 3] = np.nan
+    nan_file = write_expression(with_nan, tmp_path / "nan.tsv")
+
+    def fails(*args):
+        assert cli.main(["predict", *args]) == 2
+        return capsys.readouterr().err
+
+    model = ["--model", str(runs / "ridge")]
+    assert "cannot be written" in fails(
+        *model, "--input", "missing.tsv", "--output", str(tmp_path / "o.gct")
+    )
+    err = fails(*model, "--input", str(nan_file), "--output", str(tmp_path / "o.tsv"))
+    assert frame.columns[3] in err and "NaN" in err
+    err = fails(
+        *model, "--input", str(source), "--output", str(tmp_path / "o.tsv"), "--too-long", "trim"
+    )
+    assert "--too-long is for sequence models" in err
+    err = fails(
+        "--model",
+        str(runs / "dgex" / "best.keras"),
+        "--input",
+        str(source),
+        "--output",
+        str(tmp_path / "o.tsv"),
+    )
+    assert "training checkpoint of a landmark model; give its folder" in err
+    assert (
+        cli.main(
+            [
+                "predict",
+                "--model",
+                str(runs / "dgex" / "predictor.keras"),
+                "--input",
+                str(source),
+                "--output",
+                str(tmp_path / "o.tsv"),
+            ]
+        )
+        == 0
+    )

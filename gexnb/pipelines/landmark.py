@@ -444,6 +444,14 @@ def _comparison_models(
 SAVED_KEY = "mae_expr_saved"
 
 
+def _input_max(data: LandmarkData) -> float:
+    """The largest landmark value of the training file as given (before its log2)."""
+    largest = float(np.nanmax(data.X.to_numpy()))
+    return (
+        float(2.0**largest) if str(data.report.get("transform", "")).startswith("log2") else largest
+    )
+
+
 def _save_models(
     names: Sequence[str],
     runs: Mapping[str, ModelRun],
@@ -466,6 +474,7 @@ def _save_models(
             name, run.model, prepared, landmark_ids=data.landmark_ids,
             target_indices=run.target_indices, report=data.report,
             source={"data": data.report.get("source", data.name), "seed": seed},
+            input_max=_input_max(data),
         )  # fmt: skip
         predictor.save(out / "models" / prepared.name / name)
         predicted = predictor.predict(raw, transformed=True).to_numpy()

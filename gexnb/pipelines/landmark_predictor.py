@@ -64,7 +64,7 @@ class LandmarkPredictor:
     Parameters
     ----------
     model_name, model, landmark_ids, targets, transform, quantile_reference, x_center, \
-x_scale, y_center, y_scale, source
+x_scale, y_center, y_scale, source, input_max
         Set the attributes of the same names (see Attributes).
 
     Attributes
@@ -86,6 +86,9 @@ x_scale, y_center, y_scale, source
         The training statistics of the landmarks and targets, or None (no z-scores).
     source
         Where the model comes from (notebook, split, data, normalisation), for the record.
+    input_max
+        The largest landmark value of the training file, as given (before the transform):
+        new samples on another scale are refused (:meth:`inputs`). None: not checked.
     """
 
     model_name: str
@@ -99,6 +102,7 @@ x_scale, y_center, y_scale, source
     y_center: np.ndarray | None = None
     y_scale: np.ndarray | None = None
     source: dict[str, Any] = field(default_factory=dict)
+    input_max: float | None = None
 
     @property
     def is_keras(self) -> bool:
@@ -140,18 +144,62 @@ x_scale, y_center, y_scale, source
         from gexnb.data import expression as ex
 
         table = self.landmark_ids.drop(columns=["id"])
-        match = ex.check_gene_list(expression, table, label="landmark", path=path)
+        match = ex.check_gene_list(
+            expression,
+            table,
+            label="landmark",
+            path=path,
+            dropped=expression.attrs.get("dropped_for_nan", ()),
+        )
         column_of = dict(zip(match.labels, match.found, strict=True))
         columns = [column_of[str(i)] for i in self.landmark_ids[match.id_type]]
         frame = expression.loc[:, columns].astype("float64")
         frame.columns = pd.Index(self.landmark_ids["id"].astype(str))
-        if self.transform == "log2" and not transformed:
-            frame = ex.log2_transform(frame)
+        if not transformed:
+            self._check_scale(frame, path)
+            if self.transform == "log2":
+                frame, _ = ex.transform_expression(frame, "log2", source=_named(path))
+        flat = frame.nunique(axis=1) <= 1
+        if flat.any():
+            raise InputError(
+                f"{int(flat.sum())} sample(s) hold one value for every landmark gene, which "
+                f"tells nothing of their targets: {', '.join(map(str, frame.index[flat][:5]))}",
+                path=path,
+            )
         if self.quantile_reference is not None:
             frame = ex.quantile_normalize(frame, reference=self.quantile_reference)
         if self.x_center is not None and self.x_scale is not None:
             frame = (frame - self.x_center) / self.x_scale
         return frame
+
+    def _check_scale(self, frame: pd.DataFrame, path: Any) -> None:
+        """Refuse landmark values on another scale than the training file's: log2 values
+        for a model that takes the log itself, or linear values for one trained on logs
+        (the threshold of ``transform: auto``,
+        :data:`gexnb.data.expression.normalize.AUTO_LOG_ABOVE`)."""
+        from gexnb.data.expression.normalize import AUTO_LOG_ABOVE
+
+        if self.input_max is None or frame.empty:
+            return
+        largest = float(np.nanmax(frame.to_numpy()))
+        if self.transform == "log2" and largest <= AUTO_LOG_ABOVE:
+            raise InputError(
+                f"the landmark values reach only {largest:.3g}: a log scale? This model takes "
+                f"linear-scale values (up to {self.input_max:.4g} in its training file) and "
+                "applies log2 itself, as its training did; give the values before the log",
+                path=path,
+            )
+        if (
+            self.transform == "none"
+            and self.input_max <= AUTO_LOG_ABOVE
+            and largest > AUTO_LOG_ABOVE
+        ):
+            raise InputError(
+                f"the landmark values reach {largest:.4g}: a linear scale? This model was "
+                f"trained on values up to {self.input_max:.3g} (a log scale), as given; take "
+                "the log of the file as its training data had it",
+                path=path,
+            )
 
     def rows_are_landmarks(self, expression: pd.DataFrame) -> bool:
         """Whether more landmark genes are row ids of ``expression`` than column ids (a
@@ -262,6 +310,7 @@ x_scale, y_center, y_scale, source
             "y_center": listed(self.y_center),
             "y_scale": listed(self.y_scale),
             "source": self.source,
+            "input_max": self.input_max,
         }
         return [model_file, write_json_atomic(out / PREDICTOR_JSON, record)]
 
@@ -280,6 +329,7 @@ def predictor_from_split(
     target_indices: Any = None,
     report: dict[str, Any] | None = None,
     source: dict[str, Any] | None = None,
+    input_max: float | None = None,
 ) -> LandmarkPredictor:
     """The predictor of a model fitted on one prepared split of notebook 03.
 
@@ -299,6 +349,9 @@ def predictor_from_split(
         The data report (its ``transform`` is the one applied to new samples).
     source
         Recorded in the predictor (notebook, split, ...).
+    input_max
+        The largest landmark value of the training file before its transform
+        (:attr:`LandmarkPredictor.input_max`).
 
     Returns
     -------
@@ -330,6 +383,7 @@ def predictor_from_split(
         y_center,
         y_scale,
         {"split": prepared.name, "normalization": prepared.description, **(source or {})},
+        input_max,
     )
 
 
@@ -339,8 +393,23 @@ def _guess_type(ids: list[str]) -> str:
     return _guess_id_type(ids)
 
 
+def _named(path: Any) -> str | None:
+    return None if path is None else str(path)
+
+
+def _record_file(path: str | os.PathLike) -> Path:
+    """The :data:`PREDICTOR_JSON` of a predictor given by its folder, its JSON or its model."""
+    p = Path(path)
+    if p.is_dir():
+        return p / PREDICTOR_JSON
+    if p.name in (_KERAS_FILE, _JOBLIB_FILE):
+        return p.parent / PREDICTOR_JSON
+    return p
+
+
 def is_predictor(path: str | os.PathLike) -> bool:
-    """Whether ``path`` is a saved landmark predictor (its folder or its ``predictor.json``).
+    """Whether ``path`` is a saved landmark predictor: its folder, its ``predictor.json`` or
+    its model file (``predictor.keras``, ``predictor.joblib``) beside that JSON.
 
     Parameters
     ----------
@@ -352,7 +421,9 @@ def is_predictor(path: str | os.PathLike) -> bool:
     bool
     """
     p = Path(path)
-    return (p.is_dir() and (p / PREDICTOR_JSON).is_file()) or p.name == PREDICTOR_JSON
+    if p.is_dir() or p.name in (_KERAS_FILE, _JOBLIB_FILE):
+        return _record_file(p).is_file()
+    return p.name == PREDICTOR_JSON
 
 
 def saved_predictors(output_dir: str | os.PathLike) -> list[Path]:
@@ -371,13 +442,142 @@ def saved_predictors(output_dir: str | os.PathLike) -> list[Path]:
     return sorted(p.parent for p in Path(output_dir).glob(f"models/*/*/{PREDICTOR_JSON}"))
 
 
+def _numbers(record: dict[str, Any], key: str, n: int, where: Path) -> np.ndarray | None:
+    """``record[key]``: None, or ``n`` finite numbers."""
+    values = record.get(key)
+    if values is None:
+        return None
+    try:
+        array = np.asarray(values, dtype="float64")
+    except (TypeError, ValueError):
+        raise InputError(f"{key} holds values that are not numbers", path=str(where)) from None
+    if array.shape != (n,) or not np.isfinite(array).all():
+        raise InputError(
+            f"{key} must be {n} finite numbers, one per "
+            f"{'landmark' if key.startswith(('x_', 'quantile')) else 'target'} gene "
+            f"(holds {array.size})",
+            path=str(where),
+        )
+    return array
+
+
+def _checked(record: Any, where: Path) -> dict[str, Any]:
+    """The parts of a :data:`PREDICTOR_JSON` record, each checked (one error naming the key)."""
+    if not isinstance(record, dict) or record.get("format") != FORMAT:
+        raise InputError("is not a gexnb landmark predictor", path=str(where))
+    version = record.get("version")
+    if not isinstance(version, int):
+        raise InputError(f"version {version!r} is not a whole number", path=str(where))
+    if version > VERSION:
+        raise InputError(
+            f"was written by a newer gexnb (format version {version}); upgrade gexnb",
+            path=str(where),
+        )
+    if record.get("model_file") not in (_KERAS_FILE, _JOBLIB_FILE):
+        raise InputError(
+            f"model_file must be {_KERAS_FILE} or {_JOBLIB_FILE} (beside it), got "
+            f"{record.get('model_file')!r}",
+            path=str(where),
+        )
+    if record.get("transform") not in ("log2", "none"):
+        raise InputError(
+            f"transform must be 'log2' or 'none', got {record.get('transform')!r}",
+            path=str(where),
+        )
+    landmarks, targets = record.get("landmarks"), record.get("targets")
+    columns = {"id", "symbol", "ensembl", "probe"}
+    if (
+        not isinstance(landmarks, dict)
+        or "id" not in landmarks
+        or not set(landmarks) <= columns
+        or not all(isinstance(v, list) for v in landmarks.values())
+        or len({len(v) for v in landmarks.values()}) != 1
+        or not landmarks["id"]
+    ):
+        raise InputError(
+            "landmarks must map 'id' (and any of symbol, ensembl, probe) to lists of one "
+            "length, one entry per model input",
+            path=str(where),
+        )
+    if not isinstance(targets, list) or not targets:
+        raise InputError("targets must be a list of the target genes", path=str(where))
+    n_in, n_out = len(landmarks["id"]), len(targets)
+    parts = {
+        key: _numbers(record, key, n, where)
+        for key, n in (
+            ("quantile_reference", n_in),
+            ("x_center", n_in),
+            ("x_scale", n_in),
+            ("y_center", n_out),
+            ("y_scale", n_out),
+        )
+    }
+    for center, scale in (("x_center", "x_scale"), ("y_center", "y_scale")):
+        if (parts[center] is None) != (parts[scale] is None):
+            raise InputError(f"{center} and {scale} must be given together", path=str(where))
+        spread = parts[scale]
+        if spread is not None and not (spread > 0).all():
+            raise InputError(f"{scale} must be positive", path=str(where))
+    ref = parts["quantile_reference"]
+    if ref is not None and np.any(np.diff(ref) < 0):
+        raise InputError("quantile_reference must be sorted", path=str(where))
+    input_max = record.get("input_max")
+    if input_max is not None and not isinstance(input_max, (int, float)):
+        raise InputError(f"input_max {input_max!r} is not a number", path=str(where))
+    return {**record, **parts}
+
+
+def _load_model(model_file: Path) -> Any:
+    """The model of a predictor (Keras or joblib), or gexnb's error naming the file."""
+    if model_file.suffix == ".keras":
+        import gexnb.models  # noqa: F401  (registers gexnb's layers for loading)
+        from gexnb.models.saving import load_model
+
+        return load_model(model_file, compile=False)
+    import joblib
+
+    try:
+        return joblib.load(model_file)
+    except Exception as exc:  # any unpickling failure of a damaged file
+        raise InputError(
+            f"cannot be loaded ({type(exc).__name__}: {exc}); the file is damaged: re-run "
+            "notebook 03 to save it again",
+            path=str(model_file),
+        ) from None
+
+
+def _check_shapes(predictor: LandmarkPredictor, where: Path) -> None:
+    """The model takes as many inputs as the record has landmarks and gives one output per
+    target (a model file of another run beside the record is refused)."""
+    n_in, n_out = len(predictor.landmark_ids), len(predictor.targets)
+    try:
+        if predictor.is_keras:
+            from gexnb import train
+
+            out = train.predict(predictor.model, np.zeros((1, n_in), "float32"), batch_size=1)
+        else:
+            out = predictor.model.predict(np.zeros((1, n_in), "float32"))
+        shape = np.asarray(out).reshape(1, -1).shape
+    except Exception as exc:  # a model built for another number of inputs
+        raise InputError(
+            f"its model does not take the {n_in} landmark genes the record lists "
+            f"({type(exc).__name__})",
+            path=str(where),
+        ) from None
+    if shape[1] != n_out:
+        raise InputError(
+            f"its model gives {shape[1]} outputs, the record lists {n_out} target genes",
+            path=str(where),
+        )
+
+
 def load_predictor(path: str | os.PathLike) -> LandmarkPredictor:
-    """Read a predictor saved by :meth:`LandmarkPredictor.save`.
+    """Read a predictor saved by :meth:`LandmarkPredictor.save`, checking every part.
 
     Parameters
     ----------
     path
-        Its folder or its :data:`PREDICTOR_JSON`.
+        Its folder, its :data:`PREDICTOR_JSON` or its model file.
 
     Returns
     -------
@@ -386,55 +586,38 @@ def load_predictor(path: str | os.PathLike) -> LandmarkPredictor:
     Raises
     ------
     InputError
-        A missing or unreadable file, or one that is not a gexnb landmark predictor.
+        A missing or unreadable file, one that is not a gexnb landmark predictor, a part of
+        the wrong kind or length (naming it), a model that does not fit the record.
     """
-    p = Path(path)
-    record_file = p / PREDICTOR_JSON if p.is_dir() else p
+    record_file = _record_file(path)
     if not record_file.is_file():
-        raise InputError("not found (a folder notebook 03 saved a model to)", path=str(p))
+        raise InputError("not found (a folder notebook 03 saved a model to)", path=str(path))
     try:
         record = json.loads(record_file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(
             f"cannot be read as a gexnb predictor: {exc}", path=str(record_file)
         ) from None
-    if not isinstance(record, dict) or record.get("format") != FORMAT:
-        raise InputError("is not a gexnb landmark predictor", path=str(record_file))
-    if int(record.get("version", 0)) > VERSION:
-        raise InputError(
-            f"was written by a newer gexnb (format version {record['version']}); upgrade gexnb",
-            path=str(record_file),
-        )
+    record = _checked(record, record_file)
     model_file = record_file.parent / str(record["model_file"])
     if not model_file.is_file():
         raise InputError(f"its model {model_file.name} is missing", path=str(record_file))
-    if model_file.suffix == ".keras":
-        import gexnb.models  # noqa: F401  (registers gexnb's layers for loading)
-        from gexnb.models.saving import load_model
-
-        model = load_model(model_file, compile=False)
-    else:
-        import joblib
-
-        model = joblib.load(model_file)
-
-    def array(key: str) -> np.ndarray | None:
-        values = record.get(key)
-        return None if values is None else np.asarray(values, dtype="float64")
-
-    return LandmarkPredictor(
+    predictor = LandmarkPredictor(
         str(record["model"]),
-        model,
+        _load_model(model_file),
         pd.DataFrame(record["landmarks"], dtype=object),
         [str(t) for t in record["targets"]],
-        str(record.get("transform", "none")),
-        array("quantile_reference"),
-        array("x_center"),
-        array("x_scale"),
-        array("y_center"),
-        array("y_scale"),
-        dict(record.get("source", {})),
+        str(record["transform"]),
+        record["quantile_reference"],
+        record["x_center"],
+        record["x_scale"],
+        record["y_center"],
+        record["y_scale"],
+        dict(record.get("source") or {}),
+        None if record.get("input_max") is None else float(record["input_max"]),
     )
+    _check_shapes(predictor, record_file)
+    return predictor
 
 
 def predict_landmark_file(
@@ -450,7 +633,7 @@ def predict_landmark_file(
     Parameters
     ----------
     model_path
-        A saved predictor (its folder or :data:`PREDICTOR_JSON`).
+        A saved predictor (its folder, :data:`PREDICTOR_JSON` or its model file).
     input_path
         Samples x genes matrix (any format :func:`gexnb.data.expression.read_expression`
         reads; a genes x samples file is recognised).
@@ -464,7 +647,9 @@ def predict_landmark_file(
         (:func:`~gexnb.data.expression.read_expression`), unless the landmark genes are
         among its row ids and not its column ids: then its rows are genes (logged).
         Genes with missing values are left out (a landmark among them is named in the error);
-        the others do not matter.
+        the other genes are not used (but must be numbers, as the readers require). The
+        whole matrix is held in memory, and so are the predictions (samples x targets, 8
+        bytes each).
 
     Returns
     -------
@@ -474,23 +659,26 @@ def predict_landmark_file(
     Raises
     ------
     InputError
-        Unreadable input, a landmark gene absent, an output path that must not be replaced.
+        Unreadable input, a landmark gene absent, values on another scale than the
+        training's, a sample with one value for every landmark, an output path that must not
+        be replaced or of a format not written.
     ParameterError
         ``batch_size`` below 1.
     """
-    from gexnb.data.expression import read_expression, write_expression
+    from gexnb.data.expression import read_expression, writable_format, write_expression
     from gexnb.train.predict import _check_output
 
     if batch_size is not None and int(batch_size) < 1:
         raise ParameterError(f"batch_size must be >= 1, got {batch_size}")
     output = Path(output_path)
-    folder = Path(model_path) if Path(model_path).is_dir() else Path(model_path).parent
+    folder = _record_file(model_path).parent
     _check_output(output, input_path, folder / PREDICTOR_JSON)
     for model_file in (folder / _KERAS_FILE, folder / _JOBLIB_FILE):
         if output.exists() and model_file.exists() and output.samefile(model_file):
             raise InputError(
                 f"is the model file ({model_file}); give another output name", path=str(output)
             )
+    writable_format(output)  # before any work
     predictor = load_predictor(model_path)
     frame = read_expression(input_path, orientation=orientation, nan="drop_genes")
     if orientation == "auto" and predictor.rows_are_landmarks(frame):

@@ -55,6 +55,7 @@ from gexnb.data.expression.readers import (
     collapse_duplicates,
     read_expression,
     rename_genes,
+    writable_format,
     write_expression,
 )
 
@@ -64,6 +65,7 @@ __all__ = [
     "DataChecks",
     "DEFAULT_TRANSFORM",
     "read_expression",
+    "writable_format",
     "write_expression",
     "rename_genes",
     "collapse_duplicates",

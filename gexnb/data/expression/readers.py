@@ -1145,6 +1145,41 @@ def rename_genes(
     return _apply_duplicates(out, duplicates, None)
 
 
+#: The formats :func:`write_expression` writes (of :data:`EXPRESSION_FORMATS`).
+WRITTEN_FORMATS = ("tsv", "csv", "parquet", "hdf5")
+
+
+def writable_format(path: str | os.PathLike) -> str:
+    """The format :func:`write_expression` would write ``path`` in, checked before any work.
+
+    Parameters
+    ----------
+    path
+        The file to write.
+
+    Returns
+    -------
+    str
+        One of :data:`WRITTEN_FORMATS`.
+
+    Raises
+    ------
+    InputError
+        An extension of a format that is read but not written, or an unknown one.
+    """
+    name = Path(path).name.lower()
+    fmt = next(
+        (f for f, exts in EXPRESSION_FORMATS.items() if name.removesuffix(".gz").endswith(exts)),
+        None,
+    )
+    if fmt not in WRITTEN_FORMATS or (name.endswith(".gz") and fmt not in ("tsv", "csv")):
+        written = ", ".join(e for f in WRITTEN_FORMATS for e in EXPRESSION_FORMATS[f])
+        raise InputError(
+            f"cannot be written: the extensions written are {written} (text also .gz)", path=path
+        )
+    return str(fmt)
+
+
 def write_expression(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
     """Write a samples x genes matrix atomically, in a layout :func:`read_expression` reads back.
 
@@ -1166,23 +1201,22 @@ def write_expression(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
     Raises
     ------
     InputError
-        ``frame`` is not a DataFrame, or the extension of ``path`` is not a format written.
+        ``frame`` is not a DataFrame, or the extension of ``path`` is not a format written
+        (:func:`writable_format`).
     """
     _require_frame(frame)
     target = Path(path)
-    fmt = _detect_format(target)
+    fmt = writable_format(target)
     with atomic_path(target) as tmp:
         if fmt in ("tsv", "csv"):
             frame.to_csv(tmp, sep="\t" if fmt == "tsv" else ",", compression="infer")
         elif fmt == "parquet":
             frame.to_parquet(tmp)
-        elif fmt == "hdf5":
+        else:  # hdf5
             import h5py
 
             with h5py.File(tmp, "w") as h5:
                 h5.create_dataset("matrix", data=frame.to_numpy(dtype=np.float64))
                 h5.create_dataset("samples", data=np.array(frame.index.map(str), dtype="S"))
                 h5.create_dataset("genes", data=np.array(frame.columns.map(str), dtype="S"))
-        else:
-            raise InputError(f"write_expression does not write {fmt!r}", path=target)
     return target
