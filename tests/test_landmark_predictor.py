@@ -122,15 +122,73 @@ def test_landmarks_found_by_any_identifier(tmp_path):
         predictor.predict(by_symbol.drop(columns=["SYM3"]))
 
 
-def test_save_models_names_checked(tmp_path):
+def test_save_models_names_checked(tmp_path, caplog):
     data = _data()
     with pytest.raises(ParameterError, match="rigde"):
         _run(data, tmp_path / "a", ["linear"], ["rigde"])
-    with pytest.warns(UserWarning, match="dgex not among the models run"):
+    with caplog.at_level("INFO", logger="gexnb.pipelines.landmark"):
         _run(data, tmp_path / "b", ["linear", "ridge"], ["ridge", "dgex"])
+    assert "models to save but not run, not saved: dgex" in caplog.text
     assert [p.name for p in saved_predictors(tmp_path / "b")] == ["ridge"]
-    with pytest.raises(ParameterError, match="list of model names"):
+    with pytest.raises(ParameterError, match="list of names"):
         _run(data, tmp_path / "c", ["linear"], "linear")
+
+
+def test_save_defaults_stated_once():
+    """The notebook's ``save`` default is :data:`SAVE_DEFAULTS`, the pipeline's too, and the
+    old ``save_predictions`` name is refused naming the new one."""
+    import inspect
+    from pathlib import Path
+
+    from gexnb import runner
+
+    notebook = Path(__file__).resolve().parent.parent / "notebooks" / "03_landmark_models.ipynb"
+    assert runner.notebook_parameters(notebook)["save"].default == pl.SAVE_DEFAULTS
+    signature = inspect.signature(pl.run_landmark_comparison).parameters
+    assert signature["save_predictions"].default == pl.SAVE_DEFAULTS["predictions"]
+    assert list(signature["save_models"].default) == pl.SAVE_DEFAULTS["models"]
+    assert "was renamed 'save'" in runner.unknown_parameter_hint("save_predictions", ["save"])
+
+
+def test_without_normalisation_the_cost_table_uses_the_plain_mae(tmp_path):
+    result = _run(_data(), tmp_path, ["linear", "ridge"], ["ridge"], normalization="none")
+    cost = pl.saved_model_cost(result.table)
+    assert cost.loc[("ridge", "test"), "mae_expr"] == result.table.loc[("ridge", "test"), "mae"]
+    assert abs(cost.loc[("ridge", "test"), "difference_%"]) < 1e-3
+
+
+def test_all_samples_reference_and_a_list_row_without_the_matched_id(tmp_path, caplog):
+    """With normalization 'all' the landmark reference comes from every sample, as the
+    training statistics did; a landmark whose list row lacks the identifier kind the new
+    matrix uses is found by another of its ids; two inputs on one column are warned of."""
+    data = _data()
+    frame = pd.concat([data.X, data.Y], axis=1)
+    n = data.X.shape[1]
+    lm = pd.DataFrame(
+        {
+            "symbol": [f"SYM{i}" for i in range(n - 1)] + ["SYM0"],
+            "ensembl": [f"ENSG{i:011d}" for i in range(n - 1)] + [None],
+            "probe": list(data.X.columns),
+        }
+    )
+    tg = pd.DataFrame({"symbol": None, "ensembl": None, "probe": list(data.Y.columns)})
+    real = load_landmark_data(frame, landmark_list=lm, target_list=tg, transform="none")
+    _run(real, tmp_path, ["linear", "ridge"], ["ridge"], normalization="all")
+    predictor = load_predictor(tmp_path / "models" / "random" / "ridge")
+    from gexnb.data.expression import quantile_normalize, quantile_reference
+
+    joint = quantile_normalize(frame, reference=quantile_reference(frame))
+    expected = np.sort(joint[data.X.columns].to_numpy(), axis=1).mean(axis=0)
+    np.testing.assert_allclose(predictor.quantile_reference, expected, atol=1e-4)
+    ensembl = {p: e for p, e in zip(lm["probe"], lm["ensembl"], strict=True) if e is not None}
+    by_ensembl = frame.rename(columns=ensembl)
+    assert by_ensembl.columns[n - 1] == data.X.columns[-1]  # the row without an Ensembl id
+    pd.testing.assert_frame_equal(predictor.predict(by_ensembl), predictor.predict(frame))
+    by_symbol = frame.rename(columns=dict(zip(lm["probe"], lm["symbol"], strict=True)))
+    by_symbol = by_symbol.loc[:, ~by_symbol.columns.duplicated()]
+    with caplog.at_level("WARNING"):
+        predictor.predict(by_symbol)
+    assert "2 model inputs" in caplog.text and "same matrix column" in caplog.text
 
 
 def test_gexnb_predict_command(tmp_path, capsys):

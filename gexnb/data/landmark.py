@@ -78,7 +78,7 @@ class PreparedSplit:
     Parameters
     ----------
     name, x, y, landmarks, targets, description, y_scale, y_center, dropped, x_scale, \
-x_center, quantile
+x_center, quantile, normalization
         Set the attributes of the same names (see Attributes).
 
     Attributes
@@ -102,6 +102,8 @@ x_center, quantile
         them to new samples: :mod:`gexnb.pipelines.landmark_predictor`).
     quantile
         Whether the samples were quantile-normalised before the z-scores.
+    normalization
+        Where the statistics came from: ``"train"``, ``"all"`` samples, or ``"none"``.
     """
 
     name: str
@@ -116,6 +118,7 @@ x_center, quantile
     x_scale: np.ndarray | None = None
     x_center: np.ndarray | None = None
     quantile: bool = False
+    normalization: str = "train"
 
     def restrict(self, landmarks: Sequence[str], targets: Sequence[str]) -> PreparedSplit:
         """The same split on a subset of its genes (in the order given)."""
@@ -134,6 +137,7 @@ x_center, quantile
             None if self.x_scale is None else self.x_scale[li],
             None if self.x_center is None else self.x_center[li],
             self.quantile,
+            self.normalization,
         )
 
     def to_expression(self, y: np.ndarray) -> np.ndarray:
@@ -530,6 +534,7 @@ def prepare_split(
         x_scale,
         x_center,
         quantile and normalization != "none",
+        normalization,
     )
 
 

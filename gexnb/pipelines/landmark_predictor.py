@@ -151,8 +151,7 @@ x_scale, y_center, y_scale, source, input_max
             path=path,
             dropped=expression.attrs.get("dropped_for_nan", ()),
         )
-        column_of = dict(zip(match.labels, match.found, strict=True))
-        columns = [column_of[str(i)] for i in self.landmark_ids[match.id_type]]
+        columns = self._columns(expression, match.id_type, path)
         frame = expression.loc[:, columns].astype("float64")
         frame.columns = pd.Index(self.landmark_ids["id"].astype(str))
         if not transformed:
@@ -172,21 +171,60 @@ x_scale, y_center, y_scale, source, input_max
             frame = (frame - self.x_center) / self.x_scale
         return frame
 
+    def _columns(self, expression: pd.DataFrame, first: str, path: Any) -> list[str]:
+        """The matrix column of each model input: by the identifier kind that matched most
+        (``first``), else by another of the landmark's identifiers (a list row without an id
+        of that kind)."""
+        from gexnb.data.expression import match_genes
+        from gexnb.data.expression.genes import ID_TYPES
+
+        kinds = [first, *(k for k in ID_TYPES if k != first and k in self.landmark_ids)]
+        found = {}
+        for kind in kinds:
+            ids = [i for i in self.landmark_ids[kind] if isinstance(i, str) and i]
+            match = match_genes(expression, ids) if ids else None
+            found[kind] = {} if match is None else dict(zip(match.labels, match.found, strict=True))
+        columns, absent = [], []
+        for _, row in self.landmark_ids.iterrows():
+            hit = next(
+                (found[k][row[k]] for k in kinds if isinstance(row[k], str) and row[k] in found[k]),
+                None,
+            )
+            columns.append(hit)
+            if hit is None:
+                absent.append(str(row["id"]))
+        if absent:
+            raise InputError(
+                f"{len(absent)} landmark gene(s) have no identifier among the matrix columns: "
+                f"{', '.join(absent[:10])}",
+                path=path,
+            )
+        repeated = pd.Series(columns).duplicated(keep=False)
+        if repeated.any():
+            log.warning(
+                "%d model inputs (e.g. %s) read the same matrix column as another input (one "
+                "gene id for several training probes): each gets that column",
+                int(repeated.sum()),
+                ", ".join(self.landmark_ids["id"][repeated.to_numpy()].astype(str)[:4]),
+            )
+        return [str(c) for c in columns]
+
     def _check_scale(self, frame: pd.DataFrame, path: Any) -> None:
-        """Refuse landmark values on another scale than the training file's: log2 values
-        for a model that takes the log itself, or linear values for one trained on logs
-        (the threshold of ``transform: auto``,
-        :data:`gexnb.data.expression.normalize.AUTO_LOG_ABOVE`)."""
+        """Refuse landmark values on another scale than the training file's: the log of
+        linear-scale values like the training file's, or linear values (above
+        :data:`gexnb.data.expression.normalize.AUTO_LOG_ABOVE`, the threshold of ``transform:
+        auto``) for a model trained on log values as given."""
         from gexnb.data.expression.normalize import AUTO_LOG_ABOVE
 
         if self.input_max is None or frame.empty:
             return
         largest = float(np.nanmax(frame.to_numpy()))
-        if self.transform == "log2" and largest <= AUTO_LOG_ABOVE:
+        if self.input_max > AUTO_LOG_ABOVE and largest <= np.log2(self.input_max) + 1:
             raise InputError(
-                f"the landmark values reach only {largest:.3g}: a log scale? This model takes "
-                f"linear-scale values (up to {self.input_max:.4g} in its training file) and "
-                "applies log2 itself, as its training did; give the values before the log",
+                f"the landmark values reach only {largest:.3g}: a log scale? This model was "
+                f"trained on linear-scale values (up to {self.input_max:.4g})"
+                + (" and applies log2 itself" if self.transform == "log2" else "")
+                + "; give the values before the log",
                 path=path,
             )
         if (
@@ -367,7 +405,11 @@ def predictor_from_split(
     idx = np.arange(len(prepared.targets)) if target_indices is None else np.asarray(target_indices)
     reference = None
     if prepared.quantile and prepared.x_scale is not None and prepared.x_center is not None:
-        normalised = prepared.x["train"] * prepared.x_scale + prepared.x_center
+        # the samples the training statistics came from: the training split, or every
+        # split with normalization "all"
+        fitted = prepared.x.keys() if prepared.normalization == "all" else ["train"]
+        rows = np.concatenate([prepared.x[k] for k in dict.fromkeys(fitted)])
+        normalised = rows * prepared.x_scale + prepared.x_center
         reference = np.sort(normalised.astype("float64"), axis=1).mean(axis=0)
     y_scale = None if prepared.y_scale is None else np.asarray(prepared.y_scale)[idx]
     y_center = None if prepared.y_center is None else np.asarray(prepared.y_center)[idx]
@@ -521,6 +563,8 @@ def _checked(record: Any, where: Path) -> dict[str, Any]:
     ref = parts["quantile_reference"]
     if ref is not None and np.any(np.diff(ref) < 0):
         raise InputError("quantile_reference must be sorted", path=str(where))
+    if not isinstance(record.get("source", {}), dict):
+        raise InputError("source must be a mapping", path=str(where))
     input_max = record.get("input_max")
     if input_max is not None and not isinstance(input_max, (int, float)):
         raise InputError(f"input_max {input_max!r} is not a number", path=str(where))

@@ -418,7 +418,11 @@ def _check_type(param: NotebookParameter, value: Any) -> Any:
 
 #: Notebook parameters renamed so that the same thing has the same name in every notebook
 #: (old name -> new name): a profile, ``-p`` or ``-g`` with the old name is refused with the new.
-RENAMED_PARAMETERS = {"compare_models": "models", "top_k": "k_genes"}
+RENAMED_PARAMETERS = {
+    "compare_models": "models",
+    "top_k": "k_genes",
+    "save_predictions": "save",  # notebook 03: save: {predictions: ..., models: [...]}
+}
 
 
 def unknown_parameter_hint(name: str, valid: Iterable[str]) -> str:
