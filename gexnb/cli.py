@@ -178,9 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument(
         "--orientation",
         choices=("auto", "samples_x_genes", "genes_x_samples"),
-        default="auto",
-        help="a landmark model's input matrix: auto (the format's convention, or genes x "
-        "samples when the landmark genes are its row ids)",
+        default=None,
+        help="landmark models: the input matrix's layout; auto (default: the format's "
+        "convention, or genes x samples when the landmark genes are its row ids)",
     )
     predict.add_argument(
         "--too-long",
@@ -409,16 +409,19 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         if is_predictor(args.model):
             if args.too_long is not None:
                 raise ParameterError("--too-long is for sequence models, not landmark models")
+            laid = {} if args.orientation is None else {"orientation": args.orientation}
             n, predictor = predict_landmark_file(
-                args.model, args.input, args.output, orientation=args.orientation, **sized
+                args.model, args.input, args.output, **laid, **sized
             )
             print(
                 f"{n} samples x {len(predictor.targets)} target genes ({predictor.model_name}, "
                 f"split {predictor.source.get('split', '?')}) written to {args.output}"
             )
             return 0
-        too_long = "error" if args.too_long is None else args.too_long
-        out = predict_file(args.model, args.input, args.output, too_long=too_long, **sized)
+        if args.orientation is not None:
+            raise ParameterError("--orientation is for landmark models, not sequence models")
+        trimmed = {} if args.too_long is None else {"too_long": args.too_long}
+        out = predict_file(args.model, args.input, args.output, **trimmed, **sized)
     except KeyboardInterrupt:
         if received:
             where = f"predict, {args.output} not written"

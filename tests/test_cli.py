@@ -154,7 +154,7 @@ def test_models_name_shows_a_baselines_own_hyperparameters(capsys):
 def test_predict_wires_arguments(monkeypatch, tmp_path, capsys):
     calls = []
 
-    def predict_file(model_path, input_path, output_path, *, too_long, batch_size=2048):
+    def predict_file(model_path, input_path, output_path, *, too_long="error", batch_size=2048):
         calls.append((model_path, input_path, output_path, batch_size, too_long))
         return Path(output_path)
 
