@@ -214,6 +214,8 @@ def test_gexnb_predict_command(tmp_path, capsys):
     assert list(got.index) == list(new.index)
     n, _ = predict_landmark_file(folder / PREDICTOR_JSON, source, tmp_path / "t.tsv")
     assert n == 30
+    with pytest.raises(InputError, match="give --orientation genes_x_samples, or leave"):
+        predict_landmark_file(folder, source, tmp_path / "t.tsv", orientation="samples_x_genes")
 
 
 def test_gexnb_predict_refusals(tmp_path, capsys):

@@ -725,7 +725,14 @@ def predict_landmark_file(
     writable_format(output)  # before any work
     predictor = load_predictor(model_path)
     frame = read_expression(input_path, orientation=orientation, nan="drop_genes")
-    if orientation == "auto" and predictor.rows_are_landmarks(frame):
+    if predictor.rows_are_landmarks(frame):
+        if orientation != "auto":
+            other = "samples_x_genes" if orientation == "genes_x_samples" else "genes_x_samples"
+            raise InputError(
+                f"read as {orientation}, its landmark genes are row ids: give --orientation "
+                f"{other}, or leave --orientation out to have it recognised",
+                path=input_path,
+            )
         log.warning("%s: the landmark genes are row ids: read as genes x samples", input_path)
         frame = read_expression(input_path, orientation="genes_x_samples", nan="drop_genes")
     predictions = predictor.predict(frame, batch_size=batch_size, path=input_path)
