@@ -57,6 +57,9 @@ def test_saved_models_reproduce_the_notebooks_predictions(tmp_path):
     np.testing.assert_allclose(cost[pl.SAVED_KEY], cost["mae_expr"], rtol=1e-5)
     assert result.metrics[f"dgex/test/{pl.SAVED_KEY}"] == cost.loc[("dgex", "test"), pl.SAVED_KEY]
     assert [p.name for p in saved_predictors(tmp_path)] == sorted(models)
+    source = load_predictor(tmp_path / "models" / "random" / "ridge").source
+    assert source["notebook"] == "03_landmark_models" and source["split"] == "random"
+    assert source["gexnb"] != "unknown" and source["seed"] == 0
     raw = pd.concat([data.X, data.Y], axis=1)
     for model in models:
         expected = _held_out(tmp_path, model)

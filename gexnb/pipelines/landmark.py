@@ -64,6 +64,7 @@ from gexnb.pipelines.params import (
     split_params,
     with_defaults,
 )
+from gexnb.rundir import package_versions
 from gexnb.train import TrainingConfig
 from gexnb.train.config import PREDICT_BATCH_SIZE, SHORT_EPOCH_CHECKPOINT_SECONDS
 
@@ -480,7 +481,12 @@ def _save_models(
         predictor = predictor_from_split(
             name, run.model, prepared, landmark_ids=data.landmark_ids,
             target_indices=run.target_indices, report=data.report,
-            source={"data": data.report.get("source", data.name), "seed": seed},
+            source={
+                "notebook": "03_landmark_models",
+                "gexnb": package_versions(("gexnb",)).get("gexnb", "unknown"),
+                "data": data.report.get("source", data.name),
+                "seed": seed,
+            },
             input_max=_input_max(data),
         )  # fmt: skip
         predictor.save(out / "models" / prepared.name / name)
