@@ -388,3 +388,20 @@ def test_predict_command_checks_before_reading(linear_scale_run, tmp_path, capsy
         )
         == 0
     )
+
+
+@pytest.mark.parametrize("suffix", ["tsv.gz", "csv", "parquet", "h5"])
+def test_predictions_written_block_by_block(linear_scale_run, tmp_path, monkeypatch, suffix):
+    """``gexnb predict`` holds one block of predictions at a time; the file read back is
+    the whole prediction, in every format written."""
+    import gexnb.pipelines.landmark_predictor as lp
+
+    runs, frame = linear_scale_run
+    monkeypatch.setattr(lp, "BLOCK_SAMPLES", 7)
+    source = write_expression(frame.iloc[:30], tmp_path / "new.parquet")
+    n, predictor = predict_landmark_file(runs / "dgex", source, tmp_path / f"out.{suffix}")
+    assert n == 30
+    got = read_expression(tmp_path / f"out.{suffix}")
+    expected = predictor.predict(frame.iloc[:30])
+    assert list(got.index) == list(expected.index) and list(got.columns) == predictor.targets
+    np.testing.assert_allclose(got.to_numpy(), expected.to_numpy(), rtol=1e-12)

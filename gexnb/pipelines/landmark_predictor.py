@@ -39,6 +39,7 @@ from gexnb.io import atomic_path, write_json_atomic
 
 __all__ = [
     "PREDICTOR_JSON",
+    "BLOCK_SAMPLES",
     "LandmarkPredictor",
     "is_predictor",
     "predictor_from_split",
@@ -53,6 +54,9 @@ PREDICTOR_JSON = "predictor.json"
 #: ``format`` of :data:`PREDICTOR_JSON`, and its version.
 FORMAT, VERSION = "gexnb-landmark-predictor", 1
 _KERAS_FILE, _JOBLIB_FILE = "predictor.keras", "predictor.joblib"
+#: Samples predicted and written at a time by :func:`predict_landmark_file`: the predictions
+#: in memory are this many x the targets (8,192 x 9,520 float64: 0.6 GB), whatever the file.
+BLOCK_SAMPLES = 8192
 
 log = logging.getLogger(__name__)
 
@@ -285,9 +289,28 @@ x_scale, y_center, y_scale, source, input_max
         pandas.DataFrame
             Samples x targets, float64.
         """
+        return self.outputs(
+            self.inputs(expression, path=path, transformed=transformed), batch_size=batch_size
+        )
+
+    def outputs(self, inputs: pd.DataFrame, *, batch_size: int | None = None) -> pd.DataFrame:
+        """Target genes from the model's inputs (:meth:`inputs`), on the expression scale.
+
+        Parameters
+        ----------
+        inputs
+            Samples x landmarks as :meth:`inputs` gives them.
+        batch_size
+            As for :meth:`predict`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Samples x targets, float64.
+        """
         from gexnb import train
 
-        x = self.inputs(expression, path=path, transformed=transformed).to_numpy(dtype="float32")
+        x = inputs.to_numpy(dtype="float32")
         if self.is_keras:
             size = train.PREDICT_BATCH_SIZE if batch_size is None else int(batch_size)
             y = np.asarray(train.predict(self.model, x, batch_size=size), dtype="float64")
@@ -296,7 +319,7 @@ x_scale, y_center, y_scale, source, input_max
         y = y.reshape(len(x), -1)
         if self.y_center is not None and self.y_scale is not None:
             y = y * self.y_scale + self.y_center
-        return pd.DataFrame(y, index=expression.index, columns=pd.Index(self.targets))
+        return pd.DataFrame(y, index=inputs.index, columns=pd.Index(self.targets))
 
     def save(self, folder: str | os.PathLike) -> list[Path]:
         """Write :data:`PREDICTOR_JSON` and the model into ``folder``, each atomically.
@@ -692,8 +715,8 @@ def predict_landmark_file(
         among its row ids and not its column ids: then its rows are genes (logged).
         Genes with missing values are left out (a landmark among them is named in the error);
         the other genes are not used (but must be numbers, as the readers require). The
-        whole matrix is held in memory, and so are the predictions (samples x targets, 8
-        bytes each).
+        whole matrix is held in memory; the predictions are written :data:`BLOCK_SAMPLES`
+        samples at a time.
 
     Returns
     -------
@@ -709,7 +732,8 @@ def predict_landmark_file(
     ParameterError
         ``batch_size`` below 1.
     """
-    from gexnb.data.expression import read_expression, writable_format, write_expression
+    from gexnb.data.expression import read_expression, writable_format
+    from gexnb.data.expression.readers import write_expression_chunks
     from gexnb.train.predict import _check_output
 
     if batch_size is not None and int(batch_size) < 1:
@@ -735,6 +759,11 @@ def predict_landmark_file(
             )
         log.warning("%s: the landmark genes are row ids: read as genes x samples", input_path)
         frame = read_expression(input_path, orientation="genes_x_samples", nan="drop_genes")
-    predictions = predictor.predict(frame, batch_size=batch_size, path=input_path)
-    write_expression(predictions, output)
-    return len(predictions), predictor
+    inputs = predictor.inputs(frame, path=input_path)
+    del frame
+    blocks = (
+        predictor.outputs(inputs.iloc[start : start + BLOCK_SAMPLES], batch_size=batch_size)
+        for start in range(0, len(inputs), BLOCK_SAMPLES)
+    )
+    write_expression_chunks(blocks, output)
+    return len(inputs), predictor

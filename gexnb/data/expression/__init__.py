@@ -57,6 +57,7 @@ from gexnb.data.expression.readers import (
     rename_genes,
     writable_format,
     write_expression,
+    write_expression_chunks,
 )
 
 __all__ = [
@@ -67,6 +68,7 @@ __all__ = [
     "read_expression",
     "writable_format",
     "write_expression",
+    "write_expression_chunks",
     "rename_genes",
     "collapse_duplicates",
     "read_gene_list",

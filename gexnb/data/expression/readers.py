@@ -10,7 +10,7 @@ import logging
 import os
 import re
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -1204,19 +1204,101 @@ def write_expression(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
         ``frame`` is not a DataFrame, or the extension of ``path`` is not a format written
         (:func:`writable_format`).
     """
-    _require_frame(frame)
+    return write_expression_chunks([_require_frame(frame)], path)
+
+
+def write_expression_chunks(chunks: Iterable[pd.DataFrame], path: str | os.PathLike) -> Path:
+    """Write a samples x genes matrix given as consecutive blocks of samples, as
+    :func:`write_expression` writes it whole, holding one block in memory at a time.
+
+    Parameters
+    ----------
+    chunks
+        Samples x genes blocks with the same columns, in sample order (at least one), indexed
+        by sample ids (for parquet, a RangeIndex only in a single block).
+    path
+        Output file; its suffix chooses the format (:func:`writable_format`).
+
+    Returns
+    -------
+    pathlib.Path
+        The file written, atomically: nothing is left at ``path`` if a block fails.
+
+    Raises
+    ------
+    InputError
+        An extension of a format not written, no block, or blocks whose columns differ.
+    """
     target = Path(path)
     fmt = writable_format(target)
     with atomic_path(target) as tmp:
-        if fmt in ("tsv", "csv"):
-            frame.to_csv(tmp, sep="\t" if fmt == "tsv" else ",", compression="infer")
-        elif fmt == "parquet":
-            frame.to_parquet(tmp)
+        writer = _BlockWriter(tmp, fmt)
+        try:
+            for chunk in chunks:
+                writer.write(chunk)
+        finally:
+            writer.close()
+        if writer.columns is None:
+            raise InputError("nothing to write (no samples)", path=target)
+    return target
+
+
+class _BlockWriter:
+    """Appends blocks of samples to a matrix file in :func:`write_expression`'s layout."""
+
+    def __init__(self, path: Path, fmt: str) -> None:
+        self.path, self.fmt = path, fmt
+        self.columns: pd.Index | None = None
+        self._handle: Any = None
+
+    def write(self, chunk: pd.DataFrame) -> None:
+        if self.columns is not None and not chunk.columns.equals(self.columns):
+            raise InputError("blocks with different columns", path=self.path)
+        first = self.columns is None
+        self.columns = chunk.columns
+        if self.fmt in ("tsv", "csv"):
+            if first:
+                gz = self.path.name.lower().endswith(".gz")
+                self._handle = (gzip.open if gz else open)(self.path, "wt", encoding="utf-8")
+            chunk.to_csv(self._handle, sep="\t" if self.fmt == "tsv" else ",", header=first)
+        elif self.fmt == "parquet":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            if not first and isinstance(chunk.index, pd.RangeIndex):
+                raise InputError(
+                    "blocks after the first need sample ids, not a RangeIndex", path=self.path
+                )
+            table = pa.Table.from_pandas(chunk, preserve_index=None)  # as DataFrame.to_parquet
+            if first:
+                self._handle = pq.ParquetWriter(self.path, table.schema)
+            self._handle.write_table(table.cast(self._handle.schema))
         else:  # hdf5
             import h5py
 
-            with h5py.File(tmp, "w") as h5:
-                h5.create_dataset("matrix", data=frame.to_numpy(dtype=np.float64))
-                h5.create_dataset("samples", data=np.array(frame.index.map(str), dtype="S"))
-                h5.create_dataset("genes", data=np.array(frame.columns.map(str), dtype="S"))
-    return target
+            values = chunk.to_numpy(dtype=np.float64)
+            samples = np.array(chunk.index.map(str), dtype="S")
+            if first:
+                self._handle = h5py.File(self.path, "w")
+                self._handle.create_dataset(
+                    "matrix", data=values, maxshape=(None, values.shape[1]), chunks=True
+                )
+                self._handle.create_dataset("samples", data=samples, maxshape=(None,))
+                self._handle.create_dataset(
+                    "genes", data=np.array(chunk.columns.map(str), dtype="S")
+                )
+                return
+            for name, block in (("matrix", values), ("samples", samples)):
+                data = self._handle[name]
+                if name == "samples" and data.dtype.itemsize < block.dtype.itemsize:
+                    grown = np.array(data[:], dtype=block.dtype)  # longer ids: widen the strings
+                    del self._handle[name]
+                    data = self._handle.create_dataset(name, data=grown, maxshape=(None,))
+                n = data.shape[0]
+                data.resize(n + len(block), axis=0)
+                data[n:] = block
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
