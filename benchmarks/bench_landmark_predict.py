@@ -1,0 +1,130 @@
+"""Memory and time of ``gexnb predict`` for a landmark model: block-by-block against whole.
+
+A D-GEX-shaped predictor (943 landmark genes -> 9,520 target genes, one hidden layer, random
+weights, the training statistics of a quantile-normalised run) predicts a synthetic matrix of
+``--n`` samples. Two arms, each in its own child process so that peak memory (``ru_maxrss``)
+is per arm:
+
+- ``blocks``: :func:`gexnb.pipelines.landmark_predictor.predict_landmark_file`, which predicts
+  and writes :data:`~gexnb.pipelines.landmark_predictor.BLOCK_SAMPLES` samples at a time;
+- ``whole``: the plain way, ``load_predictor(...).predict(read_expression(...))`` then
+  ``write_expression``: every prediction in memory at once.
+
+Both write parquet; the script checks that the two files hold the same values and prints each
+arm's wall time and peak memory with the ratios whole / blocks. Usage::
+
+    python benchmarks/bench_landmark_predict.py             # 30,000 samples
+    python benchmarks/bench_landmark_predict.py --quick     # 3,000 samples
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+N_LANDMARKS, N_TARGETS, HIDDEN = 943, 9520, 256
+
+
+def _setup(folder: Path, n: int) -> tuple[Path, Path]:
+    """A saved predictor and an input matrix of ``n`` samples in ``folder``."""
+    import numpy as np
+    import pandas as pd
+
+    from gexnb.data.expression import write_expression
+    from gexnb.models import build
+    from gexnb.pipelines.landmark_predictor import LandmarkPredictor
+
+    rng = np.random.default_rng(0)
+    landmarks = [f"LM{i:04d}" for i in range(N_LANDMARKS)]
+    ids = pd.DataFrame(
+        {"id": landmarks, "symbol": landmarks, "ensembl": None, "probe": None}, dtype=object
+    )
+    model = build("dgex", n_landmarks=N_LANDMARKS, n_targets=N_TARGETS, hidden=[HIDDEN])
+    predictor = LandmarkPredictor(
+        "dgex",
+        model,
+        ids,
+        [f"TG{i:05d}" for i in range(N_TARGETS)],
+        "none",
+        np.sort(rng.normal(8, 2, N_LANDMARKS)),
+        np.full(N_LANDMARKS, 8.0),
+        np.full(N_LANDMARKS, 2.0),
+        np.full(N_TARGETS, 7.0),
+        np.full(N_TARGETS, 1.5),
+        {"benchmark": "bench_landmark_predict"},
+        16.0,
+    )
+    predictor.save(folder / "model")
+    values = rng.normal(8, 2, size=(n, N_LANDMARKS)).clip(0, 16)
+    frame = pd.DataFrame(values, index=[f"S{i:07d}" for i in range(n)], columns=landmarks)
+    return folder / "model", write_expression(frame, folder / "input.parquet")
+
+
+def _child(arm: str, folder: Path) -> dict:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from gexnb.data.expression import read_expression, write_expression
+    from gexnb.pipelines.landmark_predictor import load_predictor, predict_landmark_file
+
+    out = folder / f"{arm}.parquet"
+    start = time.perf_counter()
+    if arm == "blocks":
+        predict_landmark_file(folder / "model", folder / "input.parquet", out)
+    else:
+        predictor = load_predictor(folder / "model")
+        write_expression(predictor.predict(read_expression(folder / "input.parquet")), out)
+    seconds = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"arm": arm, "seconds": seconds, "peak_mb": peak_mb}
+
+
+def main() -> None:
+    """Run both arms and print their figures and ratios."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=30_000, help="samples predicted")
+    parser.add_argument("--quick", action="store_true", help="3,000 samples")
+    parser.add_argument("--child", nargs=2, metavar=("ARM", "FOLDER"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(_child(args.child[0], Path(args.child[1]))))
+        return
+    n = 3000 if args.quick else args.n
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        _setup(folder, n)
+        results = {}
+        for arm in ("blocks", "whole"):
+            done = subprocess.run(
+                [sys.executable, __file__, "--child", arm, str(folder)],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            results[arm] = json.loads(done.stdout.strip().splitlines()[-1])
+        import numpy as np
+
+        from gexnb.data.expression import read_expression
+
+        same = np.allclose(
+            read_expression(folder / "blocks.parquet").to_numpy(),
+            read_expression(folder / "whole.parquet").to_numpy(),
+            rtol=1e-12,
+        )
+    print(f"{n:,} samples, {N_LANDMARKS} -> {N_TARGETS:,} genes; same predictions: {same}")
+    for arm, r in results.items():
+        print(f"  {arm:6s}  {r['seconds']:7.1f} s   peak {r['peak_mb']:8,.0f} MB")
+    b, w = results["blocks"], results["whole"]
+    print(
+        f"  whole / blocks: time {w['seconds'] / b['seconds']:.2f}x, "
+        f"peak memory {w['peak_mb'] / b['peak_mb']:.2f}x"
+    )
+
+
+if __name__ == "__main__":
+    main()
