@@ -169,6 +169,9 @@ def test_predict_wires_arguments(monkeypatch, tmp_path, capsys):
         ("m.keras", "in.txt", "o.tsv", 2048, "error"),
     ]
     assert "predictions written to o.tsv" in capsys.readouterr().out
+    assert cli.main([*args, "--orientation", "auto"]) == 2  # landmark models only
+    assert "--orientation is for landmark models" in capsys.readouterr().err
+    assert len(calls) == 2
 
 
 def test_predict_error_is_clean(monkeypatch, capsys):

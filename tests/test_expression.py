@@ -445,3 +445,43 @@ def test_a_text_column_is_named(small):
         top_variable_genes(frame, 2)
     with pytest.raises(InputError, match=r"column 'note' .*'x' in row 's1'"):
         GeneScaler().fit(frame)
+
+
+def test_matrix_written_block_by_block_as_whole(tmp_path):
+    """write_expression_chunks writes what write_expression writes, in every format, keeps
+    nothing when a block fails, and refuses blocks that do not fit together."""
+    from gexnb.data.expression import write_expression, write_expression_chunks
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        rng.normal(size=(25, 4)),
+        index=pd.Index([f"s{i}" * (1 + i // 10) for i in range(25)], name="sample"),
+        columns=list("abcd"),
+    )
+    blocks = [frame.iloc[:7], frame.iloc[7:20], frame.iloc[20:]]
+    for suffix in ("tsv", "tsv.gz", "csv", "parquet", "h5"):
+        whole = read_expression(write_expression(frame, tmp_path / f"whole.{suffix}"))
+        parts = read_expression(
+            write_expression_chunks(blocks, tmp_path / f"parts.{suffix}", n_samples=25)
+        )
+        pd.testing.assert_frame_equal(whole, parts)
+        np.testing.assert_allclose(parts.to_numpy(), frame.to_numpy())
+
+    def failing():
+        yield frame.iloc[:7]
+        raise InputError("block 2 failed")
+
+    for suffix in ("tsv.gz", "parquet", "h5"):
+        with pytest.raises(InputError, match="block 2 failed"):
+            write_expression_chunks(failing(), tmp_path / f"failed.{suffix}", n_samples=25)
+    assert not list(tmp_path.glob("*failed*")) and not list(tmp_path.glob(".*"))
+    with pytest.raises(InputError, match="parts2.tsv: blocks with different columns"):
+        write_expression_chunks([frame, frame.iloc[:, :2]], tmp_path / "parts2.tsv")
+    as_float32 = frame.iloc[7:].astype("float32")
+    with pytest.raises(InputError, match="different column types or index"):
+        write_expression_chunks([frame.iloc[:7], as_float32], tmp_path / "p.parquet")
+    with pytest.raises(InputError, match="7 samples written, 25 announced"):
+        write_expression_chunks([frame.iloc[:7]], tmp_path / "p.h5", n_samples=25)
+    with pytest.raises(ParameterError, match="needs n_samples"):
+        write_expression_chunks(blocks, tmp_path / "p.h5")
+    assert not list(tmp_path.glob("p.*")) and not list(tmp_path.glob("parts2*"))

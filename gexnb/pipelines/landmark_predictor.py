@@ -765,5 +765,5 @@ def predict_landmark_file(
         predictor.outputs(inputs.iloc[start : start + BLOCK_SAMPLES], batch_size=batch_size)
         for start in range(0, len(inputs), BLOCK_SAMPLES)
     )
-    write_expression_chunks(blocks, output)
+    write_expression_chunks(blocks, output, n_samples=len(inputs))
     return len(inputs), predictor

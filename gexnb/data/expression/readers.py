@@ -1204,20 +1204,27 @@ def write_expression(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
         ``frame`` is not a DataFrame, or the extension of ``path`` is not a format written
         (:func:`writable_format`).
     """
-    return write_expression_chunks([_require_frame(frame)], path)
+    frame = _require_frame(frame)
+    return write_expression_chunks([frame], path, n_samples=len(frame))
 
 
-def write_expression_chunks(chunks: Iterable[pd.DataFrame], path: str | os.PathLike) -> Path:
+def write_expression_chunks(
+    chunks: Iterable[pd.DataFrame], path: str | os.PathLike, *, n_samples: int | None = None
+) -> Path:
     """Write a samples x genes matrix given as consecutive blocks of samples, as
     :func:`write_expression` writes it whole, holding one block in memory at a time.
 
     Parameters
     ----------
     chunks
-        Samples x genes blocks with the same columns, in sample order (at least one), indexed
-        by sample ids (for parquet, a RangeIndex only in a single block).
+        Samples x genes blocks with the same columns and column types, in sample order (at
+        least one), indexed by sample ids (for parquet, a RangeIndex only in a single block).
     path
         Output file; its suffix chooses the format (:func:`writable_format`).
+    n_samples
+        The number of samples in all blocks; required for HDF5, whose matrix is laid out
+        whole before the first block is written (a growing one cannot fail cleanly on a full
+        disk).
 
     Returns
     -------
@@ -1227,33 +1234,40 @@ def write_expression_chunks(chunks: Iterable[pd.DataFrame], path: str | os.PathL
     Raises
     ------
     InputError
-        An extension of a format not written, no block, or blocks whose columns differ.
+        An extension of a format not written, no block, blocks whose columns (or, for
+        parquet, column types or index) differ, or other than ``n_samples`` samples.
+    ParameterError
+        HDF5 without ``n_samples``.
     """
     target = Path(path)
     fmt = writable_format(target)
+    if fmt == "hdf5" and n_samples is None:
+        raise ParameterError("write_expression_chunks needs n_samples to write HDF5")
     with atomic_path(target) as tmp:
-        writer = _BlockWriter(tmp, fmt)
+        writer = _BlockWriter(tmp, fmt, target=target, n_samples=n_samples)
         try:
             for chunk in chunks:
                 writer.write(chunk)
+                del chunk  # one block in memory while the next is computed
+            writer.finish()
         finally:
             writer.close()
-        if writer.columns is None:
-            raise InputError("nothing to write (no samples)", path=target)
     return target
 
 
 class _BlockWriter:
     """Appends blocks of samples to a matrix file in :func:`write_expression`'s layout."""
 
-    def __init__(self, path: Path, fmt: str) -> None:
-        self.path, self.fmt = path, fmt
+    def __init__(self, path: Path, fmt: str, *, target: Path, n_samples: int | None) -> None:
+        self.path, self.fmt, self.target, self.n_samples = path, fmt, target, n_samples
         self.columns: pd.Index | None = None
+        self.rows = 0
+        self._samples: list[str] = []
         self._handle: Any = None
 
     def write(self, chunk: pd.DataFrame) -> None:
         if self.columns is not None and not chunk.columns.equals(self.columns):
-            raise InputError("blocks with different columns", path=self.path)
+            raise InputError("blocks with different columns", path=self.target)
         first = self.columns is None
         self.columns = chunk.columns
         if self.fmt in ("tsv", "csv"):
@@ -1262,41 +1276,53 @@ class _BlockWriter:
                 self._handle = (gzip.open if gz else open)(self.path, "wt", encoding="utf-8")
             chunk.to_csv(self._handle, sep="\t" if self.fmt == "tsv" else ",", header=first)
         elif self.fmt == "parquet":
-            import pyarrow as pa
-            import pyarrow.parquet as pq
+            self._write_parquet(chunk, first)
+        else:
+            self._write_hdf5(chunk, first)
+        self.rows += len(chunk)
 
-            if not first and isinstance(chunk.index, pd.RangeIndex):
-                raise InputError(
-                    "blocks after the first need sample ids, not a RangeIndex", path=self.path
-                )
-            table = pa.Table.from_pandas(chunk, preserve_index=None)  # as DataFrame.to_parquet
-            if first:
-                self._handle = pq.ParquetWriter(self.path, table.schema)
-            self._handle.write_table(table.cast(self._handle.schema))
-        else:  # hdf5
-            import h5py
+    def _write_parquet(self, chunk: pd.DataFrame, first: bool) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
 
-            values = chunk.to_numpy(dtype=np.float64)
-            samples = np.array(chunk.index.map(str), dtype="S")
-            if first:
-                self._handle = h5py.File(self.path, "w")
-                self._handle.create_dataset(
-                    "matrix", data=values, maxshape=(None, values.shape[1]), chunks=True
-                )
-                self._handle.create_dataset("samples", data=samples, maxshape=(None,))
-                self._handle.create_dataset(
-                    "genes", data=np.array(chunk.columns.map(str), dtype="S")
-                )
-                return
-            for name, block in (("matrix", values), ("samples", samples)):
-                data = self._handle[name]
-                if name == "samples" and data.dtype.itemsize < block.dtype.itemsize:
-                    grown = np.array(data[:], dtype=block.dtype)  # longer ids: widen the strings
-                    del self._handle[name]
-                    data = self._handle.create_dataset(name, data=grown, maxshape=(None,))
-                n = data.shape[0]
-                data.resize(n + len(block), axis=0)
-                data[n:] = block
+        if not first and isinstance(chunk.index, pd.RangeIndex):
+            raise InputError(
+                "blocks after the first need sample ids, not a RangeIndex", path=self.target
+            )
+        table = pa.Table.from_pandas(chunk, preserve_index=None)  # as DataFrame.to_parquet
+        if first:
+            self._handle = pq.ParquetWriter(self.path, table.schema)
+        elif not table.schema.equals(self._handle.schema, check_metadata=False):
+            raise InputError(
+                "blocks with different column types or index (parquet keeps the first block's)",
+                path=self.target,
+            )
+        self._handle.write_table(table.replace_schema_metadata(self._handle.schema.metadata))
+
+    def _write_hdf5(self, chunk: pd.DataFrame, first: bool) -> None:
+        import h5py
+
+        assert self.n_samples is not None  # checked by write_expression_chunks
+        values = chunk.to_numpy(dtype=np.float64)
+        if first:  # contiguous, laid out whole: a full disk fails as an OSError
+            self._handle = h5py.File(self.path, "w")
+            self._handle.create_dataset("matrix", (self.n_samples, values.shape[1]), "f8")
+        if self.rows + len(values) > self.n_samples:
+            raise InputError(f"more than the {self.n_samples} samples announced", path=self.target)
+        self._handle["matrix"][self.rows : self.rows + len(values)] = values
+        self._samples.extend(chunk.index.map(str))
+
+    def finish(self) -> None:
+        """Check the blocks and complete the file (HDF5: its sample and gene ids)."""
+        if self.columns is None:
+            raise InputError("nothing to write (no samples)", path=self.target)
+        if self.n_samples is not None and self.rows != self.n_samples:
+            raise InputError(
+                f"{self.rows} samples written, {self.n_samples} announced", path=self.target
+            )
+        if self.fmt == "hdf5":
+            self._handle.create_dataset("samples", data=np.array(self._samples, dtype="S"))
+            self._handle.create_dataset("genes", data=np.array(self.columns.map(str), dtype="S"))
 
     def close(self) -> None:
         if self._handle is not None:
