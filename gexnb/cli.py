@@ -153,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
         "predict",
         help="predict expression for a sequence file, or target genes from landmark genes",
         description="With a sequence model (.keras, notebook 02): one prediction per sequence. "
-        "With a landmark model notebook 03 saved (save_models: the folder "
+        "With a landmark model notebook 03 saved (its save parameter's models: the folder "
         "models/<split>/<model> holding predictor.json): every target gene of each sample "
         "of an expression matrix, from its landmark genes.",
     )
@@ -396,7 +396,8 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         if os.path.isdir(args.model) and not is_predictor(args.model):
             raise InputError(
                 "is a folder without predictor.json: give a landmark model's folder that "
-                "notebook 03 saved (its save_models parameter) or a .keras sequence model",
+                "notebook 03 saved (the models of its save parameter) or a .keras sequence "
+                "model",
                 path=args.model,
             )
         beside = os.path.join(os.path.dirname(args.model) or ".", "predictor.json")

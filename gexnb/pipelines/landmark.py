@@ -527,7 +527,7 @@ def saved_model_cost(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _models_to_save(save_models: Sequence[str], models: Sequence[str]) -> list[str]:
-    """The models of ``save_models`` that the run trains; the others are warned of."""
+    """The models of ``save_models`` that the run trains; the others are logged."""
     if isinstance(save_models, str):
         raise ParameterError(f"models to save must be a list of names, got {save_models!r}")
     for name in save_models:

@@ -2,7 +2,7 @@
 
 The D-GEX use (Chen et al. 2016): a model trained in notebook 03 maps ~1,000 measured
 landmark genes to the target genes of samples it has never seen, e.g. an L1000 profile or a
-new study. Notebook 03 saves the models named in its ``save_models`` parameter as
+new study. Notebook 03 saves the models named in its ``save`` parameter (``models``) as
 ``models/<split>/<model>/predictor.json`` (the preprocessing) beside the model itself
 (``predictor.keras`` for a deep model, ``predictor.joblib`` for a scikit-learn baseline);
 ``gexnb predict --model <that folder>`` and :meth:`LandmarkPredictor.predict` apply it.
@@ -16,8 +16,8 @@ A new sample goes through the training's own steps, with the training's statisti
 3. quantile normalisation, when the training used it. Training normalised each sample over
    its landmark *and* target genes; a new sample has only landmarks, so its landmarks are
    mapped onto the training landmarks' own distribution (the mean sorted profile of the
-   training samples' normalised landmark values). This is gexnb's choice, not the paper's;
-   its cost on held-out samples is measured in the README;
+   samples the statistics came from, normalised). This is gexnb's choice, not the paper's;
+   each run measures its cost on its held-out samples (the metric ``mae_expr_saved``);
 4. the training landmarks' z-scores; the model; the targets back on the training's
    expression scale (the log2, quantile-normalised values the notebook's ``mae_expr`` is on).
 """
