@@ -30,7 +30,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from gexnb.errors import GexnbError, InputError, ParameterError
+from gexnb.errors import GexnbError, ParameterError
 
 __all__ = ["main", "build_parser"]
 
@@ -376,7 +376,11 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     from gexnb.backend import import_backend_quietly
 
     import_backend_quietly()  # no TensorFlow start-up lines before the one line of output
-    from gexnb.pipelines.landmark_predictor import is_predictor, predict_landmark_file
+    from gexnb.pipelines.landmark_predictor import (
+        check_model_path,
+        is_predictor,
+        predict_landmark_file,
+    )
     from gexnb.runner import RunInterrupted
     from gexnb.train import predict_file
 
@@ -393,20 +397,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         previous, installed = None, False
     try:
         sized = {} if args.batch_size is None else {"batch_size": args.batch_size}
-        if os.path.isdir(args.model) and not is_predictor(args.model):
-            raise InputError(
-                "is a folder without predictor.json: give a landmark model's folder that "
-                "notebook 03 saved (the models of its save parameter) or a .keras sequence "
-                "model",
-                path=args.model,
-            )
-        beside = os.path.join(os.path.dirname(args.model) or ".", "predictor.json")
-        if not is_predictor(args.model) and os.path.isfile(beside):
-            raise InputError(
-                "is a training checkpoint of a landmark model; give its folder, "
-                f"{os.path.dirname(args.model) or '.'} (its predictor.json)",
-                path=args.model,
-            )
+        check_model_path(args.model)
         if is_predictor(args.model):
             if args.too_long is not None:
                 raise ParameterError("--too-long is for sequence models, not landmark models")

@@ -57,6 +57,15 @@ def test_saved_models_reproduce_the_notebooks_predictions(tmp_path):
     np.testing.assert_allclose(cost[pl.SAVED_KEY], cost["mae_expr"], rtol=1e-5)
     assert result.metrics[f"dgex/test/{pl.SAVED_KEY}"] == cost.loc[("dgex", "test"), pl.SAVED_KEY]
     assert [p.name for p in saved_predictors(tmp_path)] == sorted(models)
+    import io
+    import zipfile
+
+    import h5py
+
+    for deep in ("dgex", "egex"):  # the weights only, without the optimizer's state
+        with zipfile.ZipFile(tmp_path / "models" / "random" / deep / "predictor.keras") as z:
+            with h5py.File(io.BytesIO(z.read("model.weights.h5"))) as weights:
+                assert "optimizer" not in weights, deep
     source = load_predictor(tmp_path / "models" / "random" / "ridge").source
     assert source["notebook"] == "03_landmark_models" and source["split"] == "random"
     assert source["gexnb"] != "unknown" and source["seed"] == 0

@@ -475,19 +475,20 @@ def _save_models(
     test = np.asarray(parts["test"])
     raw = data.X.iloc[test]  # after the transform, before any normalisation
     measured = prepared.to_expression(prepared.y["test"])
+    source = {
+        "notebook": "03_landmark_models",
+        "gexnb": package_versions(("gexnb",)).get("gexnb", "unknown"),
+        "data": data.report.get("source", data.name),
+        "seed": seed,
+    }
+    input_max = _input_max(data) if names else None
     scores = {}
     for name in names:
         run = runs[name]
         predictor = predictor_from_split(
             name, run.model, prepared, landmark_ids=data.landmark_ids,
-            target_indices=run.target_indices, report=data.report,
-            source={
-                "notebook": "03_landmark_models",
-                "gexnb": package_versions(("gexnb",)).get("gexnb", "unknown"),
-                "data": data.report.get("source", data.name),
-                "seed": seed,
-            },
-            input_max=_input_max(data),
+            target_indices=run.target_indices, report=data.report, source=source,
+            input_max=input_max,
         )  # fmt: skip
         predictor.save(out / "models" / prepared.name / name)
         predicted = predictor.predict(raw, transformed=True).to_numpy()

@@ -42,6 +42,7 @@ __all__ = [
     "BLOCK_SAMPLES",
     "LandmarkPredictor",
     "is_predictor",
+    "check_model_path",
     "predictor_from_split",
     "saved_predictors",
     "load_predictor",
@@ -336,10 +337,12 @@ x_scale, y_center, y_scale, source, input_max
         """
         out = Path(folder)
         if self.is_keras:
-            import keras
-
             model_file = out / _KERAS_FILE
-            bare = keras.models.clone_model(self.model)  # uncompiled: no optimizer state saved
+            # rebuilt from its config, uncompiled: the weights without the optimizer's state
+            # (keras.models.clone_model compiles the clone like the original)
+            bare = type(self.model).from_config(self.model.get_config())
+            if not bare.built:  # a subclassed model (E-GEX) builds on its first call
+                bare(np.zeros((1, len(self.landmark_ids)), dtype="float32"))
             bare.set_weights(self.model.get_weights())
             with atomic_path(model_file, suffix=".keras") as tmp:
                 bare.save(tmp)
@@ -489,6 +492,37 @@ def is_predictor(path: str | os.PathLike) -> bool:
     if p.is_dir() or p.name in (_KERAS_FILE, _JOBLIB_FILE):
         return _record_file(p).is_file()
     return p.name == PREDICTOR_JSON
+
+
+def check_model_path(path: str | os.PathLike) -> None:
+    """Refuse, for ``gexnb predict --model``, a folder that holds no saved landmark model and
+    a training checkpoint beside one (a sequence model's ``.keras`` passes).
+
+    Parameters
+    ----------
+    path
+        The path given.
+
+    Raises
+    ------
+    InputError
+        Naming the path and what to give instead.
+    """
+    p = Path(path)
+    if is_predictor(p):
+        return
+    if p.is_dir():
+        raise InputError(
+            f"is a folder without {PREDICTOR_JSON}: give a landmark model's folder that "
+            "notebook 03 saved (the models of its save parameter) or a .keras sequence model",
+            path=str(p),
+        )
+    if (p.parent / PREDICTOR_JSON).is_file():
+        raise InputError(
+            f"is a training checkpoint of a landmark model; give its folder, {p.parent} "
+            f"(its {PREDICTOR_JSON})",
+            path=str(p),
+        )
 
 
 def saved_predictors(output_dir: str | os.PathLike) -> list[Path]:
