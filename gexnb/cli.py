@@ -152,7 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
     predict = sub.add_parser(
         "predict",
         help="predict expression for a sequence file, or target genes from landmark genes",
-        description="With a sequence model (.keras, notebook 02): one prediction per sequence. "
+        description="With a sequence model (.keras, notebook 02): one prediction per sequence, "
+        "written after the sequence and the input header's other columns (ids, measurements). "
         "With a landmark model notebook 03 saved (its save parameter's models: the folder "
         "models/<split>/<model> holding predictor.json): every target gene of each sample "
         "of an expression matrix, from its landmark genes.",

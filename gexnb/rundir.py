@@ -31,6 +31,7 @@ import datetime as _dt
 import errno
 import importlib.metadata
 import json
+import logging
 import os
 import platform
 import shutil
@@ -805,6 +806,39 @@ def interactive_output_dir(notebook: str, start: str | os.PathLike | None = None
     return root / "runs" / "interactive" / notebook
 
 
+#: Marks the handler :func:`show_gexnb_messages` adds, so that a second call replaces it.
+_NOTEBOOK_HANDLER = "gexnb-notebook"
+
+
+def show_gexnb_messages(level: int = logging.INFO) -> None:
+    """Show gexnb's log messages of ``level`` and above in the notebook (its stderr), in
+    every notebook alike: the choices gexnb makes and says it logs (a column taken as the
+    expression, genes matched without their Ensembl version, the model being fitted) would
+    otherwise be dropped, since Python shows only warnings without a logging setup.
+
+    Adds one handler to the ``gexnb`` logger (a second call replaces it), unless logging
+    is already configured: the root logger has a handler (the user's own
+    ``logging.basicConfig``, pytest's capture), which then shows the messages.
+
+    Parameters
+    ----------
+    level
+        The least level shown (``logging.INFO``).
+    """
+    logger = logging.getLogger("gexnb")
+    for handler in list(logger.handlers):
+        if handler.get_name() == _NOTEBOOK_HANDLER:
+            logger.removeHandler(handler)
+    if logger.level == logging.NOTSET or logger.level > level:
+        logger.setLevel(level)
+    if logging.getLogger().handlers:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.set_name(_NOTEBOOK_HANDLER)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logger.addHandler(handler)
+
+
 def begin_run(
     output_dir: str | os.PathLike,
     *,
@@ -826,7 +860,8 @@ def begin_run(
     tool's ``run.json``, a ``metrics.json`` of the user's) and an input path among the
     results it would set aside. In every mode the parameter values are first checked against the
     parameters cell's annotations (:func:`gexnb.runner.check_namespace`: plain papermill's
-    ``-p`` text for a mapping or list is read as YAML).
+    ``-p`` text for a mapping or list is read as YAML). gexnb's INFO messages are shown in
+    the notebook from here on (:func:`show_gexnb_messages`).
 
     Parameters
     ----------
@@ -859,6 +894,7 @@ def begin_run(
     from gexnb.runner import check_namespace
     from gexnb.runner.project import check_inputs_outside_results
 
+    show_gexnb_messages()
     namespace = sys._getframe(1).f_globals
     names: list[str] = []
     if parameters is None:

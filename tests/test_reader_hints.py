@@ -6,6 +6,8 @@ header is read, a setting to change is given in the notebooks' parameter syntax
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +40,7 @@ def test_two_column_header_naming_sequence_takes_the_other_as_expression(tmp_pat
         frame = sq.read_sequences(path)
     assert list(frame.columns) == ["sequence", "expression"]
     assert frame["expression"].tolist() == [-0.5, 1.25]
-    assert "taking its other column 'log2_ratio' as the expression" in caplog.text
+    assert "taking its column 'log2_ratio' as the expression" in caplog.text
     codes, y = sq.read_encoded(path, length=4)
     assert codes.shape == (2, 4) and y.tolist() == [-0.5, 1.25]
     swapped = _write(tmp_path / "b.csv", "log2_ratio,sequence\n0.5,ACGT\n")
@@ -52,13 +54,68 @@ def test_two_column_header_keeps_the_column_without_require_expression(tmp_path)
 
 
 def test_wider_header_without_expression_names_its_columns(tmp_path):
-    path = _write(tmp_path / "a.tsv", "id\tsequence\tlog2_ratio\n1\tACGT\t0.5\n")
+    text = "id\tsequence\trep1\trep2\n1\tACGT\t0.5\t0.7\n"
+    path = _write(tmp_path / "a.tsv", text)
     with pytest.raises(InputError) as err:
         sq.read_sequences(path)
     message = str(err.value)
     assert "a.tsv, line 1:" in message and "no 'expression' column" in message
-    assert "(columns found: 'id', 'sequence', 'log2_ratio')" in message
+    assert "(columns found: 'id', 'sequence', 'rep1', 'rep2')" in message
     assert "rename the column holding the measured values to 'expression'" in message
+    # an annotation beside one measured column is no second candidate; two annotations and
+    # no measurement are refused, not read as expression
+    one = _write(tmp_path / "b.tsv", "id\tsequence\tlength\tlog2_ratio\n1\tACGT\t4\t0.5\n")
+    assert sq.read_sequences(one)["expression"].tolist() == [0.5]
+    none = _write(tmp_path / "c.tsv", "id\tsequence\tlength\n1\tACGT\t4\n")
+    with pytest.raises(InputError, match=r"columns found: 'id', 'sequence', 'length'"):
+        sq.read_sequences(none)
+
+
+@pytest.mark.parametrize(
+    ("text", "sequences"),
+    [
+        ("name,seq,log2_ratio\nel1,ACGTAC,-0.5\nel2,GGATT,1.25\n", ["ACGTAC", "GGATT"]),
+        ('"element"\t"oligo_sequence"\t"activity"\n"e1"\t"acgtn"\t2\n', ["ACGTN"]),
+        ("name;DNA;signal\nx;TTTT;1,5\n", ["TTTT"]),
+    ],
+)
+def test_sequence_column_found_by_content_under_any_name(tmp_path, caplog, text, sequences):
+    """An MPRA table whose header calls the sequence column 'seq' (or anything else) was
+    refused as 'neither a header naming a sequence column nor a sequence line' (a new-user
+    trial with a human MPRA table, 2026-11-30)."""
+    path = _write(tmp_path / "mpra.csv", text)
+    with caplog.at_level(logging.INFO, logger="gexnb.data.sequence_files"):
+        frame = sq.read_sequences(path)
+    assert frame["sequence"].tolist() == sequences
+    assert "names no 'sequence' column; its column" in caplog.text
+    assert "as the expression" in caplog.text
+    codes, y = sq.read_encoded(path, length=8)
+    assert len(codes) == len(sequences) and y.tolist() == frame["expression"].tolist()
+
+
+def test_sequence_column_by_content_needs_one_sequence_field(tmp_path):
+    # two fields of the line after the header look like DNA: nothing is guessed
+    path = _write(tmp_path / "a.tsv", "allele\tseq\tvalue\nA\tACGT\t1\n")
+    with pytest.raises(InputError, match=r"no one column of the line after it holds a sequence"):
+        sq.read_sequences(path)
+    # a missing expression on that line is no second sequence
+    missing = _write(tmp_path / "m.csv", "name,seq,log2_ratio\nel1,ACGT,NA\n")
+    with pytest.raises(InputError, match=r"line 2: non-numeric expression 'NA'"):
+        sq.read_sequences(missing)
+    # a file without a header whose sequences are not in column 1
+    data = _write(tmp_path / "b.tsv", "el1\tACGTAC\t0.5\nel2\tGGA\t1\n")
+    with pytest.raises(InputError, match=r"line 1: .* holds a sequence in column 2, not 1"):
+        sq.read_sequences(data)
+    # a two-column header whose names say nothing: (sequence, expression) as before
+    plain = _write(tmp_path / "c.tsv", "x\ty\nACGT\tNA\n")
+    with pytest.raises(InputError, match=r"line 2: non-numeric expression 'NA'"):
+        sq.read_sequences(plain)
+    # sequences only (gexnb predict): the other columns kept under their names
+    only = _write(tmp_path / "d.csv", "name,seq\nel1,ACGT\n")
+    frame = sq.read_sequences(only, require_expression=False)
+    assert frame["sequence"].tolist() == ["ACGT"] and frame["name"].tolist() == ["el1"]
+    with pytest.raises(InputError, match=r"'name' looks like row names"):
+        sq.read_sequences(only)
 
 
 @pytest.mark.parametrize(
@@ -66,7 +123,9 @@ def test_wider_header_without_expression_names_its_columns(tmp_path):
 )
 def test_row_ids_beside_the_sequence_are_not_taken_as_expression(tmp_path, text, column):
     path = _write(tmp_path / "a.txt", text)
-    with pytest.raises(InputError, match=r"looks like row names or identifiers; rename") as err:
+    with pytest.raises(
+        InputError, match=r"looks like row names, identifiers or annotations; rename"
+    ) as err:
         sq.read_sequences(path)
     assert column in str(err.value)
 
@@ -239,3 +298,30 @@ def test_columns_of_no_known_kind_are_not_called_gene_symbols():
     with pytest.raises(InputError, match=r"columns look like ids of no kind gexnb knows "
                        r"\(e.g. 'sample 1'\)"):  # fmt: skip
         ex.select_landmarks_targets(frame, ["ACTB"], ["TP53"])
+
+
+def test_gexnb_messages_are_shown_once_without_a_logging_setup(tmp_path):
+    """The column choices above were logged at INFO, which only notebook 03 (its own
+    logging.basicConfig) showed: in 01, 02 and 04 they were dropped. begin_run now shows
+    gexnb's messages in every notebook (show_gexnb_messages), once however often it runs."""
+    path = _write(tmp_path / "mpra.csv", "name,seq,log2_ratio\nel1,ACGT,0.5\n")
+    code = (
+        "import logging, sys\n"
+        "from gexnb.data.sequences import read_sequences\n"
+        "from gexnb.rundir import show_gexnb_messages\n"
+        "read_sequences(sys.argv[1])\n"  # no setup: dropped, as Python does
+        "print('--', file=sys.stderr)\n"
+        "show_gexnb_messages(); show_gexnb_messages()\n"
+        "read_sequences(sys.argv[1])\n"
+        "print('--', file=sys.stderr)\n"
+        "logging.basicConfig(format='ROOT %(message)s'); show_gexnb_messages()\n"
+        "read_sequences(sys.argv[1])\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True
+    )
+    before, shown, configured = run.stderr.split("--\n")
+    assert before == ""
+    assert shown.count("INFO gexnb.data.sequence_files: ") == 2  # the two choices, once each
+    assert "its column 'seq' holds the sequences" in shown and "'log2_ratio'" in shown
+    assert "INFO gexnb" not in configured and configured.count("ROOT ") == 2

@@ -270,6 +270,14 @@ def _unquote(field: str) -> str:
 _IDENTIFIER_COLUMNS = frozenset(
     {"id", "name", "index", "row", "rowname", "rownames", "seq_id", "sequence_id"}
 )
+#: Columns of a sequence file, beside its sequences, that describe them rather than measure
+#: them: never taken for the expression column of a header that does not name one.
+_ANNOTATION_COLUMNS = _IDENTIFIER_COLUMNS | frozenset(
+    {"element", "element_id", "oligo", "oligo_id", "barcode", "variant", "variant_id",
+     "construct", "gene", "gene_id", "label", "description", "chr", "chrom", "chromosome",
+     "start", "end", "stop", "pos", "position", "strand", "length", "len", "gc",
+     "gc_content"}
+)  # fmt: skip
 
 
 class _Layout:
@@ -278,11 +286,15 @@ class _Layout:
     def __init__(self, path: Path, *, require_expression: bool):
         self.path = path
         with _open_binary(path) as handle, _reading(path):
-            first, line_no = b"", 0
+            first, line_no, second = b"", 0, b""
             for raw in handle:
                 line_no += 1
                 first = raw.rstrip(b"\r\n")
                 if first.strip():
+                    break
+            for raw in handle:  # the line after it: which column holds sequences
+                second = raw.rstrip(b"\r\n")
+                if second.strip():
                     break
         if not first.strip():
             raise InputError("empty file: no sequence lines", path=str(path))
@@ -321,14 +333,34 @@ class _Layout:
         # A header is a line whose sequence field is not a sequence; any other first line is
         # data, checked like every other line (its expression may well be bad: an error).
         self.header = "sequence" in lowered or not _SEQUENCE_FIELD.match(fields[0].encode())
-        if self.header and len(fields) == 2 and "sequence" not in lowered:
-            # a two-column file with its own header names: (sequence, expression) by position
-            lowered = ["sequence", "expression"]
+        if self.header and "sequence" not in lowered:
+            data_at = self._sequence_column(first)
+            if data_at is not None:
+                raise InputError(
+                    f"first line {_preview(first)} holds a sequence in column {data_at + 1}, "
+                    "not 1: a file without a header is read as sequence, expression; give it "
+                    "a header naming the 'sequence' and 'expression' columns",
+                    path=str(path),
+                    line=line_no,
+                )
+            found = self._sequence_column(second)
+            if found is not None and len(fields) > 1:
+                log.info(
+                    "%s: header %s names no 'sequence' column; its column %r holds the sequences",
+                    path,
+                    _preview(first),
+                    fields[found] or f"column_{found + 1}",
+                )
+                lowered[found] = "sequence"
+            elif len(fields) == 2:
+                # a two-column file with its own header names: (sequence, expression)
+                lowered = ["sequence", "expression"]
         if self.header:
             if "sequence" not in lowered:
                 raise InputError(
                     f"first line {_preview(first)} is neither a header naming a 'sequence' "
-                    "column nor a sequence line",
+                    "column nor a sequence line, and no one column of the line after it "
+                    "holds a sequence (A, C, G, T, N); name the sequence column 'sequence'",
                     path=str(path),
                     line=line_no,
                 )
@@ -369,23 +401,45 @@ class _Layout:
             self.seq_col = 0
             self.expr_col = 1 if len(fields) == 2 else None
 
+    def _sequence_column(self, line: bytes) -> int | None:
+        """The one field of a data ``line`` that is a DNA sequence, or None (no line, no
+        such field, or several). ``N``, ``NA`` and ``NaN`` are missing values, not
+        sequences."""
+        if not line.strip():
+            return None
+        fields = [_unquote(f) for f in line.decode("utf-8", errors="replace").split(chr(self.sep))]
+        found = [
+            k
+            for k, f in enumerate(fields)
+            if _SEQUENCE_FIELD.match(f.encode()) and f.upper() not in ("N", "NA", "NAN")
+        ]
+        return found[0] if len(found) == 1 else None
+
     def _measured_column(self, first: bytes, line_no: int) -> int:
-        """The expression column of a header with no ``expression`` column: the other column
-        of a two-column header, unless it names row identifiers; else an InputError naming the
-        columns found and saying to rename the measured one to ``expression``."""
+        """The expression column of a header with no ``expression`` column: the one column
+        beside the sequences that is named and not like row identifiers or annotations
+        (:data:`_ANNOTATION_COLUMNS`: ``id``, ``name``, ``start``, ``length``, ...), logged;
+        else an InputError naming the columns found and saying to rename the measured one
+        to ``expression``."""
         other = [k for k in range(self.n_fields) if k != self.seq_col]
+        usable = [
+            k
+            for k in other
+            if self.columns[k].lower() not in _ANNOTATION_COLUMNS and k not in self.unnamed
+        ]
         found = ", ".join(repr(c) for c in self.columns)
+        if len(usable) == 1:
+            log.info(
+                "%s: header has no 'expression' column; taking its column %r as the expression",
+                self.path,
+                self.columns[usable[0]],
+            )
+            return usable[0]
         if len(other) == 1:
             name = self.columns[other[0]]
-            if name.lower() not in _IDENTIFIER_COLUMNS and other[0] not in self.unnamed:
-                log.info(
-                    "%s: header has no 'expression' column; taking its other column %r as the "
-                    "expression",
-                    self.path,
-                    name,
-                )
-                return other[0]
-            problem = f"and its other column {name!r} looks like row names or identifiers"
+            problem = (
+                f"and its other column {name!r} looks like row names, identifiers or annotations"
+            )
         else:
             problem = f"(columns found: {found})"
         raise InputError(
@@ -502,7 +556,7 @@ def _encode_parsed(
         ) from None
 
 
-def _frame_from_parsed(parsed: _Parsed, layout: _Layout) -> pd.DataFrame:
+def _frame_from_parsed(parsed: _Parsed, layout: _Layout, *, as_text: bool = False) -> pd.DataFrame:
     path = str(layout.path)
     col = layout.seq_col
     lengths = parsed.ends[:, col] - parsed.starts[:, col]
@@ -513,6 +567,11 @@ def _frame_from_parsed(parsed: _Parsed, layout: _Layout) -> pd.DataFrame:
     data: dict[str, Any] = {
         "sequence": [text[i * width : i * width + n] for i, n in enumerate(lengths.tolist())]
     }
+    if as_text:
+        for k, name in enumerate(layout.columns if layout.header else ()):
+            if k != col:
+                data[name] = _text_field(parsed, k, name, path)
+        return pd.DataFrame(data)
     if layout.expr_col is not None:
         data["expression"] = _parse_expression(
             parsed, layout.expr_col, path, decimal_comma=layout.sep == ord(";")
@@ -522,16 +581,22 @@ def _frame_from_parsed(parsed: _Parsed, layout: _Layout) -> pd.DataFrame:
     for k, name in enumerate(layout.columns):
         if k in (layout.seq_col, layout.expr_col):
             continue
-        raw = parsed.field_strings(k)
-        try:
-            values = pd.Series(raw).str.decode("utf-8")
-        except UnicodeDecodeError:
-            raise _not_utf8_field(raw, parsed, name, path) from None
+        values = _text_field(parsed, k, name, path)
         try:
             data[name] = pd.to_numeric(values)
         except (ValueError, TypeError):
             data[name] = values.astype(object)
     return pd.DataFrame(data)
+
+
+def _text_field(parsed: _Parsed, k: int, name: str, path: str) -> pd.Series:
+    """Column ``k`` of a parsed block as text (an error naming line and column if a field is
+    not UTF-8)."""
+    raw = parsed.field_strings(k)
+    try:
+        return pd.Series(raw).str.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _not_utf8_field(raw, parsed, name, path) from None
 
 
 def _not_utf8_field(raw: np.ndarray, parsed: _Parsed, name: str, path: str) -> InputError:
@@ -553,6 +618,7 @@ def iter_sequence_chunks(
     *,
     chunk_size: int = 1_000_000,
     require_expression: bool = True,
+    as_text: bool = False,
 ) -> Iterator[tuple[int, pd.DataFrame]]:
     """Read a sequence file in chunks of at most ``chunk_size`` rows.
 
@@ -566,6 +632,11 @@ def iter_sequence_chunks(
         Maximum number of lines per chunk.
     require_expression
         If False, a file with only a sequence column is accepted (expression is NaN).
+    as_text
+        Chunks of ``sequence`` (upper case) and, for a file with a header, its other columns
+        under their names, in the file's order, as written (``007`` stays ``007``; the
+        expression not parsed, nor named ``expression``): what ``gexnb predict`` copies
+        beside its predictions.
 
     Yields
     ------
@@ -584,7 +655,8 @@ def iter_sequence_chunks(
     empty = True
     for parsed in layout.blocks(max_lines=int(chunk_size)):
         empty = False
-        yield int(parsed.line_numbers[0]), _frame_from_parsed(parsed, layout)
+        frame = _frame_from_parsed(parsed, layout, as_text=as_text)
+        yield int(parsed.line_numbers[0]), frame
     if empty:
         raise InputError("no data lines after the header", path=str(path))
 
@@ -598,15 +670,18 @@ def read_sequences(
     no header; the same with a header line (detected when the first line's first field is not
     a sequence, or a field is named ``sequence``); a TSV whose header names ``sequence`` and
     ``expression`` among other columns (the extra columns are kept, converted to numbers when
-    they all parse). In a two-column header the column that is not named ``sequence`` is the
-    expression whatever its name (``sequence<TAB>log2_ratio``; logged at INFO), unless it is
-    unnamed or named like row identifiers (``id``, ``name``, ``index``); a header of more
-    columns must name its measured column ``expression``. The separator is a tab, or a comma
-    or semicolon when the first line has no tab (pandas ``to_csv``, R ``write.csv``, Excel);
-    double-quoted fields are read without their quotes, and R's unnamed row-name column is
-    kept as ``column_1``. Gzip-compressed files are detected from their content. A UTF-8
-    byte order mark and blank lines are skipped; Windows line ends are accepted. Sequences
-    are returned in upper case.
+    they all parse). A header that names no ``sequence`` column has it found by content: the
+    one field of the first data line made of A, C, G, T and N only (``name,seq,log2_ratio``;
+    logged at INFO); a two-column header where no one field is, is read as (sequence,
+    expression). A header without an ``expression`` column has it found as the one other
+    column that is named and not named like row identifiers or sequence annotations (``id``,
+    ``name``, ``element``, ``start``, ``length``, ...; logged at INFO); with none or several
+    such columns, the measured column must be named ``expression``. The separator is a tab,
+    or a comma or semicolon when the first line has no tab (pandas ``to_csv``, R
+    ``write.csv``, Excel); double-quoted fields are read without their quotes, and R's
+    unnamed row-name column is kept as ``column_1``. Gzip-compressed files are detected from
+    their content. A UTF-8 byte order mark and blank lines are skipped; Windows line ends
+    are accepted. Sequences are returned in upper case.
 
     Parameters
     ----------

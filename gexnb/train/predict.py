@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import logging
 import os
 import stat
 from collections.abc import Iterable, Iterator
@@ -23,6 +25,8 @@ from gexnb.train.inputs import (
     reverse_strand,
     takes_sequence_codes,
 )
+
+log = logging.getLogger(__name__)
 
 
 def predict(
@@ -254,7 +258,8 @@ def predict_file(
     too_long: str = "error",
     chunk_size: int = 100_000,
 ) -> int:
-    """Predict every sequence of a file and write ``sequence<TAB>prediction`` TSV.
+    """Predict every sequence of a file and write ``sequence<TAB>prediction`` TSV (with a
+    header's other columns between them, as written).
 
     Streams: the input is read ``chunk_size`` lines at a time
     (:func:`gexnb.data.sequences.iter_sequence_chunks`), encoded to uint8 codes at the model
@@ -271,7 +276,10 @@ def predict_file(
         Sequences, one per line (``sequence`` or ``sequence<TAB>expression``; see
         :func:`gexnb.data.sequences.read_sequences`).
     output_path
-        TSV to write (header ``sequence<TAB>prediction``).
+        TSV to write: ``sequence``, then, for an input with a header, its other columns as
+        written (identifiers, measured values, annotations: ``sequence<TAB>name<TAB>
+        log2_ratio<TAB>prediction``), then ``prediction``. A file without a header gives
+        ``sequence<TAB>prediction``.
     batch_size
         Samples per forward pass, as for :func:`predict`.
     too_long
@@ -325,20 +333,41 @@ def predict_file(
             path=str(model_path),
         )
     n = 0
-    with atomic_path(output_path) as tmp, open(tmp, "w", encoding="utf-8") as handle:
-        handle.write("sequence\tprediction\n")
+    with atomic_path(output_path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
+        columns: list[str] | None = None
         for first_line, frame in iter_sequence_chunks(
-            input_path, chunk_size=chunk_size, require_expression=False
+            input_path, chunk_size=chunk_size, require_expression=False, as_text=True
         ):
+            if columns is None:
+                columns = _carried_columns(frame, input_path)
+                writer.writerow([*columns, "prediction"])
             seqs = frame["sequence"].astype(str).tolist()
             try:
                 codes = encode_sequences(seqs, length=length, too_long=too_long)
             except InputError as exc:
                 raise _locate(exc, seqs, first_line, length, too_long, input_path) from None
             preds = predict(model, codes, batch_size=batch_size)
-            handle.writelines(f"{s}\t{p:.6g}\n" for s, p in zip(seqs, preds, strict=True))
+            carried = [frame[c].tolist() for c in columns]
+            writer.writerows(
+                [*row, f"{p:.6g}"] for *row, p in zip(*carried, preds.tolist(), strict=True)
+            )
             n += len(seqs)
     return n
+
+
+def _carried_columns(frame: Any, input_path: Any) -> list[str]:
+    """The input columns :func:`predict_file` writes before each prediction: the sequence,
+    then a header's other columns as written, but one named ``prediction`` (logged)."""
+    columns = list(frame.columns)
+    if "prediction" in columns:
+        log.warning(
+            "%s: its column 'prediction' is not copied to the output, whose 'prediction' "
+            "column is the model's",
+            input_path,
+        )
+        columns.remove("prediction")
+    return [str(c) for c in columns]
 
 
 #: Kinds of file that are not regular files, for :func:`_check_output`'s message.
