@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -74,6 +76,33 @@ def test_comparison_writes_metrics_and_loso(synthetic_data, tmp_path):
         assert test_groups == {name.removeprefix("loso_")}
         assert not test_groups & set(synthetic_data.groups[parts["train"]])
     assert res.table.loc[("linear", "loso_mean"), "rel_improvement_vs_linear"] == 0.0
+
+
+def test_group_labels_that_are_not_folder_names(synthetic_data, tmp_path):
+    """Cell-type labels such as 'CD4+/CD25 T Reg' became folders and metric keys as they
+    were: every fold trained, then write_metrics refused the key; '../' in a label wrote
+    predictions and a saved model outside the run folder (new-user trial on scanpy's
+    pbmc68k, 2026-11-30)."""
+    hostile = {"study1": "CD4+/CD25 T Reg", "study2": "a/../../ESCAPED", "study3": "mean"}
+    groups = np.array([hostile.get(str(g), str(g)) for g in synthetic_data.groups], dtype=object)
+    assert set(groups) == set(hostile.values())
+    data = dataclasses.replace(synthetic_data, groups=groups)
+    out = tmp_path / "run"
+    pl.run_landmark_comparison(
+        data, models=["linear"], split="loso", output_dir=out, save_models=["linear"]
+    )
+    metrics = read_metrics(out)
+    names = ["loso_CD4+_CD25_T_Reg", "loso_a_.._.._ESCAPED", "loso_mean_2"]
+    for name in names:
+        assert f"linear/{name}/mae" in metrics
+        assert (out / "predictions" / name / "test_linear.parquet").is_file()
+        assert (out / "models" / name / "linear" / "predictor.json").is_file()
+    assert metrics["linear/loso_mean/mae"] == pytest.approx(
+        np.mean([metrics[f"linear/{n}/mae"] for n in names])
+    )
+    assert not (tmp_path / "ESCAPED").exists() and sorted(p.name for p in tmp_path.iterdir()) == [
+        "run"
+    ]
 
 
 def test_random_split_metric_keys_and_figures(synthetic_data, tmp_path):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,8 @@ __all__ = [
     "PreparedSplit",
     "load_landmark_data",
     "make_splits",
+    "loso_split_names",
+    "LOSO_SUMMARY_SPLITS",
     "prepare_split",
     "hold_out_study",
     "prepare_cross_dataset",
@@ -382,11 +385,55 @@ def make_splits(
         if len(labels) != n:
             raise InputError(f"{len(labels)} group labels for {n} samples")
         val_share = float(fractions[1]) / float(fractions[0] + fractions[1])
-        return [
-            (f"loso_{group}", parts)
-            for group, parts in sp.leave_one_group_out(labels, val_fraction=val_share, seed=seed)
-        ]
+        held_out = sp.leave_one_group_out(labels, val_fraction=val_share, seed=seed)
+        names = loso_split_names([group for group, _ in held_out])
+        return [(names[group], parts) for group, parts in held_out]
     raise ParameterError(f"split must be 'random', 'counts' or 'loso', got {split!r}")
+
+
+#: Split names of the summary rows over the left-out groups: no group's split takes them.
+LOSO_SUMMARY_SPLITS = ("loso_mean", "loso_sd")
+
+
+def loso_split_names(groups: Sequence[Any]) -> dict[Any, str]:
+    """The split name of each left-out group: ``loso_<group>``, with every character that
+    is not a letter, digit, ``.``, ``+`` or ``-`` as ``_``.
+
+    The name is a folder (``models/<split>/``, ``predictions/<split>/``) and part of each
+    metric key (``<model>/<split>/<metric>``), so a group label such as ``CD4+/CD25 T Reg``
+    (a cell type) or ``../x`` must not reach them as it is: it becomes
+    ``loso_CD4+_CD25_T_Reg``. Two groups that would share a name, or a group named like a
+    summary row (``mean``, ``sd``: :data:`LOSO_SUMMARY_SPLITS`), get ``_2``, ``_3``, ...
+    Each renamed group is logged.
+
+    Parameters
+    ----------
+    groups
+        The group labels, in split order.
+
+    Returns
+    -------
+    dict
+        Group label -> split name.
+
+    Examples
+    --------
+    >>> loso_split_names(["GSE1", "CD4+/CD25 T Reg", "mean"])
+    {'GSE1': 'loso_GSE1', 'CD4+/CD25 T Reg': 'loso_CD4+_CD25_T_Reg', 'mean': 'loso_mean_2'}
+    """
+    taken = set(LOSO_SUMMARY_SPLITS)
+    names: dict[Any, str] = {}
+    for group in groups:
+        stem = "loso_" + (re.sub(r"[^A-Za-z0-9.+-]+", "_", str(group)) or "group")
+        name, k = stem, 1
+        while name in taken:
+            k += 1
+            name = f"{stem}_{k}"
+        taken.add(name)
+        names[group] = name
+        if name != f"loso_{group}":
+            log.info("left-out group %r is the split %s", group, name)
+    return names
 
 
 def _gene_ranges(

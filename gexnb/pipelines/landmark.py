@@ -34,6 +34,7 @@ from tqdm.auto import tqdm
 from gexnb import train
 from gexnb.data.expression import DataChecks
 from gexnb.data.landmark import (
+    LOSO_SUMMARY_SPLITS,
     LandmarkData,
     PreparedSplit,
     common_genes,
@@ -629,7 +630,7 @@ def _with_loso_summary(table: pd.DataFrame) -> pd.DataFrame:
     """Append the mean and sd over the left-out studies (``loso_mean``, ``loso_sd``)."""
     folds = table[table["split"].str.startswith("loso_")]
     num = folds.drop(columns=["split"]).groupby("model").agg(["mean", "std"])
-    for stat, label in (("mean", "loso_mean"), ("std", "loso_sd")):
+    for stat, label in zip(("mean", "std"), LOSO_SUMMARY_SPLITS, strict=True):
         summary = num.xs(stat, axis=1, level=1).reset_index()
         summary["split"] = label
         table = pd.concat([table, summary], ignore_index=True)
