@@ -158,12 +158,16 @@ def test_zero_variance_error_names_the_log2_floor_and_the_notebook_setting(tmp_p
     with pytest.raises(InputError) as err:
         prepare_split(data, parts)
     message = str(err.value)
-    assert "1 gene(s) have zero variance in the fitting samples: TG2" in message
+    assert "1 gene(s) have zero variance in the fitting samples of split 'split': TG2" in message
     assert "it sits at the floor of transform's log2(max(x, 1))" in message
     assert "at most 1 (e.g. TPM below 1)" in message
     assert "data_checks: {zero_variance: drop}" in message
     assert "use zero_variance='drop'" not in message
     assert prepare_split(data, parts, zero_variance="drop").dropped["zero_variance"] == ["TG2"]
+    # the split is named: a gene constant only outside one left-out group (pbmc68k's
+    # EGFL7 with louvain group 10 held out) was reported as if constant in the file
+    with pytest.raises(InputError, match=r"fitting samples of split 'loso_10': TG2"):
+        prepare_split(data, parts, name="loso_10", quantile=False)
 
 
 def test_a_constant_gene_is_found_before_the_quantile_normalisation():

@@ -527,15 +527,17 @@ def prepare_split(
         if zero_variance == "error" and str(data.report.get("transform", "")).startswith("log2"):
             # genes at log2(max(x, 1))'s floor in every fitting sample, named in the error
             full.attrs = {**full.attrs, ex.AT_LOG2_FLOOR: _at_log2_floor(full, fit_rows)}
-        constant: list[str] = []
+        # constant genes found here, naming the split (a gene constant only in the samples
+        # outside one left-out group), and before quantile normalisation, which would give
+        # a constant gene varying values
+        constant = _constant_genes(full, fit_rows)
+        if constant and zero_variance == "error":
+            raise ex.zero_variance_error(constant, full.attrs.get(ex.AT_LOG2_FLOOR), split=name)
+        if constant:
+            log.warning("split %s: dropping %d zero-variance gene(s): %s", name, len(constant),
+                        ", ".join(constant[:10]))  # fmt: skip
+            full = full.drop(columns=constant)
         if quantile:
-            constant = _constant_genes(full, fit_rows)
-            if constant and zero_variance == "error":
-                raise ex.zero_variance_error(constant, full.attrs.get(ex.AT_LOG2_FLOOR))
-            if constant:
-                log.warning("dropping %d zero-variance gene(s): %s", len(constant),
-                            ", ".join(constant[:10]))  # fmt: skip
-                full = full.drop(columns=constant)
             reference = ex.quantile_reference(full.iloc[fit_rows])
             full = ex.quantile_normalize(full, reference=reference)
         scaler = ex.GeneScaler(

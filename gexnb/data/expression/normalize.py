@@ -119,7 +119,7 @@ def _floor_note(names: list[str], at_floor: Any) -> str:
     )
 
 
-def zero_variance_error(names: list[str], at_floor: Any = None) -> InputError:
+def zero_variance_error(names: list[str], at_floor: Any = None, *, split: str = "") -> InputError:
     """The error for genes that are constant in the fitting samples (``zero_variance:
     error``), naming them, the ``log2(max(x, 1))`` floor when that made them constant
     (``at_floor``: the genes at the floor), and the setting that leaves them out.
@@ -130,14 +130,17 @@ def zero_variance_error(names: list[str], at_floor: Any = None) -> InputError:
         The constant genes.
     at_floor
         The genes at the ``log2(max(x, 1))`` floor in every fitting sample, or None.
+    split
+        The split whose fitting samples these are (named in the message), or ``""``.
 
     Returns
     -------
     InputError
         The error to raise (not raised here).
     """
+    where = f" of split {split!r}" if split else ""
     return InputError(
-        f"{len(names)} gene(s) have zero variance in the fitting samples: "
+        f"{len(names)} gene(s) have zero variance in the fitting samples{where}: "
         f"{_preview(names)}{_floor_note(names, at_floor)} "
         "(to leave them out, in the notebooks set data_checks: {zero_variance: "
         "drop}; in Python zero_variance='drop')"
