@@ -303,6 +303,7 @@ def _edited(folder, tmp_path, **changes):
         ({"transform": "log10"}, "transform must be 'log2' or 'none'"),
         ({"targets": "TG1"}, "targets must be a list"),
         ({"model_file": "predictor.keras"}, "its model predictor.keras is missing"),
+        ({"input_min": "0"}, "input_min '0' is not a number"),
     ],
 )
 def test_a_damaged_or_edited_predictor_is_refused_naming_the_part(
@@ -351,6 +352,31 @@ def test_values_on_another_scale_are_refused(linear_scale_run, tmp_path):
         negative = frame.iloc[:3].copy()
         negative.iloc[0, 0] = -5.0
         predictor.predict(negative)
+
+
+def test_z_scores_for_a_model_of_non_negative_values_are_refused(tmp_path):
+    """Z-scored landmarks (half of them negative) given to a model trained on log
+    expression, none below 0, were predicted without a word (new-user trial on pbmc68k's
+    scaled matrix, 2026-11-30)."""
+    synthetic = _data()
+    frame = pd.concat([synthetic.X, synthetic.Y], axis=1).clip(lower=0.0)  # log2(1 + x)-like
+    data = load_landmark_data(
+        frame, landmark_list=list(synthetic.X.columns), target_list=list(synthetic.Y.columns)
+    )
+    _run(data, tmp_path / "run", ["ridge"], ["ridge"])
+    predictor = load_predictor(tmp_path / "run" / "models" / "random" / "ridge")
+    values = data.X.to_numpy()
+    assert predictor.input_min == pytest.approx(values.min()) and values.min() >= 0
+    zscores = (data.X - data.X.mean()) / data.X.std()
+    with pytest.raises(InputError, match=r"are below 0, down to .*z-scores or log ratios\?"):
+        predictor.predict(zscores.iloc[:20])
+    few = data.X.iloc[:20].copy()
+    few.iloc[0, 0] = -0.5  # one value in 240: a batch correction's rounding, not z-scores
+    assert predictor.predict(few).shape == (20, len(predictor.targets))
+    older = load_predictor(_edited(tmp_path / "run" / "models" / "random" / "ridge", tmp_path,
+                                   input_min=KeyError))  # fmt: skip
+    assert older.input_min is None  # a predictor saved before input_min: not checked
+    older.predict(zscores.iloc[:20])
 
 
 def test_predict_command_checks_before_reading(linear_scale_run, tmp_path, capsys):

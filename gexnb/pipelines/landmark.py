@@ -453,12 +453,14 @@ def _comparison_models(
 SAVED_KEY = "mae_expr_saved"
 
 
-def _input_max(data: LandmarkData) -> float:
-    """The largest landmark value of the training file as given (before its log2)."""
-    largest = float(np.nanmax(data.X.to_numpy()))
-    return (
-        float(2.0**largest) if str(data.report.get("transform", "")).startswith("log2") else largest
-    )
+def _input_range(data: LandmarkData) -> tuple[float, float | None]:
+    """The largest landmark value of the training file as given (before its log2), and the
+    smallest when no log2 was taken (None after one: the file's own values are not known)."""
+    values = data.X.to_numpy()
+    largest = float(np.nanmax(values))
+    if str(data.report.get("transform", "")).startswith("log2"):
+        return float(2.0**largest), None
+    return largest, float(np.nanmin(values))
 
 
 def _save_models(
@@ -482,14 +484,14 @@ def _save_models(
         "data": data.report.get("source", data.name),
         "seed": seed,
     }
-    input_max = _input_max(data) if names else None
+    input_max, input_min = _input_range(data) if names else (None, None)
     scores = {}
     for name in names:
         run = runs[name]
         predictor = predictor_from_split(
             name, run.model, prepared, landmark_ids=data.landmark_ids,
             target_indices=run.target_indices, report=data.report, source=source,
-            input_max=input_max,
+            input_max=input_max, input_min=input_min,
         )  # fmt: skip
         predictor.save(out / "models" / prepared.name / name)
         predicted = predictor.predict(raw, transformed=True).to_numpy()

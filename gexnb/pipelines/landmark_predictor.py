@@ -69,7 +69,7 @@ class LandmarkPredictor:
     Parameters
     ----------
     model_name, model, landmark_ids, targets, transform, quantile_reference, x_center, \
-x_scale, y_center, y_scale, source, input_max
+x_scale, y_center, y_scale, source, input_max, input_min
         Set the attributes of the same names (see Attributes).
 
     Attributes
@@ -94,6 +94,11 @@ x_scale, y_center, y_scale, source, input_max
     input_max
         The largest landmark value of the training file, as given (before the transform):
         new samples on another scale are refused (:meth:`inputs`). None: not checked.
+    input_min
+        The smallest landmark value of the training file, for a model that takes the values
+        as given (transform ``none``): new samples with more than 1 % of their landmark
+        values below 0, for a model trained on none, are refused (z-scores or log ratios
+        given to a model of log expression). None: not checked.
     """
 
     model_name: str
@@ -108,6 +113,7 @@ x_scale, y_center, y_scale, source, input_max
     y_scale: np.ndarray | None = None
     source: dict[str, Any] = field(default_factory=dict)
     input_max: float | None = None
+    input_min: float | None = None
 
     @property
     def is_keras(self) -> bool:
@@ -221,9 +227,24 @@ x_scale, y_center, y_scale, source, input_max
         auto``) for a model trained on log values as given."""
         from gexnb.data.expression.normalize import AUTO_LOG_ABOVE
 
-        if self.input_max is None or frame.empty:
+        if frame.empty:
             return
-        largest = float(np.nanmax(frame.to_numpy()))
+        values = frame.to_numpy()
+        if self.input_min is not None and self.input_min >= 0:
+            negative = int(np.count_nonzero(values < 0))
+            if negative > 0.01 * values.size:
+                lowest = float(np.nanmin(values))
+                raise InputError(
+                    f"{negative} of its {values.size} landmark values "
+                    f"({negative / values.size:.0%}) are below 0, down to {lowest:.3g}: "
+                    "z-scores or log ratios? This model was trained on values from "
+                    f"{self.input_min:.3g} up, none below 0; give the values on the training "
+                    "file's scale",
+                    path=path,
+                )
+        if self.input_max is None:
+            return
+        largest = float(np.nanmax(values))
         if self.input_max > AUTO_LOG_ABOVE and largest <= np.log2(self.input_max) + 1:
             raise InputError(
                 f"the landmark values reach only {largest:.3g}: a log scale? This model was "
@@ -375,6 +396,7 @@ x_scale, y_center, y_scale, source, input_max
             "y_scale": listed(self.y_scale),
             "source": self.source,
             "input_max": self.input_max,
+            "input_min": self.input_min,
         }
         return [model_file, write_json_atomic(out / PREDICTOR_JSON, record)]
 
@@ -394,6 +416,7 @@ def predictor_from_split(
     report: dict[str, Any] | None = None,
     source: dict[str, Any] | None = None,
     input_max: float | None = None,
+    input_min: float | None = None,
 ) -> LandmarkPredictor:
     """The predictor of a model fitted on one prepared split of notebook 03.
 
@@ -416,6 +439,9 @@ def predictor_from_split(
     input_max
         The largest landmark value of the training file before its transform
         (:attr:`LandmarkPredictor.input_max`).
+    input_min
+        The smallest, for a model taking the values as given
+        (:attr:`LandmarkPredictor.input_min`).
 
     Returns
     -------
@@ -452,6 +478,7 @@ def predictor_from_split(
         y_scale,
         {"split": prepared.name, "normalization": prepared.description, **(source or {})},
         input_max,
+        input_min,
     )
 
 
@@ -622,9 +649,10 @@ def _checked(record: Any, where: Path) -> dict[str, Any]:
         raise InputError("quantile_reference must be sorted", path=str(where))
     if not isinstance(record.get("source", {}), dict):
         raise InputError("source must be a mapping", path=str(where))
-    input_max = record.get("input_max")
-    if input_max is not None and not isinstance(input_max, (int, float)):
-        raise InputError(f"input_max {input_max!r} is not a number", path=str(where))
+    for key in ("input_max", "input_min"):
+        value = record.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise InputError(f"{key} {value!r} is not a number", path=str(where))
     return {**record, **parts}
 
 
@@ -716,6 +744,7 @@ def load_predictor(path: str | os.PathLike) -> LandmarkPredictor:
         record["y_scale"],
         dict(record.get("source") or {}),
         None if record.get("input_max") is None else float(record["input_max"]),
+        None if record.get("input_min") is None else float(record["input_min"]),
     )
     _check_shapes(predictor, record_file)
     return predictor
