@@ -167,6 +167,24 @@ def test_overlap_on_a_gene_level_matrix_says_why():
     with pytest.raises(InputError, match=r"1 gene\(s\) are both landmarks and targets: TP53 "
                        r"\(matched by symbol: several probes of one gene"):  # fmt: skip
         select_landmarks_targets(matrix, lm, tg)
+    # the same gene in both lists was blamed on probes too (new-user trial, 2026-11-30)
+    with pytest.raises(InputError, match=r"targets: TP53 \(TP53 in both lists: give each gene"):
+        select_landmarks_targets(matrix, ["TP53", "MKI67"], ["TP53", "ESR1"])
+    same_row = pd.concat([tg.iloc[:1], pd.DataFrame({"symbol": ["ESR1"], "probe": ["205225_at"]})])
+    with pytest.raises(InputError, match=r"TP53 \(TP53 in both lists"):
+        select_landmarks_targets(matrix, tg.iloc[:1], same_row.reset_index(drop=True))
+
+
+def test_a_saved_models_case_hint_asks_to_rename_the_matrix():
+    from gexnb.data.expression import check_gene_list
+    from gexnb.errors import InputError
+
+    matrix = pd.DataFrame([[1.0, 2.0]], columns=["zyx", "ACTB"])
+    with pytest.raises(InputError, match=r"did you mean zyx \(listed as ZYX\)\?"):
+        check_gene_list(matrix, ["ZYX", "ACTB"], label="landmark")
+    with pytest.raises(InputError, match=r"the matrix has zyx for ZYX; rename its columns as "
+                       "the model lists them"):  # fmt: skip
+        check_gene_list(matrix, ["ZYX", "ACTB"], label="landmark", list_is_fixed=True)
 
 
 # ------------------------------------------------------------------ files that are not text

@@ -161,6 +161,7 @@ x_scale, y_center, y_scale, source, input_max, input_min
             label="landmark",
             path=path,
             dropped=expression.attrs.get("dropped_for_nan", ()),
+            list_is_fixed=True,
         )
         columns = self._columns(expression, match.id_type, path)
         frame = expression.loc[:, columns].astype("float64")

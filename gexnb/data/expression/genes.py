@@ -529,14 +529,24 @@ def case_suggestions(missing: Iterable[str], columns: Iterable[str]) -> dict[str
     return {i: cols for i, cols in found.items() if cols}
 
 
-def _did_you_mean(missing: Iterable[str], columns: Iterable[str], k: int = 3) -> str:
+def _did_you_mean(
+    missing: Iterable[str], columns: Iterable[str], k: int = 3, *, list_is_fixed: bool = False
+) -> str:
     """``; gene matching is case-sensitive: did you mean MKI67 (listed as Mki67)?`` for the
-    first ``k`` missing ids that equal a column but for case, else ``""``."""
+    first ``k`` missing ids that equal a column but for case, else ``""``. With
+    ``list_is_fixed`` (a saved model's list, which the user cannot change) the matrix's
+    columns are the ones to rename."""
     hints = case_suggestions(missing, columns)
     if not hints:
         return ""
-    shown = [f"{' or '.join(cols)} (listed as {i})" for i, cols in list(hints.items())[:k]]
     more = f" and {len(hints) - k} more" if len(hints) > k else ""
+    if list_is_fixed:
+        shown = [f"{' or '.join(cols)} for {i}" for i, cols in list(hints.items())[:k]]
+        return (
+            f"; gene matching is case-sensitive: the matrix has {', '.join(shown)}{more}; "
+            "rename its columns as the model lists them"
+        )
+    shown = [f"{' or '.join(cols)} (listed as {i})" for i, cols in list(hints.items())[:k]]
     return f"; gene matching is case-sensitive: did you mean {', '.join(shown)}{more}?"
 
 
@@ -600,6 +610,7 @@ def check_gene_list(
     id_type: str = "auto",
     dropped: Iterable[str] = (),
     path: str | os.PathLike | None = None,
+    list_is_fixed: bool = False,
 ) -> GeneMatch:
     """:func:`match_genes`, refusing a list with too many genes missing from the matrix.
 
@@ -623,6 +634,9 @@ def check_gene_list(
         ``"max_missing_targets"``); None when there is none: every gene must be there.
     id_type, dropped, path
         As :func:`match_genes`.
+    list_is_fixed
+        The list is a saved model's, not the user's: a hint on letter case asks to rename
+        the matrix's columns, not to correct the list.
 
     Returns
     -------
@@ -649,7 +663,7 @@ def check_gene_list(
         if transposed
         else ""
     )
-    case = _did_you_mean(match.absent, expression.columns)
+    case = _did_you_mean(match.absent, expression.columns, list_is_fixed=list_is_fixed)
     case += _missing_hints(match, gene_list, expression) if match.absent else ""
     source = _list_source(gene_list)
     if not match.found and not match.dropped:
@@ -751,15 +765,33 @@ def select_landmarks_targets(
         )
     )
     label_of = dict(zip(lm.found, lm.labels, strict=True))
-    overlap = sorted(label_of[c] for c in set(lm.found) & set(tg.found))
+    target_label_of = dict(zip(tg.found, tg.labels, strict=True))
+    shared = set(lm.found) & set(tg.found)
+    overlap = sorted(label_of[c] for c in shared)
     if overlap:
-        why = (
-            f" (matched by {lm.id_type}: several probes of one gene collapse onto one "
-            "column of a gene-level matrix; give lists whose ids are those of the matrix, "
-            "without a gene in both)"
-            if lm.id_type == "symbol" or tg.id_type == "symbol"
-            else ""
+        columns = sorted(shared)
+        rows = [
+            gene_list_rows(given, match.id_type, [labels[c] for c in columns])
+            .loc[:, list(ID_TYPES)]
+            .itertuples(index=False)
+            for given, match, labels in ((landmarks, lm, label_of), (targets, tg, target_label_of))
+        ]
+        in_both = sorted(  # one row of the two lists, every identifier alike
+            label_of[c] for c, a, b in zip(columns, *rows, strict=True) if tuple(a) == tuple(b)
         )
+        if in_both:
+            why = (
+                f" ({_preview(in_both)} in both lists: give each gene in one of them, as "
+                "a landmark or as a target)"
+            )
+        elif lm.id_type == "symbol" or tg.id_type == "symbol":
+            why = (
+                f" (matched by {lm.id_type}: several probes of one gene collapse onto one "
+                "column of a gene-level matrix; give lists whose ids are those of the "
+                "matrix, without a gene in both)"
+            )
+        else:
+            why = ""
         raise InputError(
             f"{len(overlap)} gene(s) are both landmarks and targets: {_preview(overlap)}{why}",
             path=path,
