@@ -57,7 +57,7 @@ class GeneFold:
 
     Parameters
     ----------
-    label, weights, genes, y_true, y_pred, sample_ids
+    label, weights, genes, y_true, y_pred, sample_ids, target
         See Attributes.
 
     Attributes
@@ -72,6 +72,8 @@ class GeneFold:
         ``(n,)`` truth and prediction of every sample.
     sample_ids
         ``n`` sample names shown in the label.
+    target
+        The target gene whose truth and prediction are shown (``""``: not named).
     """
 
     label: str
@@ -80,6 +82,7 @@ class GeneFold:
     y_true: np.ndarray  # (n,)
     y_pred: np.ndarray  # (n,)
     sample_ids: list[str]
+    target: str = ""
 
 
 class _Viewer:
@@ -269,6 +272,7 @@ class GeneAttentionViewer(_Viewer):
         result: Any,
         *,
         model: str = "attention_lstm",
+        target: str | None = None,
         output_dir: str | os.PathLike | None = None,
     ) -> GeneAttentionViewer:
         """Viewer of a :func:`gexnb.pipelines.attention_lstm.cross_validate` result.
@@ -279,6 +283,10 @@ class GeneAttentionViewer(_Viewer):
             The cross-validation result; its folds must have kept the trained models.
         model
             Name of the attention model in the result.
+        target
+            The target gene whose truth and prediction are shown beside the attention (one
+            attention serves every target of a multi-output model); the first target by
+            default. Named in the viewer's title.
         output_dir
             If given, the first view is saved there as ``gene_attention_viewer.png``.
 
@@ -290,12 +298,15 @@ class GeneAttentionViewer(_Viewer):
         Raises
         ------
         ParameterError
-            If ``model`` was not trained (kept) in the result or has no attention layer.
+            If ``model`` was not trained (kept) in the result or has no attention layer, or
+            ``target`` is not one of its targets.
         """
         from gexnb.explain import attention_weights
 
         folds = []
         for fold in result.folds:
+            names = [str(t) for t in fold.targets]
+            column = 0 if target is None else _target_column(names, target, fold.fold)
             if model not in fold.models:
                 raise ParameterError(
                     f"model {model!r} is not in the cross-validation result "
@@ -308,9 +319,10 @@ class GeneAttentionViewer(_Viewer):
                     f"fold {fold.fold}",
                     attention_weights(trained, fold.x_test),
                     list(fold.genes),
-                    fold.y_test[:, 0],
-                    fold.predictions[model][:, 0],
+                    fold.y_test[:, column],
+                    fold.predictions[model][:, column],
                     [result.sample_ids[i] for i in fold.test_idx],
+                    _target_label(names, column),
                 )
             )
         return cls(folds, output_dir=output_dir)
@@ -347,8 +359,10 @@ class GeneAttentionViewer(_Viewer):
 
     def _describe(self) -> str:
         c = self.current()
+        fold = self.folds[self.fold_dropdown.value]
+        what = f"{fold.target} " if fold.target else ""
         return (
-            f"{c['fold']}, sample {c['sample']} (#{c['index']}): true {c['y_true']:.4f}, "
+            f"{c['fold']}, sample {c['sample']} (#{c['index']}): {what}true {c['y_true']:.4f}, "
             f"predicted {c['y_pred']:.4f}, top gene {c['top_gene']} "
             f"({float(np.max(c['weights'])):.3f})"
         )
@@ -365,6 +379,22 @@ class GeneAttentionViewer(_Viewer):
             selected=int(self.slider.value),
             title=self._describe(),
         )
+
+
+def _target_column(names: list[str], target: str, fold: Any) -> int:
+    """The column of ``target`` among a fold's target genes, or a ParameterError."""
+    if target not in names:
+        raise ParameterError(
+            f"target {target!r} is not a target of fold {fold} (targets: {', '.join(names)})"
+        )
+    return names.index(target)
+
+
+def _target_label(names: list[str], column: int) -> str:
+    """``CD3E``, or ``CD3E (target 1 of 3)`` when the model predicts several."""
+    if not names:
+        return ""
+    return names[column] + (f" (target {column + 1} of {len(names)})" if len(names) > 1 else "")
 
 
 class SequenceAttentionViewer(_Viewer):

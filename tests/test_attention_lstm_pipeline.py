@@ -166,6 +166,40 @@ def test_cross_validation_end_to_end(tmp_path):
     assert table["mean_attention"].sum() > 0
 
 
+def test_several_targets_are_each_scored_and_named(tmp_path):
+    """With three targets, metrics.json and cv_summary.tsv gave only their average (a dnn
+    with R^2 0.15 for CD3E and below 0 for MS4A1 read 0.08), the viewer's title did not say
+    which target it showed, and abs_corr was silently the first target's (new-user trial on
+    pbmc68k, 2026-11-30)."""
+    from gexnb.widgets import GeneAttentionViewer
+
+    frame = ga.load_expression("", n_samples=60, n_genes=12, seed=0)
+    targets = ["TG00001", "TG00002", "TG00003"]
+    result = ga.cross_validate(
+        frame, targets, k_genes=5, folds=2, models=["attention_lstm"], baselines=["ridge"],
+        epochs=1, sizes=ga.ModelSizes(units=4, hidden=(4,), embedding_dim=0), progress=False,
+    )  # fmt: skip
+    paths = ga.write_outputs(result, frame, tmp_path)
+    table = pd.read_csv(paths["targets"], sep="\t", index_col=[0, 1])
+    assert sorted(table.index.get_level_values("target").unique()) == targets
+    assert set(table.index.get_level_values("model")) == {"attention_lstm", "ridge", "mean"}
+    per_target = ga.target_table(result.predictions)
+    averaged = per_target.groupby(level="model")["r2_mean"].mean()
+    summary = ga.summary_table(result.fold_metrics)
+    np.testing.assert_allclose(averaged[summary.index], summary["r2_mean"], rtol=1e-9)
+    corr = ga.attention_by_gene(result, frame)["abs_corr"]
+    gene = corr.index[0]
+    expected = np.mean([abs(frame[gene].corr(frame[t])) for t in targets])
+    assert corr.iloc[0] == pytest.approx(expected)
+    viewer = GeneAttentionViewer.from_cv(result, model="attention_lstm", target="TG00002")
+    assert "TG00002 (target 2 of 3) true" in viewer._describe()
+    first = result.folds[0]
+    np.testing.assert_array_equal(viewer.folds[0].y_true, first.y_test[:, 1])
+    assert "TG00001 (target 1 of 3)" in GeneAttentionViewer.from_cv(result)._describe()
+    with pytest.raises(ParameterError, match=r"target 'MKI67' is not a target of fold 0"):
+        GeneAttentionViewer.from_cv(result, model="attention_lstm", target="MKI67")
+
+
 def test_probe_mapping_averages_probes(tmp_path):
     probes = tmp_path / "probes.tsv"
     probes.write_text("probe\tHUGO.gene.symbol\np1\tESR1\np2\tESR1\np3\tMKI67\n")

@@ -70,6 +70,7 @@ __all__ = [
     "workload",
     "summary_table",
     "cv_metrics",
+    "target_table",
     "attention_by_gene",
     "write_outputs",
 ]
@@ -732,12 +733,46 @@ def summary_table(fold_metrics: pd.DataFrame) -> pd.DataFrame:
         Per model, ``<metric>_mean`` and ``<metric>_sd`` (0 for a single fold) of
         :data:`METRICS`, lowest mean RMSE first.
     """
-    grouped = fold_metrics.groupby("model", sort=False)[list(METRICS)]
+    return _over_folds(fold_metrics, ["model"]).sort_values("rmse_mean")
+
+
+def _over_folds(per_fold: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Mean and sample sd over folds (0 for one fold) of :data:`METRICS` per ``keys``."""
+    grouped = per_fold.groupby(keys, sort=False)[list(METRICS)]
     mean = grouped.mean().add_suffix("_mean")
     sd = grouped.std(ddof=1).fillna(0.0).add_suffix("_sd")
     table = pd.concat([mean, sd], axis=1)
-    order = [c for m in METRICS for c in (f"{m}_mean", f"{m}_sd")]
-    return table[order].sort_values("rmse_mean")
+    return table[[c for m in METRICS for c in (f"{m}_mean", f"{m}_sd")]]
+
+
+def target_table(predictions: pd.DataFrame) -> pd.DataFrame:
+    """Mean and sd over folds of :data:`METRICS` per model and target gene: what the
+    averages over targets of :func:`summary_table` hide (a model good for one target and
+    below the mean for another).
+
+    Parameters
+    ----------
+    predictions
+        :attr:`GeneAttentionResult.predictions`: one row per model, fold, sample and target.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``target`` and ``model`` (targets in first-seen order, the models of each
+        lowest mean RMSE first): ``<metric>_mean`` and ``<metric>_sd``.
+    """
+    rows = [
+        {"model": model, "target": target, "fold": fold,
+         **regression_report(part["y_true"].to_numpy(), part["y_pred"].to_numpy())}
+        for (model, target, fold), part in predictions.groupby(
+            ["model", "target", "fold"], sort=False
+        )
+    ]  # fmt: skip
+    table = _over_folds(pd.DataFrame(rows), ["target", "model"]).reset_index()
+    first_seen = {t: i for i, t in enumerate(dict.fromkeys(table["target"]))}
+    table["order"] = table["target"].map(first_seen)
+    table = table.sort_values(["order", "rmse_mean"], kind="stable").drop(columns="order")
+    return table.set_index(["target", "model"])
 
 
 def cv_metrics(fold_metrics: pd.DataFrame) -> dict[str, float]:
@@ -772,9 +807,10 @@ def attention_by_gene(
     """Mean attention per input gene against its absolute Pearson correlation with the target.
 
     Attention is averaged over held-out samples and folds (a gene that is an input in only
-    some folds is averaged over those); ``abs_corr`` is the absolute correlation with the
-    first target over all samples (descriptive, not used for training). ``n_folds`` counts
-    the folds where the gene was an input.
+    some folds is averaged over those); ``abs_corr`` is the absolute Pearson correlation
+    with the target over all samples, the mean of those with each target when there are
+    several (descriptive, not used for training). ``n_folds`` counts the folds where the
+    gene was an input.
 
     Parameters
     ----------
@@ -806,8 +842,10 @@ def attention_by_gene(
     per_gene = sub.groupby("gene").agg(
         mean_attention=("weight", "mean"), n_folds=("fold", "nunique")
     )
-    target = frame[result.targets[0]]
-    per_gene["abs_corr"] = [abs(float(frame[g].corr(target))) for g in per_gene.index]
+    targets = [frame[t] for t in result.targets if t in frame.columns]
+    per_gene["abs_corr"] = [
+        float(np.mean([abs(float(frame[g].corr(t))) for t in targets])) for g in per_gene.index
+    ]
     per_gene.insert(0, "model", model)
     return per_gene.sort_values("mean_attention", ascending=False)
 
@@ -818,7 +856,8 @@ def write_outputs(
     """Write metrics.json, the tables and the figures of notebook 04 into ``output_dir``.
 
     Files: ``metrics.json`` (``<model>/cv_mean|cv_sd/<metric>``), ``cv_folds.tsv``,
-    ``cv_summary.tsv``, ``predictions.parquet``, ``attention_by_gene.tsv``,
+    ``cv_summary.tsv``, ``cv_targets.tsv`` (:func:`target_table`, with several targets),
+    ``predictions.parquet``, ``attention_by_gene.tsv``,
     ``cv_boxplots.png``, ``attention_vs_correlation.png``, and ``data_report.json`` (what
     :func:`load_expression` read and did: source, transform, merged duplicate ids, genes
     dropped for NaN, the probe mapping) when ``frame`` came from it.
@@ -836,7 +875,8 @@ def write_outputs(
     -------
     dict
         File kind (``metrics``, ``folds``, ``summary``, ``predictions``, ``boxplots``, and
-        ``attention_table``, ``attention_figure``, ``data_report`` when written) -> path.
+        ``targets``, ``attention_table``, ``attention_figure``, ``data_report`` when
+        written) -> path.
     """
     out = ensure_output_dir(output_dir)
     paths = {
@@ -845,6 +885,9 @@ def write_outputs(
         "summary": write_table_atomic(out / "cv_summary.tsv", summary_table(result.fold_metrics)),
         "predictions": write_table_atomic(out / "predictions.parquet", result.predictions),
     }
+    if result.predictions["target"].nunique() > 1:
+        table = target_table(result.predictions)
+        paths["targets"] = write_table_atomic(out / "cv_targets.tsv", table)
     fig = cv_boxplots(result.fold_metrics)
     paths["boxplots"] = save_figure(fig, out / "cv_boxplots.png")
     plt.close(fig)
