@@ -329,3 +329,27 @@ def test_gexnb_messages_are_shown_once_without_a_logging_setup(tmp_path):
     assert shown.count("INFO gexnb.data.sequence_files: ") == 2  # the two choices, once each
     assert "its column 'seq' holds the sequences" in shown and "'log2_ratio'" in shown
     assert "INFO gexnb" not in configured and configured.count("ROOT ") == 2
+
+
+def test_a_z_scored_matrix_is_warned_of(tmp_path, caplog):
+    """Notebook 04 picked its inputs by variance on scanpy's scaled X (every gene sd about
+    1): noise genes, R^2 0.05 where the log values gave 0.9 (new-user trial, 2026-11-30)."""
+    from gexnb.pipelines import attention_lstm
+
+    rng = np.random.default_rng(0)
+    logs = pd.DataFrame(
+        rng.gamma(2.0, 1.5, size=(40, 12)) * rng.uniform(0.2, 3, 12),
+        index=[f"c{i}" for i in range(40)],
+        columns=[f"G{i}" for i in range(12)],
+    )
+    assert ex.standardised_warning(logs) == ""
+    assert ex.standardised_warning(logs - logs.mean()) == ""  # centred, sds of their own
+    scaled = (logs - logs.mean()) / logs.std()
+    message = ex.standardised_warning(scaled.clip(upper=10), "x.h5ad")
+    assert message.startswith("x.h5ad: the genes look z-scored (median gene sd 1.00")
+    assert "adata.raw.to_adata()" in message
+    path = tmp_path / "scaled.tsv"
+    scaled.to_csv(path, sep="\t")
+    with caplog.at_level(logging.WARNING, logger="gexnb"):
+        attention_lstm.load_expression(str(path))
+    assert "the genes look z-scored" in caplog.text

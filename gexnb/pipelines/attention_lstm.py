@@ -38,6 +38,7 @@ from gexnb.data.expression import (
     check_gene_list,
     read_expression,
     rename_genes,
+    standardised_warning,
     top_variable_genes,
     transform_expression,
 )
@@ -254,6 +255,9 @@ def load_expression(
             probes=str(probes), probe_columns=n_columns, genes_after_probes=frame.shape[1]
         )
     report.update(transform=applied, n_samples=frame.shape[0], n_genes=frame.shape[1])
+    scaled = standardised_warning(frame, str(path))
+    if scaled:  # the inputs are the most variable genes: meaningless on z-scores
+        log.warning(scaled)
     frame.attrs = {REPORT_ATTR: report}  # only the counts: attrs travel with every copy
     return frame
 

@@ -29,6 +29,7 @@ Processed outputs (written atomically under ``<output_dir>/processed/``; read th
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -43,6 +44,8 @@ from gexnb.data.expression.defaults import DEFAULT_TRANSFORM, DataChecks
 from gexnb.data.promoters import SPLITS, PromoterSet, load_promoters
 from gexnb.errors import InputError, ParameterError
 from gexnb.io import atomic_path, write_table_atomic, write_text_atomic
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "PromoterSet",
@@ -214,6 +217,9 @@ def load_expression(
     frame, applied = expr.transform_expression(
         frame, transform, source=source if str(expression_path) else None
     )
+    scaled = expr.standardised_warning(frame, source) if str(expression_path) else ""
+    if scaled:  # k_genes lists the most variable genes: meaningless on z-scores
+        log.warning(scaled)
     columns = [str(c) for c in frame.columns]
     if str(landmark_list):
         landmarks: Any = _gene_list(str(landmark_list))

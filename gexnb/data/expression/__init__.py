@@ -45,6 +45,7 @@ from gexnb.data.expression.normalize import (
     log2_transform,
     quantile_normalize,
     quantile_reference,
+    standardised_warning,
     top_variable_genes,
     transform_expression,
     zero_variance_error,
@@ -62,6 +63,7 @@ from gexnb.data.expression.readers import (
 
 __all__ = [
     "apply_policies",
+    "standardised_warning",
     "EXPRESSION_FORMATS",
     "DataChecks",
     "DEFAULT_TRANSFORM",

@@ -400,6 +400,48 @@ def top_variable_genes(frame: pd.DataFrame, k: int, *, exclude: Iterable[str] = 
     return [str(cols[i]) for i in order]
 
 
+def standardised_warning(frame: pd.DataFrame, source: str = "") -> str:
+    """A warning when ``frame`` looks z-scored per gene (every gene centred on 0 with an sd
+    near 1, as scanpy's ``sc.pp.scale`` leaves an ``.h5ad``'s ``X``): its most variable
+    genes are then chosen by noise and clipping, not biology. ``""`` otherwise.
+
+    The test: the median gene sd within 0.8-1.25 and the median ``|mean| / sd`` below 0.1
+    (log expression has means of several sds; log ratios centred per gene keep sds of their
+    own).
+
+    Parameters
+    ----------
+    frame
+        Samples x genes matrix.
+    source
+        The file, named in the message.
+
+    Returns
+    -------
+    str
+        The message (logged by the caller), or ``""``.
+    """
+    if frame.shape[0] < 3 or frame.shape[1] < 2:
+        return ""
+    values = _values(frame)
+    sd = np.nanstd(values, axis=0, ddof=1)
+    mean = np.nanmean(values, axis=0)
+    ok = sd > 0
+    if not ok.any():
+        return ""
+    median_sd = float(np.median(sd[ok]))
+    centred = float(np.median(np.abs(mean[ok]) / sd[ok]))
+    if not (0.8 <= median_sd <= 1.25 and centred < 0.1):
+        return ""
+    where = f"{source}: " if source else ""
+    return (
+        f"{where}the genes look z-scored (median gene sd {median_sd:.2f}, means near 0): the "
+        "most variable genes of a scaled matrix are picked by noise, not biology; give the "
+        "values before scaling (of an .h5ad, adata.raw.to_adata() or the layer of "
+        "log-normalised values)"
+    )
+
+
 def log2_transform(frame: pd.DataFrame, *, floor: float = 1.0) -> pd.DataFrame:
     """``log2(max(x, floor))``, the usual transform of linear-scale MAS5 signal.
 

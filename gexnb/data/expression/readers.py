@@ -861,6 +861,12 @@ def _read_h5ad(path: Path) -> tuple[pd.DataFrame, bool]:
             "%s: reading X (%d genes); adata.raw has %d genes", path, adata.n_vars, raw.n_vars
         )
         frame.attrs["h5ad_raw_genes"] = int(raw.n_vars)
+    elif raw is not None:
+        log.info(
+            "%s: reading X; adata.raw holds other values of its genes (often the unscaled "
+            "ones: adata.raw.to_adata().write_h5ad(...) to read those)",
+            path,
+        )
     return frame, False
 
 
