@@ -30,6 +30,10 @@ __all__ = [
 
 #: The predict-the-mean baseline every model must beat.
 MEAN = "mean"
+#: The predict-the-median baseline (notebook 03): the constant of least absolute error.
+MEDIAN = "median"
+#: The other metrics a conclusion checks its ranking against: (metric, lower is better).
+CROSS_CHECKS = (("mae", True), ("rmse", True), ("r2", False), ("pearson", False))
 
 #: The two kinds of data notebook 01 prepares, as its conclusion names them.
 DATA_PARTS = ("promoter sequences", "expression data")
@@ -93,8 +97,8 @@ def _banners(*, synthetic: bool, smoke: bool) -> list[str]:
 
 
 def _family(model: str) -> str:
-    if model.startswith(MEAN):
-        return "mean"
+    if model.startswith((MEAN, MEDIAN)):
+        return "constant"
     try:
         return model_kind(model)
     except ParameterError:
@@ -183,14 +187,48 @@ def conclusion(
             parts.append(f"{deep[0]} beats every classical model (best: {classical[0]}).")
         else:
             parts.append(f"No deep model beats the best classical model ({classical[0]}).")
-    if MEAN in scores:
-        beaten = _beats(scores, MEAN, lower_is_better)
-        losers = [m for m in order if m != MEAN and not beaten[m] and not m.startswith(MEAN)]
-        if losers:
-            parts.append(f"Not better than predicting the mean: {', '.join(losers)}.")
-        else:
-            parts.append("Every model beats predicting the mean.")
+    models = [m for m in order if families[m] != "constant"]
+    for constant in (MEAN, MEDIAN):
+        if constant in scores and models:
+            beaten = _beats(scores, constant, lower_is_better)
+            losers = [m for m in models if not beaten[m]]
+            what = "the mean" if constant == MEAN else "the median"
+            if losers:
+                parts.append(f"Not better than predicting {what}: {', '.join(losers)}.")
+            else:
+                parts.append(f"Every model beats predicting {what}.")
+    parts += _other_metrics(metrics, split=split, metric=metric, best=best)
     return "\n\n".join([*banners, " ".join(parts)])
+
+
+def _other_metrics(
+    metrics: Mapping[str, float], *, split: str, metric: str, best: str
+) -> list[str]:
+    """A sentence naming the other metrics of :data:`CROSS_CHECKS` by which another model
+    than ``best`` is best on ``split`` (a ranking on one metric must not read as the whole
+    story), or none."""
+    others: dict[str, list[str]] = {}
+    for name, lower in CROSS_CHECKS:
+        if name == metric:
+            continue
+        scores = {
+            key.split("/")[0]: float(value)
+            for key, value in metrics.items()
+            if key.count("/") == 2 and key.split("/")[1:] == [split, name]
+            and isinstance(value, (int, float)) and math.isfinite(value)
+        }  # fmt: skip
+        if best in scores and len(scores) > 1:
+            leader = (min if lower else max)(scores, key=lambda m: scores[m])
+            if leader != best and scores[leader] != scores[best]:
+                others.setdefault(leader, []).append(name)
+    if not others:
+        return []
+    said = "; ".join(f"by {_listed(names)}, {leader} is" for leader, names in others.items())
+    return [f"But {said} best."]
+
+
+def _listed(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _beats(scores: Mapping[str, float], reference: str, lower_is_better: bool) -> dict[str, bool]:
@@ -232,16 +270,21 @@ def data_conclusion(
         )
     n_samples = get("data/all/n_samples")
     if n_samples is not None:
-        coverage = get("data/all/landmark_coverage", math.nan)
+        coverage = get("data/all/landmark_coverage")
+        genes = (
+            "no landmark or target lists"
+            if coverage is None
+            else f"{int(get('data/all/n_landmarks', 0)):,} landmarks ({coverage:.0%} of the "
+            f"list), {int(get('data/all/n_targets', 0)):,} targets "
+            f"({get('data/all/target_coverage', math.nan):.0%})"
+        )
         parts.append(
             f"{int(n_samples):,} expression samples x "
-            f"{int(get('data/all/n_genes', 0)):,} genes: {int(get('data/all/n_landmarks', 0)):,} "
-            f"landmarks ({coverage:.0%} of the list), {int(get('data/all/n_targets', 0)):,} "
-            f"targets ({get('data/all/target_coverage', math.nan):.0%}); "
+            f"{int(get('data/all/n_genes', 0)):,} genes: {genes}; "
             f"{int(get('data/all/n_nan', 0)):,} missing values, "
             f"{int(get('data/all/n_zero_variance_genes', 0)):,} constant genes."
         )
-        if coverage < 1:
+        if coverage is not None and coverage < 1:
             parts.append("Landmark genes are missing: notebook 03 refuses them unless allowed.")
     parts_synthetic = list(DATA_PARTS) if synthetic is True else list(synthetic or [])
     banner = []

@@ -75,3 +75,28 @@ def test_summaries_name_what_they_were_given_wrongly():
         summary.gene_variance(pd.DataFrame({"a": [1.0, 2.0], "b": ["x", "y"]}))
     with pytest.raises(ParameterError, match=r"min_coverage is a fraction in \[0, 1\], got 2"):
         summary.base_composition_by_position(np.zeros((2, 3), np.uint8), min_coverage=2)
+
+
+def test_notebook_01_summarises_a_matrix_without_gene_lists(tmp_path):
+    """Notebook 01 refused a matrix without landmark and target lists, so a notebook 04
+    user (who gives none) could not check a file with it (new-user trial, 2026-11-30)."""
+    from gexnb import report
+    from gexnb.errors import ParameterError
+    from gexnb.pipelines import data_prep
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.gamma(2.0, 2.0, (30, 6)), columns=list("ABCDEF"))
+    path = tmp_path / "m.tsv"
+    frame.to_csv(path, sep="\t")
+    data = data_prep.load_expression(path)
+    assert (
+        data.landmarks == [] and data.targets == [] and list(data.frame.columns) == list("ABCDEF")
+    )
+    metrics = data_prep.data_metrics(expression=data)
+    assert "data/all/landmark_coverage" not in metrics and metrics["data/all/n_genes"] == 6
+    text = report.data_conclusion(metrics)
+    assert "30 expression samples x 6 genes: no landmark or target lists;" in text
+    assert "Landmark genes are missing" not in text
+    (tmp_path / "lm.txt").write_text("A\nB\n")
+    with pytest.raises(ParameterError, match="give both landmark_list and target_list"):
+        data_prep.load_expression(path, landmark_list=tmp_path / "lm.txt")

@@ -297,8 +297,9 @@ def expression_summary(
     -------
     dict
         ``n_samples``, ``n_genes``, ``n_landmarks``, ``n_targets``, ``landmark_coverage``,
-        ``target_coverage``, ``n_nan``, ``mean_gene_variance``, ``median_gene_variance``,
-        ``n_zero_variance_genes``, ``value_<stat>`` and ``top_variable_genes`` (a list).
+        ``target_coverage`` (left out when no genes were requested), ``n_nan``,
+        ``mean_gene_variance``, ``median_gene_variance``, ``n_zero_variance_genes``,
+        ``value_<stat>`` and ``top_variable_genes`` (a list).
     """
     variance = gene_variance(frame)
     missing_columns = [g for g in [*landmarks, *targets] if g not in frame.columns]
@@ -312,13 +313,14 @@ def expression_summary(
         "n_genes": int(frame.shape[1]),
         "n_landmarks": len(landmarks),
         "n_targets": len(targets),
-        "landmark_coverage": len(landmarks) / req_lm if req_lm else float("nan"),
-        "target_coverage": len(targets) / req_tg if req_tg else float("nan"),
         "n_nan": int(np.isnan(values).sum()),
         "mean_gene_variance": float(variance.mean()),
         "median_gene_variance": float(variance.median()),
         "n_zero_variance_genes": int((variance.fillna(0.0) <= 1e-12).sum()),
     }
+    for name, found, requested in (("landmark", landmarks, req_lm), ("target", targets, req_tg)):
+        if requested:  # no list given (notebook 01 on a matrix for notebook 04): no coverage
+            out[f"{name}_coverage"] = len(found) / requested
     dist = expression_distribution(values)
     out.update({f"value_{k}": v for k, v in dist.items() if k not in ("n", "n_nan")})
     out["top_variable_genes"] = list(variance.index[:k_genes])

@@ -229,19 +229,29 @@ def load_expression(
         targets: Any = _gene_list(str(target_list))
     else:
         targets = list(attrs.get("targets") or [c for c in columns if c.startswith("TG")])
-    if len(landmarks) == 0 or len(targets) == 0:
-        raise ParameterError(
-            "no landmark or target genes: give landmark_list and target_list for a matrix "
-            "whose genes are not named LM*/TG*"
+    if len(landmarks) == 0 and len(targets) == 0 and str(expression_path):
+        # no lists, as notebook 04 takes none: the whole matrix is summarised
+        log.info(
+            "%s: no landmark_list nor target_list: the matrix is summarised as a whole (give "
+            "both to check notebook 03's genes)",
+            source,
         )
-    x, y, report = expr.select_landmarks_targets(
-        frame,
-        landmarks,
-        targets,
-        max_missing_landmarks=max_missing_landmarks,
-        max_missing_targets=max_missing_targets,
-        path=Path(expression_path) if str(expression_path) else None,
-    )
+        x, y = frame.iloc[:, :0], frame  # every gene as it is, none a landmark
+        report: dict[str, Any] = {"gene_lists": "none"}
+    elif len(landmarks) == 0 or len(targets) == 0:
+        raise ParameterError(
+            "give both landmark_list and target_list (or neither, to summarise the whole "
+            "matrix) for a matrix whose genes are not named LM*/TG*"
+        )
+    else:
+        x, y, report = expr.select_landmarks_targets(
+            frame,
+            landmarks,
+            targets,
+            max_missing_landmarks=max_missing_landmarks,
+            max_missing_targets=max_missing_targets,
+            path=Path(expression_path) if str(expression_path) else None,
+        )
     report = {**report, "transform": applied}
     if attrs.get("duplicates_merged"):  # ids with several columns, merged by data_checks
         report["duplicate_ids_merged"] = len(attrs["duplicates_merged"])
@@ -252,7 +262,7 @@ def load_expression(
     return ExpressionData(
         frame=selected,
         landmarks=[str(c) for c in x.columns],
-        targets=[str(c) for c in y.columns],
+        targets=[] if "gene_lists" in report else [str(c) for c in y.columns],
         splits={k: np.asarray(parts[k], dtype=np.int64) for k in SPLITS},
         source=source,
         requested_landmarks=int(report.get("landmarks_total", len(landmarks))),
