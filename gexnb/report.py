@@ -188,6 +188,7 @@ def conclusion(
         else:
             parts.append(f"No deep model beats the best classical model ({classical[0]}).")
     models = [m for m in order if families[m] != "constant"]
+    all_beaten = []
     for constant in (MEAN, MEDIAN):
         if constant in scores and models:
             beaten = _beats(scores, constant, lower_is_better)
@@ -196,7 +197,9 @@ def conclusion(
             if losers:
                 parts.append(f"Not better than predicting {what}: {', '.join(losers)}.")
             else:
-                parts.append(f"Every model beats predicting {what}.")
+                all_beaten.append(what)
+    if all_beaten:
+        parts.append(f"Every model beats predicting {_listed(all_beaten)}.")
     parts += _other_metrics(metrics, split=split, metric=metric, best=best)
     return "\n\n".join([*banners, " ".join(parts)])
 

@@ -221,3 +221,14 @@ def test_baselines_name_what_they_were_given_wrongly():
         build("svr", max_targets=1.5).fit(x, y)
     with pytest.raises(InputError, match=r"X \(landmark matrix\) must hold numbers"):
         build("linear").fit(np.array([["a", "b", "c"]] * 12), y[:12])
+
+
+def test_median_baseline_is_each_targets_training_median():
+    """The MAE's constant floor: on zero-inflated targets far below the mean's."""
+    rng = np.random.default_rng(0)
+    y = np.where(rng.random((101, 3)) < 0.7, 0.0, rng.exponential(2.0, (101, 3)))
+    x = rng.normal(size=(101, 2)).astype("float32")
+    predicted = build("median").fit(x, y).predict(x[:4])
+    np.testing.assert_allclose(predicted, np.broadcast_to(np.median(y, axis=0), (4, 3)))
+    mae = {name: np.abs(build(name).fit(x, y).predict(x) - y).mean() for name in ("mean", "median")}
+    assert mae["median"] < 0.8 * mae["mean"]

@@ -308,7 +308,7 @@ def test_option_groups_fill_defaults_and_refuse_unknown_keys():
 def test_workload_line(synthetic_data):
     line = pl.workload(synthetic_data, splits=["random", "loso"], models=["linear", "dgex", "egex"],
                        model_params={"egex": {"epochs": 4}}, epochs=9)  # fmt: skip
-    assert line.startswith("4 split(s) (random: 1, loso: 3) x 4 models = 16 fits")
+    assert line.startswith("4 split(s) (random: 1, loso: 3) x 5 models = 20 fits")
     assert line.endswith("deep: dgex 9 epochs, egex 3 phases x 4 epochs")
 
 
@@ -370,7 +370,7 @@ def test_model_params_of_an_unknown_model_is_refused_of_a_model_not_run_ignored(
         pl.workload(synthetic_data, splits=["random"], models=["dgex"], model_params={"dgx": {}})
     plan = pl.workload(synthetic_data, splits=["random"], models=["linear"],
                        model_params={"dgex": {"hidden": [8]}})  # fmt: skip
-    assert "2 models" in plan  # mean and linear; dgex's settings are logged as not used
+    assert "3 models" in plan  # mean, median and linear; dgex's settings are logged as not used
 
 
 def test_a_classical_models_own_learning_rate_reaches_it(synthetic_data, tmp_path):

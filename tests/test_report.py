@@ -38,6 +38,33 @@ def test_higher_is_better_and_a_deep_winner():
     assert "Every model beats predicting the mean." in text
 
 
+def test_the_median_and_the_other_metrics_are_checked():
+    """On pbmc68k's log values the training median (MAE 0.474) beat every model, while the
+    conclusion named knn_ge best and said every model beat the mean; on its scaled matrix
+    dgex was 'best' by MAE and worse than ridge by RMSE, R^2 and Pearson, without a word
+    (new-user trial, 2026-11-30)."""
+    metrics = {
+        "knn_ge/test/mae": 0.495, "ridge/test/mae": 0.510, "dgex/test/mae": 0.500,
+        "mean/test/mae": 0.577, "median/test/mae": 0.474,
+        "dgex/test/rmse": 1.007, "ridge/test/rmse": 0.975, "knn_ge/test/rmse": 0.99,
+        "dgex/test/r2": -0.064, "ridge/test/r2": -0.051, "knn_ge/test/r2": -0.07,
+        "dgex/test/pearson": 0.111, "ridge/test/pearson": 0.233, "knn_ge/test/pearson": 0.1,
+        "median/test/r2": -0.2,
+    }  # fmt: skip
+    text = report.conclusion(metrics, split="test", metric="mae", lower_is_better=True)
+    assert "**median** is best (0.4740)" in text
+    assert "Every model beats predicting the mean." in text
+    assert "Not better than predicting the median: knn_ge, dgex, ridge." in text
+    assert "But by r2, mean is" not in text  # a constant is not a leader without its score
+    del metrics["median/test/mae"]
+    text = report.conclusion(metrics, split="test", metric="mae", lower_is_better=True)
+    assert "**knn_ge** is best (0.4950)" in text and "median" not in text
+    assert text.endswith("But by rmse, r2 and pearson, ridge is best.")
+    metrics["knn_ge/test/pearson"] = 0.3
+    text = report.conclusion(metrics, split="test", metric="mae", lower_is_better=True)
+    assert text.endswith("But by rmse and r2, ridge is best.")
+
+
 def test_banners_and_missing_metric():
     text = report.conclusion({}, split="test", metric="mae", lower_is_better=True, synthetic=True,
                              smoke=True)  # fmt: skip
@@ -90,3 +117,9 @@ def test_data_conclusion_names_the_synthetic_part(tmp_path):
     assert report.conclude_data(tmp_path).startswith(report.SYNTHETIC_BANNER)
     real = report.conclude_data(tmp_path, sequence_path="s.txt", expression_path="e.tsv")
     assert real.startswith("**Conclusion**")
+
+
+def test_both_constants_beaten_in_one_sentence():
+    metrics = {"ridge/test/mae": 0.2, "mean/test/mae": 0.5, "median/test/mae": 0.4}
+    text = report.conclusion(metrics, split="test", metric="mae", lower_is_better=True)
+    assert text.endswith("Every model beats predicting the mean and the median.")

@@ -76,6 +76,7 @@ __all__ = [
     "ModelRun",
     "ComparisonResult",
     "DEEP_MODELS",
+    "CONSTANT_BASELINES",
     "TRAINING_KEYS",
     "load_landmark_data",
     "make_splits",
@@ -422,6 +423,11 @@ SYNTHETIC_OPTIONS: dict[str, Any] = {
     "study_shift": (synthetic_expression, "study_shift"),
 }
 
+#: The baselines every comparison runs: the training mean and median of each target gene
+#: (the constants of least squared and least absolute error: the MAE's floor is the median's,
+#: far below the mean's on zero-inflated data such as single-cell counts).
+CONSTANT_BASELINES = ("mean", "median")
+
 #: Builder arguments notebook 03 sets from the data; ``model_params`` may not set them.
 FIXED_BUILD_ARGS = ("n_landmarks", "n_targets")
 
@@ -429,12 +435,12 @@ FIXED_BUILD_ARGS = ("n_landmarks", "n_targets")
 def _comparison_models(
     models: Sequence[str], model_params: Mapping[str, Mapping[str, Any]] | None
 ) -> list[str]:
-    """The models to run, the predict-the-mean baseline first; odd requests are logged."""
+    """The models to run, the constant baselines (:data:`CONSTANT_BASELINES`) first; odd
+    requests are logged."""
     models = list(models)
     if not models:
         raise ParameterError("models is empty")
-    if "mean" not in models:
-        models = ["mean", *models]
+    models = [*(c for c in CONSTANT_BASELINES if c not in models), *models]
     for name in model_params or {}:
         get_factory(name)  # parameters of an unknown model (a typo): one line, valid names
     unknown_params = set(model_params or {}) - set(models)
@@ -733,13 +739,14 @@ def run_landmark_comparison(
     second data set, normalised with its own statistics: ``<model>/cross/<metric>``, its
     expression-scale errors back-transformed with its own sds.
 
-    Every comparison includes the predict-the-mean baseline ``mean`` (added when not in
-    ``models``): the training means. On the second data set they are carried over on the
-    expression scale, and ``mean_own`` is that set's own means (which uses its truth: a
-    reference, not a model). Genes of low variance (``min_relative_sd``, see
-    :func:`prepare_split`) are left out; genes left out of only one of the two data sets
-    (constant or low-variance there, e.g. after its quantile normalisation) are left out of
-    both, and every gene left out is listed in ``data_report.json``.
+    Every comparison includes the predict-a-constant baselines ``mean`` and ``median``
+    (:data:`CONSTANT_BASELINES`, added when not in ``models``): the training means and
+    medians. On the second data set they are carried over on the expression scale, and
+    ``mean_own`` is that set's own means (which uses its truth: a reference, not a model).
+    Genes of low variance (``min_relative_sd``, see :func:`prepare_split`) are left out;
+    genes left out of only one of the two data sets (constant or low-variance there, e.g.
+    after its quantile normalisation) are left out of both, and every gene left out is
+    listed in ``data_report.json``.
 
     A progress bar (``tqdm.auto``: a widget in JupyterLab) counts the models fitted
     (``progress=False`` to hide it). Writes (merges) ``metrics.json`` and writes
@@ -920,11 +927,12 @@ def _cross_mean_baselines(
     cross: PreparedSplit,
     cross_truth: np.ndarray,
 ) -> None:
-    """Put the mean baselines of the second data set on its own scale (see the caller)."""
-    mean = runs.get("mean")
-    if mean is not None and "cross" in mean.predictions:
-        training_means = prepared.to_expression(mean.predictions["cross"])
-        mean.predictions["cross"] = cross.from_expression(training_means)
+    """Put the constant baselines of the second data set on its own scale (see the caller)."""
+    for name in CONSTANT_BASELINES:
+        constant = runs.get(name)
+        if constant is not None and "cross" in constant.predictions:
+            training_values = prepared.to_expression(constant.predictions["cross"])
+            constant.predictions["cross"] = cross.from_expression(training_values)
     own = np.broadcast_to(cross_truth.mean(axis=0, dtype="float64"), cross_truth.shape)
     runs["mean_own"] = ModelRun(
         "mean_own", {"cross": np.array(own)}, np.arange(cross_truth.shape[1])
