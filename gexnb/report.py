@@ -209,7 +209,8 @@ def _other_metrics(
 ) -> list[str]:
     """A sentence naming the other metrics of :data:`CROSS_CHECKS` by which another model
     than ``best`` is best on ``split`` (a ranking on one metric must not read as the whole
-    story), or none."""
+    story), or none. The constant baselines and ``mean_own`` (references, not models) lead
+    no metric."""
     others: dict[str, list[str]] = {}
     for name, lower in CROSS_CHECKS:
         if name == metric:
@@ -220,6 +221,7 @@ def _other_metrics(
             if key.count("/") == 2 and key.split("/")[1:] == [split, name]
             and isinstance(value, (int, float)) and math.isfinite(value)
         }  # fmt: skip
+        scores = {m: v for m, v in scores.items() if _family(m) != "constant" or m == best}
         if best in scores and len(scores) > 1:
             leader = (min if lower else max)(scores, key=lambda m: scores[m])
             if leader != best and scores[leader] != scores[best]:

@@ -816,9 +816,12 @@ def show_gexnb_messages(level: int = logging.INFO) -> None:
     expression, genes matched without their Ensembl version, the model being fitted) would
     otherwise be dropped, since Python shows only warnings without a logging setup.
 
-    Adds one handler to the ``gexnb`` logger (a second call replaces it), unless logging
-    is already configured: the root logger has a handler (the user's own
-    ``logging.basicConfig``, pytest's capture), which then shows the messages.
+    Adds one handler to the ``gexnb`` logger (a second call replaces it) and sets that
+    logger's level, unless logging is already configured: the root logger has a handler (the
+    user's own ``logging.basicConfig``, pytest's capture), or the ``gexnb`` logger a level
+    of its own; the user's setup then decides. The handler stays silent once the root
+    logger has a handler (a ``basicConfig`` after the first cell), so no line is shown
+    twice.
 
     Parameters
     ----------
@@ -826,16 +829,17 @@ def show_gexnb_messages(level: int = logging.INFO) -> None:
         The least level shown (``logging.INFO``).
     """
     logger = logging.getLogger("gexnb")
-    for handler in list(logger.handlers):
-        if handler.get_name() == _NOTEBOOK_HANDLER:
-            logger.removeHandler(handler)
-    if logger.level == logging.NOTSET or logger.level > level:
-        logger.setLevel(level)
-    if logging.getLogger().handlers:
+    ours = [h for h in logger.handlers if h.get_name() == _NOTEBOOK_HANDLER]
+    for handler in ours:
+        logger.removeHandler(handler)
+    configured = logging.getLogger().handlers or (logger.level != logging.NOTSET and not ours)
+    if configured:
         return
+    logger.setLevel(level)
     handler = logging.StreamHandler(sys.stderr)
     handler.set_name(_NOTEBOOK_HANDLER)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(lambda record: not logging.getLogger().handlers)
     logger.addHandler(handler)
 
 

@@ -39,11 +39,11 @@ def test_a_headers_columns_are_written_beside_the_predictions(tmp_path, model_pa
     """An MPRA table's element names were dropped from gexnb predict's output, so the
     predictions could only be matched back by sequence (new-user trial, 2026-11-30)."""
     src = tmp_path / "mpra.csv"
-    src.write_text('name,seq,log2_ratio,prediction\n007,acgtac,-0.50,x\n"e 2",GGATT,NA,y\n')
+    src.write_text('name,seq,log2_ratio,Prediction\n007,acgtac,-0.50,x\n"e 2",GGATT,NA,y\n')
     out = tmp_path / "pred.tsv"
     with caplog.at_level("WARNING", logger="gexnb.train.predict"):
         assert train.predict_file(model_path, src, out, chunk_size=1) == 2
-    assert "its column 'prediction' is not copied" in caplog.text
+    assert "its column 'Prediction' is not copied" in caplog.text
     table = pd.read_csv(out, sep="\t", dtype=str, keep_default_na=False)
     assert list(table.columns) == ["sequence", "name", "log2_ratio", "prediction"]
     assert table["name"].tolist() == ["007", "e 2"]  # as written, not numbers

@@ -96,14 +96,38 @@ def test_sequence_column_found_by_content_under_any_name(tmp_path, caplog, text,
 def test_sequence_column_by_content_needs_one_sequence_field(tmp_path):
     # two fields of the line after the header look like DNA: nothing is guessed
     path = _write(tmp_path / "a.tsv", "allele\tseq\tvalue\nA\tACGT\t1\n")
-    with pytest.raises(InputError, match=r"no one column of the line after it holds a sequence"):
+    with pytest.raises(InputError, match=r"its columns 'allele', 'seq' all hold sequences"):
         sq.read_sequences(path)
+    # a barcode beside the sequence, whose first line has an IUPAC base: not the barcode
+    # taken silently (review, 2026-11-30), both named
+    barcode = "id\tbarcode\tseq\tactivity\n1\tACGTAC\tACGTRYACGT\t1.0\n"
+    barcode += "".join(f"{i}\tGGTTAA\tACGTACGT\t2.0\n" for i in range(2, 12))
+    path = _write(tmp_path / "bc.tsv", barcode)
+    with pytest.raises(InputError, match=r"columns 'barcode', 'seq' all hold sequences"):
+        sq.read_sequences(path, require_expression=False)
+    # one column, with a header (a prediction input): found too
+    one = _write(tmp_path / "one.txt", "seq\nACGT\nGGTT\n")
+    assert sq.read_sequences(one, require_expression=False)["sequence"].tolist() == [
+        "ACGT",
+        "GGTT",
+    ]
+    # two-column headers read before stay read: the other column of two is the measurement
+    # unless it names row ids, whatever else it is called; a header word made of A/C/G/T
+    # (gc, tag, act) is no sequence
+    for text in ("sequence,label\nACGT,1.5\n", "seq,len\nACGT,1.5\n", "seq\ttag\nACGT\t1.5\n"):
+        assert sq.read_sequences(_write(tmp_path / "two.txt", text))["expression"].tolist() == [1.5]
+    gc = _write(tmp_path / "gc.csv", "name,seq,gc,log2_ratio\ne1,ACGTAC,0.5,1.5\n")
+    assert sq.read_sequences(gc)["expression"].tolist() == [1.5]
+    # R's write.table: the header one field short of the data lines (no IndexError)
+    short = _write(tmp_path / "r.txt", '"expr"\t"seq"\n"1"\t1.5\t"ACGT"\n')
+    with pytest.raises(InputError, match=r"r\.txt"):
+        sq.read_sequences(short)
     # a missing expression on that line is no second sequence
     missing = _write(tmp_path / "m.csv", "name,seq,log2_ratio\nel1,ACGT,NA\n")
     with pytest.raises(InputError, match=r"line 2: non-numeric expression 'NA'"):
         sq.read_sequences(missing)
     # a file without a header whose sequences are not in column 1
-    data = _write(tmp_path / "b.tsv", "el1\tACGTAC\t0.5\nel2\tGGA\t1\n")
+    data = _write(tmp_path / "b.tsv", "el1\tACGTACGTAC\t0.5\nel2\tGGATTACA\t1\n")
     with pytest.raises(InputError, match=r"line 1: .* holds a sequence in column 2, not 1"):
         sq.read_sequences(data)
     # a two-column header whose names say nothing: (sequence, expression) as before
@@ -123,9 +147,7 @@ def test_sequence_column_by_content_needs_one_sequence_field(tmp_path):
 )
 def test_row_ids_beside_the_sequence_are_not_taken_as_expression(tmp_path, text, column):
     path = _write(tmp_path / "a.txt", text)
-    with pytest.raises(
-        InputError, match=r"looks like row names, identifiers or annotations; rename"
-    ) as err:
+    with pytest.raises(InputError, match=r"looks like row names or identifiers; rename") as err:
         sq.read_sequences(path)
     assert column in str(err.value)
 
@@ -329,6 +351,26 @@ def test_gexnb_messages_are_shown_once_without_a_logging_setup(tmp_path):
     assert shown.count("INFO gexnb.data.sequence_files: ") == 2  # the two choices, once each
     assert "its column 'seq' holds the sequences" in shown and "'log2_ratio'" in shown
     assert "INFO gexnb" not in configured and configured.count("ROOT ") == 2
+    # a logging setup after the first cell: each line once, through it; a level the user
+    # gave the gexnb logger is kept (review, 2026-11-30)
+    later = (
+        "import logging, sys\n"
+        "from gexnb.data.sequences import read_sequences\n"
+        "from gexnb.rundir import show_gexnb_messages\n"
+        "show_gexnb_messages()\n"
+        "logging.basicConfig(format='ROOT %(message)s')\n"
+        "read_sequences(sys.argv[1])\n"
+        "print('--', file=sys.stderr)\n"
+        "logging.getLogger().handlers.clear(); logging.getLogger('gexnb').handlers.clear()\n"
+        "logging.getLogger('gexnb').setLevel(logging.ERROR); show_gexnb_messages()\n"
+        "read_sequences(sys.argv[1])\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", later, str(path)], capture_output=True, text=True, check=True
+    )
+    through_root, silenced = run.stderr.split("--\n")
+    assert through_root.count("ROOT ") == 2 and "INFO gexnb" not in through_root
+    assert silenced == ""
 
 
 def test_a_z_scored_matrix_is_warned_of(tmp_path, caplog):

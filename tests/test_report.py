@@ -123,3 +123,13 @@ def test_both_constants_beaten_in_one_sentence():
     metrics = {"ridge/test/mae": 0.2, "mean/test/mae": 0.5, "median/test/mae": 0.4}
     text = report.conclusion(metrics, split="test", metric="mae", lower_is_better=True)
     assert text.endswith("Every model beats predicting the mean and the median.")
+
+
+def test_a_reference_leads_no_other_metric():
+    """mean_own uses the second data set's truth: a reference, not a model (review)."""
+    metrics = {"ridge/cross/mae": 0.60, "ridge/cross/r2": -0.2, "ridge/cross/rmse": 0.8,
+               "mean/cross/mae": 0.7, "mean/cross/r2": -0.5, "mean/cross/rmse": 0.9,
+               "mean_own/cross/mae": 0.62, "mean_own/cross/r2": 0.0, "mean_own/cross/rmse": 0.7,
+               "dgex/cross/mae": 0.65, "dgex/cross/r2": -0.1, "dgex/cross/rmse": 0.85}  # fmt: skip
+    text = report.conclusion(metrics, split="cross", metric="mae", lower_is_better=True)
+    assert "mean_own is" not in text and text.endswith("But by r2, dgex is best.")

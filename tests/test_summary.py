@@ -85,18 +85,22 @@ def test_notebook_01_summarises_a_matrix_without_gene_lists(tmp_path):
     from gexnb.pipelines import data_prep
 
     rng = np.random.default_rng(0)
-    frame = pd.DataFrame(rng.gamma(2.0, 2.0, (30, 6)), columns=list("ABCDEF"))
+    frame = pd.DataFrame(  # LMNA, TGFB1: human genes, not the synthetic data's LM*/TG* names
+        rng.gamma(2.0, 2.0, (30, 6)), columns=["ACTB", "LMNA", "LMO2", "TGFB1", "CD3E", "MS4A1"]
+    )
     path = tmp_path / "m.tsv"
     frame.to_csv(path, sep="\t")
     data = data_prep.load_expression(path)
     assert (
-        data.landmarks == [] and data.targets == [] and list(data.frame.columns) == list("ABCDEF")
+        data.landmarks == []
+        and data.targets == []
+        and list(data.frame.columns) == list(frame.columns)
     )
     metrics = data_prep.data_metrics(expression=data)
     assert "data/all/landmark_coverage" not in metrics and metrics["data/all/n_genes"] == 6
     text = report.data_conclusion(metrics)
     assert "30 expression samples x 6 genes: no landmark or target lists;" in text
     assert "Landmark genes are missing" not in text
-    (tmp_path / "lm.txt").write_text("A\nB\n")
+    (tmp_path / "lm.txt").write_text("ACTB\nLMNA\n")
     with pytest.raises(ParameterError, match="give both landmark_list and target_list"):
         data_prep.load_expression(path, landmark_list=tmp_path / "lm.txt")

@@ -81,6 +81,10 @@ def _preview(text: str | bytes, limit: int = 40) -> str:
 
 
 _SEQUENCE_FIELD = re.compile(rb"^[ACGTNacgtn]+$")
+#: Data lines read after a header to find which column holds the sequences.
+_SAMPLE_LINES = 50
+#: A header field this long made of A/C/G/T/N is a sequence: the first line is data.
+_MIN_SEQUENCE = 8
 
 #: What a file that is not UTF-8 text should become (in error messages).
 _SAVE_AS_UTF8 = "not UTF-8 text; save the file as UTF-8"
@@ -286,15 +290,17 @@ class _Layout:
     def __init__(self, path: Path, *, require_expression: bool):
         self.path = path
         with _open_binary(path) as handle, _reading(path):
-            first, line_no, second = b"", 0, b""
+            first, line_no = b"", 0
             for raw in handle:
                 line_no += 1
                 first = raw.rstrip(b"\r\n")
                 if first.strip():
                     break
-            for raw in handle:  # the line after it: which column holds sequences
-                second = raw.rstrip(b"\r\n")
-                if second.strip():
+            sample: list[bytes] = []  # the lines after it: which column holds sequences
+            for raw in handle:
+                if raw.strip():
+                    sample.append(raw.rstrip(b"\r\n"))
+                if len(sample) == _SAMPLE_LINES:
                     break
         if not first.strip():
             raise InputError("empty file: no sequence lines", path=str(path))
@@ -333,34 +339,42 @@ class _Layout:
         # A header is a line whose sequence field is not a sequence; any other first line is
         # data, checked like every other line (its expression may well be bad: an error).
         self.header = "sequence" in lowered or not _SEQUENCE_FIELD.match(fields[0].encode())
+        found: list[int] = []
         if self.header and "sequence" not in lowered:
-            data_at = self._sequence_column(first)
-            if data_at is not None:
+            found = self._sequence_columns(sample, len(fields))
+            data_at = [k for k in found if len(fields[k]) >= _MIN_SEQUENCE and
+                       _SEQUENCE_FIELD.match(fields[k].encode())]  # fmt: skip
+            if data_at:
                 raise InputError(
-                    f"first line {_preview(first)} holds a sequence in column {data_at + 1}, "
+                    f"first line {_preview(first)} holds a sequence in column {data_at[0] + 1}, "
                     "not 1: a file without a header is read as sequence, expression; give it "
                     "a header naming the 'sequence' and 'expression' columns",
                     path=str(path),
                     line=line_no,
                 )
-            found = self._sequence_column(second)
-            if found is not None and len(fields) > 1:
+            if len(found) == 1:
                 log.info(
                     "%s: header %s names no 'sequence' column; its column %r holds the sequences",
                     path,
                     _preview(first),
-                    fields[found] or f"column_{found + 1}",
+                    fields[found[0]] or f"column_{found[0] + 1}",
                 )
-                lowered[found] = "sequence"
+                lowered[found[0]] = "sequence"
             elif len(fields) == 2:
                 # a two-column file with its own header names: (sequence, expression)
                 lowered = ["sequence", "expression"]
         if self.header:
             if "sequence" not in lowered:
+                named = ", ".join(repr(fields[k] or f"column_{k + 1}") for k in found)
+                why = (
+                    f"its columns {named} all hold sequences"
+                    if len(found) > 1
+                    else "no column of the lines after it holds sequences (A, C, G, T, N)"
+                )
                 raise InputError(
                     f"first line {_preview(first)} is neither a header naming a 'sequence' "
-                    "column nor a sequence line, and no one column of the line after it "
-                    "holds a sequence (A, C, G, T, N); name the sequence column 'sequence'",
+                    f"column nor a sequence line, and {why}; name the sequence column "
+                    "'sequence'",
                     path=str(path),
                     line=line_no,
                 )
@@ -401,31 +415,38 @@ class _Layout:
             self.seq_col = 0
             self.expr_col = 1 if len(fields) == 2 else None
 
-    def _sequence_column(self, line: bytes) -> int | None:
-        """The one field of a data ``line`` that is a DNA sequence, or None (no line, no
-        such field, or several). ``N``, ``NA`` and ``NaN`` are missing values, not
-        sequences."""
-        if not line.strip():
-            return None
-        fields = [_unquote(f) for f in line.decode("utf-8", errors="replace").split(chr(self.sep))]
-        found = [
-            k
-            for k, f in enumerate(fields)
-            if _SEQUENCE_FIELD.match(f.encode()) and f.upper() not in ("N", "NA", "NAN")
-        ]
-        return found[0] if len(found) == 1 else None
+    def _sequence_columns(self, lines: list[bytes], n_fields: int) -> list[int]:
+        """The columns that hold DNA sequences in at least 90 % of the data ``lines`` with
+        ``n_fields`` fields (lines of another length are left to the parser's error). ``N``,
+        ``NA`` and ``NaN`` are missing values, not sequences."""
+        hits = np.zeros(n_fields, dtype=int)
+        counted = 0
+        for line in lines:
+            text = line.decode("utf-8", errors="replace")
+            fields = [_unquote(f) for f in text.split(chr(self.sep))]
+            if len(fields) != n_fields:
+                continue
+            counted += 1
+            hits += [
+                bool(_SEQUENCE_FIELD.match(f.encode())) and f.upper() not in ("N", "NA", "NAN")
+                for f in fields
+            ]
+        if not counted:
+            return []
+        return [k for k in range(n_fields) if hits[k] >= 0.9 * counted]
 
     def _measured_column(self, first: bytes, line_no: int) -> int:
-        """The expression column of a header with no ``expression`` column: the one column
-        beside the sequences that is named and not like row identifiers or annotations
-        (:data:`_ANNOTATION_COLUMNS`: ``id``, ``name``, ``start``, ``length``, ...), logged;
-        else an InputError naming the columns found and saying to rename the measured one
-        to ``expression``."""
+        """The expression column of a header with no ``expression`` column: the other column
+        of two unless it names row identifiers; of more, the one that is named and not like
+        row identifiers or annotations (:data:`_ANNOTATION_COLUMNS`: ``id``, ``name``,
+        ``start``, ``length``, ...), logged; else an InputError naming the columns found and
+        saying to rename the measured one to ``expression``."""
         other = [k for k in range(self.n_fields) if k != self.seq_col]
+        # the other column of two is the measurement unless it names row ids (sequence,
+        # label); among more, annotations (length, start, ...) are no candidates either
+        excluded = _IDENTIFIER_COLUMNS if len(other) == 1 else _ANNOTATION_COLUMNS
         usable = [
-            k
-            for k in other
-            if self.columns[k].lower() not in _ANNOTATION_COLUMNS and k not in self.unnamed
+            k for k in other if self.columns[k].lower() not in excluded and k not in self.unnamed
         ]
         found = ", ".join(repr(c) for c in self.columns)
         if len(usable) == 1:
@@ -437,9 +458,7 @@ class _Layout:
             return usable[0]
         if len(other) == 1:
             name = self.columns[other[0]]
-            problem = (
-                f"and its other column {name!r} looks like row names, identifiers or annotations"
-            )
+            problem = f"and its other column {name!r} looks like row names or identifiers"
         else:
             problem = f"(columns found: {found})"
         raise InputError(
@@ -671,13 +690,15 @@ def read_sequences(
     a sequence, or a field is named ``sequence``); a TSV whose header names ``sequence`` and
     ``expression`` among other columns (the extra columns are kept, converted to numbers when
     they all parse). A header that names no ``sequence`` column has it found by content: the
-    one field of the first data line made of A, C, G, T and N only (``name,seq,log2_ratio``;
-    logged at INFO); a two-column header where no one field is, is read as (sequence,
-    expression). A header without an ``expression`` column has it found as the one other
-    column that is named and not named like row identifiers or sequence annotations (``id``,
-    ``name``, ``element``, ``start``, ``length``, ...; logged at INFO); with none or several
-    such columns, the measured column must be named ``expression``. The separator is a tab,
-    or a comma or semicolon when the first line has no tab (pandas ``to_csv``, R
+    one column made of A, C, G, T and N only in at least 90 % of the first 50 data lines
+    (``name,seq,log2_ratio``; logged at INFO); a two-column header without one such column is
+    read as (sequence, expression); several such columns (a barcode beside the sequence) are
+    refused, naming them. A header without an ``expression`` column has it found as its other
+    column of two, unless it is unnamed or named like row identifiers (``id``, ``name``,
+    ``index``), or among more columns as the one named and not like row identifiers or
+    sequence annotations (``element``, ``start``, ``length``, ...; logged at INFO); with none
+    or several such columns, the measured column must be named ``expression``. The separator
+    is a tab, or a comma or semicolon when the first line has no tab (pandas ``to_csv``, R
     ``write.csv``, Excel); double-quoted fields are read without their quotes, and R's
     unnamed row-name column is kept as ``column_1``. Gzip-compressed files are detected from
     their content. A UTF-8 byte order mark and blank lines are skipped; Windows line ends

@@ -221,15 +221,20 @@ def load_expression(
     if scaled:  # k_genes lists the most variable genes: meaningless on z-scores
         log.warning(scaled)
     columns = [str(c) for c in frame.columns]
+    # without lists: the synthetic data's own genes (LM*, TG*); a file's genes are not
+    # guessed from their names (LMNA, TGFB1 are human genes)
+    synthetic_data = not str(expression_path)
     if str(landmark_list):
         landmarks: Any = _gene_list(str(landmark_list))
     else:
         landmarks = list(attrs.get("landmarks") or [c for c in columns if c.startswith("LM")])
+        landmarks = landmarks if synthetic_data else []
     if str(target_list):
         targets: Any = _gene_list(str(target_list))
     else:
         targets = list(attrs.get("targets") or [c for c in columns if c.startswith("TG")])
-    if len(landmarks) == 0 and len(targets) == 0 and str(expression_path):
+        targets = targets if synthetic_data else []
+    if len(landmarks) == 0 and len(targets) == 0 and not synthetic_data:
         # no lists, as notebook 04 takes none: the whole matrix is summarised
         log.info(
             "%s: no landmark_list nor target_list: the matrix is summarised as a whole (give "

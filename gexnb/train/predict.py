@@ -359,15 +359,16 @@ def predict_file(
 def _carried_columns(frame: Any, input_path: Any) -> list[str]:
     """The input columns :func:`predict_file` writes before each prediction: the sequence,
     then a header's other columns as written, but one named ``prediction`` (logged)."""
-    columns = list(frame.columns)
-    if "prediction" in columns:
+    columns = [str(c) for c in frame.columns]
+    clash = [c for c in columns if c.casefold() == "prediction"]
+    if clash:
         log.warning(
-            "%s: its column 'prediction' is not copied to the output, whose 'prediction' "
-            "column is the model's",
+            "%s: its column %r is not copied to the output, whose 'prediction' column is the "
+            "model's",
             input_path,
+            clash[0],
         )
-        columns.remove("prediction")
-    return [str(c) for c in columns]
+    return [c for c in columns if c not in clash]
 
 
 #: Kinds of file that are not regular files, for :func:`_check_output`'s message.

@@ -406,8 +406,9 @@ def standardised_warning(frame: pd.DataFrame, source: str = "") -> str:
     genes are then chosen by noise and clipping, not biology. ``""`` otherwise.
 
     The test: the median gene sd within 0.8-1.25 and the median ``|mean| / sd`` below 0.1
-    (log expression has means of several sds; log ratios centred per gene keep sds of their
-    own).
+    (log expression has means of several sds). Log ratios centred per gene whose sds happen
+    to be near 1 are warned of too: for them the choice by variance is sound, and the
+    warning can be ignored.
 
     Parameters
     ----------
