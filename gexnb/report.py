@@ -158,12 +158,7 @@ def conclusion(
     No deep model beats the best classical model (ridge)
     Every model beats predicting the mean.
     """
-    scores = {
-        key.split("/")[0]: float(value)
-        for key, value in metrics.items()
-        if key.count("/") == 2 and key.split("/")[1:] == [split, metric]
-        and isinstance(value, (int, float)) and math.isfinite(value)
-    }  # fmt: skip
+    scores = _scores(metrics, split, metric)
     label = label or f"{split} {metric}"
     banners = _banners(synthetic=synthetic, smoke=smoke)
     if not scores:
@@ -204,6 +199,16 @@ def conclusion(
     return "\n\n".join([*banners, " ".join(parts)])
 
 
+def _scores(metrics: Mapping[str, float], split: str, metric: str) -> dict[str, float]:
+    """Model -> its finite ``<model>/<split>/<metric>`` value."""
+    return {
+        key.split("/")[0]: float(value)
+        for key, value in metrics.items()
+        if key.count("/") == 2 and key.split("/")[1:] == [split, metric]
+        and isinstance(value, (int, float)) and math.isfinite(value)
+    }  # fmt: skip
+
+
 def _other_metrics(
     metrics: Mapping[str, float], *, split: str, metric: str, best: str
 ) -> list[str]:
@@ -216,12 +221,9 @@ def _other_metrics(
         if name == metric:
             continue
         scores = {
-            key.split("/")[0]: float(value)
-            for key, value in metrics.items()
-            if key.count("/") == 2 and key.split("/")[1:] == [split, name]
-            and isinstance(value, (int, float)) and math.isfinite(value)
+            m: v for m, v in _scores(metrics, split, name).items()
+            if _family(m) != "constant" or m == best
         }  # fmt: skip
-        scores = {m: v for m, v in scores.items() if _family(m) != "constant" or m == best}
         if best in scores and len(scores) > 1:
             leader = (min if lower else max)(scores, key=lambda m: scores[m])
             if leader != best and scores[leader] != scores[best]:
