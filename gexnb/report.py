@@ -17,6 +17,7 @@ from typing import Any
 
 from gexnb.errors import ParameterError
 from gexnb.io import read_metrics, write_text_atomic
+from gexnb.models.baselines import CONSTANT_BASELINES
 from gexnb.models.registry import model_kind
 
 __all__ = [
@@ -28,10 +29,9 @@ __all__ = [
     "write_conclusion",
 ]
 
-#: The predict-the-mean baseline every model must beat.
-MEAN = "mean"
-#: The predict-the-median baseline (notebook 03): the constant of least absolute error.
-MEDIAN = "median"
+#: The predict-the-mean baseline every model must beat, and the predict-the-median one
+#: (notebook 03): the constant of least absolute error.
+MEAN, MEDIAN = CONSTANT_BASELINES
 #: The other metrics a conclusion checks its ranking against: (metric, lower is better).
 CROSS_CHECKS = (("mae", True), ("rmse", True), ("r2", False), ("pearson", False))
 

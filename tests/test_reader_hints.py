@@ -120,7 +120,9 @@ def test_sequence_column_by_content_needs_one_sequence_field(tmp_path):
     assert sq.read_sequences(gc)["expression"].tolist() == [1.5]
     # R's write.table: the header one field short of the data lines (no IndexError)
     short = _write(tmp_path / "r.txt", '"expr"\t"seq"\n"1"\t1.5\t"ACGT"\n')
-    with pytest.raises(InputError, match=r"r\.txt"):
+    with pytest.raises(
+        InputError, match=r"r\.txt, line 2: expected 2 tab-separated fields, found 3"
+    ):
         sq.read_sequences(short)
     # a missing expression on that line is no second sequence
     missing = _write(tmp_path / "m.csv", "name,seq,log2_ratio\nel1,ACGT,NA\n")

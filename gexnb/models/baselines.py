@@ -66,6 +66,7 @@ __all__ = [
     "Baseline",
     "MeanBaseline",
     "MedianBaseline",
+    "CONSTANT_BASELINES",
     "LinearBaseline",
     "KNNGEBaseline",
     "KNNGEGenesBaseline",
@@ -264,6 +265,12 @@ class MedianBaseline(Baseline):
 
     def _make_estimator(self) -> Any:
         return DummyRegressor(strategy="median")
+
+
+#: The predict-a-constant baselines: the training mean and median of each target (the
+#: constants of least squared and least absolute error). Notebook 03 runs both in every
+#: comparison; the conclusions check every model against them.
+CONSTANT_BASELINES = (MeanBaseline.name, MedianBaseline.name)
 
 
 class LinearBaseline(Baseline):

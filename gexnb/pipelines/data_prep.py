@@ -226,14 +226,16 @@ def load_expression(
     synthetic_data = not str(expression_path)
     if str(landmark_list):
         landmarks: Any = _gene_list(str(landmark_list))
-    else:
+    elif synthetic_data:
         landmarks = list(attrs.get("landmarks") or [c for c in columns if c.startswith("LM")])
-        landmarks = landmarks if synthetic_data else []
+    else:
+        landmarks = []
     if str(target_list):
         targets: Any = _gene_list(str(target_list))
-    else:
+    elif synthetic_data:
         targets = list(attrs.get("targets") or [c for c in columns if c.startswith("TG")])
-        targets = targets if synthetic_data else []
+    else:
+        targets = []
     if len(landmarks) == 0 and len(targets) == 0 and not synthetic_data:
         # no lists, as notebook 04 takes none: the whole matrix is summarised
         log.info(

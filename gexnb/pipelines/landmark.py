@@ -49,6 +49,7 @@ from gexnb.errors import ParameterError
 from gexnb.io import ensure_output_dir, write_json_atomic, write_metrics, write_table_atomic
 from gexnb.metrics import per_gene_mae, regression_report, relative_improvement, share_improved
 from gexnb.models import available, build
+from gexnb.models.baselines import CONSTANT_BASELINES
 from gexnb.models.landmark import set_linear_path
 from gexnb.models.registry import get_factory
 from gexnb.pipelines.landmark_predictor import predictor_from_split
@@ -422,11 +423,6 @@ SYNTHETIC_OPTIONS: dict[str, Any] = {
     "n_studies": 3,
     "study_shift": (synthetic_expression, "study_shift"),
 }
-
-#: The baselines every comparison runs: the training mean and median of each target gene
-#: (the constants of least squared and least absolute error: the MAE's floor is the median's,
-#: far below the mean's on zero-inflated data such as single-cell counts).
-CONSTANT_BASELINES = ("mean", "median")
 
 #: Builder arguments notebook 03 sets from the data; ``model_params`` may not set them.
 FIXED_BUILD_ARGS = ("n_landmarks", "n_targets")
