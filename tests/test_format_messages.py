@@ -168,6 +168,24 @@ def test_r_write_csv_row_names_column_is_kept_with_a_name(tmp_path):
     assert frame.columns.tolist() == ["sequence", "expression", "column_1"]
 
 
+def test_separators_and_doubled_quotes_inside_quoted_fields(tmp_path):
+    """An annotation column that R's write.csv or pandas quoted because it holds a comma or a
+    quote was a ragged-line error, and a doubled quote stayed doubled (left from the seventh
+    session); a stray quote in an unquoted field stays a character."""
+    text = (
+        '"","sequence","expression","note"\n'
+        f'"1","{SEQ}",1.5,"chr2L:100-349,+"\n'
+        f'"2","{SEQ}",-2,"say ""hi"", twice"\n'
+        f'"3","{SEQ}",0.5,5" UTR\n'
+    )
+    path = _write(tmp_path / "r.csv", text)
+    frame = sequences.read_sequences(path)
+    assert frame["note"].tolist() == ["chr2L:100-349,+", 'say "hi", twice', '5" UTR']
+    np.testing.assert_allclose(frame["expression"], [1.5, -2, 0.5])
+    header = _write(tmp_path / "h.csv", f'"seq","the ""level"", log2"\n"{SEQ}",1.5\n')
+    assert sequences.read_sequences(header)["expression"].tolist() == [1.5]
+
+
 def test_ragged_comma_line_names_the_separator(tmp_path):
     path = _write(tmp_path / "seqs.csv", f"sequence,expression\n{SEQ},1.5\n{SEQ},1,5\n")
     with pytest.raises(InputError, match=r"seqs\.csv, line 3: expected 2 comma-separated fields"):

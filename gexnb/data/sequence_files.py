@@ -157,22 +157,30 @@ def _iter_line_blocks(
 class _Parsed:
     """Field boundaries of the non-blank lines of one block."""
 
-    __slots__ = ("buf", "line_numbers", "starts", "ends")
+    __slots__ = ("buf", "line_numbers", "starts", "ends", "quoted")
 
     def __init__(
-        self, buf: np.ndarray, line_numbers: np.ndarray, starts: np.ndarray, ends: np.ndarray
+        self,
+        buf: np.ndarray,
+        line_numbers: np.ndarray,
+        starts: np.ndarray,
+        ends: np.ndarray,
+        quoted: np.ndarray,
     ):
         self.buf = buf
         self.line_numbers = line_numbers  # (n,) 1-based
-        self.starts = starts  # (n, n_fields)
-        self.ends = ends  # (n, n_fields)
+        self.starts = starts  # (n, n_fields), after an opening quote
+        self.ends = ends  # (n, n_fields), before a closing quote
+        self.quoted = quoted  # (n, n_fields) bool: the field was wrapped in double quotes
 
     def __len__(self) -> int:
         return len(self.line_numbers)
 
     def head(self, n: int) -> _Parsed:
         """The first ``n`` lines."""
-        return _Parsed(self.buf, self.line_numbers[:n], self.starts[:n], self.ends[:n])
+        return _Parsed(
+            self.buf, self.line_numbers[:n], self.starts[:n], self.ends[:n], self.quoted[:n]
+        )
 
     def field_strings(self, k: int) -> np.ndarray:
         """Field ``k`` of every line as a numpy bytes array (``S<width>``)."""
@@ -195,8 +203,11 @@ def _parse_block(
 ) -> _Parsed:
     """Split a block of complete lines into fields at ``sep``; ragged lines raise InputError.
 
-    A field wrapped in double quotes (R's ``write.csv``/``write.table``, Excel) is read
-    without them; a separator inside quotes is not supported (a ragged-line error).
+    A field wrapped in double quotes (R's ``write.csv``/``write.table``, Excel, pandas) is
+    read without them, a separator inside the quotes belongs to the field and a doubled
+    quote inside it is one quote (RFC 4180; the last done by :func:`_text_field`). A line
+    with an odd number of quotes has no quoted fields: its quotes are characters (a
+    hand-written ``5" UTR``). A line break inside quotes is not supported.
     """
     buf = np.frombuffer(block, dtype=np.uint8)
     newlines = np.flatnonzero(buf == _NL)
@@ -213,6 +224,13 @@ def _parse_block(
     if not keep.all():
         starts, ends, line_numbers = starts[keep], ends[keep], line_numbers[keep]
     tabs = np.flatnonzero(buf == sep)
+    quotes = np.flatnonzero(buf == _QUOTE)
+    if quotes.size:
+        # a separator after an odd number of its line's quotes is inside a quoted field
+        line_of_quote = np.searchsorted(starts, quotes, side="right") - 1
+        odd = np.bincount(line_of_quote, minlength=len(starts)) % 2 == 1
+        quotes = quotes[~odd[line_of_quote]]
+        tabs = tabs[np.searchsorted(quotes, tabs) % 2 == 0]
     line_of_tab = np.searchsorted(starts, tabs, side="right") - 1
     counts = np.bincount(line_of_tab, minlength=len(starts))
     bad = np.flatnonzero(counts != n_fields - 1)
@@ -234,7 +252,7 @@ def _parse_block(
     quoted[quoted] = (buf[field_starts[quoted]] == _QUOTE) & (buf[field_ends[quoted] - 1] == _QUOTE)
     field_starts += quoted
     field_ends -= quoted
-    return _Parsed(buf, line_numbers, field_starts, field_ends)
+    return _Parsed(buf, line_numbers, field_starts, field_ends, quoted)
 
 
 _FORMAT = (
@@ -266,8 +284,28 @@ def _separator(first: bytes) -> int:
 
 
 def _unquote(field: str) -> str:
+    """A field without surrounding white space and double quotes (a doubled quote inside
+    them read as one)."""
     field = field.strip()
-    return field[1:-1] if len(field) >= 2 and field[0] == field[-1] == '"' else field
+    if len(field) >= 2 and field[0] == field[-1] == '"':
+        return field[1:-1].replace('""', '"')
+    return field
+
+
+def _split_fields(line: str, sep: int) -> list[str]:
+    """The unquoted fields of one line, split at ``sep`` outside double quotes as
+    :func:`_parse_block` splits them (a line with an odd number of quotes has no quoting)."""
+    if line.count('"') % 2:
+        return [_unquote(f) for f in line.split(chr(sep))]
+    fields, start, inside = [], 0, False
+    for i, char in enumerate(line):
+        if char == '"':
+            inside = not inside
+        elif char == chr(sep) and not inside:
+            fields.append(line[start:i])
+            start = i + 1
+    fields.append(line[start:])
+    return [_unquote(f) for f in fields]
 
 
 #: Header names of a column of row identifiers, never taken as the expression column.
@@ -333,7 +371,7 @@ class _Layout:
         self.first_line_number = line_no
         self.sep = _separator(first)
         sep_name = _SEPARATORS[self.sep]
-        fields = [_unquote(f) for f in first.decode("utf-8").split(chr(self.sep))]
+        fields = _split_fields(first.decode("utf-8"), self.sep)
         self.n_fields = len(fields)
         lowered = [f.lower() for f in fields]
         # A header is a line whose sequence field is not a sequence; any other first line is
@@ -423,7 +461,7 @@ class _Layout:
         counted = 0
         for line in lines:
             text = line.decode("utf-8", errors="replace")
-            fields = [_unquote(f) for f in text.split(chr(self.sep))]
+            fields = _split_fields(text, self.sep)
             if len(fields) != n_fields:
                 continue
             counted += 1
@@ -610,12 +648,16 @@ def _frame_from_parsed(parsed: _Parsed, layout: _Layout, *, as_text: bool = Fals
 
 def _text_field(parsed: _Parsed, k: int, name: str, path: str) -> pd.Series:
     """Column ``k`` of a parsed block as text (an error naming line and column if a field is
-    not UTF-8)."""
+    not UTF-8); a doubled quote inside a quoted field is read as one (RFC 4180)."""
     raw = parsed.field_strings(k)
     try:
-        return pd.Series(raw).str.decode("utf-8")
+        text = pd.Series(raw).str.decode("utf-8")
     except UnicodeDecodeError:
         raise _not_utf8_field(raw, parsed, name, path) from None
+    quoted = parsed.quoted[:, k]
+    if quoted.any():
+        text[quoted] = text[quoted].str.replace('""', '"', regex=False)
+    return text
 
 
 def _not_utf8_field(raw: np.ndarray, parsed: _Parsed, name: str, path: str) -> InputError:
@@ -699,7 +741,8 @@ def read_sequences(
     sequence annotations (``element``, ``start``, ``length``, ...; logged at INFO); with none
     or several such columns, the measured column must be named ``expression``. The separator
     is a tab, or a comma or semicolon when the first line has no tab (pandas ``to_csv``, R
-    ``write.csv``, Excel); double-quoted fields are read without their quotes, and R's
+    ``write.csv``, Excel); double-quoted fields are read without their quotes, a separator
+    or a doubled quote inside them as a character (RFC 4180), and R's
     unnamed row-name column is kept as ``column_1``. Gzip-compressed files are detected from
     their content. A UTF-8 byte order mark and blank lines are skipped; Windows line ends
     are accepted. Sequences are returned in upper case.
