@@ -105,6 +105,23 @@ def test_group_labels_that_are_not_folder_names(synthetic_data, tmp_path):
     ]
 
 
+def test_group_labels_differing_only_in_case_get_two_folders():
+    """'CD4' and 'cd4' were the splits loso_CD4 and loso_cd4: one folder on a file system
+    that folds case (macOS, Windows), so the second fold's predictions replaced the
+    first's (left from the seventh session)."""
+    from gexnb.data.landmark import loso_split_names
+
+    names = loso_split_names(["CD4", "cd4", "MEAN", "x y", "x_Y"])
+    assert names == {
+        "CD4": "loso_CD4",
+        "cd4": "loso_cd4_2",
+        "MEAN": "loso_MEAN_2",
+        "x y": "loso_x_y",
+        "x_Y": "loso_x_Y_2",
+    }
+    assert len({n.lower() for n in names.values()}) == len(names)
+
+
 def test_random_split_metric_keys_and_figures(synthetic_data, tmp_path):
     from gexnb.plot import landmark as plots
 

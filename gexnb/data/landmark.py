@@ -402,9 +402,10 @@ def loso_split_names(groups: Sequence[Any]) -> dict[Any, str]:
     The name is a folder (``models/<split>/``, ``predictions/<split>/``) and part of each
     metric key (``<model>/<split>/<metric>``), so a group label such as ``CD4+/CD25 T Reg``
     (a cell type) or ``../x`` must not reach them as it is: it becomes
-    ``loso_CD4+_CD25_T_Reg``. Two groups that would share a name, or a group named like a
-    summary row (``mean``, ``sd``: :data:`LOSO_SUMMARY_SPLITS`), get ``_2``, ``_3``, ...
-    Each renamed group is logged.
+    ``loso_CD4+_CD25_T_Reg``. Two groups that would share a name, also one differing only
+    in letter case (``CD4``, ``cd4``: one folder on macOS's and Windows' file systems), or a
+    group named like a summary row (``mean``, ``sd``: :data:`LOSO_SUMMARY_SPLITS`), get
+    ``_2``, ``_3``, ... Each renamed group is logged.
 
     Parameters
     ----------
@@ -421,15 +422,15 @@ def loso_split_names(groups: Sequence[Any]) -> dict[Any, str]:
     >>> loso_split_names(["GSE1", "CD4+/CD25 T Reg", "mean"])
     {'GSE1': 'loso_GSE1', 'CD4+/CD25 T Reg': 'loso_CD4+_CD25_T_Reg', 'mean': 'loso_mean_2'}
     """
-    taken = set(LOSO_SUMMARY_SPLITS)
+    taken = {name.lower() for name in LOSO_SUMMARY_SPLITS}
     names: dict[Any, str] = {}
     for group in groups:
         stem = "loso_" + (re.sub(r"[^A-Za-z0-9.+-]+", "_", str(group)) or "group")
         name, k = stem, 1
-        while name in taken:
+        while name.lower() in taken:
             k += 1
             name = f"{stem}_{k}"
-        taken.add(name)
+        taken.add(name.lower())
         names[group] = name
         if name != f"loso_{group}":
             log.info("left-out group %r is the split %s", group, name)
