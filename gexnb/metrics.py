@@ -167,9 +167,20 @@ def _one_d(arr: np.ndarray, name: str) -> np.ndarray:
     return arr
 
 
+#: A side whose range (max - min) is at most this fraction of the other side's is constant
+#: for :func:`_corr`: float rounding, not signal (the predict-the-mean baseline of z-scored
+#: float32 targets varies by about 1e-8 between genes, which gave Pearson r values of
+#: +-0.01 that changed with the row order; found by an audit recomputing every metric).
+_CONSTANT_RELATIVE_RANGE = 1e-6
+
+
 def _corr(func: Any, a: np.ndarray, b: np.ndarray) -> float:
-    """Correlation that is NaN (without a warning) for constant input or fewer than 2 points."""
+    """Correlation that is NaN (without a warning) for fewer than 2 points or constant input:
+    equal values, or a range at most :data:`_CONSTANT_RELATIVE_RANGE` of the other side's."""
     if a.size < 2 or np.all(a == a[0]) or np.all(b == b[0]):
+        return math.nan
+    range_a, range_b = float(np.ptp(a)), float(np.ptp(b))
+    if min(range_a, range_b) <= _CONSTANT_RELATIVE_RANGE * max(range_a, range_b):
         return math.nan
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -174,6 +174,22 @@ def test_held_out_predictions_are_written_on_the_metrics_scale(synthetic_data, t
         mae = np.abs(predicted - measured).to_numpy().mean()
         assert mae == pytest.approx(res.metrics[f"{model}/test/mae_expr"], rel=1e-5)
     assert pd.read_parquet(folder / "test_svr.parquet").shape[1] == 5  # its max_targets
+    # every held-out metric can be computed again from the files: the validation predictions
+    # were not written (an audit recomputing every metric), nor the z-scale's statistics
+    for kept in ("val", "test"):
+        truth = pd.read_parquet(folder / f"{kept}_measured.parquet")
+        stats = pd.read_parquet(folder / f"{kept}_scale.parquet")
+        assert list(stats.index) == ["center", "scale"] and list(stats.columns) == list(truth)
+        parts_ids = synthetic_data.X.index[parts[kept]]
+        assert list(truth.index) == list(parts_ids)
+        z_truth = ((truth - stats.loc["center"]) / stats.loc["scale"]).to_numpy()
+        z_pred = ((pd.read_parquet(folder / f"{kept}_linear.parquet") - stats.loc["center"])
+                  / stats.loc["scale"]).to_numpy()  # fmt: skip
+        assert np.abs(z_pred - z_truth).mean() == pytest.approx(
+            res.metrics[f"linear/{kept}/mae"], rel=1e-5
+        )
+        r = np.corrcoef(z_truth.ravel(), z_pred.ravel())[0, 1]
+        assert r == pytest.approx(res.metrics[f"linear/{kept}/pearson"], rel=1e-5)
     pl.run_landmark_comparison(synthetic_data, models=["linear"], split="loso",
                                output_dir=tmp_path / "loso")  # fmt: skip
     study = sorted(set(synthetic_data.groups))[0]

@@ -835,7 +835,11 @@ def run_landmark_comparison(
                 histories.setdefault(name, {})[split_name] = run.history
         saved = _save_models(save_models, runs, prepared, data, parts, out, seed=seed)
         if save_predictions:
-            ids = {"test": data.X.index[np.asarray(parts["test"])]}
+            ids: dict[str, Sequence[str]] = {
+                kept: data.X.index[np.asarray(parts[kept])]
+                for kept in ("val", "test")
+                if kept in parts
+            }
             if cross_data is not None:
                 ids["cross"] = cross_data.X.index
             write_predictions(out, split_name, runs, truth, prepared, cross_here, ids)
@@ -868,11 +872,15 @@ def write_predictions(
 
     Files ``predictions/<split_name>/<set>_<model>.parquet`` and
     ``predictions/<split_name>/<set>_measured.parquet`` (float32, sample ids as the index,
-    target genes as columns), ``<set>`` being ``test`` (the split's test samples; for a
-    leave-one-study-out split the left-out study) and ``cross`` (the second data set). The
-    values are on the expression scale each set was normalised from (its log2 values after
-    the quantile normalisation, when on): their mean absolute difference is the model's
-    ``mae_expr`` in ``metrics.json`` (``mae`` is on the z-scored scale).
+    target genes as columns), ``<set>`` being ``val`` (the validation samples), ``test``
+    (the split's test samples; for a leave-one-study-out split the left-out study) and
+    ``cross`` (the second data set): every held-out metric of ``metrics.json`` can be
+    computed again from them. The values are on the expression scale each set was
+    normalised from (its log2 values after the quantile normalisation, when on): their mean
+    absolute difference is the model's ``mae_expr``. ``mae`` and the other metrics are on
+    the z-scored scale, ``(value - center) / scale`` with the rows ``center`` and ``scale``
+    of ``predictions/<split_name>/<set>_scale.parquet`` (the training samples' statistics;
+    the second data set's own), written when the targets were z-scored.
 
     Parameters
     ----------
@@ -897,7 +905,7 @@ def write_predictions(
     """
     folder = Path(output_dir) / "predictions" / split_name
     written = []
-    for kept in ("test", "cross"):
+    for kept in ("val", "test", "cross"):
         scale = cross if kept == "cross" else prepared
         if kept not in truth or kept not in sample_ids or scale is None:
             continue
@@ -907,10 +915,15 @@ def write_predictions(
         frames = {"measured": (truth[kept], np.arange(len(prepared.targets)))}
         frames.update({name: (run.predictions[kept], np.asarray(run.target_indices))
                        for name, run in runs.items() if kept in run.predictions})  # fmt: skip
+        center, spread = scale.y_center, scale.y_scale
+        if center is not None and spread is not None:
+            stats = pd.DataFrame([center, spread], index=["center", "scale"],
+                                 columns=list(prepared.targets))  # fmt: skip
+            written.append(write_table_atomic(folder / f"{kept}_scale.parquet", stats))
         for name, (values, columns) in frames.items():
             values = np.asarray(values, dtype=np.float64)
-            if scale.y_scale is not None and scale.y_center is not None:
-                values = values * scale.y_scale[columns] + scale.y_center[columns]
+            if center is not None and spread is not None:
+                values = values * spread[columns] + center[columns]
             frame = pd.DataFrame(values.astype(np.float32), index=index,
                                  columns=[prepared.targets[i] for i in columns])  # fmt: skip
             written.append(write_table_atomic(folder / f"{kept}_{name}.parquet", frame))
