@@ -86,6 +86,18 @@ _SAMPLE_LINES = 50
 #: A header field this long made of A/C/G/T/N is a sequence: the first line is data.
 _MIN_SEQUENCE = 8
 
+
+def _sequence_with_errors(field: str) -> bool:
+    """A first field that is a sequence with a few other letters (an IUPAC code such as R
+    or Y; an RNA sequence's U): at least :data:`_MIN_SEQUENCE` letters, 90 % of them
+    A/C/G/T/U/N. Such a
+    first line is data, to be refused as any later line with that letter is, not a header
+    whose loss would go unnoticed (found by a new-user trial)."""
+    if len(field) < _MIN_SEQUENCE or not field.isascii() or not field.isalpha():
+        return False
+    return sum(field.upper().count(base) for base in "ACGTUN") >= 0.9 * len(field)
+
+
 #: What a file that is not UTF-8 text should become (in error messages).
 _SAVE_AS_UTF8 = "not UTF-8 text; save the file as UTF-8"
 
@@ -376,7 +388,9 @@ class _Layout:
         lowered = [f.lower() for f in fields]
         # A header is a line whose sequence field is not a sequence; any other first line is
         # data, checked like every other line (its expression may well be bad: an error).
-        self.header = "sequence" in lowered or not _SEQUENCE_FIELD.match(fields[0].encode())
+        self.header = "sequence" in lowered or not (
+            _SEQUENCE_FIELD.match(fields[0].encode()) or _sequence_with_errors(fields[0])
+        )
         found: list[int] = []
         if self.header and "sequence" not in lowered:
             found = self._sequence_columns(sample, len(fields))
