@@ -94,6 +94,24 @@ def test_the_plan_is_checked_before_anything_trains(data):
     )
 
 
+def test_test_and_motif_files_are_checked_before_anything_trains(data, tmp_path):
+    """A test file with too long sequences, or a motif file of another format (JASPAR), was
+    refused only after every model had trained, the test file's error without its name and
+    with a 0-based row (found by a new-user trial)."""
+    from gexnb.errors import InputError
+
+    jaspar = tmp_path / "motifs.jaspar"
+    jaspar.write_text(">MA0001.1 AGL3\nA [ 0 3 79 ]\nC [ 94 75 4 ]\nG [ 1 0 3 ]\nT [ 2 19 11 ]\n")
+    with pytest.raises(InputError, match=r"motifs\.jaspar"):
+        promoter.workload(data, epochs=1, motif_discovery={"motif_file": str(jaspar)})
+    # motif discovery off: the file is not needed
+    promoter.workload(data, epochs=1, motif_discovery={"motif_file": str(jaspar), "n_sequences": 0})
+    long = tmp_path / "test.tsv"
+    long.write_text("sequence\texpression\n" + "ACGT" * 10 + "\t1\n" + "ACGT" * 40 + "\t2\n")
+    with pytest.raises(InputError, match=r"test\.tsv, line 3: sequence of 160 bases is longer"):
+        promoter.load_test(str(long), length=142)
+
+
 def test_dream_flags_mark_whole_numbers_as_singletons():
     from gexnb.models.legnet import FLAG_NAMES, dream_flags
 

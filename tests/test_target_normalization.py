@@ -54,13 +54,35 @@ def test_dream_scale_data_keep_the_teams_target():
 def test_bin_readouts_are_refused_before_training(log_ratio_file):
     data = promoter.normalize_targets(_promoters(log_ratio_file), target_normalization="zscore")
     values = data.expression[data.train_idx]
-    message = r"legnet: the 'bins' read-out .* bins 0 to 17.*\{legnet: \{output: linear, \.\.\.\}\}"
+    message = (
+        r"legnet: the 'bins' read-out .* bins 0 to 17.*model_params: \{legnet: \{output: linear\}\}"
+    )
     with pytest.raises(ParameterError, match=message):
         promoter.workload(data, epochs=1, models=["legnet"])
+    # the hint spells out the whole value: following '{legnet: {output: linear}}' as it was
+    # given dropped a profile's small sizes and trained the authors' full size for 80 epochs
+    # (found by a new-user trial)
+    profile = {"legnet": {"epochs": 2, "block_sizes": [8, 8]}, "dream_cnn": {"epochs": 2}}
+    with pytest.raises(ParameterError) as err:
+        promoter.workload(data, epochs=1, models=["legnet", "dream_cnn"], model_params=profile)
+    assert (
+        "model_params: {legnet: {epochs: 2, block_sizes: [8, 8], output: linear}, dream_cnn: "
+        "{epochs: 2}} (a -p value replaces the whole model_params" in str(err.value)
+    )
     with pytest.raises(ParameterError, match="dream_cnn: .* bins 0 to 3"):
         check_bin_range("dream_cnn", {"n_bins": 4}, values)
     check_bin_range("legnet", {"output": "linear"}, values)  # no error
     check_bin_range("legnet", None, np.linspace(0, 17, 50))  # DREAM's scale
+
+
+def test_flags_on_whole_numbers_are_refused_in_the_plan():
+    """LegNet with the DREAM flags on counts (whole numbers) failed after the BiGRU had
+    trained; the plan refuses it (found by a new-user trial)."""
+    counts = np.arange(1.0, 101.0)
+    with pytest.raises(ParameterError, match="legnet: every measured value is a whole number"):
+        check_bin_range("legnet", {"extra_channels": 2, "output": "linear"}, counts)
+    check_bin_range("legnet", {"output": "linear"}, counts)  # no flags: no error
+    check_bin_range("legnet", {"extra_channels": 2}, counts / 7)  # not whole numbers
 
 
 def test_zscore_run_scores_the_test_file_on_its_own_scale(log_ratio_file, tmp_path):

@@ -26,6 +26,7 @@ from typing import Any
 
 import keras
 import numpy as np
+import yaml
 
 from gexnb import train
 from gexnb.errors import ParameterError
@@ -167,43 +168,70 @@ def _has_bins(model: keras.Model) -> bool:
 BIN_RANGE_TOLERANCE = 0.01
 
 
-def check_bin_range(name: str, params: Mapping[str, Any] | None, values: np.ndarray) -> None:
-    """Refuse a bin read-out on training values it cannot represent, before anything trains.
+def check_bin_range(
+    name: str,
+    params: Mapping[str, Any] | None,
+    values: np.ndarray,
+    *,
+    model_params: Mapping[str, Any] | None = None,
+) -> None:
+    """Refuse a bin read-out, or DREAM flags, on training values that cannot take them,
+    before anything trains.
 
     LegNet's and DREAM-CNN's ``output="bins"`` (the authors') predicts the expected bin,
     0 to ``n_bins - 1``: DREAM 2022's expression bins. Data on another scale (log ratios
     centred on 0, TPM) needs ``output: linear``, which trains on the normalised target.
+    With ``extra_channels`` the singleton flag is set on whole-number values; when every
+    value is one, training and prediction would see opposite flags.
 
     Parameters
     ----------
     name
-        A registered model name; models without a ``"bins"`` output are not checked.
+        A registered model name; models without a ``"bins"`` output or flag input are not
+        checked.
     params
-        The model's ``model_params`` entry (its ``output`` and ``n_bins`` override the
-        factory's defaults), or None.
+        The model's ``model_params`` entry (its ``output``, ``n_bins`` and
+        ``extra_channels`` override the factory's defaults), or None.
     values
         Training values of the measured expression.
+    model_params
+        The whole ``model_params`` mapping, to spell out a corrected value in the error
+        (a ``-p model_params=...`` replaces the profile's whole mapping).
 
     Raises
     ------
     ParameterError
         When more than :data:`BIN_RANGE_TOLERANCE` of ``values`` fall outside the bins,
-        naming the ``model_params`` setting that fixes it.
+        naming the ``model_params`` setting that fixes it; flags on whole numbers only.
     """
     defaults = inspect.signature(get_factory(name)).parameters
-    options = {key: defaults[key].default for key in ("output", "n_bins") if key in defaults}
+    keys = ("output", "n_bins", "extra_channels")
+    options = {key: defaults[key].default for key in keys if key in defaults}
     options.update({k: v for k, v in (params or {}).items() if k in options})
+    if options.get("extra_channels") and len(values) and np.all(values == np.round(values)):
+        raise ParameterError(_whole_numbers_message(name))
     if options.get("output") != "bins":
         return
     top = int(options["n_bins"]) - 1
     outside = float(np.mean((values < 0) | (values > top)))
     if outside > BIN_RANGE_TOLERANCE:
+        fixed = {k: dict(v or {}) for k, v in (model_params or {name: params}).items()}
+        fixed.setdefault(name, {})["output"] = "linear"
+        value = yaml.safe_dump(fixed, default_flow_style=True, sort_keys=False).strip()
         raise ParameterError(
             f"{name}: the 'bins' read-out predicts DREAM's expression bins 0 to {top}, but "
             f"{outside:.0%} of the training values lie outside them (range {values.min():.3g} "
-            f"to {values.max():.3g}); add output: linear to its model_params entry "
-            f"(model_params: {{{name}: {{output: linear, ...}}}})"
+            f"to {values.max():.3g}); add output: linear to its model_params entry: "
+            f"model_params: {value} (a -p value replaces the whole model_params: keep the "
+            "other settings, as here)"
         )
+
+
+def _whole_numbers_message(name: str) -> str:
+    return (
+        f"{name}: every measured value is a whole number, so the singleton flag would be 1 "
+        "for every training row and 0 for every prediction; use extra_channels 0 here"
+    )
 
 
 def _inputs(net: keras.Model, data: Any, idx: np.ndarray, name: str) -> Any:
@@ -219,10 +247,7 @@ def _inputs(net: keras.Model, data: Any, idx: np.ndarray, name: str) -> Any:
         )
     flags = dream_flags(data.expression[idx])
     if len(idx) and flags[:, 1].all():
-        raise ParameterError(
-            f"{name}: every measured value is a whole number, so the singleton flag would be 1 "
-            "for every training row and 0 for every prediction; use extra_channels 0 here"
-        )
+        raise ParameterError(_whole_numbers_message(name))
     return data.codes[idx], flags
 
 

@@ -235,7 +235,9 @@ def workload(
         Deep sequence models compared and their parameters (checked with
         :func:`gexnb.pipelines.dream_models.check_plan`).
     motif_discovery
-        Notebook 02's ``motif_discovery`` mapping (:func:`motif_options`).
+        Notebook 02's ``motif_discovery`` mapping (:func:`motif_options`); its
+        ``motif_file`` is read now, so that a file of another format is refused before any
+        training.
     data_efficiency
         Notebook 02's ``data_efficiency`` mapping
         (:meth:`gexnb.pipelines.params.EfficiencyPlan.from_mapping`).
@@ -246,15 +248,25 @@ def workload(
         One line: the training sequences and each training planned.
     """
     check_plan(models, model_params)
+    motifs = motif_options(motif_discovery)
+    if motifs["n_sequences"] and motifs["motif_file"]:  # another format: refused now
+        from gexnb.explain.motifs import read_meme_motifs
+
+        read_meme_motifs(motifs["motif_file"])
     for name in models:  # a bin read-out on data off DREAM's 0-17 scale: refused now
-        check_bin_range(name, (model_params or {}).get(name), data.expression[data.train_idx])
+        check_bin_range(
+            name,
+            (model_params or {}).get(name),
+            data.expression[data.train_idx],
+            model_params=model_params,
+        )
     n = len(data.train_idx)
     parts = [f"BiGRU {epochs} epochs"]
     for name in models:
         params = dict((model_params or {}).get(name, {}))
         parts.append(f"{name} {params.get('epochs', PRIX_FIXE.epochs)} epochs (x2 strands)")
     parts.append("k-mer ridge")
-    n_motif = int(motif_options(motif_discovery)["n_sequences"])
+    n_motif = int(motifs["n_sequences"])
     tail = f"; motif discovery on {min(n_motif, len(data.val_idx))} sequences" if n_motif else ""
     text = f"on {n:,} training sequences: {', '.join(parts)}{tail}"
     plan = EfficiencyPlan.from_mapping(data_efficiency)
@@ -547,9 +559,15 @@ def load_test(
     -------
     frame, codes
         The file's table and the uint8 codes ``(n, length)`` of its sequences.
+
+    Raises
+    ------
+    InputError
+        A bad line, or a sequence longer than ``length`` under ``too_long="error"``, naming
+        the file and the line (notebook 02 reads the test file before any training).
     """
     frame = seqs.read_sequences(test_path)
-    codes = seqs.encode_sequences(frame["sequence"], length=length, too_long=too_long)
+    codes, _ = seqs.read_encoded(test_path, length=length, too_long=too_long)
     return frame, codes
 
 
