@@ -195,6 +195,33 @@ def test_unknown_parameter_refused_with_valid_names(project, tmp_path):
         runner.resolve_parameters("01", profile="typo", project_dir=project)
 
 
+def test_a_profiles_companion_file_is_not_paired_with_a_users_input(tmp_path):
+    """`gexnb run 02 --profile real -p sequence_path=mine.tsv` kept the profile's DREAM
+    yeast test_path and printed a DREAM test Pearson r for a model of Drosophila enhancers
+    (found by a new-user trial)."""
+    mine = tmp_path / "mine.tsv"
+    mine.write_text("ACGTACGTAC\t1.0\n")
+    with pytest.raises(ParameterError, match=r"profile real's test_path \(test_measured\.tsv\) "
+                       r"belongs to its own sequence_path.*-p test_path=''"):  # fmt: skip
+        runner.profile_values("02", profile="real", overrides={"sequence_path": str(mine)},
+                              project_dir=PROJECT_DIR)  # fmt: skip
+    for test_path in ("", str(mine)):
+        _, values = runner.profile_values(
+            "02", profile="real", project_dir=PROJECT_DIR,
+            overrides={"sequence_path": str(mine), "test_path": test_path},
+        )  # fmt: skip
+        assert values["test_path"] == test_path
+    with pytest.raises(ParameterError, match="sample_annotation"):
+        runner.profile_values("03", profile="real", overrides={"expression_path": str(mine)},
+                              project_dir=PROJECT_DIR)  # fmt: skip
+    with pytest.raises(ParameterError, match="probes_path"):
+        runner.profile_values("04", profile="real", overrides={"expression_path": str(mine)},
+                              project_dir=PROJECT_DIR)  # fmt: skip
+    # the quick profile has no such files; another parameter changes nothing
+    runner.profile_values("02", overrides={"sequence_path": str(mine)}, project_dir=PROJECT_DIR)
+    runner.profile_values("02", profile="real", overrides={"epochs": 1}, project_dir=PROJECT_DIR)
+
+
 def test_renamed_parameters_name_their_new_name(project, tmp_path):
     """Notebook 02's compare_models is now models (as in 03 and 04), 01's top_k is k_genes (as
     in 04): an old name in a profile, -p or a sweep says the new one."""

@@ -658,6 +658,34 @@ def check_inputs(params: Mapping[str, Any]) -> None:
         raise InputError(f"{what} (parameter {name}){more}", path=where)
 
 
+#: A profile's input files that describe another of its inputs (input -> its companions):
+#: with an input of the user's own (``-p sequence_path=mine.tsv``), the profile's companion
+#: would pair the user's data with the profile's (the DREAM yeast test set scoring a model
+#: of Drosophila enhancers, found by a new-user trial), so it must be given too.
+COMPANION_INPUTS: dict[str, tuple[str, ...]] = {
+    "sequence_path": ("test_path",),
+    "expression_path": ("sample_annotation", "probes_path"),
+}
+
+
+def _check_companions(
+    profile: str, defaults: Mapping[str, Any], overrides: Mapping[str, Any]
+) -> None:
+    """Refuse an input of the user's own beside a profile's file that describes the
+    profile's input (:data:`COMPANION_INPUTS`), naming the parameter to give."""
+    for key, companions in COMPANION_INPUTS.items():
+        if key not in overrides or overrides[key] == defaults.get(key):
+            continue
+        for other in companions:
+            if other in overrides or not defaults.get(other):
+                continue
+            raise ParameterError(
+                f"profile {profile}'s {other} ({Path(str(defaults[other])).name}) belongs to "
+                f"its own {key}; with {key} of your own, give -p {other}=<your file> or "
+                f"-p {other}='' (none)"
+            )
+
+
 def profile_values(
     notebook: str | os.PathLike,
     *,
@@ -668,6 +696,9 @@ def profile_values(
 ) -> tuple[Path, dict[str, Any]]:
     """The profile (``extends`` merged, ``${...}`` expanded) with ``overrides``, input paths
     absolute and every value checked against its declared type; ``output_dir`` left out.
+    An input of the user's own beside the profile's file that describes the profile's input
+    (:data:`COMPANION_INPUTS`: a ``test_path``, ``sample_annotation``, ``probes_path``) is
+    refused unless that file is given too.
 
     What :func:`resolve_parameters` runs, and what ``gexnb params`` prints for plain
     papermill (``-f``). Raises as :func:`resolve_parameters`.
@@ -698,6 +729,7 @@ def profile_values(
     values = {
         k: _absolute_paths(k, v, project) for k, v in load_profile(project, stem, profile).items()
     }
+    defaults = dict(values)
     unknown = [k for k in values if k not in declared]
     if unknown:
         hints = "".join(unknown_parameter_hint(k, declared) for k in unknown)
@@ -715,6 +747,7 @@ def profile_values(
                 f"{scoped}; valid names: {valid}"
             )
         values[key] = _absolute_paths(key, value, Path.cwd())
+    _check_companions(profile, defaults, {k: values[k] for k in overrides or {} if k in values})
     values = {k: _check_type(declared[k], v) for k, v in values.items()}
     return path, values
 
