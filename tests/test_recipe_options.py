@@ -90,6 +90,14 @@ def test_strand_averaged_prediction():
     assert not np.allclose(forward, reverse)  # the averaging matters for this model
     with pytest.raises(ParameterError, match="uint8"):
         predict(model, codes.astype("float32"), reverse_complement=True)
+    # a model that averages the strands itself (notebook 02's saved LegNet and DREAM-CNN):
+    # averaging again gave other numbers than the notebook's (found by a new-user trial)
+    from gexnb.models.layers import strand_averaged
+
+    averaged = strand_averaged(model)
+    np.testing.assert_allclose(predict(averaged, codes), both, rtol=1e-6)
+    with pytest.raises(ParameterError, match="already averages each sequence's two strands"):
+        predict(averaged, codes, reverse_complement=True)
 
 
 def test_right_padded_codes_are_refused_for_both_strands(tmp_path):

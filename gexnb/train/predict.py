@@ -52,7 +52,9 @@ def predict(
     reverse_complement
         Average the predictions of each sequence and of its reverse complement (uint8 codes;
         the DREAM 2022 winners' test-time averaging, for models trained with
-        ``reverse_complement=True``).
+        ``reverse_complement=True``). Refused for a model that averages the strands itself
+        (:func:`gexnb.models.layers.strand_averaged`, as notebook 02 saves LegNet and
+        DREAM-CNN).
     flags
         For a model with a second input of per-sequence flags (``extra_channels`` of
         :func:`gexnb.models.legnet.build_legnet`; DREAM 2022: reverse-strand flag, singleton
@@ -69,7 +71,8 @@ def predict(
     Raises
     ------
     ParameterError
-        ``model`` is not a Keras model; ``x`` (or a chunk) is not numeric or has the wrong
+        ``model`` is not a Keras model, or averages the strands itself under
+        ``reverse_complement``; ``x`` (or a chunk) is not numeric or has the wrong
         number of dimensions for the model input (e.g. 1-D ``x`` for a model taking
         ``(n, length)``).
     InputError
@@ -85,6 +88,12 @@ def predict(
         )
     if int(batch_size) < 1:
         raise ParameterError(f"batch_size must be >= 1, got {batch_size}")
+    if reverse_complement and _averages_strands(model):
+        raise ParameterError(
+            f"model {model.name!r} already averages each sequence's two strands (a "
+            "strand_average layer: notebook 02's saved LegNet and DREAM-CNN); leave "
+            "reverse_complement out"
+        )
     if isinstance(x, (pd.DataFrame, pd.Series)):
         x = x.to_numpy()
     elif isinstance(x, list) and x and isinstance(x[0], (list, int, float, np.number)):
@@ -102,6 +111,15 @@ def predict(
     else:
         parts = list(_predict_chunks(model, chunks, int(batch_size), chunked=chunked))
     return _join(parts, model)
+
+
+def _averages_strands(model: Any) -> bool:
+    """Whether ``model`` is :func:`gexnb.models.layers.strand_averaged` (it averages the two
+    strands itself: averaging again changed the strand flags and the predictions; found by a
+    new-user trial)."""
+    from gexnb.models.layers import ReverseStrand
+
+    return any(isinstance(layer, ReverseStrand) for layer in getattr(model, "layers", ()))
 
 
 #: The largest float32: a model computes in float32 (or less), so larger inputs become inf.
