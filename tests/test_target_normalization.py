@@ -46,6 +46,20 @@ def test_half_median_is_refused_on_log_ratios_naming_zscore(log_ratio_file):
         promoter.normalize_targets(_promoters(log_ratio_file), target_normalization="log")
 
 
+def test_counts_are_told_to_take_the_log_first(tmp_path):
+    """Raw counts got 'use target_normalization: zscore' alone; following it, the model
+    predicted counts of -1,571 (found by a new-user trial)."""
+    rng = np.random.default_rng(0)
+    seqs = ["".join(rng.choice(list("ACGT"), 40)) for _ in range(200)]
+    counts = np.round(np.exp(rng.normal(3, 2, 200))).astype(int)
+    path = tmp_path / "counts.tsv"
+    path.write_text("".join(f"{s}\t{c}\n" for s, c in zip(seqs, counts, strict=True)))
+    loaded = load_promoters(str(path), length=40, fractions=(0.7, 0.3, 0.0), seed=0)
+    with pytest.raises(InputError, match=r"look like counts .*log2\(x \+ 1\)\), then use "
+                       "target_normalization: zscore"):  # fmt: skip
+        promoter.normalize_targets(loaded)
+
+
 def test_dream_scale_data_keep_the_teams_target():
     data = promoter.normalize_targets(load_promoters("", n_synthetic=100, seed=1))
     assert data.stats["method"] == "half_median"

@@ -24,6 +24,7 @@ import pandas as pd
 from gexnb import metrics as gm
 from gexnb import train
 from gexnb.data import sequences as seqs
+from gexnb.data.expression.normalize import AUTO_LOG_ABOVE
 from gexnb.data.promoters import PromoterSet, load_promoters
 from gexnb.data.synthetic import PROMOTER_MOTIFS, planted_positions
 from gexnb.errors import InputError, ParameterError
@@ -202,11 +203,20 @@ def _check_half_median(values: np.ndarray, source: str | None) -> None:
     outside = float(np.mean((values < 0) | (values > 2 * median))) if median > 0 else 1.0
     if outside > HALF_MEDIAN_TOLERANCE:
         why = "not positive" if median <= 0 else f"{outside:.0%} below 0 or above 2 x median"
+        fix = "use target_normalization: zscore"
+        if values.min() >= 0 and values.max() > AUTO_LOG_ABOVE:
+            # counts or another linear scale: z-scores of them are ruled by the largest
+            # values (the trial's model predicted counts of -1,571)
+            fix = (
+                f"they look like counts or another linear scale (none below 0, some above "
+                f"{AUTO_LOG_ABOVE:g}, as the expression notebooks' transform: auto reads "
+                "them): write their logs in the file (e.g. log2(x + 1)), then " + fix
+            )
         raise InputError(
             f"target_normalization 'half_median' (the team's y / (2 median) under a sigmoid, "
             f"for DREAM's non-negative 0-17 scale) cannot fit these data: the training values "
             f"range {values.min():.3g} to {values.max():.3g} (median {median:.3g}, {why}); "
-            "use target_normalization: zscore",
+            f"{fix}",
             path=source,
         )
 
