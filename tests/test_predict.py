@@ -55,6 +55,18 @@ def test_a_headers_columns_are_written_beside_the_predictions(tmp_path, model_pa
     np.testing.assert_allclose(table["prediction"].astype(float), expected, rtol=1e-5)
 
 
+def test_csv_output_and_trimmed_sequences_are_said(tmp_path, model_path, caplog):
+    """--output x.csv got tab-separated text, and --too-long trim cut sequences without a
+    word (found by a new-user trial)."""
+    src = _write(tmp_path / "long.txt", ["ACGT" * 10, "ACGT"])
+    out = tmp_path / "pred.csv"
+    with caplog.at_level("WARNING", logger="gexnb.train.predict"):
+        assert train.predict_file(model_path, src, out, too_long="trim") == 2
+    assert f"1 of 2 sequences longer than the model's {LENGTH} bases" in caplog.text
+    table = pd.read_csv(out)
+    assert list(table.columns) == ["sequence", "prediction"] and len(table) == 2
+
+
 def test_sequence_only_file(tmp_path, model_path):
     src = tmp_path / "only.txt"
     src.write_text("ACGT\nTTTT\n")

@@ -78,6 +78,18 @@ def test_too_long_trim_keeps_the_three_prime_end():
     assert sq.decode_sequences(codes) == ["GTACG", "AC"]
 
 
+def test_trimmed_sequences_of_a_file_are_counted(tmp_path, caplog):
+    """too_long: trim cut the 5' end of nearly every sequence of a 117-275 nt file while the
+    notebook said '1,500 promoter sequences (117-142 nt)' (found by a new-user trial)."""
+    path = tmp_path / "long.txt"
+    path.write_text("ACGTACGTAC\t1\nACG\t2\nACGTACGTACGTACGT\t3\n")
+    with caplog.at_level("WARNING", logger="gexnb.data.sequence_files"):
+        codes, _ = sq.read_encoded(path, length=8, too_long="trim")
+    assert codes.shape == (3, 8)
+    assert "2 of 3 sequences (66.7 %) longer than length=8 lost their first bases" in caplog.text
+    assert "the longest had 16" in caplog.text
+
+
 def test_invalid_character_named_with_index_and_position():
     with pytest.raises(InputError, match=r"sequence 1: invalid character 'X' at position 3"):
         sq.encode_sequences(["ACGT", "ACXT"], length=8)

@@ -851,13 +851,16 @@ def read_encoded(
         capacity = min(capacity, int(max_rows))
     codes = np.empty((capacity, int(length)), dtype=np.uint8)
     expression = np.empty(capacity, dtype=np.float64)
-    n = 0
+    n = trimmed = longest = 0
     lines_per_block = None if max_rows is None else min(int(max_rows), 1 << 16)
     for parsed in layout.blocks(max_lines=lines_per_block, block_bytes=int(block_bytes)):
         if n == capacity:
             break
         parsed = parsed.head(capacity - n)
         rows = len(parsed)
+        sizes = parsed.ends[:, layout.seq_col] - parsed.starts[:, layout.seq_col]
+        trimmed += int(np.count_nonzero(sizes > int(length)))
+        longest = max(longest, int(sizes.max(initial=0)))
         codes[n : n + rows] = _encode_parsed(
             parsed, layout.seq_col, str(path), length=int(length), too_long=too_long
         )
@@ -868,6 +871,12 @@ def read_encoded(
         n += rows
     if n == 0:
         raise InputError("no data lines after the header", path=str(path))
+    if trimmed:  # too_long="trim" (else the first one was an error)
+        log.warning(
+            "%s: %d of %d sequences (%.1f %%) longer than length=%d lost their first bases "
+            "(too_long: trim keeps the last %d; the longest had %d)",
+            path, trimmed, n, 100 * trimmed / n, int(length), int(length), longest,
+        )  # fmt: skip
     if n < capacity:  # header or blank lines: shrink in place (no copy of the codes)
         codes.resize((n, int(length)), refcheck=False)
         expression.resize(n, refcheck=False)

@@ -297,7 +297,7 @@ def predict_file(
         TSV to write: ``sequence``, then, for an input with a header, its other columns as
         written (identifiers, measured values, annotations: ``sequence<TAB>name<TAB>
         log2_ratio<TAB>prediction``), then ``prediction``. A file without a header gives
-        ``sequence<TAB>prediction``.
+        ``sequence<TAB>prediction``. A ``.csv`` name gives the same comma-separated.
     batch_size
         Samples per forward pass, as for :func:`predict`.
     too_long
@@ -350,9 +350,10 @@ def predict_file(
             "sequence (use gexnb.train.predict for several outputs)",
             path=str(model_path),
         )
-    n = 0
+    n = trimmed = 0
+    comma = Path(output_path).suffix.lower() == ".csv"
     with atomic_path(output_path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
+        writer = csv.writer(handle, delimiter="," if comma else "\t", lineterminator="\n")
         columns: list[str] | None = None
         for first_line, frame in iter_sequence_chunks(
             input_path, chunk_size=chunk_size, require_expression=False, as_text=True
@@ -365,12 +366,19 @@ def predict_file(
                 codes = encode_sequences(seqs, length=length, too_long=too_long)
             except InputError as exc:
                 raise _locate(exc, seqs, first_line, length, too_long, input_path) from None
+            trimmed += sum(len(s) > length for s in seqs)
             preds = predict(model, codes, batch_size=batch_size)
             carried = [frame[c].tolist() for c in columns]
             writer.writerows(
                 [*row, f"{p:.6g}"] for *row, p in zip(*carried, preds.tolist(), strict=True)
             )
             n += len(seqs)
+    if trimmed:  # --too-long trim (else the first one was an error)
+        log.warning(
+            "%s: %d of %d sequences longer than the model's %d bases were predicted from "
+            "their last %d",
+            input_path, trimmed, n, length, length,
+        )  # fmt: skip
     return n
 
 
