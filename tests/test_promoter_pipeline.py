@@ -110,6 +110,25 @@ def test_score_test_per_subset(trained, tmp_path):
     assert metrics["kmer_ridge/test/pearson"] == pytest.approx(expected, rel=1e-6)
     assert metrics["kmer_ridge/test_all_random/pearson"] == pytest.approx(expected, rel=1e-6)
     assert metrics["kmer_ridge/test_high_exp/n"] == len(frame) // 2
+    assert "kmer_ridge/test/pearson_score_available" in metrics
+    # a test file of the user's own subsets: no DREAM-weighted score, which over 'all' alone
+    # was r^2 under another name (found by a new-user trial)
+    frame["subsets"] = ["mine" if i % 2 else "theirs" for i in range(len(frame))]
+    pp.score_test(frame, codes, {"kmer_ridge": kmer}, data=data, output_dir=tmp_path / "own")
+    own = json.loads((tmp_path / "own" / "metrics.json").read_text())
+    assert own["kmer_ridge/test/pearson"] == pytest.approx(expected, rel=1e-6)
+    assert own["kmer_ridge/test_mine/n"] == len(frame) // 2
+    assert not [k for k in own if "score" in k]
+
+
+def test_a_test_file_beside_held_out_rows_is_refused(tmp_path):
+    """Test rows held out by fractions and a test file were both scored as 'test', the
+    file's correlations overwriting the held-out rows' in metrics.json."""
+    data = pp.normalize_targets(load_promoters("", n_synthetic=60, fractions=(0.8, 0.1, 0.1)))
+    path = tmp_path / "t.tsv"
+    path.write_text("ACGTACGT\t1\n")
+    with pytest.raises(ParameterError, match=r"two test sets: fractions hold out 6 test rows"):
+        pp.load_test(str(path), length=120, data=data)
 
 
 def test_attention_and_figures(trained):

@@ -554,7 +554,11 @@ def evaluate(
 
 
 def load_test(
-    test_path: str, *, length: int = 142, too_long: str = "error"
+    test_path: str,
+    *,
+    length: int = 142,
+    too_long: str = "error",
+    data: PromoterData | None = None,
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Read a test file (``test_measured.tsv``: sequence, expression, subsets) and encode it.
 
@@ -564,6 +568,9 @@ def load_test(
         The test file.
     length, too_long
         Encoding options of :func:`gexnb.data.sequences.encode_sequences`.
+    data
+        The training data: a test file beside test rows held out of it (``fractions``) is
+        refused, as both would be scored under the split ``test``.
 
     Returns
     -------
@@ -575,7 +582,15 @@ def load_test(
     InputError
         A bad line, or a sequence longer than ``length`` under ``too_long="error"``, naming
         the file and the line (notebook 02 reads the test file before any training).
+    ParameterError
+        ``data`` holds test rows.
     """
+    if data is not None and len(data.test_idx):
+        raise ParameterError(
+            f"two test sets: fractions hold out {len(data.test_idx):,} test rows and test_path "
+            f"gives {Path(test_path).name}; both would be scored as 'test': set the test "
+            "share of fractions to 0, or test_path to ''"
+        )
     frame = seqs.read_sequences(test_path)
     codes, _ = seqs.read_encoded(test_path, length=length, too_long=too_long)
     return frame, codes
@@ -658,8 +673,10 @@ def score_test(
                     if np.isfinite(value):
                         flat[f"{name}/{split}/{metric}"] = value
                 flat[f"{name}/{split}/n"] = entry["n"]
+            # a weighted score over "all" alone would be r^2 renamed: only with DREAM subsets
+            dream = any(k != "all" and k in gm.DREAM_WEIGHTS for k in score["subsets"])
             for key in ("pearson_score", "spearman_score"):  # NaN when subsets are missing
-                for suffix in ("", "_available"):
+                for suffix in ("", "_available") if dream else ():
                     value = score[f"{key}{suffix}"]
                     if np.isfinite(value):
                         flat[f"{name}/{prefix}/{key}{suffix}"] = value
