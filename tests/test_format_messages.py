@@ -340,5 +340,12 @@ def test_semicolon_files_with_decimal_commas_read(tmp_path, reader, text):
 
 def test_a_thousands_separator_in_a_semicolon_file_is_refused(tmp_path):
     path = _write(tmp_path / "eu.csv", f"sequence;expression\n{SEQ};1,234\n")
-    with pytest.raises(InputError, match=r"eu\.csv, line 2: expression '1,234' may use a thou"):
+    with pytest.raises(InputError, match=r"eu\.csv, line 2: expression '1,234' reads as a thou"
+                       r".*with a decimal point \(1\.846\) or without the separator"):  # fmt: skip
         sequences.read_sequences(path)
+    # another value with a decimal comma settles it (2,59 cannot hold a thousands separator):
+    # the trial's Excel file was refused with advice that made no sense for a decimal
+    for other in ("2,59", "0,846", "-1,5"):
+        path = _write(tmp_path / "eu2.csv", f"sequence;expression\n{SEQ};1,846\n{SEQ};{other}\n")
+        expected = float(other.replace(",", "."))
+        assert sequences.read_sequences(path)["expression"].tolist() == [1.846, expected]

@@ -183,6 +183,15 @@ def test_parse_override_yaml_values():
     assert runner.parse_override("empty=") == ("empty", "")
     with pytest.raises(ParameterError, match="key=value"):
         runner.parse_override("novalue")
+    # '{n_sequences:0}' is YAML for {"n_sequences:0": None}: the notebook said "unknown
+    # option(s) n_sequences:0" (found by a new-user trial)
+    with pytest.raises(ParameterError, match=r"-p motif_discovery: 'n_sequences:0' reads as "
+                       r"one key without a value; YAML needs a space after the colon: "
+                       r"\{n_sequences: 0\}"):  # fmt: skip
+        runner.parse_override("motif_discovery={n_sequences:0}")
+    with pytest.raises(ParameterError, match="'epochs:2'"):
+        runner.parse_override("model_params={legnet: {epochs:2}}")
+    assert runner.parse_override("m={a: 1}") == ("m", {"a": 1})
 
 
 def test_unknown_parameter_refused_with_valid_names(project, tmp_path):

@@ -546,7 +546,10 @@ def _is_number(text: str) -> bool:
 
 
 #: A number that reads both as thousands (1,234) and with a decimal comma (1.234).
-_THOUSANDS = re.compile(rb"^[-+]?\d{1,3}(,\d{3})+$")
+_THOUSANDS = re.compile(rb"^[-+]?[1-9]\d{0,2}(,\d{3})+$")
+#: A number whose comma can only be a decimal comma (2,59; 0,846; 1,23456): in the same
+#: column, it settles that 1,846 is 1.846.
+_DECIMAL_COMMA = re.compile(rb"^[-+]?(\d*,(\d{1,2}|\d{4,})|0,\d+)([eE][-+]?\d+)?$")
 
 
 def _parse_expression(
@@ -554,14 +557,17 @@ def _parse_expression(
 ) -> np.ndarray:
     raw = parsed.field_strings(col)
     if decimal_comma:  # a semicolon file (Excel, R write.csv2): 1,5 is 1.5
-        for i, item in enumerate(raw.tolist()):
-            if _THOUSANDS.match(item.strip()):
-                raise InputError(
-                    f"expression {item.decode('ascii', 'replace')!r} may use a thousands "
-                    "separator or a decimal comma: write it without the separator",
-                    path=path,
-                    line=int(parsed.line_numbers[i]),
-                )
+        items = [item.strip() for item in raw.tolist()]
+        ambiguous = [i for i, item in enumerate(items) if _THOUSANDS.match(item)]
+        if ambiguous and not any(_DECIMAL_COMMA.match(item) for item in items):
+            i = ambiguous[0]
+            raise InputError(
+                f"expression {items[i].decode('ascii', 'replace')!r} reads as a thousands "
+                "separator or as a decimal comma, and no other value settles which (such as "
+                "2,59): write it with a decimal point (1.846) or without the separator (1846)",
+                path=path,
+                line=int(parsed.line_numbers[i]),
+            )
         raw = np.char.replace(raw, b",", b".")
     try:
         values = raw.astype(np.float64)

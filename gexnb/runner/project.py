@@ -367,7 +367,31 @@ def parse_override(text: str) -> tuple[str, Any]:
         value = yaml.safe_load(raw) if raw.strip() else ""
     except yaml.YAMLError:
         value = raw
+    glued = _glued_key(value)
+    if glued is not None:  # {n_sequences:0} is YAML for {"n_sequences:0": null}
+        name, _, rest = glued.partition(":")
+        raise ParameterError(
+            f"-p {key}: {glued!r} reads as one key without a value; YAML needs a space after "
+            f"the colon: {{{name}: {rest}}}"
+        )
     return key, value
+
+
+def _glued_key(value: Any) -> str | None:
+    """A mapping key (at any depth) such as ``n_sequences:0`` holding no value, or None."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if v is None and isinstance(k, str) and ":" in k:
+                return k
+            found = _glued_key(v)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for item in value:
+            found = _glued_key(item)
+            if found is not None:
+                return found
+    return None
 
 
 def _number_from_text(value: Any, kind: type) -> Any:
