@@ -184,6 +184,13 @@ def test_separators_and_doubled_quotes_inside_quoted_fields(tmp_path):
     np.testing.assert_allclose(frame["expression"], [1.5, -2, 0.5])
     header = _write(tmp_path / "h.csv", f'"seq","the ""level"", log2"\n"{SEQ}",1.5\n')
     assert sequences.read_sequences(header)["expression"].tolist() == [1.5]
+    # quotes inside unquoted fields are characters, and every separator splits such a line
+    # (two of them hid the tab between them: found by the session's review)
+    stray = _write(tmp_path / "s.tsv", f'sequence\texpression\tn1\tn2\n{SEQ}\t1.5\t5" a\t3" b\n')
+    assert sequences.read_sequences(stray)[["n1", "n2"]].values.tolist() == [['5" a', '3" b']]
+    mixed = _write(tmp_path / "m.csv", f'sequence,expression,a,b\n{SEQ},1,"",""""\n')
+    ((_, text),) = sequences.iter_sequence_chunks(mixed, as_text=True)
+    assert text[["a", "b"]].values.tolist() == [["", '"']]
 
 
 def test_ragged_comma_line_names_the_separator(tmp_path):

@@ -183,7 +183,9 @@ class _Parsed:
         self.line_numbers = line_numbers  # (n,) 1-based
         self.starts = starts  # (n, n_fields), after an opening quote
         self.ends = ends  # (n, n_fields), before a closing quote
-        self.quoted = quoted  # (n, n_fields) bool: the field was wrapped in double quotes
+        # (n, n_fields) bool: wrapped in double quotes on a line following RFC 4180, so a
+        # doubled quote inside is one
+        self.quoted = quoted
 
     def __len__(self) -> int:
         return len(self.line_numbers)
@@ -216,10 +218,12 @@ def _parse_block(
     """Split a block of complete lines into fields at ``sep``; ragged lines raise InputError.
 
     A field wrapped in double quotes (R's ``write.csv``/``write.table``, Excel, pandas) is
-    read without them, a separator inside the quotes belongs to the field and a doubled
-    quote inside it is one quote (RFC 4180; the last done by :func:`_text_field`). A line
-    with an odd number of quotes has no quoted fields: its quotes are characters (a
-    hand-written ``5" UTR``). A line break inside quotes is not supported.
+    read without them. On a line whose quotes follow RFC 4180 (each field either without
+    quotes or wrapped in them, a quote inside written twice), a separator inside the quotes
+    belongs to the field and a doubled quote is one quote (the last done by
+    :func:`_text_field`); on any other line (a hand-written ``5" UTR``) every separator
+    splits and the quotes inside a field are characters, as :func:`_split_fields` does. A
+    line break inside quotes is not supported.
     """
     buf = np.frombuffer(block, dtype=np.uint8)
     newlines = np.flatnonzero(buf == _NL)
@@ -236,13 +240,24 @@ def _parse_block(
     if not keep.all():
         starts, ends, line_numbers = starts[keep], ends[keep], line_numbers[keep]
     tabs = np.flatnonzero(buf == sep)
+    rfc = np.zeros(len(starts), dtype=bool)  # lines whose quotes follow RFC 4180
     quotes = np.flatnonzero(buf == _QUOTE)
     if quotes.size:
-        # a separator after an odd number of its line's quotes is inside a quoted field
         line_of_quote = np.searchsorted(starts, quotes, side="right") - 1
-        odd = np.bincount(line_of_quote, minlength=len(starts)) % 2 == 1
-        quotes = quotes[~odd[line_of_quote]]
-        tabs = tabs[np.searchsorted(quotes, tabs) % 2 == 0]
+        rank = np.arange(len(quotes)) - np.searchsorted(line_of_quote, line_of_quote)
+        # an opening quote (even rank in its line) starts a field or follows a quote (""),
+        # a closing one ends a field or precedes a quote
+        before = np.where(quotes > starts[line_of_quote], buf[np.maximum(quotes - 1, 0)], sep)
+        after = np.where(quotes + 1 < ends[line_of_quote],
+                         buf[np.minimum(quotes + 1, len(buf) - 1)], sep)  # fmt: skip
+        fits = np.where(rank % 2 == 0, before, after)
+        fits = (fits == sep) | (fits == _QUOTE)
+        count = np.bincount(line_of_quote, minlength=len(starts))
+        misfits = np.bincount(line_of_quote, weights=~fits, minlength=len(starts))
+        rfc = (count > 0) & (count % 2 == 0) & (misfits == 0)
+        # a separator after an odd number of such a line's quotes is inside a quoted field
+        kept = quotes[rfc[line_of_quote]]
+        tabs = tabs[np.searchsorted(kept, tabs) % 2 == 0]
     line_of_tab = np.searchsorted(starts, tabs, side="right") - 1
     counts = np.bincount(line_of_tab, minlength=len(starts))
     bad = np.flatnonzero(counts != n_fields - 1)
@@ -264,7 +279,7 @@ def _parse_block(
     quoted[quoted] = (buf[field_starts[quoted]] == _QUOTE) & (buf[field_ends[quoted] - 1] == _QUOTE)
     field_starts += quoted
     field_ends -= quoted
-    return _Parsed(buf, line_numbers, field_starts, field_ends, quoted)
+    return _Parsed(buf, line_numbers, field_starts, field_ends, quoted & rfc[:, None])
 
 
 _FORMAT = (
@@ -295,20 +310,36 @@ def _separator(first: bytes) -> int:
     return _TAB
 
 
-def _unquote(field: str) -> str:
-    """A field without surrounding white space and double quotes (a doubled quote inside
-    them read as one)."""
+def _unquote(field: str, *, rfc: bool = True) -> str:
+    """A field without surrounding white space and double quotes (on a line following RFC
+    4180, ``rfc``, a doubled quote inside them read as one)."""
     field = field.strip()
     if len(field) >= 2 and field[0] == field[-1] == '"':
-        return field[1:-1].replace('""', '"')
+        return field[1:-1].replace('""', '"') if rfc else field[1:-1]
     return field
 
 
+def _follows_rfc4180(line: str, sep: str) -> bool:
+    """Whether the quotes of ``line`` follow RFC 4180, as :func:`_parse_block` decides: an
+    even number, each opening one at a field's start or after a quote, each closing one at
+    a field's end or before a quote."""
+    at = [i for i, char in enumerate(line) if char == '"']
+    if not at or len(at) % 2:
+        return False
+    for rank, i in enumerate(at):
+        near = (line[i - 1] if i > 0 else sep) if rank % 2 == 0 else (
+            line[i + 1] if i + 1 < len(line) else sep
+        )  # fmt: skip
+        if near not in (sep, '"'):
+            return False
+    return True
+
+
 def _split_fields(line: str, sep: int) -> list[str]:
-    """The unquoted fields of one line, split at ``sep`` outside double quotes as
-    :func:`_parse_block` splits them (a line with an odd number of quotes has no quoting)."""
-    if line.count('"') % 2:
-        return [_unquote(f) for f in line.split(chr(sep))]
+    """The unquoted fields of one line, split as :func:`_parse_block` splits them: at
+    ``sep`` outside double quotes on a line following RFC 4180, else at every ``sep``."""
+    if not _follows_rfc4180(line, chr(sep)):
+        return [_unquote(f, rfc=False) for f in line.split(chr(sep))]
     fields, start, inside = [], 0, False
     for i, char in enumerate(line):
         if char == '"':
