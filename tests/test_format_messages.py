@@ -356,3 +356,9 @@ def test_a_thousands_separator_in_a_semicolon_file_is_refused(tmp_path):
         path = _write(tmp_path / "eu2.csv", f"sequence;expression\n{SEQ};1,846\n{SEQ};{other}\n")
         expected = float(other.replace(",", "."))
         assert sequences.read_sequences(path)["expression"].tolist() == [1.846, expected]
+        # settled for the whole file, not per block (found by the session's review)
+        chunks = sequences.iter_sequence_chunks(path, chunk_size=1)
+        assert [c["expression"].item() for _, c in chunks] == [1.846, expected]
+        later = _write(tmp_path / "eu3.csv", f"sequence;expression\n{SEQ};{other}\n{SEQ};1,846\n")
+        chunks = sequences.iter_sequence_chunks(later, chunk_size=1)
+        assert [c["expression"].item() for _, c in chunks] == [expected, 1.846]

@@ -497,6 +497,17 @@ class _Layout:
             self.unnamed = set()
             self.seq_col = 0
             self.expr_col = 1 if len(fields) == 2 else None
+        # a semicolon file's decimal comma is settled by a value that can only hold one
+        # (2,59): in the first lines, or in any block read (:func:`_parse_expression`)
+        self.decimal_settled = False
+        if self.sep == ord(";") and self.expr_col is not None:
+            for line in sample if self.header else [first, *sample]:
+                fields = _split_fields(line.decode("utf-8", errors="replace"), self.sep)
+                if len(fields) == self.n_fields and _DECIMAL_COMMA.match(
+                    fields[self.expr_col].encode()
+                ):
+                    self.decimal_settled = True
+                    break
 
     def _sequence_columns(self, lines: list[bytes], n_fields: int) -> list[int]:
         """The columns that hold DNA sequences in at least 90 % of the data ``lines`` with
@@ -583,19 +594,25 @@ _THOUSANDS = re.compile(rb"^[-+]?[1-9]\d{0,2}(,\d{3})+$")
 _DECIMAL_COMMA = re.compile(rb"^[-+]?(\d*,(\d{1,2}|\d{4,})|0,\d+)([eE][-+]?\d+)?$")
 
 
-def _parse_expression(
-    parsed: _Parsed, col: int, path: str, *, decimal_comma: bool = False
-) -> np.ndarray:
-    raw = parsed.field_strings(col)
-    if decimal_comma:  # a semicolon file (Excel, R write.csv2): 1,5 is 1.5
+def _parse_expression(parsed: _Parsed, layout: _Layout, path: str) -> np.ndarray:
+    """The expression column of ``parsed`` as float64, every bad value an InputError naming
+    the line. A semicolon file's values take a decimal comma (1,5 is 1.5); one that also
+    reads with a thousands separator (1,846) is refused unless a value of the file's first
+    lines, of this block or of an earlier one settles it (``layout.decimal_settled``)."""
+    assert layout.expr_col is not None
+    raw = parsed.field_strings(layout.expr_col)
+    if layout.sep == ord(";"):  # a semicolon file (Excel, R write.csv2): 1,5 is 1.5
         items = [item.strip() for item in raw.tolist()]
+        if not layout.decimal_settled:
+            layout.decimal_settled = any(_DECIMAL_COMMA.match(item) for item in items)
         ambiguous = [i for i, item in enumerate(items) if _THOUSANDS.match(item)]
-        if ambiguous and not any(_DECIMAL_COMMA.match(item) for item in items):
+        if ambiguous and not layout.decimal_settled:
             i = ambiguous[0]
             raise InputError(
                 f"expression {items[i].decode('ascii', 'replace')!r} reads as a thousands "
-                "separator or as a decimal comma, and no other value settles which (such as "
-                "2,59): write it with a decimal point (1.846) or without the separator (1846)",
+                "separator or as a decimal comma, and no value read so far settles which "
+                "(such as 2,59): write it with a decimal point (1.846) or without the "
+                "separator (1846)",
                 path=path,
                 line=int(parsed.line_numbers[i]),
             )
@@ -681,9 +698,7 @@ def _frame_from_parsed(parsed: _Parsed, layout: _Layout, *, as_text: bool = Fals
                 data[name] = _text_field(parsed, k, name, path)
         return pd.DataFrame(data)
     if layout.expr_col is not None:
-        data["expression"] = _parse_expression(
-            parsed, layout.expr_col, path, decimal_comma=layout.sep == ord(";")
-        )
+        data["expression"] = _parse_expression(parsed, layout, path)
     else:
         data["expression"] = np.full(len(parsed), np.nan)
     for k, name in enumerate(layout.columns):
@@ -901,10 +916,7 @@ def read_encoded(
         codes[n : n + rows] = _encode_parsed(
             parsed, layout.seq_col, str(path), length=int(length), too_long=too_long
         )
-        assert layout.expr_col is not None  # the layout requires an expression column
-        expression[n : n + rows] = _parse_expression(
-            parsed, layout.expr_col, str(path), decimal_comma=layout.sep == ord(";")
-        )
+        expression[n : n + rows] = _parse_expression(parsed, layout, str(path))
         n += rows
     if n == 0:
         raise InputError("no data lines after the header", path=str(path))
