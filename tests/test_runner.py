@@ -226,6 +226,24 @@ def test_a_profiles_companion_file_is_not_paired_with_a_users_input(tmp_path):
     with pytest.raises(ParameterError, match="probes_path"):
         runner.profile_values("04", profile="real", overrides={"expression_path": str(mine)},
                               project_dir=PROJECT_DIR)  # fmt: skip
+    # a profile of the user's own extending real: the same (found by the session's review)
+    folder = tmp_path / "project"
+    (folder / "notebooks").mkdir(parents=True)
+    (folder / "notebooks" / "02_bigru_training.ipynb").write_bytes(
+        (PROJECT_DIR / "notebooks" / "02_bigru_training.ipynb").read_bytes()
+    )
+    (folder / "parameters" / "02_bigru_training").mkdir(parents=True)
+    for name in ("real", "quick"):
+        (folder / "parameters" / "02_bigru_training" / f"{name}.yaml").write_bytes(
+            (PROJECT_DIR / "parameters" / "02_bigru_training" / f"{name}.yaml").read_bytes()
+        )
+    mine_profile = folder / "parameters" / "02_bigru_training" / "mine.yaml"
+    mine_profile.write_text(f"extends: real\nsequence_path: {mine}\n")
+    with pytest.raises(ParameterError, match=r"profile real's test_path .* set test_path in "
+                       r".*mine\.yaml too"):  # fmt: skip
+        runner.profile_values("02", profile="mine", project_dir=folder)
+    mine_profile.write_text(f"extends: real\nsequence_path: {mine}\ntest_path: ''\n")
+    assert runner.profile_values("02", profile="mine", project_dir=folder)[1]["test_path"] == ""
     # the quick profile has no such files; another parameter changes nothing
     runner.profile_values("02", overrides={"sequence_path": str(mine)}, project_dir=PROJECT_DIR)
     runner.profile_values("02", profile="real", overrides={"epochs": 1}, project_dir=PROJECT_DIR)

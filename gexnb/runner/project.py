@@ -284,6 +284,8 @@ def load_profile(
     A profile with ``extends: <other>`` starts from the other profile's values (itself
     possibly extending a third) and replaces the top-level keys it sets; a mapping such as
     ``model_params`` is replaced whole, not merged, so what a variant states is what runs.
+    A variant with its own data input must also set the other's files that describe that
+    input (:data:`COMPANION_INPUTS`).
 
     Parameters
     ----------
@@ -337,6 +339,7 @@ def load_profile(
         cycle = " -> ".join([*_chain, profile, base])
         raise ParameterError(f"{path}: profiles extend each other in a circle ({cycle})")
     inherited = load_profile(project_dir, notebook, base, env=env, _chain=(*_chain, profile))
+    _check_companions(base, inherited, values, where=str(path))
     return {**inherited, **values}
 
 
@@ -693,20 +696,29 @@ COMPANION_INPUTS: dict[str, tuple[str, ...]] = {
 
 
 def _check_companions(
-    profile: str, defaults: Mapping[str, Any], overrides: Mapping[str, Any]
+    profile: str,
+    defaults: Mapping[str, Any],
+    overrides: Mapping[str, Any],
+    *,
+    where: str | None = None,
 ) -> None:
-    """Refuse an input of the user's own beside a profile's file that describes the
-    profile's input (:data:`COMPANION_INPUTS`), naming the parameter to give."""
+    """Refuse another input beside a profile's file that describes the profile's own
+    (:data:`COMPANION_INPUTS`), naming the parameter to give: with ``-p`` (``where`` None)
+    or in the profile ``where`` that extends ``profile``."""
     for key, companions in COMPANION_INPUTS.items():
         if key not in overrides or overrides[key] == defaults.get(key):
             continue
         for other in companions:
             if other in overrides or not defaults.get(other):
                 continue
+            fix = (
+                f"give -p {other}=<your file> or -p {other}='' (none)"
+                if where is None
+                else f"set {other} in {where} too (your file, or '' for none)"
+            )
             raise ParameterError(
                 f"profile {profile}'s {other} ({Path(str(defaults[other])).name}) belongs to "
-                f"its own {key}; with {key} of your own, give -p {other}=<your file> or "
-                f"-p {other}='' (none)"
+                f"its own {key}; with another {key}, {fix}"
             )
 
 
