@@ -168,9 +168,12 @@ def _one_d(arr: np.ndarray, name: str) -> np.ndarray:
 
 
 #: A side whose range (max - min) is at most this fraction of the other side's is constant
-#: for :func:`_corr`: float rounding, not signal (the predict-the-mean baseline of z-scored
-#: float32 targets varies by about 1e-8 between genes, which gave Pearson r values of
-#: +-0.01 that changed with the row order; found by an audit recomputing every metric).
+#: for :func:`_corr`, on purpose: below float32's resolution of the other side's scale, its
+#: variation is rounding (the predict-the-mean baseline of z-scored float32 targets varies
+#: by about 1e-8 between genes, which gave Pearson r values of +-0.01 that changed with the
+#: row order; found by an audit recomputing every metric). A prediction a million times
+#: flatter than the truth (``t * 1e-7``) is treated alike, though its r is 1: such a model
+#: predicts a constant for any practical use.
 _CONSTANT_RELATIVE_RANGE = 1e-6
 
 
