@@ -81,11 +81,14 @@ def test_bin_readouts_are_refused_before_training(log_ratio_file):
         promoter.workload(data, epochs=1, models=["legnet", "dream_cnn"], model_params=profile)
     assert (
         "model_params: {legnet: {epochs: 2, block_sizes: [8, 8], output: linear}, dream_cnn: "
-        "{epochs: 2}} (a -p value replaces the whole model_params" in str(err.value)
-    )
+        "{epochs: 2, output: linear}} (a -p value replaces the whole model_params" in str(err.value)
+    )  # every model that needs it, in one message (the review)
+    assert "legnet: the 'bins'" in str(err.value) and "; dream_cnn: the 'bins'" in str(err.value)
+    with pytest.raises(ParameterError, match=r"\{legnet: \{epochs: 2, output: linear\}\}"):
+        check_bin_range(["legnet"], {"legnet": {"epochs": np.int64(2)}}, values)  # from Python
     with pytest.raises(ParameterError, match="dream_cnn: .* bins 0 to 3"):
-        check_bin_range("dream_cnn", {"n_bins": 4}, values)
-    check_bin_range("legnet", {"output": "linear"}, values)  # no error
+        check_bin_range("dream_cnn", {"dream_cnn": {"n_bins": 4}}, values)
+    check_bin_range("legnet", {"legnet": {"output": "linear"}}, values)  # no error
     check_bin_range("legnet", None, np.linspace(0, 17, 50))  # DREAM's scale
 
 
@@ -94,9 +97,9 @@ def test_flags_on_whole_numbers_are_refused_in_the_plan():
     trained; the plan refuses it (found by a new-user trial)."""
     counts = np.arange(1.0, 101.0)
     with pytest.raises(ParameterError, match="legnet: every measured value is a whole number"):
-        check_bin_range("legnet", {"extra_channels": 2, "output": "linear"}, counts)
-    check_bin_range("legnet", {"output": "linear"}, counts)  # no flags: no error
-    check_bin_range("legnet", {"extra_channels": 2}, counts / 7)  # not whole numbers
+        check_bin_range("legnet", {"legnet": {"extra_channels": 2, "output": "linear"}}, counts)
+    check_bin_range("legnet", {"legnet": {"output": "linear"}}, counts)  # no flags
+    check_bin_range("legnet", {"legnet": {"extra_channels": 2}}, counts / 7)  # not whole
 
 
 def test_zscore_run_scores_the_test_file_on_its_own_scale(log_ratio_file, tmp_path):

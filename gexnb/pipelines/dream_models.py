@@ -16,6 +16,7 @@ BiGRU's normalised target with MSE.
 from __future__ import annotations
 
 import inspect
+import json
 import os
 import time
 import warnings
@@ -169,11 +170,9 @@ BIN_RANGE_TOLERANCE = 0.01
 
 
 def check_bin_range(
-    name: str,
-    params: Mapping[str, Any] | None,
+    names: str | Sequence[str],
+    model_params: Mapping[str, Any] | None,
     values: np.ndarray,
-    *,
-    model_params: Mapping[str, Any] | None = None,
 ) -> None:
     """Refuse a bin read-out, or DREAM flags, on training values that cannot take them,
     before anything trains.
@@ -186,45 +185,58 @@ def check_bin_range(
 
     Parameters
     ----------
-    name
-        A registered model name; models without a ``"bins"`` output or flag input are not
-        checked.
-    params
-        The model's ``model_params`` entry (its ``output``, ``n_bins`` and
-        ``extra_channels`` override the factory's defaults), or None.
+    names
+        The registered model names (or one) to check; models without a ``"bins"`` output
+        or flag input pass.
+    model_params
+        Model name -> its settings (``output``, ``n_bins`` and ``extra_channels`` override
+        the factory's defaults), or None: notebook 02's whole ``model_params``, spelled
+        out with ``output: linear`` added for every model that needs it in the error (a
+        ``-p model_params=...`` replaces the profile's whole mapping).
     values
         Training values of the measured expression.
-    model_params
-        The whole ``model_params`` mapping, to spell out a corrected value in the error
-        (a ``-p model_params=...`` replaces the profile's whole mapping).
 
     Raises
     ------
     ParameterError
-        When more than :data:`BIN_RANGE_TOLERANCE` of ``values`` fall outside the bins,
-        naming the ``model_params`` setting that fixes it; flags on whole numbers only.
+        When more than :data:`BIN_RANGE_TOLERANCE` of ``values`` fall outside a model's
+        bins, naming the ``model_params`` value that fixes it; flags on whole numbers only.
     """
-    defaults = inspect.signature(get_factory(name)).parameters
-    keys = ("output", "n_bins", "extra_channels")
-    options = {key: defaults[key].default for key in keys if key in defaults}
-    options.update({k: v for k, v in (params or {}).items() if k in options})
-    if options.get("extra_channels") and len(values) and np.all(values == np.round(values)):
-        raise ParameterError(_whole_numbers_message(name))
-    if options.get("output") != "bins":
+    names = [names] if isinstance(names, str) else list(names)
+    given = {str(k): dict(v or {}) for k, v in (model_params or {}).items()}
+    failing = []
+    for name in names:
+        defaults = inspect.signature(get_factory(name)).parameters
+        keys = ("output", "n_bins", "extra_channels")
+        options = {key: defaults[key].default for key in keys if key in defaults}
+        options.update({k: v for k, v in given.get(name, {}).items() if k in options})
+        whole = len(values) and np.all(values == np.round(values))
+        if options.get("extra_channels") and whole:
+            raise ParameterError(_whole_numbers_message(name))
+        if options.get("output") != "bins":
+            continue
+        top = int(options["n_bins"]) - 1
+        outside = float(np.mean((values < 0) | (values > top)))
+        if outside > BIN_RANGE_TOLERANCE:
+            failing.append((name, top, outside))
+    if not failing:
         return
-    top = int(options["n_bins"]) - 1
-    outside = float(np.mean((values < 0) | (values > top)))
-    if outside > BIN_RANGE_TOLERANCE:
-        fixed = {k: dict(v or {}) for k, v in (model_params or {name: params}).items()}
-        fixed.setdefault(name, {})["output"] = "linear"
-        value = yaml.safe_dump(fixed, default_flow_style=True, sort_keys=False).strip()
-        raise ParameterError(
-            f"{name}: the 'bins' read-out predicts DREAM's expression bins 0 to {top}, but "
-            f"{outside:.0%} of the training values lie outside them (range {values.min():.3g} "
-            f"to {values.max():.3g}); add output: linear to its model_params entry: "
-            f"model_params: {value} (a -p value replaces the whole model_params: keep the "
-            "other settings, as here)"
-        )
+    for name, _, _ in failing:
+        given.setdefault(name, {})["output"] = "linear"
+    plain = json.loads(
+        json.dumps(given, default=lambda v: v.item() if hasattr(v, "item") else str(v))
+    )
+    value = yaml.safe_dump(plain, default_flow_style=True, sort_keys=False, width=10**6).strip()
+    reads = "; ".join(
+        f"{name}: the 'bins' read-out predicts DREAM's expression bins 0 to {top}, but "
+        f"{outside:.0%} of the training values lie outside them"
+        for name, top, outside in failing
+    )
+    raise ParameterError(
+        f"{reads} (range {values.min():.3g} to {values.max():.3g}); add output: linear to "
+        f"its model_params entry: model_params: {value} (a -p value replaces the whole "
+        "model_params: keep the other settings, as here)"
+    )
 
 
 def _whole_numbers_message(name: str) -> str:
@@ -307,7 +319,7 @@ def train_sequence_model(
         net = build(name, length=data.codes.shape[1], **arch)
     except TypeError as exc:  # an architecture key the factory does not take
         raise ParameterError(f"model_params of {name}: {exc}") from None
-    check_bin_range(name, arch, data.expression[data.train_idx])
+    check_bin_range(name, {name: arch}, data.expression[data.train_idx])
     bins = _has_bins(net)
     rows = {"train": data.train_idx, "val": data.val_idx}
     x = {s: _inputs(net, data, idx, name) for s, idx in rows.items()}
