@@ -171,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument(
         "--output",
         required=True,
-        help="predictions: .tsv (sequences); .tsv, .csv, .parquet or .h5 (target genes)",
+        help="predictions: .tsv, .txt or .csv (sequences); .tsv, .csv, .parquet or .h5 (genes)",
     )
     predict.add_argument(
         "--batch-size", type=int, default=None, help="samples per forward pass (default 2048)"

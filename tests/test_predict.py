@@ -65,6 +65,10 @@ def test_csv_output_and_trimmed_sequences_are_said(tmp_path, model_path, caplog)
     assert f"1 of 2 sequences longer than the model's {LENGTH} bases" in caplog.text
     table = pd.read_csv(out)
     assert list(table.columns) == ["sequence", "prediction"] and len(table) == 2
+    for name in ("pred.parquet", "pred.h5", "pred"):
+        with pytest.raises(InputError, match="written as text: name the file .tsv, .txt or .csv"):
+            train.predict_file(model_path, src, tmp_path / name)
+        assert not (tmp_path / name).exists()
 
 
 def test_sequence_only_file(tmp_path, model_path):

@@ -562,7 +562,8 @@ def load_test(
     test_path
         The test file.
     length, too_long
-        Encoding options of :func:`gexnb.data.sequences.encode_sequences`.
+        Encoding options of :func:`gexnb.data.sequences.read_encoded` (the file is read
+        twice: as a table with its subset columns, and encoded with the line of any error).
     data
         The training data: a test file beside test rows held out of it (``fractions``) is
         refused, as both would be scored under the split ``test``.

@@ -297,7 +297,8 @@ def predict_file(
         TSV to write: ``sequence``, then, for an input with a header, its other columns as
         written (identifiers, measured values, annotations: ``sequence<TAB>name<TAB>
         log2_ratio<TAB>prediction``), then ``prediction``. A file without a header gives
-        ``sequence<TAB>prediction``. A ``.csv`` name gives the same comma-separated.
+        ``sequence<TAB>prediction``. A ``.csv`` name gives the same comma-separated;
+        ``.txt`` and ``.tab`` are tab-separated too; any other name is refused.
     batch_size
         Samples per forward pass, as for :func:`predict`.
     too_long
@@ -334,6 +335,13 @@ def predict_file(
         if int(value) < 1:
             raise ParameterError(f"{name} must be >= 1, got {value}")
     _check_output(Path(output_path), input_path, model_path)
+    suffix = Path(output_path).suffix.lower()
+    if suffix not in _TEXT_SUFFIXES:  # x.parquet got tab-separated text (the review)
+        raise InputError(
+            f"a sequence model's predictions are written as text: name the file .tsv, .txt "
+            f"or .csv, not {suffix or 'without an extension'}",
+            path=str(output_path),
+        )
     remove_stale_temporaries(output_path)  # of an earlier gexnb predict that was killed
     model = load_model(model_path, compile=False)
     length = _model_length(model)
@@ -380,6 +388,10 @@ def predict_file(
             input_path, trimmed, n, length, length,
         )  # fmt: skip
     return n
+
+
+#: Output names :func:`predict_file` writes (``.csv`` comma-separated, the others tabs).
+_TEXT_SUFFIXES = (".tsv", ".txt", ".tab", ".csv")
 
 
 def _carried_columns(frame: Any, input_path: Any) -> list[str]:
