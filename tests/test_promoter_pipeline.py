@@ -178,6 +178,28 @@ def test_score_test_leaves_public_leaderboard_rows_out_like_the_official_scorer(
     assert metrics["kmer_ridge/test/pearson"] == pytest.approx(everything, rel=1e-6)
 
 
+def test_the_kmer_ridge_is_saved_for_gexnb_predict(trained, tmp_path):
+    """The k-mer ridge, often notebook 02's best model, was not saved, so gexnb predict could
+    not use it (found by a new-user trial). kmer_ridge.keras counts the k-mers in the graph
+    and predicts in expression units, as the notebook scores it."""
+    import keras
+
+    import gexnb.models  # noqa: F401  (registers KmerCounts for plain load_model)
+    from gexnb.train import predict_file
+
+    out, data, _, _ = trained
+    kmer = pp.fit_kmer(data, params={"k_max": 4}, output_dir=tmp_path)
+    saved = keras.saving.load_model(tmp_path / "kmer_ridge.keras")
+    codes = data.codes[data.val_idx]
+    expected = data.denormalize(kmer.predict(codes))
+    np.testing.assert_allclose(saved.predict(codes, verbose=0)[:, 0], expected, rtol=1e-4)
+    seqs = tmp_path / "val.txt"
+    seqs.write_text("\n".join(data.promoters.sequences(data.val_idx[:5])) + "\n")
+    assert predict_file(tmp_path / "kmer_ridge.keras", seqs, tmp_path / "p.tsv") == 5
+    written = pd.read_csv(tmp_path / "p.tsv", sep="\t")["prediction"].to_numpy()
+    np.testing.assert_allclose(written, expected[:5], rtol=1e-4)
+
+
 def test_kmer_options_are_checked(trained):
     _, data, _, _ = trained
     with pytest.raises(ParameterError, match="unknown kmer_ridge option.*kmax"):

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -307,6 +308,47 @@ class KmerRidge:
             counts = kmer_counts(codes[start : start + step], ks=self.ks)
             out[start : start + step] = counts @ self.coef_ + self.intercept_
         return out
+
+    def to_keras(self, length: int, *, name: str = "kmer_ridge") -> Any:
+        """The fitted model as a Keras model on ``(n, length)`` uint8 codes.
+
+        :class:`gexnb.models.layers.KmerCounts` counts the k-mers in the graph and a
+        ``Dense(1)`` holds ``coef_`` and ``intercept_``: the predictions of :meth:`predict`
+        (float32 sums), in a ``.keras`` file that ``gexnb predict`` and the explanations
+        take like any sequence model.
+
+        Parameters
+        ----------
+        length
+            Positions per sequence (the training codes' width).
+        name
+            Name of the Keras model.
+
+        Returns
+        -------
+        keras.Model
+            Output ``(n, 1)``.
+
+        Raises
+        ------
+        ParameterError
+            Called before :meth:`fit`, or ``length`` below 1.
+        """
+        import keras
+
+        from gexnb.models.layers import KmerCounts
+
+        if self.coef_ is None:
+            raise ParameterError("KmerRidge.to_keras called before fit")
+        if int(length) < 1:
+            raise ParameterError(f"length must be >= 1, got {length!r}")
+        codes = keras.Input(shape=(int(length),), dtype="uint8", name="codes")
+        counts = KmerCounts(self.ks, dtype="float32", name="kmer_counts")(codes)
+        ridge = keras.layers.Dense(1, dtype="float32", name="ridge")
+        model = keras.Model(codes, ridge(counts), name=name)
+        weights = np.asarray(self.coef_, dtype=np.float32).reshape(-1, 1)
+        ridge.set_weights([weights, np.array([self.intercept_], dtype=np.float32)])
+        return model
 
 
 @dataclass

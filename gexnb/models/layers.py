@@ -34,6 +34,7 @@ __all__ = [
     "SqueezeExcite1D",
     "SoftBinExpectation",
     "ReverseStrand",
+    "KmerCounts",
     "strand_averaged",
 ]
 
@@ -619,6 +620,62 @@ class ReverseStrand(keras.layers.Layer):
         if isinstance(inputs, (list, tuple)):
             return [keras.KerasTensor(i.shape, dtype=i.dtype) for i in inputs]
         return keras.KerasTensor(inputs.shape, dtype=inputs.dtype)
+
+
+@keras.saving.register_keras_serializable(package="gexnb")
+class KmerCounts(keras.layers.Layer):
+    """Counts of every k-mer of uint8 sequence codes, in the graph: the features of
+    :func:`gexnb.models.kmer.kmer_counts`, column for column.
+
+    Each k-mer is a fixed one-hot filter of width ``k``; a window matches it when all ``k``
+    positions do (a window touching ``N`` or padding, whose one-hot rows are zeros, never
+    does), and the matches are summed over the positions. Made so that the k-mer ridge
+    baseline saves as a ``.keras`` model that ``gexnb predict`` runs (de Boer et al., Nat
+    Biotechnol 2020; Rafi et al., Nat Biotechnol 2024 use such k-mer models).
+
+    Parameters
+    ----------
+    ks
+        K-mer sizes; columns are ordered by k, then by the base-4 index of the k-mer with the
+        first base most significant (codes ``T=0, C=1, G=2, A=3``).
+    **kwargs
+        Arguments of ``keras.layers.Layer`` (e.g. ``name``).
+    """
+
+    def __init__(self, ks: Any = (1, 2, 3, 4, 5, 6), **kwargs: Any):
+        super().__init__(**kwargs)
+        self.ks = tuple(int(k) for k in ks)
+        if not self.ks or min(self.ks) < 1:
+            raise ValueError(f"k-mer sizes must be >= 1, got {ks!r}")
+
+    @staticmethod
+    def _kernel(k: int) -> np.ndarray:
+        """``(k, 4, 4**k)`` one-hot filters, k-mer index base 4, first base most significant."""
+        index = np.arange(4**k)
+        kernel = np.zeros((k, 4, 4**k), dtype="float32")
+        for j in range(k):
+            kernel[j, (index // 4 ** (k - 1 - j)) % 4, index] = 1.0
+        return kernel
+
+    def call(self, codes: Any) -> Any:
+        onehot = ops.one_hot(ops.cast(codes, "int32"), 6)[..., :4]  # N, padding: zeros
+        onehot = ops.cast(onehot, self.compute_dtype)
+        width = int(codes.shape[1])
+        counts = []
+        for k in self.ks:
+            if width < k:
+                counts.append(ops.zeros((ops.shape(codes)[0], 4**k), dtype=self.compute_dtype))
+                continue
+            kernel = ops.convert_to_tensor(self._kernel(k), dtype=self.compute_dtype)
+            matches = ops.conv(onehot, kernel, strides=1, padding="valid")
+            counts.append(ops.sum(ops.relu(matches - (k - 1)), axis=1))
+        return ops.concatenate(counts, axis=-1)
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        return (input_shape[0], sum(4**k for k in self.ks))
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "ks": list(self.ks)}
 
 
 def strand_averaged(model: keras.Model, *, name: str | None = None) -> keras.Model:

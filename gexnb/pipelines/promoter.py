@@ -398,7 +398,13 @@ def train_bigru(
 KMER_OPTIONS = ("k_min", "k_max", "alphas", "max_train")
 
 
-def fit_kmer(data: PromoterData, *, params: Mapping[str, Any] | None = None, seed: int = 0) -> Any:
+def fit_kmer(
+    data: PromoterData,
+    *,
+    params: Mapping[str, Any] | None = None,
+    seed: int = 0,
+    output_dir: str | os.PathLike | None = None,
+) -> Any:
     """Fit the k-mer ridge baseline on the training rows (same split as the BiGRU).
 
     ``params`` holds options of :func:`gexnb.models.kmer.build_kmer_ridge` (:data:`KMER_OPTIONS`:
@@ -414,6 +420,10 @@ def fit_kmer(data: PromoterData, *, params: Mapping[str, Any] | None = None, see
         Options of the k-mer ridge (:data:`KMER_OPTIONS`), or None for its defaults.
     seed
         Seed of the training subsample.
+    output_dir
+        When given, the fitted model is also saved there as ``kmer_ridge.keras``
+        (:meth:`gexnb.models.kmer.KmerRidge.to_keras`, in expression units as the other
+        models of notebook 02), for ``gexnb predict``.
 
     Returns
     -------
@@ -434,6 +444,9 @@ def fit_kmer(data: PromoterData, *, params: Mapping[str, Any] | None = None, see
     start = time.perf_counter()
     model = build(KMER, seed=seed, **dict(params or {})).fit(*data.split("train"))
     model.fit_seconds = time.perf_counter() - start
+    if output_dir is not None:
+        keras_model = model.to_keras(data.codes.shape[1], name=KMER)
+        save_in_expression_units(keras_model, data.stats, Path(output_dir) / f"{KMER}.keras")
     return model
 
 
