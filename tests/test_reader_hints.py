@@ -328,6 +328,14 @@ def test_columns_of_no_known_kind_are_not_called_gene_symbols():
         ex.select_landmarks_targets(frame, ["ACTB"], ["TP53"])
 
 
+def _stderr_of(code: str, path: Path) -> str:
+    """The standard error of ``python -c code path`` (a fresh process: no logging set up)."""
+    run = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True
+    )
+    return run.stderr
+
+
 def test_gexnb_messages_are_shown_once_without_a_logging_setup(tmp_path):
     """The column choices above were logged at INFO, which only notebook 03 (its own
     logging.basicConfig) showed: in 01, 02 and 04 they were dropped. begin_run now shows
@@ -345,10 +353,7 @@ def test_gexnb_messages_are_shown_once_without_a_logging_setup(tmp_path):
         "logging.basicConfig(format='ROOT %(message)s'); show_gexnb_messages()\n"
         "read_sequences(sys.argv[1])\n"
     )
-    run = subprocess.run(
-        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True
-    )
-    before, shown, configured = run.stderr.split("--\n")
+    before, shown, configured = _stderr_of(code, path).split("--\n")
     assert before == ""
     assert shown.count("INFO gexnb.data.sequence_files: ") == 2  # the two choices, once each
     assert "its column 'seq' holds the sequences" in shown and "'log2_ratio'" in shown
@@ -367,10 +372,7 @@ def test_gexnb_messages_are_shown_once_without_a_logging_setup(tmp_path):
         "logging.getLogger('gexnb').setLevel(logging.ERROR); show_gexnb_messages()\n"
         "read_sequences(sys.argv[1])\n"
     )
-    run = subprocess.run(
-        [sys.executable, "-c", later, str(path)], capture_output=True, text=True, check=True
-    )
-    through_root, silenced = run.stderr.split("--\n")
+    through_root, silenced = _stderr_of(later, path).split("--\n")
     assert through_root.count("ROOT ") == 2 and "INFO gexnb" not in through_root
     assert silenced == ""
 

@@ -143,11 +143,13 @@ x_center, quantile, normalization
             self.normalization,
         )
 
-    def to_expression(self, y: np.ndarray) -> np.ndarray:
-        """Targets on this split's normalised scale back on the expression scale."""
+    def to_expression(self, y: np.ndarray, columns: np.ndarray | None = None) -> np.ndarray:
+        """Targets on this split's normalised scale back on the expression scale (``y``'s
+        columns the targets at positions ``columns``, default all of them)."""
         if self.y_scale is None or self.y_center is None:
             return np.asarray(y, dtype="float64")
-        return np.asarray(y, dtype="float64") * self.y_scale + self.y_center
+        at = slice(None) if columns is None else columns
+        return np.asarray(y, dtype="float64") * self.y_scale[at] + self.y_center[at]
 
     def from_expression(self, y: np.ndarray) -> np.ndarray:
         """Targets on the expression scale on this split's normalised scale."""

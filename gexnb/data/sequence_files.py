@@ -603,10 +603,13 @@ def _parse_expression(parsed: _Parsed, layout: _Layout, path: str) -> np.ndarray
     raw = parsed.field_strings(layout.expr_col)
     if layout.sep == ord(";"):  # a semicolon file (Excel, R write.csv2): 1,5 is 1.5
         items = [item.strip() for item in raw.tolist()]
-        if not layout.decimal_settled:
+        if not layout.decimal_settled:  # once settled, no value of the file is ambiguous
             layout.decimal_settled = any(_DECIMAL_COMMA.match(item) for item in items)
-        ambiguous = [i for i, item in enumerate(items) if _THOUSANDS.match(item)]
-        if ambiguous and not layout.decimal_settled:
+        ambiguous = (
+            [] if layout.decimal_settled
+            else [i for i, item in enumerate(items) if _THOUSANDS.match(item)]
+        )  # fmt: skip
+        if ambiguous:
             i = ambiguous[0]
             raise InputError(
                 f"expression {items[i].decode('ascii', 'replace')!r} reads as a thousands "

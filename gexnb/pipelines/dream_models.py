@@ -204,13 +204,13 @@ def check_bin_range(
     """
     names = [names] if isinstance(names, str) else list(names)
     given = {str(k): dict(v or {}) for k, v in (model_params or {}).items()}
+    whole = len(values) and np.all(values == np.round(values))
+    keys = ("output", "n_bins", "extra_channels")
     failing = []
     for name in names:
         defaults = inspect.signature(get_factory(name)).parameters
-        keys = ("output", "n_bins", "extra_channels")
         options = {key: defaults[key].default for key in keys if key in defaults}
         options.update({k: v for k, v in given.get(name, {}).items() if k in options})
-        whole = len(values) and np.all(values == np.round(values))
         if options.get("extra_channels") and whole:
             raise ParameterError(_whole_numbers_message(name))
         if options.get("output") != "bins":

@@ -921,9 +921,7 @@ def write_predictions(
                                  columns=list(prepared.targets))  # fmt: skip
             written.append(write_table_atomic(folder / f"{kept}_scale.parquet", stats))
         for name, (values, columns) in frames.items():
-            values = np.asarray(values, dtype=np.float64)
-            if center is not None and spread is not None:
-                values = values * spread[columns] + center[columns]
+            values = scale.to_expression(values, columns)
             frame = pd.DataFrame(values.astype(np.float32), index=index,
                                  columns=[prepared.targets[i] for i in columns])  # fmt: skip
             written.append(write_table_atomic(folder / f"{kept}_{name}.parquet", frame))

@@ -666,6 +666,11 @@ def score_test(
         else {"all": np.arange(len(keep))}
         for prefix, keep in row_sets.items()
     }
+    # a weighted score over "all" alone would be r^2 renamed: only with DREAM's subsets
+    weighted = {
+        prefix: any(k != "all" and k in gm.DREAM_WEIGHTS for k in subsets)
+        for prefix, subsets in subsets_of.items()
+    }
     rows, flat = [], {}
     table = frame[["sequence", "expression"]].copy()
     for name, model in models.items():
@@ -682,10 +687,8 @@ def score_test(
                     if np.isfinite(value):
                         flat[f"{name}/{split}/{metric}"] = value
                 flat[f"{name}/{split}/n"] = entry["n"]
-            # a weighted score over "all" alone would be r^2 renamed: only with DREAM subsets
-            dream = any(k != "all" and k in gm.DREAM_WEIGHTS for k in score["subsets"])
             for key in ("pearson_score", "spearman_score"):  # NaN when subsets are missing
-                for suffix in ("", "_available") if dream else ():
+                for suffix in ("", "_available") if weighted[prefix] else ():
                     value = score[f"{key}{suffix}"]
                     if np.isfinite(value):
                         flat[f"{name}/{prefix}/{key}{suffix}"] = value

@@ -359,9 +359,10 @@ def predict_file(
             path=str(model_path),
         )
     n = trimmed = 0
-    comma = Path(output_path).suffix.lower() == ".csv"
     with atomic_path(output_path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, delimiter="," if comma else "\t", lineterminator="\n")
+        writer = csv.writer(
+            handle, delimiter="," if suffix == ".csv" else "\t", lineterminator="\n"
+        )
         columns: list[str] | None = None
         for first_line, frame in iter_sequence_chunks(
             input_path, chunk_size=chunk_size, require_expression=False, as_text=True
