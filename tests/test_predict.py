@@ -9,7 +9,7 @@ import pytest
 keras = pytest.importorskip("keras")
 
 from gexnb import train  # noqa: E402
-from gexnb.data.sequences import encode_sequences  # noqa: E402
+from gexnb.data.sequences import encode_sequences, iter_sequence_chunks  # noqa: E402
 from gexnb.errors import InputError  # noqa: E402
 from gexnb.models import build  # noqa: E402
 from tests.conftest import PREDICT_LENGTH as LENGTH  # noqa: E402 (fixture model_path)
@@ -89,6 +89,14 @@ def test_bad_lines_named_and_no_partial_output(tmp_path, model_path):
         train.predict_file(model_path, _write(tmp_path / "long.txt", long), out, chunk_size=2)
     n = train.predict_file(model_path, tmp_path / "long.txt", out, too_long="trim")
     assert n == 4 and out.exists()
+    # blank lines inside a chunk: the line named is the file's (it was counted from the chunk's
+    # first line, 13 for 16)
+    blank = tmp_path / "blank.txt"
+    blank.write_text("ACGT\t1\n\nACGT\t1\n\n\nACGT\t1\n" + "A" * (LENGTH + 5) + "\t1\n")
+    with pytest.raises(InputError, match=r"line 7\b.*longer"):
+        train.predict_file(model_path, blank, out, chunk_size=100)
+    ((first, chunk),) = iter_sequence_chunks(blank, require_expression=False)
+    assert first == 1 and chunk.index.tolist() == [1, 3, 6, 7]
 
 
 def test_not_a_gexnb_model(tmp_path):

@@ -771,7 +771,8 @@ def iter_sequence_chunks(
     Yields
     ------
     tuple of (int, pandas.DataFrame)
-        1-based line number of the chunk's first data line and the chunk's rows.
+        1-based line number of the chunk's first data line and the chunk's rows, indexed by
+        their 1-based line numbers in the file (index name ``line``; blank lines skipped).
 
     Raises
     ------
@@ -786,6 +787,7 @@ def iter_sequence_chunks(
     for parsed in layout.blocks(max_lines=int(chunk_size)):
         empty = False
         frame = _frame_from_parsed(parsed, layout, as_text=as_text)
+        frame.index = pd.Index(parsed.line_numbers, name="line")
         yield int(parsed.line_numbers[0]), frame
     if empty:
         raise InputError("no data lines after the header", path=str(path))

@@ -364,7 +364,7 @@ def predict_file(
             handle, delimiter="," if suffix == ".csv" else "\t", lineterminator="\n"
         )
         columns: list[str] | None = None
-        for first_line, frame in iter_sequence_chunks(
+        for _, frame in iter_sequence_chunks(
             input_path, chunk_size=chunk_size, require_expression=False, as_text=True
         ):
             if columns is None:
@@ -374,7 +374,8 @@ def predict_file(
             try:
                 codes = encode_sequences(seqs, length=length, too_long=too_long)
             except InputError as exc:
-                raise _locate(exc, seqs, first_line, length, too_long, input_path) from None
+                lines = frame.index.tolist()  # file line numbers: blank lines skipped
+                raise _locate(exc, seqs, lines, length, too_long, input_path) from None
             trimmed += sum(len(s) > length for s in seqs)
             preds = predict(model, codes, batch_size=batch_size)
             carried = [frame[c].tolist() for c in columns]
@@ -457,9 +458,10 @@ def _check_output(output: Path, input_path: Any, model_path: Any) -> None:
 
 
 def _locate(
-    exc: InputError, seqs: list[str], first_line: int, length: int, too_long: str, path: Any
+    exc: InputError, seqs: list[str], lines: list[int], length: int, too_long: str, path: Any
 ) -> InputError:
-    """Turn an encoding error of a chunk into one naming the file and line."""
+    """Turn an encoding error of a chunk into one naming the file and line (``lines``: the
+    file line number of each of ``seqs``)."""
     if exc.line is not None and exc.path is not None:
         return exc
     valid = set("ACGTNacgtn")
@@ -469,13 +471,13 @@ def _locate(
                 f"sequence of length {len(s)} is longer than the model length {length} "
                 "(gexnb predict --too-long trim, or too_long='trim' in Python)",
                 path=str(path),
-                line=first_line + i,
+                line=lines[i],
             )
         bad = set(s) - valid
         if bad:
             return InputError(
                 f"invalid base(s) {''.join(sorted(bad))!r} in sequence",
                 path=str(path),
-                line=first_line + i,
+                line=lines[i],
             )
-    return InputError(str(exc), path=str(path), line=first_line)
+    return InputError(str(exc), path=str(path), line=lines[0])
