@@ -92,11 +92,13 @@ def test_bad_lines_named_and_no_partial_output(tmp_path, model_path):
     # blank lines inside a chunk: the line named is the file's (it was counted from the chunk's
     # first line, 13 for 16)
     blank = tmp_path / "blank.txt"
-    blank.write_text("ACGT\t1\n\nACGT\t1\n\n\nACGT\t1\n" + "A" * (LENGTH + 5) + "\t1\n")
-    with pytest.raises(InputError, match=r"line 7\b.*longer"):
+    blank.write_text("ACGT\t1\n\nACGT\t1\n\n\nACGT\t1\n" + ("A" * (LENGTH + 5) + "\t1\n") * 2)
+    with pytest.raises(
+        InputError, match=r"line 7\b.*longer.*; also line 8 \(file checked to line 8"
+    ):
         train.predict_file(model_path, blank, out, chunk_size=100)
     ((first, chunk),) = iter_sequence_chunks(blank, require_expression=False)
-    assert first == 1 and chunk.index.tolist() == [1, 3, 6, 7]
+    assert first == 1 and chunk.index.tolist() == [1, 3, 6, 7, 8]
 
 
 def test_not_a_gexnb_model(tmp_path):

@@ -274,6 +274,30 @@ def test_read_encoded_too_long(tmp_path):
     assert sq.decode_sequences(codes) == ["ACGT", "TACGT"]
 
 
+def test_every_bad_line_read_is_counted(tmp_path):
+    """Only the first bad line was named: a user fixed one line per run."""
+    lines = ["ACGTACGT\t1.0"] * 30
+    for i in (3, 9, 11, 14, 20, 22, 25):
+        lines[i] = "ACGTACGTACGT\t1.0"
+    lines[27] = ""
+    path = write(tmp_path / "long.txt", "\n".join(lines) + "\n")
+    with pytest.raises(
+        InputError,
+        match=r"line 4: sequence of 12 bases .*; also lines 10, 12, 15, 21, 23 and 1 more "
+        r"\(file checked to line 30\)$",
+    ):
+        sq.read_encoded(path, length=8)
+    lines[3] = lines[9] = "ACGTAZGT\t1.0"
+    path = write(tmp_path / "bad.txt", "\n".join(lines) + "\n")
+    with pytest.raises(InputError, match=r"line 4: invalid .*; also line 10 \(file checked"):
+        sq.read_sequences(path)
+    # checked block by block: lines after the first bad block are not counted
+    with pytest.raises(InputError, match=r"line 4: invalid .* column 6 .*\)$"):
+        list(sq.iter_sequence_chunks(path, chunk_size=5))
+    with pytest.raises(InputError, match=r"sequence 0 has .*; also sequences 2 and 3$"):
+        sq.encode_sequences(["ACGTA", "AC", "ACGTAC", "ACGTAC"], length=4)
+
+
 def test_small_blocks_and_chunks_give_the_same_result(tmp_path):
     rng = np.random.default_rng(3)
     seqs = ["".join(rng.choice(list("ACGT"), size=rng.integers(5, 30))) for _ in range(500)]

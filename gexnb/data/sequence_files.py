@@ -27,6 +27,7 @@ from gexnb.data.sequences import (
     _NL,
     _TAB,
     DEFAULT_LENGTH,
+    _also_in,
     _BadBase,
     _check_encode_options,
     _encode_spans,
@@ -670,7 +671,8 @@ def _encode_parsed(
         pos = int(parsed.starts[err.row, col]) + err.column
         raise InputError(
             f"{_bad_character(parsed.buf, pos)} in the sequence at column {err.column + 1} "
-            "(allowed: A, C, G, T, N in any case)",
+            "(allowed: A, C, G, T, N in any case)"
+            + _also_in(err.rows, parsed.line_numbers, "lines", checked_to=parsed.line_numbers[-1]),
             path=path,
             line=int(parsed.line_numbers[err.row]),
         ) from None
@@ -678,7 +680,8 @@ def _encode_parsed(
         raise InputError(
             f"sequence of {err.size} bases is longer than length={length} (to keep its last "
             f"{length} bases, in the notebooks set too_long: trim, in Python too_long='trim'; "
-            "or use a larger length)",
+            "or use a larger length)"
+            + _also_in(err.rows, parsed.line_numbers, "lines", checked_to=parsed.line_numbers[-1]),
             path=path,
             line=int(parsed.line_numbers[err.row]),
         ) from None
@@ -836,7 +839,7 @@ def read_sequences(
     InputError
         Empty file or no data lines after the header; a header naming a column twice; a line
         with the wrong number of fields; an invalid base (file, line, column and character
-        named); bytes that are not UTF-8 (file, line and byte named); an empty sequence; an
+        named, and the other such lines of the lines read so far); bytes that are not UTF-8 (file, line and byte named); an empty sequence; an
         empty, non-numeric, NaN or infinite expression (file and line named).
     """
     layout = _Layout(Path(path), require_expression=require_expression)

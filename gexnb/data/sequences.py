@@ -91,17 +91,61 @@ def _gather_spans(buf: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray
 
 
 class _BadBase(Exception):
-    """Internal: position of the first invalid character (row, 0-based column, character)."""
+    """Internal: position of the first invalid character (row, 0-based column, character) and
+    every row with one (``rows``, increasing)."""
 
-    def __init__(self, row: int, column: int, char: str):
+    def __init__(self, row: int, column: int, char: str, rows: np.ndarray):
         super().__init__(row, column, char)
-        self.row, self.column, self.char = row, column, char
+        self.row, self.column, self.char, self.rows = row, column, char, rows
 
 
 class _TooLong(Exception):
-    def __init__(self, row: int, size: int):
+    """Internal: the first row longer than the length, its size, and every such row."""
+
+    def __init__(self, row: int, size: int, rows: np.ndarray):
         super().__init__(row, size)
-        self.row, self.size = row, size
+        self.row, self.size, self.rows = row, size, rows
+
+
+def _also_in(
+    rows: np.ndarray,
+    labels: np.ndarray | None,
+    what: str,
+    *,
+    checked_to: int | None = None,
+    shown: int = 5,
+) -> str:
+    """The other offenders of an error, for its one line: ``"; also lines 8, 9 and 40 more"``.
+
+    Parameters
+    ----------
+    rows
+        Indices of every offending row, increasing; the first is the one the error names.
+    labels
+        Row labels (file line numbers), indexed by ``rows``; ``None``: the indices themselves.
+    what
+        Plural label word (``"lines"``, ``"sequences"``).
+    checked_to
+        The last line read, said when there are others (a file is checked block by block and
+        the error raised at its first bad block, so later lines are not counted).
+    shown
+        How many other labels to list before counting the rest.
+
+    Returns
+    -------
+    str
+        Empty when the first row is the only one.
+    """
+    named = rows if labels is None else np.asarray(labels)[rows]
+    others = [f"{int(label):,}" for label in named[1 : 1 + shown]]
+    if not others:
+        return ""
+    rest = len(rows) - 1 - len(others)
+    where = "" if checked_to is None else f" (file checked to line {int(checked_to):,})"
+    if rest:
+        return f"; also {what} {', '.join(others)} and {rest:,} more{where}"
+    listed = others[0] if len(others) == 1 else f"{', '.join(others[:-1])} and {others[-1]}"
+    return f"; also {what[:-1] if len(others) == 1 else what} {listed}{where}"
 
 
 def _encode_spans(
@@ -128,7 +172,7 @@ def _encode_spans(
     if too_long == "error" and len(lengths):
         over = np.flatnonzero(lengths > length)
         if over.size:
-            raise _TooLong(int(over[0]), int(lengths[over[0]]))
+            raise _TooLong(int(over[0]), int(lengths[over[0]]), over)
     # codes of the whole buffer, with `length` padding codes on both sides so every window
     # of `length` codes ending at a span's end (or starting at its start) exists
     ext = np.full(len(buf) + 2 * length, PAD_CODE, dtype=np.uint8)
@@ -155,7 +199,8 @@ def _encode_spans(
         row, col = divmod(int(np.argmax(bad)), length)
         pos = int(ends[row]) - length + col if pad == "left" else int(starts[row]) + col
         char = bytes(buf[pos : pos + 4]).decode("utf-8", errors="ignore")[:1]
-        raise _BadBase(row, pos - int(starts[row]), char or chr(int(buf[pos])))
+        rows = np.flatnonzero(bad.any(axis=1))
+        raise _BadBase(row, pos - int(starts[row]), char or chr(int(buf[pos])), rows)
     return out
 
 
@@ -250,13 +295,13 @@ def encode_sequences(
     except _BadBase as err:
         raise InputError(
             f"sequence {err.row}: invalid character {err.char!r} at position {err.column + 1} "
-            "(allowed: A, C, G, T, N in any case)"
+            "(allowed: A, C, G, T, N in any case)" + _also_in(err.rows, None, "sequences")
         ) from None
     except _TooLong as err:
         raise InputError(
             f"sequence {err.row} has {err.size} bases, longer than length={length}; "
             "to keep its last bases set too_long: trim (too_long='trim' in Python), or raise "
-            "length"
+            "length" + _also_in(err.rows, None, "sequences")
         ) from None
 
 

@@ -464,15 +464,20 @@ def _locate(
     file line number of each of ``seqs``)."""
     if exc.line is not None and exc.path is not None:
         return exc
+    from gexnb.data.sequences import _also_in
+
     valid = set("ACGTNacgtn")
-    for i, s in enumerate(seqs):
-        if len(s) > length and too_long == "error":
+    if too_long == "error":
+        over = np.flatnonzero(np.fromiter(map(len, seqs), dtype=np.int64) > length)
+        if over.size:
             return InputError(
-                f"sequence of length {len(s)} is longer than the model length {length} "
-                "(gexnb predict --too-long trim, or too_long='trim' in Python)",
+                f"sequence of length {len(seqs[over[0]])} is longer than the model length "
+                f"{length} (gexnb predict --too-long trim, or too_long='trim' in Python)"
+                + _also_in(over, np.asarray(lines), "lines", checked_to=lines[-1]),
                 path=str(path),
-                line=lines[i],
+                line=lines[over[0]],
             )
+    for i, s in enumerate(seqs):
         bad = set(s) - valid
         if bad:
             return InputError(
