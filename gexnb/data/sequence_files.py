@@ -839,8 +839,9 @@ def read_sequences(
     InputError
         Empty file or no data lines after the header; a header naming a column twice; a line
         with the wrong number of fields; an invalid base (file, line, column and character
-        named, and the other such lines of the lines read so far); bytes that are not UTF-8 (file, line and byte named); an empty sequence; an
-        empty, non-numeric, NaN or infinite expression (file and line named).
+        named, and the other such lines of the lines read so far); bytes that are not UTF-8
+        (file, line and byte named); an empty sequence; an empty, non-numeric, NaN or
+        infinite expression (file and line named).
     """
     layout = _Layout(Path(path), require_expression=require_expression)
     frames = [_frame_from_parsed(p, layout) for p in layout.blocks(max_lines=None)]
