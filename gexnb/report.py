@@ -3,8 +3,8 @@
 Each notebook ends with :func:`conclusion`: which model is best on the notebook's main metric,
 how far each deep model is behind it, whether any deep model beats the classical baselines and
 the predict-the-mean baseline, with a banner when the data are synthetic or the run is a smoke
-run (the quick profile: tiny models, a few epochs). :func:`run_kind` tells a smoke run from a
-real one by comparing the notebook's parameters with its ``quick`` profile.
+run (the quick profile's tiny models and few epochs). :func:`run_kind` tells a smoke run from
+a real one by comparing the notebook's model parameters with its ``quick`` profile's.
 """
 
 from __future__ import annotations
@@ -42,15 +42,26 @@ SYNTHETIC_BANNER = (
     "planted; they say nothing about biology."
 )
 SMOKE_BANNER = (
-    "> **Smoke run** (the quick profile: tiny models, a few epochs). The ranking below checks "
+    "> **Smoke run** (the quick profile's tiny models and few epochs). The ranking below checks "
     "the pipeline end to end; it is not a result. Run the `real` or `paper` profile for one."
 )
 
 
+#: Parameters that choose the data, the evaluation or what is kept, not the models' sizes or
+#: training length: :func:`run_kind` does not compare them (with names ending ``_path`` or
+#: ``_list``), so the quick profile's tiny models on your own data still get the smoke banner.
+DATA_PARAMETERS = frozenset(
+    {"synthetic", "seed", "split", "splits", "fractions", "counts", "n_train", "targets",
+     "models", "baselines", "data_efficiency", "motif_discovery", "precision", "distribution",
+     "output_dir", "sample_annotation", "group_column", "cross", "save", "viewer_model",
+     "data_checks", "transform", "if_data_missing", "resume"}
+)  # fmt: skip
+
+
 def run_kind(notebook: str, values: Mapping[str, Any], *, project_dir: Any = None) -> str:
-    """``"quick"`` when every parameter of the notebook's ``quick`` profile has its value in
-    ``values`` (the notebook's globals) or the run was started with that profile, else
-    ``"custom"``.
+    """``"quick"`` (a smoke run) when the notebook's models are the ``quick`` profile's: every
+    parameter of that profile outside :data:`DATA_PARAMETERS` has its value in ``values``
+    (the notebook's globals), whatever the data and the profile's name; else ``"custom"``.
 
     Parameters
     ----------
@@ -65,23 +76,23 @@ def run_kind(notebook: str, values: Mapping[str, Any], *, project_dir: Any = Non
     -------
     str
         ``"quick"`` or ``"custom"``; ``"custom"`` also when no project or ``quick`` profile
-        is found.
+        is found, or when that profile sets no model parameter (notebook 01).
     """
-    from gexnb.rundir import find_project_dir, read_manifest
     from gexnb.runner.project import load_profile
 
-    output_dir = values.get("output_dir")
-    if output_dir:
-        manifest = read_manifest(Path(output_dir)) or {}
-        if manifest.get("profile") == "quick":
-            return "quick"
     try:
-        project = find_project_dir(project_dir)
-        quick = load_profile(project, notebook, "quick")
+        from gexnb.rundir import find_project_dir
+
+        quick = load_profile(find_project_dir(project_dir), notebook, "quick")
     except Exception:  # noqa: BLE001 - no project beside the notebook: nothing to compare
         return "custom"
-    same = all(_same(values.get(name, object()), value) for name, value in quick.items())
-    return "quick" if same else "custom"
+    sizes = {
+        name: value
+        for name, value in quick.items()
+        if name not in DATA_PARAMETERS and not name.endswith(("_path", "_list"))
+    }
+    same = all(_same(values.get(name, object()), value) for name, value in sizes.items())
+    return "quick" if sizes and same else "custom"
 
 
 def _same(a: Any, b: Any) -> bool:

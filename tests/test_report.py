@@ -83,6 +83,21 @@ def test_run_kind_compares_with_the_quick_profile():
     assert report.run_kind("04_attention_lstm", {}, project_dir=PROJECT) == "custom"
 
 
+def test_the_smoke_banner_follows_the_model_sizes_not_the_data_or_profile_name():
+    """The banner followed the profile's name: `extends: quick` with a data path got none,
+    `--profile quick -p epochs=50 ...` got it (found by a new-user trial)."""
+    values = load_profile(PROJECT, "04_attention_lstm", "quick")
+    own_data = {**values, "expression_path": "mine.tsv", "targets": ["MKI67"], "seed": 3}
+    assert report.run_kind("04_attention_lstm", own_data, project_dir=PROJECT) == "quick"
+    bigger = {**own_data, "units": 64, "output_dir": "runs/quick/04_attention_lstm"}
+    assert report.run_kind("04_attention_lstm", bigger, project_dir=PROJECT) == "custom"
+    quick03 = load_profile(PROJECT, "03_landmark_models", "quick")
+    fewer = {**quick03, "models": ["dgex"], "splits": ["random", "loso"]}
+    assert report.run_kind("03_landmark_models", fewer, project_dir=PROJECT) == "quick"
+    quick01 = load_profile(PROJECT, "01_data_prep", "quick")  # no model parameters
+    assert report.run_kind("01_data_prep", quick01, project_dir=PROJECT) == "custom"
+
+
 def test_conclude_writes_conclusion_md(tmp_path):
     write_metrics(tmp_path, {"ridge/cv_mean/rmse": 0.4, "lstm/cv_mean/rmse": 0.5})
     text = report.conclude(
