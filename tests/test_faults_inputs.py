@@ -50,7 +50,10 @@ def test_bad_first_line_gets_the_error_of_any_line(tmp_path, reader, value):
 
 
 @pytest.mark.parametrize("reader", list(READERS))
-@pytest.mark.parametrize("first", ["ACGTACGTRCGTAAAC", "acguacguacguacgu", "ACGTNNNNYACGTAAA"])
+@pytest.mark.parametrize(
+    "first", ["ACGTACGTRCGTAAAC", "acguacguacguacgu", "ACGTNNNNYACGTAAA", "ACGTACG-ACGT--AC",
+              "ACGTRYKMACGTAAC"]
+)  # fmt: skip
 def test_first_sequence_with_another_letter_is_data_not_a_header(tmp_path, reader, first):
     """A headerless file whose first sequence held an IUPAC code or a U lost that line
     silently: taken for a header (training read 1,499 of 1,500 sequences; gexnb predict
@@ -62,6 +65,9 @@ def test_first_sequence_with_another_letter_is_data_not_a_header(tmp_path, reade
     plain = _write(tmp_path / "plain.txt", f"{first}\nACGTACGT\n")
     with pytest.raises(InputError, match=r"plain\.txt, line 1: invalid character"):
         sq.read_sequences(plain, require_expression=False)
+    second = _write(tmp_path / "second.txt", f"x1\t{first}\t2.5\ny\tACGTACGT\t1.0\n")
+    with pytest.raises(InputError, match=r"second\.txt, line 1: .*sequence in column 2, not 1"):
+        sq.read_sequences(second)
 
 
 def test_named_header_still_a_header(tmp_path):
