@@ -29,8 +29,8 @@ def test_synthetic_default(frame):
         ("TG00001", {"input_genes": ["LM0001", "XYZ"]}, InputError, "XYZ"),
         ("TG00001", {"k_genes": 10}, ParameterError, "k_genes=10 but only 9"),
         ("TG00001", {"k_genes": 0}, ParameterError, "k_genes"),
-        ("TG00001", {"folds": 61}, ParameterError, "60 samples are fewer than folds=61"),
-        ("TG00001", {"folds": 1}, ParameterError, "folds must be >= 2"),
+        ("TG00001", {"folds": 61}, ParameterError, r"folds=61 needs 2 <= folds <= 60"),
+        ("TG00001", {"folds": 1}, ParameterError, r"folds=1 needs 2 <= folds"),
         ("", {}, ParameterError, "at least one target"),
     ],
 )
@@ -93,6 +93,47 @@ def test_summary_table_and_metric_keys_by_hand():
     assert {"a/cv_mean/mae", "a/cv_sd/rmse", "b/cv_mean/mse", "b/cv_mean/fit_seconds"} <= set(
         metrics
     )
+
+
+def test_a_metric_undefined_in_a_fold_has_no_mean_over_folds(caplog):
+    """R^2 of a fold whose held-out target was constant (or one sample) is undefined: its
+    mean over folds was that of the other folds, its sd 0 from one fold, and leave-one-out
+    failed after training on "metric 'mean/cv_mean/r2' is not a number" (new-user trial)."""
+    folds = pd.DataFrame(
+        {
+            "model": ["a", "a", "a", "b"],
+            "fold": [0, 1, 2, 0],
+            "mae": [1.0, 2.0, 3.0, 0.5],
+            "rmse": [1.0, 2.0, 3.0, 1.0],
+            "mse": [1.0, 4.0, 9.0, 1.0],
+            "r2": [np.nan, np.nan, -0.03, 0.5],
+            "fit_seconds": [1.0] * 4,
+        }
+    )
+    table = ga.summary_table(folds)
+    assert np.isnan(table.loc["a", "r2_mean"]) and np.isnan(table.loc["a", "r2_sd"])
+    assert table.loc["a", "mae_mean"] == pytest.approx(2.0)
+    assert np.isnan(table.loc["b", "mae_sd"])  # one fold: no sd
+    assert table["n_folds"].to_dict() == {"b": 1, "a": 3}
+    with caplog.at_level("WARNING", logger="gexnb.pipelines.attention_lstm"):
+        metrics = ga.cv_metrics(folds)
+    assert "a/cv_mean/r2" not in metrics and "a/cv_sd/r2" not in metrics
+    assert "b/cv_sd/mae" not in metrics and metrics["b/cv_mean/r2"] == 0.5
+    assert "r2 is undefined in 2 of 3 folds" in caplog.text and "for a;" in caplog.text
+    from gexnb.plot.attention import cv_boxplots
+
+    loo = folds.assign(r2=np.nan, model=folds["model"].map({"a": "dnn", "b": "ridge"}))
+    # the box plot of R^2 failed inside seaborn
+    texts = [t.get_text() for ax in cv_boxplots(loo).axes for t in ax.texts]
+    assert "undefined in every fold" in texts
+
+
+def test_small_folds_are_warned_of(caplog):
+    with caplog.at_level("WARNING", logger="gexnb.pipelines.attention_lstm"):
+        ga._warn_small_folds(3, 60)
+        assert "unstable" not in caplog.text
+        ga._warn_small_folds(60, 60)  # leave-one-out
+    assert "folds=60 holds out 1-1 of 60 samples per fold: R^2" in caplog.text
 
 
 def test_top_genes_chosen_on_training_folds_only(monkeypatch):

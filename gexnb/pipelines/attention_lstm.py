@@ -345,10 +345,7 @@ def check_targets(
         raise ParameterError(
             f"k_genes={k_genes} but only {n_candidates} candidate input genes (targets excluded)"
         )
-    if int(folds) < 2:
-        raise ParameterError(f"folds must be >= 2, got {folds}")
-    if len(frame) < int(folds):
-        raise ParameterError(f"{len(frame)} samples are fewer than folds={folds}")
+    _check_folds(folds, len(frame))
     if frame[names].isna().any().any():
         raise InputError(f"target gene(s) {', '.join(names)} contain missing values", path=path)
     constant = [t for t in names if frame[t].nunique() < 2]
@@ -417,9 +414,32 @@ def _check_joint(
             f"task='joint' needs 2 x k_genes = {2 * int(k_genes)} genes, the matrix has "
             f"{frame.shape[1]}"
         )
-    if int(folds) < 2 or len(frame) < int(folds):
-        raise ParameterError(f"folds={folds} needs 2 <= folds <= {len(frame)} (the samples)")
+    _check_folds(folds, len(frame))
     return []
+
+
+#: Held-out samples per fold below which :func:`_check_folds` warns that R^2 is unstable.
+MIN_FOLD_SAMPLES = 10
+
+
+def _check_folds(folds: int, n_samples: int) -> None:
+    """Refuse fewer than 2 folds or more folds than samples."""
+    if int(folds) < 2 or n_samples < int(folds):
+        raise ParameterError(f"folds={folds} needs 2 <= folds <= {n_samples} (the samples)")
+
+
+def _warn_small_folds(folds: int, n_samples: int) -> None:
+    """Warn, before training, when the smallest held-out fold has fewer than
+    :data:`MIN_FOLD_SAMPLES` samples: R^2 over a few samples swings far below 0 (the mean
+    baseline's too), and is undefined over one sample or a constant fold."""
+    smallest = n_samples // int(folds)
+    if smallest < MIN_FOLD_SAMPLES:
+        log.warning(
+            "folds=%d holds out %d-%d of %d samples per fold: R^2 over so few samples is "
+            "unstable (the mean baseline's can be far below 0) or undefined; compare models "
+            "by RMSE, or use fewer folds",
+            int(folds), smallest, -(-n_samples // int(folds)), n_samples,
+        )  # fmt: skip
 
 
 def _report(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
@@ -641,6 +661,7 @@ def cross_validate(
     names = check_targets(
         frame, targets, k_genes=k_genes, folds=folds, input_genes=input_genes, task=task
     )
+    _warn_small_folds(folds, len(frame))
     cfg = TrainingConfig.from_mapping(
         {"verbose": 0, "checkpoint_seconds": SHORT_EPOCH_CHECKPOINT_SECONDS, **settings},
         base=training,
@@ -734,19 +755,28 @@ def summary_table(fold_metrics: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Per model, ``<metric>_mean`` and ``<metric>_sd`` (0 for a single fold) of
-        :data:`METRICS`, lowest mean RMSE first.
+        Per model, ``<metric>_mean`` and ``<metric>_sd`` of :data:`METRICS` (NaN when the
+        metric is undefined in a fold; the sd NaN for a single fold), and ``n_folds``,
+        lowest mean RMSE first.
     """
     return _over_folds(fold_metrics, ["model"]).sort_values("rmse_mean")
 
 
 def _over_folds(per_fold: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Mean and sample sd over folds (0 for one fold) of :data:`METRICS` per ``keys``."""
+    """Mean and sample sd over folds of :data:`METRICS` per ``keys``, and ``n_folds``.
+
+    A metric undefined in any fold (R^2 of a held-out fold whose target is constant, or of
+    one sample) has no mean (NaN), rather than the mean of the other folds; one fold has no
+    sd (NaN), rather than 0.
+    """
     grouped = per_fold.groupby(keys, sort=False)[list(METRICS)]
-    mean = grouped.mean().add_suffix("_mean")
-    sd = grouped.std(ddof=1).fillna(0.0).add_suffix("_sd")
+    size = grouped.size()
+    incomplete = grouped.count().lt(size, axis=0)
+    mean = grouped.mean().mask(incomplete).add_suffix("_mean")
+    sd = grouped.std(ddof=1).mask(incomplete).add_suffix("_sd")
     table = pd.concat([mean, sd], axis=1)
-    return table[[c for m in METRICS for c in (f"{m}_mean", f"{m}_sd")]]
+    table = table[[c for m in METRICS for c in (f"{m}_mean", f"{m}_sd")]]
+    return table.assign(n_folds=size)
 
 
 def target_table(predictions: pd.DataFrame) -> pd.DataFrame:
@@ -791,14 +821,29 @@ def cv_metrics(fold_metrics: pd.DataFrame) -> dict[str, float]:
     -------
     dict
         ``<model>/cv_mean/<metric>`` and ``<model>/cv_sd/<metric>`` for :data:`METRICS`
-        (:func:`summary_table`), and ``<model>/cv_mean/fit_seconds``.
+        (:func:`summary_table`), and ``<model>/cv_mean/fit_seconds``; a metric undefined
+        in a fold (R^2 of a constant held-out target) is left out, with a warning, and so
+        is the sd of a single fold.
     """
     table = summary_table(fold_metrics)
     out: dict[str, float] = {}
+    undefined: dict[str, list[str]] = {}
     for model, row in table.iterrows():
         for metric in METRICS:
-            out[f"{model}/cv_mean/{metric}"] = float(row[f"{metric}_mean"])
-            out[f"{model}/cv_sd/{metric}"] = float(row[f"{metric}_sd"])
+            for stat in ("mean", "sd"):
+                value = float(row[f"{metric}_{stat}"])
+                if np.isfinite(value):
+                    out[f"{model}/cv_{stat}/{metric}"] = value
+                elif stat == "mean":
+                    undefined.setdefault(metric, []).append(str(model))
+    for metric, models in undefined.items():
+        folds = fold_metrics[fold_metrics["model"] == models[0]]
+        n_bad = int(folds[metric].isna().sum())
+        log.warning(
+            "%s is undefined in %d of %d folds (a held-out fold whose target is constant, or "
+            "of one sample): cv_mean/%s left out for %s; see cv_folds.tsv",
+            metric, n_bad, len(folds), metric, ", ".join(models),
+        )  # fmt: skip
     seconds = fold_metrics.groupby("model")["fit_seconds"].mean()
     for model, value in seconds.items():
         out[f"{model}/cv_mean/fit_seconds"] = float(value)

@@ -40,7 +40,8 @@ def cv_boxplots(
 ) -> Any:
     """Box plots (with the fold points) of each metric per model, models sorted by mean RMSE;
     deep models, classical baselines and the predict-the-mean baseline in their own colours
-    (:data:`FAMILY_COLOURS`).
+    (:data:`FAMILY_COLOURS`). Folds where a metric is undefined (NaN) are not drawn; a metric
+    undefined in every fold gets a panel saying so.
 
     Parameters
     ----------
@@ -78,10 +79,15 @@ def cv_boxplots(
     palette = {m: FAMILY_COLOURS[family(m)] for m in order}
     fig, axes = new_figure(len(metrics), width=4.0, height=0.35 * len(order) + 1.5)
     for ax, metric in zip(axes[0], metrics, strict=True):
+        ax.set_title(metric.upper() if metric != "r2" else "R²")
+        if not fold_metrics[metric].notna().any():  # R^2 of one-sample folds (leave-one-out)
+            ax.text(0.5, 0.5, "undefined in every fold", ha="center", va="center",
+                    transform=ax.transAxes)  # fmt: skip
+            ax.set_yticks([])
+            continue
         sns.boxplot(data=fold_metrics, x=metric, y="model", order=order, ax=ax, hue="model",
                     palette=palette, legend=False)  # fmt: skip
         sns.stripplot(data=fold_metrics, x=metric, y="model", order=order, ax=ax, color="k", size=3)
-        ax.set_title(metric.upper() if metric != "r2" else "R²")
         ax.set_xlabel("")
         if ax is not axes[0][0]:
             ax.set_ylabel("")
