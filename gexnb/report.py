@@ -190,24 +190,70 @@ def conclusion(
             parts.append(f"{model} {_format(scores[model])}, {gap:.0%} worse.")
     if deep and classical:
         if order.index(deep[0]) < order.index(classical[0]):
-            parts.append(f"{deep[0]} beats every classical model (best: {classical[0]}).")
+            below = [
+                c for c in (MEAN, MEDIAN) if c in scores and order.index(c) < order.index(deep[0])
+            ]
+            parts.append(
+                f"{deep[0]} ranks above every classical model (best: {classical[0]}), but below "
+                f"predicting {_listed([_constant_name(c) for c in below])}."
+                if below
+                else f"{deep[0]} beats every classical model (best: {classical[0]})."
+            )
         else:
             parts.append(f"No deep model beats the best classical model ({classical[0]}).")
     models = [m for m in order if families[m] != "constant"]
-    all_beaten = []
+    all_beaten, close = [], []
     for constant in (MEAN, MEDIAN):
         if constant in scores and models:
             beaten = _beats(scores, constant, lower_is_better)
             losers = [m for m in models if not beaten[m]]
-            what = "the mean" if constant == MEAN else "the median"
+            what = _constant_name(constant)
             if losers:
                 parts.append(f"Not better than predicting {what}: {', '.join(losers)}.")
             else:
                 all_beaten.append(what)
+            close += _within_spread(metrics, split, metric, scores, constant, beaten)
     if all_beaten:
         parts.append(f"Every model beats predicting {_listed(all_beaten)}.")
+    parts += close
     parts += _other_metrics(metrics, split=split, metric=metric, best=best)
     return "\n\n".join([*banners, " ".join(parts)])
+
+
+def _constant_name(constant: str) -> str:
+    return "the mean" if constant == MEAN else "the median"
+
+
+#: What the sd of a ``<kind>_mean`` split is taken over, for :func:`_within_spread`.
+SPREAD_OVER = {"cv": "folds", "loso": "left-out groups"}
+
+
+def _within_spread(
+    metrics: Mapping[str, float],
+    split: str,
+    metric: str,
+    scores: Mapping[str, float],
+    constant: str,
+    beaten: Mapping[str, bool],
+) -> list[str]:
+    """A sentence naming the models that beat ``constant`` on a mean over folds or groups
+    (``cv_mean``, ``loso_mean``) by less than their own sd over them (``cv_sd``): a lead the
+    spread of the folds could undo, not to be read as the plain "beats"."""
+    kind = split.removesuffix("_mean")
+    if kind == split or kind not in SPREAD_OVER:
+        return []
+    spreads = _scores(metrics, f"{kind}_sd", metric)
+    close = [
+        m for m, ahead in beaten.items()
+        if ahead and m != constant and _family(m) != "constant"
+        and abs(scores[m] - scores[constant]) < spreads.get(m, 0.0)
+    ]  # fmt: skip
+    if not close:
+        return []
+    return [
+        f"Ahead of predicting {_constant_name(constant)} by less than their sd over "
+        f"{SPREAD_OVER[kind]}: {', '.join(close)}."
+    ]
 
 
 def _scores(metrics: Mapping[str, float], split: str, metric: str) -> dict[str, float]:

@@ -148,3 +148,31 @@ def test_a_reference_leads_no_other_metric():
                "dgex/cross/mae": 0.65, "dgex/cross/r2": -0.1, "dgex/cross/rmse": 0.85}  # fmt: skip
     text = report.conclusion(metrics, split="cross", metric="mae", lower_is_better=True)
     assert "mean_own is" not in text and text.endswith("But by r2, dgex is best.")
+
+
+def test_a_lead_within_the_spread_over_folds_and_a_mean_that_ranks_first_are_said():
+    """A trial's conclusion said "lstm beats every classical model" beside "mean is best",
+    and "every model beats predicting the mean" for a lead a fifth of the fold sd."""
+    best_is_mean = {"mean/cv_mean/rmse": 0.067, "lstm/cv_mean/rmse": 0.068,
+                    "ridge/cv_mean/rmse": 0.070}  # fmt: skip
+    text = report.conclusion(best_is_mean, split="cv_mean", metric="rmse", lower_is_better=True)
+    assert (
+        "lstm ranks above every classical model (best: ridge), but below predicting the mean."
+        in text
+    )
+    assert "beats every classical" not in text
+    close = {"ridge/cv_mean/rmse": 0.64, "lstm/cv_mean/rmse": 1.188, "mean/cv_mean/rmse": 1.207,
+             "lstm/cv_sd/rmse": 0.27, "ridge/cv_sd/rmse": 0.1, "mean/cv_sd/rmse": 0.19}  # fmt: skip
+    text = report.conclusion(close, split="cv_mean", metric="rmse", lower_is_better=True)
+    assert text.endswith(
+        "Every model beats predicting the mean. Ahead of predicting the mean by less than "
+        "their sd over folds: lstm."
+    )
+    loso = {k.replace("cv_", "loso_"): v for k, v in close.items()}
+    assert "sd over left-out groups: lstm." in report.conclusion(
+        loso, split="loso_mean", metric="rmse", lower_is_better=True
+    )
+    test_split = {k.replace("cv_mean", "test"): v for k, v in close.items()}
+    assert "sd over" not in report.conclusion(
+        test_split, split="test", metric="rmse", lower_is_better=True
+    )
