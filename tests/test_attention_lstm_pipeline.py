@@ -95,6 +95,24 @@ def test_summary_table_and_metric_keys_by_hand():
     )
 
 
+def test_a_target_with_missing_values_is_neither_filled_nor_called_absent(tmp_path):
+    """nan: mean filled MKI67's 40 missing values with its mean over all samples and scored
+    them as measured; nan: drop_genes said "no id of the target list matches" (trial)."""
+    frame = ga.load_expression("", n_samples=40, n_genes=10)
+    frame.iloc[3, frame.columns.get_loc("TG00001")] = np.nan
+    frame.iloc[5, frame.columns.get_loc("LM0001")] = np.nan
+    path = tmp_path / "na.tsv"
+    frame.to_csv(path, sep="\t")
+    filled = ga.load_expression(str(path), nan="mean", transform="none")
+    assert filled.attrs[ga.REPORT_ATTR]["values_imputed"] == 2
+    ga.check_targets(filled, "TG00002", k_genes=4, folds=2)  # LM0001 filled: an input
+    with pytest.raises(InputError, match=r"TG00001; .*fills input genes only.*remove the samp"):
+        ga.check_targets(filled, "TG00001", k_genes=4, folds=2)
+    dropped = ga.load_expression(str(path), nan="drop_genes", transform="none")
+    with pytest.raises(InputError, match=r"1 dropped for NaN values .*TG00001"):
+        ga.check_targets(dropped, "TG00001", k_genes=4, folds=2)
+
+
 def test_a_metric_undefined_in_a_fold_has_no_mean_over_folds(caplog):
     """R^2 of a fold whose held-out target was constant (or one sample) is undefined: its
     mean over folds was that of the other folds, its sd 0 from one fold, and leave-one-out

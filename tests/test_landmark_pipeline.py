@@ -238,6 +238,13 @@ def test_real_style_loading_and_bad_inputs(tmp_path):
         pl.load_landmark_data(bad, landmark_list=lm, target_list=tg, transform="none")
     fixed = pl.load_landmark_data(bad, landmark_list=lm, target_list=tg, nan="mean")
     assert np.isfinite(fixed.X.to_numpy()).all()
+    assert fixed.report["values_imputed"] == 1 and fixed.report["genes_imputed"] == 1
+    # a target's missing value is not filled and then scored as measured (a new-user trial)
+    bad_target = frame.copy()
+    bad_target.iloc[2, 3] = np.nan
+    with pytest.raises(InputError, match=r"1 target gene\(s\) have missing values: g3; .*"
+                       r"fills input genes only.*nan: drop_genes"):  # fmt: skip
+        pl.load_landmark_data(bad_target, landmark_list=lm, target_list=tg, nan="mean")
     # duplicated gene ids
     dup = frame.rename(columns={"g5": "g0"})
     with pytest.raises(InputError, match="duplicated"):

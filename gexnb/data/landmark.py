@@ -308,6 +308,9 @@ def load_landmark_data(
     merged = list(frame.attrs.get("duplicates_merged", []))
     if merged:  # ids with several columns, merged by data_checks duplicates
         report["duplicate_ids_merged"] = len(merged)
+    if frame.attrs.get("values_imputed"):  # nan: mean (input genes only: targets refused)
+        report["values_imputed"] = int(frame.attrs["values_imputed"])
+        report["genes_imputed"] = len(frame.attrs["imputed_genes"])
     frame, report["transform"] = ex.transform_expression(
         frame, transform, source=None if report["source"] == "DataFrame" else report["source"]
     )

@@ -36,6 +36,7 @@ from gexnb.data.expression import (
     DEFAULT_TRANSFORM,
     DataChecks,
     check_gene_list,
+    check_not_imputed,
     read_expression,
     rename_genes,
     standardised_warning,
@@ -235,10 +236,12 @@ def load_expression(
         frame.attrs = {**frame.attrs, REPORT_ATTR: report}
         return frame
     frame = read_expression(path, orientation=orientation, nan=nan, duplicates=duplicates)
+    kept = {k: frame.attrs[k] for k in ("dropped_for_nan", "imputed_genes") if k in frame.attrs}
     report = {
         "source": str(path),
         "duplicate_ids_merged": len(frame.attrs.get("duplicates_merged", [])),
-        "genes_dropped_for_nan": len(frame.attrs.get("dropped_for_nan", [])),
+        "genes_dropped_for_nan": len(kept.get("dropped_for_nan", [])),
+        "values_imputed": int(frame.attrs.get("values_imputed", 0)),
     }
     frame, applied = transform_expression(frame, transform, source=str(path))
     if applied != "none" and transform == "auto":
@@ -258,7 +261,9 @@ def load_expression(
     scaled = standardised_warning(frame, str(path))
     if scaled:  # the inputs are the most variable genes: meaningless on z-scores
         log.warning(scaled)
-    frame.attrs = {REPORT_ATTR: report}  # only the counts: attrs travel with every copy
+    # the counts, and the genes dropped or filled that check_targets names (one list of ids
+    # each: attrs travel with every copy)
+    frame.attrs = {REPORT_ATTR: report, **kept}
     return frame
 
 
@@ -330,7 +335,12 @@ def check_targets(
     source = (frame.attrs.get(REPORT_ATTR) or {}).get("source")
     path = source if source and source != "synthetic_expression" else None
     if any(t not in columns for t in names):  # why, as notebook 03 says it (versions matched)
-        names = check_gene_list(frame, names, label="target", path=path).found
+        dropped = frame.attrs.get("dropped_for_nan", ())  # named as dropped, not as absent
+        names = check_gene_list(frame, names, label="target", path=path, dropped=dropped).found
+    check_not_imputed(
+        frame, names, path=path,
+        fix="remove the samples without a value from the file, or choose another target",
+    )  # fmt: skip
     if input_genes:
         overlap = [t for t in names if t in set(input_genes)]
         if overlap:

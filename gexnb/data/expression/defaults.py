@@ -36,7 +36,10 @@ class DataChecks:
         ``"auto"`` (the format's convention: tables are samples x genes, GCT genes x
         samples), ``"samples_x_genes"`` or ``"genes_x_samples"``.
     nan
-        NaN values: ``"error"``, ``"drop_genes"`` or ``"mean"`` (per-gene imputation).
+        NaN values: ``"error"``, ``"drop_genes"`` or ``"mean"``: each gene's missing values
+        filled with its mean over every sample of the file, the held-out samples included
+        (their inputs, never a target: a target gene with missing values is refused, as its
+        filled values would be scored as measured).
     duplicates
         Duplicated gene ids: ``"mean"`` (averaged, as D-GEX averages a gene's probes),
         ``"first"`` or ``"error"``.

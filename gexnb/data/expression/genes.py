@@ -690,6 +690,40 @@ def check_gene_list(
     raise InputError(message + case + hint, path=path)
 
 
+def check_not_imputed(
+    expression: pd.DataFrame, targets: Sequence[Any], *, path: Any = None, fix: str = ""
+) -> None:
+    """Refuse target genes whose missing values ``nan: mean`` filled
+    (``expression.attrs["imputed_genes"]``): their filled values would be trained on and
+    scored as measured ones.
+
+    Parameters
+    ----------
+    expression
+        The matrix as read.
+    targets
+        Its target columns.
+    path
+        File named in the error.
+    fix
+        What to do instead; by default, ``nan: drop_genes`` to leave them out.
+
+    Raises
+    ------
+    InputError
+        Naming the genes.
+    """
+    filled = set(expression.attrs.get("imputed_genes", ()))
+    hit = [str(t) for t in targets if str(t) in filled]
+    if hit:
+        raise InputError(
+            f"{len(hit)} target gene(s) have missing values: {_preview(hit)}; data_checks "
+            "{nan: mean} fills input genes only, as a filled target value would be scored "
+            "as a measured one; " + (fix or "set {nan: drop_genes} to leave those targets out"),
+            path=path,
+        )
+
+
 def select_landmarks_targets(
     expression: pd.DataFrame,
     landmarks: Any,
@@ -766,6 +800,7 @@ def select_landmarks_targets(
     )
     label_of = dict(zip(lm.found, lm.labels, strict=True))
     target_label_of = dict(zip(tg.found, tg.labels, strict=True))
+    check_not_imputed(expression, tg.found, path=path)
     shared = set(lm.found) & set(tg.found)
     overlap = sorted(label_of[c] for c in shared)
     if overlap:

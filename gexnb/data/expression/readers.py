@@ -99,7 +99,10 @@ def read_expression(
     pandas.DataFrame
         Samples x genes, ``float64``, string index and columns (spaces around ids removed).
         Under ``nan="drop_genes"``, ``attrs["dropped_for_nan"]`` lists the genes dropped (not
-        those with another, kept column of the same id). An ``.h5ad`` whose ``adata.raw`` has
+        those with another, kept column of the same id); under ``nan="mean"``,
+        ``attrs["imputed_genes"]`` the genes filled and ``attrs["values_imputed"]`` the
+        number of values (pipelines refuse such genes as targets). An ``.h5ad`` whose
+        ``adata.raw`` has
         more genes than ``X`` sets ``attrs["h5ad_raw_genes"]`` to that number.
 
     Raises
@@ -1032,7 +1035,11 @@ def _apply_nan_policy(frame: pd.DataFrame, nan: str, path: Path | None) -> pd.Da
     # by position: each column's own mean, also for the columns of a duplicated id
     filled = np.where(missing, np.nanmean(values, axis=0), values)
     out = pd.DataFrame(filled, index=frame.index, columns=frame.columns)
-    out.attrs = dict(frame.attrs)
+    # the genes filled, for the pipelines, which refuse them as targets (a filled value
+    # would be scored as measured), and the count for their data reports
+    imputed = {"imputed_genes": list(dict.fromkeys(map(str, genes))),
+               "values_imputed": int(missing.sum())}  # fmt: skip
+    out.attrs = {**frame.attrs, **imputed}
     return out
 
 
