@@ -344,6 +344,11 @@ def test_values_on_another_scale_are_refused(linear_scale_run, tmp_path):
     )
     with pytest.raises(InputError, match="a linear scale"):
         log_trained.predict(frame.iloc[:3])
+    # x100 (another scale factor) to a model without quantile normalisation: it predicted
+    # targets 6.3 log2 units higher, exit 0 (a new-user trial)
+    with pytest.raises(InputError, match=r"3 of 3 sample\(s\) .* median z-score .* scale"):
+        predictor.predict(frame.iloc[:3] * 100)
+    predictor.predict(frame.iloc[:3] * 1.5)  # a modest shift passes
     flat = frame.iloc[:3].copy()
     flat.iloc[1] = 500.0
     with pytest.raises(InputError, match=f"one value for every landmark gene.*: {flat.index[1]}$"):

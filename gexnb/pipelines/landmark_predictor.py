@@ -150,7 +150,9 @@ x_scale, y_center, y_scale, source, input_max, input_min
         ------
         InputError
             A landmark gene absent from the matrix (the error names them and the identifier
-            kinds tried).
+            kinds tried); values on another scale than the training's (log against linear,
+            z-scores, or a sample whose median landmark z-score is beyond
+            :data:`MAX_MEDIAN_Z`).
         """
         from gexnb.data import expression as ex
 
@@ -181,6 +183,8 @@ x_scale, y_center, y_scale, source, input_max, input_min
             frame = ex.quantile_normalize(frame, reference=self.quantile_reference)
         if self.x_center is not None and self.x_scale is not None:
             frame = (frame - self.x_center) / self.x_scale
+            if not transformed:
+                _check_shift(frame, path)
         return frame
 
     def _columns(self, expression: pd.DataFrame, first: str, path: Any) -> list[str]:
@@ -487,6 +491,32 @@ def _guess_type(ids: list[str]) -> str:
     from gexnb.data.expression.genes import _guess_id_type
 
     return _guess_id_type(ids)
+
+
+#: A new sample whose median landmark z-score (on the training's statistics) lies further
+#: from 0 than this is on another scale than the training samples (:func:`_check_shift`).
+MAX_MEDIAN_Z = 4.0
+
+
+def _check_shift(z: pd.DataFrame, path: Any) -> None:
+    """Refuse samples whose typical landmark lies :data:`MAX_MEDIAN_Z` training sd or more
+    from the training mean: values scaled by another factor (x100 put the median z at 6.0
+    to 6.7 for a model without quantile normalisation; another study's samples sat at 0.05
+    to 0.55, the training samples' own at -1.4 to 2.4). With quantile normalisation the
+    median is near 0 by construction.
+    """
+    median = z.median(axis=1)
+    far = median.abs() > MAX_MEDIAN_Z
+    if far.any():
+        named = ", ".join(map(str, z.index[far][:3]))
+        raise InputError(
+            f"{int(far.sum())} of {len(z)} sample(s) have landmark values far from the "
+            f"training's: their median z-score on the training statistics is "
+            f"{median[far].min():.3g} to {median[far].max():.3g} (e.g. {named}); "
+            "values on another scale (another normalisation, a scale factor)? Give them on "
+            "the training file's scale, or retrain with quantile: true",
+            path=path,
+        )
 
 
 def _named(path: Any) -> str | None:
