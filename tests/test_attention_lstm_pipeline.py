@@ -313,6 +313,22 @@ def test_joint_reading_predicts_each_folds_top_genes_from_the_next(tmp_path):
     assert len(preds) == 3 * len(frame) * 3  # 3 models (lstm, mean, ridge) x samples x targets
 
 
+def test_joint_attention_table_correlates_with_each_folds_own_targets(tmp_path):
+    """abs_corr was taken against fold 0's targets for every fold (trial)."""
+    frame = ga.load_expression("", n_samples=60, n_genes=16, seed=2)
+    result = ga.cross_validate(frame, [], k_genes=3, folds=3, task="joint",
+                               models=["attention_lstm"], baselines=[], epochs=1,
+                               output_dir=tmp_path, progress=False)  # fmt: skip
+    assert len({tuple(f.targets) for f in result.folds}) > 1  # the targets change
+    table = ga.attention_by_gene(result, frame)
+    for gene, row in table.iterrows():
+        folds = [f for f in result.folds if gene in f.genes]
+        expected = np.mean(
+            [np.mean([abs(frame[gene].corr(frame[t])) for t in f.targets]) for f in folds]
+        )
+        assert row["abs_corr"] == pytest.approx(expected) and row["n_folds"] == len(folds)
+
+
 def test_workload_line():
     assert ga.workload(folds=3, models=["dnn", "lstm"], baselines=["mean", "ridge"], epochs=7) == (
         "3 folds x (2 deep models x 7 epochs + 2 baselines, the mean included) = 12 fits"

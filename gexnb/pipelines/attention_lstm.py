@@ -868,8 +868,9 @@ def attention_by_gene(
     Attention is averaged over held-out samples and folds (a gene that is an input in only
     some folds is averaged over those); ``abs_corr`` is the absolute Pearson correlation
     with the target over all samples, the mean of those with each target when there are
-    several (descriptive, not used for training). ``n_folds`` counts the folds where the
-    gene was an input.
+    several, and with ``task="joint"`` with each fold's own targets, averaged over the
+    folds where the gene was an input (descriptive, not used for training). ``n_folds``
+    counts the folds where the gene was an input.
 
     Parameters
     ----------
@@ -901,10 +902,19 @@ def attention_by_gene(
     per_gene = sub.groupby("gene").agg(
         mean_attention=("weight", "mean"), n_folds=("fold", "nunique")
     )
-    targets = [frame[t] for t in result.targets if t in frame.columns]
-    per_gene["abs_corr"] = [
-        float(np.mean([abs(float(frame[g].corr(t))) for t in targets])) for g in per_gene.index
-    ]
+    # each fold's own targets (task "joint": they change from fold to fold), over the folds
+    # where the gene was an input
+    fold_targets = result.predictions.groupby("fold")["target"].unique()
+    folds_of = sub.groupby("gene")["fold"].unique()
+
+    def corr(gene: str) -> float:
+        per_fold = [
+            np.mean([abs(float(frame[gene].corr(frame[t]))) for t in fold_targets[f]])
+            for f in folds_of[gene]
+        ]
+        return float(np.mean(per_fold))
+
+    per_gene["abs_corr"] = [corr(g) for g in per_gene.index]
     per_gene.insert(0, "model", model)
     return per_gene.sort_values("mean_attention", ascending=False)
 
