@@ -271,6 +271,8 @@ def test_probe_mapping_averages_probes(tmp_path):
     mapped = ga.load_expression(str(matrix), probes=str(probes))
     assert list(mapped.columns) == ["ESR1", "MKI67", "p9"]
     np.testing.assert_allclose(mapped["ESR1"], [2.0, 4.0])
+    report = mapped.attrs[ga.REPORT_ATTR]  # data_report.json said 0 merged (trial)
+    assert report["genes_from_several_probes"] == 1 and report["duplicate_ids_merged"] == 0
     bad = tmp_path / "bad.tsv"
     bad.write_text("id\tsymbol\n")
     with pytest.raises(InputError, match="no column 'probe'"):
@@ -327,6 +329,20 @@ def test_joint_attention_table_correlates_with_each_folds_own_targets(tmp_path):
             [np.mean([abs(frame[gene].corr(frame[t])) for t in f.targets]) for f in folds]
         )
         assert row["abs_corr"] == pytest.approx(expected) and row["n_folds"] == len(folds)
+
+
+def test_an_input_that_nearly_copies_a_target_is_warned_of(caplog):
+    """Another probe of the target's gene (GATA3's 209603_at for 209602_s_at, r = 0.975) was
+    an input without a word, though "targets are never inputs" (new-user trial)."""
+    frame = ga.load_expression("", n_samples=60, n_genes=10, seed=1)
+    rng = np.random.default_rng(0)
+    frame["TG00001_probe2"] = frame["TG00001"] + rng.normal(0, 0.01, len(frame))
+    with caplog.at_level("WARNING", logger="gexnb.pipelines.attention_lstm"):
+        ga.cross_validate(frame, "TG00001", input_genes=["LM0001", "TG00001_probe2"], folds=3,
+                          k_genes=2, models=[], baselines=["ridge"], progress=False)  # fmt: skip
+    lines = [r.getMessage() for r in caplog.records if "correlates" in r.getMessage()]
+    assert len(lines) == 1  # once per pair, not per fold
+    assert lines[0].startswith("input gene TG00001_probe2 correlates r = 1.000 with target TG00001")
 
 
 def test_workload_line():

@@ -255,7 +255,11 @@ def load_expression(
         n_columns = frame.shape[1]
         frame = rename_genes(frame, table, duplicates="mean", unmapped="keep")
         report.update(
-            probes=str(probes), probe_columns=n_columns, genes_after_probes=frame.shape[1]
+            probes=str(probes),
+            probe_columns=n_columns,
+            genes_after_probes=frame.shape[1],
+            # genes whose several probes were averaged (the log's "averaging 190 ...")
+            genes_from_several_probes=len(frame.attrs.get("duplicates_merged", [])),
         )
     report.update(transform=applied, n_samples=frame.shape[0], n_genes=frame.shape[1])
     scaled = standardised_warning(frame, str(path))
@@ -515,6 +519,34 @@ def _fold_data(
     return _FoldData(result, x_tr, y_tr, y_scaler, [str(s) for s in test.index])
 
 
+#: |Pearson r| over a fold's training samples from which an input gene is taken for a copy
+#: of a target (:func:`_warn_near_copies`).
+NEAR_COPY_R = 0.95
+
+
+def _warn_near_copies(train: pd.DataFrame, fold: FoldResult, warned: set[tuple[str, str]]) -> None:
+    """Warn of input genes that nearly copy a target over the fold's training samples
+    (|r| >= :data:`NEAR_COPY_R`), once per pair: another probe of the target's gene in a
+    probe-level matrix read without ``probes``, which "targets are never inputs" does not
+    exclude (found by a new-user trial: genefu's top 50 probes hold 3 of GATA3, 5 of CA12)."""
+    x = train[fold.genes].to_numpy(np.float64)
+    y = train[fold.targets].to_numpy(np.float64)
+    xs, ys = x - x.mean(axis=0), y - y.mean(axis=0)
+    norms = np.outer(np.linalg.norm(xs, axis=0), np.linalg.norm(ys, axis=0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = (xs.T @ ys) / norms
+    for i, j in zip(*np.nonzero(np.abs(np.nan_to_num(r)) >= NEAR_COPY_R), strict=True):
+        pair = (fold.genes[i], fold.targets[j])
+        if pair not in warned:
+            warned.add(pair)
+            log.warning(
+                "input gene %s correlates r = %.3f with target %s over fold %d's training "
+                "samples: another probe of the same gene? (give probes_path to map probes "
+                "to genes; the targets' own columns are never inputs)",
+                pair[0], r[i, j], pair[1], fold.fold + 1,
+            )  # fmt: skip
+
+
 def _attention_frame(name: str, data: _FoldData, model: Any) -> pd.DataFrame:
     """Long table of the held-out samples' attention per input gene."""
     weights = attention_weights(model, data.result.x_test)
@@ -680,11 +712,13 @@ def cross_validate(
     sizes = sizes or ModelSizes()
     root = Path(output_dir) if output_dir else Path(tempfile.mkdtemp(prefix="gexnb-cv-"))
     rows, pred_frames, att_frames, fold_results = [], [], [], []
+    warned: set[tuple[str, str]] = set()
     bar = tqdm(total=folds * len(names_run), desc="cross-validation", unit="model",
                disable=not progress)  # fmt: skip
     for fold, (train_idx, test_idx) in enumerate(kfold_splits(len(frame), k=folds, seed=seed)):
         data = _fold_data(frame, names, fold, train_idx, test_idx, k_genes=k_genes,
                           input_genes=input_genes)  # fmt: skip
+        _warn_near_copies(frame.iloc[train_idx], data.result, warned)
         for name in names_run:
             bar.set_postfix_str(f"fold {fold + 1}/{folds}: {name}")
             start = time.perf_counter()
