@@ -389,7 +389,11 @@ def test_model_params_typos_are_refused_before_training(synthetic_data):
     with pytest.raises(ParameterError, match="model_params of egex: unknown key.*n_targets"):
         pl.workload(synthetic_data, splits=["random"], models=["egex"],
                     model_params={"egex": {"n_targets": 3}})  # fmt: skip
-    with pytest.raises(ParameterError, match="unknown model 'dgexx'; available models"):
+    with pytest.raises(
+        ParameterError,
+        match=r"unknown model 'dgexx' in models for notebook 03 \(did you mean 'dgex'\?\); use one "
+        r"of dgex",
+    ):
         pl.workload(synthetic_data, splits=["random"], models=["dgexx"])
     with pytest.raises(ParameterError, match="model_params of ridge: .*unexpected keyword "
                        "argument 'alpha'"):  # fmt: skip
@@ -406,7 +410,10 @@ def test_model_params_typos_are_refused_before_training(synthetic_data):
 
 
 def test_model_params_of_an_unknown_model_is_refused_of_a_model_not_run_ignored(synthetic_data):
-    with pytest.raises(ParameterError, match="unknown model 'dgx'; available models"):
+    with pytest.raises(
+        ParameterError,
+        match=r"unknown model 'dgx' in model_params for notebook 03 \(did you mean 'dgex'\?\)",
+    ):
         pl.workload(synthetic_data, splits=["random"], models=["dgex"], model_params={"dgx": {}})
     plan = pl.workload(synthetic_data, splits=["random"], models=["linear"],
                        model_params={"dgex": {"hidden": [8]}})  # fmt: skip

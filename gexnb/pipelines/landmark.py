@@ -17,6 +17,7 @@ Notebook use::
 
 from __future__ import annotations
 
+import difflib
 import logging
 import os
 import time
@@ -437,8 +438,16 @@ def _comparison_models(
     if not models:
         raise ParameterError("models is empty")
     models = [*(c for c in CONSTANT_BASELINES if c not in models), *models]
-    for name in model_params or {}:
-        get_factory(name)  # parameters of an unknown model (a typo): one line, valid names
+    known = DEEP_MODELS + CLASSICAL_MODELS
+    for what, names in (("models", models), ("model_params", list(model_params or {}))):
+        unknown = [n for n in names if n not in known]
+        if unknown:  # a typo: notebook 03's models named, not the whole registry's
+            close = difflib.get_close_matches(str(unknown[0]), known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ParameterError(
+                f"unknown model {unknown[0]!r} in {what} for notebook 03{hint}; "
+                f"use one of {', '.join(known)}"
+            )
     unknown_params = set(model_params or {}) - set(models)
     if unknown_params:
         log.warning("model_params for models not in the run ignored: %s", sorted(unknown_params))
