@@ -273,6 +273,10 @@ def test_probe_mapping_averages_probes(tmp_path):
     np.testing.assert_allclose(mapped["ESR1"], [2.0, 4.0])
     report = mapped.attrs[ga.REPORT_ATTR]  # data_report.json said 0 merged (trial)
     assert report["genes_from_several_probes"] == 1 and report["duplicate_ids_merged"] == 0
+    transposed = tmp_path / "t.tsv"
+    frame.T.to_csv(transposed, sep="\t", index_label="probe")
+    with pytest.raises(InputError, match=r"3 of its row ids do .*orientation: genes_x_samples"):
+        ga.load_expression(str(transposed), probes=str(probes))
     bad = tmp_path / "bad.tsv"
     bad.write_text("id\tsymbol\n")
     with pytest.raises(InputError, match="no column 'probe'"):

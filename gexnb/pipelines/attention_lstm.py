@@ -250,7 +250,16 @@ def load_expression(
     if probes:
         table = _probe_table(probes)
         if not set(table["probe"]) & set(map(str, frame.columns)):
-            raise InputError("no expression column matches a probe of the table", path=probes)
+            rows = set(table["probe"]) & set(map(str, frame.index))
+            hint = (
+                f"; {len(rows)} of its row ids do (the file's rows are probes): set "
+                "data_checks: {orientation: genes_x_samples}"
+                if rows
+                else ""
+            )
+            raise InputError(
+                f"no expression column matches a probe of the table{hint}", path=probes
+            )
         # probe -> symbol; probes of one gene averaged, probes without a symbol kept as is
         n_columns = frame.shape[1]
         frame = rename_genes(frame, table, duplicates="mean", unmapped="keep")
