@@ -483,15 +483,20 @@ def _nothing_matches(
     )
 
 
-def _missing_detail(match: GeneMatch, k: int = 10) -> str:
+def _missing_detail(match: GeneMatch, k: int = 10, *, list_is_fixed: bool = False) -> str:
     """The missing genes (the first ``k`` named), split into those absent from the file and
-    those dropped for NaN."""
+    those dropped for NaN (``list_is_fixed``: a saved model's inputs, which ``gexnb predict``
+    reads without data_checks: every value is needed)."""
     absent = match.absent
     if not match.dropped:
         return f"first missing: {_first(absent, k)}"
     parts = [f"{len(absent)} absent from the file (first: {_first(absent, k)})"] if absent else []
     parts.append(
-        f"{len(match.dropped)} dropped for NaN values by data_checks: {{nan: drop_genes}} "
+        f"{len(match.dropped)} with missing values (first: {_first(match.dropped, k)}): the "
+        "model needs every landmark value of every sample; fill them, or leave out the "
+        "samples that lack them"
+        if list_is_fixed
+        else f"{len(match.dropped)} dropped for NaN values by data_checks: {{nan: drop_genes}} "
         f"(first: {_first(match.dropped, k)})"
     )
     return "; ".join(parts)
@@ -673,12 +678,14 @@ def check_gene_list(
     elif not match.found:
         message = (
             f"none of the {match.n_total} {label} genes{source} is left in "
-            f"the matrix (matched by {match.id_type}): {_missing_detail(match)}"
+            f"the matrix (matched by {match.id_type}): "
+            f"{_missing_detail(match, list_is_fixed=list_is_fixed)}"
         )
     elif setting is None:
         message = (
             f"{len(match.missing)} of {match.n_total} {label} genes{source} are missing from "
-            f"the matrix (matched by {match.id_type}); {_missing_detail(match)}"
+            f"the matrix (matched by {match.id_type}); "
+            f"{_missing_detail(match, list_is_fixed=list_is_fixed)}"
         )
     else:
         message = (
