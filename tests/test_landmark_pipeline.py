@@ -350,6 +350,11 @@ def test_workload_line(synthetic_data):
                        model_params={"egex": {"epochs": 4}}, epochs=9)  # fmt: skip
     assert line.startswith("4 split(s) (random: 1, loso: 3) x 5 models = 20 fits")
     assert line.endswith("deep: dgex 9 epochs, egex 3 phases x 4 epochs")
+    # random and counts both write <model>/test/<metric>: counts overwrote random's silently
+    with pytest.raises(ParameterError, match="random and counts both score val and test"):
+        pl.workload(synthetic_data, splits=["random", "counts"], models=["linear"])
+    with pytest.raises(ParameterError, match="got 'loos'"):
+        pl.workload(synthetic_data, splits=["random", "loos"], models=["linear"])
 
 
 def test_ridge_dgex_starts_as_the_ridge_and_learns_a_residual(tmp_path):

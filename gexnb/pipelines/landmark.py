@@ -697,7 +697,23 @@ def workload(
     -------
     str
         One line: splits, models, number of fits and each deep model's epochs.
+
+    Raises
+    ------
+    ParameterError
+        Unknown split kinds, or ``random`` with ``counts`` (both write ``val`` and ``test``
+        keys); unknown models.
     """
+    if isinstance(splits, str) or not splits:
+        raise ParameterError(f"splits must be a non-empty list, got {splits!r}")
+    unknown = [s for s in splits if s not in ("random", "counts", "loso")]
+    if unknown:
+        raise ParameterError(f"split must be 'random', 'counts' or 'loso', got {unknown[0]!r}")
+    if "random" in splits and "counts" in splits:  # one metrics.json: counts overwrote random's
+        raise ParameterError(
+            "splits random and counts both score val and test (<model>/test/<metric>): one "
+            "run's metrics would overwrite the other's; run them in two output folders"
+        )
     n_splits = {
         s: (len(set(data.groups)) if s == "loso" and data.groups is not None else 1) for s in splits
     }
