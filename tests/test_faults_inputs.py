@@ -73,6 +73,10 @@ def test_first_sequence_with_another_letter_is_data_not_a_header(tmp_path, reade
 def test_named_header_still_a_header(tmp_path):
     path = _write(tmp_path / "h.txt", "seq\texpr\nACGT\t1\n")
     assert len(sq.read_sequences(path)) == 1
+    # header words of two thirds A/C/G/T/U/N, taken for data for a while (the review)
+    for word in ("annotation", "GC_content", "tag_count", "ATAC_count", "Cancer_TCGA"):
+        path = _write(tmp_path / "w.txt", f"{word}\tseq\texpression\nx\tACGTACGTAC\t1\n")
+        assert sq.read_sequences(path)["sequence"].tolist() == ["ACGTACGTAC"], word
     path = _write(tmp_path / "h2.txt", "id\tsequence\texpression\nx\tACGT\t1\n")
     assert sq.read_sequences(path)["id"].tolist() == ["x"]
 
