@@ -47,14 +47,16 @@ SMOKE_BANNER = (
 )
 
 
-#: Parameters that choose the data, the evaluation or what is kept, not the models' sizes or
-#: training length: :func:`run_kind` does not compare them (with names ending ``_path`` or
-#: ``_list``), so the quick profile's tiny models on your own data still get the smoke banner.
+#: Parameters that choose the data, the evaluation (splits, folds, the task and its number
+#: of input genes) or what is kept, not the models' sizes or training length:
+#: :func:`run_kind` does not compare them (nor names ending ``_path`` or ``_list``), so the
+#: quick profile's tiny models on your own data still get the smoke banner.
 DATA_PARAMETERS = frozenset(
     {"synthetic", "seed", "split", "splits", "fractions", "counts", "n_train", "targets",
-     "models", "baselines", "data_efficiency", "motif_discovery", "precision", "distribution",
-     "output_dir", "sample_annotation", "group_column", "cross", "save", "viewer_model",
-     "data_checks", "transform", "if_data_missing", "resume"}
+     "folds", "task", "k_genes", "input_genes", "models", "baselines", "data_efficiency",
+     "motif_discovery", "precision", "distribution", "output_dir", "sample_annotation",
+     "group_column", "cross", "save", "viewer_model", "data_checks", "transform",
+     "if_data_missing", "resume"}
 )  # fmt: skip
 
 

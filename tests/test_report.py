@@ -89,6 +89,8 @@ def test_the_smoke_banner_follows_the_model_sizes_not_the_data_or_profile_name()
     values = load_profile(PROJECT, "04_attention_lstm", "quick")
     own_data = {**values, "expression_path": "mine.tsv", "targets": ["MKI67"], "seed": 3}
     assert report.run_kind("04_attention_lstm", own_data, project_dir=PROJECT) == "quick"
+    other_design = {**own_data, "folds": 5, "k_genes": 50, "task": "joint"}  # (the review)
+    assert report.run_kind("04_attention_lstm", other_design, project_dir=PROJECT) == "quick"
     bigger = {**own_data, "units": 64, "output_dir": "runs/quick/04_attention_lstm"}
     assert report.run_kind("04_attention_lstm", bigger, project_dir=PROJECT) == "custom"
     quick03 = load_profile(PROJECT, "03_landmark_models", "quick")

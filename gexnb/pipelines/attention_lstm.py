@@ -455,19 +455,29 @@ def _warn_small_folds(folds: int, n_samples: int) -> None:
     """Warn, before training, when the smallest held-out fold has fewer than
     :data:`MIN_FOLD_SAMPLES` samples: R^2 over a few samples swings far below 0 (the mean
     baseline's too), and is undefined over one sample or a constant fold."""
-    smallest = n_samples // int(folds)
+    smallest, largest = n_samples // int(folds), -(-n_samples // int(folds))
     if smallest < MIN_FOLD_SAMPLES:
+        sizes = str(smallest) if smallest == largest else f"{smallest}-{largest}"
         log.warning(
-            "folds=%d holds out %d-%d of %d samples per fold: R^2 over so few samples is "
+            "folds=%d holds out %s of %d samples per fold: R^2 over so few samples is "
             "unstable (the mean baseline's can be far below 0) or undefined; compare models "
             "by RMSE, or use fewer folds",
-            int(folds), smallest, -(-n_samples // int(folds)), n_samples,
+            int(folds), sizes, n_samples,
         )  # fmt: skip
 
 
 def _report(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
+    """:data:`METRICS` averaged over the targets; a metric undefined for a target of the fold
+    (R^2 of one constant in it) is averaged over the others, as :func:`regression_report`
+    does for a matrix, and is NaN only when undefined for every target."""
     reports = [regression_report(y_true[:, j], y_pred[:, j]) for j in range(y_true.shape[1])]
-    return {m: float(np.mean([r[m] for r in reports])) for m in METRICS}
+    out = {}
+    for m in METRICS:
+        values = np.array([r[m] for r in reports], dtype=np.float64)
+        out[m] = (
+            float(np.mean(values[np.isfinite(values)])) if np.isfinite(values).any() else np.nan
+        )
+    return out
 
 
 def _check_models(models: Sequence[str], baselines: Sequence[str]) -> list[str]:
