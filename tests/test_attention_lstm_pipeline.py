@@ -111,6 +111,21 @@ def test_a_target_with_missing_values_is_neither_filled_nor_called_absent(tmp_pa
     dropped = ga.load_expression(str(path), nan="drop_genes", transform="none")
     with pytest.raises(InputError, match=r"1 dropped for NaN values .*TG00001"):
         ga.check_targets(dropped, "TG00001", k_genes=4, folds=2)
+    # through a probe table: the probes' genes (the review: the probe ids never matched)
+    probes = tmp_path / "probes.tsv"
+    probes.write_text("probe\tHUGO.gene.symbol\nTG00001\tGATA3\nTG00002\tESR1\n")
+    mapped = ga.load_expression(str(path), probes=str(probes), nan="mean", transform="none")
+    with pytest.raises(InputError, match=r"GATA3; .*fills input genes only"):
+        ga.check_targets(mapped, "GATA3", k_genes=4, folds=2)
+    mapped = ga.load_expression(str(path), probes=str(probes), nan="drop_genes", transform="none")
+    with pytest.raises(InputError, match=r"1 dropped for NaN values .*GATA3"):
+        ga.check_targets(mapped, "GATA3", k_genes=4, folds=2)
+    # task joint: a filled gene is never one of a fold's targets
+    filled["TG00001"] *= 50.0  # the most variable gene
+    joint = ga.cross_validate(filled, [], task="joint", k_genes=2, folds=2, models=[],
+                              baselines=["ridge"], progress=False)  # fmt: skip
+    assert all("TG00001" not in f.targets for f in joint.folds)
+    assert any("TG00001" in f.genes for f in joint.folds)
 
 
 def test_a_metric_undefined_in_a_fold_has_no_mean_over_folds(caplog):

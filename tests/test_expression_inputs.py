@@ -375,3 +375,15 @@ def test_log_says_the_comment_lines_were_skipped(tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger="gexnb.data.expression.readers"):
         assert list(ex.read_expression(path).columns) == ["A"]
     assert "skipping 1 comment line(s)" in caplog.text
+
+
+def test_the_genes_filled_are_those_of_the_columns_kept():
+    """With duplicates: first, a NaN in the discarded column of a duplicated id made the
+    kept, fully measured column count as filled (the review)."""
+    frame = pd.DataFrame([[1.0, np.nan, 3.0], [2.0, 5.0, 4.0], [3.0, 6.0, 5.0]],
+                         columns=["A", "A", "B"], index=["s1", "s2", "s3"])  # fmt: skip
+    first = ex.apply_policies(frame, nan="mean", duplicates="first")
+    assert first.attrs["imputed_genes"] == [] and first.attrs["values_imputed"] == 0
+    averaged = ex.apply_policies(frame, nan="mean", duplicates="mean")
+    assert averaged.attrs["imputed_genes"] == ["A"] and averaged.attrs["values_imputed"] == 1
+    assert not any(k.startswith("_") for k in averaged.attrs)

@@ -178,6 +178,23 @@ def _probe_table(path: str | os.PathLike, column: str = PROBE_SYMBOL_COLUMN) -> 
     return table[["probe", column]]
 
 
+def _genes_of_probes(
+    kept: dict[str, list[str]], table: pd.DataFrame, columns: set[str]
+) -> dict[str, list[str]]:
+    """The probes filled by ``nan: mean`` or dropped for NaN, as the genes the probe table
+    maps them to (as :func:`~gexnb.data.expression.rename_genes` maps them): a gene averaged
+    from a filled probe is filled; a gene is dropped when none of its probes is left."""
+    named = table.dropna().drop_duplicates("probe")
+    gene = dict(zip(named["probe"], named[PROBE_SYMBOL_COLUMN], strict=True))
+    out = {}
+    if "imputed_genes" in kept:
+        out["imputed_genes"] = list(dict.fromkeys(gene.get(p, p) for p in kept["imputed_genes"]))
+    if "dropped_for_nan" in kept:
+        dropped = dict.fromkeys(gene.get(p, p) for p in kept["dropped_for_nan"])
+        out["dropped_for_nan"] = [g for g in dropped if g not in columns]
+    return out
+
+
 def load_expression(
     path: str = "",
     *,
@@ -263,6 +280,7 @@ def load_expression(
         # probe -> symbol; probes of one gene averaged, probes without a symbol kept as is
         n_columns = frame.shape[1]
         frame = rename_genes(frame, table, duplicates="mean", unmapped="keep")
+        kept = _genes_of_probes(kept, table, set(map(str, frame.columns)))
         report.update(
             probes=str(probes),
             probe_columns=n_columns,
@@ -437,6 +455,15 @@ def _check_joint(
             f"task='joint' needs 2 x k_genes = {2 * int(k_genes)} genes, the matrix has "
             f"{frame.shape[1]}"
         )
+    filled = set(frame.attrs.get("imputed_genes", ())) & set(map(str, frame.columns))
+    if filled:
+        if frame.shape[1] - len(filled) < int(k_genes):
+            raise InputError(
+                f"task='joint' needs k_genes={k_genes} target genes without missing values; "
+                f"data_checks {{nan: mean}} filled {len(filled)} of the {frame.shape[1]}"
+            )
+        log.info("%d gene(s) filled by data_checks {nan: mean} are never targets, only "
+                 "inputs", len(filled))  # fmt: skip
     _check_folds(folds, len(frame))
     return []
 
@@ -518,11 +545,13 @@ def _fold_data(
 ) -> _FoldData:
     """Inputs (top-k genes of the training samples, or ``input_genes``) and targets of a fold,
     z-scored with the training samples' statistics. No ``targets`` (``task="joint"``): the
-    top-k genes of the training samples are the targets and the next k the inputs."""
+    top-k genes of the training samples are the targets and the next k the inputs; genes
+    that ``nan: mean`` filled (``attrs["imputed_genes"]``) are never targets."""
     train, test = frame.iloc[train_idx], frame.iloc[test_idx]
-    if not targets:
-        ranked = list(top_variable_genes(train, 2 * int(k_genes)))
-        targets, genes = ranked[: int(k_genes)], ranked[int(k_genes) :]
+    if not targets:  # genes filled by nan: mean are never targets (they may be inputs)
+        filled = [g for g in frame.attrs.get("imputed_genes", ()) if g in train.columns]
+        targets = list(top_variable_genes(train.drop(columns=filled), int(k_genes)))
+        genes = list(top_variable_genes(train.drop(columns=targets), int(k_genes)))
     elif input_genes:
         genes = list(input_genes)
     else:

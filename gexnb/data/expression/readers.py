@@ -1036,16 +1036,36 @@ def _apply_nan_policy(frame: pd.DataFrame, nan: str, path: Path | None) -> pd.Da
     filled = np.where(missing, np.nanmean(values, axis=0), values)
     out = pd.DataFrame(filled, index=frame.index, columns=frame.columns)
     # the genes filled, for the pipelines, which refuse them as targets (a filled value
-    # would be scored as measured), and the count for their data reports
+    # would be scored as measured), and the count for their data reports; per column
+    # position too, until _apply_duplicates knows which columns of a duplicated id are kept
+    positions = {int(k): int(per_gene[k]) for k in np.flatnonzero(per_gene)}
     imputed = {"imputed_genes": list(dict.fromkeys(map(str, genes))),
-               "values_imputed": int(missing.sum())}  # fmt: skip
+               "values_imputed": int(missing.sum()), _IMPUTED_POSITIONS: positions}  # fmt: skip
     out.attrs = {**frame.attrs, **imputed}
     return out
+
+
+#: ``attrs`` key of :func:`_apply_nan_policy`'s column positions filled and their counts,
+#: resolved into ``imputed_genes`` and ``values_imputed`` by :func:`_apply_duplicates`.
+_IMPUTED_POSITIONS = "_imputed_positions"
+
+
+def _resolve_imputed(attrs: dict[str, Any], columns: pd.Index, kept: np.ndarray) -> None:
+    """Replace the filled column positions of ``attrs`` by the genes and counts of the
+    columns ``kept`` (a duplicated id's first column with ``duplicates: first``; every
+    column with ``mean``, which averages the filled values in)."""
+    positions = attrs.pop(_IMPUTED_POSITIONS, None)
+    if positions is None:
+        return
+    hit = {p: n for p, n in positions.items() if kept[p]}
+    attrs["imputed_genes"] = list(dict.fromkeys(str(columns[p]) for p in hit))
+    attrs["values_imputed"] = int(sum(hit.values()))
 
 
 def _apply_duplicates(frame: pd.DataFrame, duplicates: str, path: Path | None) -> pd.DataFrame:
     dup = frame.columns.duplicated(keep=False)
     if not dup.any():
+        _resolve_imputed(frame.attrs, frame.columns, np.ones(frame.shape[1], dtype=bool))
         return frame
     names = list(dict.fromkeys(frame.columns[dup]))
     what = f"{len(names)} duplicated gene id(s): {_preview(names)}"
@@ -1055,15 +1075,19 @@ def _apply_duplicates(frame: pd.DataFrame, duplicates: str, path: Path | None) -
             "first}; in Python read_expression(..., duplicates='mean') or 'first')",
             path=path,
         )
+    attrs = dict(frame.attrs)
+    first = ~frame.columns.duplicated(keep="first")
+    every = np.ones(frame.shape[1], dtype=bool)  # mean: the filled values are averaged in
+    _resolve_imputed(attrs, frame.columns, first if duplicates == "first" else every)
     if duplicates == "first":
         log.warning("%s: keeping the first column of %s", path or "matrix", what)
-        merged = frame.loc[:, ~frame.columns.duplicated(keep="first")]
+        merged = frame.loc[:, first]
     else:
         log.warning("%s: averaging %s (to change, set data_checks: {duplicates: first} or "
                     "{duplicates: error})", path or "matrix", what)  # fmt: skip
         merged = collapse_duplicates(frame)
     # which ids were merged, for the notebooks' data reports (not only a log line)
-    merged.attrs = {**frame.attrs, "duplicates_merged": names}
+    merged.attrs = {**attrs, "duplicates_merged": names}
     return merged
 
 
