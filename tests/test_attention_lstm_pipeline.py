@@ -365,9 +365,13 @@ def test_an_input_that_nearly_copies_a_target_is_warned_of(caplog):
     with caplog.at_level("WARNING", logger="gexnb.pipelines.attention_lstm"):
         ga.cross_validate(frame, "TG00001", input_genes=["LM0001", "TG00001_probe2"], folds=3,
                           k_genes=2, models=[], baselines=["ridge"], progress=False)  # fmt: skip
-    lines = [r.getMessage() for r in caplog.records if "correlates" in r.getMessage()]
+    lines = [r.getMessage() for r in caplog.records if "nearly copy" in r.getMessage()]
     assert len(lines) == 1  # once per pair, not per fold
-    assert lines[0].startswith("input gene TG00001_probe2 correlates r = 1.000 with target TG00001")
+    assert lines[0].startswith(
+        "fold 1: 1 input gene(s) nearly copy a target over its training "
+        "samples (|r| >= 0.95): TG00001_probe2 ~ TG00001 (r = 1.000)"
+    )
+    assert lines[0].endswith("give probes_path to map probes")
 
 
 def test_workload_line():

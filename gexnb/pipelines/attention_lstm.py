@@ -574,25 +574,35 @@ NEAR_COPY_R = 0.95
 
 def _warn_near_copies(train: pd.DataFrame, fold: FoldResult, warned: set[tuple[str, str]]) -> None:
     """Warn of input genes that nearly copy a target over the fold's training samples
-    (|r| >= :data:`NEAR_COPY_R`), once per pair: another probe of the target's gene in a
-    probe-level matrix read without ``probes``, which "targets are never inputs" does not
-    exclude (found by a new-user trial: genefu's top 50 probes hold 3 of GATA3, 5 of CA12)."""
+    (|r| >= :data:`NEAR_COPY_R`): another probe of the target's gene in a probe-level matrix
+    read without ``probes``, which "targets are never inputs" does not exclude (found by a
+    new-user trial: genefu's top 50 probes hold 3 of GATA3, 5 of CA12). One line per fold
+    that adds pairs not named before, the strongest first."""
     x = train[fold.genes].to_numpy(np.float64)
     y = train[fold.targets].to_numpy(np.float64)
     xs, ys = x - x.mean(axis=0), y - y.mean(axis=0)
     norms = np.outer(np.linalg.norm(xs, axis=0), np.linalg.norm(ys, axis=0))
     with np.errstate(invalid="ignore", divide="ignore"):
-        r = (xs.T @ ys) / norms
-    for i, j in zip(*np.nonzero(np.abs(np.nan_to_num(r)) >= NEAR_COPY_R), strict=True):
-        pair = (fold.genes[i], fold.targets[j])
-        if pair not in warned:
-            warned.add(pair)
-            log.warning(
-                "input gene %s correlates r = %.3f with target %s over fold %d's training "
-                "samples: another probe of the same gene? (give probes_path to map probes "
-                "to genes; the targets' own columns are never inputs)",
-                pair[0], r[i, j], pair[1], fold.fold + 1,
-            )  # fmt: skip
+        r = np.nan_to_num((xs.T @ ys) / norms)
+    rows, cols = np.nonzero(np.abs(r) >= NEAR_COPY_R)
+    new = [
+        (fold.genes[i], fold.targets[j], float(r[i, j]))
+        for i, j in zip(rows, cols, strict=True)
+        if (fold.genes[i], fold.targets[j]) not in warned
+    ]
+    if not new:
+        return
+    warned.update((g, t) for g, t, _ in new)
+    new.sort(key=lambda pair: -abs(pair[2]))
+    shown = ", ".join(f"{g} ~ {t} (r = {c:.3f})" for g, t, c in new[:3])
+    more = f" and {len(new) - 3} more" if len(new) > 3 else ""
+    mapped = bool((train.attrs.get(REPORT_ATTR) or {}).get("probes"))
+    hint = "" if mapped else "; other probes of the same gene? give probes_path to map probes"
+    log.warning(
+        "fold %d: %d input gene(s) nearly copy a target over its training samples (|r| >= "
+        "%.2f): %s%s%s",
+        fold.fold + 1, len(new), NEAR_COPY_R, shown, more, hint,
+    )  # fmt: skip
 
 
 def _attention_frame(name: str, data: _FoldData, model: Any) -> pd.DataFrame:
@@ -766,7 +776,8 @@ def cross_validate(
     for fold, (train_idx, test_idx) in enumerate(kfold_splits(len(frame), k=folds, seed=seed)):
         data = _fold_data(frame, names, fold, train_idx, test_idx, k_genes=k_genes,
                           input_genes=input_genes)  # fmt: skip
-        _warn_near_copies(frame.iloc[train_idx], data.result, warned)
+        used = list(dict.fromkeys([*data.result.genes, *data.result.targets]))
+        _warn_near_copies(frame[used].iloc[train_idx], data.result, warned)
         for name in names_run:
             bar.set_postfix_str(f"fold {fold + 1}/{folds}: {name}")
             start = time.perf_counter()
