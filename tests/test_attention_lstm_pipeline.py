@@ -109,7 +109,7 @@ def test_a_target_with_missing_values_is_neither_filled_nor_called_absent(tmp_pa
     with pytest.raises(InputError, match=r"TG00001; .*fills input genes only.*remove the samp"):
         ga.check_targets(filled, "TG00001", k_genes=4, folds=2)
     dropped = ga.load_expression(str(path), nan="drop_genes", transform="none")
-    with pytest.raises(InputError, match=r"1 dropped for NaN values .*TG00001"):
+    with pytest.raises(InputError, match=r"1 left out for their NaN values .*TG00001"):
         ga.check_targets(dropped, "TG00001", k_genes=4, folds=2)
     # through a probe table: the probes' genes (the review: the probe ids never matched)
     probes = tmp_path / "probes.tsv"
@@ -118,7 +118,7 @@ def test_a_target_with_missing_values_is_neither_filled_nor_called_absent(tmp_pa
     with pytest.raises(InputError, match=r"GATA3; .*fills input genes only"):
         ga.check_targets(mapped, "GATA3", k_genes=4, folds=2)
     mapped = ga.load_expression(str(path), probes=str(probes), nan="drop_genes", transform="none")
-    with pytest.raises(InputError, match=r"1 dropped for NaN values .*GATA3"):
+    with pytest.raises(InputError, match=r"1 left out for their NaN values .*GATA3"):
         ga.check_targets(mapped, "GATA3", k_genes=4, folds=2)
     # task joint: a filled gene is never one of a fold's targets
     filled["TG00001"] *= 50.0  # the most variable gene

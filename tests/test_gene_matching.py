@@ -136,7 +136,7 @@ def test_landmark_dropped_for_nan_is_not_called_absent(tmp_path):
     message = str(err.value)
     assert "2 of 3 landmark genes" in message
     assert "1 absent from the file (first: L9)" in message
-    assert "1 dropped for NaN values by data_checks: {nan: drop_genes} (first: L2)" in message
+    assert "1 left out for their NaN values by data_checks nan (first: L2)" in message
     data = load_landmark_data(
         path, landmark_list=["L1", "L2", "L3"], target_list=["T1", "T2"], transform="none",
         nan="drop_genes", max_missing_landmarks=0.5,
@@ -146,7 +146,7 @@ def test_landmark_dropped_for_nan_is_not_called_absent(tmp_path):
 
 
 def test_every_landmark_dropped_for_nan_is_not_called_a_mismatch(tmp_path):
-    with pytest.raises(InputError, match=r"none of the 1 landmark genes is left.*dropped for NaN"):
+    with pytest.raises(InputError, match=r"none of the 1 landmark genes is left.*left out for their NaN"):
         load_landmark_data(
             _nan_matrix(tmp_path), landmark_list=["L2"], target_list=["T1"], transform="none",
             nan="drop_genes", max_missing_landmarks=1.0,

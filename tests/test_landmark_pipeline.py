@@ -240,11 +240,18 @@ def test_real_style_loading_and_bad_inputs(tmp_path):
     assert np.isfinite(fixed.X.to_numpy()).all()
     assert fixed.report["values_imputed"] == 1 and fixed.report["genes_imputed"] == 1
     # a target's missing value is not filled and then scored as measured (a new-user trial)
-    bad_target = frame.copy()
+    # a target's missing value is not filled and then scored as measured (a new-user trial):
+    # the target is left out, within max_missing_targets (the review: "nan: drop_genes"
+    # then refused the landmark with a missing value)
+    bad_target = bad.copy()
     bad_target.iloc[2, 3] = np.nan
-    with pytest.raises(InputError, match=r"1 target gene\(s\) have missing values: g3; .*"
-                       r"fills input genes only.*nan: drop_genes"):  # fmt: skip
-        pl.load_landmark_data(bad_target, landmark_list=lm, target_list=tg, nan="mean")
+    kept = pl.load_landmark_data(bad_target, landmark_list=lm, target_list=tg, nan="mean")
+    assert list(kept.X.columns) == ["g0", "g1", "g2"] and list(kept.Y.columns) == ["g4"]
+    assert kept.report["targets_filled_left_out"] == 1 and kept.report["values_imputed"] == 2
+    with pytest.raises(InputError, match=r"1 target gene\(s\) have missing values, .*fills in "
+                       r"input genes only.*: g3; left out, 2 of 3 targets"):  # fmt: skip
+        pl.load_landmark_data(bad_target, landmark_list=lm, target_list=tg, nan="mean",
+                              max_missing_targets=0.5)  # fmt: skip
     # duplicated gene ids
     dup = frame.rename(columns={"g5": "g0"})
     with pytest.raises(InputError, match="duplicated"):

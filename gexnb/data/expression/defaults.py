@@ -38,8 +38,9 @@ class DataChecks:
     nan
         NaN values: ``"error"``, ``"drop_genes"`` or ``"mean"``: each gene's missing values
         filled with its mean over every sample of the file, the held-out samples included
-        (their inputs, never a target: a target gene with missing values is refused, as its
-        filled values would be scored as measured).
+        (their inputs, never a target: a target gene with missing values is left out by
+        notebooks 01 and 03, within ``max_missing_targets``, and refused by notebook 04, as
+        its filled values would be scored as measured).
     duplicates
         Duplicated gene ids: ``"mean"`` (averaged, as D-GEX averages a gene's probes),
         ``"first"`` or ``"error"``.

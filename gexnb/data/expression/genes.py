@@ -496,7 +496,7 @@ def _missing_detail(match: GeneMatch, k: int = 10, *, list_is_fixed: bool = Fals
         "model needs every landmark value of every sample; fill them, or leave out the "
         "samples that lack them"
         if list_is_fixed
-        else f"{len(match.dropped)} dropped for NaN values by data_checks: {{nan: drop_genes}} "
+        else f"{len(match.dropped)} left out for their NaN values by data_checks nan "
         f"(first: {_first(match.dropped, k)})"
     )
     return "; ".join(parts)
@@ -731,6 +731,40 @@ def check_not_imputed(
         )
 
 
+def _without_filled_targets(
+    tg: GeneMatch, expression: pd.DataFrame, max_missing: float, path: Any
+) -> tuple[GeneMatch, list[str]]:
+    """The target match without the genes ``nan: mean`` filled (``attrs["imputed_genes"]``):
+    their filled values would be trained on and scored as measured ones. They join the
+    missing targets, within ``max_missing_targets``, and are logged; also the left-out ids.
+    """
+    filled_columns = set(expression.attrs.get("imputed_genes", ()))
+    gone = [label for c, label in zip(tg.found, tg.labels, strict=True) if c in filled_columns]
+    if not gone:
+        return tg, []
+    kept = [(c, label) for c, label in zip(tg.found, tg.labels, strict=True)
+            if c not in filled_columns]  # fmt: skip
+    tg = GeneMatch(
+        found=[c for c, _ in kept], missing=[*tg.missing, *gone], id_type=tg.id_type,
+        counts=tg.counts, labels=[label for _, label in kept], dropped=[*tg.dropped, *gone],
+    )  # fmt: skip
+    why = (
+        f"{len(gone)} target gene(s) have missing values, which data_checks {{nan: mean}} "
+        f"fills in input genes only, as a filled target value would be scored as a measured "
+        f"one: {_preview(gone)}"
+    )
+    frac = len(tg.missing) / tg.n_total
+    if not tg.found or frac > max_missing:
+        raise InputError(
+            f"{why}; left out, {len(tg.missing)} of {tg.n_total} targets ({frac:.1%}) are "
+            f"missing, data_checks: {{max_missing_targets: {max_missing:g}}} allows "
+            f"{max_missing:.1%}",
+            path=path,
+        )
+    log.warning("%s: %s; they are left out", path or "matrix", why)
+    return tg, gone
+
+
 def select_landmarks_targets(
     expression: pd.DataFrame,
     landmarks: Any,
@@ -806,8 +840,8 @@ def select_landmarks_targets(
         )
     )
     label_of = dict(zip(lm.found, lm.labels, strict=True))
+    tg, filled = _without_filled_targets(tg, expression, max_missing_targets, path)
     target_label_of = dict(zip(tg.found, tg.labels, strict=True))
-    check_not_imputed(expression, tg.found, path=path)
     shared = set(lm.found) & set(tg.found)
     overlap = sorted(label_of[c] for c in shared)
     if overlap:
@@ -851,6 +885,7 @@ def select_landmarks_targets(
         "targets_dropped_nan": len(tg.dropped),
         "missing_landmarks": lm.missing,
         "missing_targets": tg.missing,
+        "targets_filled_left_out": len(filled),
     }
     log.info(
         "landmarks %d/%d, targets %d/%d found",
