@@ -152,7 +152,7 @@ def test_a_reference_leads_no_other_metric():
     assert "mean_own is" not in text and text.endswith("But by r2, dgex is best.")
 
 
-def test_a_lead_within_the_spread_over_folds_and_a_mean_that_ranks_first_are_said():
+def test_a_lead_over_the_mean_is_judged_fold_by_fold_and_a_mean_ranked_first_is_said():
     """A trial's conclusion said "lstm beats every classical model" beside "mean is best",
     and "every model beats predicting the mean" for a lead a fifth of the fold sd."""
     best_is_mean = {"mean/cv_mean/rmse": 0.067, "lstm/cv_mean/rmse": 0.068,
@@ -163,18 +163,26 @@ def test_a_lead_within_the_spread_over_folds_and_a_mean_that_ranks_first_are_sai
         in text
     )
     assert "beats every classical" not in text
+    # a lead in the mean over folds judged fold by fold (paired), not by the sd over folds
     close = {"ridge/cv_mean/rmse": 0.64, "lstm/cv_mean/rmse": 1.188, "mean/cv_mean/rmse": 1.207,
-             "lstm/cv_sd/rmse": 0.27, "ridge/cv_sd/rmse": 0.1, "mean/cv_sd/rmse": 0.19}  # fmt: skip
+             "lstm/cv_sd/rmse": 0.27, "lstm/cv_folds_ahead_of_mean/rmse": 2,
+             "ridge/cv_folds_ahead_of_mean/rmse": 3, "lstm/cv_mean/n_folds": 3,
+             "ridge/cv_mean/n_folds": 3, "mean/cv_mean/n_folds": 3}  # fmt: skip
     text = report.conclusion(close, split="cv_mean", metric="rmse", lower_is_better=True)
     assert text.endswith(
-        "Every model beats predicting the mean. Ahead of predicting the mean by less than "
-        "their sd over folds: lstm."
+        "Every model beats predicting the mean. Ahead of predicting the mean in only some "
+        "folds: lstm 2 of 3."
     )
-    loso = {k.replace("cv_", "loso_"): v for k, v in close.items()}
-    assert "sd over left-out groups: lstm." in report.conclusion(
-        loso, split="loso_mean", metric="rmse", lower_is_better=True
+    every_fold = {**close, "lstm/cv_folds_ahead_of_mean/rmse": 3}  # large sd, every fold won
+    text = report.conclusion(every_fold, split="cv_mean", metric="rmse", lower_is_better=True)
+    assert "only some" not in text
+    loso = {"ridge/loso_mean/r2": 0.5, "lstm/loso_mean/r2": 0.2, "mean/loso_mean/r2": 0.1,
+            "ridge/loso_a/r2": 0.5, "lstm/loso_a/r2": 0.5, "mean/loso_a/r2": 0.1,
+            "ridge/loso_b/r2": 0.5, "lstm/loso_b/r2": -0.1, "mean/loso_b/r2": 0.1}  # fmt: skip
+    assert report.conclusion(loso, split="loso_mean", metric="r2", lower_is_better=False).endswith(
+        "Ahead of predicting the mean in only some left-out groups: lstm 1 of 2."
     )
     test_split = {k.replace("cv_mean", "test"): v for k, v in close.items()}
-    assert "sd over" not in report.conclusion(
+    assert "only some" not in report.conclusion(
         test_split, split="test", metric="rmse", lower_is_better=True
     )

@@ -50,6 +50,7 @@ from gexnb.explain import attention_weights, has_attention
 from gexnb.io import ensure_output_dir, write_json_atomic, write_metrics, write_table_atomic
 from gexnb.metrics import regression_report
 from gexnb.models import available, build
+from gexnb.models.baselines import CONSTANT_BASELINES
 from gexnb.plot.attention import attention_vs_correlation, cv_boxplots
 from gexnb.plot.common import save_figure
 from gexnb.train import TrainingConfig, fit, predict
@@ -924,7 +925,8 @@ def cv_metrics(fold_metrics: pd.DataFrame) -> dict[str, float]:
     -------
     dict
         ``<model>/cv_mean/<metric>`` and ``<model>/cv_sd/<metric>`` for :data:`METRICS`
-        (:func:`summary_table`), and ``<model>/cv_mean/fit_seconds``; a metric undefined
+        (:func:`summary_table`), ``<model>/cv_mean/fit_seconds``, ``<model>/cv_mean/n_folds``
+        and the paired fold counts of :func:`_folds_ahead`; a metric undefined
         in a fold (R^2 of a constant held-out target) is left out, with a warning, and so
         is the sd of a single fold.
     """
@@ -950,6 +952,27 @@ def cv_metrics(fold_metrics: pd.DataFrame) -> dict[str, float]:
     seconds = fold_metrics.groupby("model")["fit_seconds"].mean()
     for model, value in seconds.items():
         out[f"{model}/cv_mean/fit_seconds"] = float(value)
+    out.update(_folds_ahead(fold_metrics))
+    return out
+
+
+def _folds_ahead(fold_metrics: pd.DataFrame) -> dict[str, float]:
+    """Per model and constant baseline (``mean``, ``median`` when run): in how many folds the
+    model beats it, fold by fold (``<model>/cv_folds_ahead_of_<baseline>/<metric>``, of
+    ``<model>/cv_mean/n_folds``). Folds vary in difficulty for every model alike, so a lead
+    in the mean over folds is judged by these paired counts, not by the sd over folds."""
+    wide = fold_metrics.pivot_table(index="fold", columns="model", values=list(METRICS),
+                                    dropna=False)  # fmt: skip
+    out: dict[str, float] = {}
+    models = list(dict.fromkeys(fold_metrics["model"]))
+    for model in models:
+        out[f"{model}/cv_mean/n_folds"] = float(fold_metrics["model"].eq(model).sum())
+    for constant in (c for c in CONSTANT_BASELINES if c in models):
+        for model in (m for m in models if m not in CONSTANT_BASELINES):
+            for metric in METRICS:
+                ours, theirs = wide[(metric, model)], wide[(metric, constant)]
+                ahead = ours > theirs if metric == "r2" else ours < theirs
+                out[f"{model}/cv_folds_ahead_of_{constant}/{metric}"] = float(ahead.sum())
     return out
 
 
