@@ -349,6 +349,15 @@ def test_values_on_another_scale_are_refused(linear_scale_run, tmp_path):
     with pytest.raises(InputError, match=r"3 of 3 sample\(s\) .* median z-score .* scale"):
         predictor.predict(frame.iloc[:3] * 100)
     predictor.predict(frame.iloc[:3] * 1.5)  # a modest shift passes
+    assert 0 < predictor.median_z_max < 4  # the training samples' own largest |median z|
+    # a training set whose own samples reach far (a small offset study; the review): the
+    # limit follows it, 1.5 times as far
+    wide = load_predictor(_edited(runs / "dgex", tmp_path, median_z_max=10.0))
+    wide.predict(frame.iloc[:3] * 100)
+    old = load_predictor(_edited(runs / "dgex", tmp_path / "old", median_z_max=KeyError))
+    assert old.median_z_max is None  # saved before it was recorded: the fixed limit
+    with pytest.raises(InputError, match="median z-score"):
+        old.predict(frame.iloc[:3] * 100)
     flat = frame.iloc[:3].copy()
     flat.iloc[1] = 500.0
     with pytest.raises(InputError, match=f"one value for every landmark gene.*: {flat.index[1]}$"):

@@ -69,7 +69,7 @@ class LandmarkPredictor:
     Parameters
     ----------
     model_name, model, landmark_ids, targets, transform, quantile_reference, x_center, \
-x_scale, y_center, y_scale, source, input_max, input_min
+x_scale, y_center, y_scale, source, input_max, input_min, median_z_max
         Set the attributes of the same names (see Attributes).
 
     Attributes
@@ -99,6 +99,10 @@ x_scale, y_center, y_scale, source, input_max, input_min
         as given (transform ``none``): new samples with more than 1 % of their landmark
         values below 0, for a model trained on none, are refused (z-scores or log ratios
         given to a model of log expression). None: not checked.
+    median_z_max
+        The largest |median landmark z-score| of a training sample: new samples far beyond
+        it are refused (:func:`_check_shift`). None (a predictor saved before it was
+        recorded): :data:`MAX_MEDIAN_Z` alone.
     """
 
     model_name: str
@@ -114,6 +118,7 @@ x_scale, y_center, y_scale, source, input_max, input_min
     source: dict[str, Any] = field(default_factory=dict)
     input_max: float | None = None
     input_min: float | None = None
+    median_z_max: float | None = None
 
     @property
     def is_keras(self) -> bool:
@@ -184,7 +189,7 @@ x_scale, y_center, y_scale, source, input_max, input_min
         if self.x_center is not None and self.x_scale is not None:
             frame = (frame - self.x_center) / self.x_scale
             if not transformed:
-                _check_shift(frame, path)
+                _check_shift(frame, path, self.median_z_max)
         return frame
 
     def _columns(self, expression: pd.DataFrame, first: str, path: Any) -> list[str]:
@@ -402,6 +407,7 @@ x_scale, y_center, y_scale, source, input_max, input_min
             "source": self.source,
             "input_max": self.input_max,
             "input_min": self.input_min,
+            "median_z_max": self.median_z_max,
         }
         return [model_file, write_json_atomic(out / PREDICTOR_JSON, record)]
 
@@ -470,6 +476,9 @@ def predictor_from_split(
         reference = np.sort(normalised.astype("float64"), axis=1).mean(axis=0)
     y_scale = None if prepared.y_scale is None else np.asarray(prepared.y_scale)[idx]
     y_center = None if prepared.y_center is None else np.asarray(prepared.y_center)[idx]
+    median_z_max = None
+    if prepared.x_scale is not None and len(prepared.x["train"]):
+        median_z_max = float(np.abs(np.median(prepared.x["train"], axis=1)).max())
     return LandmarkPredictor(
         name,
         model,
@@ -484,6 +493,7 @@ def predictor_from_split(
         {"split": prepared.name, "normalization": prepared.description, **(source or {})},
         input_max,
         input_min,
+        median_z_max,
     )
 
 
@@ -494,25 +504,29 @@ def _guess_type(ids: list[str]) -> str:
 
 
 #: A new sample whose median landmark z-score (on the training's statistics) lies further
-#: from 0 than this is on another scale than the training samples (:func:`_check_shift`).
+#: from 0 than this, and than 1.5 times the training samples' own largest
+#: (:attr:`LandmarkPredictor.median_z_max`), is on another scale (:func:`_check_shift`).
 MAX_MEDIAN_Z = 4.0
 
 
-def _check_shift(z: pd.DataFrame, path: Any) -> None:
-    """Refuse samples whose typical landmark lies :data:`MAX_MEDIAN_Z` training sd or more
-    from the training mean: values scaled by another factor (x100 put the median z at 6.0
-    to 6.7 for a model without quantile normalisation; another study's samples sat at 0.05
-    to 0.55, the training samples' own at -1.4 to 2.4). With quantile normalisation the
-    median is near 0 by construction.
+def _check_shift(z: pd.DataFrame, path: Any, median_z_max: float | None = None) -> None:
+    """Refuse samples whose typical landmark lies far from the training mean, in training
+    sd: beyond :data:`MAX_MEDIAN_Z` and 1.5 times the training samples' own largest
+    |median z| (a small study within the training data sits far out by construction).
+    Values scaled by another factor: x100 put the median z at 6.0 to 6.7 for a model without
+    quantile normalisation; another study's samples sat at 0.05 to 0.55, the training
+    samples' own at -1.4 to 2.4. With quantile normalisation the median is near 0.
     """
+    limit = max(MAX_MEDIAN_Z, 1.5 * (median_z_max or 0.0))
     median = z.median(axis=1)
-    far = median.abs() > MAX_MEDIAN_Z
+    far = median.abs() > limit
     if far.any():
         named = ", ".join(map(str, z.index[far][:3]))
         raise InputError(
             f"{int(far.sum())} of {len(z)} sample(s) have landmark values far from the "
             f"training's: their median z-score on the training statistics is "
-            f"{median[far].min():.3g} to {median[far].max():.3g} (e.g. {named}); "
+            f"{median[far].min():.3g} to {median[far].max():.3g} (e.g. {named}; the "
+            f"training samples' reach {median_z_max or 0:.3g}, the limit is {limit:.3g}); "
             "values on another scale (another normalisation, a scale factor)? Give them on "
             "the training file's scale, or retrain with quantile: true",
             path=path,
@@ -680,7 +694,7 @@ def _checked(record: Any, where: Path) -> dict[str, Any]:
         raise InputError("quantile_reference must be sorted", path=str(where))
     if not isinstance(record.get("source", {}), dict):
         raise InputError("source must be a mapping", path=str(where))
-    for key in ("input_max", "input_min"):
+    for key in ("input_max", "input_min", "median_z_max"):
         value = record.get(key)
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
             raise InputError(f"{key} {value!r} is not a number", path=str(where))
@@ -776,6 +790,7 @@ def load_predictor(path: str | os.PathLike) -> LandmarkPredictor:
         dict(record.get("source") or {}),
         None if record.get("input_max") is None else float(record["input_max"]),
         None if record.get("input_min") is None else float(record["input_min"]),
+        None if record.get("median_z_max") is None else float(record["median_z_max"]),
     )
     _check_shapes(predictor, record_file)
     return predictor
