@@ -641,7 +641,8 @@ def check_gene_list(
         As :func:`match_genes`.
     list_is_fixed
         The list is a saved model's, not the user's: a hint on letter case asks to rename
-        the matrix's columns, not to correct the list.
+        the matrix's columns, not to correct the list, and genes with missing values are
+        said to need filling (``gexnb predict`` has no data_checks to drop them).
 
     Returns
     -------
