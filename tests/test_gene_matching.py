@@ -146,7 +146,9 @@ def test_landmark_dropped_for_nan_is_not_called_absent(tmp_path):
 
 
 def test_every_landmark_dropped_for_nan_is_not_called_a_mismatch(tmp_path):
-    with pytest.raises(InputError, match=r"none of the 1 landmark genes is left.*left out for their NaN"):
+    with pytest.raises(
+        InputError, match=r"none of the 1 landmark genes is left.*left out for their NaN"
+    ):
         load_landmark_data(
             _nan_matrix(tmp_path), landmark_list=["L2"], target_list=["T1"], transform="none",
             nan="drop_genes", max_missing_landmarks=1.0,
