@@ -249,3 +249,21 @@ def test_case_suggestions_stop_at_three():
     assert "did you mean A1 (listed as a1), B1 (listed as b1), C1 (listed as c1) and 1 more?" in (
         message
     )
+
+
+def test_a_list_gene_named_by_several_probes_is_their_mean():
+    """D-GEX's map_tg.txt names 3,755 targets by several probes, comma-separated; they were
+    matched as one id and left out (a new-user trial)."""
+    from gexnb.data.expression import add_probe_groups
+
+    frame = pd.DataFrame({"a_at": [1.0, 3.0], "b_at": [3.0, 5.0], "c_at": [0.0, 1.0]},
+                         index=["s1", "s2"])  # fmt: skip
+    frame.attrs = {"imputed_genes": ["b_at"]}
+    listed = pd.DataFrame({"symbol": ["G1", "G2", "G3"], "ensembl": [None] * 3,
+                           "probe": ["a_at,b_at", "c_at,z_at", "y_at,z_at"]})  # fmt: skip
+    out = add_probe_groups(frame, listed)
+    assert list(out.columns) == ["a_at", "b_at", "c_at", "a_at,b_at", "c_at,z_at"]
+    assert out["a_at,b_at"].tolist() == [2.0, 4.0]  # the mean of its probes
+    assert out["c_at,z_at"].tolist() == [0.0, 1.0]  # the probes the matrix has
+    assert out.attrs["imputed_genes"] == ["b_at", "a_at,b_at"]  # a filled probe fills it
+    assert add_probe_groups(frame, ["a_at", "c_at"]) is frame

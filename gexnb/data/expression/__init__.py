@@ -32,6 +32,7 @@ explicit, logged handling chosen by parameter.
 from gexnb.data.expression.defaults import DEFAULT_TRANSFORM, DataChecks
 from gexnb.data.expression.genes import (
     GeneMatch,
+    add_probe_groups,
     case_suggestions,
     check_gene_list,
     check_not_imputed,
@@ -78,6 +79,7 @@ __all__ = [
     "GeneMatch",
     "gene_list_rows",
     "match_genes",
+    "add_probe_groups",
     "check_gene_list",
     "check_not_imputed",
     "case_suggestions",

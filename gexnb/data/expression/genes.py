@@ -766,6 +766,61 @@ def _without_filled_targets(
     return tg, gone
 
 
+def add_probe_groups(expression: pd.DataFrame, *gene_lists: Any) -> pd.DataFrame:
+    """The matrix with one column per probe group of the lists: a list row whose probe field
+    names several probes, comma-separated (D-GEX's ``map_tg.txt`` lists 3,755 of its 9,520
+    targets so: ``MADD ... 38398_at,210252_s_at``), gets a column named by that field, the
+    mean of those of its probes the matrix has, as D-GEX averaged a gene's probes (Chen et
+    al., Bioinformatics 2016). A group whose probes are all absent gets none.
+
+    Parameters
+    ----------
+    expression
+        Samples x genes matrix.
+    *gene_lists
+        As :func:`match_genes`: list files, :func:`read_gene_list` DataFrames or ids.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``expression`` itself when no list has a probe group among the matrix's probes; else
+        a copy with the group columns appended (its ``attrs`` kept; a group with a probe that
+        ``nan: mean`` filled is filled: ``attrs["imputed_genes"]``).
+    """
+    columns = set(map(str, expression.columns))
+    groups: dict[str, list[str]] = {}
+    for gene_list in gene_lists:
+        table = _as_gene_list(gene_list)
+        if "probe" not in table.columns:
+            continue
+        for field_ in table["probe"]:
+            if not isinstance(field_, str) or "," not in field_ or field_ in columns:
+                continue
+            present = [p for p in (q.strip() for q in field_.split(",")) if p in columns]
+            if present:
+                groups[field_] = present
+    if not groups:
+        return expression
+    block = pd.DataFrame(
+        {name: expression[members].mean(axis=1) for name, members in groups.items()},
+        index=expression.index,
+    )
+    out = pd.concat([expression, block], axis=1)
+    attrs = dict(expression.attrs)
+    filled = set(attrs.get("imputed_genes", ()))
+    if filled:
+        grouped = [g for g, members in groups.items() if filled & set(members)]
+        attrs["imputed_genes"] = [*attrs["imputed_genes"], *grouped]
+    out.attrs = attrs
+    partial = sum(len(m) < len(g.split(",")) for g, m in groups.items())
+    log.info(
+        "%d list genes named by several probes (comma-separated) are their probes' mean%s",
+        len(groups),
+        f"; {partial} of them with only some of their probes in the matrix" if partial else "",
+    )
+    return out
+
+
 def select_landmarks_targets(
     expression: pd.DataFrame,
     landmarks: Any,
@@ -824,6 +879,7 @@ def select_landmarks_targets(
     if dropped is None:
         dropped = expression.attrs.get("dropped_for_nan", ())
     dropped = list(dropped)
+    expression = add_probe_groups(expression, landmarks, targets)
     lm, tg = (
         check_gene_list(
             expression,
