@@ -346,6 +346,11 @@ def test_gpl96_real_data_selection(shared_data):
         target_list=["38398_at", "210252_s_at"],
     ).Y  # fmt: skip
     np.testing.assert_allclose(data.Y[group], raw.mean(axis=1))
+    before = pl.load_landmark_data(  # the README's GPL96 tables: probe_groups none
+        folder / "expression_mas5_signal.tsv.gz", landmark_list=maps / "map_lm.txt",
+        target_list=maps / "map_tg.txt", probe_groups="none",
+    )  # fmt: skip
+    assert before.Y.shape == (240, 5765)
     assert data.report["transform"] == "log2(max(x, 1))"
     assert data.report["landmark_id_type"] == "probe"
     assert data.report["groups"] == {"nakayama": 105, "chowdary": 104, "borovecki": 31}

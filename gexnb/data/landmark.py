@@ -206,6 +206,7 @@ def load_landmark_data(
     duplicates: str = DataChecks.duplicates,
     max_missing_landmarks: float = DataChecks.max_missing_landmarks,
     max_missing_targets: float = DataChecks.max_missing_targets,
+    probe_groups: str = DataChecks.probe_groups,
     synthetic: Mapping[str, Any] | None = None,
     name: str = "data",
     min_samples: int = MIN_SAMPLES,
@@ -241,6 +242,9 @@ def load_landmark_data(
         ``missing_targets``, and logged with the first ones named; genes dropped for NaN
         values told apart; a missing gene that equals a matrix column but for letter case is
         named as a likely slip).
+    probe_groups
+        A list row naming several probes: their mean (``"mean"``) or one id (``"none"``;
+        :attr:`gexnb.data.expression.DataChecks.probe_groups`).
     synthetic
         Keyword arguments of ``synthetic_expression`` (``n_samples``, ``n_landmarks``, ...);
         one it lacks takes that function's default, an unknown one is refused
@@ -322,6 +326,7 @@ def load_landmark_data(
         target_list,
         max_missing_landmarks=max_missing_landmarks,
         max_missing_targets=max_missing_targets,
+        probe_groups=probe_groups,
         path=path,  # genes dropped for NaN: frame.attrs, kept by the transform
     )
     # the missing genes are logged by select_landmarks_targets (the first ones named) and

@@ -155,6 +155,7 @@ def load_expression(
     duplicates: str = DataChecks.duplicates,
     max_missing_landmarks: float = DataChecks.max_missing_landmarks,
     max_missing_targets: float = DataChecks.max_missing_targets,
+    probe_groups: str = DataChecks.probe_groups,
     seed: int = 0,
 ) -> ExpressionData:
     """Read an expression matrix (or make a synthetic one) and select landmarks and targets.
@@ -179,6 +180,9 @@ def load_expression(
     max_missing_landmarks, max_missing_targets
         Fractions of the listed landmarks (D-GEX needs all of them: 0) and targets allowed to
         be absent.
+    probe_groups
+        A list row naming several probes: their mean (``"mean"``) or one id (``"none"``;
+        :attr:`gexnb.data.expression.DataChecks.probe_groups`).
     seed
         Seed of the synthetic data and of the 80/10/10 sample split.
 
@@ -258,6 +262,7 @@ def load_expression(
             max_missing_landmarks=max_missing_landmarks,
             max_missing_targets=max_missing_targets,
             path=Path(expression_path) if str(expression_path) else None,
+            probe_groups=probe_groups,
         )
     report = {**report, "transform": applied}
     if attrs.get("duplicates_merged"):  # ids with several columns, merged by data_checks
@@ -281,7 +286,10 @@ def load_expression(
 
 #: The keys of notebook 01's ``data_checks`` (those of notebook 03 that apply to reading
 #: and selecting; :data:`gexnb.pipelines.params.DATA_CHECK_DEFAULTS` holds their defaults).
-DATA_CHECKS = ("orientation", "nan", "duplicates", "max_missing_landmarks", "max_missing_targets")
+DATA_CHECKS = (
+    "orientation", "nan", "duplicates", "max_missing_landmarks", "max_missing_targets",
+    "probe_groups",
+)  # fmt: skip
 
 #: Notebook 01's ``synthetic`` options -> the loader parameter whose default completes them
 #: (:func:`gexnb.data.synthetic.synthetic_options`).

@@ -25,7 +25,7 @@ class DataChecks:
 
     Parameters
     ----------
-    orientation, nan, duplicates, zero_variance
+    orientation, nan, duplicates, zero_variance, probe_groups
         Keyword-only; set the attributes of the same names (see Attributes).
     min_relative_sd, max_missing_landmarks, max_missing_targets
         Keyword-only; set the attributes of the same names (see Attributes).
@@ -46,6 +46,11 @@ class DataChecks:
         ``"first"`` or ``"error"``.
     zero_variance
         Constant genes in the training samples: ``"error"`` or ``"drop"`` (notebook 03).
+    probe_groups
+        A gene-list row naming several probes, comma-separated (3,755 of D-GEX's 9,520
+        targets): ``"mean"``, the mean of those of its probes the matrix has, as D-GEX
+        averaged a gene's probes; ``"none"``, the field matched as one id, so such a gene is
+        missing (gexnb before 2026-12-01: notebook 03's GPL96 tables in the README).
     min_relative_sd
         Low-variance filter before z-scoring (notebook 03): genes whose sd is below this
         fraction of the median gene sd are left out; 0 keeps every gene of non-zero variance.
@@ -62,6 +67,7 @@ class DataChecks:
     nan: str = "error"
     duplicates: str = "mean"
     zero_variance: str = "error"
+    probe_groups: str = "mean"
     min_relative_sd: float = 0.1
     max_missing_landmarks: float = 0.0
     max_missing_targets: float = 1.0

@@ -831,6 +831,7 @@ def select_landmarks_targets(
     id_type: str = "auto",
     path: str | os.PathLike | None = None,
     dropped: Iterable[str] | None = None,
+    probe_groups: str = DataChecks.probe_groups,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """Split a samples x genes matrix into landmark inputs X and target outputs Y.
 
@@ -852,6 +853,9 @@ def select_landmarks_targets(
         Gene ids the input checks removed from the matrix (``nan="drop_genes"``), reported
         apart from the genes absent from the file; None: ``expression.attrs["dropped_for_nan"]``
         (set by :func:`~gexnb.data.expression.read_expression`), if any.
+    probe_groups
+        ``"mean"``: a list row naming several probes is their mean (:func:`add_probe_groups`);
+        ``"none"``: matched as one id (:attr:`DataChecks.probe_groups`).
 
     Returns
     -------
@@ -879,7 +883,9 @@ def select_landmarks_targets(
     if dropped is None:
         dropped = expression.attrs.get("dropped_for_nan", ())
     dropped = list(dropped)
-    expression = add_probe_groups(expression, landmarks, targets)
+    _choice(probe_groups, ("mean", "none"), "probe_groups")
+    if probe_groups == "mean":
+        expression = add_probe_groups(expression, landmarks, targets)
     lm, tg = (
         check_gene_list(
             expression,
