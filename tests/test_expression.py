@@ -342,8 +342,8 @@ def test_real_gpl96_dgex_maps(gpl96, shared_data):
     assert gpl96.iloc[0, 0] == pytest.approx(244.8)  # chowdary_001, 1007_s_at
     maps = shared_data / "dgex_gene_maps"
     x, y, report = select_landmarks_targets(gpl96, maps / "map_lm.txt", maps / "map_tg.txt")
-    assert x.shape == (240, 943) and y.shape == (240, 5765)
-    assert report["landmarks_found"] == 943 and report["targets_found"] == 5765
+    assert x.shape == (240, 943) and y.shape == (240, 9520)
+    assert report["landmarks_found"] == 943 and report["targets_found"] == 9520
     assert report["targets_total"] == 9520 and report["landmark_id_type"] == "probe"
     assert not np.isnan(log2_transform(x).to_numpy()).any()
 
