@@ -255,6 +255,8 @@ def load_expression(
             "matrix) for a matrix whose genes are not named LM*/TG*"
         )
     else:
+        if probe_groups == "mean":  # the groups' columns in the summarised matrix too
+            frame = expr.add_probe_groups(frame, landmarks, targets)
         x, y, report = expr.select_landmarks_targets(
             frame,
             landmarks,
