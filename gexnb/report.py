@@ -250,9 +250,11 @@ def _fold_wins(
         wins = _scores(metrics, f"cv_folds_ahead_of_{constant}", metric)
         totals = _scores(metrics, "cv_mean", "n_folds")
     else:
+        from gexnb.data.landmark import LOSO_SUMMARY_SPLITS
+
         groups = {k.split("/")[1] for k in metrics if k.count("/") == 2
-                  and k.split("/")[1].startswith("loso_") and k.split("/")[1] not in
-                  ("loso_mean", "loso_sd")}  # fmt: skip
+                  and k.split("/")[1].startswith("loso_")
+                  and k.split("/")[1] not in LOSO_SUMMARY_SPLITS}  # fmt: skip
         per_group = {g: _scores(metrics, g, metric) for g in sorted(groups)}
         wins, totals = {}, {}
         for model in beaten:

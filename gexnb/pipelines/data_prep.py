@@ -255,8 +255,9 @@ def load_expression(
             "matrix) for a matrix whose genes are not named LM*/TG*"
         )
     else:
-        if probe_groups == "mean":  # the groups' columns in the summarised matrix too
-            frame = expr.add_probe_groups(frame, landmarks, targets)
+        if probe_groups == "mean":  # the groups' columns in the summarised matrix too, and
+            frame = expr.add_probe_groups(frame, landmarks, targets)  # made once, not again
+            probe_groups = "none"  # by select_landmarks_targets
         x, y, report = expr.select_landmarks_targets(
             frame,
             landmarks,

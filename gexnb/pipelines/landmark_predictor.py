@@ -512,10 +512,10 @@ MAX_MEDIAN_Z = 4.0
 def _check_shift(z: pd.DataFrame, path: Any, median_z_max: float | None = None) -> None:
     """Refuse samples whose typical landmark lies far from the training mean, in training
     sd: beyond :data:`MAX_MEDIAN_Z` and 1.5 times the training samples' own largest
-    |median z| (a small study within the training data sits far out by construction).
-    Values scaled by another factor: x100 put the median z at 6.0 to 6.7 for a model without
-    quantile normalisation; another study's samples sat at 0.05 to 0.55, the training
-    samples' own at -1.4 to 2.4. With quantile normalisation the median is near 0.
+    |median z| (a small study within the training data sits far out by construction):
+    values scaled by another factor (x100) for a model without quantile normalisation, which
+    a new-user trial saw predicted without a word (``docs/reliability.md``). With quantile
+    normalisation the median is near 0.
     """
     limit = max(MAX_MEDIAN_Z, 1.5 * (median_z_max or 0.0))
     median = z.median(axis=1)

@@ -461,12 +461,12 @@ def _locate(
     exc: InputError, seqs: list[str], lines: list[int], length: int, too_long: str, path: Any
 ) -> InputError:
     """Turn an encoding error of a chunk into one naming the file and line (``lines``: the
-    file line number of each of ``seqs``)."""
+    file line number of each of ``seqs``): a sequence longer than the model's (the readers
+    have checked the bases of every line already)."""
     if exc.line is not None and exc.path is not None:
         return exc
     from gexnb.data.sequences import _also_in
 
-    valid = set("ACGTNacgtn")
     if too_long == "error":
         over = np.flatnonzero(np.fromiter(map(len, seqs), dtype=np.int64) > length)
         if over.size:
@@ -476,13 +476,5 @@ def _locate(
                 + _also_in(over, np.asarray(lines), "lines", checked_to=lines[-1]),
                 path=str(path),
                 line=lines[over[0]],
-            )
-    for i, s in enumerate(seqs):
-        bad = set(s) - valid
-        if bad:
-            return InputError(
-                f"invalid base(s) {''.join(sorted(bad))!r} in sequence",
-                path=str(path),
-                line=lines[i],
             )
     return InputError(str(exc), path=str(path), line=lines[0])

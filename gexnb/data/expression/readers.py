@@ -1035,13 +1035,11 @@ def _apply_nan_policy(frame: pd.DataFrame, nan: str, path: Path | None) -> pd.Da
     # by position: each column's own mean, also for the columns of a duplicated id
     filled = np.where(missing, np.nanmean(values, axis=0), values)
     out = pd.DataFrame(filled, index=frame.index, columns=frame.columns)
-    # the genes filled, for the pipelines, which refuse them as targets (a filled value
-    # would be scored as measured), and the count for their data reports; per column
-    # position too, until _apply_duplicates knows which columns of a duplicated id are kept
+    # the column positions filled and their counts: _apply_duplicates, which always follows,
+    # turns them into the genes filled (pipelines refuse them as targets, as a filled value
+    # would be scored as measured) once it knows which columns of a duplicated id are kept
     positions = {int(k): int(per_gene[k]) for k in np.flatnonzero(per_gene)}
-    imputed = {"imputed_genes": list(dict.fromkeys(map(str, genes))),
-               "values_imputed": int(missing.sum()), _IMPUTED_POSITIONS: positions}  # fmt: skip
-    out.attrs = {**frame.attrs, **imputed}
+    out.attrs = {**frame.attrs, _IMPUTED_POSITIONS: positions}
     return out
 
 
