@@ -204,6 +204,19 @@ def _overrides(items: Sequence[str]) -> dict[str, Any]:
     return dict(parsed)
 
 
+def _print_warnings(result: Any) -> None:
+    """A run's warnings on stderr, which papermill kept in the executed notebook only."""
+    if not result.warnings:
+        return
+    n = len(result.warnings)
+    print(
+        f"{result.notebook}: {n} warning{'s' if n > 1 else ''} (also in {result.executed_path}):",
+        file=sys.stderr,
+    )
+    for warning in result.warnings:
+        print("  " + warning.replace("\n", "\n  "), file=sys.stderr)
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from gexnb import runner
 
@@ -216,6 +229,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         kernel=args.kernel,
     )
     print(f"{result.notebook}: ok in {result.seconds:.1f} s; outputs in {result.output_dir}")
+    _print_warnings(result)
     if args.output_dir is None:
         runner.write_summary(result.output_dir.parent)
     frame = runner.collect_summary(result.output_dir.parent, notebooks=[result.output_dir.name])
@@ -256,6 +270,8 @@ def _cmd_run_all(args: argparse.Namespace) -> int:
     for result in results:
         status = "ok" if result.ok else "FAILED"
         print(f"  {result.notebook:<28} {status:<7} {result.seconds:7.1f} s")
+    for result in results:
+        _print_warnings(result)
     for result in failed:
         print(f"gexnb: error: {result.error}", file=sys.stderr)
     if not failed:

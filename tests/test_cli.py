@@ -238,3 +238,34 @@ def test_prepare_writes_a_parameterized_copy_and_keeps_edits(tmp_path, capsys):
         assert cli.main([*args, "--force", "-p", "seed=3"]) != 0
     assert "in use by JupyterLab kernel running 01_ok" in capsys.readouterr().err
     assert "seed = 1" in nbformat.read(copy, as_version=4).cells[1].source
+
+
+@pytest.mark.notebooks
+def test_a_runs_warnings_reach_the_console(tmp_path, capsys):
+    """papermill keeps a cell's stderr in the executed notebook: a target left out for its
+    missing values was said there only (notebook 01 trial, 2026-11-30)."""
+    project = _project(tmp_path / "p")
+    nb = nbformat.read(project / "notebooks" / "01_ok.ipynb", as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "import logging, warnings\n"
+        "from gexnb.rundir import show_gexnb_messages\n"
+        "show_gexnb_messages()\n"
+        "logging.getLogger('gexnb.x').info('informed only')\n"
+        "logging.getLogger('gexnb.x').warning('TG7 left out:\\nall its values missing')\n"
+        "logging.getLogger('gexnb.x').warning('TG7 left out:\\nall its values missing')\n"
+        "warnings.warn('from the cell')\n"
+        "warnings.warn_explicit('a library speaks', UserWarning, '/lib/site-packages/x.py', 3)"
+    ))  # fmt: skip
+    nbformat.write(nb, project / "notebooks" / "01_ok.ipynb")
+    assert cli.main(["run", "01", "--project-dir", str(project)]) == 0
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert lines[0].startswith("01_ok: 2 warnings (also in ") and lines[0].endswith("01_ok.ipynb):")
+    assert lines[1:] == [
+        "  WARNING gexnb.x: TG7 left out:",
+        "  all its values missing",
+        "  UserWarning: from the cell",
+    ]
+    from gexnb import runner
+
+    assert runner.notebook_warnings(tmp_path / "absent.ipynb") == []

@@ -28,6 +28,7 @@ from gexnb.runner.execute import (
     RunInterrupted,
     RunResult,
     _kernel_environment,  # noqa: F401  (tests set the kernel environment)
+    notebook_warnings,
     prepare_notebook,
     run_notebook,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "NotebookExecutionError",
     "RunInterrupted",
     "RunResult",
+    "notebook_warnings",
     "find_project_dir",
     "list_notebooks",
     "resolve_notebook",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import sys
 import threading
@@ -161,6 +162,9 @@ class RunResult:
         Wall-clock duration of the run.
     error
         The failure of a notebook that failed or was interrupted, else None.
+    warnings
+        gexnb's warnings in the executed notebook's output (:func:`notebook_warnings`), for
+        the console: papermill keeps a cell's output in the notebook only.
     """
 
     notebook: str
@@ -169,6 +173,7 @@ class RunResult:
     parameters: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
     error: GexnbError | None = None
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -298,7 +303,65 @@ def run_notebook(
             record.finish("failed", error=f"{type(exc).__name__}: {exc}")
             raise
         record.finish("ok")
-    return RunResult(path.stem, out, executed, params, time.perf_counter() - start)
+    seconds = time.perf_counter() - start
+    return RunResult(
+        path.stem, out, executed, params, seconds, warnings=notebook_warnings(executed)
+    )
+
+
+#: A line of gexnb's log in a cell's stderr (:func:`gexnb.rundir.show_gexnb_messages`' format).
+_LOG_LINE = re.compile(r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL) gexnb[\w.]*: ")
+#: A Python warning as printed to stderr: ``<file>:<line>: <Category>: <message>``.
+_PY_WARNING = re.compile(r"^(?P<file>.+?):\d+: (?P<text>\w*Warning: .*)$")
+
+
+def notebook_warnings(executed: str | os.PathLike) -> list[str]:
+    """gexnb's warnings in an executed notebook's cell output, in order, without repeats.
+
+    Under papermill a cell's stderr goes to the executed notebook only, so a run's warnings
+    (a target left out for missing values, a small fold) were never on the console. Taken:
+    gexnb's log records of level WARNING and above, with their continuation lines, and
+    Python warnings raised in gexnb's code or a notebook cell (other libraries' warnings
+    stay in the notebook).
+
+    Parameters
+    ----------
+    executed
+        The executed notebook.
+
+    Returns
+    -------
+    list of str
+        One entry per warning (``"WARNING gexnb.x: ..."`` or ``"UserWarning: ..."``); empty
+        when the notebook cannot be read.
+    """
+    import nbformat
+
+    try:
+        notebook = nbformat.read(os.fspath(executed), as_version=4)
+    except (OSError, ValueError):
+        return []
+    found: list[str] = []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") != "stream" or output.get("name") != "stderr":
+                continue
+            record: list[str] | None = None
+            for line in str(output.get("text", "")).splitlines():
+                python = _PY_WARNING.match(line)
+                if _LOG_LINE.match(line) or python:
+                    record = None
+                    if python and (
+                        "gexnb" in Path(python["file"]).parts or "ipykernel_" in python["file"]
+                    ):
+                        found.append(python["text"])
+                    elif not python and not line.startswith(("DEBUG", "INFO")):
+                        record = [line]
+                        found.append(line)
+                elif record is not None and line.strip():
+                    record.append(line)
+                    found[-1] = "\n".join(record)
+    return list(dict.fromkeys(found))
 
 
 def prepare_notebook(
