@@ -367,7 +367,8 @@ def data_conclusion(
             f"{int(n_samples):,} expression samples x "
             f"{int(get('data/all/n_genes', 0)):,} genes: {genes}; "
             f"{int(get('data/all/n_nan', 0)):,} missing values, "
-            f"{int(get('data/all/n_zero_variance_genes', 0)):,} constant genes."
+            f"{int(get('data/all/n_zero_variance_genes', 0)):,} constant genes"
+            + _transform_said(get("data/all/log2_transformed"))
         )
         if coverage is not None and coverage < 1:
             parts.append("Landmark genes are missing: notebook 03 refuses them unless allowed.")
@@ -383,6 +384,13 @@ def data_conclusion(
             f"biology. The {real} are your data."
         ]
     return "\n\n".join([*banner, "**Conclusion**: " + " ".join(parts or ["no data loaded."])])
+
+
+def _transform_said(log2_transformed: float | None) -> str:
+    """The end of notebook 01's expression sentence: the ``transform`` applied, if known."""
+    if log2_transformed is None:  # metrics of a run from before the key
+        return "."
+    return "; log2 taken of its values." if log2_transformed else "; its values used as they are."
 
 
 def write_conclusion(output_dir: str | os.PathLike, *texts: str) -> Path:

@@ -104,3 +104,51 @@ def test_notebook_01_summarises_a_matrix_without_gene_lists(tmp_path):
     (tmp_path / "lm.txt").write_text("ACTB\nLMNA\n")
     with pytest.raises(ParameterError, match="give both landmark_list and target_list"):
         data_prep.load_expression(path, landmark_list=tmp_path / "lm.txt")
+    data_prep.write_processed(tmp_path / "run", expression=data)  # no lists: no list files
+    assert not (tmp_path / "run" / "processed" / "landmarks.txt").exists()
+    back = data_prep.load_processed(tmp_path / "run")
+    assert back.landmarks == [] and back.targets == [] and back.frame.shape == (30, 6)
+
+
+def test_notebook_01_counts_the_files_genes_not_its_probe_groups(tmp_path):
+    """A list gene named by several probes is a column of the written matrix, but not a gene
+    of the file: notebook 01 said "240 samples x 26,038 genes" for a 22,283-probe file
+    (3,755 groups counted too; trial, 2026-11-30). The transform ``auto`` chose was only in
+    the notebook's output, and the promoters' ``expression_<stat>`` read as the matrix's."""
+    import json
+
+    from gexnb import report
+    from gexnb.pipelines import data_prep
+
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame(
+        rng.gamma(2.0, 100.0, (20, 5)), columns=["a_at", "b_at", "c_at", "d_at", "e_at"]
+    )
+    path = tmp_path / "m.tsv"
+    frame.to_csv(path, sep="\t")
+    (tmp_path / "lm.txt").write_text("A\tx\ta_at\n")
+    (tmp_path / "tg.txt").write_text("B\tx\tb_at,c_at\nD\tx\td_at\n")
+    lists = {"landmark_list": tmp_path / "lm.txt", "target_list": tmp_path / "tg.txt"}
+    data = data_prep.load_expression(path, **lists)  # auto: max > 100, log2
+    assert data.targets == ["b_at,c_at", "d_at"] and data.full.shape == (20, 5)
+    assert np.allclose(
+        data.frame["b_at,c_at"], np.log2(frame[["b_at", "c_at"]]).mean(axis=1), atol=1e-5
+    )
+    promoters = data_prep.load_promoters("", n_synthetic=50, seed=0)
+    metrics = data_prep.data_metrics(promoters, data)
+    assert metrics["data/all/n_genes"] == 5 and metrics["data/all/target_coverage"] == 1.0
+    assert metrics["data/all/log2_transformed"] == 1
+    assert "data/all/expression_mean" not in metrics and "data/train/expression_mean" not in metrics
+    assert metrics["data/all/promoter_expression_mean"] == pytest.approx(
+        float(np.mean(promoters.expression))
+    )
+    assert "20 expression samples x 5 genes" in report.data_conclusion(metrics)
+    assert "log2 taken of its values." in report.data_conclusion(metrics)
+    written = data_prep.write_processed(tmp_path / "run", promoters, data)
+    stored = json.loads(written["data_report"].read_text())
+    assert stored["transform"] == "log2(max(x, 1))" and stored["source"] == str(path)
+    back = data_prep.load_processed(tmp_path / "run")
+    assert back.targets == ["b_at,c_at", "d_at"] and list(back.frame.columns)[1] == "b_at,c_at"
+    np.log2(frame).to_csv(tmp_path / "log2.tsv", sep="\t")  # already log2: auto leaves it
+    kept = data_prep.load_expression(tmp_path / "log2.tsv", **lists)
+    assert data_prep.data_metrics(expression=kept)["data/all/log2_transformed"] == 0

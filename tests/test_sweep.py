@@ -85,25 +85,25 @@ def test_sweep_runs_each_point_once_and_resumes(tmp_path, capsys):
     out = tmp_path / "sweep"
     fixed = {"synthetic": {"n_sequences": 200, "n_samples": 40}}
     first = run_sweep("01", {"seed": [0, 1]}, out, overrides=fixed, project_dir=PROJECT,
-                      metric="data/all/expression_mean", progress=False)  # fmt: skip
+                      metric="data/all/promoter_expression_mean", progress=False)  # fmt: skip
     assert (first.n_run, first.n_skipped, first.n_failed) == (2, 0, 0)
     table = pd.read_csv(out / "sweep.csv")
     assert table["seed"].tolist() == [0, 1] and (table["status"] == "ok").all()
     assert (table["data/all/n_sequences"] == 200).all()
-    assert table["data/all/expression_mean"].nunique() == 2  # two seeds, two data sets
+    assert table["data/all/promoter_expression_mean"].nunique() == 2  # two seeds, two data sets
     assert first.figure_path is not None and first.figure_path.stat().st_size > 1000
     assert {p.name for p in out.iterdir() if p.is_dir()} == {"seed-0", "seed-1"}
     seeds = pd.read_csv(first.seeds_path).set_index("metric")
-    assert seeds.loc["data/all/expression_mean", "n"] == 2
-    assert seeds.loc["data/all/expression_mean", "mean"] == pytest.approx(
-        table["data/all/expression_mean"].mean()
+    assert seeds.loc["data/all/promoter_expression_mean", "n"] == 2
+    assert seeds.loc["data/all/promoter_expression_mean", "mean"] == pytest.approx(
+        table["data/all/promoter_expression_mean"].mean()
     )
     # resumed: both points are done with the same parameters, nothing runs again
     again = run_sweep("01", {"seed": [0, 1]}, out, overrides=fixed, project_dir=PROJECT,
                       progress=False)  # fmt: skip
     assert (again.n_run, again.n_skipped) == (0, 2)
-    assert pd.read_csv(out / "sweep.csv")["data/all/expression_mean"].tolist() == (
-        table["data/all/expression_mean"].tolist()
+    assert pd.read_csv(out / "sweep.csv")["data/all/promoter_expression_mean"].tolist() == (
+        table["data/all/promoter_expression_mean"].tolist()
     )
     # a changed fixed parameter is a different point: it runs again
     other = {"synthetic": {"n_sequences": 200, "n_samples": 50}}

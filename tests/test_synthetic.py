@@ -218,3 +218,25 @@ def test_synthetic_options_are_checked_and_completed_per_notebook():
     # notebook 03 hands its mapping to the generator: a typo is gexnb's error, not a TypeError
     with pytest.raises(ParameterError, match="unknown synthetic option.*n_landmark;"):
         landmark_pipeline.load_landmark_data("", synthetic={"n_samples": 40, "n_landmark": 5})
+
+
+def test_notebook_01_describes_notebook_03s_synthetic_data():
+    """Notebook 01's synthetic expression was 300 x (50 + 200) of one study, notebook 03's
+    600 x (60 + 120) of three: notebook 01 described data no notebook used (trial,
+    2026-11-30)."""
+    from gexnb.data.synthetic import synthetic_options
+    from gexnb.pipelines import data_prep
+    from gexnb.pipelines import landmark as landmark_pipeline
+
+    ours = data_prep.load_expression("", seed=3)
+    options = synthetic_options({}, landmark_pipeline.SYNTHETIC_OPTIONS)
+    theirs = landmark_pipeline.load_landmark_data("", synthetic={**options, "seed": 3})
+    assert ours.landmarks == list(theirs.X.columns) and ours.targets == list(theirs.Y.columns)
+    np.testing.assert_allclose(
+        ours.frame[ours.landmarks].to_numpy(), theirs.X.to_numpy(), rtol=1e-6
+    )
+    np.testing.assert_allclose(ours.frame[ours.targets].to_numpy(), theirs.Y.to_numpy(), rtol=1e-6)
+    small = data_prep.load_expression("", synthetic={"n_sequences": 5, "n_samples": 40}, seed=3)
+    assert small.frame.shape == (40, 180) and "n_studies=3" in small.source
+    with pytest.raises(ParameterError, match="unknown synthetic option.*n_sample;"):
+        data_prep.load_expression("", synthetic={"n_sample": 40})

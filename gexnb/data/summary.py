@@ -284,9 +284,12 @@ def expression_summary(
     Parameters
     ----------
     frame
-        Samples x genes expression.
+        Samples x genes expression: the file's matrix, whose genes are counted.
     landmarks, targets
-        Landmark and target genes found in ``frame``.
+        Landmark and target genes found in ``frame``; a probe group of the gene lists (a
+        comma-separated field naming several probes, the mean of those of them in ``frame``:
+        :func:`gexnb.data.expression.add_probe_groups`) counts as found when one of its
+        probes is a column.
     requested_landmarks, requested_targets
         Sizes of the gene lists asked for (default: as many as found); coverage is
         found / requested, as in the D-GEX gene maps (943 landmarks, 9,520 targets).
@@ -302,7 +305,12 @@ def expression_summary(
         ``value_<stat>`` and ``top_variable_genes`` (a list).
     """
     variance = gene_variance(frame)
-    missing_columns = [g for g in [*landmarks, *targets] if g not in frame.columns]
+    columns = set(map(str, frame.columns))
+    missing_columns = [
+        g
+        for g in map(str, [*landmarks, *targets])
+        if g not in columns and not ("," in g and any(p.strip() in columns for p in g.split(",")))
+    ]
     if missing_columns:
         raise InputError(f"genes not in the expression matrix: {', '.join(missing_columns[:5])}")
     req_lm = len(landmarks) if requested_landmarks is None else requested_landmarks

@@ -24,7 +24,11 @@ Processed outputs (written atomically under ``<output_dir>/processed/``; read th
 ``expression_splits.npz``
     ``train``, ``val``, ``test`` int64 sample (row) indices into ``expression.parquet``.
 ``landmarks.txt``, ``targets.txt``
-    gene ids, one per line, in the column order of ``expression.parquet``.
+    gene ids, one per line, in the column order of ``expression.parquet``; only with gene
+    lists (without them the matrix is written whole and has neither landmarks nor targets).
+
+and, beside ``processed/``, ``data_report.json``: the expression file, the ``transform``
+applied and what the gene selection found and missed.
 """
 
 from __future__ import annotations
@@ -42,8 +46,9 @@ import pandas as pd
 from gexnb.data import summary
 from gexnb.data.expression.defaults import DEFAULT_TRANSFORM, DataChecks
 from gexnb.data.promoters import SPLITS, PromoterSet, load_promoters
+from gexnb.data.synthetic import LANDMARK_SYNTHETIC
 from gexnb.errors import InputError, ParameterError
-from gexnb.io import atomic_path, write_table_atomic, write_text_atomic
+from gexnb.io import atomic_path, write_json_atomic, write_table_atomic, write_text_atomic
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +94,8 @@ class ExpressionData:
     requested_landmarks, requested_targets
         Sizes of the gene lists asked for (coverage is found / requested).
     full
-        The matrix before gene selection (for summaries), or None.
+        The file's matrix (after ``transform``) before gene selection, without the columns
+        of its probe groups (for summaries: its genes are the file's), or None.
     report
         What the gene selection found and missed, and the transform applied.
     """
@@ -146,9 +152,7 @@ def load_expression(
     *,
     landmark_list: str | os.PathLike = "",
     target_list: str | os.PathLike = "",
-    n_synthetic_samples: int = 300,
-    n_synthetic_landmarks: int = 50,
-    n_synthetic_targets: int = 200,
+    synthetic: Mapping[str, Any] | None = None,
     transform: str = DEFAULT_TRANSFORM,
     orientation: str = DataChecks.orientation,
     nan: str = DataChecks.nan,
@@ -168,8 +172,12 @@ def load_expression(
     landmark_list, target_list
         Gene lists (D-GEX ``map_lm.txt``/``map_tg.txt``, or one id per line); ``""`` uses the
         synthetic names (``LM*`` landmarks, ``TG*`` targets).
-    n_synthetic_samples, n_synthetic_landmarks, n_synthetic_targets
-        Shape of the synthetic data.
+    synthetic
+        Options of the synthetic data (:func:`gexnb.data.synthetic.synthetic_expression`'s
+        keywords but ``seed``), completed with
+        :data:`gexnb.data.synthetic.LANDMARK_SYNTHETIC`, so that by default they are
+        notebook 03's synthetic data; notebook 01's ``synthetic`` may be given whole (its
+        ``n_sequences``, the promoters', is not used here).
     transform
         :func:`gexnb.data.expression.transform_expression`: ``"log2"`` (linear-scale MAS5
         signal, as D-GEX's preprocessing), ``"none"`` or ``"auto"`` (log2 when the largest
@@ -205,17 +213,15 @@ def load_expression(
         frame = expr.read_expression(path, orientation=orientation, nan=nan, duplicates=duplicates)
         source = str(path)
     else:
-        from gexnb.data import synthetic
+        from gexnb.data.synthetic import synthetic_expression, synthetic_options
 
-        frame = synthetic.synthetic_expression(
-            int(n_synthetic_samples),
-            int(n_synthetic_landmarks),
-            int(n_synthetic_targets),
-            seed=seed,
-        )
+        given = {k: v for k, v in (synthetic or {}).items() if k != "n_sequences"}
+        options = synthetic_options(given, LANDMARK_SYNTHETIC)
+        frame = synthetic_expression(**options, seed=seed)
         source = (
-            f"synthetic expression ({n_synthetic_samples} samples, {n_synthetic_landmarks} "
-            f"landmarks, {n_synthetic_targets} targets, seed={seed})"
+            "synthetic expression ("
+            + ", ".join(f"{k}={v}" for k, v in {**options, "seed": seed}.items())
+            + ")"
         )
     attrs = dict(frame.attrs)
     frame, applied = expr.transform_expression(
@@ -225,6 +231,7 @@ def load_expression(
     if scaled:  # k_genes lists the most variable genes: meaningless on z-scores
         log.warning(scaled)
     columns = [str(c) for c in frame.columns]
+    n_file_columns = len(columns)  # add_probe_groups appends its columns after these
     # without lists: the synthetic data's own genes (LM*, TG*); a file's genes are not
     # guessed from their names (LMNA, TGFB1 are human genes)
     synthetic_data = not str(expression_path)
@@ -268,6 +275,7 @@ def load_expression(
             probe_groups=probe_groups,
         )
     report = {**report, "transform": applied}
+    file_matrix = frame.iloc[:, :n_file_columns]  # the file's genes, not the groups'
     if attrs.get("duplicates_merged"):  # ids with several columns, merged by data_checks
         report["duplicate_ids_merged"] = len(attrs["duplicates_merged"])
     selected = pd.concat([x, y], axis=1).astype(np.float32)
@@ -282,7 +290,7 @@ def load_expression(
         source=source,
         requested_landmarks=int(report.get("landmarks_total", len(landmarks))),
         requested_targets=int(report.get("targets_total", len(targets))),
-        full=frame,
+        full=file_matrix,
         report=report,
     )
 
@@ -294,13 +302,11 @@ DATA_CHECKS = (
     "probe_groups",
 )  # fmt: skip
 
-#: Notebook 01's ``synthetic`` options -> the loader parameter whose default completes them
-#: (:func:`gexnb.data.synthetic.synthetic_options`).
-SYNTHETIC_OPTIONS = {
+#: Notebook 01's ``synthetic`` options -> their default, or the loader parameter whose default
+#: it is (:func:`gexnb.data.synthetic.synthetic_options`).
+SYNTHETIC_OPTIONS: dict[str, Any] = {
     "n_sequences": (load_promoters, "n_synthetic"),
-    "n_samples": (load_expression, "n_synthetic_samples"),
-    "n_landmarks": (load_expression, "n_synthetic_landmarks"),
-    "n_targets": (load_expression, "n_synthetic_targets"),
+    **LANDMARK_SYNTHETIC,  # notebook 03's synthetic data, described here
 }
 
 
@@ -313,10 +319,14 @@ def data_metrics(
 ) -> dict[str, float]:
     """Metrics for ``metrics.json``: ``data/<split>/<name>`` from the data summaries.
 
-    Sequence metrics (``n_sequences``, lengths, GC and N content, expression statistics) are
-    given for ``all`` and for each split; expression metrics (``n_samples``, ``n_genes``,
-    ``landmark_coverage``, ``target_coverage``, variances) for ``all`` plus the sample counts
-    per split.
+    Sequence metrics (``n_sequences``, lengths, GC and N content, the promoters' measured
+    expression as ``promoter_expression_<stat>``) are given for ``all`` and for each split.
+    Expression-matrix metrics are given for ``all`` plus the sample counts per split: the
+    file's whole matrix after ``transform`` (``n_samples``, ``n_genes``, ``n_nan``, the
+    variances, ``value_<stat>``, ``n_zero_variance_genes``; a probe group of the gene lists is
+    not a gene of the file), the gene lists' ``n_landmarks``, ``n_targets``,
+    ``landmark_coverage`` and ``target_coverage``, and ``log2_transformed`` (1 when
+    ``transform`` took the log, as ``auto`` may choose, else 0).
 
     Parameters
     ----------
@@ -332,15 +342,22 @@ def data_metrics(
     """
     metrics: dict[str, float] = {}
     if promoters is not None:
-        metrics.update(
+        info = _keep(summary.sequence_summary(promoters.codes, promoters.expression))
+        metrics.update(  # promoter_expression_<stat>: not the expression matrix's values
             summary.summary_metrics(
-                _keep(summary.sequence_summary(promoters.codes, promoters.expression)), split="all"
+                {
+                    (f"promoter_{k}" if k.startswith("expression_") else k): v
+                    for k, v in info.items()
+                },
+                split="all",
             )
         )
         for name, idx in promoters.splits.items():
             metrics[f"data/{name}/n_sequences"] = int(len(idx))
             if len(idx):
-                metrics[f"data/{name}/expression_mean"] = float(np.mean(promoters.expression[idx]))
+                metrics[f"data/{name}/promoter_expression_mean"] = float(
+                    np.mean(promoters.expression[idx])
+                )
     if expression is not None:
         full = expression.full if expression.full is not None else expression.frame
         info = summary.expression_summary(
@@ -351,6 +368,9 @@ def data_metrics(
             requested_targets=expression.requested_targets,
         )
         metrics.update(summary.summary_metrics(_keep(info), split="all"))
+        applied = expression.report.get("transform")
+        if applied is not None:  # the transform used (``auto`` chooses): 1 log2, 0 none
+            metrics["data/all/log2_transformed"] = int(applied != "none")
         for name, idx in expression.splits.items():
             metrics[f"data/{name}/n_samples"] = int(len(idx))
     return metrics
@@ -371,7 +391,8 @@ def write_processed(
         Written as ``promoters.npz`` (codes, expression, splits), unless None.
     expression
         Written as ``expression.parquet``, ``expression_splits.npz``, ``landmarks.txt`` and
-        ``targets.txt``, unless None.
+        ``targets.txt`` (with gene lists only), and ``<output_dir>/data_report.json``, unless
+        None.
 
     Returns
     -------
@@ -397,10 +418,16 @@ def write_processed(
         with atomic_path(target) as tmp:
             np.savez(tmp, **expression.splits)  # type: ignore[arg-type]  # split names
         written["expression_splits"] = target
-        for name, genes in (("landmarks", expression.landmarks), ("targets", expression.targets)):
-            written[name] = write_text_atomic(
-                folder / f"{name}.txt", "".join(f"{g}\n" for g in genes)
-            )
+        if "gene_lists" not in expression.report:  # no lists given: no landmarks, no targets
+            for name, genes in (
+                ("landmarks", expression.landmarks),
+                ("targets", expression.targets),
+            ):
+                written[name] = write_text_atomic(
+                    folder / f"{name}.txt", "".join(f"{g}\n" for g in genes)
+                )
+        report = {"source": expression.source, **expression.report}
+        written["data_report"] = write_json_atomic(Path(output_dir) / "data_report.json", report)
     return written
 
 
@@ -440,8 +467,12 @@ def load_processed(directory: str | os.PathLike) -> ProcessedData:
     frame, landmarks, targets, expr_splits = None, [], [], {}
     if expr_file.is_file():
         frame = pd.read_parquet(expr_file)
-        landmarks = (folder / "landmarks.txt").read_text(encoding="utf-8").splitlines()
-        targets = (folder / "targets.txt").read_text(encoding="utf-8").splitlines()
+        landmarks, targets = (
+            (folder / name).read_text(encoding="utf-8").splitlines()
+            if (folder / name).is_file()
+            else []  # a matrix summarised without gene lists
+            for name in ("landmarks.txt", "targets.txt")
+        )
         with np.load(folder / "expression_splits.npz") as data:
             expr_splits = {k: data[k] for k in SPLITS if k in data}
     return ProcessedData(codes, expression, splits, frame, landmarks, targets, expr_splits)

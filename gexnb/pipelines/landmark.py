@@ -45,7 +45,7 @@ from gexnb.data.landmark import (
     prepare_cross_dataset,
     prepare_split,
 )
-from gexnb.data.synthetic import synthetic_expression
+from gexnb.data.synthetic import LANDMARK_SYNTHETIC
 from gexnb.errors import ParameterError
 from gexnb.io import ensure_output_dir, write_json_atomic, write_metrics, write_table_atomic
 from gexnb.metrics import per_gene_mae, regression_report, relative_improvement, share_improved
@@ -412,18 +412,9 @@ def _table_metrics(table: pd.DataFrame, split_label: Mapping[str, str]) -> dict[
     return out
 
 
-#: Notebook 03's ``synthetic`` options: :func:`gexnb.data.synthetic.synthetic_expression`'s
-#: keywords but ``seed`` (the notebook's own ``seed``), at the notebook's sizes; a key left
-#: out of a partial mapping takes its value here (:func:`gexnb.data.synthetic.synthetic_options`).
-SYNTHETIC_OPTIONS: dict[str, Any] = {
-    "n_samples": 600,
-    "n_landmarks": 60,
-    "n_targets": 120,
-    "n_factors": 4,
-    "noise": 0.1,
-    "n_studies": 3,
-    "study_shift": (synthetic_expression, "study_shift"),
-}
+#: Notebook 03's ``synthetic`` options (:data:`gexnb.data.synthetic.LANDMARK_SYNTHETIC`, shared
+#: with notebook 01).
+SYNTHETIC_OPTIONS: dict[str, Any] = LANDMARK_SYNTHETIC
 
 #: Builder arguments notebook 03 sets from the data; ``model_params`` may not set them.
 FIXED_BUILD_ARGS = ("n_landmarks", "n_targets")
