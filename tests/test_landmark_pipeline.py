@@ -501,3 +501,27 @@ def test_knn_ge_k_chosen_among_candidates_is_reported(synthetic_data, tmp_path):
     assert metrics["knn_ge/test/k"] in (1, 5, 20) and metrics["knn_ge_genes/test/k"] == 3
     assert "linear/test/k" not in metrics
     assert res.table.loc[("knn_ge", "test"), "k"] == metrics["knn_ge/test/k"]
+
+
+def test_notebook_03_checks_its_models_before_it_reads_the_data(caplog):
+    """A typo in models stopped notebook 03 only after the data cell (minutes on a large
+    file; trial, 2026-11-30): check_plan needs no data and runs in the setup cell."""
+    import nbformat
+
+    from tests.conftest import PROJECT_DIR
+
+    with pytest.raises(ParameterError, match=r"unknown model 'dgexx' in models.*'dgex'"):
+        pl.check_plan(splits=["random"], models=["dgexx"])
+    with pytest.raises(ParameterError, match="random and counts both score"):
+        pl.check_plan(splits=["random", "counts"], models=["linear"])
+    with caplog.at_level("WARNING", logger="gexnb"):
+        assert pl.check_plan(splits=["loso"], models=["dgex"]) == ["mean", "median", "dgex"]
+        pl.check_plan(splits=["loso"], models=["dgex"], warn=False)
+    assert [r.getMessage() for r in caplog.records].count(
+        "'linear' not in models: no improvement over linear regression is computed"
+    ) == 1
+    cells = nbformat.read(PROJECT_DIR / "notebooks" / "03_landmark_models.ipynb", 4).cells
+    source = [c.source for c in cells if c.cell_type == "code"]
+    first = next(i for i, s in enumerate(source) if "landmark.check_plan(" in s)
+    assert first < next(i for i, s in enumerate(source) if "load_landmark_data(" in s)
+    assert "models=models, model_params=model_params" in source[first]

@@ -92,6 +92,7 @@ __all__ = [
     "saved_model_cost",
     "SAVED_KEY",
     "SAVE_DEFAULTS",
+    "check_plan",
     "workload",
     "describe_paper_models",
     "data_is_missing",
@@ -421,10 +422,13 @@ FIXED_BUILD_ARGS = ("n_landmarks", "n_targets")
 
 
 def _comparison_models(
-    models: Sequence[str], model_params: Mapping[str, Mapping[str, Any]] | None
+    models: Sequence[str],
+    model_params: Mapping[str, Mapping[str, Any]] | None,
+    *,
+    warn: bool = True,
 ) -> list[str]:
     """The models to run, the constant baselines (:data:`CONSTANT_BASELINES`) first; odd
-    requests are logged."""
+    requests are logged when ``warn``."""
     models = list(models)
     if not models:
         raise ParameterError("models is empty")
@@ -440,11 +444,11 @@ def _comparison_models(
                 f"use one of {', '.join(known)}"
             )
     unknown_params = set(model_params or {}) - set(models)
-    if unknown_params:
+    if unknown_params and warn:
         log.warning("model_params for models not in the run ignored: %s", sorted(unknown_params))
     for name in models:  # an unknown name is refused there, with the valid ones
         check_model_params(name, (model_params or {}).get(name), fixed=FIXED_BUILD_ARGS)
-    if "linear" not in models:
+    if "linear" not in models and warn:
         log.warning("'linear' not in models: no improvement over linear regression is computed")
     return models
 
@@ -662,6 +666,49 @@ def _write_comparison(
     return metrics
 
 
+def check_plan(
+    *,
+    splits: Sequence[str],
+    models: Sequence[str],
+    model_params: Mapping[str, Mapping[str, Any]] | None = None,
+    warn: bool = True,
+) -> list[str]:
+    """Notebook 03's splits, models and ``model_params`` checked before any data are read, so
+    that a typo stops the run at once, not after the data are loaded.
+
+    Parameters
+    ----------
+    splits
+        Split kinds: ``"random"``, ``"counts"``, ``"loso"``.
+    models, model_params
+        As for :func:`run_landmark_comparison`.
+    warn
+        Log model parameters of models not in the run, and a run without ``linear``.
+
+    Returns
+    -------
+    list of str
+        The models that will run, the constant baselines first.
+
+    Raises
+    ------
+    ParameterError
+        Unknown split kinds, or ``random`` with ``counts`` (both write ``val`` and ``test``
+        keys); unknown models or model parameters.
+    """
+    if isinstance(splits, str) or not splits:
+        raise ParameterError(f"splits must be a non-empty list, got {splits!r}")
+    unknown = [s for s in splits if s not in ("random", "counts", "loso")]
+    if unknown:
+        raise ParameterError(f"split must be 'random', 'counts' or 'loso', got {unknown[0]!r}")
+    if "random" in splits and "counts" in splits:  # one metrics.json: counts overwrote random's
+        raise ParameterError(
+            "splits random and counts both score val and test (<model>/test/<metric>): one "
+            "run's metrics would overwrite the other's; run them in two output folders"
+        )
+    return _comparison_models(models, model_params, warn=warn)
+
+
 def workload(
     data: LandmarkData,
     *,
@@ -692,23 +739,12 @@ def workload(
     Raises
     ------
     ParameterError
-        Unknown split kinds, or ``random`` with ``counts`` (both write ``val`` and ``test``
-        keys); unknown models.
+        As :func:`check_plan`.
     """
-    if isinstance(splits, str) or not splits:
-        raise ParameterError(f"splits must be a non-empty list, got {splits!r}")
-    unknown = [s for s in splits if s not in ("random", "counts", "loso")]
-    if unknown:
-        raise ParameterError(f"split must be 'random', 'counts' or 'loso', got {unknown[0]!r}")
-    if "random" in splits and "counts" in splits:  # one metrics.json: counts overwrote random's
-        raise ParameterError(
-            "splits random and counts both score val and test (<model>/test/<metric>): one "
-            "run's metrics would overwrite the other's; run them in two output folders"
-        )
+    names = check_plan(splits=splits, models=models, model_params=model_params, warn=False)
     n_splits = {
         s: (len(set(data.groups)) if s == "loso" and data.groups is not None else 1) for s in splits
     }
-    names = _comparison_models(models, model_params)
     deep = []
     for m in (m for m in names if m in DEEP_MODELS):
         n = split_params(dict((model_params or {}).get(m, {})), m)[1].get("epochs", epochs)
