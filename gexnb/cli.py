@@ -206,15 +206,12 @@ def _overrides(items: Sequence[str]) -> dict[str, Any]:
 
 def _print_warnings(result: Any) -> None:
     """A run's warnings on stderr, which papermill kept in the executed notebook only."""
-    if not result.warnings:
-        return
-    n = len(result.warnings)
-    print(
-        f"{result.notebook}: {n} warning{'s' if n > 1 else ''} (also in {result.executed_path}):",
-        file=sys.stderr,
-    )
-    for warning in result.warnings:
-        print("  " + warning.replace("\n", "\n  "), file=sys.stderr)
+    from gexnb.runner import warnings_heading
+
+    if getattr(result, "warnings", None):
+        print(warnings_heading(result), file=sys.stderr)
+        for warning in result.warnings:
+            print("  " + warning.replace("\n", "\n  "), file=sys.stderr)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -271,7 +268,7 @@ def _cmd_run_all(args: argparse.Namespace) -> int:
         status = "ok" if result.ok else "FAILED"
         print(f"  {result.notebook:<28} {status:<7} {result.seconds:7.1f} s")
     for result in results:
-        _print_warnings(result)
+        _print_warnings(result if result.ok else result.error)
     for result in failed:
         print(f"gexnb: error: {result.error}", file=sys.stderr)
     if not failed:
@@ -480,6 +477,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"gexnb: {exc}", file=sys.stderr)
         return exc.exit_code
     except NotebookExecutionError as exc:
+        _print_warnings(exc)
         print(f"gexnb: error: {exc}", file=sys.stderr)
         return 2 if exc.bad_input else 1
     except GexnbError as exc:

@@ -810,6 +810,14 @@ def interactive_output_dir(notebook: str, start: str | os.PathLike | None = None
 _NOTEBOOK_HANDLER = "gexnb-notebook"
 
 
+class _IndentingFormatter(logging.Formatter):
+    """``LEVEL name: message`` with a message's further lines indented by two spaces, so that
+    :func:`gexnb.runner.notebook_warnings` tells them from other programs' lines."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return super().format(record).replace("\n", "\n  ")
+
+
 def show_gexnb_messages(level: int = logging.INFO) -> None:
     """Show gexnb's log messages of ``level`` and above in the notebook (its stderr), in
     every notebook alike: the choices gexnb makes and says it logs (a column taken as the
@@ -838,7 +846,7 @@ def show_gexnb_messages(level: int = logging.INFO) -> None:
     logger.setLevel(level)
     handler = logging.StreamHandler(sys.stderr)
     handler.set_name(_NOTEBOOK_HANDLER)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(_IndentingFormatter("%(levelname)s %(name)s: %(message)s"))
     handler.addFilter(lambda record: not logging.getLogger().handlers)
     logger.addHandler(handler)
 

@@ -269,3 +269,8 @@ def test_a_runs_warnings_reach_the_console(tmp_path, capsys):
     from gexnb import runner
 
     assert runner.notebook_warnings(tmp_path / "absent.ipynb") == []
+    nb.cells.append(nbformat.v4.new_code_cell("raise ValueError('it broke')"))
+    nbformat.write(nb, project / "notebooks" / "01_ok.ipynb")
+    assert cli.main(["run", "01", "--project-dir", str(project)]) == 1  # the warnings explain
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines[0].startswith("01_ok: 2 warnings") and lines[-1].startswith("gexnb: error: ")

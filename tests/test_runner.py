@@ -582,3 +582,61 @@ def test_output_dir_given_as_a_parameter(tmp_path, monkeypatch):
     assert out == tmp_path / "123" and values["output_dir"] == str(out)
     with pytest.raises(ParameterError, match="run-all writes each notebook's results"):
         runner.run_all(overrides={"output_dir": "x"}, project_dir=project)
+
+
+def test_notebook_warnings_takes_gexnbs_own_and_leaves_other_programs_lines(tmp_path):
+    """A review of the console warnings (2026-12-01): TensorFlow's start-up lines after a
+    gexnb warning were glued onto it, and any file under a folder named gexnb (a venv in
+    ~/gexnb) or ipykernel_launcher.py counted as gexnb's."""
+    import gexnb
+
+    package = Path(gexnb.__file__).resolve().parent
+    stderr = "\n".join(
+        [
+            "INFO gexnb.data: landmarks 5/5 found",
+            "WARNING gexnb.data: TG7 left out:",
+            "  all its values missing",
+            "2026-12-01 I tensorflow/core/util/port.cc:153] oneDNN custom operations are on.",
+            "WARNING:absl:Compiled the loaded model, but the compiled metrics are not built.",
+            f"{package / 'pipelines' / 'landmark.py'}:820: UserWarning: few samples in a fold",
+            "  warnings.warn(",
+            "/tmp/ipykernel_4242/1234567.py:3: UserWarning: from the cell",
+            "/home/u/gexnb/.venv/lib/python3.11/site-packages/sklearn/x.py:5: LinAlgWarning: ill",
+            "/home/u/.venv/lib/python3.11/site-packages/ipykernel_launcher.py:18: "
+            "DeprecationWarning: launcher",
+            "ERROR gexnb.train: the loss is NaN at epoch 3",
+            "WARNING gexnb.data: TG7 left out:",
+            "  all its values missing",
+        ]
+    )
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("x = 1")
+    cell.outputs = [
+        nbformat.v4.new_output("stream", name="stderr", text=stderr),
+        nbformat.v4.new_output(
+            "stream", name="stdout", text="WARNING gexnb.x: printed, not logged"
+        ),
+    ]
+    nb.cells = [cell]
+    nbformat.write(nb, tmp_path / "run.ipynb")
+    found = runner.notebook_warnings(tmp_path / "run.ipynb")
+    assert found == [
+        "WARNING gexnb.data: TG7 left out:\nall its values missing",
+        "UserWarning: few samples in a fold",
+        "UserWarning: from the cell",
+        "ERROR gexnb.train: the loss is NaN at epoch 3",
+    ]
+    result = runner.RunResult("03_x", tmp_path, tmp_path / "run.ipynb", warnings=found)
+    assert runner.warnings_heading(result) == (
+        f"03_x: 1 error and 3 warnings (also in {tmp_path / 'run.ipynb'}):"
+    )
+    (tmp_path / "bad.ipynb").write_text("{not json")
+    assert runner.notebook_warnings(tmp_path / "bad.ipynb") == []
+
+
+def test_gexnb_messages_indent_their_further_lines():
+    import logging
+
+    formatter = rundir._IndentingFormatter("%(levelname)s %(name)s: %(message)s")
+    record = logging.LogRecord("gexnb.test", logging.WARNING, "x.py", 1, "first\nsecond", (), None)
+    assert formatter.format(record) == "WARNING gexnb.test: first\n  second"

@@ -31,6 +31,7 @@ from gexnb.runner.execute import (
     notebook_warnings,
     prepare_notebook,
     run_notebook,
+    warnings_heading,
 )
 from gexnb.runner.project import (
     DEFAULT_KERNEL,
@@ -62,6 +63,7 @@ __all__ = [
     "RunInterrupted",
     "RunResult",
     "notebook_warnings",
+    "warnings_heading",
     "find_project_dir",
     "list_notebooks",
     "resolve_notebook",

@@ -69,6 +69,8 @@ class NotebookExecutionError(GexnbError):
         Exception class name and message raised in the cell.
     executed_path
         Executed notebook holding the traceback.
+    warnings
+        gexnb's warnings printed before the failure (:func:`notebook_warnings`).
     """
 
     def __init__(
@@ -87,6 +89,7 @@ class NotebookExecutionError(GexnbError):
         self.ename = ename
         self.evalue = evalue
         self.executed_path = Path(executed_path)
+        self.warnings: list[str] = []  # the run's warnings (notebook_warnings), set by the runner
         where = "" if cell_index is None else f" at cell {cell_index + 1}"
         if exec_count is not None:
             where += f" (In [{exec_count}])"
@@ -294,6 +297,7 @@ def run_notebook(
                 evalue=exc.evalue,
                 executed_path=executed,
             )
+            error.warnings = notebook_warnings(executed)  # they may explain the failure
             record.finish("failed", error=str(error))
             raise error from None
         except RunInterrupted as exc:
@@ -309,10 +313,24 @@ def run_notebook(
     )
 
 
-#: A line of gexnb's log in a cell's stderr (:func:`gexnb.rundir.show_gexnb_messages`' format).
-_LOG_LINE = re.compile(r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL) gexnb[\w.]*: ")
+#: A line of gexnb's log in a cell's stderr (:func:`gexnb.rundir.show_gexnb_messages`' format;
+#: its further lines are indented).
+_LOG_LINE = re.compile(r"^(?P<level>DEBUG|INFO|WARNING|ERROR|CRITICAL) gexnb[\w.]*: ")
 #: A Python warning as printed to stderr: ``<file>:<line>: <Category>: <message>``.
 _PY_WARNING = re.compile(r"^(?P<file>.+?):\d+: (?P<text>\w*Warning: .*)$")
+#: The file of a notebook cell's code in an IPython kernel (``/tmp/ipykernel_<pid>/<n>.py``).
+_CELL_FILE = re.compile(r"[/\\]ipykernel_\d+[/\\]\d+\.py$")
+
+
+def _ours(file: str) -> bool:
+    """A Python warning's file is gexnb's own code or a notebook cell."""
+    if _CELL_FILE.search(file):
+        return True
+    package = Path(__file__).resolve().parent.parent  # the gexnb package folder
+    try:
+        return Path(file).resolve().is_relative_to(package)
+    except (OSError, ValueError):
+        return False
 
 
 def notebook_warnings(executed: str | os.PathLike) -> list[str]:
@@ -320,9 +338,10 @@ def notebook_warnings(executed: str | os.PathLike) -> list[str]:
 
     Under papermill a cell's stderr goes to the executed notebook only, so a run's warnings
     (a target left out for missing values, a small fold) were never on the console. Taken:
-    gexnb's log records of level WARNING and above, with their continuation lines, and
-    Python warnings raised in gexnb's code or a notebook cell (other libraries' warnings
-    stay in the notebook).
+    gexnb's log records of level WARNING and above, with their indented further lines, and
+    Python warnings whose reported file is in the gexnb package or a notebook cell (a
+    library's warning about gexnb's call of it is reported at gexnb's line and is taken;
+    warnings reported inside other libraries stay in the notebook).
 
     Parameters
     ----------
@@ -332,8 +351,8 @@ def notebook_warnings(executed: str | os.PathLike) -> list[str]:
     Returns
     -------
     list of str
-        One entry per warning (``"WARNING gexnb.x: ..."`` or ``"UserWarning: ..."``); empty
-        when the notebook cannot be read.
+        One entry per warning (``"WARNING gexnb.x: ..."``, ``"ERROR gexnb.x: ..."`` or
+        ``"UserWarning: ..."``); empty when the notebook cannot be read.
     """
     import nbformat
 
@@ -346,22 +365,40 @@ def notebook_warnings(executed: str | os.PathLike) -> list[str]:
         for output in cell.get("outputs", []):
             if output.get("output_type") != "stream" or output.get("name") != "stderr":
                 continue
-            record: list[str] | None = None
+            record: list[str] | None = None  # the gexnb warning whose further lines follow
             for line in str(output.get("text", "")).splitlines():
-                python = _PY_WARNING.match(line)
-                if _LOG_LINE.match(line) or python:
-                    record = None
-                    if python and (
-                        "gexnb" in Path(python["file"]).parts or "ipykernel_" in python["file"]
-                    ):
-                        found.append(python["text"])
-                    elif not python and not line.startswith(("DEBUG", "INFO")):
-                        record = [line]
-                        found.append(line)
-                elif record is not None and line.strip():
-                    record.append(line)
+                if record is not None and line.startswith("  "):
+                    record.append(line[2:])
                     found[-1] = "\n".join(record)
+                    continue
+                record = None
+                logged, python = _LOG_LINE.match(line), _PY_WARNING.match(line)
+                if logged and logged["level"] not in ("DEBUG", "INFO"):
+                    record = [line]
+                    found.append(line)
+                elif python and _ours(python["file"]):
+                    found.append(python["text"])
     return list(dict.fromkeys(found))
+
+
+def warnings_heading(result_or_error: Any) -> str:
+    """``<notebook>: 1 error and 2 warnings (also in <executed notebook>):`` for the console.
+
+    Parameters
+    ----------
+    result_or_error
+        A :class:`RunResult` or :class:`NotebookExecutionError` with its ``warnings``.
+
+    Returns
+    -------
+    str
+        The line that comes before the warnings themselves.
+    """
+    found = list(result_or_error.warnings)
+    errors = sum(w.startswith(("ERROR ", "CRITICAL ")) for w in found)
+    counts = [(errors, "error"), (len(found) - errors, "warning")]
+    said = " and ".join(f"{n} {what}{'s' if n > 1 else ''}" for n, what in counts if n)
+    return f"{result_or_error.notebook}: {said} (also in {result_or_error.executed_path}):"
 
 
 def prepare_notebook(
