@@ -514,6 +514,8 @@ def test_notebook_03_checks_its_models_before_it_reads_the_data(caplog):
         pl.check_plan(splits=["random"], models=["dgexx"])
     with pytest.raises(ParameterError, match="random and counts both score"):
         pl.check_plan(splits=["random", "counts"], models=["linear"])
+    with pytest.raises(ParameterError, match="dgexx"):
+        pl.check_plan(splits=["random"], models=["linear"], save_models=["ridge", "dgexx"])
     with caplog.at_level("WARNING", logger="gexnb"):
         assert pl.check_plan(splits=["loso"], models=["dgex"]) == ["mean", "median", "dgex"]
         pl.check_plan(splits=["loso"], models=["dgex"], warn=False)
@@ -525,3 +527,4 @@ def test_notebook_03_checks_its_models_before_it_reads_the_data(caplog):
     first = next(i for i, s in enumerate(source) if "landmark.check_plan(" in s)
     assert first < next(i for i, s in enumerate(source) if "load_landmark_data(" in s)
     assert "models=models, model_params=model_params" in source[first]
+    assert 'save_models=saving["models"]);' in source[first]  # checked, and no list shown

@@ -152,3 +152,29 @@ def test_notebook_01_counts_the_files_genes_not_its_probe_groups(tmp_path):
     np.log2(frame).to_csv(tmp_path / "log2.tsv", sep="\t")  # already log2: auto leaves it
     kept = data_prep.load_expression(tmp_path / "log2.tsv", **lists)
     assert data_prep.data_metrics(expression=kept)["data/all/log2_transformed"] == 0
+
+
+def test_notebook_01_summarises_a_matrix_of_versioned_ensembl_ids(tmp_path):
+    """Lists of unversioned Ensembl ids select ``ENSG....12`` columns under the lists' ids;
+    notebook 01's summary then refused them as "not in the expression matrix" (review,
+    2026-12-01)."""
+    from gexnb.pipelines import data_prep
+
+    rng = np.random.default_rng(2)
+    columns = [f"ENSG0000000000{i}.{i + 1}" for i in range(6)]
+    pd.DataFrame(rng.normal(5.0, 1.0, (20, 6)), columns=columns).to_csv(
+        tmp_path / "m.tsv", sep="\t"
+    )
+    (tmp_path / "lm.txt").write_text("ENSG00000000000\nENSG00000000001\n")
+    (tmp_path / "tg.txt").write_text("ENSG00000000002\nENSG00000000009\n")
+    data = data_prep.load_expression(
+        tmp_path / "m.tsv",
+        landmark_list=tmp_path / "lm.txt",
+        target_list=tmp_path / "tg.txt",
+        max_missing_targets=0.5,
+    )
+    metrics = data_prep.data_metrics(expression=data)
+    assert metrics["data/all/n_landmarks"] == 2 and metrics["data/all/target_coverage"] == 0.5
+    assert metrics["data/all/n_genes"] == 6
+    with pytest.raises(InputError, match="not in the expression matrix: ENSG00000000009"):
+        summary.expression_summary(data.full, targets=["ENSG00000000009"])

@@ -289,7 +289,8 @@ def expression_summary(
         Landmark and target genes found in ``frame``; a probe group of the gene lists (a
         comma-separated field naming several probes, the mean of those of them in ``frame``:
         :func:`gexnb.data.expression.add_probe_groups`) counts as found when one of its
-        probes is a column.
+        probes is a column, and an Ensembl id when a column is that id with a
+        ``.<version>``.
     requested_landmarks, requested_targets
         Sizes of the gene lists asked for (default: as many as found); coverage is
         found / requested, as in the D-GEX gene maps (943 landmarks, 9,520 targets).
@@ -305,7 +306,11 @@ def expression_summary(
         ``value_<stat>`` and ``top_variable_genes`` (a list).
     """
     variance = gene_variance(frame)
-    columns = set(map(str, frame.columns))
+    from gexnb.data.expression.genes import _unversioned
+
+    # the selection names a column by its list id: a probe group's field, or an Ensembl id
+    # without the matrix's ``.<version>``
+    columns = {*map(str, frame.columns), *_unversioned(frame.columns)}
     missing_columns = [
         g
         for g in map(str, [*landmarks, *targets])

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -389,12 +390,14 @@ EXPRESSION_OPTIONS: dict[str, tuple[Callable[..., Any], str]] = {
 #: data notebook 03 trains on): :func:`synthetic_expression`'s keywords but ``seed`` (each
 #: notebook's own ``seed``), at those notebooks' sizes; a key left out of a partial
 #: ``synthetic`` mapping takes its value here (:func:`synthetic_options`).
-LANDMARK_SYNTHETIC: dict[str, Any] = {
-    "n_samples": 600,
-    "n_landmarks": 60,
-    "n_targets": 120,
-    "n_factors": 4,
-    "noise": 0.1,
-    "n_studies": 3,
-    "study_shift": (synthetic_expression, "study_shift"),
-}
+LANDMARK_SYNTHETIC: Mapping[str, Any] = MappingProxyType(
+    {
+        "n_samples": 600,
+        "n_landmarks": 60,
+        "n_targets": 120,
+        "n_factors": 4,
+        "noise": 0.1,
+        "n_studies": 3,
+        "study_shift": (synthetic_expression, "study_shift"),
+    }
+)

@@ -415,7 +415,7 @@ def _table_metrics(table: pd.DataFrame, split_label: Mapping[str, str]) -> dict[
 
 #: Notebook 03's ``synthetic`` options (:data:`gexnb.data.synthetic.LANDMARK_SYNTHETIC`, shared
 #: with notebook 01).
-SYNTHETIC_OPTIONS: dict[str, Any] = LANDMARK_SYNTHETIC
+SYNTHETIC_OPTIONS: Mapping[str, Any] = LANDMARK_SYNTHETIC
 
 #: Builder arguments notebook 03 sets from the data; ``model_params`` may not set them.
 FIXED_BUILD_ARGS = ("n_landmarks", "n_targets")
@@ -536,12 +536,17 @@ def saved_model_cost(table: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _models_to_save(save_models: Sequence[str], models: Sequence[str]) -> list[str]:
-    """The models of ``save_models`` that the run trains; the others are logged."""
+def _check_save_models(save_models: Sequence[str]) -> None:
+    """``save: {models: ...}`` is a list of registered model names."""
     if isinstance(save_models, str):
         raise ParameterError(f"models to save must be a list of names, got {save_models!r}")
     for name in save_models:
         get_factory(name)  # an unknown name (a typo): one line, with the valid names
+
+
+def _models_to_save(save_models: Sequence[str], models: Sequence[str]) -> list[str]:
+    """The models of ``save_models`` that the run trains; the others are logged."""
+    _check_save_models(save_models)
     left_out = [m for m in save_models if m not in models]
     if left_out:
         log.info("models to save but not run, not saved: %s", ", ".join(left_out))
@@ -671,6 +676,7 @@ def check_plan(
     splits: Sequence[str],
     models: Sequence[str],
     model_params: Mapping[str, Mapping[str, Any]] | None = None,
+    save_models: Sequence[str] = (),
     warn: bool = True,
 ) -> list[str]:
     """Notebook 03's splits, models and ``model_params`` checked before any data are read, so
@@ -682,6 +688,8 @@ def check_plan(
         Split kinds: ``"random"``, ``"counts"``, ``"loso"``.
     models, model_params
         As for :func:`run_landmark_comparison`.
+    save_models
+        Notebook 03's ``save: {models: ...}``: the names must be models of the registry.
     warn
         Log model parameters of models not in the run, and a run without ``linear``.
 
@@ -694,7 +702,7 @@ def check_plan(
     ------
     ParameterError
         Unknown split kinds, or ``random`` with ``counts`` (both write ``val`` and ``test``
-        keys); unknown models or model parameters.
+        keys); unknown models, model parameters or models to save.
     """
     if isinstance(splits, str) or not splits:
         raise ParameterError(f"splits must be a non-empty list, got {splits!r}")
@@ -706,7 +714,9 @@ def check_plan(
             "splits random and counts both score val and test (<model>/test/<metric>): one "
             "run's metrics would overwrite the other's; run them in two output folders"
         )
-    return _comparison_models(models, model_params, warn=warn)
+    names = _comparison_models(models, model_params, warn=warn)
+    _check_save_models(save_models)
+    return names
 
 
 def workload(
