@@ -148,7 +148,7 @@ class RunResult:
 
     Parameters
     ----------
-    notebook, output_dir, executed_path, parameters, seconds, error
+    notebook, output_dir, executed_path, parameters, seconds, error, warnings
         See Attributes.
 
     Attributes
