@@ -322,13 +322,16 @@ _PY_WARNING = re.compile(r"^(?P<file>.+?):\d+: (?P<text>\w*Warning: .*)$")
 _CELL_FILE = re.compile(r"[/\\]ipykernel_\d+[/\\]\d+\.py$")
 
 
+#: The gexnb package folder, whose files' warnings are gexnb's own.
+_PACKAGE = Path(__file__).resolve().parent.parent
+
+
 def _ours(file: str) -> bool:
     """A Python warning's file is gexnb's own code or a notebook cell."""
     if _CELL_FILE.search(file):
         return True
-    package = Path(__file__).resolve().parent.parent  # the gexnb package folder
     try:
-        return Path(file).resolve().is_relative_to(package)
+        return Path(file).resolve().is_relative_to(_PACKAGE)
     except (OSError, ValueError):
         return False
 
@@ -394,7 +397,7 @@ def warnings_heading(result_or_error: Any) -> str:
     str
         The line that comes before the warnings themselves.
     """
-    found = list(result_or_error.warnings)
+    found = result_or_error.warnings
     errors = sum(w.startswith(("ERROR ", "CRITICAL ")) for w in found)
     counts = [(errors, "error"), (len(found) - errors, "warning")]
     said = " and ".join(f"{n} {what}{'s' if n > 1 else ''}" for n, what in counts if n)
