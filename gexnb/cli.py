@@ -184,6 +184,13 @@ def build_parser() -> argparse.ArgumentParser:
         "convention, or genes x samples when the landmark genes are its row ids)",
     )
     predict.add_argument(
+        "--nan",
+        choices=("error", "mean", "drop_samples"),  # landmark_predictor.MISSING_LANDMARK_VALUES
+        default=None,
+        help="landmark models: a sample's missing landmark value: error (default), mean (the "
+        "gene's mean over the file's samples) or drop_samples (such samples not predicted)",
+    )
+    predict.add_argument(
         "--too-long",
         choices=("error", "trim"),
         default=None,
@@ -416,6 +423,8 @@ def _cmd_predict(args: argparse.Namespace) -> int:
             if args.too_long is not None:
                 raise ParameterError("--too-long is for sequence models, not landmark models")
             laid = {} if args.orientation is None else {"orientation": args.orientation}
+            if args.nan is not None:
+                laid["nan"] = args.nan
             n, predictor = predict_landmark_file(
                 args.model, args.input, args.output, **laid, **sized
             )
@@ -424,8 +433,9 @@ def _cmd_predict(args: argparse.Namespace) -> int:
                 f"split {predictor.source.get('split', '?')}) written to {args.output}"
             )
             return 0
-        if args.orientation is not None:
-            raise ParameterError("--orientation is for landmark models, not sequence models")
+        for option in ("orientation", "nan"):
+            if getattr(args, option) is not None:
+                raise ParameterError(f"--{option} is for landmark models, not sequence models")
         trimmed = {} if args.too_long is None else {"too_long": args.too_long}
         out = predict_file(args.model, args.input, args.output, **trimmed, **sized)
     except KeyboardInterrupt:

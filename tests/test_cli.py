@@ -171,6 +171,8 @@ def test_predict_wires_arguments(monkeypatch, tmp_path, capsys):
     assert "predictions written to o.tsv" in capsys.readouterr().out
     assert cli.main([*args, "--orientation", "auto"]) == 2  # landmark models only
     assert "--orientation is for landmark models" in capsys.readouterr().err
+    assert cli.main([*args, "--nan", "mean"]) == 2
+    assert "--nan is for landmark models" in capsys.readouterr().err
     assert len(calls) == 2
 
 

@@ -409,7 +409,8 @@ def test_predict_command_checks_before_reading(linear_scale_run, tmp_path, capsy
         *model, "--input", "missing.tsv", "--output", str(tmp_path / "o.gct")
     )
     err = fails(*model, "--input", str(nan_file), "--output", str(tmp_path / "o.tsv"))
-    assert frame.columns[3] in err and "1 with missing values" in err and "data_checks" not in err
+    assert frame.columns[3] in err and frame.index[2] in err and "data_checks" not in err
+    assert "1 missing value(s) in 1 landmark gene(s)" in err and "--nan drop_samples" in err
     err = fails(
         *model, "--input", str(source), "--output", str(tmp_path / "o.tsv"), "--too-long", "trim"
     )
@@ -437,6 +438,66 @@ def test_predict_command_checks_before_reading(linear_scale_run, tmp_path, capsy
         )
         == 0
     )
+
+
+def test_missing_landmark_values(linear_scale_run, tmp_path, capsys, caplog):
+    """``gexnb predict --nan``: error (default), mean (the file's per-gene mean, as the
+    notebooks' data_checks fill a gene) or drop_samples; a missing value elsewhere is never
+    read, and one in a probe of a duplicated id is not hidden by the probes' average."""
+    from gexnb import cli
+    from gexnb.pipelines.landmark_predictor import MISSING_LANDMARK_VALUES
+
+    runs, frame = linear_scale_run
+    predictor = load_predictor(runs / "ridge")
+    lm, target = list(predictor.landmark_ids["id"]), predictor.targets[0]
+    new = frame.iloc[:6].copy()
+    new.loc[new.index[1], lm[2]] = np.nan
+    new.loc[new.index[4], lm[5]] = np.nan
+    new.loc[new.index[0], target] = np.nan  # no landmark: not read, under every policy
+    source = write_expression(new, tmp_path / "new.tsv")
+    with pytest.raises(InputError, match=rf"2 missing value\(s\) in 2 landmark gene\(s\).*{lm[2]}"):
+        predictor.predict(new)
+
+    def run(nan, out):
+        args = ["predict", "--model", str(runs / "ridge"), "--input", str(source)]
+        assert cli.main([*args, "--output", str(out), "--nan", nan]) == 0, capsys.readouterr()
+        return read_expression(out), capsys.readouterr().out
+
+    got, said = run("drop_samples", tmp_path / "kept.tsv")
+    complete = new.drop(index=[new.index[1], new.index[4]])
+    assert "4 samples x" in said and list(got.index) == list(complete.index)
+    np.testing.assert_allclose(got.to_numpy(), predictor.predict(complete).to_numpy(), atol=1e-9)
+    got, said = run("mean", tmp_path / "filled.tsv")
+    filled = new.loc[:, lm].fillna(new.loc[:, lm].mean())
+    assert "6 samples x" in said
+    np.testing.assert_allclose(got.to_numpy(), predictor.predict(filled).to_numpy(), atol=1e-9)
+    with pytest.raises(SystemExit):
+        cli.main(["predict", "--model", str(runs / "ridge"), "--input", str(source),
+                  "--output", str(tmp_path / "o.tsv"), "--nan", "zero"])  # fmt: skip
+    assert "invalid choice: 'zero'" in capsys.readouterr().err
+
+    empty = new.copy()
+    empty[lm[0]] = np.nan
+    with pytest.raises(InputError, match=f"no value in any sample, so no mean.*{lm[0]}"):
+        predictor.predict(empty, nan="mean")
+    with pytest.raises(InputError, match="no sample has every landmark value"):
+        predictor.predict(empty, nan="drop_samples")
+    with pytest.raises(ParameterError, match="nan must be one of error, mean, drop_samples"):
+        predictor.predict(new, nan="zero")
+    infinite = frame.iloc[:3].copy()
+    infinite.loc[infinite.index[0], lm[1]] = np.inf
+    with pytest.raises(InputError, match=f"infinite values in 1 landmark gene.*{lm[1]}"):
+        predictor.predict(infinite, nan="mean")
+    # a duplicated landmark id: the probes are averaged, but a value missing in one stays missing
+    doubled = pd.concat([frame.iloc[:3], frame.iloc[:3, [7]]], axis=1)
+    doubled.iloc[0, -1] = np.nan
+    dup_file = write_expression(doubled, tmp_path / "dup.tsv")
+    err_args = ["predict", "--model", str(runs / "ridge"), "--input", str(dup_file)]
+    assert cli.main([*err_args, "--output", str(tmp_path / "d.tsv")]) == 2
+    assert f"1 missing value(s) in 1 landmark gene(s) ({lm[7]})" in capsys.readouterr().err
+    predict = cli.build_parser()._subparsers._group_actions[0].choices["predict"]
+    (choices,) = [action.choices for action in predict._actions if action.dest == "nan"]
+    assert tuple(choices) == MISSING_LANDMARK_VALUES
 
 
 @pytest.mark.parametrize("suffix", ["tsv.gz", "csv", "parquet", "h5"])

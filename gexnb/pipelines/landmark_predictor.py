@@ -40,6 +40,7 @@ from gexnb.io import atomic_path, write_json_atomic
 __all__ = [
     "PREDICTOR_JSON",
     "BLOCK_SAMPLES",
+    "MISSING_LANDMARK_VALUES",
     "LandmarkPredictor",
     "is_predictor",
     "check_model_path",
@@ -58,6 +59,12 @@ _KERAS_FILE, _JOBLIB_FILE = "predictor.keras", "predictor.joblib"
 #: Samples predicted and written at a time by :func:`predict_landmark_file`: the predictions
 #: in memory are this many x the targets (8,192 x 9,520 float64: 0.6 GB), whatever the file.
 BLOCK_SAMPLES = 8192
+#: What :meth:`LandmarkPredictor.inputs` (``gexnb predict --nan``) does with a sample's
+#: missing landmark value: ``"error"`` (refuse, naming the genes and samples; the default),
+#: ``"mean"`` (the gene's mean over the matrix's samples, as the notebooks' ``data_checks:
+#: {nan: mean}`` fills a gene; gexnb's choice, not the paper's) or ``"drop_samples"`` (such
+#: samples are not predicted). A missing value in another gene is never read.
+MISSING_LANDMARK_VALUES = ("error", "mean", "drop_samples")
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +140,7 @@ x_scale, y_center, y_scale, source, input_max, input_min, median_z_max
         *,
         path: str | os.PathLike | None = None,
         transformed: bool = False,
+        nan: str = "error",
     ) -> pd.DataFrame:
         """The model's inputs for new samples: landmark columns found, transformed,
         quantile-normalised and z-scored with the training statistics.
@@ -140,27 +148,35 @@ x_scale, y_center, y_scale, source, input_max, input_min, median_z_max
         Parameters
         ----------
         expression
-            Samples x genes matrix (other genes are ignored).
+            Samples x genes matrix (other genes are ignored, missing values included).
         path
             Its file, named in errors.
         transformed
             The values already had the training's transform (the notebook's own samples).
+        nan
+            A missing landmark value: one of :data:`MISSING_LANDMARK_VALUES`.
 
         Returns
         -------
         pandas.DataFrame
-            Samples x landmarks (the training's ids), float64.
+            Samples x landmarks (the training's ids), float64; under ``nan="drop_samples"``
+            without the samples missing a landmark value (logged).
 
         Raises
         ------
         InputError
             A landmark gene absent from the matrix (the error names them and the identifier
-            kinds tried); values on another scale than the training's (log against linear,
-            z-scores, or a sample whose median landmark z-score is beyond
-            :data:`MAX_MEDIAN_Z`).
+            kinds tried); a missing landmark value under ``nan="error"`` (or, under
+            ``"mean"``, a landmark with no value at all; under ``"drop_samples"``, no sample
+            left); an infinite landmark value; values on another scale than the training's
+            (log against linear, z-scores, or a sample whose median landmark z-score is
+            beyond :data:`MAX_MEDIAN_Z`).
+        ParameterError
+            ``nan`` not one of :data:`MISSING_LANDMARK_VALUES`.
         """
         from gexnb.data import expression as ex
 
+        _check_nan(nan)
         table = self.landmark_ids.drop(columns=["id"])
         match = ex.check_gene_list(
             expression,
@@ -171,7 +187,7 @@ x_scale, y_center, y_scale, source, input_max, input_min, median_z_max
             list_is_fixed=True,
         )
         columns = self._columns(expression, match.id_type, path)
-        frame = expression.loc[:, columns].astype("float64")
+        frame = _fill_missing(expression.loc[:, columns].astype("float64"), nan, path)
         frame.columns = pd.Index(self.landmark_ids["id"].astype(str))
         if not transformed:
             self._check_scale(frame, path)
@@ -301,6 +317,7 @@ x_scale, y_center, y_scale, source, input_max, input_min, median_z_max
         batch_size: int | None = None,
         path: str | os.PathLike | None = None,
         transformed: bool = False,
+        nan: str = "error",
     ) -> pd.DataFrame:
         """Target genes of new samples, on the training's expression scale.
 
@@ -313,7 +330,7 @@ x_scale, y_center, y_scale, source, input_max, input_min, median_z_max
             :data:`gexnb.train.PREDICT_BATCH_SIZE`).
         path
             The matrix's file, named in errors.
-        transformed
+        transformed, nan
             As for :meth:`inputs`.
 
         Returns
@@ -321,9 +338,8 @@ x_scale, y_center, y_scale, source, input_max, input_min, median_z_max
         pandas.DataFrame
             Samples x targets, float64.
         """
-        return self.outputs(
-            self.inputs(expression, path=path, transformed=transformed), batch_size=batch_size
-        )
+        inputs = self.inputs(expression, path=path, transformed=transformed, nan=nan)
+        return self.outputs(inputs, batch_size=batch_size)
 
     def outputs(self, inputs: pd.DataFrame, *, batch_size: int | None = None) -> pd.DataFrame:
         """Target genes from the model's inputs (:meth:`inputs`), on the expression scale.
@@ -495,6 +511,56 @@ def predictor_from_split(
         input_min,
         median_z_max,
     )
+
+
+def _check_nan(nan: str) -> None:
+    if nan not in MISSING_LANDMARK_VALUES:
+        raise ParameterError(f"nan must be one of {', '.join(MISSING_LANDMARK_VALUES)}: {nan!r}")
+
+
+def _fill_missing(frame: pd.DataFrame, nan: str, path: Any) -> pd.DataFrame:
+    """The landmark columns ``frame`` (the matrix's own ids) after the missing-value policy
+    ``nan`` (:data:`MISSING_LANDMARK_VALUES`); infinite values are refused."""
+    from gexnb.data.expression._common import _preview
+
+    values = frame.to_numpy()
+    infinite = np.isinf(values)
+    if infinite.any():
+        genes = frame.columns[infinite.any(axis=0)]
+        raise InputError(
+            f"infinite values in {len(genes)} landmark gene(s): {_preview(genes)}", path=path
+        )
+    missing = np.isnan(values)
+    if not missing.any():
+        return frame
+    genes, rows = frame.columns[missing.any(axis=0)], missing.any(axis=1)
+    what = (
+        f"{int(missing.sum())} missing value(s) in {len(genes)} landmark gene(s) "
+        f"({_preview(genes)}), in {int(rows.sum())} of {len(frame)} sample(s) "
+        f"({_preview(frame.index[rows])})"
+    )
+    if nan == "error":
+        raise InputError(
+            what + ": the model needs every landmark value (gexnb predict --nan mean fills a "
+            "gene's missing values with its mean over the file's samples; --nan drop_samples "
+            "leaves those samples out)",
+            path=path,
+        )
+    if nan == "drop_samples":
+        if rows.all():
+            raise InputError(what + ": no sample has every landmark value", path=path)
+        log.warning("%s: %s; those samples are not predicted", path or "matrix", what)
+        return frame.loc[~rows]
+    empty = genes[missing[:, missing.any(axis=0)].all(axis=0)]
+    if len(empty):
+        raise InputError(
+            f"{len(empty)} landmark gene(s) with no value in any sample, so no mean to fill "
+            f"them with: {_preview(empty)}",
+            path=path,
+        )
+    log.warning("%s: %s, filled with the gene's mean over the samples", path or "matrix", what)
+    filled = np.where(missing, np.nanmean(values, axis=0), values)
+    return pd.DataFrame(filled, index=frame.index, columns=frame.columns)
 
 
 def _guess_type(ids: list[str]) -> str:
@@ -803,6 +869,7 @@ def predict_landmark_file(
     *,
     batch_size: int | None = None,
     orientation: str = "auto",
+    nan: str = "error",
 ) -> tuple[int, LandmarkPredictor]:
     """``gexnb predict`` for a landmark model: read a matrix, write its predicted targets.
 
@@ -822,31 +889,35 @@ def predict_landmark_file(
         ``"samples_x_genes"``, ``"genes_x_samples"``, or ``"auto"``: the format's convention
         (:func:`~gexnb.data.expression.read_expression`), unless the landmark genes are
         among its row ids and not its column ids: then its rows are genes (logged).
-        Genes with missing values are left out (a landmark among them is named in the error);
-        the other genes are not used (but must be numbers, as the readers require). The
-        whole matrix is held in memory; the predictions are written :data:`BLOCK_SAMPLES`
-        samples at a time.
+        The genes other than the landmarks are not used (but must be numbers, as the
+        readers require; missing values there are never read). The whole matrix is held in
+        memory; the predictions are written :data:`BLOCK_SAMPLES` samples at a time.
+    nan
+        A missing landmark value: one of :data:`MISSING_LANDMARK_VALUES` (``error``,
+        ``mean``, ``drop_samples``).
 
     Returns
     -------
     n, predictor
-        The number of samples predicted and the predictor used.
+        The number of samples predicted (written) and the predictor used.
 
     Raises
     ------
     InputError
-        Unreadable input, a landmark gene absent, values on another scale than the
-        training's, a sample with one value for every landmark, an output path that must not
-        be replaced or of a format not written.
+        Unreadable input, a landmark gene absent, a missing landmark value under
+        ``nan="error"``, values on another scale than the training's, a sample with one value
+        for every landmark, an output path that must not be replaced or of a format not
+        written.
     ParameterError
-        ``batch_size`` below 1.
+        ``batch_size`` below 1, ``nan`` unknown.
     """
-    from gexnb.data.expression import read_expression, writable_format
+    from gexnb.data.expression import read_expression_keeping_nan, writable_format
     from gexnb.data.expression.readers import write_expression_chunks
     from gexnb.train.predict import _check_output
 
     if batch_size is not None and int(batch_size) < 1:
         raise ParameterError(f"batch_size must be >= 1, got {batch_size}")
+    _check_nan(nan)
     output = Path(output_path)
     folder = _record_file(model_path).parent
     _check_output(output, input_path, folder / PREDICTOR_JSON)
@@ -857,7 +928,7 @@ def predict_landmark_file(
             )
     writable_format(output)  # before any work
     predictor = load_predictor(model_path)
-    frame = read_expression(input_path, orientation=orientation, nan="drop_genes")
+    frame = read_expression_keeping_nan(input_path, orientation=orientation)
     if predictor.rows_are_landmarks(frame):
         if orientation != "auto":
             other = "samples_x_genes" if orientation == "genes_x_samples" else "genes_x_samples"
@@ -867,8 +938,8 @@ def predict_landmark_file(
                 path=input_path,
             )
         log.warning("%s: the landmark genes are row ids: read as genes x samples", input_path)
-        frame = read_expression(input_path, orientation="genes_x_samples", nan="drop_genes")
-    inputs = predictor.inputs(frame, path=input_path)
+        frame = read_expression_keeping_nan(input_path, orientation="genes_x_samples")
+    inputs = predictor.inputs(frame, path=input_path, nan=nan)
     del frame
     blocks = (
         predictor.outputs(inputs.iloc[start : start + BLOCK_SAMPLES], batch_size=batch_size)

@@ -113,10 +113,62 @@ def read_expression(
     ParameterError
         Unknown option value.
     """
-    path = Path(path)
-    _choice(orientation, _ORIENTATIONS, "orientation")
     _choice(nan, _NAN_POLICIES, "nan")
     _choice(duplicates, _DUPLICATE_POLICIES, "duplicates")
+    path = Path(path)
+    frame = _read_stored(path, format, orientation)
+    frame = _apply_nan_policy(frame, nan, path)
+    return _apply_duplicates(frame, duplicates, path)  # keeps attrs["dropped_for_nan"]
+
+
+def read_expression_keeping_nan(
+    path: str | os.PathLike,
+    *,
+    format: str = "auto",
+    orientation: str = DataChecks.orientation,
+    duplicates: str = DataChecks.duplicates,
+) -> pd.DataFrame:
+    """:func:`read_expression` with the NaN values left in, for a caller that needs some of
+    the genes only and handles their missing values itself (``gexnb predict``: a landmark
+    model reads its landmark genes, whatever the other genes hold).
+
+    Parameters
+    ----------
+    path, format, orientation
+        As for :func:`read_expression`.
+    duplicates
+        As for :func:`read_expression`; under ``"mean"`` a value missing in any column of a
+        duplicated id stays missing (the others' average would hide it).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Samples x genes, ``float64``, NaN where the file has no value.
+
+    Raises
+    ------
+    InputError
+        As for :func:`read_expression`; infinite values (naming the genes).
+    ParameterError
+        Unknown option value.
+    """
+    _choice(duplicates, _DUPLICATE_POLICIES, "duplicates")
+    path = Path(path)
+    frame = _read_stored(path, format, orientation)
+    _refuse_infinite(frame, path)
+    merged = _apply_duplicates(frame, duplicates, path)
+    if duplicates == "mean" and merged.shape[1] < frame.shape[1]:
+        holes = frame.isna().T.groupby(level=0, sort=False).any().T.loc[:, merged.columns]
+        attrs = dict(merged.attrs)
+        merged = merged.mask(holes.to_numpy())
+        merged.attrs = attrs
+    return merged
+
+
+def _read_stored(path: Path, format: str, orientation: str) -> pd.DataFrame:
+    """The file's matrix as samples x genes, checked for shape, numbers and sample ids;
+    NaN values and duplicated gene ids as stored."""
+    _choice(orientation, _ORIENTATIONS, "orientation")
     fmt = (
         _detect_format(path)
         if format == "auto"
@@ -161,8 +213,7 @@ def read_expression(
             "{orientation: genes_x_samples}; in Python read_expression(..., orientation=...))",
             path=path,
         )
-    frame = _apply_nan_policy(frame, nan, path)
-    return _apply_duplicates(frame, duplicates, path)  # keeps attrs["dropped_for_nan"]
+    return frame
 
 
 _DNA = re.compile(r"^[ACGTNacgtn]{8,}$")
@@ -1000,11 +1051,16 @@ def apply_policies(
     return _apply_duplicates(frame, duplicates, where)
 
 
-def _apply_nan_policy(frame: pd.DataFrame, nan: str, path: Path | None) -> pd.DataFrame:
-    values = frame.to_numpy()
-    if np.isinf(values).any():
-        genes = frame.columns[np.isinf(values).any(axis=0)]
+def _refuse_infinite(frame: pd.DataFrame, path: Path | None) -> None:
+    infinite = np.isinf(frame.to_numpy())
+    if infinite.any():
+        genes = frame.columns[infinite.any(axis=0)]
         raise InputError(f"infinite values in {len(genes)} gene(s): {_preview(genes)}", path=path)
+
+
+def _apply_nan_policy(frame: pd.DataFrame, nan: str, path: Path | None) -> pd.DataFrame:
+    _refuse_infinite(frame, path)
+    values = frame.to_numpy()
     missing = np.isnan(values)
     if not missing.any():
         return frame
