@@ -213,7 +213,9 @@ def sequence_summary(codes: Any, expression: Any = None) -> dict[str, float]:
     dict
         ``n_sequences``, ``min_length``, ``max_length``, ``mean_length``, ``median_length``,
         ``gc_fraction``, ``n_fraction``, ``n_with_n`` (sequences holding an N), ``n_bases_n``
-        and, with ``expression``, ``expression_<stat>`` from :func:`expression_distribution`.
+        and, with ``expression``, ``promoter_expression_<stat>`` from
+        :func:`expression_distribution` (the sequences' measured values, named apart from an
+        expression matrix's statistics).
 
     Raises
     ------
@@ -241,7 +243,8 @@ def sequence_summary(codes: Any, expression: Any = None) -> dict[str, float]:
         expr = np.asarray(expression, dtype=float).ravel()
         if expr.size != arr.shape[0]:
             raise InputError(f"{expr.size} expression values for {arr.shape[0]} sequences")
-        out.update({f"expression_{k}": v for k, v in expression_distribution(expr).items()})
+        distribution = expression_distribution(expr)
+        out.update({f"promoter_expression_{k}": v for k, v in distribution.items()})
     return out
 
 

@@ -66,7 +66,14 @@ __all__ = [
 
 #: Summary entries left out of metrics.json (redundant or only useful in the notebook tables).
 _NOT_METRICS = frozenset(
-    {"expression_n", "expression_n_nan", "value_min", "value_q25", "value_q75", "value_max"}
+    {
+        "promoter_expression_n",
+        "promoter_expression_n_nan",
+        "value_min",
+        "value_q25",
+        "value_q75",
+        "value_max",
+    }
 )
 
 
@@ -343,15 +350,7 @@ def data_metrics(
     metrics: dict[str, float] = {}
     if promoters is not None:
         info = _keep(summary.sequence_summary(promoters.codes, promoters.expression))
-        metrics.update(  # promoter_expression_<stat>: not the expression matrix's values
-            summary.summary_metrics(
-                {
-                    (f"promoter_{k}" if k.startswith("expression_") else k): v
-                    for k, v in info.items()
-                },
-                split="all",
-            )
-        )
+        metrics.update(summary.summary_metrics(info, split="all"))
         for name, idx in promoters.splits.items():
             metrics[f"data/{name}/n_sequences"] = int(len(idx))
             if len(idx):
