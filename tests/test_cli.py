@@ -256,17 +256,20 @@ def test_a_runs_warnings_reach_the_console(tmp_path, capsys):
         "logging.getLogger('gexnb.x').warning('TG7 left out:\\nall its values missing')\n"
         "logging.getLogger('gexnb.x').warning('TG7 left out:\\nall its values missing')\n"
         "warnings.warn('from the cell')\n"
+        "warnings.warn('from the cell:\\nits second line')\n"
         "warnings.warn_explicit('a library speaks', UserWarning, '/lib/site-packages/x.py', 3)"
     ))  # fmt: skip
     nbformat.write(nb, project / "notebooks" / "01_ok.ipynb")
     assert cli.main(["run", "01", "--project-dir", str(project)]) == 0
     err = capsys.readouterr().err
     lines = err.strip().splitlines()
-    assert lines[0].startswith("01_ok: 2 warnings (also in ") and lines[0].endswith("01_ok.ipynb):")
+    assert lines[0].startswith("01_ok: 3 warnings (also in ") and lines[0].endswith("01_ok.ipynb):")
     assert lines[1:] == [
         "  WARNING gexnb.x: TG7 left out:",
         "  all its values missing",
         "  UserWarning: from the cell",
+        "  UserWarning: from the cell:",
+        "  its second line",
     ]
     from gexnb import runner
 
@@ -275,4 +278,4 @@ def test_a_runs_warnings_reach_the_console(tmp_path, capsys):
     nbformat.write(nb, project / "notebooks" / "01_ok.ipynb")
     assert cli.main(["run", "01", "--project-dir", str(project)]) == 1  # the warnings explain
     lines = capsys.readouterr().err.strip().splitlines()
-    assert lines[0].startswith("01_ok: 2 warnings") and lines[-1].startswith("gexnb: error: ")
+    assert lines[0].startswith("01_ok: 3 warnings") and lines[-1].startswith("gexnb: error: ")

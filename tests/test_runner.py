@@ -587,7 +587,8 @@ def test_output_dir_given_as_a_parameter(tmp_path, monkeypatch):
 def test_notebook_warnings_takes_gexnbs_own_and_leaves_other_programs_lines(tmp_path):
     """A review of the console warnings (2026-12-01): TensorFlow's start-up lines after a
     gexnb warning were glued onto it, and any file under a folder named gexnb (a venv in
-    ~/gexnb) or ipykernel_launcher.py counted as gexnb's."""
+    ~/gexnb) or ipykernel_launcher.py counted as gexnb's; a Python warning of several lines
+    kept its first only."""
     import gexnb
 
     package = Path(gexnb.__file__).resolve().parent
@@ -604,6 +605,11 @@ def test_notebook_warnings_takes_gexnbs_own_and_leaves_other_programs_lines(tmp_
             "/home/u/gexnb/.venv/lib/python3.11/site-packages/sklearn/x.py:5: LinAlgWarning: ill",
             "/home/u/.venv/lib/python3.11/site-packages/ipykernel_launcher.py:18: "
             "DeprecationWarning: launcher",
+            "/tmp/ipykernel_4242/1234567.py:9: UserWarning: a message of two lines:",
+            "its second line",
+            "  warnings.warn(message)",
+            f"{package / 'plot' / 'common.py'}:5: UserWarning: no source line after it",
+            "Epoch 1/3",
             "ERROR gexnb.train: the loss is NaN at epoch 3",
             "WARNING gexnb.data: TG7 left out:",
             "  all its values missing",
@@ -624,11 +630,13 @@ def test_notebook_warnings_takes_gexnbs_own_and_leaves_other_programs_lines(tmp_
         "WARNING gexnb.data: TG7 left out:\nall its values missing",
         "UserWarning: few samples in a fold",
         "UserWarning: from the cell",
+        "UserWarning: a message of two lines:\nits second line",
+        "UserWarning: no source line after it",  # what follows is not known to be its own
         "ERROR gexnb.train: the loss is NaN at epoch 3",
     ]
     result = runner.RunResult("03_x", tmp_path, tmp_path / "run.ipynb", warnings=found)
     assert runner.warnings_heading(result) == (
-        f"03_x: 1 error and 3 warnings (also in {tmp_path / 'run.ipynb'}):"
+        f"03_x: 1 error and 5 warnings (also in {tmp_path / 'run.ipynb'}):"
     )
     (tmp_path / "bad.ipynb").write_text("{not json")
     assert runner.notebook_warnings(tmp_path / "bad.ipynb") == []

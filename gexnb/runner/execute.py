@@ -369,6 +369,7 @@ def notebook_warnings(executed: str | os.PathLike) -> list[str]:
             if output.get("output_type") != "stream" or output.get("name") != "stderr":
                 continue
             record: list[str] | None = None  # the gexnb warning whose further lines follow
+            python_message: list[str] | None = None  # a Python warning's lines so far
             for line in str(output.get("text", "")).splitlines():
                 if record is not None and line.startswith("  "):
                     record.append(line[2:])
@@ -376,10 +377,21 @@ def notebook_warnings(executed: str | os.PathLike) -> list[str]:
                     continue
                 record = None
                 logged, python = _LOG_LINE.match(line), _PY_WARNING.match(line)
+                if python_message is not None and not (logged or python):
+                    # a message's further lines come as they are; the indented source line
+                    # Python prints after it ends the message (none: the lines are not taken)
+                    if line.startswith("  "):
+                        found[-1] = "\n".join(python_message)
+                        python_message = None
+                    else:
+                        python_message.append(line)
+                    continue
+                python_message = None
                 if logged and logged["level"] not in ("DEBUG", "INFO"):
                     record = [line]
                     found.append(line)
                 elif python and _ours(python["file"]):
+                    python_message = [python["text"]]
                     found.append(python["text"])
     return list(dict.fromkeys(found))
 
