@@ -96,6 +96,44 @@ def test_plain_papermill_failure_leaves_a_failed_run_json_with_its_parameters(tm
     assert saved["parameters"] == {"output_dir": str(out), "checks": {"a": 1}}
 
 
+def test_a_gexnb_error_renders_as_its_one_line_outside_a_kernel():
+    assert ParameterError("epochs must be >= 1")._render_traceback_() == [
+        "ParameterError: epochs must be >= 1"
+    ]
+
+
+@pytest.mark.notebooks
+def test_a_gexnb_error_is_one_line_in_the_notebook_and_in_papermills_report(tmp_path):
+    """A wrong-typed ``-p`` value showed gexnb's line under 30 lines of traceback through
+    begin_run and check_namespace, in the cell and in papermill's report (2026-12-01)."""
+    import papermill
+
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('output_dir: str = ""\nchecks: dict = {}\n')
+    params.metadata["tags"] = ["parameters"]
+    verbose = "%xmode Verbose\nfrom gexnb.errors import InputError\nraise InputError('x')"
+    start = 'from gexnb.rundir import begin_run\nout = begin_run(output_dir, notebook="09_t")'
+    nb.metadata["kernelspec"] = {"name": "gexnb", "display_name": "gexnb", "language": "python"}
+    for cells, name in (([], "one_line"), ([nbformat.v4.new_code_cell(verbose)], "verbose")):
+        nb.cells = [params, *cells, nbformat.v4.new_code_cell(start)]
+        nbformat.write(nb, tmp_path / f"{name}.ipynb")
+        given = {"output_dir": str(tmp_path / name), "checks": "mean"}
+        with pytest.raises(papermill.PapermillExecutionError) as info:
+            papermill.execute_notebook(
+                str(tmp_path / f"{name}.ipynb"), str(tmp_path / f"{name}_run.ipynb"),
+                parameters=given, kernel_name="gexnb", progress_bar=False,
+            )  # fmt: skip
+        executed = nbformat.read(tmp_path / f"{name}_run.ipynb", as_version=4)
+        (error,) = [o for c in executed.cells for o in c.get("outputs", [])
+                    if o.get("output_type") == "error"]  # fmt: skip
+        if name == "one_line":
+            line = "ParameterError: parameter 'checks' expects dict, got 'mean' (str)"
+            assert error["traceback"] == [line]
+            assert str(info.value).rstrip().endswith(line) and "File " not in str(info.value)
+        else:  # %xmode Verbose: the traceback, for a user who wants it
+            assert error["ename"] == "InputError" and len(error["traceback"]) > 1
+
+
 def test_only_the_notebooks_parameters_are_checked_and_bool_text_is_read():
     # review: a kernel's __annotations__ also holds the user's own annotated variables
     ns = {"__annotations__": {"resume": bool, "k": int}, "resume": "true", "k": 2.5}
