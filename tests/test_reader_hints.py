@@ -61,7 +61,7 @@ def test_wider_header_without_expression_names_its_columns(tmp_path):
     message = str(err.value)
     assert "a.tsv, line 1:" in message and "no 'expression' column" in message
     assert "(columns found: 'id', 'sequence', 'rep1', 'rep2')" in message
-    assert "rename the column holding the measured values to 'expression'" in message
+    assert "name the column holding the measured values with expression_column" in message
     # an annotation beside one measured column is no second candidate; two annotations and
     # no measurement are refused, not read as expression
     one = _write(tmp_path / "b.tsv", "id\tsequence\tlength\tlog2_ratio\n1\tACGT\t4\t0.5\n")
@@ -69,6 +69,46 @@ def test_wider_header_without_expression_names_its_columns(tmp_path):
     none = _write(tmp_path / "c.tsv", "id\tsequence\tlength\n1\tACGT\t4\n")
     with pytest.raises(InputError, match=r"columns found: 'id', 'sequence', 'length'"):
         sq.read_sequences(none)
+
+
+def test_expression_column_names_the_measured_column(tmp_path, caplog):
+    """DeepSTARR's two activity columns: the file had to be edited to name one 'expression'
+    (2026-12-01); ``expression_column`` names it, in every reader and in the notebooks."""
+    from gexnb.data.promoters import load_promoters
+    from gexnb.pipelines.promoter import load_test
+
+    text = (
+        "ID\tSequence\tDev_log2_enrichment\tHk_log2_enrichment\n"
+        "e1\tACGTAC\t1.5\t-0.25\ne2\tGGATT\t0.5\t2.0\n"
+    )
+    path = _write(tmp_path / "deepstarr.tsv", text)
+    with pytest.raises(InputError, match="no 'expression' column.*expression_column"):
+        sq.read_sequences(path)
+    with caplog.at_level(logging.INFO, logger="gexnb.data.sequence_files"):
+        frame = sq.read_sequences(path, expression_column="hk_log2_enrichment")
+    assert "column 'hk_log2_enrichment' holds the expression" in caplog.text
+    assert list(frame.columns) == ["sequence", "expression", "ID", "Dev_log2_enrichment"]
+    assert frame["expression"].tolist() == [-0.25, 2.0]
+    codes, y = sq.read_encoded(path, length=6, expression_column="Dev_log2_enrichment")
+    assert codes.shape == (2, 6) and y.tolist() == [1.5, 0.5]
+    rows = "".join(f"e{k}\tACGTAC\t{k}\t{-k}\n" for k in range(20))
+    longer = _write(tmp_path / "longer.tsv", text.splitlines(keepends=True)[0] + rows)
+    chosen = load_promoters(longer, length=6, expression_column="Hk_log2_enrichment")
+    assert chosen.expression.tolist() == [-k for k in range(20)]
+    test, _ = load_test(str(path), length=6, expression_column="Hk_log2_enrichment")
+    assert test["expression"].tolist() == [-0.25, 2.0]
+    refusals = [
+        (path, "Dev", r"has no column 'Dev' \(expression_column\); its columns: 'ID'"),
+        (path, "sequence", "is the sequence column"),
+        (_write(tmp_path / "both.tsv", "sequence\texpression\tother\nACGT\t1\t2\n"), "other",
+         "also has an 'expression' column"),
+        (_write(tmp_path / "plain.tsv", "ACGT\t1\n"), "Dev_log2_enrichment", "has no header"),
+    ]  # fmt: skip
+    for where, name, message in refusals:
+        with pytest.raises(InputError, match=message):
+            sq.read_sequences(where, expression_column=name)
+    with pytest.raises(ParameterError, match="expression_column is 'x', but sequence_path is"):
+        load_promoters("", n_synthetic=20, expression_column="x")
 
 
 @pytest.mark.parametrize(
@@ -149,7 +189,7 @@ def test_sequence_column_by_content_needs_one_sequence_field(tmp_path):
 )
 def test_row_ids_beside_the_sequence_are_not_taken_as_expression(tmp_path, text, column):
     path = _write(tmp_path / "a.txt", text)
-    with pytest.raises(InputError, match=r"looks like row names or identifiers; rename") as err:
+    with pytest.raises(InputError, match=r"looks like row names or identifiers; name the") as err:
         sq.read_sequences(path)
     assert column in str(err.value)
 

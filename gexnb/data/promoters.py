@@ -141,6 +141,7 @@ def load_promoters(
     n_train: int = 0,
     max_rows: int = 0,
     seed: int = 0,
+    expression_column: str = "",
 ) -> PromoterSet:
     """Read and encode a DREAM-style sequence file, or generate synthetic promoters, and split.
 
@@ -159,6 +160,11 @@ def load_promoters(
         Keep only the first ``max_rows`` data lines of the file (0: all).
     seed
         Seed of the synthetic data and of the random split.
+    expression_column
+        The file header's name of the measured column (e.g. DeepSTARR's
+        ``Dev_log2_enrichment``; case ignored); ``""``: the column ``expression``, or the one
+        the reader finds (:func:`gexnb.data.sequence_files.read_sequences`). Only with a
+        ``sequence_path``.
 
     Returns
     -------
@@ -170,7 +176,8 @@ def load_promoters(
     InputError
         Missing file or bad content (file and line named by the reader).
     ParameterError
-        Bad options (e.g. ``n_synthetic`` not a whole number of at least 10).
+        Bad options (e.g. ``n_synthetic`` not a whole number of at least 10;
+        ``expression_column`` without a ``sequence_path``).
 
     Examples
     --------
@@ -187,12 +194,22 @@ def load_promoters(
         if not path.is_file():
             raise InputError("sequence file not found", path=str(path))
         codes, expression = sequences.read_encoded(
-            path, length=length, too_long=too_long, max_rows=int(max_rows) or None
+            path,
+            length=length,
+            too_long=too_long,
+            max_rows=int(max_rows) or None,
+            expression_column=expression_column,
         )
         source = str(path)
     else:
         from gexnb.data import synthetic
 
+        if expression_column:
+            raise ParameterError(
+                f"expression_column is {expression_column!r}, but sequence_path is empty "
+                "(synthetic promoters, whose column is expression): give the file, or leave "
+                "expression_column empty"
+            )
         if not is_whole(n_synthetic) or n_synthetic < 10:
             raise ParameterError(
                 f"n_synthetic={n_synthetic!r} (the notebooks' synthetic: {{n_sequences}}): use "

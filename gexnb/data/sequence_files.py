@@ -376,7 +376,7 @@ _ANNOTATION_COLUMNS = _IDENTIFIER_COLUMNS | frozenset(
 class _Layout:
     """Header and column positions of a sequence file."""
 
-    def __init__(self, path: Path, *, require_expression: bool):
+    def __init__(self, path: Path, *, require_expression: bool, expression_column: str = ""):
         self.path = path
         with _open_binary(path) as handle, _reading(path):
             first, line_no = b"", 0
@@ -483,9 +483,19 @@ class _Layout:
                 )
             self.seq_col = lowered.index("sequence")
             self.expr_col = lowered.index("expression") if "expression" in lowered else None
-            if self.expr_col is None and require_expression:
+            if expression_column:
+                self.expr_col = self._named_column(expression_column, names, first, line_no)
+            elif self.expr_col is None and require_expression:
                 self.expr_col = self._measured_column(first, line_no)
         else:
+            if expression_column:
+                raise InputError(
+                    f"expression_column is {expression_column!r}, but the file has no header "
+                    f"(its first line {_preview(first)} is a sequence line): give it one, or "
+                    "leave expression_column empty to read it as sequence, expression",
+                    path=str(path),
+                    line=line_no,
+                )
             if len(fields) == 1 and require_expression:
                 raise InputError(
                     f"expected 2 {sep_name}-separated fields (sequence, expression), found 1",
@@ -536,6 +546,36 @@ class _Layout:
             return []
         return [k for k in range(n_fields) if hits[k] >= 0.9 * counted]
 
+    def _named_column(self, name: str, names: list[str], first: bytes, line_no: int) -> int:
+        """The column ``expression_column`` names (case ignored); refused: a name the header
+        lacks, the sequence column, and a file whose column ``expression`` would then be
+        another column (its name is the measured values' own)."""
+        found = ", ".join(repr(c) for c in self.columns)
+        if name.lower() not in names:
+            raise InputError(
+                f"header {_preview(first)} has no column {name!r} (expression_column); its "
+                f"columns: {found}",
+                path=str(self.path),
+                line=line_no,
+            )
+        k = names.index(name.lower())
+        if k == self.seq_col:
+            raise InputError(
+                f"expression_column {name!r} is the sequence column; name the column holding "
+                f"the measured values (columns: {found})",
+                path=str(self.path),
+                line=line_no,
+            )
+        if "expression" in names and names.index("expression") != k:
+            raise InputError(
+                f"expression_column is {name!r}, but the header also has an 'expression' "
+                "column; rename one of them",
+                path=str(self.path),
+                line=line_no,
+            )
+        log.info("%s: column %r holds the expression (expression_column)", self.path, name)
+        return k
+
     def _measured_column(self, first: bytes, line_no: int) -> int:
         """The expression column of a header with no ``expression`` column: the other column
         of two unless it names row identifiers; of more, the one that is named and not like
@@ -563,8 +603,9 @@ class _Layout:
         else:
             problem = f"(columns found: {found})"
         raise InputError(
-            f"header {_preview(first)} has no 'expression' column {problem}; rename the "
-            "column holding the measured values to 'expression'",
+            f"header {_preview(first)} has no 'expression' column {problem}; name the column "
+            "holding the measured values with expression_column (notebooks 01 and 02), or "
+            "rename it 'expression'",
             path=str(self.path),
             line=line_no,
         )
@@ -803,7 +844,7 @@ def iter_sequence_chunks(
 
 
 def read_sequences(
-    path: str | os.PathLike[str], *, require_expression: bool = True
+    path: str | os.PathLike[str], *, require_expression: bool = True, expression_column: str = ""
 ) -> pd.DataFrame:
     """Read a DREAM Challenge 2022 sequence file into a DataFrame.
 
@@ -819,7 +860,8 @@ def read_sequences(
     column of two, unless it is unnamed or named like row identifiers (``id``, ``name``,
     ``index``), or among more columns as the one named and not like row identifiers or
     sequence annotations (``element``, ``start``, ``length``, ...; logged at INFO); with none
-    or several such columns, the measured column must be named ``expression``. The separator
+    or several such columns (DeepSTARR's ``Dev_log2_enrichment`` and ``Hk_log2_enrichment``),
+    ``expression_column`` names the measured one. The separator
     is a tab, or a comma or semicolon when the first line has no tab (pandas ``to_csv``, R
     ``write.csv``, Excel); double-quoted fields are read without their quotes, a separator
     or a doubled quote inside them as a character (RFC 4180), and R's
@@ -834,6 +876,10 @@ def read_sequences(
     require_expression
         If False, a file with only a sequence column is accepted (expression is NaN), and a
         header without an ``expression`` column keeps its other columns under their names.
+    expression_column
+        The header's name of the measured column (case ignored), read as ``expression``;
+        ``""``: a column named ``expression``, else found as above. A file without a header,
+        a name the header lacks, or a file that also has an ``expression`` column is refused.
 
     Returns
     -------
@@ -849,7 +895,9 @@ def read_sequences(
         (file, line and byte named); an empty sequence; an empty, non-numeric, NaN or
         infinite expression (file and line named).
     """
-    layout = _Layout(Path(path), require_expression=require_expression)
+    layout = _Layout(
+        Path(path), require_expression=require_expression, expression_column=expression_column
+    )
     frames = [_frame_from_parsed(p, layout) for p in layout.blocks(max_lines=None)]
     if not frames:
         raise InputError("no data lines after the header", path=str(path))
@@ -872,6 +920,7 @@ def read_encoded(
     too_long: str = "error",
     block_bytes: int = _BLOCK_BYTES,
     max_rows: int | None = None,
+    expression_column: str = "",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Read and encode a sequence file in streaming blocks: uint8 codes and float64 targets.
 
@@ -894,6 +943,8 @@ def read_encoded(
         Bytes read per block.
     max_rows
         Read only the first ``max_rows`` data lines (``None``: all).
+    expression_column
+        The measured column's header name, as for :func:`read_sequences`.
 
     Returns
     -------
@@ -908,7 +959,7 @@ def read_encoded(
     if block_bytes < 1:
         raise ParameterError(f"block_bytes must be a positive integer, got {block_bytes!r}")
     path = Path(path)
-    layout = _Layout(path, require_expression=True)
+    layout = _Layout(path, require_expression=True, expression_column=expression_column)
     if max_rows is not None and (
         isinstance(max_rows, bool) or not isinstance(max_rows, (int, np.integer)) or max_rows < 1
     ):

@@ -567,6 +567,7 @@ def load_test(
     length: int = 142,
     too_long: str = "error",
     data: PromoterData | None = None,
+    expression_column: str = "",
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Read a test file (``test_measured.tsv``: sequence, expression, subsets) and encode it.
 
@@ -580,6 +581,9 @@ def load_test(
     data
         The training data: a test file beside test rows held out of it (``fractions``) is
         refused, as both would be scored under the split ``test``.
+    expression_column
+        The measured column's header name, as in the training file
+        (:func:`gexnb.data.promoters.load_promoters`).
 
     Returns
     -------
@@ -600,8 +604,10 @@ def load_test(
             f"gives {Path(test_path).name}; both would be scored as 'test': set the test "
             "share of fractions to 0, or test_path to ''"
         )
-    frame = seqs.read_sequences(test_path)
-    codes, _ = seqs.read_encoded(test_path, length=length, too_long=too_long)
+    frame = seqs.read_sequences(test_path, expression_column=expression_column)
+    codes, _ = seqs.read_encoded(
+        test_path, length=length, too_long=too_long, expression_column=expression_column
+    )
     return frame, codes
 
 
