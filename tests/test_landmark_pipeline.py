@@ -76,6 +76,20 @@ def test_comparison_writes_metrics_and_loso(synthetic_data, tmp_path):
         assert test_groups == {name.removeprefix("loso_")}
         assert not test_groups & set(synthetic_data.groups[parts["train"]])
     assert res.table.loc[("linear", "loso_mean"), "rel_improvement_vs_linear"] == 0.0
+    # loso_weighted: each study weighted by its samples, so mae is that of every left-out
+    # sample pooled, and the improvement is that of the pooled MAEs
+    n = np.array([(synthetic_data.groups == s).sum() for s in studies], dtype=float)
+    assert len(set(n)) > 1, "the test needs studies of unequal sizes"
+    folds = res.table.loc["knn_ge"].loc[[f"loso_{s}" for s in studies]]
+    weighted = res.table.loc[("knn_ge", "loso_weighted")]
+    assert weighted["mae"] == pytest.approx(np.average(maes, weights=n))
+    assert metrics["knn_ge/loso_weighted/mae"] == pytest.approx(weighted["mae"])
+    assert weighted["rmse"] == pytest.approx(np.sqrt(np.average(folds["rmse"] ** 2, weights=n)))
+    assert weighted["r2"] == pytest.approx(np.average(folds["r2"], weights=n))
+    assert weighted["n"] == n.sum() and "knn_ge/loso_weighted/k" not in metrics
+    linear = np.average(res.table.loc["linear"].loc[folds.index, "mae"], weights=n)
+    assert weighted["rel_improvement_vs_linear"] == pytest.approx(1 - weighted["mae"] / linear)
+    assert res.table.loc[("linear", "loso_weighted"), "rel_improvement_vs_linear"] == 0.0
 
 
 def test_group_labels_that_are_not_folder_names(synthetic_data, tmp_path):
@@ -83,7 +97,7 @@ def test_group_labels_that_are_not_folder_names(synthetic_data, tmp_path):
     were: every fold trained, then write_metrics refused the key; '../' in a label wrote
     predictions and a saved model outside the run folder (new-user trial on scanpy's
     pbmc68k, 2026-11-30)."""
-    hostile = {"study1": "CD4+/CD25 T Reg", "study2": "a/../../ESCAPED", "study3": "mean"}
+    hostile = {"study1": "CD4+/CD25 T Reg", "study2": "a/../../ESCAPED", "study3": "weighted"}
     groups = np.array([hostile.get(str(g), str(g)) for g in synthetic_data.groups], dtype=object)
     assert set(groups) == set(hostile.values())
     data = dataclasses.replace(synthetic_data, groups=groups)
@@ -92,7 +106,7 @@ def test_group_labels_that_are_not_folder_names(synthetic_data, tmp_path):
         data, models=["linear"], split="loso", output_dir=out, save_models=["linear"]
     )
     metrics = read_metrics(out)
-    names = ["loso_CD4+_CD25_T_Reg", "loso_a_.._.._ESCAPED", "loso_mean_2"]
+    names = ["loso_CD4+_CD25_T_Reg", "loso_a_.._.._ESCAPED", "loso_weighted_2"]
     for name in names:
         assert f"linear/{name}/mae" in metrics
         assert (out / "predictions" / name / "test_linear.parquet").is_file()

@@ -401,8 +401,9 @@ def make_splits(
     raise ParameterError(f"split must be 'random', 'counts' or 'loso', got {split!r}")
 
 
-#: Split names of the summary rows over the left-out groups: no group's split takes them.
-LOSO_SUMMARY_SPLITS = ("loso_mean", "loso_sd")
+#: Split names of the summary rows over the left-out groups (each group's mean and sd, and
+#: the mean weighted by the groups' samples): no group's split takes them.
+LOSO_SUMMARY_SPLITS = ("loso_mean", "loso_sd", "loso_weighted")
 
 
 def loso_split_names(groups: Sequence[Any]) -> dict[Any, str]:
@@ -414,7 +415,8 @@ def loso_split_names(groups: Sequence[Any]) -> dict[Any, str]:
     (a cell type) or ``../x`` must not reach them as it is: it becomes
     ``loso_CD4+_CD25_T_Reg``. Two groups that would share a name, also one differing only
     in letter case (``CD4``, ``cd4``: one folder on macOS's and Windows' file systems), or a
-    group named like a summary row (``mean``, ``sd``: :data:`LOSO_SUMMARY_SPLITS`), get
+    group named like a summary row (``mean``, ``sd``, ``weighted``:
+    :data:`LOSO_SUMMARY_SPLITS`), get
     ``_2``, ``_3``, ... Each renamed group is logged.
 
     Parameters

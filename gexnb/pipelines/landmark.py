@@ -640,14 +640,47 @@ def _score_split(
 
 
 def _with_loso_summary(table: pd.DataFrame) -> pd.DataFrame:
-    """Append the mean and sd over the left-out studies (``loso_mean``, ``loso_sd``)."""
+    """Append the summary rows over the left-out studies (:data:`LOSO_SUMMARY_SPLITS`).
+
+    ``loso_mean`` and ``loso_sd``: each study counts once, however few its samples (a small
+    study's noisy ``r2`` can dominate the mean). ``loso_weighted``: the studies weighted by
+    their samples (``n``), so that ``mae`` and ``mae_expr`` are those of every left-out
+    sample pooled (each in its own fold's units), ``rmse`` the root of the weighted mean
+    square, ``rel_improvement_vs_linear`` that of the weighted MAEs (linear regression's on
+    the same genes), ``n`` the samples left out in all; ``fit_seconds`` and ``k`` are not
+    weighted (left empty).
+    """
     folds = table[table["split"].str.startswith("loso_")]
     num = folds.drop(columns=["split"]).groupby("model").agg(["mean", "std"])
-    for stat, label in zip(("mean", "std"), LOSO_SUMMARY_SPLITS, strict=True):
+    for stat, label in zip(("mean", "std"), LOSO_SUMMARY_SPLITS[:2], strict=True):
         summary = num.xs(stat, axis=1, level=1).reset_index()
         summary["split"] = label
         table = pd.concat([table, summary], ignore_index=True)
-    return table
+    return pd.concat([table, _loso_weighted(folds)], ignore_index=True)
+
+
+def _loso_weighted(folds: pd.DataFrame) -> pd.DataFrame:
+    """The ``loso_weighted`` row of each model (see :func:`_with_loso_summary`)."""
+    rows = []
+    for model, own in folds.groupby("model", sort=False):
+        n = own["n"].to_numpy(dtype=float)
+        row: dict[str, Any] = {"model": model, "split": LOSO_SUMMARY_SPLITS[2]}
+        for column in own.columns.drop(["model", "split", "n", "fit_seconds", "k"], "ignore"):
+            values = pd.to_numeric(own[column], errors="coerce").to_numpy(dtype=float)
+            if column == "rmse":
+                values = values**2
+            known = np.isfinite(values)
+            if known.any():
+                mean = float(np.average(values[known], weights=n[known]))
+                row[column] = float(np.sqrt(mean)) if column == "rmse" else mean
+        row["n"] = int(n.sum())
+        rel = "rel_improvement_vs_linear"
+        if rel in own and own[rel].notna().all() and (own[rel] < 1).all():
+            # linear regression's MAE on this model's genes, fold by fold: mae / (1 - rel)
+            base = float(np.average(own["mae"] / (1 - own[rel]), weights=n))
+            row[rel] = relative_improvement(row["mae"], base)
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def _write_comparison(
