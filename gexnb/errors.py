@@ -33,9 +33,7 @@ class GexnbError(Exception):
             shell = get_ipython()
         formatter = getattr(shell, "InteractiveTB", None)
         if formatter is not None and getattr(formatter, "mode", "") == "Verbose":
-            stb: list[str] = formatter.structured_traceback(
-                type(self), self, self.__traceback__
-            )
+            stb: list[str] = formatter.structured_traceback(type(self), self, self.__traceback__)
             return stb
         return [f"{type(self).__name__}: {self}"]
 

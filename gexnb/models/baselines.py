@@ -182,7 +182,7 @@ class Baseline(BaseEstimator, RegressorMixin):
         estimator = self._make_estimator()
         if self.multioutput_wrap and idx.size > 1:
             estimator = MultiOutputRegressor(estimator, n_jobs=getattr(self, "n_jobs", None))
-        y_fit = y[:, idx]
+        y_fit = y if idx.size == n_targets else y[:, idx]  # every target: no copy of Y
         if y_fit.shape[1] == 1:
             y_fit = y_fit[:, 0]
         try:
