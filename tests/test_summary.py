@@ -178,3 +178,22 @@ def test_notebook_01_summarises_a_matrix_of_versioned_ensembl_ids(tmp_path):
     assert metrics["data/all/n_genes"] == 6
     with pytest.raises(InputError, match="not in the expression matrix: ENSG00000000009"):
         summary.expression_summary(data.full, targets=["ENSG00000000009"])
+    # the variance plot marks the file's columns behind the landmarks
+    assert data.landmark_columns == ["ENSG00000000000.1", "ENSG00000000001.2"]
+
+
+def test_the_columns_behind_a_selected_gene():
+    """One statement of how the selection names a column (a probe group's field, an Ensembl
+    id without its version): notebook 01's summary and variance plot both use it; the plot
+    marked no probe-group landmark before (review, 2026-12-01)."""
+    from gexnb.data.expression import matrix_columns
+
+    columns = ["1007_s_at", "38398_at", "210252_s_at", "ENSG00000141510.16", "TP53"]
+    names = ["TP53", "210252_s_at,38398_at,999_at", "ENSG00000141510", "ENSG00000999999", "x,y"]
+    assert matrix_columns(names, columns) == {
+        "TP53": ["TP53"],
+        "210252_s_at,38398_at,999_at": ["38398_at", "210252_s_at"],  # the matrix's order
+        "ENSG00000141510": ["ENSG00000141510.16"],
+        "ENSG00000999999": [],
+        "x,y": [],
+    }

@@ -309,16 +309,10 @@ def expression_summary(
         ``value_<stat>`` and ``top_variable_genes`` (a list).
     """
     variance = gene_variance(frame)
-    from gexnb.data.expression.genes import _unversioned
+    from gexnb.data.expression.genes import matrix_columns
 
-    # the selection names a column by its list id: a probe group's field, or an Ensembl id
-    # without the matrix's ``.<version>``
-    columns = {*map(str, frame.columns), *_unversioned(frame.columns)}
-    missing_columns = [
-        g
-        for g in map(str, [*landmarks, *targets])
-        if g not in columns and not ("," in g and any(p.strip() in columns for p in g.split(",")))
-    ]
+    behind = matrix_columns([*landmarks, *targets], frame.columns)
+    missing_columns = [g for g, found in behind.items() if not found]
     if missing_columns:
         raise InputError(f"genes not in the expression matrix: {', '.join(missing_columns[:5])}")
     req_lm = len(landmarks) if requested_landmarks is None else requested_landmarks

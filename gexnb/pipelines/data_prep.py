@@ -117,6 +117,18 @@ class ExpressionData:
     full: pd.DataFrame | None = None  # the matrix before gene selection (for summaries)
     report: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def landmark_columns(self) -> list[str]:
+        """The columns of :attr:`full` behind the landmarks: a probe group's probes, an
+        unversioned Ensembl id's versioned column (:func:`gexnb.data.expression.matrix_columns`);
+        the landmarks themselves without :attr:`full`."""
+        from gexnb.data.expression import matrix_columns
+
+        if self.full is None:
+            return list(self.landmarks)
+        behind = matrix_columns(self.landmarks, self.full.columns)
+        return list(dict.fromkeys(c for columns in behind.values() for c in columns))
+
 
 @dataclass
 class ProcessedData:

@@ -38,6 +38,7 @@ from gexnb.data.expression.genes import (
     check_not_imputed,
     gene_list_rows,
     match_genes,
+    matrix_columns,
     read_gene_list,
     select_landmarks_targets,
 )
@@ -81,6 +82,7 @@ __all__ = [
     "GeneMatch",
     "gene_list_rows",
     "match_genes",
+    "matrix_columns",
     "add_probe_groups",
     "check_gene_list",
     "check_not_imputed",

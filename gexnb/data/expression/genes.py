@@ -63,6 +63,46 @@ def _unversioned(ids: Iterable[str]) -> pd.Index:
     return pd.Index(index.str.replace(_ENSEMBL, r"\1", regex=True), dtype=object)
 
 
+def matrix_columns(names: Iterable[str], columns: Iterable[str]) -> dict[str, list[str]]:
+    """The matrix columns behind each gene the landmark/target selection names.
+
+    :func:`select_landmarks_targets` names a selected gene by its list id, which is not
+    always a column of the file: a probe group (a comma-separated list field, the mean of
+    those of its probes the matrix has: :func:`add_probe_groups`) stands for its probes, and
+    an Ensembl id without a version for the column that has one (``ENSG00000141510.16``).
+
+    Parameters
+    ----------
+    names
+        Selected genes (``ExpressionData.landmarks``, ``.targets``, ``LandmarkData``'s
+        columns).
+    columns
+        The file's matrix columns.
+
+    Returns
+    -------
+    dict
+        Each name -> the columns it stands for, in the matrix's order (empty: not in the
+        matrix).
+    """
+    cols = [str(c) for c in columns]
+    present = set(cols)
+    by_unversioned: dict[str, list[str]] = {}
+    for column, bare in zip(cols, _unversioned(cols), strict=True):
+        if bare != column:
+            by_unversioned.setdefault(bare, []).append(column)
+    out: dict[str, list[str]] = {}
+    for name in map(str, names):
+        if name in present:
+            out[name] = [name]
+        elif "," in name:
+            probes = {p.strip() for p in name.split(",")}
+            out[name] = [c for c in cols if c in probes]
+        else:
+            out[name] = by_unversioned.get(name, [])
+    return out
+
+
 def _guess_id_type(ids: Iterable[str]) -> str:
     ids = [str(i) for i in ids][:200]
     ens = sum(bool(_ENSEMBL.match(i)) for i in ids)
