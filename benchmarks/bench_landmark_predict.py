@@ -11,10 +11,15 @@ is per arm:
   ``write_expression``: every prediction in memory at once.
 
 Both write parquet; the script checks that the two files hold the same values and prints each
-arm's wall time and peak memory with the ratios whole / blocks. Usage::
+arm's wall time and peak memory with the ratios whole / blocks (the input is written by a
+third child: Linux keeps a process's peak memory across fork and exec, so a parent that had
+held it would lend that peak to both arms). With ``--gctx`` the input is
+an L1000-shaped GCTX file (the landmarks among 12,328 genes, rows are genes), of which
+``gexnb predict`` reads the landmark rows alone and the ``whole`` arm every row. Usage::
 
     python benchmarks/bench_landmark_predict.py             # 30,000 samples
     python benchmarks/bench_landmark_predict.py --quick     # 3,000 samples
+    python benchmarks/bench_landmark_predict.py --gctx      # 30,000 samples x 12,328 genes
 """
 
 from __future__ import annotations
@@ -28,11 +33,26 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 N_LANDMARKS, N_TARGETS, HIDDEN = 943, 9520, 256
+#: Genes of an L1000 GCTX file (Level 3: the landmarks and the genes inferred from them).
+N_GCTX_GENES = 12_328
 
 
-def _setup(folder: Path, n: int) -> tuple[Path, Path]:
+def _write_gctx(frame: Any, path: Path) -> Path:
+    """``frame`` (samples x genes) as a GCTX file in cmapPy's layout (float32)."""
+    import h5py
+    import numpy as np
+
+    with h5py.File(path, "w") as h5:
+        h5["/0/DATA/0/matrix"] = frame.to_numpy(dtype="float32")  # samples x genes
+        h5["/0/META/ROW/id"] = np.array(list(frame.columns), dtype="S")
+        h5["/0/META/COL/id"] = np.array(list(frame.index), dtype="S")
+    return path
+
+
+def _setup(folder: Path, n: int, gctx: bool = False) -> tuple[Path, Path]:
     """A saved predictor and an input matrix of ``n`` samples in ``folder``."""
     import numpy as np
     import pandas as pd
@@ -62,8 +82,13 @@ def _setup(folder: Path, n: int) -> tuple[Path, Path]:
         16.0,
     )
     predictor.save(folder / "model")
-    values = rng.normal(8, 2, size=(n, N_LANDMARKS)).clip(0, 16)
-    frame = pd.DataFrame(values, index=[f"S{i:07d}" for i in range(n)], columns=landmarks)
+    genes = (
+        landmarks + [f"G{i:05d}" for i in range(N_GCTX_GENES - N_LANDMARKS)] if gctx else landmarks
+    )
+    values = rng.normal(8, 2, size=(n, len(genes))).clip(0, 16)
+    frame = pd.DataFrame(values, index=[f"S{i:07d}" for i in range(n)], columns=genes)
+    if gctx:
+        return folder / "model", _write_gctx(frame, folder / "input.gctx")
     return folder / "model", write_expression(frame, folder / "input.parquet")
 
 
@@ -73,12 +98,13 @@ def _child(arm: str, folder: Path) -> dict:
     from gexnb.pipelines.landmark_predictor import load_predictor, predict_landmark_file
 
     out = folder / f"{arm}.parquet"
+    (source,) = folder.glob("input.*")
     start = time.perf_counter()
     if arm == "blocks":
-        predict_landmark_file(folder / "model", folder / "input.parquet", out)
+        predict_landmark_file(folder / "model", source, out)
     else:
         predictor = load_predictor(folder / "model")
-        write_expression(predictor.predict(read_expression(folder / "input.parquet")), out)
+        write_expression(predictor.predict(read_expression(source)), out)
     seconds = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"arm": arm, "seconds": seconds, "peak_mb": peak_mb}
@@ -89,15 +115,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=30_000, help="samples predicted")
     parser.add_argument("--quick", action="store_true", help="3,000 samples")
+    parser.add_argument(
+        "--gctx", action="store_true", help=f"input: a GCTX file of {N_GCTX_GENES:,} genes"
+    )
     parser.add_argument("--child", nargs=2, metavar=("ARM", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child and args.child[0] == "setup":
+        _setup(Path(args.child[1]), args.n, gctx=args.gctx)
+        return
     if args.child:
         print(json.dumps(_child(args.child[0], Path(args.child[1]))))
         return
     n = 3000 if args.quick else args.n
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        _setup(folder, n)
+        # in a child too: Linux keeps a process's peak memory across fork and exec, so a
+        # parent that had held the input would lend its peak to every arm
+        setup = [sys.executable, __file__, "--child", "setup", str(folder), "--n", str(n)]
+        subprocess.run(setup + (["--gctx"] if args.gctx else []), check=True)
         results = {}
         for arm in ("blocks", "whole"):
             done = subprocess.run(
@@ -116,7 +151,10 @@ def main() -> None:
             read_expression(folder / "whole.parquet").to_numpy(),
             rtol=1e-12,
         )
-    print(f"{n:,} samples, {N_LANDMARKS} -> {N_TARGETS:,} genes; same predictions: {same}")
+    source = f"GCTX of {N_GCTX_GENES:,} genes" if args.gctx else "parquet of the landmarks"
+    print(
+        f"{n:,} samples ({source}), {N_LANDMARKS} -> {N_TARGETS:,} genes; same predictions: {same}"
+    )
     for arm, r in results.items():
         print(f"  {arm:6s}  {r['seconds']:7.1f} s   peak {r['peak_mb']:8,.0f} MB")
     b, w = results["blocks"], results["whole"]

@@ -500,6 +500,55 @@ def test_missing_landmark_values(linear_scale_run, tmp_path, capsys, caplog):
     assert tuple(choices) == MISSING_LANDMARK_VALUES
 
 
+def _write_gctx(frame, path, *, cmappy=True):
+    """A samples x genes frame as a GCTX file: rows are genes; cmapPy stores the matrix
+    transposed (samples x genes)."""
+    import h5py
+
+    with h5py.File(path, "w") as h5:
+        values = frame.to_numpy(dtype="float32")
+        h5["/0/DATA/0/matrix"] = values if cmappy else values.T
+        h5["/0/META/ROW/id"] = np.array(list(frame.columns), dtype="S")
+        h5["/0/META/COL/id"] = np.array(list(frame.index), dtype="S")
+    return path
+
+
+@pytest.mark.parametrize("cmappy", [True, False])
+def test_a_gctx_file_has_its_landmark_rows_read_alone(linear_scale_run, tmp_path, cmappy):
+    """The D-GEX use: an L1000 GCTX of 12,328 genes was read whole (as float64) for a
+    model's 978 landmarks; now only the landmark rows are read from the disk."""
+    import h5py
+
+    from gexnb.data.expression import expression_gene_ids, read_expression_keeping_nan
+
+    runs, frame = linear_scale_run
+    predictor = load_predictor(runs / "ridge")
+    new = frame.iloc[:7].copy()
+    new.loc[new.index[2], predictor.targets[0]] = np.nan  # never read
+    path = _write_gctx(new, tmp_path / "new.gctx", cmappy=cmappy)
+    assert expression_gene_ids(path) == list(new.columns)
+    assert expression_gene_ids(tmp_path / "x.tsv") is None
+    wanted = list(predictor.landmark_ids["id"])
+    part = read_expression_keeping_nan(path, genes=wanted[:3] + ["absent"])
+    assert list(part.columns) == wanted[:3] and part.shape == (7, 3)
+    read = []
+    original = h5py.Dataset.__getitem__
+
+    def spy(self, key):
+        value = original(self, key)
+        if self.name == "/0/DATA/0/matrix":
+            read.append(np.asarray(value).shape)
+        return value
+
+    out = tmp_path / "t.tsv"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(h5py.Dataset, "__getitem__", spy)
+        n, _ = predict_landmark_file(runs / "ridge", path, out)
+    assert n == 7 and read == [(7, 12) if cmappy else (12, 7)]  # the 12 landmark rows only
+    expected = predictor.predict(new.astype("float32").astype("float64"))
+    np.testing.assert_allclose(read_expression(out).to_numpy(), expected.to_numpy(), atol=1e-6)
+
+
 @pytest.mark.parametrize("suffix", ["tsv.gz", "csv", "parquet", "h5"])
 def test_predictions_written_block_by_block(linear_scale_run, tmp_path, monkeypatch, suffix):
     """``gexnb predict`` holds one block of predictions at a time; the file read back is

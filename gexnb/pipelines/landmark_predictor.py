@@ -177,16 +177,7 @@ x_scale, y_center, y_scale, source, input_max, input_min, median_z_max
         from gexnb.data import expression as ex
 
         _check_nan(nan)
-        table = self.landmark_ids.drop(columns=["id"])
-        match = ex.check_gene_list(
-            expression,
-            table,
-            label="landmark",
-            path=path,
-            dropped=expression.attrs.get("dropped_for_nan", ()),
-            list_is_fixed=True,
-        )
-        columns = self._columns(expression, match.id_type, path)
+        columns = self.matrix_columns(expression, path=path)
         frame = _fill_missing(expression.loc[:, columns].astype("float64"), nan, path)
         frame.columns = pd.Index(self.landmark_ids["id"].astype(str))
         if not transformed:
@@ -207,6 +198,40 @@ x_scale, y_center, y_scale, source, input_max, input_min, median_z_max
             if not transformed:
                 _check_shift(frame, path, self.median_z_max)
         return frame
+
+    def matrix_columns(
+        self, expression: pd.DataFrame, *, path: str | os.PathLike | None = None
+    ) -> list[str]:
+        """The matrix column of each model input, found by any identifier of the landmark.
+
+        Parameters
+        ----------
+        expression
+            Samples x genes matrix; only its column ids are used (it may have no rows).
+        path
+            Its file, named in errors.
+
+        Returns
+        -------
+        list of str
+            One column per model input, in input order.
+
+        Raises
+        ------
+        InputError
+            A landmark gene absent (the error names them and the identifier kinds tried).
+        """
+        from gexnb.data import expression as ex
+
+        match = ex.check_gene_list(
+            expression,
+            self.landmark_ids.drop(columns=["id"]),
+            label="landmark",
+            path=path,
+            dropped=expression.attrs.get("dropped_for_nan", ()),
+            list_is_fixed=True,
+        )
+        return self._columns(expression, match.id_type, path)
 
     def _columns(self, expression: pd.DataFrame, first: str, path: Any) -> list[str]:
         """The matrix column of each model input: by the identifier kind that matched most
@@ -511,6 +536,22 @@ def predictor_from_split(
         input_min,
         median_z_max,
     )
+
+
+def _landmark_rows(predictor: LandmarkPredictor, path: str | os.PathLike) -> list[str] | None:
+    """The row ids of a GCTX file that the landmarks need, found from its ids alone, so
+    that only those rows are read; None for other formats, and when the landmarks are not
+    all among the row ids (the whole file is then read, and its errors are the reader's)."""
+    from gexnb.data.expression import expression_gene_ids
+
+    ids = expression_gene_ids(path)
+    if ids is None:
+        return None
+    shell = pd.DataFrame(np.empty((0, len(ids))), columns=pd.Index(ids, dtype=object))
+    try:
+        return predictor.matrix_columns(shell, path=path)
+    except InputError:
+        return None
 
 
 def _check_nan(nan: str) -> None:
@@ -890,8 +931,9 @@ def predict_landmark_file(
         (:func:`~gexnb.data.expression.read_expression`), unless the landmark genes are
         among its row ids and not its column ids: then its rows are genes (logged).
         The genes other than the landmarks are not used (but must be numbers, as the
-        readers require; missing values there are never read). The whole matrix is held in
-        memory; the predictions are written :data:`BLOCK_SAMPLES` samples at a time.
+        readers require; missing values there are never read). A GCTX file (rows are genes)
+        has its landmark rows read alone; another file is read whole. The predictions are
+        written :data:`BLOCK_SAMPLES` samples at a time.
     nan
         A missing landmark value: one of :data:`MISSING_LANDMARK_VALUES` (``error``,
         ``mean``, ``drop_samples``).
@@ -928,7 +970,9 @@ def predict_landmark_file(
             )
     writable_format(output)  # before any work
     predictor = load_predictor(model_path)
-    frame = read_expression_keeping_nan(input_path, orientation=orientation)
+    frame = read_expression_keeping_nan(
+        input_path, orientation=orientation, genes=_landmark_rows(predictor, input_path)
+    )
     if predictor.rows_are_landmarks(frame):
         if orientation != "auto":
             other = "samples_x_genes" if orientation == "genes_x_samples" else "genes_x_samples"
