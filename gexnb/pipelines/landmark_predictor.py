@@ -61,9 +61,9 @@ _KERAS_FILE, _JOBLIB_FILE = "predictor.keras", "predictor.joblib"
 BLOCK_SAMPLES = 8192
 #: What :meth:`LandmarkPredictor.inputs` (``gexnb predict --nan``) does with a sample's
 #: missing landmark value: ``"error"`` (refuse, naming the genes and samples; the default),
-#: ``"mean"`` (the gene's mean over the matrix's samples, as the notebooks' ``data_checks:
-#: {nan: mean}`` fills a gene; gexnb's choice, not the paper's) or ``"drop_samples"`` (such
-#: samples are not predicted). A missing value in another gene is never read.
+#: ``"mean"`` (the gene's mean over the matrix's samples; gexnb's choice, not the paper's) or
+#: ``"drop_samples"`` (such samples are not predicted). A missing value in another gene is
+#: never read.
 MISSING_LANDMARK_VALUES = ("error", "mean", "drop_samples")
 
 log = logging.getLogger(__name__)
@@ -178,6 +178,13 @@ x_scale, y_center, y_scale, source, input_max, input_min, median_z_max
 
         _check_nan(nan)
         columns = self.matrix_columns(expression, path=path)
+        repeated = expression.columns[expression.columns.duplicated()].intersection(columns)
+        if len(repeated):
+            raise InputError(
+                f"landmark gene(s) with several columns: {', '.join(map(str, repeated[:5]))}; "
+                "average them first (read_expression does: duplicates mean)",
+                path=path,
+            )
         frame = _fill_missing(expression.loc[:, columns].astype("float64"), nan, path)
         frame.columns = pd.Index(self.landmark_ids["id"].astype(str))
         if not transformed:
@@ -582,9 +589,9 @@ def _fill_missing(frame: pd.DataFrame, nan: str, path: Any) -> pd.DataFrame:
     )
     if nan == "error":
         raise InputError(
-            what + ": the model needs every landmark value (gexnb predict --nan mean fills a "
-            "gene's missing values with its mean over the file's samples; --nan drop_samples "
-            "leaves those samples out)",
+            what + ": the model needs every landmark value (nan: mean fills a gene's missing "
+            "values with its mean over the matrix's samples, drop_samples leaves those "
+            "samples out; gexnb predict --nan mean or --nan drop_samples)",
             path=path,
         )
     if nan == "drop_samples":

@@ -130,16 +130,18 @@ def read_expression_keeping_nan(
     genes: Collection[str] | None = None,
 ) -> pd.DataFrame:
     """:func:`read_expression` with the NaN values left in, for a caller that needs some of
-    the genes only and handles their missing values itself (``gexnb predict``: a landmark
-    model reads its landmark genes, whatever the other genes hold).
+    the genes only and handles their values itself (``gexnb predict``: a landmark model
+    reads its landmark genes, whatever the other genes hold; infinite values are not refused
+    here either).
 
     Parameters
     ----------
     path, format, orientation
         As for :func:`read_expression`.
     duplicates
-        As for :func:`read_expression`; under ``"mean"`` a value missing in any column of a
-        duplicated id stays missing (the others' average would hide it).
+        As for :func:`read_expression`; under ``"mean"`` a sample's value of a duplicated id
+        is the mean of its columns measured in that sample, missing only where none is (as
+        D-GEX averaged the probes of a gene).
     genes
         Only these gene ids are returned (None: all). A GCTX file read in its own
         orientation (rows are genes) has only their rows read from the disk, so that a
@@ -155,7 +157,7 @@ def read_expression_keeping_nan(
     Raises
     ------
     InputError
-        As for :func:`read_expression`; infinite values (naming the genes).
+        As for :func:`read_expression`, but for NaN and infinite values.
     ParameterError
         Unknown option value.
     """
@@ -165,14 +167,7 @@ def read_expression_keeping_nan(
     frame = _read_stored(path, format, orientation, genes=wanted)
     if wanted is not None:
         frame = frame.loc[:, frame.columns.isin(wanted)]
-    _refuse_infinite(frame, path)
-    merged = _apply_duplicates(frame, duplicates, path)
-    if duplicates == "mean" and merged.shape[1] < frame.shape[1]:
-        holes = frame.isna().T.groupby(level=0, sort=False).any().T.loc[:, merged.columns]
-        attrs = dict(merged.attrs)
-        merged = merged.mask(holes.to_numpy())
-        merged.attrs = attrs
-    return merged
+    return _apply_duplicates(frame, duplicates, path)
 
 
 def expression_gene_ids(path: str | os.PathLike, *, format: str = "auto") -> list[str] | None:
