@@ -86,7 +86,9 @@ def test_expression_column_names_the_measured_column(tmp_path, caplog):
         sq.read_sequences(path)
     with caplog.at_level(logging.INFO, logger="gexnb.data.sequence_files"):
         frame = sq.read_sequences(path, expression_column="hk_log2_enrichment")
-    assert "column 'hk_log2_enrichment' holds the expression" in caplog.text
+    assert "column 'Hk_log2_enrichment' holds the expression" in caplog.text  # the header's
+    with pytest.raises(InputError, match=r"line 2: non-numeric expression 'e1' \(column 'ID'\)"):
+        sq.read_sequences(path, expression_column="id")  # a wrong choice is named
     assert list(frame.columns) == ["sequence", "expression", "ID", "Dev_log2_enrichment"]
     assert frame["expression"].tolist() == [-0.25, 2.0]
     codes, y = sq.read_encoded(path, length=6, expression_column="Dev_log2_enrichment")

@@ -573,7 +573,9 @@ class _Layout:
                 path=str(self.path),
                 line=line_no,
             )
-        log.info("%s: column %r holds the expression (expression_column)", self.path, name)
+        log.info(
+            "%s: column %r holds the expression (expression_column)", self.path, self.columns[k]
+        )
         return k
 
     def _measured_column(self, first: bytes, line_no: int) -> int:
@@ -649,6 +651,8 @@ def _parse_expression(parsed: _Parsed, layout: _Layout, path: str) -> np.ndarray
     lines, of this block or of an earlier one settles it (``layout.decimal_settled``)."""
     assert layout.expr_col is not None
     raw = parsed.field_strings(layout.expr_col)
+    name = layout.columns[layout.expr_col] if layout.header else "expression"
+    column = "" if name.lower() == "expression" else f" (column {name!r})"  # one found or chosen
     if layout.sep == ord(";"):  # a semicolon file (Excel, R write.csv2): 1,5 is 1.5
         items = [item.strip() for item in raw.tolist()]
         if not layout.decimal_settled:  # once settled, no value of the file is ambiguous
@@ -663,7 +667,7 @@ def _parse_expression(parsed: _Parsed, layout: _Layout, path: str) -> np.ndarray
                 f"expression {items[i].decode('ascii', 'replace')!r} reads as a thousands "
                 "separator or as a decimal comma, and no value read so far settles which "
                 "(such as 2,59): write it with a decimal point (1.846) or without the "
-                "separator (1846)",
+                f"separator (1846){column}",
                 path=path,
                 line=int(parsed.line_numbers[i]),
             )
@@ -682,10 +686,12 @@ def _parse_expression(parsed: _Parsed, layout: _Layout, path: str) -> np.ndarray
                 value = float(text)
             except ValueError:
                 problem = "empty expression" if not text else f"non-numeric expression {text!r}"
-                raise InputError(problem, path=path, line=int(parsed.line_numbers[i])) from None
+                raise InputError(
+                    problem + column, path=path, line=int(parsed.line_numbers[i])
+                ) from None
             if not np.isfinite(value):
                 raise InputError(
-                    f"expression is {text!r}; expected a finite number",
+                    f"expression is {text!r}; expected a finite number{column}",
                     path=path,
                     line=int(parsed.line_numbers[i]),
                 )
