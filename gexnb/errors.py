@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from types import TracebackType
 
 __all__ = ["GexnbError", "InputError", "ParameterError"]
 
@@ -11,10 +12,11 @@ class GexnbError(Exception):
     """Base class of every error gexnb raises on purpose.
 
     In IPython (JupyterLab, a papermill run) the error is shown as its one line, which names
-    what was wrong and where, without the traceback through gexnb's code: a notebook's cell
-    output, and plain papermill's report of the failed cell, read ``ParameterError:
-    parameter 'length' expects int, got 'abc' (str)``. ``%xmode Verbose`` brings the
-    traceback back (``%tb`` then prints it).
+    what was wrong and where, without the traceback through gexnb's code, followed by the
+    line of the cell that raised it and the error it was raised from, if any: a notebook's
+    cell output, and plain papermill's report of the failed cell, read ``ParameterError:
+    parameter 'length' expects int, got 'abc' (str)`` then ``  in the cell, line 15: out =
+    begin_run(...)``. ``%xmode Verbose`` brings the traceback back (``%tb`` then prints it).
     """
 
     def _render_traceback_(self) -> list[str]:
@@ -23,7 +25,8 @@ class GexnbError(Exception):
         Returns
         -------
         list of str
-            ``["<class name>: <message>"]``; under ``%xmode Verbose``, IPython's traceback.
+            ``"<class name>: <message>"``, then the cell's line and the cause when known;
+            under ``%xmode Verbose``, IPython's traceback.
         """
         try:
             from IPython import get_ipython
@@ -35,7 +38,30 @@ class GexnbError(Exception):
         if formatter is not None and getattr(formatter, "mode", "") == "Verbose":
             stb: list[str] = formatter.structured_traceback(type(self), self, self.__traceback__)
             return stb
-        return [f"{type(self).__name__}: {self}"]
+        shown = [f"{type(self).__name__}: {self}"]
+        cell = _cell_line(self.__traceback__)
+        if cell:
+            shown.append(cell)
+        if self.__cause__ is not None:
+            shown.append(f"  raised from {type(self.__cause__).__name__}: {self.__cause__}")
+        return shown
+
+
+def _cell_line(tb: TracebackType | None) -> str:
+    """``  in the cell, line N: <code>`` for the last frame of ``tb`` in a notebook cell
+    (IPython names a cell's code ``.../ipykernel_<pid>/<hash>.py`` or ``<ipython-input-...>``
+    and keeps its text for :mod:`linecache`); ``""`` when none is."""
+    import linecache
+    import re
+
+    found = ""
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if re.search(r"[/\\]ipykernel_\d+[/\\]\d+\.py$|^<ipython-input-", name):
+            code = linecache.getline(name, tb.tb_lineno).strip()
+            found = f"  in the cell, line {tb.tb_lineno}" + (f": {code}" if code else "")
+        tb = tb.tb_next
+    return found
 
 
 class InputError(GexnbError, ValueError):

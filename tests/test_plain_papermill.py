@@ -100,6 +100,11 @@ def test_a_gexnb_error_renders_as_its_one_line_outside_a_kernel():
     assert ParameterError("epochs must be >= 1")._render_traceback_() == [
         "ParameterError: epochs must be >= 1"
     ]
+    try:  # the error it was raised from is said (a review: the one line hid it)
+        raise ParameterError("bad plan") from ValueError("no such key")
+    except ParameterError as error:
+        shown = error._render_traceback_()
+    assert shown == ["ParameterError: bad plan", "  raised from ValueError: no such key"]
 
 
 @pytest.mark.notebooks
@@ -128,8 +133,9 @@ def test_a_gexnb_error_is_one_line_in_the_notebook_and_in_papermills_report(tmp_
                     if o.get("output_type") == "error"]  # fmt: skip
         if name == "one_line":
             line = "ParameterError: parameter 'checks' expects dict, got 'mean' (str)"
-            assert error["traceback"] == [line]
-            assert str(info.value).rstrip().endswith(line) and "File " not in str(info.value)
+            where = '  in the cell, line 2: out = begin_run(output_dir, notebook="09_t")'
+            assert error["traceback"] == [line, where]  # which call of the cell failed
+            assert str(info.value).rstrip().endswith(where) and "File " not in str(info.value)
         else:  # %xmode Verbose: the traceback, for a user who wants it
             assert error["ename"] == "InputError" and len(error["traceback"]) > 1
 
