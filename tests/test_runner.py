@@ -588,7 +588,8 @@ def test_notebook_warnings_takes_gexnbs_own_and_leaves_other_programs_lines(tmp_
     """A review of the console warnings (2026-12-01): TensorFlow's start-up lines after a
     gexnb warning were glued onto it, and any file under a folder named gexnb (a venv in
     ~/gexnb) or ipykernel_launcher.py counted as gexnb's; a Python warning of several lines
-    kept its first only."""
+    kept its first only (its end is the source line Python prints: the cell's or gexnb's own
+    line, known; without it the next program's lines are not taken)."""
     import gexnb
 
     package = Path(gexnb.__file__).resolve().parent
@@ -605,18 +606,19 @@ def test_notebook_warnings_takes_gexnbs_own_and_leaves_other_programs_lines(tmp_
             "/home/u/gexnb/.venv/lib/python3.11/site-packages/sklearn/x.py:5: LinAlgWarning: ill",
             "/home/u/.venv/lib/python3.11/site-packages/ipykernel_launcher.py:18: "
             "DeprecationWarning: launcher",
-            "/tmp/ipykernel_4242/1234567.py:9: UserWarning: a message of two lines:",
+            "/tmp/ipykernel_4242/1234567.py:3: UserWarning: a message of two lines:",
             "its second line",
+            "  and an indented one",
             "  warnings.warn(message)",
             f"{package / 'plot' / 'common.py'}:5: UserWarning: no source line after it",
-            "Epoch 1/3",
+            "Traceback (most recent call last):",
             "ERROR gexnb.train: the loss is NaN at epoch 3",
             "WARNING gexnb.data: TG7 left out:",
             "  all its values missing",
         ]
     )
     nb = nbformat.v4.new_notebook()
-    cell = nbformat.v4.new_code_cell("x = 1")
+    cell = nbformat.v4.new_code_cell("import warnings\nmessage = '...'\nwarnings.warn(message)")
     cell.outputs = [
         nbformat.v4.new_output("stream", name="stderr", text=stderr),
         nbformat.v4.new_output(
@@ -630,7 +632,7 @@ def test_notebook_warnings_takes_gexnbs_own_and_leaves_other_programs_lines(tmp_
         "WARNING gexnb.data: TG7 left out:\nall its values missing",
         "UserWarning: few samples in a fold",
         "UserWarning: from the cell",
-        "UserWarning: a message of two lines:\nits second line",
+        "UserWarning: a message of two lines:\nits second line\n  and an indented one",
         "UserWarning: no source line after it",  # what follows is not known to be its own
         "ERROR gexnb.train: the loss is NaN at epoch 3",
     ]

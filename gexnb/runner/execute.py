@@ -317,7 +317,7 @@ def run_notebook(
 #: its further lines are indented).
 _LOG_LINE = re.compile(r"^(?P<level>DEBUG|INFO|WARNING|ERROR|CRITICAL) gexnb[\w.]*: ")
 #: A Python warning as printed to stderr: ``<file>:<line>: <Category>: <message>``.
-_PY_WARNING = re.compile(r"^(?P<file>.+?):\d+: (?P<text>\w*Warning: .*)$")
+_PY_WARNING = re.compile(r"^(?P<file>.+?):(?P<line>\d+): (?P<text>\w*Warning: .*)$")
 #: The file of a notebook cell's code in an IPython kernel (``/tmp/ipykernel_<pid>/<n>.py``).
 _CELL_FILE = re.compile(r"[/\\]ipykernel_\d+[/\\]\d+\.py$")
 
@@ -369,7 +369,9 @@ def notebook_warnings(executed: str | os.PathLike) -> list[str]:
             if output.get("output_type") != "stream" or output.get("name") != "stderr":
                 continue
             record: list[str] | None = None  # the gexnb warning whose further lines follow
-            python_message: list[str] | None = None  # a Python warning's lines so far
+            # a Python warning's lines so far, and the source line Python prints after them
+            python_message: list[str] | None = None
+            source_line: str | None = None
             for line in str(output.get("text", "")).splitlines():
                 if record is not None and line.startswith("  "):
                     record.append(line[2:])
@@ -378,9 +380,9 @@ def notebook_warnings(executed: str | os.PathLike) -> list[str]:
                 record = None
                 logged, python = _LOG_LINE.match(line), _PY_WARNING.match(line)
                 if python_message is not None and not (logged or python):
-                    # a message's further lines come as they are; the indented source line
-                    # Python prints after it ends the message (none: the lines are not taken)
-                    if line.startswith("  "):
+                    # a message's further lines come as they are, up to its source line;
+                    # without that line (not known, or not printed) only the first is taken
+                    if line == source_line:
                         found[-1] = "\n".join(python_message)
                         python_message = None
                     else:
@@ -393,7 +395,20 @@ def notebook_warnings(executed: str | os.PathLike) -> list[str]:
                 elif python and _ours(python["file"]):
                     python_message = [python["text"]]
                     found.append(python["text"])
+                    code = _source_line(python["file"], int(python["line"]), cell.source)
+                    source_line = f"  {code}" if code else None
     return list(dict.fromkeys(found))
+
+
+def _source_line(file: str, number: int, cell_source: str) -> str:
+    """The code line Python prints (stripped, indented by two) after a warning reported at
+    ``file``:``number``: a line of gexnb's file, or of the cell whose output holds it."""
+    if _CELL_FILE.search(file):
+        lines = cell_source.splitlines()
+        return lines[number - 1].strip() if 0 < number <= len(lines) else ""
+    import linecache
+
+    return linecache.getline(file, number).strip()
 
 
 def warnings_heading(result_or_error: Any) -> str:
