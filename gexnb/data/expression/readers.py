@@ -45,6 +45,13 @@ _NAN_POLICIES = ("error", "drop_genes", "mean")
 _DUPLICATE_POLICIES = ("mean", "first", "error")
 
 
+def _format_of(path: Path, format: str) -> str:
+    """``format``, or the one of ``path``'s extension for ``"auto"``."""
+    if format == "auto":
+        return _detect_format(path)
+    return _choice(format, list(EXPRESSION_FORMATS), "format")
+
+
 def _detect_format(path: Path) -> str:
     name = path.name.lower()
     if name.endswith(".gz"):
@@ -191,11 +198,7 @@ def expression_gene_ids(path: str | os.PathLike, *, format: str = "auto") -> lis
         A GCTX file without row ids, or not readable.
     """
     path = Path(path)
-    fmt = (
-        _detect_format(path)
-        if format == "auto"
-        else _choice(format, list(EXPRESSION_FORMATS), "format")
-    )
+    fmt = _format_of(path, format)
     if fmt != "gctx":
         return None
     import h5py
@@ -217,11 +220,7 @@ def _read_stored(
     NaN values and duplicated gene ids as stored. ``genes``: a GCTX file read in its own
     orientation has only those rows read (other files are read whole)."""
     _choice(orientation, _ORIENTATIONS, "orientation")
-    fmt = (
-        _detect_format(path)
-        if format == "auto"
-        else _choice(format, list(EXPRESSION_FORMATS), "format")
-    )
+    fmt = _format_of(path, format)
     rows = genes if orientation in ("auto", "genes_x_samples") else None
     _require_file(path)
     if path.stat().st_size == 0:
