@@ -226,6 +226,14 @@ def test_gexnb_predict_command(tmp_path, capsys):
     assert list(got.index) == list(new.index)
     n, _ = predict_landmark_file(folder / PREDICTOR_JSON, source, tmp_path / "t.tsv")
     assert n == 30
+    # gene ids repeated in a genes x samples file (a target twice): not refused as duplicated
+    # sample ids; the orientation is recognised before the sample ids are checked
+    repeated = pd.concat([new.T, new.T.iloc[[-1]]])
+    assert repeated.index.duplicated().any()
+    twice = tmp_path / "repeated_genes.tsv"
+    repeated.to_csv(twice, sep="\t")
+    predict_landmark_file(folder, twice, tmp_path / "t2.tsv")
+    np.testing.assert_allclose(read_expression(tmp_path / "t2.tsv"), got, rtol=1e-6, atol=1e-6)
     with pytest.raises(InputError, match="give --orientation genes_x_samples, or leave"):
         predict_landmark_file(folder, source, tmp_path / "t.tsv", orientation="samples_x_genes")
 

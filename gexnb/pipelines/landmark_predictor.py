@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -323,14 +324,14 @@ x_scale, y_center, y_scale, source, input_max, input_min, median_z_max
                 path=path,
             )
 
-    def rows_are_landmarks(self, expression: pd.DataFrame) -> bool:
-        """Whether more landmark genes are row ids of ``expression`` than column ids (a
-        genes x samples matrix read as samples x genes).
+    def rows_are_landmarks(self, rows: Sequence[str], columns: Sequence[str]) -> bool:
+        """Whether more landmark genes are among a matrix's row ids than among its column ids
+        (a genes x samples matrix read as samples x genes).
 
         Parameters
         ----------
-        expression
-            A matrix as read.
+        rows, columns
+            The matrix's row and column ids, as stored in its file.
 
         Returns
         -------
@@ -339,8 +340,8 @@ x_scale, y_center, y_scale, source, input_max, input_min, median_z_max
         from gexnb.data.expression import match_genes
 
         table = self.landmark_ids.drop(columns=["id"])
-        in_rows = match_genes(list(expression.index), table)
-        return len(in_rows.found) > len(match_genes(expression, table).found)
+        in_rows = match_genes(list(rows), table)
+        return len(in_rows.found) > len(match_genes(list(columns), table).found)
 
     def predict(
         self,
@@ -977,19 +978,26 @@ def predict_landmark_file(
             )
     writable_format(output)  # before any work
     predictor = load_predictor(model_path)
-    frame = read_expression_keeping_nan(
-        input_path, orientation=orientation, genes=_landmark_rows(predictor, input_path)
-    )
-    if predictor.rows_are_landmarks(frame):
-        if orientation != "auto":
-            other = "samples_x_genes" if orientation == "genes_x_samples" else "genes_x_samples"
-            raise InputError(
-                f"read as {orientation}, its landmark genes are row ids: give --orientation "
-                f"{other}, or leave --orientation out to have it recognised",
-                path=input_path,
-            )
+
+    def genes_in_rows(rows: pd.Index, columns: pd.Index) -> bool:
+        if not predictor.rows_are_landmarks(rows, columns):
+            return False
         log.warning("%s: the landmark genes are row ids: read as genes x samples", input_path)
-        frame = read_expression_keeping_nan(input_path, orientation="genes_x_samples")
+        return True
+
+    frame = read_expression_keeping_nan(
+        input_path,
+        orientation=orientation,
+        genes=_landmark_rows(predictor, input_path),
+        genes_in_rows=genes_in_rows,
+    )
+    if orientation != "auto" and predictor.rows_are_landmarks(frame.index, frame.columns):
+        other = "samples_x_genes" if orientation == "genes_x_samples" else "genes_x_samples"
+        raise InputError(
+            f"read as {orientation}, its landmark genes are row ids: give --orientation "
+            f"{other}, or leave --orientation out to have it recognised",
+            path=input_path,
+        )
     inputs = predictor.inputs(frame, path=input_path, nan=nan)
     del frame
     blocks = (

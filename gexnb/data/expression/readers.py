@@ -10,7 +10,7 @@ import logging
 import os
 import re
 import zlib
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -135,6 +135,7 @@ def read_expression_keeping_nan(
     orientation: str = DataChecks.orientation,
     duplicates: str = DataChecks.duplicates,
     genes: Collection[str] | None = None,
+    genes_in_rows: Callable[[pd.Index, pd.Index], bool] | None = None,
 ) -> pd.DataFrame:
     """:func:`read_expression` with the NaN values left in, for a caller that needs some of
     the genes only and handles their values itself (``gexnb predict``: a landmark model
@@ -155,6 +156,12 @@ def read_expression_keeping_nan(
         landmark model's 978 genes of an L1000 file's 12,328 take a twelfth of the memory
         (:func:`expression_gene_ids` gives the ids without reading the values); any other
         file is read whole first.
+    genes_in_rows
+        Under ``orientation="auto"``, called with the file's row ids and column ids (spaces
+        around them removed) before any check of the sample ids; when it returns True the
+        rows are read as genes, whatever the format's convention (``gexnb predict``: the
+        landmark genes are row ids), so that a genes x samples file whose gene ids repeat is
+        read once, and not refused for duplicated sample ids. None: the format's convention.
 
     Returns
     -------
@@ -171,7 +178,7 @@ def read_expression_keeping_nan(
     _choice(duplicates, _DUPLICATE_POLICIES, "duplicates")
     path = Path(path)
     wanted = None if genes is None else {str(g).strip() for g in genes}
-    frame = _read_stored(path, format, orientation, genes=wanted)
+    frame = _read_stored(path, format, orientation, genes=wanted, genes_in_rows=genes_in_rows)
     if wanted is not None:
         frame = frame.loc[:, frame.columns.isin(wanted)]
     return _apply_duplicates(frame, duplicates, path)
@@ -214,11 +221,17 @@ def expression_gene_ids(path: str | os.PathLike, *, format: str = "auto") -> lis
 
 
 def _read_stored(
-    path: Path, format: str, orientation: str, *, genes: set[str] | None = None
+    path: Path,
+    format: str,
+    orientation: str,
+    *,
+    genes: set[str] | None = None,
+    genes_in_rows: Callable[[pd.Index, pd.Index], bool] | None = None,
 ) -> pd.DataFrame:
     """The file's matrix as samples x genes, checked for shape, numbers and sample ids;
     NaN values and duplicated gene ids as stored. ``genes``: a GCTX file read in its own
-    orientation has only those rows read (other files are read whole)."""
+    orientation has only those rows read (other files are read whole). ``genes_in_rows``:
+    as for :func:`read_expression_keeping_nan`."""
     _choice(orientation, _ORIENTATIONS, "orientation")
     fmt = _format_of(path, format)
     rows = genes if orientation in ("auto", "genes_x_samples") else None
@@ -240,14 +253,17 @@ def _read_stored(
     native_rows_are_genes = native_rows_are_genes or featurecounts  # genes x samples, always
     frame = _check_numeric(stored, path)
     frame.attrs.pop("decimal", None)
-    rows_are_genes = (
-        native_rows_are_genes if orientation == "auto" else orientation == "genes_x_samples"
-    )
-    if rows_are_genes:
-        frame = frame.T
     # spaces around an id (" TP53 ") are not part of it; ids that become equal are duplicates
     frame.index = frame.index.map(lambda v: str(v).strip())
     frame.columns = frame.columns.map(lambda v: str(v).strip())
+    if orientation != "auto":
+        rows_are_genes = orientation == "genes_x_samples"
+    elif genes_in_rows is not None and genes_in_rows(frame.index, frame.columns):
+        rows_are_genes = True
+    else:
+        rows_are_genes = native_rows_are_genes
+    if rows_are_genes:
+        frame = frame.T
     frame.index.name, frame.columns.name = "sample", "gene"
     if frame.shape[0] == 0 or frame.shape[1] == 0:
         raise InputError(f"no data: {frame.shape[0]} samples x {frame.shape[1]} genes", path=path)
