@@ -10,6 +10,10 @@ KERNEL := $(VENV)/share/jupyter/kernels/gexnb/kernel.json
 # (saveState), so a reopened notebook shows the viewers' last view.
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 PROFILE ?= quick
+# pytest-xdist workers for the test targets: one per core, at most 4 (each imports a Keras
+# backend; the notebook tests start a kernel more). PYTEST_WORKERS=0 runs the tests in one process.
+PYTEST_WORKERS ?= auto
+PYTEST := $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --maxprocesses=4 --dist loadscope
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 .PHONY: install demo test test-browser test-jax test-torch lint bench gpu-wheels clean
@@ -36,7 +40,7 @@ demo: install
 	$(BIN)/gexnb run-all --profile $(PROFILE)
 
 test: install
-	$(BIN)/python -m pytest -q
+	$(PYTEST)
 
 test-browser: install
 	bash tests/browser/setup.sh
@@ -52,12 +56,12 @@ JAX_TESTS := tests/test_train.py tests/test_faults_train.py tests/test_faults_mo
 	tests/test_landmark_predictor.py
 test-jax: install
 	$(BIN)/python -m pip install --quiet -e ".[test,tensorflow,jax]"
-	KERAS_BACKEND=jax $(BIN)/python -m pytest -q $(JAX_TESTS)
+	KERAS_BACKEND=jax $(PYTEST) $(JAX_TESTS)
 
 # The same tests on PyTorch (not in CI: torch is a large download on most machines).
 test-torch: install
 	$(BIN)/python -m pip install --quiet -e ".[test,tensorflow,torch]"
-	KERAS_BACKEND=torch $(BIN)/python -m pytest -q $(JAX_TESTS)
+	KERAS_BACKEND=torch $(PYTEST) $(JAX_TESTS)
 
 lint: install
 	$(BIN)/ruff check gexnb tests benchmarks
