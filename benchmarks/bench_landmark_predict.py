@@ -15,11 +15,16 @@ arm's wall time and peak memory with the ratios whole / blocks (the input is wri
 third child: Linux keeps a process's peak memory across fork and exec, so a parent that had
 held it would lend that peak to both arms). With ``--gctx`` the input is
 an L1000-shaped GCTX file (the landmarks among 12,328 genes, rows are genes), of which
-``gexnb predict`` reads the landmark rows alone and the ``whole`` arm every row. Usage::
+``gexnb predict`` reads the landmark rows alone and the ``whole`` arm every row. With
+``--h5ad`` it is a single-cell-shaped ``.h5ad`` file (the landmarks among 30,000 genes, a
+sparse ``X``: the landmarks measured in every cell, 5 % of the other values non-zero), of
+which ``gexnb predict`` makes the landmark columns alone dense and the ``whole`` arm every
+column. Usage::
 
     python benchmarks/bench_landmark_predict.py             # 30,000 samples
     python benchmarks/bench_landmark_predict.py --quick     # 3,000 samples
     python benchmarks/bench_landmark_predict.py --gctx      # 30,000 samples x 12,328 genes
+    python benchmarks/bench_landmark_predict.py --h5ad      # 30,000 cells x 30,000 genes
 """
 
 from __future__ import annotations
@@ -38,6 +43,9 @@ from typing import Any
 N_LANDMARKS, N_TARGETS, HIDDEN = 943, 9520, 256
 #: Genes of an L1000 GCTX file (Level 3: the landmarks and the genes inferred from them).
 N_GCTX_GENES = 12_328
+#: Genes of a single-cell ``.h5ad`` file (``--h5ad``), and its share of non-zero values
+#: beyond the landmarks.
+N_H5AD_GENES, H5AD_DENSITY = 30_000, 0.05
 
 
 def _write_gctx(frame: Any, path: Path) -> Path:
@@ -52,7 +60,26 @@ def _write_gctx(frame: Any, path: Path) -> Path:
     return path
 
 
-def _setup(folder: Path, n: int, gctx: bool = False) -> tuple[Path, Path]:
+def _write_h5ad(landmarks: Any, n_genes: int, path: Path, seed: int = 1) -> Path:
+    """``landmarks`` (samples x landmark genes, every value measured) beside ``n_genes`` minus
+    theirs other genes of :data:`H5AD_DENSITY` non-zero values, as an ``.h5ad`` with a sparse
+    (CSR, float32) ``X``."""
+    import anndata
+    import pandas as pd
+    import scipy.sparse
+
+    n, n_other = landmarks.shape[0], n_genes - landmarks.shape[1]
+    rest = scipy.sparse.random(
+        n, n_other, density=H5AD_DENSITY, format="csr", dtype="float32", random_state=seed
+    )
+    x = scipy.sparse.hstack([scipy.sparse.csr_matrix(landmarks.to_numpy("float32")), rest])
+    genes = [*landmarks.columns, *(f"G{i:05d}" for i in range(n_other))]
+    var = pd.DataFrame(index=pd.Index(genes, dtype=object))
+    anndata.AnnData(x.tocsr(), obs=pd.DataFrame(index=landmarks.index), var=var).write_h5ad(path)
+    return path
+
+
+def _setup(folder: Path, n: int, gctx: bool = False, h5ad: bool = False) -> tuple[Path, Path]:
     """A saved predictor and an input matrix of ``n`` samples in ``folder``."""
     import numpy as np
     import pandas as pd
@@ -87,6 +114,8 @@ def _setup(folder: Path, n: int, gctx: bool = False) -> tuple[Path, Path]:
     )
     values = rng.normal(8, 2, size=(n, len(genes))).clip(0, 16)
     frame = pd.DataFrame(values, index=[f"S{i:07d}" for i in range(n)], columns=genes)
+    if h5ad:
+        return folder / "model", _write_h5ad(frame, N_H5AD_GENES, folder / "input.h5ad")
     if gctx:
         return folder / "model", _write_gctx(frame, folder / "input.gctx")
     return folder / "model", write_expression(frame, folder / "input.parquet")
@@ -118,10 +147,13 @@ def main() -> None:
     parser.add_argument(
         "--gctx", action="store_true", help=f"input: a GCTX file of {N_GCTX_GENES:,} genes"
     )
+    parser.add_argument(
+        "--h5ad", action="store_true", help=f"input: a sparse .h5ad of {N_H5AD_GENES:,} genes"
+    )
     parser.add_argument("--child", nargs=2, metavar=("ARM", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child and args.child[0] == "setup":
-        _setup(Path(args.child[1]), args.n, gctx=args.gctx)
+        _setup(Path(args.child[1]), args.n, gctx=args.gctx, h5ad=args.h5ad)
         return
     if args.child:
         print(json.dumps(_child(args.child[0], Path(args.child[1]))))
@@ -132,7 +164,8 @@ def main() -> None:
         # in a child too: Linux keeps a process's peak memory across fork and exec, so a
         # parent that had held the input would lend its peak to every arm
         setup = [sys.executable, __file__, "--child", "setup", str(folder), "--n", str(n)]
-        subprocess.run(setup + (["--gctx"] if args.gctx else []), check=True)
+        options = (["--gctx"] if args.gctx else []) + (["--h5ad"] if args.h5ad else [])
+        subprocess.run(setup + options, check=True)
         results = {}
         for arm in ("blocks", "whole"):
             done = subprocess.run(
@@ -151,7 +184,13 @@ def main() -> None:
             read_expression(folder / "whole.parquet").to_numpy(),
             rtol=1e-12,
         )
-    source = f"GCTX of {N_GCTX_GENES:,} genes" if args.gctx else "parquet of the landmarks"
+    source = (
+        f"GCTX of {N_GCTX_GENES:,} genes"
+        if args.gctx
+        else f"sparse h5ad of {N_H5AD_GENES:,} genes"
+        if args.h5ad
+        else "parquet of the landmarks"
+    )
     print(
         f"{n:,} samples ({source}), {N_LANDMARKS} -> {N_TARGETS:,} genes; same predictions: {same}"
     )

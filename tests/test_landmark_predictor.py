@@ -563,6 +563,58 @@ def test_a_gctx_file_has_its_landmark_rows_read_alone(linear_scale_run, tmp_path
     np.testing.assert_allclose(read_expression(out).to_numpy(), expected.to_numpy(), atol=1e-6)
 
 
+@pytest.mark.parametrize("sparse", [True, False])
+def test_an_h5ad_file_has_its_landmark_columns_read_alone(linear_scale_run, tmp_path, sparse):
+    """The single-cell use: an .h5ad of 30,000 genes in a sparse X was made dense whole for
+    a model's landmarks; now only the landmark columns of X are read and made dense."""
+    import anndata
+    import scipy.sparse
+
+    from gexnb.data.expression import expression_gene_ids, read_expression_keeping_nan
+
+    runs, frame = linear_scale_run
+    predictor = load_predictor(runs / "ridge")
+    new = frame.iloc[:7].copy()
+    new.loc[new.index[2], predictor.targets[0]] = np.nan  # never read
+    values = new.to_numpy(dtype="float32")
+    adata = anndata.AnnData(
+        scipy.sparse.csr_matrix(values) if sparse else values,
+        obs=pd.DataFrame(index=list(new.index)),
+        var=pd.DataFrame(index=list(new.columns)),
+    )
+    path = tmp_path / "new.h5ad"
+    adata.write_h5ad(path)
+    assert expression_gene_ids(path) == list(new.columns)
+    wanted = list(predictor.landmark_ids["id"])
+    part = read_expression_keeping_nan(path, genes=wanted[:3] + ["absent"])
+    assert list(part.columns) == wanted[:3] and part.shape == (7, 3)
+    dense = []
+    original_read, original_toarray = anndata.read_h5ad, scipy.sparse.csr_matrix.toarray
+
+    def read_spy(*args, **kwargs):
+        dense.append(("backed", kwargs.get("backed")))
+        return original_read(*args, **kwargs)
+
+    def toarray_spy(self, *args, **kwargs):
+        dense.append(self.shape)
+        return original_toarray(self, *args, **kwargs)
+
+    out = tmp_path / "t.tsv"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(anndata, "read_h5ad", read_spy)
+        mp.setattr(scipy.sparse.csr_matrix, "toarray", toarray_spy)
+        n, _ = predict_landmark_file(runs / "ridge", path, out)
+    opened = [d for d in dense if d[0] == "backed"]
+    assert n == 7 and opened and all(d == ("backed", "r") for d in opened)  # X not read whole
+    assert [d for d in dense if d[0] != "backed"] == ([(7, 12)] if sparse else [])  # 12 landmarks
+    expected = predictor.predict(new.astype("float32").astype("float64"))
+    np.testing.assert_allclose(read_expression(out).to_numpy(), expected.to_numpy(), atol=1e-6)
+    # a landmark absent from var: read whole, refused by name as before
+    adata[:, [c for c in new.columns if c != wanted[0]]].copy().write_h5ad(path)
+    with pytest.raises(InputError, match=wanted[0]):
+        predict_landmark_file(runs / "ridge", path, tmp_path / "u.tsv")
+
+
 @pytest.mark.parametrize("suffix", ["tsv.gz", "csv", "parquet", "h5"])
 def test_predictions_written_block_by_block(linear_scale_run, tmp_path, monkeypatch, suffix):
     """``gexnb predict`` holds one block of predictions at a time; the file read back is

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
 import io
@@ -10,7 +11,7 @@ import logging
 import os
 import re
 import zlib
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -153,9 +154,11 @@ def read_expression_keeping_nan(
     genes
         Only these gene ids are returned (None: all). A GCTX file read in its own
         orientation (rows are genes) has only their rows read from the disk, so that a
-        landmark model's 978 genes of an L1000 file's 12,328 take a twelfth of the memory
-        (:func:`expression_gene_ids` gives the ids without reading the values); any other
-        file is read whole first.
+        landmark model's 978 genes of an L1000 file's 12,328 take a twelfth of the memory,
+        and an ``.h5ad`` file read in its own orientation (``var`` are genes) only their
+        columns of ``X``, before a sparse ``X`` is made dense (a single-cell file of 30,000
+        genes would otherwise be densified whole); :func:`expression_gene_ids` gives the
+        ids of both without reading the values. Any other file is read whole first.
     genes_in_rows
         Under ``orientation="auto"``, called with the file's row ids and column ids (spaces
         around them removed) before any check of the sample ids; when it returns True the
@@ -185,7 +188,8 @@ def read_expression_keeping_nan(
 
 
 def expression_gene_ids(path: str | os.PathLike, *, format: str = "auto") -> list[str] | None:
-    """A GCTX file's gene (row) ids, read without its values; None for other formats.
+    """A GCTX file's gene (row) ids or an ``.h5ad`` file's (``var_names``), read without
+    the values; None for other formats.
 
     Parameters
     ----------
@@ -197,20 +201,23 @@ def expression_gene_ids(path: str | os.PathLike, *, format: str = "auto") -> lis
     Returns
     -------
     list of str or None
-        The row ids, spaces around them removed, in the file's order (duplicates kept).
+        The gene ids, spaces around them removed, in the file's order (duplicates kept).
 
     Raises
     ------
     InputError
-        A GCTX file without row ids, or not readable.
+        A GCTX file without row ids, a file not readable.
     """
     path = Path(path)
     fmt = _format_of(path, format)
-    if fmt != "gctx":
+    if fmt not in ("gctx", "h5ad"):
         return None
+    _require_file(path)
+    if fmt == "h5ad":
+        with _backed_h5ad(path) as adata:
+            return [str(i).strip() for i in adata.var_names]
     import h5py
 
-    _require_file(path)
     try:
         with h5py.File(path, "r") as h5:
             if _GCTX_NODES[1] not in h5:
@@ -230,11 +237,12 @@ def _read_stored(
 ) -> pd.DataFrame:
     """The file's matrix as samples x genes, checked for shape, numbers and sample ids;
     NaN values and duplicated gene ids as stored. ``genes``: a GCTX file read in its own
-    orientation has only those rows read (other files are read whole). ``genes_in_rows``:
-    as for :func:`read_expression_keeping_nan`."""
+    orientation has only those rows read, an ``.h5ad`` file only those columns (other files
+    are read whole). ``genes_in_rows``: as for :func:`read_expression_keeping_nan`."""
     _choice(orientation, _ORIENTATIONS, "orientation")
     fmt = _format_of(path, format)
     rows = genes if orientation in ("auto", "genes_x_samples") else None
+    columns = genes if orientation in ("auto", "samples_x_genes") else None
     _require_file(path)
     if path.stat().st_size == 0:
         raise InputError("empty file", path=path)
@@ -245,7 +253,7 @@ def _read_stored(
         "hdf5": lambda: _read_hdf5(path),
         "gct": lambda: _read_gct(path),
         "gctx": lambda: _read_gctx(path, rows=rows),
-        "h5ad": lambda: _read_h5ad(path),
+        "h5ad": lambda: _read_h5ad(path, columns=columns),
     }
     stored, native_rows_are_genes = _read_guarded(readers[fmt], path, fmt)
     # ``stored`` is as in the file (rows = file rows); transpose when the file's rows are genes.
@@ -973,26 +981,55 @@ def _read_gctx(path: Path, rows: set[str] | None = None) -> tuple[pd.DataFrame, 
     return pd.DataFrame(matrix, index=rid, columns=cid), True
 
 
-def _read_h5ad(path: Path) -> tuple[pd.DataFrame, bool]:
+@contextlib.contextmanager
+def _backed_h5ad(path: Path) -> Iterator[Any]:
+    """An ``.h5ad`` file opened with anndata in backed mode (``obs`` and ``var`` in memory,
+    ``X`` on the disk), closed on leaving."""
     try:
         import anndata
     except ImportError as exc:
         raise InputError("reading .h5ad needs the 'anndata' package", path=path) from exc
     try:
-        adata = anndata.read_h5ad(path)
+        adata = anndata.read_h5ad(path, backed="r")
     except Exception as exc:  # anndata/h5py raise several types
         raise InputError(f"cannot read h5ad ({exc})", path=path) from exc
-    x = adata.X
+    try:
+        yield adata
+    finally:
+        adata.file.close()
+
+
+def _read_h5ad(path: Path, columns: set[str] | None = None) -> tuple[pd.DataFrame, bool]:
+    """An ``.h5ad`` file's ``X`` (samples x genes); with ``columns``, only the genes of those
+    ids are read from the disk, and made dense when ``X`` is sparse."""
+    if columns is None:
+        try:
+            import anndata
+        except ImportError as exc:
+            raise InputError("reading .h5ad needs the 'anndata' package", path=path) from exc
+        try:
+            adata = anndata.read_h5ad(path)
+        except Exception as exc:  # anndata/h5py raise several types
+            raise InputError(f"cannot read h5ad ({exc})", path=path) from exc
+        x, genes, samples, raw = adata.X, list(adata.var_names), list(adata.obs_names), adata.raw
+        raw_genes = None if raw is None else int(raw.n_vars)
+    else:
+        with _backed_h5ad(path) as adata:
+            keep = [k for k, g in enumerate(adata.var_names) if str(g).strip() in columns]
+            try:
+                x = adata[:, keep].X
+            except Exception as exc:  # anndata/h5py raise several types
+                raise InputError(f"cannot read h5ad ({exc})", path=path) from exc
+            genes, samples = [adata.var_names[k] for k in keep], list(adata.obs_names)
+            raw_genes = None if adata.raw is None else int(adata.raw.n_vars)
     x = x.toarray() if hasattr(x, "toarray") else np.asarray(x)
-    frame = pd.DataFrame(x, index=list(adata.obs_names), columns=list(adata.var_names))
-    raw = adata.raw
-    if raw is not None and raw.n_vars > adata.n_vars:
+    frame = pd.DataFrame(x, index=samples, columns=genes)
+    n_vars = len(adata.var_names)
+    if raw_genes is not None and raw_genes > n_vars:
         # X keeps a subset of the genes (e.g. highly variable ones): said when list genes miss
-        log.warning(
-            "%s: reading X (%d genes); adata.raw has %d genes", path, adata.n_vars, raw.n_vars
-        )
-        frame.attrs["h5ad_raw_genes"] = int(raw.n_vars)
-    elif raw is not None:
+        log.warning("%s: reading X (%d genes); adata.raw has %d genes", path, n_vars, raw_genes)
+        frame.attrs["h5ad_raw_genes"] = raw_genes
+    elif raw_genes is not None:
         log.info(
             "%s: reading X; adata.raw holds other values of its genes (often the unscaled "
             "ones: adata.raw.to_adata().write_h5ad(...) to read those)",
