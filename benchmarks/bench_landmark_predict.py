@@ -19,12 +19,15 @@ an L1000-shaped GCTX file (the landmarks among 12,328 genes, rows are genes), of
 ``--h5ad`` it is a single-cell-shaped ``.h5ad`` file (the landmarks among 30,000 genes, a
 sparse ``X``: the landmarks measured in every cell, 5 % of the other values non-zero), of
 which ``gexnb predict`` makes the landmark columns alone dense and the ``whole`` arm every
-column. Usage::
+column. With ``--wide-parquet`` it is a parquet file of the same 12,328 genes as ``--gctx``
+(sample ids as its stored index), of which ``gexnb predict`` reads the landmark columns
+alone. Usage::
 
     python benchmarks/bench_landmark_predict.py             # 30,000 samples
     python benchmarks/bench_landmark_predict.py --quick     # 3,000 samples
     python benchmarks/bench_landmark_predict.py --gctx      # 30,000 samples x 12,328 genes
     python benchmarks/bench_landmark_predict.py --h5ad      # 30,000 cells x 30,000 genes
+    python benchmarks/bench_landmark_predict.py --wide-parquet  # 30,000 x 12,328 genes
 """
 
 from __future__ import annotations
@@ -79,7 +82,9 @@ def _write_h5ad(landmarks: Any, n_genes: int, path: Path, seed: int = 1) -> Path
     return path
 
 
-def _setup(folder: Path, n: int, gctx: bool = False, h5ad: bool = False) -> tuple[Path, Path]:
+def _setup(
+    folder: Path, n: int, gctx: bool = False, h5ad: bool = False, wide: bool = False
+) -> tuple[Path, Path]:
     """A saved predictor and an input matrix of ``n`` samples in ``folder``."""
     import numpy as np
     import pandas as pd
@@ -110,7 +115,9 @@ def _setup(folder: Path, n: int, gctx: bool = False, h5ad: bool = False) -> tupl
     )
     predictor.save(folder / "model")
     genes = (
-        landmarks + [f"G{i:05d}" for i in range(N_GCTX_GENES - N_LANDMARKS)] if gctx else landmarks
+        landmarks + [f"G{i:05d}" for i in range(N_GCTX_GENES - N_LANDMARKS)]
+        if gctx or wide
+        else landmarks
     )
     values = rng.normal(8, 2, size=(n, len(genes))).clip(0, 16)
     frame = pd.DataFrame(values, index=[f"S{i:07d}" for i in range(n)], columns=genes)
@@ -150,10 +157,15 @@ def main() -> None:
     parser.add_argument(
         "--h5ad", action="store_true", help=f"input: a sparse .h5ad of {N_H5AD_GENES:,} genes"
     )
+    parser.add_argument(
+        "--wide-parquet",
+        action="store_true",
+        help=f"input: a parquet file of {N_GCTX_GENES:,} genes",
+    )
     parser.add_argument("--child", nargs=2, metavar=("ARM", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child and args.child[0] == "setup":
-        _setup(Path(args.child[1]), args.n, gctx=args.gctx, h5ad=args.h5ad)
+        _setup(Path(args.child[1]), args.n, gctx=args.gctx, h5ad=args.h5ad, wide=args.wide_parquet)
         return
     if args.child:
         print(json.dumps(_child(args.child[0], Path(args.child[1]))))
@@ -164,7 +176,15 @@ def main() -> None:
         # in a child too: Linux keeps a process's peak memory across fork and exec, so a
         # parent that had held the input would lend its peak to every arm
         setup = [sys.executable, __file__, "--child", "setup", str(folder), "--n", str(n)]
-        options = (["--gctx"] if args.gctx else []) + (["--h5ad"] if args.h5ad else [])
+        options = [
+            flag
+            for flag, on in (
+                ("--gctx", args.gctx),
+                ("--h5ad", args.h5ad),
+                ("--wide-parquet", args.wide_parquet),
+            )
+            if on
+        ]
         subprocess.run(setup + options, check=True)
         results = {}
         for arm in ("blocks", "whole"):
@@ -189,6 +209,8 @@ def main() -> None:
         if args.gctx
         else f"sparse h5ad of {N_H5AD_GENES:,} genes"
         if args.h5ad
+        else f"parquet of {N_GCTX_GENES:,} genes"
+        if args.wide_parquet
         else "parquet of the landmarks"
     )
     print(

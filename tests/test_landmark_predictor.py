@@ -615,6 +615,49 @@ def test_an_h5ad_file_has_its_landmark_columns_read_alone(linear_scale_run, tmp_
         predict_landmark_file(runs / "ridge", path, tmp_path / "u.tsv")
 
 
+@pytest.mark.parametrize("layout", ["index", "text_ids", "no_ids", "integer_ids"])
+def test_a_parquet_file_has_its_landmark_columns_read_alone(linear_scale_run, tmp_path, layout):
+    """A parquet file of every gene has only its landmark columns (and its sample ids) read
+    when the schema tells the sample-id column; an integer first column, which needs its
+    values to be told from a gene, has the file read whole. Same predictions either way."""
+    from gexnb.data.expression import expression_gene_ids
+
+    runs, frame = linear_scale_run
+    predictor = load_predictor(runs / "ridge")
+    new = frame.iloc[:7].copy()
+    new.loc[new.index[2], predictor.targets[0]] = np.nan  # never read
+    new = new[[predictor.targets[0], *new.columns.drop(predictor.targets[0])]]  # a gene first
+    path = tmp_path / "new.parquet"
+    stored = {
+        "index": lambda: new,
+        "text_ids": lambda: new.rename_axis("sample_id").reset_index(),
+        "no_ids": lambda: new.reset_index(drop=True),
+        "integer_ids": lambda: new.set_axis(range(100, 107)).rename_axis("n").reset_index(),
+    }[layout]()
+    stored.to_parquet(path, index=layout == "index")
+    known = layout != "integer_ids"
+    assert expression_gene_ids(path) == (list(new.columns) if known else None)
+    asked = []
+    original = pd.read_parquet
+
+    def spy(*args, **kwargs):
+        asked.append(kwargs.get("columns"))
+        return original(*args, **kwargs)
+
+    out = tmp_path / "t.tsv"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pd, "read_parquet", spy)
+        n, _ = predict_landmark_file(runs / "ridge", path, out)
+    wanted = list(predictor.landmark_ids["id"])
+    ids = ["sample_id"] if layout == "text_ids" else []
+    assert n == 7 and asked == [ids + [g for g in new.columns if g in wanted] if known else None]
+    samples = range(7) if layout == "no_ids" else range(100, 107) if not known else new.index
+    expected = predictor.predict(new.set_axis([str(i) for i in samples]))
+    got = read_expression(out)
+    assert list(got.index) == list(expected.index)
+    np.testing.assert_allclose(got.to_numpy(), expected.to_numpy(), rtol=1e-12)
+
+
 @pytest.mark.parametrize("suffix", ["tsv.gz", "csv", "parquet", "h5"])
 def test_predictions_written_block_by_block(linear_scale_run, tmp_path, monkeypatch, suffix):
     """``gexnb predict`` holds one block of predictions at a time; the file read back is

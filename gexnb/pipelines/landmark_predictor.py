@@ -547,10 +547,10 @@ def predictor_from_split(
 
 
 def _landmark_rows(predictor: LandmarkPredictor, path: str | os.PathLike) -> list[str] | None:
-    """The gene ids of a GCTX file (rows) or an ``.h5ad`` file (``var``) that the landmarks
-    need, found from its ids alone, so that only those genes are read; None for other
-    formats, and when the landmarks are not all among the gene ids (the whole file is then
-    read, and its errors are the reader's)."""
+    """The gene ids of a GCTX file (rows), an ``.h5ad`` file (``var``) or a parquet file
+    (columns) that the landmarks need, found from its ids alone, so that only those genes
+    are read; None for other formats, and when the landmarks are not all among the gene ids
+    (the whole file is then read, and its errors are the reader's)."""
     from gexnb.data.expression import expression_gene_ids
 
     ids = expression_gene_ids(path)
@@ -942,7 +942,9 @@ def predict_landmark_file(
         The genes other than the landmarks are not used (but must be numbers, as the
         readers require; missing values there are never read). A GCTX file (rows are genes)
         has its landmark rows read alone, an ``.h5ad`` file its landmark columns of ``X``
-        (made dense alone when ``X`` is sparse); another file is read whole. The predictions are
+        (made dense alone when ``X`` is sparse), a parquet file its landmark columns when
+        its schema tells its sample ids (a stored index, a first column of text or of
+        decimals); another file is read whole. The predictions are
         written :data:`BLOCK_SAMPLES` samples at a time.
     nan
         A missing landmark value: one of :data:`MISSING_LANDMARK_VALUES` (``error``,

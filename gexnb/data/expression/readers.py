@@ -157,8 +157,10 @@ def read_expression_keeping_nan(
         landmark model's 978 genes of an L1000 file's 12,328 take a twelfth of the memory,
         and an ``.h5ad`` file read in its own orientation (``var`` are genes) only their
         columns of ``X``, before a sparse ``X`` is made dense (a single-cell file of 30,000
-        genes would otherwise be densified whole); :func:`expression_gene_ids` gives the
-        ids of both without reading the values. Any other file is read whole first.
+        genes would otherwise be densified whole), and a parquet file only their columns
+        (and its sample-id column) when its schema tells the sample ids
+        (:func:`_parquet_plan`); :func:`expression_gene_ids` gives the ids of these without
+        reading the values. Any other file is read whole first.
     genes_in_rows
         Under ``orientation="auto"``, called with the file's row ids and column ids (spaces
         around them removed) before any check of the sample ids; when it returns True the
@@ -188,8 +190,9 @@ def read_expression_keeping_nan(
 
 
 def expression_gene_ids(path: str | os.PathLike, *, format: str = "auto") -> list[str] | None:
-    """A GCTX file's gene (row) ids or an ``.h5ad`` file's (``var_names``), read without
-    the values; None for other formats.
+    """A GCTX file's gene (row) ids, an ``.h5ad`` file's (``var_names``) or a parquet file's
+    (its columns, when its schema tells the sample-id column: :func:`_parquet_plan`), read
+    without the values; None for other formats and other parquet files.
 
     Parameters
     ----------
@@ -210,9 +213,12 @@ def expression_gene_ids(path: str | os.PathLike, *, format: str = "auto") -> lis
     """
     path = Path(path)
     fmt = _format_of(path, format)
-    if fmt not in ("gctx", "h5ad"):
+    if fmt not in ("gctx", "h5ad", "parquet"):
         return None
     _require_file(path)
+    if fmt == "parquet":
+        plan = _parquet_plan(path)
+        return None if plan is None else [str(g).strip() for g in plan[0]]
     if fmt == "h5ad":
         with _backed_h5ad(path) as adata:
             return [str(i).strip() for i in adata.var_names]
@@ -237,8 +243,9 @@ def _read_stored(
 ) -> pd.DataFrame:
     """The file's matrix as samples x genes, checked for shape, numbers and sample ids;
     NaN values and duplicated gene ids as stored. ``genes``: a GCTX file read in its own
-    orientation has only those rows read, an ``.h5ad`` file only those columns (other files
-    are read whole). ``genes_in_rows``: as for :func:`read_expression_keeping_nan`."""
+    orientation has only those rows read, an ``.h5ad`` file only those columns, a parquet
+    file only those columns when :func:`_parquet_plan` allows (other files are read whole).
+    ``genes_in_rows``: as for :func:`read_expression_keeping_nan`."""
     _choice(orientation, _ORIENTATIONS, "orientation")
     fmt = _format_of(path, format)
     rows = genes if orientation in ("auto", "genes_x_samples") else None
@@ -249,7 +256,7 @@ def _read_stored(
     readers = {
         "tsv": lambda: _read_table(path, "\t"),
         "csv": lambda: _read_table(path, ","),
-        "parquet": lambda: _read_parquet(path),
+        "parquet": lambda: _read_parquet(path, columns=columns),
         "hdf5": lambda: _read_hdf5(path),
         "gct": lambda: _read_gct(path),
         "gctx": lambda: _read_gctx(path, rows=rows),
@@ -785,9 +792,57 @@ def _read_gct(path: Path) -> tuple[pd.DataFrame, bool]:
     return frame, True
 
 
-def _read_parquet(path: Path) -> tuple[pd.DataFrame, bool]:
+def _parquet_plan(path: Path) -> tuple[list[str], str | None] | None:
+    """The gene columns of a parquet file and its sample-id column (None: the ids are a
+    stored index, or the rows are unnamed), from its schema alone, as
+    :func:`_read_parquet` would find them from the values; None when that needs the values
+    (:func:`_parquet_id_column`: a first column of integers, booleans or categories without
+    a stored index), or when the file has no columns.
+
+    Raises
+    ------
+    InputError
+        The schema is not readable.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pq.read_schema(path)
+    except Exception as exc:  # pyarrow raises several types
+        raise InputError(f"cannot read parquet ({exc})", path=path) from exc
+    stored = (schema.pandas_metadata or {}).get("index_columns", [])
+    index = {c for c in stored if isinstance(c, str)}  # a RangeIndex is a dict: no column
+    fields = [f for f in schema if f.name not in index]
+    if not fields:
+        return None
+    if index:
+        return [f.name for f in fields], None
+    first = fields[0].type
+    if pa.types.is_string(first) or pa.types.is_large_string(first):
+        return [f.name for f in fields[1:]], fields[0].name
+    if pa.types.is_floating(first):
+        return [f.name for f in fields], None
+    return None
+
+
+def _read_parquet(path: Path, columns: set[str] | None = None) -> tuple[pd.DataFrame, bool]:
     """Read a parquet matrix; without a stored index, a first column of text, or of distinct
-    integers among decimal columns, holds the sample ids (:func:`_parquet_id_column`)."""
+    integers among decimal columns, holds the sample ids (:func:`_parquet_id_column`). With
+    ``columns``, only those gene columns are read when :func:`_parquet_plan` tells the
+    sample ids from the schema (else the file is read whole)."""
+    plan = None if columns is None else _parquet_plan(path)
+    if plan is not None and columns is not None:
+        genes, id_column = plan
+        keep = [g for g in genes if str(g).strip() in columns]
+        try:
+            frame = pd.read_parquet(path, columns=([id_column] if id_column else []) + keep)
+        except Exception as exc:  # pyarrow raises several types
+            raise InputError(f"cannot read parquet ({exc})", path=path) from exc
+        if id_column is not None:
+            frame = frame.set_index(id_column)
+            frame.index = frame.index.map(str)
+        return frame, False
     try:
         frame = pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises several types
