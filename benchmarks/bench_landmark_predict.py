@@ -82,10 +82,19 @@ def _write_h5ad(landmarks: Any, n_genes: int, path: Path, seed: int = 1) -> Path
     return path
 
 
-def _setup(
-    folder: Path, n: int, gctx: bool = False, h5ad: bool = False, wide: bool = False
-) -> tuple[Path, Path]:
-    """A saved predictor and an input matrix of ``n`` samples in ``folder``."""
+#: The inputs the script can write (``--gctx``, ``--h5ad``, ``--wide-parquet``; none: a
+#: parquet of the landmarks), as printed.
+INPUTS = {
+    "landmarks": "parquet of the landmarks",
+    "gctx": f"GCTX of {N_GCTX_GENES:,} genes",
+    "h5ad": f"sparse h5ad of {N_H5AD_GENES:,} genes",
+    "wide_parquet": f"parquet of {N_GCTX_GENES:,} genes",
+}
+
+
+def _setup(folder: Path, n: int, kind: str = "landmarks") -> tuple[Path, Path]:
+    """A saved predictor and an input matrix of ``n`` samples in ``folder`` (``kind``: a key
+    of :data:`INPUTS`)."""
     import numpy as np
     import pandas as pd
 
@@ -116,14 +125,14 @@ def _setup(
     predictor.save(folder / "model")
     genes = (
         landmarks + [f"G{i:05d}" for i in range(N_GCTX_GENES - N_LANDMARKS)]
-        if gctx or wide
+        if kind in ("gctx", "wide_parquet")
         else landmarks
     )
     values = rng.normal(8, 2, size=(n, len(genes))).clip(0, 16)
     frame = pd.DataFrame(values, index=[f"S{i:07d}" for i in range(n)], columns=genes)
-    if h5ad:
+    if kind == "h5ad":
         return folder / "model", _write_h5ad(frame, N_H5AD_GENES, folder / "input.h5ad")
-    if gctx:
+    if kind == "gctx":
         return folder / "model", _write_gctx(frame, folder / "input.gctx")
     return folder / "model", write_expression(frame, folder / "input.parquet")
 
@@ -151,21 +160,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=30_000, help="samples predicted")
     parser.add_argument("--quick", action="store_true", help="3,000 samples")
-    parser.add_argument(
-        "--gctx", action="store_true", help=f"input: a GCTX file of {N_GCTX_GENES:,} genes"
-    )
-    parser.add_argument(
-        "--h5ad", action="store_true", help=f"input: a sparse .h5ad of {N_H5AD_GENES:,} genes"
-    )
-    parser.add_argument(
-        "--wide-parquet",
-        action="store_true",
-        help=f"input: a parquet file of {N_GCTX_GENES:,} genes",
-    )
+    inputs = parser.add_mutually_exclusive_group()
+    for kind in list(INPUTS)[1:]:
+        inputs.add_argument(
+            f"--{kind.replace('_', '-')}", action="store_true", help=f"input: a {INPUTS[kind]}"
+        )
     parser.add_argument("--child", nargs=2, metavar=("ARM", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    kind = next((k for k in list(INPUTS)[1:] if getattr(args, k)), "landmarks")
     if args.child and args.child[0] == "setup":
-        _setup(Path(args.child[1]), args.n, gctx=args.gctx, h5ad=args.h5ad, wide=args.wide_parquet)
+        _setup(Path(args.child[1]), args.n, kind)
         return
     if args.child:
         print(json.dumps(_child(args.child[0], Path(args.child[1]))))
@@ -176,16 +180,8 @@ def main() -> None:
         # in a child too: Linux keeps a process's peak memory across fork and exec, so a
         # parent that had held the input would lend its peak to every arm
         setup = [sys.executable, __file__, "--child", "setup", str(folder), "--n", str(n)]
-        options = [
-            flag
-            for flag, on in (
-                ("--gctx", args.gctx),
-                ("--h5ad", args.h5ad),
-                ("--wide-parquet", args.wide_parquet),
-            )
-            if on
-        ]
-        subprocess.run(setup + options, check=True)
+        option = [] if kind == "landmarks" else [f"--{kind.replace('_', '-')}"]
+        subprocess.run(setup + option, check=True)
         results = {}
         for arm in ("blocks", "whole"):
             done = subprocess.run(
@@ -204,15 +200,7 @@ def main() -> None:
             read_expression(folder / "whole.parquet").to_numpy(),
             rtol=1e-12,
         )
-    source = (
-        f"GCTX of {N_GCTX_GENES:,} genes"
-        if args.gctx
-        else f"sparse h5ad of {N_H5AD_GENES:,} genes"
-        if args.h5ad
-        else f"parquet of {N_GCTX_GENES:,} genes"
-        if args.wide_parquet
-        else "parquet of the landmarks"
-    )
+    source = INPUTS[kind]
     print(
         f"{n:,} samples ({source}), {N_LANDMARKS} -> {N_TARGETS:,} genes; same predictions: {same}"
     )

@@ -1036,18 +1036,24 @@ def _read_gctx(path: Path, rows: set[str] | None = None) -> tuple[pd.DataFrame, 
     return pd.DataFrame(matrix, index=rid, columns=cid), True
 
 
-@contextlib.contextmanager
-def _backed_h5ad(path: Path) -> Iterator[Any]:
-    """An ``.h5ad`` file opened with anndata in backed mode (``obs`` and ``var`` in memory,
-    ``X`` on the disk), closed on leaving."""
+def _open_h5ad(path: Path, backed: str | None = None) -> Any:
+    """``anndata.read_h5ad(path, backed=backed)``; its failures, and anndata missing, as one
+    InputError naming the file."""
     try:
         import anndata
     except ImportError as exc:
         raise InputError("reading .h5ad needs the 'anndata' package", path=path) from exc
     try:
-        adata = anndata.read_h5ad(path, backed="r")
+        return anndata.read_h5ad(path, backed=backed)
     except Exception as exc:  # anndata/h5py raise several types
         raise InputError(f"cannot read h5ad ({exc})", path=path) from exc
+
+
+@contextlib.contextmanager
+def _backed_h5ad(path: Path) -> Iterator[Any]:
+    """An ``.h5ad`` file opened with anndata in backed mode (``obs`` and ``var`` in memory,
+    ``X`` on the disk), closed on leaving."""
+    adata = _open_h5ad(path, backed="r")
     try:
         yield adata
     finally:
@@ -1058,14 +1064,7 @@ def _read_h5ad(path: Path, columns: set[str] | None = None) -> tuple[pd.DataFram
     """An ``.h5ad`` file's ``X`` (samples x genes); with ``columns``, only the genes of those
     ids are read from the disk, and made dense when ``X`` is sparse."""
     if columns is None:
-        try:
-            import anndata
-        except ImportError as exc:
-            raise InputError("reading .h5ad needs the 'anndata' package", path=path) from exc
-        try:
-            adata = anndata.read_h5ad(path)
-        except Exception as exc:  # anndata/h5py raise several types
-            raise InputError(f"cannot read h5ad ({exc})", path=path) from exc
+        adata = _open_h5ad(path)
         x, genes, samples, raw = adata.X, list(adata.var_names), list(adata.obs_names), adata.raw
         raw_genes = None if raw is None else int(raw.n_vars)
     else:
