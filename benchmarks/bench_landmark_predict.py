@@ -21,13 +21,17 @@ sparse ``X``: the landmarks measured in every cell, 5 % of the other values non-
 which ``gexnb predict`` makes the landmark columns alone dense and the ``whole`` arm every
 column. With ``--wide-parquet`` it is a parquet file of the same 12,328 genes as ``--gctx``
 (sample ids as its stored index), of which ``gexnb predict`` reads the landmark columns
-alone. Usage::
+alone. With ``--wide-tsv`` (samples x genes) and ``--tall-tsv`` (genes x samples, as GEO
+writes) it is a tab-separated text file of those genes, values with three decimals, of which
+``gexnb predict`` parses the landmark columns (rows) alone. Usage::
 
     python benchmarks/bench_landmark_predict.py             # 30,000 samples
     python benchmarks/bench_landmark_predict.py --quick     # 3,000 samples
     python benchmarks/bench_landmark_predict.py --gctx      # 30,000 samples x 12,328 genes
     python benchmarks/bench_landmark_predict.py --h5ad      # 30,000 cells x 30,000 genes
     python benchmarks/bench_landmark_predict.py --wide-parquet  # 30,000 x 12,328 genes
+    python benchmarks/bench_landmark_predict.py --wide-tsv --n 10000  # 10,000 x 12,328 genes
+    python benchmarks/bench_landmark_predict.py --tall-tsv --n 10000  # 12,328 genes x 10,000
 """
 
 from __future__ import annotations
@@ -49,6 +53,8 @@ N_GCTX_GENES = 12_328
 #: Genes of a single-cell ``.h5ad`` file (``--h5ad``), and its share of non-zero values
 #: beyond the landmarks.
 N_H5AD_GENES, H5AD_DENSITY = 30_000, 0.05
+#: The orientation of ``--tall-tsv``'s file.
+TALL = "genes_x_samples"
 
 
 def _write_gctx(frame: Any, path: Path) -> Path:
@@ -89,6 +95,8 @@ INPUTS = {
     "gctx": f"GCTX of {N_GCTX_GENES:,} genes",
     "h5ad": f"sparse h5ad of {N_H5AD_GENES:,} genes",
     "wide_parquet": f"parquet of {N_GCTX_GENES:,} genes",
+    "wide_tsv": f"TSV of {N_GCTX_GENES:,} genes, samples x genes",
+    "tall_tsv": f"TSV of {N_GCTX_GENES:,} genes, genes x samples",
 }
 
 
@@ -125,7 +133,7 @@ def _setup(folder: Path, n: int, kind: str = "landmarks") -> tuple[Path, Path]:
     predictor.save(folder / "model")
     genes = (
         landmarks + [f"G{i:05d}" for i in range(N_GCTX_GENES - N_LANDMARKS)]
-        if kind in ("gctx", "wide_parquet")
+        if kind in ("gctx", "wide_parquet", "wide_tsv", "tall_tsv")
         else landmarks
     )
     values = rng.normal(8, 2, size=(n, len(genes))).clip(0, 16)
@@ -134,6 +142,13 @@ def _setup(folder: Path, n: int, kind: str = "landmarks") -> tuple[Path, Path]:
         return folder / "model", _write_h5ad(frame, N_H5AD_GENES, folder / "input.h5ad")
     if kind == "gctx":
         return folder / "model", _write_gctx(frame, folder / "input.gctx")
+    if kind in ("wide_tsv", "tall_tsv"):
+        # three decimals, as a GEO series matrix writes them
+        # the name tells the whole arm the orientation (gexnb predict recognises it)
+        path = folder / ("input.tsv" if kind == "wide_tsv" else f"input.{TALL}.tsv")
+        table = frame if kind == "wide_tsv" else frame.T
+        table.to_csv(path, sep="\t", float_format="%.3f", index_label="id")
+        return folder / "model", path
     return folder / "model", write_expression(frame, folder / "input.parquet")
 
 
@@ -149,7 +164,8 @@ def _child(arm: str, folder: Path) -> dict:
         predict_landmark_file(folder / "model", source, out)
     else:
         predictor = load_predictor(folder / "model")
-        write_expression(predictor.predict(read_expression(source)), out)
+        orientation = TALL if TALL in source.name else "auto"
+        write_expression(predictor.predict(read_expression(source, orientation=orientation)), out)
     seconds = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"arm": arm, "seconds": seconds, "peak_mb": peak_mb}

@@ -249,6 +249,35 @@ def test_spaces_around_ids_are_removed(tmp_path):
     assert ex.read_gene_list(listed)["symbol"].tolist() == ["TP53", "MYC"]
 
 
+def test_a_text_table_has_some_genes_read_alone(tmp_path):
+    """``read_expression_keeping_nan(genes=...)`` on a plain text table parses those genes'
+    columns (rows, when its rows are genes) alone: spaces around ids, a trailing tab and a
+    repeated gene as in the whole read; a text value in another gene is not read."""
+    wide = "sample\t TP53 \tMYC\tTP53\tEGFR\t\nS1\t1\tabc\t3\t5\t\nS2\t2\tx\t4\t6\t\n"
+    path = _write(tmp_path / "w.tsv", wide)
+    with pytest.raises(InputError, match="MYC"):
+        ex.read_expression(path)  # read whole: the text values are an error
+    part = ex.read_expression_keeping_nan(path, genes=["TP53", "EGFR", "absent"])
+    assert list(part.columns) == ["TP53", "EGFR"] and list(part.index) == ["S1", "S2"]
+    assert part.to_numpy().tolist() == [[2.0, 5.0], [3.0, 6.0]]  # the two TP53s' mean
+    tall = _write(tmp_path / "t.tsv", "gene\tS1\tS2\n TP53\t1\t2\nMYC\tabc\tx\nEGFR\t5\t6\n")
+    asked = []
+
+    def genes_in_rows(rows, columns):
+        asked.append((list(rows), list(columns)))
+        return "TP53" in rows
+
+    for told in ({"orientation": "genes_x_samples"}, {"genes_in_rows": genes_in_rows}):
+        part = ex.read_expression_keeping_nan(tall, genes=["TP53", "EGFR"], **told)
+        assert part.to_numpy().tolist() == [[1.0, 5.0], [2.0, 6.0]]
+    assert asked == [(["TP53", "MYC", "EGFR"], ["S1", "S2"])]  # once, with every id
+    dup = _write(tmp_path / "d.tsv", "gene\tS1\tS1\nTP53\t1\t2\n")
+    with pytest.raises(InputError, match="duplicated sample id"):
+        ex.read_expression_keeping_nan(dup, genes=["TP53"], orientation="genes_x_samples")
+    assert ex.expression_table_ids(tall) == (["TP53", "MYC", "EGFR"], ["S1", "S2"])
+    assert ex.expression_table_ids(_write(tmp_path / "q.csv", '"s","A"\n"S1",1\n')) is None
+
+
 # ------------------------------------------------------- 8. gene symbols turned into dates
 
 

@@ -658,6 +658,70 @@ def test_a_parquet_file_has_its_landmark_columns_read_alone(linear_scale_run, tm
     np.testing.assert_allclose(got.to_numpy(), expected.to_numpy(), rtol=1e-12)
 
 
+@pytest.mark.parametrize(
+    "layout", ["samples", "genes", "genes_told", "csv_gz", "comment_line", "r_header", "quoted"]
+)
+def test_a_text_table_has_its_landmark_values_parsed_alone(
+    linear_scale_run, tmp_path, caplog, layout
+):
+    """A plain numeric TSV/CSV of every gene has only its landmark columns (its landmark
+    rows, when its rows are genes) parsed: a text value in another gene is never read. A
+    table the fast parser does not take (R's write.table header, quotes) is read whole as
+    before. Same predictions either way."""
+    import gexnb.data.expression.readers as readers
+
+    runs, frame = linear_scale_run
+    predictor = load_predictor(runs / "ridge")
+    new = frame.iloc[:7].copy()
+    wanted = list(predictor.landmark_ids["id"])
+    genes_rows = layout in ("genes", "genes_told", "comment_line")
+    plain = layout not in ("r_header", "quoted")
+    table = (new.T if genes_rows else new).astype(object)
+    if plain:  # not a number, in a gene the model does not use
+        other = next(g for g in new.columns if g not in wanted)
+        table.loc[other if genes_rows else new.index[2], new.index[2] if genes_rows else other] = (
+            "abc"
+        )
+    path = tmp_path / ("new.csv.gz" if layout == "csv_gz" else "new.tsv")
+    sep = "," if layout == "csv_gz" else "\t"
+    text = table.to_csv(sep=sep, index_label="id", quoting=3 if layout != "quoted" else 2)
+    if layout == "r_header":
+        text = text.split(sep, 1)[1]  # no name for the row-id column
+    if layout == "comment_line":
+        text = "# Program:featureCounts v2.0.1\n" + text
+    if layout == "csv_gz":
+        import gzip
+
+        path.write_bytes(gzip.compress(text.encode()))
+    else:
+        path.write_text(text)
+    parsed = []
+    original = readers._fast_table
+
+    def spy(*args, **kwargs):
+        parsed.append({k: sorted(v) for k, v in kwargs.items() if v is not None})
+        return original(*args, **kwargs)
+
+    out = tmp_path / "t.tsv"
+    told = {"orientation": "genes_x_samples"} if layout == "genes_told" else {}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(readers, "_fast_table", spy)
+        n, _ = predict_landmark_file(runs / "ridge", path, out, **told)
+    assert n == 7
+    told_rows = [r for r in caplog.messages if "the landmark genes are row ids" in r]
+    assert len(told_rows) == (layout in ("genes", "comment_line"))  # asked once, logged once
+    if layout == "quoted":
+        assert parsed == [{}]  # ids not told (quotes): tried whole, fell back to pandas
+    elif plain:
+        assert parsed == [{"rows" if genes_rows else "columns": sorted(wanted)}]
+    else:  # tried (its header misses a field: ids misread, whole), fell back to pandas
+        assert len(parsed) == 1
+    expected = predictor.predict(new)
+    got = read_expression(out)
+    assert list(got.index) == list(new.index)
+    np.testing.assert_allclose(got.to_numpy(), expected.to_numpy(), rtol=1e-12)
+
+
 @pytest.mark.parametrize("suffix", ["tsv.gz", "csv", "parquet", "h5"])
 def test_predictions_written_block_by_block(linear_scale_run, tmp_path, monkeypatch, suffix):
     """``gexnb predict`` holds one block of predictions at a time; the file read back is

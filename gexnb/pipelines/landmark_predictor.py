@@ -546,16 +546,31 @@ def predictor_from_split(
     )
 
 
-def _landmark_rows(predictor: LandmarkPredictor, path: str | os.PathLike) -> list[str] | None:
-    """The gene ids of a GCTX file (rows), an ``.h5ad`` file (``var``) or a parquet file
-    (columns) that the landmarks need, found from its ids alone, so that only those genes
-    are read; None for other formats, and when the landmarks are not all among the gene ids
+def _landmark_rows(
+    predictor: LandmarkPredictor, path: str | os.PathLike, orientation: str = "auto"
+) -> list[str] | None:
+    """The gene ids of a GCTX file (rows), an ``.h5ad`` file (``var``), a parquet file
+    (columns) or a plain numeric text table (its rows when ``orientation`` or, under
+    ``"auto"``, :meth:`LandmarkPredictor.rows_are_landmarks` says they are genes, else its
+    columns) that the landmarks need, found from its ids alone, so that only those genes
+    are read; None for other files, and when the landmarks are not all among the gene ids
     (the whole file is then read, and its errors are the reader's)."""
-    from gexnb.data.expression import expression_gene_ids
+    from gexnb.data.expression import expression_gene_ids, expression_table_ids
 
     ids = expression_gene_ids(path)
     if ids is None:
-        return None
+        try:
+            table = expression_table_ids(path)
+        except InputError:
+            return None  # the reader names the problem
+        if table is None:
+            return None
+        rows, columns = table
+        if orientation == "auto":
+            in_rows = predictor.rows_are_landmarks(rows, columns)
+        else:
+            in_rows = orientation == "genes_x_samples"
+        ids = rows if in_rows else columns
     shell = pd.DataFrame(np.empty((0, len(ids))), columns=pd.Index(ids, dtype=object))
     try:
         return predictor.matrix_columns(shell, path=path)
@@ -939,13 +954,15 @@ def predict_landmark_file(
         ``"samples_x_genes"``, ``"genes_x_samples"``, or ``"auto"``: the format's convention
         (:func:`~gexnb.data.expression.read_expression`), unless the landmark genes are
         among its row ids and not its column ids: then its rows are genes (logged).
-        The genes other than the landmarks are not used (but must be numbers, as the
-        readers require; missing values there are never read). A GCTX file (rows are genes)
-        has its landmark rows read alone, an ``.h5ad`` file its landmark columns of ``X``
-        (made dense alone when ``X`` is sparse), a parquet file its landmark columns when
-        its schema tells its sample ids (a stored index, a first column of text or of
-        decimals); another file is read whole. The predictions are
-        written :data:`BLOCK_SAMPLES` samples at a time.
+        The genes other than the landmarks are not used: missing values there are never
+        read. A GCTX file (rows are genes) has its landmark rows read alone, an ``.h5ad``
+        file its landmark columns of ``X`` (made dense alone when ``X`` is sparse), a
+        parquet file its landmark columns when its schema tells its sample ids (a stored
+        index, a first column of text or of decimals), a plain numeric text table (tab- or
+        comma-separated, decimal points, no quotes) the values of its landmark rows or
+        columns alone, and the other genes' values are not checked; another file is read
+        whole, and must hold numbers there too, as the readers require. The predictions
+        are written :data:`BLOCK_SAMPLES` samples at a time.
     nan
         A missing landmark value: one of :data:`MISSING_LANDMARK_VALUES` (``error``,
         ``mean``, ``drop_samples``).
@@ -992,7 +1009,7 @@ def predict_landmark_file(
     frame = read_expression_keeping_nan(
         input_path,
         orientation=orientation,
-        genes=_landmark_rows(predictor, input_path),
+        genes=_landmark_rows(predictor, input_path, orientation),
         genes_in_rows=genes_in_rows,
     )
     if orientation != "auto" and predictor.rows_are_landmarks(frame.index, frame.columns):
