@@ -23,7 +23,8 @@ column. With ``--wide-parquet`` it is a parquet file of the same 12,328 genes as
 (sample ids as its stored index), of which ``gexnb predict`` reads the landmark columns
 alone. With ``--wide-tsv`` (samples x genes) and ``--tall-tsv`` (genes x samples, as GEO
 writes) it is a tab-separated text file of those genes, values with three decimals, of which
-``gexnb predict`` parses the landmark columns (rows) alone. Usage::
+``gexnb predict`` parses the landmark columns (rows) alone, and with ``--wide-hdf5`` an HDF5
+file of them in gexnb's layout, of which it reads the landmark columns alone. Usage::
 
     python benchmarks/bench_landmark_predict.py             # 30,000 samples
     python benchmarks/bench_landmark_predict.py --quick     # 3,000 samples
@@ -32,6 +33,7 @@ writes) it is a tab-separated text file of those genes, values with three decima
     python benchmarks/bench_landmark_predict.py --wide-parquet  # 30,000 x 12,328 genes
     python benchmarks/bench_landmark_predict.py --wide-tsv --n 10000  # 10,000 x 12,328 genes
     python benchmarks/bench_landmark_predict.py --tall-tsv --n 10000  # 12,328 genes x 10,000
+    python benchmarks/bench_landmark_predict.py --wide-hdf5  # 30,000 x 12,328 genes
 """
 
 from __future__ import annotations
@@ -97,6 +99,7 @@ INPUTS = {
     "wide_parquet": f"parquet of {N_GCTX_GENES:,} genes",
     "wide_tsv": f"TSV of {N_GCTX_GENES:,} genes, samples x genes",
     "tall_tsv": f"TSV of {N_GCTX_GENES:,} genes, genes x samples",
+    "wide_hdf5": f"HDF5 (gexnb's layout) of {N_GCTX_GENES:,} genes",
 }
 
 
@@ -133,7 +136,7 @@ def _setup(folder: Path, n: int, kind: str = "landmarks") -> tuple[Path, Path]:
     predictor.save(folder / "model")
     genes = (
         landmarks + [f"G{i:05d}" for i in range(N_GCTX_GENES - N_LANDMARKS)]
-        if kind in ("gctx", "wide_parquet", "wide_tsv", "tall_tsv")
+        if kind in ("gctx", "wide_parquet", "wide_tsv", "tall_tsv", "wide_hdf5")
         else landmarks
     )
     values = rng.normal(8, 2, size=(n, len(genes))).clip(0, 16)
@@ -149,7 +152,8 @@ def _setup(folder: Path, n: int, kind: str = "landmarks") -> tuple[Path, Path]:
         table = frame if kind == "wide_tsv" else frame.T
         table.to_csv(path, sep="\t", float_format="%.3f", index_label="id")
         return folder / "model", path
-    return folder / "model", write_expression(frame, folder / "input.parquet")
+    suffix = "h5" if kind == "wide_hdf5" else "parquet"
+    return folder / "model", write_expression(frame, folder / f"input.{suffix}")
 
 
 def _child(arm: str, folder: Path) -> dict:

@@ -321,6 +321,9 @@ def test_pandas_to_hdf_layout_is_read(tmp_path):
     read = ex.read_expression(_pandas_hdf(tmp_path / "p.h5", frame))
     assert list(read.index) == list(frame.index) and list(read.columns) == list(frame.columns)
     np.testing.assert_allclose(read.to_numpy(), frame.to_numpy())
+    assert ex.expression_gene_ids(tmp_path / "p.h5") is None  # some genes: read whole
+    part = ex.read_expression_keeping_nan(tmp_path / "p.h5", genes=["G1", "G3"])
+    np.testing.assert_allclose(part.to_numpy(), frame[["G1", "G3"]].to_numpy())
 
 
 def test_pandas_to_hdf_with_several_blocks_is_refused_with_a_hint(tmp_path):

@@ -658,6 +658,39 @@ def test_a_parquet_file_has_its_landmark_columns_read_alone(linear_scale_run, tm
     np.testing.assert_allclose(got.to_numpy(), expected.to_numpy(), rtol=1e-12)
 
 
+def test_an_hdf5_file_has_its_landmark_columns_read_alone(linear_scale_run, tmp_path):
+    """An HDF5 file in gexnb's layout (``write_expression``) has only its landmark columns of
+    ``matrix`` read (a pandas ``to_hdf`` frame is read whole: ``test_expression_inputs``).
+    Same predictions."""
+    import h5py
+
+    from gexnb.data.expression import expression_gene_ids
+
+    runs, frame = linear_scale_run
+    predictor = load_predictor(runs / "ridge")
+    new = frame.iloc[:7]
+    path = write_expression(new, tmp_path / "new.h5")
+    assert expression_gene_ids(path) == list(new.columns)
+    read = []
+    original = h5py.Dataset.__getitem__
+
+    def spy(self, key):
+        if self.name == "/matrix":
+            read.append(key)
+        return original(self, key)
+
+    out = tmp_path / "t.tsv"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(h5py.Dataset, "__getitem__", spy)
+        n, _ = predict_landmark_file(runs / "ridge", path, out)
+    wanted = set(predictor.landmark_ids["id"])
+    landmarks = [k for k, g in enumerate(new.columns) if g in wanted]
+    assert n == 7 and 0 < len(landmarks) < new.shape[1]
+    assert read == [(slice(None), landmarks)]
+    expected = predictor.predict(new)
+    np.testing.assert_allclose(read_expression(out).to_numpy(), expected.to_numpy(), rtol=1e-12)
+
+
 @pytest.mark.parametrize(
     "layout", ["samples", "genes", "genes_told", "csv_gz", "comment_line", "r_header", "quoted"]
 )

@@ -549,8 +549,8 @@ def predictor_from_split(
 def _landmark_rows(
     predictor: LandmarkPredictor, path: str | os.PathLike, orientation: str = "auto"
 ) -> list[str] | None:
-    """The gene ids of a GCTX file (rows), an ``.h5ad`` file (``var``), a parquet file
-    (columns) or a plain numeric text table (its rows when ``orientation`` or, under
+    """The gene ids of a GCTX file (rows), an ``.h5ad`` file (``var``), a parquet or HDF5
+    file (columns) or a plain numeric text table (its rows when ``orientation`` or, under
     ``"auto"``, :meth:`LandmarkPredictor.rows_are_landmarks` says they are genes, else its
     columns) that the landmarks need, found from its ids alone, so that only those genes
     are read; None for other files, and when the landmarks are not all among the gene ids
@@ -958,10 +958,11 @@ def predict_landmark_file(
         read. A GCTX file (rows are genes) has its landmark rows read alone, an ``.h5ad``
         file its landmark columns of ``X`` (made dense alone when ``X`` is sparse), a
         parquet file its landmark columns when its schema tells its sample ids (a stored
-        index, a first column of text or of decimals), a plain numeric text table (tab- or
-        comma-separated, decimal points, no quotes) the values of its landmark rows or
-        columns alone, and the other genes' values are not checked; another file is read
-        whole, and must hold numbers there too, as the readers require. The predictions
+        index, a first column of text or of decimals), an HDF5 file in gexnb's layout its
+        landmark columns, a plain numeric text table (tab- or comma-separated, decimal
+        points, no quotes) the values of its landmark rows or columns alone, and the other
+        genes' values are not checked; another file is read whole, and must hold numbers
+        there too, as the readers require. The predictions
         are written :data:`BLOCK_SAMPLES` samples at a time.
     nan
         A missing landmark value: one of :data:`MISSING_LANDMARK_VALUES` (``error``,

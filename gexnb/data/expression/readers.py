@@ -160,15 +160,16 @@ def read_expression_keeping_nan(
         landmark model's 978 genes of an L1000 file's 12,328 take a twelfth of the memory,
         and an ``.h5ad`` file read in its own orientation (``var`` are genes) only their
         columns of ``X``, before a sparse ``X`` is made dense (a single-cell file of 30,000
-        genes would otherwise be densified whole), and a parquet file only their columns
+        genes would otherwise be densified whole), a parquet file only their columns
         (and its sample-id column) when its schema tells the sample ids
-        (:func:`_parquet_plan`); :func:`expression_gene_ids` gives the ids of these without
-        reading the values. A plain numeric text table (tab- or comma-separated, decimal
-        points, no quotes) has only the values of these genes' rows (when its rows are
-        genes: ``orientation``, or ``genes_in_rows`` asked with the file's ids before the
-        values are read) or columns parsed; :func:`expression_table_ids` gives its row and
-        column ids. The genes not read are not checked: a text value among them is not an
-        error. Any other file is read whole first.
+        (:func:`_parquet_plan`), and an HDF5 file in gexnb's layout only their columns;
+        :func:`expression_gene_ids` gives the ids of these without reading the values. A
+        plain numeric text table (tab- or comma-separated, decimal points, no quotes) has
+        only the values of these genes' rows (when its rows are genes: ``orientation``, or
+        ``genes_in_rows`` asked with the file's ids before the values are read) or columns
+        parsed; :func:`expression_table_ids` gives its row and column ids. The genes not
+        read are not checked: a text value among them is not an error. Any other file is
+        read whole first.
     genes_in_rows
         Under ``orientation="auto"``, called with the file's row ids and column ids (spaces
         around them removed) before any check of the sample ids; when it returns True the
@@ -198,9 +199,10 @@ def read_expression_keeping_nan(
 
 
 def expression_gene_ids(path: str | os.PathLike, *, format: str = "auto") -> list[str] | None:
-    """A GCTX file's gene (row) ids, an ``.h5ad`` file's (``var_names``) or a parquet file's
-    (its columns, when its schema tells the sample-id column: :func:`_parquet_plan`), read
-    without the values; None for other formats and other parquet files.
+    """A GCTX file's gene (row) ids, an ``.h5ad`` file's (``var_names``), a parquet file's
+    (its columns, when its schema tells the sample-id column: :func:`_parquet_plan`) or an
+    HDF5 file's in gexnb's layout (dataset ``genes``), read without the values; None for
+    other formats, other parquet files and other HDF5 files (pandas ``to_hdf``).
 
     Parameters
     ----------
@@ -221,7 +223,7 @@ def expression_gene_ids(path: str | os.PathLike, *, format: str = "auto") -> lis
     """
     path = Path(path)
     fmt = _format_of(path, format)
-    if fmt not in ("gctx", "h5ad", "parquet"):
+    if fmt not in ("gctx", "h5ad", "parquet", "hdf5"):
         return None
     _require_file(path)
     if fmt == "parquet":
@@ -234,6 +236,10 @@ def expression_gene_ids(path: str | os.PathLike, *, format: str = "auto") -> lis
 
     try:
         with h5py.File(path, "r") as h5:
+            if fmt == "hdf5":
+                if any(k not in h5 for k in _HDF5_NODES):
+                    return None  # a pandas to_hdf frame, or a file the reader refuses
+                return [i.strip() for i in _decode(h5["genes"][()])]
             if _GCTX_NODES[1] not in h5:
                 raise InputError(f"not a GCTX file: missing {_GCTX_NODES[1]}", path=path)
             return [i.strip() for i in _decode(h5[_GCTX_NODES[1]][()])]
@@ -297,8 +303,9 @@ def _read_stored(
     """The file's matrix as samples x genes, checked for shape, numbers and sample ids;
     NaN values and duplicated gene ids as stored. ``genes``: a GCTX file read in its own
     orientation has only those rows read, an ``.h5ad`` file only those columns, a parquet
-    file only those columns when :func:`_parquet_plan` allows, a plain numeric text table
-    only those rows or columns (:func:`_read_table`); other files are read whole.
+    file only those columns when :func:`_parquet_plan` allows, an HDF5 file in gexnb's layout
+    only those columns, a plain numeric text table only those rows or columns
+    (:func:`_read_table`); other files are read whole.
     ``genes_in_rows``: as for :func:`read_expression_keeping_nan`."""
     _choice(orientation, _ORIENTATIONS, "orientation")
     fmt = _format_of(path, format)
@@ -314,7 +321,7 @@ def _read_stored(
         "tsv": lambda: told("\t"),
         "csv": lambda: told(","),
         "parquet": lambda: _read_parquet(path, columns=columns),
-        "hdf5": lambda: _read_hdf5(path),
+        "hdf5": lambda: _read_hdf5(path, columns=columns),
         "gct": lambda: _read_gct(path),
         "gctx": lambda: _read_gctx(path, rows=rows),
         "h5ad": lambda: _read_h5ad(path, columns=columns),
@@ -1017,14 +1024,20 @@ def _decode(values: np.ndarray) -> list[str]:
     ]
 
 
-def _read_hdf5(path: Path) -> tuple[pd.DataFrame, bool]:
+#: The datasets of gexnb's own HDF5 layout.
+_HDF5_NODES = ("matrix", "samples", "genes")
+
+
+def _read_hdf5(path: Path, columns: set[str] | None = None) -> tuple[pd.DataFrame, bool]:
     """Read gexnb's HDF5 layout (datasets ``matrix``, ``samples``, ``genes``) or a DataFrame
-    that pandas wrote with ``to_hdf`` in its fixed format (:func:`_read_pandas_hdf`)."""
+    that pandas wrote with ``to_hdf`` in its fixed format (:func:`_read_pandas_hdf`). With
+    ``columns``, only the columns of ``matrix`` of those gene ids are read from the disk in
+    gexnb's layout (all of them when none is one; a pandas frame is read whole)."""
     import h5py
 
     try:
         with h5py.File(path, "r") as h5:
-            missing = [k for k in ("matrix", "samples", "genes") if k not in h5]
+            missing = [k for k in _HDF5_NODES if k not in h5]
             pandas_groups = [k for k in h5 if "pandas_type" in h5[k].attrs]
             if missing and pandas_groups:
                 return _read_pandas_hdf(h5, pandas_groups, path), False
@@ -1034,16 +1047,22 @@ def _read_hdf5(path: Path) -> tuple[pd.DataFrame, bool]:
                     f"'genes'; missing {missing} (found {list(h5.keys())})",
                     path=path,
                 )
-            matrix = np.asarray(h5["matrix"][()], dtype=np.float64)
             samples, genes = _decode(h5["samples"][()]), _decode(h5["genes"][()])
+            data = h5["matrix"]
+            if tuple(data.shape) != (len(samples), len(genes)):
+                raise InputError(
+                    f"'matrix' has shape {tuple(data.shape)} but there are {len(samples)} "
+                    f"samples and {len(genes)} genes",
+                    path=path,
+                )
+            keep = [k for k, g in enumerate(genes) if columns and g.strip() in columns]
+            if keep:  # h5py reads the columns asked for, in increasing order
+                genes = [genes[k] for k in keep]
+                matrix = np.asarray(data[:, keep], dtype=np.float64)
+            else:
+                matrix = np.asarray(data[()], dtype=np.float64)
     except OSError as exc:
         raise InputError(f"not a readable HDF5 file ({exc})", path=path) from exc
-    if matrix.shape != (len(samples), len(genes)):
-        raise InputError(
-            f"'matrix' has shape {matrix.shape} but there are {len(samples)} samples and "
-            f"{len(genes)} genes",
-            path=path,
-        )
     return pd.DataFrame(matrix, index=samples, columns=genes), False
 
 
