@@ -276,6 +276,18 @@ def test_a_text_table_has_some_genes_read_alone(tmp_path):
         ex.read_expression_keeping_nan(dup, genes=["TP53"], orientation="genes_x_samples")
     assert ex.expression_table_ids(tall) == (["TP53", "MYC", "EGFR"], ["S1", "S2"])
     assert ex.expression_table_ids(_write(tmp_path / "q.csv", '"s","A"\n"S1",1\n')) is None
+    _write(tall, "gene\tS1\tS2\nKRAS\t1\t2\n")  # the file changed: its ids read again
+    assert ex.expression_table_ids(tall) == (["KRAS"], ["S1", "S2"])
+
+
+def test_an_hdf5_matrix_that_is_a_group_is_named(tmp_path):
+    path = tmp_path / "g.h5"
+    with h5py.File(path, "w") as h5:
+        h5.create_group("matrix")
+        h5["samples"], h5["genes"] = np.array([b"S1"]), np.array([b"G1"])
+    for genes in (None, ["G1"]):
+        with pytest.raises(InputError, match="'matrix' is a group"):
+            ex.read_expression_keeping_nan(path, genes=genes)
 
 
 # ------------------------------------------------------- 8. gene symbols turned into dates

@@ -692,7 +692,8 @@ def test_an_hdf5_file_has_its_landmark_columns_read_alone(linear_scale_run, tmp_
 
 
 @pytest.mark.parametrize(
-    "layout", ["samples", "genes", "genes_told", "csv_gz", "comment_line", "r_header", "quoted"]
+    "layout",
+    ["samples", "genes", "genes_told", "csv_gz", "comment_line", "r_header", "quoted", "genes_r"],
 )
 def test_a_text_table_has_its_landmark_values_parsed_alone(
     linear_scale_run, tmp_path, caplog, layout
@@ -707,8 +708,8 @@ def test_a_text_table_has_its_landmark_values_parsed_alone(
     predictor = load_predictor(runs / "ridge")
     new = frame.iloc[:7].copy()
     wanted = list(predictor.landmark_ids["id"])
-    genes_rows = layout in ("genes", "genes_told", "comment_line")
-    plain = layout not in ("r_header", "quoted")
+    genes_rows = layout in ("genes", "genes_told", "comment_line", "genes_r")
+    plain = layout not in ("r_header", "quoted", "genes_r")
     table = (new.T if genes_rows else new).astype(object)
     if plain:  # not a number, in a gene the model does not use
         other = next(g for g in new.columns if g not in wanted)
@@ -718,7 +719,7 @@ def test_a_text_table_has_its_landmark_values_parsed_alone(
     path = tmp_path / ("new.csv.gz" if layout == "csv_gz" else "new.tsv")
     sep = "," if layout == "csv_gz" else "\t"
     text = table.to_csv(sep=sep, index_label="id", quoting=3 if layout != "quoted" else 2)
-    if layout == "r_header":
+    if layout in ("r_header", "genes_r"):
         text = text.split(sep, 1)[1]  # no name for the row-id column
     if layout == "comment_line":
         text = "# Program:featureCounts v2.0.1\n" + text
@@ -742,13 +743,16 @@ def test_a_text_table_has_its_landmark_values_parsed_alone(
         n, _ = predict_landmark_file(runs / "ridge", path, out, **told)
     assert n == 7
     told_rows = [r for r in caplog.messages if "the landmark genes are row ids" in r]
-    assert len(told_rows) == (layout in ("genes", "comment_line"))  # asked once, logged once
+    assert len(told_rows) == (genes_rows and layout != "genes_told")  # asked once
+    assert len(caplog.messages) == len(set(caplog.messages))  # each warning once
     if layout == "quoted":
         assert parsed == [{}]  # ids not told (quotes): tried whole, fell back to pandas
     elif plain:
         assert parsed == [{"rows" if genes_rows else "columns": sorted(wanted)}]
     else:  # tried (its header misses a field: ids misread, whole), fell back to pandas
         assert len(parsed) == 1
+    if layout == "comment_line":
+        assert any("skipping 1 comment line" in m for m in caplog.messages)
     expected = predictor.predict(new)
     got = read_expression(out)
     assert list(got.index) == list(new.index)

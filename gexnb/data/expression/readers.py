@@ -281,8 +281,8 @@ def expression_table_ids(
 
     def scan() -> tuple[list[str], list[str]] | None:
         sep = "\t" if fmt == "tsv" else ","
-        skip = _comment_lines(path, sep)
-        sep, decimal = _sniff_table(path, sep, skip)
+        skip = _comment_lines(path, sep, quiet=True)  # the reader logs what it finds
+        sep, decimal = _sniff_table(path, sep, skip, quiet=True)
         if decimal != ".":
             return None
         rows, columns = (list(ids) for ids in _table_ids(path, sep, skip))
@@ -499,7 +499,7 @@ def _fits(sep: str, header: str, lines: list[str]) -> bool:
     return width > 1 and _width(header, sep) in (width, width - 1)
 
 
-def _sniff_table(path: Path, sep: str, skip: int = 0) -> tuple[str, str]:
+def _sniff_table(path: Path, sep: str, skip: int = 0, *, quiet: bool = False) -> tuple[str, str]:
     """Separator and decimal mark of a text matrix, from its header line and first data lines.
 
     The separator of the format (``sep``) is kept when the header line holds it. A header
@@ -516,6 +516,8 @@ def _sniff_table(path: Path, sep: str, skip: int = 0) -> tuple[str, str]:
         Separator of the format the file was named as.
     skip
         Comment lines before the header (:func:`_comment_lines`).
+    quiet
+        Log nothing (a look at the file before the reader, which logs).
 
     Returns
     -------
@@ -544,7 +546,7 @@ def _sniff_table(path: Path, sep: str, skip: int = 0) -> tuple[str, str]:
                 path=path,
                 line=skip + 1,
             )
-        if seen:
+        if seen and not quiet:
             log.warning(
                 "%s: the header has no %ss but %ss: reading the file %s-separated",
                 path,
@@ -565,7 +567,8 @@ def _sniff_table(path: Path, sep: str, skip: int = 0) -> tuple[str, str]:
                     "decimal point)",
                     path=path,
                 )
-            log.warning("%s: values such as '1,5' use a decimal comma: reading them so", path)
+            if not quiet:
+                log.warning("%s: values such as '1,5' use a decimal comma: reading them so", path)
             decimal = ","
     return sep, decimal
 
@@ -574,7 +577,7 @@ def _sniff_table(path: Path, sep: str, skip: int = 0) -> tuple[str, str]:
 _MAX_COMMENT_LINES = 100
 
 
-def _comment_lines(path: Path, sep: str) -> int:
+def _comment_lines(path: Path, sep: str, *, quiet: bool = False) -> int:
     """Number of comment lines (starting with ``#``) before the header line of a text matrix.
 
     featureCounts, for one, writes ``# Program:featureCounts v2.0.1; Command:...`` above its
@@ -590,6 +593,8 @@ def _comment_lines(path: Path, sep: str) -> int:
         Text matrix (``.gz`` too).
     sep
         Separator of the format the file was named as.
+    quiet
+        Log nothing (a look at the file before the reader, which logs).
 
     Returns
     -------
@@ -607,7 +612,8 @@ def _comment_lines(path: Path, sep: str) -> int:
     last = _width(head[n - 1], fitting[0]) if fitting else 0
     if not fitting or last == width or last == width - 1 > 1:
         return 0  # the last "#" line is the header (of R's write.table: one field fewer)
-    log.warning("%s: skipping %d comment line(s) (#) before the header", path, n)
+    if not quiet:
+        log.warning("%s: skipping %d comment line(s) (#) before the header", path, n)
     return n
 
 
@@ -747,7 +753,18 @@ def _fast_table(
 def _table_ids(path: Path, sep: str, skip: int = 0) -> tuple[pd.Index, pd.Index]:
     """A text matrix's row ids (the first field of each line after the header) and column
     ids (the header's fields after the first), spaces around them removed, read without the
-    values. ``skip``: comment lines before the header."""
+    values. ``skip``: comment lines before the header. The last two files' ids are kept
+    while the file is unchanged (``gexnb predict`` asks before the reader does: a ``.gz``
+    file is then decompressed once for both)."""
+    stat = path.stat()
+    return _table_ids_of(path.resolve(), sep, skip, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=2)
+def _table_ids_of(
+    path: Path, sep: str, skip: int, mtime_ns: int, size: int
+) -> tuple[pd.Index, pd.Index]:
+    """:func:`_table_ids` of the file as it is (``mtime_ns`` and ``size`` key the cache)."""
     with _open_text(path) as handle:
         for _ in range(skip):
             handle.readline()
@@ -774,27 +791,26 @@ def _read_table(
 
     ``genes``: a plain numeric table (:func:`_fast_table`) has only the rows or the columns
     of these ids parsed: the rows when they are genes (``orientation``, or under ``"auto"``
-    ``genes_in_rows`` called with the file's ids, :func:`_table_ids`), else the columns; the
-    frame then has ``attrs["rows_are_genes"]``, the answer given. Any other table is read
-    whole.
+    ``genes_in_rows`` called with the file's ids, :func:`_table_ids`), else the columns. Any
+    other table is read whole. The frame's ``attrs["rows_are_genes"]`` is
+    ``genes_in_rows``'s answer when it was asked (once: it may log), else None.
     """
     skip = _comment_lines(path, sep)
     sep, decimal = _sniff_table(path, sep, skip)
+    in_rows: bool | None = None  # genes_in_rows's answer, when asked
     if decimal != ".":
         fast = None
     elif genes is None:
         fast = _fast_table(path, sep, skip)
     else:
-        if orientation == "auto":
-            in_rows = genes_in_rows is not None and genes_in_rows(*_table_ids(path, sep, skip))
-        else:
-            in_rows = orientation == "genes_x_samples"
+        if orientation == "auto" and genes_in_rows is not None:
+            in_rows = genes_in_rows(*_table_ids(path, sep, skip))
+        by_rows = in_rows if in_rows is not None else orientation == "genes_x_samples"
         fast = _fast_table(
-            path, sep, skip, rows=genes if in_rows else None, columns=None if in_rows else genes
+            path, sep, skip, rows=genes if by_rows else None, columns=None if by_rows else genes
         )
-        if fast is not None:
-            fast.attrs["rows_are_genes"] = in_rows
     if fast is not None:
+        fast.attrs["rows_are_genes"] = in_rows
         return fast, False
     header = _header(path, sep, skip)
     rows = _parse_rows(
@@ -827,6 +843,7 @@ def _read_table(
     frame.index = pd.Index(rows.iloc[:, 0].astype(str), name=header[0] or None)
     frame.columns = header[1:]
     frame.attrs["first_line"] = skip + 2
+    frame.attrs["rows_are_genes"] = in_rows
     if decimal != ".":
         frame.attrs["decimal"] = decimal  # for _check_numeric's message; dropped after it
     return frame, False
@@ -1049,6 +1066,8 @@ def _read_hdf5(path: Path, columns: set[str] | None = None) -> tuple[pd.DataFram
                 )
             samples, genes = _decode(h5["samples"][()]), _decode(h5["genes"][()])
             data = h5["matrix"]
+            if not isinstance(data, h5py.Dataset):
+                raise InputError("'matrix' is a group, not a dataset of numbers", path=path)
             if tuple(data.shape) != (len(samples), len(genes)):
                 raise InputError(
                     f"'matrix' has shape {tuple(data.shape)} but there are {len(samples)} "
