@@ -280,6 +280,14 @@ def test_a_text_table_has_some_genes_read_alone(tmp_path):
     assert ex.expression_table_ids(tall) == (["KRAS"], ["S1", "S2"])
 
 
+def test_ids_that_pandas_takes_for_missing_are_kept_as_written(tmp_path):
+    """A row id "NA" or "null" stays as written when the table is read by pandas (here for
+    its empty cell), as the line-by-line parser keeps it; it became the string 'nan'."""
+    path = _write(tmp_path / "m.tsv", "gene\tS1\tS2\nNA\t1\t\nnull\t4\t5\n")
+    frame = ex.read_expression_keeping_nan(path, orientation="genes_x_samples")
+    assert list(frame.columns) == ["NA", "null"]
+
+
 def test_an_hdf5_matrix_that_is_a_group_is_named(tmp_path):
     path = tmp_path / "g.h5"
     with h5py.File(path, "w") as h5:

@@ -667,7 +667,7 @@ def _parse_rows(
             header=None,
             skiprows=skip,
             index_col=None,
-            dtype={0: str},
+            converters={0: str},  # ids as written: "NA" or "" is no missing value
             low_memory=False,
             compression="infer",
         )
