@@ -81,7 +81,7 @@ gpu-wheels: install
 	rm -rf .whl && mkdir -p .whl
 	$(BIN)/python -m pip download --quiet --no-deps $(GPU_WHEEL_TAGS) -d .whl \
 		"keras==$$($(BIN)/python -c 'import keras; print(keras.__version__)')" namex optree
-	$(BIN)/python -m pip wheel --quiet --no-deps --no-build-isolation -w .whl . && rm -rf build
+	$(BIN)/python -m pip wheel --quiet --no-deps -w .whl . && rm -rf build
 	ls -l .whl
 
 clean:
