@@ -176,6 +176,10 @@ def read_expression_keeping_nan(
         rows are read as genes, whatever the format's convention (``gexnb predict``: the
         landmark genes are row ids), so that a genes x samples file whose gene ids repeat is
         read once, and not refused for duplicated sample ids. None: the format's convention.
+        Asked once. A text table gives it every id before its values are parsed; a GCTX,
+        ``.h5ad``, parquet or HDF5 file read for ``genes`` alone gives it the ids of the
+        rows and columns read (so ``genes`` should be ids of the format's own gene axis, as
+        :func:`expression_gene_ids` gives them).
 
     Returns
     -------
