@@ -288,6 +288,42 @@ def test_ids_that_pandas_takes_for_missing_are_kept_as_written(tmp_path):
     assert list(frame.columns) == ["NA", "null"]
 
 
+_SERIES_HEAD = (
+    '!Series_title\t"A study"\n!Series_geo_accession\t"GSE1"\n!Series_platform_id\t"GPL96"\n'
+    '\n!Sample_title\t"ctrl 1"\t"ctrl 2"\n!Sample_geo_accession\t"GSM1"\t"GSM2"\n'
+    "!series_matrix_table_begin\n"
+)
+
+
+@pytest.mark.parametrize("suffix", ["txt", "txt.gz"])
+def test_a_geo_series_matrix_is_read(tmp_path, caplog, suffix):
+    """GEO's GSExxx_series_matrix.txt.gz: the table between its begin and end lines, probes
+    x samples (GSM ids), 'null' missing; it was a ragged-row error on the metadata lines."""
+    text = (
+        _SERIES_HEAD + '"ID_REF"\t"GSM1"\t"GSM2"\n"1007_s_at"\t7.1\t8.2\n"1053_at"\t5.5\tnull\n'
+        '"117_at"\t6\t6.1\n!series_matrix_table_end\n'
+    )
+    data = gzip.compress(text.encode()) if suffix.endswith("gz") else text
+    path = _write(tmp_path / f"GSE1_series_matrix.{suffix}", data)
+    frame = ex.read_expression_keeping_nan(path)
+    assert list(frame.index) == ["GSM1", "GSM2"]
+    assert list(frame.columns) == ["1007_s_at", "1053_at", "117_at"]
+    np.testing.assert_array_equal(frame.to_numpy(), [[7.1, 5.5, 6.0], [8.2, np.nan, 6.1]])
+    assert any("GEO series matrix (GSE1, platform GPL96)" in m for m in caplog.messages)
+    assert ex.expression_table_ids(path) is None  # quoted ids: read whole
+    with pytest.raises(InputError, match="1053_at"):
+        ex.read_expression(path)  # the NaN policy as for any matrix
+
+
+def test_a_truncated_or_empty_geo_series_matrix_is_named(tmp_path):
+    truncated = _write(tmp_path / "t.txt", _SERIES_HEAD + '"ID_REF"\t"GSM1"\n"A"\t1\n')
+    with pytest.raises(InputError, match="truncated download"):
+        ex.read_expression(truncated)
+    empty = _write(tmp_path / "e.txt", _SERIES_HEAD + '"ID_REF"\n!series_matrix_table_end\n')
+    with pytest.raises(InputError, match="RNA-seq series keeps its counts"):
+        ex.read_expression(empty)
+
+
 def test_an_hdf5_matrix_that_is_a_group_is_named(tmp_path):
     path = tmp_path / "g.h5"
     with h5py.File(path, "w") as h5:

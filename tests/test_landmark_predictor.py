@@ -693,7 +693,10 @@ def test_an_hdf5_file_has_its_landmark_columns_read_alone(linear_scale_run, tmp_
 
 @pytest.mark.parametrize(
     "layout",
-    ["samples", "genes", "genes_told", "csv_gz", "comment_line", "r_header", "quoted", "genes_r"],
+    [
+        *("samples", "genes", "genes_told", "csv_gz", "comment_line", "r_header", "quoted"),
+        *("genes_r", "series_matrix"),
+    ],
 )
 def test_a_text_table_has_its_landmark_values_parsed_alone(
     linear_scale_run, tmp_path, caplog, layout
@@ -708,8 +711,8 @@ def test_a_text_table_has_its_landmark_values_parsed_alone(
     predictor = load_predictor(runs / "ridge")
     new = frame.iloc[:7].copy()
     wanted = list(predictor.landmark_ids["id"])
-    genes_rows = layout in ("genes", "genes_told", "comment_line", "genes_r")
-    plain = layout not in ("r_header", "quoted", "genes_r")
+    genes_rows = layout in ("genes", "genes_told", "comment_line", "genes_r", "series_matrix")
+    plain = layout not in ("r_header", "quoted", "genes_r", "series_matrix")
     table = (new.T if genes_rows else new).astype(object)
     if plain:  # not a number, in a gene the model does not use
         other = next(g for g in new.columns if g not in wanted)
@@ -723,6 +726,9 @@ def test_a_text_table_has_its_landmark_values_parsed_alone(
         text = text.split(sep, 1)[1]  # no name for the row-id column
     if layout == "comment_line":
         text = "# Program:featureCounts v2.0.1\n" + text
+    if layout == "series_matrix":  # GEO's GSExxx_series_matrix.txt
+        head = '!Series_title\t"x"\n!Series_geo_accession\t"GSE1"\n!series_matrix_table_begin\n'
+        text = head + text + "!series_matrix_table_end\n"
     if layout == "csv_gz":
         import gzip
 
@@ -747,6 +753,8 @@ def test_a_text_table_has_its_landmark_values_parsed_alone(
     assert len(caplog.messages) == len(set(caplog.messages))  # each warning once
     if layout == "quoted":
         assert parsed == [{}]  # ids not told (quotes): tried whole, fell back to pandas
+    elif layout == "series_matrix":
+        assert parsed == []  # its own reader
     elif plain:
         assert parsed == [{"rows" if genes_rows else "columns": sorted(wanted)}]
     else:  # tried (its header misses a field: ids misread, whole), fell back to pandas

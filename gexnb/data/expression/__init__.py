@@ -8,7 +8,8 @@ Every reader returns a **samples x genes** ``float64`` DataFrame (index: sample 
 gene ids, both ``str``). Supported formats (chosen from the extension, ``.gz`` allowed for text):
 
 - ``tsv`` (``.tsv .txt .tab``) and ``csv`` (``.csv``): first column = sample ids, header =
-  gene ids.
+  gene ids. A GEO series matrix (``GSExxx_series_matrix.txt.gz``, its first line
+  ``!Series_...``) is read as its expression table: probes (or genes) x samples (GSM ids).
 - ``parquet`` (``.parquet .pq``): the index, or a first non-numeric column, = sample ids.
 - ``hdf5`` (``.h5 .hdf5 .hdf``): the gexnb layout, read with h5py alone (no PyTables):
   datasets ``matrix`` (float, samples x genes), ``samples`` and ``genes`` (strings or bytes).

@@ -284,6 +284,8 @@ def expression_table_ids(
     _require_file(path)
 
     def scan() -> tuple[list[str], list[str]] | None:
+        if _series_matrix(path) is not None:
+            return None  # quoted ids: read whole
         sep = "\t" if fmt == "tsv" else ","
         skip = _comment_lines(path, sep, quiet=True)  # the reader logs what it finds
         sep, decimal = _sniff_table(path, sep, skip, quiet=True)
@@ -630,6 +632,7 @@ def _parse_rows(
     decimal: str = ".",
     unnamed_row_ids: bool = False,
     trailing: bool = False,
+    nrows: int | None = None,
 ) -> pd.DataFrame:
     """Data rows as strings-or-floats with integer columns (the header is handled separately).
 
@@ -651,6 +654,8 @@ def _parse_rows(
     trailing
         Also accept rows with one field fewer than the header (whose last field is empty: a
         separator at the end of the header line only); the caller drops that field.
+    nrows
+        Data rows to read (None: to the end of the file).
 
     Returns
     -------
@@ -670,6 +675,7 @@ def _parse_rows(
             decimal=decimal,
             header=None,
             skiprows=skip,
+            nrows=nrows,
             index_col=None,
             converters={0: str},  # ids as written: "NA" or "" is no missing value
             low_memory=False,
@@ -754,6 +760,89 @@ def _fast_table(
     return frame
 
 
+#: The first characters of a GEO series matrix file (``GSExxx_series_matrix.txt.gz``).
+_SERIES_MATRIX_START = "!Series_"
+#: The lines around a GEO series matrix's expression table.
+_SERIES_TABLE = ("!series_matrix_table_begin", "!series_matrix_table_end")
+
+
+def _series_matrix(path: Path) -> tuple[int, int, dict[str, str]] | None:
+    """Where a GEO series matrix file keeps its expression table; None for another file.
+
+    Parameters
+    ----------
+    path
+        Text file (``.gz`` too).
+
+    Returns
+    -------
+    tuple of (int, int, dict) or None
+        The number of lines before the table's header line, the number of data rows, and
+        the series' accession and platform (``!Series_geo_accession``,
+        ``!Series_platform_id``), for the log.
+
+    Raises
+    ------
+    InputError
+        A series matrix without its table's begin or end line (a truncated download), or
+        with no data rows (an RNA-seq series keeps its counts in supplementary files).
+    """
+    with _open_text(path) as handle:
+        if not handle.readline().startswith(_SERIES_MATRIX_START):
+            return None
+        about: dict[str, str] = {}
+        begin = end = None
+        for number, line in enumerate(handle, start=2):
+            if begin is None:
+                key, _, value = line.rstrip("\r\n").partition("\t")
+                if key in ("!Series_geo_accession", "!Series_platform_id"):
+                    about[key[8:]] = value.strip('"')
+                if key.strip().lower() == _SERIES_TABLE[0]:
+                    begin = number
+            elif line.strip().lower() == _SERIES_TABLE[1]:
+                end = number
+                break
+    if begin is None or end is None:
+        missing = _SERIES_TABLE[0] if begin is None else _SERIES_TABLE[1]
+        raise InputError(
+            f"a GEO series matrix without its {missing!r} line: a truncated download? "
+            "download it again",
+            path=path,
+        )
+    n_rows = end - begin - 2  # the header line and the end line are no data rows
+    if n_rows < 1:
+        raise InputError(
+            f"a GEO series matrix ({about.get('geo_accession', '?')}) whose expression table "
+            "is empty: an RNA-seq series keeps its counts in the series' supplementary files "
+            "on GEO; download those and give the count matrix",
+            path=path,
+            line=begin,
+        )
+    return begin, n_rows, about
+
+
+def _read_series_matrix(path: Path, place: tuple[int, int, dict[str, str]]) -> pd.DataFrame:
+    """The expression table of a GEO series matrix (:func:`_series_matrix`): probes (or
+    genes) x samples, the samples' GSM accessions as column ids."""
+    begin, n_rows, about = place
+    header = _header(path, "\t", skip=begin)
+    rows = _parse_rows(path, "\t", begin + 1, len(header), nrows=n_rows)
+    log.warning(
+        "%s: a GEO series matrix (%s, platform %s): reading its expression table, %d rows "
+        "(probes or genes) x %d samples",
+        path,
+        about.get("geo_accession", "?"),
+        about.get("platform_id", "?"),
+        n_rows,
+        len(header) - 1,
+    )
+    frame = rows.iloc[:, 1:]
+    frame.index = pd.Index(rows.iloc[:, 0].astype(str), name=header[0] or None)
+    frame.columns = header[1:]
+    frame.attrs["first_line"] = begin + 2
+    return frame
+
+
 def _table_ids(path: Path, sep: str, skip: int = 0) -> tuple[pd.Index, pd.Index]:
     """A text matrix's row ids (the first field of each line after the header) and column
     ids (the header's fields after the first), spaces around them removed, read without the
@@ -799,6 +888,9 @@ def _read_table(
     other table is read whole. The frame's ``attrs["rows_are_genes"]`` is
     ``genes_in_rows``'s answer when it was asked (once: it may log), else None.
     """
+    series = _series_matrix(path)
+    if series is not None:
+        return _read_series_matrix(path, series), True  # rows are probes or genes
     skip = _comment_lines(path, sep)
     sep, decimal = _sniff_table(path, sep, skip)
     in_rows: bool | None = None  # genes_in_rows's answer, when asked
