@@ -166,7 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument(
         "--input",
         required=True,
-        help="sequences (one per line or TSV), or a samples x genes matrix for a landmark model",
+        help="sequences (one per line or TSV), or an expression matrix for a landmark model "
+        "(TSV/CSV, .gz too, GEO series matrix, parquet, HDF5, GCT, GCTX or h5ad; samples x "
+        "genes, or genes x samples, recognised by its landmark row ids)",
     )
     predict.add_argument(
         "--output",
