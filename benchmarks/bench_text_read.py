@@ -1,16 +1,17 @@
 """Time and memory of gexnb's two parsers of a plain numeric text matrix, whole and in part.
 
-gexnb reads a tab- or comma-separated matrix with its line-by-line parser
-(``readers._fast_table``: numpy converts each line) and falls back to pandas
-(``readers._parse_rows``: ``pandas.read_csv``, ``low_memory=False``) at the first irregularity.
-``gexnb predict`` parses only the landmark columns (``_fast_table(columns=...)``). This script
+gexnb has two parsers of a tab- or comma-separated matrix: a line-by-line one
+(``readers._fast_table``: numpy converts each line), which ``gexnb predict`` uses to parse only
+the landmark columns (``_fast_table(columns=...)``), and pandas (``readers._parse_rows``),
+which reads whole tables. This script
 measures, on a synthetic ``--n`` samples x ``--genes`` genes TSV (values ``%.3f`` as GEO writes
 them, or full precision with ``--digits full``), each in its own child process so that peak
 memory (``ru_maxrss``) is per arm:
 
 - ``fast``: ``_fast_table`` of the whole file (gexnb's path for a plain table);
-- ``pandas``: ``_parse_rows`` of the whole file (gexnb's fallback);
-- ``pandas_low_memory``: ``pandas.read_csv`` as ``_parse_rows`` calls it, ``low_memory=True``;
+- ``pandas``: ``_parse_rows`` of the whole file (gexnb's path for a whole table since the
+  thirteenth session: ``pandas.read_csv`` in blocks of about 8 million values);
+- ``pandas_low_memory``: one ``pandas.read_csv`` call, ``low_memory=True``;
 - ``fast_columns``: ``_fast_table`` of one gene in 13 (943 of 12,328, a landmark model's share);
 - ``pandas_usecols``: ``pandas.read_csv(usecols=...)`` of the same genes.
 

@@ -623,6 +623,10 @@ def _comment_lines(path: Path, sep: str, *, quiet: bool = False) -> int:
     return n
 
 
+#: Values parsed at a time by :func:`_parse_rows` (about 64 MB as float64).
+_BLOCK_VALUES = 8_000_000
+
+
 def _parse_rows(
     path: Path,
     sep: str,
@@ -669,7 +673,10 @@ def _parse_rows(
         the header.
     """
     try:
-        frame = pd.read_csv(
+        # in blocks of rows, about _BLOCK_VALUES values each: pandas holds a block's text
+        # fields while it converts them (the whole file's, read at once: 2.6x the values'
+        # memory; benchmarks/bench_text_read.py)
+        blocks = pd.read_csv(
             path,
             sep=sep,
             decimal=decimal,
@@ -680,7 +687,10 @@ def _parse_rows(
             converters={0: str},  # ids as written: "NA" or "" is no missing value
             low_memory=False,
             compression="infer",
+            chunksize=max(1, _BLOCK_VALUES // max(n_fields, 1)),
         )
+        with blocks:
+            frame = pd.concat(list(blocks))
     except pd.errors.EmptyDataError as exc:
         raise InputError("no data rows after the header", path=path) from exc
     except pd.errors.ParserError as exc:
@@ -715,13 +725,11 @@ def _fast_table(
     rows: Collection[str] | None = None,
     columns: Collection[str] | None = None,
 ) -> pd.DataFrame | None:
-    """Plain numeric tables parsed line by line with numpy; None at the first irregularity
-    (quotes, ragged rows, non-numeric or empty cells), so that the pandas path reports the
-    problem precisely. ``skip``: comment lines before the header. Measured with pandas 2.3
-    (``benchmarks/bench_text_read.py``, 4,000 x 12,328 genes), this parser is the slower
-    one: pandas (:func:`_parse_rows`) reads the whole table in 0.44x its time, holding 2.6x
-    its memory for the values parsed (0.60x and 1.3x with ``low_memory=True``); of one gene
-    in 13, ``usecols`` takes 0.75x its time, the same memory.
+    """Plain numeric tables parsed line by line with numpy, for some of their rows or
+    columns (a whole table is read by pandas, :func:`_parse_rows`, in about half this
+    parser's time: ``benchmarks/bench_text_read.py``); None at the first irregularity (quotes,
+    ragged rows, non-numeric or empty cells), so that the pandas path reports the problem
+    precisely. ``skip``: comment lines before the header.
 
     ``rows`` (or ``columns``): only the rows (columns) of these ids (spaces around them
     removed) are parsed and returned, the others' values are never converted (a landmark
@@ -897,10 +905,8 @@ def _read_table(
     skip = _comment_lines(path, sep)
     sep, decimal = _sniff_table(path, sep, skip)
     in_rows: bool | None = None  # genes_in_rows's answer, when asked
-    if decimal != ".":
-        fast = None
-    elif genes is None:
-        fast = _fast_table(path, sep, skip)
+    if decimal != "." or genes is None:
+        fast = None  # pandas reads a whole table faster (benchmarks/bench_text_read.py)
     else:
         if orientation == "auto" and genes_in_rows is not None:
             in_rows = genes_in_rows(*_table_ids(path, sep, skip))
