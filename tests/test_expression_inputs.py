@@ -271,6 +271,10 @@ def test_a_text_table_has_some_genes_read_alone(tmp_path):
         part = ex.read_expression_keeping_nan(tall, genes=["TP53", "EGFR"], **told)
         assert part.to_numpy().tolist() == [[1.0, 5.0], [2.0, 6.0]]
     assert asked == [(["TP53", "MYC", "EGFR"], ["S1", "S2"])]  # once, with every id
+    asked.clear()
+    quoted = _write(tmp_path / "q.tsv", '"gene"\t"S1"\t"S2"\n"TP53"\t1\t2\n"EGFR"\t5\t6\n')
+    part = ex.read_expression_keeping_nan(quoted, genes=["TP53"], genes_in_rows=genes_in_rows)
+    assert list(part.index) == ["S1", "S2"] and part.to_numpy().tolist() == [[1.0], [2.0]]
     dup = _write(tmp_path / "d.tsv", "gene\tS1\tS1\nTP53\t1\t2\n")
     with pytest.raises(InputError, match="duplicated sample id"):
         ex.read_expression_keeping_nan(dup, genes=["TP53"], orientation="genes_x_samples")

@@ -908,12 +908,17 @@ def _read_table(
     if decimal != "." or genes is None:
         fast = None  # pandas reads a whole table faster (benchmarks/bench_text_read.py)
     else:
-        if orientation == "auto" and genes_in_rows is not None:
-            in_rows = genes_in_rows(*_table_ids(path, sep, skip))
-        by_rows = in_rows if in_rows is not None else orientation == "genes_x_samples"
-        fast = _fast_table(
-            path, sep, skip, rows=genes if by_rows else None, columns=None if by_rows else genes
-        )
+        asked = orientation == "auto" and genes_in_rows is not None
+        ids = _table_ids(path, sep, skip) if asked else None
+        if ids is not None and any('"' in i for i in itertools.chain(*ids)):
+            fast = None  # quoted ids: pandas reads them, and genes_in_rows is asked with those
+        else:
+            if ids is not None and genes_in_rows is not None:
+                in_rows = genes_in_rows(*ids)
+            by_rows = in_rows if in_rows is not None else orientation == "genes_x_samples"
+            fast = _fast_table(
+                path, sep, skip, rows=genes if by_rows else None, columns=None if by_rows else genes
+            )
     if fast is not None:
         fast.attrs["rows_are_genes"] = in_rows
         return fast, False
