@@ -279,9 +279,36 @@ def test_a_text_table_has_some_genes_read_alone(tmp_path):
     with pytest.raises(InputError, match="duplicated sample id"):
         ex.read_expression_keeping_nan(dup, genes=["TP53"], orientation="genes_x_samples")
     assert ex.expression_table_ids(tall) == (["TP53", "MYC", "EGFR"], ["S1", "S2"])
-    assert ex.expression_table_ids(_write(tmp_path / "q.csv", '"s","A"\n"S1",1\n')) is None
+    assert ex.expression_table_ids(_write(tmp_path / "q.csv", '"s","A"\n"S1",1\n')) == (
+        ["S1"],
+        ["A"],
+    )  # quotes around ids taken (R's write.csv); other quotes: test_r_write_csv_quotes...
     _write(tall, "gene\tS1\tS2\nKRAS\t1\t2\n")  # the file changed: its ids read again
     assert ex.expression_table_ids(tall) == (["KRAS"], ["S1", "S2"])
+
+
+def test_r_write_csv_quotes_are_taken_by_the_partial_read(tmp_path, monkeypatch):
+    """R's write.csv quotes the names and row ids: a partial read takes them (the line parser,
+    not pandas), the same frame as the whole read; a quoted separator in an id is left to
+    pandas."""
+    from gexnb.data.expression import readers
+
+    text = '"","TP53","MYC","EGFR"\n"S1",1,2,3\n"S2",4,5,6\n'
+    path = _write(tmp_path / "r.csv", text)
+    whole = ex.read_expression_keeping_nan(path)
+    assert ex.expression_table_ids(path) == (["S1", "S2"], ["TP53", "MYC", "EGFR"])
+
+    def no_pandas(*args, **kwargs):
+        raise AssertionError("read by pandas")
+
+    with monkeypatch.context() as mp:
+        mp.setattr(readers, "_parse_rows", no_pandas)
+        part = ex.read_expression_keeping_nan(path, genes=["TP53", "EGFR"])
+    pd.testing.assert_frame_equal(part, whole[["TP53", "EGFR"]])
+    odd = _write(tmp_path / "o.csv", '"","TP53","MYC"\n"S,1",1,2\n"S2",4,5\n')
+    assert ex.expression_table_ids(odd) is None
+    part = ex.read_expression_keeping_nan(odd, genes=["TP53"])
+    assert list(part.index) == ["S,1", "S2"] and part["TP53"].tolist() == [1.0, 4.0]
 
 
 def test_ids_that_pandas_takes_for_missing_are_kept_as_written(tmp_path):

@@ -712,9 +712,9 @@ def test_a_text_table_has_its_landmark_values_parsed_alone(
     new = frame.iloc[:7].copy()
     wanted = list(predictor.landmark_ids["id"])
     genes_rows = layout in ("genes", "genes_told", "comment_line", "genes_r", "series_matrix")
-    plain = layout not in ("r_header", "quoted", "genes_r", "series_matrix")
+    plain = layout not in ("r_header", "genes_r", "series_matrix")  # quoted: ids alone
     table = (new.T if genes_rows else new).astype(object)
-    if plain:  # not a number, in a gene the model does not use
+    if plain and layout != "quoted":  # not a number, in a gene the model does not use
         other = next(g for g in new.columns if g not in wanted)
         table.loc[other if genes_rows else new.index[2], new.index[2] if genes_rows else other] = (
             "abc"
@@ -753,8 +753,8 @@ def test_a_text_table_has_its_landmark_values_parsed_alone(
     assert len(caplog.messages) == len(set(caplog.messages))  # each warning once
     if plain or layout == "genes_r":  # genes_r: tried, its rows one field wider: pandas
         assert parsed == [{"rows" if genes_rows else "columns": sorted(wanted)}]
-    else:  # ids not told (quotes; R's header, the first landmark taken for the id column's
-        # name; a series matrix, its own reader): read whole by pandas
+    else:  # ids not told (R's header, the first landmark taken for the id column's name;
+        # a series matrix, its own reader): read whole by pandas
         assert parsed == []
     if layout == "comment_line":
         assert any("skipping 1 comment line" in m for m in caplog.messages)

@@ -960,10 +960,10 @@ def predict_landmark_file(
         parquet file its landmark columns when its schema tells its sample ids (a stored
         index, a first column of text or of decimals), an HDF5 file in gexnb's layout its
         landmark columns, a plain numeric text table (tab- or comma-separated, decimal
-        points, no quotes) the values of its landmark rows or columns alone, and the other
-        genes' values are not checked; another file is read whole, and must hold numbers
-        there too, as the readers require. The predictions
-        are written :data:`BLOCK_SAMPLES` samples at a time.
+        points, no quotes but around its ids) the values of its landmark rows or columns
+        alone, and the other genes' values are not checked; another file is read whole,
+        and must hold numbers there too, as the readers require. The predictions are
+        written :data:`BLOCK_SAMPLES` samples at a time.
     nan
         A missing landmark value: one of :data:`MISSING_LANDMARK_VALUES` (``error``,
         ``mean``, ``drop_samples``).

@@ -164,12 +164,13 @@ def read_expression_keeping_nan(
         (and its sample-id column) when its schema tells the sample ids
         (:func:`_parquet_plan`), and an HDF5 file in gexnb's layout only their columns;
         :func:`expression_gene_ids` gives the ids of these without reading the values. A
-        plain numeric text table (tab- or comma-separated, decimal points, no quotes) has
-        only the values of these genes' rows (when its rows are genes: ``orientation``, or
-        ``genes_in_rows`` asked with the file's ids before the values are read) or columns
-        parsed; :func:`expression_table_ids` gives its row and column ids. The genes not
-        read are not checked: a text value among them is not an error. Any other file is
-        read whole first.
+        plain numeric text table (tab- or comma-separated, decimal points, no quotes but
+        around its ids, as R's ``write.csv`` writes them) has only the values of these
+        genes' rows (when its rows are genes: ``orientation``, or ``genes_in_rows`` asked
+        with the file's ids before the values are read) or columns parsed;
+        :func:`expression_table_ids` gives its row and column ids. The genes not read are
+        not checked: a text value among them is not an error. Any other file is read whole
+        first.
     genes_in_rows
         Under ``orientation="auto"``, called with the file's row ids and column ids (spaces
         around them removed) before any check of the sample ids; when it returns True the
@@ -257,7 +258,8 @@ def expression_table_ids(
     """A plain numeric text table's row ids and column ids, read without the values: the
     ids among which :func:`read_expression_keeping_nan` can take some genes' rows or
     columns alone (a tab- or comma-separated file, ``.gz`` too, whose numbers have a decimal
-    point and whose ids have no quotes); None for other files.
+    point and whose ids hold no quote but around them, as R's ``write.csv`` writes them);
+    None for other files.
 
     Parameters
     ----------
@@ -270,7 +272,8 @@ def expression_table_ids(
     -------
     tuple of (list of str, list of str) or None
         The row ids (each line's first field) and the column ids (the header's fields after
-        the first), spaces around them removed, in the file's order (duplicates kept).
+        the first), quotes and spaces around them removed, in the file's order (duplicates
+        kept).
 
     Raises
     ------
@@ -291,9 +294,8 @@ def expression_table_ids(
         sep, decimal = _sniff_table(path, sep, skip, quiet=True)
         if decimal != ".":
             return None
-        rows, columns = (list(ids) for ids in _table_ids(path, sep, skip))
-        quoted = any('"' in i for i in itertools.chain(rows, columns))
-        return None if quoted else (rows, columns)
+        ids = _table_ids(path, sep, skip)
+        return None if ids is None else (list(ids[0]), list(ids[1]))
 
     return _read_guarded(scan, path, fmt)
 
@@ -717,6 +719,18 @@ def _parse_rows(
     return frame
 
 
+def _unquoted(field: str) -> str | None:
+    """``field`` without the double quotes around it (R's ``write.csv`` and ``write.table``
+    quote names and ids); ``field`` itself when it holds no quote; None when it holds one
+    otherwise (a quoted separator, a doubled quote, a space outside the quotes: pandas'
+    quoting rules decide)."""
+    if '"' not in field:
+        return field
+    if len(field) >= 2 and field[0] == field[-1] == '"' and '"' not in field[1:-1]:
+        return field[1:-1]
+    return None
+
+
 def _fast_table(
     path: Path,
     sep: str,
@@ -727,9 +741,9 @@ def _fast_table(
 ) -> pd.DataFrame | None:
     """Plain numeric tables parsed line by line with numpy, for some of their rows or
     columns (a whole table is read by pandas, :func:`_parse_rows`, in about half this
-    parser's time: ``benchmarks/bench_text_read.py``); None at the first irregularity (quotes,
-    ragged rows, non-numeric or empty cells), so that the pandas path reports the problem
-    precisely. ``skip``: comment lines before the header.
+    parser's time: ``benchmarks/bench_text_read.py``); None at the first irregularity
+    (quotes but around the names and row ids, ragged rows, non-numeric or empty cells), so
+    that the pandas path reports the problem precisely. ``skip``: comment lines before the header.
 
     ``rows`` (or ``columns``): only the rows (columns) of these ids (spaces around them
     removed) are parsed and returned, the others' values are never converted (a landmark
@@ -740,9 +754,10 @@ def _fast_table(
         for _ in range(skip):
             handle.readline()
         first = handle.readline().rstrip("\r\n")
-        if not first.strip() or '"' in first:
+        unquoted = [_unquoted(name) for name in first.split(sep)]
+        if not first.strip() or any(name is None for name in unquoted):
             return None
-        header = first.split(sep)
+        header = [str(name) for name in unquoted]
         names = header[1:]
         take: list[int] | None = None
         if columns is not None:
@@ -754,20 +769,26 @@ def _fast_table(
         values: list[np.ndarray] = []
         for line in handle:
             fields = line.rstrip("\r\n").split(sep)
-            if len(fields) != len(header) or '"' in line:
+            if len(fields) != len(header):
                 return None
-            if rows is not None and fields[0].strip() not in rows:
+            row_id = fields[0]
+            if '"' in line:  # quotes around the row id alone (R's write.csv)
+                inner = _unquoted(row_id)
+                if inner is None or '"' in line[len(row_id) :]:
+                    return None
+                row_id = inner
+            if rows is not None and row_id.strip() not in rows:
                 continue
             kept = fields[1:] if take is None else [fields[i] for i in take]
             try:
                 values.append(np.array(kept, dtype=np.float64))
             except ValueError:
                 return None
-            ids.append(fields[0])
+            ids.append(row_id)
     if not values:
         return None
     frame = pd.DataFrame(np.vstack(values), index=pd.Index(ids, name=header[0] or None))
-    frame.columns = names
+    frame.columns = pd.Index(names, dtype=object)
     return frame
 
 
@@ -854,10 +875,11 @@ def _read_series_matrix(path: Path, place: tuple[int, int, dict[str, str]]) -> p
     return frame
 
 
-def _table_ids(path: Path, sep: str, skip: int = 0) -> tuple[pd.Index, pd.Index]:
+def _table_ids(path: Path, sep: str, skip: int = 0) -> tuple[pd.Index, pd.Index] | None:
     """A text matrix's row ids (the first field of each line after the header) and column
-    ids (the header's fields after the first), spaces around them removed, read without the
-    values. ``skip``: comment lines before the header. The last two files' ids are kept
+    ids (the header's fields after the first), quotes around them (:func:`_unquoted`) and
+    spaces removed, read without the values; None when an id holds a quote otherwise.
+    ``skip``: comment lines before the header. The last two files' ids are kept
     while the file is unchanged (``gexnb predict`` asks before the reader does: a ``.gz``
     file is then decompressed once for both)."""
     stat = path.stat()
@@ -867,14 +889,17 @@ def _table_ids(path: Path, sep: str, skip: int = 0) -> tuple[pd.Index, pd.Index]
 @functools.lru_cache(maxsize=2)
 def _table_ids_of(
     path: Path, sep: str, skip: int, mtime_ns: int, size: int
-) -> tuple[pd.Index, pd.Index]:
+) -> tuple[pd.Index, pd.Index] | None:
     """:func:`_table_ids` of the file as it is (``mtime_ns`` and ``size`` key the cache)."""
     with _open_text(path) as handle:
         for _ in range(skip):
             handle.readline()
-        header = handle.readline().rstrip("\r\n").split(sep)
-        rows = [line.split(sep, 1)[0].strip() for line in handle if line.strip()]
-    return pd.Index(rows, dtype=object), pd.Index([h.strip() for h in header[1:]], dtype=object)
+        header = [_unquoted(h) for h in handle.readline().rstrip("\r\n").split(sep)[1:]]
+        rows = [_unquoted(line.split(sep, 1)[0]) for line in handle if line.strip()]
+    if any(i is None for i in itertools.chain(header, rows)):
+        return None
+    stripped = [str(i).strip() for i in rows], [str(i).strip() for i in header]
+    return pd.Index(stripped[0], dtype=object), pd.Index(stripped[1], dtype=object)
 
 
 def _read_table(
@@ -909,11 +934,11 @@ def _read_table(
         fast = None  # pandas reads a whole table faster (benchmarks/bench_text_read.py)
     else:
         asked = orientation == "auto" and genes_in_rows is not None
-        ids = _table_ids(path, sep, skip) if asked else None
-        if ids is not None and any('"' in i for i in itertools.chain(*ids)):
-            fast = None  # quoted ids: pandas reads them, and genes_in_rows is asked with those
+        ids = _table_ids(path, sep, skip) if asked else ()
+        if ids is None:
+            fast = None  # ids pandas unquotes: genes_in_rows is asked with those
         else:
-            if ids is not None and genes_in_rows is not None:
+            if ids and genes_in_rows is not None:
                 in_rows = genes_in_rows(*ids)
             by_rows = in_rows if in_rows is not None else orientation == "genes_x_samples"
             fast = _fast_table(
