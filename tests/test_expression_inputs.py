@@ -311,6 +311,24 @@ def test_r_write_csv_quotes_are_taken_by_the_partial_read(tmp_path, monkeypatch)
     assert list(part.index) == ["S,1", "S2"] and part["TP53"].tolist() == [1.0, 4.0]
 
 
+def test_a_table_read_in_several_blocks_is_the_table_read_at_once(tmp_path, monkeypatch):
+    """pandas reads a whole text table in blocks of rows: a column of integers in one block
+    and decimals in another is one float column, a missing value stays missing, and a text
+    cell in a later block is named by its own line."""
+    from gexnb.data.expression import readers
+
+    text = "sample\tA\tB\nS1\t1\t2\nS2\t3\t4.5\nS3\t\t6\nS4\t7\t8\n"
+    path = _write(tmp_path / "m.tsv", text)
+    at_once = ex.read_expression_keeping_nan(path)
+    monkeypatch.setattr(readers, "_BLOCK_VALUES", 3)  # one row (3 fields) per block
+    blocks = ex.read_expression_keeping_nan(path)
+    pd.testing.assert_frame_equal(blocks, at_once)
+    assert blocks.loc["S3", "A"] != blocks.loc["S3", "A"] and blocks.loc["S2", "B"] == 4.5
+    bad = _write(tmp_path / "b.tsv", text.replace("S4\t7", "S4\tx7"))
+    with pytest.raises(InputError, match=r"line 5.*'x7'"):
+        ex.read_expression_keeping_nan(bad)
+
+
 def test_ids_that_pandas_takes_for_missing_are_kept_as_written(tmp_path):
     """A row id "NA" or "null" stays as written when the table is read by pandas (here for
     its empty cell), as the line-by-line parser keeps it; it became the string 'nan'."""

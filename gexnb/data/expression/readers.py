@@ -287,8 +287,8 @@ def expression_table_ids(
     _require_file(path)
 
     def scan() -> tuple[list[str], list[str]] | None:
-        if _series_matrix(path) is not None:
-            return None  # quoted ids: read whole
+        if _is_series_matrix(path):
+            return None  # its own reader reads it whole
         sep = "\t" if fmt == "tsv" else ","
         skip = _comment_lines(path, sep, quiet=True)  # the reader logs what it finds
         sep, decimal = _sniff_table(path, sep, skip, quiet=True)
@@ -719,11 +719,26 @@ def _parse_rows(
     return frame
 
 
+def _labelled(
+    rows: pd.DataFrame, header: list[str], first_line: int, skip: int = 1
+) -> pd.DataFrame:
+    """The rows of :func:`_parse_rows` as a frame: the first field of each row its id, the
+    fields from ``skip`` on its values, named by ``header`` (the header's first field names
+    the ids); ``first_line``, the file line of the first row, for error messages."""
+    frame = rows.iloc[:, skip:]
+    frame.index = pd.Index(rows.iloc[:, 0].astype(str), name=header[0] or None)
+    frame.columns = header[skip:]
+    frame.attrs["first_line"] = first_line
+    return frame
+
+
 def _unquoted(field: str) -> str | None:
     """``field`` without the double quotes around it (R's ``write.csv`` and ``write.table``
     quote names and ids); ``field`` itself when it holds no quote; None when it holds one
     otherwise (a quoted separator, a doubled quote, a space outside the quotes: pandas'
-    quoting rules decide)."""
+    quoting rules decide). Stricter than the gene lists' ``genes._unquote`` and the sequence
+    files' ``sequence_files._unquote``, which strip spaces and keep inner quotes: a field this
+    parser takes must read as pandas reads it."""
     if '"' not in field:
         return field
     if len(field) >= 2 and field[0] == field[-1] == '"' and '"' not in field[1:-1]:
@@ -798,6 +813,12 @@ _SERIES_MATRIX_START = "!Series_"
 _SERIES_TABLE = ("!series_matrix_table_begin", "!series_matrix_table_end")
 
 
+def _is_series_matrix(path: Path) -> bool:
+    """Whether ``path`` is a GEO series matrix file (its first line ``!Series_...``)."""
+    with _open_text(path) as handle:
+        return handle.readline().startswith(_SERIES_MATRIX_START)
+
+
 def _series_matrix(path: Path) -> tuple[int, int, dict[str, str]] | None:
     """Where a GEO series matrix file keeps its expression table; None for another file.
 
@@ -819,9 +840,10 @@ def _series_matrix(path: Path) -> tuple[int, int, dict[str, str]] | None:
         A series matrix without its table's begin or end line (a truncated download), or
         with no data rows (an RNA-seq series keeps its counts in supplementary files).
     """
+    if not _is_series_matrix(path):
+        return None
     with _open_text(path) as handle:
-        if not handle.readline().startswith(_SERIES_MATRIX_START):
-            return None
+        handle.readline()
         about: dict[str, str] = {}
         begin = end = None
         for number, line in enumerate(handle, start=2):
@@ -868,11 +890,7 @@ def _read_series_matrix(path: Path, place: tuple[int, int, dict[str, str]]) -> p
         n_rows,
         len(header) - 1,
     )
-    frame = rows.iloc[:, 1:]
-    frame.index = pd.Index(rows.iloc[:, 0].astype(str), name=header[0] or None)
-    frame.columns = header[1:]
-    frame.attrs["first_line"] = begin + 2
-    return frame
+    return _labelled(rows, header, begin + 2)
 
 
 def _table_ids(path: Path, sep: str, skip: int = 0) -> tuple[pd.Index, pd.Index] | None:
@@ -930,20 +948,17 @@ def _read_table(
     skip = _comment_lines(path, sep)
     sep, decimal = _sniff_table(path, sep, skip)
     in_rows: bool | None = None  # genes_in_rows's answer, when asked
-    if decimal != "." or genes is None:
-        fast = None  # pandas reads a whole table faster (benchmarks/bench_text_read.py)
-    else:
-        asked = orientation == "auto" and genes_in_rows is not None
-        ids = _table_ids(path, sep, skip) if asked else ()
-        if ids is None:
-            fast = None  # ids pandas unquotes: genes_in_rows is asked with those
-        else:
-            if ids and genes_in_rows is not None:
-                in_rows = genes_in_rows(*ids)
-            by_rows = in_rows if in_rows is not None else orientation == "genes_x_samples"
-            fast = _fast_table(
-                path, sep, skip, rows=genes if by_rows else None, columns=None if by_rows else genes
-            )
+    fast = None  # a whole table: pandas reads it faster (benchmarks/bench_text_read.py)
+    partial = genes is not None and decimal == "."
+    ask = partial and orientation == "auto" and genes_in_rows is not None
+    ids = _table_ids(path, sep, skip) if ask else ()
+    if partial and ids is not None:  # None: ids pandas unquotes, genes_in_rows asked after
+        if ids and genes_in_rows is not None:
+            in_rows = genes_in_rows(*ids)
+        by_rows = in_rows if in_rows is not None else orientation == "genes_x_samples"
+        fast = _fast_table(
+            path, sep, skip, rows=genes if by_rows else None, columns=None if by_rows else genes
+        )
     if fast is not None:
         fast.attrs["rows_are_genes"] = in_rows
         return fast, False
@@ -974,10 +989,7 @@ def _read_table(
             path,
         )
         header = ["", *header]
-    frame = rows.iloc[:, 1:]
-    frame.index = pd.Index(rows.iloc[:, 0].astype(str), name=header[0] or None)
-    frame.columns = header[1:]
-    frame.attrs["first_line"] = skip + 2
+    frame = _labelled(rows, header, skip + 2)
     frame.attrs["rows_are_genes"] = in_rows
     if decimal != ".":
         frame.attrs["decimal"] = decimal  # for _check_numeric's message; dropped after it
@@ -1065,11 +1077,7 @@ def _read_gct(path: Path) -> tuple[pd.DataFrame, bool]:
     rows = _parse_rows(path, "\t", 3 + n_chd, expected)
     if rows.shape[0] != n_rows:
         raise InputError(f"GCT says {n_rows} rows but holds {rows.shape[0]}", path=path)
-    frame = rows.iloc[:, 1 + n_rhd :]
-    frame.index = pd.Index(rows.iloc[:, 0].astype(str))
-    frame.columns = header[1 + n_rhd :]
-    frame.attrs["first_line"] = 4 + n_chd
-    return frame, True
+    return _labelled(rows, header, 4 + n_chd, skip=1 + n_rhd), True
 
 
 def _parquet_plan(path: Path) -> tuple[list[str], str | None] | None:
@@ -1209,8 +1217,8 @@ def _read_hdf5(path: Path, columns: set[str] | None = None) -> tuple[pd.DataFram
                     f"samples and {len(genes)} genes",
                     path=path,
                 )
-            keep = [k for k, g in enumerate(genes) if columns and g.strip() in columns]
-            if keep:  # h5py reads the columns asked for, in increasing order
+            keep = [k for k, g in enumerate(genes) if g.strip() in columns] if columns else []
+            if 0 < len(keep) < len(genes):  # h5py reads the columns asked for, in order
                 genes = [genes[k] for k in keep]
                 matrix = np.asarray(data[:, keep], dtype=np.float64)
             else:
