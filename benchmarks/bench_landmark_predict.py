@@ -24,7 +24,9 @@ column. With ``--wide-parquet`` it is a parquet file of the same 12,328 genes as
 alone. With ``--wide-tsv`` (samples x genes) and ``--tall-tsv`` (genes x samples, as GEO
 writes) it is a tab-separated text file of those genes, values with three decimals, of which
 ``gexnb predict`` parses the landmark columns (rows) alone, and with ``--wide-hdf5`` an HDF5
-file of them in gexnb's layout, of which it reads the landmark columns alone. Usage::
+file of them in gexnb's layout, of which it reads the landmark columns alone. With
+``--gct`` it is a GCT 1.2 text file of those genes (genes x samples, a Description column),
+of which ``gexnb predict`` parses the landmark rows alone. Usage::
 
     python benchmarks/bench_landmark_predict.py             # 30,000 samples
     python benchmarks/bench_landmark_predict.py --quick     # 3,000 samples
@@ -34,6 +36,7 @@ file of them in gexnb's layout, of which it reads the landmark columns alone. Us
     python benchmarks/bench_landmark_predict.py --wide-tsv --n 10000  # 10,000 x 12,328 genes
     python benchmarks/bench_landmark_predict.py --tall-tsv --n 10000  # 12,328 genes x 10,000
     python benchmarks/bench_landmark_predict.py --wide-hdf5  # 30,000 x 12,328 genes
+    python benchmarks/bench_landmark_predict.py --gct --n 10000  # 12,328 genes x 10,000
 """
 
 from __future__ import annotations
@@ -100,6 +103,7 @@ INPUTS = {
     "wide_tsv": f"TSV of {N_GCTX_GENES:,} genes, samples x genes",
     "tall_tsv": f"TSV of {N_GCTX_GENES:,} genes, genes x samples",
     "wide_hdf5": f"HDF5 (gexnb's layout) of {N_GCTX_GENES:,} genes",
+    "gct": f"GCT 1.2 text of {N_GCTX_GENES:,} genes",
 }
 
 
@@ -136,7 +140,7 @@ def _setup(folder: Path, n: int, kind: str = "landmarks") -> tuple[Path, Path]:
     predictor.save(folder / "model")
     genes = (
         landmarks + [f"G{i:05d}" for i in range(N_GCTX_GENES - N_LANDMARKS)]
-        if kind in ("gctx", "wide_parquet", "wide_tsv", "tall_tsv", "wide_hdf5")
+        if kind in ("gctx", "wide_parquet", "wide_tsv", "tall_tsv", "wide_hdf5", "gct")
         else landmarks
     )
     values = rng.normal(8, 2, size=(n, len(genes))).clip(0, 16)
@@ -151,6 +155,14 @@ def _setup(folder: Path, n: int, kind: str = "landmarks") -> tuple[Path, Path]:
         path = folder / ("input.tsv" if kind == "wide_tsv" else f"input.{TALL}.tsv")
         table = frame if kind == "wide_tsv" else frame.T
         table.to_csv(path, sep="\t", float_format="%.3f", index_label="id")
+        return folder / "model", path
+    if kind == "gct":
+        path = folder / "input.gct"
+        with path.open("w") as handle:
+            handle.write(f"#1.2\n{len(genes)}\t{n}\n")
+            table = frame.T
+            table.insert(0, "Description", "na")
+            table.to_csv(handle, sep="\t", float_format="%.3f", index_label="Name")
         return folder / "model", path
     suffix = "h5" if kind == "wide_hdf5" else "parquet"
     return folder / "model", write_expression(frame, folder / f"input.{suffix}")

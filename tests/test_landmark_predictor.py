@@ -563,6 +563,61 @@ def test_a_gctx_file_has_its_landmark_rows_read_alone(linear_scale_run, tmp_path
     np.testing.assert_allclose(read_expression(out).to_numpy(), expected.to_numpy(), atol=1e-6)
 
 
+@pytest.mark.parametrize("version", ["1.2", "1.3", "1.2_quoted"])
+def test_a_gct_file_has_its_landmark_rows_parsed_alone(linear_scale_run, tmp_path, caplog, version):
+    """A GCT file (genes x samples, a Description or row-metadata fields, GCT 1.3's
+    column-metadata lines) had every value parsed for a model's landmarks; now only the
+    landmark rows' values are (a text value in another gene is never read). A GCT whose
+    descriptions are quoted is read whole, as before. Same predictions."""
+    import gexnb.data.expression.readers as readers
+    from gexnb.data.expression import expression_gene_ids
+
+    runs, frame = linear_scale_run
+    predictor = load_predictor(runs / "ridge")
+    new = frame.iloc[:7]
+    wanted = list(predictor.landmark_ids["id"])
+    plain = version != "1.2_quoted"
+    body = new.T.astype(object)
+    if plain:  # not a number, in a gene the model does not use
+        body.loc[next(g for g in new.columns if g not in wanted), new.index[2]] = "abc"
+    described = "\t".join if plain else (lambda f: "\t".join([f[0], f'"{f[1]}"', *f[2:]]))
+    if version == "1.3":
+        lines = ["#1.3", f"{body.shape[0]}\t{body.shape[1]}\t2\t1"]
+        lines.append("\t".join(["id", "pr_symbol", "pr_type", *new.index]))
+        lines.append("\t".join(["cell_id", "-666", "-666", *("A375" for _ in new.index)]))
+        lines += ["\t".join([g, "sym", "lm", *map(str, body.loc[g])]) for g in body.index]
+    else:
+        lines = ["#1.2", f"{body.shape[0]}\t{body.shape[1]}"]
+        lines.append("\t".join(["Name", "Description", *new.index]))
+        lines += [described([g, f"gene {g}", *map(str, body.loc[g])]) for g in body.index]
+    path = tmp_path / "new.gct"
+    path.write_text("\n".join(lines) + "\n\n")  # a blank line at the end, as pandas skips
+    assert expression_gene_ids(path) == list(new.columns)
+    parsed = []
+    original = readers._fast_table
+
+    def spy(*args, **kwargs):
+        result = original(*args, **kwargs)
+        parsed.append(None if result is None else sorted(result.index))
+        return result
+
+    out = tmp_path / "t.tsv"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(readers, "_fast_table", spy)
+        n, _ = predict_landmark_file(runs / "ridge", path, out)
+    assert n == 7
+    assert parsed == [sorted(wanted) if plain else None]
+    assert len(caplog.messages) == len(set(caplog.messages))  # each warning once
+    expected = predictor.predict(new)
+    got = read_expression(out)
+    assert list(got.index) == list(new.index)
+    np.testing.assert_allclose(got.to_numpy(), expected.to_numpy(), rtol=1e-12)
+    if plain:  # the row count is still checked on a partial read
+        path.write_text("\n".join(lines[:-1]) + "\n")
+        with pytest.raises(InputError, match=f"GCT says {body.shape[0]} rows but holds"):
+            predict_landmark_file(runs / "ridge", path, tmp_path / "t2.tsv")
+
+
 @pytest.mark.parametrize("sparse", [True, False])
 def test_an_h5ad_file_has_its_landmark_columns_read_alone(linear_scale_run, tmp_path, sparse):
     """The single-cell use: an .h5ad of 30,000 genes in a sparse X was made dense whole for

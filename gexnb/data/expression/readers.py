@@ -162,8 +162,10 @@ def read_expression_keeping_nan(
         columns of ``X``, before a sparse ``X`` is made dense (a single-cell file of 30,000
         genes would otherwise be densified whole), a parquet file only their columns
         (and its sample-id column) when its schema tells the sample ids
-        (:func:`_parquet_plan`), and an HDF5 file in gexnb's layout only their columns;
-        :func:`expression_gene_ids` gives the ids of these without reading the values. A
+        (:func:`_parquet_plan`), an HDF5 file in gexnb's layout only their columns, and a
+        plain GCT file (numbers, no quotes but around its ids) only their rows' values
+        parsed; :func:`expression_gene_ids` gives the ids of these without reading the
+        values. A
         plain numeric text table (tab- or comma-separated, decimal points, no quotes but
         around its ids, as R's ``write.csv`` writes them) has only the values of these
         genes' rows (when its rows are genes: ``orientation``, or ``genes_in_rows`` asked
@@ -204,10 +206,11 @@ def read_expression_keeping_nan(
 
 
 def expression_gene_ids(path: str | os.PathLike, *, format: str = "auto") -> list[str] | None:
-    """A GCTX file's gene (row) ids, an ``.h5ad`` file's (``var_names``), a parquet file's
-    (its columns, when its schema tells the sample-id column: :func:`_parquet_plan`) or an
-    HDF5 file's in gexnb's layout (dataset ``genes``), read without the values; None for
-    other formats, other parquet files and other HDF5 files (pandas ``to_hdf``).
+    """A GCTX or GCT file's gene (row) ids, an ``.h5ad`` file's (``var_names``), a parquet
+    file's (its columns, when its schema tells the sample-id column: :func:`_parquet_plan`)
+    or an HDF5 file's in gexnb's layout (dataset ``genes``), read without the values; None
+    for other formats, other parquet files, other HDF5 files (pandas ``to_hdf``) and a GCT
+    file whose ids hold quotes (but around them).
 
     Parameters
     ----------
@@ -224,13 +227,16 @@ def expression_gene_ids(path: str | os.PathLike, *, format: str = "auto") -> lis
     Raises
     ------
     InputError
-        A GCTX file without row ids, a file not readable.
+        A GCTX file without row ids, a GCT file whose first lines are not GCT's, a file not
+        readable.
     """
     path = Path(path)
     fmt = _format_of(path, format)
-    if fmt not in ("gctx", "h5ad", "parquet", "hdf5"):
+    if fmt not in ("gctx", "gct", "h5ad", "parquet", "hdf5"):
         return None
     _require_file(path)
+    if fmt == "gct":
+        return _read_guarded(lambda: _gct_ids(path), path, fmt)
     if fmt == "parquet":
         plan = _parquet_plan(path)
         return None if plan is None else [str(g).strip() for g in plan[0]]
@@ -313,7 +319,8 @@ def _read_stored(
     orientation has only those rows read, an ``.h5ad`` file only those columns, a parquet
     file only those columns when :func:`_parquet_plan` allows, an HDF5 file in gexnb's layout
     only those columns, a plain numeric text table only those rows or columns
-    (:func:`_read_table`); other files are read whole.
+    (:func:`_read_table`), a plain GCT file read in its own orientation only those rows
+    (:func:`_read_gct`); other files are read whole.
     ``genes_in_rows``: as for :func:`read_expression_keeping_nan`."""
     _choice(orientation, _ORIENTATIONS, "orientation")
     fmt = _format_of(path, format)
@@ -330,7 +337,7 @@ def _read_stored(
         "csv": lambda: told(","),
         "parquet": lambda: _read_parquet(path, columns=columns),
         "hdf5": lambda: _read_hdf5(path, columns=columns),
-        "gct": lambda: _read_gct(path),
+        "gct": lambda: _read_gct(path, rows=rows),
         "gctx": lambda: _read_gctx(path, rows=rows),
         "h5ad": lambda: _read_h5ad(path, columns=columns),
     }
@@ -753,6 +760,8 @@ def _fast_table(
     *,
     rows: Collection[str] | None = None,
     columns: Collection[str] | None = None,
+    annotations: int = 0,
+    after_header: int = 0,
 ) -> pd.DataFrame | None:
     """Plain numeric tables parsed line by line with numpy, for some of their rows or
     columns (a whole table is read by pandas, :func:`_parse_rows`, in about half this
@@ -764,7 +773,13 @@ def _fast_table(
     removed) are parsed and returned, the others' values are never converted (a landmark
     model's 978 genes of 12,328 take a twelfth of the memory); every line is still checked
     for its width and quotes. None when no row (column) has one of these ids.
+    ``annotations``: text fields after each row's id that are not values (a GCT file's
+    Description, or its row metadata), left out; ``after_header``: lines between the header
+    and the first row, skipped (a GCT 1.3 file's column metadata). The frame's
+    ``attrs["lines"]`` is the number of data lines (all of them, parsed or not; empty lines,
+    which pandas skips too, are not counted).
     """
+    start = 1 + annotations
     with _open_text(path) as handle:
         for _ in range(skip):
             handle.readline()
@@ -773,28 +788,36 @@ def _fast_table(
         if not first.strip() or any(name is None for name in unquoted):
             return None
         header = [str(name) for name in unquoted]
-        names = header[1:]
+        names = header[start:]
         take: list[int] | None = None
         if columns is not None:
-            take = [i for i, name in enumerate(header) if i and name.strip() in columns]
+            take = [i for i, name in enumerate(header) if i >= start and name.strip() in columns]
             if not take:
                 return None
             names = [header[i] for i in take]
+        for _ in range(after_header):
+            handle.readline()
         ids: list[str] = []
         values: list[np.ndarray] = []
+        lines = 0
+        width = len(header) - 1  # separators in a line
         for line in handle:
-            fields = line.rstrip("\r\n").split(sep)
-            if len(fields) != len(header):
+            line = line.rstrip("\r\n")
+            if not line:
+                continue  # as pandas skips it
+            lines += 1
+            if line.count(sep) != width:
                 return None
-            row_id = fields[0]
+            row_id = line[: line.find(sep)] if width else line
             if '"' in line:  # quotes around the row id alone (R's write.csv)
                 inner = _unquoted(row_id)
                 if inner is None or '"' in line[len(row_id) :]:
                     return None
                 row_id = inner
             if rows is not None and row_id.strip() not in rows:
-                continue
-            kept = fields[1:] if take is None else [fields[i] for i in take]
+                continue  # its values are never split, let alone converted
+            fields = line.split(sep)
+            kept = fields[start:] if take is None else [fields[i] for i in take]
             try:
                 values.append(np.array(kept, dtype=np.float64))
             except ValueError:
@@ -804,6 +827,7 @@ def _fast_table(
         return None
     frame = pd.DataFrame(np.vstack(values), index=pd.Index(ids, name=header[0] or None))
     frame.columns = pd.Index(names, dtype=object)
+    frame.attrs["lines"] = lines
     return frame
 
 
@@ -1048,7 +1072,17 @@ def _drop_trailing_separator(
     return header, rows
 
 
-def _read_gct(path: Path) -> tuple[pd.DataFrame, bool]:
+def _gct_layout(path: Path) -> tuple[int, int, int, list[str]]:
+    """A GCT 1.2 or 1.3 file's layout, checked: its number of data rows, of row-metadata
+    fields after each row's id (Description in 1.2), of column-metadata lines after the
+    header (none in 1.2), and its header's fields.
+
+    Raises
+    ------
+    InputError
+        Not a GCT 1.2/1.3 file, a bad dimension line, a header of another width than the
+        dimensions say (the line named).
+    """
     with _open_text(path) as handle:
         version = handle.readline().strip()
         dims = handle.readline().strip().split("\t")
@@ -1074,10 +1108,32 @@ def _read_gct(path: Path) -> tuple[pd.DataFrame, bool]:
             path=path,
             line=3,
         )
-    rows = _parse_rows(path, "\t", 3 + n_chd, expected)
-    if rows.shape[0] != n_rows:
-        raise InputError(f"GCT says {n_rows} rows but holds {rows.shape[0]}", path=path)
-    return _labelled(rows, header, 4 + n_chd, skip=1 + n_rhd), True
+    return n_rows, n_rhd, n_chd, header
+
+
+def _gct_ids(path: Path) -> list[str] | None:
+    """A GCT file's row (gene) ids, read without the values; None when an id holds a quote
+    but around it (:func:`_unquoted`)."""
+    _, _, n_chd, _ = _gct_layout(path)
+    ids = _table_ids(path, "\t", skip=2)
+    return None if ids is None else list(ids[0][n_chd:])
+
+
+def _read_gct(path: Path, rows: Collection[str] | None = None) -> tuple[pd.DataFrame, bool]:
+    """Read a GCT 1.2/1.3 file (rows are genes); ``rows``: only the values of these row ids
+    are parsed when the file is plain (:func:`_fast_table`), else the file is read whole."""
+    n_rows, n_rhd, n_chd, header = _gct_layout(path)
+    if rows is not None:
+        some = _fast_table(path, "\t", 2, rows=rows, annotations=n_rhd, after_header=n_chd)
+        if some is not None:
+            held = some.attrs.pop("lines")
+            if held != n_rows:
+                raise InputError(f"GCT says {n_rows} rows but holds {held}", path=path)
+            return some, True
+    parsed = _parse_rows(path, "\t", 3 + n_chd, len(header))
+    if parsed.shape[0] != n_rows:
+        raise InputError(f"GCT says {n_rows} rows but holds {parsed.shape[0]}", path=path)
+    return _labelled(parsed, header, 4 + n_chd, skip=1 + n_rhd), True
 
 
 def _parquet_plan(path: Path) -> tuple[list[str], str | None] | None:
