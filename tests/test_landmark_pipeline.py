@@ -230,6 +230,55 @@ def test_normalisation_modes(synthetic_data):
         pl.prepare_split(synthetic_data, parts, normalization="bogus")
 
 
+def test_held_out_inputs_do_not_depend_on_their_targets(synthetic_data):
+    """Quantile normalisation over landmarks and targets together gave every sample the same
+    values, so a test sample's landmark inputs followed from its own targets (a reviewer's
+    check: test targets +3 moved the test inputs by up to 1.7, and each test sample's mean
+    target was a linear function of its inputs). The inputs are now the landmarks normalised
+    alone: a held-out sample's targets change nothing in anyone's inputs. The D-GEX paper's
+    joint normalisation (``joint_quantile``, the paper profile's) still leaks, as it did."""
+    from gexnb.data.landmark import LandmarkData
+
+    parts = pl.make_splits(len(synthetic_data.X), seed=1)[0][1]
+    held_out = np.concatenate([parts["val"], parts["test"]])
+    y = synthetic_data.Y.copy()
+    y.iloc[held_out] += 3.0
+    shifted = LandmarkData(synthetic_data.X, y, synthetic_data.groups, synthetic_data.report)
+    for joint in (False, True):
+        before = pl.prepare_split(synthetic_data, parts, joint_quantile=joint)
+        after = pl.prepare_split(shifted, parts, joint_quantile=joint)
+        np.testing.assert_array_equal(before.x["train"], after.x["train"])
+        np.testing.assert_array_equal(before.y["train"], after.y["train"])
+        same = all(np.array_equal(before.x[k], after.x[k]) for k in ("val", "test"))
+        assert same is not joint, joint
+        assert ("landmarks alone" in before.description) is not joint
+    prepared = pl.prepare_split(synthetic_data, parts)
+    ref = prepared.x_reference
+    assert ref is not None and ref.shape == (len(prepared.landmarks),)
+    train = prepared.x["train"] * prepared.x_scale + prepared.x_center
+    np.testing.assert_allclose(np.sort(train, axis=1), np.broadcast_to(ref, train.shape),
+                               rtol=1e-5)  # fmt: skip
+
+
+def test_a_landmark_constant_once_normalised_alone_is_left_out(synthetic_data):
+    """A landmark above every other landmark in every sample is constant once the landmarks
+    are normalised alone: it is left out (not refused, the data are not at fault) and the
+    landmarks are normalised again without it, so that the reference has one value per
+    landmark the models take."""
+    from gexnb.data.landmark import LandmarkData
+
+    x = synthetic_data.X.copy()
+    top = x.columns[0]
+    x[top] = x.to_numpy().max() + 1.0 + np.random.default_rng(0).random(len(x))
+    data = LandmarkData(x, synthetic_data.Y, synthetic_data.groups, synthetic_data.report)
+    parts = pl.make_splits(len(x), seed=1)[0][1]
+    prepared = pl.prepare_split(data, parts)
+    assert top not in prepared.landmarks and top in prepared.dropped["zero_variance"]
+    assert prepared.x_reference is not None
+    assert prepared.x_reference.shape == (len(prepared.landmarks),)
+    assert top in pl.prepare_split(data, parts, joint_quantile=True).landmarks
+
+
 def test_real_style_loading_and_bad_inputs(tmp_path):
     frame = _frame()
     lm = tmp_path / "lm.txt"
@@ -301,8 +350,11 @@ def test_cross_dataset_gene_mismatch(tmp_path):
         model_params={"knn_ge": {"k": 3}},
         cross_data=b2,
         output_dir=tmp_path,
+        quantile=False,  # one landmark quantile-normalised alone is constant
     )
     assert "knn_ge/cross/mae" in res.metrics
+    with pytest.raises(InputError, match="1 landmark gene.*quantile-normalised alone.*quantile"):
+        pl.run_landmark_comparison(a2, models=["linear"], output_dir=tmp_path / "q")
     assert res.metrics["knn_ge/cross/n_genes"] == 2
     folder = tmp_path / "predictions" / "random"
     cross = pd.read_parquet(folder / "cross_knn_ge.parquet")

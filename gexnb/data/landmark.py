@@ -81,7 +81,7 @@ class PreparedSplit:
     Parameters
     ----------
     name, x, y, landmarks, targets, description, y_scale, y_center, dropped, x_scale, \
-x_center, quantile, normalization
+x_center, quantile, normalization, x_reference
         Set the attributes of the same names (see Attributes).
 
     Attributes
@@ -107,6 +107,11 @@ x_center, quantile, normalization
         Whether the samples were quantile-normalised before the z-scores.
     normalization
         Where the statistics came from: ``"train"``, ``"all"`` samples, or ``"none"``.
+    x_reference
+        The sorted landmark profile a new sample's landmarks are quantile-normalised onto
+        (:mod:`gexnb.pipelines.landmark_predictor`); None without quantile normalisation,
+        or after :meth:`restrict` dropped landmarks (the reference is then recomputed from
+        the rows).
     """
 
     name: str
@@ -122,6 +127,7 @@ x_center, quantile, normalization
     x_center: np.ndarray | None = None
     quantile: bool = False
     normalization: str = "train"
+    x_reference: np.ndarray | None = None
 
     def restrict(self, landmarks: Sequence[str], targets: Sequence[str]) -> PreparedSplit:
         """The same split on a subset of its genes (in the order given)."""
@@ -141,6 +147,7 @@ x_center, quantile, normalization
             None if self.x_center is None else self.x_center[li],
             self.quantile,
             self.normalization,
+            self.x_reference if len(li) == len(self.landmarks) else None,
         )
 
     def to_expression(self, y: np.ndarray, columns: np.ndarray | None = None) -> np.ndarray:
@@ -488,6 +495,7 @@ def prepare_split(
     name: str = "split",
     normalization: str = "train",
     quantile: bool = True,
+    joint_quantile: bool = False,
     zero_variance: str = DataChecks.zero_variance,
     min_relative_sd: float = DataChecks.min_relative_sd,
 ) -> PreparedSplit:
@@ -502,15 +510,29 @@ def prepare_split(
     name
         Name of the split (in the result and in the errors).
     normalization
-        ``"train"``: the quantile reference and the gene means/sds come from the training
-        samples only (no test leakage; the default). ``"all"``: from all samples, the D-GEX
-        paper's mode, labelled as such. ``"none"``: raw values.
+        ``"train"``: the quantile references and the gene means/sds come from the training
+        samples only (the default). ``"all"``: from all samples, the D-GEX paper's mode,
+        labelled as such. ``"none"``: raw values.
     quantile
-        Quantile-normalise each sample (over landmarks + targets) before z-scoring.
+        Quantile-normalise each sample before z-scoring (Bolstad et al. 2003, as D-GEX).
+        The targets (the truth) are normalised over each sample's landmarks and targets
+        together, onto the reference of the statistics' samples. The landmarks (the
+        models' inputs) are normalised alone, onto those samples' normalised landmarks'
+        mean sorted profile (:attr:`PreparedSplit.x_reference`), unless ``joint_quantile``:
+        so a held-out sample's inputs do not depend on its own target values (gexnb's
+        choice; ``gexnb predict`` normalises a new sample's landmarks the same way, and
+        gives the notebook's held-out predictions).
+    joint_quantile
+        The inputs too are normalised over landmarks and targets together, as the D-GEX
+        paper normalised its whole data set: every sample's landmark values then depend on
+        its target values (all samples share one distribution, so a sample's mean target
+        follows from its landmarks), a leak into the held-out samples' inputs that only
+        the paper's own recipe (``normalization="all"``) should take.
     zero_variance
         Constant genes in the statistics' samples: ``"error"`` or ``"drop"`` (logged). They
         are found on the values as given, before the quantile normalisation (which would
-        give a constant gene varying values).
+        give a constant gene varying values); a landmark constant once the landmarks are
+        normalised alone (ranked the same among them in every sample) is dropped too.
     min_relative_sd
         Low-variance filter (see :class:`gexnb.data.expression.GeneScaler`): genes whose sd
         in the statistics' samples is below this fraction of the median gene sd are left out,
@@ -531,7 +553,7 @@ def prepare_split(
     full = pd.concat([data.X, data.Y], axis=1)
     lm, tg = list(data.X.columns), list(data.Y.columns)
     train_idx = np.asarray(parts["train"])
-    y_scale = y_center = x_scale = x_center = None
+    y_scale = y_center = x_scale = x_center = x_reference = None
     dropped: dict[str, list[str]] = {}
     if normalization == "none":
         description = "no normalisation"
@@ -550,22 +572,21 @@ def prepare_split(
             log.warning("split %s: dropping %d zero-variance gene(s): %s", name, len(constant),
                         ", ".join(constant[:10]))  # fmt: skip
             full = full.drop(columns=constant)
-        if quantile:
-            reference = ex.quantile_reference(full.iloc[fit_rows])
-            full = ex.quantile_normalize(full, reference=reference)
-        scaler = ex.GeneScaler(
-            mode=normalization, zero_variance=zero_variance, min_relative_sd=min_relative_sd
-        )
-        full = scaler.fit_transform(full, rows=train_idx)
-        if scaler.dropped_ or constant:
+            lm = [g for g in lm if g not in constant]
+            tg = [g for g in tg if g not in constant]
+        scaler, full, lm, tg, x_reference, earlier = _normalise(
+            full, lm, tg, fit_rows, train_idx, normalization=normalization, quantile=quantile,
+            joint_quantile=joint_quantile, zero_variance=zero_variance,
+            min_relative_sd=min_relative_sd, split=name,
+        )  # fmt: skip
+        if scaler.dropped_ or constant or any(earlier.values()):
             low = set(scaler.low_variance_)
             dropped = {
-                "zero_variance": constant + [g for g in scaler.dropped_ if g not in low],
-                "low_variance": list(scaler.low_variance_),
+                "zero_variance": constant
+                + earlier["zero_variance"]
+                + [g for g in scaler.dropped_ if g not in low],
+                "low_variance": earlier["low_variance"] + list(scaler.low_variance_),
             }
-            gone = set(constant) | set(scaler.dropped_)
-            lm = [g for g in lm if g not in gone]
-            tg = [g for g in tg if g not in gone]
             if not lm or not tg:
                 raise InputError(
                     f"split {name!r}: every landmark or every target gene has zero or low variance"
@@ -575,7 +596,10 @@ def prepare_split(
         y_center = scaler.mean_.loc[tg].to_numpy(dtype="float64")
         x_scale = scaler.scale_.loc[lm].to_numpy(dtype="float64")
         x_center = scaler.mean_.loc[lm].to_numpy(dtype="float64")
-        description = ("quantile normalisation + " if quantile else "") + scaler.description
+        how = "over landmarks and targets" if joint_quantile else "landmarks alone"
+        description = (f"quantile normalisation ({how}) + " if quantile else "") + (
+            scaler.description
+        )
     xs = full.loc[:, lm].to_numpy(dtype="float32")
     ys = full.loc[:, tg].to_numpy(dtype="float32")
     x = {k: xs[np.asarray(v)] for k, v in parts.items()}
@@ -597,7 +621,90 @@ def prepare_split(
         x_center,
         quantile and normalization != "none",
         normalization,
+        x_reference,
     )
+
+
+def _normalise(
+    full: pd.DataFrame,
+    lm: list[str],
+    tg: list[str],
+    fit_rows: np.ndarray,
+    train_idx: np.ndarray,
+    *,
+    normalization: str,
+    quantile: bool,
+    joint_quantile: bool,
+    zero_variance: str,
+    min_relative_sd: float,
+    split: str,
+) -> tuple[Any, pd.DataFrame, list[str], list[str], np.ndarray | None, dict[str, list[str]]]:
+    """:func:`prepare_split`'s quantile normalisation and z-scores of ``full`` (landmarks
+    ``lm`` then targets ``tg``, no constant gene in ``fit_rows``).
+
+    When the landmarks are normalised alone and the z-scores leave some out (constant once
+    normalised: ranked the same among the landmarks in every sample; or of low variance),
+    the landmarks are normalised again without them, so that the landmarks a model takes
+    are the ones normalised together, as a new sample's are.
+
+    Returns
+    -------
+    tuple
+        The fitted :class:`~gexnb.data.expression.GeneScaler`, the normalised frame, the
+        landmarks and targets kept, the landmark reference (None without quantile
+        normalisation) and the landmarks left out before the last normalisation
+        (``"zero_variance"``, ``"low_variance"``).
+    """
+    from gexnb.data import expression as ex
+
+    earlier: dict[str, list[str]] = {"zero_variance": [], "low_variance": []}
+    joint = full
+    if quantile:
+        joint = ex.quantile_normalize(full, reference=ex.quantile_reference(full.iloc[fit_rows]))
+    alone = quantile and not joint_quantile
+    while True:
+        frame = joint.loc[:, lm + tg]
+        if alone:
+            reference = ex.quantile_reference(joint.iloc[fit_rows][lm])
+            inputs = ex.quantile_normalize(full.loc[:, lm], reference=reference)
+            frame = pd.concat([inputs, joint.loc[:, tg]], axis=1)
+        scaler = ex.GeneScaler(
+            mode=normalization,
+            # a landmark constant once the landmarks are normalised alone is no fault of
+            # the data: left out below; a target constant is refused as before
+            zero_variance="drop" if alone else zero_variance,
+            min_relative_sd=min_relative_sd,
+        )
+        scaled = scaler.fit_transform(frame, rows=train_idx)
+        gone, low = set(scaler.dropped_), set(scaler.low_variance_)
+        constant_tg = [g for g in tg if g in gone and g not in low]
+        if alone and constant_tg and zero_variance == "error":
+            raise ex.zero_variance_error(constant_tg, split=split)
+        lost = [g for g in lm if g in gone]
+        kept_lm, kept_tg = [g for g in lm if g not in gone], [g for g in tg if g not in gone]
+        if alone and not kept_lm and not set(lost) & low:
+            raise InputError(
+                f"split {split!r}: the {len(lm)} landmark gene(s) quantile-normalised alone "
+                "keep the same values in every sample (too few landmarks, or always in the "
+                "same order); set quantile: false (in Python quantile=False)"
+            )
+        if not (alone and lost and kept_lm):
+            x_reference = None
+            if quantile and kept_lm:  # the statistics' samples' normalised landmarks: a new
+                # sample's destination
+                x_reference = ex.quantile_reference(joint.iloc[fit_rows][kept_lm])
+            return scaler, scaled, kept_lm, kept_tg, x_reference, earlier
+        for key, genes in (
+            ("low_variance", [g for g in lost if g in low]),
+            ("zero_variance", [g for g in lost if g not in low]),
+        ):
+            earlier[key] += genes
+        log.warning(
+            "split %s: normalising the landmarks again without the %d left out by the "
+            "z-scores (constant once normalised alone, or of low variance): %s",
+            split, len(lost), ", ".join(lost[:10]),
+        )  # fmt: skip
+        lm = kept_lm
 
 
 def hold_out_study(data: LandmarkData, study: str) -> tuple[LandmarkData, LandmarkData]:

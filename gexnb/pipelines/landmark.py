@@ -566,6 +566,7 @@ def _prepare_cross(
         name="cross",
         normalization="all" if normalization != "none" else "none",
         quantile=quantile,
+        joint_quantile=normalization == "all",  # the D-GEX paper's preprocessing
         zero_variance="drop",
         min_relative_sd=min_relative_sd,
     )
@@ -913,6 +914,7 @@ def run_landmark_comparison(
             name=split_name,
             normalization=normalization,
             quantile=quantile,
+            joint_quantile=normalization == "all",  # the D-GEX paper's preprocessing
             zero_variance=zero_variance,
             min_relative_sd=min_relative_sd,
         )

@@ -13,11 +13,13 @@ A new sample goes through the training's own steps, with the training's statisti
    identifier of the training's landmark list (symbol, Ensembl id or probe id);
 2. the training's transform (``log2(max(x, 1))`` or none, as resolved there, not guessed
    again);
-3. quantile normalisation, when the training used it. Training normalised each sample over
-   its landmark *and* target genes; a new sample has only landmarks, so its landmarks are
-   mapped onto the training landmarks' own distribution (the mean sorted profile of the
-   samples the statistics came from, normalised). This is gexnb's choice, not the paper's;
-   each run measures its cost on its held-out samples (the metric ``mae_expr_saved``);
+3. quantile normalisation, when the training used it: the landmarks alone, mapped onto the
+   training landmarks' own distribution (:attr:`~gexnb.data.landmark.PreparedSplit.x_reference`),
+   as notebook 03 normalised its own samples' inputs (gexnb's choice: the D-GEX paper
+   normalised each sample over its landmark *and* target genes, which a new sample, without
+   targets, cannot be; the ``paper`` profile does, and each run measures what the difference
+   costs on its held-out samples: the metric ``mae_expr_saved``, the same as ``mae_expr``
+   otherwise);
 4. the training landmarks' z-scores; the model; the targets back on the training's
    expression scale (the log2, quantile-normalised values the notebook's ``mae_expr`` is on).
 """
@@ -515,10 +517,15 @@ def predictor_from_split(
     else:
         ids = landmark_ids.set_index("id", drop=False).loc[lm].reset_index(drop=True)
     idx = np.arange(len(prepared.targets)) if target_indices is None else np.asarray(target_indices)
-    reference = None
-    if prepared.quantile and prepared.x_scale is not None and prepared.x_center is not None:
-        # the samples the training statistics came from: the training split, or every
-        # split with normalization "all"
+    reference = prepared.x_reference
+    if (
+        reference is None
+        and prepared.quantile
+        and prepared.x_scale is not None
+        and prepared.x_center is not None
+    ):
+        # a split restricted to fewer landmarks: the mean sorted profile of the samples the
+        # training statistics came from (the training split, or every split under "all")
         fitted = prepared.x.keys() if prepared.normalization == "all" else ["train"]
         rows = np.concatenate([prepared.x[k] for k in dict.fromkeys(fitted)])
         normalised = rows * prepared.x_scale + prepared.x_center
