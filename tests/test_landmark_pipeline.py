@@ -279,6 +279,30 @@ def test_a_landmark_constant_once_normalised_alone_is_left_out(synthetic_data):
     assert top in pl.prepare_split(data, parts, joint_quantile=True).landmarks
 
 
+def test_loso_with_a_second_data_set_keeps_each_studys_cross_scores_per_gene(tmp_path):
+    """Leave-one-study-out with a second data set scored the second set once per left-out
+    study, and the table kept each (``cross_loso_<study>``), but the per-gene MAEs kept
+    them all under ``cross``: each study's overwrote the last, and
+    ``per_gene_mae_loso.tsv`` had the last study's alone (a review found it)."""
+    from gexnb.data.landmark import hold_out_study, prepare_cross_dataset
+
+    data = pl.load_landmark_data("", synthetic={**SYN, "n_studies": 4, "seed": 0})
+    rest, second = hold_out_study(data, sorted(set(map(str, data.groups)))[-1])
+    rest, second = prepare_cross_dataset(rest, second)
+    res = pl.run_landmark_comparison(
+        rest, models=["linear"], split="loso", cross_data=second, output_dir=tmp_path,
+        progress=False, save_predictions=False, save_models=[],
+    )  # fmt: skip
+    studies = sorted(set(map(str, rest.groups)))
+    keys = {f"loso_{g}" for g in studies} | {f"cross_loso_{g}" for g in studies}
+    assert set(res.per_gene["linear"]) == keys
+    for g in studies:
+        per_gene = res.per_gene["linear"][f"cross_loso_{g}"]
+        assert per_gene.mean() == pytest.approx(res.table.loc[("linear", f"cross_loso_{g}"), "mae"])
+    written = pd.read_csv(tmp_path / "per_gene_mae_loso.tsv", sep="\t", index_col=0)
+    assert {f"linear/{k}" for k in keys} <= set(written.columns)
+
+
 def test_real_style_loading_and_bad_inputs(tmp_path):
     frame = _frame()
     lm = tmp_path / "lm.txt"

@@ -626,15 +626,17 @@ def _score_split(
         runs, truth, targets=prepared.targets, split_names=split_names, y_scale=scales
     )
     table = table.reset_index()
-    if split == "loso":
-        table["split"] = table["split"].map(
-            lambda s, n=split_name: n if s == "test" else f"{s}_{n}"
-        )
+
+    def label(scored: str) -> str:
+        """A LOSO split's sample sets by study: ``loso_<study>``, ``cross_loso_<study>``."""
+        if split != "loso":
+            return scored
+        return split_name if scored == "test" else f"{scored}_{split_name}"
+
+    table["split"] = table["split"].map(label)
+    # per gene as in the table: each study's cross scores kept, not the last study's alone
     labelled = {
-        name: {
-            (split_name if (split == "loso" and s == "test") else s): series
-            for s, series in by_split.items()
-        }
+        name: {label(s): series for s, series in by_split.items()}
         for name, by_split in per_gene.items()
     }
     return table, labelled
