@@ -85,7 +85,7 @@ def test_knn_ge_genes_data_frames_clone_and_pickle():
         model.predict(frame[frame.columns[::-1]])
     again = pickle.loads(pickle.dumps(model))
     np.testing.assert_allclose(again.predict(x[:3]), model.predict(x[:3]))
-    assert clone(model).get_params() == {"k": 2, "n_jobs": None}
+    assert clone(model).get_params() == {"k": 2, "n_jobs": None, "random_state": 0}
     with pytest.raises(ParameterError, match="knn_ge_genes: .*'max_targets'"):
         build("knn_ge_genes", max_targets=3)
 

@@ -618,3 +618,34 @@ def test_notebook_03_checks_its_models_before_it_reads_the_data(caplog):
     assert first < next(i for i, s in enumerate(source) if "load_landmark_data(" in s)
     assert "models=models, model_params=model_params" in source[first]
     assert 'save_models=saving["models"]);' in source[first]  # checked, and no list shown
+
+
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [
+        ("random_forest", {"n_estimators": 5}),
+        ("gradient_boosting", {"max_iter": 5, "max_targets": 3}),
+        ("knn_ge", {"k": [1, 3, 5]}),
+    ],
+)
+def test_the_run_seed_reaches_the_classical_baselines(synthetic_data, tmp_path, name, params):
+    """Random forest, gradient boosting (and its ``max_targets`` subset) and KNN-GE's folds
+    were seeded with 0 whatever the run's seed, so a sweep over seeds fitted them alike (a
+    review found it). They now follow the run's seed, unless ``random_state`` is given."""
+    parts = pl.make_splits(len(synthetic_data.X), seed=1)[0][1]
+    prepared = pl.prepare_split(synthetic_data, parts)
+
+    def fitted(seed, **extra):
+        run = pl.fit_model(
+            name, prepared, params={**params, **extra}, output_dir=tmp_path, seed=seed
+        )
+        return run.model.get_params()["random_state"], run.predictions["test"]
+
+    state0, at0 = fitted(0)
+    state7, at7 = fitted(7)
+    assert (state0, state7) == (0, 7)
+    if name != "knn_ge":  # KNN-GE's folds may choose the same k
+        assert not np.array_equal(at0, at7)
+    given = [fitted(seed, random_state=3) for seed in (0, 7)]
+    assert given[0][0] == given[1][0] == 3
+    np.testing.assert_array_equal(given[0][1], given[1][1])

@@ -40,6 +40,7 @@ This module does not import TensorFlow.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -83,6 +84,7 @@ __all__ = [
     "build_svr",
     "build_random_forest",
     "build_gradient_boosting",
+    "seeded",
     "clone_baseline",
 ]
 
@@ -327,12 +329,13 @@ def _check_k_limit(model: str, ks: list[int], limit: int, what: str) -> None:
         raise ParameterError(f"{model}: k={too_big[0]} exceeds the {limit} {what}")
 
 
-def _choose_k(estimator: Any, param: str, ks: list[int]) -> Any:
+def _choose_k(estimator: Any, param: str, ks: list[int], seed: int = 0) -> Any:
     """``estimator`` with ``param`` set to the one candidate, or a grid search over several:
-    :data:`K_FOLDS`-fold cross-validation on the training samples, lowest MAE, then refit."""
+    :data:`K_FOLDS`-fold cross-validation on the training samples (shuffled with ``seed``),
+    lowest MAE, then refit."""
     if len(ks) == 1:
         return estimator.set_params(**{param: ks[0]})
-    folds = KFold(n_splits=K_FOLDS, shuffle=True, random_state=0)
+    folds = KFold(n_splits=K_FOLDS, shuffle=True, random_state=seed)
     return GridSearchCV(
         estimator, {param: ks}, cv=folds, scoring="neg_mean_absolute_error", error_score="raise"
     )
@@ -347,14 +350,19 @@ class _KNNGE(Baseline):
         Number of neighbours, or a list of candidates (see the subclasses).
     n_jobs
         Passed to the scikit-learn neighbour search.
+    random_state
+        Seed of the cross-validation folds that choose among several ``k``.
     """
 
     #: The fitted estimator's name for ``k``.
     _k_param = "k"
 
-    def __init__(self, *, k: int | list[int] = 10, n_jobs: int | None = None):
+    def __init__(
+        self, *, k: int | list[int] = 10, n_jobs: int | None = None, random_state: int = 0
+    ):
         self.k = k
         self.n_jobs = n_jobs
+        self.random_state = random_state
 
     @property
     def k_(self) -> int:
@@ -380,6 +388,8 @@ class KNNGEBaseline(_KNNGE):
         the default here.
     n_jobs
         Passed to :class:`sklearn.neighbors.KNeighborsRegressor`.
+    random_state
+        Seed of the cross-validation folds that choose among several ``k``.
 
     Attributes
     ----------
@@ -398,7 +408,7 @@ class KNNGEBaseline(_KNNGE):
         else:
             _check_k_limit("knn_ge", ks, n, "training samples")
         knn = KNeighborsRegressor(weights="uniform", metric="euclidean", n_jobs=self.n_jobs)
-        return _choose_k(knn, self._k_param, ks)
+        return _choose_k(knn, self._k_param, ks, self.random_state)
 
 
 class _NearestGenesMean(BaseEstimator, RegressorMixin):
@@ -482,6 +492,8 @@ class KNNGEGenesBaseline(_KNNGE):
         :data:`K_FOLDS`-fold cross-validation on the training samples).
     n_jobs
         Passed to :class:`sklearn.neighbors.NearestNeighbors`.
+    random_state
+        Seed of the cross-validation folds that choose among several ``k``.
 
     Attributes
     ----------
@@ -501,7 +513,9 @@ class KNNGEGenesBaseline(_KNNGE):
     def _make_estimator(self) -> Any:
         ks = _k_candidates("knn_ge_genes", self.k, self.n_train_samples_)
         _check_k_limit("knn_ge_genes", ks, self.n_features_in_, "landmark genes")
-        return _choose_k(_NearestGenesMean(n_jobs=self.n_jobs), self._k_param, ks)
+        return _choose_k(
+            _NearestGenesMean(n_jobs=self.n_jobs), self._k_param, ks, self.random_state
+        )
 
 
 class RidgeBaseline(Baseline):
@@ -838,6 +852,32 @@ def build_gradient_boosting(**hparams: Any) -> GradientBoostingBaseline:
         The unfitted baseline.
     """
     return GradientBoostingBaseline(**hparams)
+
+
+def seeded(model: Any, seed: int, params: Mapping[str, Any]) -> Any:
+    """``model`` with its ``random_state`` set to a run's ``seed``, unless ``params`` (the
+    hyperparameters it was built with) set one: random forest, gradient boosting, the target
+    subset of ``max_targets`` and KNN-GE's folds follow the run's seed, as the deep models'
+    initial weights do (they were seeded with 0 whatever the run's seed).
+
+    Parameters
+    ----------
+    model
+        A baseline (any scikit-learn estimator); one without ``random_state`` is returned
+        as it is.
+    seed
+        The run's seed.
+    params
+        The hyperparameters given for this model.
+
+    Returns
+    -------
+    Baseline
+        ``model``, changed in place.
+    """
+    if "random_state" not in params and "random_state" in model.get_params(deep=False):
+        model.set_params(random_state=int(seed))
+    return model
 
 
 def clone_baseline(model: Baseline) -> Baseline:

@@ -50,7 +50,7 @@ from gexnb.explain import attention_weights, has_attention
 from gexnb.io import ensure_output_dir, write_json_atomic, write_metrics, write_table_atomic
 from gexnb.metrics import regression_report
 from gexnb.models import available, build
-from gexnb.models.baselines import CONSTANT_BASELINES
+from gexnb.models.baselines import CONSTANT_BASELINES, seeded
 from gexnb.plot.attention import attention_vs_correlation, cv_boxplots
 from gexnb.plot.common import save_figure
 from gexnb.train import TrainingConfig, fit, predict
@@ -645,7 +645,8 @@ def _fit_one(
         ).model
         raw = np.asarray(predict(model, x_te, batch_size=PREDICT_BATCH_SIZE))
     else:
-        model = build(name, **baseline_params.get(name, {}))
+        given = baseline_params.get(name, {})
+        model = seeded(build(name, **given), int(cfg.seed or 0), given)
         with threadpool_limits(limits=baseline_threads):
             model.fit(data.x_train, data.y_train)
             raw = np.asarray(model.predict(x_te))

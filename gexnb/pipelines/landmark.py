@@ -50,7 +50,7 @@ from gexnb.errors import ParameterError
 from gexnb.io import ensure_output_dir, write_json_atomic, write_metrics, write_table_atomic
 from gexnb.metrics import per_gene_mae, regression_report, relative_improvement, share_improved
 from gexnb.models import available, build
-from gexnb.models.baselines import CONSTANT_BASELINES
+from gexnb.models.baselines import CONSTANT_BASELINES, seeded
 from gexnb.models.landmark import set_linear_path
 from gexnb.models.registry import get_factory
 from gexnb.pipelines.landmark_predictor import predictor_from_split
@@ -260,7 +260,7 @@ def fit_model(
     history: dict[str, list[float]] = {}
     n_params = None
     if name in CLASSICAL_MODELS:
-        model = build(name, **arch).fit(data.x["train"], data.y["train"])
+        model = seeded(build(name, **arch), seed, arch).fit(data.x["train"], data.y["train"])
         target_idx = np.asarray(model.target_indices_)
         predict = model.predict
     elif name in DEEP_MODELS:
