@@ -387,3 +387,30 @@ def test_model_sizes_are_checked_by_the_builders_not_truncated():
     with pytest.raises(ParameterError, match=r"units\[0\] must be an integer >= 1, got 2\.5"):
         ModelSizes(units=2.5).build("lstm", 4, 1)
     assert ModelSizes(hidden=[8]).build("dnn", 4, 1).count_params() == 4 * 8 + 8 + 8 + 1
+
+
+def test_validation_rows_are_drawn_across_each_training_fold(monkeypatch):
+    """The deep models' validation rows were the last rows of each training fold, in the
+    matrix' order: on a matrix stacked by study, one study validated in every fold (a review
+    found it on GPL96: borovecki's 19 samples, fold after fold). They are now a random draw
+    of the fold's training samples, another in each fold."""
+    frame = ga.load_expression("", n_samples=60, n_genes=10, seed=0)
+    seen = []
+    original = ga.fit
+
+    def spy(build, train, validation, **kw):
+        seen.append(train[0][-int(round(len(train[0]) * validation)) :])
+        return original(build, train, validation, **kw)
+
+    monkeypatch.setattr(ga, "fit", spy)
+    result = ga.cross_validate(
+        frame, ["TG00001"], k_genes=4, folds=3, models=["dnn"], baselines=[],
+        validation_fraction=0.25, epochs=1,
+    )  # fmt: skip
+    assert len(seen) == 3
+    for rows, fold in zip(seen, result.folds, strict=True):
+        assert len(rows) == 10
+        # the last 10 training rows in the matrix' order validated before
+        last = ga._fold_data(frame, ["TG00001"], fold.fold, fold.train_idx, fold.test_idx,
+                             k_genes=4, input_genes=None).x_train[-10:]  # fmt: skip
+        assert {tuple(r) for r in rows} != {tuple(r) for r in last}

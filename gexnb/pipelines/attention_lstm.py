@@ -636,9 +636,13 @@ def _fit_one(
     x_te = data.result.x_test
     if name in DEEP_MODELS:
         keras.utils.set_random_seed(int(cfg.seed or 0))
+        # the validation rows are the last rows: a random draw of the fold's training
+        # samples, not its last samples in the matrix' order (one study, in a matrix
+        # stacked by study, in every fold)
+        order = np.random.default_rng(int(cfg.seed or 0)).permutation(len(data.x_train))
         model = fit(
             functools.partial(sizes.build, name, x_te.shape[1], data.y_train.shape[1]),
-            (data.x_train, data.y_train),
+            (data.x_train[order], data.y_train[order]),
             float(validation_fraction) if validation_fraction else None,
             output_dir=output_dir / "training" / f"{name}_fold{data.result.fold}",
             config=cfg,
@@ -724,9 +728,9 @@ def cross_validate(
     sizes
         Architecture of the deep models (:class:`ModelSizes`; its defaults when None).
     validation_fraction
-        If > 0, the last rows of each training fold validate the deep models: the weights of
-        the best validation epoch are kept (:func:`gexnb.train.fit`); the held-out fold is
-        never used for this.
+        If > 0, this share of each training fold's samples, drawn at random (seed ``seed +
+        i``), validates the deep models: the weights of the best validation epoch are kept
+        (:func:`gexnb.train.fit`); the held-out fold is never used for this.
     seed
         Seed of the fold split and of the training (fold ``i`` trains with ``seed + i``).
     output_dir
