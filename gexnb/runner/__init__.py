@@ -35,6 +35,7 @@ from gexnb.runner.execute import (
 )
 from gexnb.runner.project import (
     DEFAULT_KERNEL,
+    PER_MODEL_PARAMETERS,
     PROFILES,
     RENAMED_PARAMETERS,
     NotebookParameter,
@@ -44,6 +45,7 @@ from gexnb.runner.project import (
     list_notebooks,
     list_profiles,
     load_profile,
+    merged_per_model,
     notebook_parameters,
     parse_override,
     profile_values,
@@ -57,6 +59,8 @@ from gexnb.runner.sweep import parse_grid, run_sweep
 
 __all__ = [
     "PROFILES",
+    "PER_MODEL_PARAMETERS",
+    "merged_per_model",
     "DEFAULT_KERNEL",
     "NotebookParameter",
     "NotebookExecutionError",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import logging
 import os
 import re
 from collections.abc import Iterable, Mapping, MutableMapping
@@ -19,6 +20,8 @@ from gexnb.io import check_output_dir
 from gexnb.rundir import (
     find_project_dir,
 )
+
+log = logging.getLogger(__name__)
 
 #: Profiles every notebook ships (``quick``: synthetic CPU minutes; ``real``: data under
 #: ``${GEXNB_DATA}``; ``paper``: the seeds' full-scale settings).
@@ -283,7 +286,8 @@ def load_profile(
 
     A profile with ``extends: <other>`` starts from the other profile's values (itself
     possibly extending a third) and replaces the top-level keys it sets; a mapping such as
-    ``model_params`` is replaced whole, not merged, so what a variant states is what runs.
+    ``model_params`` is replaced whole, not merged, so what a variant states is what runs
+    (an override given on the command line is merged: :data:`PER_MODEL_PARAMETERS`).
     A variant with its own data input must also set the other's files that describe that
     input (:data:`COMPANION_INPUTS`).
 
@@ -782,10 +786,56 @@ def profile_values(
                 f"unknown parameter {key!r} for {stem}{unknown_parameter_hint(key, declared)}"
                 f"{scoped}; valid names: {valid}"
             )
+        if key in PER_MODEL_PARAMETERS:
+            value = merged_per_model(values.get(key, declared[key].default), value, key)
         values[key] = _absolute_paths(key, value, Path.cwd())
     _check_companions(profile, defaults, {k: values[k] for k in overrides or {} if k in values})
     values = {k: _check_type(declared[k], v) for k, v in values.items()}
     return path, values
+
+
+#: Parameters of per-model settings: an override (``-p``, a sweep's grid) is merged into the
+#: profile's value model by model (:func:`merged_per_model`), so that setting one model
+#: does not send the others back to their builders' defaults (a new-user trial: ``-p
+#: 'model_params={knn_ge: {k: 3}}'`` on the quick profile trained D-GEX at 3 x 9,000 units).
+PER_MODEL_PARAMETERS = frozenset({"model_params"})
+
+
+def merged_per_model(base: Any, override: Any, name: str = "model_params") -> Any:
+    """``override`` merged into ``base`` model by model: a model's keys given replace the
+    profile's for that model, its other keys and the other models keep the profile's; a
+    model given as None (``{dgex: null}``) drops the profile's settings for it.
+
+    Parameters
+    ----------
+    base
+        The profile's (or the notebook's) value: model name -> settings.
+    override
+        The value given (``-p``); anything but a mapping replaces ``base`` (and is then
+        refused by the type check).
+    name
+        The parameter's name, for the log.
+
+    Returns
+    -------
+    Any
+        The merged mapping.
+    """
+    if not isinstance(base, Mapping) or not isinstance(override, Mapping):
+        return override
+    merged = {k: dict(v) if isinstance(v, Mapping) else v for k, v in base.items()}
+    for model, settings in override.items():
+        if settings is None:
+            merged.pop(model, None)
+        elif isinstance(settings, Mapping) and isinstance(merged.get(model), Mapping):
+            merged[model] = {**merged[model], **settings}
+        else:
+            merged[model] = settings
+    kept = [m for m in base if m not in override]
+    if kept:
+        log.info("%s: %s keep the profile's settings (%s: null drops them)", name,
+                 ", ".join(map(str, kept)), kept[0])  # fmt: skip
+    return merged
 
 
 def run_folder(
