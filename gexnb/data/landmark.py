@@ -166,27 +166,97 @@ x_center, quantile, normalization, x_reference
 
 
 def _read_groups(path: str | os.PathLike, column: str, samples: Sequence[str]) -> np.ndarray:
+    """Each sample's group (study) label from a sample annotation file.
+
+    A table of sample ids (first column) and ``column``, tab- or comma-separated (the first
+    line tells: a tab in it, else a comma; ``.gz`` too); spaces around ids and labels are
+    not part of them. Refused, each naming the ids: a sample annotated twice, a sample of
+    the matrix not annotated (with the annotation's own ids, and a hint when they differ
+    in letter case), an empty label, and labels that differ only in letter case
+    (``chowdary``, ``Chowdary``: one study written two ways would be left out in parts,
+    the rest of it in training).
+
+    Parameters
+    ----------
+    path
+        The annotation file.
+    column
+        The column of labels (``group_column``).
+    samples
+        The matrix' sample ids, in its order.
+
+    Returns
+    -------
+    numpy.ndarray
+        The label of each sample, in ``samples``' order.
+
+    Raises
+    ------
+    InputError
+        As above, and a file not found or without ``column``.
+    """
+    from gexnb.data.expression._common import _preview
+
     p = Path(path)
     if not p.is_file():
         raise InputError("sample annotation file not found", path=str(p))
-    table = pd.read_csv(p, sep="\t" if p.suffix != ".csv" else ",", index_col=0, dtype=str)
+    with _open_annotation(p) as handle:
+        first = handle.readline()
+    sep = "\t" if "\t" in first or ("," not in first) else ","
+    table = pd.read_csv(p, sep=sep, index_col=0, dtype=str, keep_default_na=False, na_values=[""])
+    table.columns = table.columns.map(lambda c: str(c).strip())
     if column not in table.columns:
+        read = "tab" if sep == "\t" else "comma"
         raise InputError(
-            f"column {column!r} not in the sample annotation (columns: {list(table.columns)})",
+            f"column {column!r} not in the sample annotation (read {read}-separated; "
+            f"columns: {list(table.columns)})",
             path=str(p),
         )
-    table.index = table.index.map(str)
+    table.index = table.index.map(lambda i: str(i).strip())
+    twice = table.index[table.index.duplicated()].unique()
+    if len(twice):
+        raise InputError(
+            f"{len(twice)} sample(s) annotated more than once: {_preview(list(twice))}",
+            path=str(p),
+        )
     missing = [s for s in samples if s not in table.index]
     if missing:
+        folded = {str(i).lower() for i in table.index}
+        case = sum(str(s).lower() in folded for s in missing)
+        hint = f"; {case} of them differ in letter case only" if case else ""
         raise InputError(
-            f"{len(missing)} sample(s) of the matrix are not annotated, e.g. {missing[:5]}",
+            f"{len(missing)} sample(s) of the matrix are not annotated, e.g. "
+            f"{_preview(missing)} (the annotation's ids: {_preview(list(table.index))}){hint}",
             path=str(p),
         )
-    labels = table.loc[list(samples), column]
-    if labels.isna().any():
-        bad = list(labels.index[labels.isna()][:5])
-        raise InputError(f"empty {column!r} for sample(s) {bad}", path=str(p))
+    labels = table.loc[list(samples), column].map(lambda v: v if pd.isna(v) else str(v).strip())
+    empty = labels.isna() | (labels == "")
+    if empty.any():
+        raise InputError(
+            f"empty {column!r} for sample(s) {_preview(list(labels.index[empty]))}", path=str(p)
+        )
+    by_case: dict[str, set[str]] = {}
+    for label in labels.unique():
+        by_case.setdefault(str(label).lower(), set()).add(str(label))
+    clash = [sorted(v) for v in by_case.values() if len(v) > 1]
+    if clash:
+        shown = "; ".join(" and ".join(repr(v) for v in group) for group in clash[:3])
+        raise InputError(
+            f"{column!r} labels that differ only in letter case: {shown}. One study written "
+            "two ways would be left out in parts, the rest of it trained on: write each "
+            "study's label one way",
+            path=str(p),
+        )
     return labels.to_numpy(dtype=object)
+
+
+def _open_annotation(path: Path) -> Any:
+    """The annotation file as text (``.gz`` too)."""
+    import gzip
+
+    if path.suffix == ".gz":
+        return gzip.open(path, "rt", encoding="utf-8-sig")
+    return path.open(encoding="utf-8-sig")
 
 
 #: Fewest samples a landmark data set may have: a training, a validation and a test sample.
