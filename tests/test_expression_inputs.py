@@ -524,3 +524,39 @@ def test_the_genes_filled_are_those_of_the_columns_kept():
     averaged = ex.apply_policies(frame, nan="mean", duplicates="mean")
     assert averaged.attrs["imputed_genes"] == ["A"] and averaged.attrs["values_imputed"] == 1
     assert not any(k.startswith("_") for k in averaged.attrs)
+
+
+def test_a_sample_with_no_value_at_all_is_named_and_can_be_left_out(tmp_path):
+    """A genes x samples file with one empty sample column (a failed array): every gene
+    had a NaN, the error named genes only, ``nan: drop_genes`` left no gene and crashed in
+    the transform (``ValueError: zero-size array``), ``nan: mean`` made the sample up from
+    gene means (a new-user trial). The sample is now named, ``drop_samples`` leaves it out,
+    ``drop_genes`` and ``mean`` refuse, naming it."""
+    from gexnb.data.landmark import load_landmark_data
+
+    read_expression = ex.read_expression
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        rng.normal(8, 1, (6, 5)), index=[f"g{i}" for i in range(6)],
+        columns=[f"s{i}" for i in range(5)],
+    )  # fmt: skip
+    frame["s3"] = np.nan
+    path = tmp_path / "m.tsv"
+    frame.to_csv(path, sep="\t", index_label="gene")
+    told = {"orientation": "genes_x_samples"}
+    with pytest.raises(InputError, match=r"1 sample\(s\) have no value at all: s3.*drop_samples"):
+        read_expression(path, **told)
+    with pytest.raises(InputError, match=r"no value at all: s3: every gene has a missing value"):
+        read_expression(path, nan="drop_genes", **told)
+    with pytest.raises(InputError, match=r"s3; gene means would make them up whole"):
+        read_expression(path, nan="mean", **told)
+    kept = read_expression(path, nan="drop_samples", **told)
+    assert list(kept.index) == ["s0", "s1", "s2", "s4"] and kept.shape == (4, 6)
+    data = load_landmark_data(path, landmark_list=["g0", "g1"], target_list=["g2", "g3"],
+                              transform="none", nan="drop_samples", **told)  # fmt: skip
+    assert list(data.X.index) == ["s0", "s1", "s2", "s4"]
+    frame.loc[:, :] = np.nan
+    frame.to_csv(path, sep="\t", index_label="gene")
+    with pytest.raises(InputError, match="every sample has a missing value"):
+        read_expression(path, nan="drop_samples", **told)

@@ -311,7 +311,8 @@ def load_landmark_data(
     orientation
         Passed to ``read_expression``: ``"genes_x_samples"`` for a file whose rows are genes.
     nan, duplicates
-        Passed to ``read_expression``: NaN handling (``error``, ``drop_genes``, ``mean``) and
+        Passed to ``read_expression``: NaN handling (``error``, ``drop_genes``,
+        ``drop_samples``, ``mean``) and
         duplicated gene ids (``mean``, ``first``, ``error``).
     max_missing_landmarks, max_missing_targets
         Largest tolerated fraction of listed genes absent from the matrix (missing ones are

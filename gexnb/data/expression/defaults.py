@@ -36,7 +36,8 @@ class DataChecks:
         ``"auto"`` (the format's convention: tables are samples x genes, GCT genes x
         samples), ``"samples_x_genes"`` or ``"genes_x_samples"``.
     nan
-        NaN values: ``"error"``, ``"drop_genes"`` or ``"mean"``: each gene's missing values
+        NaN values: ``"error"``, ``"drop_genes"``, ``"drop_samples"`` (a failed array, an
+        empty column) or ``"mean"``: each gene's missing values
         filled with its mean over every sample of the file, the held-out samples included
         (their inputs, never a target: a target gene with missing values is left out by
         notebooks 01 and 03, within ``max_missing_targets``, and refused by notebook 04, as

@@ -43,7 +43,7 @@ EXPRESSION_FORMATS: dict[str, tuple[str, ...]] = {
 _ORIENTATIONS = ("auto", "samples_x_genes", "genes_x_samples")
 
 
-_NAN_POLICIES = ("error", "drop_genes", "mean")
+_NAN_POLICIES = ("error", "drop_genes", "drop_samples", "mean")
 
 
 _DUPLICATE_POLICIES = ("mean", "first", "error")
@@ -99,8 +99,11 @@ def read_expression(
         ``"auto"`` (the format's convention), ``"samples_x_genes"`` or ``"genes_x_samples"``
         (the file's rows are genes; the result is transposed).
     nan
-        Missing values: ``"error"`` (raise, naming the genes and the count), ``"drop_genes"``
-        (drop genes with any NaN, logged) or ``"mean"`` (impute the gene's mean, logged).
+        Missing values: ``"error"`` (raise, naming the genes and the count, and the samples
+        with no value at all), ``"drop_genes"`` (drop genes with any NaN, logged),
+        ``"drop_samples"`` (drop samples with any NaN, logged: a failed array, an empty
+        column) or ``"mean"`` (impute the gene's mean, logged; a sample with no value at all
+        is refused).
     duplicates
         Duplicated gene ids: ``"mean"`` (average them per sample, as D-GEX did for probes of the
         same gene), ``"first"`` (keep the first) or ``"error"``.
@@ -1544,7 +1547,8 @@ def apply_policies(
     """The readers' checks on a matrix that did not come from a file (a DataFrame).
 
     Infinite values (always an error) and NaN values by ``nan`` (``"error"``,
-    ``"drop_genes"``, ``"mean"``; a gene with no value at all cannot be mean-imputed), then
+    ``"drop_genes"``, ``"drop_samples"``, ``"mean"``; a gene or a sample with no value at all
+    cannot be mean-imputed), then
     duplicated gene ids by ``duplicates`` (``"mean"``, ``"first"``, ``"error"``), as
     :func:`read_expression` applies them, in that order: a NaN in one column of a duplicated id
     is not hidden by the average (genes dropped: ``attrs["dropped_for_nan"]``).
@@ -1554,7 +1558,7 @@ def apply_policies(
     frame
         Samples x genes matrix.
     nan
-        NaN policy: ``"error"``, ``"drop_genes"`` or ``"mean"``.
+        NaN policy: ``"error"``, ``"drop_genes"``, ``"drop_samples"`` or ``"mean"``.
     duplicates
         Duplicated gene id policy: ``"mean"``, ``"first"`` or ``"error"``.
     path
@@ -1585,21 +1589,45 @@ def _refuse_infinite(frame: pd.DataFrame, path: Path | None) -> None:
 
 
 def _apply_nan_policy(frame: pd.DataFrame, nan: str, path: Path | None) -> pd.DataFrame:
+    """``frame`` after the NaN policy ``nan`` (:func:`read_expression`); infinite values
+    are refused first. The samples with no value at all (an empty column of a genes x
+    samples file, a failed array) are named in every refusal: they made every gene look
+    incomplete, and ``drop_genes`` left no gene (a new-user trial)."""
     _refuse_infinite(frame, path)
     values = frame.to_numpy()
     missing = np.isnan(values)
     if not missing.any():
         return frame
     per_gene = missing.sum(axis=0)
+    per_sample = missing.sum(axis=1)
     genes = frame.columns[per_gene > 0]
     what = f"{int(missing.sum())} NaN value(s) in {len(genes)} gene(s): {_preview(genes)}"
+    empty = frame.index[per_sample == frame.shape[1]]
+    if len(empty):
+        what += f"; {len(empty)} sample(s) have no value at all: {_preview(empty)}"
     if nan == "error":
         raise InputError(
-            what + " (in the notebooks set data_checks: {nan: drop_genes} or {nan: mean}; "
-            "in Python read_expression(..., nan='drop_genes') or nan='mean')",
+            what + " (in the notebooks set data_checks: {nan: drop_genes}, {nan: "
+            "drop_samples} or {nan: mean}; in Python read_expression(..., nan='drop_genes'), "
+            "'drop_samples' or 'mean')",
             path=path,
         )
+    if nan == "drop_samples":
+        rows = per_sample > 0
+        if rows.all():
+            raise InputError(what + ": every sample has a missing value", path=path)
+        log.warning(
+            "%s: dropping %d of %d sample(s) with NaN: %s",
+            path or "matrix", int(rows.sum()), len(rows), _preview(frame.index[rows]),
+        )  # fmt: skip
+        return frame.loc[~rows]
     if nan == "drop_genes":
+        if (per_gene > 0).all():
+            raise InputError(
+                what + ": every gene has a missing value (data_checks: {nan: drop_samples} "
+                "leaves out the samples instead)",
+                path=path,
+            )
         log.warning("%s: dropping genes with NaN: %s", path or "matrix", what)
         kept = frame.loc[:, per_gene == 0]
         # Kept for the landmark/target selection, which tells these from genes not in the file;
@@ -1608,6 +1636,12 @@ def _apply_nan_policy(frame: pd.DataFrame, nan: str, path: Path | None) -> pd.Da
         gone = [str(g) for g in dict.fromkeys(genes) if g not in left]
         kept.attrs = {**frame.attrs, "dropped_for_nan": gone}
         return kept
+    if len(empty):
+        raise InputError(
+            f"{len(empty)} sample(s) have no value at all: {_preview(empty)}; gene means "
+            "would make them up whole (data_checks: {nan: drop_samples} leaves them out)",
+            path=path,
+        )
     all_nan = frame.columns[per_gene == frame.shape[0]]
     if len(all_nan):
         raise InputError(
