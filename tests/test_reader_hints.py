@@ -311,6 +311,31 @@ def test_auto_never_takes_the_log_of_negative_values(tmp_path):
         load_landmark_data(path, landmark_list=["G0", "G1"], target_list=["G2", "G3"])
 
 
+def test_auto_reads_the_scale_from_many_values_not_one(caplog):
+    """A new-user trial: one stray 250 in a log2 matrix (values 0-15) had the whole matrix
+    logged a second time, notebook 03 saying nothing; TPM values all below 100 were kept as
+    given without a word. A few values above 100 are now outliers, kept and named; a matrix
+    kept as given with many values above 30 is warned of; every decision is logged."""
+    rng = np.random.default_rng(0)
+    logged = pd.DataFrame(rng.uniform(0, 15, (200, 60)), columns=[f"G{i}" for i in range(60)])
+    logged.iloc[3, 4] = 250.0
+    with caplog.at_level(logging.WARNING, logger="gexnb.data.expression.normalize"):
+        kept, applied = ex.transform_expression(logged, "auto", source="x.tsv")
+    assert applied == "none" and kept.equals(logged)
+    assert any("x.tsv: transform: auto keeps the values as given: only 1 of 12000 exceed 100"
+               in m for m in caplog.messages)  # fmt: skip
+    caplog.clear()
+    tpm = logged.clip(upper=15) * 6  # 0-90: linear values, none above 100
+    with caplog.at_level(logging.WARNING, logger="gexnb.data.expression.normalize"):
+        assert ex.transform_expression(tpm, "auto")[1] == "none"
+    assert any("exceed 30, which a log2 scale rarely does" in m for m in caplog.messages)
+    caplog.clear()
+    linear = 2.0 ** logged.clip(upper=15)
+    with caplog.at_level(logging.WARNING, logger="gexnb.data.expression.normalize"):
+        assert ex.transform_expression(linear, "auto")[1] == "log2(max(x, 1))"
+    assert any("the values look linear-scale" in m for m in caplog.messages)
+
+
 # ------------------------------------------------------------------ other settings' hints
 
 

@@ -304,7 +304,8 @@ def load_landmark_data(
         ``.<version>``). Required for real data.
     transform
         ``"log2"`` (``log2(max(x, 1))`` for linear-scale signal such as MAS5), ``"none"``, or
-        ``"auto"``: log2 when the largest value exceeds 100 (clearly not a log scale).
+        ``"auto"``: log2 when values above 100 (clearly not a log scale) are not rare: 0.01 %
+        of the values, two at least (fewer are outliers, kept and warned of).
     sample_annotation, group_column
         Optional TSV with sample ids in the first column and a ``group_column`` (e.g.
         ``study``) for leave-one-group-out evaluation.

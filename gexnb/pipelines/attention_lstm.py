@@ -226,7 +226,7 @@ def load_expression(
         Size and seed of the synthetic default.
     transform
         :func:`gexnb.data.expression.transform_expression` of a file's values (``"auto"``:
-        log2 when the largest value exceeds 100, as notebooks 01 and 03 read the same file;
+        log2 when values above 100 are not rare, as notebooks 01 and 03 read the same file;
         the synthetic default is already on a log2-like scale).
     orientation, nan, duplicates
         Passed to :func:`gexnb.data.expression.read_expression` (notebook 04's
@@ -261,10 +261,7 @@ def load_expression(
         "genes_dropped_for_nan": len(kept.get("dropped_for_nan", [])),
         "values_imputed": int(frame.attrs.get("values_imputed", 0)),
     }
-    frame, applied = transform_expression(frame, transform, source=str(path))
-    if applied != "none" and transform == "auto":
-        log.warning("%s: the values look linear-scale (above 100): %s applied (transform: "
-                    "none keeps them as given)", path, applied)  # fmt: skip
+    frame, applied = transform_expression(frame, transform, source=str(path))  # logs auto's
     if probes:
         table = _probe_table(probes)
         if not set(table["probe"]) & set(map(str, frame.columns)):

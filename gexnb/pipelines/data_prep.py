@@ -199,8 +199,9 @@ def load_expression(
         ``n_sequences``, the promoters', is not used here).
     transform
         :func:`gexnb.data.expression.transform_expression`: ``"log2"`` (linear-scale MAS5
-        signal, as D-GEX's preprocessing), ``"none"`` or ``"auto"`` (log2 when the largest
-        value exceeds 100), as notebook 03 reads the same file.
+        signal, as D-GEX's preprocessing), ``"none"`` or ``"auto"`` (log2 when values
+        above 100 are not rare: 0.01 % of them, two at least), as notebook 03 reads the same
+        file.
     orientation, nan, duplicates
         Passed to :func:`gexnb.data.expression.read_expression` (notebook 01's
         ``data_checks``, the same keys as notebook 03's).

@@ -482,8 +482,16 @@ def log2_transform(frame: pd.DataFrame, *, floor: float = 1.0) -> pd.DataFrame:
 
 #: Choices of the notebooks' ``transform`` parameter.
 TRANSFORMS = ("auto", "log2", "none")
-#: ``transform="auto"`` takes the log when the largest value exceeds this (clearly not log2).
+#: ``transform="auto"`` takes the log when values above this (clearly not log2) are not
+#: rare: :data:`AUTO_LOG_SHARE` of the values, and two at least.
 AUTO_LOG_ABOVE = 100.0
+#: The share of the values above :data:`AUTO_LOG_ABOVE` from which ``transform="auto"``
+#: reads a matrix as linear-scale; fewer are outliers of a log-scale matrix, kept and
+#: named (a new-user trial: one stray 250 in a log2 matrix had the whole matrix logged again).
+AUTO_LOG_SHARE = 1e-4
+#: A log2 expression value rarely exceeds this (2**30 on the linear scale): ``"auto"`` warns
+#: when 1 % of the values do and it keeps the matrix as given.
+LOG2_PLAUSIBLE_MAX = 30.0
 
 
 def transform_expression(
@@ -498,8 +506,11 @@ def transform_expression(
     transform
         ``"log2"``: :func:`log2_transform`, ``log2(max(x, 1))`` (linear-scale signal such as
         MAS5, as D-GEX's preprocessing); ``"none"``: as given; ``"auto"``: the same
-        ``log2(max(x, 1))`` when the largest value exceeds :data:`AUTO_LOG_ABOVE` (a log2
-        expression scale stays below about 20). The log floors every value below 1 at 0 (no
+        ``log2(max(x, 1))`` when values above :data:`AUTO_LOG_ABOVE` are not rare (a log2
+        expression scale stays below about 20): :data:`AUTO_LOG_SHARE` of the values, and two
+        at least; fewer are kept as given, as outliers, and warned of, and so is a matrix
+        kept as given of which 1 % of the values exceed :data:`LOG2_PLAUSIBLE_MAX` (TPM
+        below 100?); the decision is logged. The log floors every value below 1 at 0 (no
         pseudo-count): TPM or counts below 1 all become 0, and a gene with no value above 1
         becomes constant. For ``log2(x + 1)``, transform the matrix yourself and pass
         ``"none"``. Negative values cannot be linear-scale signal: with them ``"auto"``
@@ -528,7 +539,25 @@ def transform_expression(
     n_negative = int(np.count_nonzero(values < 0))
     if transform == "auto":
         largest = float(np.nanmax(values))
+        where = f"{source}: " if source else ""
+        finite = int(np.count_nonzero(np.isfinite(values)))
         if largest <= AUTO_LOG_ABOVE:
+            high = int(np.count_nonzero(values > LOG2_PLAUSIBLE_MAX))
+            if high and high >= 0.01 * finite:
+                log.warning(
+                    "%stransform: auto keeps the values as given (none above %g), but %.1f %% "
+                    "of them exceed %g, which a log2 scale rarely does: linear-scale values "
+                    "(TPM?)? transform: log2 takes the log",
+                    where, AUTO_LOG_ABOVE, 100 * high / finite, LOG2_PLAUSIBLE_MAX,
+                )  # fmt: skip
+            return frame, "none"
+        above = int(np.count_nonzero(values > AUTO_LOG_ABOVE))
+        if above < max(2.0, AUTO_LOG_SHARE * finite) and not n_negative:
+            log.warning(
+                "%stransform: auto keeps the values as given: only %d of %d exceed %g (max "
+                "%.3g), outliers of a log scale; transform: log2 if the matrix is linear-scale",
+                where, above, finite, AUTO_LOG_ABOVE, largest,
+            )  # fmt: skip
             return frame, "none"
         if n_negative:
             raise InputError(
@@ -545,4 +574,10 @@ def transform_expression(
             "value(s) at 0 (log2(max(x, 1))); transform: none keeps them",
             stacklevel=2,
         )
+    if transform == "auto":
+        log.warning(
+            "%sthe values look linear-scale (%d of %d above %g): log2(max(x, 1)) applied "
+            "(transform: none keeps them as given)",
+            where, above, finite, AUTO_LOG_ABOVE,
+        )  # fmt: skip
     return log2_transform(frame), "log2(max(x, 1))"
