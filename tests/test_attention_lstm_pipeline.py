@@ -32,6 +32,8 @@ def test_synthetic_default(frame):
         ("TG00001", {"folds": 61}, ParameterError, r"folds=61 needs 2 <= folds <= 60"),
         ("TG00001", {"folds": 1}, ParameterError, r"folds=1 needs 2 <= folds"),
         ("", {}, ParameterError, "at least one target"),
+        # a new-user trial: two outputs of one gene, each sample's pair scored twice
+        (["TG00001", "TG00002", "TG00001"], {}, ParameterError, "more than once: TG00001"),
     ],
 )
 def test_bad_parameters(frame, targets, kwargs, error, match):

@@ -250,3 +250,21 @@ def test_fitting_every_target_holds_no_copy_of_them():
     assert peak < 0.25 * y.nbytes, f"peak {peak:,} B for a Y of {y.nbytes:,} B"
     subset = build("svr", max_targets=2).fit(x[:200], y[:200])
     assert subset.predict(x[:3]).shape == (3, 2)  # a subset is still taken
+
+
+def test_knn_ge_candidates_too_large_for_the_data_are_left_out(caplog):
+    """``k: [1, 3, 5, 10, 20, 50]`` on 12 training samples refused the whole run ("k=10
+    exceeds the 8 training samples of a fold", a new-user trial); the candidates that fit
+    are now chosen among, the others logged. A single k too large is still refused."""
+    import logging
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(12, 4)), rng.normal(size=(12, 3))
+    with caplog.at_level(logging.WARNING, logger="gexnb.models.baselines"):
+        model = build("knn_ge", k=[1, 3, 5, 10, 20, 50]).fit(x, y)
+    assert model.k_ in (1, 3, 5)
+    assert any("k=10,20,50 exceed the 9 training samples of a fold" in m for m in caplog.messages)
+    genes = build("knn_ge_genes", k=[1, 2, 8]).fit(x, y)
+    assert genes.k_ in (1, 2)
+    with pytest.raises(ParameterError, match="k=20 exceeds the 12 training samples"):
+        build("knn_ge", k=20).fit(x, y)

@@ -687,3 +687,16 @@ def test_sample_annotations_as_users_write_them(tmp_path):
         groups("id\tstudy\n" + "\n".join(upper) + "\n")
     with pytest.raises(InputError, match=r"read tab-separated; columns: \['cohort'\]"):
         groups("id\tcohort\n" + "\n".join(rows) + "\n")
+
+
+def test_a_small_left_out_study_is_warned_of(caplog):
+    """A study of one sample in ``loso``: its R^2 dropped out silently and it counted as
+    a full study in ``loso_mean`` (a new-user trial); it is now named before training."""
+    import logging
+
+    groups = ["a"] * 30 + ["b"] * 29 + ["c"]
+    with caplog.at_level(logging.WARNING, logger="gexnb.data.landmark"):
+        splits = pl.make_splits(60, split="loso", groups=groups)
+    assert [name for name, _ in splits] == ["loso_a", "loso_b", "loso_c"]
+    (message,) = [m for m in caplog.messages if "fewer than 10 samples" in m]
+    assert "c (1)" in message and "a (" not in message

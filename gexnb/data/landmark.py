@@ -476,6 +476,14 @@ def make_splits(
         val_share = float(fractions[1]) / float(fractions[0] + fractions[1])
         held_out = sp.leave_one_group_out(labels, val_fraction=val_share, seed=seed)
         names = loso_split_names([group for group, _ in held_out])
+        small = {str(g): len(parts["test"]) for g, parts in held_out if len(parts["test"]) < 10}
+        if small:  # a new-user trial: a study of one sample, its R^2 silently left out
+            log.warning(
+                "left-out studies of fewer than 10 samples: %s; their R^2 is unstable "
+                "(undefined for one sample), and each counts as much as a large study in "
+                "loso_mean (loso_weighted weighs them by their samples)",
+                ", ".join(f"{g} ({n})" for g, n in small.items()),
+            )
         return [(names[group], parts) for group, parts in held_out]
     raise ParameterError(f"split must be 'random', 'counts' or 'loso', got {split!r}")
 

@@ -40,6 +40,7 @@ This module does not import TensorFlow.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -62,6 +63,8 @@ try:  # scikit-learn's error for a hyperparameter out of range (a ValueError)
 except ImportError:  # pragma: no cover - an older or newer scikit-learn
     InvalidParameterError = ValueError  # type: ignore[assignment,misc]
 from gexnb.models.registry import register_model
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "Baseline",
@@ -322,11 +325,18 @@ def _k_candidates(model: str, k: Any, n_train: int) -> list[int]:
     return ks
 
 
-def _check_k_limit(model: str, ks: list[int], limit: int, what: str) -> None:
-    """A :class:`ParameterError` when a candidate ``k`` exceeds the ``limit`` ``what``."""
+def _check_k_limit(model: str, ks: list[int], limit: int, what: str) -> list[int]:
+    """The candidates ``ks`` that do not exceed the ``limit`` ``what``: those that do are
+    left out of a list of several, logged (a new-user trial: ``k: [1, 3, 5, 10, 20, 50]``
+    on 12 samples refused the whole run); a :class:`ParameterError` when none is left."""
     too_big = [v for v in ks if v > limit]
-    if too_big:
+    fit = [v for v in ks if v <= limit]
+    if too_big and not fit:
         raise ParameterError(f"{model}: k={too_big[0]} exceeds the {limit} {what}")
+    if too_big:
+        log.warning("%s: k=%s exceed the %d %s: choosing among %s", model,
+                    ",".join(map(str, too_big)), limit, what, fit)  # fmt: skip
+    return fit
 
 
 def _choose_k(estimator: Any, param: str, ks: list[int], seed: int = 0) -> Any:
@@ -404,9 +414,9 @@ class KNNGEBaseline(_KNNGE):
         n = self.n_train_samples_
         ks = _k_candidates("knn_ge", self.k, n)
         if len(ks) > 1:  # the neighbours come from a fold's training samples
-            _check_k_limit("knn_ge", ks, n - -(-n // K_FOLDS), "training samples of a fold")
+            ks = _check_k_limit("knn_ge", ks, n - -(-n // K_FOLDS), "training samples of a fold")
         else:
-            _check_k_limit("knn_ge", ks, n, "training samples")
+            ks = _check_k_limit("knn_ge", ks, n, "training samples")
         knn = KNeighborsRegressor(weights="uniform", metric="euclidean", n_jobs=self.n_jobs)
         return _choose_k(knn, self._k_param, ks, self.random_state)
 
@@ -512,7 +522,7 @@ class KNNGEGenesBaseline(_KNNGE):
 
     def _make_estimator(self) -> Any:
         ks = _k_candidates("knn_ge_genes", self.k, self.n_train_samples_)
-        _check_k_limit("knn_ge_genes", ks, self.n_features_in_, "landmark genes")
+        ks = _check_k_limit("knn_ge_genes", ks, self.n_features_in_, "landmark genes")
         return _choose_k(
             _NearestGenesMean(n_jobs=self.n_jobs), self._k_param, ks, self.random_state
         )

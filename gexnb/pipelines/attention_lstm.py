@@ -350,7 +350,8 @@ def check_targets(
         If a target is not a column of ``frame`` or is among ``input_genes``, or an input
         gene is missing.
     ParameterError
-        If ``k_genes`` exceeds the candidate genes or there are fewer samples than folds.
+        If ``k_genes`` exceeds the candidate genes, there are fewer samples than folds, or
+        a target is named twice.
     """
     names = [targets] if isinstance(targets, str) else list(targets)
     names = [t.strip() for t in names if t and t.strip()]
@@ -360,6 +361,9 @@ def check_targets(
         return _check_joint(frame, names, k_genes=k_genes, folds=folds, input_genes=input_genes)
     if not names:
         raise ParameterError("give at least one target gene")
+    twice = [t for t in dict.fromkeys(names) if names.count(t) > 1]
+    if twice:  # one model output each, scored twice and averaged in (a new-user trial)
+        raise ParameterError(f"targets named more than once: {', '.join(twice)}")
     columns = set(map(str, frame.columns))
     source = (frame.attrs.get(REPORT_ATTR) or {}).get("source")
     path = source if source and source != "synthetic_expression" else None
