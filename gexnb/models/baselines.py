@@ -49,7 +49,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.dummy import DummyRegressor
 from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
-from sklearn.linear_model import LinearRegression, RidgeCV
+from sklearn.linear_model import RidgeCV
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.multioutput import MultiOutputRegressor
 from sklearn.neighbors import KNeighborsRegressor, NearestNeighbors
@@ -281,12 +281,21 @@ CONSTANT_BASELINES = (MeanBaseline.name, MedianBaseline.name)
 class LinearBaseline(Baseline):
     """Ordinary least squares per target with an intercept (the LINCS method, as in D-GEX).
 
-    Linear regression on all landmarks, the reference method D-GEX [1]_ compares against.
+    Linear regression on all landmarks, the reference method D-GEX [1]_ compares against:
+    the minimum-norm least-squares solution (:func:`scipy.linalg.lstsq`), as
+    :class:`sklearn.linear_model.LinearRegression` gives it, except that directions of the
+    centred landmarks weaker than :data:`LSTSQ_COND` times the strongest are treated as
+    absent (gexnb's choice). Landmarks quantile-normalised alone (notebook 03) have one such
+    direction, their level, which that normalisation fixes: plain least squares gave it
+    weights of up to 18.6, harmless on samples normalised the same way but not on a second
+    data set normalised with its own statistics (GPL96 -> genefu MAE 6.59 against 0.83).
+    With fewer samples than landmarks, as in notebook 03's GPL96 splits, the solution is
+    the same as plain least squares (that direction has no weight then).
 
     Parameters
     ----------
     n_jobs
-        Passed to :class:`sklearn.linear_model.LinearRegression`.
+        Unused (kept for the saved models' and profiles' sake).
 
     References
     ----------
@@ -300,7 +309,58 @@ class LinearBaseline(Baseline):
         self.n_jobs = n_jobs
 
     def _make_estimator(self) -> Any:
-        return LinearRegression(fit_intercept=True, n_jobs=self.n_jobs)
+        return _LeastSquares()
+
+
+#: Relative cutoff of :class:`LinearBaseline`'s least squares: singular values of the centred
+#: inputs below this fraction of the largest are treated as zero (:func:`scipy.linalg.lstsq`'s
+#: ``cond``).
+LSTSQ_COND = 1e-3
+
+
+class _LeastSquares(BaseEstimator, RegressorMixin):
+    """Minimum-norm least squares with an intercept, singular values of the centred inputs
+    below :data:`LSTSQ_COND` of the largest treated as zero (:class:`LinearBaseline`)."""
+
+    def fit(self, x: np.ndarray, y: np.ndarray) -> _LeastSquares:
+        """Solve for ``coef_`` (targets x inputs) and ``intercept_`` on centred data.
+
+        Parameters
+        ----------
+        x
+            Training inputs, samples x inputs.
+        y
+            Training targets, samples (1-D) or samples x targets.
+
+        Returns
+        -------
+        _LeastSquares
+            ``self``.
+        """
+        from scipy.linalg import lstsq
+
+        x64, y64 = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+        x_mean, y_mean = x64.mean(axis=0), y64.mean(axis=0)
+        beta, _, rank, _ = lstsq(x64 - x_mean, y64 - y_mean, cond=LSTSQ_COND)
+        self.coef_ = beta.T
+        self.intercept_ = y_mean - x_mean @ beta
+        self.rank_ = int(rank)
+        return self
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """``x @ coef_.T + intercept_``.
+
+        Parameters
+        ----------
+        x
+            Samples x inputs.
+
+        Returns
+        -------
+        numpy.ndarray
+            The predictions, samples x targets (1-D for a 1-D ``y``).
+        """
+        return np.asarray(x, dtype=np.float64) @ self.coef_.T + self.intercept_
 
 
 #: Folds of the cross-validation that chooses ``k`` among candidates (:func:`_choose_k`).
