@@ -395,6 +395,17 @@ def test_columns_of_no_known_kind_are_not_called_gene_symbols():
         ex.select_landmarks_targets(frame, ["ACTB"], ["TP53"])
 
 
+def test_entrez_ids_are_not_called_gene_symbols():
+    """A new-user trial's list of Entrez ids was "gene symbols (e.g. '11065')"."""
+    frame = pd.DataFrame(np.arange(6.0).reshape(2, 3), columns=["ACTB", "TP53", "MKI67"])
+    with pytest.raises(InputError, match=r"the list gives Entrez \(NCBI gene\) ids, which "
+                       r"gexnb does not match: map them to symbols \(e.g. '60'\)"):  # fmt: skip
+        ex.select_landmarks_targets(frame, ["60", "7157"], ["4288"])
+    columns = pd.DataFrame(np.arange(6.0).reshape(2, 3), columns=["60", "7157", "4288"])
+    with pytest.raises(InputError, match=r"the matrix columns look like Entrez"):
+        ex.select_landmarks_targets(columns, ["ACTB", "TP53"], ["MKI67"])
+
+
 def _stderr_of(code: str, path: Path) -> str:
     """The standard error of ``python -c code path`` (a fresh process: no logging set up)."""
     run = subprocess.run(

@@ -483,6 +483,16 @@ def _list_source(gene_list: Any) -> str:
     return ""
 
 
+#: What :func:`_describe_ids` calls ids that are whole numbers (a new-user trial's list of
+#: Entrez ids was called "gene symbols"); gexnb matches symbols, Ensembl and probe ids.
+_ENTREZ_WORDS = "Entrez (NCBI gene) ids, which gexnb does not match: map them to symbols"
+
+
+def _entrez(ids: Sequence[str]) -> bool:
+    """Whether most of ``ids`` are whole numbers (Entrez gene ids)."""
+    return bool(ids) and sum(i.isdigit() for i in ids) >= len(ids) / 2
+
+
 def _describe_ids(ids: Iterable[str]) -> tuple[str, str]:
     """What most of (the first 200 of) ``ids`` look like, and one of them that does so:
     ``("sample ids", "TCGA-76-1000-01A")``, ``("gene symbols", "TP53")``, ``("Ensembl ids",
@@ -497,6 +507,8 @@ def _describe_ids(ids: Iterable[str]) -> tuple[str, str]:
         word, test = tests[kind]
     elif sum(bool(_SAMPLE_ID.match(i)) for i in ids) >= len(ids) / 2:
         word, test = "sample ids", _SAMPLE_ID.match
+    elif _entrez(ids):
+        return _ENTREZ_WORDS, next(i for i in ids if i.isdigit())
     elif sum(bool(_SYMBOL.match(i)) for i in ids) >= len(ids) / 2:
         word, test = "gene symbols", _SYMBOL.match
     else:
@@ -511,7 +523,11 @@ def _nothing_matches(
     (``transposed``: the list's genes are the matrix's row ids, so its columns are samples)."""
     table = _as_gene_list(gene_list)
     kinds = [t for t in ID_TYPES if t in table.columns and table[t].notna().any()]
-    given = [f"{_ID_WORDS[t]} (e.g. {table[t].dropna().iloc[0]!r})" for t in kinds]
+    given = [
+        f"{_ENTREZ_WORDS if _entrez(list(map(str, table[t].dropna()))[:200]) else _ID_WORDS[t]}"
+        f" (e.g. {table[t].dropna().iloc[0]!r})"
+        for t in kinds
+    ]
     matrix_kind, example = _describe_ids(columns)
     if transposed and matrix_kind != "sample ids":
         matrix_kind = "sample ids, not genes"
