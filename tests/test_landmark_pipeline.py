@@ -700,3 +700,28 @@ def test_a_small_left_out_study_is_warned_of(caplog):
     assert [name for name, _ in splits] == ["loso_a", "loso_b", "loso_c"]
     (message,) = [m for m in caplog.messages if "fewer than 10 samples" in m]
     assert "c (1)" in message and "a (" not in message
+
+
+def test_a_genes_x_samples_file_is_told_by_its_landmark_genes(tmp_path, caplog):
+    """A GEO-style matrix (genes in rows) needed data_checks: {orientation: genes_x_samples}
+    in the notebooks, where gexnb predict told it from its landmark genes (a new-user
+    trial); the landmark list now tells it, logged. A samples x genes file is read as before."""
+    import logging
+
+    frame = _frame(n=12)
+    path = tmp_path / "genes_in_rows.tsv"
+    frame.T.to_csv(path, sep="\t", index_label="gene")
+    with caplog.at_level(logging.WARNING, logger="gexnb.data.expression.genes"):
+        data = pl.load_landmark_data(path, landmark_list=["g0", "g1", "g2"],
+                                     target_list=["g3", "g4"], transform="none")  # fmt: skip
+    assert data.X.shape == (12, 3) and list(data.X.index) == list(frame.index)
+    np.testing.assert_allclose(data.X.to_numpy(), frame[["g0", "g1", "g2"]].to_numpy())
+    assert any("3 landmark gene(s) are row ids (0 column ids)" in m for m in caplog.messages)
+    caplog.clear()
+    wide = tmp_path / "samples_in_rows.tsv"
+    frame.to_csv(wide, sep="\t", index_label="sample")
+    with caplog.at_level(logging.WARNING, logger="gexnb.data.expression.genes"):
+        same = pl.load_landmark_data(wide, landmark_list=["g0", "g1", "g2"],
+                                     target_list=["g3", "g4"], transform="none")  # fmt: skip
+    pd.testing.assert_frame_equal(same.X, data.X, check_names=False)
+    assert not [m for m in caplog.messages if "row ids" in m]

@@ -378,7 +378,10 @@ def load_landmark_data(
         frame = ex.apply_policies(frame, nan=nan, duplicates=duplicates)
     else:
         path = Path(expression)
-        frame = ex.read_expression(path, orientation=orientation, nan=nan, duplicates=duplicates)
+        told = None if _no_list(landmark_list) else ex.rows_hold_genes(landmark_list, path=path)
+        frame = ex.read_expression(
+            path, orientation=orientation, nan=nan, duplicates=duplicates, genes_in_rows=told
+        )
         report["source"] = str(path)
     if len(frame) < min_samples:
         raise InputError(

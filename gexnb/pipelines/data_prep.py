@@ -230,7 +230,10 @@ def load_expression(
         path = Path(expression_path)
         if not path.is_file():
             raise InputError("expression file not found", path=str(path))
-        frame = expr.read_expression(path, orientation=orientation, nan=nan, duplicates=duplicates)
+        told = expr.rows_hold_genes(str(landmark_list), path=path) if str(landmark_list) else None
+        frame = expr.read_expression(
+            path, orientation=orientation, nan=nan, duplicates=duplicates, genes_in_rows=told
+        )
         source = str(path)
     else:
         from gexnb.data.synthetic import synthetic_expression, synthetic_options

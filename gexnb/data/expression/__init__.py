@@ -41,6 +41,7 @@ from gexnb.data.expression.genes import (
     match_genes,
     matrix_columns,
     read_gene_list,
+    rows_hold_genes,
     select_landmarks_targets,
 )
 from gexnb.data.expression.normalize import (
@@ -87,6 +88,7 @@ __all__ = [
     "GeneMatch",
     "gene_list_rows",
     "match_genes",
+    "rows_hold_genes",
     "matrix_columns",
     "add_probe_groups",
     "check_gene_list",

@@ -8,7 +8,7 @@ import logging
 import os
 import re
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -317,6 +317,47 @@ def _as_gene_list(gene_list: Any) -> pd.DataFrame:
     frame = pd.DataFrame({t: [None] * len(ids) for t in ID_TYPES}, dtype=object)
     frame[_guess_id_type(ids)] = ids
     return frame
+
+
+def rows_hold_genes(
+    gene_list: Any, *, path: str | os.PathLike | None = None
+) -> Callable[[Sequence[str], Sequence[str]], bool]:
+    """A ``genes_in_rows`` answer for :func:`~gexnb.data.expression.read_expression`: whether
+    more of ``gene_list``'s genes are among a matrix's row ids than among its column ids, so
+    that a genes x samples matrix (as GEO writes them) is read as such under ``orientation:
+    auto`` (a new-user trial had to set the orientation; ``gexnb predict`` already told it
+    from its landmark genes). Logged when it says so.
+
+    Parameters
+    ----------
+    gene_list
+        The landmark list (as :func:`match_genes` takes it).
+    path
+        The matrix's file, for the log.
+
+    Returns
+    -------
+    callable
+        ``(row ids, column ids) -> bool``.
+    """
+    table = _as_gene_list(gene_list)
+
+    def answer(rows: Sequence[str], columns: Sequence[str]) -> bool:
+        try:
+            in_rows = len(match_genes(list(rows), table).found)
+            in_columns = len(match_genes(list(columns), table).found)
+        except InputError:  # ids the selection names precisely
+            return False
+        if in_rows <= in_columns:
+            return False
+        log.warning(
+            "%s: %d landmark gene(s) are row ids (%d column ids): read as genes x samples "
+            "(data_checks: {orientation: genes_x_samples} says so)",
+            path or "matrix", in_rows, in_columns,
+        )  # fmt: skip
+        return True
+
+    return answer
 
 
 def gene_list_rows(gene_list: Any, id_type: str, ids: Iterable[str]) -> pd.DataFrame:

@@ -76,6 +76,7 @@ def read_expression(
     orientation: str = DataChecks.orientation,
     nan: str = DataChecks.nan,
     duplicates: str = DataChecks.duplicates,
+    genes_in_rows: Callable[[pd.Index, pd.Index], bool] | None = None,
 ) -> pd.DataFrame:
     """Read an expression matrix as a samples x genes float DataFrame.
 
@@ -107,6 +108,11 @@ def read_expression(
     duplicates
         Duplicated gene ids: ``"mean"`` (average them per sample, as D-GEX did for probes of the
         same gene), ``"first"`` (keep the first) or ``"error"``.
+    genes_in_rows
+        Under ``orientation="auto"``, called with the file's row and column ids once they
+        are read, before any check of the sample ids: True reads the rows as genes
+        (:func:`~gexnb.data.expression.rows_hold_genes`: the landmark genes are row ids).
+        None: the format's convention.
 
     Returns
     -------
@@ -130,7 +136,7 @@ def read_expression(
     _choice(nan, _NAN_POLICIES, "nan")
     _choice(duplicates, _DUPLICATE_POLICIES, "duplicates")
     path = Path(path)
-    frame = _read_stored(path, format, orientation)
+    frame = _read_stored(path, format, orientation, genes_in_rows=genes_in_rows)
     frame = _apply_nan_policy(frame, nan, path)
     return _apply_duplicates(frame, duplicates, path)  # keeps attrs["dropped_for_nan"]
 
