@@ -725,3 +725,9 @@ def test_a_genes_x_samples_file_is_told_by_its_landmark_genes(tmp_path, caplog):
                                      target_list=["g3", "g4"], transform="none")  # fmt: skip
     pd.testing.assert_frame_equal(same.X, data.X, check_names=False)
     assert not [m for m in caplog.messages if "row ids" in m]
+
+
+def test_loso_fractions_without_training_are_refused():
+    """``fractions: [0, 0, 1]`` with ``loso`` raised a bare ZeroDivisionError (a review)."""
+    with pytest.raises(ParameterError, match=r"loso split trains on fractions\[0\].*\(0, 0, 1\)"):
+        pl.make_splits(6, split="loso", groups=["a"] * 3 + ["b"] * 3, fractions=(0, 0, 1))

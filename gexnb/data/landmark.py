@@ -476,6 +476,11 @@ def make_splits(
         labels = np.asarray(groups, dtype=object)
         if len(labels) != n:
             raise InputError(f"{len(labels)} group labels for {n} samples")
+        if not float(fractions[0]) > 0 or float(fractions[1]) < 0:
+            raise ParameterError(
+                f"the loso split trains on fractions[0] of the other studies' samples and "
+                f"validates on fractions[1]: they must be > 0 and >= 0, got {tuple(fractions)}"
+            )
         val_share = float(fractions[1]) / float(fractions[0] + fractions[1])
         held_out = sp.leave_one_group_out(labels, val_fraction=val_share, seed=seed)
         names = loso_split_names([group for group, _ in held_out])
