@@ -406,6 +406,18 @@ def test_entrez_ids_are_not_called_gene_symbols():
         ex.select_landmarks_targets(columns, ["ACTB", "TP53"], ["MKI67"])
 
 
+def test_a_genes_x_samples_matrix_named_by_other_ids_gets_the_orientation_hint():
+    """Row ids of probes, column ids of samples, a list of symbols: "the matrix columns look
+    like ids of no kind gexnb knows" said nothing of the rows (a new-user trial)."""
+    frame = pd.DataFrame(
+        np.arange(12.0).reshape(3, 4), index=["1007_s_at", "1053_at", "117_at"],
+        columns=["chowdary_001", "chowdary_002", "chowdary_003", "chowdary_004"],
+    )  # fmt: skip
+    with pytest.raises(InputError, match=r"its row ids look like probe ids \(e.g. '1007_s_at'\): "
+                       r"a genes x samples matrix\?"):  # fmt: skip
+        ex.select_landmarks_targets(frame, ["ACTB", "TP53"], ["MKI67"])
+
+
 def _stderr_of(code: str, path: Path) -> str:
     """The standard error of ``python -c code path`` (a fresh process: no logging set up)."""
     run = subprocess.run(

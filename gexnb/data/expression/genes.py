@@ -557,6 +557,26 @@ def _describe_ids(ids: Iterable[str]) -> tuple[str, str]:
     return word, next((i for i in ids if test(i)), ids[0])
 
 
+#: What :func:`_describe_ids` calls ids that are no gene ids.
+_NOT_GENES = ("sample ids", "ids of no kind gexnb knows")
+
+
+def _rows_look_like_genes(expression: pd.DataFrame) -> str:
+    """A hint when a matrix's columns look like no gene ids but its row ids do: a genes x
+    samples matrix whose genes the list names by another identifier (a new-user trial got
+    only "the matrix columns look like ids of no kind gexnb knows"); ``""`` otherwise."""
+    if _describe_ids(expression.columns)[0] not in _NOT_GENES:
+        return ""
+    kind, example = _describe_ids(expression.index)
+    if kind in _NOT_GENES:
+        return ""
+    return (
+        f"; its row ids look like {kind} (e.g. {example!r}): a genes x samples matrix? (in "
+        "the notebooks data_checks: {orientation: genes_x_samples}), with a list that names "
+        "its genes by those ids"
+    )
+
+
 def _nothing_matches(
     label: str, match: GeneMatch, gene_list: Any, columns: pd.Index, *, transposed: bool
 ) -> str:
@@ -773,6 +793,7 @@ def check_gene_list(
         message = _nothing_matches(
             label, match, gene_list, expression.columns, transposed=transposed
         )
+        hint = hint or _rows_look_like_genes(expression)
     elif not match.found:
         message = (
             f"none of the {match.n_total} {label} genes{source} is left in "
