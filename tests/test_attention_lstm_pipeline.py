@@ -169,8 +169,12 @@ def test_small_folds_are_warned_of(caplog):
         assert "unstable" not in caplog.text
         ga._warn_small_folds(60, 60)  # leave-one-out
     assert "folds=60 holds out 1 of 60 samples per fold: R^2" in caplog.text
+    # over one sample RMSE is the absolute error: not the metric to compare by (a trial)
+    assert "compare models by MAE (over one sample RMSE is the absolute error)" in caplog.text
+    caplog.clear()
     ga._warn_small_folds(5, 47)
     assert "folds=5 holds out 9-10 of 47 samples" in caplog.text
+    assert "compare models by RMSE" in caplog.text
     # a target constant in a fold leaves the fold's R^2 to the other targets (the review)
     r2 = ga._report(np.array([[0.0, 1.0], [1.0, 1.0], [2.0, 1.0]]),
                     np.array([[0.0, 1.0], [1.0, 1.0], [2.1, 1.0]]))["r2"]  # fmt: skip

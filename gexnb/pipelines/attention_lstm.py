@@ -487,11 +487,13 @@ def _warn_small_folds(folds: int, n_samples: int) -> None:
     smallest, largest = n_samples // int(folds), -(-n_samples // int(folds))
     if smallest < MIN_FOLD_SAMPLES:
         sizes = str(smallest) if smallest == largest else f"{smallest}-{largest}"
+        # one sample per fold (leave-one-out): its RMSE is its absolute error (a trial)
+        by = "MAE (over one sample RMSE is the absolute error)" if smallest == 1 else "RMSE"
         log.warning(
             "folds=%d holds out %s of %d samples per fold: R^2 over so few samples is "
             "unstable (the mean baseline's can be far below 0) or undefined; compare models "
-            "by RMSE, or use fewer folds",
-            int(folds), sizes, n_samples,
+            "by %s, or use fewer folds",
+            int(folds), sizes, n_samples, by,
         )  # fmt: skip
 
 
