@@ -32,6 +32,9 @@ __all__ = [
 #: The predict-the-mean baseline every model must beat, and the predict-the-median one
 #: (notebook 03): the constant of least absolute error.
 MEAN, MEDIAN = CONSTANT_BASELINES
+#: Notebook 03's reference on a second data set: that set's own gene means (from its truth),
+#: which a model carried over from the training data should beat to be of use there.
+OWN_MEANS = "mean_own"
 #: The other metrics a conclusion checks its ranking against: (metric, lower is better).
 CROSS_CHECKS = (("mae", True), ("rmse", True), ("r2", False), ("pearson", False))
 
@@ -217,6 +220,15 @@ def conclusion(
             close += _fold_wins(metrics, split, metric, constant, beaten, lower_is_better)
     if all_beaten:
         parts.append(f"Every model beats predicting {_listed(all_beaten)}.")
+    if OWN_MEANS in scores and models:  # a second data set: its own means, from its truth
+        beaten = _beats(scores, OWN_MEANS, lower_is_better)
+        losers = [m for m in models if not beaten[m]]
+        parts.append(
+            f"Not better than that data set's own means ({OWN_MEANS}, a reference that "
+            f"knows its truth): {', '.join(losers)}."
+            if losers
+            else f"Every model beats that data set's own means too ({OWN_MEANS})."
+        )
     parts += close
     parts += _other_metrics(metrics, split=split, metric=metric, best=best)
     return "\n\n".join([*banners, " ".join(parts)])
