@@ -605,8 +605,8 @@ def prepare_split(
         Quantile-normalise each sample before z-scoring (Bolstad et al. 2003, as D-GEX).
         The targets (the truth) are normalised over each sample's landmarks and targets
         together, onto the reference of the statistics' samples. The landmarks (the
-        models' inputs) are normalised alone, onto those samples' normalised landmarks'
-        mean sorted profile (:attr:`PreparedSplit.x_reference`), unless ``joint_quantile``:
+        models' inputs) are normalised alone, onto those samples' landmarks' own mean
+        sorted profile (:attr:`PreparedSplit.x_reference`), unless ``joint_quantile``:
         so a held-out sample's inputs do not depend on its own target values (gexnb's
         choice; ``gexnb predict`` normalises a new sample's landmarks the same way, and
         gives the notebook's held-out predictions).
@@ -753,7 +753,10 @@ def _normalise(
     while True:
         frame = joint.loc[:, lm + tg]
         if alone:
-            reference = ex.quantile_reference(joint.iloc[fit_rows][lm])
+            # the landmarks' own mean sorted profile: no target reaches it (from the
+            # landmarks normalised with the targets, a second data set's reference, over
+            # all its samples, moved with its targets: a review)
+            reference = ex.quantile_reference(full.iloc[fit_rows][lm])
             inputs = ex.quantile_normalize(full.loc[:, lm], reference=reference)
             frame = pd.concat([inputs, joint.loc[:, tg]], axis=1)
         scaler = ex.GeneScaler(
@@ -778,8 +781,10 @@ def _normalise(
             )
         if not (alone and lost and kept_lm):
             x_reference = None
-            if quantile and kept_lm:  # the statistics' samples' normalised landmarks: a new
-                # sample's destination
+            if alone:
+                x_reference = reference
+            elif quantile and kept_lm:  # the statistics' samples' landmarks, normalised
+                # with the targets: where a new sample's landmarks alone are mapped
                 x_reference = ex.quantile_reference(joint.iloc[fit_rows][kept_lm])
             return scaler, scaled, kept_lm, kept_tg, x_reference, earlier
         for key, genes in (

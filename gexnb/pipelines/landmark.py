@@ -17,7 +17,9 @@ Notebook use::
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import functools
 import logging
 import os
 import time
@@ -572,6 +574,51 @@ def _prepare_cross(
     )
 
 
+def _on_common_landmarks(
+    prepare: Any,
+    data: LandmarkData,
+    prepared: PreparedSplit,
+    cross_data: Any,
+    cross: PreparedSplit,
+    prepare_cross: Any,
+) -> tuple[PreparedSplit, PreparedSplit]:
+    """A split and the second data set on the genes both keep (:func:`common_genes`, which
+    reports the genes left out), each normalised again over the landmarks both keep when
+    one set left some out and the landmarks are quantile-normalised alone: a landmark's
+    value depends on the others it is normalised with, so a model trained on landmarks
+    normalised among more would not meet its inputs again in the second set, nor in
+    ``gexnb predict`` (a review: saved ridge 3.1 % off the notebook's MAE).
+
+    Parameters
+    ----------
+    prepare
+        :func:`prepare_split` with the split's settings, taking the data.
+    data, prepared
+        The primary data set and its prepared split.
+    cross_data, cross
+        The second data set and its preparation.
+    prepare_cross
+        :func:`_prepare_cross` with the run's settings, taking the data.
+
+    Returns
+    -------
+    prepared, cross
+        Both on the genes both keep.
+    """
+    prepared_both, cross_both = common_genes(prepared, cross, data.report)
+    alone = prepared.x_reference is not None and prepared.normalization != "all"
+    for _ in range(len(data.X.columns)):
+        landmarks = list(prepared_both.landmarks)
+        if not alone or (
+            landmarks == prepared.landmarks and set(landmarks) == set(cross.landmarks)
+        ):
+            break
+        prepared = prepare(dataclasses.replace(data, X=data.X.loc[:, landmarks]))
+        cross = prepare_cross(dataclasses.replace(cross_data, X=cross_data.X.loc[:, landmarks]))
+        prepared_both, cross_both = common_genes(prepared, cross, {})
+    return prepared_both, cross_both
+
+
 def _fit_split(
     prepared: PreparedSplit,
     cross_here: PreparedSplit | None,
@@ -910,9 +957,9 @@ def run_landmark_comparison(
     if cross_prepared is not None:
         data.report["cross_left_out"] = cross_prepared.dropped
     for split_name, parts in splits:
-        prepared = prepare_split(
-            data,
-            parts,
+        prepare = functools.partial(
+            prepare_split,
+            parts=parts,
             name=split_name,
             normalization=normalization,
             quantile=quantile,
@@ -920,11 +967,16 @@ def run_landmark_comparison(
             zero_variance=zero_variance,
             min_relative_sd=min_relative_sd,
         )
+        prepared = prepare(data)
         if prepared.dropped:
             data.report.setdefault("left_out", {})[split_name] = prepared.dropped
         cross_here = None
         if cross_prepared is not None:
-            prepared, cross_here = common_genes(prepared, cross_prepared, data.report)
+            prepared, cross_here = _on_common_landmarks(
+                prepare, data, prepared, cross_data, cross_prepared,
+                lambda d: _prepare_cross(d, normalization=normalization, quantile=quantile,
+                                         min_relative_sd=min_relative_sd),
+            )  # fmt: skip
         runs, truth = _fit_split(
             prepared, cross_here, split_name, models=models, model_params=model_params,
             training=training, output_dir=out, seed=seed, verbose=verbose, bar=bar,
