@@ -284,13 +284,14 @@ class LinearBaseline(Baseline):
     Linear regression on all landmarks, the reference method D-GEX [1]_ compares against:
     the minimum-norm least-squares solution (:func:`scipy.linalg.lstsq`), as
     :class:`sklearn.linear_model.LinearRegression` gives it, except that directions of the
-    centred landmarks weaker than :data:`LSTSQ_COND` times the strongest are treated as
-    absent (gexnb's choice). Landmarks quantile-normalised alone (notebook 03) have one such
-    direction, their level, which that normalisation fixes: plain least squares gave it
-    weights of up to 18.6, harmless on samples normalised the same way but not on a second
-    data set normalised with its own statistics (GPL96 -> genefu MAE 6.59 against 0.83).
-    With fewer samples than landmarks, as in notebook 03's GPL96 splits, the solution is
-    the same as plain least squares (that direction has no weight then).
+    centred landmarks, each scaled to unit sd, weaker than :data:`LSTSQ_COND` times the
+    strongest are treated as absent (gexnb's choice). Landmarks quantile-normalised alone
+    (notebook 03) have one such direction, their level, which that normalisation fixes:
+    plain least squares weighted it heavily, harmless on samples normalised the same way
+    but not on a second data set normalised with its own statistics (GPL96 -> genefu: MAE
+    4.8 to 6.6 against 0.83). With fewer samples than landmarks, as in notebook 03's GPL96
+    splits, the solution is the same as plain least squares (that direction has no weight
+    then).
 
     Parameters
     ----------
@@ -341,7 +342,12 @@ class _LeastSquares(BaseEstimator, RegressorMixin):
 
         x64, y64 = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
         x_mean, y_mean = x64.mean(axis=0), y64.mean(axis=0)
-        beta, _, rank, _ = lstsq(x64 - x_mean, y64 - y_mean, cond=LSTSQ_COND)
+        # on columns of unit sd, so that the cutoff does not depend on the inputs' units
+        # (a review: a landmark of small spread lost its weight on values not z-scored)
+        sd = x64.std(axis=0)
+        sd[sd == 0] = 1.0
+        scaled, _, rank, _ = lstsq((x64 - x_mean) / sd, y64 - y_mean, cond=LSTSQ_COND)
+        beta = scaled / (sd[:, None] if scaled.ndim == 2 else sd)
         self.coef_ = beta.T
         self.intercept_ = y_mean - x_mean @ beta
         self.rank_ = int(rank)
