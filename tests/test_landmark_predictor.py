@@ -842,3 +842,38 @@ def test_predictions_written_block_by_block(linear_scale_run, tmp_path, monkeypa
     expected = predictor.predict(frame.iloc[:30])
     assert list(got.index) == list(expected.index) and list(got.columns) == predictor.targets
     np.testing.assert_allclose(got.to_numpy(), expected.to_numpy(), rtol=1e-12)
+
+
+def test_a_stray_value_changes_no_scale_in_gexnb_predict(tmp_path):
+    """transform: auto keeps a log2 matrix with a few stray values as given; gexnb predict
+    then took one stray 1e5 of the training file for its scale and refused ordinary log2
+    samples ("a log scale?"), and refused a log2 file to predict for one stray 250 (a
+    review). Both compare the scales as auto does (robust_max)."""
+    genes = [f"LM{i}" for i in range(12)] + [f"TG{i}" for i in range(16)]
+
+    def matrix(n, seed):
+        rng = np.random.default_rng(seed)
+        values = 8 + rng.normal(size=(n, 3)) @ rng.normal(size=(3, len(genes)))
+        values = np.clip(values + rng.normal(0, 0.3, values.shape), 0, 15)
+        return pd.DataFrame(values, index=[f"s{seed}_{i}" for i in range(n)], columns=genes)
+
+    train = matrix(80, 1)
+    train.iloc[5, 2] = 1e5
+    train.to_csv(tmp_path / "train.tsv", sep="\t", index_label="sample")
+    data = load_landmark_data(tmp_path / "train.tsv", landmark_list=genes[:12],
+                              target_list=genes[12:])  # fmt: skip
+    assert data.report["transform"] == "none"
+    pl.run_landmark_comparison(
+        data, models=["ridge"], output_dir=tmp_path / "run", progress=False,
+        save_models=["ridge"], zero_variance="drop",
+    )  # fmt: skip
+    model = tmp_path / "run" / "models" / "random" / "ridge"
+    assert load_predictor(model).input_max <= 15
+    new = matrix(2000, 2)
+    new.iloc[7, 3] = 250.0
+    new.to_csv(tmp_path / "new.tsv", sep="\t", index_label="sample")
+    n, _ = predict_landmark_file(model, tmp_path / "new.tsv", tmp_path / "out.tsv")
+    assert n == 2000
+    (2.0**new).to_csv(tmp_path / "linear.tsv", sep="\t", index_label="sample")
+    with pytest.raises(InputError, match="a linear scale"):
+        predict_landmark_file(model, tmp_path / "linear.tsv", tmp_path / "out2.tsv")

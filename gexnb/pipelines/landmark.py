@@ -462,10 +462,14 @@ SAVED_KEY = "mae_expr_saved"
 
 
 def _input_range(data: LandmarkData) -> tuple[float, float | None]:
-    """The largest landmark value of the training file as given (before its log2), and the
-    smallest when no log2 was taken (None after one: the file's own values are not known)."""
+    """The largest landmark value of the training file as given (before its log2; its
+    :func:`~gexnb.data.expression.normalize.robust_max`, a few stray values left out, as
+    ``transform: auto`` leaves them), and the smallest when no log2 was taken (None after
+    one: the file's own values are not known)."""
+    from gexnb.data.expression.normalize import robust_max
+
     values = data.X.to_numpy()
-    largest = float(np.nanmax(values))
+    largest = robust_max(values)
     if str(data.report.get("transform", "")).startswith("log2"):
         return float(2.0**largest), None
     return largest, float(np.nanmin(values))

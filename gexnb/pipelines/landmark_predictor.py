@@ -285,8 +285,10 @@ x_scale, y_center, y_scale, source, input_max, input_min, median_z_max
         """Refuse landmark values on another scale than the training file's: the log of
         linear-scale values like the training file's, or linear values (above
         :data:`gexnb.data.expression.normalize.AUTO_LOG_ABOVE`, the threshold of ``transform:
-        auto``) for a model trained on log values as given."""
-        from gexnb.data.expression.normalize import AUTO_LOG_ABOVE
+        auto``) for a model trained on log values as given. The file's largest value is its
+        :func:`~gexnb.data.expression.normalize.robust_max`, as ``auto`` sees it: a few
+        stray values do not make a log file linear-scale."""
+        from gexnb.data.expression.normalize import AUTO_LOG_ABOVE, robust_max
 
         if frame.empty:
             return
@@ -305,7 +307,7 @@ x_scale, y_center, y_scale, source, input_max, input_min, median_z_max
                 )
         if self.input_max is None:
             return
-        largest = float(np.nanmax(values))
+        largest = robust_max(values)
         if self.input_max > AUTO_LOG_ABOVE and largest <= np.log2(self.input_max) + 1:
             raise InputError(
                 f"the landmark values reach only {largest:.3g}: a log scale? This model was "

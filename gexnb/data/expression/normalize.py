@@ -494,6 +494,32 @@ AUTO_LOG_SHARE = 1e-4
 LOG2_PLAUSIBLE_MAX = 30.0
 
 
+def robust_max(values: np.ndarray) -> float:
+    """The largest of ``values`` but its rare outliers, as ``transform: auto`` sees them: the
+    ``m``-th largest finite value, ``m`` the count of values above :data:`AUTO_LOG_ABOVE`
+    from which ``auto`` takes the log (:data:`AUTO_LOG_SHARE` of them, two at least), so
+    that ``auto`` takes the log exactly when this exceeds :data:`AUTO_LOG_ABOVE`. ``gexnb
+    predict`` compares a file's scale with the training file's on it (a review: one stray
+    value made a log2 training file look linear-scale, and a log2 file to predict too).
+
+    Parameters
+    ----------
+    values
+        Any array (NaN and infinite values are left out).
+
+    Returns
+    -------
+    float
+        NaN when no value is finite.
+    """
+    finite = np.asarray(values, dtype=np.float64)
+    finite = finite[np.isfinite(finite)]
+    if not finite.size:
+        return float("nan")
+    m = min(finite.size, int(np.ceil(max(2.0, AUTO_LOG_SHARE * finite.size))))
+    return float(np.partition(finite, finite.size - m)[finite.size - m])
+
+
 def transform_expression(
     frame: pd.DataFrame, transform: str = DEFAULT_TRANSFORM, *, source: str | None = None
 ) -> tuple[pd.DataFrame, str]:
