@@ -687,6 +687,21 @@ def test_sample_annotations_as_users_write_them(tmp_path):
         groups("id\tstudy\n" + "\n".join(upper) + "\n")
     with pytest.raises(InputError, match=r"read tab-separated; columns: \['cohort'\]"):
         groups("id\tcohort\n" + "\n".join(rows) + "\n")
+    # compressed as pandas reads it (a review: .bz2 raised a bare UnicodeDecodeError)
+    import bz2
+
+    (tmp_path / "a.tsv.bz2").write_bytes(bz2.compress(("id,study\n" + "\n".join(commas)).encode()))
+    data = pl.load_landmark_data(
+        path, landmark_list=["g0", "g1"], target_list=["g2"], transform="none",
+        sample_annotation=str(tmp_path / "a.tsv.bz2"),
+    )  # fmt: skip
+    assert list(data.groups) == ["A"] * 3 + ["B"] * 3
+    (tmp_path / "latin1.tsv").write_bytes("id\tstudy\nS0\tK\xf6ln\n".encode("latin-1"))
+    with pytest.raises(InputError, match="not UTF-8 text"):
+        pl.load_landmark_data(
+            path, landmark_list=["g0", "g1"], target_list=["g2"], transform="none",
+            sample_annotation=str(tmp_path / "latin1.tsv"),
+        )  # fmt: skip
 
 
 def test_a_small_left_out_study_is_warned_of(caplog):

@@ -168,13 +168,13 @@ x_center, quantile, normalization, x_reference
 def _read_groups(path: str | os.PathLike, column: str, samples: Sequence[str]) -> np.ndarray:
     """Each sample's group (study) label from a sample annotation file.
 
-    A table of sample ids (first column) and ``column``, tab- or comma-separated (the first
-    line tells: a tab in it, else a comma; ``.gz`` too); spaces around ids and labels are
-    not part of them. Refused, each naming the ids: a sample annotated twice, a sample of
-    the matrix not annotated (with the annotation's own ids, and a hint when they differ
-    in letter case), an empty label, and labels that differ only in letter case
-    (``chowdary``, ``Chowdary``: one study written two ways would be left out in parts,
-    the rest of it in training).
+    A table of sample ids (first column) and ``column``, tab- or comma-separated (the
+    first line tells: a tab in it, else a comma; compressed too, by the suffix); spaces
+    around ids and labels are not part of them. Refused, each naming the ids: a sample
+    annotated twice, a sample of the matrix not annotated (with the annotation's own ids,
+    and a hint when they differ in letter case), an empty label, and labels that differ
+    only in letter case (``chowdary``, ``Chowdary``: one study written two ways would be
+    left out in parts, the rest of it in training).
 
     Parameters
     ----------
@@ -200,10 +200,21 @@ def _read_groups(path: str | os.PathLike, column: str, samples: Sequence[str]) -
     p = Path(path)
     if not p.is_file():
         raise InputError("sample annotation file not found", path=str(p))
-    with _open_annotation(p) as handle:
-        first = handle.readline()
-    sep = "\t" if "\t" in first or ("," not in first) else ","
-    table = pd.read_csv(p, sep=sep, index_col=0, dtype=str, keep_default_na=False, na_values=[""])
+
+    def read(sep: str, **options: Any) -> pd.DataFrame:
+        try:  # pandas opens any compression by the suffix (.gz, .bz2, .xz, .zip)
+            return pd.read_csv(p, sep=sep, index_col=0, dtype=str, keep_default_na=False,
+                               na_values=[""], **options)  # fmt: skip
+        except UnicodeDecodeError as exc:
+            raise InputError(f"not UTF-8 text ({exc.reason})", path=str(p)) from None
+        except (ValueError, OSError, pd.errors.ParserError) as exc:
+            raise InputError(f"cannot read the sample annotation ({exc})", path=str(p)) from None
+
+    sep = "\t"
+    header = read(sep, nrows=0)
+    if len(header.columns) == 0 and "," in str(header.index.name):
+        sep = ","  # no tab in the first line, a comma: comma-separated whatever the suffix
+    table = read(sep)
     table.columns = table.columns.map(lambda c: str(c).strip())
     if column not in table.columns:
         read = "tab" if sep == "\t" else "comma"
@@ -248,15 +259,6 @@ def _read_groups(path: str | os.PathLike, column: str, samples: Sequence[str]) -
             path=str(p),
         )
     return labels.to_numpy(dtype=object)
-
-
-def _open_annotation(path: Path) -> Any:
-    """The annotation file as text (``.gz`` too)."""
-    import gzip
-
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8-sig")
-    return path.open(encoding="utf-8-sig")
 
 
 #: Fewest samples a landmark data set may have: a training, a validation and a test sample.
