@@ -226,6 +226,8 @@ def test_a_model_params_override_is_merged_into_the_profiles_model_by_model():
     )  # fmt: skip
     assert values["model_params"] == {**real["model_params"], "kmer_ridge": {"k_max": 4}}
     assert runner.merged_per_model({"a": {"x": 1}}, "text") == "text"
+    # {} says every model at its builder's defaults (a review: it was a no-op)
+    assert runner.merged_per_model({"a": {"x": 1}}, {}) == {}
 
 
 def test_a_profiles_companion_file_is_not_paired_with_a_users_input(tmp_path):

@@ -804,7 +804,8 @@ PER_MODEL_PARAMETERS = frozenset({"model_params"})
 def merged_per_model(base: Any, override: Any, name: str = "model_params") -> Any:
     """``override`` merged into ``base`` model by model: a model's keys given replace the
     profile's for that model, its other keys and the other models keep the profile's; a
-    model given as None (``{dgex: null}``) drops the profile's settings for it.
+    model given as None (``{dgex: null}``) drops the profile's settings for it, and ``{}``
+    all of them (every model at its builder's defaults).
 
     Parameters
     ----------
@@ -821,8 +822,8 @@ def merged_per_model(base: Any, override: Any, name: str = "model_params") -> An
     Any
         The merged mapping.
     """
-    if not isinstance(base, Mapping) or not isinstance(override, Mapping):
-        return override
+    if not isinstance(base, Mapping) or not isinstance(override, Mapping) or not override:
+        return override  # {}: every model at its builder's defaults, as the value says
     merged = {k: dict(v) if isinstance(v, Mapping) else v for k, v in base.items()}
     for model, settings in override.items():
         if settings is None:

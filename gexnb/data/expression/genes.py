@@ -548,8 +548,8 @@ def _describe_ids(ids: Iterable[str]) -> tuple[str, str]:
         word, test = tests[kind]
     elif sum(bool(_SAMPLE_ID.match(i)) for i in ids) >= len(ids) / 2:
         word, test = "sample ids", _SAMPLE_ID.match
-    elif _entrez(ids):
-        return _ENTREZ_WORDS, next(i for i in ids if i.isdigit())
+    elif _entrez(ids):  # of a matrix: sample numbers as likely as Entrez ids (a review)
+        return _WHOLE_NUMBERS, next(i for i in ids if i.isdigit())
     elif sum(bool(_SYMBOL.match(i)) for i in ids) >= len(ids) / 2:
         word, test = "gene symbols", _SYMBOL.match
     else:
@@ -557,8 +557,10 @@ def _describe_ids(ids: Iterable[str]) -> tuple[str, str]:
     return word, next((i for i in ids if test(i)), ids[0])
 
 
-#: What :func:`_describe_ids` calls ids that are no gene ids.
-_NOT_GENES = ("sample ids", "ids of no kind gexnb knows")
+#: What :func:`_describe_ids` calls a matrix' ids that are whole numbers.
+_WHOLE_NUMBERS = "whole numbers (sample numbers, or Entrez gene ids, which gexnb does not match)"
+#: What :func:`_describe_ids` calls ids that are no gene ids gexnb matches.
+_NOT_GENES = ("sample ids", "ids of no kind gexnb knows", _WHOLE_NUMBERS)
 
 
 def _rows_look_like_genes(expression: pd.DataFrame) -> str:

@@ -1621,7 +1621,11 @@ def _apply_nan_policy(frame: pd.DataFrame, nan: str, path: Path | None) -> pd.Da
     if nan == "drop_samples":
         rows = per_sample > 0
         if rows.all():
-            raise InputError(what + ": every sample has a missing value", path=path)
+            raise InputError(
+                what + ": every sample has a missing value (genes with no value at all? "
+                "data_checks: {nan: drop_genes} leaves out the genes instead)",
+                path=path,
+            )
         log.warning(
             "%s: dropping %d of %d sample(s) with NaN: %s",
             path or "matrix", int(rows.sum()), len(rows), _preview(frame.index[rows]),
