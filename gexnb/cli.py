@@ -388,6 +388,8 @@ def _cmd_models(args: argparse.Namespace) -> int:
             print(f"  **{parameter.name}")
         elif parameter.default is inspect.Parameter.empty:
             print(f"  {parameter.name} (required)")
+        elif parameter.name == "random_state":  # baselines.seeded: the notebooks' seed
+            print(f"  {parameter.name}: {parameter.default!r} (the run's seed in the notebooks)")
         else:
             print(f"  {parameter.name}: {parameter.default!r}")
     return 0

@@ -146,7 +146,8 @@ def test_models_name_shows_a_baselines_own_hyperparameters(capsys):
     assert cli.main(["models", "knn_ge_genes"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("knn_ge_genes (classical, tabular): KNN-GE of D-GEX read over")
-    assert "[1]_" not in out[0] and out[1:] == ["  k: 10", "  n_jobs: None"]
+    assert "[1]_" not in out[0] and out[1:3] == ["  k: 10", "  n_jobs: None"]
+    assert out[3:] == ["  random_state: 0 (the run's seed in the notebooks)"]
     assert cli.main(["models", "ridge"]) == 0
     assert "  alphas: (0.1, 1.0, 10.0, 100.0, 1000.0)" in capsys.readouterr().out.splitlines()
 

@@ -217,9 +217,9 @@ def _read_groups(path: str | os.PathLike, column: str, samples: Sequence[str]) -
     table = read(sep)
     table.columns = table.columns.map(lambda c: str(c).strip())
     if column not in table.columns:
-        read = "tab" if sep == "\t" else "comma"
+        kind = "tab" if sep == "\t" else "comma"
         raise InputError(
-            f"column {column!r} not in the sample annotation (read {read}-separated; "
+            f"column {column!r} not in the sample annotation (read {kind}-separated; "
             f"columns: {list(table.columns)})",
             path=str(p),
         )
