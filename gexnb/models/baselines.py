@@ -289,7 +289,7 @@ class LinearBaseline(Baseline):
     (notebook 03) have one such direction, their level, which that normalisation fixes:
     plain least squares weighted it heavily, harmless on samples normalised the same way
     but not on a second data set normalised with its own statistics (GPL96 -> genefu: MAE
-    4.8 to 6.6 against 0.83). With fewer samples than landmarks, as in notebook 03's GPL96
+    6.59 against 0.83). With fewer samples than landmarks, as in notebook 03's GPL96
     splits, the solution is the same as plain least squares (that direction has no weight
     then).
 

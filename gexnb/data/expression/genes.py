@@ -524,8 +524,9 @@ def _list_source(gene_list: Any) -> str:
     return ""
 
 
-#: What :func:`_describe_ids` calls ids that are whole numbers (a new-user trial's list of
-#: Entrez ids was called "gene symbols"); gexnb matches symbols, Ensembl and probe ids.
+#: What the message for a gene list that matches nothing calls a list of whole numbers (a
+#: new-user trial's Entrez ids were called "gene symbols"); gexnb matches symbols, Ensembl
+#: and probe ids. A matrix' whole-number ids are :data:`_WHOLE_NUMBERS`.
 _ENTREZ_WORDS = "Entrez (NCBI gene) ids, which gexnb does not match: map them to symbols"
 
 

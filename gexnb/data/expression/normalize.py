@@ -494,6 +494,12 @@ AUTO_LOG_SHARE = 1e-4
 LOG2_PLAUSIBLE_MAX = 30.0
 
 
+def _linear_count(n_values: int) -> int:
+    """How many of ``n_values`` must exceed :data:`AUTO_LOG_ABOVE` for ``transform: auto``
+    to read a matrix as linear-scale: :data:`AUTO_LOG_SHARE` of them, two at least."""
+    return int(np.ceil(max(2.0, AUTO_LOG_SHARE * n_values)))
+
+
 def robust_max(values: np.ndarray) -> float:
     """The largest of ``values`` but its rare outliers, as ``transform: auto`` sees them: the
     ``m``-th largest finite value, ``m`` the count of values above :data:`AUTO_LOG_ABOVE`
@@ -516,7 +522,7 @@ def robust_max(values: np.ndarray) -> float:
     finite = finite[np.isfinite(finite)]
     if not finite.size:
         return float("nan")
-    m = min(finite.size, int(np.ceil(max(2.0, AUTO_LOG_SHARE * finite.size))))
+    m = min(finite.size, _linear_count(finite.size))
     return float(np.partition(finite, finite.size - m)[finite.size - m])
 
 
@@ -578,7 +584,7 @@ def transform_expression(
                 )  # fmt: skip
             return frame, "none"
         above = int(np.count_nonzero(values > AUTO_LOG_ABOVE))
-        if above < max(2.0, AUTO_LOG_SHARE * finite) and not n_negative:
+        if above < _linear_count(finite) and not n_negative:
             log.warning(
                 "%stransform: auto keeps the values as given: only %d of %d exceed %g (max "
                 "%.3g), outliers of a log scale; transform: log2 if the matrix is linear-scale",
