@@ -560,3 +560,47 @@ def test_a_sample_with_no_value_at_all_is_named_and_can_be_left_out(tmp_path):
     frame.to_csv(path, sep="\t", index_label="gene")
     with pytest.raises(InputError, match=r"every sample has a missing value.*nan: drop_genes"):
         read_expression(path, nan="drop_samples", **told)
+
+
+def test_drop_samples_drops_a_sample_only_for_a_gene_the_lists_name(tmp_path, caplog):
+    """``nan: drop_samples`` dropped a sample for a missing value in any gene of the file,
+    also one the notebook never uses (a GEO matrix's stray empty probe cost whole samples).
+    Now, with gene lists, only a missing value in a gene they name (by any identifier: an
+    Ensembl id without its version, a probe of a comma-separated group) drops a sample; the
+    other genes with missing values are left out, logged."""
+    from gexnb.data.landmark import load_landmark_data
+    from gexnb.pipelines.data_prep import load_expression
+
+    rng = np.random.default_rng(1)
+    genes = ["ENSG01.3", "p1", "p2", "T1", "T2", "other1", "other2"]
+    frame = pd.DataFrame(rng.normal(8, 1, (10, len(genes))), columns=genes,
+                         index=[f"s{i}" for i in range(10)])  # fmt: skip
+    frame.loc["s1", "other1"] = np.nan  # genes no list names
+    frame.loc["s4", "other2"] = np.nan
+    path = tmp_path / "m.tsv"
+    frame.to_csv(path, sep="\t", index_label="sample")
+    lm = tmp_path / "lm.txt"
+    lm.write_text("symbol\tensembl\tprobe\nA\tENSG01\t\nB\t\tp1,p2\n")
+    tg = tmp_path / "tg.txt"
+    tg.write_text("T1\nT2\n")
+    with caplog.at_level("WARNING"):
+        data = load_landmark_data(path, landmark_list=str(lm), target_list=str(tg),
+                                  transform="none", nan="drop_samples")  # fmt: skip
+    assert len(data.X) == 10 and "2 gene(s) the gene lists do not name" in caplog.text
+    prepared = load_expression(path, landmark_list=str(lm), target_list=str(tg),
+                               transform="none", nan="drop_samples")  # fmt: skip
+    assert len(prepared.frame) == 10
+    for gene, sample in (("p2", "s2"), ("ENSG01.3", "s3"), ("T2", "s5")):
+        frame.loc[sample, gene] = np.nan  # a probe of a group, an Ensembl id, a target
+    frame.to_csv(path, sep="\t", index_label="sample")
+    data = load_landmark_data(path, landmark_list=str(lm), target_list=str(tg),
+                              transform="none", nan="drop_samples")  # fmt: skip
+    assert list(data.X.index) == ["s0", "s1", "s4", "s6", "s7", "s8", "s9"]
+    # without lists (a matrix read on its own) every gene counts, as before
+    assert list(ex.read_expression(path, nan="drop_samples").index) == [
+        "s0",
+        "s6",
+        "s7",
+        "s8",
+        "s9",
+    ]

@@ -315,7 +315,8 @@ def load_landmark_data(
         Passed to ``read_expression``: ``"genes_x_samples"`` for a file whose rows are genes.
     nan, duplicates
         Passed to ``read_expression``: NaN handling (``error``, ``drop_genes``,
-        ``drop_samples``, ``mean``) and
+        ``drop_samples``, ``mean``; under ``drop_samples`` only a missing value in a gene
+        the lists name drops a sample, the other genes with one are left out) and
         duplicated gene ids (``mean``, ``first``, ``error``).
     max_missing_landmarks, max_missing_targets
         Largest tolerated fraction of listed genes absent from the matrix (missing ones are
@@ -372,17 +373,25 @@ def load_landmark_data(
         )
         return LandmarkData(x, y, groups, report, name)
     path: Path | None = None
+    # drop_samples: a missing value in a gene the lists do not name drops no sample
+    lists = (landmark_list, target_list)
+    used = None if any(_no_list(g) for g in lists) else ex.list_genes(*lists)
     if isinstance(expression, pd.DataFrame):
         frame = expression.copy()
         frame.columns = frame.columns.map(str)
         frame.index = frame.index.map(str)
         report["source"] = "DataFrame"
-        frame = ex.apply_policies(frame, nan=nan, duplicates=duplicates)
+        frame = ex.apply_policies(frame, nan=nan, duplicates=duplicates, used_genes=used)
     else:
         path = Path(expression)
         told = None if _no_list(landmark_list) else ex.rows_hold_genes(landmark_list, path=path)
         frame = ex.read_expression(
-            path, orientation=orientation, nan=nan, duplicates=duplicates, genes_in_rows=told
+            path,
+            orientation=orientation,
+            nan=nan,
+            duplicates=duplicates,
+            genes_in_rows=told,
+            used_genes=used,
         )
         report["source"] = str(path)
     if len(frame) < min_samples:

@@ -231,8 +231,15 @@ def load_expression(
         if not path.is_file():
             raise InputError("expression file not found", path=str(path))
         told = expr.rows_hold_genes(str(landmark_list), path=path) if str(landmark_list) else None
+        lists = [str(g) for g in (landmark_list, target_list) if str(g)]
         frame = expr.read_expression(
-            path, orientation=orientation, nan=nan, duplicates=duplicates, genes_in_rows=told
+            path,
+            orientation=orientation,
+            nan=nan,
+            duplicates=duplicates,
+            genes_in_rows=told,
+            # drop_samples: a missing value in a gene the lists do not name drops no sample
+            used_genes=expr.list_genes(*lists) if len(lists) == 2 else None,
         )
         source = str(path)
     else:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from gexnb.data.expression._common import _choice, _preview, _require_file
@@ -356,6 +357,37 @@ def rows_hold_genes(
             path or "matrix", in_rows, in_columns,
         )  # fmt: skip
         return True
+
+    return answer
+
+
+def list_genes(*gene_lists: Any) -> Callable[[pd.Index], np.ndarray]:
+    """A ``used_genes`` answer for :func:`~gexnb.data.expression.read_expression`: which of a
+    matrix's gene ids the lists name, under any of their identifiers (symbol, Ensembl id
+    with or without its version, probe id, a probe of a comma-separated probe group), so
+    that ``nan: drop_samples`` drops a sample for a missing value in a gene the notebook
+    uses, not in any of the file's other genes (a reviewer's finding).
+
+    Parameters
+    ----------
+    *gene_lists
+        As :func:`match_genes`: list files, :func:`read_gene_list` DataFrames or ids.
+
+    Returns
+    -------
+    callable
+        ``gene ids -> boolean array``, True where a list names the gene.
+    """
+    named: set[str] = set()
+    for gene_list in gene_lists:
+        table = _as_gene_list(gene_list)
+        for column in (c for c in ID_TYPES if c in table.columns):
+            for value in table[column].dropna():
+                named.update(p.strip() for p in str(value).split(","))
+    keys = set(_unversioned(named))
+
+    def answer(ids: pd.Index) -> np.ndarray:
+        return np.asarray(_unversioned(ids).isin(keys), dtype=bool)
 
     return answer
 

@@ -77,6 +77,7 @@ def read_expression(
     nan: str = DataChecks.nan,
     duplicates: str = DataChecks.duplicates,
     genes_in_rows: Callable[[pd.Index, pd.Index], bool] | None = None,
+    used_genes: Callable[[pd.Index], np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """Read an expression matrix as a samples x genes float DataFrame.
 
@@ -113,6 +114,11 @@ def read_expression(
         are read, before any check of the sample ids: True reads the rows as genes
         (:func:`~gexnb.data.expression.rows_hold_genes`: the landmark genes are row ids).
         None: the format's convention.
+    used_genes
+        Under ``nan="drop_samples"``, called with the matrix's gene ids, True for those the
+        caller uses (:func:`~gexnb.data.expression.list_genes`: the genes the landmark and
+        target lists name): only a missing value in one of these drops a sample; a gene
+        not used that has missing values is left out instead (logged). None: every gene.
 
     Returns
     -------
@@ -137,7 +143,7 @@ def read_expression(
     _choice(duplicates, _DUPLICATE_POLICIES, "duplicates")
     path = Path(path)
     frame = _read_stored(path, format, orientation, genes_in_rows=genes_in_rows)
-    frame = _apply_nan_policy(frame, nan, path)
+    frame = _apply_nan_policy(frame, nan, path, used_genes)
     return _apply_duplicates(frame, duplicates, path)  # keeps attrs["dropped_for_nan"]
 
 
@@ -1549,6 +1555,7 @@ def apply_policies(
     nan: str = DataChecks.nan,
     duplicates: str = DataChecks.duplicates,
     path: str | os.PathLike | None = None,
+    used_genes: Callable[[pd.Index], np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """The readers' checks on a matrix that did not come from a file (a DataFrame).
 
@@ -1569,6 +1576,8 @@ def apply_policies(
         Duplicated gene id policy: ``"mean"``, ``"first"`` or ``"error"``.
     path
         File named in the errors, or None.
+    used_genes
+        As for :func:`read_expression`.
 
     Returns
     -------
@@ -1583,7 +1592,7 @@ def apply_policies(
     _require_frame(frame)
     where = None if path is None else Path(path)
     _choice(duplicates, _DUPLICATE_POLICIES, "duplicates")
-    frame = _apply_nan_policy(frame, _choice(nan, _NAN_POLICIES, "nan"), where)
+    frame = _apply_nan_policy(frame, _choice(nan, _NAN_POLICIES, "nan"), where, used_genes)
     return _apply_duplicates(frame, duplicates, where)
 
 
@@ -1594,16 +1603,35 @@ def _refuse_infinite(frame: pd.DataFrame, path: Path | None) -> None:
         raise InputError(f"infinite values in {len(genes)} gene(s): {_preview(genes)}", path=path)
 
 
-def _apply_nan_policy(frame: pd.DataFrame, nan: str, path: Path | None) -> pd.DataFrame:
+def _apply_nan_policy(
+    frame: pd.DataFrame,
+    nan: str,
+    path: Path | None,
+    used_genes: Callable[[pd.Index], np.ndarray] | None = None,
+) -> pd.DataFrame:
     """``frame`` after the NaN policy ``nan`` (:func:`read_expression`); infinite values
     are refused first. The samples with no value at all (an empty column of a genes x
     samples file, a failed array) are named in every refusal: they made every gene look
-    incomplete, and ``drop_genes`` left no gene (a new-user trial)."""
+    incomplete, and ``drop_genes`` left no gene (a new-user trial). Under ``drop_samples``
+    with ``used_genes``, the genes not used that have missing values are left out first."""
     _refuse_infinite(frame, path)
     values = frame.to_numpy()
     missing = np.isnan(values)
     if not missing.any():
         return frame
+    if nan == "drop_samples" and used_genes is not None:
+        unused = ~np.asarray(used_genes(frame.columns), dtype=bool) & missing.any(axis=0)
+        if unused.any():
+            log.warning(
+                "%s: %d gene(s) the gene lists do not name have missing values, left out "
+                "(their missing values drop no sample): %s",
+                path or "matrix", int(unused.sum()), _preview(frame.columns[unused]),
+            )  # fmt: skip
+            frame = frame.loc[:, ~unused]
+            values = values[:, ~unused]
+            missing = missing[:, ~unused]
+            if not missing.any():
+                return frame
     per_gene = missing.sum(axis=0)
     per_sample = missing.sum(axis=1)
     genes = frame.columns[per_gene > 0]
