@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from gexnb.data.promoters import load_promoters
+from gexnb.data.synthetic import PROMOTER_MOTIFS
 from gexnb.errors import ParameterError
 from gexnb.pipelines import efficiency, promoter
 from gexnb.pipelines.params import EfficiencyPlan
@@ -162,6 +163,34 @@ def test_motif_discovery_can_be_turned_off(promoters, tmp_path):
     assert result.motifs == [] and "off" in result.note and not list(tmp_path.iterdir())
     with pytest.raises(ParameterError, match=">= 0"):
         promoter.find_motifs(None, data, output_dir=tmp_path, n_sequences=-1)
+
+
+def test_a_planted_motif_counts_as_recovered_only_with_its_effects_sign(
+    promoters, tmp_path, monkeypatch
+):
+    """The recovery count took any motif similar to a planted one: with every effect
+    inverted, the repressor found raising the prediction and the activator lowering it
+    still counted 3 of 3 (a reviewer's finding). Now the sign must be the planted one's."""
+    from gexnb.explain import Motif, MotifResult, consensus_matrix
+
+    data = promoter.normalize_targets(promoters)
+    found: list = []
+
+    def discover(model, codes, **options):
+        return MotifResult(found, len(codes), options["method"])
+
+    monkeypatch.setattr(promoter, "discover_motifs", discover)
+    for signs, expected in (({"activator": 1, "repressor": -1, "tata": 1}, 3),
+                            ({"activator": -1, "repressor": 1, "tata": 1}, 1)):  # fmt: skip
+        found[:] = []
+        for i, (name, sign) in enumerate(signs.items()):
+            ppm = consensus_matrix(PROMOTER_MOTIFS[name][0])
+            motif = Motif(f"m{i}", sign, ppm, ppm, ppm, 20)
+            motif.best_match, motif.similarity = name, 1.0
+            found.append(motif)
+        promoter.find_motifs(None, data, output_dir=tmp_path, n_sequences=10)
+        metrics = json.loads((tmp_path / "metrics.json").read_text())
+        assert metrics["metformin_bigru/val/planted_motifs_recovered"] == expected
 
 
 def test_motif_discovery_options_take_find_motifs_defaults(promoters):

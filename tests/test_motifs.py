@@ -110,18 +110,30 @@ def test_motif_similarity_and_meme_files(tmp_path):
     planted = consensus_matrix("TTACCCGG")
     assert motif_similarity(planted, planted) == pytest.approx(1.0)
     assert motif_similarity(consensus_matrix("CCGGGTAA"), planted) == pytest.approx(1.0)  # rc
-    assert motif_similarity(consensus_matrix("ACCC"), planted) == pytest.approx(1.0)  # inside
+    assert motif_similarity(consensus_matrix("TACCCG"), planted) == pytest.approx(1.0)  # inside
     assert motif_similarity(consensus_matrix("GGGG"), planted) < 0.7
+    # a short core cannot match perfectly: its missing columns of six count 0 (a reviewer
+    # found TA, AAA, CCCG scoring 1.00 against the planted motifs)
+    assert motif_similarity(consensus_matrix("ACCC"), planted) == pytest.approx(4 / 6)
+    assert motif_similarity(consensus_matrix("TA"), planted) == pytest.approx(2 / 6)
+    assert motif_similarity(consensus_matrix("TATA"), consensus_matrix("TATAAA")) < 0.7
+    assert motif_similarity(consensus_matrix("TA"), consensus_matrix("TAC")) == pytest.approx(
+        2 / 3
+    )  # both shorter than six: over the longer one's width
     meme = tmp_path / "m.meme"
+    rows = {"A": " 1.0 0.0 0.0 0.0\n", "G": " 0.0 0.0 1.0 0.0\n", "T": " 0.0 0.0 0.0 1.0\n"}
     meme.write_text(
         "MEME version 4\n\nALPHABET= ACGT\n\nstrands: + -\n\n"
         "Background letter frequencies\nA 0.25 C 0.25 G 0.25 T 0.25\n\n"
-        "MOTIF M1 tata\nletter-probability matrix: alength= 4 w= 3 nsites= 10 E= 0\n"
-        " 0.0 0.0 0.0 1.0\n 1.0 0.0 0.0 0.0\n 0.0 0.0 0.0 1.0\n\n"
+        "MOTIF M1 tata\nletter-probability matrix: alength= 4 w= 6 nsites= 10 E= 0\n"
+        + "".join(rows[b] for b in "TATAAA")
+        + "\nMOTIF M2 gata\nletter-probability matrix: alength= 4 w= 4 nsites= 10 E= 0\n"
+        + "".join(rows[b] for b in "GATA")  # 4 x 4: read as positions x bases too
     )
     motifs = read_meme_motifs(meme)
-    assert list(motifs) == ["M1 tata"] and motifs["M1 tata"].shape == (3, 4)
+    assert list(motifs) == ["M1 tata", "M2 gata"] and motifs["M1 tata"].shape == (6, 4)
     assert motif_similarity(motifs["M1 tata"], consensus_matrix("TATAAA")) == pytest.approx(1.0)
+    np.testing.assert_array_equal(motifs["M2 gata"], consensus_matrix("GATA"))
     with pytest.raises(InputError, match="motif file not found"):
         read_meme_motifs(tmp_path / "none.meme")
 

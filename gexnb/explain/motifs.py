@@ -248,15 +248,24 @@ def _check_motif(matrix: np.ndarray, what: str) -> None:
         raise InputError(f"{what} holds NaN or infinite values (first at position {row})")
 
 
+#: Fewest aligned columns a motif similarity is averaged over (:func:`motif_similarity`):
+#: a shorter motif's missing columns count 0, so that a 3-base core cannot match a known
+#: motif perfectly (a reviewer found ``TA`` scoring 1.00 against ``TTACCCGG``). Six bases,
+#: the core of most transcription-factor binding sites; a gexnb choice.
+MIN_ALIGNED_COLUMNS = 6
+
+
 def motif_similarity(a: np.ndarray, b: np.ndarray) -> float:
     """Similarity of two motifs: the best mean column-wise Pearson correlation.
 
     The shorter matrix is slid along the longer one (fully inside it), on both strands
     (the reverse complement of an A, C, G, T matrix is ``m[::-1, ::-1]``); for each
-    placement the Pearson correlation of each pair of aligned columns is averaged (a column
-    without variation, such as a uniform one, counts 0). 1 means identical base preferences
-    at every aligned position; a gexnb choice, simpler than TOMTOM's p-values and on a fixed
-    scale.
+    placement the Pearson correlations of the pairs of aligned columns are summed (a column
+    without variation, such as a uniform one, counts 0) and divided by the shorter width,
+    or by :data:`MIN_ALIGNED_COLUMNS` (or the longer width, if less) when the shorter
+    matrix is narrower: a short motif's missing columns count 0. 1 means identical base
+    preferences at every aligned position, over six columns at least; a gexnb choice,
+    simpler than TOMTOM's p-values and on a fixed scale.
 
     Parameters
     ----------
@@ -281,11 +290,12 @@ def motif_similarity(a: np.ndarray, b: np.ndarray) -> float:
     _check_motif(a, "motif a")
     _check_motif(b, "motif b")
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    columns = max(len(short), min(len(long_), MIN_ALIGNED_COLUMNS))
     best = -1.0
     for strand in (long_, long_[::-1, ::-1]):
         for offset in range(len(strand) - len(short) + 1):
             r = _column_correlations(short, strand[offset : offset + len(short)])
-            best = max(best, float(r.mean()))
+            best = max(best, float(r.sum()) / columns)
     return best
 
 
@@ -294,8 +304,8 @@ def read_meme_motifs(path: str | os.PathLike) -> dict[str, np.ndarray]:
 
     Read with ``memelite.io.read_meme`` (the motif I/O of modisco-lite's authors). The file
     format is the MEME Suite's motif format [1]_, described at
-    https://meme-suite.org/meme/doc/meme-format.html; a matrix stored as ``(4, width)`` is
-    transposed.
+    https://meme-suite.org/meme/doc/meme-format.html; memelite gives each matrix as
+    ``(4, width)``, transposed here (also a motif 4 bases wide).
 
     Parameters
     ----------
@@ -330,7 +340,9 @@ def read_meme_motifs(path: str | os.PathLike) -> dict[str, np.ndarray]:
     motifs = {}
     for name, matrix in raw.items():
         m = np.asarray(matrix, dtype=np.float64)
-        motifs[str(name)] = m.T if m.shape[0] == 4 and m.shape[1] != 4 else m
+        if m.ndim != 2 or m.shape[0] != 4:
+            raise InputError(f"motif {name!r} is not a 4-row matrix: {m.shape}", path=str(p))
+        motifs[str(name)] = np.ascontiguousarray(m.T)  # memelite: (4, width), A, C, G, T
     if not motifs:
         raise InputError("no MOTIF entries in the file", path=str(p))
     return motifs
