@@ -88,11 +88,16 @@ def test_gradient_x_input_linear_models():
     dense.set_weights([w[:, None], np.array([3.0], "float32")])
     x = np.array([[1.0, 2.0, 3.0], [-1.0, 0.0, 4.0]], dtype="float32")
     np.testing.assert_allclose(gradient_x_input(model, x, batch_size=1), w * x, rtol=1e-6)
-    # code input: gradient w.r.t. the one-hot layer, times the one-hot -> W at each base
-    codes = encode_sequences(["CCGAT"], length=LENGTH)
+    # code input: gradient w.r.t. the one-hot layer, times the one-hot -> W at each base, in
+    # base order A, C, G, T (gexnb's channels are T, C, G, A) and zero at N and padding (the
+    # model's N is a quarter of each base: it was non-zero there; a reviewer's finding)
+    codes = encode_sequences(["CCGAT", "TGN"], length=LENGTH)
     gxi = gradient_x_input(linear_one_hot_model(), codes)
-    assert gxi.shape == (1, LENGTH, 4)
-    np.testing.assert_allclose(gxi[0], W * ONE_HOT_TABLE[codes[0]], atol=1e-6)
+    assert gxi.shape == (2, LENGTH, 4)
+    acgt = [3, 1, 2, 0]  # the channel of A, C, G, T
+    np.testing.assert_allclose(gxi[0], (W * ONE_HOT_TABLE[codes[0]])[:, acgt], atol=1e-6)
+    np.testing.assert_allclose(gxi[0].sum(axis=1), W[np.arange(LENGTH), codes[0]], atol=1e-6)
+    np.testing.assert_array_equal(gxi[1, [0, 1, 4]], 0.0)  # padding, padding, N
 
 
 def test_attention_weights_errors():

@@ -363,7 +363,9 @@ def gradient_x_input(
     result has the shape of ``inputs``. For models taking uint8 sequence codes the gradient is
     taken with respect to the model's one-hot layer (the first layer with output
     ``(length, 4)``; the model must be a simple chain after it, as ``metformin_bigru`` is) and
-    the result is ``(n, length, 4)`` (zero except at each position's base).
+    multiplied by :func:`sequence_one_hot`: the result is ``(n, length, 4)`` in base order
+    A, C, G, T (:data:`ACGT`), zero except at each position's base (all zero at N and
+    padding, which are no base), as the hypothetical contributions and logos read it.
 
     The gradient uses the backend's own autodiff: ``tf.GradientTape`` on TensorFlow,
     ``jax.grad`` on JAX, ``torch.autograd`` on PyTorch.
@@ -400,6 +402,8 @@ def gradient_x_input(
         raise InputError(f"inputs must be a non-empty (samples, ...) array, got {x.shape}")
     _check_finite_input(x)
     grads, inputs = _input_gradients(model, x, batch_size, output)
+    if np.issubdtype(x.dtype, np.integer):  # gexnb's channels T, C, G, A -> A, C, G, T
+        return (grads[..., _TO_ACGT] * sequence_one_hot(x)).astype(np.float32)
     return (grads * inputs).astype(np.float32)
 
 
