@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import io
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -407,9 +408,17 @@ class SequenceAttentionViewer(_Viewer):
     codes
         uint8 codes ``(n, length)`` (left padding = code 5).
     measured
-        ``(n,)`` measured expression (on the model's output scale).
+        ``(n,)`` measured expression: on the model's output scale, or on the scale
+        ``to_measured`` brings the outputs to.
     predicted
-        ``(n,)`` predictions; computed with ``model`` if None.
+        ``(n,)`` predictions on the scale of ``measured``; computed with ``model`` (and
+        ``to_measured``) if None.
+    to_measured
+        The function from the model's outputs to ``measured``'s scale (notebook 02:
+        ``data.denormalize``, the expression scale of the file), or None when ``measured``
+        is on the output scale. The mutagenesis (heatmap, contribution logo) is then the
+        change of the prediction on that scale too, not of the normalised output (a
+        reviewer found them 2 x median apart, in one figure).
     batch_size
         Batch size of predictions, attention and mutagenesis.
     output_dir
@@ -436,12 +445,14 @@ class SequenceAttentionViewer(_Viewer):
         measured: np.ndarray,
         *,
         predicted: np.ndarray | None = None,
+        to_measured: Callable[[np.ndarray], np.ndarray] | None = None,
         batch_size: int = 256,
         output_dir: str | os.PathLike | None = None,
     ) -> None:
         import ipywidgets as widgets
 
         from gexnb.explain import attention_weights
+        from gexnb.train.predict import predict_output
 
         _require_attention(model)
         codes = np.asarray(codes)
@@ -454,11 +465,16 @@ class SequenceAttentionViewer(_Viewer):
         self.codes = codes.astype(np.uint8)
         self.measured = measured
         self.batch_size = int(batch_size)
-        if predicted is None:
-            from gexnb.train.predict import predict_output
-
-            predicted = predict_output(model, self.codes, batch_size=self.batch_size)
+        self.to_measured = to_measured
+        self.outputs: np.ndarray | None = None  # the mutagenesis' reference outputs
+        if predicted is None or to_measured is not None:
+            outputs = predict_output(model, self.codes, batch_size=self.batch_size)
+            self.outputs = np.asarray(outputs, dtype=np.float64).reshape(-1)
+            if predicted is None:
+                predicted = self.outputs if to_measured is None else to_measured(self.outputs)
         self.predicted = np.asarray(predicted, dtype=np.float64).reshape(-1)
+        if len(self.predicted) != len(codes):
+            raise InputError(f"{len(self.predicted)} predictions for {len(codes)} sequences")
         self.attention = attention_weights(model, self.codes, batch_size=self.batch_size)
         self.error_rank = np.argsort(-np.abs(self.predicted - self.measured), kind="stable")
         self._ism: dict[int, np.ndarray] = {}
@@ -493,14 +509,22 @@ class SequenceAttentionViewer(_Viewer):
         -------
         numpy.ndarray
             float32 ``(length, 4)`` prediction changes, bases T, C, G, A (see
-            :func:`gexnb.explain.in_silico_mutagenesis`).
+            :func:`gexnb.explain.in_silico_mutagenesis`), on ``measured``'s scale (through
+            ``to_measured``).
         """
         from gexnb.explain import in_silico_mutagenesis
 
         if index not in self._ism:
-            self._ism[index] = in_silico_mutagenesis(
+            delta = in_silico_mutagenesis(
                 self.model, self.codes[index : index + 1], batch_size=self.batch_size
             )[0]
+            if self.to_measured is not None and self.outputs is not None:
+                ref = np.full(delta.shape, self.outputs[index])
+                shape = delta.shape
+                mutant = np.asarray(self.to_measured((ref + delta).reshape(-1)), dtype=np.float64)
+                base = np.asarray(self.to_measured(ref.reshape(-1)), dtype=np.float64)
+                delta = (mutant - base).reshape(shape).astype(np.float32)
+            self._ism[index] = delta
         return self._ism[index]
 
     def current(self) -> dict[str, Any]:

@@ -127,6 +127,36 @@ def test_sequence_viewer_index_and_error_rank(tmp_path):
         SequenceAttentionViewer(model, codes, measured[:2])
 
 
+def test_sequence_viewer_shows_mutagenesis_on_the_scale_of_the_predictions(tmp_path):
+    """Notebook 02 gave the viewer expression-scale values while its mutagenesis heatmap
+    and contribution logo were changes of the normalised output (y / (2 median)): one
+    figure, two scales 2 x median apart (a reviewer's finding). With ``to_measured`` both
+    are on the expression scale: a mutation's heatmap cell is the change of the
+    prediction shown."""
+    from gexnb.explain import in_silico_mutagenesis
+    from gexnb.train.predict import predict_output
+
+    length = 12
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((length,), dtype="uint8")
+    h = keras.layers.Conv1D(4, 3, padding="same")(_OneHot()(inp))
+    model = keras.Model(inp, keras.layers.Dense(1)(ContextAttention()(h)))
+    codes = encode_sequences(["ACGTACGTAC", "TTTTGGGGCCCA"], length=length)
+
+    def to_measured(y):
+        return np.asarray(y) * 17.66 + 1.0  # a denormalisation: 2 x median, plus a shift
+
+    viewer = SequenceAttentionViewer(model, codes, np.array([9.0, 5.0]), to_measured=to_measured)
+    raw = predict_output(model, codes).reshape(-1)
+    np.testing.assert_allclose(viewer.predicted, to_measured(raw), rtol=1e-5)
+    ism = in_silico_mutagenesis(model, codes[:1])[0]
+    np.testing.assert_allclose(viewer.current()["mutagenesis"], ism * 17.66, rtol=1e-4, atol=1e-6)
+    mutant = codes[:1].copy()
+    mutant[0, 5] = 1
+    change = to_measured(predict_output(model, mutant).reshape(-1))[0] - viewer.predicted[0]
+    assert viewer.current()["mutagenesis"][5, 1] == pytest.approx(change, rel=1e-3, abs=1e-5)
+
+
 def test_viewer_says_it_is_busy_and_never_mixes_views(gene_model, gene_data):
     x, y = gene_data
     viewer = GeneAttentionViewer.from_model(gene_model, x, y, genes=list("ABCDEF"))
