@@ -178,6 +178,29 @@ def test_score_test_leaves_public_leaderboard_rows_out_like_the_official_scorer(
     assert metrics["kmer_ridge/test/pearson"] == pytest.approx(everything, rel=1e-6)
 
 
+def test_a_true_false_leaderboard_column_is_read_and_another_value_refused(trained, tmp_path):
+    """A test file whose leaderboard column holds True/False (as pandas writes a bool
+    column) was read as all private: the "private (official)" score silently became the
+    all-rows one (a reviewer's finding). True/False and yes/no are read; anything else is
+    refused, naming the file and the row."""
+    out, data, result, kmer = trained
+    frame = pd.DataFrame({"sequence": data.promoters.sequences(data.val_idx),
+                          "expression": data.expression[data.val_idx]})  # fmt: skip
+    public = np.arange(len(frame)) % 3 == 0
+    frame["in_public_leaderboard"] = public
+    path = tmp_path / "test.tsv"
+    frame.to_csv(path, sep="\t", index=False)  # True / False as text
+    table, codes = pp.load_test(str(path), length=data.codes.shape[1])
+    pp.score_test(table, codes, {"kmer_ridge": kmer}, data=data, output_dir=tmp_path / "run")
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["kmer_ridge/test_private/n"] == int((~public).sum()) < len(frame)
+    frame["in_public_leaderboard"] = np.where(public, "yes", "no")
+    frame.loc[4, "in_public_leaderboard"] = "maybe"
+    frame.to_csv(path, sep="\t", index=False)
+    with pytest.raises(InputError, match=r"test.tsv.*'in_public_leaderboard', row 5.*'maybe'"):
+        pp.load_test(str(path), length=data.codes.shape[1])
+
+
 def test_the_kmer_ridge_is_saved_for_gexnb_predict(trained, tmp_path):
     """The k-mer ridge, often notebook 02's best model, was not saved, so gexnb predict could
     not use it (found by a new-user trial). kmer_ridge.keras counts the k-mers in the graph

@@ -594,7 +594,8 @@ def load_test(
     ------
     InputError
         A bad line, or a sequence longer than ``length`` under ``too_long="error"``, naming
-        the file and the line (notebook 02 reads the test file before any training).
+        the file and the line (notebook 02 reads the test file before any training); a
+        public-leaderboard mark it cannot read (:func:`public_leaderboard_rows`).
     ParameterError
         ``data`` holds test rows.
     """
@@ -605,6 +606,7 @@ def load_test(
             "share of fractions to 0, or test_path to ''"
         )
     frame = seqs.read_sequences(test_path, expression_column=expression_column)
+    public_leaderboard_rows(frame, test_path)  # a value it cannot read: refused here
     codes, _ = seqs.read_encoded(
         test_path, length=length, too_long=too_long, expression_column=expression_column
     )
@@ -614,6 +616,52 @@ def load_test(
 #: Column of ``test_measured.tsv`` marking the public-leaderboard rows, which the challenge's
 #: official scorer (Prix Fixe ``evaluation.py``) leaves out of the final scores.
 PUBLIC_LEADERBOARD_COLUMN = "in_public_leaderboard"
+
+#: The values of :data:`PUBLIC_LEADERBOARD_COLUMN` read (letter case aside), and what they say.
+_LEADERBOARD_VALUES = {
+    "1": True, "0": False, "1.0": True, "0.0": False, "true": True, "false": False,
+    "yes": True, "no": False,
+}  # fmt: skip
+
+
+def public_leaderboard_rows(frame: pd.DataFrame, path: str | os.PathLike | None = None) -> Any:
+    """Which rows of a test table are on the public leaderboard, or None without the column.
+
+    :data:`PUBLIC_LEADERBOARD_COLUMN` holds 0/1 in the organisers' file; ``True``/``False``
+    (as pandas writes a bool column) and ``yes``/``no`` are read too. Any other value is
+    refused: read as "not public", it made every row count in the "private (official)"
+    score (a reviewer's finding).
+
+    Parameters
+    ----------
+    frame
+        The test table (:func:`load_test`).
+    path
+        The file, named in the error.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        Boolean, True for a public-leaderboard row.
+
+    Raises
+    ------
+    InputError
+        A value not among 0/1, true/false, yes/no (the first one named with its row).
+    """
+    if PUBLIC_LEADERBOARD_COLUMN not in frame.columns:
+        return None
+    text = frame[PUBLIC_LEADERBOARD_COLUMN].astype(str).str.strip().str.lower()
+    known = text.isin(list(_LEADERBOARD_VALUES))
+    if not known.all():
+        row = int(np.flatnonzero(~known.to_numpy())[0])
+        raise InputError(
+            f"column {PUBLIC_LEADERBOARD_COLUMN!r}, row {row + 1} of the table: "
+            f"{frame[PUBLIC_LEADERBOARD_COLUMN].iloc[row]!r} (give 1 for a public-leaderboard "
+            "row, 0 for the others; true/false and yes/no are read too)",
+            path=None if path is None else str(path),
+        )
+    return text.map(_LEADERBOARD_VALUES).to_numpy(dtype=bool)
 
 
 def score_test(
@@ -663,9 +711,9 @@ def score_test(
     out = ensure_output_dir(output_dir)
     true = frame["expression"].to_numpy(dtype="float64")
     row_sets = {"test": np.arange(len(frame))}
-    if PUBLIC_LEADERBOARD_COLUMN in frame.columns:
-        public = pd.to_numeric(frame[PUBLIC_LEADERBOARD_COLUMN], errors="coerce").fillna(0)
-        row_sets["test_private"] = np.flatnonzero(public.to_numpy() == 0)
+    public = public_leaderboard_rows(frame)
+    if public is not None:
+        row_sets["test_private"] = np.flatnonzero(~public)
     subsets_of = {  # the same for every model: parsed once per row set
         prefix: gm.parse_dream_subsets(frame.iloc[keep])["subsets"]
         if "subsets" in frame.columns
