@@ -167,27 +167,30 @@ def _one_d(arr: np.ndarray, name: str) -> np.ndarray:
     return arr
 
 
-#: A side whose range (max - min) is at most this fraction of the other side's is constant
-#: for :func:`_corr`, on purpose: below float32's resolution of the other side's scale, its
+#: A prediction whose range (max - min) is at most this fraction of the truth's is constant
+#: for :func:`_corr`, on purpose: below float32's resolution of the truth's scale, its
 #: variation is rounding (the predict-the-mean baseline of z-scored float32 targets varies
 #: by about 1e-8 between genes, which gave Pearson r values of +-0.01 that changed with the
 #: row order; found by an audit recomputing every metric). A prediction a million times
 #: flatter than the truth (``t * 1e-7``) is treated alike, though its r is 1: such a model
-#: predicts a constant for any practical use.
+#: predicts a constant for any practical use. The truth is measured, never rounding: it is
+#: constant only when all its values are equal, so that predictions on a far larger scale
+#: (a test set measured on another one) keep their correlations (a reviewer found them NaN
+#: for predictions 1e7 times the truth's range).
 _CONSTANT_RELATIVE_RANGE = 1e-6
 
 
-def _corr(func: Any, a: np.ndarray, b: np.ndarray) -> float:
+def _corr(func: Any, truth: np.ndarray, pred: np.ndarray) -> float:
     """Correlation that is NaN (without a warning) for fewer than 2 points or constant input:
-    equal values, or a range at most :data:`_CONSTANT_RELATIVE_RANGE` of the other side's."""
-    if a.size < 2 or np.all(a == a[0]) or np.all(b == b[0]):
+    equal values, or a prediction whose range is at most :data:`_CONSTANT_RELATIVE_RANGE`
+    of the truth's."""
+    if truth.size < 2 or np.all(truth == truth[0]) or np.all(pred == pred[0]):
         return math.nan
-    range_a, range_b = float(np.ptp(a)), float(np.ptp(b))
-    if min(range_a, range_b) <= _CONSTANT_RELATIVE_RANGE * max(range_a, range_b):
+    if float(np.ptp(pred)) <= _CONSTANT_RELATIVE_RANGE * float(np.ptp(truth)):
         return math.nan
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return float(func(a, b)[0])
+        return float(func(truth, pred)[0])
 
 
 def regression_report(y_true: Any, y_pred: Any) -> dict[str, float]:

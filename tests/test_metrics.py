@@ -79,6 +79,14 @@ def test_prediction_constant_but_for_float_rounding_gives_nan_correlation():
     # small values with a real pattern are still correlated, whatever their unit
     tiny = regression_report(truth * 1e-9, (truth + rng.normal(size=truth.shape)) * 1e-9)
     assert tiny["pearson"] == pytest.approx(1 / np.sqrt(2), abs=0.05)
+    # predictions on a far larger scale than the truth (a test set measured on another
+    # scale) keep their correlations: the truth was called constant (a reviewer's finding)
+    pred = truth + rng.normal(size=truth.shape)
+    same = regression_report(truth, pred)
+    for factor in (1e7, 1e12):
+        rep = regression_report(truth, pred * factor)
+        assert rep["pearson"] == pytest.approx(same["pearson"], rel=1e-9), factor
+        assert rep["spearman"] == pytest.approx(same["spearman"], rel=1e-9), factor
 
 
 @pytest.mark.parametrize(
