@@ -11,6 +11,7 @@ from gexnb.data.sequences import PAD_CODE, reverse_complement
 from gexnb.errors import ParameterError
 from gexnb.train import OneCycle, TrainingConfig, fit, make_optimizer, predict
 from gexnb.train.fit import _with_reverse_complements
+from gexnb.train.optimizers import OneCycleAdamW
 
 
 def _torch_one_cycle(step, max_lr, total, pct=0.3, div=25.0, final_div=1e4):
@@ -33,6 +34,45 @@ def test_one_cycle_matches_pytorch_formula():
     assert OneCycle.from_config(schedule.get_config()).total_steps == 100
     with pytest.raises(ParameterError, match="total_steps"):
         OneCycle(0.01, 1)
+
+
+def _torch_adamw_one_cycle(w, grads_of, steps, max_lr, wd, eps=1e-8):
+    """PyTorch's AdamW under OneCycleLR with its defaults (cycle_momentum: beta_1 0.95 ->
+    0.85 at the peak -> 0.95), written out in NumPy from the documented update."""
+    m, v = np.zeros_like(w), np.zeros_like(w)
+    for t in range(1, steps + 1):
+        lr = _torch_one_cycle(t - 1, max_lr, steps)
+        up = 0.3 * steps - 1
+        frac = min(max((t - 1) / up, 0), 1) if t - 1 <= up else (t - 1 - up) / (steps - 1 - up)
+        a, b = (0.95, 0.85) if t - 1 <= up else (0.85, 0.95)
+        beta1 = b + (a - b) / 2 * (1 + np.cos(np.pi * frac))
+        g = grads_of(w)
+        w = w * (1 - lr * wd)
+        m = beta1 * m + (1 - beta1) * g
+        v = 0.999 * v + 0.001 * g * g
+        w = w - lr / (1 - beta1**t) * m / (np.sqrt(v) / np.sqrt(1 - 0.999**t) + eps)
+    return w
+
+
+def test_one_cycle_adamw_cycles_beta_1_as_pytorch_does():
+    """Keras's AdamW kept beta_1 at 0.9 under gexnb's one-cycle rate, where PyTorch's
+    OneCycleLR (the DREAM winners' trainer) cycles it 0.95 -> 0.85 -> 0.95 by default (found
+    by reading the authors' code)."""
+    schedule = OneCycle(0.01, 20)
+    beta = [float(keras.ops.convert_to_numpy(schedule.momentum(t))) for t in (0, 5, 19)]
+    assert beta == pytest.approx([0.95, 0.85, 0.95], abs=1e-6)
+    opt = make_optimizer("adamw", learning_rate=0.01, weight_decay=0.01, schedule="one_cycle",
+                         total_steps=20)  # fmt: skip
+    assert isinstance(opt, OneCycleAdamW)
+    target = np.array([1.0, -2.0, 3.0], dtype="float32")
+    w = keras.Variable(np.zeros(3, dtype="float32"))
+    for _ in range(20):  # the gradient of sum((w - target)^2)
+        grad = 2 * (keras.ops.convert_to_numpy(w) - target)
+        opt.apply_gradients([(keras.ops.convert_to_tensor(grad), w)])
+    expected = _torch_adamw_one_cycle(np.zeros(3), lambda x: 2 * (x - target), 20, 0.01, 0.01)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(w), expected, rtol=1e-4, atol=1e-6)
+    plain = make_optimizer("adamw", learning_rate=0.01, weight_decay=0.01)
+    assert not isinstance(plain, OneCycleAdamW)
 
 
 def test_adamw_and_schedule_options():

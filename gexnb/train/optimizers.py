@@ -11,7 +11,7 @@ import numpy as np
 
 from gexnb.errors import ParameterError
 
-__all__ = ["make_optimizer", "OPTIMIZERS", "ScaledSGD", "OneCycle"]
+__all__ = ["make_optimizer", "OPTIMIZERS", "ScaledSGD", "OneCycle", "OneCycleAdamW"]
 
 
 @keras.saving.register_keras_serializable(package="gexnb")
@@ -75,7 +75,10 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
 
     From ``max_learning_rate / div_factor`` the rate rises along a cosine to
     ``max_learning_rate`` at step ``pct_start * total_steps``, then falls along a cosine to
-    ``max_learning_rate / (div_factor * final_div_factor)`` at the last step.
+    ``max_learning_rate / (div_factor * final_div_factor)`` at the last step. Its
+    :meth:`momentum` is the other half of PyTorch's default (``cycle_momentum=True``):
+    Adam's ``beta_1`` falling from ``max_momentum`` to ``base_momentum`` while the rate
+    rises, and back (:class:`OneCycleAdamW` reads it).
 
     Parameters
     ----------
@@ -85,6 +88,8 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
         Optimizer steps of the whole training (epochs x batches per epoch).
     pct_start, div_factor, final_div_factor
         PyTorch's names and defaults (0.3, 25, 1e4).
+    base_momentum, max_momentum
+        PyTorch's names and defaults (0.85, 0.95).
     """
 
     def __init__(
@@ -94,6 +99,8 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
         pct_start: float = 0.3,
         div_factor: float = 25.0,
         final_div_factor: float = 1e4,
+        base_momentum: float = 0.85,
+        max_momentum: float = 0.95,
     ) -> None:
         if int(total_steps) < 2 or not 0 < float(pct_start) < 1:
             raise ParameterError(
@@ -105,25 +112,43 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
         self.pct_start = float(pct_start)
         self.div_factor = float(div_factor)
         self.final_div_factor = float(final_div_factor)
+        self.base_momentum = float(base_momentum)
+        self.max_momentum = float(max_momentum)
 
-    def __call__(self, step: Any) -> Any:
+    def _phases(self, step: Any, start: float, peak: float, end: float) -> Any:
+        """``start`` -> ``peak`` along a cosine until ``pct_start``, then -> ``end``."""
         ops = keras.ops
-        initial = self.max_learning_rate / self.div_factor
-        final = initial / self.final_div_factor
         up_end = float(self.pct_start * self.total_steps) - 1.0
         down_end = float(self.total_steps) - 1.0
         step = ops.cast(step, "float32")
 
-        def cosine(start: float, end: float, fraction: Any) -> Any:
-            return end + (start - end) / 2.0 * (1.0 + ops.cos(np.pi * fraction))
+        def cosine(a: float, b: float, fraction: Any) -> Any:
+            return b + (a - b) / 2.0 * (1.0 + ops.cos(np.pi * fraction))
 
-        rising = cosine(initial, self.max_learning_rate, ops.clip(step / up_end, 0.0, 1.0))
-        falling = cosine(
-            self.max_learning_rate,
-            final,
-            ops.clip((step - up_end) / (down_end - up_end), 0.0, 1.0),
-        )
+        rising = cosine(start, peak, ops.clip(step / up_end, 0.0, 1.0))
+        falling = cosine(peak, end, ops.clip((step - up_end) / (down_end - up_end), 0.0, 1.0))
         return ops.where(step <= up_end, rising, falling)
+
+    def __call__(self, step: Any) -> Any:
+        initial = self.max_learning_rate / self.div_factor
+        final = initial / self.final_div_factor
+        return self._phases(step, initial, self.max_learning_rate, final)
+
+    def momentum(self, step: Any) -> Any:
+        """Adam's ``beta_1`` at ``step``: ``max_momentum`` where the rate is lowest,
+        ``base_momentum`` at its peak (PyTorch's ``cycle_momentum``).
+
+        Parameters
+        ----------
+        step
+            Optimizer step (0 for the first update).
+
+        Returns
+        -------
+        tensor
+            float32 scalar.
+        """
+        return self._phases(step, self.max_momentum, self.base_momentum, self.max_momentum)
 
     def get_config(self) -> dict[str, Any]:
         return {
@@ -132,7 +157,62 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
             "pct_start": self.pct_start,
             "div_factor": self.div_factor,
             "final_div_factor": self.final_div_factor,
+            "base_momentum": self.base_momentum,
+            "max_momentum": self.max_momentum,
         }
+
+
+@keras.saving.register_keras_serializable(package="gexnb")
+class OneCycleAdamW(keras.optimizers.AdamW):
+    """AdamW whose ``beta_1`` cycles with its :class:`OneCycle` learning rate.
+
+    PyTorch's ``OneCycleLR`` cycles the momentum by default (``cycle_momentum=True``), and for
+    Adam the momentum is ``beta_1``: 0.95 at the start and end, 0.85 at the learning rate's
+    peak. The DREAM 2022 winners trained so (autosome.org's LegNet ``train.py`` and the Prix
+    Fixe ``prixfixe/autosome/trainer.py``, Rafi et al., Nat Biotechnol 2024); Keras's Adam
+    keeps ``beta_1`` fixed. The update is Adam's with the step's ``beta_1`` in the moment and
+    in its bias correction (``1 - beta_1 ** t``, as PyTorch's ``AdamW`` computes it with the
+    current ``beta_1``), and Keras's decoupled weight decay. ``epsilon`` defaults to
+    PyTorch's 1e-8 (Keras: 1e-7).
+
+    Parameters
+    ----------
+    learning_rate
+        A :class:`OneCycle` (its :meth:`OneCycle.momentum` gives ``beta_1``), or any rate
+        (``beta_1`` then stays fixed, as in ``keras.optimizers.AdamW``).
+    epsilon
+        Added to the root of the second moment.
+    **kwargs
+        Arguments of :class:`keras.optimizers.AdamW` (``weight_decay``, ``beta_2``, ...).
+    """
+
+    def __init__(self, learning_rate: Any = 0.001, epsilon: float = 1e-8, **kwargs: Any) -> None:
+        super().__init__(learning_rate=learning_rate, epsilon=epsilon, **kwargs)
+
+    def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
+        ops = keras.ops
+        schedule = self._learning_rate
+        beta_1_now = (
+            schedule.momentum(self.iterations) if isinstance(schedule, OneCycle) else self.beta_1
+        )
+        dtype = variable.dtype
+        lr = ops.cast(learning_rate, dtype)
+        gradient = ops.cast(gradient, dtype)
+        beta_1 = ops.cast(beta_1_now, dtype)
+        beta_2 = ops.cast(self.beta_2, dtype)
+        step = ops.cast(self.iterations + 1, dtype)
+        m = self._momentums[self._get_variable_index(variable)]
+        v = self._velocities[self._get_variable_index(variable)]
+        alpha = lr * ops.sqrt(1 - ops.power(beta_2, step)) / (1 - ops.power(beta_1, step))
+        self.assign_add(m, ops.multiply(ops.subtract(gradient, m), 1 - beta_1))
+        self.assign_add(v, ops.multiply(ops.subtract(ops.square(gradient), v), 1 - beta_2))
+        if self.amsgrad:
+            v_hat = self._velocity_hats[self._get_variable_index(variable)]
+            self.assign(v_hat, ops.maximum(v_hat, v))
+            v = v_hat
+        self.assign_sub(
+            variable, ops.divide(ops.multiply(m, alpha), ops.add(ops.sqrt(v), self.epsilon))
+        )
 
 
 #: Optimizer names :func:`make_optimizer` accepts.
@@ -172,7 +252,10 @@ def make_optimizer(
     weight_decay
         Decoupled weight decay of ``"adamw"`` (Loshchilov and Hutter 2019).
     schedule, total_steps
-        ``"one_cycle"`` (:class:`OneCycle` peaking at ``learning_rate``) over ``total_steps``.
+        ``"one_cycle"`` (:class:`OneCycle` peaking at ``learning_rate``) over ``total_steps``;
+        with ``"adam"`` or ``"adamw"`` the optimizer is a :class:`OneCycleAdamW`, whose
+        ``beta_1`` cycles as PyTorch's ``OneCycleLR`` cycles it (``"sgd"`` and ``"nadam"``
+        keep a fixed momentum: a departure from PyTorch, where SGD's momentum cycles too).
 
     Returns
     -------
@@ -215,6 +298,9 @@ def make_optimizer(
         if name != "sgd":
             raise ParameterError(f"lr_scales needs optimizer 'sgd', not {optimizer!r}")
         return ScaledSGD(lr_scales, learning_rate=lr, momentum=float(momentum))
+    if name in ("adam", "adamw") and isinstance(lr, OneCycle):  # beta_1 cycles, as PyTorch's
+        wd = float(weight_decay) if name == "adamw" else 0.0
+        return OneCycleAdamW(learning_rate=lr, weight_decay=wd)
     if name == "adam":
         return keras.optimizers.Adam(learning_rate=lr)
     if name == "adamw":
