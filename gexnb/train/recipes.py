@@ -44,12 +44,24 @@ METFORMIN_121 = TrainingConfig(
 #: The training recipe of the Prix Fixe trainer for the DREAM 2022 winners' models (Rafi et
 #: al. 2024; ``prixfixe/autosome/trainer.py``, as autosome.org trained LegNet): AdamW with
 #: weight decay 0.01, one-cycle learning rate peaking at 0.005 (from 0.005 / 25, 30 % of the
-#: steps rising), every sequence and its reverse complement, 80 epochs of batch 1024 (the
-#: authors' ``DREAMNets_BuildModel_Train_and_Predict.ipynb``: "replace with 80", "replace
-#: with 1024"; gexnb's epoch is every training row, theirs a set number of batches, which
-#: they also told to make every row). The soft-bin loss is the model's (see
+#: steps rising) with ``beta_1`` cycling 0.95 -> 0.85 -> 0.95 (PyTorch's ``OneCycleLR``
+#: defaults: :class:`gexnb.train.optimizers.OneCycleAdamW`), every sequence and its reverse
+#: complement, 80 epochs of batch 1024 (the authors' ``DREAMNets_BuildModel_Train_and_
+#: Predict.ipynb``: "replace with 80", "replace with 1024"; gexnb's epoch is every training
+#: row, theirs a set number of batches, which they also told to make every row), in float32
+#: as both trainers ran (PyTorch, no mixed precision). The soft-bin loss is the model's (see
 #: :func:`gexnb.pipelines.dream_models.train_sequence_model`). A model's ``model_params``
 #: override any of it (the quick and real profiles set smaller epochs and batches).
+#:
+#: Departures from the authors' code (found by reading it; stated in the README): the epoch
+#: kept is the one of the lowest validation loss on the forward strand, where Prix Fixe
+#: keeps the best validation Pearson over both strands as separate rows, and LegNet's own
+#: submission trained on all 6,739,258 rows without validation and kept its last epoch;
+#: LegNet's own ``train.py`` made an epoch 1,000 batches (80,000 steps, about 6 passes over
+#: the strand-doubled data), not a full pass; the sequences are 142 codes, the BiGRU's width,
+#: left-padded with zeros (the authors: 150, with 40 nt of the real plasmid before the
+#: adapter), and a reverse complement keeps its padding on the left (theirs, the plasmid
+#: flank moved to the 3' end).
 PRIX_FIXE = TrainingConfig(
     epochs=80,
     batch_size=1024,
@@ -58,6 +70,7 @@ PRIX_FIXE = TrainingConfig(
     learning_rate=0.005,
     schedule="one_cycle",
     reverse_complement=True,
+    precision="float32",
 )
 
 
