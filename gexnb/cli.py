@@ -27,6 +27,7 @@ import os
 import re
 import signal
 import sys
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -226,14 +227,20 @@ def _print_warnings(result: Any) -> None:
 def _cmd_run(args: argparse.Namespace) -> int:
     from gexnb import runner
 
-    result = runner.run_notebook(
-        args.notebook,
-        profile=args.profile,
-        overrides=_overrides(args.params),
-        output_dir=args.output_dir,
-        project_dir=args.project_dir,
-        kernel=args.kernel,
-    )
+    began = time.time()
+    try:
+        result = runner.run_notebook(
+            args.notebook,
+            profile=args.profile,
+            overrides=_overrides(args.params),
+            output_dir=args.output_dir,
+            project_dir=args.project_dir,
+            kernel=args.kernel,
+        )
+    except Exception:
+        if args.output_dir is None:  # summary.csv says it failed, not the earlier run's rows
+            _summary_after_failure(args, began)
+        raise
     print(f"{result.notebook}: ok in {result.seconds:.1f} s; outputs in {result.output_dir}")
     _print_warnings(result)
     if args.output_dir is None:
@@ -242,6 +249,26 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if len(frame):
         print(runner.format_summary(frame))
     return 0
+
+
+def _summary_after_failure(args: argparse.Namespace, began: float) -> None:
+    """``runs/<profile>/summary.csv`` rewritten after a failed ``gexnb run``: the notebook's
+    row says ``failed`` (its run folder's own ``run.json``, or, when it failed before its run
+    started, a ``failed`` row), where the earlier run's metrics stood as ``ok`` (a
+    reviewer's finding)."""
+    from gexnb import runner
+    from gexnb.rundir import read_manifest
+
+    try:
+        project = runner.find_project_dir(args.project_dir)
+        stem = runner.resolve_notebook(args.notebook, project).stem
+    except Exception:  # noqa: BLE001 - no such notebook or project: no summary to correct
+        return
+    root = project / "runs" / args.profile
+    if not (root / "summary.csv").is_file():
+        return
+    started = float((read_manifest(root / stem) or {}).get("start_epoch") or 0.0)
+    runner.write_summary(root, not_run=[stem] if started < began else [])
 
 
 def _cmd_prepare(args: argparse.Namespace) -> int:
@@ -268,9 +295,9 @@ def _cmd_run_all(args: argparse.Namespace) -> int:
         project_dir=args.project_dir,
         kernel=args.kernel,
     )
-    if results:
+    if results:  # the summary run_all wrote for this invocation, not every folder's
         root = results[0].output_dir.parent
-        print(runner.format_summary(runner.collect_summary(root)))
+        print(runner.format_summary(runner.read_summary(root / "summary.csv")))
         print(f"\nsummary: {root / 'summary.csv'}")
     failed = [r for r in results if not r.ok]
     for result in results:

@@ -124,6 +124,29 @@ def test_run_all_exit_code_and_summary(tmp_path, capsys):
     ]
 
 
+@pytest.mark.notebooks
+def test_a_failed_run_leaves_no_earlier_success_in_the_summary(tmp_path, capsys):
+    """After a failed ``gexnb run``, summary.csv kept the earlier run's rows as ``ok``, and
+    ``run-all`` printed an earlier run's metrics above its own FAILED line (a reviewer's
+    findings). Both now say the notebook failed."""
+    project = _project(tmp_path / "p")
+    summary = project / "runs" / "quick" / "summary.csv"
+    assert cli.main(["run", "01", "--project-dir", str(project)]) == 0
+    assert "01_ok,lin,test,mae,1.5,ok" in summary.read_text()
+    (project / "parameters" / "01_ok" / "quick.yaml").write_text("seed: many\n")
+    assert cli.main(["run", "01", "--project-dir", str(project)]) == 2  # refused, not started
+    assert summary.read_text().splitlines()[1:] == ["01_ok,,,,,failed,"]
+    (project / "parameters" / "01_ok" / "quick.yaml").write_text("seed: 1\n")
+    assert cli.main(["run", "01", "--project-dir", str(project)]) == 0
+    capsys.readouterr()
+    code = cli.main(["run-all", "--profile", "quick", "--project-dir", str(project),
+                     "--kernel", "no-such-kernel"])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code != 0 and "01_ok" in out and "FAILED" in out
+    assert "== 01_ok / test ==" not in out and "1.5" not in out
+    assert summary.read_text().splitlines()[1:] == ["01_ok,,,,,failed,"]
+
+
 def test_models_lists_registry(monkeypatch, capsys):
     import gexnb.models
 

@@ -54,7 +54,13 @@ from gexnb.runner.project import (
     run_folder,
     unknown_parameter_hint,
 )
-from gexnb.runner.summary import collect_summary, format_summary, run_all, write_summary
+from gexnb.runner.summary import (
+    collect_summary,
+    format_summary,
+    read_summary,
+    run_all,
+    write_summary,
+)
 from gexnb.runner.sweep import parse_grid, run_sweep
 
 __all__ = [
@@ -87,6 +93,7 @@ __all__ = [
     "prepare_notebook",
     "run_all",
     "collect_summary",
+    "read_summary",
     "write_summary",
     "format_summary",
     "KERNEL_LOG",

@@ -368,6 +368,39 @@ def write_summary(
     return write_table_atomic(Path(runs_dir) / "summary.csv", frame, index=False)
 
 
+def read_summary(path: str | os.PathLike) -> Any:
+    """A ``summary.csv`` (:func:`write_summary`) read back as :func:`collect_summary` made it.
+
+    Parameters
+    ----------
+    path
+        The file.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`SUMMARY_COLUMNS`; ``value`` float (NaN where empty), the others text
+        (``""`` where empty).
+
+    Raises
+    ------
+    InputError
+        A missing or unreadable file.
+    """
+    import pandas as pd
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputError("summary not found", path=str(p))
+    text = {c: str for c in SUMMARY_COLUMNS if c != "value"}
+    try:
+        frame = pd.read_csv(p, dtype=text, keep_default_na=False)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read the summary ({exc})", path=str(p)) from exc
+    frame["value"] = pd.to_numeric(frame["value"].replace("", "nan"), errors="coerce")
+    return frame.loc[:, list(SUMMARY_COLUMNS)]
+
+
 def format_summary(frame: Any, *, notebooks: Iterable[str] | None = None) -> str:
     """Readable pivot of a summary: one table (models x metrics) per notebook and split.
 
