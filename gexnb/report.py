@@ -132,6 +132,26 @@ def _gap(value: float, best: float, lower_is_better: bool) -> float:
     return (value - best) / abs(best) if lower_is_better else (best - value) / abs(best)
 
 
+def _worse(value: float, best: float, lower_is_better: bool) -> str:
+    """``"11% worse"``; ``"level with the best"`` for an equal score; the difference, not a
+    percentage, when the best is 0 (it printed "inf% worse"; a reviewer's finding)."""
+    if value == best:
+        return "level with the best"
+    if best == 0:
+        return f"worse by {_format(abs(value - best))}"
+    return f"{_gap(value, best, lower_is_better):.0%} worse"
+
+
+def _percent(share: float) -> str:
+    """A share as a percentage that never rounds a shortfall up to 100 % (942 of 943
+    landmarks printed "100% of the list"; a reviewer's finding): ``"99.8%"``, ``"85%"``."""
+    if not share < 1:  # 1, or NaN
+        return f"{share:.0%}"
+    if share > 0.99:
+        return f"{math.floor(share * 1000) / 10:.1f}%"
+    return f"{math.floor(share * 100)}%"
+
+
 def conclusion(
     metrics: Mapping[str, float],
     *,
@@ -191,10 +211,15 @@ def conclusion(
     classical = [m for m in order if families[m] == "classical"]
     for model in deep:
         if model != best:
-            gap = _gap(scores[model], scores[best], lower_is_better)
-            parts.append(f"{model} {_format(scores[model])}, {gap:.0%} worse.")
+            worse = _worse(scores[model], scores[best], lower_is_better)
+            parts.append(f"{model} {_format(scores[model])}, {worse}.")
     if deep and classical:
-        if order.index(deep[0]) < order.index(classical[0]):
+        if scores[deep[0]] == scores[classical[0]]:  # a tie: neither beats, whatever the order
+            parts.append(
+                f"The best deep model ({deep[0]}) and the best classical model "
+                f"({classical[0]}) are level."
+            )
+        elif order.index(deep[0]) < order.index(classical[0]):
             below = [
                 c for c in (MEAN, MEDIAN) if c in scores and order.index(c) < order.index(deep[0])
             ]
@@ -371,9 +396,9 @@ def data_conclusion(
         genes = (
             "no landmark or target lists"
             if coverage is None
-            else f"{int(get('data/all/n_landmarks', 0)):,} landmarks ({coverage:.0%} of the "
-            f"list), {int(get('data/all/n_targets', 0)):,} targets "
-            f"({get('data/all/target_coverage', math.nan):.0%})"
+            else f"{int(get('data/all/n_landmarks', 0)):,} landmarks ({_percent(coverage)} of "
+            f"the list), {int(get('data/all/n_targets', 0)):,} targets "
+            f"({_percent(get('data/all/target_coverage', math.nan))})"
         )
         parts.append(
             f"{int(n_samples):,} expression samples x "

@@ -112,6 +112,30 @@ def test_conclude_writes_conclusion_md(tmp_path):
     assert "lstm 0.5000, 25% worse." in text
 
 
+def test_ties_and_a_best_score_of_zero():
+    """A deep and a classical model at the same score: the verdict followed the key order
+    ("dgex beats every classical model" one way, "No deep model beats" the other); a best
+    R^2 of 0 gave "inf% worse" (a reviewer's findings)."""
+    for keys in (("dgex", "ridge"), ("ridge", "dgex")):
+        metrics = {f"{k}/test/mae": 0.5 for k in keys} | {"mean/test/mae": 0.9}
+        text = report.conclusion(metrics, split="test", metric="mae", lower_is_better=True)
+        assert "The best deep model (dgex) and the best classical model (ridge) are level." in text
+        assert "beats every classical" not in text and "No deep model" not in text
+    metrics = {"mean/test/r2": 0.0, "dgex/test/r2": -0.5, "lstm/test/r2": 0.0}
+    text = report.conclusion(metrics, split="test", metric="r2", lower_is_better=False)
+    assert "inf" not in text and "dgex -0.5000, worse by 0.5000." in text
+    assert "lstm 0.000, level with the best." in text
+
+
+def test_a_coverage_short_of_the_whole_list_is_not_rounded_to_100_percent():
+    metrics = {"data/all/n_samples": 10, "data/all/n_genes": 5, "data/all/n_landmarks": 942,
+               "data/all/landmark_coverage": 942 / 943, "data/all/n_targets": 9519,
+               "data/all/target_coverage": 9519 / 9520}  # fmt: skip
+    text = report.data_conclusion(metrics)
+    assert "942 landmarks (99.8% of the list), 9,519 targets (99.9%)" in text
+    assert "100%" not in text
+
+
 @pytest.mark.parametrize("coverage", [1.0, 0.5])
 def test_data_conclusion(coverage):
     metrics = {
