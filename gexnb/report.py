@@ -142,6 +142,20 @@ def _worse(value: float, best: float, lower_is_better: bool) -> str:
     return f"{_gap(value, best, lower_is_better):.0%} worse"
 
 
+def _nan_policy_said(get: Any) -> str:
+    """What the NaN policy did with the file's missing values, e.g. `` (2 genes left out)``."""
+    done = [
+        f"{int(n):,} {what} {verb}"
+        for key, what, verb in (
+            ("n_genes_dropped_for_nan", "genes", "left out"),
+            ("n_samples_dropped_for_nan", "samples", "left out"),
+            ("n_values_imputed", "values", "filled with gene means"),
+        )
+        if (n := get(f"data/all/{key}", 0))
+    ]
+    return f" ({'; '.join(done)})" if done else ""
+
+
 def _percent(share: float) -> str:
     """A share as a percentage that never rounds a shortfall up to 100 % (942 of 943
     landmarks printed "100% of the list"; a reviewer's finding): ``"99.8%"``, ``"85%"``."""
@@ -403,7 +417,7 @@ def data_conclusion(
         parts.append(
             f"{int(n_samples):,} expression samples x "
             f"{int(get('data/all/n_genes', 0)):,} genes: {genes}; "
-            f"{int(get('data/all/n_nan', 0)):,} missing values, "
+            f"{int(get('data/all/n_nan', 0)):,} missing values{_nan_policy_said(get)}, "
             f"{int(get('data/all/n_zero_variance_genes', 0)):,} constant genes"
             + _transform_said(get("data/all/log2_transformed"))
         )

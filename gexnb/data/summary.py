@@ -304,7 +304,10 @@ def expression_summary(
     -------
     dict
         ``n_samples``, ``n_genes``, ``n_landmarks``, ``n_targets``, ``landmark_coverage``,
-        ``target_coverage`` (left out when no genes were requested), ``n_nan``,
+        ``target_coverage`` (left out when no genes were requested), ``n_nan`` (the missing
+        values of the file as read: ``attrs["nan_values_read"]`` of
+        :func:`gexnb.data.expression.read_expression`), ``n_genes_dropped_for_nan``,
+        ``n_samples_dropped_for_nan`` and ``n_values_imputed`` (what the NaN policy did),
         ``mean_gene_variance``, ``median_gene_variance``, ``n_zero_variance_genes``,
         ``value_<stat>`` and ``top_variable_genes`` (a list).
     """
@@ -323,7 +326,11 @@ def expression_summary(
         "n_genes": int(frame.shape[1]),
         "n_landmarks": len(landmarks),
         "n_targets": len(targets),
-        "n_nan": int(np.isnan(values).sum()),
+        # the file's missing values as read, before the NaN policy removed or filled them
+        "n_nan": int(frame.attrs.get("nan_values_read", np.isnan(values).sum())),
+        "n_genes_dropped_for_nan": len(frame.attrs.get("dropped_for_nan", ())),
+        "n_samples_dropped_for_nan": len(frame.attrs.get("samples_dropped_for_nan", ())),
+        "n_values_imputed": int(frame.attrs.get("values_imputed", 0)),
         "mean_gene_variance": float(variance.mean()),
         "median_gene_variance": float(variance.median()),
         "n_zero_variance_genes": int((variance.fillna(0.0) <= 1e-12).sum()),

@@ -124,8 +124,11 @@ def read_expression(
     -------
     pandas.DataFrame
         Samples x genes, ``float64``, string index and columns (spaces around ids removed).
-        Under ``nan="drop_genes"``, ``attrs["dropped_for_nan"]`` lists the genes dropped (not
-        those with another, kept column of the same id); under ``nan="mean"``,
+        A file with missing values has their number in ``attrs["nan_values_read"]``. Under
+        ``nan="drop_genes"``, ``attrs["dropped_for_nan"]`` lists the genes dropped (not
+        those with another, kept column of the same id; under ``drop_samples`` with
+        ``used_genes``, the genes not used that were left out), under ``drop_samples``
+        ``attrs["samples_dropped_for_nan"]`` the samples dropped; under ``nan="mean"``,
         ``attrs["imputed_genes"]`` the genes filled and ``attrs["values_imputed"]`` the
         number of values (pipelines refuse such genes as targets). An ``.h5ad`` whose
         ``adata.raw`` has
@@ -1619,6 +1622,9 @@ def _apply_nan_policy(
     missing = np.isnan(values)
     if not missing.any():
         return frame
+    # the file as read, for the summaries (notebook 01 counted 0 missing values after any
+    # policy had removed them; a reviewer's finding)
+    frame.attrs = {**frame.attrs, NAN_VALUES_READ: int(missing.sum())}
     if nan == "drop_samples" and used_genes is not None:
         unused = ~np.asarray(used_genes(frame.columns), dtype=bool) & missing.any(axis=0)
         if unused.any():
@@ -1627,7 +1633,9 @@ def _apply_nan_policy(
                 "(their missing values drop no sample): %s",
                 path or "matrix", int(unused.sum()), _preview(frame.columns[unused]),
             )  # fmt: skip
+            gone = [str(g) for g in dict.fromkeys(frame.columns[unused])]
             frame = frame.loc[:, ~unused]
+            frame.attrs = {**frame.attrs, "dropped_for_nan": gone}
             values = values[:, ~unused]
             missing = missing[:, ~unused]
             if not missing.any():
@@ -1658,7 +1666,9 @@ def _apply_nan_policy(
             "%s: dropping %d of %d sample(s) with NaN: %s",
             path or "matrix", int(rows.sum()), len(rows), _preview(frame.index[rows]),
         )  # fmt: skip
-        return frame.loc[~rows]
+        kept = frame.loc[~rows]
+        kept.attrs = {**frame.attrs, "samples_dropped_for_nan": [str(i) for i in frame.index[rows]]}
+        return kept
     if nan == "drop_genes":
         if (per_gene > 0).all():
             raise InputError(
@@ -1696,6 +1706,10 @@ def _apply_nan_policy(
     out.attrs = {**frame.attrs, _IMPUTED_POSITIONS: positions}
     return out
 
+
+#: ``attrs`` key of the number of missing values in a matrix as read, before the NaN policy
+#: (:func:`read_expression`; absent when it has none).
+NAN_VALUES_READ = "nan_values_read"
 
 #: ``attrs`` key of :func:`_apply_nan_policy`'s column positions filled and their counts,
 #: resolved into ``imputed_genes`` and ``values_imputed`` by :func:`_apply_duplicates`.
