@@ -571,6 +571,68 @@ def written_files(output_dir: str | os.PathLike, since: float) -> list[str]:
     return sorted(files)
 
 
+def input_files(parameters: Mapping[str, Any]) -> dict[str, dict[str, int]]:
+    """The files a run's parameters name, with their size and modification time: what
+    ``run.json`` records, so that a sweep does not take a point run on another version of
+    its input file for a current one (a reviewer's finding).
+
+    Parameters
+    ----------
+    parameters
+        Parameter values (nested mappings and lists are searched); every string naming an
+        existing file counts, ``output_dir`` excepted.
+
+    Returns
+    -------
+    dict
+        Absolute path -> ``{"size": bytes, "mtime_ns": ...}``, sorted by path.
+    """
+    found: dict[str, dict[str, int]] = {}
+
+    def visit(value: Any) -> None:
+        if isinstance(value, Mapping):
+            for item in value.values():
+                visit(item)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                visit(item)
+        elif isinstance(value, str) and value and len(value) < 4096:
+            with contextlib.suppress(OSError, ValueError):
+                path = Path(value)
+                if path.is_file():
+                    stat = path.stat()
+                    found[str(path.resolve())] = {
+                        "size": int(stat.st_size), "mtime_ns": int(stat.st_mtime_ns)
+                    }  # fmt: skip
+
+    visit({k: v for k, v in parameters.items() if k != "output_dir"})
+    return dict(sorted(found.items()))
+
+
+_CODE_DIGEST: list[str] = []
+
+
+def code_digest() -> str:
+    """A digest of the gexnb package's source (every ``.py`` file under it, with its path),
+    recorded in ``run.json`` so that a sweep re-runs a point made by other code.
+
+    Returns
+    -------
+    str
+        16 hexadecimal digits (BLAKE2b), computed once per process.
+    """
+    if not _CODE_DIGEST:
+        import hashlib
+
+        root = Path(__file__).resolve().parent
+        digest = hashlib.blake2b(digest_size=8)
+        for path in sorted(root.rglob("*.py")):
+            digest.update(path.relative_to(root).as_posix().encode())
+            digest.update(path.read_bytes())
+        _CODE_DIGEST.append(digest.hexdigest())
+    return _CODE_DIGEST[0]
+
+
 @dataclass
 class RunRecord:
     """The manifest of one run, written to ``<output_dir>/run.json``.
@@ -635,8 +697,11 @@ class RunRecord:
     kept: list[str] = field(default_factory=list, repr=False)
     #: Files in the folder when the record was made (relative paths), never listed.
     preexisting: frozenset[str] = field(default=frozenset(), repr=False, init=False)
+    #: The input files of the parameters when the record was made (:func:`input_files`).
+    inputs: dict[str, dict[str, int]] = field(default_factory=dict, repr=False, init=False)
 
     def __post_init__(self) -> None:
+        self.inputs = input_files(self.parameters or {})
         out = Path(self.output_dir)
         self.preexisting = frozenset(
             p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()
@@ -660,8 +725,9 @@ class RunRecord:
         Returns
         -------
         dict
-            The fields above (``start_time`` as ``start_epoch``), the host, the pid and
-            :func:`package_versions`.
+            The fields above (``start_time`` as ``start_epoch``), the host, the pid,
+            :func:`package_versions`, the :func:`code_digest` (``code``) and the input files
+            (``inputs``, :func:`input_files`).
         """
         return {
             "notebook": self.notebook,
@@ -676,6 +742,8 @@ class RunRecord:
             "host": socket.gethostname(),
             "pid": os.getpid(),
             "versions": package_versions(),
+            "code": code_digest(),
+            "inputs": self.inputs,
             "files": self.files,
         }
 

@@ -259,6 +259,18 @@ def test_a_point_is_reused_only_with_the_same_profile_and_parameters(tmp_path, m
     manifest.write_text(json.dumps({**record, "parameters": {**record["parameters"], "x": 1}}))
     assert runs(profile="same") == (1, 0)  # the earlier run set a parameter this one does not
     assert sweep._canonical({"a": True}) != sweep._canonical({"a": 1})
+    # the same parameters on an input file since changed, or by other gexnb code: run again
+    # (a sweep took such points as done; a reviewer's finding)
+    data = tmp_path / "promoters.txt"
+    data.write_text("ACGT\t1.0\n")
+    assert runs(sequence_path=str(data)) == (1, 0)
+    assert runs(sequence_path=str(data)) == (0, 1)
+    data.write_text("ACGTACGT\t2.0\n")
+    assert runs(sequence_path=str(data)) == (1, 0)
+    assert runs(sequence_path=str(data)) == (0, 1)
+    record = json.loads(manifest.read_text())
+    manifest.write_text(json.dumps({**record, "code": "0" * 16}))
+    assert runs(sequence_path=str(data)) == (1, 0)
 
 
 def test_bad_input_is_refused_before_any_point_runs(tmp_path, monkeypatch, capsys):

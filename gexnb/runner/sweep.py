@@ -249,13 +249,19 @@ def _canonical(parameters: Any) -> str:
 
 def _finished(folder: Path, notebook: str, profile: str, parameters: Mapping[str, Any]) -> bool:
     """Whether ``folder`` holds a run of ``notebook`` that ended ok with exactly ``profile``
-    and the resolved ``parameters`` (as :func:`_resolve_point` gives them)."""
+    and the resolved ``parameters`` (as :func:`_resolve_point` gives them), by the same
+    gexnb code, on the same input files (size and modification time): a point run on an
+    input file since changed, or by other code, was taken as done (a reviewer's finding)."""
+    from gexnb.rundir import code_digest, input_files
+
     manifest = read_manifest(folder) or {}
     return (
         manifest.get("status") == "ok"
         and manifest.get("notebook") == notebook
         and manifest.get("profile") == profile
         and _canonical(manifest.get("parameters")) == _canonical(parameters)
+        and manifest.get("code") == code_digest()
+        and manifest.get("inputs") == input_files(parameters)
     )
 
 
