@@ -35,7 +35,7 @@ def test_sequence_summary_known_values():
     out = summary.sequence_summary(CODES, [1.0, 2.0, 6.0])
     assert out["n_sequences"] == 3 and out["min_length"] == 2 and out["max_length"] == 4
     assert out["mean_length"] == 3.0 and out["n_with_n"] == 1 and out["n_bases_n"] == 1
-    assert out["gc_fraction"] == pytest.approx(4 / 9)
+    assert out["gc_fraction"] == pytest.approx(4 / 8)  # the N is no base (it was 4 / 9)
     assert out["promoter_expression_mean"] == 3.0 and out["promoter_expression_median"] == 2.0
     assert out["promoter_expression_sd"] == pytest.approx(np.std([1, 2, 6], ddof=1))
     with pytest.raises(InputError, match="2 expression values for 3 sequences"):

@@ -198,6 +198,12 @@ def expression_distribution(values: Any) -> dict[str, float]:
     return out
 
 
+def _gc_content(composition: Any) -> float:
+    """(G + C) / (A + C + G + T) of a :func:`base_composition` (NaN without any base)."""
+    bases = float(sum(composition[b] for b in "ACGT"))
+    return float(composition["G"] + composition["C"]) / bases if bases > 0 else float("nan")
+
+
 def sequence_summary(codes: Any, expression: Any = None) -> dict[str, float]:
     """Counts, lengths, base content and (optionally) the expression distribution.
 
@@ -212,7 +218,8 @@ def sequence_summary(codes: Any, expression: Any = None) -> dict[str, float]:
     -------
     dict
         ``n_sequences``, ``min_length``, ``max_length``, ``mean_length``, ``median_length``,
-        ``gc_fraction``, ``n_fraction``, ``n_with_n`` (sequences holding an N), ``n_bases_n``
+        ``gc_fraction`` ((G + C) / (A + C + G + T), N left out), ``n_fraction``, ``n_with_n``
+        (sequences holding an N), ``n_bases_n``
         and, with ``expression``, ``promoter_expression_<stat>`` from
         :func:`expression_distribution` (the sequences' measured values, named apart from an
         expression matrix's statistics).
@@ -234,7 +241,8 @@ def sequence_summary(codes: Any, expression: Any = None) -> dict[str, float]:
         "max_length": int(lengths.max()) if lengths.size else 0,
         "mean_length": float(lengths.mean()) if lengths.size else float("nan"),
         "median_length": float(np.median(lengths)) if lengths.size else float("nan"),
-        "gc_fraction": float(composition["G"] + composition["C"]),
+        # GC content of the bases: N is no base (GCAT + NNNN is 0.5, not 0.25)
+        "gc_fraction": _gc_content(composition),
         "n_fraction": float(composition["N"]),
         "n_with_n": int(has_n.sum()),
         "n_bases_n": int((arr == 4).sum()),
