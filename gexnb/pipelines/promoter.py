@@ -25,7 +25,7 @@ from gexnb import metrics as gm
 from gexnb import train
 from gexnb.data import sequences as seqs
 from gexnb.data.expression.normalize import AUTO_LOG_ABOVE
-from gexnb.data.promoters import PromoterSet, load_promoters
+from gexnb.data.promoters import PromoterSet, load_promoters, rows_in
 from gexnb.data.synthetic import PROMOTER_MOTIFS, planted_positions
 from gexnb.errors import InputError, ParameterError
 from gexnb.explain import MotifResult, attention_weights, discover_motifs
@@ -711,6 +711,13 @@ def score_test(
     out = ensure_output_dir(output_dir)
     true = frame["expression"].to_numpy(dtype="float64")
     row_sets = {"test": np.arange(len(frame))}
+    seen = rows_in(codes, data.codes[data.train_idx])
+    if seen.any():  # a test file overlapping the training file was scored silently (a trial)
+        warnings.warn(
+            f"{int(seen.sum()):,} of the {len(codes):,} test sequences are also training "
+            "sequences: their scores are not those of held-out sequences",
+            stacklevel=2,
+        )
     public = public_leaderboard_rows(frame)
     if public is not None:
         row_sets["test_private"] = np.flatnonzero(~public)
