@@ -193,6 +193,27 @@ def test_a_planted_motif_counts_as_recovered_only_with_its_effects_sign(
         assert metrics["metformin_bigru/val/planted_motifs_recovered"] == expected
 
 
+def test_motif_contributions_are_in_expression_units(promoters, tmp_path, monkeypatch):
+    """The model explained predicts the normalised target: the logos were in its units
+    (a z-score's sd units) beside the viewer's expression-scale changes (a new user's
+    trial). They are now times the normalisation's slope."""
+    from gexnb.explain import Motif, MotifResult, consensus_matrix
+
+    ppm = consensus_matrix("TATAAA")
+
+    def discover(model, codes, **options):
+        return MotifResult([Motif("pos_0", 1, ppm, ppm.copy(), ppm.copy(), 20)], len(codes), "ism")
+
+    monkeypatch.setattr(promoter, "discover_motifs", discover)
+    for normalization in ("zscore", "half_median"):
+        data = promoter.normalize_targets(promoters, target_normalization=normalization)
+        slope = data.denormalize(np.array([1.0]))[0] - data.denormalize(np.array([0.0]))[0]
+        result = promoter.find_motifs(None, data, output_dir=tmp_path, n_sequences=10)
+        np.testing.assert_allclose(result.motifs[0].contributions, ppm * slope)
+        np.testing.assert_allclose(result.motifs[0].hypothetical, ppm * slope)
+        assert slope > 1.0  # the expression's sd, or twice its median: not a no-op
+
+
 def test_motif_discovery_options_take_find_motifs_defaults(promoters):
     options = promoter.motif_options({"motif_file": "yeast.meme"})
     assert options == {"n_sequences": 1000, "motif_file": "yeast.meme", "method": "ism"}

@@ -808,7 +808,9 @@ def find_motifs(
     first ``n_sequences`` validation sequences go through TF-MoDISco
     (:func:`gexnb.explain.discover_motifs`). The motifs are matched against the planted
     motifs on synthetic data (:data:`gexnb.data.synthetic.PROMOTER_MOTIFS`), else against
-    ``motif_file`` (MEME format) when given. Writes ``motifs.tsv`` (motif, sign, consensus,
+    ``motif_file`` (MEME format) when given. The motifs' contributions are in expression
+    units (the model's, times the target normalisation's slope). Writes ``motifs.tsv``
+    (motif, sign, consensus,
     n_seqlets, best_match, similarity) and the metrics ``<name>/val/motifs_found`` and, on
     synthetic data, ``<name>/val/planted_motifs_recovered`` (similarity >=
     :data:`RECOVERED_SIMILARITY`, and the sign of the motif's planted effect).
@@ -851,6 +853,13 @@ def find_motifs(
     elif motif_file:
         known = motif_file
     result = discover_motifs(model, data.codes[rows], method=method, known=known, progress=progress)
+    # the model predicts the normalised target: its contributions, times the normalisation's
+    # slope, are in expression units, as the sequence viewer's mutagenesis (a new user's
+    # trial found the logos 1.49 x, the training sd, smaller than the viewer's changes)
+    unit = float(np.diff(data.denormalize(np.array([0.0, 1.0])))[0])
+    for motif in result.motifs:
+        motif.contributions = motif.contributions * unit
+        motif.hypothetical = motif.hypothetical * unit
     write_table_atomic(out / "motifs.tsv", result.table(), index=False)
     metrics = {f"{name}/val/motifs_found": len(result.motifs)}
     if data.synthetic:
