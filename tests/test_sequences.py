@@ -205,6 +205,21 @@ def test_read_with_header_crlf_blank_lines_and_no_final_newline(tmp_path):
     assert df["expression"].tolist() == [1.5, -3.0]
 
 
+def test_comment_lines_above_the_header_are_skipped(tmp_path):
+    """A file starting with a '#' comment line (a lab's export, with Windows line ends) was
+    refused: "no column of the lines after it holds sequences" (a new user's trial)."""
+    text = "\ufeff# MPRA run 3, log2(RNA/DNA)\r\n#\r\nid,seq,log2FC\r\ne1,ACGT,1.5\r\ne2,TTT,-3\r\n"
+    path = tmp_path / "a.csv"
+    path.write_bytes(text.encode("utf-8"))
+    df = sq.read_sequences(path)
+    assert df["sequence"].tolist() == ["ACGT", "TTT"]
+    assert df["expression"].tolist() == [1.5, -3.0]
+    codes, y = sq.read_encoded(path, length=4)
+    assert codes.tolist() == [[3, 1, 2, 0], [5, 0, 0, 0]] and y.tolist() == [1.5, -3.0]
+    no_header = write(tmp_path / "b.txt", "# comment\nACGT\t1.5\n")
+    assert sq.read_sequences(no_header)["expression"].tolist() == [1.5]
+
+
 def test_read_gzip_equals_plain(tmp_path):
     text = "seq\tvalue\nACGT\t1.5\nGGA\t2.25\n"
     plain = write(tmp_path / "a.txt", text)

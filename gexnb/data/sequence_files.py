@@ -379,12 +379,19 @@ class _Layout:
     def __init__(self, path: Path, *, require_expression: bool, expression_column: str = ""):
         self.path = path
         with _open_binary(path) as handle, _reading(path):
-            first, line_no = b"", 0
-            for raw in handle:
+            first, line_no, comments = b"", 0, 0
+            for raw in handle:  # blank lines and '#' comment lines before the header skipped
                 line_no += 1
                 first = raw.rstrip(b"\r\n")
+                body = first.removeprefix(codecs.BOM_UTF8) if line_no == 1 else first
+                if body.lstrip().startswith(b"#"):
+                    comments += 1
+                    first = b""
+                    continue
                 if first.strip():
                     break
+            if comments:
+                log.info("%s: %d comment line(s) ('#') before the header skipped", path, comments)
             sample: list[bytes] = []  # the lines after it: which column holds sequences
             for raw in handle:
                 if raw.strip():
