@@ -136,6 +136,10 @@ def test_motif_similarity_and_meme_files(tmp_path):
     np.testing.assert_array_equal(motifs["M2 gata"], consensus_matrix("GATA"))
     with pytest.raises(InputError, match="motif file not found"):
         read_meme_motifs(tmp_path / "none.meme")
+    jaspar = tmp_path / "MA0099.jaspar"  # JASPAR's own format: what is expected is said
+    jaspar.write_text(">MA0099.3\tFOS::JUN\nA [ 0 0 9 ]\nC [ 0 9 0 ]\nG [ 9 0 0 ]\nT [ 0 0 0 ]\n")
+    with pytest.raises(InputError, match="MEME-format motif file is expected.*jaspar2meme"):
+        read_meme_motifs(jaspar)
 
 
 def test_motif_similarity_refuses_nan_and_empty_motifs():

@@ -344,7 +344,11 @@ def read_meme_motifs(path: str | os.PathLike) -> dict[str, np.ndarray]:
             raise InputError(f"motif {name!r} is not a 4-row matrix: {m.shape}", path=str(p))
         motifs[str(name)] = np.ascontiguousarray(m.T)  # memelite: (4, width), A, C, G, T
     if not motifs:
-        raise InputError("no MOTIF entries in the file", path=str(p))
+        raise InputError(
+            "no MOTIF entries in the file: a MEME-format motif file is expected (JASPAR and "
+            "HOCOMOCO export it; the MEME suite's jaspar2meme or transfac2meme convert others)",
+            path=str(p),
+        )
     return motifs
 
 
