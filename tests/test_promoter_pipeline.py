@@ -90,6 +90,24 @@ def test_a_test_file_overlapping_the_training_rows_is_warned_of(trained, tmp_pat
                       output_dir=tmp_path)  # fmt: skip
 
 
+def test_saved_predictions_join_back_to_their_rows(trained, tmp_path):
+    """predictions_test.tsv lost the test file's ids, predictions_val.tsv had no row of the
+    training file (a new user's trial): joining back meant matching on sequences."""
+    out, data, result, kmer = trained
+    rows = data.val_idx[:20]
+    frame = pd.DataFrame({"id": [f"e{i}" for i in rows], "sequence": data.promoters.sequences(rows),
+                          "expression": data.expression[rows], "kmer_ridge": 0.0})  # fmt: skip
+    pp.score_test(frame, data.codes[rows], {"kmer_ridge": kmer}, data=data, output_dir=tmp_path)
+    saved = pd.read_csv(tmp_path / "predictions_test.tsv", sep="\t")
+    assert list(saved.columns) == ["sequence", "expression", "id", "kmer_ridge",
+                                   "predicted_kmer_ridge"]  # fmt: skip
+    assert saved["id"].tolist() == frame["id"].tolist()
+    pp.evaluate(data, {"kmer_ridge": kmer}, output_dir=tmp_path)
+    val = pd.read_csv(tmp_path / "predictions_val.tsv", sep="\t")
+    assert val["row"].tolist() == data.val_idx.tolist()
+    assert val["sequence"].tolist() == data.promoters.sequences(data.val_idx)
+
+
 def test_file_and_synthetic_sets_are_one_type(tmp_path):
     synthetic = load_promoters("", n_synthetic=30, length=150, seed=2, max_rows=20)
     path = tmp_path / "seqs.txt"

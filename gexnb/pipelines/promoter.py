@@ -525,7 +525,9 @@ def evaluate(
     models
         Model name -> model (any that :func:`predict_model` takes).
     output_dir
-        Folder of ``predictions_val.tsv`` and ``metrics.json``.
+        Folder of ``predictions_val.tsv`` (``row``: the data row of the training file, 0
+        the first; ``sequence``, ``expression``, one column per model) and
+        ``metrics.json``.
     batch_size
         Sequences per prediction batch.
 
@@ -552,7 +554,8 @@ def evaluate(
             flat[f"{name}/train/fit_seconds"] = float(model.fit_seconds)
         if getattr(model, "n_fit_", None) is not None:
             flat[f"{name}/train/n_fit"] = int(model.n_fit_)
-    table = pd.DataFrame({"sequence": data.promoters.sequences(data.val_idx)})
+    # row: the data row of the training file (0 the first), to join other columns back
+    table = pd.DataFrame({"row": data.val_idx, "sequence": data.promoters.sequences(data.val_idx)})
     table["expression"] = data.expression[data.val_idx]
     for name, pred in val_pred.items():
         table[name] = pred
@@ -684,7 +687,9 @@ def score_test(
     rows, under the split ``test_private`` (``<model>/test_private/pearson``,
     ``<model>/test_private_<subset>/pearson``, ...); the table's ``rows`` column says which
     set a row is on. Predictions, on the training data's expression scale (the target
-    normalisation of ``data`` undone, as in :func:`evaluate`), go to ``predictions_test.tsv``.
+    normalisation of ``data`` undone, as in :func:`evaluate`), go to ``predictions_test.tsv``
+    beside the test file's own columns (ids, subsets; a model named as one of them is
+    ``predicted_<model>``).
     The predict-the-mean baseline is skipped: a constant prediction has no correlation.
 
     Parameters
@@ -733,10 +738,13 @@ def score_test(
         for prefix, subsets in subsets_of.items()
     }
     rows, flat = [], {}
-    table = frame[["sequence", "expression"]].copy()
+    # the file's own columns (ids, subsets) kept, so predictions join back (a new user's
+    # trial lost the ids); a prediction column never overwrites one of them
+    own = [c for c in frame.columns if c not in ("sequence", "expression")]
+    table = frame[["sequence", "expression", *own]].copy()
     for name, model in models.items():
         pred = data.denormalize(predict_model(model, codes, batch_size)).astype("float64")
-        table[name] = pred
+        table[name if name not in own else f"predicted_{name}"] = pred
         for prefix, keep in row_sets.items():
             score = gm.dream_score(true[keep], pred[keep], subsets=subsets_of[prefix])
             label = "all rows" if prefix == "test" else "private (official)"
