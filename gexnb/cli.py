@@ -41,7 +41,8 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
         "--profile",
         default="quick",
         help="parameter profile: parameters/<notebook>/<profile>.yaml (quick, real, paper; "
-        "default quick)",
+        "default quick), or the path of a .yaml file of your own (it may start with "
+        "'extends: real'; results in runs/<its name>/)",
     )
     parser.add_argument(
         "-p",
@@ -264,7 +265,7 @@ def _summary_after_failure(args: argparse.Namespace, began: float) -> None:
         stem = runner.resolve_notebook(args.notebook, project).stem
     except Exception:  # noqa: BLE001 - no such notebook or project: no summary to correct
         return
-    root = project / "runs" / args.profile
+    root = project / "runs" / runner.profile_name(args.profile)
     if not (root / "summary.csv").is_file():
         return
     started = float((read_manifest(root / stem) or {}).get("start_epoch") or 0.0)

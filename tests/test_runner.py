@@ -204,6 +204,22 @@ def test_unknown_parameter_refused_with_valid_names(project, tmp_path):
         runner.resolve_parameters("01", profile="typo", project_dir=project)
 
 
+def test_a_profile_file_of_ones_own_is_read_from_its_path(project, tmp_path):
+    """``--profile /tmp/mpra.yaml`` looked for ``parameters/<nb>/tmp/mpra.yaml.yaml``: a
+    user's own profile needed a copy of the project (a new user's trial)."""
+    folder = project / "parameters" / "01_ok"
+    (folder / "base.yaml").write_text("scale: 2\nlabel: a\n")
+    own = tmp_path / "mine" / "mpra.yaml"
+    own.parent.mkdir()
+    own.write_text("extends: base\nlabel: mine\n")
+    assert runner.load_profile(project, "01_ok", str(own)) == {"scale": 2, "label": "mine"}
+    assert runner.profile_name(str(own)) == "mpra" and runner.profile_name("real") == "real"
+    _, values, out = runner.resolve_parameters("01", profile=str(own), project_dir=project)
+    assert out == project.resolve() / "runs" / "mpra" / "01_ok" and values["label"] == "mine"
+    with pytest.raises(ParameterError, match=r"none.yaml: profile file not found"):
+        runner.load_profile(project, "01_ok", str(tmp_path / "none.yaml"))
+
+
 def test_a_model_params_override_is_merged_into_the_profiles_model_by_model():
     """``-p 'model_params={knn_ge: {k: 3}}'`` replaced the quick profile's whole mapping, so
     D-GEX was trained at its builder's 3 x 9,000 units (163 million weights, a diverged MAE

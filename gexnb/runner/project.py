@@ -274,6 +274,24 @@ def expand_env(value: Any, env: Mapping[str, str]) -> Any:
 EXTENDS_KEY = "extends"
 
 
+def profile_name(profile: str) -> str:
+    """The name of a profile: itself, or the stem of a profile given as a YAML file's path
+    (``--profile ~/mpra.yaml`` runs into ``runs/mpra/``).
+
+    Parameters
+    ----------
+    profile
+        A profile name (``quick``), or the path of a ``.yaml``/``.yml`` file.
+
+    Returns
+    -------
+    str
+        The name the run folders and summaries use.
+    """
+    text = str(profile)
+    return Path(text).stem if text.endswith((".yaml", ".yml")) else text
+
+
 def load_profile(
     project_dir: str | os.PathLike,
     notebook: str,
@@ -283,6 +301,10 @@ def load_profile(
     _chain: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Read ``parameters/<notebook>/<profile>.yaml`` and expand environment variables.
+
+    A ``profile`` ending in ``.yaml`` or ``.yml`` is the path of a profile file of one's own,
+    anywhere (a new user's trial had to copy the project to use one); its ``extends:`` names
+    a profile of ``parameters/<notebook>/``.
 
     A profile with ``extends: <other>`` starts from the other profile's values (itself
     possibly extending a third) and replaces the top-level keys it sets; a mapping such as
@@ -316,10 +338,16 @@ def load_profile(
         If the file (or one it extends) is missing, is not valid YAML or is not a top-level
         mapping, or profiles extend each other in a circle.
     """
-    path = Path(project_dir) / "parameters" / notebook / f"{profile}.yaml"
+    own_file = str(profile).endswith((".yaml", ".yml"))
+    path = (
+        Path(profile).expanduser().resolve()
+        if own_file
+        else Path(project_dir) / "parameters" / notebook / f"{profile}.yaml"
+    )
     if not path.is_file():
         known = ", ".join(list_profiles(project_dir, notebook)) or "none"
-        raise ParameterError(f"{path}: no profile {profile!r} for {notebook} (profiles: {known})")
+        what = "profile file not found" if own_file else f"no profile {profile!r} for {notebook}"
+        raise ParameterError(f"{path}: {what} (profiles: {known})")
     try:
         content = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
@@ -925,7 +953,7 @@ def resolve_parameters(
     )  # fmt: skip
     stem = path.stem
     declared = notebook_parameters(path)
-    out = check_output_dir(folder or project / "runs" / profile / stem)
+    out = check_output_dir(folder or project / "runs" / profile_name(profile) / stem)
     if "output_dir" in declared:
         values["output_dir"] = str(out)
     return path, values, out

@@ -23,6 +23,7 @@ from gexnb.runner.execute import (
 from gexnb.runner.project import (
     list_notebooks,
     notebook_parameters,
+    profile_name,
     resolve_notebook,
     resolve_parameters,
     unknown_parameter_hint,
@@ -91,7 +92,11 @@ def run_all(
     declared = {p.stem: notebook_parameters(p) for p in paths}
     log = log if log is not None else sys.stderr
     scoped = _scoped_overrides(overrides, declared, log)
-    root = Path(runs_dir).resolve() if runs_dir is not None else project / "runs" / profile
+    root = (
+        Path(runs_dir).resolve()
+        if runs_dir is not None
+        else project / "runs" / profile_name(profile)
+    )
     refused = _check_all(paths, project, profile, scoped, root)
     began = time.time()
     results: list[RunResult] = []
