@@ -142,6 +142,20 @@ def test_motif_similarity_and_meme_files(tmp_path):
         read_meme_motifs(jaspar)
 
 
+def test_a_weak_match_is_not_named():
+    """A found ``TG`` was named after AP-1 at similarity 0.33 (a new user's trial): below
+    MATCH_SIMILARITY the name stays empty, the closest score is kept."""
+    from gexnb.explain import Motif, match_motifs
+
+    def found(core: str) -> Motif:
+        ppm = consensus_matrix(core)
+        return Motif("pos_0", 1, ppm, ppm, ppm, 20)
+
+    weak, strong = match_motifs([found("TG"), found("TGACTCA")], {"AP1": "TGACTCA"})
+    assert weak.best_match == "" and weak.similarity == pytest.approx(2 / 6)
+    assert strong.best_match == "AP1" and strong.similarity == pytest.approx(1.0)
+
+
 def test_motif_similarity_refuses_nan_and_empty_motifs():
     planted = consensus_matrix(MOTIF)
     with pytest.raises(InputError, match=r"motif a holds NaN or infinite values"):

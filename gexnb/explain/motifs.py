@@ -40,6 +40,7 @@ __all__ = [
     "read_meme_motifs",
     "consensus_matrix",
     "MODISCO_DEFAULTS",
+    "MATCH_SIMILARITY",
 ]
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,8 @@ class Motif:
     n_seqlets
         Number of seqlets (sequence windows) merged into the motif.
     best_match, similarity
-        Best known motif and its :func:`motif_similarity` (after :func:`match_motifs`).
+        Best known motif (``""`` below :data:`MATCH_SIMILARITY`) and the closest known
+        motif's :func:`motif_similarity` (after :func:`match_motifs`).
 
     References
     ----------
@@ -248,6 +250,11 @@ def _check_motif(matrix: np.ndarray, what: str) -> None:
         raise InputError(f"{what} holds NaN or infinite values (first at position {row})")
 
 
+#: Similarity (:func:`motif_similarity`) from which a found motif is named after a known
+#: one (:func:`match_motifs`); below it ``best_match`` stays empty and ``similarity`` gives
+#: the closest score (a new user's table named ``TG`` after AP-1 at 0.33). A gexnb choice.
+MATCH_SIMILARITY = 0.7
+
 #: Fewest aligned columns a motif similarity is averaged over (:func:`motif_similarity`):
 #: a shorter motif's missing columns count 0, so that a 3-base core cannot match a known
 #: motif perfectly (a reviewer found ``TA`` scoring 1.00 against ``TTACCCGG``). Six bases,
@@ -355,6 +362,9 @@ def read_meme_motifs(path: str | os.PathLike) -> dict[str, np.ndarray]:
 def match_motifs(motifs: list[Motif], known: Mapping[str, Any] | str | os.PathLike) -> list[Motif]:
     """Set each motif's ``best_match`` and ``similarity`` against known motifs.
 
+    ``similarity`` is the closest known motif's score; ``best_match`` names it only from
+    :data:`MATCH_SIMILARITY` on (else ``""``: no known motif is like it).
+
     Parameters
     ----------
     motifs
@@ -388,7 +398,8 @@ def match_motifs(motifs: list[Motif], known: Mapping[str, Any] | str | os.PathLi
         scores = {name: motif_similarity(core, m) for name, m in targets.items()}
         if scores:
             name = max(scores, key=lambda k: scores[k])
-            motif.best_match, motif.similarity = name, scores[name]
+            matched = scores[name] >= MATCH_SIMILARITY
+            motif.best_match, motif.similarity = (name if matched else ""), scores[name]
     return motifs
 
 

@@ -29,6 +29,7 @@ from gexnb.data.promoters import PromoterSet, load_promoters, rows_in
 from gexnb.data.synthetic import PROMOTER_MOTIFS, planted_positions
 from gexnb.errors import InputError, ParameterError
 from gexnb.explain import MotifResult, attention_weights, discover_motifs
+from gexnb.explain.motifs import MATCH_SIMILARITY
 from gexnb.io import ensure_output_dir, write_metrics, write_table_atomic
 from gexnb.models import build
 from gexnb.models.baselines import MeanBaseline
@@ -767,8 +768,9 @@ def score_test(
 
 
 #: Similarity (:func:`gexnb.explain.motif_similarity`) from which a discovered motif counts
-#: as a planted motif recovered (gexnb's threshold; 1 is an exact match).
-RECOVERED_SIMILARITY = 0.7
+#: as a planted motif recovered: the one from which it is named after it (gexnb's threshold;
+#: 1 is an exact match).
+RECOVERED_SIMILARITY = MATCH_SIMILARITY
 
 
 #: Keys of notebook 02's ``motif_discovery`` parameter: options of :func:`find_motifs`.
