@@ -74,8 +74,14 @@ def test_the_plan_is_checked_before_anything_trains(data):
     with pytest.raises(ParameterError, match=r"unknown sequence model\(s\) 'legnett'; use any "
                        r"of dream_cnn, legnet"):  # fmt: skip
         promoter.workload(**plan, models=["legnett"])
-    # a profile's settings of a model that -p models=[] leaves out: a warning only
+    # a profile's settings of a model that -p models=[dream_cnn] leaves out: a warning only;
+    # none with models=[], which turns every model off on purpose (a trial found it noise)
     with pytest.warns(UserWarning, match="model_params of legnet not used: not in models"):
+        promoter.workload(**plan, models=["dream_cnn"], model_params={"legnet": {}})
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
         promoter.workload(**plan, models=[], model_params={"legnet": {}})
     with pytest.raises(ParameterError, match="model_params for unknown model.*legnett"):
         promoter.workload(**plan, models=["legnet"], model_params={"legnett": {}})

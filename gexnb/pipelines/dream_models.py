@@ -404,7 +404,8 @@ def check_plan(names: Sequence[str], model_params: Mapping[str, Mapping[str, Any
             f"{', '.join(known)}; the BiGRU has its own parameters)"
         )
     idle = sorted(set(model_params or {}) - set(names) - {"kmer_ridge"})
-    if idle:  # e.g. a profile's settings while models is narrowed with -p
+    if idle and names:  # e.g. a profile's settings while models is narrowed with -p; not
+        # with models: [], which turns every model off on purpose (a trial found it noise)
         warnings.warn(f"model_params of {', '.join(idle)} not used: not in models", stacklevel=2)
     for name, params in (model_params or {}).items():
         check_model_params(name, params, fixed=("length",), extra=("soft_bins",))
