@@ -174,6 +174,11 @@ def test_sequence_column_by_content_needs_one_sequence_field(tmp_path):
     data = _write(tmp_path / "b.tsv", "el1\tACGTACGTAC\t0.5\nel2\tGGATTACA\t1\n")
     with pytest.raises(InputError, match=r"line 1: .* holds a sequence in column 2, not 1"):
         sq.read_sequences(data)
+    # an id, activity table (the activities of a FASTA's sequences): no sequence column,
+    # said so; it was read as (sequence, expression): "invalid character 'e'" (a trial)
+    ids = _write(tmp_path / "ids.tsv", "id\tactivity\nelem_00001\t1.5\nelem_00002\t-0.3\n")
+    with pytest.raises(InputError, match=r"no column of the lines after it holds sequences"):
+        sq.read_sequences(ids)
     # a two-column header whose names say nothing: (sequence, expression) as before
     plain = _write(tmp_path / "c.tsv", "x\ty\nACGT\tNA\n")
     with pytest.raises(InputError, match=r"line 2: non-numeric expression 'NA'"):

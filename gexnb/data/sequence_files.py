@@ -457,8 +457,10 @@ class _Layout:
                     fields[found[0]] or f"column_{found[0] + 1}",
                 )
                 lowered[found[0]] = "sequence"
-            elif len(fields) == 2:
-                # a two-column file with its own header names: (sequence, expression)
+            elif len(fields) == 2 and self._first_column_sequences(sample):
+                # a two-column file with its own header names: (sequence, expression), its
+                # sequences with errors (an R, a U) refused line by line; not an id column
+                # (a new user's id, activity table read ids as sequences: "invalid 'e'")
                 lowered = ["sequence", "expression"]
         if self.header:
             if "sequence" not in lowered:
@@ -532,6 +534,17 @@ class _Layout:
                 ):
                     self.decimal_settled = True
                     break
+
+    def _first_column_sequences(self, lines: list[bytes]) -> bool:
+        """Whether most of the two-field sample ``lines`` start with a sequence, perhaps with
+        errors (:func:`_sequence_with_errors`); True without any (lines of another length
+        are left to the parser's error)."""
+        rows = [_split_fields(line.decode("utf-8", errors="replace"), self.sep)
+                for line in lines]  # fmt: skip
+        firsts = [r[0] for r in rows if len(r) == 2]
+        hits = sum(bool(_SEQUENCE_FIELD.match(f.encode())) or _sequence_with_errors(f)
+                   for f in firsts)  # fmt: skip
+        return not firsts or hits >= len(firsts) / 2
 
     def _sequence_columns(self, lines: list[bytes], n_fields: int) -> list[int]:
         """The columns that hold DNA sequences in at least 90 % of the data ``lines`` with
