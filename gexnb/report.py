@@ -161,9 +161,9 @@ def _percent(share: float) -> str:
     landmarks printed "100% of the list"; a reviewer's finding): ``"99.8%"``, ``"85%"``."""
     if not share < 1:  # 1, or NaN
         return f"{share:.0%}"
-    if share > 0.99:
-        return f"{math.floor(share * 1000) / 10:.1f}%"
-    return f"{math.floor(share * 100)}%"
+    if round(share * 100) < 100:  # rounds to less than 100 %: as any percentage
+        return f"{share:.0%}"
+    return f"{math.floor(share * 1000 + 1e-9) / 10:.1f}%"  # 99.5 % and above: 1 decimal, down
 
 
 def conclusion(

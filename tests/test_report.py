@@ -134,6 +134,10 @@ def test_a_coverage_short_of_the_whole_list_is_not_rounded_to_100_percent():
     text = report.data_conclusion(metrics)
     assert "942 landmarks (99.8% of the list), 9,519 targets (99.9%)" in text
     assert "100%" not in text
+    # and no share is printed 1 % short (floor of 0.57 * 100 is 56; the review)
+    assert [report._percent(x) for x in (0.29, 0.57, 0.58, 0.9949, 0.996)] == [
+        "29%", "57%", "58%", "99%", "99.6%"
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize("coverage", [1.0, 0.5])

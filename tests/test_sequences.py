@@ -218,6 +218,11 @@ def test_comment_lines_above_the_header_are_skipped(tmp_path):
     assert codes.tolist() == [[3, 1, 2, 0], [5, 0, 0, 0]] and y.tolist() == [1.5, -3.0]
     no_header = write(tmp_path / "b.txt", "# comment\nACGT\t1.5\n")
     assert sq.read_sequences(no_header)["expression"].tolist() == [1.5]
+    # a header written after a '#' (as many tools write it) is the header, not a comment
+    for head in ("#id\tsequence\texpression", "# id\tseq\texpression"):
+        hashed = write(tmp_path / "c.txt", f"## made by a tool\n{head}\nx1\tACGT\t1.5\n")
+        df = sq.read_sequences(hashed)
+        assert df["sequence"].tolist() == ["ACGT"] and df["expression"].tolist() == [1.5]
 
 
 def test_read_gzip_equals_plain(tmp_path):
