@@ -386,8 +386,8 @@ class _Layout:
                 body = first.removeprefix(codecs.BOM_UTF8) if line_no == 1 else first
                 if body.lstrip().startswith(b"#"):
                     header = body.lstrip()[1:].strip()
-                    named = {f.strip().strip(b'"').lower() for f in re.split(rb"[\t,;]", header)}
-                    if named & {b"sequence", b"seq"}:  # "#sequence<TAB>expression": the header
+                    words = {f.strip().strip(b'"').lower() for f in re.split(rb"[\t,;]", header)}
+                    if words & {b"sequence", b"seq"}:  # "#sequence<TAB>expression": the header
                         first = (codecs.BOM_UTF8 if body is not first else b"") + header
                         break
                     comments += 1
