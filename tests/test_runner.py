@@ -218,6 +218,25 @@ def test_a_profile_file_of_ones_own_is_read_from_its_path(project, tmp_path):
     assert out == project.resolve() / "runs" / "mpra" / "01_ok" and values["label"] == "mine"
     with pytest.raises(ParameterError, match=r"none.yaml: profile file not found"):
         runner.load_profile(project, "01_ok", str(tmp_path / "none.yaml"))
+    # its relative paths lie beside it; its unknown names are said of it; run-all reads it
+    # (the review: relative paths were the project's, run-all looked for mpra.yaml.yaml)
+    own.write_text("extends: base\nlabel: mine\ncross: {expression_path: data.tsv}\n")
+    with pytest.raises(ParameterError, match=r"mine/mpra.yaml: unknown parameter\(s\) cross"):
+        runner.resolve_parameters("01", profile=str(own), project_dir=project)
+    _notebook(
+        project / "notebooks" / "02_path.ipynb", 'output_dir: str = "."\nsequence_path: str = ""\n'
+    )
+    (project / "parameters" / "02_path").mkdir()
+    (own.parent / "data.tsv").write_text("ACGT\t1\n")
+    other = own.parent / "seqs.yaml"
+    other.write_text("sequence_path: data.tsv\n")
+    _, values, _ = runner.resolve_parameters("02", profile=str(other), project_dir=project)
+    assert values["sequence_path"] == str(own.parent / "data.tsv")
+    own.write_text("extends: base\nlabel: mine\n")
+    from gexnb.runner.summary import _check_all
+
+    path = project / "notebooks" / "01_ok.ipynb"
+    assert _check_all([path], project, str(own), {"01_ok": {}}, tmp_path / "runs") == {}
 
 
 def test_a_model_params_override_is_merged_into_the_profiles_model_by_model():

@@ -292,6 +292,29 @@ def profile_name(profile: str) -> str:
     return Path(text).stem if text.endswith((".yaml", ".yml")) else text
 
 
+def profile_file(project_dir: str | os.PathLike, notebook: str, profile: str) -> Path:
+    """The file of a profile: ``parameters/<notebook>/<profile>.yaml``, or the profile
+    itself when it is the path of a ``.yaml``/``.yml`` file of one's own.
+
+    Parameters
+    ----------
+    project_dir
+        Project folder.
+    notebook
+        Notebook stem.
+    profile
+        Profile name or file path.
+
+    Returns
+    -------
+    pathlib.Path
+        The file (it need not exist).
+    """
+    if str(profile).endswith((".yaml", ".yml")):
+        return Path(profile).expanduser().resolve()
+    return Path(project_dir) / "parameters" / notebook / f"{profile}.yaml"
+
+
 def load_profile(
     project_dir: str | os.PathLike,
     notebook: str,
@@ -339,11 +362,7 @@ def load_profile(
         mapping, or profiles extend each other in a circle.
     """
     own_file = str(profile).endswith((".yaml", ".yml"))
-    path = (
-        Path(profile).expanduser().resolve()
-        if own_file
-        else Path(project_dir) / "parameters" / notebook / f"{profile}.yaml"
-    )
+    path = profile_file(project_dir, notebook, profile)
     if not path.is_file():
         known = ", ".join(list_profiles(project_dir, notebook)) or "none"
         what = "profile file not found" if own_file else f"no profile {profile!r} for {notebook}"
@@ -794,15 +813,19 @@ def profile_values(
     stem = path.stem
     declared = notebook_parameters(path)
     valid = ", ".join(declared)
+    source = profile_file(project, stem, profile)
+    # relative paths: against the project for its profiles, beside a profile file of one's own
+    base = project if profile_name(profile) == str(profile) else source.parent
     values = {
-        k: _absolute_paths(k, v, project) for k, v in load_profile(project, stem, profile).items()
+        k: _absolute_paths(k, v, base) for k, v in load_profile(project, stem, profile).items()
     }
     defaults = dict(values)
     unknown = [k for k in values if k not in declared]
     if unknown:
         hints = "".join(unknown_parameter_hint(k, declared) for k in unknown)
+        where = source if base is not project else f"parameters/{stem}/{profile}.yaml"
         raise ParameterError(
-            f"parameters/{stem}/{profile}.yaml: unknown parameter(s) {', '.join(unknown)} "
+            f"{where}: unknown parameter(s) {', '.join(unknown)} "
             f"for {stem}{hints}; valid names: {valid}"
         )
     for key, value in (overrides or {}).items():

@@ -23,6 +23,7 @@ from gexnb.runner.execute import (
 from gexnb.runner.project import (
     list_notebooks,
     notebook_parameters,
+    profile_file,
     profile_name,
     resolve_notebook,
     resolve_parameters,
@@ -241,7 +242,7 @@ def _check_all(
     """
     missing: dict[str, GexnbError] = {}
     for path in paths:
-        if not (project / "parameters" / path.stem / f"{profile}.yaml").is_file():
+        if not profile_file(project, path.stem, profile).is_file():
             missing[path.stem] = ParameterError(f"no profile {profile!r} for {path.stem}")
             continue
         try:
@@ -251,9 +252,10 @@ def _check_all(
             kind = InputError if isinstance(exc, InputError) else ParameterError
             raise kind(f"{path.stem}: {exc}") from None
     if len(missing) == len(paths):
-        raise ParameterError(
-            f"no notebook has a profile {profile!r} (parameters/<notebook>/{profile}.yaml)"
+        where = (
+            profile if profile_name(profile) != profile else f"parameters/<notebook>/{profile}.yaml"
         )
+        raise ParameterError(f"no notebook has a profile {profile!r} ({where})")
     return missing
 
 
