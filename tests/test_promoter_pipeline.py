@@ -78,6 +78,19 @@ def test_copies_of_a_sequence_stay_in_one_split(tmp_path):
     assert len(data.splits["val"]) > 10
     with pytest.warns(UserWarning, match="split: random keeps the copies together"):
         load_promoters(str(twice), split="row_order", n_train=300)
+    # the review's edges: a first copy in no split (fractions below 1) anchors nothing; a
+    # file of one sequence leaves no held-out row, said so
+    from gexnb.data.promoters import keep_copies_together
+
+    codes = np.array([[0], [1], [2], [3], [4], [0], [0]], dtype=np.uint8)
+    none = np.array([], dtype=np.int64)
+    with pytest.warns(UserWarning, match="1 of them moved"):
+        parts = keep_copies_together(codes, {"train": np.array([1, 2, 5]),
+                                             "val": np.array([3, 6]), "test": none})  # fmt: skip
+    assert parts["train"].tolist() == [1, 2, 5, 6] and parts["val"].tolist() == [3]
+    same = np.zeros((10, 3), dtype=np.uint8)
+    with pytest.raises(InputError, match="every val row repeats a sequence of another split"):
+        keep_copies_together(same, {"train": np.arange(8), "val": np.array([8, 9]), "test": none})
 
 
 def test_a_test_file_overlapping_the_training_rows_is_warned_of(trained, tmp_path):

@@ -228,7 +228,14 @@ def keep_copies_together(
     names = list(parts)
     for i, name in enumerate(names):
         where[np.asarray(parts[name], dtype=np.int64)] = i
-    apart = repeated & (where >= 0) & (where[group] >= 0) & (where != where[group])
+    # each group's anchor: its first copy in a split (fractions summing below 1 leave rows
+    # out of every split, the first copy among them perhaps)
+    in_split = np.flatnonzero(where >= 0)
+    anchor = pd.Series(in_split).groupby(group[in_split]).min()
+    home = np.full(len(codes), -1, dtype=np.int64)
+    home[anchor.index.to_numpy()] = where[anchor.to_numpy()]
+    target = home[group]
+    apart = (where >= 0) & (target >= 0) & (where != target)
     n_groups = len(np.unique(group[repeated]))
     if not apart.any():
         return parts
@@ -240,7 +247,15 @@ def keep_copies_together(
             stacklevel=2,
         )
         return parts
-    where[apart] = where[group[apart]]
+    where[apart] = target[apart]
+    moved = {name: int((where == i).sum()) for i, name in enumerate(names)}
+    emptied = [n for n in names if len(parts[n]) and not moved[n]]
+    if emptied:
+        raise InputError(
+            f"every {' and '.join(emptied)} row repeats a sequence of another split "
+            f"({n_groups:,} sequences occur more than once): no held-out sequence is left; "
+            "give the file's distinct sequences"
+        )
     warnings.warn(
         f"{int(repeated.sum()):,} row(s) repeat an earlier sequence ({n_groups:,} sequences "
         f"occur more than once); {int(apart.sum()):,} of them moved to the split of their "
