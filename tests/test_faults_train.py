@@ -173,6 +173,35 @@ def test_checkpoint_of_an_earlier_gexnb_resumes_and_damage_is_named(tmp_path):
         _fit(tmp_path, 3, resume=True)
 
 
+def test_a_checkpoint_with_an_earlier_optimizer_resumes_with_a_warning(tmp_path):
+    """A one-cycle AdamW checkpoint of a gexnb before beta_1 cycled resumed silently with
+    its fixed-beta_1 optimizer: the run mixed two (the review of 2026-12-02)."""
+    from gexnb.train.optimizers import OneCycle
+
+    x, y = _data()
+    model = _linear()
+    schedule = OneCycle(0.01, 3 * STEPS)
+    model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=0.01), loss="mse")
+    model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0)
+    model.save(tmp_path / "last.keras")
+    (tmp_path / "last.json").write_text('{"epoch": 1, "monitor": "val_loss", "best": 9.0}')
+    (tmp_path / "history.json").write_text('{"loss": [1.0], "val_loss": [9.0]}')
+
+    def one_cycle(folder: Path, epochs: int, resume: bool) -> None:
+        train.fit(_linear, (x, y), (x[:32], y[:32]), epochs=epochs, batch_size=BATCH,
+                  learning_rate=0.01, optimizer="adamw", weight_decay=0.01,
+                  schedule="one_cycle", output_dir=folder, seed=0, verbose=0,
+                  resume=resume)  # fmt: skip
+
+    with pytest.warns(UserWarning, match=r"optimizer AdamW, where these settings now build "
+                      r"OneCycleAdamW"):  # fmt: skip
+        one_cycle(tmp_path, 3, True)
+    with warnings.catch_warnings():  # a checkpoint of this gexnb: nothing to say
+        warnings.simplefilter("error", UserWarning)
+        one_cycle(tmp_path / "new", 1, False)
+        one_cycle(tmp_path / "new", 2, True)
+
+
 def test_fewer_epochs_than_done_says_so(tmp_path):
     _fit(tmp_path, 3)
     with pytest.warns(UserWarning, match=r"already trained 3 epochs, more than epochs=2"):

@@ -18,7 +18,7 @@ import keras
 import numpy as np
 
 from gexnb.checks import is_whole
-from gexnb.errors import InputError, ParameterError
+from gexnb.errors import GexnbError, InputError, ParameterError
 from gexnb.io import LAST_STATE_NAME, ensure_output_dir
 from gexnb.models.saving import _load
 from gexnb.train.callbacks import (
@@ -358,6 +358,7 @@ def _model_to_train(
         if resume_from is not None:
             net = _load(resume_from / LAST_NAME, compile=True)
             _check_same_architecture(resume_from / LAST_NAME, net, model)
+            _warn_other_optimizer(resume_from / LAST_NAME, net, cfg, total_steps)
             return net
         net = model() if callable(model) and not isinstance(model, keras.Model) else model
         if not isinstance(net, keras.Model):
@@ -366,6 +367,27 @@ def _model_to_train(
             optimizer=cfg.make_optimizer(total_steps=total_steps), loss=resolve_loss(cfg.loss)
         )
         return net
+
+
+def _warn_other_optimizer(
+    path: Path, net: Any, cfg: TrainingConfig, total_steps: int | None
+) -> None:
+    """A warning when a resumed checkpoint's optimizer is not the one these settings build
+    now: a checkpoint written by an earlier gexnb (one-cycle AdamW before its beta_1
+    cycled) goes on with its own optimizer, and the run mixes two (the review)."""
+    saved = getattr(net.optimizer, "inner_optimizer", net.optimizer)
+    try:
+        fresh = cfg.make_optimizer(total_steps=total_steps)
+    except GexnbError:
+        return
+    fresh = getattr(fresh, "inner_optimizer", fresh)
+    if type(saved) is not type(fresh):
+        warnings.warn(
+            f"{path}: resumed with the checkpoint's optimizer {type(saved).__name__}, where "
+            f"these settings now build {type(fresh).__name__} (a checkpoint of an earlier "
+            "gexnb): the rest of the run goes on with the checkpoint's",
+            stacklevel=4,
+        )
 
 
 def _keras_fit(
