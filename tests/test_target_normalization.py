@@ -21,6 +21,9 @@ from gexnb.errors import InputError, ParameterError  # noqa: E402
 from gexnb.pipelines import promoter  # noqa: E402
 from gexnb.pipelines.dream_models import check_bin_range  # noqa: E402
 
+# a test scores validation rows as a test file: the overlap warning is expected there
+pytestmark = pytest.mark.filterwarnings("ignore:.*test sequences are also training or validation")
+
 
 @pytest.fixture(scope="module")
 def log_ratio_file(tmp_path_factory):

@@ -173,6 +173,8 @@ def check_bin_range(
     names: str | Sequence[str],
     model_params: Mapping[str, Any] | None,
     values: np.ndarray,
+    *,
+    warn: bool = True,
 ) -> None:
     """Refuse a bin read-out, or DREAM flags, on training values that cannot take them,
     before anything trains.
@@ -196,6 +198,9 @@ def check_bin_range(
         error also gives the shorter ``-p`` value).
     values
         Training values of the measured expression.
+    warn
+        Warn of a singleton flag on few whole numbers (:data:`SINGLETON_SHARE_WARNING`);
+        False where the plan has already warned (the training of each model).
 
     Raises
     ------
@@ -214,7 +219,7 @@ def check_bin_range(
         options.update({k: v for k, v in given.get(name, {}).items() if k in options})
         if options.get("extra_channels") and share == 1.0:
             raise ParameterError(_whole_numbers_message(name))
-        if options.get("extra_channels") and 0.01 <= share < SINGLETON_SHARE_WARNING:
+        if warn and options.get("extra_channels") and 0.01 <= share < SINGLETON_SHARE_WARNING:
             warnings.warn(  # DREAM's singletons are whole numbers; other data's rarely mean it
                 f"{name}: the singleton flag marks whole-number measurements (DREAM 2022's "
                 f"sequences seen in one cell: 57.9 % of its demo training rows); {share:.1%} "
@@ -337,7 +342,7 @@ def train_sequence_model(
         net = build(name, length=data.codes.shape[1], **arch)
     except TypeError as exc:  # an architecture key the factory does not take
         raise ParameterError(f"model_params of {name}: {exc}") from None
-    check_bin_range(name, {name: arch}, data.expression[data.train_idx])
+    check_bin_range(name, {name: arch}, data.expression[data.train_idx], warn=False)
     bins = _has_bins(net)
     rows = {"train": data.train_idx, "val": data.val_idx}
     x = {s: _inputs(net, data, idx, name) for s, idx in rows.items()}

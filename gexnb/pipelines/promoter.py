@@ -717,11 +717,12 @@ def score_test(
     out = ensure_output_dir(output_dir)
     true = frame["expression"].to_numpy(dtype="float64")
     row_sets = {"test": np.arange(len(frame))}
-    seen = rows_in(codes, data.codes[data.train_idx])
+    used = np.concatenate([data.train_idx, data.val_idx])  # trained on, or chose the epoch
+    seen = rows_in(codes, data.codes[used])
     if seen.any():  # a test file overlapping the training file was scored silently (a trial)
         warnings.warn(
-            f"{int(seen.sum()):,} of the {len(codes):,} test sequences are also training "
-            "sequences: their scores are not those of held-out sequences",
+            f"{int(seen.sum()):,} of the {len(codes):,} test sequences are also training or "
+            "validation sequences: their scores are not those of held-out sequences",
             stacklevel=2,
         )
     public = public_leaderboard_rows(frame)

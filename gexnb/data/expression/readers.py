@@ -1623,7 +1623,8 @@ def _apply_nan_policy(
     if not missing.any():
         return frame
     # the file as read, for the summaries (notebook 01 counted 0 missing values after any
-    # policy had removed them; a reviewer's finding)
+    # policy had removed them; a reviewer's finding); not on the caller's own DataFrame
+    frame = frame.copy(deep=False)
     frame.attrs = {**frame.attrs, NAN_VALUES_READ: int(missing.sum())}
     if nan == "drop_samples" and used_genes is not None:
         unused = ~np.asarray(used_genes(frame.columns), dtype=bool) & missing.any(axis=0)
