@@ -93,7 +93,8 @@ def test_expression_column_names_the_measured_column(tmp_path, caplog):
     assert frame["expression"].tolist() == [-0.25, 2.0]
     codes, y = sq.read_encoded(path, length=6, expression_column="Dev_log2_enrichment")
     assert codes.shape == (2, 6) and y.tolist() == [1.5, 0.5]
-    rows = "".join(f"e{k}\tACGTAC\t{k}\t{-k}\n" for k in range(20))
+    distinct = ["ACG" + "ACGT"[k % 4] + "ACGT"[k // 4 % 4] + "ACGT"[k // 16] for k in range(20)]
+    rows = "".join(f"e{k}\t{seq}\t{k}\t{-k}\n" for k, seq in enumerate(distinct))
     longer = _write(tmp_path / "longer.tsv", text.splitlines(keepends=True)[0] + rows)
     chosen = load_promoters(longer, length=6, expression_column="Hk_log2_enrichment")
     assert chosen.expression.tolist() == [-k for k in range(20)]
