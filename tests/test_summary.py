@@ -56,6 +56,8 @@ def test_expression_summary_and_metrics():
     assert out["n_samples"] == 3 and out["n_genes"] == 3
     assert out["landmark_coverage"] == 0.5 and out["target_coverage"] == 1.0
     assert out["n_zero_variance_genes"] == 1 and out["top_variable_genes"] == ["LM1"]
+    tiny = summary.expression_summary(frame * 1e-7, landmarks=["LM1", "LM2"], targets=["TG1"])
+    assert tiny["n_zero_variance_genes"] == 1  # a small scale is not constant (it was 3)
     assert out["median_gene_variance"] == 1.0
     metrics = summary.summary_metrics(out, split="all")
     assert metrics["data/all/landmark_coverage"] == 0.5

@@ -316,7 +316,8 @@ def expression_summary(
         values of the file as read: ``attrs["nan_values_read"]`` of
         :func:`gexnb.data.expression.read_expression`), ``n_genes_dropped_for_nan``,
         ``n_samples_dropped_for_nan`` and ``n_values_imputed`` (what the NaN policy did),
-        ``mean_gene_variance``, ``median_gene_variance``, ``n_zero_variance_genes``,
+        ``mean_gene_variance``, ``median_gene_variance``, ``n_zero_variance_genes`` (genes
+        with one value in every sample),
         ``value_<stat>`` and ``top_variable_genes`` (a list).
     """
     variance = gene_variance(frame)
@@ -341,7 +342,9 @@ def expression_summary(
         "n_values_imputed": int(frame.attrs.get("values_imputed", 0)),
         "mean_gene_variance": float(variance.mean()),
         "median_gene_variance": float(variance.median()),
-        "n_zero_variance_genes": int((variance.fillna(0.0) <= 1e-12).sum()),
+        # one value in every sample, as notebook 03 calls a gene constant (an absolute
+        # variance cutoff called a gene on a 1e-7 scale constant; the review)
+        "n_zero_variance_genes": int((frame.max() == frame.min()).sum()),
     }
     for name, found, requested in (("landmark", landmarks, req_lm), ("target", targets, req_tg)):
         if requested:  # no list given (notebook 01 on a matrix for notebook 04): no coverage
