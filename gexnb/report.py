@@ -125,13 +125,6 @@ def _format(value: float) -> str:
     return f"{value:#.4g}"
 
 
-def _gap(value: float, best: float, lower_is_better: bool) -> float:
-    """How much worse ``value`` is than ``best``, as a fraction of ``|best|``."""
-    if best == 0:
-        return math.inf if value != best else 0.0
-    return (value - best) / abs(best) if lower_is_better else (best - value) / abs(best)
-
-
 def _worse(value: float, best: float, lower_is_better: bool) -> str:
     """``"11% worse"``; ``"level with the best"`` for an equal score; the difference, not a
     percentage, when the best is 0 (it printed "inf% worse"; a reviewer's finding)."""
@@ -139,7 +132,8 @@ def _worse(value: float, best: float, lower_is_better: bool) -> str:
         return "level with the best"
     if best == 0:
         return f"worse by {_format(abs(value - best))}"
-    return f"{_gap(value, best, lower_is_better):.0%} worse"
+    gap = (value - best) / abs(best) if lower_is_better else (best - value) / abs(best)
+    return f"{gap:.0%} worse"
 
 
 def _nan_policy_said(get: Any) -> str:

@@ -29,6 +29,8 @@ import atexit
 import contextlib
 import datetime as _dt
 import errno
+import functools
+import hashlib
 import importlib.metadata
 import json
 import logging
@@ -609,9 +611,7 @@ def input_files(parameters: Mapping[str, Any]) -> dict[str, dict[str, int]]:
     return dict(sorted(found.items()))
 
 
-_CODE_DIGEST: list[str] = []
-
-
+@functools.cache
 def code_digest() -> str:
     """A digest of the gexnb package's source (every ``.py`` file under it, with its path),
     recorded in ``run.json`` so that a sweep re-runs a point made by other code.
@@ -621,16 +621,12 @@ def code_digest() -> str:
     str
         16 hexadecimal digits (BLAKE2b), computed once per process.
     """
-    if not _CODE_DIGEST:
-        import hashlib
-
-        root = Path(__file__).resolve().parent
-        digest = hashlib.blake2b(digest_size=8)
-        for path in sorted(root.rglob("*.py")):
-            digest.update(path.relative_to(root).as_posix().encode())
-            digest.update(path.read_bytes())
-        _CODE_DIGEST.append(digest.hexdigest())
-    return _CODE_DIGEST[0]
+    root = Path(__file__).resolve().parent
+    digest = hashlib.blake2b(digest_size=8)
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 @dataclass

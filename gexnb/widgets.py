@@ -519,11 +519,10 @@ class SequenceAttentionViewer(_Viewer):
                 self.model, self.codes[index : index + 1], batch_size=self.batch_size
             )[0]
             if self.to_measured is not None and self.outputs is not None:
-                ref = np.full(delta.shape, self.outputs[index])
-                shape = delta.shape
-                mutant = np.asarray(self.to_measured((ref + delta).reshape(-1)), dtype=np.float64)
-                base = np.asarray(self.to_measured(ref.reshape(-1)), dtype=np.float64)
-                delta = (mutant - base).reshape(shape).astype(np.float32)
+                reference = self.outputs[index : index + 1]
+                mutant = np.asarray(self.to_measured(reference + delta.ravel()), dtype=np.float64)
+                base = float(np.asarray(self.to_measured(reference), dtype=np.float64)[0])
+                delta = (mutant - base).reshape(delta.shape).astype(np.float32)
             self._ism[index] = delta
         return self._ism[index]
 

@@ -10,6 +10,7 @@ files read and encoded in streaming blocks by :func:`gexnb.data.sequences.read_e
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,6 +131,12 @@ def split_rows(
     return {k: np.asarray(parts[k], dtype=np.int64) for k in SPLITS}
 
 
+def _row_hashes(codes: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of each row of ``codes`` (equal rows, equal hashes; callers compare the
+    rows of equal hashes, as two different rows may collide)."""
+    return pd.util.hash_pandas_object(pd.DataFrame(codes), index=False).to_numpy()
+
+
 def duplicate_groups(codes: np.ndarray) -> np.ndarray:
     """The group of each row among identical rows of ``codes`` (the same model input).
 
@@ -147,8 +154,7 @@ def duplicate_groups(codes: np.ndarray) -> np.ndarray:
     codes = np.ascontiguousarray(codes)
     if len(codes) == 0:
         return np.empty(0, dtype=np.int64)
-    hashes = pd.util.hash_pandas_object(pd.DataFrame(codes), index=False).to_numpy()
-    frame = pd.DataFrame({"hash": hashes, "row": np.arange(len(codes))})
+    frame = pd.DataFrame({"hash": _row_hashes(codes), "row": np.arange(len(codes))})
     first = frame.groupby("hash", sort=False)["row"].transform("min").to_numpy(np.int64)
     # a 64-bit hash collision would join different rows: such rows stay on their own
     later = np.flatnonzero(first != np.arange(len(codes)))
@@ -174,12 +180,9 @@ def rows_in(codes: np.ndarray, reference: np.ndarray) -> np.ndarray:
     if len(codes) == 0 or len(reference) == 0 or codes.shape[1] != reference.shape[1]:
         return np.zeros(len(codes), dtype=bool)
 
-    def hashes(a: np.ndarray) -> np.ndarray:
-        return pd.util.hash_pandas_object(pd.DataFrame(a), index=False).to_numpy()
-
-    ref = pd.Series(np.arange(len(reference)), index=hashes(reference))
+    ref = pd.Series(np.arange(len(reference)), index=_row_hashes(reference))
     ref = ref[~ref.index.duplicated()]
-    mine = hashes(codes)
+    mine = _row_hashes(codes)
     found = np.flatnonzero(pd.Index(mine).isin(ref.index))
     match = ref.loc[mine[found]].to_numpy()
     same = (codes[found] == reference[match]).all(axis=1)  # no 64-bit hash collision
@@ -218,8 +221,6 @@ def keep_copies_together(
     UserWarning
         Repeated sequences across splits: how many rows, and whether they were moved.
     """
-    import warnings
-
     group = duplicate_groups(codes)
     repeated = group != np.arange(len(codes))
     if not repeated.any():

@@ -274,6 +274,22 @@ def expand_env(value: Any, env: Mapping[str, str]) -> Any:
 EXTENDS_KEY = "extends"
 
 
+def is_profile_file(profile: str) -> bool:
+    """Whether ``profile`` is the path of a profile file of one's own (``.yaml``/``.yml``),
+    not the name of a profile of ``parameters/<notebook>/``.
+
+    Parameters
+    ----------
+    profile
+        A ``--profile`` value.
+
+    Returns
+    -------
+    bool
+    """
+    return str(profile).endswith((".yaml", ".yml"))
+
+
 def profile_name(profile: str) -> str:
     """The name of a profile: itself, or the stem of a profile given as a YAML file's path
     (``--profile ~/mpra.yaml`` runs into ``runs/mpra/``).
@@ -288,8 +304,7 @@ def profile_name(profile: str) -> str:
     str
         The name the run folders and summaries use.
     """
-    text = str(profile)
-    return Path(text).stem if text.endswith((".yaml", ".yml")) else text
+    return Path(str(profile)).stem if is_profile_file(profile) else str(profile)
 
 
 def profile_file(project_dir: str | os.PathLike, notebook: str, profile: str) -> Path:
@@ -310,7 +325,7 @@ def profile_file(project_dir: str | os.PathLike, notebook: str, profile: str) ->
     pathlib.Path
         The file (it need not exist).
     """
-    if str(profile).endswith((".yaml", ".yml")):
+    if is_profile_file(profile):
         return Path(profile).expanduser().resolve()
     return Path(project_dir) / "parameters" / notebook / f"{profile}.yaml"
 
@@ -361,7 +376,7 @@ def load_profile(
         If the file (or one it extends) is missing, is not valid YAML or is not a top-level
         mapping, or profiles extend each other in a circle.
     """
-    own_file = str(profile).endswith((".yaml", ".yml"))
+    own_file = is_profile_file(profile)
     path = profile_file(project_dir, notebook, profile)
     if not path.is_file():
         known = ", ".join(list_profiles(project_dir, notebook)) or "none"
@@ -815,7 +830,7 @@ def profile_values(
     valid = ", ".join(declared)
     source = profile_file(project, stem, profile)
     # relative paths: against the project for its profiles, beside a profile file of one's own
-    base = project if profile_name(profile) == str(profile) else source.parent
+    base = source.parent if is_profile_file(profile) else project
     values = {
         k: _absolute_paths(k, v, base) for k, v in load_profile(project, stem, profile).items()
     }
@@ -823,7 +838,7 @@ def profile_values(
     unknown = [k for k in values if k not in declared]
     if unknown:
         hints = "".join(unknown_parameter_hint(k, declared) for k in unknown)
-        where = source if base is not project else f"parameters/{stem}/{profile}.yaml"
+        where = source if is_profile_file(profile) else f"parameters/{stem}/{profile}.yaml"
         raise ParameterError(
             f"{where}: unknown parameter(s) {', '.join(unknown)} "
             f"for {stem}{hints}; valid names: {valid}"

@@ -21,6 +21,7 @@ from gexnb.runner.execute import (
     run_notebook,
 )
 from gexnb.runner.project import (
+    is_profile_file,
     list_notebooks,
     notebook_parameters,
     profile_file,
@@ -252,9 +253,7 @@ def _check_all(
             kind = InputError if isinstance(exc, InputError) else ParameterError
             raise kind(f"{path.stem}: {exc}") from None
     if len(missing) == len(paths):
-        where = (
-            profile if profile_name(profile) != profile else f"parameters/<notebook>/{profile}.yaml"
-        )
+        where = profile if is_profile_file(profile) else f"parameters/<notebook>/{profile}.yaml"
         raise ParameterError(f"no notebook has a profile {profile!r} ({where})")
     return missing
 

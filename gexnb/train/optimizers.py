@@ -201,13 +201,13 @@ class OneCycleAdamW(keras.optimizers.AdamW):
         beta_1 = ops.cast(beta_1_now, dtype)
         beta_2 = ops.cast(self.beta_2, dtype)
         step = ops.cast(self.iterations + 1, dtype)
-        m = self._momentums[self._get_variable_index(variable)]
-        v = self._velocities[self._get_variable_index(variable)]
+        index = self._get_variable_index(variable)
+        m, v = self._momentums[index], self._velocities[index]
         alpha = lr * ops.sqrt(1 - ops.power(beta_2, step)) / (1 - ops.power(beta_1, step))
         self.assign_add(m, ops.multiply(ops.subtract(gradient, m), 1 - beta_1))
         self.assign_add(v, ops.multiply(ops.subtract(ops.square(gradient), v), 1 - beta_2))
         if self.amsgrad:
-            v_hat = self._velocity_hats[self._get_variable_index(variable)]
+            v_hat = self._velocity_hats[index]
             self.assign(v_hat, ops.maximum(v_hat, v))
             v = v_hat
         self.assign_sub(
