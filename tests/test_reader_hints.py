@@ -497,3 +497,30 @@ def test_a_z_scored_matrix_is_warned_of(tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger="gexnb"):
         attention_lstm.load_expression(str(path))
     assert "the genes look z-scored" in caplog.text
+
+
+def test_notebooks_01_and_02_pass_expression_column_to_every_sequence_reader():
+    """Notebook 02 had no ``expression_column``: a DeepSTARR-like file with two activity
+    columns could not be trained on without renaming one (2026-12-03)."""
+    import ast
+    import json
+    from pathlib import Path
+
+    from gexnb import runner
+
+    project = Path(__file__).resolve().parent.parent
+    readers = {"load_promoters", "load_test"}
+    for stem in ("01_data_prep", "02_bigru_training"):
+        path = project / "notebooks" / f"{stem}.ipynb"
+        assert "expression_column" in runner.notebook_parameters(path), stem
+        cells = json.loads(path.read_text())["cells"]
+        code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+        calls = [
+            node for node in ast.walk(ast.parse(code))
+            if isinstance(node, ast.Call)
+            and getattr(node.func, "attr", getattr(node.func, "id", "")) in readers
+        ]  # fmt: skip
+        assert calls, stem
+        for call in calls:
+            passed = {k.arg: ast.unparse(k.value) for k in call.keywords}
+            assert passed.get("expression_column") == "expression_column", (stem, passed)

@@ -630,9 +630,9 @@ class _Layout:
         else:
             problem = f"(columns found: {found})"
         raise InputError(
-            f"header {_preview(first)} has no 'expression' column {problem}; name the column "
-            "holding the measured values with expression_column (notebook 01; load_promoters), "
-            "or rename it 'expression'",
+            f"header {_preview(first)} has no 'expression' column {problem}; name the "
+            "column holding the measured values with expression_column (notebooks 01 and "
+            "02; load_promoters), or rename it 'expression'",
             path=str(self.path),
             line=line_no,
         )
