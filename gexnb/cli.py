@@ -14,6 +14,7 @@ Examples
         --input my_sequences.txt --output predictions.tsv
     gexnb predict --model runs/quick/03_landmark_models/models/random/dgex \\
         --input my_landmarks.tsv --output targets.tsv
+    gexnb join-fasta Sequences_Train.fa Sequences_activity_Train.txt -o train.tsv
 
 Errors raised on purpose by gexnb (:class:`~gexnb.errors.GexnbError`) print one line
 ``gexnb: error: ...`` and exit with status 2, also when a notebook stops on one of them (bad
@@ -70,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     -------
     argparse.ArgumentParser
         With the sub-commands ``run``, ``prepare``, ``params``, ``run-all``, ``sweep``, ``list``,
-        ``models`` and ``predict``; the chosen one is in ``args.command``.
+        ``models``, ``predict`` and ``join-fasta``; the chosen one is in ``args.command``.
     """
     parser = argparse.ArgumentParser(
         prog="gexnb",
@@ -168,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument(
         "--input",
         required=True,
-        help="sequences (one per line or TSV), or an expression matrix for a landmark model "
+        help="sequences (one per line, TSV or FASTA), or an expression matrix for a landmark model "
         "(TSV/CSV, .gz too, GEO series matrix, parquet, HDF5, GCT, GCTX or h5ad; samples x "
         "genes, or genes x samples, recognised by its landmark row ids)",
     )
@@ -199,6 +200,21 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("error", "trim"),
         default=None,
         help="sequence models: sequences longer than the model input: fail (default) or trim",
+    )
+    join = sub.add_parser(
+        "join-fasta",
+        help="join a FASTA file with the table of its measured values, for notebooks 01 and 02",
+        description="Writes id, sequence and the table's columns, one row per FASTA record in "
+        "its order (a TSV, .tsv.gz or CSV by the name): rows matched by the table's column "
+        "of FASTA names, or by order when it has none (as DeepSTARR's Sequences_activity "
+        "tables). Give the result to sequence_path, with expression_column naming the "
+        "measured column when the table has several.",
+    )
+    join.add_argument("fasta", help="the sequences: FASTA, .gz too")
+    join.add_argument("values", help="the measured values: a table with a header line")
+    join.add_argument("-o", "--output", required=True, help="the table to write (.tsv, .csv)")
+    join.add_argument(
+        "--id-column", default="", help="the table's column of FASTA names (default: found)"
     )
     return parser
 
@@ -482,6 +498,25 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_join_fasta(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from gexnb.data.fasta import join_fasta
+    from gexnb.errors import InputError
+    from gexnb.io import write_table_atomic
+
+    output = Path(args.output)
+    if output.resolve() in (Path(args.fasta).resolve(), Path(args.values).resolve()):
+        raise InputError("the output would replace an input file", path=str(output))
+    if not output.name.lower().endswith((".tsv", ".txt", ".tsv.gz", ".csv")):
+        raise InputError("name the output .tsv, .txt, .tsv.gz or .csv", path=str(output))
+    joined = join_fasta(args.fasta, args.values, id_column=args.id_column)
+    write_table_atomic(output, joined, index=False)
+    columns = ", ".join(joined.columns[2:])
+    print(f"{len(joined):,} sequences with {columns} written to {output}")
+    return 0
+
+
 _COMMANDS = {
     "run": _cmd_run,
     "run-all": _cmd_run_all,
@@ -491,6 +526,7 @@ _COMMANDS = {
     "models": _cmd_models,
     "predict": _cmd_predict,
     "sweep": _cmd_sweep,
+    "join-fasta": _cmd_join_fasta,
 }
 
 

@@ -204,7 +204,7 @@ def test_ragged_comma_line_names_the_separator(tmp_path):
 def test_fasta_is_named(tmp_path, reader, name):
     path = _write(tmp_path / name, f"\n>seq0 1.5\n{SEQ}\n>seq1 2\n{SEQ}\n")
     message = re.escape(f"{path}, line 2: looks like FASTA (first line starts with '>'")
-    with pytest.raises(InputError, match=message + r".*sequence<TAB>expression"):
+    with pytest.raises(InputError, match=message + r".*sequence<TAB>expression.*gexnb join-fasta"):
         _readers()[reader](path)
 
 

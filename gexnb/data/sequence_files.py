@@ -302,7 +302,9 @@ def _check_format(path: Path, first: bytes, line_no: int) -> None:
     :class:`~gexnb.errors.InputError` naming the file and the line."""
     if first.lstrip().startswith(b">"):
         raise InputError(
-            f"looks like FASTA (first line starts with '>': {_preview(first)}); {_FORMAT}",
+            f"looks like FASTA (first line starts with '>': {_preview(first)}); {_FORMAT}. "
+            "Join a FASTA file with the table of its measured values: gexnb join-fasta "
+            "SEQUENCES.fa VALUES.tsv -o joined.tsv (gexnb predict reads FASTA directly)",
             path=str(path),
             line=line_no,
         )

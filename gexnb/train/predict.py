@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import logging
 import os
 import stat
@@ -292,7 +293,8 @@ def predict_file(
         A ``.keras`` file saved by gexnb.
     input_path
         Sequences, one per line (``sequence`` or ``sequence<TAB>expression``; see
-        :func:`gexnb.data.sequences.read_sequences`).
+        :func:`gexnb.data.sequences.read_sequences`), or a FASTA file
+        (:func:`gexnb.data.fasta.iter_fasta`), whose names are written as an ``id`` column.
     output_path
         TSV to write: ``sequence``, then, for an input with a header, its other columns as
         written (identifiers, measured values, annotations: ``sequence<TAB>name<TAB>
@@ -322,7 +324,7 @@ def predict_file(
         ``model_path`` not a path; ``batch_size``, ``chunk_size`` or ``too_long`` out of
         range.
     """
-    from gexnb.data.sequences import encode_sequences, iter_sequence_chunks
+    from gexnb.data.sequences import encode_sequences
 
     if not isinstance(model_path, (str, os.PathLike)):
         raise ParameterError(
@@ -364,9 +366,7 @@ def predict_file(
             handle, delimiter="," if suffix == ".csv" else "\t", lineterminator="\n"
         )
         columns: list[str] | None = None
-        for _, frame in iter_sequence_chunks(
-            input_path, chunk_size=chunk_size, require_expression=False, as_text=True
-        ):
+        for frame in _sequence_frames(input_path, chunk_size):
             if columns is None:
                 columns = _carried_columns(frame, input_path)
                 writer.writerow([*columns, "prediction"])
@@ -390,6 +390,31 @@ def predict_file(
             input_path, trimmed, n, length, length,
         )  # fmt: skip
     return n
+
+
+def _sequence_frames(input_path: Any, chunk_size: int) -> Iterator[pd.DataFrame]:
+    """The input of :func:`predict_file` ``chunk_size`` sequences at a time, indexed by line:
+    a sequence file's chunks as text, or a FASTA file's records as ``sequence``, ``id`` (the
+    line of each record's ``>`` line)."""
+    from gexnb.data.fasta import is_fasta, iter_fasta
+    from gexnb.data.sequences import iter_sequence_chunks
+
+    if not is_fasta(input_path):
+        for _, frame in iter_sequence_chunks(
+            input_path, chunk_size=chunk_size, require_expression=False, as_text=True
+        ):
+            yield frame
+        return
+    records = iter_fasta(input_path)
+    if (first := next(records, None)) is None:
+        raise InputError("no FASTA record ('>' line) in the file", path=str(input_path))
+    records = itertools.chain([first], records)
+    while chunk := list(itertools.islice(records, int(chunk_size))):
+        names, sequences, lines = zip(*chunk, strict=True)
+        yield pd.DataFrame(
+            {"sequence": list(sequences), "id": list(names)},
+            index=pd.Index(lines, name="line"),
+        )
 
 
 #: Output names :func:`predict_file` writes (``.csv`` comma-separated, the others tabs).
