@@ -180,9 +180,12 @@ def test_sequence_column_by_content_needs_one_sequence_field(tmp_path):
     ids = _write(tmp_path / "ids.tsv", "id\tactivity\nelem_00001\t1.5\nelem_00002\t-0.3\n")
     with pytest.raises(InputError, match=r"no column of the lines after it holds sequences"):
         sq.read_sequences(ids)
+    with pytest.raises(InputError, match=r"gexnb join-fasta SEQUENCES.fa VALUES.tsv"):
+        sq.read_sequences(ids)
     # a two-column header whose names say nothing: (sequence, expression) as before
     plain = _write(tmp_path / "c.tsv", "x\ty\nACGT\tNA\n")
-    with pytest.raises(InputError, match=r"line 2: non-numeric expression 'NA'"):
+    with pytest.raises(InputError, match=r"line 2: non-numeric expression 'NA' \(a missing "
+                       "value: .* leave such rows out of the file"):  # fmt: skip
         sq.read_sequences(plain)
     # sequences only (gexnb predict): the other columns kept under their names
     only = _write(tmp_path / "d.csv", "name,seq\nel1,ACGT\n")

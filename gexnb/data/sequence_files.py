@@ -475,7 +475,9 @@ class _Layout:
                 why = (
                     f"its columns {named} all hold sequences"
                     if len(found) > 1
-                    else "no column of the lines after it holds sequences (A, C, G, T, N)"
+                    else "no column of the lines after it holds sequences (A, C, G, T, N); "
+                    "the values of a FASTA file's sequences? gexnb join-fasta SEQUENCES.fa "
+                    "VALUES.tsv -o joined.tsv joins them"
                 )
                 raise InputError(
                     f"first line {_preview(first)} is neither a header naming a 'sequence' "
@@ -671,6 +673,10 @@ _THOUSANDS = re.compile(rb"^[-+]?[1-9]\d{0,2}(,\d{3})+$")
 _DECIMAL_COMMA = re.compile(rb"^[-+]?(\d*,(\d{1,2}|\d{4,})|0,\d+)([eE][-+]?\d+)?$")
 
 
+#: How a missing value is written (R, pandas, Excel), for the hint of :func:`_parse_expression`.
+_MISSING_MARKS = frozenset({"", "NA", "N/A", "NAN", "NULL", "NONE", "#N/A", "-", "."})
+
+
 def _parse_expression(parsed: _Parsed, layout: _Layout, path: str) -> np.ndarray:
     """The expression column of ``parsed`` as float64, every bad value an InputError naming
     the line. A semicolon file's values take a decimal comma (1,5 is 1.5); one that also
@@ -713,6 +719,11 @@ def _parse_expression(parsed: _Parsed, layout: _Layout, path: str) -> np.ndarray
                 value = float(text)
             except ValueError:
                 problem = "empty expression" if not text else f"non-numeric expression {text!r}"
+                if text.upper() in _MISSING_MARKS:
+                    problem += (
+                        " (a missing value: a sequence is trained on or scored only with its "
+                        "measured value, so leave such rows out of the file)"
+                    )
                 raise InputError(
                     problem + column, path=path, line=int(parsed.line_numbers[i])
                 ) from None
