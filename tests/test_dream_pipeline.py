@@ -37,6 +37,14 @@ def test_bin_model_predicts_on_the_normalised_scale(data, tmp_path, soft_bins):
     raw = predict(_raw_model(trained.model), codes, reverse_complement=True)
     np.testing.assert_allclose(normalised, raw / (2 * data.stats["median"]), rtol=1e-5)
     assert ((raw >= 0) & (raw <= 17)).all()
+    # Prix Fixe keeps the epoch of the best validation r of the expected bin, each strand a
+    # row: the kept model's r is the history's best
+    r = trained.history["val_pearson"]
+    assert trained.best_epoch == int(np.argmax(r)) + 1
+    strands = [predict(_raw_model(trained.model), c) for c in (codes, _rc(codes))]
+    measured = np.concatenate([data.expression[data.val_idx]] * 2)
+    got = np.corrcoef(measured, np.concatenate(strands))[0, 1]
+    assert got == pytest.approx(max(r), abs=1e-4)
     # evaluate() and the notebook use predict_model for every kind of model
     np.testing.assert_allclose(promoter.predict_model(trained, codes), normalised)
     # `gexnb predict` on the saved file gives the notebook's numbers (strands averaged), in
@@ -46,6 +54,12 @@ def test_bin_model_predicts_on_the_normalised_scale(data, tmp_path, soft_bins):
     predict_file(tmp_path / "legnet.keras", seqs, tmp_path / "pred.tsv")
     written = pd.read_csv(tmp_path / "pred.tsv", sep="\t")["prediction"].to_numpy()
     np.testing.assert_allclose(written, data.denormalize(normalised), rtol=1e-4)
+
+
+def _rc(codes):
+    from gexnb.data.sequences import reverse_complement
+
+    return reverse_complement(codes, pad="left")
 
 
 def _raw_model(averaged):
@@ -157,11 +171,11 @@ def test_predict_feeds_flags_and_marks_the_reverse_strand(data):
 
 def test_reverse_complement_training_sets_the_reverse_flag(data):
     from gexnb.data.sequences import reverse_complement
-    from gexnb.train.fit import _with_reverse_complements
+    from gexnb.train.inputs import with_reverse_complements
 
     codes, y = data.codes[:4], np.arange(4.0)
     flags = np.array([[0, 1], [0, 0], [0, 1], [0, 0]], "float32")
-    (both, both_flags), both_y = _with_reverse_complements(((codes, flags), y))
+    (both, both_flags), both_y = with_reverse_complements(((codes, flags), y))
     np.testing.assert_array_equal(both[4:], reverse_complement(codes, pad="left"))
     np.testing.assert_array_equal(both_flags[:4], flags)
     np.testing.assert_array_equal(both_flags[4:, 0], 1.0)  # reverse strand

@@ -10,7 +10,7 @@ import pytest
 from gexnb.data.sequences import PAD_CODE, reverse_complement
 from gexnb.errors import ParameterError
 from gexnb.train import OneCycle, TrainingConfig, fit, make_optimizer, predict
-from gexnb.train.fit import _with_reverse_complements
+from gexnb.train.inputs import with_reverse_complements
 from gexnb.train.optimizers import OneCycleAdamW
 
 
@@ -103,7 +103,7 @@ def test_reverse_complement_training_doubles_the_data_and_one_cycle_ends_low(tmp
     rng = np.random.default_rng(0)
     codes = rng.integers(0, 4, size=(40, 12)).astype(np.uint8)
     y = rng.normal(size=40).astype(np.float32)
-    x2, y2 = _with_reverse_complements((codes, y))
+    x2, y2 = with_reverse_complements((codes, y))
     np.testing.assert_array_equal(x2[:40], codes)
     np.testing.assert_array_equal(x2[40:], reverse_complement(codes, pad="left"))
     np.testing.assert_array_equal(y2, np.concatenate([y, y]))
@@ -153,3 +153,31 @@ def test_right_padded_codes_are_refused_for_both_strands(tmp_path):
     with pytest.raises(InputError, match="train: codes are padded on the right"):
         fit(model, (codes, np.zeros(2, "float32")), epochs=1, reverse_complement=True,
             verbose=0, output_dir=tmp_path)  # fmt: skip
+
+
+def test_val_pearson_keeps_the_epoch_of_the_best_validation_correlation(tmp_path):
+    """Prix Fixe keeps the epoch of the best validation Pearson r over both strands; gexnb
+    kept the lowest validation loss (a stated departure until 2026-12-03)."""
+    from scipy.stats import pearsonr
+
+    from gexnb import train
+
+    rng = np.random.default_rng(3)
+    codes = rng.integers(0, 4, size=(120, 12)).astype(np.uint8)
+    y = (codes == 2).sum(axis=1).astype(np.float32) + rng.normal(0, 0.5, 120).astype(np.float32)
+    val = (codes[90:], 5.0 * y[90:] - 40.0)  # another scale: the loss and r disagree
+    result = fit(_conv_model(12), (codes[:90], y[:90]), val, output_dir=tmp_path, epochs=6,
+                 batch_size=16, learning_rate=0.05, reverse_complement=True,
+                 monitor="val_pearson", seed=0, verbose=0)  # fmt: skip
+    r = np.asarray(result.history["val_pearson"])
+    assert np.argmin(result.history["val_loss"]) != np.argmax(r)  # the choice matters here
+    assert result.best_epoch == int(np.argmax(r)) + 1
+    both_x, both_y = with_reverse_complements(val, "validation")
+    kept = predict(result.model, both_x).ravel()
+    assert pearsonr(both_y, kept)[0] == pytest.approx(r.max(), abs=1e-5)
+    assert train.PRIX_FIXE.monitor == "val_pearson"
+    with pytest.raises(ParameterError, match="monitor 'val_pearson' needs validation data"):
+        fit(_conv_model(12), (codes, y), None, output_dir=tmp_path / "b", epochs=1,
+            monitor="val_pearson", verbose=0)  # fmt: skip
+    with pytest.raises(ParameterError, match="monitor must be one of"):
+        TrainingConfig(monitor="val_r")

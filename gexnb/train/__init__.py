@@ -35,6 +35,7 @@ from gexnb.train.callbacks import (
     LAST_STATE_NAME,
     BatchNormRecalibration,
     DecayOnRise,
+    ValidationPearson,
     checkpoint_state,
     recalibrate_batchnorm,
 )
@@ -48,6 +49,7 @@ from gexnb.train.predict import flag_count, load_model, predict, predict_file
 from gexnb.train.recipes import METFORMIN_121, PRIX_FIXE, EGEXResult, dgex_recipe, train_egex
 
 __all__ = [
+    "ValidationPearson",
     "TrainingConfig",
     "cudnn_report",
     "TrainResult",

@@ -36,7 +36,7 @@ from gexnb.io import (
 )
 from gexnb.models.saving import _load
 from gexnb.train.config import PREDICT_BATCH_SIZE
-from gexnb.train.inputs import _architecture, _describe
+from gexnb.train.inputs import _architecture, _describe, with_reverse_complements
 
 #: Entry of a checkpoint's ``.keras`` zip archive holding the training state saved with it.
 STATE_ENTRY = "gexnb_checkpoint.json"
@@ -484,6 +484,68 @@ def _check_same_architecture(path: Path, saved: Any, given: Any) -> None:
             "resume=False to start over",
             path=str(path),
         )
+
+
+#: History key of :class:`ValidationPearson`'s 1 - r, the quantity ``fit`` minimises when
+#: :attr:`~gexnb.train.TrainingConfig.monitor` is ``"val_pearson"``.
+PEARSON_DISTANCE = "val_pearson_distance"
+
+
+class ValidationPearson(keras.callbacks.Callback):
+    """Log the Pearson r of the validation predictions after every epoch: ``val_pearson``,
+    and ``val_pearson_distance`` (1 - r; 1 for constant predictions), which
+    :func:`gexnb.train.fit` minimises under ``monitor="val_pearson"``.
+
+    The epoch choice of the Prix Fixe trainer of the DREAM 2022 winners' models (Rafi et al.,
+    *Nat Biotechnol* 2024; ``prixfixe/autosome/trainer.py`` keeps the epoch of the best
+    validation Pearson r, each strand a row of its own).
+
+    Parameters
+    ----------
+    x, y
+        Validation inputs and targets, one value per row after ``to_scalar``.
+    both_strands
+        Score every row and its reverse complement as rows of their own
+        (:func:`gexnb.train.inputs.with_reverse_complements`; ``fit`` sets it under
+        ``reverse_complement``).
+    to_scalar
+        Maps the model's outputs to one value per row before the correlation (a soft-bin
+        model's logits to its expected bin); None: the outputs, flattened, against ``y``
+        flattened.
+    batch_size
+        Rows per forward pass.
+    """
+
+    def __init__(
+        self,
+        x: Any,
+        y: Any,
+        *,
+        both_strands: bool = False,
+        to_scalar: Any = None,
+        batch_size: int = PREDICT_BATCH_SIZE,
+    ) -> None:
+        super().__init__()
+        if both_strands:
+            x, y = with_reverse_complements((x, y), "validation")
+        self.x, self.y = x, np.asarray(y, dtype=np.float64).reshape(len(np.asarray(y)), -1)
+        self.to_scalar = to_scalar
+        self.batch_size = int(batch_size)
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        from scipy.stats import pearsonr
+
+        from gexnb.metrics import _corr
+
+        x = list(self.x) if isinstance(self.x, tuple) else self.x
+        pred = np.asarray(self.model.predict(x, batch_size=self.batch_size, verbose=0))
+        if self.to_scalar is not None:
+            pred = np.asarray(self.to_scalar(pred))
+        pred = pred.astype(np.float64).reshape(len(self.y), -1)
+        r = _corr(pearsonr, self.y.ravel(), pred.ravel())
+        if logs is not None:  # the same dict reaches the checkpoints after this callback
+            logs["val_pearson"] = r
+            logs[PEARSON_DISTANCE] = 1.0 if np.isnan(r) else 1.0 - r
 
 
 class DecayOnRise(keras.callbacks.Callback):

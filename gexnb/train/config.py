@@ -34,6 +34,8 @@ PREDICT_BATCH_SIZE = 2048
 PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
 #: Values of :attr:`TrainingConfig.schedule`.
 SCHEDULES = (None, "one_cycle")
+#: Values of :attr:`TrainingConfig.monitor`.
+MONITORS = ("val_loss", "val_pearson")
 #: Named values of :attr:`TrainingConfig.distribution` (a ``tf.distribute.Strategy`` works too).
 DISTRIBUTIONS = ("auto", "none", "mirrored", "multiworker", "data_parallel")
 
@@ -56,7 +58,7 @@ class TrainingConfig:
         See Attributes.
     checkpoint_seconds, lr_scales, decay_on_rise, min_learning_rate, weight_decay
         See Attributes.
-    schedule, reverse_complement
+    schedule, reverse_complement, monitor
         See Attributes.
 
     Attributes
@@ -112,6 +114,13 @@ class TrainingConfig:
         Train on every sequence and its reverse complement (uint8 code inputs only; DREAM
         2022 LegNet and Prix Fixe recipes). Predict with
         ``gexnb.train.predict(..., reverse_complement=True)`` to average both strands.
+    monitor
+        What chooses the epoch kept (and early stopping): ``"val_loss"``, the lowest
+        validation loss (the training loss without validation data), or ``"val_pearson"``,
+        the highest Pearson r between the validation predictions and targets, over both
+        strands as separate rows under ``reverse_complement`` (the Prix Fixe trainer of
+        the DREAM 2022 winners, Rafi et al. 2024; :class:`gexnb.train.ValidationPearson`,
+        logged as ``val_pearson`` and monitored as ``val_pearson_distance``, 1 - r).
     """
 
     epochs: int | tuple[int, ...] = 10
@@ -135,6 +144,7 @@ class TrainingConfig:
     weight_decay: float = 0.0
     schedule: str | None = None
     reverse_complement: bool = False
+    monitor: str = "val_loss"
 
     def __post_init__(self) -> None:
         _whole("batch_size", self.batch_size, minimum=1)
@@ -175,6 +185,8 @@ class TrainingConfig:
                 )
         if self.decay_rate is not None:
             _real("decay_rate", self.decay_rate, minimum=0.0, open_minimum=True)
+        if self.monitor not in MONITORS:
+            raise ParameterError(f"monitor must be one of {MONITORS}, got {self.monitor!r}")
         if self.schedule not in SCHEDULES:
             raise ParameterError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
         if self.schedule is not None and self.decay_rate is not None:

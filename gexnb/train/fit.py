@@ -25,7 +25,9 @@ from gexnb.train.callbacks import (
     BEST_NAME,
     CHECKPOINT_FILES,
     LAST_NAME,
+    PEARSON_DISTANCE,
     DecayOnRise,
+    ValidationPearson,
     _check_same_architecture,
     _check_same_setup,
     _Checkpoints,
@@ -44,7 +46,7 @@ from gexnb.train.distribute import (
     _strategy,
     resolve_precision,
 )
-from gexnb.train.inputs import _check_xy, _split_validation, reverse_strand
+from gexnb.train.inputs import _check_xy, _split_validation, with_reverse_complements
 from gexnb.train.losses import resolve_loss
 
 
@@ -64,7 +66,8 @@ class TrainResult:
     history
         Metric name -> list of per-epoch values (all epochs, resumed runs included).
     best_epoch
-        1-based epoch with the lowest monitored loss (``val_loss``, else ``loss``).
+        1-based epoch with the lowest monitored loss (``val_loss``, else ``loss``; under
+        ``monitor="val_pearson"``, ``val_pearson_distance``: the highest validation r).
     output_dir
         Folder with ``best.keras``, ``last.keras``, ``last.json``, ``history.json/.csv``.
     replicas
@@ -177,6 +180,7 @@ def fit(
         a loss that turned NaN after finite epochs (the best epoch's weights are returned).
     """
     cfg = TrainingConfig.from_mapping(settings, base=config)
+    callbacks = list(callbacks)
     given: Any = cfg.epochs
     if not is_whole(given):
         raise ParameterError(f"epochs must be an integer >= 1, got {given!r}")
@@ -194,8 +198,12 @@ def fit(
     strategy = _strategy(cfg.distribution)  # on JAX, may set a global DataParallel
     train, validation = _split_validation(train, validation)
     if cfg.reverse_complement:
-        train = _with_reverse_complements(train)
+        train = with_reverse_complements(train)
     monitor = "val_loss" if validation is not None else "loss"
+    if cfg.monitor == "val_pearson":
+        if validation is None:
+            raise ParameterError("monitor 'val_pearson' needs validation data")
+        monitor = PEARSON_DISTANCE
     initial_epoch, history, best, best_epoch, resumed = _start(out, resume, int(given))
     previous_policy = keras.mixed_precision.dtype_policy()
     keras.mixed_precision.set_dtype_policy(policy)
@@ -227,6 +235,11 @@ def fit(
                 *train, factor=cfg.decay_on_rise, min_learning_rate=cfg.min_learning_rate
             )
             callbacks = [*callbacks, decay]
+        if cfg.monitor == "val_pearson" and not any(
+            isinstance(c, ValidationPearson) for c in callbacks
+        ):
+            pearson = ValidationPearson(*validation, both_strands=cfg.reverse_complement)
+            callbacks = [*callbacks, pearson]
         callbacks = [*callbacks, checkpoints, keras.callbacks.TerminateOnNaN()]
         if cfg.early_stopping is not None:
             callbacks.append(
@@ -301,29 +314,6 @@ def _start(
             stacklevel=3,
         )
     return initial_epoch, history, best, best_epoch, True
-
-
-def _with_reverse_complements(train: Any) -> Any:
-    """``(codes, y)`` followed by the reverse complements of the codes with the same targets.
-
-    For ``((codes, flags), y)`` (a model with a flags input) the flags are repeated, with
-    column 0, the reverse-strand flag, set to 1 for the reverse complements (the LegNet
-    team's reverse channel).
-    """
-    if not (isinstance(train, tuple) and len(train) == 2):
-        raise ParameterError("reverse_complement needs the training data as (codes, y) arrays")
-    x, y = train
-    flags = None
-    if isinstance(x, tuple) and len(x) == 2:
-        x, flags = x[0], np.asarray(x[1], dtype="float32")
-    x, reverse = reverse_strand(x, "train")
-    y = np.asarray(y)
-    codes = np.concatenate([x, reverse])
-    if flags is None:
-        return codes, np.concatenate([y, y])
-    reverse_flags = flags.copy()
-    reverse_flags[:, 0] = 1.0
-    return (codes, np.concatenate([flags, reverse_flags])), np.concatenate([y, y])
 
 
 def _epochs(cfg: TrainingConfig) -> int:

@@ -286,3 +286,43 @@ def reverse_strand(codes: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
             f"{what}: {problem}; reverse_complement=True takes codes padded on the left "
             "(encode_sequences(..., pad='left'), the default)"
         ) from None
+
+
+def with_reverse_complements(train: Any, what: str = "train") -> Any:
+    """``(codes, y)`` followed by the reverse complements of the codes with the same targets.
+
+    For ``((codes, flags), y)`` (a model with a flags input) the flags are repeated, with
+    column 0, the reverse-strand flag, set to 1 for the reverse complements (the LegNet
+    team's reverse channel).
+
+    Parameters
+    ----------
+    train
+        ``(codes, y)`` or ``((codes, flags), y)`` arrays.
+    what
+        The data's name in an error (``"train"``, ``"validation"``).
+
+    Returns
+    -------
+    tuple
+        The same structure with twice the rows: the forward strand, then the reverse one.
+
+    Raises
+    ------
+    ParameterError
+        ``train`` is not such a pair.
+    """
+    if not (isinstance(train, tuple) and len(train) == 2):
+        raise ParameterError(f"reverse_complement needs the {what} data as (codes, y) arrays")
+    x, y = train
+    flags = None
+    if isinstance(x, tuple) and len(x) == 2:
+        x, flags = x[0], np.asarray(x[1], dtype="float32")
+    x, reverse = reverse_strand(x, what)
+    y = np.asarray(y)
+    codes = np.concatenate([x, reverse])
+    if flags is None:
+        return codes, np.concatenate([y, y])
+    reverse_flags = flags.copy()
+    reverse_flags[:, 0] = 1.0
+    return (codes, np.concatenate([flags, reverse_flags])), np.concatenate([y, y])

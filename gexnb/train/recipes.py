@@ -53,10 +53,11 @@ METFORMIN_121 = TrainingConfig(
 #: :func:`gexnb.pipelines.dream_models.train_sequence_model`). A model's ``model_params``
 #: override any of it (the quick and real profiles set smaller epochs and batches).
 #:
-#: Departures from the authors' code (found by reading it; stated in the README): the epoch
-#: kept is the one of the lowest validation loss on the forward strand, where Prix Fixe
-#: keeps the best validation Pearson over both strands as separate rows, and LegNet's own
-#: submission trained on all 6,739,258 rows without validation and kept its last epoch;
+#: The epoch kept is the one of the highest validation Pearson r, both strands as separate
+#: rows (``monitor="val_pearson"``, as Prix Fixe's trainer).
+#:
+#: Departures from the authors' code (found by reading it; stated in the README): LegNet's
+#: own submission trained on all 6,739,258 rows without validation and kept its last epoch;
 #: LegNet's own ``train.py`` made an epoch 1,000 batches (80,000 steps, about 6 passes over
 #: the strand-doubled data), not a full pass; the sequences are 142 codes, the BiGRU's width,
 #: left-padded with zeros (the authors: 150, with 40 nt of the real plasmid before the
@@ -71,6 +72,7 @@ PRIX_FIXE = TrainingConfig(
     schedule="one_cycle",
     reverse_complement=True,
     precision="float32",
+    monitor="val_pearson",
 )
 
 
