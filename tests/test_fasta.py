@@ -95,7 +95,9 @@ def test_rows_are_matched_by_the_column_of_names(tmp_path, caplog):
     assert joined["id"].tolist() == names
     assert joined["activity"].astype(float).tolist() == list(range(len(SEQS)))
     assert joined["sequence"].tolist() == SEQS
-    with pytest.raises(ParameterError, match="id_column 'name' is not a column"):
+    with pytest.raises(
+        ParameterError, match=r"id_column \(gexnb join-fasta --id-column\) 'name' is not a column"
+    ):
         join_fasta(fasta, tmp_path / "v.csv", id_column="name")
 
 
@@ -115,8 +117,8 @@ def test_records_without_a_row_or_names_twice_are_refused(tmp_path):
 def test_a_table_matched_by_neither_names_nor_order_is_refused(tmp_path):
     fasta = _fasta(tmp_path / "s.fa")
     values, _ = _activity(tmp_path / "a.txt", n=len(SEQS) - 1)
-    with pytest.raises(InputError, match=r"a\.txt: 11 rows for 12 FASTA records, and no column "
-                       "holds the FASTA names"):  # fmt: skip
+    problem = r"a\.txt: 11 rows \(the first line read as the header\) for 12 FASTA records"
+    with pytest.raises(InputError, match=problem + ", and no column holds the FASTA names"):
         join_fasta(fasta, values)
     out = tmp_path / "s.fa"
     assert main(["join-fasta", str(fasta), str(values), "-o", str(out)]) == 2  # not over input
@@ -140,6 +142,65 @@ def test_gexnb_predict_reads_a_fasta_file(tmp_path, model_path):
         train.load_model(model_path), encode_sequences(seqs, length=PREDICT_LENGTH)
     )
     np.testing.assert_allclose(table["prediction"], expected, rtol=1e-5, atol=1e-6)
-    fasta.write_text(">n0\nACGTXX\n")
-    with pytest.raises(InputError, match=r"new\.fa, line 1"):
+    fasta.write_text(">n0\nACGT\nACGTXX\n")  # the line of the bad base, not the record's
+    with pytest.raises(InputError, match=r"new\.fa, line 3: invalid base 'X' at column 5 of "
+                       "record 'n0'"):  # fmt: skip
         train.predict_file(model_path, fasta, out)
+
+
+def test_tables_as_r_and_spreadsheets_write_them_are_joined_right(tmp_path):
+    """A review and a trial: R's row names and a separator ending every line shifted the
+    columns or doubled the rows (exit 0); a count column was taken for the names; a
+    semicolon table kept its decimal commas; ids written '>name' were not matched."""
+    names = [f"e{i}" for i in range(4)]
+    fasta = _fasta(tmp_path / "s.fa", names)
+    r_rows = tmp_path / "r.txt"  # write.table(df): row names under no header field
+    r_rows.write_text('"Dev"\t"Hk"\n' + "".join(f'"{n}"\t{i}.5\t-{i}\n' for i, n in
+                                                   enumerate(reversed(names))))  # fmt: skip
+    joined = join_fasta(fasta, r_rows)
+    assert joined["id"].tolist() == names and joined["Dev"].tolist() == ["3.5", "2.5", "1.5", "0.5"]
+    trailing = tmp_path / "t.tsv"
+    trailing.write_text("Dev\tHk\n" + "".join(f"{i}\t{-i}\t\n" for i in range(4)))
+    joined = join_fasta(fasta, trailing)
+    assert joined["Dev"].tolist() == ["0", "1", "2", "3"] and list(joined.columns)[2:] == [
+        "Dev",
+        "Hk",
+    ]
+    semicolon = tmp_path / "x.csv"
+    semicolon.write_text("Dev;label\n" + "".join(f"-0,{i}5;a\n" for i in range(4)))
+    assert join_fasta(fasta, semicolon)["Dev"].tolist() == ["-0.05", "-0.15", "-0.25", "-0.35"]
+    gt = tmp_path / "gt.tsv"
+    gt.write_text("name\tDev\n" + "".join(f">{n} \t{i}\n" for i, n in enumerate(names[::-1])))
+    assert join_fasta(fasta, gt)["Dev"].tolist() == ["3", "2", "1", "0"]
+    numbered = _fasta(tmp_path / "n.fa", ["1", "2", "3", "4"])
+    counts = tmp_path / "c.tsv"
+    counts.write_text("counts\tactivity\n3\t0.7\n1\t0.9\n5\t0.5\n2\t0.1\n")
+    assert join_fasta(numbered, counts)["activity"].tolist() == ["0.7", "0.9", "0.5", "0.1"]
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("name\tDev\n" + "".join(f"x{i}\t{i}\n" for i in range(12)),
+         r"column 'name' holds 12 distinct names, none of them a FASTA name"),
+        ("\tDev\n" + "".join(f"{i}\t{i}\n" for i in [3, 0, 1, 2, 4, 5, 6, 7, 8, 9, 10, 11]),
+         r"numbers the rows 0 to 11 out of order"),
+        ("Dev\tDev\n1\t2\n", r"line 1: the header names column\(s\) 'Dev' more than once"),
+        ("Dev\tHk\n1\t2\t3\t4\n", r"line 2: the header has 2 field\(s\), the data lines 4"),
+    ],
+)  # fmt: skip
+def test_tables_that_cannot_be_matched_are_refused(tmp_path, text, problem):
+    fasta = _fasta(tmp_path / "s.fa")
+    table = tmp_path / "v.tsv"
+    table.write_text(text)
+    with pytest.raises(InputError, match=problem):
+        join_fasta(fasta, table)
+
+
+def test_a_truncated_gzip_table_is_named(tmp_path):
+    fasta = _fasta(tmp_path / "s.fa")
+    values, _ = _activity(tmp_path / "a.txt")
+    packed = gzip.compress(values.read_bytes())
+    (tmp_path / "a.txt.gz").write_bytes(packed[: len(packed) // 2])
+    with pytest.raises(InputError, match=r"a\.txt\.gz: truncated or corrupt gzip file"):
+        join_fasta(fasta, tmp_path / "a.txt.gz")

@@ -14,8 +14,10 @@ The reader is gexnb's own, not a library's, so that each refusal names the file 
 
 from __future__ import annotations
 
+import csv
 import logging
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -76,8 +78,9 @@ def iter_fasta(path: str | os.PathLike[str]) -> Iterator[tuple[str, str, int]]:
     Raises
     ------
     InputError
-        Text before the first ``>`` line, a record without sequence, or bytes that are not
-        UTF-8, naming the file and the line.
+        Text before the first ``>`` line, a record without sequence, a character other than
+        A, C, G, T or N in a sequence line (its column and record named), or bytes that are
+        not UTF-8, naming the file and the line.
     """
     where = Path(path)
     name: str | None = None
@@ -104,10 +107,26 @@ def iter_fasta(path: str | os.PathLike[str]) -> Iterator[tuple[str, str, int]]:
                     path=str(where),
                     line=line_no,
                 )
+            elif bad := _BAD_BASE.search(text):
+                what = "a space" if bad.group().isspace() else repr(bad.group())
+                raise InputError(
+                    f"invalid base {what} at column {bad.start() + 1} of record {name!r}: "
+                    "gexnb reads A, C, G, T and N, in any case",
+                    path=str(where),
+                    line=line_no,
+                )
             else:
                 parts.append(text)
     if name is not None:
         yield _record(name, parts, start, where)
+
+
+#: A number of a semicolon-separated table, with a decimal comma or none (``-0,25``, ``3``).
+_DECIMAL_COMMA_NUMBER = r"[-+]?\d*,?\d+(?:[eE][-+]?\d+)?"
+
+#: A character of a sequence line that is not a base gexnb encodes (IUPAC codes, RNA's U,
+#: alignment gaps, spaces, digits).
+_BAD_BASE = re.compile(r"[^ACGTNacgtn]")
 
 
 def _record(name: str, parts: list[str], line: int, path: Path) -> tuple[str, str, int]:
@@ -157,26 +176,59 @@ def read_fasta(path: str | os.PathLike[str]) -> pd.DataFrame:
 def _read_values(path: Path) -> pd.DataFrame:
     """The table of measured values, every field as text (the sequence reader parses the
     numbers later and names the line of a bad one); tab-, semicolon- or comma-separated, by
-    the header line."""
+    the header line. A header one field short of the data lines is R's ``write.table`` with
+    row names (the first column kept as ``column_1``, as the sequence reader keeps it) or a
+    separator at the end of every data line (the empty last field dropped); any other
+    mismatch, and a column named twice, is refused."""
     with _open_binary(path) as handle, _reading(path):
-        first = b""
+        first, skip = b"", 0
         for raw in handle:
             if raw.strip():
                 first = raw
                 break
+            skip += 1
     if not first:
         raise InputError("empty table of values", path=str(path))
-    sep = next((s for s in ("\t", ";", ",") if s.encode() in first), "\t")
+    text = first.decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r\n")
+    sep = next((s for s in ("\t", ";", ",") if s in text), "\t")
+    header = [h.strip() for h in next(csv.reader([text], delimiter=sep))]
     try:
-        frame = pd.read_csv(
-            path, sep=sep, dtype=str, keep_default_na=False, compression="infer",
-            skip_blank_lines=True,
-        )  # fmt: skip
+        with _reading(path):
+            frame = pd.read_csv(
+                path, sep=sep, header=None, skiprows=skip + 1, dtype=str,
+                keep_default_na=False, compression="infer", skip_blank_lines=True,
+            )  # fmt: skip
+    except pd.errors.EmptyDataError:
+        raise InputError("no data lines after the header", path=str(path)) from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot be read as a table ({exc})", path=str(path)) from None
-    frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
-    if frame.empty:
-        raise InputError("no data lines after the header", path=str(path))
+    if frame.shape[1] == len(header) + 1:
+        if (frame.iloc[:, -1].str.strip() == "").all():  # a separator ending every line
+            frame = frame.iloc[:, :-1]
+        else:  # R's write.table: row names under no header field
+            header = ["column_1", *header]
+            log.info("%s: the header is one field short: the first column is read as "
+                     "column_1 (R's row names)", path)  # fmt: skip
+    if frame.shape[1] != len(header):
+        raise InputError(
+            f"the header has {len(header)} field(s), the data lines {frame.shape[1]}",
+            path=str(path),
+            line=skip + 2,
+        )
+    twice = sorted({h for h in header if header.count(h) > 1})
+    if twice:
+        raise InputError(
+            f"the header names column(s) {', '.join(map(repr, twice))} more than once",
+            path=str(path),
+            line=skip + 1,
+        )
+    frame.columns = header
+    if sep == ";":  # Excel's and R write.csv2's tables: numbers with a decimal comma
+        for column in frame.columns:
+            text = frame[column].str.strip()
+            filled = text[text != ""]
+            if len(filled) and filled.str.fullmatch(_DECIMAL_COMMA_NUMBER).all():
+                frame[column] = text.str.replace(",", ".", regex=False)
     return frame
 
 
@@ -189,8 +241,9 @@ def join_fasta(
     """Join a FASTA file with the table of its sequences' measured values.
 
     The rows are matched by name when a column of the table holds the FASTA names
-    (``id_column``, or the column holding the most of them): every record needs its row,
-    and rows without a record are left out (logged). When no column holds a FASTA name, the
+    (``id_column``, or the column not made of numbers holding the most of them, logged):
+    every record needs its row, and rows without a record are left out (logged). When no
+    such column holds a FASTA name, the
     rows are matched by order, as DeepSTARR's activity tables are (de Almeida et al. 2022),
     which needs as many rows as records (logged at WARNING: the order is not checked).
 
@@ -235,7 +288,8 @@ def join_fasta(
     names = records["id"].to_numpy(dtype=str)
     if id_column and id_column not in values.columns:
         raise ParameterError(
-            f"id_column {id_column!r} is not a column of {values_path}; its columns: "
+            f"id_column (gexnb join-fasta --id-column) {id_column!r} is not a column of "
+            f"{values_path}; its columns: "
             f"{', '.join(map(repr, values.columns[:8]))}"
         )
     key = id_column or _name_column(values, names)
@@ -246,31 +300,83 @@ def join_fasta(
                 f"the table has a {clash!r} column of its own: {hint}", path=str(values_path)
             )
     if key:
+        if not id_column:
+            log.info("%s: rows matched to the records of %s by column %r", values_path,
+                     fasta_path.name, key)  # fmt: skip
         joined = _join_by_name(records, values, key, fasta_path, values_path)
     elif len(values) == len(records):
+        _check_row_order(values, names, values_path)
         log.warning(
             "%s: no column holds the names of %s; its %d rows are matched to the records by "
             "order (as DeepSTARR's activity tables): check that they list the same sequences "
             "in the same order",
             values_path, fasta_path.name, len(values),
         )  # fmt: skip
-        joined = pd.concat([records.reset_index(drop=True), values], axis=1)
+        joined = pd.concat([records.reset_index(drop=True), values.reset_index(drop=True)], axis=1)
     else:
         raise InputError(
-            f"{len(values):,} rows for {len(records):,} FASTA records, and no column holds the "
-            f"FASTA names (such as {names[0]!r}): give a column of names (id_column) or one "
-            "row per record, in the FASTA's order",
+            f"{len(values):,} rows (the first line read as the header) for {len(records):,} "
+            f"FASTA records, and no column holds the FASTA names (such as {str(names[0])!r}):"
+            " give a column of names (--id-column) or one row per record, in the FASTA's order",
             path=str(values_path),
         )
     return joined.reset_index(drop=True)
 
 
+def _ids(column: pd.Series) -> pd.Series:
+    """A table column as FASTA names: spaces around them and a leading ``>`` removed."""
+    return column.str.strip().str.removeprefix(">").str.strip()
+
+
+def _is_numeric(column: pd.Series) -> bool:
+    return bool(pd.to_numeric(column.str.strip(), errors="coerce").notna().all())
+
+
+def _check_row_order(values: pd.DataFrame, names: np.ndarray, path: Path) -> None:
+    """Refuse a match by order that the table itself contradicts: a column of distinct
+    names none of which is a FASTA name (another naming of the same sequences), or a column
+    numbering the rows 0 or 1 to n out of order (a shuffled table; a trial found both
+    matched by order, most values on the wrong sequence)."""
+    n = len(values)
+    for column in values.columns:
+        text = values[column].str.strip()
+        if n < 2 or not text.is_unique:
+            continue
+        if not _is_numeric(values[column]):
+            raise InputError(
+                f"column {column!r} holds {n:,} distinct names, none of them a FASTA name (its "
+                f"{text.iloc[0]!r}, the FASTA's {str(names[0])!r}): matching the rows by order "
+                "would ignore them; give the column of the FASTA names (--id-column), or "
+                "leave this column out",
+                path=str(path),
+            )
+        numbers = pd.to_numeric(text)
+        ranked = np.sort(numbers.to_numpy())
+        for first in (0, 1):
+            if np.array_equal(ranked, np.arange(first, first + n)) and not (
+                numbers.is_monotonic_increasing
+            ):
+                raise InputError(
+                    f"column {column!r} numbers the rows {first} to {first + n - 1} out of "
+                    "order: the rows are not in the FASTA's order? Sort the table by it, or "
+                    "give a column of the FASTA names (--id-column)",
+                    path=str(path),
+                )
+
+
 def _name_column(values: pd.DataFrame, names: np.ndarray) -> str:
-    """The column of ``values`` holding the most FASTA ``names`` (``""``: none holds any)."""
+    """The column of ``values`` holding the most FASTA ``names`` among those not made of
+    numbers (``""``: none holds any). A column of numbers is never taken for names, even
+    when the records are named ``1``, ``2``, ... (a count column matched them and re-ordered
+    the rows: a review); ``id_column`` names such a column."""
     wanted = set(names.tolist())
-    hits = {c: int(values[c].str.strip().isin(wanted).sum()) for c in values.columns}
-    best = max(hits, key=lambda c: hits[c])
-    return best if hits[best] else ""
+    hits = {
+        c: int(_ids(values[c]).isin(wanted).sum())
+        for c in values.columns
+        if not _is_numeric(values[c])
+    }
+    best = max(hits, key=lambda c: hits[c], default="")
+    return best if best and hits[best] else ""
 
 
 def _join_by_name(
@@ -278,7 +384,7 @@ def _join_by_name(
 ) -> pd.DataFrame:
     """The records with their rows of ``values``, matched on the column ``key``."""
     for frame, column, where in ((records, "id", fasta_path), (values, key, values_path)):
-        twice = frame[column].str.strip()
+        twice = _ids(frame[column])
         twice = twice[twice.duplicated()]
         if len(twice):
             raise InputError(
@@ -286,7 +392,7 @@ def _join_by_name(
                 f"{', ...' if twice.nunique() > 1 else ''}): rows cannot be matched by name",
                 path=str(where),
             )
-    table = values.assign(**{key: values[key].str.strip()}).set_index(key)
+    table = values.assign(**{key: _ids(values[key])}).set_index(key)
     missing = ~records["id"].isin(table.index)
     if missing.any():
         first = records.loc[missing]
