@@ -187,6 +187,10 @@ def test_sequence_column_by_content_needs_one_sequence_field(tmp_path):
     with pytest.raises(InputError, match=r"line 2: non-numeric expression 'NA' \(a missing "
                        "value: .* leave such rows out of the file"):  # fmt: skip
         sq.read_sequences(plain)
+    nan = _write(tmp_path / "n.tsv", "x\ty\nACGT\tNaN\n")  # pandas' mark: parsed as a float
+    with pytest.raises(InputError, match=r"expression is 'NaN'; expected a finite number .*\(a "
+                       "missing value"):  # fmt: skip
+        sq.read_sequences(nan)
     # sequences only (gexnb predict): the other columns kept under their names
     only = _write(tmp_path / "d.csv", "name,seq\nel1,ACGT\n")
     frame = sq.read_sequences(only, require_expression=False)

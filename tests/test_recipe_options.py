@@ -181,3 +181,37 @@ def test_val_pearson_keeps_the_epoch_of_the_best_validation_correlation(tmp_path
             monitor="val_pearson", verbose=0)  # fmt: skip
     with pytest.raises(ParameterError, match="monitor must be one of"):
         TrainingConfig(monitor="val_r")
+
+
+def test_val_pearson_with_early_stopping_resume_and_datasets(tmp_path):
+    """A review: early stopping on val_pearson_distance stopped with Keras' bare ValueError
+    (no direction); a validation dataset gave numpy's 'inhomogeneous shape'; a checkpoint
+    whose best epoch was chosen by val_loss was resumed under val_pearson, comparing a loss
+    with 1 - r."""
+    from gexnb.errors import InputError
+
+    rng = np.random.default_rng(4)
+    codes = rng.integers(0, 4, size=(60, 12)).astype(np.uint8)
+    y = (codes == 1).sum(axis=1).astype(np.float32)
+    train_xy, val = (codes[:45], y[:45]), (codes[45:], y[45:])
+    kw = {"batch_size": 16, "learning_rate": 0.01, "seed": 0, "verbose": 0}
+    result = fit(_conv_model(12), train_xy, val, output_dir=tmp_path / "es", epochs=3,
+                 monitor="val_pearson", early_stopping=1, **kw)  # fmt: skip
+    assert result.best_epoch == int(np.argmax(result.history["val_pearson"])) + 1
+    fit(_conv_model(12), train_xy, val, output_dir=tmp_path / "r", epochs=1, **kw)
+    with pytest.raises(InputError, match=r"last\.keras: chose its best epoch by val_loss, this "
+                       "run by val_pearson_distance"):  # fmt: skip
+        fit(_conv_model(12), train_xy, val, output_dir=tmp_path / "r", epochs=2, resume=True,
+            monitor="val_pearson", **kw)  # fmt: skip
+    batches = keras.utils.PyDataset  # a validation dataset: (x, y) arrays are needed
+
+    class Val(batches):
+        def __len__(self):
+            return 1
+
+        def __getitem__(self, i):
+            return val
+
+    with pytest.raises(ParameterError, match=r"needs the validation data as \(x, y\) arrays"):
+        fit(_conv_model(12), train_xy, Val(), output_dir=tmp_path / "d", epochs=1,
+            monitor="val_pearson", **kw)  # fmt: skip

@@ -677,6 +677,13 @@ _DECIMAL_COMMA = re.compile(rb"^[-+]?(\d*,(\d{1,2}|\d{4,})|0,\d+)([eE][-+]?\d+)?
 _MISSING_MARKS = frozenset({"", "NA", "N/A", "NAN", "NULL", "NONE", "#N/A", "-", "."})
 
 
+#: What a missing value's refusal adds (:func:`_parse_expression`).
+_MISSING_HINT = (
+    " (a missing value: a sequence is trained on or scored only with its measured value, so "
+    "leave such rows out of the file)"
+)
+
+
 def _parse_expression(parsed: _Parsed, layout: _Layout, path: str) -> np.ndarray:
     """The expression column of ``parsed`` as float64, every bad value an InputError naming
     the line. A semicolon file's values take a decimal comma (1,5 is 1.5); one that also
@@ -720,16 +727,14 @@ def _parse_expression(parsed: _Parsed, layout: _Layout, path: str) -> np.ndarray
             except ValueError:
                 problem = "empty expression" if not text else f"non-numeric expression {text!r}"
                 if text.upper() in _MISSING_MARKS:
-                    problem += (
-                        " (a missing value: a sequence is trained on or scored only with its "
-                        "measured value, so leave such rows out of the file)"
-                    )
+                    problem += _MISSING_HINT
                 raise InputError(
                     problem + column, path=path, line=int(parsed.line_numbers[i])
                 ) from None
             if not np.isfinite(value):
+                hint = _MISSING_HINT if text.upper() in _MISSING_MARKS else ""
                 raise InputError(
-                    f"expression is {text!r}; expected a finite number{column}",
+                    f"expression is {text!r}; expected a finite number{column}{hint}",
                     path=path,
                     line=int(parsed.line_numbers[i]),
                 )

@@ -49,7 +49,6 @@ from gexnb.train.predict import flag_count, load_model, predict, predict_file
 from gexnb.train.recipes import METFORMIN_121, PRIX_FIXE, EGEXResult, dgex_recipe, train_egex
 
 __all__ = [
-    "ValidationPearson",
     "TrainingConfig",
     "cudnn_report",
     "TrainResult",
@@ -64,6 +63,7 @@ __all__ = [
     "resolve_precision",
     "recalibrate_batchnorm",
     "BatchNormRecalibration",
+    "ValidationPearson",
     "make_optimizer",
     "ScaledSGD",
     "OneCycle",

@@ -322,11 +322,15 @@ def _read_json(path: Path) -> Any:
         ) from exc
 
 
-def _resume_state(out: Path) -> tuple[int, dict[str, list[float]], float, int | None] | None:
+def _resume_state(
+    out: Path, monitor: str | None = None
+) -> tuple[int, dict[str, list[float]], float, int | None] | None:
     """Epochs done, history, best value and best epoch of the checkpoint in ``out``.
 
     None when ``out`` holds no checkpoint at all. Refuses (InputError, nothing deleted) when
-    the checkpoint is incomplete, so that a resume never silently starts over.
+    the checkpoint is incomplete, so that a resume never silently starts over, or when it
+    chose its best epoch by another quantity than ``monitor`` (its best value would be
+    compared with another measure's: a review).
     """
     last, record = out / LAST_NAME, out / LAST_STATE_NAME
     if not last.exists():
@@ -355,7 +359,15 @@ def _resume_state(out: Path) -> tuple[int, dict[str, list[float]], float, int | 
         raise InputError("checkpoint record has no epoch count", path=str(record))
     done = int(state["epoch"])
     history = {str(k): [float(v) for v in list(vals)[:done]] for k, vals in history.items()}
-    best, best_epoch = float(state.get("best") or float("inf")), state.get("best_epoch")
+    kept_by = state.get("monitor")
+    if monitor is not None and kept_by is not None and kept_by != monitor:
+        raise InputError(
+            f"chose its best epoch by {kept_by}, this run by {monitor} (TrainingConfig."
+            "monitor): resume with the same monitor, or start over (resume=False)",
+            path=str(last),
+        )
+    best = float("inf") if state.get("best") is None else float(state["best"])
+    best_epoch = state.get("best_epoch")
     best_path = out / BEST_NAME
     best_state = checkpoint_state(best_path) if best_path.exists() else None
     on_disk = best_state["epoch"] if best_state is not None else None
@@ -496,9 +508,12 @@ class ValidationPearson(keras.callbacks.Callback):
     and ``val_pearson_distance`` (1 - r; 1 for constant predictions), which
     :func:`gexnb.train.fit` minimises under ``monitor="val_pearson"``.
 
-    The epoch choice of the Prix Fixe trainer of the DREAM 2022 winners' models (Rafi et al.,
-    *Nat Biotechnol* 2024; ``prixfixe/autosome/trainer.py`` keeps the epoch of the best
-    validation Pearson r, each strand a row of its own).
+    The epoch choice of the Prix Fixe framework of the DREAM 2022 winners' models (Rafi et
+    al., *Nat Biotechnol* 2024): its base ``Trainer`` keeps the epoch of the highest Pearson
+    r over the pooled validation rows, each strand a row of its own. An epoch whose
+    predictions are constant (no r) counts as r = 0 here; Prix Fixe never keeps such an
+    epoch (gexnb's departure, so that a run whose every epoch is constant still returns
+    one).
 
     Parameters
     ----------
@@ -508,10 +523,10 @@ class ValidationPearson(keras.callbacks.Callback):
         Score every row and its reverse complement as rows of their own
         (:func:`gexnb.train.inputs.with_reverse_complements`; ``fit`` sets it under
         ``reverse_complement``).
-    to_scalar
-        Maps the model's outputs to one value per row before the correlation (a soft-bin
-        model's logits to its expected bin); None: the outputs, flattened, against ``y``
-        flattened.
+    model
+        The model whose predictions are scored, sharing its weights with the one trained (a
+        soft-bin model's expression output while its logits are trained); None: the model
+        trained.
     batch_size
         Rows per forward pass.
     """
@@ -522,14 +537,19 @@ class ValidationPearson(keras.callbacks.Callback):
         y: Any,
         *,
         both_strands: bool = False,
-        to_scalar: Any = None,
+        model: Any = None,
         batch_size: int = PREDICT_BATCH_SIZE,
     ) -> None:
         super().__init__()
+        if not isinstance(x, (np.ndarray, tuple)) or isinstance(y, (tuple, list)):
+            raise ParameterError(
+                "monitor 'val_pearson' needs the validation data as (x, y) arrays, not a "
+                f"{type(x).__name__}"
+            )
         if both_strands:
             x, y = with_reverse_complements((x, y), "validation")
         self.x, self.y = x, np.asarray(y, dtype=np.float64).reshape(len(np.asarray(y)), -1)
-        self.to_scalar = to_scalar
+        self.scored = model
         self.batch_size = int(batch_size)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
@@ -538,9 +558,8 @@ class ValidationPearson(keras.callbacks.Callback):
         from gexnb.metrics import _corr
 
         x = list(self.x) if isinstance(self.x, tuple) else self.x
-        pred = np.asarray(self.model.predict(x, batch_size=self.batch_size, verbose=0))
-        if self.to_scalar is not None:
-            pred = np.asarray(self.to_scalar(pred))
+        scored = self.model if self.scored is None else self.scored
+        pred = np.asarray(scored.predict(x, batch_size=self.batch_size, verbose=0))
         pred = pred.astype(np.float64).reshape(len(self.y), -1)
         r = _corr(pearsonr, self.y.ravel(), pred.ravel())
         if logs is not None:  # the same dict reaches the checkpoints after this callback

@@ -169,9 +169,10 @@ def fit(
         (:func:`~gexnb.train.callbacks.training_setup`: all :class:`TrainingConfig` fields
         but ``epochs``, ``verbose``, ``checkpoint_seconds``, ``early_stopping``,
         ``distribution`` and ``precision``; the training and validation arrays, compared by
-        a BLAKE2 digest).
+        a BLAKE2 digest), or one whose best epoch was chosen by another ``monitor``.
     ParameterError
-        Unknown precision, distribution or optimizer; epochs or batch size below 1.
+        Unknown precision, distribution or optimizer; epochs or batch size below 1;
+        ``monitor="val_pearson"`` without validation ``(x, y)`` arrays.
 
     Warns
     -----
@@ -195,16 +196,16 @@ def fit(
     _memory_growth()
     policy = resolve_precision(cfg.precision)
     previous_distribution = keras.distribution.distribution()
+    if cfg.monitor == "val_pearson" and validation is None:  # before a global distribution
+        raise ParameterError("monitor 'val_pearson' needs validation data")
     strategy = _strategy(cfg.distribution)  # on JAX, may set a global DataParallel
     train, validation = _split_validation(train, validation)
     if cfg.reverse_complement:
         train = with_reverse_complements(train)
     monitor = "val_loss" if validation is not None else "loss"
     if cfg.monitor == "val_pearson":
-        if validation is None:
-            raise ParameterError("monitor 'val_pearson' needs validation data")
         monitor = PEARSON_DISTANCE
-    initial_epoch, history, best, best_epoch, resumed = _start(out, resume, int(given))
+    initial_epoch, history, best, best_epoch, resumed = _start(out, resume, int(given), monitor)
     previous_policy = keras.mixed_precision.dtype_policy()
     keras.mixed_precision.set_dtype_policy(policy)
     try:
@@ -238,12 +239,19 @@ def fit(
         if cfg.monitor == "val_pearson" and not any(
             isinstance(c, ValidationPearson) for c in callbacks
         ):
+            if not (isinstance(validation, tuple) and len(validation) == 2):
+                raise ParameterError(
+                    "monitor 'val_pearson' needs the validation data as (x, y) arrays, not "
+                    f"a {type(validation).__name__}"
+                )
             pearson = ValidationPearson(*validation, both_strands=cfg.reverse_complement)
             callbacks = [*callbacks, pearson]
         callbacks = [*callbacks, checkpoints, keras.callbacks.TerminateOnNaN()]
         if cfg.early_stopping is not None:
             callbacks.append(
-                keras.callbacks.EarlyStopping(monitor=monitor, patience=int(cfg.early_stopping))
+                keras.callbacks.EarlyStopping(
+                    monitor=monitor, patience=int(cfg.early_stopping), mode="min"
+                )
             )
         if initial_epoch < int(given):
             _keras_fit(net, train, validation, cfg, strategy, callbacks, initial_epoch)
@@ -292,11 +300,11 @@ def _check_finite_loss(history: dict[str, list[float]], monitor: str, out: Path)
 
 
 def _start(
-    out: Path, resume: bool, epochs: int
+    out: Path, resume: bool, epochs: int, monitor: str
 ) -> tuple[int, dict[str, list[float]], float, int | None, bool]:
     """Epochs done, history, best value and epoch, and whether a checkpoint is resumed."""
     _remove_temporary_files(out)
-    resumed = _resume_state(out) if resume else None
+    resumed = _resume_state(out, monitor) if resume else None
     if resumed is None:
         if resume:
             warnings.warn(
