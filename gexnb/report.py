@@ -75,7 +75,8 @@ def run_kind(notebook: str, values: Mapping[str, Any], *, project_dir: Any = Non
     values
         The notebook's parameter values (pass ``globals()``).
     project_dir
-        The project folder (found from the working directory when None).
+        The project folder; None: the one ``gexnb run`` names to its kernel
+        (:data:`gexnb.rundir.PROJECT_ENV`), else found from the working directory.
 
     Returns
     -------
@@ -86,9 +87,10 @@ def run_kind(notebook: str, values: Mapping[str, Any], *, project_dir: Any = Non
     from gexnb.runner.project import load_profile
 
     try:
-        from gexnb.rundir import find_project_dir
+        from gexnb.rundir import PROJECT_ENV, find_project_dir
 
-        quick = load_profile(find_project_dir(project_dir), notebook, "quick")
+        told = project_dir if project_dir is not None else os.environ.get(PROJECT_ENV)
+        quick = load_profile(find_project_dir(told), notebook, "quick")
     except Exception:  # noqa: BLE001 - no project beside the notebook: nothing to compare
         return "custom"
     sizes = {

@@ -811,6 +811,10 @@ def read_manifest(output_dir: str | os.PathLike) -> dict[str, Any] | None:
 #: Environment variable the runner sets for the kernel: the folder it already owns.
 MANAGED_ENV = "GEXNB_RUN_DIR"
 
+#: Environment variable the runner sets for the kernel: the project the run belongs to (the
+#: kernel runs in the output folder, which may lie outside it: ``gexnb run -o /elsewhere``).
+PROJECT_ENV = "GEXNB_PROJECT_DIR"
+
 _interactive: dict[Path, tuple[OutputLock, RunRecord]] = {}
 
 

@@ -83,6 +83,24 @@ def test_run_kind_compares_with_the_quick_profile():
     assert report.run_kind("04_attention_lstm", {}, project_dir=PROJECT) == "custom"
 
 
+def test_run_kind_finds_the_project_of_a_run_written_outside_it(tmp_path, monkeypatch):
+    """`gexnb run 04 --profile quick -o /elsewhere` lost its smoke-run banner: the kernel
+    runs in the output folder, where no project is found (a new-user trial)."""
+    import os
+
+    from gexnb.rundir import PROJECT_ENV
+    from gexnb.runner.execute import _managed_folder
+
+    values = load_profile(PROJECT, "04_attention_lstm", "quick")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(PROJECT_ENV, raising=False)
+    assert report.run_kind("04_attention_lstm", values) == "custom"  # no project found
+    with _managed_folder(tmp_path, PROJECT):  # what gexnb run tells its kernel
+        assert os.environ[PROJECT_ENV] == str(PROJECT)
+        assert report.run_kind("04_attention_lstm", values) == "quick"
+    assert PROJECT_ENV not in os.environ
+
+
 def test_the_smoke_banner_follows_the_model_sizes_not_the_data_or_profile_name():
     """The banner followed the profile's name: `extends: quick` with a data path got none,
     `--profile quick -p epochs=50 ...` got it (found by a new-user trial)."""

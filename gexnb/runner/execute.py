@@ -19,6 +19,7 @@ from gexnb.errors import GexnbError, InputError, ParameterError
 from gexnb.io import ensure_output_dir, write_text_atomic
 from gexnb.rundir import (
     MANAGED_ENV,
+    PROJECT_ENV,
     OutputLock,
     RunRecord,
     check_run_folder,
@@ -271,7 +272,10 @@ def run_notebook(
         record = RunRecord(out, path.stem, profile, dict(params), kept=kept)
         record.write()
         try:
-            with _kernel_environment(GEXNB_DATA=str(data_dir(project))), _managed_folder(out):
+            with (
+                _kernel_environment(GEXNB_DATA=str(data_dir(project))),
+                _managed_folder(out, project),
+            ):
                 _interruptible(
                     lambda: papermill.execute_notebook(
                         str(path),
@@ -652,17 +656,21 @@ def _interruptible(run: Any, *, notebook: str, executed_path: Path) -> Any:
 
 
 @contextlib.contextmanager
-def _managed_folder(out: Path) -> Iterator[None]:
-    """Tell the kernel that this runner owns ``out`` (see :func:`gexnb.rundir.begin_run`)."""
-    previous = os.environ.get(MANAGED_ENV)
-    os.environ[MANAGED_ENV] = str(out)
+def _managed_folder(out: Path, project: Path) -> Iterator[None]:
+    """Tell the kernel that this runner owns ``out`` (see :func:`gexnb.rundir.begin_run`)
+    and which project the run belongs to (:func:`gexnb.report.run_kind`: a run written
+    outside the project lost its smoke-run banner, a new-user trial)."""
+    told = {MANAGED_ENV: str(out), PROJECT_ENV: str(project)}
+    previous = {name: os.environ.get(name) for name in told}
+    os.environ.update(told)
     try:
         yield
     finally:
-        if previous is None:
-            os.environ.pop(MANAGED_ENV, None)
-        else:
-            os.environ[MANAGED_ENV] = previous
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @contextlib.contextmanager
