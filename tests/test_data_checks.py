@@ -112,3 +112,21 @@ def test_notebook_04_writes_what_it_read_to_data_report(linear_genes_x_samples, 
     assert report["source"] == path and report["transform"] == "log2(max(x, 1))"
     assert report["genes_dropped_for_nan"] == 1 and report["n_genes"] == 9
     assert report["n_samples"] == 12 and report["duplicate_ids_merged"] == 0
+
+
+def test_raw_counts_taken_to_the_log_are_warned_of(caplog):
+    """Raw RNA-seq counts got log2(max(x, 1)) with no word about library sizes: the top
+    variable genes partly measured sequencing depth (notebook 04 trial)."""
+    import pandas as pd
+
+    from gexnb.data.expression import transform_expression
+
+    rng = np.random.default_rng(0)
+    counts = pd.DataFrame(rng.negative_binomial(2, 0.01, size=(20, 30)).astype(float))
+    with caplog.at_level("WARNING", logger="gexnb.data.expression.normalize"):
+        transform_expression(counts, "auto", source="counts.tsv")
+    assert "counts.tsv: every value is a whole number: raw counts?" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="gexnb.data.expression.normalize"):
+        transform_expression(counts * 1.001, "auto")  # TPM-like: not whole numbers
+    assert "raw counts" not in caplog.text

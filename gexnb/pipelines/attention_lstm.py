@@ -9,7 +9,8 @@ boosting) on the same folds, and reads the attention weights per gene.
 Leakage: in every fold the top-k most variable genes, the input z-scoring and the target
 scaling are computed on the training samples of that fold only; the held-out samples are
 never seen before they are predicted. Targets are excluded from the candidate inputs. The
-metrics are reported on the original scale of the targets (log2 expression for real data).
+metrics are reported on the targets' scale after the ``transform`` (log2 of linear-scale
+data).
 """
 
 from __future__ import annotations

@@ -548,7 +548,8 @@ def transform_expression(
         ``"none"``. Negative values cannot be linear-scale signal: with them ``"auto"``
         never takes the log, and refuses to guess when values above the threshold come with
         them (log ratios with an outlier, or counts after a batch correction); ``"log2"``
-        warns that it floors them at 0.
+        warns that it floors them at 0. A matrix of whole numbers taken to the log is
+        warned of as raw counts, whose library sizes the log does not normalise.
     source
         The file the matrix came from, named in the error.
 
@@ -612,4 +613,18 @@ def transform_expression(
             "(transform: none keeps them as given)",
             where, above, finite, AUTO_LOG_ABOVE,
         )  # fmt: skip
+    if _whole_numbers(values):
+        log.warning(
+            "%severy value is a whole number: raw counts? log2(max(x, 1)) does not "
+            "normalise library sizes, so genes would partly measure sequencing depth; give "
+            "counts normalised per sample (CPM, TPM, DESeq2's or edgeR's) with transform: "
+            "log2, or their log with transform: none",
+            f"{source}: " if source else "",
+        )  # fmt: skip
     return log2_transform(frame), "log2(max(x, 1))"
+
+
+def _whole_numbers(values: np.ndarray) -> bool:
+    """Whether every finite value of ``values`` is a whole number (raw read counts)."""
+    finite = values[np.isfinite(values)]
+    return bool(finite.size) and bool(np.all(finite == np.round(finite)))
