@@ -28,7 +28,7 @@ def test_synthetic_default(frame):
         ("TG00001", {"input_genes": ["LM0001", "TG00001"]}, InputError, "among the input genes"),
         ("TG00001", {"input_genes": ["LM0001", "XYZ"]}, InputError, "XYZ"),
         ("TG00001", {"k_genes": 10}, ParameterError, "k_genes=10 but only 9"),
-        ("TG00001", {"k_genes": 0}, ParameterError, "k_genes"),
+        ("TG00001", {"k_genes": 0}, ParameterError, "k_genes must be at least 1, got 0"),
         ("TG00001", {"folds": 61}, ParameterError, r"folds=61 needs 2 <= folds <= 60"),
         ("TG00001", {"folds": 1}, ParameterError, r"folds=1 needs 2 <= folds"),
         ("", {}, ParameterError, "at least one target"),

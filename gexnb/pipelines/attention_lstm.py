@@ -385,7 +385,9 @@ def check_targets(
         n_candidates = len(input_genes)
     else:
         n_candidates = frame.shape[1] - len(names)
-    if int(k_genes) < 1 or int(k_genes) > n_candidates:
+    if int(k_genes) < 1:
+        raise ParameterError(f"k_genes must be at least 1, got {k_genes}")
+    if int(k_genes) > n_candidates:
         raise ParameterError(
             f"k_genes={k_genes} but only {n_candidates} candidate input genes (targets excluded)"
         )

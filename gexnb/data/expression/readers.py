@@ -1649,10 +1649,13 @@ def _apply_nan_policy(
     if len(empty):
         what += f"; {len(empty)} sample(s) have no value at all: {_preview(empty)}"
     if nan == "error":
+        # a sample with no value gives every gene a missing value (drop_genes would leave
+        # none) and cannot be filled with means: only drop_samples applies (a trial)
+        options = ["drop_samples"] if len(empty) else ["drop_genes", "drop_samples", "mean"]
+        said = " or ".join(f"{{nan: {o}}}" for o in options)
         raise InputError(
-            what + " (in the notebooks set data_checks: {nan: drop_genes}, {nan: "
-            "drop_samples} or {nan: mean}; in Python read_expression(..., nan='drop_genes'), "
-            "'drop_samples' or 'mean')",
+            what + f" (in the notebooks set data_checks: {said}; in Python "
+            f"read_expression(..., nan={options[0]!r}))",
             path=path,
         )
     if nan == "drop_samples":
