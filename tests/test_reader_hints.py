@@ -531,3 +531,15 @@ def test_notebooks_01_and_02_pass_expression_column_to_every_sequence_reader():
         for call in calls:
             passed = {k.arg: ast.unparse(k.value) for k in call.keywords}
             assert passed.get("expression_column") == "expression_column", (stem, passed)
+
+
+def test_symbols_against_ensembl_columns_point_to_a_table_of_both():
+    """A trial's RNA-seq matrix had Ensembl columns, its targets symbols: the message did
+    not say how to match them (notebook 04's probes_path)."""
+    frame = pd.DataFrame(
+        np.arange(6.0).reshape(2, 3),
+        columns=["ENSG00000141510.17", "ENSG00000148773.14", "ENSG00000075624.17"],
+    )
+    with pytest.raises(InputError, match=r"look like Ensembl ids \(e.g. 'ENSG00000141510.17'\); "
+                       r"to name genes by another id .*notebook 04: probes_path"):  # fmt: skip
+        ex.select_landmarks_targets(frame, ["TP53", "ACTB"], ["MKI67"])

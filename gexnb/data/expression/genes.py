@@ -627,11 +627,20 @@ def _nothing_matches(
     matrix_kind, example = _describe_ids(columns)
     if transposed and matrix_kind != "sample ids":
         matrix_kind = "sample ids, not genes"
+    hint = ""
+    if matrix_kind in ("Ensembl ids", "probe ids") and all(
+        _ID_WORDS[t] != matrix_kind for t in kinds
+    ):
+        hint = (
+            f"; to name genes by another id than the matrix's, give a table of its {matrix_kind} "
+            "and their symbols (notebook 04: probes_path, columns probe and HUGO.gene.symbol; "
+            "notebooks 01 and 03: a gene list with both columns, as D-GEX's map_lm.txt)"
+        )
     return (
         f"no id of the {label} list{_list_source(gene_list)} matches any column of the matrix "
         f"({match.n_total} {label} genes, tried {' and '.join(_ID_WORDS[t] for t in kinds)}): "
         f"the list gives {' and '.join(given)}, the matrix columns look like {matrix_kind} "
-        f"(e.g. {example!r})"
+        f"(e.g. {example!r}){hint}"
     )
 
 
