@@ -606,3 +606,18 @@ def test_drop_samples_drops_a_sample_only_for_a_gene_the_lists_name(tmp_path, ca
         "s8",
         "s9",
     ]
+
+
+def test_gene_annotation_columns_of_a_counts_table_are_left_out(tmp_path, caplog):
+    """A trial's counts table 'gene_id, gene_name, samples...' was refused: "non-numeric
+    value 'ABAT' ... column 'gene_name'". The annotation is left out, the rows are genes."""
+    text = (
+        "gene_id\tgene_name\tgene_type\tS1\tS2\tS3\n"
+        "ENSG00000183044.12\tABAT\tprotein_coding\t10\t0\t5\n"
+        "ENSG00000141510.17\tTP53\tprotein_coding\t3\t7\t1\n"
+    )
+    with caplog.at_level("WARNING", logger="gexnb.data.expression.readers"):
+        frame = ex.read_expression(_write(tmp_path / "counts.tsv", text))
+    assert "column(s) gene_name, gene_type are left out (gene annotation" in caplog.text
+    assert list(frame.index) == ["S1", "S2", "S3"]
+    assert list(frame.columns) == ["ENSG00000183044.12", "ENSG00000141510.17"]

@@ -1488,7 +1488,9 @@ FEATURECOUNTS_COLUMNS = ("Chr", "Start", "End", "Strand", "Length")
 
 def _drop_annotation_columns(frame: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, bool]:
     """A featureCounts table without its annotation columns (:data:`FEATURECOUNTS_COLUMNS`),
-    logged; any other table as it is. A featureCounts table is genes x samples.
+    logged, as a table without its leading gene annotation columns
+    (:func:`_drop_gene_annotation`); any other table as it is. Such tables are genes x
+    samples.
 
     Parameters
     ----------
@@ -1500,17 +1502,50 @@ def _drop_annotation_columns(frame: pd.DataFrame, path: Path) -> tuple[pd.DataFr
     Returns
     -------
     frame, featurecounts
-        The samples' columns only for a featureCounts table, and whether it was one.
+        The samples' columns only, and whether annotation columns were left out.
     """
     head = tuple(str(c).strip() for c in frame.columns[: len(FEATURECOUNTS_COLUMNS)])
     if head != FEATURECOUNTS_COLUMNS:
-        return frame, False
+        return _drop_gene_annotation(frame, path)
     log.warning(
         "%s: a featureCounts table: its columns %s are left out (gene annotation, not samples)",
         path,
         ", ".join(FEATURECOUNTS_COLUMNS),
     )
     kept = frame.drop(columns=frame.columns[: len(FEATURECOUNTS_COLUMNS)])
+    kept.attrs = dict(frame.attrs)
+    return kept, True
+
+
+#: Names (letter case aside) of the gene annotation columns a counts table often carries
+#: beside its gene ids (GENCODE/Ensembl exports, GDC, tximport summaries).
+GENE_ANNOTATION_COLUMNS = frozenset({
+    "gene_name", "gene_symbol", "symbol", "hgnc_symbol", "external_gene_name", "description",
+    "gene_type", "gene_biotype", "biotype",
+})  # fmt: skip
+
+
+def _drop_gene_annotation(frame: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, bool]:
+    """A table without its leading gene annotation columns (:data:`GENE_ANNOTATION_COLUMNS`,
+    holding text), logged; then the table is genes x samples (its rows are genes). A trial's
+    ``gene_id, gene_name, samples...`` counts table was refused for 'non-numeric value'."""
+    leading = 0
+    for column in frame.columns:
+        values = frame[column]
+        if str(column).strip().lower() not in GENE_ANNOTATION_COLUMNS or (
+            pd.api.types.is_numeric_dtype(values.dtype)
+        ):
+            break
+        leading += 1
+    if not leading:
+        return frame, False
+    names = [str(c).strip() for c in frame.columns[:leading]]
+    log.warning(
+        "%s: its column(s) %s are left out (gene annotation, not samples); the genes are "
+        "named by the first column (to name them by %s, make it the first column)",
+        path, ", ".join(names), names[0],
+    )  # fmt: skip
+    kept = frame.drop(columns=frame.columns[:leading])
     kept.attrs = dict(frame.attrs)
     return kept, True
 
