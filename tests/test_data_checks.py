@@ -130,3 +130,16 @@ def test_raw_counts_taken_to_the_log_are_warned_of(caplog):
     with caplog.at_level("WARNING", logger="gexnb.data.expression.normalize"):
         transform_expression(counts * 1.001, "auto")  # TPM-like: not whole numbers
     assert "raw counts" not in caplog.text
+
+
+def test_notebook_04_reads_genes_x_samples_by_its_targets(linear_genes_x_samples, caplog):
+    """A trial had to set data_checks: {orientation: genes_x_samples} although its target
+    was a row id of the file; notebook 03 tells it from its landmark list already."""
+    folder, _ = linear_genes_x_samples
+    path = str(folder / "linear_genes_x_samples.tsv")
+    frame = attention_lstm.load_expression(path, nan="drop_genes", targets=["TG2"])
+    assert "TG2" in frame.columns and frame.shape[0] == 12
+    with pytest.raises(InputError):  # without the targets: read samples x genes, as before
+        attention_lstm.check_targets(
+            attention_lstm.load_expression(path, nan="drop_genes"), ["TG2"], k_genes=3, folds=2
+        )

@@ -40,6 +40,7 @@ from gexnb.data.expression import (
     check_not_imputed,
     read_expression,
     rename_genes,
+    rows_hold_genes,
     standardised_warning,
     top_variable_genes,
     transform_expression,
@@ -208,6 +209,7 @@ def load_expression(
     orientation: str = DataChecks.orientation,
     nan: str = DataChecks.nan,
     duplicates: str = DataChecks.duplicates,
+    targets: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Samples x genes expression for notebook 04.
 
@@ -232,6 +234,11 @@ def load_expression(
     orientation, nan, duplicates
         Passed to :func:`gexnb.data.expression.read_expression` (notebook 04's
         ``data_checks``, :data:`DATA_CHECKS`).
+    targets
+        The target genes: under ``orientation="auto"`` a file whose row ids hold more of
+        them than its column ids is read genes x samples (logged;
+        :func:`gexnb.data.expression.rows_hold_genes`), as notebook 03 tells it from its
+        landmark list (a trial had to set the orientation by hand).
 
     Returns
     -------
@@ -254,7 +261,10 @@ def load_expression(
                   "n_genes": int(n_genes), "seed": int(seed)}  # fmt: skip
         frame.attrs = {**frame.attrs, REPORT_ATTR: report}
         return frame
-    frame = read_expression(path, orientation=orientation, nan=nan, duplicates=duplicates)
+    told = rows_hold_genes(list(targets), path=path) if len(targets) else None
+    frame = read_expression(
+        path, orientation=orientation, nan=nan, duplicates=duplicates, genes_in_rows=told
+    )
     kept = {k: frame.attrs[k] for k in ("dropped_for_nan", "imputed_genes") if k in frame.attrs}
     report = {
         "source": str(path),
