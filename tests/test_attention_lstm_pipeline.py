@@ -420,3 +420,12 @@ def test_validation_rows_are_drawn_across_each_training_fold(monkeypatch):
         last = ga._fold_data(frame, ["TG00001"], fold.fold, fold.train_idx, fold.test_idx,
                              k_genes=4, input_genes=None).x_train[-10:]  # fmt: skip
         assert {tuple(r) for r in rows} != {tuple(r) for r in last}
+
+
+def test_the_conclusion_says_a_metric_of_several_targets_is_their_mean():
+    """A trial read "cross-validated RMSE 2.09" of two targets as one gene's."""
+    assert ga.ranking_label(["MKI67"]) == "cross-validated RMSE"
+    assert ga.ranking_label(["MKI67", "TOP2A"]) == "cross-validated RMSE (the mean over 2 targets)"
+    assert ga.ranking_label([], task="joint", k_genes=8) == (
+        "cross-validated RMSE (the mean over each fold's 8 targets)"
+    )

@@ -73,6 +73,7 @@ __all__ = [
     "check_targets",
     "cross_validate",
     "workload",
+    "ranking_label",
     "summary_table",
     "cv_metrics",
     "target_table",
@@ -834,6 +835,28 @@ def cross_validate(
         folds=fold_results,
         sample_ids=[str(s) for s in frame.index],
     )
+
+
+def ranking_label(targets: Sequence[str], *, task: str = "single", k_genes: int = 0) -> str:
+    """How notebook 04's conclusion names the metric it ranks on: the cross-validated RMSE,
+    said to be a mean over the targets when there are several (a trial read "RMSE 2.09" of
+    two targets as one gene's).
+
+    Parameters
+    ----------
+    targets
+        The target genes (:func:`check_targets`; empty under ``task="joint"``).
+    task, k_genes
+        Under ``"joint"`` the targets are each fold's ``k_genes`` most variable genes.
+
+    Returns
+    -------
+    str
+        E.g. ``"cross-validated RMSE (the mean over 2 targets)"``.
+    """
+    n = int(k_genes) if task == "joint" else len(targets)
+    each = "each fold's " if task == "joint" else ""
+    return "cross-validated RMSE" + (f" (the mean over {each}{n} targets)" if n > 1 else "")
 
 
 def workload(*, folds: int, models: Sequence[str], baselines: Sequence[str], epochs: int) -> str:
