@@ -429,3 +429,32 @@ def test_the_conclusion_says_a_metric_of_several_targets_is_their_mean():
     assert ga.ranking_label([], task="joint", k_genes=8) == (
         "cross-validated RMSE (the mean over each fold's 8 targets)"
     )
+
+
+def test_targets_by_symbol_match_a_gct_or_h5ad_file_named_by_ensembl_ids(tmp_path, caplog):
+    """A trial's GTEx-like GCT (Name: Ensembl ids, Description: symbols) and a CELLxGENE-like
+    .h5ad (var feature_name) matched no target given by symbol without a probe table."""
+    rng = np.random.default_rng(0)
+    ids = [f"ENSG{i:011d}.{i % 3 + 1}" for i in range(12)]
+    symbols = ["MKI67", "TOP2A", *[f"G{i}" for i in range(9)], "G0"]  # G0 twice: averaged
+    values = rng.normal(5, 1, size=(12, 30))
+    samples = [f"GTEX-{i:04d}" for i in range(30)]
+    lines = ["#1.2", "12\t30", "\t".join(["Name", "Description", *samples])]
+    lines += ["\t".join([i, s, *map(str, row)]) for i, s, row in zip(ids, symbols, values,
+                                                                     strict=True)]  # fmt: skip
+    gct = tmp_path / "gtex.gct"
+    gct.write_text("\n".join(lines) + "\n")
+    with caplog.at_level("WARNING", logger="gexnb.pipelines.attention_lstm"):
+        frame = ga.load_expression(str(gct), transform="none", targets=["MKI67"])
+    assert "the targets are gene symbols the file stores beside its ids" in caplog.text
+    assert frame.shape == (30, 11) and "MKI67" in frame.columns
+    np.testing.assert_allclose(frame["G0"], (values[2] + values[11]) / 2)
+    assert list(ga.load_expression(str(gct), transform="none").columns) == ids  # no targets
+    anndata = pytest.importorskip("anndata")
+    import pandas as pd
+
+    adata = anndata.AnnData(values.T, obs=pd.DataFrame(index=samples),
+                            var=pd.DataFrame({"feature_name": symbols}, index=ids))  # fmt: skip
+    adata.write_h5ad(tmp_path / "cells.h5ad")
+    frame = ga.load_expression(str(tmp_path / "cells.h5ad"), transform="none", targets=["TOP2A"])
+    np.testing.assert_allclose(frame["TOP2A"], values[1])

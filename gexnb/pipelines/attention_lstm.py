@@ -38,6 +38,7 @@ from gexnb.data.expression import (
     DataChecks,
     check_gene_list,
     check_not_imputed,
+    gene_symbol_table,
     read_expression,
     rename_genes,
     rows_hold_genes,
@@ -199,6 +200,27 @@ def _genes_of_probes(
     return out
 
 
+def _stored_symbols(path: str, frame: pd.DataFrame, targets: Sequence[str]) -> Any:
+    """The file's own gene symbols as a probe table (:func:`~gexnb.data.expression.
+    gene_symbol_table`: a GTEx GCT's ``Description``, an ``.h5ad`` file's ``feature_name``),
+    when the targets name none of its columns but are among those symbols (logged); else
+    None. A trial's targets by symbol matched no gene of a GCT named by Ensembl ids."""
+    wanted = {str(t).strip() for t in targets}
+    if not wanted or wanted & set(map(str, frame.columns)):
+        return None
+    stored = gene_symbol_table(path)
+    if stored is None or not wanted & set(stored["symbol"]):
+        return None
+    log.warning(
+        "%s: the targets are gene symbols the file stores beside its ids: its genes are "
+        "named by those symbols (%d ids, of which several for one symbol are averaged)",
+        path, len(stored),
+    )  # fmt: skip
+    table = stored.rename(columns={"id": "probe", "symbol": PROBE_SYMBOL_COLUMN})
+    table.attrs["symbols"] = "the file's gene symbols"
+    return table
+
+
 def load_expression(
     path: str = "",
     *,
@@ -225,7 +247,8 @@ def load_expression(
         Optional probe table (TSV with ``probe`` and :data:`PROBE_SYMBOL_COLUMN`) mapping the
         matrix's probe columns to gene symbols with
         :func:`gexnb.data.expression.rename_genes` (probes of one gene averaged, probes
-        without a symbol kept).
+        without a symbol kept). Without one, a GCT or ``.h5ad`` file's own symbols are used
+        the same way when ``targets`` names none of its genes but some of those symbols.
     n_samples, n_genes, seed
         Size and seed of the synthetic default.
     transform
@@ -274,8 +297,8 @@ def load_expression(
         "values_imputed": int(frame.attrs.get("values_imputed", 0)),
     }
     frame, applied = transform_expression(frame, transform, source=str(path))  # logs auto's
-    if probes:
-        table = _probe_table(probes)
+    table = _probe_table(probes) if probes else _stored_symbols(path, frame, targets)
+    if table is not None:
         if not set(table["probe"]) & set(map(str, frame.columns)):
             rows = set(table["probe"]) & set(map(str, frame.index))
             hint = (
@@ -292,7 +315,7 @@ def load_expression(
         frame = rename_genes(frame, table, duplicates="mean", unmapped="keep")
         kept = _genes_of_probes(kept, table, set(map(str, frame.columns)))
         report.update(
-            probes=str(probes),
+            probes=str(probes) if probes else f"{path} ({table.attrs['symbols']})",
             probe_columns=n_columns,
             genes_after_probes=frame.shape[1],
             # genes whose several probes were averaged (the log's "averaging 190 ...")

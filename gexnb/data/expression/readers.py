@@ -1468,6 +1468,65 @@ def _read_h5ad(path: Path, columns: set[str] | None = None) -> tuple[pd.DataFram
     return frame, False
 
 
+#: Names (letter case aside) of the gene-symbol annotation of a GCT file's row metadata
+#: (GCT 1.2's ``Description``, as GTEx writes it) or of an ``.h5ad`` file's ``var`` columns
+#: (CELLxGENE's ``feature_name``, scanpy's ``gene_symbols``), in order of preference.
+SYMBOL_ANNOTATIONS = (
+    "feature_name", "gene_symbols", "gene_symbol", "gene_name", "symbol", "pr_gene_symbol",
+    "description",
+)  # fmt: skip
+
+
+def gene_symbol_table(path: str | os.PathLike) -> pd.DataFrame | None:
+    """The gene symbols a GCT or ``.h5ad`` file stores beside its gene ids, if any.
+
+    A GTEx GCT file names its genes by Ensembl id with the symbol in ``Description``; an
+    ``.h5ad`` file from CELLxGENE or scanpy keeps them in ``var`` (``feature_name``,
+    ``gene_symbols``): :data:`SYMBOL_ANNOTATIONS`.
+
+    Parameters
+    ----------
+    path
+        An expression file.
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        Columns ``id`` (the file's gene id) and ``symbol``, one row per gene with a
+        symbol; None for another format or a file without such an annotation.
+    """
+    path = Path(path)
+    fmt = _detect_format(path)
+    if fmt == "gct":
+        _, n_rhd, n_chd, header = _gct_layout(path)
+        fields = [h.strip().lower() for h in header[1 : 1 + n_rhd]]
+        found = next((n for n in SYMBOL_ANNOTATIONS if n in fields), None)
+        if found is None:
+            return None
+        column = 1 + fields.index(found)
+        table = _read_guarded(
+            lambda: pd.read_csv(path, sep="\t", skiprows=3 + n_chd, header=None,
+                                usecols=[0, column], dtype=str, keep_default_na=False),
+            path, fmt,
+        )  # fmt: skip
+        table.columns = ["id", "symbol"]
+    elif fmt == "h5ad":
+        with _backed_h5ad(path) as adata:
+            var = adata.var
+            names = {str(c).lower(): c for c in var.columns}
+            found = next((names[n] for n in SYMBOL_ANNOTATIONS if n in names), None)
+            if found is None:
+                return None
+            table = pd.DataFrame(
+                {"id": list(map(str, adata.var_names)), "symbol": var[found].astype(str).tolist()}
+            )
+    else:
+        return None
+    table = table.apply(lambda c: c.str.strip())
+    table = table[(table["symbol"] != "") & (table["symbol"].str.lower() != "nan")]
+    return table.reset_index(drop=True) if len(table) else None
+
+
 def _decimal_hint(value: Any, attrs: Mapping[str, Any]) -> str:
     """Why a number-like cell did not parse: a decimal mark other than the file's."""
     text = str(value).strip()
