@@ -458,3 +458,12 @@ def test_targets_by_symbol_match_a_gct_or_h5ad_file_named_by_ensembl_ids(tmp_pat
     adata.write_h5ad(tmp_path / "cells.h5ad")
     frame = ga.load_expression(str(tmp_path / "cells.h5ad"), transform="none", targets=["TOP2A"])
     np.testing.assert_allclose(frame["TOP2A"], values[1])
+    import h5py  # a LINCS GCTX: Entrez row ids, pr_gene_symbol in the row metadata
+
+    with h5py.File(tmp_path / "l1000.gctx", "w") as h5:
+        h5["/0/DATA/0/matrix"] = values.T.astype("float32")  # cmapPy: samples x genes
+        h5["/0/META/ROW/id"] = np.array([str(4288 + i) for i in range(12)], dtype="S")
+        h5["/0/META/ROW/pr_gene_symbol"] = np.array(symbols, dtype="S")
+        h5["/0/META/COL/id"] = np.array(samples, dtype="S")
+    frame = ga.load_expression(str(tmp_path / "l1000.gctx"), transform="none", targets=["MKI67"])
+    np.testing.assert_allclose(frame["MKI67"], values[0], rtol=1e-6)

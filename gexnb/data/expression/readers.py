@@ -1478,11 +1478,12 @@ SYMBOL_ANNOTATIONS = (
 
 
 def gene_symbol_table(path: str | os.PathLike) -> pd.DataFrame | None:
-    """The gene symbols a GCT or ``.h5ad`` file stores beside its gene ids, if any.
+    """The gene symbols a GCT, GCTX or ``.h5ad`` file stores beside its gene ids, if any.
 
-    A GTEx GCT file names its genes by Ensembl id with the symbol in ``Description``; an
-    ``.h5ad`` file from CELLxGENE or scanpy keeps them in ``var`` (``feature_name``,
-    ``gene_symbols``): :data:`SYMBOL_ANNOTATIONS`.
+    A GTEx GCT file names its genes by Ensembl id with the symbol in ``Description``; a LINCS
+    GCTX file by Entrez id with ``pr_gene_symbol`` in its row metadata; an ``.h5ad`` file
+    from CELLxGENE or scanpy keeps them in ``var`` (``feature_name``, ``gene_symbols``):
+    :data:`SYMBOL_ANNOTATIONS`.
 
     Parameters
     ----------
@@ -1510,6 +1511,18 @@ def gene_symbol_table(path: str | os.PathLike) -> pd.DataFrame | None:
             path, fmt,
         )  # fmt: skip
         table.columns = ["id", "symbol"]
+    elif fmt == "gctx":  # LINCS: row ids are Entrez ids, pr_gene_symbol in the row metadata
+        import h5py
+
+        with _read_guarded(lambda: h5py.File(path, "r"), path, fmt) as h5:
+            meta = h5.get("/0/META/ROW")
+            names = {} if meta is None else {str(k).lower(): k for k in meta.keys()}
+            found = next((names[n] for n in SYMBOL_ANNOTATIONS if n in names and n != "id"), None)
+            if found is None or "id" not in names:
+                return None
+            table = pd.DataFrame(
+                {"id": _decode(meta[names["id"]][()]), "symbol": _decode(meta[found][()])}
+            )
     elif fmt == "h5ad":
         with _backed_h5ad(path) as adata:
             var = adata.var
