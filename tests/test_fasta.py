@@ -204,3 +204,7 @@ def test_a_truncated_gzip_table_is_named(tmp_path):
     (tmp_path / "a.txt.gz").write_bytes(packed[: len(packed) // 2])
     with pytest.raises(InputError, match=r"a\.txt\.gz: truncated or corrupt gzip file"):
         join_fasta(fasta, tmp_path / "a.txt.gz")
+    (tmp_path / "a.txt.zipped").write_bytes(packed)  # gzip told by content, not by name
+    assert list(join_fasta(fasta, tmp_path / "a.txt.zipped").columns)[2:] == [
+        "Dev_log2_enrichment", "Hk_log2_enrichment"
+    ]  # fmt: skip

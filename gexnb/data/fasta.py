@@ -180,6 +180,8 @@ def _read_values(path: Path) -> pd.DataFrame:
     row names (the first column kept as ``column_1``, as the sequence reader keeps it) or a
     separator at the end of every data line (the empty last field dropped); any other
     mismatch, and a column named twice, is refused."""
+    with open(path, "rb") as raw_handle:  # gzip by its content, as _open_binary tells it
+        packed = raw_handle.read(2) == b"\x1f\x8b"
     with _open_binary(path) as handle, _reading(path):
         first, skip = b"", 0
         for raw in handle:
@@ -196,7 +198,8 @@ def _read_values(path: Path) -> pd.DataFrame:
         with _reading(path):
             frame = pd.read_csv(
                 path, sep=sep, header=None, skiprows=skip + 1, dtype=str,
-                keep_default_na=False, compression="infer", skip_blank_lines=True,
+                keep_default_na=False, compression="gzip" if packed else None,
+                skip_blank_lines=True,
             )  # fmt: skip
     except pd.errors.EmptyDataError:
         raise InputError("no data lines after the header", path=str(path)) from None
