@@ -571,6 +571,37 @@ def test_a_gctx_file_has_its_landmark_rows_read_alone(linear_scale_run, tmp_path
     np.testing.assert_allclose(read_expression(out).to_numpy(), expected.to_numpy(), atol=1e-6)
 
 
+def test_an_l1000_gctx_named_by_entrez_ids_is_read_by_its_stored_symbols(
+    linear_scale_run, tmp_path, caplog
+):
+    """A LINCS GCTX names its genes by Entrez id, with pr_gene_symbol in its row metadata:
+    D-GEX's lists (symbol, Ensembl id, probe) matched none of them, in notebook 03 and in
+    gexnb predict."""
+    import h5py
+
+    runs, frame = linear_scale_run
+    entrez = [str(1000 + i) for i in range(frame.shape[1])]
+
+    def l1000(part, path):
+        _write_gctx(part.set_axis(entrez, axis=1), path)
+        with h5py.File(path, "a") as h5:
+            h5["/0/META/ROW/pr_gene_symbol"] = np.array(list(frame.columns), dtype="S")
+        return path
+
+    base = _data()
+    path = l1000(frame, tmp_path / "train.gctx")
+    with caplog.at_level("WARNING", logger="gexnb.data.expression.genes"):
+        data = load_landmark_data(str(path), landmark_list=list(base.X.columns),
+                                  target_list=list(base.Y.columns), transform="log2")  # fmt: skip
+    assert "its genes are named by those symbols" in caplog.text
+    assert list(data.X.columns) == list(base.X.columns)
+    new = l1000(frame.iloc[:5], tmp_path / "new.gctx")
+    out = tmp_path / "t.tsv"
+    n, predictor = predict_landmark_file(runs / "ridge", new, out)
+    expected = predictor.predict(frame.iloc[:5].astype("float32").astype("float64"))
+    np.testing.assert_allclose(read_expression(out).to_numpy(), expected.to_numpy(), atol=1e-6)
+
+
 @pytest.mark.parametrize("version", ["1.2", "1.3", "1.2_quoted"])
 def test_a_gct_file_has_its_landmark_rows_parsed_alone(linear_scale_run, tmp_path, caplog, version):
     """A GCT file (genes x samples, a Description or row-metadata fields, GCT 1.3's

@@ -393,6 +393,8 @@ def load_landmark_data(
             genes_in_rows=told,
             used_genes=used,
         )
+        if not _no_list(landmark_list):  # an L1000 GCTX: Entrez ids, symbols stored beside
+            frame = ex.name_by_stored_symbols(frame, path, landmark_list, duplicates=duplicates)
         report["source"] = str(path)
     if len(frame) < min_samples:
         raise InputError(

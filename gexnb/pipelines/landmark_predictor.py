@@ -992,7 +992,11 @@ def predict_landmark_file(
     ParameterError
         ``batch_size`` below 1, ``nan`` unknown.
     """
-    from gexnb.data.expression import read_expression_keeping_nan, writable_format
+    from gexnb.data.expression import (
+        name_by_stored_symbols,
+        read_expression_keeping_nan,
+        writable_format,
+    )
     from gexnb.data.expression.readers import write_expression_chunks
     from gexnb.train.predict import _check_output
 
@@ -1029,6 +1033,8 @@ def predict_landmark_file(
             f"{other}, or leave --orientation out to have it recognised",
             path=input_path,
         )
+    # an L1000 GCTX named by Entrez ids: the landmarks by the symbols stored beside them
+    frame = name_by_stored_symbols(frame, input_path, predictor.landmark_ids)
     inputs = predictor.inputs(frame, path=input_path, nan=nan)
     del frame
     blocks = (

@@ -18,7 +18,7 @@ import pandas as pd
 
 from gexnb.data.expression._common import _choice, _preview, _require_file
 from gexnb.data.expression.defaults import DataChecks
-from gexnb.data.expression.readers import _open_text
+from gexnb.data.expression.readers import _open_text, gene_symbol_table, rename_genes
 from gexnb.errors import InputError, ParameterError
 
 log = logging.getLogger(__name__)
@@ -460,6 +460,49 @@ def _resolve(ids: Iterable[str], columns: Iterable[str]) -> tuple[pd.Series, dic
     return resolved, ambiguous
 
 
+def name_by_stored_symbols(
+    frame: pd.DataFrame, path: str | os.PathLike, gene_list: Any, *, duplicates: str = "mean"
+) -> pd.DataFrame:
+    """``frame`` with its genes named by the symbols its file stores beside their ids
+    (:func:`~gexnb.data.expression.gene_symbol_table`: a LINCS GCTX's ``pr_gene_symbol``
+    beside its Entrez ids, a GTEx GCT's ``Description``), when ``gene_list`` matches more of
+    those symbols than of the ids (logged); else ``frame`` unchanged. Ids of one symbol are
+    combined by ``duplicates``; ids without a symbol keep their id. An L1000 GCTX, named by
+    Entrez ids, matched no gene of D-GEX's lists (symbol, Ensembl id, probe).
+
+    Parameters
+    ----------
+    frame
+        Samples x genes, as read from ``path``.
+    path
+        Its file.
+    gene_list
+        The genes wanted (as :func:`match_genes` takes them).
+    duplicates
+        ``"mean"`` or ``"first"`` for ids of one symbol (:func:`rename_genes`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Renamed, or ``frame`` itself.
+    """
+    stored = gene_symbol_table(path)
+    if stored is None:
+        return frame
+    by_id = len(match_genes(frame, gene_list).found)
+    by_symbol = len(match_genes(list(dict.fromkeys(stored["symbol"])), gene_list).found)
+    if by_symbol <= by_id:
+        return frame
+    log.warning(
+        "%s: the gene list matches %d of the symbols the file stores beside its ids, %d of "
+        "its ids: its genes are named by those symbols",
+        path, by_symbol, by_id,
+    )  # fmt: skip
+    renamed = rename_genes(frame, stored, duplicates=duplicates, unmapped="keep")
+    renamed.attrs = {**frame.attrs, **renamed.attrs}
+    return renamed
+
+
 def match_genes(
     gene_ids: Any,
     gene_list: Any,
@@ -572,6 +615,8 @@ def _describe_ids(ids: Iterable[str]) -> tuple[str, str]:
     ``("sample ids", "TCGA-76-1000-01A")``, ``("gene symbols", "TP53")``, ``("Ensembl ids",
     ...)``, ``("probe ids", ...)`` or ``("ids of no kind gexnb knows", <the first>)``."""
     ids = [str(i) for i in ids][:200]
+    if not ids:  # a matrix of no samples (gexnb predict's look at a file's gene ids alone)
+        return "ids of no kind gexnb knows", ""
     kind = _guess_id_type(ids)
     tests = {
         "ensembl": ("Ensembl ids", _ENSEMBL.match),
