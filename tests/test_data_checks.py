@@ -143,3 +143,23 @@ def test_notebook_04_reads_genes_x_samples_by_its_targets(linear_genes_x_samples
         attention_lstm.check_targets(
             attention_lstm.load_expression(path, nan="drop_genes"), ["TG2"], k_genes=3, folds=2
         )
+
+
+def test_notebook_01_reads_an_l1000_gctx_by_its_stored_symbols(tmp_path):
+    """A LINCS GCTX (Entrez row ids, pr_gene_symbol beside them) against lists of symbols."""
+    import h5py
+
+    rng = np.random.default_rng(1)
+    genes = [f"LM{i}" for i in range(6)] + [f"TG{i}" for i in range(4)]
+    values = rng.normal(8, 1, size=(12, len(genes)))  # samples x genes
+    path = tmp_path / "l1000.gctx"
+    with h5py.File(path, "w") as h5:
+        h5["/0/DATA/0/matrix"] = values.astype("float32")  # cmapPy: samples x genes
+        h5["/0/META/ROW/id"] = np.array([str(5000 + i) for i in range(len(genes))], dtype="S")
+        h5["/0/META/ROW/pr_gene_symbol"] = np.array(genes, dtype="S")
+        h5["/0/META/COL/id"] = np.array([f"CPC{i:03d}" for i in range(12)], dtype="S")
+    (tmp_path / "lm.txt").write_text("\n".join(genes[:6]) + "\n")
+    (tmp_path / "tg.txt").write_text("\n".join(genes[6:]) + "\n")
+    lists = {"landmark_list": str(tmp_path / "lm.txt"), "target_list": str(tmp_path / "tg.txt")}
+    data = data_prep.load_expression(path, **lists, transform="none")
+    assert list(data.landmarks) == genes[:6] and list(data.targets) == genes[6:]

@@ -241,6 +241,10 @@ def load_expression(
             # drop_samples: a missing value in a gene the lists do not name drops no sample
             used_genes=expr.list_genes(*lists) if len(lists) == 2 else None,
         )
+        if str(landmark_list):  # an L1000 GCTX: Entrez ids, symbols stored beside them
+            frame = expr.name_by_stored_symbols(
+                frame, path, str(landmark_list), duplicates=duplicates
+            )
         source = str(path)
     else:
         from gexnb.data.synthetic import synthetic_expression, synthetic_options
