@@ -621,3 +621,7 @@ def test_gene_annotation_columns_of_a_counts_table_are_left_out(tmp_path, caplog
     assert "column(s) gene_name, gene_type are left out (gene annotation" in caplog.text
     assert list(frame.index) == ["S1", "S2", "S3"]
     assert list(frame.columns) == ["ENSG00000183044.12", "ENSG00000141510.17"]
+    # a samples x genes table's description of its samples is not gene annotation
+    about = _write(tmp_path / "s.tsv", "sample\tdescription\tA\tB\nS1\tliver\t1\t2\n")
+    with pytest.raises(InputError, match="non-numeric value 'liver'"):
+        ex.read_expression(about)

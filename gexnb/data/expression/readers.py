@@ -1590,10 +1590,11 @@ def _drop_annotation_columns(frame: pd.DataFrame, path: Path) -> tuple[pd.DataFr
 
 
 #: Names (letter case aside) of the gene annotation columns a counts table often carries
-#: beside its gene ids (GENCODE/Ensembl exports, GDC, tximport summaries).
+#: beside its gene ids (GENCODE/Ensembl exports, GDC, tximport summaries). Not
+#: ``description``, which a samples x genes table may hold about its samples.
 GENE_ANNOTATION_COLUMNS = frozenset({
-    "gene_name", "gene_symbol", "symbol", "hgnc_symbol", "external_gene_name", "description",
-    "gene_type", "gene_biotype", "biotype",
+    "gene_name", "gene_symbol", "symbol", "hgnc_symbol", "external_gene_name", "gene_type",
+    "gene_biotype", "biotype",
 })  # fmt: skip
 
 
